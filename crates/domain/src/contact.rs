@@ -1,0 +1,212 @@
+//! Receiver contact points. Parse, don't validate: past the edge only these types exist, so an
+//! invalid address can never reach a channel.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContactError {
+    #[error("invalid email address {0:?}: {1}")]
+    Email(String, &'static str),
+    #[error("invalid phone number {0:?}: {1}")]
+    Phone(String, &'static str),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<Self, ContactError> {
+        let fail = |why| Err(ContactError::Email(raw.chars().take(80).collect(), why));
+        let s = raw.trim();
+        if s.is_empty() {
+            return fail("it is empty");
+        }
+        if s.len() > 254 {
+            return fail("it is longer than 254 characters");
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c)) {
+            return fail("it contains a space or a character not allowed in an address");
+        }
+        let Some((local, domain)) = s.rsplit_once('@') else {
+            return fail("it has no @");
+        };
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return fail("the part before @ must be 1 to 64 characters and hold no other @");
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2
+            || labels.iter().any(|l| {
+                l.is_empty()
+                    || l.len() > 63
+                    || l.starts_with('-')
+                    || l.ends_with('-')
+                    || !l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            })
+        {
+            return fail("the domain after @ must look like example.com");
+        }
+        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for EmailAddress {
+    type Error = ContactError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<EmailAddress> for String {
+    fn from(e: EmailAddress) -> String {
+        e.0
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A phone number in E.164 form (`+46701234567`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PhoneNumber(String);
+
+/// Calling code and national significant number length range for the countries Avisera knows
+/// by heart; other countries must be given in international form.
+fn national_plan(country: &str) -> Option<(&'static str, usize, usize)> {
+    Some(match country {
+        "SE" => ("46", 7, 9),
+        "NO" => ("47", 8, 8),
+        "DK" => ("45", 8, 8),
+        "FI" => ("358", 5, 12),
+        "IS" => ("354", 7, 9),
+        "DE" => ("49", 6, 13),
+        "GB" => ("44", 9, 10),
+        _ => return None,
+    })
+}
+
+impl PhoneNumber {
+    /// Parses a number written internationally (`+46 70-123 45 67`, `0046701234567`) or
+    /// nationally (`070-123 45 67`) for the given country (ISO alpha-2).
+    pub fn parse(raw: &str, country: Option<&str>) -> Result<Self, ContactError> {
+        let fail = |why| Err(ContactError::Phone(raw.chars().take(40).collect(), why));
+        if raw.len() > 40 {
+            return fail("it is longer than 40 characters");
+        }
+        let s = raw.trim();
+        let mut digits = String::new();
+        for (i, c) in s.chars().enumerate() {
+            match c {
+                '0'..='9' => digits.push(c),
+                '+' if i == 0 => {}
+                ' ' | '-' | '(' | ')' | '.' | '/' => {}
+                _ => return fail("only digits, spaces, dashes, brackets and a leading + are allowed"),
+            }
+        }
+        if digits.is_empty() {
+            return fail("it has no digits");
+        }
+        let international = if s.starts_with('+') {
+            digits
+        } else if let Some(rest) = digits.strip_prefix("00") {
+            rest.to_string()
+        } else if let Some(national) = digits.strip_prefix('0') {
+            let country = country.map(str::to_ascii_uppercase).unwrap_or_else(|| "SE".into());
+            let Some((code, min, max)) = national_plan(&country) else {
+                return fail("write it in international form, starting with + and the country code");
+            };
+            if national.len() < min || national.len() > max {
+                return fail("it has the wrong number of digits for its country");
+            }
+            format!("{code}{national}")
+        } else {
+            return fail("start it with + and the country code, or with 0 for a national number");
+        };
+        if international.starts_with('0') {
+            return fail("a country code never starts with 0");
+        }
+        for code in ["46", "47", "45", "358", "354"] {
+            if let Some(national) = international.strip_prefix(code) {
+                let (_, min, max) = national_plan(match code {
+                    "46" => "SE",
+                    "47" => "NO",
+                    "45" => "DK",
+                    "358" => "FI",
+                    _ => "IS",
+                })
+                .expect("known plan");
+                if national.starts_with('0') || national.len() < min || national.len() > max {
+                    return fail("it has the wrong number of digits for its country");
+                }
+            }
+        }
+        if !(8..=15).contains(&international.len()) {
+            return fail("an international number has 8 to 15 digits");
+        }
+        Ok(Self(format!("+{international}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PhoneNumber {
+    type Error = ContactError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s, None)
+    }
+}
+
+impl From<PhoneNumber> for String {
+    fn from(p: PhoneNumber) -> String {
+        p.0
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swedish_numbers_in_every_common_form_normalise_alike() {
+        for raw in ["+46 70-123 45 67", "0046701234567", "070-123 45 67", "+46701234567"] {
+            assert_eq!(PhoneNumber::parse(raw, Some("SE")).unwrap().as_str(), "+46701234567", "{raw}");
+        }
+        assert_eq!(PhoneNumber::parse("41 23 45 67", Some("NO")).ok(), None);
+        assert_eq!(PhoneNumber::parse("+47 41 23 45 67", None).unwrap().as_str(), "+4741234567");
+        assert_eq!(PhoneNumber::parse("040 123 4567", Some("FI")).unwrap().as_str(), "+358401234567");
+    }
+
+    #[test]
+    fn bad_numbers_say_what_is_wrong() {
+        let err = PhoneNumber::parse("12ab", Some("SE")).unwrap_err().to_string();
+        assert!(err.contains("only digits"), "{err}");
+        let err = PhoneNumber::parse("+4612", None).unwrap_err().to_string();
+        assert!(err.contains("wrong number of digits"), "{err}");
+        assert!(PhoneNumber::parse("", None).is_err());
+    }
+
+    #[test]
+    fn email_addresses_are_checked_and_domains_lowercased() {
+        assert_eq!(EmailAddress::parse(" Anna@Example.SE ").unwrap().as_str(), "Anna@example.se");
+        for bad in ["anna", "anna@", "@example.se", "anna@example", "an na@example.se", "a@b..se"] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! A carrier event as it arrives, and its checked form. Checking names the field that is wrong
+//! and says what would be right, so the sender can fix its input.
+
+use crate::contact::{EmailAddress, PhoneNumber};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An event as posted (JSON). Everything is optional here so that checking, not the JSON
+/// decoder, can say what is missing.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    pub event_id: Option<String>,
+    pub tracking_number: Option<String>,
+    pub code: Option<String>,
+    pub occurred_at: Option<String>,
+    pub location: Option<String>,
+    pub shipment: Option<ShipmentInput>,
+    pub pickup_point: Option<PickupPointInput>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentInput {
+    pub receiver: Option<ReceiverInput>,
+    pub destination_country: Option<String>,
+    pub service_code: Option<String>,
+    pub sender_account: Option<String>,
+    pub order_reference: Option<String>,
+    pub is_return: Option<bool>,
+    pub carrier: Option<String>,
+    pub expected_delivery: Option<String>,
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiverInput {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickupPointInput {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub opening_hours: Option<String>,
+    pub storage_deadline: Option<String>,
+}
+
+/// A checked carrier event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CarrierEvent {
+    /// Identifies the event for deduplication: the carrier's id, or one derived from content.
+    pub event_key: String,
+    pub tracking_number: String,
+    pub code: String,
+    pub occurred_at: Timestamp,
+    pub location: Option<String>,
+    pub details: ShipmentDetails,
+}
+
+/// Shipment facts an event may carry; present fields overwrite what was known.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentDetails {
+    pub receiver_name: Option<String>,
+    /// Kept as given: a receiver's bad number must not lose the event; the notification that
+    /// needs it fails with the reason instead.
+    pub receiver_phone: Option<String>,
+    pub receiver_email: Option<String>,
+    pub receiver_language: Option<String>,
+    pub destination_country: Option<String>,
+    pub service_code: Option<String>,
+    pub sender_account: Option<String>,
+    pub order_reference: Option<String>,
+    pub is_return: Option<bool>,
+    pub carrier: Option<String>,
+    pub expected_delivery: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+    pub pickup_point: Option<PickupPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PickupPoint {
+    pub name: String,
+    pub address: Option<String>,
+    pub opening_hours: Option<String>,
+    pub storage_deadline: Option<Timestamp>,
+}
+
+/// Which field is wrong and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+}
+
+const MAX_TEXT: usize = 500;
+
+fn text(field: &str, value: Option<String>, required: bool) -> Result<Option<String>, FieldError> {
+    match value.map(|v| v.trim().to_string()) {
+        None => required
+            .then(|| Err(FieldError::new(field, "is required")))
+            .unwrap_or(Ok(None)),
+        Some(v) if v.is_empty() && required => Err(FieldError::new(field, "must not be empty")),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) if v.chars().count() > MAX_TEXT => {
+            Err(FieldError::new(field, format!("is longer than {MAX_TEXT} characters")))
+        }
+        Some(v) if v.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(FieldError::new(field, "must not contain control characters"))
+        }
+        Some(v) => Ok(Some(v)),
+    }
+}
+
+/// Parses an instant with an explicit offset, e.g. `2026-11-25T14:05:00+01:00`.
+pub fn parse_instant(field: &str, raw: &str) -> Result<Timestamp, FieldError> {
+    raw.parse::<Timestamp>().map_err(|_| {
+        FieldError::new(
+            field,
+            format!("{raw:?} is not a time with offset; write it like 2026-11-25T14:05:00+01:00"),
+        )
+    })
+}
+
+fn country(field: &str, value: Option<String>) -> Result<Option<String>, FieldError> {
+    match text(field, value, false)? {
+        Some(c) if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => {
+            Ok(Some(c.to_ascii_uppercase()))
+        }
+        Some(c) => Err(FieldError::new(field, format!("{c:?} is not a two-letter country code like SE"))),
+        None => Ok(None),
+    }
+}
+
+fn language(field: &str, value: Option<String>) -> Result<Option<String>, FieldError> {
+    match text(field, value, false)? {
+        Some(l) if (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()) => {
+            Ok(Some(l.to_ascii_lowercase()))
+        }
+        Some(l) => Err(FieldError::new(field, format!("{l:?} is not a language code like sv or en"))),
+        None => Ok(None),
+    }
+}
+
+impl EventInput {
+    /// Checks the event; the error names the first wrong field.
+    pub fn check(self) -> Result<CarrierEvent, FieldError> {
+        let tracking_number = text("tracking_number", self.tracking_number, true)?.unwrap_or_default();
+        if tracking_number.len() > 64 || !tracking_number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(FieldError::new(
+                "tracking_number",
+                "must be at most 64 letters, digits and dashes",
+            ));
+        }
+        let code = text("code", self.code, true)?.unwrap_or_default().to_ascii_uppercase();
+        if code.len() > 64 {
+            return Err(FieldError::new("code", "is longer than 64 characters"));
+        }
+        let occurred_raw = text("occurred_at", self.occurred_at, true)?.unwrap_or_default();
+        let occurred_at = parse_instant("occurred_at", &occurred_raw)?;
+        let location = text("location", self.location, false)?;
+        let event_id = text("event_id", self.event_id, false)?;
+        let event_key = match event_id {
+            Some(id) => format!("id:{id}"),
+            None => format!("{code}@{}@{}", occurred_at.as_millisecond(), location.as_deref().unwrap_or("")),
+        };
+
+        let mut details = ShipmentDetails::default();
+        if let Some(s) = self.shipment {
+            details.destination_country = country("shipment.destination_country", s.destination_country)?;
+            if let Some(r) = s.receiver {
+                details.receiver_name = text("shipment.receiver.name", r.name, false)?;
+                details.receiver_phone = text("shipment.receiver.phone", r.phone, false)?;
+                details.receiver_email = text("shipment.receiver.email", r.email, false)?;
+                details.receiver_language = language("shipment.receiver.language", r.language)?;
+            }
+            details.service_code = text("shipment.service_code", s.service_code, false)?;
+            details.sender_account = text("shipment.sender_account", s.sender_account, false)?;
+            details.order_reference = text("shipment.order_reference", s.order_reference, false)?;
+            details.is_return = s.is_return;
+            details.carrier = text("shipment.carrier", s.carrier, false)?;
+            details.expected_delivery = text("shipment.expected_delivery", s.expected_delivery, false)?;
+            let attributes = s.attributes.unwrap_or_default();
+            if attributes.len() > 50 {
+                return Err(FieldError::new("shipment.attributes", "has more than 50 entries"));
+            }
+            for (k, v) in attributes {
+                let field = format!("shipment.attributes.{k}");
+                let v = text(&field, Some(v), false)?.unwrap_or_default();
+                details.attributes.insert(k, v);
+            }
+        }
+        if let Some(p) = self.pickup_point {
+            let name = text("pickup_point.name", p.name, true)?.unwrap_or_default();
+            let storage_deadline = match text("pickup_point.storage_deadline", p.storage_deadline, false)? {
+                Some(raw) => Some(parse_instant("pickup_point.storage_deadline", &raw)?),
+                None => None,
+            };
+            details.pickup_point = Some(PickupPoint {
+                name,
+                address: text("pickup_point.address", p.address, false)?,
+                opening_hours: text("pickup_point.opening_hours", p.opening_hours, false)?,
+                storage_deadline,
+            });
+        }
+        Ok(CarrierEvent { event_key, tracking_number, code, occurred_at, location, details })
+    }
+}
+
+/// Receiver contact points parsed for sending; the errors are kept for the log.
+pub fn receiver_phone(details: &ShipmentDetails) -> Option<Result<PhoneNumber, String>> {
+    details.receiver_phone.as_deref().map(|raw| {
+        PhoneNumber::parse(raw, details.destination_country.as_deref()).map_err(|e| e.to_string())
+    })
+}
+
+pub fn receiver_email(details: &ShipmentDetails) -> Option<Result<EmailAddress, String>> {
+    details
+        .receiver_email
+        .as_deref()
+        .map(|raw| EmailAddress::parse(raw).map_err(|e| e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(json: &str) -> EventInput {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn a_complete_event_checks() {
+        let e = input(
+            r#"{"tracking_number":"AB123SE","code":"delivered","occurred_at":"2026-11-25T14:05:00+01:00",
+                "shipment":{"destination_country":"se","receiver":{"name":"Anna","phone":"070-1234567","language":"SV"}}}"#,
+        )
+        .check()
+        .unwrap();
+        assert_eq!(e.code, "DELIVERED");
+        assert_eq!(e.details.destination_country.as_deref(), Some("SE"));
+        assert_eq!(e.details.receiver_language.as_deref(), Some("sv"));
+        assert_eq!(e.occurred_at.to_string(), "2026-11-25T13:05:00Z");
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let err = input(r#"{"code":"DELIVERED","occurred_at":"2026-11-25T14:05:00+01:00"}"#).check().unwrap_err();
+        assert_eq!(err.field, "tracking_number");
+        let err = input(r#"{"tracking_number":"A1","code":"X","occurred_at":"yesterday"}"#).check().unwrap_err();
+        assert_eq!(err.field, "occurred_at");
+        assert!(err.message.contains("2026-11-25T14:05:00+01:00"));
+        let err = input(r#"{"tracking_number":"A1","code":"X","occurred_at":"2026-11-25T14:05:00Z","shipment":{"destination_country":"Sweden"}}"#)
+            .check()
+            .unwrap_err();
+        assert_eq!(err.field, "shipment.destination_country");
+    }
+}

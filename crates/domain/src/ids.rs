@@ -1,0 +1,28 @@
+//! Typed ids, so a rule id can never be passed where a template id is expected.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// One business customer; every stored row belongs to exactly one.
+    TenantId
+);
+id_type!(RuleId);
+id_type!(TemplateId);
+id_type!(ShipmentId);
+id_type!(NotificationId);

@@ -1,0 +1,23 @@
+//! Avisera's domain: what a shipment, an event, a trigger, a rule, a template and a notification
+//! are, and the decisions between them. Nothing here does I/O; time comes in as an argument.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod contact;
+pub mod event;
+pub mod ids;
+pub mod mapping;
+pub mod notification;
+pub mod plan;
+pub mod planner;
+pub mod retry;
+pub mod rule;
+pub mod shipment;
+pub mod template;
+pub mod tenant;
+pub mod trigger;
+pub mod zone;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use ids::{NotificationId, RuleId, ShipmentId, TemplateId, TenantId};
+pub use jiff::Timestamp;

@@ -1,0 +1,247 @@
+//! The decision at the heart of Avisera: given a shipment after an event and the triggers that
+//! fired, which notifications must exist, to whom, on which channel, with which text, and when.
+//! Everything it returns is stored in the same transaction as the event.
+
+use crate::contact::{EmailAddress, PhoneNumber};
+use crate::event::{receiver_email, receiver_phone, CarrierEvent};
+use crate::ids::{RuleId, TemplateId};
+use crate::notification::{Channel, Message};
+use crate::rule::{ChannelChoice, Recipient, Rule};
+use crate::shipment::{Firing, Shipment};
+use crate::template::{empty_variables, Template, Variables};
+use crate::tenant::Tenant;
+use crate::trigger::Trigger;
+use crate::zone::zone_for_country;
+use jiff::{SignedDuration, Timestamp};
+use std::collections::BTreeMap;
+
+/// One notification to create. `message` is `Err(reason)` when it can never be sent (no or
+/// an invalid address, a template that no longer renders); it is stored as failed, with the
+/// reason, so nothing silently disappears.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedNotification {
+    pub rule_id: Option<RuleId>,
+    pub trigger: Option<Trigger>,
+    pub channel: Channel,
+    pub recipient: String,
+    pub dedupe_key: String,
+    pub due_at: Timestamp,
+    pub language: Option<String>,
+    pub message: Result<Message, String>,
+}
+
+/// Everything the planner looks at.
+pub struct Situation<'a> {
+    pub tenant: &'a Tenant,
+    pub shipment: &'a Shipment,
+    pub event: Option<&'a CarrierEvent>,
+    pub fired: &'a [Firing],
+    pub rules: &'a [Rule],
+    pub templates: &'a BTreeMap<TemplateId, Template>,
+    /// Base of the public links in messages, e.g. `https://track.example.com`.
+    pub public_url: &'a str,
+    pub now: Timestamp,
+}
+
+pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
+    let mut out = Vec::new();
+    for firing in s.fired {
+        for rule in s.rules.iter().filter(|r| r.enabled && r.trigger == firing.trigger) {
+            if !s.tenant.plan.allows(rule.trigger) || !rule.is_active_at(s.now) || !rule.conditions.matches(s.shipment) {
+                continue;
+            }
+            let Some(due_at) = due_time(rule, s) else { continue };
+            let occurrence = if rule.once_per_shipment { "once" } else { firing.occurrence.as_str() };
+            let vars = variables(s, rule);
+            for (channel, address) in addresses(rule, s) {
+                let recipient = match &address {
+                    Ok(a) => a.clone(),
+                    Err((raw, _)) => raw.clone(),
+                };
+                let dedupe_key = format!(
+                    "rule:{}:shipment:{}:{}:{}:{}:{}",
+                    rule.id, s.shipment.id, rule.trigger, occurrence, channel, recipient
+                );
+                let (language, message) = match address {
+                    Ok(to) => match render(rule, channel, &to, s, &vars) {
+                        Ok((lang, m)) => (Some(lang), Ok(m)),
+                        Err(e) => (None, Err(e)),
+                    },
+                    Err((_, why)) => (None, Err(why)),
+                };
+                out.push(PlannedNotification {
+                    rule_id: Some(rule.id),
+                    trigger: Some(rule.trigger),
+                    channel,
+                    recipient,
+                    dedupe_key,
+                    due_at,
+                    language,
+                    message,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// When the notification is due: now, or for a reminder N days before the storage deadline.
+/// A reminder whose time has already passed is not sent.
+fn due_time(rule: &Rule, s: &Situation<'_>) -> Option<Timestamp> {
+    if rule.trigger != Trigger::DaysLeftAtPickupPoint {
+        return Some(s.now);
+    }
+    let deadline = s.shipment.storage_deadline()?;
+    let days = i64::from(rule.days_before_deadline?);
+    let due = deadline.checked_sub(SignedDuration::from_hours(24 * days)).ok()?;
+    (due >= s.now).then_some(due)
+}
+
+type Address = Result<String, (String, String)>;
+
+fn receiver_address(s: &Situation<'_>, channel: Channel) -> Address {
+    let d = &s.shipment.details;
+    let found = match channel {
+        Channel::Sms => receiver_phone(d).map(|r| r.map(String::from)),
+        Channel::Email => receiver_email(d).map(|r| r.map(String::from)),
+    };
+    match found {
+        Some(Ok(a)) => Ok(a),
+        Some(Err(why)) => {
+            let raw = match channel {
+                Channel::Sms => d.receiver_phone.clone(),
+                Channel::Email => d.receiver_email.clone(),
+            };
+            Err((raw.unwrap_or_default(), why))
+        }
+        None => Err((
+            String::new(),
+            match channel {
+                Channel::Sms => "the receiver has no phone number".to_string(),
+                Channel::Email => "the receiver has no email address".to_string(),
+            },
+        )),
+    }
+}
+
+fn customer_service_address(s: &Situation<'_>, channel: Channel) -> Address {
+    let b = &s.tenant.brand;
+    match channel {
+        Channel::Sms => b.customer_service_phone.as_ref().map(|p| p.to_string()),
+        Channel::Email => b.customer_service_email.as_ref().map(|e| e.to_string()),
+    }
+    .ok_or_else(|| (String::new(), format!("the tenant has no customer-service {}", match channel {
+        Channel::Sms => "phone number",
+        Channel::Email => "email address",
+    })))
+}
+
+fn parse_for(channel: Channel, raw: &str) -> Address {
+    match channel {
+        Channel::Sms => PhoneNumber::parse(raw, None).map(String::from),
+        Channel::Email => EmailAddress::parse(raw).map(String::from),
+    }
+    .map_err(|e| (raw.to_string(), e.to_string()))
+}
+
+/// The (channel, address) pairs the rule sends to, applying fallbacks.
+fn addresses(rule: &Rule, s: &Situation<'_>) -> Vec<(Channel, Address)> {
+    let for_channel = |channel: Channel| -> Vec<Address> {
+        match &rule.recipient {
+            Recipient::Receiver => vec![receiver_address(s, channel)],
+            Recipient::CustomerService => vec![customer_service_address(s, channel)],
+            Recipient::Fixed { addresses } => addresses
+                .iter()
+                .filter(|a| a.contains('@') == (channel == Channel::Email))
+                .map(|a| parse_for(channel, a))
+                .collect(),
+        }
+    };
+    let tag = |channel: Channel| for_channel(channel).into_iter().map(move |a| (channel, a));
+    let with_fallback = |first: Channel, second: Channel| {
+        let primary: Vec<_> = tag(first).collect();
+        if primary.iter().any(|(_, a)| a.is_ok()) {
+            return primary.into_iter().filter(|(_, a)| a.is_ok()).collect();
+        }
+        let other: Vec<_> = tag(second).filter(|(_, a)| a.is_ok()).collect();
+        if other.is_empty() { primary } else { other }
+    };
+    match rule.channels {
+        ChannelChoice::Sms => tag(Channel::Sms).collect(),
+        ChannelChoice::Email => tag(Channel::Email).collect(),
+        ChannelChoice::Both => tag(Channel::Sms).chain(tag(Channel::Email)).collect(),
+        ChannelChoice::SmsElseEmail => with_fallback(Channel::Sms, Channel::Email),
+        ChannelChoice::EmailElseSms => with_fallback(Channel::Email, Channel::Sms),
+    }
+}
+
+fn render(rule: &Rule, channel: Channel, to: &str, s: &Situation<'_>, vars: &Variables) -> Result<(String, Message), String> {
+    let template_id = match channel {
+        Channel::Sms => rule.sms_template_id,
+        Channel::Email => rule.email_template_id,
+    }
+    .ok_or_else(|| format!("rule {} has no {channel} template", rule.id))?;
+    let template = s
+        .templates
+        .get(&template_id)
+        .ok_or_else(|| format!("template {template_id} of rule {} no longer exists", rule.id))?;
+    let language = s
+        .shipment
+        .details
+        .receiver_language
+        .as_deref()
+        .unwrap_or(&s.tenant.brand.default_language);
+    let r = template
+        .render(Some(language), vars)
+        .map_err(|e| format!("template {template_id} does not render: {e}"))?;
+    let b = &s.tenant.brand;
+    let message = match channel {
+        Channel::Sms => Message::Sms { sender_id: b.sms_sender_id.clone(), to: to.to_string(), text: r.text },
+        Channel::Email => Message::Email {
+            from_name: b.email_from_name.clone(),
+            from_address: b.email_from_address.as_ref().map(|e| e.to_string()),
+            reply_to: b.reply_to.as_ref().map(|e| e.to_string()),
+            to: to.to_string(),
+            subject: r.subject.unwrap_or_default(),
+            html: r.html,
+            text: r.text,
+        },
+    };
+    Ok((r.language, message))
+}
+
+fn variables(s: &Situation<'_>, rule: &Rule) -> Variables {
+    let d = &s.shipment.details;
+    let zone = zone_for_country(d.destination_country.as_deref());
+    let local = |t: Timestamp, fmt: &str| t.to_zoned_datetime(zone.clone()).strftime(fmt).to_string();
+    let base = s.public_url.trim_end_matches('/');
+    let mut v = empty_variables();
+    let mut set = |k: &'static str, val: Option<String>| {
+        if let Some(val) = val {
+            v.insert(k, val);
+        }
+    };
+    set("receiver_name", d.receiver_name.clone());
+    set("tracking_number", Some(s.shipment.tracking_number.clone()));
+    set("tracking_link", Some(format!("{base}/t/{}", s.shipment.tracking_number)));
+    set("unsubscribe_link", Some(format!("{base}/u/{}", s.shipment.tracking_number)));
+    if let Some(p) = &d.pickup_point {
+        set("pickup_point_name", Some(p.name.clone()));
+        set("pickup_point_address", p.address.clone());
+        set("pickup_point_opening_hours", p.opening_hours.clone());
+        set("storage_deadline", p.storage_deadline.map(|t| local(t, "%Y-%m-%d")));
+    }
+    set("days_left", rule.days_before_deadline.map(|n| n.to_string()));
+    set("order_reference", d.order_reference.clone());
+    set("carrier", d.carrier.clone());
+    set("expected_delivery_date", d.expected_delivery.clone());
+    set("brand_name", Some(s.tenant.brand.brand_name.clone()));
+    set("customer_service_email", s.tenant.brand.customer_service_email.as_ref().map(|e| e.to_string()));
+    set("customer_service_phone", s.tenant.brand.customer_service_phone.as_ref().map(|p| p.to_string()));
+    set("campaign", rule.campaign.clone());
+    if let Some(e) = s.event {
+        set("event_location", e.location.clone());
+        set("event_time", Some(local(e.occurred_at, "%Y-%m-%d %H:%M")));
+    }
+    v
+}

@@ -1,0 +1,207 @@
+//! A shipment's state and how an event moves it. The state rules:
+//!
+//! - facts (receiver, pickup point, references) carried by an event overwrite older facts;
+//! - the milestone only moves forward in time: an event older than the last applied one is kept
+//!   in history but changes no milestone and fires nothing;
+//! - once delivered or returned, only another final milestone can follow, and a late
+//!   non-final event fires nothing;
+//! - "first transport event" fires on the first physical event, once.
+
+use crate::event::{CarrierEvent, ShipmentDetails};
+use crate::ids::ShipmentId;
+use crate::mapping::{self, Milestone};
+use crate::trigger::Trigger;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub id: ShipmentId,
+    pub tracking_number: String,
+    pub details: ShipmentDetails,
+    pub milestone: Option<Milestone>,
+    pub last_event_at: Option<Timestamp>,
+    pub had_physical_event: bool,
+}
+
+impl Shipment {
+    pub fn new(tracking_number: &str) -> Self {
+        Shipment {
+            id: ShipmentId(0),
+            tracking_number: tracking_number.to_string(),
+            details: ShipmentDetails::default(),
+            milestone: None,
+            last_event_at: None,
+            had_physical_event: false,
+        }
+    }
+
+    pub fn storage_deadline(&self) -> Option<Timestamp> {
+        self.details.pickup_point.as_ref().and_then(|p| p.storage_deadline)
+    }
+
+    /// Still waiting at the pickup point, so a "days left" reminder makes sense.
+    pub fn waits_at_pickup_point(&self) -> bool {
+        self.milestone == Some(Milestone::AtPickupPoint)
+    }
+}
+
+/// A trigger that fired, and which occurrence of it this is (the dedupe key's last part).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Firing {
+    pub trigger: Trigger,
+    pub occurrence: String,
+}
+
+/// What one event did to a shipment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub shipment: Shipment,
+    pub fired: Vec<Firing>,
+    /// Scheduled notifications of these triggers no longer make sense and must be cancelled,
+    /// with the reason.
+    pub cancel: Vec<(Trigger, String)>,
+    /// The code is in no mapping table.
+    pub unknown_code: bool,
+}
+
+fn merge(into: &mut ShipmentDetails, from: &ShipmentDetails) {
+    macro_rules! take {
+        ($($f:ident),*) => { $( if from.$f.is_some() { into.$f = from.$f.clone(); } )* };
+    }
+    take!(
+        receiver_name,
+        receiver_phone,
+        receiver_email,
+        receiver_language,
+        destination_country,
+        service_code,
+        sender_account,
+        order_reference,
+        is_return,
+        carrier,
+        expected_delivery,
+        pickup_point
+    );
+    for (k, v) in &from.attributes {
+        into.attributes.insert(k.clone(), v.clone());
+    }
+}
+
+/// Applies an event to a shipment (or to a new one) and says which triggers fired.
+pub fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
+    let before = current.clone();
+    let mut shipment = current;
+    merge(&mut shipment.details, &event.details);
+    let meaning = mapping::lookup(&event.code);
+    let mut fired = Vec::new();
+    let mut cancel = Vec::new();
+
+    let stale = before.last_event_at.is_some_and(|last| event.occurred_at < last);
+    let after_final = before.milestone.is_some_and(Milestone::is_final);
+
+    if let Some(meaning) = meaning {
+        let new_milestone = meaning.milestone;
+        let moves = !stale && !(after_final && !new_milestone.is_some_and(Milestone::is_final));
+        if moves {
+            if let Some(m) = new_milestone {
+                shipment.milestone = Some(m);
+            }
+            shipment.last_event_at = Some(event.occurred_at);
+            if let Some(trigger) = meaning.trigger {
+                let occurrence = match trigger {
+                    Trigger::TransportOrderReceived | Trigger::Delivered => "once".to_string(),
+                    Trigger::ArrivedAtPickupPoint => format!(
+                        "at:{}",
+                        shipment.details.pickup_point.as_ref().map(|p| p.name.as_str()).unwrap_or("")
+                    ),
+                    Trigger::ReturnedToSender => "once".to_string(),
+                    _ => event.event_key.clone(),
+                };
+                fired.push(Firing { trigger, occurrence });
+            }
+        }
+        if meaning.physical && !before.had_physical_event {
+            shipment.had_physical_event = true;
+            if !after_final || new_milestone.is_some_and(Milestone::is_final) {
+                fired.insert(0, Firing { trigger: Trigger::FirstTransportEvent, occurrence: "once".into() });
+            }
+        }
+    } else if !stale {
+        shipment.last_event_at = Some(event.occurred_at);
+    }
+
+    // A reminder before the storage deadline is due while the parcel waits; a new deadline
+    // replaces it, and leaving the pickup point ends it.
+    let deadline = shipment.storage_deadline();
+    if shipment.waits_at_pickup_point() {
+        if let Some(deadline) = deadline {
+            if before.storage_deadline() != Some(deadline) && before.storage_deadline().is_some() {
+                cancel.push((
+                    Trigger::DaysLeftAtPickupPoint,
+                    "the storage deadline changed; a reminder for the new one replaces it".to_string(),
+                ));
+            }
+            fired.push(Firing {
+                trigger: Trigger::DaysLeftAtPickupPoint,
+                occurrence: format!("deadline:{}", deadline.as_millisecond()),
+            });
+        }
+    } else if before.waits_at_pickup_point() {
+        let why = match shipment.milestone {
+            Some(Milestone::Delivered) => "the parcel was picked up",
+            Some(Milestone::Returned) => "the parcel was returned to the sender",
+            _ => "the parcel left the pickup point",
+        };
+        cancel.push((Trigger::DaysLeftAtPickupPoint, why.to_string()));
+    }
+
+    Applied { shipment, fired, cancel, unknown_code: meaning.is_none() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventInput;
+
+    fn ev(code: &str, at: &str) -> CarrierEvent {
+        EventInput {
+            tracking_number: Some("T1".into()),
+            code: Some(code.into()),
+            occurred_at: Some(at.into()),
+            ..Default::default()
+        }
+        .check()
+        .unwrap()
+    }
+
+    fn triggers(a: &Applied) -> Vec<Trigger> {
+        a.fired.iter().map(|f| f.trigger).collect()
+    }
+
+    #[test]
+    fn first_physical_event_fires_first_transport_event_once() {
+        let a = apply(Shipment::new("T1"), &ev("CREATED", "2026-11-20T08:00:00Z"));
+        assert_eq!(triggers(&a), vec![Trigger::TransportOrderReceived]);
+        let b = apply(a.shipment, &ev("EN_ROUTE", "2026-11-20T10:00:00Z"));
+        assert_eq!(triggers(&b), vec![Trigger::FirstTransportEvent]);
+        let c = apply(b.shipment, &ev("EN_ROUTE", "2026-11-20T12:00:00Z"));
+        assert!(c.fired.is_empty());
+    }
+
+    #[test]
+    fn a_late_event_after_delivery_fires_nothing_and_moves_nothing() {
+        let a = apply(Shipment::new("T1"), &ev("DELIVERED", "2026-11-21T10:00:00Z"));
+        assert_eq!(triggers(&a), vec![Trigger::FirstTransportEvent, Trigger::Delivered]);
+        let b = apply(a.shipment, &ev("AVAILABLE_FOR_DELIVERY", "2026-11-21T08:00:00Z"));
+        assert!(b.fired.is_empty());
+        assert_eq!(b.shipment.milestone, Some(Milestone::Delivered));
+    }
+
+    #[test]
+    fn unknown_codes_are_kept_and_fire_nothing() {
+        let a = apply(Shipment::new("T1"), &ev("WEIRD_CODE_42", "2026-11-21T10:00:00Z"));
+        assert!(a.unknown_code);
+        assert!(a.fired.is_empty());
+    }
+}

@@ -1,0 +1,331 @@
+//! Tenant templates: SMS and email texts with variables, in several languages. Templates are
+//! strict: a syntax error or an unknown variable is refused when the template is saved, naming
+//! the language, part, line and variable; HTML is autoescaped.
+
+use crate::notification::Channel;
+use crate::ids::TemplateId;
+use minijinja::{Environment, ErrorKind, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Every variable a template may use, with what it holds.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("receiver_name", "the receiver's name"),
+    ("tracking_number", "the shipment's tracking number"),
+    ("tracking_link", "a link to the shipment's tracking page"),
+    ("pickup_point_name", "the pickup point's name"),
+    ("pickup_point_address", "the pickup point's address"),
+    ("pickup_point_opening_hours", "the pickup point's opening hours"),
+    ("storage_deadline", "the last day to pick up the parcel (YYYY-MM-DD, receiver's time)"),
+    ("days_left", "days left before the parcel goes back"),
+    ("order_reference", "the order number"),
+    ("carrier", "the carrier's name"),
+    ("expected_delivery_date", "the expected delivery date"),
+    ("brand_name", "the shipper's brand name"),
+    ("customer_service_email", "the shipper's customer-service email"),
+    ("customer_service_phone", "the shipper's customer-service phone"),
+    ("unsubscribe_link", "a link that stops further messages to this receiver"),
+    ("event_location", "where the event happened"),
+    ("event_time", "when the event happened (receiver's local time)"),
+    ("campaign", "the rule's campaign text or discount code"),
+];
+
+/// Values for every variable; absent facts are empty strings, so `{% if pickup_point_name %}`
+/// works and a missing fact never fails a message.
+pub type Variables = BTreeMap<&'static str, String>;
+
+pub fn empty_variables() -> Variables {
+    VARIABLES.iter().map(|(name, _)| (*name, String::new())).collect()
+}
+
+/// Variables filled with believable values, used to check templates at save time.
+pub fn sample_variables() -> Variables {
+    let mut v = empty_variables();
+    for (k, val) in [
+        ("receiver_name", "Anna Andersson"),
+        ("tracking_number", "00370712345678901234"),
+        ("tracking_link", "https://track.example.com/t/00370712345678901234"),
+        ("pickup_point_name", "ICA Nära Rosendal"),
+        ("pickup_point_address", "Rosendalsvägen 1, 114 31 Stockholm"),
+        ("pickup_point_opening_hours", "Mon-Sun 8-22"),
+        ("storage_deadline", "2026-12-04"),
+        ("days_left", "2"),
+        ("order_reference", "ORD-1042"),
+        ("carrier", "PostNord"),
+        ("expected_delivery_date", "2026-11-27"),
+        ("brand_name", "Demo Webshop"),
+        ("customer_service_email", "kundtjanst@example.com"),
+        ("customer_service_phone", "+46812345678"),
+        ("unsubscribe_link", "https://track.example.com/u/abc"),
+        ("event_location", "Stockholm"),
+        ("event_time", "2026-11-25 14:05"),
+        ("campaign", "BLACKWEEK10"),
+    ] {
+        v.insert(k, val.to_string());
+    }
+    v
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    pub id: TemplateId,
+    pub name: String,
+    pub channel: Channel,
+    pub default_language: String,
+    pub contents: BTreeMap<String, TemplateBody>,
+}
+
+/// One language's text. SMS uses `text`; email uses `subject`, `html` and `text`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TemplateBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    #[serde(default)]
+    pub text: String,
+}
+
+/// A rendered message body in one language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rendered {
+    pub language: String,
+    pub subject: Option<String>,
+    pub html: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct TemplateError {
+    pub language: Option<String>,
+    pub part: Option<String>,
+    pub line: Option<usize>,
+    pub variable: Option<String>,
+    pub message: String,
+}
+
+impl TemplateError {
+    fn plain(message: impl Into<String>) -> Self {
+        TemplateError { language: None, part: None, line: None, variable: None, message: message.into() }
+    }
+
+    fn describe(&self) -> String {
+        let mut s = String::new();
+        if let Some(l) = &self.language {
+            s.push_str(&format!("language {l}, "));
+        }
+        if let Some(p) = &self.part {
+            s.push_str(&format!("{p}, "));
+        }
+        if let Some(n) = self.line {
+            s.push_str(&format!("line {n}: "));
+        }
+        s.push_str(&self.message);
+        s
+    }
+}
+
+const MAX_SMS_TEXT: usize = 2_000;
+const MAX_PART: usize = 200_000;
+const FUEL: u64 = 100_000;
+
+fn environment<'s>() -> Environment<'s> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None }
+    });
+    env
+}
+
+fn line_of(source: &str, variable: &str) -> Option<usize> {
+    source.lines().position(|l| {
+        l.match_indices(variable).any(|(i, _)| {
+            let before = l[..i].chars().next_back();
+            let after = l[i + variable.len()..].chars().next();
+            let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            !ident(before) && !ident(after)
+        })
+    })
+    .map(|i| i + 1)
+}
+
+/// Renders one part; `name` ends in `.html` for autoescaped parts.
+fn render_part(name: &str, source: &str, vars: &Variables) -> Result<String, TemplateError> {
+    let env = environment();
+    let at = |line: Option<usize>, variable: Option<String>, message: String| TemplateError {
+        language: None,
+        part: Some(name.trim_end_matches(".html").trim_end_matches(".txt").to_string()),
+        line,
+        variable,
+        message,
+    };
+    let template = env
+        .template_from_named_str(name, source)
+        .map_err(|e| at(e.line(), None, format!("syntax error: {}", e.detail().unwrap_or("cannot parse"))))?;
+    let known: Vec<&str> = VARIABLES.iter().map(|(n, _)| *n).collect();
+    let globals: Vec<&str> = env.globals().map(|(name, _)| name).collect();
+    let mut unknown: Vec<String> = template
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|v| !known.contains(&v.as_str()) && !globals.contains(&v.as_str()))
+        .collect();
+    unknown.sort();
+    if let Some(v) = unknown.into_iter().next() {
+        let line = line_of(source, &v);
+        return Err(at(
+            line,
+            Some(v.clone()),
+            format!("unknown variable `{v}`; the variables are {}", known.join(", ")),
+        ));
+    }
+    template.render(vars).map_err(|e| {
+        let message = match e.kind() {
+            ErrorKind::UndefinedError => format!("undefined value: {}", e.detail().unwrap_or("a name or attribute that does not exist")),
+            ErrorKind::OutOfFuel => "the template does too much work (a loop that runs too long?)".to_string(),
+            _ => e.detail().map(str::to_string).unwrap_or_else(|| e.to_string()),
+        };
+        at(e.line(), None, message)
+    })
+}
+
+impl Template {
+    /// Checks every language and part by rendering it against a sample shipment.
+    pub fn check(&self) -> Result<(), TemplateError> {
+        if self.name.trim().is_empty() || self.name.len() > 200 {
+            return Err(TemplateError::plain("name must be 1 to 200 characters"));
+        }
+        if self.contents.is_empty() {
+            return Err(TemplateError::plain("a template needs at least one language"));
+        }
+        if !self.contents.contains_key(&self.default_language) {
+            return Err(TemplateError::plain(format!(
+                "default_language {:?} has no text; add it to contents or pick one of {:?}",
+                self.default_language,
+                self.contents.keys().collect::<Vec<_>>()
+            )));
+        }
+        for (language, body) in &self.contents {
+            let in_language = |mut e: TemplateError| {
+                e.language = Some(language.clone());
+                e
+            };
+            match self.channel {
+                Channel::Sms => {
+                    if body.text.trim().is_empty() {
+                        return Err(in_language(TemplateError::plain("an SMS template needs a text")));
+                    }
+                    if body.text.len() > MAX_SMS_TEXT {
+                        return Err(in_language(TemplateError::plain(format!("the SMS text is longer than {MAX_SMS_TEXT} bytes"))));
+                    }
+                    if body.subject.is_some() || body.html.is_some() {
+                        return Err(in_language(TemplateError::plain("an SMS template has only a text, no subject or html")));
+                    }
+                }
+                Channel::Email => {
+                    if body.subject.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                        return Err(in_language(TemplateError::plain("an email template needs a subject")));
+                    }
+                    if body.text.trim().is_empty() && body.html.as_deref().is_none_or(|h| h.trim().is_empty()) {
+                        return Err(in_language(TemplateError::plain("an email template needs a text or an html part")));
+                    }
+                }
+            }
+            for part in [body.subject.as_deref(), body.html.as_deref(), Some(body.text.as_str())].into_iter().flatten() {
+                if part.len() > MAX_PART {
+                    return Err(in_language(TemplateError::plain(format!("a part is longer than {MAX_PART} bytes"))));
+                }
+            }
+            self.render_body(body, &sample_variables()).map_err(in_language)?;
+        }
+        Ok(())
+    }
+
+    /// The language to use for a receiver: theirs if written, else the default.
+    pub fn pick_language(&self, wanted: Option<&str>) -> &str {
+        wanted
+            .and_then(|w| self.contents.get_key_value(w))
+            .map(|(k, _)| k.as_str())
+            .unwrap_or(&self.default_language)
+    }
+
+    pub fn render(&self, wanted_language: Option<&str>, vars: &Variables) -> Result<Rendered, TemplateError> {
+        let language = self.pick_language(wanted_language).to_string();
+        let body = self
+            .contents
+            .get(&language)
+            .ok_or_else(|| TemplateError::plain(format!("template has no text in {language}")))?;
+        let mut rendered = self.render_body(body, vars)?;
+        rendered.language = language;
+        Ok(rendered)
+    }
+
+    fn render_body(&self, body: &TemplateBody, vars: &Variables) -> Result<Rendered, TemplateError> {
+        let subject = body.subject.as_deref().map(|s| render_part("subject.txt", s, vars)).transpose()?;
+        let html = body.html.as_deref().map(|s| render_part("html.html", s, vars)).transpose()?;
+        let text = render_part("text.txt", &body.text, vars)?;
+        Ok(Rendered { language: String::new(), subject: subject.map(|s| s.trim().to_string()), html, text })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sms(text: &str) -> Template {
+        Template {
+            id: TemplateId(1),
+            name: "t".into(),
+            channel: Channel::Sms,
+            default_language: "sv".into(),
+            contents: BTreeMap::from([("sv".into(), TemplateBody { text: text.into(), ..Default::default() })]),
+        }
+    }
+
+    #[test]
+    fn unknown_variable_is_named_with_its_line() {
+        let err = sms("Hej {{ receiver_name }}!\nDitt paket {{ trackin_number }} är på väg").check().unwrap_err();
+        assert_eq!(err.variable.as_deref(), Some("trackin_number"));
+        assert_eq!(err.line, Some(2));
+        assert!(err.to_string().contains("language sv"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_names_the_line() {
+        let err = sms("Hej\n{{ receiver_name }\n").check().unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
+        assert!(err.message.contains("syntax error"), "{err}");
+    }
+
+    #[test]
+    fn html_is_autoescaped_and_text_is_not() {
+        let t = Template {
+            id: TemplateId(1),
+            name: "e".into(),
+            channel: Channel::Email,
+            default_language: "en".into(),
+            contents: BTreeMap::from([(
+                "en".into(),
+                TemplateBody {
+                    subject: Some("Hi {{ receiver_name }}".into()),
+                    html: Some("<p>{{ receiver_name }}</p>".into()),
+                    text: "{{ receiver_name }}".into(),
+                },
+            )]),
+        };
+        let mut vars = empty_variables();
+        vars.insert("receiver_name", "<b>Bo & Co</b>".into());
+        let r = t.render(Some("sv"), &vars).unwrap();
+        assert_eq!(r.language, "en");
+        assert_eq!(r.html.unwrap(), "<p>&lt;b&gt;Bo &amp; Co&lt;&#x2f;b&gt;</p>");
+        assert_eq!(r.text, "<b>Bo & Co</b>");
+    }
+
+    #[test]
+    fn runaway_loops_are_stopped() {
+        let err = sms("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}").check().unwrap_err();
+        assert!(err.message.contains("too much work"), "{err}");
+    }
+}

@@ -1,0 +1,67 @@
+//! A tenant and the brand its messages carry.
+
+use crate::contact::{EmailAddress, PhoneNumber};
+use crate::ids::TenantId;
+use crate::plan::Plan;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub plan: Plan,
+    pub brand: Brand,
+}
+
+/// What a receiver sees of the shipper: names, sender ids, where to answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Brand {
+    pub brand_name: String,
+    /// Alphanumeric sender id (up to 11 letters and digits) or a phone number.
+    pub sms_sender_id: String,
+    pub email_from_name: String,
+    pub email_from_address: Option<EmailAddress>,
+    pub reply_to: Option<EmailAddress>,
+    pub customer_service_email: Option<EmailAddress>,
+    pub customer_service_phone: Option<PhoneNumber>,
+    pub default_language: String,
+}
+
+impl Brand {
+    pub fn named(name: &str) -> Self {
+        Brand {
+            brand_name: name.to_string(),
+            sms_sender_id: sms_sender_id_from(name),
+            email_from_name: name.to_string(),
+            email_from_address: None,
+            reply_to: None,
+            customer_service_email: None,
+            customer_service_phone: None,
+            default_language: "sv".into(),
+        }
+    }
+}
+
+/// A valid default sender id from a brand name: its letters and digits, at most 11.
+fn sms_sender_id_from(name: &str) -> String {
+    let id: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).take(11).collect();
+    if id.is_empty() { "Avisera".into() } else { id }
+}
+
+/// Checks an SMS sender id: 1 to 11 ASCII letters and digits (with at least one letter), or a
+/// phone number in international form.
+pub fn check_sms_sender_id(id: &str) -> Result<(), String> {
+    if id.starts_with('+') {
+        return PhoneNumber::parse(id, None).map(|_| ()).map_err(|e| e.to_string());
+    }
+    let ok = (1..=11).contains(&id.len())
+        && id.chars().all(|c| c.is_ascii_alphanumeric())
+        && id.chars().any(|c| c.is_ascii_alphabetic());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "SMS sender id {id:?} must be 1 to 11 letters and digits (A-Z, 0-9, at least one letter) or a phone number starting with +"
+        ))
+    }
+}

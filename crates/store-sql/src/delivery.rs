@@ -1,0 +1,108 @@
+//! The delivery worker's side of the outbox: claim due notifications with a lease, then record
+//! how sending went. A lease that runs out (its worker died) makes the job claimable again;
+//! the provider's idempotency key keeps that from becoming a second message.
+
+use crate::codec::{from_json, ms};
+use crate::events::add_history;
+use crate::{db, Dialect};
+use avisera_domain::notification::Status;
+use avisera_domain::{NotificationId, TenantId, Timestamp};
+use avisera_store::{DeliveryJob, DeliveryOutcome, StoreResult};
+use sqlx::{AnyPool, AssertSqlSafe, Row};
+
+pub async fn claim(
+    pool: &AnyPool,
+    dialect: Dialect,
+    worker: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: u32,
+) -> StoreResult<Vec<DeliveryJob>> {
+    // PostgreSQL: SKIP LOCKED lets many nodes claim side by side without taking the same row.
+    // SQLite: one writer, so the single UPDATE is already exclusive.
+    let lock = match dialect {
+        Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+        Dialect::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE notifications SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM notifications
+                      WHERE status = 'scheduled' AND due_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
+                      ORDER BY due_at LIMIT $4 {lock})
+         RETURNING id, tenant_id, message, idempotency_key, attempts"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(worker)
+        .bind(ms(lease_until))
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(DeliveryJob {
+                id: NotificationId(r.try_get("id").map_err(db)?),
+                tenant_id: TenantId(r.try_get("tenant_id").map_err(db)?),
+                message: from_json("message", &r.try_get::<String, _>("message").map_err(db)?)?,
+                idempotency_key: r.try_get("idempotency_key").map_err(db)?,
+                attempt: r.try_get::<i64, _>("attempts").map_err(db)? as u32,
+            })
+        })
+        .collect()
+}
+
+pub async fn finish(
+    pool: &AnyPool,
+    dialect: Dialect,
+    tenant: TenantId,
+    id: NotificationId,
+    worker: &str,
+    outcome: &DeliveryOutcome,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let mut tx = match dialect {
+        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Dialect::Postgres => pool.begin().await,
+    }
+    .map_err(db)?;
+    let (status, reason, provider_id, due_at) = match outcome {
+        DeliveryOutcome::Sent { provider_id } => (Status::Sent, None, provider_id.clone(), None),
+        DeliveryOutcome::RetryAt { at, reason } => (Status::Scheduled, Some(reason.as_str()), None, Some(ms(*at))),
+        DeliveryOutcome::Failed { reason } => (Status::Failed, Some(reason.as_str()), None, None),
+    };
+    let done = sqlx::query(
+        "UPDATE notifications SET status = $1, reason = $2, provider_id = COALESCE($3, provider_id),
+             due_at = COALESCE($4, due_at), lease_owner = NULL, lease_until = NULL, updated_at = $5
+         WHERE tenant_id = $6 AND id = $7 AND status = 'scheduled' AND lease_owner = $8",
+    )
+    .bind(status.slug())
+    .bind(reason.map(str::to_string))
+    .bind(provider_id)
+    .bind(due_at)
+    .bind(ms(now))
+    .bind(tenant.0)
+    .bind(id.0)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let history_reason = match outcome {
+        DeliveryOutcome::RetryAt { reason, .. } => Some(format!("will retry: {reason}")),
+        _ => reason.map(str::to_string),
+    };
+    add_history(&mut tx, tenant, id.0, status, history_reason.as_deref(), now).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}
+
+pub async fn count_scheduled(pool: &AnyPool) -> StoreResult<u64> {
+    let row = sqlx::query("SELECT COUNT(*) FROM notifications WHERE status = 'scheduled'")
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
+    Ok(row.try_get::<i64, _>(0).map_err(db)? as u64)
+}

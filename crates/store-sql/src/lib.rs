@@ -1,0 +1,159 @@
+//! Avisera's store on SQLite (embedded, for `demo` and small installations) and PostgreSQL
+//! (production, many nodes). One body of portable SQL through sqlx's `Any` driver; where the
+//! engines differ (schema types, claiming jobs, connection setup) the `Dialect` decides.
+#![forbid(unsafe_code)]
+
+mod codec;
+mod delivery;
+mod events;
+mod notifications;
+mod setup;
+mod tenants;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use setup::{connect, Dialect};
+
+use async_trait::async_trait;
+use avisera_domain::event::CarrierEvent;
+use avisera_domain::plan::Plan;
+use avisera_domain::rule::Rule;
+use avisera_domain::shipment::Shipment;
+use avisera_domain::template::Template;
+use avisera_domain::tenant::{Brand, Tenant};
+use avisera_domain::{NotificationId, RuleId, TemplateId, TenantId, Timestamp};
+use avisera_store::*;
+use sqlx::AnyPool;
+
+/// A store on one SQLite file or one PostgreSQL database.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+impl SqlStore {
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+}
+
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn migrate(&self) -> StoreResult<()> {
+        setup::migrate(&self.pool, self.dialect).await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(db)
+    }
+
+    async fn create_tenant(&self, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
+        tenants::create(&self.pool, name, plan, brand, now).await
+    }
+
+    async fn tenant(&self, tenant: TenantId) -> StoreResult<Option<Tenant>> {
+        tenants::get(&self.pool, tenant).await
+    }
+
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
+        tenants::all(&self.pool).await
+    }
+
+    async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> StoreResult<()> {
+        tenants::update_brand(&self.pool, tenant, brand).await
+    }
+
+    async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()> {
+        tenants::add_api_key(&self.pool, tenant, key_hash, label, now).await
+    }
+
+    async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<TenantId>> {
+        tenants::by_api_key(&self.pool, key_hash).await
+    }
+
+    async fn create_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<TemplateId> {
+        tenants::insert_owned(&self.pool, "templates", tenant, template, now).await.map(TemplateId)
+    }
+
+    async fn update_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<bool> {
+        tenants::update_owned(&self.pool, "templates", tenant, template.id.0, template, now).await
+    }
+
+    async fn template(&self, tenant: TenantId, id: TemplateId) -> StoreResult<Option<Template>> {
+        tenants::get_owned(&self.pool, "templates", tenant, id.0, |t: &mut Template, id| t.id = TemplateId(id)).await
+    }
+
+    async fn templates(&self, tenant: TenantId) -> StoreResult<Vec<Template>> {
+        tenants::list_owned(&self.pool, "templates", tenant, |t: &mut Template, id| t.id = TemplateId(id)).await
+    }
+
+    async fn create_rule(&self, tenant: TenantId, rule: &Rule, now: Timestamp) -> StoreResult<RuleId> {
+        tenants::insert_owned(&self.pool, "rules", tenant, rule, now).await.map(RuleId)
+    }
+
+    async fn update_rule(&self, tenant: TenantId, rule: &Rule, now: Timestamp) -> StoreResult<bool> {
+        tenants::update_owned(&self.pool, "rules", tenant, rule.id.0, rule, now).await
+    }
+
+    async fn rule(&self, tenant: TenantId, id: RuleId) -> StoreResult<Option<Rule>> {
+        tenants::get_owned(&self.pool, "rules", tenant, id.0, |r: &mut Rule, id| r.id = RuleId(id)).await
+    }
+
+    async fn rules(&self, tenant: TenantId) -> StoreResult<Vec<Rule>> {
+        tenants::list_owned(&self.pool, "rules", tenant, |r: &mut Rule, id| r.id = RuleId(id)).await
+    }
+
+    async fn record_events(
+        &self,
+        tenant: TenantId,
+        events: &[CarrierEvent],
+        decide: &Decide<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<EventOutcome>> {
+        events::record(&self.pool, self.dialect, tenant, events, decide, now).await
+    }
+
+    async fn shipment(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Option<Shipment>> {
+        events::shipment(&self.pool, tenant, tracking_number).await
+    }
+
+    async fn shipment_events(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Vec<StoredEvent>> {
+        events::history(&self.pool, tenant, tracking_number).await
+    }
+
+    async fn notifications(&self, tenant: TenantId, filter: &NotificationFilter) -> StoreResult<Vec<NotificationRecord>> {
+        notifications::list(&self.pool, tenant, filter).await
+    }
+
+    async fn notification(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>> {
+        notifications::get(&self.pool, tenant, id).await
+    }
+
+    async fn notification_history(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>> {
+        notifications::history(&self.pool, tenant, id).await
+    }
+
+    async fn claim_due(&self, worker: &str, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<DeliveryJob>> {
+        delivery::claim(&self.pool, self.dialect, worker, now, lease_until, limit).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        worker: &str,
+        outcome: &DeliveryOutcome,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        delivery::finish(&self.pool, self.dialect, tenant, id, worker, outcome, now).await
+    }
+
+    async fn count_scheduled(&self) -> StoreResult<u64> {
+        delivery::count_scheduled(&self.pool).await
+    }
+}

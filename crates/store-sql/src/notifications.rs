@@ -1,0 +1,85 @@
+//! Reading notifications and their status history, always within one tenant.
+
+use crate::codec::{from_json, parse, ts};
+use crate::db;
+use avisera_domain::notification::Status;
+use avisera_domain::{NotificationId, RuleId, TenantId};
+use avisera_store::{NotificationFilter, NotificationRecord, StatusChange, StoreResult};
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, AssertSqlSafe, Row};
+
+const COLUMNS: &str = "id, tenant_id, tracking_number, rule_id, trigger_name, channel, recipient, status, reason, language,
+    message, due_at, attempts, provider_id, idempotency_key, created_at, updated_at";
+
+fn record_from(r: &AnyRow) -> StoreResult<NotificationRecord> {
+    let trigger: Option<String> = r.try_get("trigger_name").map_err(db)?;
+    let message: Option<String> = r.try_get("message").map_err(db)?;
+    Ok(NotificationRecord {
+        id: NotificationId(r.try_get("id").map_err(db)?),
+        tenant_id: TenantId(r.try_get("tenant_id").map_err(db)?),
+        tracking_number: r.try_get("tracking_number").map_err(db)?,
+        rule_id: r.try_get::<Option<i64>, _>("rule_id").map_err(db)?.map(RuleId),
+        trigger: trigger.map(|t| parse("trigger", &t)).transpose()?,
+        channel: parse("channel", &r.try_get::<String, _>("channel").map_err(db)?)?,
+        recipient: r.try_get("recipient").map_err(db)?,
+        status: parse("status", &r.try_get::<String, _>("status").map_err(db)?)?,
+        reason: r.try_get("reason").map_err(db)?,
+        language: r.try_get("language").map_err(db)?,
+        message: message.map(|m| from_json("message", &m)).transpose()?,
+        due_at: ts(r.try_get("due_at").map_err(db)?)?,
+        attempts: r.try_get::<i64, _>("attempts").map_err(db)? as u32,
+        provider_id: r.try_get("provider_id").map_err(db)?,
+        idempotency_key: r.try_get("idempotency_key").map_err(db)?,
+        created_at: ts(r.try_get("created_at").map_err(db)?)?,
+        updated_at: ts(r.try_get("updated_at").map_err(db)?)?,
+    })
+}
+
+pub async fn list(pool: &AnyPool, tenant: TenantId, f: &NotificationFilter) -> StoreResult<Vec<NotificationRecord>> {
+    // Optional filters are written as "$n IS NULL OR column = $n" so one statement serves all.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM notifications WHERE tenant_id = $1
+           AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR channel = $3)
+           AND ($4 IS NULL OR trigger_name = $4) AND ($5 IS NULL OR tracking_number = $5)
+           AND ($6 IS NULL OR id < $6)
+         ORDER BY id DESC LIMIT $7"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant.0)
+        .bind(f.status.map(|s| s.slug().to_string()))
+        .bind(f.channel.map(|c| c.slug().to_string()))
+        .bind(f.trigger.map(|t| t.slug().to_string()))
+        .bind(f.tracking_number.clone())
+        .bind(f.before_id.map(|i| i.0))
+        .bind(i64::from(f.limit.clamp(1, 1000)))
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.iter().map(record_from).collect()
+}
+
+pub async fn get(pool: &AnyPool, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM notifications WHERE tenant_id = $1 AND id = $2");
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(tenant.0).bind(id.0).fetch_optional(pool).await.map_err(db)?;
+    row.as_ref().map(record_from).transpose()
+}
+
+pub async fn history(pool: &AnyPool, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>> {
+    let rows = sqlx::query(
+        "SELECT status, reason, at FROM notification_history WHERE tenant_id = $1 AND notification_id = $2 ORDER BY id",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(StatusChange {
+                status: parse::<Status>("status", &r.try_get::<String, _>("status").map_err(db)?)?,
+                reason: r.try_get("reason").map_err(db)?,
+                at: ts(r.try_get("at").map_err(db)?)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,83 @@
+CREATE TABLE IF NOT EXISTS tenants (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_hash TEXT PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    label TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS templates (
+    id BIGSERIAL PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rules (
+    id BIGSERIAL PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS shipments (
+    id BIGSERIAL PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    tracking_number TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (tenant_id, tracking_number)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id BIGSERIAL PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    shipment_id BIGINT NOT NULL REFERENCES shipments(id),
+    event_key TEXT NOT NULL,
+    code TEXT NOT NULL,
+    occurred_at BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    location TEXT,
+    unknown_code BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (tenant_id, shipment_id, event_key)
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    id BIGSERIAL PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    shipment_id BIGINT REFERENCES shipments(id),
+    tracking_number TEXT NOT NULL,
+    rule_id BIGINT,
+    trigger_name TEXT,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    language TEXT,
+    message TEXT,
+    due_at BIGINT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until BIGINT,
+    provider_id TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (tenant_id, dedupe_key)
+);
+CREATE INDEX IF NOT EXISTS notifications_due ON notifications (due_at) WHERE status = 'scheduled';
+CREATE INDEX IF NOT EXISTS notifications_shipment ON notifications (tenant_id, shipment_id);
+CREATE TABLE IF NOT EXISTS notification_history (
+    id BIGSERIAL PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    notification_id BIGINT NOT NULL REFERENCES notifications(id),
+    status TEXT NOT NULL,
+    reason TEXT,
+    at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notification_history_of ON notification_history (tenant_id, notification_id);

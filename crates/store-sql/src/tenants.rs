@@ -1,0 +1,147 @@
+//! Tenants, their API keys, and the rows a tenant owns whole (templates, rules), stored as
+//! JSON bodies. Every query names the tenant.
+
+use crate::codec::{from_json, ms, parse, to_json};
+use crate::db;
+use avisera_domain::plan::Plan;
+use avisera_domain::tenant::{Brand, Tenant};
+use avisera_domain::{TenantId, Timestamp};
+use avisera_store::StoreResult;
+use serde::{de::DeserializeOwned, Serialize};
+use sqlx::{AnyPool, AssertSqlSafe, Row};
+
+pub async fn create(pool: &AnyPool, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
+    let row = sqlx::query("INSERT INTO tenants (name, plan, brand, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(name)
+        .bind(plan.slug())
+        .bind(to_json(brand))
+        .bind(ms(now))
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
+    Ok(Tenant { id: TenantId(row.try_get(0).map_err(db)?), name: name.to_string(), plan, brand: brand.clone() })
+}
+
+fn tenant_from(row: &sqlx::any::AnyRow) -> StoreResult<Tenant> {
+    Ok(Tenant {
+        id: TenantId(row.try_get("id").map_err(db)?),
+        name: row.try_get("name").map_err(db)?,
+        plan: parse("tenant plan", &row.try_get::<String, _>("plan").map_err(db)?)?,
+        brand: from_json("tenant brand", &row.try_get::<String, _>("brand").map_err(db)?)?,
+    })
+}
+
+pub async fn get(pool: &AnyPool, tenant: TenantId) -> StoreResult<Option<Tenant>> {
+    sqlx::query("SELECT id, name, plan, brand FROM tenants WHERE id = $1")
+        .bind(tenant.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(tenant_from)
+        .transpose()
+}
+
+pub async fn all(pool: &AnyPool) -> StoreResult<Vec<Tenant>> {
+    sqlx::query("SELECT id, name, plan, brand FROM tenants ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(tenant_from)
+        .collect()
+}
+
+pub async fn update_brand(pool: &AnyPool, tenant: TenantId, brand: &Brand) -> StoreResult<()> {
+    sqlx::query("UPDATE tenants SET brand = $1 WHERE id = $2")
+        .bind(to_json(brand))
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+pub async fn add_api_key(pool: &AnyPool, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()> {
+    sqlx::query("INSERT INTO api_keys (key_hash, tenant_id, label, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(key_hash)
+        .bind(tenant.0)
+        .bind(label)
+        .bind(ms(now))
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+pub async fn by_api_key(pool: &AnyPool, key_hash: &str) -> StoreResult<Option<TenantId>> {
+    let row = sqlx::query("SELECT tenant_id FROM api_keys WHERE key_hash = $1")
+        .bind(key_hash)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|r| r.try_get(0).map(TenantId).map_err(db)).transpose()
+}
+
+/// The tables whose rows are one tenant-owned JSON body.
+fn owned_table(table: &str) -> &'static str {
+    match table {
+        "templates" => "templates",
+        "rules" => "rules",
+        other => panic!("{other} is not a tenant-owned body table"),
+    }
+}
+
+pub async fn insert_owned<T: Serialize>(pool: &AnyPool, table: &str, tenant: TenantId, body: &T, now: Timestamp) -> StoreResult<i64> {
+    let sql = format!(
+        "INSERT INTO {} (tenant_id, body, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+        owned_table(table)
+    );
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(tenant.0).bind(to_json(body)).bind(ms(now)).fetch_one(pool).await.map_err(db)?;
+    row.try_get(0).map_err(db)
+}
+
+pub async fn update_owned<T: Serialize>(
+    pool: &AnyPool,
+    table: &str,
+    tenant: TenantId,
+    id: i64,
+    body: &T,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let sql = format!("UPDATE {} SET body = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4", owned_table(table));
+    let done = sqlx::query(AssertSqlSafe(sql)).bind(to_json(body)).bind(ms(now)).bind(tenant.0).bind(id).execute(pool).await.map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
+fn decode_owned<T: DeserializeOwned>(table: &str, row: &sqlx::any::AnyRow, set_id: &impl Fn(&mut T, i64)) -> StoreResult<T> {
+    let id: i64 = row.try_get("id").map_err(db)?;
+    let body: String = row.try_get("body").map_err(db)?;
+    let mut value: T = from_json(table, &body)?;
+    set_id(&mut value, id);
+    Ok(value)
+}
+
+pub async fn get_owned<T: DeserializeOwned>(
+    pool: &AnyPool,
+    table: &str,
+    tenant: TenantId,
+    id: i64,
+    set_id: impl Fn(&mut T, i64),
+) -> StoreResult<Option<T>> {
+    let sql = format!("SELECT id, body FROM {} WHERE tenant_id = $1 AND id = $2", owned_table(table));
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(tenant.0).bind(id).fetch_optional(pool).await.map_err(db)?;
+    row.as_ref().map(|r| decode_owned(table, r, &set_id)).transpose()
+}
+
+pub async fn list_owned<T: DeserializeOwned>(
+    pool: &AnyPool,
+    table: &str,
+    tenant: TenantId,
+    set_id: impl Fn(&mut T, i64),
+) -> StoreResult<Vec<T>> {
+    let sql = format!("SELECT id, body FROM {} WHERE tenant_id = $1 ORDER BY id", owned_table(table));
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(tenant.0).fetch_all(pool).await.map_err(db)?;
+    rows.iter().map(|r| decode_owned(table, r, &set_id)).collect()
+}
+

@@ -1,0 +1,95 @@
+//! The storage trait every Avisera store implements, and what goes in and out of it.
+//! Every call that touches a tenant's data takes the `TenantId` first; the only calls that
+//! are not scoped by tenant are authentication (`tenant_by_api_key`) and the delivery
+//! worker's claim of due jobs, which returns each job's tenant for every later call.
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+mod records;
+
+pub use records::*;
+
+use async_trait::async_trait;
+use avisera_domain::event::CarrierEvent;
+use avisera_domain::plan::Plan;
+use avisera_domain::rule::Rule;
+use avisera_domain::shipment::Shipment;
+use avisera_domain::template::Template;
+use avisera_domain::tenant::{Brand, Tenant};
+use avisera_domain::{NotificationId, RuleId, TemplateId, TenantId, Timestamp};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Decides, inside the event's transaction, what the event does to its shipment and which
+/// notifications it causes. The engine supplies it; the store only persists the outcome.
+pub type Decide<'a> = dyn Fn(Shipment, &CarrierEvent) -> Decision + Send + Sync + 'a;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates the schema if it is missing.
+    async fn migrate(&self) -> StoreResult<()>;
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn create_tenant(&self, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant>;
+    async fn tenant(&self, tenant: TenantId) -> StoreResult<Option<Tenant>>;
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
+    async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> StoreResult<()>;
+    async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()>;
+    /// Authentication: which tenant owns the key with this hash.
+    async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<TenantId>>;
+
+    async fn create_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<TemplateId>;
+    /// False when the tenant has no such template.
+    async fn update_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<bool>;
+    async fn template(&self, tenant: TenantId, id: TemplateId) -> StoreResult<Option<Template>>;
+    async fn templates(&self, tenant: TenantId) -> StoreResult<Vec<Template>>;
+
+    async fn create_rule(&self, tenant: TenantId, rule: &Rule, now: Timestamp) -> StoreResult<RuleId>;
+    async fn update_rule(&self, tenant: TenantId, rule: &Rule, now: Timestamp) -> StoreResult<bool>;
+    async fn rule(&self, tenant: TenantId, id: RuleId) -> StoreResult<Option<Rule>>;
+    async fn rules(&self, tenant: TenantId) -> StoreResult<Vec<Rule>>;
+
+    /// Stores a batch of events in one transaction: each event once (a duplicate is reported
+    /// and changes nothing), its shipment's new state, and every notification `decide` asks
+    /// for, each at most once by its dedupe key.
+    async fn record_events(
+        &self,
+        tenant: TenantId,
+        events: &[CarrierEvent],
+        decide: &Decide<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<EventOutcome>>;
+
+    async fn shipment(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Option<Shipment>>;
+    async fn shipment_events(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Vec<StoredEvent>>;
+
+    async fn notifications(&self, tenant: TenantId, filter: &NotificationFilter) -> StoreResult<Vec<NotificationRecord>>;
+    async fn notification(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>>;
+    async fn notification_history(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>>;
+
+    /// Claims up to `limit` due notifications of any tenant for one worker until `lease_until`.
+    /// A claim whose lease ran out (its worker died) can be claimed again.
+    async fn claim_due(&self, worker: &str, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<DeliveryJob>>;
+    /// Records how a claimed delivery went. False when the job is no longer this worker's.
+    async fn finish_delivery(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        worker: &str,
+        outcome: &DeliveryOutcome,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// How many notifications wait to be sent (for readiness and metrics).
+    async fn count_scheduled(&self) -> StoreResult<u64>;
+}

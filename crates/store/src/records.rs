@@ -1,0 +1,89 @@
+//! What the store hands back: notifications with their status, events as stored, delivery
+//! jobs for the worker.
+
+use avisera_domain::notification::{Channel, Message, Status};
+use avisera_domain::planner::PlannedNotification;
+use avisera_domain::shipment::Applied;
+use avisera_domain::trigger::Trigger;
+use avisera_domain::{NotificationId, RuleId, ShipmentId, TenantId, Timestamp};
+use serde::Serialize;
+
+/// The engine's answer for one event.
+pub struct Decision {
+    pub applied: Applied,
+    pub planned: Vec<PlannedNotification>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum EventOutcome {
+    Accepted { shipment_id: ShipmentId, notifications: u32, unknown_code: bool },
+    Duplicate { shipment_id: ShipmentId },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    pub code: String,
+    pub occurred_at: Timestamp,
+    pub received_at: Timestamp,
+    pub location: Option<String>,
+    /// The code maps to no trigger or milestone.
+    pub unknown_code: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotificationRecord {
+    pub id: NotificationId,
+    pub tenant_id: TenantId,
+    pub tracking_number: String,
+    pub rule_id: Option<RuleId>,
+    pub trigger: Option<Trigger>,
+    pub channel: Channel,
+    pub recipient: String,
+    pub status: Status,
+    pub reason: Option<String>,
+    pub language: Option<String>,
+    pub message: Option<Message>,
+    pub due_at: Timestamp,
+    pub attempts: u32,
+    pub provider_id: Option<String>,
+    pub idempotency_key: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusChange {
+    pub status: Status,
+    pub reason: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NotificationFilter {
+    pub status: Option<Status>,
+    pub channel: Option<Channel>,
+    pub trigger: Option<Trigger>,
+    pub tracking_number: Option<String>,
+    /// Only notifications with an id below this (paging backwards from the newest).
+    pub before_id: Option<NotificationId>,
+    pub limit: u32,
+}
+
+/// A notification claimed for sending.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryJob {
+    pub id: NotificationId,
+    pub tenant_id: TenantId,
+    pub message: Message,
+    pub idempotency_key: String,
+    /// Attempts including this one.
+    pub attempt: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryOutcome {
+    Sent { provider_id: Option<String> },
+    RetryAt { at: Timestamp, reason: String },
+    Failed { reason: String },
+}
