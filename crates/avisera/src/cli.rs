@@ -1,0 +1,107 @@
+//! Command-line entry points.
+
+use crate::config::Config;
+use crate::http::{hash_api_key, new_api_key};
+use crate::server;
+use anyhow::Context;
+use avisera_domain::plan::Plan;
+use avisera_domain::tenant::Brand;
+use avisera_domain::{Clock, SystemClock};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "avisera", version, about = "Branded SMS and email notifications for parcel receivers")]
+struct Cli {
+    /// Configuration file (TOML); AVISERA_* environment variables override it.
+    #[arg(long, global = true, env = "AVISERA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Everything on one machine: embedded SQLite, a demo tenant, a simulated carrier feed and
+    /// a dev inbox that shows what would have been sent.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Seconds between new simulated shipments.
+        #[arg(long, default_value_t = 2.0)]
+        every: f64,
+    },
+    /// Runs the API and the delivery worker against the configured database.
+    Serve,
+    /// Creates the database schema and exits.
+    Migrate,
+    /// Tenants (operator commands).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Creates a tenant and prints its first API key (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "plus")]
+        plan: Plan,
+    },
+    /// Lists tenants.
+    List,
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AVISERA_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let env = |k: &str| std::env::var(k).ok();
+    let load = || Config::load(cli.config.as_deref(), &env);
+    match cli.command {
+        Command::Demo { listen, every } => crate::demo::run(&listen, every).await,
+        Command::Serve => {
+            let config = load()?;
+            let store = server::open_store(&config).await?;
+            let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+            tracing::info!(listen = %listener.local_addr()?, "avisera serving");
+            server::run(server::build_app(config, store), listener).await
+        }
+        Command::Migrate => {
+            server::open_store(&load()?).await?;
+            println!("schema is up to date");
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Create { name, plan }) => {
+            let store = server::open_store(&load()?).await?;
+            let now = SystemClock.now();
+            let tenant = store.create_tenant(&name, plan, &Brand::named(&name), now).await?;
+            let key = new_api_key();
+            store.add_api_key(tenant.id, &hash_api_key(&key), "first key", now).await?;
+            println!("tenant {} created ({}, plan {})\nAPI key (shown once): {key}", tenant.id, tenant.name, tenant.plan);
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::List) => {
+            let store = server::open_store(&load()?).await?;
+            for t in store.tenants().await? {
+                println!("{}\t{}\t{}", t.id, t.plan, t.name);
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Sending what the engine stored: the worker that claims due notifications and the channels
+//! that carry them (SMTP, an SMS provider's HTTP API, the dev inbox).
+
+pub mod channel;
+pub mod worker;

@@ -1,0 +1,88 @@
+//! The delivery worker: claims due notifications with a lease, sends them concurrently, and
+//! records each outcome: sent, a retry at the schedule's next time, or failed with the reason.
+//! Any number of workers (on any number of nodes) can run; a dead worker's lease runs out and
+//! its jobs are claimed again, with the same idempotency key.
+
+use super::channel::{SendError, Sender};
+use crate::app::App;
+use avisera_domain::notification::Channel;
+use avisera_store::{DeliveryJob, DeliveryOutcome};
+use jiff::SignedDuration;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+#[derive(Clone)]
+pub struct Channels {
+    pub sms: Arc<dyn Sender>,
+    pub email: Arc<dyn Sender>,
+}
+
+impl Channels {
+    fn for_job(&self, job: &DeliveryJob) -> &Arc<dyn Sender> {
+        match job.message.channel() {
+            Channel::Sms => &self.sms,
+            Channel::Email => &self.email,
+        }
+    }
+}
+
+pub struct Worker {
+    pub app: App,
+    pub channels: Channels,
+    pub name: String,
+}
+
+impl Worker {
+    /// Claims and sends one batch; returns how many notifications it handled.
+    pub async fn run_once(&self) -> anyhow::Result<usize> {
+        let app = &self.app;
+        let d = &app.config.delivery;
+        let now = app.clock.now();
+        let lease_until = now.checked_add(SignedDuration::from_millis(d.lease_ms as i64))?;
+        let jobs = app.store.claim_due(&self.name, now, lease_until, d.batch).await?;
+        let count = jobs.len();
+        let mut sending = JoinSet::new();
+        for job in jobs {
+            let sender = self.channels.for_job(&job).clone();
+            let app = app.clone();
+            let name = self.name.clone();
+            let span = tracing::info_span!("deliver", tenant = %job.tenant_id, notification = %job.id, attempt = job.attempt);
+            sending.spawn(async move {
+                let result = sender.send(&job).await;
+                let now = app.clock.now();
+                let outcome = match result {
+                    Ok(provider_id) => DeliveryOutcome::Sent { provider_id },
+                    Err(SendError::Permanent(reason)) => DeliveryOutcome::Failed { reason },
+                    Err(SendError::Transient(reason)) => {
+                        match app.config.delivery.retry.next_attempt(job.attempt, now, rand::random::<f64>()) {
+                            Some(at) => DeliveryOutcome::RetryAt { at, reason },
+                            None => DeliveryOutcome::Failed { reason: format!("gave up after {} attempts: {reason}", job.attempt) },
+                        }
+                    }
+                };
+                tracing::info!(outcome = ?outcome, "delivery finished");
+                if let Err(e) = app.store.finish_delivery(job.tenant_id, job.id, &name, &outcome, now).await {
+                    // The lease runs out and the job is tried again with the same idempotency key.
+                    tracing::error!(error = %e, "could not record delivery outcome");
+                }
+            }.instrument(span));
+        }
+        while sending.join_next().await.is_some() {}
+        Ok(count)
+    }
+
+    /// Runs until the process ends.
+    pub async fn run(self) {
+        let poll = Duration::from_millis(self.app.config.delivery.poll_ms);
+        loop {
+            match self.run_once().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "delivery worker could not claim work"),
+            }
+            let _ = tokio::time::timeout(poll, self.app.work.notified()).await;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Turning checked events into stored state and notification jobs: loads the tenant's rules
+//! and templates once per batch, then lets the domain decide inside the store's transaction.
+
+use crate::app::App;
+use avisera_domain::event::CarrierEvent;
+use avisera_domain::planner::{plan, Situation};
+use avisera_domain::shipment::{apply, Shipment};
+use avisera_domain::TenantId;
+use avisera_store::{Decision, EventOutcome, StoreError};
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("tenant {0} does not exist")]
+    NoTenant(TenantId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Result<Vec<EventOutcome>, IngestError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let store = &app.store;
+    let tenant = store.tenant(tenant).await?.ok_or(IngestError::NoTenant(tenant))?;
+    let rules = store.rules(tenant.id).await?;
+    let templates: BTreeMap<_, _> = store.templates(tenant.id).await?.into_iter().map(|t| (t.id, t)).collect();
+    let now = app.clock.now();
+    let public_url = app.config.public_url.as_str();
+    let decide = |shipment: Shipment, event: &CarrierEvent| {
+        let applied = apply(shipment, event);
+        let planned = plan(&Situation {
+            tenant: &tenant,
+            shipment: &applied.shipment,
+            event: Some(event),
+            fired: &applied.fired,
+            rules: &rules,
+            templates: &templates,
+            public_url,
+            now,
+        });
+        Decision { applied, planned }
+    };
+    let outcomes = store.record_events(tenant.id, events, &decide, now).await?;
+    if outcomes.iter().any(|o| matches!(o, EventOutcome::Accepted { notifications: 1.., .. })) {
+        app.work.notify_one();
+    }
+    Ok(outcomes)
+}

@@ -1,0 +1,39 @@
+//! Tenant API keys: shown once when created, stored only as a SHA-256 hash.
+
+use super::error::ApiError;
+use crate::app::App;
+use avisera_domain::TenantId;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use sha2::{Digest, Sha256};
+
+pub fn new_api_key() -> String {
+    format!("av_{}", hex::encode(rand::random::<[u8; 24]>()))
+}
+
+pub fn hash_api_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// The tenant whose API key authenticated the request.
+pub struct Authenticated(pub TenantId);
+
+impl FromRequestParts<App> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .or_else(|| parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+        let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+        let key = header.ok_or_else(|| unauthorized("send your API key as `Authorization: Bearer <key>`"))?;
+        match app.store.tenant_by_api_key(&hash_api_key(key.trim())).await? {
+            Some(tenant) => Ok(Authenticated(tenant)),
+            None => Err(unauthorized("unknown API key; check it, or ask your operator for a new one")),
+        }
+    }
+}

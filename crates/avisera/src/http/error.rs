@@ -1,0 +1,67 @@
+//! API errors: a status code and a JSON body that says what is wrong and what to do.
+
+use avisera_store::StoreError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Value,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), details: Value::Null }
+    }
+
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    pub fn with(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store error");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the database is unavailable; retry later")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let (Some(obj), Value::Object(details)) = (error.as_object_mut(), self.details) {
+            obj.extend(details);
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see /openapi.json;")
+}
+
+/// Parses a JSON body, turning decoder errors into a 400 (malformed JSON) or 422 (well-formed
+/// but wrong) that names the place.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let (status, code) = match e.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => (StatusCode::BAD_REQUEST, "malformed_json"),
+            _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        };
+        ApiError::new(status, code, e.to_string()).with(json!({ "line": e.line(), "column": e.column() }))
+    })
+}

@@ -1,0 +1,70 @@
+//! The HTTP API: handlers parse input into domain types, call one function, and map its error
+//! to a response. Every `/v1` route is authenticated by a tenant API key and sees only that
+//! tenant's data.
+
+mod auth;
+mod dev_inbox;
+mod error;
+mod events;
+mod notifications;
+mod ops;
+mod rules;
+mod templates;
+mod tenant;
+
+pub use auth::{hash_api_key, new_api_key};
+
+use crate::app::App;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub fn router(app: App) -> Router {
+    let limit = app.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/openapi.json", get(ops::openapi))
+        .route("/", get(dev_inbox::home))
+        .route("/dev/inbox", get(dev_inbox::inbox))
+        .route("/v1/events", post(events::post_events))
+        .route("/v1/tenant", get(tenant::get_tenant))
+        .route("/v1/tenant/brand", axum::routing::put(tenant::put_brand))
+        .route("/v1/templates", get(templates::list).post(templates::create))
+        .route("/v1/templates/{id}", get(templates::get_one).put(templates::update))
+        .route("/v1/rules", get(rules::list).post(rules::create))
+        .route("/v1/rules/{id}", get(rules::get_one).put(rules::update))
+        .route("/v1/rules/{id}/enable", post(rules::enable))
+        .route("/v1/rules/{id}/disable", post(rules::disable))
+        .route("/v1/notifications", get(notifications::list))
+        .route("/v1/notifications/{id}", get(notifications::get_one))
+        .route("/v1/shipments/{tracking_number}", get(notifications::shipment))
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(app)
+}
+
+/// Every (method, path) the router serves, for the OpenAPI completeness test.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/openapi.json"),
+    ("get", "/"),
+    ("get", "/dev/inbox"),
+    ("post", "/v1/events"),
+    ("get", "/v1/tenant"),
+    ("put", "/v1/tenant/brand"),
+    ("get", "/v1/templates"),
+    ("post", "/v1/templates"),
+    ("get", "/v1/templates/{id}"),
+    ("put", "/v1/templates/{id}"),
+    ("get", "/v1/rules"),
+    ("post", "/v1/rules"),
+    ("get", "/v1/rules/{id}"),
+    ("put", "/v1/rules/{id}"),
+    ("post", "/v1/rules/{id}/enable"),
+    ("post", "/v1/rules/{id}/disable"),
+    ("get", "/v1/notifications"),
+    ("get", "/v1/notifications/{id}"),
+    ("get", "/v1/shipments/{tracking_number}"),
+];

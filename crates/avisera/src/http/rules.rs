@@ -1,0 +1,141 @@
+//! Rules over the API. A new rule is disabled; enabling checks the plan has its trigger.
+
+use super::auth::Authenticated;
+use super::error::{parse_json, ApiError};
+use crate::app::App;
+use avisera_domain::event::parse_instant;
+use avisera_domain::notification::Channel;
+use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
+use avisera_domain::trigger::Trigger;
+use avisera_domain::{RuleId, TemplateId, TenantId};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleInput {
+    name: String,
+    trigger: String,
+    #[serde(default)]
+    conditions: Conditions,
+    channels: ChannelChoice,
+    #[serde(default = "receiver")]
+    recipient: Recipient,
+    sms_template_id: Option<i64>,
+    email_template_id: Option<i64>,
+    active_from: Option<String>,
+    active_until: Option<String>,
+    #[serde(default)]
+    once_per_shipment: bool,
+    days_before_deadline: Option<u8>,
+    campaign: Option<String>,
+}
+
+fn receiver() -> Recipient {
+    Recipient::Receiver
+}
+
+fn field_error(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid("invalid_rule", format!("{field}: {}", message.into())).with(json!({ "field": field }))
+}
+
+/// Parses and checks a rule, including that its templates are the tenant's own and are for
+/// the right channel.
+async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &[u8]) -> Result<Rule, ApiError> {
+    let input: RuleInput = parse_json(body)?;
+    let trigger: Trigger = input.trigger.parse().map_err(|e: avisera_domain::trigger::UnknownTrigger| field_error("trigger", e.to_string()))?;
+    let instant = |field: &str, v: Option<String>| {
+        v.map(|raw| parse_instant(field, &raw).map_err(|e| field_error(field, e.message))).transpose()
+    };
+    let rule = Rule {
+        id,
+        name: input.name,
+        trigger,
+        enabled,
+        conditions: input.conditions,
+        channels: input.channels,
+        recipient: input.recipient,
+        sms_template_id: input.sms_template_id.map(TemplateId),
+        email_template_id: input.email_template_id.map(TemplateId),
+        active_from: instant("active_from", input.active_from)?,
+        active_until: instant("active_until", input.active_until)?,
+        once_per_shipment: input.once_per_shipment,
+        days_before_deadline: input.days_before_deadline,
+        campaign: input.campaign,
+    };
+    rule.check().map_err(|e| match e {
+        avisera_domain::rule::RuleError::Invalid { field, message } => field_error(field, message),
+        other => ApiError::invalid("invalid_rule", other.to_string()),
+    })?;
+    for (field, id, channel) in [
+        ("sms_template_id", rule.sms_template_id, Channel::Sms),
+        ("email_template_id", rule.email_template_id, Channel::Email),
+    ] {
+        let Some(id) = id else { continue };
+        match app.store.template(tenant, id).await? {
+            None => return Err(field_error(field, format!("template {id} does not exist"))),
+            Some(t) if t.channel != channel => {
+                return Err(field_error(field, format!("template {id} is a {} template, not {channel}", t.channel)));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(rule)
+}
+
+pub async fn create(State(app): State<App>, Authenticated(tenant): Authenticated, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut rule = checked(&app, tenant, RuleId(0), false, &body).await?;
+    rule.id = app.store.create_rule(tenant, &rule, app.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(json!(rule))))
+}
+
+async fn existing(app: &App, tenant: TenantId, id: i64) -> Result<Rule, ApiError> {
+    app.store.rule(tenant, RuleId(id)).await?.ok_or_else(|| ApiError::not_found(&format!("rule {id}")))
+}
+
+pub async fn update(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let current = existing(&app, tenant, id).await?;
+    let rule = checked(&app, tenant, current.id, current.enabled, &body).await?;
+    if rule.enabled {
+        let plan = app.store.tenant(tenant).await?.ok_or_else(|| ApiError::not_found("tenant"))?.plan;
+        rule.check_plan(plan).map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "plan_lacks_trigger", e.to_string()))?;
+    }
+    app.store.update_rule(tenant, &rule, app.clock.now()).await?;
+    Ok(Json(json!(rule)))
+}
+
+async fn set_enabled(app: &App, tenant: TenantId, id: i64, enabled: bool) -> Result<Json<Value>, ApiError> {
+    let mut rule = existing(app, tenant, id).await?;
+    if enabled {
+        let plan = app.store.tenant(tenant).await?.ok_or_else(|| ApiError::not_found("tenant"))?.plan;
+        rule.check_plan(plan).map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "plan_lacks_trigger", e.to_string()))?;
+    }
+    rule.enabled = enabled;
+    app.store.update_rule(tenant, &rule, app.clock.now()).await?;
+    Ok(Json(json!(rule)))
+}
+
+pub async fn enable(State(app): State<App>, Authenticated(tenant): Authenticated, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    set_enabled(&app, tenant, id, true).await
+}
+
+pub async fn disable(State(app): State<App>, Authenticated(tenant): Authenticated, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    set_enabled(&app, tenant, id, false).await
+}
+
+pub async fn get_one(State(app): State<App>, Authenticated(tenant): Authenticated, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(existing(&app, tenant, id).await?)))
+}
+
+pub async fn list(State(app): State<App>, Authenticated(tenant): Authenticated) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "rules": app.store.rules(tenant).await? })))
+}

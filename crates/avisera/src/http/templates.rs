@@ -1,0 +1,66 @@
+//! Templates over the API. A template that does not render against the sample shipment is
+//! refused with the language, part, line and variable.
+
+use super::auth::Authenticated;
+use super::error::{parse_json, ApiError};
+use crate::app::App;
+use avisera_domain::notification::Channel;
+use avisera_domain::template::{Template, TemplateBody};
+use avisera_domain::TemplateId;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateInput {
+    name: String,
+    channel: Channel,
+    default_language: String,
+    contents: BTreeMap<String, TemplateBody>,
+}
+
+fn checked(id: TemplateId, body: &[u8]) -> Result<Template, ApiError> {
+    let input: TemplateInput = parse_json(body)?;
+    let template = Template {
+        id,
+        name: input.name,
+        channel: input.channel,
+        default_language: input.default_language,
+        contents: input.contents,
+    };
+    template.check().map_err(|e| ApiError::invalid("invalid_template", e.to_string()).with(json!(e)))?;
+    Ok(template)
+}
+
+pub async fn create(State(app): State<App>, Authenticated(tenant): Authenticated, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut template = checked(TemplateId(0), &body)?;
+    template.id = app.store.create_template(tenant, &template, app.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(json!(template))))
+}
+
+pub async fn update(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let template = checked(TemplateId(id), &body)?;
+    if !app.store.update_template(tenant, &template, app.clock.now()).await? {
+        return Err(ApiError::not_found(&format!("template {id}")));
+    }
+    Ok(Json(json!(template)))
+}
+
+pub async fn get_one(State(app): State<App>, Authenticated(tenant): Authenticated, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    let t = app.store.template(tenant, TemplateId(id)).await?.ok_or_else(|| ApiError::not_found(&format!("template {id}")))?;
+    Ok(Json(json!(t)))
+}
+
+pub async fn list(State(app): State<App>, Authenticated(tenant): Authenticated) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "templates": app.store.templates(tenant).await? })))
+}

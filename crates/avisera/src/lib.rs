@@ -1,0 +1,12 @@
+//! Avisera as a service: configuration, the HTTP API, the engine that turns events into
+//! notification jobs, the delivery worker and its channels, and the demo.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod delivery;
+pub mod demo;
+pub mod engine;
+pub mod http;
+pub mod server;

@@ -1,0 +1,59 @@
+//! Starting a node: open the store, build the channels, run the HTTP API and the delivery
+//! worker side by side.
+
+use crate::app::App;
+use crate::config::Config;
+use crate::delivery::channel::dev_inbox::DevInbox;
+use crate::delivery::channel::sms_http::SmsHttp;
+use crate::delivery::channel::smtp::Smtp;
+use crate::delivery::channel::{Sender, Unconfigured};
+use crate::delivery::worker::{Channels, Worker};
+use anyhow::Context;
+use avisera_domain::{Clock, SystemClock};
+use avisera_store::Store;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = avisera_store_sql::connect(&config.database_url).await?;
+    store.migrate().await.context("creating the schema")?;
+    Ok(Arc::new(store))
+}
+
+pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let inbox = config.dev_inbox.then(|| DevInbox::new(clock.clone()));
+    App { store, clock, config: Arc::new(config), inbox, work: Arc::new(Notify::new()) }
+}
+
+pub fn channels(app: &App) -> anyhow::Result<Channels> {
+    let c = &app.config;
+    let inbox = app.inbox.clone().map(|i| Arc::new(i) as Arc<dyn Sender>);
+    let sms: Arc<dyn Sender> = match (&c.sms, &inbox) {
+        (Some(sms), _) => Arc::new(SmsHttp::new(sms.clone()).context("SMS provider client")?),
+        (None, Some(inbox)) => inbox.clone(),
+        (None, None) => Arc::new(Unconfigured("no SMS provider is configured ([sms] in the config file)")),
+    };
+    let email: Arc<dyn Sender> = match (&c.smtp, &inbox) {
+        (Some(smtp), _) => Arc::new(Smtp::new(smtp).context("SMTP transport")?),
+        (None, Some(inbox)) => inbox.clone(),
+        (None, None) => Arc::new(Unconfigured("no SMTP server is configured ([smtp] in the config file)")),
+    };
+    Ok(Channels { sms, email })
+}
+
+/// Serves the API on `listener` and runs a delivery worker until the process ends.
+pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
+    let worker = Worker {
+        app: app.clone(),
+        channels: channels(&app)?,
+        name: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
+    };
+    tokio::spawn(worker.run());
+    axum::serve(listener, crate::http::router(app)).await.context("HTTP server")
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "avisera".into())
+}
