@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "avisera", version, about = "Branded SMS and email notifications for parcel receivers")]
+#[command(
+    name = "avisera",
+    version,
+    about = "Branded SMS and email notifications for parcel receivers"
+)]
 struct Cli {
     /// Configuration file (TOML); AVISERA_* environment variables override it.
     #[arg(long, global = true, env = "AVISERA_CONFIG")]
@@ -57,7 +61,9 @@ enum TenantCommand {
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AVISERA_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AVISERA_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -78,7 +84,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             let config = load()?;
             let store = server::open_store(&config).await?;
-            let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+            let listener = tokio::net::TcpListener::bind(&config.listen)
+                .await
+                .with_context(|| format!("listening on {}", config.listen))?;
             tracing::info!(listen = %listener.local_addr()?, "avisera serving");
             server::run(server::build_app(config, store), listener).await
         }
@@ -92,8 +100,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let now = SystemClock.now();
             let tenant = store.create_tenant(&name, plan, &Brand::named(&name), now).await?;
             let key = new_api_key();
-            store.add_api_key(tenant.id, &hash_api_key(&key), "first key", now).await?;
-            println!("tenant {} created ({}, plan {})\nAPI key (shown once): {key}", tenant.id, tenant.name, tenant.plan);
+            store
+                .add_api_key(tenant.id, &hash_api_key(&key), "first key", now)
+                .await?;
+            println!(
+                "tenant {} created ({}, plan {})\nAPI key (shown once): {key}",
+                tenant.id, tenant.name, tenant.plan
+            );
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => {

@@ -53,7 +53,12 @@ pub struct DeliveryConfig {
 
 impl Default for DeliveryConfig {
     fn default() -> Self {
-        DeliveryConfig { lease_ms: 60_000, poll_ms: 500, batch: 32, retry: RetrySchedule::default() }
+        DeliveryConfig {
+            lease_ms: 60_000,
+            poll_ms: 500,
+            batch: 32,
+            retry: RetrySchedule::default(),
+        }
     }
 }
 
@@ -154,7 +159,8 @@ impl Config {
     pub fn load(file: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut config = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
                 toml::from_str(&text).map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))?
             }
             None => Config::default(),
@@ -172,17 +178,21 @@ impl Config {
             config.dev_inbox = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = env("AVISERA_SMTP_PASSWORD") {
-            let smtp = config
-                .smtp
-                .as_mut()
-                .ok_or_else(|| ConfigError::Env("AVISERA_SMTP_PASSWORD", "set, but the config file has no [smtp] section".into()))?;
+            let smtp = config.smtp.as_mut().ok_or_else(|| {
+                ConfigError::Env(
+                    "AVISERA_SMTP_PASSWORD",
+                    "set, but the config file has no [smtp] section".into(),
+                )
+            })?;
             smtp.password = Some(SecretString::from(v));
         }
         if let Some(v) = env("AVISERA_SMS_AUTH") {
-            let sms = config
-                .sms
-                .as_mut()
-                .ok_or_else(|| ConfigError::Env("AVISERA_SMS_AUTH", "set, but the config file has no [sms] section".into()))?;
+            let sms = config.sms.as_mut().ok_or_else(|| {
+                ConfigError::Env(
+                    "AVISERA_SMS_AUTH",
+                    "set, but the config file has no [sms] section".into(),
+                )
+            })?;
             sms.auth_value = Some(SecretString::from(v));
         }
         Ok(config)

@@ -23,7 +23,9 @@ use std::time::Duration;
 pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("avisera-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen} (try --listen 127.0.0.1:0)"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen} (try --listen 127.0.0.1:0)"))?;
     let addr = listener.local_addr()?;
     let config = Config {
         database_url: format!("sqlite://{}", dir.join("demo.sqlite").display()),
@@ -48,7 +50,10 @@ pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
 }
 
 fn body(text: &str) -> TemplateBody {
-    TemplateBody { text: text.into(), ..Default::default() }
+    TemplateBody {
+        text: text.into(),
+        ..Default::default()
+    }
 }
 
 fn email(subject: &str, heading: &str, text: &str) -> TemplateBody {
@@ -68,31 +73,73 @@ fn texts() -> Vec<(Trigger, TemplateBody, TemplateBody, TemplateBody, TemplateBo
     vec![
         (
             Trigger::TransportOrderReceived,
-            body("Hej {{ receiver_name }}! Din order {{ order_reference }} från {{ brand_name }} är bokad för leverans. Spåra: {{ tracking_link }}"),
-            body("Hi {{ receiver_name }}! Your order {{ order_reference }} from {{ brand_name }} is booked for delivery. Track: {{ tracking_link }}"),
-            email("Din order {{ order_reference }} är bokad", "Tack för din beställning!", "Hej {{ receiver_name }}, vi har bokat transporten av din order {{ order_reference }}."),
-            email("Your order {{ order_reference }} is booked", "Thank you for your order!", "Hi {{ receiver_name }}, we have booked the transport of your order {{ order_reference }}."),
+            body(
+                "Hej {{ receiver_name }}! Din order {{ order_reference }} från {{ brand_name }} är bokad för leverans. Spåra: {{ tracking_link }}",
+            ),
+            body(
+                "Hi {{ receiver_name }}! Your order {{ order_reference }} from {{ brand_name }} is booked for delivery. Track: {{ tracking_link }}",
+            ),
+            email(
+                "Din order {{ order_reference }} är bokad",
+                "Tack för din beställning!",
+                "Hej {{ receiver_name }}, vi har bokat transporten av din order {{ order_reference }}.",
+            ),
+            email(
+                "Your order {{ order_reference }} is booked",
+                "Thank you for your order!",
+                "Hi {{ receiver_name }}, we have booked the transport of your order {{ order_reference }}.",
+            ),
         ),
         (
             Trigger::FirstTransportEvent,
             body("{{ brand_name }}: ditt paket {{ tracking_number }} är på väg! {{ tracking_link }}"),
             body("{{ brand_name }}: your parcel {{ tracking_number }} is on its way! {{ tracking_link }}"),
-            email("Ditt paket är på väg", "Paketet har lämnat oss", "Hej {{ receiver_name }}, ditt paket {{ tracking_number }} är på väg med {{ carrier }}."),
-            email("Your parcel is on its way", "Your parcel has left us", "Hi {{ receiver_name }}, your parcel {{ tracking_number }} is on its way with {{ carrier }}."),
+            email(
+                "Ditt paket är på väg",
+                "Paketet har lämnat oss",
+                "Hej {{ receiver_name }}, ditt paket {{ tracking_number }} är på väg med {{ carrier }}.",
+            ),
+            email(
+                "Your parcel is on its way",
+                "Your parcel has left us",
+                "Hi {{ receiver_name }}, your parcel {{ tracking_number }} is on its way with {{ carrier }}.",
+            ),
         ),
         (
             Trigger::Delivered,
             body("{{ brand_name }}: ditt paket {{ tracking_number }} är levererat. Tack för att du handlar hos oss!"),
-            body("{{ brand_name }}: your parcel {{ tracking_number }} has been delivered. Thank you for shopping with us!"),
-            email("Levererat!", "Ditt paket är framme", "Hej {{ receiver_name }}, ditt paket {{ tracking_number }} är levererat."),
-            email("Delivered!", "Your parcel has arrived", "Hi {{ receiver_name }}, your parcel {{ tracking_number }} has been delivered."),
+            body(
+                "{{ brand_name }}: your parcel {{ tracking_number }} has been delivered. Thank you for shopping with us!",
+            ),
+            email(
+                "Levererat!",
+                "Ditt paket är framme",
+                "Hej {{ receiver_name }}, ditt paket {{ tracking_number }} är levererat.",
+            ),
+            email(
+                "Delivered!",
+                "Your parcel has arrived",
+                "Hi {{ receiver_name }}, your parcel {{ tracking_number }} has been delivered.",
+            ),
         ),
         (
             Trigger::DaysLeftAtPickupPoint,
-            body("{{ brand_name }}: ditt paket väntar på {{ pickup_point_name }}, {{ pickup_point_address }}. {{ days_left }} dagar kvar, hämta senast {{ storage_deadline }}."),
-            body("{{ brand_name }}: your parcel waits at {{ pickup_point_name }}, {{ pickup_point_address }}. {{ days_left }} days left, collect by {{ storage_deadline }}."),
-            email("{{ days_left }} dagar kvar att hämta ditt paket", "Glöm inte ditt paket", "Hej {{ receiver_name }}, ditt paket väntar på {{ pickup_point_name }} ({{ pickup_point_opening_hours }}). Hämta senast {{ storage_deadline }}."),
-            email("{{ days_left }} days left to collect your parcel", "Don't forget your parcel", "Hi {{ receiver_name }}, your parcel waits at {{ pickup_point_name }} ({{ pickup_point_opening_hours }}). Collect it by {{ storage_deadline }}."),
+            body(
+                "{{ brand_name }}: ditt paket väntar på {{ pickup_point_name }}, {{ pickup_point_address }}. {{ days_left }} dagar kvar, hämta senast {{ storage_deadline }}.",
+            ),
+            body(
+                "{{ brand_name }}: your parcel waits at {{ pickup_point_name }}, {{ pickup_point_address }}. {{ days_left }} days left, collect by {{ storage_deadline }}.",
+            ),
+            email(
+                "{{ days_left }} dagar kvar att hämta ditt paket",
+                "Glöm inte ditt paket",
+                "Hej {{ receiver_name }}, ditt paket väntar på {{ pickup_point_name }} ({{ pickup_point_opening_hours }}). Hämta senast {{ storage_deadline }}.",
+            ),
+            email(
+                "{{ days_left }} days left to collect your parcel",
+                "Don't forget your parcel",
+                "Hi {{ receiver_name }}, your parcel waits at {{ pickup_point_name }} ({{ pickup_point_opening_hours }}). Collect it by {{ storage_deadline }}.",
+            ),
         ),
     ]
 }
@@ -109,7 +156,10 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
     store.add_api_key(tenant.id, &hash_api_key(&key), "demo", now).await?;
     for (trigger, sms_sv, sms_en, mail_sv, mail_en) in texts() {
         let mut ids = Vec::new();
-        for (channel, sv, en) in [(Channel::Sms, sms_sv.clone(), sms_en.clone()), (Channel::Email, mail_sv.clone(), mail_en.clone())] {
+        for (channel, sv, en) in [
+            (Channel::Sms, sms_sv.clone(), sms_en.clone()),
+            (Channel::Email, mail_sv.clone(), mail_en.clone()),
+        ] {
             let template = Template {
                 id: TemplateId(0),
                 name: format!("{} ({channel})", trigger.title()),
@@ -117,7 +167,9 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
                 default_language: "sv".into(),
                 contents: BTreeMap::from([("sv".to_string(), sv), ("en".to_string(), en)]),
             };
-            template.check().map_err(|e| anyhow::anyhow!("demo template {}: {e}", template.name))?;
+            template
+                .check()
+                .map_err(|e| anyhow::anyhow!("demo template {}: {e}", template.name))?;
             ids.push(store.create_template(tenant.id, &template, now).await?);
         }
         let rule = Rule {

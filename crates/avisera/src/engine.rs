@@ -2,10 +2,10 @@
 //! and templates once per batch, then lets the domain decide inside the store's transaction.
 
 use crate::app::App;
-use avisera_domain::event::CarrierEvent;
-use avisera_domain::planner::{plan, Situation};
-use avisera_domain::shipment::{apply, Shipment};
 use avisera_domain::TenantId;
+use avisera_domain::event::CarrierEvent;
+use avisera_domain::planner::{Situation, plan};
+use avisera_domain::shipment::{Shipment, apply};
 use avisera_store::{Decision, EventOutcome, StoreError};
 use std::collections::BTreeMap;
 
@@ -24,7 +24,12 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
     let store = &app.store;
     let tenant = store.tenant(tenant).await?.ok_or(IngestError::NoTenant(tenant))?;
     let rules = store.rules(tenant.id).await?;
-    let templates: BTreeMap<_, _> = store.templates(tenant.id).await?.into_iter().map(|t| (t.id, t)).collect();
+    let templates: BTreeMap<_, _> = store
+        .templates(tenant.id)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
     let now = app.clock.now();
     let public_url = app.config.public_url.as_str();
     let decide = |shipment: Shipment, event: &CarrierEvent| {
@@ -42,7 +47,10 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
         Decision { applied, planned }
     };
     let outcomes = store.record_events(tenant.id, events, &decide, now).await?;
-    if outcomes.iter().any(|o| matches!(o, EventOutcome::Accepted { notifications: 1.., .. })) {
+    if outcomes
+        .iter()
+        .any(|o| matches!(o, EventOutcome::Accepted { notifications: 1.., .. }))
+    {
         app.work.notify_one();
     }
     Ok(outcomes)

@@ -24,7 +24,13 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let inbox = config.dev_inbox.then(|| DevInbox::new(clock.clone()));
-    App { store, clock, config: Arc::new(config), inbox, work: Arc::new(Notify::new()) }
+    App {
+        store,
+        clock,
+        config: Arc::new(config),
+        inbox,
+        work: Arc::new(Notify::new()),
+    }
 }
 
 pub fn channels(app: &App) -> anyhow::Result<Channels> {
@@ -51,7 +57,9 @@ pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
         name: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
     };
     tokio::spawn(worker.run());
-    axum::serve(listener, crate::http::router(app)).await.context("HTTP server")
+    axum::serve(listener, crate::http::router(app))
+        .await
+        .context("HTTP server")
 }
 
 fn hostname() -> String {

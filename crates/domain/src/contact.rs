@@ -26,7 +26,9 @@ impl EmailAddress {
         if s.len() > 254 {
             return fail("it is longer than 254 characters");
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c)) {
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c))
+        {
             return fail("it contains a space or a character not allowed in an address");
         }
         let Some((local, domain)) = s.rsplit_once('@') else {
@@ -186,11 +188,21 @@ mod tests {
     #[test]
     fn swedish_numbers_in_every_common_form_normalise_alike() {
         for raw in ["+46 70-123 45 67", "0046701234567", "070-123 45 67", "+46701234567"] {
-            assert_eq!(PhoneNumber::parse(raw, Some("SE")).unwrap().as_str(), "+46701234567", "{raw}");
+            assert_eq!(
+                PhoneNumber::parse(raw, Some("SE")).unwrap().as_str(),
+                "+46701234567",
+                "{raw}"
+            );
         }
         assert_eq!(PhoneNumber::parse("41 23 45 67", Some("NO")).ok(), None);
-        assert_eq!(PhoneNumber::parse("+47 41 23 45 67", None).unwrap().as_str(), "+4741234567");
-        assert_eq!(PhoneNumber::parse("040 123 4567", Some("FI")).unwrap().as_str(), "+358401234567");
+        assert_eq!(
+            PhoneNumber::parse("+47 41 23 45 67", None).unwrap().as_str(),
+            "+4741234567"
+        );
+        assert_eq!(
+            PhoneNumber::parse("040 123 4567", Some("FI")).unwrap().as_str(),
+            "+358401234567"
+        );
     }
 
     #[test]
@@ -204,8 +216,18 @@ mod tests {
 
     #[test]
     fn email_addresses_are_checked_and_domains_lowercased() {
-        assert_eq!(EmailAddress::parse(" Anna@Example.SE ").unwrap().as_str(), "Anna@example.se");
-        for bad in ["anna", "anna@", "@example.se", "anna@example", "an na@example.se", "a@b..se"] {
+        assert_eq!(
+            EmailAddress::parse(" Anna@Example.SE ").unwrap().as_str(),
+            "Anna@example.se"
+        );
+        for bad in [
+            "anna",
+            "anna@",
+            "@example.se",
+            "anna@example",
+            "an na@example.se",
+            "a@b..se",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad}");
         }
     }

@@ -102,7 +102,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -110,9 +113,8 @@ const MAX_TEXT: usize = 500;
 
 fn text(field: &str, value: Option<String>, required: bool) -> Result<Option<String>, FieldError> {
     match value.map(|v| v.trim().to_string()) {
-        None => required
-            .then(|| Err(FieldError::new(field, "is required")))
-            .unwrap_or(Ok(None)),
+        None if required => Err(FieldError::new(field, "is required")),
+        None => Ok(None),
         Some(v) if v.is_empty() && required => Err(FieldError::new(field, "must not be empty")),
         Some(v) if v.is_empty() => Ok(None),
         Some(v) if v.chars().count() > MAX_TEXT => {
@@ -137,10 +139,11 @@ pub fn parse_instant(field: &str, raw: &str) -> Result<Timestamp, FieldError> {
 
 fn country(field: &str, value: Option<String>) -> Result<Option<String>, FieldError> {
     match text(field, value, false)? {
-        Some(c) if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => {
-            Ok(Some(c.to_ascii_uppercase()))
-        }
-        Some(c) => Err(FieldError::new(field, format!("{c:?} is not a two-letter country code like SE"))),
+        Some(c) if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => Ok(Some(c.to_ascii_uppercase())),
+        Some(c) => Err(FieldError::new(
+            field,
+            format!("{c:?} is not a two-letter country code like SE"),
+        )),
         None => Ok(None),
     }
 }
@@ -150,7 +153,10 @@ fn language(field: &str, value: Option<String>) -> Result<Option<String>, FieldE
         Some(l) if (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()) => {
             Ok(Some(l.to_ascii_lowercase()))
         }
-        Some(l) => Err(FieldError::new(field, format!("{l:?} is not a language code like sv or en"))),
+        Some(l) => Err(FieldError::new(
+            field,
+            format!("{l:?} is not a language code like sv or en"),
+        )),
         None => Ok(None),
     }
 }
@@ -175,7 +181,11 @@ impl EventInput {
         let event_id = text("event_id", self.event_id, false)?;
         let event_key = match event_id {
             Some(id) => format!("id:{id}"),
-            None => format!("{code}@{}@{}", occurred_at.as_millisecond(), location.as_deref().unwrap_or("")),
+            None => format!(
+                "{code}@{}@{}",
+                occurred_at.as_millisecond(),
+                location.as_deref().unwrap_or("")
+            ),
         };
 
         let mut details = ShipmentDetails::default();
@@ -216,15 +226,23 @@ impl EventInput {
                 storage_deadline,
             });
         }
-        Ok(CarrierEvent { event_key, tracking_number, code, occurred_at, location, details })
+        Ok(CarrierEvent {
+            event_key,
+            tracking_number,
+            code,
+            occurred_at,
+            location,
+            details,
+        })
     }
 }
 
 /// Receiver contact points parsed for sending; the errors are kept for the log.
 pub fn receiver_phone(details: &ShipmentDetails) -> Option<Result<PhoneNumber, String>> {
-    details.receiver_phone.as_deref().map(|raw| {
-        PhoneNumber::parse(raw, details.destination_country.as_deref()).map_err(|e| e.to_string())
-    })
+    details
+        .receiver_phone
+        .as_deref()
+        .map(|raw| PhoneNumber::parse(raw, details.destination_country.as_deref()).map_err(|e| e.to_string()))
 }
 
 pub fn receiver_email(details: &ShipmentDetails) -> Option<Result<EmailAddress, String>> {
@@ -258,9 +276,13 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let err = input(r#"{"code":"DELIVERED","occurred_at":"2026-11-25T14:05:00+01:00"}"#).check().unwrap_err();
+        let err = input(r#"{"code":"DELIVERED","occurred_at":"2026-11-25T14:05:00+01:00"}"#)
+            .check()
+            .unwrap_err();
         assert_eq!(err.field, "tracking_number");
-        let err = input(r#"{"tracking_number":"A1","code":"X","occurred_at":"yesterday"}"#).check().unwrap_err();
+        let err = input(r#"{"tracking_number":"A1","code":"X","occurred_at":"yesterday"}"#)
+            .check()
+            .unwrap_err();
         assert_eq!(err.field, "occurred_at");
         assert!(err.message.contains("2026-11-25T14:05:00+01:00"));
         let err = input(r#"{"tracking_number":"A1","code":"X","occurred_at":"2026-11-25T14:05:00Z","shipment":{"destination_country":"Sweden"}}"#)

@@ -58,13 +58,13 @@ pub struct CodeMeaning {
     pub milestone: Option<Milestone>,
 }
 
-const fn m(
-    code: &'static str,
-    trigger: Option<Trigger>,
-    physical: bool,
-    milestone: Option<Milestone>,
-) -> CodeMeaning {
-    CodeMeaning { code, trigger, physical, milestone }
+const fn m(code: &'static str, trigger: Option<Trigger>, physical: bool, milestone: Option<Milestone>) -> CodeMeaning {
+    CodeMeaning {
+        code,
+        trigger,
+        physical,
+        milestone,
+    }
 }
 
 use Milestone::*;
@@ -76,8 +76,18 @@ pub const DEFAULT_MAPPING: &[CodeMeaning] = &[
     m("INFORMED", Some(TransportOrderReceived), false, Some(Announced)),
     m("EN_ROUTE", None, true, Some(InTransit)),
     m("PICKED_UP", None, true, Some(InTransit)),
-    m("AVAILABLE_FOR_DELIVERY", Some(Trigger::OutForDelivery), true, Some(Milestone::OutForDelivery)),
-    m("AVAILABLE_FOR_DELIVERY_PAR_LOC", Some(ArrivedAtPickupPoint), true, Some(AtPickupPoint)),
+    m(
+        "AVAILABLE_FOR_DELIVERY",
+        Some(Trigger::OutForDelivery),
+        true,
+        Some(Milestone::OutForDelivery),
+    ),
+    m(
+        "AVAILABLE_FOR_DELIVERY_PAR_LOC",
+        Some(ArrivedAtPickupPoint),
+        true,
+        Some(AtPickupPoint),
+    ),
     m("DELAYED", Some(Delayed), false, None),
     m("EXPECTED_DELAY", Some(RiskOfDelay), false, None),
     m("DELIVERED", Some(Trigger::Delivered), true, Some(Milestone::Delivered)),
@@ -87,7 +97,12 @@ pub const DEFAULT_MAPPING: &[CodeMeaning] = &[
     m("STOPPED", Some(Customs), false, None),
     m("DELIVERY_CHANGED", Some(DeliveryChanged), false, None),
     m("COLLECTION_FAILED", Some(CollectionFailed), false, None),
-    m("RETURN_ARRIVED", Some(ReturnArrivedAtSender), true, Some(Milestone::Delivered)),
+    m(
+        "RETURN_ARRIVED",
+        Some(ReturnArrivedAtSender),
+        true,
+        Some(Milestone::Delivered),
+    ),
     m("OTHER", None, false, None),
 ];
 

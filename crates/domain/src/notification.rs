@@ -78,7 +78,9 @@ impl FromStr for Status {
             "sent" => Ok(Status::Sent),
             "failed" => Ok(Status::Failed),
             "cancelled" => Ok(Status::Cancelled),
-            _ => Err(format!("unknown status {s:?}; use scheduled, sent, failed or cancelled")),
+            _ => Err(format!(
+                "unknown status {s:?}; use scheduled, sent, failed or cancelled"
+            )),
         }
     }
 }

@@ -3,12 +3,12 @@
 //! Everything it returns is stored in the same transaction as the event.
 
 use crate::contact::{EmailAddress, PhoneNumber};
-use crate::event::{receiver_email, receiver_phone, CarrierEvent};
+use crate::event::{CarrierEvent, receiver_email, receiver_phone};
 use crate::ids::{RuleId, TemplateId};
 use crate::notification::{Channel, Message};
 use crate::rule::{ChannelChoice, Recipient, Rule};
 use crate::shipment::{Firing, Shipment};
-use crate::template::{empty_variables, Template, Variables};
+use crate::template::{Template, Variables, empty_variables};
 use crate::tenant::Tenant;
 use crate::trigger::Trigger;
 use crate::zone::zone_for_country;
@@ -47,11 +47,16 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
     let mut out = Vec::new();
     for firing in s.fired {
         for rule in s.rules.iter().filter(|r| r.enabled && r.trigger == firing.trigger) {
-            if !s.tenant.plan.allows(rule.trigger) || !rule.is_active_at(s.now) || !rule.conditions.matches(s.shipment) {
+            if !s.tenant.plan.allows(rule.trigger) || !rule.is_active_at(s.now) || !rule.conditions.matches(s.shipment)
+            {
                 continue;
             }
             let Some(due_at) = due_time(rule, s) else { continue };
-            let occurrence = if rule.once_per_shipment { "once" } else { firing.occurrence.as_str() };
+            let occurrence = if rule.once_per_shipment {
+                "once"
+            } else {
+                firing.occurrence.as_str()
+            };
             let vars = variables(s, rule);
             for (channel, address) in addresses(rule, s) {
                 let recipient = match &address {
@@ -130,10 +135,18 @@ fn customer_service_address(s: &Situation<'_>, channel: Channel) -> Address {
         Channel::Sms => b.customer_service_phone.as_ref().map(|p| p.to_string()),
         Channel::Email => b.customer_service_email.as_ref().map(|e| e.to_string()),
     }
-    .ok_or_else(|| (String::new(), format!("the tenant has no customer-service {}", match channel {
-        Channel::Sms => "phone number",
-        Channel::Email => "email address",
-    })))
+    .ok_or_else(|| {
+        (
+            String::new(),
+            format!(
+                "the tenant has no customer-service {}",
+                match channel {
+                    Channel::Sms => "phone number",
+                    Channel::Email => "email address",
+                }
+            ),
+        )
+    })
 }
 
 fn parse_for(channel: Channel, raw: &str) -> Address {
@@ -175,7 +188,13 @@ fn addresses(rule: &Rule, s: &Situation<'_>) -> Vec<(Channel, Address)> {
     }
 }
 
-fn render(rule: &Rule, channel: Channel, to: &str, s: &Situation<'_>, vars: &Variables) -> Result<(String, Message), String> {
+fn render(
+    rule: &Rule,
+    channel: Channel,
+    to: &str,
+    s: &Situation<'_>,
+    vars: &Variables,
+) -> Result<(String, Message), String> {
     let template_id = match channel {
         Channel::Sms => rule.sms_template_id,
         Channel::Email => rule.email_template_id,
@@ -196,7 +215,11 @@ fn render(rule: &Rule, channel: Channel, to: &str, s: &Situation<'_>, vars: &Var
         .map_err(|e| format!("template {template_id} does not render: {e}"))?;
     let b = &s.tenant.brand;
     let message = match channel {
-        Channel::Sms => Message::Sms { sender_id: b.sms_sender_id.clone(), to: to.to_string(), text: r.text },
+        Channel::Sms => Message::Sms {
+            sender_id: b.sms_sender_id.clone(),
+            to: to.to_string(),
+            text: r.text,
+        },
         Channel::Email => Message::Email {
             from_name: b.email_from_name.clone(),
             from_address: b.email_from_address.as_ref().map(|e| e.to_string()),
@@ -223,8 +246,14 @@ fn variables(s: &Situation<'_>, rule: &Rule) -> Variables {
     };
     set("receiver_name", d.receiver_name.clone());
     set("tracking_number", Some(s.shipment.tracking_number.clone()));
-    set("tracking_link", Some(format!("{base}/t/{}", s.shipment.tracking_number)));
-    set("unsubscribe_link", Some(format!("{base}/u/{}", s.shipment.tracking_number)));
+    set(
+        "tracking_link",
+        Some(format!("{base}/t/{}", s.shipment.tracking_number)),
+    );
+    set(
+        "unsubscribe_link",
+        Some(format!("{base}/u/{}", s.shipment.tracking_number)),
+    );
     if let Some(p) = &d.pickup_point {
         set("pickup_point_name", Some(p.name.clone()));
         set("pickup_point_address", p.address.clone());
@@ -236,8 +265,14 @@ fn variables(s: &Situation<'_>, rule: &Rule) -> Variables {
     set("carrier", d.carrier.clone());
     set("expected_delivery_date", d.expected_delivery.clone());
     set("brand_name", Some(s.tenant.brand.brand_name.clone()));
-    set("customer_service_email", s.tenant.brand.customer_service_email.as_ref().map(|e| e.to_string()));
-    set("customer_service_phone", s.tenant.brand.customer_service_phone.as_ref().map(|p| p.to_string()));
+    set(
+        "customer_service_email",
+        s.tenant.brand.customer_service_email.as_ref().map(|e| e.to_string()),
+    );
+    set(
+        "customer_service_phone",
+        s.tenant.brand.customer_service_phone.as_ref().map(|p| p.to_string()),
+    );
     set("campaign", rule.campaign.clone());
     if let Some(e) = s.event {
         set("event_location", e.location.clone());

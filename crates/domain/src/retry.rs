@@ -14,7 +14,11 @@ pub struct RetrySchedule {
 impl Default for RetrySchedule {
     fn default() -> Self {
         // 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h: about 8 hours of patience.
-        RetrySchedule { delays_ms: vec![5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000] }
+        RetrySchedule {
+            delays_ms: vec![
+                5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000,
+            ],
+        }
     }
 }
 
@@ -35,7 +39,9 @@ mod tests {
 
     #[test]
     fn follows_the_schedule_and_then_gives_up() {
-        let s = RetrySchedule { delays_ms: vec![1_000, 60_000] };
+        let s = RetrySchedule {
+            delays_ms: vec![1_000, 60_000],
+        };
         let t0 = Timestamp::from_second(1_000).unwrap();
         assert_eq!(s.next_attempt(1, t0, 0.0), Some(Timestamp::from_second(1_001).unwrap()));
         assert_eq!(s.next_attempt(2, t0, 0.0), Some(Timestamp::from_second(1_060).unwrap()));

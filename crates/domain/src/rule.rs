@@ -72,7 +72,10 @@ pub enum ChannelChoice {
 
 impl ChannelChoice {
     pub fn uses(self, channel: Channel) -> bool {
-        !matches!((self, channel), (ChannelChoice::Sms, Channel::Email) | (ChannelChoice::Email, Channel::Sms))
+        !matches!(
+            (self, channel),
+            (ChannelChoice::Sms, Channel::Email) | (ChannelChoice::Email, Channel::Sms)
+        )
     }
 }
 
@@ -89,11 +92,20 @@ pub enum RuleError {
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },
     #[error("rule {rule} uses trigger \"{trigger}\" (#{number}), which needs plan {needs} (tenant is on {plan})")]
-    PlanLacksTrigger { rule: RuleId, trigger: Trigger, number: u8, needs: Plan, plan: Plan },
+    PlanLacksTrigger {
+        rule: RuleId,
+        trigger: Trigger,
+        number: u8,
+        needs: Plan,
+        plan: Plan,
+    },
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> RuleError {
-    RuleError::Invalid { field, message: message.into() }
+    RuleError::Invalid {
+        field,
+        message: message.into(),
+    }
 }
 
 impl Rule {
@@ -108,25 +120,31 @@ impl Rule {
         if self.channels.uses(Channel::Email) && self.email_template_id.is_none() {
             return Err(invalid("email_template_id", "is required when the rule sends email"));
         }
-        if let (Some(from), Some(until)) = (self.active_from, self.active_until) {
-            if until <= from {
-                return Err(invalid("active_until", "must be after active_from"));
-            }
+        if let (Some(from), Some(until)) = (self.active_from, self.active_until)
+            && until <= from
+        {
+            return Err(invalid("active_until", "must be after active_from"));
         }
         match (self.trigger, self.days_before_deadline) {
             (Trigger::DaysLeftAtPickupPoint, Some(1..=14)) => {}
             (Trigger::DaysLeftAtPickupPoint, _) => {
-                return Err(invalid("days_before_deadline", "must be 1 to 14 for \"days left at pickup point\""));
+                return Err(invalid(
+                    "days_before_deadline",
+                    "must be 1 to 14 for \"days left at pickup point\"",
+                ));
             }
             (_, Some(_)) => {
-                return Err(invalid("days_before_deadline", "only applies to \"days left at pickup point\""));
+                return Err(invalid(
+                    "days_before_deadline",
+                    "only applies to \"days left at pickup point\"",
+                ));
             }
             (_, None) => {}
         }
-        if let Recipient::Fixed { addresses } = &self.recipient {
-            if addresses.is_empty() || addresses.len() > 20 {
-                return Err(invalid("recipient.addresses", "must list 1 to 20 addresses"));
-            }
+        if let Recipient::Fixed { addresses } = &self.recipient
+            && (addresses.is_empty() || addresses.len() > 20)
+        {
+            return Err(invalid("recipient.addresses", "must list 1 to 20 addresses"));
         }
         if self.campaign.as_ref().is_some_and(|c| c.len() > 1_000) {
             return Err(invalid("campaign", "is longer than 1000 characters"));

@@ -102,7 +102,7 @@ pub fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
 
     if let Some(meaning) = meaning {
         let new_milestone = meaning.milestone;
-        let moves = !stale && !(after_final && !new_milestone.is_some_and(Milestone::is_final));
+        let moves = !stale && (!after_final || new_milestone.is_some_and(Milestone::is_final));
         if moves {
             if let Some(m) = new_milestone {
                 shipment.milestone = Some(m);
@@ -113,7 +113,12 @@ pub fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
                     Trigger::TransportOrderReceived | Trigger::Delivered => "once".to_string(),
                     Trigger::ArrivedAtPickupPoint => format!(
                         "at:{}",
-                        shipment.details.pickup_point.as_ref().map(|p| p.name.as_str()).unwrap_or("")
+                        shipment
+                            .details
+                            .pickup_point
+                            .as_ref()
+                            .map(|p| p.name.as_str())
+                            .unwrap_or("")
                     ),
                     Trigger::ReturnedToSender => "once".to_string(),
                     _ => event.event_key.clone(),
@@ -124,7 +129,13 @@ pub fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
         if meaning.physical && !before.had_physical_event {
             shipment.had_physical_event = true;
             if !after_final || new_milestone.is_some_and(Milestone::is_final) {
-                fired.insert(0, Firing { trigger: Trigger::FirstTransportEvent, occurrence: "once".into() });
+                fired.insert(
+                    0,
+                    Firing {
+                        trigger: Trigger::FirstTransportEvent,
+                        occurrence: "once".into(),
+                    },
+                );
             }
         }
     } else if !stale {
@@ -156,7 +167,12 @@ pub fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
         cancel.push((Trigger::DaysLeftAtPickupPoint, why.to_string()));
     }
 
-    Applied { shipment, fired, cancel, unknown_code: meaning.is_none() }
+    Applied {
+        shipment,
+        fired,
+        cancel,
+        unknown_code: meaning.is_none(),
+    }
 }
 
 #[cfg(test)]

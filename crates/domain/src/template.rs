@@ -2,8 +2,8 @@
 //! strict: a syntax error or an unknown variable is refused when the template is saved, naming
 //! the language, part, line and variable; HTML is autoescaped.
 
-use crate::notification::Channel;
 use crate::ids::TemplateId;
+use crate::notification::Channel;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -16,7 +16,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("pickup_point_name", "the pickup point's name"),
     ("pickup_point_address", "the pickup point's address"),
     ("pickup_point_opening_hours", "the pickup point's opening hours"),
-    ("storage_deadline", "the last day to pick up the parcel (YYYY-MM-DD, receiver's time)"),
+    (
+        "storage_deadline",
+        "the last day to pick up the parcel (YYYY-MM-DD, receiver's time)",
+    ),
     ("days_left", "days left before the parcel goes back"),
     ("order_reference", "the order number"),
     ("carrier", "the carrier's name"),
@@ -24,7 +27,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("brand_name", "the shipper's brand name"),
     ("customer_service_email", "the shipper's customer-service email"),
     ("customer_service_phone", "the shipper's customer-service phone"),
-    ("unsubscribe_link", "a link that stops further messages to this receiver"),
+    (
+        "unsubscribe_link",
+        "a link that stops further messages to this receiver",
+    ),
     ("event_location", "where the event happened"),
     ("event_time", "when the event happened (receiver's local time)"),
     ("campaign", "the rule's campaign text or discount code"),
@@ -107,7 +113,13 @@ pub struct TemplateError {
 
 impl TemplateError {
     fn plain(message: impl Into<String>) -> Self {
-        TemplateError { language: None, part: None, line: None, variable: None, message: message.into() }
+        TemplateError {
+            language: None,
+            part: None,
+            line: None,
+            variable: None,
+            message: message.into(),
+        }
     }
 
     fn describe(&self) -> String {
@@ -135,21 +147,27 @@ fn environment<'s>() -> Environment<'s> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));
     env.set_auto_escape_callback(|name| {
-        if name.ends_with(".html") { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None }
+        if name.ends_with(".html") {
+            minijinja::AutoEscape::Html
+        } else {
+            minijinja::AutoEscape::None
+        }
     });
     env
 }
 
 fn line_of(source: &str, variable: &str) -> Option<usize> {
-    source.lines().position(|l| {
-        l.match_indices(variable).any(|(i, _)| {
-            let before = l[..i].chars().next_back();
-            let after = l[i + variable.len()..].chars().next();
-            let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-            !ident(before) && !ident(after)
+    source
+        .lines()
+        .position(|l| {
+            l.match_indices(variable).any(|(i, _)| {
+                let before = l[..i].chars().next_back();
+                let after = l[i + variable.len()..].chars().next();
+                let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                !ident(before) && !ident(after)
+            })
         })
-    })
-    .map(|i| i + 1)
+        .map(|i| i + 1)
 }
 
 /// Renders one part; `name` ends in `.html` for autoescaped parts.
@@ -162,9 +180,13 @@ fn render_part(name: &str, source: &str, vars: &Variables) -> Result<String, Tem
         variable,
         message,
     };
-    let template = env
-        .template_from_named_str(name, source)
-        .map_err(|e| at(e.line(), None, format!("syntax error: {}", e.detail().unwrap_or("cannot parse"))))?;
+    let template = env.template_from_named_str(name, source).map_err(|e| {
+        at(
+            e.line(),
+            None,
+            format!("syntax error: {}", e.detail().unwrap_or("cannot parse")),
+        )
+    })?;
     let known: Vec<&str> = VARIABLES.iter().map(|(n, _)| *n).collect();
     let globals: Vec<&str> = env.globals().map(|(name, _)| name).collect();
     let mut unknown: Vec<String> = template
@@ -183,7 +205,10 @@ fn render_part(name: &str, source: &str, vars: &Variables) -> Result<String, Tem
     }
     template.render(vars).map_err(|e| {
         let message = match e.kind() {
-            ErrorKind::UndefinedError => format!("undefined value: {}", e.detail().unwrap_or("a name or attribute that does not exist")),
+            ErrorKind::UndefinedError => format!(
+                "undefined value: {}",
+                e.detail().unwrap_or("a name or attribute that does not exist")
+            ),
             ErrorKind::OutOfFuel => "the template does too much work (a loop that runs too long?)".to_string(),
             _ => e.detail().map(str::to_string).unwrap_or_else(|| e.to_string()),
         };
@@ -218,10 +243,14 @@ impl Template {
                         return Err(in_language(TemplateError::plain("an SMS template needs a text")));
                     }
                     if body.text.len() > MAX_SMS_TEXT {
-                        return Err(in_language(TemplateError::plain(format!("the SMS text is longer than {MAX_SMS_TEXT} bytes"))));
+                        return Err(in_language(TemplateError::plain(format!(
+                            "the SMS text is longer than {MAX_SMS_TEXT} bytes"
+                        ))));
                     }
                     if body.subject.is_some() || body.html.is_some() {
-                        return Err(in_language(TemplateError::plain("an SMS template has only a text, no subject or html")));
+                        return Err(in_language(TemplateError::plain(
+                            "an SMS template has only a text, no subject or html",
+                        )));
                     }
                 }
                 Channel::Email => {
@@ -229,13 +258,20 @@ impl Template {
                         return Err(in_language(TemplateError::plain("an email template needs a subject")));
                     }
                     if body.text.trim().is_empty() && body.html.as_deref().is_none_or(|h| h.trim().is_empty()) {
-                        return Err(in_language(TemplateError::plain("an email template needs a text or an html part")));
+                        return Err(in_language(TemplateError::plain(
+                            "an email template needs a text or an html part",
+                        )));
                     }
                 }
             }
-            for part in [body.subject.as_deref(), body.html.as_deref(), Some(body.text.as_str())].into_iter().flatten() {
+            for part in [body.subject.as_deref(), body.html.as_deref(), Some(body.text.as_str())]
+                .into_iter()
+                .flatten()
+            {
                 if part.len() > MAX_PART {
-                    return Err(in_language(TemplateError::plain(format!("a part is longer than {MAX_PART} bytes"))));
+                    return Err(in_language(TemplateError::plain(format!(
+                        "a part is longer than {MAX_PART} bytes"
+                    ))));
                 }
             }
             self.render_body(body, &sample_variables()).map_err(in_language)?;
@@ -263,10 +299,23 @@ impl Template {
     }
 
     fn render_body(&self, body: &TemplateBody, vars: &Variables) -> Result<Rendered, TemplateError> {
-        let subject = body.subject.as_deref().map(|s| render_part("subject.txt", s, vars)).transpose()?;
-        let html = body.html.as_deref().map(|s| render_part("html.html", s, vars)).transpose()?;
+        let subject = body
+            .subject
+            .as_deref()
+            .map(|s| render_part("subject.txt", s, vars))
+            .transpose()?;
+        let html = body
+            .html
+            .as_deref()
+            .map(|s| render_part("html.html", s, vars))
+            .transpose()?;
         let text = render_part("text.txt", &body.text, vars)?;
-        Ok(Rendered { language: String::new(), subject: subject.map(|s| s.trim().to_string()), html, text })
+        Ok(Rendered {
+            language: String::new(),
+            subject: subject.map(|s| s.trim().to_string()),
+            html,
+            text,
+        })
     }
 }
 
@@ -280,13 +329,21 @@ mod tests {
             name: "t".into(),
             channel: Channel::Sms,
             default_language: "sv".into(),
-            contents: BTreeMap::from([("sv".into(), TemplateBody { text: text.into(), ..Default::default() })]),
+            contents: BTreeMap::from([(
+                "sv".into(),
+                TemplateBody {
+                    text: text.into(),
+                    ..Default::default()
+                },
+            )]),
         }
     }
 
     #[test]
     fn unknown_variable_is_named_with_its_line() {
-        let err = sms("Hej {{ receiver_name }}!\nDitt paket {{ trackin_number }} är på väg").check().unwrap_err();
+        let err = sms("Hej {{ receiver_name }}!\nDitt paket {{ trackin_number }} är på väg")
+            .check()
+            .unwrap_err();
         assert_eq!(err.variable.as_deref(), Some("trackin_number"));
         assert_eq!(err.line, Some(2));
         assert!(err.to_string().contains("language sv"), "{err}");
@@ -325,7 +382,9 @@ mod tests {
 
     #[test]
     fn runaway_loops_are_stopped() {
-        let err = sms("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}").check().unwrap_err();
+        let err = sms("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}")
+            .check()
+            .unwrap_err();
         assert!(err.message.contains("too much work"), "{err}");
     }
 }

@@ -1,9 +1,9 @@
 //! Translating between domain values and columns: instants are epoch milliseconds, structured
 //! values are JSON text.
 
-use avisera_store::StoreError;
 use avisera_domain::Timestamp;
-use serde::{de::DeserializeOwned, Serialize};
+use avisera_store::StoreError;
+use serde::{Serialize, de::DeserializeOwned};
 
 pub fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()

@@ -4,7 +4,7 @@
 
 use crate::codec::{from_json, ms};
 use crate::events::add_history;
-use crate::{db, Dialect};
+use crate::{Dialect, db};
 use avisera_domain::notification::Status;
 use avisera_domain::{NotificationId, TenantId, Timestamp};
 use avisera_store::{DeliveryJob, DeliveryOutcome, StoreResult};

@@ -2,7 +2,7 @@
 //! all in one transaction, each notification at most once by its dedupe key.
 
 use crate::codec::{from_json, ms, to_json, ts};
-use crate::{db, Dialect};
+use crate::{Dialect, db};
 use avisera_domain::event::CarrierEvent;
 use avisera_domain::notification::Status;
 use avisera_domain::planner::PlannedNotification;
@@ -99,7 +99,11 @@ async fn record_one(
             created += 1;
         }
     }
-    Ok(EventOutcome::Accepted { shipment_id, notifications: created, unknown_code: applied.unknown_code })
+    Ok(EventOutcome::Accepted {
+        shipment_id,
+        notifications: created,
+        unknown_code: applied.unknown_code,
+    })
 }
 
 /// Cancels notifications of a trigger that still wait (and that no worker holds right now).
@@ -140,15 +144,17 @@ pub(crate) async fn add_history(
     reason: Option<&str>,
     now: Timestamp,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO notification_history (tenant_id, notification_id, status, reason, at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(tenant.0)
-        .bind(notification)
-        .bind(status.slug())
-        .bind(reason.map(str::to_string))
-        .bind(ms(now))
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO notification_history (tenant_id, notification_id, status, reason, at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(tenant.0)
+    .bind(notification)
+    .bind(status.slug())
+    .bind(reason.map(str::to_string))
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
     Ok(())
 }
 

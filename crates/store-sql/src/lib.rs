@@ -12,7 +12,7 @@ mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use setup::{connect, Dialect};
+pub use setup::{Dialect, connect};
 
 use async_trait::async_trait;
 use avisera_domain::event::CarrierEvent;
@@ -49,7 +49,11 @@ impl Store for SqlStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(db)
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(db)
     }
 
     async fn create_tenant(&self, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
@@ -77,7 +81,9 @@ impl Store for SqlStore {
     }
 
     async fn create_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<TemplateId> {
-        tenants::insert_owned(&self.pool, "templates", tenant, template, now).await.map(TemplateId)
+        tenants::insert_owned(&self.pool, "templates", tenant, template, now)
+            .await
+            .map(TemplateId)
     }
 
     async fn update_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<bool> {
@@ -85,15 +91,23 @@ impl Store for SqlStore {
     }
 
     async fn template(&self, tenant: TenantId, id: TemplateId) -> StoreResult<Option<Template>> {
-        tenants::get_owned(&self.pool, "templates", tenant, id.0, |t: &mut Template, id| t.id = TemplateId(id)).await
+        tenants::get_owned(&self.pool, "templates", tenant, id.0, |t: &mut Template, id| {
+            t.id = TemplateId(id)
+        })
+        .await
     }
 
     async fn templates(&self, tenant: TenantId) -> StoreResult<Vec<Template>> {
-        tenants::list_owned(&self.pool, "templates", tenant, |t: &mut Template, id| t.id = TemplateId(id)).await
+        tenants::list_owned(&self.pool, "templates", tenant, |t: &mut Template, id| {
+            t.id = TemplateId(id)
+        })
+        .await
     }
 
     async fn create_rule(&self, tenant: TenantId, rule: &Rule, now: Timestamp) -> StoreResult<RuleId> {
-        tenants::insert_owned(&self.pool, "rules", tenant, rule, now).await.map(RuleId)
+        tenants::insert_owned(&self.pool, "rules", tenant, rule, now)
+            .await
+            .map(RuleId)
     }
 
     async fn update_rule(&self, tenant: TenantId, rule: &Rule, now: Timestamp) -> StoreResult<bool> {
@@ -126,7 +140,11 @@ impl Store for SqlStore {
         events::history(&self.pool, tenant, tracking_number).await
     }
 
-    async fn notifications(&self, tenant: TenantId, filter: &NotificationFilter) -> StoreResult<Vec<NotificationRecord>> {
+    async fn notifications(
+        &self,
+        tenant: TenantId,
+        filter: &NotificationFilter,
+    ) -> StoreResult<Vec<NotificationRecord>> {
         notifications::list(&self.pool, tenant, filter).await
     }
 
@@ -138,7 +156,13 @@ impl Store for SqlStore {
         notifications::history(&self.pool, tenant, id).await
     }
 
-    async fn claim_due(&self, worker: &str, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<DeliveryJob>> {
+    async fn claim_due(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>> {
         delivery::claim(&self.pool, self.dialect, worker, now, lease_until, limit).await
     }
 

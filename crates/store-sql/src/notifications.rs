@@ -8,7 +8,8 @@ use avisera_store::{NotificationFilter, NotificationRecord, StatusChange, StoreR
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
-const COLUMNS: &str = "id, tenant_id, tracking_number, rule_id, trigger_name, channel, recipient, status, reason, language,
+const COLUMNS: &str =
+    "id, tenant_id, tracking_number, rule_id, trigger_name, channel, recipient, status, reason, language,
     message, due_at, attempts, provider_id, idempotency_key, created_at, updated_at";
 
 fn record_from(r: &AnyRow) -> StoreResult<NotificationRecord> {
@@ -60,7 +61,12 @@ pub async fn list(pool: &AnyPool, tenant: TenantId, f: &NotificationFilter) -> S
 
 pub async fn get(pool: &AnyPool, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM notifications WHERE tenant_id = $1 AND id = $2");
-    let row = sqlx::query(AssertSqlSafe(sql)).bind(tenant.0).bind(id.0).fetch_optional(pool).await.map_err(db)?;
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
     row.as_ref().map(record_from).transpose()
 }
 

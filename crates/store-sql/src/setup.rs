@@ -1,6 +1,6 @@
 //! Opening a store from a URL and creating its schema.
 
-use crate::{db, SqlStore};
+use crate::{SqlStore, db};
 use avisera_store::{StoreError, StoreResult};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
@@ -77,7 +77,10 @@ pub(crate) async fn migrate(pool: &AnyPool, dialect: Dialect) -> StoreResult<()>
     let mut tx = pool.begin().await.map_err(db)?;
     if dialect == Dialect::Postgres {
         // Several nodes may start at once; one creates the schema, the others wait.
-        sqlx::query("SELECT pg_advisory_xact_lock(7413001)").execute(&mut *tx).await.map_err(db)?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7413001)")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
     }
     for statement in dialect.schema().split(';').map(str::trim).filter(|s| !s.is_empty()) {
         sqlx::query(statement).execute(&mut *tx).await.map_err(db)?;

@@ -7,7 +7,7 @@ use avisera_domain::plan::Plan;
 use avisera_domain::tenant::{Brand, Tenant};
 use avisera_domain::{TenantId, Timestamp};
 use avisera_store::StoreResult;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 pub async fn create(pool: &AnyPool, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
@@ -19,7 +19,12 @@ pub async fn create(pool: &AnyPool, name: &str, plan: Plan, brand: &Brand, now: 
         .fetch_one(pool)
         .await
         .map_err(db)?;
-    Ok(Tenant { id: TenantId(row.try_get(0).map_err(db)?), name: name.to_string(), plan, brand: brand.clone() })
+    Ok(Tenant {
+        id: TenantId(row.try_get(0).map_err(db)?),
+        name: name.to_string(),
+        plan,
+        brand: brand.clone(),
+    })
 }
 
 fn tenant_from(row: &sqlx::any::AnyRow) -> StoreResult<Tenant> {
@@ -62,7 +67,13 @@ pub async fn update_brand(pool: &AnyPool, tenant: TenantId, brand: &Brand) -> St
     Ok(())
 }
 
-pub async fn add_api_key(pool: &AnyPool, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()> {
+pub async fn add_api_key(
+    pool: &AnyPool,
+    tenant: TenantId,
+    key_hash: &str,
+    label: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
     sqlx::query("INSERT INTO api_keys (key_hash, tenant_id, label, created_at) VALUES ($1, $2, $3, $4)")
         .bind(key_hash)
         .bind(tenant.0)
@@ -92,12 +103,24 @@ fn owned_table(table: &str) -> &'static str {
     }
 }
 
-pub async fn insert_owned<T: Serialize>(pool: &AnyPool, table: &str, tenant: TenantId, body: &T, now: Timestamp) -> StoreResult<i64> {
+pub async fn insert_owned<T: Serialize>(
+    pool: &AnyPool,
+    table: &str,
+    tenant: TenantId,
+    body: &T,
+    now: Timestamp,
+) -> StoreResult<i64> {
     let sql = format!(
         "INSERT INTO {} (tenant_id, body, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
         owned_table(table)
     );
-    let row = sqlx::query(AssertSqlSafe(sql)).bind(tenant.0).bind(to_json(body)).bind(ms(now)).fetch_one(pool).await.map_err(db)?;
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant.0)
+        .bind(to_json(body))
+        .bind(ms(now))
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
     row.try_get(0).map_err(db)
 }
 
@@ -109,12 +132,26 @@ pub async fn update_owned<T: Serialize>(
     body: &T,
     now: Timestamp,
 ) -> StoreResult<bool> {
-    let sql = format!("UPDATE {} SET body = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4", owned_table(table));
-    let done = sqlx::query(AssertSqlSafe(sql)).bind(to_json(body)).bind(ms(now)).bind(tenant.0).bind(id).execute(pool).await.map_err(db)?;
+    let sql = format!(
+        "UPDATE {} SET body = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+        owned_table(table)
+    );
+    let done = sqlx::query(AssertSqlSafe(sql))
+        .bind(to_json(body))
+        .bind(ms(now))
+        .bind(tenant.0)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(db)?;
     Ok(done.rows_affected() == 1)
 }
 
-fn decode_owned<T: DeserializeOwned>(table: &str, row: &sqlx::any::AnyRow, set_id: &impl Fn(&mut T, i64)) -> StoreResult<T> {
+fn decode_owned<T: DeserializeOwned>(
+    table: &str,
+    row: &sqlx::any::AnyRow,
+    set_id: &impl Fn(&mut T, i64),
+) -> StoreResult<T> {
     let id: i64 = row.try_get("id").map_err(db)?;
     let body: String = row.try_get("body").map_err(db)?;
     let mut value: T = from_json(table, &body)?;
@@ -129,8 +166,16 @@ pub async fn get_owned<T: DeserializeOwned>(
     id: i64,
     set_id: impl Fn(&mut T, i64),
 ) -> StoreResult<Option<T>> {
-    let sql = format!("SELECT id, body FROM {} WHERE tenant_id = $1 AND id = $2", owned_table(table));
-    let row = sqlx::query(AssertSqlSafe(sql)).bind(tenant.0).bind(id).fetch_optional(pool).await.map_err(db)?;
+    let sql = format!(
+        "SELECT id, body FROM {} WHERE tenant_id = $1 AND id = $2",
+        owned_table(table)
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant.0)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
     row.as_ref().map(|r| decode_owned(table, r, &set_id)).transpose()
 }
 
@@ -140,8 +185,14 @@ pub async fn list_owned<T: DeserializeOwned>(
     tenant: TenantId,
     set_id: impl Fn(&mut T, i64),
 ) -> StoreResult<Vec<T>> {
-    let sql = format!("SELECT id, body FROM {} WHERE tenant_id = $1 ORDER BY id", owned_table(table));
-    let rows = sqlx::query(AssertSqlSafe(sql)).bind(tenant.0).fetch_all(pool).await.map_err(db)?;
+    let sql = format!(
+        "SELECT id, body FROM {} WHERE tenant_id = $1 ORDER BY id",
+        owned_table(table)
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant.0)
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
     rows.iter().map(|r| decode_owned(table, r, &set_id)).collect()
 }
-

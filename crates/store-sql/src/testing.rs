@@ -1,7 +1,7 @@
 //! Fresh stores for tests: a new PostgreSQL database (on the server named by
 //! `AVISERA_TEST_POSTGRES_URL`, default the local one) or a new SQLite file per call.
 
-use crate::{connect, SqlStore};
+use crate::{SqlStore, connect};
 use avisera_store::Store;
 use sqlx::Connection;
 
@@ -17,7 +17,10 @@ pub async fn fresh_postgres_url() -> String {
     let mut admin = sqlx::AnyConnection::connect(&server)
         .await
         .unwrap_or_else(|e| panic!("tests need PostgreSQL at {server} (set AVISERA_TEST_POSTGRES_URL): {e}"));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.expect("create test database");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
     let _ = admin.close().await;
     let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server);
     format!("{base}/{name}")

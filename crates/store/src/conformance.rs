@@ -5,7 +5,7 @@
 use crate::*;
 use avisera_domain::event::EventInput;
 use avisera_domain::notification::{Channel, Message, Status};
-use avisera_domain::planner::{plan, PlannedNotification, Situation};
+use avisera_domain::planner::{PlannedNotification, Situation, plan};
 use avisera_domain::rule::{ChannelChoice, Conditions, Recipient};
 use avisera_domain::shipment::apply;
 use avisera_domain::template::TemplateBody;
@@ -39,7 +39,10 @@ fn event(tracking: &str, code: &str, time: &str) -> CarrierEvent {
 /// A tenant with an enabled "delivered" SMS rule.
 async fn tenant_with_rule(store: &dyn Store, name: &str) -> (Tenant, Vec<Rule>, BTreeMap<TemplateId, Template>) {
     let now = at("2026-11-25T08:00:00Z");
-    let tenant = store.create_tenant(name, Plan::Plus, &Brand::named(name), now).await.unwrap();
+    let tenant = store
+        .create_tenant(name, Plan::Plus, &Brand::named(name), now)
+        .await
+        .unwrap();
     let mut template = Template {
         id: TemplateId(0),
         name: "delivered".into(),
@@ -47,7 +50,10 @@ async fn tenant_with_rule(store: &dyn Store, name: &str) -> (Tenant, Vec<Rule>, 
         default_language: "sv".into(),
         contents: BTreeMap::from([(
             "sv".into(),
-            TemplateBody { text: "Hej {{ receiver_name }}, {{ tracking_number }} är levererat.".into(), ..Default::default() },
+            TemplateBody {
+                text: "Hej {{ receiver_name }}, {{ tracking_number }} är levererat.".into(),
+                ..Default::default()
+            },
         )]),
     };
     template.id = store.create_template(tenant.id, &template, now).await.unwrap();
@@ -101,10 +107,25 @@ pub async fn duplicate_event_is_stored_once_and_notifies_once(store: &dyn Store)
     let now = at("2026-11-25T10:00:00Z");
     let e = event("T1", "DELIVERED", "2026-11-25T09:00:00+01:00");
     let first = post(store, &tenant, &rules, &templates, std::slice::from_ref(&e), now).await;
-    assert!(matches!(first[0], EventOutcome::Accepted { notifications: 1, .. }), "{first:?}");
+    assert!(
+        matches!(first[0], EventOutcome::Accepted { notifications: 1, .. }),
+        "{first:?}"
+    );
     let again = post(store, &tenant, &rules, &templates, &[e.clone(), e], now).await;
-    assert!(again.iter().all(|o| matches!(o, EventOutcome::Duplicate { .. })), "{again:?}");
-    let all = store.notifications(tenant.id, &NotificationFilter { limit: 100, ..Default::default() }).await.unwrap();
+    assert!(
+        again.iter().all(|o| matches!(o, EventOutcome::Duplicate { .. })),
+        "{again:?}"
+    );
+    let all = store
+        .notifications(
+            tenant.id,
+            &NotificationFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].status, Status::Scheduled);
     match &all[0].message {
@@ -125,13 +146,28 @@ pub async fn a_second_event_with_the_same_dedupe_key_adds_no_notification(store:
         &tenant,
         &rules,
         &templates,
-        &[event("T1", "DELIVERED", "2026-11-25T09:00:00Z"), event("T1", "DELIVERED", "2026-11-25T09:05:00Z")],
+        &[
+            event("T1", "DELIVERED", "2026-11-25T09:00:00Z"),
+            event("T1", "DELIVERED", "2026-11-25T09:05:00Z"),
+        ],
         now,
     )
     .await;
-    assert!(matches!(out[1], EventOutcome::Accepted { notifications: 0, .. }), "{out:?}");
+    assert!(
+        matches!(out[1], EventOutcome::Accepted { notifications: 0, .. }),
+        "{out:?}"
+    );
     assert_eq!(store.shipment_events(tenant.id, "T1").await.unwrap().len(), 2);
-    let all = store.notifications(tenant.id, &NotificationFilter { limit: 100, ..Default::default() }).await.unwrap();
+    let all = store
+        .notifications(
+            tenant.id,
+            &NotificationFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(all.len(), 1);
 }
 
@@ -139,10 +175,28 @@ pub async fn tenants_never_see_each_others_data(store: &dyn Store) {
     let (a, a_rules, a_templates) = tenant_with_rule(store, "A").await;
     let (b, _, _) = tenant_with_rule(store, "B").await;
     let now = at("2026-11-25T10:00:00Z");
-    post(store, &a, &a_rules, &a_templates, &[event("SHARED1", "DELIVERED", "2026-11-25T09:00:00Z")], now).await;
+    post(
+        store,
+        &a,
+        &a_rules,
+        &a_templates,
+        &[event("SHARED1", "DELIVERED", "2026-11-25T09:00:00Z")],
+        now,
+    )
+    .await;
     let a_template = a_templates.values().next().unwrap().clone();
     let a_rule = a_rules[0].clone();
-    let a_notification = store.notifications(a.id, &NotificationFilter { limit: 10, ..Default::default() }).await.unwrap()[0].id;
+    let a_notification = store
+        .notifications(
+            a.id,
+            &NotificationFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()[0]
+        .id;
 
     assert_eq!(store.template(b.id, a_template.id).await.unwrap(), None);
     assert_eq!(store.rule(b.id, a_rule.id).await.unwrap(), None);
@@ -151,64 +205,180 @@ pub async fn tenants_never_see_each_others_data(store: &dyn Store) {
     assert_eq!(store.shipment(b.id, "SHARED1").await.unwrap(), None);
     assert!(store.shipment_events(b.id, "SHARED1").await.unwrap().is_empty());
     assert_eq!(store.notification(b.id, a_notification).await.unwrap(), None);
-    assert!(store.notification_history(b.id, a_notification).await.unwrap().is_empty());
-    let b_list = store.notifications(b.id, &NotificationFilter { limit: 100, ..Default::default() }).await.unwrap();
+    assert!(
+        store
+            .notification_history(b.id, a_notification)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let b_list = store
+        .notifications(
+            b.id,
+            &NotificationFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert!(b_list.is_empty());
     assert_eq!(store.templates(b.id).await.unwrap().len(), 1);
     assert_eq!(store.rules(b.id).await.unwrap().len(), 1);
     let worker_done = store
-        .finish_delivery(b.id, a_notification, "w", &DeliveryOutcome::Failed { reason: "x".into() }, now)
+        .finish_delivery(
+            b.id,
+            a_notification,
+            "w",
+            &DeliveryOutcome::Failed { reason: "x".into() },
+            now,
+        )
         .await
         .unwrap();
     assert!(!worker_done, "tenant B finished tenant A's notification");
     // The same tracking number under B is B's own shipment.
-    let (b2, b_rules, b_templates) = (b.clone(), store.rules(b.id).await.unwrap(), store.templates(b.id).await.unwrap());
+    let (b2, b_rules, b_templates) = (
+        b.clone(),
+        store.rules(b.id).await.unwrap(),
+        store.templates(b.id).await.unwrap(),
+    );
     let b_templates: BTreeMap<_, _> = b_templates.into_iter().map(|t| (t.id, t)).collect();
-    let out = post(store, &b2, &b_rules, &b_templates, &[event("SHARED1", "DELIVERED", "2026-11-25T09:00:00Z")], now).await;
-    assert!(matches!(out[0], EventOutcome::Accepted { notifications: 1, .. }), "{out:?}");
+    let out = post(
+        store,
+        &b2,
+        &b_rules,
+        &b_templates,
+        &[event("SHARED1", "DELIVERED", "2026-11-25T09:00:00Z")],
+        now,
+    )
+    .await;
+    assert!(
+        matches!(out[0], EventOutcome::Accepted { notifications: 1, .. }),
+        "{out:?}"
+    );
 }
 
 pub async fn claims_lease_jobs_and_expired_leases_are_claimed_again(store: &dyn Store) {
     let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
     let now = at("2026-11-25T10:00:00Z");
-    post(store, &tenant, &rules, &templates, &[event("T1", "DELIVERED", "2026-11-25T09:00:00Z")], now).await;
+    post(
+        store,
+        &tenant,
+        &rules,
+        &templates,
+        &[event("T1", "DELIVERED", "2026-11-25T09:00:00Z")],
+        now,
+    )
+    .await;
     let lease = at("2026-11-25T10:00:30Z");
     let jobs = store.claim_due("w1", now, lease, 10).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].attempt, 1);
-    assert!(store.claim_due("w2", now, lease, 10).await.unwrap().is_empty(), "claimed twice within a lease");
+    assert!(
+        store.claim_due("w2", now, lease, 10).await.unwrap().is_empty(),
+        "claimed twice within a lease"
+    );
     let later = at("2026-11-25T10:01:00Z");
-    let again = store.claim_due("w2", later, at("2026-11-25T10:01:30Z"), 10).await.unwrap();
+    let again = store
+        .claim_due("w2", later, at("2026-11-25T10:01:30Z"), 10)
+        .await
+        .unwrap();
     assert_eq!(again.len(), 1, "an expired lease must be claimable");
     assert_eq!(again[0].idempotency_key, jobs[0].idempotency_key);
     assert_eq!(again[0].attempt, 2);
-    let sent = DeliveryOutcome::Sent { provider_id: Some("p-1".into()) };
-    assert!(!store.finish_delivery(tenant.id, jobs[0].id, "w1", &sent, later).await.unwrap(), "w1 lost its lease");
-    assert!(store.finish_delivery(tenant.id, jobs[0].id, "w2", &sent, later).await.unwrap());
+    let sent = DeliveryOutcome::Sent {
+        provider_id: Some("p-1".into()),
+    };
+    assert!(
+        !store
+            .finish_delivery(tenant.id, jobs[0].id, "w1", &sent, later)
+            .await
+            .unwrap(),
+        "w1 lost its lease"
+    );
+    assert!(
+        store
+            .finish_delivery(tenant.id, jobs[0].id, "w2", &sent, later)
+            .await
+            .unwrap()
+    );
     let n = store.notification(tenant.id, jobs[0].id).await.unwrap().unwrap();
     assert_eq!(n.status, Status::Sent);
     assert_eq!(n.provider_id.as_deref(), Some("p-1"));
-    let history: Vec<Status> = store.notification_history(tenant.id, n.id).await.unwrap().iter().map(|h| h.status).collect();
+    let history: Vec<Status> = store
+        .notification_history(tenant.id, n.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.status)
+        .collect();
     assert_eq!(history, vec![Status::Scheduled, Status::Sent]);
-    assert!(store.claim_due("w3", at("2026-11-26T00:00:00Z"), at("2026-11-26T00:01:00Z"), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_due("w3", at("2026-11-26T00:00:00Z"), at("2026-11-26T00:01:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn a_retry_waits_for_its_time_and_a_failure_keeps_its_reason(store: &dyn Store) {
     let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
     let now = at("2026-11-25T10:00:00Z");
-    post(store, &tenant, &rules, &templates, &[event("T1", "DELIVERED", "2026-11-25T09:00:00Z")], now).await;
-    let job = store.claim_due("w", now, at("2026-11-25T10:00:30Z"), 10).await.unwrap().remove(0);
-    let retry = DeliveryOutcome::RetryAt { at: at("2026-11-25T10:05:00Z"), reason: "provider answered 503".into() };
-    assert!(store.finish_delivery(tenant.id, job.id, "w", &retry, now).await.unwrap());
-    assert!(store.claim_due("w", at("2026-11-25T10:04:59Z"), at("2026-11-25T10:06:00Z"), 10).await.unwrap().is_empty());
-    let job = store.claim_due("w", at("2026-11-25T10:05:00Z"), at("2026-11-25T10:06:00Z"), 10).await.unwrap().remove(0);
-    let failed = DeliveryOutcome::Failed { reason: "provider answered 400: unknown number".into() };
-    assert!(store.finish_delivery(tenant.id, job.id, "w", &failed, now).await.unwrap());
+    post(
+        store,
+        &tenant,
+        &rules,
+        &templates,
+        &[event("T1", "DELIVERED", "2026-11-25T09:00:00Z")],
+        now,
+    )
+    .await;
+    let job = store
+        .claim_due("w", now, at("2026-11-25T10:00:30Z"), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let retry = DeliveryOutcome::RetryAt {
+        at: at("2026-11-25T10:05:00Z"),
+        reason: "provider answered 503".into(),
+    };
+    assert!(
+        store
+            .finish_delivery(tenant.id, job.id, "w", &retry, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_due("w", at("2026-11-25T10:04:59Z"), at("2026-11-25T10:06:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let job = store
+        .claim_due("w", at("2026-11-25T10:05:00Z"), at("2026-11-25T10:06:00Z"), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let failed = DeliveryOutcome::Failed {
+        reason: "provider answered 400: unknown number".into(),
+    };
+    assert!(
+        store
+            .finish_delivery(tenant.id, job.id, "w", &failed, now)
+            .await
+            .unwrap()
+    );
     let n = store.notification(tenant.id, job.id).await.unwrap().unwrap();
     assert_eq!(n.status, Status::Failed);
     assert_eq!(n.reason.as_deref(), Some("provider answered 400: unknown number"));
     assert_eq!(n.attempts, 2);
-    let filter = NotificationFilter { status: Some(Status::Failed), limit: 10, ..Default::default() };
+    let filter = NotificationFilter {
+        status: Some(Status::Failed),
+        limit: 10,
+        ..Default::default()
+    };
     assert_eq!(store.notifications(tenant.id, &filter).await.unwrap().len(), 1);
     let history = store.notification_history(tenant.id, n.id).await.unwrap();
     assert_eq!(history.len(), 3);
@@ -228,12 +398,38 @@ pub async fn a_notification_planned_as_failed_is_stored_failed_with_its_reason(s
         language: None,
         message: Err("invalid phone number \"12ab\"".into()),
     };
-    let decide = |shipment, e: &CarrierEvent| Decision { applied: apply(shipment, e), planned: vec![failed.clone()] };
-    store.record_events(tenant.id, &[event("T9", "DELIVERED", "2026-11-25T09:00:00Z")], &decide, now).await.unwrap();
-    let n = &store.notifications(tenant.id, &NotificationFilter { limit: 10, ..Default::default() }).await.unwrap()[0];
+    let decide = |shipment, e: &CarrierEvent| Decision {
+        applied: apply(shipment, e),
+        planned: vec![failed.clone()],
+    };
+    store
+        .record_events(
+            tenant.id,
+            &[event("T9", "DELIVERED", "2026-11-25T09:00:00Z")],
+            &decide,
+            now,
+        )
+        .await
+        .unwrap();
+    let n = &store
+        .notifications(
+            tenant.id,
+            &NotificationFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()[0];
     assert_eq!(n.status, Status::Failed);
     assert_eq!(n.reason.as_deref(), Some("invalid phone number \"12ab\""));
-    assert!(store.claim_due("w", now, at("2026-11-25T10:01:00Z"), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_due("w", now, at("2026-11-25T10:01:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn leaving_the_pickup_point_cancels_the_reminder(store: &dyn Store) {
@@ -247,25 +443,71 @@ pub async fn leaving_the_pickup_point_cancels_the_reminder(store: &dyn Store) {
         dedupe_key: "reminder".into(),
         due_at: at("2026-11-28T10:00:00Z"),
         language: Some("sv".into()),
-        message: Ok(Message::Sms { sender_id: "Shop".into(), to: "+46701234567".into(), text: "2 dagar kvar".into() }),
+        message: Ok(Message::Sms {
+            sender_id: "Shop".into(),
+            to: "+46701234567".into(),
+            text: "2 dagar kvar".into(),
+        }),
     };
-    let with_reminder = |shipment, e: &CarrierEvent| Decision { applied: apply(shipment, e), planned: vec![reminder.clone()] };
-    store.record_events(tenant.id, &[event("T1", "EN_ROUTE", "2026-11-25T09:00:00Z")], &with_reminder, now).await.unwrap();
+    let with_reminder = |shipment, e: &CarrierEvent| Decision {
+        applied: apply(shipment, e),
+        planned: vec![reminder.clone()],
+    };
+    store
+        .record_events(
+            tenant.id,
+            &[event("T1", "EN_ROUTE", "2026-11-25T09:00:00Z")],
+            &with_reminder,
+            now,
+        )
+        .await
+        .unwrap();
     let cancel = |shipment, e: &CarrierEvent| {
         let mut applied = apply(shipment, e);
-        applied.cancel.push((Trigger::DaysLeftAtPickupPoint, "the parcel was picked up".into()));
-        Decision { applied, planned: vec![] }
+        applied
+            .cancel
+            .push((Trigger::DaysLeftAtPickupPoint, "the parcel was picked up".into()));
+        Decision {
+            applied,
+            planned: vec![],
+        }
     };
-    store.record_events(tenant.id, &[event("T1", "DELIVERED", "2026-11-25T12:00:00Z")], &cancel, now).await.unwrap();
-    let n = &store.notifications(tenant.id, &NotificationFilter { limit: 10, ..Default::default() }).await.unwrap()[0];
+    store
+        .record_events(
+            tenant.id,
+            &[event("T1", "DELIVERED", "2026-11-25T12:00:00Z")],
+            &cancel,
+            now,
+        )
+        .await
+        .unwrap();
+    let n = &store
+        .notifications(
+            tenant.id,
+            &NotificationFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()[0];
     assert_eq!(n.status, Status::Cancelled);
     assert_eq!(n.reason.as_deref(), Some("the parcel was picked up"));
-    assert!(store.claim_due("w", at("2026-11-29T00:00:00Z"), at("2026-11-29T00:01:00Z"), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_due("w", at("2026-11-29T00:00:00Z"), at("2026-11-29T00:01:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn api_keys_find_their_tenant(store: &dyn Store) {
     let now = at("2026-11-25T10:00:00Z");
-    let t = store.create_tenant("Keyed", Plan::Premium, &Brand::named("Keyed"), now).await.unwrap();
+    let t = store
+        .create_tenant("Keyed", Plan::Premium, &Brand::named("Keyed"), now)
+        .await
+        .unwrap();
     store.add_api_key(t.id, "hash-1", "ci", now).await.unwrap();
     assert_eq!(store.tenant_by_api_key("hash-1").await.unwrap(), Some(t.id));
     assert_eq!(store.tenant_by_api_key("hash-2").await.unwrap(), None);

@@ -74,13 +74,23 @@ pub trait Store: Send + Sync + 'static {
     async fn shipment(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Option<Shipment>>;
     async fn shipment_events(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Vec<StoredEvent>>;
 
-    async fn notifications(&self, tenant: TenantId, filter: &NotificationFilter) -> StoreResult<Vec<NotificationRecord>>;
+    async fn notifications(
+        &self,
+        tenant: TenantId,
+        filter: &NotificationFilter,
+    ) -> StoreResult<Vec<NotificationRecord>>;
     async fn notification(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>>;
     async fn notification_history(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>>;
 
     /// Claims up to `limit` due notifications of any tenant for one worker until `lease_until`.
     /// A claim whose lease ran out (its worker died) can be claimed again.
-    async fn claim_due(&self, worker: &str, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<DeliveryJob>>;
+    async fn claim_due(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>>;
     /// Records how a claimed delivery went. False when the job is no longer this worker's.
     async fn finish_delivery(
         &self,

@@ -17,8 +17,14 @@ pub struct Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum EventOutcome {
-    Accepted { shipment_id: ShipmentId, notifications: u32, unknown_code: bool },
-    Duplicate { shipment_id: ShipmentId },
+    Accepted {
+        shipment_id: ShipmentId,
+        notifications: u32,
+        unknown_code: bool,
+    },
+    Duplicate {
+        shipment_id: ShipmentId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

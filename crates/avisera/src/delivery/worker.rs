@@ -48,26 +48,41 @@ impl Worker {
             let sender = self.channels.for_job(&job).clone();
             let app = app.clone();
             let name = self.name.clone();
-            let span = tracing::info_span!("deliver", tenant = %job.tenant_id, notification = %job.id, attempt = job.attempt);
-            sending.spawn(async move {
-                let result = sender.send(&job).await;
-                let now = app.clock.now();
-                let outcome = match result {
-                    Ok(provider_id) => DeliveryOutcome::Sent { provider_id },
-                    Err(SendError::Permanent(reason)) => DeliveryOutcome::Failed { reason },
-                    Err(SendError::Transient(reason)) => {
-                        match app.config.delivery.retry.next_attempt(job.attempt, now, rand::random::<f64>()) {
-                            Some(at) => DeliveryOutcome::RetryAt { at, reason },
-                            None => DeliveryOutcome::Failed { reason: format!("gave up after {} attempts: {reason}", job.attempt) },
+            let span =
+                tracing::info_span!("deliver", tenant = %job.tenant_id, notification = %job.id, attempt = job.attempt);
+            sending.spawn(
+                async move {
+                    let result = sender.send(&job).await;
+                    let now = app.clock.now();
+                    let outcome = match result {
+                        Ok(provider_id) => DeliveryOutcome::Sent { provider_id },
+                        Err(SendError::Permanent(reason)) => DeliveryOutcome::Failed { reason },
+                        Err(SendError::Transient(reason)) => {
+                            match app
+                                .config
+                                .delivery
+                                .retry
+                                .next_attempt(job.attempt, now, rand::random::<f64>())
+                            {
+                                Some(at) => DeliveryOutcome::RetryAt { at, reason },
+                                None => DeliveryOutcome::Failed {
+                                    reason: format!("gave up after {} attempts: {reason}", job.attempt),
+                                },
+                            }
                         }
+                    };
+                    tracing::info!(outcome = ?outcome, "delivery finished");
+                    if let Err(e) = app
+                        .store
+                        .finish_delivery(job.tenant_id, job.id, &name, &outcome, now)
+                        .await
+                    {
+                        // The lease runs out and the job is tried again with the same idempotency key.
+                        tracing::error!(error = %e, "could not record delivery outcome");
                     }
-                };
-                tracing::info!(outcome = ?outcome, "delivery finished");
-                if let Err(e) = app.store.finish_delivery(job.tenant_id, job.id, &name, &outcome, now).await {
-                    // The lease runs out and the job is tried again with the same idempotency key.
-                    tracing::error!(error = %e, "could not record delivery outcome");
                 }
-            }.instrument(span));
+                .instrument(span),
+            );
         }
         while sending.join_next().await.is_some() {}
         Ok(count)

@@ -4,8 +4,8 @@ use super::error::ApiError;
 use crate::app::App;
 use avisera_domain::TenantId;
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
 pub fn new_api_key() -> String {
@@ -33,7 +33,9 @@ impl FromRequestParts<App> for Authenticated {
         let key = header.ok_or_else(|| unauthorized("send your API key as `Authorization: Bearer <key>`"))?;
         match app.store.tenant_by_api_key(&hash_api_key(key.trim())).await? {
             Some(tenant) => Ok(Authenticated(tenant)),
-            None => Err(unauthorized("unknown API key; check it, or ask your operator for a new one")),
+            None => Err(unauthorized(
+                "unknown API key; check it, or ask your operator for a new one",
+            )),
         }
     }
 }

@@ -1,10 +1,10 @@
 //! API errors: a status code and a JSON body that says what is wrong and what to do.
 
 use avisera_store::StoreError;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -16,7 +16,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), details: Value::Null }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
     }
 
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
@@ -36,7 +41,11 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the database is unavailable; retry later")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the database is unavailable; retry later",
+        )
     }
 }
 
@@ -59,7 +68,9 @@ pub async fn not_found() -> ApiError {
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         let (status, code) = match e.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => (StatusCode::BAD_REQUEST, "malformed_json"),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                (StatusCode::BAD_REQUEST, "malformed_json")
+            }
             _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
         };
         ApiError::new(status, code, e.to_string()).with(json!({ "line": e.line(), "column": e.column() }))

@@ -7,16 +7,16 @@
 //! code, time and location for the shipment) is reported as such and notifies nobody again.
 
 use super::auth::Authenticated;
-use super::error::{parse_json, ApiError};
+use super::error::{ApiError, parse_json};
 use crate::app::App;
-use crate::engine::{ingest, IngestError};
+use crate::engine::{IngestError, ingest};
 use avisera_domain::event::EventInput;
 use avisera_store::EventOutcome;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const MAX_BATCH: usize = 10_000;
 
@@ -33,7 +33,12 @@ pub async fn post_events(
             _ => return Err(ApiError::invalid("invalid_body", "`events` must be an array of events")),
         },
         v @ Value::Object(_) => (vec![v], true),
-        _ => return Err(ApiError::invalid("invalid_body", "send an event object, an array of events, or {\"events\": [...]}")),
+        _ => {
+            return Err(ApiError::invalid(
+                "invalid_body",
+                "send an event object, an array of events, or {\"events\": [...]}",
+            ));
+        }
     };
     if items.is_empty() {
         return Err(ApiError::invalid("empty_batch", "the batch holds no events"));
@@ -52,7 +57,11 @@ pub async fn post_events(
     for (i, item) in items.into_iter().enumerate() {
         let checked = serde_json::from_value::<EventInput>(item)
             .map_err(|e| json!({ "field": Value::Null, "message": e.to_string() }))
-            .and_then(|input| input.check().map_err(|e| json!({ "field": e.field, "message": e.message })));
+            .and_then(|input| {
+                input
+                    .check()
+                    .map_err(|e| json!({ "field": e.field, "message": e.message }))
+            });
         match checked {
             Ok(event) => {
                 valid_index.push(i);
@@ -90,8 +99,15 @@ pub async fn post_events(
     };
     if single && rejected == 1 {
         let r = &results[0];
-        let message = format!("{}: {}", r["field"].as_str().unwrap_or("event"), r["message"].as_str().unwrap_or(""));
+        let message = format!(
+            "{}: {}",
+            r["field"].as_str().unwrap_or("event"),
+            r["message"].as_str().unwrap_or("")
+        );
         return Err(ApiError::invalid("invalid_event", message).with(json!({ "field": r["field"] })));
     }
-    Ok((status, Json(json!({ "accepted": accepted, "duplicates": duplicates, "rejected": rejected, "results": results }))))
+    Ok((
+        status,
+        Json(json!({ "accepted": accepted, "duplicates": duplicates, "rejected": rejected, "results": results })),
+    ))
 }

@@ -15,9 +15,9 @@ mod tenant;
 pub use auth::{hash_api_key, new_api_key};
 
 use crate::app::App;
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::Router;
 
 pub fn router(app: App) -> Router {
     let limit = app.config.max_body_bytes;

@@ -1,10 +1,10 @@
 //! Health, readiness, and the OpenAPI document.
 
 use crate::app::App;
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
 use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use serde_json::json;
 
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -17,7 +17,10 @@ pub async fn healthz() -> impl IntoResponse {
 pub async fn readyz(State(app): State<App>) -> impl IntoResponse {
     match app.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not ready", "reason": e.to_string() }))),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not ready", "reason": e.to_string() })),
+        ),
     }
 }
 

@@ -1,19 +1,19 @@
 //! Rules over the API. A new rule is disabled; enabling checks the plan has its trigger.
 
 use super::auth::Authenticated;
-use super::error::{parse_json, ApiError};
+use super::error::{ApiError, parse_json};
 use crate::app::App;
 use avisera_domain::event::parse_instant;
 use avisera_domain::notification::Channel;
 use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{RuleId, TemplateId, TenantId};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,9 +47,13 @@ fn field_error(field: &str, message: impl Into<String>) -> ApiError {
 /// the right channel.
 async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &[u8]) -> Result<Rule, ApiError> {
     let input: RuleInput = parse_json(body)?;
-    let trigger: Trigger = input.trigger.parse().map_err(|e: avisera_domain::trigger::UnknownTrigger| field_error("trigger", e.to_string()))?;
+    let trigger: Trigger = input
+        .trigger
+        .parse()
+        .map_err(|e: avisera_domain::trigger::UnknownTrigger| field_error("trigger", e.to_string()))?;
     let instant = |field: &str, v: Option<String>| {
-        v.map(|raw| parse_instant(field, &raw).map_err(|e| field_error(field, e.message))).transpose()
+        v.map(|raw| parse_instant(field, &raw).map_err(|e| field_error(field, e.message)))
+            .transpose()
     };
     let rule = Rule {
         id,
@@ -79,7 +83,10 @@ async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &
         match app.store.template(tenant, id).await? {
             None => return Err(field_error(field, format!("template {id} does not exist"))),
             Some(t) if t.channel != channel => {
-                return Err(field_error(field, format!("template {id} is a {} template, not {channel}", t.channel)));
+                return Err(field_error(
+                    field,
+                    format!("template {id} is a {} template, not {channel}", t.channel),
+                ));
             }
             Some(_) => {}
         }
@@ -87,14 +94,21 @@ async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &
     Ok(rule)
 }
 
-pub async fn create(State(app): State<App>, Authenticated(tenant): Authenticated, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn create(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let mut rule = checked(&app, tenant, RuleId(0), false, &body).await?;
     rule.id = app.store.create_rule(tenant, &rule, app.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(json!(rule))))
 }
 
 async fn existing(app: &App, tenant: TenantId, id: i64) -> Result<Rule, ApiError> {
-    app.store.rule(tenant, RuleId(id)).await?.ok_or_else(|| ApiError::not_found(&format!("rule {id}")))
+    app.store
+        .rule(tenant, RuleId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found(&format!("rule {id}")))
 }
 
 pub async fn update(
@@ -106,8 +120,14 @@ pub async fn update(
     let current = existing(&app, tenant, id).await?;
     let rule = checked(&app, tenant, current.id, current.enabled, &body).await?;
     if rule.enabled {
-        let plan = app.store.tenant(tenant).await?.ok_or_else(|| ApiError::not_found("tenant"))?.plan;
-        rule.check_plan(plan).map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "plan_lacks_trigger", e.to_string()))?;
+        let plan = app
+            .store
+            .tenant(tenant)
+            .await?
+            .ok_or_else(|| ApiError::not_found("tenant"))?
+            .plan;
+        rule.check_plan(plan)
+            .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "plan_lacks_trigger", e.to_string()))?;
     }
     app.store.update_rule(tenant, &rule, app.clock.now()).await?;
     Ok(Json(json!(rule)))
@@ -116,23 +136,41 @@ pub async fn update(
 async fn set_enabled(app: &App, tenant: TenantId, id: i64, enabled: bool) -> Result<Json<Value>, ApiError> {
     let mut rule = existing(app, tenant, id).await?;
     if enabled {
-        let plan = app.store.tenant(tenant).await?.ok_or_else(|| ApiError::not_found("tenant"))?.plan;
-        rule.check_plan(plan).map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "plan_lacks_trigger", e.to_string()))?;
+        let plan = app
+            .store
+            .tenant(tenant)
+            .await?
+            .ok_or_else(|| ApiError::not_found("tenant"))?
+            .plan;
+        rule.check_plan(plan)
+            .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "plan_lacks_trigger", e.to_string()))?;
     }
     rule.enabled = enabled;
     app.store.update_rule(tenant, &rule, app.clock.now()).await?;
     Ok(Json(json!(rule)))
 }
 
-pub async fn enable(State(app): State<App>, Authenticated(tenant): Authenticated, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+pub async fn enable(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
     set_enabled(&app, tenant, id, true).await
 }
 
-pub async fn disable(State(app): State<App>, Authenticated(tenant): Authenticated, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+pub async fn disable(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
     set_enabled(&app, tenant, id, false).await
 }
 
-pub async fn get_one(State(app): State<App>, Authenticated(tenant): Authenticated, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+pub async fn get_one(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(existing(&app, tenant, id).await?)))
 }
 

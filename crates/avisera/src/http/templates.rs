@@ -2,17 +2,17 @@
 //! refused with the language, part, line and variable.
 
 use super::auth::Authenticated;
-use super::error::{parse_json, ApiError};
+use super::error::{ApiError, parse_json};
 use crate::app::App;
+use avisera_domain::TemplateId;
 use avisera_domain::notification::Channel;
 use avisera_domain::template::{Template, TemplateBody};
-use avisera_domain::TemplateId;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 #[derive(Deserialize)]
@@ -33,11 +33,17 @@ fn checked(id: TemplateId, body: &[u8]) -> Result<Template, ApiError> {
         default_language: input.default_language,
         contents: input.contents,
     };
-    template.check().map_err(|e| ApiError::invalid("invalid_template", e.to_string()).with(json!(e)))?;
+    template
+        .check()
+        .map_err(|e| ApiError::invalid("invalid_template", e.to_string()).with(json!(e)))?;
     Ok(template)
 }
 
-pub async fn create(State(app): State<App>, Authenticated(tenant): Authenticated, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn create(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let mut template = checked(TemplateId(0), &body)?;
     template.id = app.store.create_template(tenant, &template, app.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(json!(template))))
@@ -56,8 +62,16 @@ pub async fn update(
     Ok(Json(json!(template)))
 }
 
-pub async fn get_one(State(app): State<App>, Authenticated(tenant): Authenticated, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
-    let t = app.store.template(tenant, TemplateId(id)).await?.ok_or_else(|| ApiError::not_found(&format!("template {id}")))?;
+pub async fn get_one(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let t = app
+        .store
+        .template(tenant, TemplateId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found(&format!("template {id}")))?;
     Ok(Json(json!(t)))
 }
 

@@ -1,24 +1,35 @@
 //! The tenant's own record and brand.
 
 use super::auth::Authenticated;
-use super::error::{parse_json, ApiError};
+use super::error::{ApiError, parse_json};
 use crate::app::App;
-use avisera_domain::tenant::{check_sms_sender_id, Brand};
+use avisera_domain::tenant::{Brand, check_sms_sender_id};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub async fn get_tenant(State(app): State<App>, Authenticated(tenant): Authenticated) -> Result<Json<Value>, ApiError> {
-    let t = app.store.tenant(tenant).await?.ok_or_else(|| ApiError::not_found("tenant"))?;
+    let t = app
+        .store
+        .tenant(tenant)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant"))?;
     Ok(Json(json!(t)))
 }
 
-pub async fn put_brand(State(app): State<App>, Authenticated(tenant): Authenticated, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn put_brand(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let brand: Brand = parse_json(&body)?;
-    check_sms_sender_id(&brand.sms_sender_id).map_err(|m| ApiError::invalid("invalid_brand", m).with(json!({"field": "sms_sender_id"})))?;
+    check_sms_sender_id(&brand.sms_sender_id)
+        .map_err(|m| ApiError::invalid("invalid_brand", m).with(json!({"field": "sms_sender_id"})))?;
     if brand.brand_name.trim().is_empty() {
-        return Err(ApiError::invalid("invalid_brand", "brand_name must not be empty").with(json!({"field": "brand_name"})));
+        return Err(
+            ApiError::invalid("invalid_brand", "brand_name must not be empty").with(json!({"field": "brand_name"}))
+        );
     }
     app.store.update_brand(tenant, &brand).await?;
     Ok(Json(json!(brand)))

@@ -29,11 +29,19 @@ pub struct DevInbox {
 
 impl DevInbox {
     pub fn new(clock: Arc<dyn avisera_domain::Clock>) -> Self {
-        DevInbox { entries: Arc::default(), clock: Some(clock) }
+        DevInbox {
+            entries: Arc::default(),
+            clock: Some(clock),
+        }
     }
 
     pub fn entries(&self) -> Vec<InboxEntry> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 }
 

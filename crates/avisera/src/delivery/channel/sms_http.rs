@@ -37,30 +37,48 @@ impl Sender for SmsHttp {
             return Err(SendError::Permanent("not an SMS".into()));
         };
         let c = &self.config;
-        let fields = [(c.from_field.as_str(), sender_id.as_str()), (c.to_field.as_str(), to), (c.text_field.as_str(), text)];
-        let mut request = self.client.post(&c.url).header(&c.idempotency_header, &job.idempotency_key);
+        let fields = [
+            (c.from_field.as_str(), sender_id.as_str()),
+            (c.to_field.as_str(), to),
+            (c.text_field.as_str(), text),
+        ];
+        let mut request = self
+            .client
+            .post(&c.url)
+            .header(&c.idempotency_header, &job.idempotency_key);
         if let Some(auth) = &c.auth_value {
             request = request.header(&c.auth_header, auth.expose_secret());
         }
         request = match c.format {
             BodyFormat::Json => {
-                let body: serde_json::Map<String, serde_json::Value> =
-                    fields.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect();
+                let body: serde_json::Map<String, serde_json::Value> = fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+                    .collect();
                 request.json(&body)
             }
             BodyFormat::Form => request.form(&fields),
         };
         let response = request.send().await.map_err(|e| {
-            SendError::Transient(format!("SMS provider unreachable: {}", if e.is_timeout() { "timed out".into() } else { e.to_string() }))
+            SendError::Transient(format!(
+                "SMS provider unreachable: {}",
+                if e.is_timeout() {
+                    "timed out".into()
+                } else {
+                    e.to_string()
+                }
+            ))
         })?;
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
         if status.is_success() {
-            let id = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| match &v[&c.id_field] {
-                serde_json::Value::String(s) => Some(s.clone()),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            });
+            let id = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| match &v[&c.id_field] {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                });
             return Ok(id);
         }
         let reason = format!("SMS provider answered {}: {}", status.as_u16(), short(&body));

@@ -6,7 +6,7 @@ use crate::config::{SmtpConfig, SmtpSecurity};
 use async_trait::async_trait;
 use avisera_domain::notification::Message;
 use avisera_store::DeliveryJob;
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
@@ -28,7 +28,10 @@ impl Smtp {
         if let (Some(user), Some(password)) = (&c.username, &c.password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.expose_secret().to_string()));
         }
-        Ok(Smtp { transport: builder.build(), default_from: c.default_from.clone() })
+        Ok(Smtp {
+            transport: builder.build(),
+            default_from: c.default_from.clone(),
+        })
     }
 }
 
@@ -39,11 +42,23 @@ fn permanent(what: &str, e: impl std::fmt::Display) -> SendError {
 #[async_trait]
 impl Sender for Smtp {
     async fn send(&self, job: &DeliveryJob) -> Result<Option<String>, SendError> {
-        let Message::Email { from_name, from_address, reply_to, to, subject, html, text } = &job.message else {
+        let Message::Email {
+            from_name,
+            from_address,
+            reply_to,
+            to,
+            subject,
+            html,
+            text,
+        } = &job.message
+        else {
             return Err(SendError::Permanent("not an email".into()));
         };
         let from_address = from_address.as_deref().unwrap_or(&self.default_from);
-        let from = Mailbox::new(Some(from_name.clone()), from_address.parse().map_err(|e| permanent("sender address", e))?);
+        let from = Mailbox::new(
+            Some(from_name.clone()),
+            from_address.parse().map_err(|e| permanent("sender address", e))?,
+        );
         let mut builder = lettre::Message::builder()
             .from(from)
             .to(to.parse().map_err(|e| permanent("receiver address", e))?)
@@ -58,7 +73,11 @@ impl Sender for Smtp {
         }
         .map_err(|e| permanent("cannot build the email", e))?;
         match self.transport.send(email).await {
-            Ok(response) => Ok(response.message().next().map(|m| m.trim().to_string()).filter(|m| !m.is_empty())),
+            Ok(response) => Ok(response
+                .message()
+                .next()
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty())),
             Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("SMTP server refused: {e}"))),
             Err(e) => Err(SendError::Transient(format!("SMTP: {e}"))),
         }

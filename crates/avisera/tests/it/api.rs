@@ -1,0 +1,338 @@
+//! The HTTP API as a carrier, a shipper's system and an operator use it.
+
+use crate::helpers::*;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn inbox(app: &TestApp) -> Vec<Value> {
+    let body: Value = app
+        .http
+        .get(format!("{}/dev/inbox", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["messages"].as_array().cloned().unwrap()
+}
+
+async fn inbox_after_settling(app: &TestApp) -> Vec<Value> {
+    app.settled_notifications().await;
+    inbox(app).await
+}
+
+#[tokio::test]
+async fn the_same_event_twice_is_stored_once_and_notifies_once() {
+    for db in [Db::Sqlite, Db::Postgres] {
+        let app = spawn_app(db, None, None).await;
+        sms_rule(&app, "delivered", json!({})).await;
+        let e = event("DUP1", "DELIVERED", "+46701234561");
+        let (status, first) = app.call("POST", "/v1/events", Some(e.clone())).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+        assert_eq!(first["results"][0]["result"], "accepted");
+        let (_, again) = app.call("POST", "/v1/events", Some(json!([e.clone(), e]))).await;
+        assert_eq!(again["duplicates"], 2, "{again}");
+        let messages = inbox_after_settling(&app).await;
+        assert_eq!(messages.len(), 1, "{messages:#?}");
+        assert_eq!(messages[0]["text"], "Hej Anna! Paket DUP1: Webshop AB meddelar.");
+        let (_, shipment) = app.call("GET", "/v1/shipments/DUP1", None).await;
+        assert_eq!(shipment["events"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_rule_sends_nothing() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let id = sms_rule(&app, "delivered", json!({})).await;
+    app.call("POST", &format!("/v1/rules/{id}/disable"), None).await;
+    sms_rule(&app, "transport_order_received", json!({})).await;
+    app.call(
+        "POST",
+        "/v1/events",
+        Some(json!([
+            event("OFF1", "DELIVERED", "+46701234561"),
+            event("ON1", "CREATED", "+46701234561")
+        ])),
+    )
+    .await;
+    let messages = inbox_after_settling(&app).await;
+    assert_eq!(messages.len(), 1, "only the enabled rule sends: {messages:#?}");
+    let (_, list) = app.call("GET", "/v1/notifications?tracking_number=OFF1", None).await;
+    assert!(list["notifications"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_rule_outside_its_active_interval_sends_nothing() {
+    let app = spawn_app(Db::Postgres, None, None).await;
+    sms_rule(
+        &app,
+        "delivered",
+        json!({"active_from": "2020-01-01T00:00:00Z", "active_until": "2020-12-31T00:00:00Z"}),
+    )
+    .await;
+    sms_rule(&app, "delivered", json!({"active_from": "2099-01-01T00:00:00Z"})).await;
+    sms_rule(
+        &app,
+        "transport_order_received",
+        json!({"active_from": "2020-01-01T00:00:00Z"}),
+    )
+    .await;
+    app.call(
+        "POST",
+        "/v1/events",
+        Some(json!([
+            event("OLD1", "DELIVERED", "+46701234561"),
+            event("NOW1", "CREATED", "+46701234561")
+        ])),
+    )
+    .await;
+    let messages = inbox_after_settling(&app).await;
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert!(messages[0]["text"].as_str().unwrap().contains("NOW1"));
+}
+
+#[tokio::test]
+async fn bad_input_gets_an_error_that_names_what_to_fix_and_loses_nothing_else() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    sms_rule(&app, "delivered", json!({})).await;
+    let raw = app
+        .http
+        .post(format!("{}/v1/events", app.base))
+        .bearer_auth(&app.key)
+        .header("content-type", "application/json")
+        .body("{\"tracking_number\": \"X1\",\n \"code\": }")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status().as_u16(), 400);
+    let body: Value = raw.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "malformed_json");
+    assert_eq!(body["error"]["line"], 2, "{body}");
+
+    let (status, body) = app
+        .call(
+            "POST",
+            "/v1/events",
+            Some(json!({"tracking_number": "X1", "code": "DELIVERED", "occurred_at": "tomorrow"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "occurred_at", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2026-11-25T14:05:00+01:00")
+    );
+
+    let (status, body) = app.call("POST", "/v1/events", Some(json!({"tracking_number": "X1", "code": "DELIVERED", "occurred_at": "2026-11-25T14:05:00Z", "colour": "red"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `colour`"),
+        "{body}"
+    );
+
+    let batch = json!([event("GOOD1", "DELIVERED", "+46701234561"), {"code": "DELIVERED"}, event("GOOD2", "DELIVERED", "+46701234562")]);
+    let (status, body) = app.call("POST", "/v1/events", Some(batch)).await;
+    assert_eq!(status, StatusCode::MULTI_STATUS, "{body}");
+    assert_eq!(body["accepted"], 2);
+    assert_eq!(body["rejected"], 1);
+    assert_eq!(body["results"][1]["result"], "rejected");
+    assert_eq!(body["results"][1]["index"], 1);
+    assert_eq!(body["results"][1]["field"], "tracking_number");
+    assert_eq!(
+        inbox_after_settling(&app).await.len(),
+        2,
+        "the good events of the batch notify"
+    );
+
+    let (status, body) = app
+        .call_as(
+            "av_wrong",
+            "POST",
+            "/v1/events",
+            Some(event("Z", "DELIVERED", "+46701234561")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body["error"]["message"].as_str().unwrap().contains("unknown API key"));
+    let status = app
+        .http
+        .get(format!("{}/v1/rules", app.base))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 401);
+
+    let huge = "x".repeat(11 * 1024 * 1024);
+    let resp = app
+        .http
+        .post(format!("{}/v1/events", app.base))
+        .bearer_auth(&app.key)
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+    let (status, _) = app.call("GET", "/v1/rules", None).await;
+    assert_eq!(status, StatusCode::OK, "the server still answers after a huge upload");
+}
+
+#[tokio::test]
+async fn a_template_that_does_not_render_is_refused_naming_line_and_variable() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let (status, body) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(json!({"name": "t", "channel": "sms", "default_language": "sv",
+                        "contents": {"sv": {"text": "Hej {{ receiver_name }}\nDitt paket {{ tracking_nummer }}"}}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["line"], 2, "{body}");
+    assert_eq!(body["error"]["variable"], "tracking_nummer");
+    assert_eq!(body["error"]["language"], "sv");
+    let (status, body) = app
+        .call("POST", "/v1/templates", Some(json!({"name": "t", "channel": "sms", "default_language": "sv", "contents": {"sv": {"text": "{% if %}"}}})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("syntax error"),
+        "{body}"
+    );
+    let (_, list) = app.call("GET", "/v1/templates", None).await;
+    assert!(
+        list["templates"].as_array().unwrap().is_empty(),
+        "nothing broken was saved"
+    );
+}
+
+#[tokio::test]
+async fn enabling_a_trigger_the_plan_lacks_names_the_plan_that_has_it() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let (_, template) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(
+                json!({"name": "t", "channel": "sms", "default_language": "sv", "contents": {"sv": {"text": "Tull"}}}),
+            ),
+        )
+        .await;
+    let (status, rule) = app
+        .call(
+            "POST",
+            "/v1/rules",
+            Some(
+                json!({"name": "customs", "trigger": "customs", "channels": "sms", "sms_template_id": template["id"]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{rule}");
+    let (status, body) = app
+        .call("POST", &format!("/v1/rules/{}/enable", rule["id"]), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("customs") && message.contains("Premium") && message.contains("Plus"),
+        "{message}"
+    );
+    let (status, body) = app
+        .call(
+            "POST",
+            "/v1/rules",
+            Some(json!({"name": "x", "trigger": "teleported", "channels": "sms", "sms_template_id": template["id"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "trigger", "{body}");
+}
+
+#[tokio::test]
+async fn tenant_b_cannot_read_or_change_tenant_a_through_any_endpoint() {
+    let app = spawn_app(Db::Postgres, None, None).await;
+    let other = add_tenant(&app.app, "Other AB").await;
+    let rule = sms_rule(&app, "delivered", json!({})).await;
+    app.call(
+        "POST",
+        "/v1/events",
+        Some(event("SECRET1", "DELIVERED", "+46701234561")),
+    )
+    .await;
+    let notification = app.settled_notifications().await[0]["id"].as_i64().unwrap();
+    let (_, rules) = app.call("GET", "/v1/rules", None).await;
+    let template = rules["rules"][0]["sms_template_id"].as_i64().unwrap();
+    let tpl_body =
+        json!({"name": "stolen", "channel": "sms", "default_language": "sv", "contents": {"sv": {"text": "x"}}});
+    let rule_body = json!({"name": "stolen", "trigger": "delivered", "channels": "sms", "sms_template_id": template});
+
+    for (method, path, body) in [
+        ("GET", format!("/v1/templates/{template}"), None),
+        ("PUT", format!("/v1/templates/{template}"), Some(tpl_body)),
+        ("GET", format!("/v1/rules/{rule}"), None),
+        ("PUT", format!("/v1/rules/{rule}"), Some(rule_body.clone())),
+        ("POST", format!("/v1/rules/{rule}/enable"), None),
+        ("POST", format!("/v1/rules/{rule}/disable"), None),
+        ("GET", format!("/v1/notifications/{notification}"), None),
+        ("GET", "/v1/shipments/SECRET1".to_string(), None),
+    ] {
+        let (status, body) = app.call_as(&other, method, &path, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
+    }
+    let (status, body) = app.call_as(&other, "POST", "/v1/rules", Some(rule_body)).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "B may not use A's template: {body}"
+    );
+    for path in [
+        "/v1/templates",
+        "/v1/rules",
+        "/v1/notifications",
+        "/v1/notifications?tracking_number=SECRET1",
+    ] {
+        let (_, body) = app.call_as(&other, "GET", path, None).await;
+        let list = body.as_object().unwrap().values().next().unwrap().as_array().unwrap();
+        assert!(list.is_empty(), "{path} shows another tenant's data: {body}");
+    }
+    let (_, mine) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    assert_eq!(mine["enabled"], true, "B's calls changed nothing of A's");
+    assert_eq!(mine["name"], "delivered by sms");
+}
+
+#[tokio::test]
+async fn health_readiness_and_an_openapi_document_describing_every_endpoint() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let get = |p: &str| app.http.get(format!("{}{p}", app.base)).send();
+    assert_eq!(get("/healthz").await.unwrap().status().as_u16(), 200);
+    let ready: Value = get("/readyz").await.unwrap().json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    let doc: Value = get("/openapi.json").await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for (method, path) in avisera::http::ROUTES {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "openapi.json lacks {method} {path}"
+        );
+    }
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        documented,
+        avisera::http::ROUTES.len(),
+        "openapi.json documents an endpoint that does not exist"
+    );
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}

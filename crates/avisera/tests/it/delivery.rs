@@ -1,0 +1,219 @@
+//! Delivery end to end: SMS through a provider's HTTP API, email through a real SMTP server.
+
+use crate::helpers::*;
+use axum::http::StatusCode;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn each_sms_is_one_provider_request_with_text_sender_and_idempotency_key() {
+    let provider = spawn_sms_provider(Duration::ZERO).await;
+    let app = spawn_app(Db::Sqlite, Some(sms_config(&provider)), None).await;
+    sms_rule(&app, "delivered", json!({})).await;
+    let batch = json!([
+        event("T1", "DELIVERED", "+46701234561"),
+        event("T2", "DELIVERED", "070-123 45 62")
+    ]);
+    let (status, body) = app.call("POST", "/v1/events", Some(batch)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let notifications = app.settled_notifications().await;
+    assert_eq!(notifications.len(), 2);
+    assert!(
+        notifications.iter().all(|n| n["status"] == "sent"),
+        "{notifications:#?}"
+    );
+
+    let log = provider.log.lock().unwrap();
+    assert_eq!(log.requests.len(), 2, "one request per message");
+    let mut texts: Vec<_> = log
+        .requests
+        .iter()
+        .map(|r| (r["to"].as_str().unwrap(), r["text"].as_str().unwrap()))
+        .collect();
+    texts.sort();
+    assert_eq!(
+        texts,
+        vec![
+            ("+46701234561", "Hej Anna! Paket T1: Webshop AB meddelar."),
+            ("+46701234562", "Hej Anna! Paket T2: Webshop AB meddelar.")
+        ]
+    );
+    for r in &log.requests {
+        assert_eq!(r["from"], "Webshop");
+        assert_eq!(r["authorization"], "Bearer provider-secret");
+        let n = notifications.iter().find(|n| n["recipient"] == r["to"]).unwrap();
+        assert_eq!(r["idempotency_key"], n["idempotency_key"]);
+        assert_eq!(
+            n["provider_id"],
+            format!("msg-{}", n["idempotency_key"].as_str().unwrap())
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_500_is_retried_and_then_sent_once() {
+    let provider = spawn_sms_provider(Duration::ZERO).await;
+    provider.log.lock().unwrap().fail_next = vec![500];
+    let app = spawn_app(Db::Postgres, Some(sms_config(&provider)), None).await;
+    sms_rule(&app, "delivered", json!({})).await;
+    app.call("POST", "/v1/events", Some(event("T1", "DELIVERED", "+46701234561")))
+        .await;
+    let n = &app.settled_notifications().await[0];
+    assert_eq!(n["status"], "sent", "{n:#}");
+    assert_eq!(n["attempts"], 2);
+    {
+        let log = provider.log.lock().unwrap();
+        assert_eq!(log.requests.len(), 2);
+        assert_eq!(log.requests[0]["idempotency_key"], log.requests[1]["idempotency_key"]);
+        assert_eq!(log.delivered.len(), 1, "the receiver got exactly one SMS");
+    }
+    let (_, detail) = app.call("GET", &format!("/v1/notifications/{}", n["id"]), None).await;
+    let history: Vec<_> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(history, vec!["scheduled", "scheduled", "sent"]);
+    assert!(
+        detail["history"][1]["reason"].as_str().unwrap().contains("500"),
+        "{detail:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_400_fails_with_the_providers_reason_and_others_go_on() {
+    let provider = spawn_sms_provider(Duration::ZERO).await;
+    let app = spawn_app(Db::Sqlite, Some(sms_config(&provider)), None).await;
+    sms_rule(&app, "delivered", json!({})).await;
+    let batch = json!([
+        event("BAD1", "DELIVERED", "+46701230000"),
+        event("OK1", "DELIVERED", "+46701234561")
+    ]);
+    app.call("POST", "/v1/events", Some(batch)).await;
+    let list = app.settled_notifications().await;
+    let bad = list.iter().find(|n| n["tracking_number"] == "BAD1").unwrap();
+    let ok = list.iter().find(|n| n["tracking_number"] == "OK1").unwrap();
+    assert_eq!(bad["status"], "failed");
+    let reason = bad["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("400") && reason.contains("number not in service"),
+        "{reason}"
+    );
+    assert_eq!(bad["attempts"], 1, "a permanent failure is not retried");
+    assert_eq!(ok["status"], "sent");
+    assert_eq!(provider.log.lock().unwrap().delivered.len(), 1);
+}
+
+#[tokio::test]
+async fn invalid_phone_number_fails_with_a_clear_reason_and_others_go_on() {
+    let provider = spawn_sms_provider(Duration::ZERO).await;
+    let app = spawn_app(Db::Sqlite, Some(sms_config(&provider)), None).await;
+    sms_rule(&app, "delivered", json!({})).await;
+    let batch = json!([
+        event("BADNO", "DELIVERED", "12ab"),
+        event("GOODNO", "DELIVERED", "+46701234561")
+    ]);
+    let (status, body) = app.call("POST", "/v1/events", Some(batch)).await;
+    assert_eq!(
+        status,
+        StatusCode::ACCEPTED,
+        "a bad receiver number must not lose the event: {body}"
+    );
+    let list = app.settled_notifications().await;
+    let bad = list.iter().find(|n| n["tracking_number"] == "BADNO").unwrap();
+    assert_eq!(bad["status"], "failed");
+    assert!(
+        bad["reason"]
+            .as_str()
+            .unwrap()
+            .contains("invalid phone number \"12ab\""),
+        "{bad:#}"
+    );
+    let good = list.iter().find(|n| n["tracking_number"] == "GOODNO").unwrap();
+    assert_eq!(good["status"], "sent");
+    let log = provider.log.lock().unwrap();
+    assert_eq!(log.requests.len(), 1, "nothing is sent to an invalid number");
+}
+
+#[tokio::test]
+async fn an_email_arrives_over_smtp_rendered_in_the_receivers_language() {
+    let smtp = spawn_smtp_server().await;
+    let app = spawn_app(Db::Postgres, None, Some(smtp_config(&smtp))).await;
+    let (status, template) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(json!({
+                "name": "delivered email", "channel": "email", "default_language": "sv",
+                "contents": {
+                    "sv": {"subject": "Ditt paket {{ tracking_number }} är levererat",
+                           "html": "<p>Hej {{ receiver_name }}, välkommen åter till {{ brand_name }}!</p>",
+                           "text": "Hej {{ receiver_name }}, välkommen åter till {{ brand_name }}!"},
+                    "en": {"subject": "Your parcel {{ tracking_number }} was delivered", "text": "Hi {{ receiver_name }}!"}
+                }
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{template}");
+    let (_, rule) = app
+        .call("POST", "/v1/rules", Some(json!({"name": "delivered mail", "trigger": "delivered", "channels": "email", "email_template_id": template["id"]})))
+        .await;
+    app.call("POST", &format!("/v1/rules/{}/enable", rule["id"]), None)
+        .await;
+    let mut e = event("MAIL1", "DELIVERED", "+46701234561");
+    e["shipment"]["receiver"]["name"] = json!("Åsa <Öberg>");
+    let (status, _) = app.call("POST", "/v1/events", Some(e)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let mails = smtp.wait_for_mails(1).await;
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(mail["subject"], "Ditt paket MAIL1 är levererat");
+    assert_eq!(mail["to"], "anna@example.se");
+    assert!(mail["from"].as_str().unwrap().contains("Webshop AB"), "{mail:#}");
+    assert_eq!(
+        mail["text"].as_str().unwrap().trim(),
+        "Hej Åsa <Öberg>, välkommen åter till Webshop AB!"
+    );
+    assert!(
+        mail["html"].as_str().unwrap().contains("Hej Åsa &lt;Öberg&gt;"),
+        "HTML must be escaped: {mail:#}"
+    );
+    let n = &app.settled_notifications().await[0];
+    assert_eq!(n["status"], "sent");
+    assert_eq!(
+        mail["message_id"],
+        format!("<{}@avisera>", n["idempotency_key"].as_str().unwrap())
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_smtp_server_is_retried_then_failed_with_the_reason() {
+    let mut dead = smtp_config(&spawn_smtp_server().await);
+    dead.port = free_port();
+    let app = spawn_app(Db::Sqlite, None, Some(dead)).await;
+    let (_, template) = app
+        .call("POST", "/v1/templates", Some(json!({"name": "m", "channel": "email", "default_language": "sv", "contents": {"sv": {"subject": "Hej", "text": "Hej"}}})))
+        .await;
+    let (_, rule) = app
+        .call(
+            "POST",
+            "/v1/rules",
+            Some(
+                json!({"name": "m", "trigger": "delivered", "channels": "email", "email_template_id": template["id"]}),
+            ),
+        )
+        .await;
+    app.call("POST", &format!("/v1/rules/{}/enable", rule["id"]), None)
+        .await;
+    app.call("POST", "/v1/events", Some(event("DEAD1", "DELIVERED", "+46701234561")))
+        .await;
+    let n = &app.settled_notifications().await[0];
+    assert_eq!(n["status"], "failed");
+    assert_eq!(n["attempts"], 3, "first attempt plus the two retries of the schedule");
+    assert!(
+        n["reason"].as_str().unwrap().starts_with("gave up after 3 attempts"),
+        "{n:#}"
+    );
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests: the real HTTP API on port 0, real SQLite and PostgreSQL, a real SMTP
+//! server process (aiosmtpd) and an SMS provider played by a real HTTP server.
+
+mod api;
+mod crash;
+mod delivery;
+mod helpers;
