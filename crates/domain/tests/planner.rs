@@ -1,0 +1,272 @@
+//! Which notifications the planner asks for: channels and fallbacks, recipients, conditions,
+//! once per shipment, active intervals, reminders before a storage deadline.
+
+use avisera_domain::contact::EmailAddress;
+use avisera_domain::event::{CarrierEvent, EventInput, PickupPointInput, ReceiverInput, ShipmentInput};
+use avisera_domain::notification::{Channel, Message};
+use avisera_domain::plan::Plan;
+use avisera_domain::planner::{PlannedNotification, Situation, plan};
+use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
+use avisera_domain::shipment::{Shipment, apply};
+use avisera_domain::template::{Template, TemplateBody};
+use avisera_domain::tenant::{Brand, Tenant};
+use avisera_domain::trigger::Trigger;
+use avisera_domain::{RuleId, ShipmentId, TemplateId, TenantId, Timestamp};
+use std::collections::BTreeMap;
+
+fn now() -> Timestamp {
+    "2026-11-25T10:00:00Z".parse().unwrap()
+}
+
+fn tenant(plan: Plan) -> Tenant {
+    let mut brand = Brand::named("Shop");
+    brand.customer_service_email = Some(EmailAddress::parse("cs@shop.example").unwrap());
+    Tenant {
+        id: TenantId(1),
+        name: "Shop AB".into(),
+        plan,
+        brand,
+    }
+}
+
+fn templates() -> BTreeMap<TemplateId, Template> {
+    let sms = Template {
+        id: TemplateId(1),
+        name: "sms".into(),
+        channel: Channel::Sms,
+        default_language: "sv".into(),
+        contents: BTreeMap::from([
+            (
+                "sv".into(),
+                TemplateBody {
+                    text: "Hej {{ receiver_name }} {{ days_left }}".into(),
+                    ..Default::default()
+                },
+            ),
+            (
+                "en".into(),
+                TemplateBody {
+                    text: "Hi {{ receiver_name }} {{ days_left }}".into(),
+                    ..Default::default()
+                },
+            ),
+        ]),
+    };
+    let email = Template {
+        id: TemplateId(2),
+        name: "email".into(),
+        channel: Channel::Email,
+        default_language: "sv".into(),
+        contents: BTreeMap::from([(
+            "sv".into(),
+            TemplateBody {
+                subject: Some("Ämne {{ tracking_number }}".into()),
+                text: "Text".into(),
+                html: None,
+            },
+        )]),
+    };
+    BTreeMap::from([(sms.id, sms), (email.id, email)])
+}
+
+fn rule(trigger: Trigger, channels: ChannelChoice) -> Rule {
+    Rule {
+        id: RuleId(7),
+        name: "r".into(),
+        trigger,
+        enabled: true,
+        conditions: Conditions::default(),
+        channels,
+        recipient: Recipient::Receiver,
+        sms_template_id: Some(TemplateId(1)),
+        email_template_id: Some(TemplateId(2)),
+        active_from: None,
+        active_until: None,
+        once_per_shipment: false,
+        days_before_deadline: None,
+        campaign: None,
+    }
+}
+
+fn event(code: &str, phone: Option<&str>, email: Option<&str>, lang: &str) -> CarrierEvent {
+    EventInput {
+        tracking_number: Some("T1".into()),
+        code: Some(code.into()),
+        occurred_at: Some("2026-11-25T09:00:00Z".into()),
+        shipment: Some(ShipmentInput {
+            receiver: Some(ReceiverInput {
+                name: Some("Anna".into()),
+                phone: phone.map(Into::into),
+                email: email.map(Into::into),
+                language: Some(lang.into()),
+            }),
+            destination_country: Some("SE".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .check()
+    .unwrap()
+}
+
+fn run(tenant: &Tenant, rules: &[Rule], e: &CarrierEvent) -> Vec<PlannedNotification> {
+    let mut shipment = Shipment::new("T1");
+    shipment.id = ShipmentId(3);
+    let applied = apply(shipment, e);
+    let templates = templates();
+    plan(&Situation {
+        tenant,
+        shipment: &applied.shipment,
+        event: Some(e),
+        fired: &applied.fired,
+        rules,
+        templates: &templates,
+        public_url: "https://t.example",
+        now: now(),
+    })
+}
+
+#[test]
+fn both_channels_give_one_sms_and_one_email_in_the_receivers_language() {
+    let out = run(
+        &tenant(Plan::Plus),
+        &[rule(Trigger::Delivered, ChannelChoice::Both)],
+        &event("DELIVERED", Some("0701234567"), Some("a@b.se"), "en"),
+    );
+    assert_eq!(out.len(), 2);
+    match &out[0].message {
+        Ok(Message::Sms { to, text, .. }) => {
+            assert_eq!(to, "+46701234567");
+            assert_eq!(text, "Hi Anna ");
+        }
+        other => panic!("{other:?}"),
+    }
+    match &out[1].message {
+        Ok(Message::Email { subject, to, .. }) => {
+            assert_eq!(subject, "Ämne T1");
+            assert_eq!(to, "a@b.se");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        out[1].language.as_deref(),
+        Some("sv"),
+        "email template has only Swedish: falls back"
+    );
+    assert_ne!(out[0].dedupe_key, out[1].dedupe_key);
+}
+
+#[test]
+fn sms_falls_back_to_email_when_there_is_no_usable_number() {
+    let rules = [rule(Trigger::Delivered, ChannelChoice::SmsElseEmail)];
+    let out = run(
+        &tenant(Plan::Plus),
+        &rules,
+        &event("DELIVERED", Some("not a number"), Some("a@b.se"), "sv"),
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].channel, Channel::Email);
+    assert!(out[0].message.is_ok());
+    let out = run(
+        &tenant(Plan::Plus),
+        &rules,
+        &event("DELIVERED", Some("0701234567"), Some("a@b.se"), "sv"),
+    );
+    assert_eq!(out[0].channel, Channel::Sms);
+    let out = run(&tenant(Plan::Plus), &rules, &event("DELIVERED", None, None, "sv"));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].message, Err("the receiver has no phone number".to_string()));
+}
+
+#[test]
+fn an_invalid_email_is_planned_as_failed_with_the_reason() {
+    let out = run(
+        &tenant(Plan::Plus),
+        &[rule(Trigger::Delivered, ChannelChoice::Email)],
+        &event("DELIVERED", None, Some("anna@"), "sv"),
+    );
+    let reason = out[0].message.clone().unwrap_err();
+    assert!(reason.contains("invalid email address \"anna@\""), "{reason}");
+}
+
+#[test]
+fn customer_service_and_fixed_recipients() {
+    let mut cs = rule(Trigger::Delivered, ChannelChoice::Email);
+    cs.recipient = Recipient::CustomerService;
+    let mut fixed = rule(Trigger::Delivered, ChannelChoice::Both);
+    fixed.id = RuleId(8);
+    fixed.recipient = Recipient::Fixed {
+        addresses: vec!["ops@shop.example".into(), "+4670000001".into()],
+    };
+    let out = run(&tenant(Plan::Plus), &[cs, fixed], &event("DELIVERED", None, None, "sv"));
+    let to: Vec<_> = out.iter().map(|n| (n.channel, n.recipient.as_str())).collect();
+    assert_eq!(
+        to,
+        vec![
+            (Channel::Email, "cs@shop.example"),
+            (Channel::Sms, "+4670000001"),
+            (Channel::Email, "ops@shop.example")
+        ]
+    );
+}
+
+#[test]
+fn conditions_interval_plan_and_enabled_filter_rules() {
+    let e = event("DELIVERED", Some("0701234567"), None, "sv");
+    let mut only_norway = rule(Trigger::Delivered, ChannelChoice::Sms);
+    only_norway.conditions.destination_countries = vec!["NO".into()];
+    let mut expired = rule(Trigger::Delivered, ChannelChoice::Sms);
+    expired.active_until = Some("2026-11-01T00:00:00Z".parse().unwrap());
+    let mut disabled = rule(Trigger::Delivered, ChannelChoice::Sms);
+    disabled.enabled = false;
+    assert!(run(&tenant(Plan::Plus), &[only_norway, expired, disabled], &e).is_empty());
+    let mut sweden = rule(Trigger::Delivered, ChannelChoice::Sms);
+    sweden.conditions.destination_countries = vec!["se".into()];
+    assert_eq!(run(&tenant(Plan::Plus), &[sweden], &e).len(), 1);
+}
+
+#[test]
+fn once_per_shipment_gives_the_same_dedupe_key_for_every_occurrence() {
+    let mut r = rule(Trigger::DeliveryAttemptFailed, ChannelChoice::Sms);
+    r.once_per_shipment = true;
+    let t = tenant(Plan::Premium);
+    let mut first = event("DELIVERY_IMPOSSIBLE", Some("0701234567"), None, "sv");
+    let mut second = first.clone();
+    first.event_key = "id:1".into();
+    second.event_key = "id:2".into();
+    let a = run(&t, std::slice::from_ref(&r), &first);
+    let b = run(&t, std::slice::from_ref(&r), &second);
+    assert_eq!(a[0].dedupe_key, b[0].dedupe_key);
+    r.once_per_shipment = false;
+    let a = run(&t, std::slice::from_ref(&r), &first);
+    let b = run(&t, std::slice::from_ref(&r), &second);
+    assert_ne!(a[0].dedupe_key, b[0].dedupe_key);
+}
+
+#[test]
+fn a_days_left_reminder_is_due_n_days_before_the_storage_deadline() {
+    let mut r = rule(Trigger::DaysLeftAtPickupPoint, ChannelChoice::Sms);
+    r.days_before_deadline = Some(2);
+    let mut input = EventInput {
+        tracking_number: Some("T1".into()),
+        code: Some("AVAILABLE_FOR_DELIVERY_PAR_LOC".into()),
+        occurred_at: Some("2026-11-25T09:00:00Z".into()),
+        pickup_point: Some(PickupPointInput {
+            name: Some("ICA".into()),
+            storage_deadline: Some("2026-12-01T17:00:00Z".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    input.shipment = Some(ShipmentInput {
+        receiver: Some(ReceiverInput {
+            phone: Some("0701234567".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let out = run(&tenant(Plan::Plus), &[r], &input.check().unwrap());
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].due_at, "2026-11-29T17:00:00Z".parse::<Timestamp>().unwrap());
+    assert!(matches!(&out[0].message, Ok(Message::Sms { text, .. }) if text.ends_with(" 2")));
+}
