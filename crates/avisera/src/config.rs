@@ -48,6 +48,8 @@ pub struct DeliveryConfig {
     pub poll_ms: u64,
     /// Notifications claimed at once, and sent concurrently.
     pub batch: u32,
+    /// Delivery workers on this node; 0 makes a node that only takes events and serves the API.
+    pub workers: u32,
     pub retry: RetrySchedule,
 }
 
@@ -57,6 +59,7 @@ impl Default for DeliveryConfig {
             lease_ms: 60_000,
             poll_ms: 500,
             batch: 32,
+            workers: 1,
             retry: RetrySchedule::default(),
         }
     }

@@ -49,14 +49,18 @@ pub fn channels(app: &App) -> anyhow::Result<Channels> {
     Ok(Channels { sms, email })
 }
 
-/// Serves the API on `listener` and runs a delivery worker until the process ends.
+/// Serves the API on `listener` and runs the configured delivery workers until the process
+/// ends.
 pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
-    let worker = Worker {
-        app: app.clone(),
-        channels: channels(&app)?,
-        name: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
-    };
-    tokio::spawn(worker.run());
+    let channels = channels(&app)?;
+    for _ in 0..app.config.delivery.workers {
+        let worker = Worker {
+            app: app.clone(),
+            channels: channels.clone(),
+            name: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
+        };
+        tokio::spawn(worker.run());
+    }
     axum::serve(listener, crate::http::router(app))
         .await
         .context("HTTP server")

@@ -39,6 +39,7 @@ pub fn test_delivery() -> DeliveryConfig {
         lease_ms: 2_000,
         poll_ms: 50,
         batch: 32,
+        workers: 1,
         retry: RetrySchedule {
             delays_ms: vec![200, 400],
         },
