@@ -21,7 +21,7 @@ use avisera_domain::tenant::Brand;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{RuleId, TemplateId, TenantId};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,7 +37,15 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args { db: "sqlite".into(), events: 20_000, batch: 500, clients: 2, runs: 3, rate: 200, secs: 10 };
+    let mut a = Args {
+        db: "sqlite".into(),
+        events: 20_000,
+        batch: 500,
+        clients: 2,
+        runs: 3,
+        rate: 200,
+        secs: 10,
+    };
     let raw: Vec<String> = std::env::args().skip(1).collect();
     for pair in raw.chunks(2) {
         let v = pair.get(1).cloned().unwrap_or_default();
@@ -85,7 +93,13 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
     };
     let config = Config {
         database_url,
-        delivery: DeliveryConfig { lease_ms: 30_000, poll_ms: 200, batch: 64, workers, retry: RetrySchedule::default() },
+        delivery: DeliveryConfig {
+            lease_ms: 30_000,
+            poll_ms: 200,
+            batch: 64,
+            workers,
+            retry: RetrySchedule::default(),
+        },
         sms: Some(toml::from_str(&format!("url = \"{provider_url}\"")).unwrap()),
         max_body_bytes: 64 * 1024 * 1024,
         ..Config::default()
@@ -93,9 +107,16 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
     let store = avisera::server::open_store(&config).await.unwrap();
     let app = avisera::server::build_app(config, store);
     let now = app.clock.now();
-    let tenant = app.store.create_tenant("Load AB", Plan::Plus, &Brand::named("Load"), now).await.unwrap();
+    let tenant = app
+        .store
+        .create_tenant("Load AB", Plan::Plus, &Brand::named("Load"), now)
+        .await
+        .unwrap();
     let key = new_api_key();
-    app.store.add_api_key(tenant.id, &hash_api_key(&key), "load", now).await.unwrap();
+    app.store
+        .add_api_key(tenant.id, &hash_api_key(&key), "load", now)
+        .await
+        .unwrap();
     let template = Template {
         id: TemplateId(0),
         name: "t".into(),
@@ -103,7 +124,10 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
         default_language: "sv".into(),
         contents: BTreeMap::from([(
             "sv".into(),
-            TemplateBody { text: "Hej {{ receiver_name }}, levererat: {{ tracking_number }}".into(), ..Default::default() },
+            TemplateBody {
+                text: "Hej {{ receiver_name }}, levererat: {{ tracking_number }}".into(),
+                ..Default::default()
+            },
         )]),
     };
     let template_id = app.store.create_template(tenant.id, &template, now).await.unwrap();
@@ -152,7 +176,14 @@ async fn ingest_http(a: &Args, run: usize) -> f64 {
         clients.push(tokio::spawn(async move {
             loop {
                 let Some(body) = queue.lock().unwrap().pop() else { break };
-                let r = http.post(format!("{base}/v1/events")).bearer_auth(&key).header("content-type", "application/json").body(body).send().await.unwrap();
+                let r = http
+                    .post(format!("{base}/v1/events"))
+                    .bearer_auth(&key)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status().as_u16(), 202, "{}", r.text().await.unwrap());
             }
         }));
@@ -167,7 +198,12 @@ async fn ingest_engine(a: &Args, run: usize) -> f64 {
     let (url, _) = provider().await;
     let (app, _, _, tenant) = start(&a.db, 0, &url).await;
     let events: Vec<CarrierEvent> = (0..a.events)
-        .map(|i| serde_json::from_value::<EventInput>(event(run, i)).unwrap().check().unwrap())
+        .map(|i| {
+            serde_json::from_value::<EventInput>(event(run, i))
+                .unwrap()
+                .check()
+                .unwrap()
+        })
         .collect();
     let started = Instant::now();
     for chunk in events.chunks(a.batch) {
@@ -193,7 +229,13 @@ async fn latency(a: &Args, run: usize) -> Vec<f64> {
         for e in &batch {
             sent_at.insert(e["tracking_number"].as_str().unwrap().to_string(), now);
         }
-        let r = http.post(format!("{base}/v1/events")).bearer_auth(&key).json(&batch).send().await.unwrap();
+        let r = http
+            .post(format!("{base}/v1/events"))
+            .bearer_auth(&key)
+            .json(&batch)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 202);
     }
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -202,7 +244,10 @@ async fn latency(a: &Args, run: usize) -> Vec<f64> {
     }
     let arrivals = arrivals.lock().unwrap();
     assert_eq!(arrivals.len(), total, "not every message reached the provider");
-    let mut ms: Vec<f64> = sent_at.iter().map(|(k, t)| arrivals[k].duration_since(*t).as_secs_f64() * 1000.0).collect();
+    let mut ms: Vec<f64> = sent_at
+        .iter()
+        .map(|(k, t)| arrivals[k].duration_since(*t).as_secs_f64() * 1000.0)
+        .collect();
     ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
     ms
 }
@@ -235,6 +280,16 @@ async fn main() {
     }
     println!(
         "{} | {} events, batches of {}, {} clients | HTTP ingest {:.0} ev/s | engine only {:.0} ev/s | at {} ev/s: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms (medians of {} runs)",
-        a.db, a.events, a.batch, a.clients, median(http), median(engine), a.rate, median(p50), median(p95), median(p99), a.runs
+        a.db,
+        a.events,
+        a.batch,
+        a.clients,
+        median(http),
+        median(engine),
+        a.rate,
+        median(p50),
+        median(p95),
+        median(p99),
+        a.runs
     );
 }

@@ -10,7 +10,33 @@ use avisera_domain::shipment::Shipment;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{ShipmentId, TenantId, Timestamp};
 use avisera_store::{Decide, EventOutcome, StoreResult, StoredEvent};
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Bind parameters per statement, under SQLite's and PostgreSQL's limits.
+const MAX_PARAMS: usize = 30_000;
+
+/// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `cols` columns.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// Rows per multi-row statement for a table of `cols` columns.
+fn rows_per_statement(cols: usize) -> usize {
+    MAX_PARAMS / cols
+}
 
 pub async fn record(
     pool: &AnyPool,
@@ -25,85 +51,192 @@ pub async fn record(
         Dialect::Postgres => pool.begin().await,
     }
     .map_err(db)?;
-    let mut outcomes = Vec::with_capacity(events.len());
-    for event in events {
-        outcomes.push(record_one(&mut tx, tenant, event, decide, now).await?);
-    }
+    let outcomes = record_batch(&mut tx, tenant, events, decide, now).await?;
     tx.commit().await.map_err(db)?;
     Ok(outcomes)
 }
 
-async fn record_one(
+/// A notification planned by one event of the batch.
+struct Planned<'a> {
+    event: usize,
+    shipment: ShipmentId,
+    tracking_number: &'a str,
+    notification: PlannedNotification,
+}
+
+/// Records a batch with a fixed number of statements, whatever its size: upsert its shipments,
+/// insert its events (learning which are new), decide in memory, then write the shipments'
+/// new states and all notifications with multi-row statements.
+async fn record_batch(
     tx: &mut Transaction<'static, Any>,
     tenant: TenantId,
-    event: &CarrierEvent,
+    events: &[CarrierEvent],
     decide: &Decide<'_>,
     now: Timestamp,
-) -> StoreResult<EventOutcome> {
-    // Creates the shipment on its first event; on PostgreSQL the row stays locked until commit,
-    // so two nodes can never apply events of one shipment at the same time.
-    let row = sqlx::query(
-        "INSERT INTO shipments (tenant_id, tracking_number, state, updated_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, tracking_number) DO UPDATE SET updated_at = shipments.updated_at
-         RETURNING id, state",
-    )
-    .bind(tenant.0)
-    .bind(&event.tracking_number)
-    .bind(to_json(&Shipment::new(&event.tracking_number)))
-    .bind(ms(now))
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(db)?;
-    let shipment_id = ShipmentId(row.try_get("id").map_err(db)?);
-    let mut shipment: Shipment = from_json("shipment state", &row.try_get::<String, _>("state").map_err(db)?)?;
-    shipment.id = shipment_id;
+) -> StoreResult<Vec<EventOutcome>> {
+    let mut shipments = load_shipments(tx, tenant, events, now).await?;
+    let mut new_events = insert_events(tx, tenant, events, &shipments, now).await?;
 
-    let decision = decide(shipment, event);
-    let applied = &decision.applied;
-    let inserted = sqlx::query(
-        "INSERT INTO events (tenant_id, shipment_id, event_key, code, occurred_at, received_at, location, unknown_code, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (tenant_id, shipment_id, event_key) DO NOTHING RETURNING id",
-    )
-    .bind(tenant.0)
-    .bind(shipment_id.0)
-    .bind(&event.event_key)
-    .bind(&event.code)
-    .bind(ms(event.occurred_at))
-    .bind(ms(now))
-    .bind(event.location.clone())
-    .bind(i64::from(applied.unknown_code))
-    .bind(to_json(event))
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db)?;
-    if inserted.is_none() {
-        return Ok(EventOutcome::Duplicate { shipment_id });
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut changed: BTreeMap<&str, ()> = BTreeMap::new();
+    let mut cancels: Vec<(ShipmentId, Trigger, String)> = Vec::new();
+    let mut unknown: Vec<(ShipmentId, &str)> = Vec::new();
+    let mut planned: Vec<Planned<'_>> = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        let current = shipments
+            .get(event.tracking_number.as_str())
+            .expect("every shipment was loaded");
+        let shipment_id = current.id;
+        if !new_events.remove(&(shipment_id.0, event.event_key.clone())) {
+            outcomes.push(EventOutcome::Duplicate { shipment_id });
+            continue;
+        }
+        let decision = decide(current.clone(), event);
+        let mut next = decision.applied.shipment;
+        next.id = shipment_id;
+        shipments.insert(event.tracking_number.as_str(), next);
+        changed.insert(event.tracking_number.as_str(), ());
+        for (trigger, reason) in decision.applied.cancel {
+            // What this batch planned and has not stored yet is simply dropped.
+            planned.retain(|p| !(p.shipment == shipment_id && p.notification.trigger == Some(trigger)));
+            cancels.push((shipment_id, trigger, reason));
+        }
+        if decision.applied.unknown_code {
+            unknown.push((shipment_id, event.event_key.as_str()));
+        }
+        planned.extend(decision.planned.into_iter().map(|notification| Planned {
+            event: i,
+            shipment: shipment_id,
+            tracking_number: event.tracking_number.as_str(),
+            notification,
+        }));
+        outcomes.push(EventOutcome::Accepted {
+            shipment_id,
+            notifications: 0,
+            unknown_code: decision.applied.unknown_code,
+        });
     }
 
-    sqlx::query("UPDATE shipments SET state = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
-        .bind(to_json(&applied.shipment))
-        .bind(ms(now))
-        .bind(tenant.0)
-        .bind(shipment_id.0)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-
-    for (trigger, reason) in &applied.cancel {
-        cancel_scheduled(tx, tenant, shipment_id, *trigger, reason, now).await?;
+    let to_save: Vec<&Shipment> = changed.keys().map(|t| &shipments[t]).collect();
+    save_shipments(tx, tenant, &to_save, now).await?;
+    for (shipment, key) in unknown {
+        sqlx::query("UPDATE events SET unknown_code = 1 WHERE tenant_id = $1 AND shipment_id = $2 AND event_key = $3")
+            .bind(tenant.0)
+            .bind(shipment.0)
+            .bind(key)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
     }
-    let mut created = 0;
-    for planned in &decision.planned {
-        if insert_notification(tx, tenant, shipment_id, &event.tracking_number, planned, now).await? {
-            created += 1;
+    for (shipment, trigger, reason) in &cancels {
+        cancel_scheduled(tx, tenant, *shipment, *trigger, reason, now).await?;
+    }
+    for event in insert_notifications(tx, tenant, &planned, now).await? {
+        if let EventOutcome::Accepted { notifications, .. } = &mut outcomes[event] {
+            *notifications += 1;
         }
     }
-    Ok(EventOutcome::Accepted {
-        shipment_id,
-        notifications: created,
-        unknown_code: applied.unknown_code,
-    })
+    Ok(outcomes)
+}
+
+/// Creates the batch's new shipments and returns every shipment of the batch with its state.
+/// Rows are taken in tracking-number order, so concurrent batches on PostgreSQL lock shared
+/// shipments in the same order and cannot deadlock; the locks hold until commit, so two
+/// nodes never apply events of one shipment at the same time.
+async fn load_shipments<'e>(
+    tx: &mut Transaction<'static, Any>,
+    tenant: TenantId,
+    events: &'e [CarrierEvent],
+    now: Timestamp,
+) -> StoreResult<HashMap<&'e str, Shipment>> {
+    let tracking: BTreeMap<&str, ()> = events.iter().map(|e| (e.tracking_number.as_str(), ())).collect();
+    let tracking: Vec<&str> = tracking.into_keys().collect();
+    let mut out = HashMap::with_capacity(tracking.len());
+    for rows in tracking.chunks(rows_per_statement(4)) {
+        let sql = format!(
+            "INSERT INTO shipments (tenant_id, tracking_number, state, updated_at) VALUES {}
+             ON CONFLICT (tenant_id, tracking_number) DO UPDATE SET updated_at = shipments.updated_at
+             RETURNING id, tracking_number, state",
+            placeholders(rows.len(), 4)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for t in rows {
+            q = q.bind(tenant.0).bind(*t).bind(to_json(&Shipment::new(t))).bind(ms(now));
+        }
+        for row in q.fetch_all(&mut **tx).await.map_err(db)? {
+            let tracking_number: String = row.try_get("tracking_number").map_err(db)?;
+            let mut s: Shipment = from_json("shipment state", &row.try_get::<String, _>("state").map_err(db)?)?;
+            s.id = ShipmentId(row.try_get("id").map_err(db)?);
+            let key = rows.iter().find(|t| **t == tracking_number).copied().ok_or_else(|| {
+                avisera_store::StoreError::Corrupt(format!("upsert returned unknown shipment {tracking_number}"))
+            })?;
+            out.insert(key, s);
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts the events; returns (shipment, event key) of those not stored before.
+async fn insert_events(
+    tx: &mut Transaction<'static, Any>,
+    tenant: TenantId,
+    events: &[CarrierEvent],
+    shipments: &HashMap<&str, Shipment>,
+    now: Timestamp,
+) -> StoreResult<HashSet<(i64, String)>> {
+    let mut new = HashSet::with_capacity(events.len());
+    for rows in events.chunks(rows_per_statement(9)) {
+        let sql = format!(
+            "INSERT INTO events (tenant_id, shipment_id, event_key, code, occurred_at, received_at, location, unknown_code, body)
+             VALUES {} ON CONFLICT (tenant_id, shipment_id, event_key) DO NOTHING RETURNING shipment_id, event_key",
+            placeholders(rows.len(), 9)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for e in rows {
+            q = q
+                .bind(tenant.0)
+                .bind(shipments[e.tracking_number.as_str()].id.0)
+                .bind(&e.event_key)
+                .bind(&e.code)
+                .bind(ms(e.occurred_at))
+                .bind(ms(now))
+                .bind(e.location.clone())
+                .bind(0i64)
+                .bind(to_json(e));
+        }
+        for row in q.fetch_all(&mut **tx).await.map_err(db)? {
+            new.insert((
+                row.try_get("shipment_id").map_err(db)?,
+                row.try_get("event_key").map_err(db)?,
+            ));
+        }
+    }
+    Ok(new)
+}
+
+async fn save_shipments(
+    tx: &mut Transaction<'static, Any>,
+    tenant: TenantId,
+    shipments: &[&Shipment],
+    now: Timestamp,
+) -> StoreResult<()> {
+    for rows in shipments.chunks(rows_per_statement(4)) {
+        let sql = format!(
+            "INSERT INTO shipments (tenant_id, tracking_number, state, updated_at) VALUES {}
+             ON CONFLICT (tenant_id, tracking_number) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            placeholders(rows.len(), 4)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for s in rows {
+            q = q
+                .bind(tenant.0)
+                .bind(&s.tracking_number)
+                .bind(to_json(*s))
+                .bind(ms(now));
+        }
+        q.execute(&mut **tx).await.map_err(db)?;
+    }
+    Ok(())
 }
 
 /// Cancels notifications of a trigger that still wait (and that no worker holds right now).
@@ -158,47 +291,89 @@ pub(crate) async fn add_history(
     Ok(())
 }
 
-/// Inserts a planned notification unless one with its dedupe key exists. True when inserted.
-pub(crate) async fn insert_notification(
+/// Inserts the planned notifications, each unless one with its dedupe key exists, with their
+/// first status. Returns, for each inserted one, the index of the event that planned it.
+async fn insert_notifications(
     tx: &mut Transaction<'static, Any>,
     tenant: TenantId,
-    shipment: ShipmentId,
-    tracking_number: &str,
-    planned: &PlannedNotification,
+    planned: &[Planned<'_>],
     now: Timestamp,
-) -> StoreResult<bool> {
-    let (status, reason, message) = match &planned.message {
-        Ok(m) => (Status::Scheduled, None, Some(to_json(m))),
-        Err(why) => (Status::Failed, Some(why.clone()), None),
-    };
-    let row = sqlx::query(
-        "INSERT INTO notifications (tenant_id, shipment_id, tracking_number, rule_id, trigger_name, channel, recipient,
-             dedupe_key, idempotency_key, status, reason, language, message, due_at, attempts, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $15)
-         ON CONFLICT (tenant_id, dedupe_key) DO NOTHING RETURNING id",
-    )
-    .bind(tenant.0)
-    .bind(shipment.0)
-    .bind(tracking_number)
-    .bind(planned.rule_id.map(|r| r.0))
-    .bind(planned.trigger.map(|t| t.slug().to_string()))
-    .bind(planned.channel.slug())
-    .bind(&planned.recipient)
-    .bind(&planned.dedupe_key)
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(status.slug())
-    .bind(reason.clone())
-    .bind(planned.language.clone())
-    .bind(message)
-    .bind(ms(planned.due_at))
-    .bind(ms(now))
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db)?;
-    let Some(row) = row else { return Ok(false) };
-    let id: i64 = row.try_get(0).map_err(db)?;
-    add_history(tx, tenant, id, status, reason.as_deref(), now).await?;
-    Ok(true)
+) -> StoreResult<Vec<usize>> {
+    let mut planned_by: HashMap<&str, usize> = HashMap::with_capacity(planned.len());
+    for p in planned {
+        planned_by.entry(p.notification.dedupe_key.as_str()).or_insert(p.event);
+    }
+    let mut inserted = Vec::with_capacity(planned.len());
+    for rows in planned.chunks(rows_per_statement(16)) {
+        let sql = format!(
+            "INSERT INTO notifications (tenant_id, shipment_id, tracking_number, rule_id, trigger_name, channel, recipient,
+                 dedupe_key, idempotency_key, status, reason, language, message, due_at, created_at, updated_at)
+             VALUES {} ON CONFLICT (tenant_id, dedupe_key) DO NOTHING RETURNING id, dedupe_key, status, reason",
+            placeholders(rows.len(), 16)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for p in rows {
+            let n = &p.notification;
+            let (status, reason, message) = match &n.message {
+                Ok(m) => (Status::Scheduled, None, Some(to_json(m))),
+                Err(why) => (Status::Failed, Some(why.clone()), None),
+            };
+            q = q
+                .bind(tenant.0)
+                .bind(p.shipment.0)
+                .bind(p.tracking_number)
+                .bind(n.rule_id.map(|r| r.0))
+                .bind(n.trigger.map(|t| t.slug().to_string()))
+                .bind(n.channel.slug())
+                .bind(&n.recipient)
+                .bind(&n.dedupe_key)
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(status.slug())
+                .bind(reason)
+                .bind(n.language.clone())
+                .bind(message)
+                .bind(ms(n.due_at))
+                .bind(ms(now))
+                .bind(ms(now));
+        }
+        let rows = q.fetch_all(&mut **tx).await.map_err(db)?;
+        let mut history = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = row.try_get("id").map_err(db)?;
+            let key: String = row.try_get("dedupe_key").map_err(db)?;
+            let status: String = row.try_get("status").map_err(db)?;
+            let reason: Option<String> = row.try_get("reason").map_err(db)?;
+            inserted.push(planned_by[key.as_str()]);
+            history.push((id, status, reason));
+        }
+        add_history_rows(tx, tenant, &history, now).await?;
+    }
+    Ok(inserted)
+}
+
+async fn add_history_rows(
+    tx: &mut Transaction<'static, Any>,
+    tenant: TenantId,
+    rows: &[(i64, String, Option<String>)],
+    now: Timestamp,
+) -> StoreResult<()> {
+    for chunk in rows.chunks(rows_per_statement(5)) {
+        let sql = format!(
+            "INSERT INTO notification_history (tenant_id, notification_id, status, reason, at) VALUES {}",
+            placeholders(chunk.len(), 5)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (id, status, reason) in chunk {
+            q = q
+                .bind(tenant.0)
+                .bind(*id)
+                .bind(status.as_str())
+                .bind(reason.clone())
+                .bind(ms(now));
+        }
+        q.execute(&mut **tx).await.map_err(db)?;
+    }
+    Ok(())
 }
 
 pub async fn shipment(pool: &AnyPool, tenant: TenantId, tracking_number: &str) -> StoreResult<Option<Shipment>> {

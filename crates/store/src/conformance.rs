@@ -516,6 +516,93 @@ pub async fn api_keys_find_their_tenant(store: &dyn Store) {
     assert_eq!(back.brand.brand_name, "Keyed");
 }
 
+pub async fn one_batch_applies_events_in_order_and_spots_its_own_duplicates(store: &dyn Store) {
+    let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    let delivered = event("B1", "DELIVERED", "2026-11-25T09:00:00Z");
+    let batch = [
+        event("B1", "CREATED", "2026-11-24T09:00:00Z"),
+        event("B2", "NOT_A_KNOWN_CODE", "2026-11-24T09:00:00Z"),
+        delivered.clone(),
+        delivered,
+    ];
+    let out = post(store, &tenant, &rules, &templates, &batch, now).await;
+    assert!(
+        matches!(
+            out[0],
+            EventOutcome::Accepted {
+                notifications: 0,
+                unknown_code: false,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    assert!(
+        matches!(out[1], EventOutcome::Accepted { unknown_code: true, .. }),
+        "{out:?}"
+    );
+    assert!(
+        matches!(out[2], EventOutcome::Accepted { notifications: 1, .. }),
+        "{out:?}"
+    );
+    assert!(matches!(out[3], EventOutcome::Duplicate { .. }), "{out:?}");
+    let shipment = store.shipment(tenant.id, "B1").await.unwrap().unwrap();
+    assert_eq!(shipment.milestone, Some(avisera_domain::mapping::Milestone::Delivered));
+    assert_eq!(shipment.details.receiver_name.as_deref(), Some("Anna"));
+    let history = store.shipment_events(tenant.id, "B2").await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert!(history[0].unknown_code, "an unknown code is stored and marked");
+    assert_eq!(history[0].code, "NOT_A_KNOWN_CODE");
+}
+
+pub async fn a_reminder_planned_and_cancelled_in_one_batch_is_never_stored(store: &dyn Store) {
+    let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    let reminder = PlannedNotification {
+        rule_id: None,
+        trigger: Some(Trigger::DaysLeftAtPickupPoint),
+        channel: Channel::Sms,
+        recipient: "+46701234567".into(),
+        dedupe_key: "reminder-1".into(),
+        due_at: at("2026-11-28T10:00:00Z"),
+        language: Some("sv".into()),
+        message: Ok(Message::Sms {
+            sender_id: "Shop".into(),
+            to: "+46701234567".into(),
+            text: "2 dagar kvar".into(),
+        }),
+    };
+    let decide = |shipment, e: &CarrierEvent| {
+        let mut applied = apply(shipment, e);
+        let planned = if e.code == "EN_ROUTE" {
+            vec![reminder.clone()]
+        } else {
+            applied
+                .cancel
+                .push((Trigger::DaysLeftAtPickupPoint, "the parcel was picked up".into()));
+            vec![]
+        };
+        Decision { applied, planned }
+    };
+    let batch = [
+        event("R1", "EN_ROUTE", "2026-11-25T08:00:00Z"),
+        event("R1", "DELIVERED", "2026-11-25T09:00:00Z"),
+    ];
+    store.record_events(tenant.id, &batch, &decide, now).await.unwrap();
+    let all = store
+        .notifications(
+            tenant.id,
+            &NotificationFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(all.is_empty(), "{all:?}");
+}
+
 /// Every test of the suite, by name, for the implementations' test targets.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -528,7 +615,9 @@ macro_rules! conformance_tests {
             a_retry_waits_for_its_time_and_a_failure_keeps_its_reason,
             a_notification_planned_as_failed_is_stored_failed_with_its_reason,
             leaving_the_pickup_point_cancels_the_reminder,
-            api_keys_find_their_tenant
+            api_keys_find_their_tenant,
+            one_batch_applies_events_in_order_and_spots_its_own_duplicates,
+            a_reminder_planned_and_cancelled_in_one_batch_is_never_stored
         );
     };
     (@each $make:expr; $($name:ident),*) => {
