@@ -222,6 +222,7 @@ async fn latency(a: &Args, run: usize) -> Vec<f64> {
     let total = a.rate * a.secs as usize;
     let mut sent_at: HashMap<String, Instant> = HashMap::new();
     let mut interval = tokio::time::interval(tick);
+    let mut posts: Vec<f64> = Vec::new();
     for start in (0..total).step_by(per_tick) {
         interval.tick().await;
         let batch: Vec<Value> = (start..start + per_tick).map(|i| event(run, i)).collect();
@@ -237,7 +238,15 @@ async fn latency(a: &Args, run: usize) -> Vec<f64> {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 202);
+        posts.push(now.elapsed().as_secs_f64() * 1000.0);
     }
+    posts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "  POST answered: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+        pct(&posts, 0.5),
+        pct(&posts, 0.95),
+        pct(&posts, 0.99)
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     while arrivals.lock().unwrap().len() < total && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;

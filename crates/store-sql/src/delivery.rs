@@ -8,7 +8,7 @@ use crate::{Dialect, db};
 use avisera_domain::notification::Status;
 use avisera_domain::{NotificationId, TenantId, Timestamp};
 use avisera_store::{DeliveryJob, DeliveryOutcome, StoreResult};
-use sqlx::{AnyPool, AssertSqlSafe, Row};
+use sqlx::{AnyPool, Row};
 
 pub async fn claim(
     pool: &AnyPool,
@@ -31,7 +31,7 @@ pub async fn claim(
                       ORDER BY due_at LIMIT $4 {lock})
          RETURNING id, tenant_id, message, idempotency_key, attempts"
     );
-    let rows = sqlx::query(AssertSqlSafe(sql))
+    let rows = sqlx::query(&sql)
         .bind(worker)
         .bind(ms(lease_until))
         .bind(ms(now))

@@ -10,14 +10,20 @@ use avisera_domain::shipment::Shipment;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{ShipmentId, TenantId, Timestamp};
 use avisera_store::{Decide, EventOutcome, StoreResult, StoredEvent};
-use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
+use sqlx::{Any, AnyPool, Row, Transaction};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Bind parameters per statement, under SQLite's and PostgreSQL's limits.
 const MAX_PARAMS: usize = 30_000;
 
-/// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `cols` columns.
-fn placeholders(rows: usize, cols: usize) -> String {
+/// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `cols` columns. SQLite gets
+/// anonymous `?` instead: sqlx looks up every parameter's name, and SQLite finds a name by
+/// walking the list of names, which made large batches quadratic.
+fn placeholders(dialect: Dialect, rows: usize, cols: usize) -> String {
+    if dialect == Dialect::Sqlite {
+        let row = format!("({})", vec!["?"; cols].join(", "));
+        return vec![row; rows].join(", ");
+    }
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         s.push_str(if r == 0 { "(" } else { ", (" });
@@ -51,7 +57,7 @@ pub async fn record(
         Dialect::Postgres => pool.begin().await,
     }
     .map_err(db)?;
-    let outcomes = record_batch(&mut tx, tenant, events, decide, now).await?;
+    let outcomes = record_batch(&mut tx, dialect, tenant, events, decide, now).await?;
     tx.commit().await.map_err(db)?;
     Ok(outcomes)
 }
@@ -69,13 +75,14 @@ struct Planned<'a> {
 /// new states and all notifications with multi-row statements.
 async fn record_batch(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     tenant: TenantId,
     events: &[CarrierEvent],
     decide: &Decide<'_>,
     now: Timestamp,
 ) -> StoreResult<Vec<EventOutcome>> {
-    let mut shipments = load_shipments(tx, tenant, events, now).await?;
-    let mut new_events = insert_events(tx, tenant, events, &shipments, now).await?;
+    let mut shipments = load_shipments(tx, dialect, tenant, events, now).await?;
+    let mut new_events = insert_events(tx, dialect, tenant, events, &shipments, now).await?;
 
     let mut outcomes = Vec::with_capacity(events.len());
     let mut changed: BTreeMap<&str, ()> = BTreeMap::new();
@@ -118,7 +125,7 @@ async fn record_batch(
     }
 
     let to_save: Vec<&Shipment> = changed.keys().map(|t| &shipments[t]).collect();
-    save_shipments(tx, tenant, &to_save, now).await?;
+    save_shipments(tx, dialect, tenant, &to_save, now).await?;
     for (shipment, key) in unknown {
         sqlx::query("UPDATE events SET unknown_code = 1 WHERE tenant_id = $1 AND shipment_id = $2 AND event_key = $3")
             .bind(tenant.0)
@@ -131,7 +138,7 @@ async fn record_batch(
     for (shipment, trigger, reason) in &cancels {
         cancel_scheduled(tx, tenant, *shipment, *trigger, reason, now).await?;
     }
-    for event in insert_notifications(tx, tenant, &planned, now).await? {
+    for event in insert_notifications(tx, dialect, tenant, &planned, now).await? {
         if let EventOutcome::Accepted { notifications, .. } = &mut outcomes[event] {
             *notifications += 1;
         }
@@ -145,6 +152,7 @@ async fn record_batch(
 /// nodes never apply events of one shipment at the same time.
 async fn load_shipments<'e>(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     tenant: TenantId,
     events: &'e [CarrierEvent],
     now: Timestamp,
@@ -157,9 +165,9 @@ async fn load_shipments<'e>(
             "INSERT INTO shipments (tenant_id, tracking_number, state, updated_at) VALUES {}
              ON CONFLICT (tenant_id, tracking_number) DO UPDATE SET updated_at = shipments.updated_at
              RETURNING id, tracking_number, state",
-            placeholders(rows.len(), 4)
+            placeholders(dialect, rows.len(), 4)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(&sql);
         for t in rows {
             q = q.bind(tenant.0).bind(*t).bind(to_json(&Shipment::new(t))).bind(ms(now));
         }
@@ -179,6 +187,7 @@ async fn load_shipments<'e>(
 /// Inserts the events; returns (shipment, event key) of those not stored before.
 async fn insert_events(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     tenant: TenantId,
     events: &[CarrierEvent],
     shipments: &HashMap<&str, Shipment>,
@@ -189,9 +198,9 @@ async fn insert_events(
         let sql = format!(
             "INSERT INTO events (tenant_id, shipment_id, event_key, code, occurred_at, received_at, location, unknown_code, body)
              VALUES {} ON CONFLICT (tenant_id, shipment_id, event_key) DO NOTHING RETURNING shipment_id, event_key",
-            placeholders(rows.len(), 9)
+            placeholders(dialect, rows.len(), 9)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(&sql);
         for e in rows {
             q = q
                 .bind(tenant.0)
@@ -216,6 +225,7 @@ async fn insert_events(
 
 async fn save_shipments(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     tenant: TenantId,
     shipments: &[&Shipment],
     now: Timestamp,
@@ -224,9 +234,9 @@ async fn save_shipments(
         let sql = format!(
             "INSERT INTO shipments (tenant_id, tracking_number, state, updated_at) VALUES {}
              ON CONFLICT (tenant_id, tracking_number) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            placeholders(rows.len(), 4)
+            placeholders(dialect, rows.len(), 4)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(&sql);
         for s in rows {
             q = q
                 .bind(tenant.0)
@@ -295,6 +305,7 @@ pub(crate) async fn add_history(
 /// first status. Returns, for each inserted one, the index of the event that planned it.
 async fn insert_notifications(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     tenant: TenantId,
     planned: &[Planned<'_>],
     now: Timestamp,
@@ -309,9 +320,9 @@ async fn insert_notifications(
             "INSERT INTO notifications (tenant_id, shipment_id, tracking_number, rule_id, trigger_name, channel, recipient,
                  dedupe_key, idempotency_key, status, reason, language, message, due_at, created_at, updated_at)
              VALUES {} ON CONFLICT (tenant_id, dedupe_key) DO NOTHING RETURNING id, dedupe_key, status, reason",
-            placeholders(rows.len(), 16)
+            placeholders(dialect, rows.len(), 16)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(&sql);
         for p in rows {
             let n = &p.notification;
             let (status, reason, message) = match &n.message {
@@ -346,13 +357,14 @@ async fn insert_notifications(
             inserted.push(planned_by[key.as_str()]);
             history.push((id, status, reason));
         }
-        add_history_rows(tx, tenant, &history, now).await?;
+        add_history_rows(tx, dialect, tenant, &history, now).await?;
     }
     Ok(inserted)
 }
 
 async fn add_history_rows(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     tenant: TenantId,
     rows: &[(i64, String, Option<String>)],
     now: Timestamp,
@@ -360,9 +372,9 @@ async fn add_history_rows(
     for chunk in rows.chunks(rows_per_statement(5)) {
         let sql = format!(
             "INSERT INTO notification_history (tenant_id, notification_id, status, reason, at) VALUES {}",
-            placeholders(chunk.len(), 5)
+            placeholders(dialect, chunk.len(), 5)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(&sql);
         for (id, status, reason) in chunk {
             q = q
                 .bind(tenant.0)

@@ -6,7 +6,7 @@ use avisera_domain::notification::Status;
 use avisera_domain::{NotificationId, RuleId, TenantId};
 use avisera_store::{NotificationFilter, NotificationRecord, StatusChange, StoreResult};
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, AssertSqlSafe, Row};
+use sqlx::{AnyPool, Row};
 
 const COLUMNS: &str =
     "id, tenant_id, tracking_number, rule_id, trigger_name, channel, recipient, status, reason, language,
@@ -45,7 +45,7 @@ pub async fn list(pool: &AnyPool, tenant: TenantId, f: &NotificationFilter) -> S
            AND ($6 IS NULL OR id < $6)
          ORDER BY id DESC LIMIT $7"
     );
-    let rows = sqlx::query(AssertSqlSafe(sql))
+    let rows = sqlx::query(&sql)
         .bind(tenant.0)
         .bind(f.status.map(|s| s.slug().to_string()))
         .bind(f.channel.map(|c| c.slug().to_string()))
@@ -61,7 +61,7 @@ pub async fn list(pool: &AnyPool, tenant: TenantId, f: &NotificationFilter) -> S
 
 pub async fn get(pool: &AnyPool, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM notifications WHERE tenant_id = $1 AND id = $2");
-    let row = sqlx::query(AssertSqlSafe(sql))
+    let row = sqlx::query(&sql)
         .bind(tenant.0)
         .bind(id.0)
         .fetch_optional(pool)

@@ -8,7 +8,7 @@ use avisera_domain::tenant::{Brand, Tenant};
 use avisera_domain::{TenantId, Timestamp};
 use avisera_store::StoreResult;
 use serde::{Serialize, de::DeserializeOwned};
-use sqlx::{AnyPool, AssertSqlSafe, Row};
+use sqlx::{AnyPool, Row};
 
 pub async fn create(pool: &AnyPool, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
     let row = sqlx::query("INSERT INTO tenants (name, plan, brand, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
@@ -114,7 +114,7 @@ pub async fn insert_owned<T: Serialize>(
         "INSERT INTO {} (tenant_id, body, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
         owned_table(table)
     );
-    let row = sqlx::query(AssertSqlSafe(sql))
+    let row = sqlx::query(&sql)
         .bind(tenant.0)
         .bind(to_json(body))
         .bind(ms(now))
@@ -136,7 +136,7 @@ pub async fn update_owned<T: Serialize>(
         "UPDATE {} SET body = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
         owned_table(table)
     );
-    let done = sqlx::query(AssertSqlSafe(sql))
+    let done = sqlx::query(&sql)
         .bind(to_json(body))
         .bind(ms(now))
         .bind(tenant.0)
@@ -170,7 +170,7 @@ pub async fn get_owned<T: DeserializeOwned>(
         "SELECT id, body FROM {} WHERE tenant_id = $1 AND id = $2",
         owned_table(table)
     );
-    let row = sqlx::query(AssertSqlSafe(sql))
+    let row = sqlx::query(&sql)
         .bind(tenant.0)
         .bind(id)
         .fetch_optional(pool)
@@ -189,10 +189,6 @@ pub async fn list_owned<T: DeserializeOwned>(
         "SELECT id, body FROM {} WHERE tenant_id = $1 ORDER BY id",
         owned_table(table)
     );
-    let rows = sqlx::query(AssertSqlSafe(sql))
-        .bind(tenant.0)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows = sqlx::query(&sql).bind(tenant.0).fetch_all(pool).await.map_err(db)?;
     rows.iter().map(|r| decode_owned(table, r, &set_id)).collect()
 }

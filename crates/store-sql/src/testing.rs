@@ -17,13 +17,19 @@ pub async fn fresh_postgres_url() -> String {
     let mut admin = sqlx::AnyConnection::connect(&server)
         .await
         .unwrap_or_else(|e| panic!("tests need PostgreSQL at {server} (set AVISERA_TEST_POSTGRES_URL): {e}"));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .await
         .expect("create test database");
     let _ = admin.close().await;
-    let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server);
-    format!("{base}/{name}")
+    let (path, query) = server
+        .split_once('?')
+        .map_or((server.as_str(), None), |(p, q)| (p, Some(q)));
+    let base = path.rsplit_once('/').map(|(b, _)| b).unwrap_or(path);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
 }
 
 pub fn fresh_sqlite_url() -> String {
