@@ -86,6 +86,9 @@ pub struct SmtpConfig {
     pub password: Option<SecretString>,
     /// Used when the tenant's brand has no sender address.
     pub default_from: String,
+    /// Extra CA certificates (PEM) to trust, for a server with a private CA.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
 }

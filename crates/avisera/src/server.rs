@@ -13,7 +13,7 @@ use avisera_domain::{Clock, SystemClock};
 use avisera_store::Store;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let store = avisera_store_sql::connect(&config.database_url).await?;
@@ -49,21 +49,49 @@ pub fn channels(app: &App) -> anyhow::Result<Channels> {
     Ok(Channels { sms, email })
 }
 
-/// Serves the API on `listener` and runs the configured delivery workers until the process
-/// ends.
+/// Serves the API on `listener` and runs the configured delivery workers until SIGTERM or
+/// Ctrl-C; then stops taking requests, lets the workers finish what they hold, and returns.
 pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
     let channels = channels(&app)?;
+    let (stop, stopped) = watch::channel(false);
+    let mut workers = Vec::new();
     for _ in 0..app.config.delivery.workers {
         let worker = Worker {
             app: app.clone(),
             channels: channels.clone(),
             name: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
         };
-        tokio::spawn(worker.run());
+        workers.push(tokio::spawn(worker.run(stopped.clone())));
     }
     axum::serve(listener, crate::http::router(app))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: no new requests; delivering what is claimed");
+        })
         .await
-        .context("HTTP server")
+        .context("HTTP server")?;
+    let _ = stop.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }
 
 fn hostname() -> String {

@@ -10,6 +10,7 @@ use avisera_store::{DeliveryJob, DeliveryOutcome};
 use jiff::SignedDuration;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
@@ -88,16 +89,24 @@ impl Worker {
         Ok(count)
     }
 
-    /// Runs until the process ends.
-    pub async fn run(self) {
+    /// Runs until `stop` turns true; a batch being sent is finished first.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.app.config.delivery.poll_ms);
-        loop {
+        while !*stop.borrow() {
             match self.run_once().await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "delivery worker could not claim work"),
             }
-            let _ = tokio::time::timeout(poll, self.app.work.notified()).await;
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = self.app.work.notified() => {}
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+            }
         }
     }
 }

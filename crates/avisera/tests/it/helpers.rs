@@ -279,18 +279,109 @@ pub fn free_port() -> u16 {
 }
 
 pub async fn spawn_smtp_server() -> SmtpServer {
+    start_smtp_server(&[]).await
+}
+
+/// An SMTP server that offers STARTTLS with a self-signed certificate for 127.0.0.1; returns
+/// the server and the certificate's path (to trust as `ca_file`).
+pub async fn spawn_smtp_server_with_starttls() -> (SmtpServer, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("avisera-tls-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ca, ca_key, cert, key, csr) = (
+        dir.join("ca.pem"),
+        dir.join("ca.key"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("req.csr"),
+    );
+    let ext = dir.join("ext.cnf");
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let openssl = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new("openssl").args(args).output().expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let s = |s: &'static str| std::ffi::OsStr::new(s);
+    // A private CA, and a server certificate it signs (a self-signed leaf is not a valid CA).
+    openssl(
+        &[
+            s("req"),
+            s("-x509"),
+            s("-newkey"),
+            s("rsa:2048"),
+            s("-nodes"),
+            s("-days"),
+            s("2"),
+        ]
+        .into_iter()
+        .chain([
+            s("-subj"),
+            s("/CN=Avisera test CA"),
+            s("-keyout"),
+            ca_key.as_os_str(),
+            s("-out"),
+            ca.as_os_str(),
+        ])
+        .collect::<Vec<_>>(),
+    );
+    openssl(
+        &[
+            s("req"),
+            s("-newkey"),
+            s("rsa:2048"),
+            s("-nodes"),
+            s("-subj"),
+            s("/CN=127.0.0.1"),
+        ]
+        .into_iter()
+        .chain([s("-keyout"), key.as_os_str(), s("-out"), csr.as_os_str()])
+        .collect::<Vec<_>>(),
+    );
+    openssl(
+        &[
+            s("x509"),
+            s("-req"),
+            s("-days"),
+            s("2"),
+            s("-in"),
+            csr.as_os_str(),
+            s("-CA"),
+            ca.as_os_str(),
+        ]
+        .into_iter()
+        .chain([
+            s("-CAkey"),
+            ca_key.as_os_str(),
+            s("-CAcreateserial"),
+            s("-extfile"),
+            ext.as_os_str(),
+        ])
+        .chain([s("-out"), cert.as_os_str()])
+        .collect::<Vec<_>>(),
+    );
+    let tls = [
+        "--tlscert".to_string(),
+        cert.display().to_string(),
+        "--tlskey".to_string(),
+        key.display().to_string(),
+    ];
+    (start_smtp_server(&tls).await, ca)
+}
+
+async fn start_smtp_server(extra: &[String]) -> SmtpServer {
     let port = free_port();
     let maildir = std::env::temp_dir().join(format!("avisera-maildir-{}", uuid::Uuid::new_v4().simple()));
     let child = Command::new("python3")
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
         .arg(&maildir)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -317,6 +408,7 @@ pub fn smtp_config(server: &SmtpServer) -> SmtpConfig {
         password: None,
         default_from: "no-reply@webshop.example".into(),
         timeout_ms: 5_000,
+        ca_file: None,
     }
 }
 

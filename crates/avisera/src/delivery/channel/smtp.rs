@@ -3,11 +3,13 @@
 
 use super::{SendError, Sender};
 use crate::config::{SmtpConfig, SmtpSecurity};
+use anyhow::Context;
 use async_trait::async_trait;
 use avisera_domain::notification::Message;
 use avisera_store::DeliveryJob;
 use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 use std::time::Duration;
@@ -18,11 +20,23 @@ pub struct Smtp {
 }
 
 impl Smtp {
-    pub fn new(c: &SmtpConfig) -> Result<Self, lettre::transport::smtp::Error> {
+    pub fn new(c: &SmtpConfig) -> anyhow::Result<Self> {
+        let tls = || -> anyhow::Result<TlsParameters> {
+            let mut params = TlsParameters::builder(c.host.clone());
+            if let Some(path) = &c.ca_file {
+                let pem = std::fs::read(path).with_context(|| format!("reading smtp.ca_file {}", path.display()))?;
+                params = params.add_root_certificate(
+                    Certificate::from_pem(&pem)
+                        .with_context(|| format!("smtp.ca_file {} is not PEM", path.display()))?,
+                );
+            }
+            Ok(params.build_rustls()?)
+        };
+        let plain = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host);
         let builder = match c.security {
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host),
-            SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&c.host)?,
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&c.host)?,
+            SmtpSecurity::None => plain,
+            SmtpSecurity::Starttls => plain.tls(Tls::Required(tls()?)),
+            SmtpSecurity::Tls => plain.tls(Tls::Wrapper(tls()?)),
         };
         let mut builder = builder.port(c.port).timeout(Some(Duration::from_millis(c.timeout_ms)));
         if let (Some(user), Some(password)) = (&c.username, &c.password) {
