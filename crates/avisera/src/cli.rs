@@ -5,6 +5,7 @@ use crate::http::{hash_api_key, new_api_key};
 use crate::server;
 use anyhow::Context;
 use avisera_domain::plan::Plan;
+use avisera_domain::sms;
 use avisera_domain::tenant::Brand;
 use avisera_domain::{Clock, SystemClock};
 use clap::{Parser, Subcommand};
@@ -43,6 +44,16 @@ enum Command {
     /// Tenants (operator commands).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Reads a text on standard input and prints its SMS encoding, characters and segments.
+    SmsCount {
+        /// Replace typographic quotes, dashes and the like first, as a tenant with
+        /// transliteration on would (used only when that makes the text GSM-7).
+        #[arg(long)]
+        transliterate: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -107,6 +118,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "tenant {} created ({}, plan {})\nAPI key (shown once): {key}",
                 tenant.id, tenant.name, tenant.plan
             );
+            Ok(())
+        }
+        Command::SmsCount { transliterate, json } => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading standard input")?;
+            // `echo text | avisera sms-count` should count the text, not echo's newline.
+            let text = text
+                .strip_suffix('\n')
+                .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                .unwrap_or(&text);
+            let sent = if transliterate {
+                sms::cheapest(text)
+            } else {
+                std::borrow::Cow::Borrowed(text)
+            };
+            let c = sms::count(&sent);
+            if json {
+                let mut v = serde_json::to_value(c)?;
+                v["text"] = serde_json::Value::from(sent.as_ref());
+                println!("{v}");
+            } else {
+                let unit = match c.encoding {
+                    sms::SmsEncoding::Gsm7 => "septets",
+                    sms::SmsEncoding::Ucs2 => "UTF-16 units",
+                };
+                if sent != text {
+                    println!("text:       {sent}");
+                }
+                println!("encoding:   {}", c.encoding);
+                println!("characters: {}", c.characters);
+                println!("units:      {} {unit}", c.units);
+                println!("segments:   {}", c.segments);
+            }
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => {

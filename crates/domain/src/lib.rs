@@ -13,6 +13,7 @@ pub mod planner;
 pub mod retry;
 pub mod rule;
 pub mod shipment;
+pub mod sms;
 pub mod template;
 pub mod tenant;
 pub mod trigger;
