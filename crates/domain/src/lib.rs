@@ -2,11 +2,13 @@
 //! are, and the decisions between them. Nothing here does I/O; time comes in as an argument.
 #![forbid(unsafe_code)]
 
+pub mod billing;
 pub mod clock;
 pub mod contact;
 pub mod event;
 pub mod ids;
 pub mod mapping;
+pub mod money;
 pub mod notification;
 pub mod plan;
 pub mod planner;
