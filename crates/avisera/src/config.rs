@@ -1,6 +1,7 @@
 //! Configuration: one typed struct, read from a TOML file and then from `AVISERA_*`
 //! environment variables, which win. Secrets are wrapped so they never print.
 
+use avisera_domain::billing::PriceList;
 use avisera_domain::retry::RetrySchedule;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -20,6 +21,8 @@ pub struct Config {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     pub delivery: DeliveryConfig,
+    /// Prices per plan; SPEC.md's list prices unless set.
+    pub prices: PriceList,
     pub smtp: Option<SmtpConfig>,
     pub sms: Option<SmsHttpConfig>,
 }
@@ -33,6 +36,7 @@ impl Default for Config {
             dev_inbox: false,
             max_body_bytes: 10 * 1024 * 1024,
             delivery: DeliveryConfig::default(),
+            prices: PriceList::default(),
             smtp: None,
             sms: None,
         }

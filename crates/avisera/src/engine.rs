@@ -32,6 +32,7 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
         .collect();
     let now = app.clock.now();
     let public_url = app.config.public_url.as_str();
+    let sms_blocked = crate::budget::sms_blocked(app, &tenant, now).await?;
     let decide = |shipment: Shipment, event: &CarrierEvent| {
         let applied = apply(shipment, event);
         let planned = plan(&Situation {
@@ -43,6 +44,7 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
             templates: &templates,
             public_url,
             now,
+            sms_blocked: sms_blocked.as_deref(),
         });
         Decision { applied, planned }
     };

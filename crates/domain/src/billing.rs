@@ -10,10 +10,10 @@
 //! - The bill's total is its fee lines plus the recorded cost of every notification billed in
 //!   the month, grouped by channel and unit price.
 
+use crate::NotificationId;
 use crate::money::Ore;
 use crate::notification::Channel;
 use crate::plan::Plan;
-use crate::NotificationId;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
@@ -43,9 +43,21 @@ pub struct PriceList {
 impl Default for PriceList {
     fn default() -> Self {
         PriceList {
-            plus: Prices { monthly_fee_ore: Ore(75_000), sms_segment_ore: Ore(75), email_ore: Ore(29) },
-            premium: Prices { monthly_fee_ore: Ore(195_000), sms_segment_ore: Ore(75), email_ore: Ore(0) },
-            enterprise: Prices { monthly_fee_ore: Ore(495_000), sms_segment_ore: Ore(75), email_ore: Ore(0) },
+            plus: Prices {
+                monthly_fee_ore: Ore(75_000),
+                sms_segment_ore: Ore(75),
+                email_ore: Ore(29),
+            },
+            premium: Prices {
+                monthly_fee_ore: Ore(195_000),
+                sms_segment_ore: Ore(75),
+                email_ore: Ore(0),
+            },
+            enterprise: Prices {
+                monthly_fee_ore: Ore(495_000),
+                sms_segment_ore: Ore(75),
+                email_ore: Ore(0),
+            },
         }
     }
 }
@@ -70,8 +82,14 @@ pub struct Charge {
 impl Charge {
     pub fn for_message(channel: Channel, sms_segments: usize, prices: &Prices) -> Charge {
         match channel {
-            Channel::Sms => Charge { units: sms_segments as u32, unit_price: prices.sms_segment_ore },
-            Channel::Email => Charge { units: 1, unit_price: prices.email_ore },
+            Channel::Sms => Charge {
+                units: sms_segments as u32,
+                unit_price: prices.sms_segment_ore,
+            },
+            Channel::Email => Charge {
+                units: 1,
+                unit_price: prices.email_ore,
+            },
         }
     }
 
@@ -140,13 +158,17 @@ impl Month {
             return Err(bad());
         }
         let (y, m): (i16, i8) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-        Ok(Month { first: Date::new(y, m, 1).map_err(|_| bad())? })
+        Ok(Month {
+            first: Date::new(y, m, 1).map_err(|_| bad())?,
+        })
     }
 
     /// The month an instant falls in, in Stockholm.
     pub fn of(t: Timestamp) -> Month {
         let d = t.to_zoned_datetime(zone()).date();
-        Month { first: d.first_of_month() }
+        Month {
+            first: d.first_of_month(),
+        }
     }
 
     pub fn label(&self) -> String {
@@ -163,8 +185,14 @@ impl Month {
 
     /// Start of a day (1-based; `days() + 1` is the next month's first) as an instant.
     fn start_of_day(&self, n: i64) -> Timestamp {
-        let date = if n > self.days() { self.first.last_of_month().tomorrow().expect("next month") } else { self.day(n) };
-        date.to_zoned_datetime(zone()).expect("midnight exists in Stockholm").timestamp()
+        let date = if n > self.days() {
+            self.first.last_of_month().tomorrow().expect("next month")
+        } else {
+            self.day(n)
+        };
+        date.to_zoned_datetime(zone())
+            .expect("midnight exists in Stockholm")
+            .timestamp()
     }
 
     /// [start, end) as instants.
@@ -178,7 +206,11 @@ fn zone() -> TimeZone {
 }
 
 fn plan_at(periods: &[PlanPeriod], t: Timestamp) -> Option<Plan> {
-    periods.iter().filter(|p| p.from <= t).max_by_key(|p| p.from).map(|p| p.plan)
+    periods
+        .iter()
+        .filter(|p| p.from <= t)
+        .max_by_key(|p| p.from)
+        .map(|p| p.plan)
 }
 
 /// The bill of one month. `billed` holds the notifications sent in it.
@@ -187,7 +219,9 @@ pub fn bill(month: Month, periods: &[PlanPeriod], prices: &PriceList, billed: &[
     // Days per plan, in the order the plans first appear in the month.
     let mut days: Vec<(Plan, i64, i64, i64)> = Vec::new(); // plan, days, first day, last day
     for n in 1..=month.days() {
-        let Some(plan) = plan_at(periods, month.start_of_day(n)) else { continue };
+        let Some(plan) = plan_at(periods, month.start_of_day(n)) else {
+            continue;
+        };
         match days.last_mut() {
             Some((p, count, _, last)) if *p == plan && *last == n - 1 => {
                 *count += 1;
@@ -202,9 +236,19 @@ pub fn bill(month: Month, periods: &[PlanPeriod], prices: &PriceList, billed: &[
         let description = if count == month.days() {
             format!("{plan} monthly fee {}", month.label())
         } else {
-            format!("{plan} monthly fee, days {first}-{last} of {}: {count}/{}", month.label(), month.days())
+            format!(
+                "{plan} monthly fee, days {first}-{last} of {}: {count}/{}",
+                month.label(),
+                month.days()
+            )
         };
-        lines.push(BillLine { kind: LineKind::Fee, description, quantity: 1, unit_price: amount, amount });
+        lines.push(BillLine {
+            kind: LineKind::Fee,
+            description,
+            quantity: 1,
+            unit_price: amount,
+            amount,
+        });
     }
     let mut usage: BTreeMap<(u8, Ore), i64> = BTreeMap::new();
     for b in billed {
@@ -215,7 +259,11 @@ pub fn bill(month: Month, periods: &[PlanPeriod], prices: &PriceList, billed: &[
         *usage.entry((channel, b.charge.unit_price)).or_default() += i64::from(b.charge.units);
     }
     for ((channel, unit_price), quantity) in usage {
-        let (kind, what) = if channel == 0 { (LineKind::Sms, "SMS segments") } else { (LineKind::Email, "emails") };
+        let (kind, what) = if channel == 0 {
+            (LineKind::Sms, "SMS segments")
+        } else {
+            (LineKind::Email, "emails")
+        };
         lines.push(BillLine {
             kind,
             description: format!("{what} at {unit_price} SEK"),
@@ -225,7 +273,11 @@ pub fn bill(month: Month, periods: &[PlanPeriod], prices: &PriceList, billed: &[
         });
     }
     let total = lines.iter().map(|l| l.amount).sum();
-    Bill { month: month.label(), lines, total }
+    Bill {
+        month: month.label(),
+        lines,
+        total,
+    }
 }
 
 #[cfg(test)]
@@ -251,27 +303,43 @@ mod tests {
     fn a_mid_month_upgrade_splits_the_fee_by_days() {
         let m = Month::parse("2026-11").unwrap();
         let periods = [
-            PlanPeriod { plan: Plan::Plus, from: t("2026-01-01T00:00:00Z") },
+            PlanPeriod {
+                plan: Plan::Plus,
+                from: t("2026-01-01T00:00:00Z"),
+            },
             // Upgraded during the 15th (Stockholm): Premium from the 16th.
-            PlanPeriod { plan: Plan::Premium, from: t("2026-11-15T09:00:00Z") },
+            PlanPeriod {
+                plan: Plan::Premium,
+                from: t("2026-11-15T09:00:00Z"),
+            },
         ];
         let b = bill(m, &periods, &PriceList::default(), &[]);
         assert_eq!(b.lines.len(), 2);
         assert_eq!(b.lines[0].amount, Ore(75_000).pro_rata(15, 30));
         assert_eq!(b.lines[1].amount, Ore(195_000).pro_rata(15, 30));
-        assert!(b.lines[1].description.contains("days 16-30"), "{}", b.lines[1].description);
+        assert!(
+            b.lines[1].description.contains("days 16-30"),
+            "{}",
+            b.lines[1].description
+        );
         assert_eq!(b.total, Ore(37_500 + 97_500));
     }
 
     #[test]
     fn messages_are_grouped_by_channel_and_unit_price() {
         let m = Month::parse("2026-11").unwrap();
-        let periods = [PlanPeriod { plan: Plan::Plus, from: t("2026-01-01T00:00:00Z") }];
+        let periods = [PlanPeriod {
+            plan: Plan::Plus,
+            from: t("2026-01-01T00:00:00Z"),
+        }];
         let sms = |id, units| Billed {
             id: NotificationId(id),
             channel: Channel::Sms,
             sent_at: t("2026-11-10T10:00:00Z"),
-            charge: Charge { units, unit_price: Ore(75) },
+            charge: Charge {
+                units,
+                unit_price: Ore(75),
+            },
             tracking_number: "T".into(),
             recipient: "+46701234567".into(),
         };

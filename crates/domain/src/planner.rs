@@ -15,9 +15,32 @@ use crate::zone::zone_for_country;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeMap;
 
-/// One notification to create. `message` is `Err(reason)` when it can never be sent (no or
-/// an invalid address, a template that no longer renders); it is stored as failed, with the
+/// Why a planned notification will not be sent. It is still stored, with this status and
 /// reason, so nothing silently disappears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotSent {
+    /// It can never be sent: no or an invalid address, a template that no longer renders.
+    Failed(String),
+    /// It was deliberately not sent: the SMS budget is used up and there is no email fallback.
+    Cancelled(String),
+}
+
+impl NotSent {
+    pub fn status(&self) -> crate::notification::Status {
+        match self {
+            NotSent::Failed(_) => crate::notification::Status::Failed,
+            NotSent::Cancelled(_) => crate::notification::Status::Cancelled,
+        }
+    }
+
+    pub fn reason(&self) -> &str {
+        match self {
+            NotSent::Failed(r) | NotSent::Cancelled(r) => r,
+        }
+    }
+}
+
+/// One notification to create, with its rendered message or why it will not be sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedNotification {
     pub rule_id: Option<RuleId>,
@@ -27,7 +50,7 @@ pub struct PlannedNotification {
     pub dedupe_key: String,
     pub due_at: Timestamp,
     pub language: Option<String>,
-    pub message: Result<Message, String>,
+    pub message: Result<Message, NotSent>,
 }
 
 /// Everything the planner looks at.
@@ -41,6 +64,8 @@ pub struct Situation<'a> {
     /// Base of the public links in messages, e.g. `https://track.example.com`.
     pub public_url: &'a str,
     pub now: Timestamp,
+    /// Set when the tenant's SMS budget is used up and SMS must switch to email: the reason.
+    pub sms_blocked: Option<&'a str>,
 }
 
 pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
@@ -70,7 +95,7 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
                 let (language, message) = match address {
                     Ok(to) => match render(rule, channel, &to, s, &vars) {
                         Ok((lang, m)) => (Some(lang), Ok(m)),
-                        Err(e) => (None, Err(e)),
+                        Err(e) => (None, Err(NotSent::Failed(e))),
                     },
                     Err((_, why)) => (None, Err(why)),
                 };
@@ -102,7 +127,7 @@ fn due_time(rule: &Rule, s: &Situation<'_>) -> Option<Timestamp> {
     (due >= s.now).then_some(due)
 }
 
-type Address = Result<String, (String, String)>;
+type Address = Result<String, (String, NotSent)>;
 
 fn receiver_address(s: &Situation<'_>, channel: Channel) -> Address {
     let d = &s.shipment.details;
@@ -117,14 +142,14 @@ fn receiver_address(s: &Situation<'_>, channel: Channel) -> Address {
                 Channel::Sms => d.receiver_phone.clone(),
                 Channel::Email => d.receiver_email.clone(),
             };
-            Err((raw.unwrap_or_default(), why))
+            Err((raw.unwrap_or_default(), NotSent::Failed(why)))
         }
         None => Err((
             String::new(),
-            match channel {
+            NotSent::Failed(match channel {
                 Channel::Sms => "the receiver has no phone number".to_string(),
                 Channel::Email => "the receiver has no email address".to_string(),
-            },
+            }),
         )),
     }
 }
@@ -138,13 +163,13 @@ fn customer_service_address(s: &Situation<'_>, channel: Channel) -> Address {
     .ok_or_else(|| {
         (
             String::new(),
-            format!(
+            NotSent::Failed(format!(
                 "the tenant has no customer-service {}",
                 match channel {
                     Channel::Sms => "phone number",
                     Channel::Email => "email address",
                 }
-            ),
+            )),
         )
     })
 }
@@ -154,10 +179,12 @@ fn parse_for(channel: Channel, raw: &str) -> Address {
         Channel::Sms => PhoneNumber::parse(raw, None).map(String::from),
         Channel::Email => EmailAddress::parse(raw).map(String::from),
     }
-    .map_err(|e| (raw.to_string(), e.to_string()))
+    .map_err(|e| (raw.to_string(), NotSent::Failed(e.to_string())))
 }
 
-/// The (channel, address) pairs the rule sends to, applying fallbacks.
+/// The (channel, address) pairs the rule sends to, applying fallbacks. While the SMS budget
+/// is used up (`sms_blocked`), SMS switches to email where the rule has email; SMS that cannot
+/// switch is kept as cancelled, with the reason.
 fn addresses(rule: &Rule, s: &Situation<'_>) -> Vec<(Channel, Address)> {
     let for_channel = |channel: Channel| -> Vec<Address> {
         match &rule.recipient {
@@ -170,19 +197,39 @@ fn addresses(rule: &Rule, s: &Situation<'_>) -> Vec<(Channel, Address)> {
                 .collect(),
         }
     };
-    let tag = |channel: Channel| for_channel(channel).into_iter().map(move |a| (channel, a));
+    let tag = |channel: Channel| -> Vec<(Channel, Address)> {
+        let found = for_channel(channel).into_iter();
+        match (channel, s.sms_blocked) {
+            (Channel::Sms, Some(why)) => found
+                .map(|a| {
+                    let to = a.unwrap_or_else(|(raw, _)| raw);
+                    (channel, Err((to, NotSent::Cancelled(why.to_string()))))
+                })
+                .collect(),
+            _ => found.map(|a| (channel, a)).collect(),
+        }
+    };
+    let usable = |list: &[(Channel, Address)]| list.iter().any(|(_, a)| a.is_ok());
     let with_fallback = |first: Channel, second: Channel| {
-        let primary: Vec<_> = tag(first).collect();
-        if primary.iter().any(|(_, a)| a.is_ok()) {
+        let primary = tag(first);
+        if usable(&primary) {
             return primary.into_iter().filter(|(_, a)| a.is_ok()).collect();
         }
-        let other: Vec<_> = tag(second).filter(|(_, a)| a.is_ok()).collect();
-        if other.is_empty() { primary } else { other }
+        let other = tag(second);
+        if usable(&other) {
+            other.into_iter().filter(|(_, a)| a.is_ok()).collect()
+        } else {
+            primary
+        }
     };
+    let sms_blocked = s.sms_blocked.is_some();
     match rule.channels {
-        ChannelChoice::Sms => tag(Channel::Sms).collect(),
-        ChannelChoice::Email => tag(Channel::Email).collect(),
-        ChannelChoice::Both => tag(Channel::Sms).chain(tag(Channel::Email)).collect(),
+        ChannelChoice::Sms if sms_blocked && rule.email_template_id.is_some() => {
+            with_fallback(Channel::Sms, Channel::Email)
+        }
+        ChannelChoice::Sms => tag(Channel::Sms),
+        ChannelChoice::Email => tag(Channel::Email),
+        ChannelChoice::Both => tag(Channel::Sms).into_iter().chain(tag(Channel::Email)).collect(),
         ChannelChoice::SmsElseEmail => with_fallback(Channel::Sms, Channel::Email),
         ChannelChoice::EmailElseSms => with_fallback(Channel::Email, Channel::Sms),
     }
@@ -218,7 +265,11 @@ fn render(
         Channel::Sms => Message::Sms {
             sender_id: b.sms_sender_id.clone(),
             to: to.to_string(),
-            text: r.text,
+            text: if s.tenant.billing.transliterate_sms {
+                crate::sms::cheapest(&r.text).into_owned()
+            } else {
+                r.text
+            },
         },
         Channel::Email => Message::Email {
             from_name: b.email_from_name.clone(),

@@ -2,6 +2,7 @@
 
 use crate::contact::{EmailAddress, PhoneNumber};
 use crate::ids::TenantId;
+use crate::money::Ore;
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +12,31 @@ pub struct Tenant {
     pub name: String,
     pub plan: Plan,
     pub brand: Brand,
+    #[serde(default)]
+    pub billing: BillingSettings,
+}
+
+/// How a tenant wants to be billed and warned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BillingSettings {
+    /// Monthly SMS budget; `None` is no budget.
+    pub sms_budget_ore: Option<Ore>,
+    pub when_budget_is_used_up: BudgetAction,
+    /// Where budget warnings go; the customer-service address when not set.
+    pub alert_email: Option<EmailAddress>,
+    /// Replace typographic quotes, dashes and the like in SMS when that keeps a text GSM-7.
+    pub transliterate_sms: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetAction {
+    /// Keep sending SMS (and paying for them).
+    #[default]
+    KeepSending,
+    /// Send email instead, where the rule has an email template; otherwise cancel, with reason.
+    SwitchToEmail,
 }
 
 /// What a receiver sees of the shipper: names, sender ids, where to answer.

@@ -1,7 +1,7 @@
 //! The bill always equals its fees plus the recorded cost of every message billed in the month,
 //! whatever the traffic, plan changes and failures.
 
-use avisera_domain::billing::{bill, Billed, Charge, LineKind, Month, PlanPeriod, PriceList};
+use avisera_domain::billing::{Billed, Charge, LineKind, Month, PlanPeriod, PriceList, bill};
 use avisera_domain::money::Ore;
 use avisera_domain::notification::Channel;
 use avisera_domain::plan::Plan;
@@ -22,12 +22,23 @@ struct Delivery {
 }
 
 fn delivery() -> impl Strategy<Value = Delivery> {
-    (0.0..1.0f64, any::<bool>(), 1u32..8, proptest::bool::weighted(0.8))
-        .prop_map(|(at_fraction, sms, segments, accepted)| Delivery { at_fraction, sms, segments, accepted })
+    (0.0..1.0f64, any::<bool>(), 1u32..8, proptest::bool::weighted(0.8)).prop_map(
+        |(at_fraction, sms, segments, accepted)| Delivery {
+            at_fraction,
+            sms,
+            segments,
+            accepted,
+        },
+    )
 }
 
 fn plan_at(periods: &[PlanPeriod], t: Timestamp) -> Plan {
-    periods.iter().filter(|p| p.from <= t).max_by_key(|p| p.from).expect("a plan in force").plan
+    periods
+        .iter()
+        .filter(|p| p.from <= t)
+        .max_by_key(|p| p.from)
+        .expect("a plan in force")
+        .plan
 }
 
 proptest! {

@@ -5,7 +5,7 @@ use avisera_domain::contact::EmailAddress;
 use avisera_domain::event::{CarrierEvent, EventInput, PickupPointInput, ReceiverInput, ShipmentInput};
 use avisera_domain::notification::{Channel, Message};
 use avisera_domain::plan::Plan;
-use avisera_domain::planner::{PlannedNotification, Situation, plan};
+use avisera_domain::planner::{NotSent, PlannedNotification, Situation, plan};
 use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
 use avisera_domain::shipment::{Shipment, apply};
 use avisera_domain::template::{Template, TemplateBody};
@@ -26,6 +26,7 @@ fn tenant(plan: Plan) -> Tenant {
         name: "Shop AB".into(),
         plan,
         brand,
+        billing: Default::default(),
     }
 }
 
@@ -110,6 +111,15 @@ fn event(code: &str, phone: Option<&str>, email: Option<&str>, lang: &str) -> Ca
 }
 
 fn run(tenant: &Tenant, rules: &[Rule], e: &CarrierEvent) -> Vec<PlannedNotification> {
+    run_blocked(tenant, rules, e, None)
+}
+
+fn run_blocked(
+    tenant: &Tenant,
+    rules: &[Rule],
+    e: &CarrierEvent,
+    sms_blocked: Option<&str>,
+) -> Vec<PlannedNotification> {
     let mut shipment = Shipment::new("T1");
     shipment.id = ShipmentId(3);
     let applied = apply(shipment, e);
@@ -123,6 +133,7 @@ fn run(tenant: &Tenant, rules: &[Rule], e: &CarrierEvent) -> Vec<PlannedNotifica
         templates: &templates,
         public_url: "https://t.example",
         now: now(),
+        sms_blocked,
     })
 }
 
@@ -175,7 +186,10 @@ fn sms_falls_back_to_email_when_there_is_no_usable_number() {
     assert_eq!(out[0].channel, Channel::Sms);
     let out = run(&tenant(Plan::Plus), &rules, &event("DELIVERED", None, None, "sv"));
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].message, Err("the receiver has no phone number".to_string()));
+    assert_eq!(
+        out[0].message,
+        Err(NotSent::Failed("the receiver has no phone number".to_string()))
+    );
 }
 
 #[test]
@@ -185,8 +199,11 @@ fn an_invalid_email_is_planned_as_failed_with_the_reason() {
         &[rule(Trigger::Delivered, ChannelChoice::Email)],
         &event("DELIVERED", None, Some("anna@"), "sv"),
     );
-    let reason = out[0].message.clone().unwrap_err();
-    assert!(reason.contains("invalid email address \"anna@\""), "{reason}");
+    let not_sent = out[0].message.clone().unwrap_err();
+    assert!(
+        not_sent.reason().contains("invalid email address \"anna@\""),
+        "{not_sent:?}"
+    );
 }
 
 #[test]
@@ -269,4 +286,77 @@ fn a_days_left_reminder_is_due_n_days_before_the_storage_deadline() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].due_at, "2026-11-29T17:00:00Z".parse::<Timestamp>().unwrap());
     assert!(matches!(&out[0].message, Ok(Message::Sms { text, .. }) if text.ends_with(" 2")));
+}
+
+#[test]
+fn a_used_up_sms_budget_switches_sms_to_email_or_cancels_with_the_reason() {
+    let e = event("DELIVERED", Some("0701234567"), Some("a@b.se"), "sv");
+    let reason = "the SMS budget of 500.00 SEK for 2026-11 is used up";
+    let why = Some(reason);
+    let out = run_blocked(
+        &tenant(Plan::Plus),
+        &[rule(Trigger::Delivered, ChannelChoice::Sms)],
+        &e,
+        why,
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        out[0].channel,
+        Channel::Email,
+        "an SMS rule with an email template switches to email"
+    );
+    assert!(out[0].message.is_ok());
+
+    let mut sms_only = rule(Trigger::Delivered, ChannelChoice::Sms);
+    sms_only.email_template_id = None;
+    let out = run_blocked(&tenant(Plan::Plus), &[sms_only], &e, why);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].channel, Channel::Sms);
+    assert_eq!(out[0].message, Err(NotSent::Cancelled(reason.to_string())));
+
+    let out = run_blocked(
+        &tenant(Plan::Plus),
+        &[rule(Trigger::Delivered, ChannelChoice::Both)],
+        &e,
+        why,
+    );
+    let kinds: Vec<_> = out.iter().map(|n| (n.channel, n.message.is_ok())).collect();
+    assert_eq!(kinds, vec![(Channel::Sms, false), (Channel::Email, true)]);
+    assert!(matches!(out[0].message, Err(NotSent::Cancelled(_))));
+}
+
+#[test]
+fn transliteration_applies_to_sms_when_the_tenant_wants_it() {
+    let mut t = tenant(Plan::Plus);
+    t.billing.transliterate_sms = true;
+    let mut r = rule(Trigger::Delivered, ChannelChoice::Sms);
+    r.campaign = Some("“Rea” – 10 %…".into());
+    let mut templates = templates();
+    templates
+        .get_mut(&TemplateId(1))
+        .unwrap()
+        .contents
+        .get_mut("sv")
+        .unwrap()
+        .text = "{{ campaign }}".into();
+    let e = event("DELIVERED", Some("0701234567"), None, "sv");
+    let mut shipment = Shipment::new("T1");
+    shipment.id = ShipmentId(3);
+    let applied = apply(shipment, &e);
+    let out = plan(&Situation {
+        tenant: &t,
+        shipment: &applied.shipment,
+        event: Some(&e),
+        fired: &applied.fired,
+        rules: &[r],
+        templates: &templates,
+        public_url: "https://t.example",
+        now: now(),
+        sms_blocked: None,
+    });
+    assert!(
+        matches!(&out[0].message, Ok(Message::Sms { text, .. }) if text == "\"Rea\" - 10 %..."),
+        "{:?}",
+        out[0].message
+    );
 }

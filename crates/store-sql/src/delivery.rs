@@ -2,9 +2,11 @@
 //! how sending went. A lease that runs out (its worker died) makes the job claimable again;
 //! the provider's idempotency key keeps that from becoming a second message.
 
-use crate::codec::{from_json, ms};
+use crate::codec::{from_json, ms, parse, ts};
 use crate::events::add_history;
 use crate::{Dialect, db};
+use avisera_domain::billing::{Billed, Charge};
+use avisera_domain::money::Ore;
 use avisera_domain::notification::Status;
 use avisera_domain::{NotificationId, TenantId, Timestamp};
 use avisera_store::{DeliveryJob, DeliveryOutcome, StoreResult};
@@ -29,7 +31,7 @@ pub async fn claim(
          WHERE id IN (SELECT id FROM notifications
                       WHERE status = 'scheduled' AND due_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
                       ORDER BY due_at LIMIT $4 {lock})
-         RETURNING id, tenant_id, message, idempotency_key, attempts"
+         RETURNING id, tenant_id, message, idempotency_key, attempts, billable"
     );
     let rows = sqlx::query(&sql)
         .bind(worker)
@@ -47,6 +49,7 @@ pub async fn claim(
                 message: from_json("message", &r.try_get::<String, _>("message").map_err(db)?)?,
                 idempotency_key: r.try_get("idempotency_key").map_err(db)?,
                 attempt: r.try_get::<i64, _>("attempts").map_err(db)? as u32,
+                billable: r.try_get::<i64, _>("billable").map_err(db)? != 0,
             })
         })
         .collect()
@@ -67,13 +70,18 @@ pub async fn finish(
     }
     .map_err(db)?;
     let (status, reason, provider_id, due_at) = match outcome {
-        DeliveryOutcome::Sent { provider_id } => (Status::Sent, None, provider_id.clone(), None),
+        DeliveryOutcome::Sent { provider_id, .. } => (Status::Sent, None, provider_id.clone(), None),
         DeliveryOutcome::RetryAt { at, reason } => (Status::Scheduled, Some(reason.as_str()), None, Some(ms(*at))),
         DeliveryOutcome::Failed { reason } => (Status::Failed, Some(reason.as_str()), None, None),
     };
+    let (sent_at, charge) = match outcome {
+        DeliveryOutcome::Sent { charge, .. } => (Some(ms(now)), *charge),
+        _ => (None, None),
+    };
     let done = sqlx::query(
         "UPDATE notifications SET status = $1, reason = $2, provider_id = COALESCE($3, provider_id),
-             due_at = COALESCE($4, due_at), lease_owner = NULL, lease_until = NULL, updated_at = $5
+             due_at = COALESCE($4, due_at), lease_owner = NULL, lease_until = NULL, updated_at = $5,
+             sent_at = $9, billed_units = $10, unit_price_ore = $11
          WHERE tenant_id = $6 AND id = $7 AND status = 'scheduled' AND lease_owner = $8",
     )
     .bind(status.slug())
@@ -84,6 +92,9 @@ pub async fn finish(
     .bind(tenant.0)
     .bind(id.0)
     .bind(worker)
+    .bind(sent_at)
+    .bind(charge.map(|c| i64::from(c.units)))
+    .bind(charge.map(|c| c.unit_price.0))
     .execute(&mut *tx)
     .await
     .map_err(db)?;
@@ -105,4 +116,47 @@ pub async fn count_scheduled(pool: &AnyPool) -> StoreResult<u64> {
         .await
         .map_err(db)?;
     Ok(row.try_get::<i64, _>(0).map_err(db)? as u64)
+}
+
+pub async fn billed(pool: &AnyPool, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<Billed>> {
+    let rows = sqlx::query(
+        "SELECT id, channel, sent_at, billed_units, unit_price_ore, tracking_number, recipient FROM notifications
+         WHERE tenant_id = $1 AND sent_at >= $2 AND sent_at < $3 AND billed_units IS NOT NULL
+         ORDER BY sent_at, id",
+    )
+    .bind(tenant.0)
+    .bind(ms(from))
+    .bind(ms(to))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(Billed {
+                id: NotificationId(r.try_get("id").map_err(db)?),
+                channel: parse("channel", &r.try_get::<String, _>("channel").map_err(db)?)?,
+                sent_at: ts(r.try_get("sent_at").map_err(db)?)?,
+                charge: Charge {
+                    units: r.try_get::<i64, _>("billed_units").map_err(db)? as u32,
+                    unit_price: Ore(r.try_get("unit_price_ore").map_err(db)?),
+                },
+                tracking_number: r.try_get("tracking_number").map_err(db)?,
+                recipient: r.try_get("recipient").map_err(db)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn sms_spend(pool: &AnyPool, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Ore> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(billed_units * unit_price_ore), 0) AS BIGINT) FROM notifications
+         WHERE tenant_id = $1 AND channel = 'sms' AND sent_at >= $2 AND sent_at < $3 AND billed_units IS NOT NULL",
+    )
+    .bind(tenant.0)
+    .bind(ms(from))
+    .bind(ms(to))
+    .fetch_one(pool)
+    .await
+    .map_err(db)?;
+    Ok(Ore(row.try_get::<i64, _>(0).map_err(db)?))
 }

@@ -63,11 +63,40 @@ pub async fn record(
 }
 
 /// A notification planned by one event of the batch.
-struct Planned<'a> {
+pub(crate) struct Planned<'a> {
     event: usize,
-    shipment: ShipmentId,
+    /// None for the tenant's own notices, which are not billed.
+    shipment: Option<ShipmentId>,
     tracking_number: &'a str,
     notification: PlannedNotification,
+}
+
+/// Inserts the tenant's own notices (no shipment, not billed) in their own transaction.
+pub async fn add_notices(
+    pool: &AnyPool,
+    dialect: Dialect,
+    tenant: TenantId,
+    notices: &[PlannedNotification],
+    now: Timestamp,
+) -> StoreResult<u32> {
+    let planned: Vec<Planned<'_>> = notices
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Planned {
+            event: i,
+            shipment: None,
+            tracking_number: "",
+            notification: n.clone(),
+        })
+        .collect();
+    let mut tx = match dialect {
+        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Dialect::Postgres => pool.begin().await,
+    }
+    .map_err(db)?;
+    let inserted = insert_notifications(&mut tx, dialect, tenant, &planned, now).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(inserted.len() as u32)
 }
 
 /// Records a batch with a fixed number of statements, whatever its size: upsert its shipments,
@@ -105,7 +134,7 @@ async fn record_batch(
         changed.insert(event.tracking_number.as_str(), ());
         for (trigger, reason) in decision.applied.cancel {
             // What this batch planned and has not stored yet is simply dropped.
-            planned.retain(|p| !(p.shipment == shipment_id && p.notification.trigger == Some(trigger)));
+            planned.retain(|p| !(p.shipment == Some(shipment_id) && p.notification.trigger == Some(trigger)));
             cancels.push((shipment_id, trigger, reason));
         }
         if decision.applied.unknown_code {
@@ -113,7 +142,7 @@ async fn record_batch(
         }
         planned.extend(decision.planned.into_iter().map(|notification| Planned {
             event: i,
-            shipment: shipment_id,
+            shipment: Some(shipment_id),
             tracking_number: event.tracking_number.as_str(),
             notification,
         }));
@@ -303,7 +332,7 @@ pub(crate) async fn add_history(
 
 /// Inserts the planned notifications, each unless one with its dedupe key exists, with their
 /// first status. Returns, for each inserted one, the index of the event that planned it.
-async fn insert_notifications(
+pub(crate) async fn insert_notifications(
     tx: &mut Transaction<'static, Any>,
     dialect: Dialect,
     tenant: TenantId,
@@ -315,23 +344,23 @@ async fn insert_notifications(
         planned_by.entry(p.notification.dedupe_key.as_str()).or_insert(p.event);
     }
     let mut inserted = Vec::with_capacity(planned.len());
-    for rows in planned.chunks(rows_per_statement(16)) {
+    for rows in planned.chunks(rows_per_statement(17)) {
         let sql = format!(
             "INSERT INTO notifications (tenant_id, shipment_id, tracking_number, rule_id, trigger_name, channel, recipient,
-                 dedupe_key, idempotency_key, status, reason, language, message, due_at, created_at, updated_at)
+                 dedupe_key, idempotency_key, status, reason, language, message, due_at, created_at, updated_at, billable)
              VALUES {} ON CONFLICT (tenant_id, dedupe_key) DO NOTHING RETURNING id, dedupe_key, status, reason",
-            placeholders(dialect, rows.len(), 16)
+            placeholders(dialect, rows.len(), 17)
         );
         let mut q = sqlx::query(&sql);
         for p in rows {
             let n = &p.notification;
             let (status, reason, message) = match &n.message {
                 Ok(m) => (Status::Scheduled, None, Some(to_json(m))),
-                Err(why) => (Status::Failed, Some(why.clone()), None),
+                Err(not_sent) => (not_sent.status(), Some(not_sent.reason().to_string()), None),
             };
             q = q
                 .bind(tenant.0)
-                .bind(p.shipment.0)
+                .bind(p.shipment.map(|s| s.0))
                 .bind(p.tracking_number)
                 .bind(n.rule_id.map(|r| r.0))
                 .bind(n.trigger.map(|t| t.slug().to_string()))
@@ -345,7 +374,8 @@ async fn insert_notifications(
                 .bind(message)
                 .bind(ms(n.due_at))
                 .bind(ms(now))
-                .bind(ms(now));
+                .bind(ms(now))
+                .bind(i64::from(p.shipment.is_some()));
         }
         let rows = q.fetch_all(&mut **tx).await.map_err(db)?;
         let mut history = Vec::with_capacity(rows.len());

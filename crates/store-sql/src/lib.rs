@@ -15,12 +15,15 @@ pub mod testing;
 pub use setup::{Dialect, connect};
 
 use async_trait::async_trait;
+use avisera_domain::billing::{Billed, PlanPeriod};
 use avisera_domain::event::CarrierEvent;
+use avisera_domain::money::Ore;
 use avisera_domain::plan::Plan;
+use avisera_domain::planner::PlannedNotification;
 use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
-use avisera_domain::tenant::{Brand, Tenant};
+use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
 use avisera_domain::{NotificationId, RuleId, TemplateId, TenantId, Timestamp};
 use avisera_store::*;
 use sqlx::AnyPool;
@@ -70,6 +73,18 @@ impl Store for SqlStore {
 
     async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> StoreResult<()> {
         tenants::update_brand(&self.pool, tenant, brand).await
+    }
+
+    async fn update_billing(&self, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()> {
+        tenants::update_billing(&self.pool, tenant, billing).await
+    }
+
+    async fn change_plan(&self, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
+        tenants::change_plan(&self.pool, tenant, plan, at).await
+    }
+
+    async fn plan_periods(&self, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>> {
+        tenants::plan_periods(&self.pool, tenant).await
     }
 
     async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()> {
@@ -154,6 +169,18 @@ impl Store for SqlStore {
 
     async fn notification_history(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>> {
         notifications::history(&self.pool, tenant, id).await
+    }
+
+    async fn add_notices(&self, tenant: TenantId, notices: &[PlannedNotification], now: Timestamp) -> StoreResult<u32> {
+        events::add_notices(&self.pool, self.dialect, tenant, notices, now).await
+    }
+
+    async fn billed(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<Billed>> {
+        delivery::billed(&self.pool, tenant, from, to).await
+    }
+
+    async fn sms_spend(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Ore> {
+        delivery::sms_spend(&self.pool, tenant, from, to).await
     }
 
     async fn claim_due(

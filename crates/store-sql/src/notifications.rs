@@ -2,6 +2,8 @@
 
 use crate::codec::{from_json, parse, ts};
 use crate::db;
+use avisera_domain::billing::Charge;
+use avisera_domain::money::Ore;
 use avisera_domain::notification::Status;
 use avisera_domain::{NotificationId, RuleId, TenantId};
 use avisera_store::{NotificationFilter, NotificationRecord, StatusChange, StoreResult};
@@ -10,7 +12,7 @@ use sqlx::{AnyPool, Row};
 
 const COLUMNS: &str =
     "id, tenant_id, tracking_number, rule_id, trigger_name, channel, recipient, status, reason, language,
-    message, due_at, attempts, provider_id, idempotency_key, created_at, updated_at";
+    message, due_at, attempts, provider_id, idempotency_key, sent_at, billed_units, unit_price_ore, created_at, updated_at";
 
 fn record_from(r: &AnyRow) -> StoreResult<NotificationRecord> {
     let trigger: Option<String> = r.try_get("trigger_name").map_err(db)?;
@@ -31,6 +33,21 @@ fn record_from(r: &AnyRow) -> StoreResult<NotificationRecord> {
         attempts: r.try_get::<i64, _>("attempts").map_err(db)? as u32,
         provider_id: r.try_get("provider_id").map_err(db)?,
         idempotency_key: r.try_get("idempotency_key").map_err(db)?,
+        sent_at: r
+            .try_get::<Option<i64>, _>("sent_at")
+            .map_err(db)?
+            .map(ts)
+            .transpose()?,
+        charge: match (
+            r.try_get::<Option<i64>, _>("billed_units").map_err(db)?,
+            r.try_get::<Option<i64>, _>("unit_price_ore").map_err(db)?,
+        ) {
+            (Some(units), Some(price)) => Some(Charge {
+                units: units as u32,
+                unit_price: Ore(price),
+            }),
+            _ => None,
+        },
         created_at: ts(r.try_get("created_at").map_err(db)?)?,
         updated_at: ts(r.try_get("updated_at").map_err(db)?)?,
     })

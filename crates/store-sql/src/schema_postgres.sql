@@ -3,8 +3,17 @@ CREATE TABLE IF NOT EXISTS tenants (
     name TEXT NOT NULL,
     plan TEXT NOT NULL,
     brand TEXT NOT NULL,
+    billing TEXT NOT NULL DEFAULT '{}',
     created_at BIGINT NOT NULL
 );
+-- Every plan a tenant has had, from when: the bill charges each day to the plan in force.
+CREATE TABLE IF NOT EXISTS plan_changes (
+    id BIGSERIAL PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    plan TEXT NOT NULL,
+    effective_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS plan_changes_of ON plan_changes (tenant_id, effective_at);
 CREATE TABLE IF NOT EXISTS api_keys (
     key_hash TEXT PRIMARY KEY,
     tenant_id BIGINT NOT NULL REFERENCES tenants(id),
@@ -69,12 +78,18 @@ CREATE TABLE IF NOT EXISTS notifications (
     lease_owner TEXT,
     lease_until BIGINT,
     provider_id TEXT,
+    -- Set when the provider accepted it: what it is billed (none for Avisera's own notices).
+    billable BIGINT NOT NULL DEFAULT 1,
+    sent_at BIGINT,
+    billed_units BIGINT,
+    unit_price_ore BIGINT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     UNIQUE (tenant_id, dedupe_key)
 );
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications (due_at) WHERE status = 'scheduled';
 CREATE INDEX IF NOT EXISTS notifications_shipment ON notifications (tenant_id, shipment_id);
+CREATE INDEX IF NOT EXISTS notifications_sent ON notifications (tenant_id, sent_at) WHERE sent_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS notification_history (
     id BIGSERIAL PRIMARY KEY,
     tenant_id BIGINT NOT NULL,

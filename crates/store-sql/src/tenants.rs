@@ -1,30 +1,91 @@
 //! Tenants, their API keys, and the rows a tenant owns whole (templates, rules), stored as
 //! JSON bodies. Every query names the tenant.
 
-use crate::codec::{from_json, ms, parse, to_json};
+use crate::codec::{from_json, ms, parse, to_json, ts};
 use crate::db;
+use avisera_domain::billing::PlanPeriod;
 use avisera_domain::plan::Plan;
-use avisera_domain::tenant::{Brand, Tenant};
+use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
 use avisera_domain::{TenantId, Timestamp};
 use avisera_store::StoreResult;
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{AnyPool, Row};
 
 pub async fn create(pool: &AnyPool, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
+    let mut tx = pool.begin().await.map_err(db)?;
     let row = sqlx::query("INSERT INTO tenants (name, plan, brand, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(name)
         .bind(plan.slug())
         .bind(to_json(brand))
         .bind(ms(now))
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
+    let id = TenantId(row.try_get(0).map_err(db)?);
+    insert_plan_change(&mut tx, id, plan, now).await?;
+    tx.commit().await.map_err(db)?;
     Ok(Tenant {
-        id: TenantId(row.try_get(0).map_err(db)?),
+        id,
         name: name.to_string(),
         plan,
         brand: brand.clone(),
+        billing: BillingSettings::default(),
     })
+}
+
+async fn insert_plan_change(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: TenantId,
+    plan: Plan,
+    at: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO plan_changes (tenant_id, plan, effective_at) VALUES ($1, $2, $3)")
+        .bind(tenant.0)
+        .bind(plan.slug())
+        .bind(ms(at))
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+pub async fn update_billing(pool: &AnyPool, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()> {
+    sqlx::query("UPDATE tenants SET billing = $1 WHERE id = $2")
+        .bind(to_json(billing))
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+pub async fn change_plan(pool: &AnyPool, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    sqlx::query("UPDATE tenants SET plan = $1 WHERE id = $2")
+        .bind(plan.slug())
+        .bind(tenant.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    insert_plan_change(&mut tx, tenant, plan, at).await?;
+    tx.commit().await.map_err(db)
+}
+
+pub async fn plan_periods(pool: &AnyPool, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>> {
+    let rows =
+        sqlx::query("SELECT plan, effective_at FROM plan_changes WHERE tenant_id = $1 ORDER BY effective_at, id")
+            .bind(tenant.0)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(PlanPeriod {
+                plan: parse("plan", &r.try_get::<String, _>("plan").map_err(db)?)?,
+                from: ts(r.try_get("effective_at").map_err(db)?)?,
+            })
+        })
+        .collect()
 }
 
 fn tenant_from(row: &sqlx::any::AnyRow) -> StoreResult<Tenant> {
@@ -33,11 +94,12 @@ fn tenant_from(row: &sqlx::any::AnyRow) -> StoreResult<Tenant> {
         name: row.try_get("name").map_err(db)?,
         plan: parse("tenant plan", &row.try_get::<String, _>("plan").map_err(db)?)?,
         brand: from_json("tenant brand", &row.try_get::<String, _>("brand").map_err(db)?)?,
+        billing: from_json("tenant billing", &row.try_get::<String, _>("billing").map_err(db)?)?,
     })
 }
 
 pub async fn get(pool: &AnyPool, tenant: TenantId) -> StoreResult<Option<Tenant>> {
-    sqlx::query("SELECT id, name, plan, brand FROM tenants WHERE id = $1")
+    sqlx::query("SELECT id, name, plan, brand, billing FROM tenants WHERE id = $1")
         .bind(tenant.0)
         .fetch_optional(pool)
         .await
@@ -48,7 +110,7 @@ pub async fn get(pool: &AnyPool, tenant: TenantId) -> StoreResult<Option<Tenant>
 }
 
 pub async fn all(pool: &AnyPool) -> StoreResult<Vec<Tenant>> {
-    sqlx::query("SELECT id, name, plan, brand FROM tenants ORDER BY id")
+    sqlx::query("SELECT id, name, plan, brand, billing FROM tenants ORDER BY id")
         .fetch_all(pool)
         .await
         .map_err(db)?

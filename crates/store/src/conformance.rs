@@ -3,12 +3,16 @@
 //! migrated, empty store.
 
 use crate::*;
+use avisera_domain::billing::Charge;
 use avisera_domain::event::EventInput;
+use avisera_domain::money::Ore;
 use avisera_domain::notification::{Channel, Message, Status};
+use avisera_domain::planner::NotSent;
 use avisera_domain::planner::{PlannedNotification, Situation, plan};
 use avisera_domain::rule::{ChannelChoice, Conditions, Recipient};
 use avisera_domain::shipment::apply;
 use avisera_domain::template::TemplateBody;
+use avisera_domain::tenant::BudgetAction;
 use avisera_domain::trigger::Trigger;
 use std::collections::BTreeMap;
 
@@ -96,6 +100,7 @@ async fn post(
             templates,
             public_url: "http://localhost",
             now,
+            sms_blocked: None,
         });
         Decision { applied, planned }
     };
@@ -286,8 +291,13 @@ pub async fn claims_lease_jobs_and_expired_leases_are_claimed_again(store: &dyn 
     assert_eq!(again.len(), 1, "an expired lease must be claimable");
     assert_eq!(again[0].idempotency_key, jobs[0].idempotency_key);
     assert_eq!(again[0].attempt, 2);
+    let charge = Charge {
+        units: 2,
+        unit_price: Ore(75),
+    };
     let sent = DeliveryOutcome::Sent {
         provider_id: Some("p-1".into()),
+        charge: Some(charge),
     };
     assert!(
         !store
@@ -396,7 +406,7 @@ pub async fn a_notification_planned_as_failed_is_stored_failed_with_its_reason(s
         dedupe_key: "k1".into(),
         due_at: now,
         language: None,
-        message: Err("invalid phone number \"12ab\"".into()),
+        message: Err(NotSent::Failed("invalid phone number \"12ab\"".into())),
     };
     let decide = |shipment, e: &CarrierEvent| Decision {
         applied: apply(shipment, e),
@@ -603,6 +613,124 @@ pub async fn a_reminder_planned_and_cancelled_in_one_batch_is_never_stored(store
     assert!(all.is_empty(), "{all:?}");
 }
 
+pub async fn a_sent_notification_keeps_its_charge_and_shows_on_the_bill_queries(store: &dyn Store) {
+    let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    post(
+        store,
+        &tenant,
+        &rules,
+        &templates,
+        &[event("T1", "DELIVERED", "2026-11-25T09:00:00Z")],
+        now,
+    )
+    .await;
+    let job = store
+        .claim_due("w", now, at("2026-11-25T10:01:00Z"), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(job.billable);
+    let charge = Charge {
+        units: 3,
+        unit_price: Ore(75),
+    };
+    let sent = DeliveryOutcome::Sent {
+        provider_id: None,
+        charge: Some(charge),
+    };
+    assert!(store.finish_delivery(tenant.id, job.id, "w", &sent, now).await.unwrap());
+    let n = store.notification(tenant.id, job.id).await.unwrap().unwrap();
+    assert_eq!((n.sent_at, n.charge), (Some(now), Some(charge)));
+    let (from, to) = (at("2026-11-01T00:00:00Z"), at("2026-12-01T00:00:00Z"));
+    let billed = store.billed(tenant.id, from, to).await.unwrap();
+    assert_eq!(billed.len(), 1);
+    assert_eq!(billed[0].charge, charge);
+    assert_eq!(billed[0].tracking_number, "T1");
+    assert_eq!(store.sms_spend(tenant.id, from, to).await.unwrap(), Ore(225));
+    assert!(
+        store
+            .billed(tenant.id, to, at("2027-01-01T00:00:00Z"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (other, _, _) = tenant_with_rule(store, "Other").await;
+    assert!(store.billed(other.id, from, to).await.unwrap().is_empty());
+    assert_eq!(store.sms_spend(other.id, from, to).await.unwrap(), Ore(0));
+}
+
+pub async fn plans_and_billing_settings_are_kept_with_their_history(store: &dyn Store) {
+    let t0 = at("2026-11-01T00:00:00Z");
+    let t = store
+        .create_tenant("Plans", Plan::Plus, &Brand::named("Plans"), t0)
+        .await
+        .unwrap();
+    store
+        .change_plan(t.id, Plan::Premium, at("2026-11-15T09:00:00Z"))
+        .await
+        .unwrap();
+    let periods = store.plan_periods(t.id).await.unwrap();
+    assert_eq!(
+        periods.iter().map(|p| p.plan).collect::<Vec<_>>(),
+        vec![Plan::Plus, Plan::Premium]
+    );
+    assert_eq!(periods[1].from, at("2026-11-15T09:00:00Z"));
+    assert_eq!(store.tenant(t.id).await.unwrap().unwrap().plan, Plan::Premium);
+    let billing = BillingSettings {
+        sms_budget_ore: Some(Ore(50_000)),
+        when_budget_is_used_up: BudgetAction::SwitchToEmail,
+        alert_email: None,
+        transliterate_sms: true,
+    };
+    store.update_billing(t.id, &billing).await.unwrap();
+    assert_eq!(store.tenant(t.id).await.unwrap().unwrap().billing, billing);
+}
+
+pub async fn notices_are_stored_once_and_never_billed(store: &dyn Store) {
+    let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    let notice = PlannedNotification {
+        rule_id: None,
+        trigger: None,
+        channel: Channel::Email,
+        recipient: "admin@shop.example".into(),
+        dedupe_key: "budget:2026-11:80".into(),
+        due_at: now,
+        language: None,
+        message: Ok(Message::Email {
+            from_name: "Avisera".into(),
+            from_address: None,
+            reply_to: None,
+            to: "admin@shop.example".into(),
+            subject: "80 %".into(),
+            html: None,
+            text: "80 %".into(),
+        }),
+    };
+    assert_eq!(
+        store
+            .add_notices(tenant.id, std::slice::from_ref(&notice), now)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .add_notices(tenant.id, std::slice::from_ref(&notice), now)
+            .await
+            .unwrap(),
+        0
+    );
+    let job = store
+        .claim_due("w", now, at("2026-11-25T10:01:00Z"), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(!job.billable);
+    assert_eq!(job.message, notice.message.clone().unwrap());
+}
+
 /// Every test of the suite, by name, for the implementations' test targets.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -617,7 +745,10 @@ macro_rules! conformance_tests {
             leaving_the_pickup_point_cancels_the_reminder,
             api_keys_find_their_tenant,
             one_batch_applies_events_in_order_and_spots_its_own_duplicates,
-            a_reminder_planned_and_cancelled_in_one_batch_is_never_stored
+            a_reminder_planned_and_cancelled_in_one_batch_is_never_stored,
+            a_sent_notification_keeps_its_charge_and_shows_on_the_bill_queries,
+            plans_and_billing_settings_are_kept_with_their_history,
+            notices_are_stored_once_and_never_billed
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -11,12 +11,15 @@ mod records;
 pub use records::*;
 
 use async_trait::async_trait;
+use avisera_domain::billing::{Billed, PlanPeriod};
 use avisera_domain::event::CarrierEvent;
+use avisera_domain::money::Ore;
 use avisera_domain::plan::Plan;
+use avisera_domain::planner::PlannedNotification;
 use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
-use avisera_domain::tenant::{Brand, Tenant};
+use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
 use avisera_domain::{NotificationId, RuleId, TemplateId, TenantId, Timestamp};
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +48,10 @@ pub trait Store: Send + Sync + 'static {
     async fn tenant(&self, tenant: TenantId) -> StoreResult<Option<Tenant>>;
     async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
     async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> StoreResult<()>;
+    async fn update_billing(&self, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()>;
+    /// Puts the tenant on `plan` from `at`, keeping the history the bill needs.
+    async fn change_plan(&self, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()>;
+    async fn plan_periods(&self, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>>;
     async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()>;
     /// Authentication: which tenant owns the key with this hash.
     async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<TenantId>>;
@@ -81,6 +88,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<NotificationRecord>>;
     async fn notification(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>>;
     async fn notification_history(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>>;
+    /// Notifications of the tenant's own (not a shipment's), such as budget warnings; each at
+    /// most once by its dedupe key, and never billed. Returns how many were new.
+    async fn add_notices(&self, tenant: TenantId, notices: &[PlannedNotification], now: Timestamp) -> StoreResult<u32>;
+
+    /// Billed notifications sent in [from, to).
+    async fn billed(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<Billed>>;
+    /// The recorded cost of SMS sent in [from, to).
+    async fn sms_spend(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Ore>;
 
     /// Claims up to `limit` due notifications of any tenant for one worker until `lease_until`.
     /// A claim whose lease ran out (its worker died) can be claimed again.

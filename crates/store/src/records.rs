@@ -1,6 +1,7 @@
 //! What the store hands back: notifications with their status, events as stored, delivery
 //! jobs for the worker.
 
+use avisera_domain::billing::Charge;
 use avisera_domain::notification::{Channel, Message, Status};
 use avisera_domain::planner::PlannedNotification;
 use avisera_domain::shipment::Applied;
@@ -54,6 +55,9 @@ pub struct NotificationRecord {
     pub attempts: u32,
     pub provider_id: Option<String>,
     pub idempotency_key: String,
+    /// When the provider accepted it, and what that is billed.
+    pub sent_at: Option<Timestamp>,
+    pub charge: Option<Charge>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -85,11 +89,22 @@ pub struct DeliveryJob {
     pub idempotency_key: String,
     /// Attempts including this one.
     pub attempt: u32,
+    /// Billed when sent (false for Avisera's own notices to the tenant).
+    pub billable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeliveryOutcome {
-    Sent { provider_id: Option<String> },
-    RetryAt { at: Timestamp, reason: String },
-    Failed { reason: String },
+    /// Accepted by the provider, billed `charge` (none when not billable).
+    Sent {
+        provider_id: Option<String>,
+        charge: Option<Charge>,
+    },
+    RetryAt {
+        at: Timestamp,
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
 }

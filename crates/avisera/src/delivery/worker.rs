@@ -5,9 +5,13 @@
 
 use super::channel::{SendError, Sender};
 use crate::app::App;
+use avisera_domain::billing::Charge;
 use avisera_domain::notification::Channel;
+use avisera_domain::notification::Message;
+use avisera_domain::sms;
 use avisera_store::{DeliveryJob, DeliveryOutcome};
 use jiff::SignedDuration;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -44,8 +48,24 @@ impl Worker {
         let lease_until = now.checked_add(SignedDuration::from_millis(d.lease_ms as i64))?;
         let jobs = app.store.claim_due(&self.name, now, lease_until, d.batch).await?;
         let count = jobs.len();
+        // The plan in force now prices what this batch sends.
+        let mut plans = HashMap::new();
+        for job in &jobs {
+            if job.billable && !plans.contains_key(&job.tenant_id) {
+                if let Some(t) = app.store.tenant(job.tenant_id).await? {
+                    plans.insert(job.tenant_id, t.plan);
+                }
+            }
+        }
         let mut sending = JoinSet::new();
         for job in jobs {
+            let charge = plans.get(&job.tenant_id).filter(|_| job.billable).map(|plan| {
+                let prices = app.config.prices.for_plan(*plan);
+                match &job.message {
+                    Message::Sms { text, .. } => Charge::for_message(Channel::Sms, sms::count(text).segments, prices),
+                    Message::Email { .. } => Charge::for_message(Channel::Email, 0, prices),
+                }
+            });
             let sender = self.channels.for_job(&job).clone();
             let app = app.clone();
             let name = self.name.clone();
@@ -56,7 +76,7 @@ impl Worker {
                     let result = sender.send(&job).await;
                     let now = app.clock.now();
                     let outcome = match result {
-                        Ok(provider_id) => DeliveryOutcome::Sent { provider_id },
+                        Ok(provider_id) => DeliveryOutcome::Sent { provider_id, charge },
                         Err(SendError::Permanent(reason)) => DeliveryOutcome::Failed { reason },
                         Err(SendError::Transient(reason)) => {
                             match app
@@ -73,19 +93,34 @@ impl Worker {
                         }
                     };
                     tracing::info!(outcome = ?outcome, "delivery finished");
-                    if let Err(e) = app
+                    match app
                         .store
                         .finish_delivery(job.tenant_id, job.id, &name, &outcome, now)
                         .await
                     {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!("the notification was no longer this worker's"),
                         // The lease runs out and the job is tried again with the same idempotency key.
-                        tracing::error!(error = %e, "could not record delivery outcome");
+                        Err(e) => tracing::error!(error = %e, "could not record delivery outcome"),
                     }
+                    let billed_sms = matches!(&outcome, DeliveryOutcome::Sent { charge: Some(_), .. })
+                        && job.message.channel() == Channel::Sms;
+                    billed_sms.then_some(job.tenant_id)
                 }
                 .instrument(span),
             );
         }
-        while sending.join_next().await.is_some() {}
+        let mut billed_sms = HashSet::new();
+        while let Some(done) = sending.join_next().await {
+            if let Ok(Some(tenant)) = done {
+                billed_sms.insert(tenant);
+            }
+        }
+        for tenant in billed_sms {
+            if let Err(e) = crate::budget::warn_if_crossed(app, tenant, app.clock.now()).await {
+                tracing::error!(error = %e, tenant = %tenant, "could not check the SMS budget");
+            }
+        }
         Ok(count)
     }
 
