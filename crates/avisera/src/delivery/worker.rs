@@ -51,10 +51,11 @@ impl Worker {
         // The plan in force now prices what this batch sends.
         let mut plans = HashMap::new();
         for job in &jobs {
-            if job.billable && !plans.contains_key(&job.tenant_id) {
-                if let Some(t) = app.store.tenant(job.tenant_id).await? {
-                    plans.insert(job.tenant_id, t.plan);
-                }
+            if job.billable
+                && !plans.contains_key(&job.tenant_id)
+                && let Some(t) = app.store.tenant(job.tenant_id).await?
+            {
+                plans.insert(job.tenant_id, t.plan);
             }
         }
         let mut sending = JoinSet::new();
