@@ -4,10 +4,11 @@ use crate::config::Config;
 use crate::http::{hash_api_key, new_api_key};
 use crate::server;
 use anyhow::Context;
+use avisera_domain::billing::Month;
 use avisera_domain::plan::Plan;
 use avisera_domain::sms;
 use avisera_domain::tenant::Brand;
-use avisera_domain::{Clock, SystemClock};
+use avisera_domain::{Clock, SystemClock, TenantId};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,17 @@ enum Command {
     /// Tenants (operator commands).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Prints a tenant's bill for a calendar month (Europe/Stockholm).
+    Bill {
+        #[arg(long)]
+        tenant: i64,
+        /// The month, like 2026-11.
+        #[arg(long)]
+        month: String,
+        /// CSV: the bill's lines, then every billed notification.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Reads a text on standard input and prints its SMS encoding, characters and segments.
     SmsCount {
         /// Replace typographic quotes, dashes and the like first, as a tenant with
@@ -67,6 +79,13 @@ enum TenantCommand {
     },
     /// Lists tenants.
     List,
+    /// Moves a tenant to another plan from now; the bill splits the month by day.
+    SetPlan {
+        #[arg(long)]
+        tenant: i64,
+        #[arg(long)]
+        plan: Plan,
+    },
 }
 
 pub async fn main() -> ExitCode {
@@ -151,6 +170,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("units:      {} {unit}", c.units);
                 println!("segments:   {}", c.segments);
             }
+            Ok(())
+        }
+        Command::Bill { tenant, month, csv } => {
+            let config = load()?;
+            let month = Month::parse(&month)?;
+            let store = server::open_store(&config).await?;
+            let tenant = store
+                .tenant(TenantId(tenant))
+                .await?
+                .with_context(|| format!("no tenant {tenant}"))?;
+            let (bill, billed) = crate::bill::monthly(store.as_ref(), &config.prices, &tenant, month).await?;
+            if csv {
+                print!("{}", crate::bill::csv(&bill, &billed));
+            } else {
+                print!("{}", crate::bill::text(&bill, &tenant));
+            }
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::SetPlan { tenant, plan }) => {
+            let store = server::open_store(&load()?).await?;
+            let id = TenantId(tenant);
+            let before = store.tenant(id).await?.with_context(|| format!("no tenant {tenant}"))?;
+            store.change_plan(id, plan, SystemClock.now()).await?;
+            println!("tenant {tenant}: plan {} -> {plan} from now", before.plan);
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => {

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod bill;
 pub mod budget;
 pub mod cli;
 pub mod config;

@@ -3,6 +3,7 @@
 //! tenant's data.
 
 mod auth;
+mod billing;
 mod dev_inbox;
 mod error;
 mod events;
@@ -30,6 +31,9 @@ pub fn router(app: App) -> Router {
         .route("/v1/events", post(events::post_events))
         .route("/v1/tenant", get(tenant::get_tenant))
         .route("/v1/tenant/brand", axum::routing::put(tenant::put_brand))
+        .route("/v1/tenant/billing", axum::routing::put(billing::put_billing))
+        .route("/v1/bill", get(billing::get_bill))
+        .route("/v1/sms/count", post(billing::count))
         .route("/v1/templates", get(templates::list).post(templates::create))
         .route("/v1/templates/{id}", get(templates::get_one).put(templates::update))
         .route("/v1/rules", get(rules::list).post(rules::create))
@@ -54,6 +58,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/events"),
     ("get", "/v1/tenant"),
     ("put", "/v1/tenant/brand"),
+    ("put", "/v1/tenant/billing"),
+    ("get", "/v1/bill"),
+    ("post", "/v1/sms/count"),
     ("get", "/v1/templates"),
     ("post", "/v1/templates"),
     ("get", "/v1/templates/{id}"),

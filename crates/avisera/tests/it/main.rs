@@ -2,6 +2,7 @@
 //! server process (aiosmtpd) and an SMS provider played by a real HTTP server.
 
 mod api;
+mod billing;
 mod crash;
 mod delivery;
 mod helpers;
