@@ -131,7 +131,14 @@ impl PhoneNumber {
             }
             format!("{code}{national}")
         } else {
-            return fail("start it with + and the country code, or with 0 for a national number");
+            // Norway, Denmark and Iceland have no trunk prefix: a national number is just its digits.
+            let country = country.map(str::to_ascii_uppercase).unwrap_or_default();
+            match (country.as_str(), national_plan(&country)) {
+                ("NO" | "DK" | "IS", Some((code, min, max))) if (min..=max).contains(&digits.len()) => {
+                    format!("{code}{digits}")
+                }
+                _ => return fail("start it with + and the country code, or with 0 for a national number"),
+            }
         };
         if international.starts_with('0') {
             return fail("a country code never starts with 0");
@@ -194,7 +201,10 @@ mod tests {
                 "{raw}"
             );
         }
-        assert_eq!(PhoneNumber::parse("41 23 45 67", Some("NO")).ok(), None);
+        assert_eq!(
+            PhoneNumber::parse("41 23 45 67", Some("NO")).unwrap().as_str(),
+            "+4741234567"
+        );
         assert_eq!(
             PhoneNumber::parse("+47 41 23 45 67", None).unwrap().as_str(),
             "+4741234567"
@@ -202,6 +212,41 @@ mod tests {
         assert_eq!(
             PhoneNumber::parse("040 123 4567", Some("FI")).unwrap().as_str(),
             "+358401234567"
+        );
+    }
+
+    #[test]
+    fn nordic_and_international_numbers() {
+        let e164 = |raw: &str, country: Option<&str>| PhoneNumber::parse(raw, country).map(String::from);
+        assert_eq!(e164("412 34 567", Some("NO")).unwrap(), "+4741234567");
+        assert_eq!(e164("20 12 34 56", Some("dk")).unwrap(), "+4520123456");
+        assert_eq!(
+            e164("+45 20 12 34 56", Some("SE")).unwrap(),
+            "+4520123456",
+            "an international number ignores the country"
+        );
+        assert_eq!(e164("+354 611 2345", None).unwrap(), "+3546112345");
+        assert_eq!(e164("+44 7700 900123", None).unwrap(), "+447700900123");
+        assert_eq!(e164("+1 (415) 555-0123", None).unwrap(), "+14155550123");
+        assert_eq!(e164("0049 151 23456789", None).unwrap(), "+4915123456789");
+        assert!(
+            e164("412 34 567", Some("SE"))
+                .unwrap_err()
+                .to_string()
+                .contains("start it with +")
+        );
+        assert!(e164("4123 4567", None).is_err(), "no country, no prefix: ambiguous");
+        assert!(
+            e164("+46 0701234567", None)
+                .unwrap_err()
+                .to_string()
+                .contains("wrong number of digits")
+        );
+        assert!(
+            e164("+1234567890123456", None)
+                .unwrap_err()
+                .to_string()
+                .contains("8 to 15 digits")
         );
     }
 

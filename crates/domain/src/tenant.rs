@@ -68,9 +68,30 @@ impl Brand {
     }
 }
 
-/// A valid default sender id from a brand name: its letters and digits, at most 11.
+/// A valid default sender id from a brand name: its letters (Nordic ones made plain) and
+/// digits, at most 11.
 fn sms_sender_id_from(name: &str) -> String {
-    let id: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).take(11).collect();
+    let plain = |c: char| match c {
+        'å' | 'ä' | 'à' | 'á' => "a".to_string(),
+        'Å' | 'Ä' | 'À' | 'Á' => "A".to_string(),
+        'ö' | 'ø' | 'ó' => "o".to_string(),
+        'Ö' | 'Ø' | 'Ó' => "O".to_string(),
+        'é' | 'è' => "e".to_string(),
+        'É' | 'È' => "E".to_string(),
+        'ü' => "u".to_string(),
+        'Ü' => "U".to_string(),
+        'æ' => "ae".to_string(),
+        'Æ' => "AE".to_string(),
+        c => c.to_string(),
+    };
+    let id: String = name
+        .chars()
+        .map(plain)
+        .collect::<String>()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(11)
+        .collect();
     if id.is_empty() { "Avisera".into() } else { id }
 }
 
@@ -89,5 +110,27 @@ pub fn check_sms_sender_id(id: &str) -> Result<(), String> {
         Err(format!(
             "SMS sender id {id:?} must be 1 to 11 letters and digits (A-Z, 0-9, at least one letter) or a phone number starting with +"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sms_sender_ids_are_alphanumeric_up_to_11_or_a_number() {
+        for ok in ["DemoShop", "Shop24", "ABCDEFGHIJK", "+46701234567"] {
+            assert!(check_sms_sender_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "ABCDEFGHIJKL", "Demo Shop", "Åhléns", "12345", "+46"] {
+            assert!(check_sms_sender_id(bad).is_err(), "{bad}");
+        }
+        assert!(
+            check_sms_sender_id("Demo Shop")
+                .unwrap_err()
+                .contains("1 to 11 letters and digits")
+        );
+        assert_eq!(Brand::named("Åhléns Varuhus AB").sms_sender_id, "AhlensVaruh");
+        assert!(check_sms_sender_id(&Brand::named("Ørsted & Co").sms_sender_id).is_ok());
     }
 }

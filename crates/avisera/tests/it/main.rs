@@ -3,6 +3,7 @@
 
 mod api;
 mod billing;
+mod cli;
 mod crash;
 mod delivery;
 mod helpers;
