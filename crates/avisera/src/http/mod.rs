@@ -35,6 +35,7 @@ pub fn router(app: App) -> Router {
         .route("/v1/bill", get(billing::get_bill))
         .route("/v1/sms/count", post(billing::count))
         .route("/v1/templates", get(templates::list).post(templates::create))
+        .route("/v1/templates/preview", post(templates::preview))
         .route("/v1/templates/{id}", get(templates::get_one).put(templates::update))
         .route("/v1/rules", get(rules::list).post(rules::create))
         .route("/v1/rules/{id}", get(rules::get_one).put(rules::update))
@@ -63,6 +64,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/sms/count"),
     ("get", "/v1/templates"),
     ("post", "/v1/templates"),
+    ("post", "/v1/templates/preview"),
     ("get", "/v1/templates/{id}"),
     ("put", "/v1/templates/{id}"),
     ("get", "/v1/rules"),

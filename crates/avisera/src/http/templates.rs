@@ -5,8 +5,10 @@ use super::auth::Authenticated;
 use super::error::{ApiError, parse_json};
 use crate::app::App;
 use avisera_domain::TemplateId;
+use avisera_domain::billing::Charge;
 use avisera_domain::notification::Channel;
-use avisera_domain::template::{Template, TemplateBody};
+use avisera_domain::sms;
+use avisera_domain::template::{Template, TemplateBody, sample_variables};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -77,4 +79,49 @@ pub async fn get_one(
 
 pub async fn list(State(app): State<App>, Authenticated(tenant): Authenticated) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "templates": app.store.templates(tenant).await? })))
+}
+
+/// `POST /v1/templates/preview`: a template (as for create) rendered against the sample
+/// shipment in each of its languages, with what one message costs on the tenant's plan: for
+/// SMS the encoding and segments the worker will bill.
+pub async fn preview(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let template = checked(TemplateId(0), &body)?;
+    let tenant = app
+        .store
+        .tenant(tenant)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant"))?;
+    let prices = app.config.prices.for_plan(tenant.plan);
+    let mut out = serde_json::Map::new();
+    for language in template.contents.keys() {
+        let r = template
+            .render(Some(language), &sample_variables())
+            .map_err(|e| ApiError::invalid("invalid_template", e.to_string()).with(json!(e)))?;
+        let rendered = match template.channel {
+            Channel::Sms => {
+                let text = if tenant.billing.transliterate_sms {
+                    sms::cheapest(&r.text).into_owned()
+                } else {
+                    r.text
+                };
+                let c = sms::count(&text);
+                let charge = Charge::for_message(Channel::Sms, c.segments, prices);
+                json!({"text": text, "encoding": c.encoding, "characters": c.characters, "units": c.units,
+                       "segments": c.segments, "price_ore": charge.cost(), "price_sek": charge.cost().to_string()})
+            }
+            Channel::Email => {
+                let charge = Charge::for_message(Channel::Email, 0, prices);
+                json!({"subject": r.subject, "html": r.html, "text": r.text,
+                       "price_ore": charge.cost(), "price_sek": charge.cost().to_string()})
+            }
+        };
+        out.insert(language.clone(), rendered);
+    }
+    Ok(Json(
+        json!({ "channel": template.channel, "plan": tenant.plan, "languages": out }),
+    ))
 }

@@ -210,3 +210,87 @@ async fn a_used_up_sms_budget_switches_to_email_warns_once_and_says_why() {
         "2 SMS and 2 receiver emails; warnings are not billed: {bill}"
     );
 }
+
+#[tokio::test]
+async fn the_template_preview_shows_the_price_the_message_is_billed() {
+    let provider = spawn_sms_provider(Duration::ZERO).await;
+    let app = spawn_app(Db::Sqlite, Some(sms_config(&provider)), None).await;
+    // 171 septets: two segments, whoever receives it.
+    let text = format!(
+        "{} {}",
+        "Ditt paket har kommit fram. ".repeat(6),
+        "Välkommen åter! Mvh Butiken"
+    );
+    let template = json!({"name": "long", "channel": "sms", "default_language": "sv",
+                          "contents": {"sv": {"text": text}, "en": {"text": "Delivered: {{ tracking_number }}"}}});
+    let (status, preview) = app.call("POST", "/v1/templates/preview", Some(template.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let sv = &preview["languages"]["sv"];
+    assert_eq!(
+        (
+            sv["encoding"].as_str(),
+            sv["segments"].as_i64(),
+            sv["price_sek"].as_str()
+        ),
+        (Some("GSM-7"), Some(2), Some("1.50"))
+    );
+    assert_eq!(preview["languages"]["en"]["text"], "Delivered: 00370712345678901234");
+    let (_, created) = app.call("POST", "/v1/templates", Some(template)).await;
+    let (_, rule) = app
+        .call(
+            "POST",
+            "/v1/rules",
+            Some(json!({"name": "r", "trigger": "delivered", "channels": "sms", "sms_template_id": created["id"]})),
+        )
+        .await;
+    app.call("POST", &format!("/v1/rules/{}/enable", rule["id"]), None)
+        .await;
+    app.call("POST", "/v1/events", Some(event("P1", "DELIVERED", "+46701234561")))
+        .await;
+    let n = &app.settled_notifications().await[0];
+    assert_eq!(
+        n["charge"],
+        json!({"units": 2, "unit_price": 75}),
+        "billed as previewed"
+    );
+    let (status, body) = app
+        .call("POST", "/v1/templates/preview", Some(json!({"name": "t", "channel": "sms", "default_language": "sv", "contents": {"sv": {"text": "{{ nope }}"}}})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["variable"], "nope");
+}
+
+#[tokio::test]
+async fn keep_sending_past_the_budget_still_sends_sms_and_warns() {
+    let provider = spawn_sms_provider(Duration::ZERO).await;
+    let smtp = spawn_smtp_server().await;
+    let app = spawn_app(Db::Sqlite, Some(sms_config(&provider)), Some(smtp_config(&smtp))).await;
+    app.call(
+        "PUT",
+        "/v1/tenant/billing",
+        Some(json!({"sms_budget_ore": 75, "alert_email": "cfo@webshop.example"})),
+    )
+    .await;
+    sms_rule(&app, "delivered", json!({})).await;
+    app.call("POST", "/v1/events", Some(event("K1", "DELIVERED", "+46701234561")))
+        .await;
+    smtp.wait_for_mails(2).await;
+    app.call("POST", "/v1/events", Some(event("K2", "DELIVERED", "+46701234561")))
+        .await;
+    let list = app.settled_notifications().await;
+    assert!(
+        list.iter()
+            .filter(|n| n["channel"] == "sms")
+            .all(|n| n["status"] == "sent"),
+        "{list:#?}"
+    );
+    assert_eq!(provider.log.lock().unwrap().delivered.len(), 2);
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 2, "one warning at 80 % and one at 100 %: {mails:#?}");
+    assert!(
+        mails
+            .iter()
+            .any(|m| m["text"].as_str().unwrap().contains("SMS keep being sent")),
+        "{mails:#?}"
+    );
+}
