@@ -146,6 +146,9 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
         once_per_shipment: false,
         days_before_deadline: None,
         campaign: None,
+        delay_minutes: 0,
+        quiet_hours: Vec::new(),
+        send_at_local: None,
     };
     app.store.create_rule(tenant.id, &rule, now).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

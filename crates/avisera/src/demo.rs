@@ -187,6 +187,9 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
             once_per_shipment: false,
             days_before_deadline: (trigger == Trigger::DaysLeftAtPickupPoint).then_some(2),
             campaign: None,
+            delay_minutes: 0,
+            quiet_hours: Vec::new(),
+            send_at_local: None,
         };
         rule.check()?;
         store.create_rule(tenant.id, &rule, now).await?;
@@ -215,6 +218,7 @@ async fn carrier_event(app: &App, tenant: &Tenant, n: u64, code: &str, pickup: O
                 phone: Some(phone.into()),
                 email: Some(email.into()),
                 language: Some(lang.into()),
+                time_zone: None,
             }),
             destination_country: Some("SE".into()),
             order_reference: Some(format!("ORD-{}", 1000 + n)),

@@ -41,6 +41,8 @@ pub struct ReceiverInput {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub language: Option<String>,
+    /// IANA zone such as Europe/Oslo; derived from the destination country when absent.
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -73,6 +75,8 @@ pub struct ShipmentDetails {
     pub receiver_phone: Option<String>,
     pub receiver_email: Option<String>,
     pub receiver_language: Option<String>,
+    #[serde(default)]
+    pub receiver_time_zone: Option<String>,
     pub destination_country: Option<String>,
     pub service_code: Option<String>,
     pub sender_account: Option<String>,
@@ -196,6 +200,16 @@ impl EventInput {
                 details.receiver_phone = text("shipment.receiver.phone", r.phone, false)?;
                 details.receiver_email = text("shipment.receiver.email", r.email, false)?;
                 details.receiver_language = language("shipment.receiver.language", r.language)?;
+                details.receiver_time_zone = match text("shipment.receiver.time_zone", r.time_zone, false)? {
+                    Some(z) if jiff::tz::TimeZone::get(&z).is_ok() => Some(z),
+                    Some(z) => {
+                        return Err(FieldError::new(
+                            "shipment.receiver.time_zone",
+                            format!("{z:?} is not a time zone; write it like Europe/Stockholm"),
+                        ));
+                    }
+                    None => None,
+                };
             }
             details.service_code = text("shipment.service_code", s.service_code, false)?;
             details.sender_account = text("shipment.sender_account", s.sender_account, false)?;

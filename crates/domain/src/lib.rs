@@ -18,6 +18,7 @@ pub mod shipment;
 pub mod sms;
 pub mod template;
 pub mod tenant;
+pub mod timing;
 pub mod trigger;
 pub mod zone;
 

@@ -10,6 +10,7 @@ use crate::rule::{ChannelChoice, Recipient, Rule};
 use crate::shipment::{Firing, Shipment};
 use crate::template::{Template, Variables, empty_variables};
 use crate::tenant::Tenant;
+use crate::timing::{after_quiet_hours, days_before};
 use crate::trigger::Trigger;
 use crate::zone::zone_for_country;
 use jiff::{SignedDuration, Timestamp};
@@ -105,7 +106,7 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
                     channel,
                     recipient,
                     dedupe_key,
-                    due_at,
+                    due_at: after_quiet_hours(due_at, channel, &rule.quiet_hours, &receiver_zone(s)),
                     language,
                     message,
                 });
@@ -117,14 +118,35 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
 
 /// When the notification is due: now, or for a reminder N days before the storage deadline.
 /// A reminder whose time has already passed is not sent.
+/// Before quiet hours: the trigger's moment plus the rule's delay.
 fn due_time(rule: &Rule, s: &Situation<'_>) -> Option<Timestamp> {
-    if rule.trigger != Trigger::DaysLeftAtPickupPoint {
-        return Some(s.now);
-    }
-    let deadline = s.shipment.storage_deadline()?;
-    let days = i64::from(rule.days_before_deadline?);
-    let due = deadline.checked_sub(SignedDuration::from_hours(24 * days)).ok()?;
-    (due >= s.now).then_some(due)
+    let moment = if rule.trigger == Trigger::DaysLeftAtPickupPoint {
+        let deadline = s.shipment.storage_deadline()?;
+        let due = days_before(
+            deadline,
+            rule.days_before_deadline?,
+            rule.send_at_local,
+            &receiver_zone(s),
+        )?;
+        // A reminder whose time has passed is not sent late.
+        if due < s.now {
+            return None;
+        }
+        due
+    } else {
+        s.now
+    };
+    moment
+        .checked_add(SignedDuration::from_mins(i64::from(rule.delay_minutes)))
+        .ok()
+}
+
+fn receiver_zone(s: &Situation<'_>) -> jiff::tz::TimeZone {
+    let d = &s.shipment.details;
+    d.receiver_time_zone
+        .as_deref()
+        .and_then(|z| jiff::tz::TimeZone::get(z).ok())
+        .unwrap_or_else(|| zone_for_country(d.destination_country.as_deref()))
 }
 
 type Address = Result<String, (String, NotSent)>;
@@ -286,7 +308,7 @@ fn render(
 
 fn variables(s: &Situation<'_>, rule: &Rule) -> Variables {
     let d = &s.shipment.details;
-    let zone = zone_for_country(d.destination_country.as_deref());
+    let zone = receiver_zone(s);
     let local = |t: Timestamp, fmt: &str| t.to_zoned_datetime(zone.clone()).strftime(fmt).to_string();
     let base = s.public_url.trim_end_matches('/');
     let mut v = empty_variables();

@@ -5,6 +5,7 @@ use crate::ids::{RuleId, TemplateId};
 use crate::notification::Channel;
 use crate::plan::Plan;
 use crate::shipment::Shipment;
+use crate::timing::{LocalTime, QuietHours};
 use crate::trigger::Trigger;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,21 @@ pub struct Rule {
     pub days_before_deadline: Option<u8>,
     /// Free text or a discount code the templates can show as `campaign`.
     pub campaign: Option<String>,
+    /// Send this long after the trigger's moment ("2 hours after delivered").
+    #[serde(default)]
+    pub delay_minutes: u32,
+    /// Per channel, local times (receiver's zone) when nothing is sent; a message due then is
+    /// deferred to the end of the window.
+    #[serde(default)]
+    pub quiet_hours: Vec<QuietHours>,
+    /// For "days left at pickup point": the receiver's local time of day to send at; without
+    /// it, exactly N × 24 hours before the deadline.
+    #[serde(default)]
+    pub send_at_local: Option<LocalTime>,
 }
+
+/// The longest delay a rule may ask for: a week.
+pub const MAX_DELAY_MINUTES: u32 = 7 * 24 * 60;
 
 /// Which shipments a rule is for. Empty lists match everything.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -145,6 +160,21 @@ impl Rule {
             && (addresses.is_empty() || addresses.len() > 20)
         {
             return Err(invalid("recipient.addresses", "must list 1 to 20 addresses"));
+        }
+        if self.delay_minutes > MAX_DELAY_MINUTES {
+            return Err(invalid(
+                "delay_minutes",
+                format!("must be at most {MAX_DELAY_MINUTES} (a week)"),
+            ));
+        }
+        for q in &self.quiet_hours {
+            q.check().map_err(|m| invalid("quiet_hours", m))?;
+        }
+        if self.send_at_local.is_some() && self.trigger != Trigger::DaysLeftAtPickupPoint {
+            return Err(invalid(
+                "send_at_local",
+                "only applies to \"days left at pickup point\"",
+            ));
         }
         if self.campaign.as_ref().is_some_and(|c| c.len() > 1_000) {
             return Err(invalid("campaign", "is longer than 1000 characters"));

@@ -74,6 +74,7 @@ fn merge(into: &mut ShipmentDetails, from: &ShipmentDetails) {
         receiver_phone,
         receiver_email,
         receiver_language,
+        receiver_time_zone,
         destination_country,
         service_code,
         sender_account,
@@ -167,6 +168,20 @@ pub fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
         cancel.push((Trigger::DaysLeftAtPickupPoint, why.to_string()));
     }
 
+    // Once delivered or returned, whatever still waits to be sent about the journey (deferred
+    // by quiet hours or a delay) has become pointless.
+    if shipment.milestone.is_some_and(Milestone::is_final) && !before.milestone.is_some_and(Milestone::is_final) {
+        let why = match shipment.milestone {
+            Some(Milestone::Returned) => "the parcel went back to the sender before this message was sent",
+            _ => "the parcel was delivered before this message was sent",
+        };
+        for trigger in Trigger::ALL.into_iter().filter(|t| t.is_about_the_journey()) {
+            if !cancel.iter().any(|(t, _)| *t == trigger) {
+                cancel.push((trigger, why.to_string()));
+            }
+        }
+    }
+
     Applied {
         shipment,
         fired,
@@ -212,6 +227,26 @@ mod tests {
         let b = apply(a.shipment, &ev("AVAILABLE_FOR_DELIVERY", "2026-11-21T08:00:00Z"));
         assert!(b.fired.is_empty());
         assert_eq!(b.shipment.milestone, Some(Milestone::Delivered));
+    }
+
+    #[test]
+    fn delivery_cancels_what_still_waits_about_the_journey() {
+        let a = apply(
+            Shipment::new("T1"),
+            &ev("AVAILABLE_FOR_DELIVERY", "2026-11-21T06:00:00Z"),
+        );
+        assert!(a.cancel.is_empty());
+        let b = apply(a.shipment, &ev("DELIVERED", "2026-11-21T07:30:00Z"));
+        let cancelled: Vec<Trigger> = b.cancel.iter().map(|(t, _)| *t).collect();
+        assert!(cancelled.contains(&Trigger::OutForDelivery) && cancelled.contains(&Trigger::RiskOfDelay));
+        assert!(!cancelled.contains(&Trigger::Delivered));
+        assert!(
+            b.cancel
+                .iter()
+                .all(|(_, why)| why == "the parcel was delivered before this message was sent")
+        );
+        let c = apply(b.shipment, &ev("DELIVERED", "2026-11-21T07:35:00Z"));
+        assert!(c.cancel.is_empty(), "only the move to delivered cancels");
     }
 
     #[test]

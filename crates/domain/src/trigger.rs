@@ -84,6 +84,14 @@ impl Trigger {
         }
     }
 
+    /// Messages about a parcel still on its way, pointless once it is delivered or returned.
+    pub fn is_about_the_journey(self) -> bool {
+        !matches!(
+            self,
+            Trigger::Delivered | Trigger::ReturnedToSender | Trigger::ReturnArrivedAtSender | Trigger::CollectionFailed
+        )
+    }
+
     /// The four basic triggers every plan has.
     pub fn is_basic(self) -> bool {
         self.number() <= 4

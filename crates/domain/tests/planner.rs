@@ -86,6 +86,9 @@ fn rule(trigger: Trigger, channels: ChannelChoice) -> Rule {
         once_per_shipment: false,
         days_before_deadline: None,
         campaign: None,
+        delay_minutes: 0,
+        quiet_hours: Vec::new(),
+        send_at_local: None,
     }
 }
 
@@ -100,6 +103,7 @@ fn event(code: &str, phone: Option<&str>, email: Option<&str>, lang: &str) -> Ca
                 phone: phone.map(Into::into),
                 email: email.map(Into::into),
                 language: Some(lang.into()),
+                time_zone: None,
             }),
             destination_country: Some("SE".into()),
             ..Default::default()
@@ -358,5 +362,75 @@ fn transliteration_applies_to_sms_when_the_tenant_wants_it() {
         matches!(&out[0].message, Ok(Message::Sms { text, .. }) if text == "\"Rea\" - 10 %..."),
         "{:?}",
         out[0].message
+    );
+}
+
+#[test]
+fn delay_and_quiet_hours_set_the_due_time_per_channel() {
+    // now() is 10:00Z = 11:00 in Stockholm.
+    let mut r = rule(Trigger::Delivered, ChannelChoice::Both);
+    r.delay_minutes = 120;
+    r.quiet_hours = vec![avisera_domain::timing::QuietHours {
+        channel: Channel::Sms,
+        from: "12:30".parse().unwrap(),
+        until: "14:00".parse().unwrap(),
+    }];
+    let out = run(
+        &tenant(Plan::Plus),
+        &[r],
+        &event("DELIVERED", Some("0701234567"), Some("a@b.se"), "sv"),
+    );
+    let due: Vec<_> = out.iter().map(|n| (n.channel, n.due_at.to_string())).collect();
+    assert_eq!(
+        due,
+        vec![
+            (Channel::Sms, "2026-11-25T13:00:00Z".to_string()),
+            (Channel::Email, "2026-11-25T12:00:00Z".to_string())
+        ],
+        "13:00 local is quiet for SMS: deferred to 14:00 local; email goes at 13:00 local"
+    );
+}
+
+#[test]
+fn the_receivers_own_time_zone_wins_over_the_country() {
+    let mut r = rule(Trigger::Delivered, ChannelChoice::Sms);
+    r.quiet_hours = vec![avisera_domain::timing::QuietHours {
+        channel: Channel::Sms,
+        from: "21:00".parse().unwrap(),
+        until: "08:00".parse().unwrap(),
+    }];
+    let mut input: EventInput = serde_json::from_value(serde_json::json!({
+        "tracking_number": "T1", "code": "DELIVERED", "occurred_at": "2026-11-25T09:00:00Z",
+        "shipment": {"destination_country": "SE", "receiver": {"phone": "0701234567", "time_zone": "America/New_York"}}
+    }))
+    .unwrap();
+    // 10:00Z is 05:00 in New York: quiet until 08:00 there (13:00Z).
+    let out = run(
+        &tenant(Plan::Plus),
+        std::slice::from_ref(&r),
+        &input.clone().check().unwrap(),
+    );
+    assert_eq!(out[0].due_at.to_string(), "2026-11-25T13:00:00Z");
+    input.shipment.as_mut().unwrap().receiver.as_mut().unwrap().time_zone = Some("Mars/Olympus".into());
+    let err = input.check().unwrap_err();
+    assert_eq!(err.field, "shipment.receiver.time_zone");
+}
+
+#[test]
+fn a_reminder_goes_at_the_rules_local_time_of_day() {
+    let mut r = rule(Trigger::DaysLeftAtPickupPoint, ChannelChoice::Sms);
+    r.days_before_deadline = Some(2);
+    r.send_at_local = Some("09:00".parse().unwrap());
+    let input: EventInput = serde_json::from_value(serde_json::json!({
+        "tracking_number": "T1", "code": "AVAILABLE_FOR_DELIVERY_PAR_LOC", "occurred_at": "2026-11-25T09:00:00Z",
+        "shipment": {"destination_country": "NO", "receiver": {"phone": "41234567"}},
+        "pickup_point": {"name": "Narvesen", "storage_deadline": "2026-12-01T17:00:00Z"}
+    }))
+    .unwrap();
+    let out = run(&tenant(Plan::Plus), &[r], &input.check().unwrap());
+    assert_eq!(
+        out[0].due_at.to_string(),
+        "2026-11-29T08:00:00Z",
+        "09:00 in Oslo, two days before the deadline's date"
     );
 }

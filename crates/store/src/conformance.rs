@@ -31,6 +31,7 @@ fn event(tracking: &str, code: &str, time: &str) -> CarrierEvent {
                 phone: Some("+46701234567".into()),
                 email: Some("anna@example.se".into()),
                 language: Some("sv".into()),
+                ..Default::default()
             }),
             ..Default::default()
         }),
@@ -76,6 +77,9 @@ async fn tenant_with_rule(store: &dyn Store, name: &str) -> (Tenant, Vec<Rule>, 
         once_per_shipment: false,
         days_before_deadline: None,
         campaign: None,
+        delay_minutes: 0,
+        quiet_hours: Vec::new(),
+        send_at_local: None,
     };
     rule.id = store.create_rule(tenant.id, &rule, now).await.unwrap();
     (tenant, vec![rule], BTreeMap::from([(template.id, template)]))

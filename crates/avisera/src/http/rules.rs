@@ -6,6 +6,7 @@ use crate::app::App;
 use avisera_domain::event::parse_instant;
 use avisera_domain::notification::Channel;
 use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
+use avisera_domain::timing::{LocalTime, QuietHours};
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{RuleId, TemplateId, TenantId};
 use axum::Json;
@@ -33,6 +34,11 @@ struct RuleInput {
     once_per_shipment: bool,
     days_before_deadline: Option<u8>,
     campaign: Option<String>,
+    #[serde(default)]
+    delay_minutes: u32,
+    #[serde(default)]
+    quiet_hours: Vec<QuietHours>,
+    send_at_local: Option<LocalTime>,
 }
 
 fn receiver() -> Recipient {
@@ -70,6 +76,9 @@ async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &
         once_per_shipment: input.once_per_shipment,
         days_before_deadline: input.days_before_deadline,
         campaign: input.campaign,
+        delay_minutes: input.delay_minutes,
+        quiet_hours: input.quiet_hours,
+        send_at_local: input.send_at_local,
     };
     rule.check().map_err(|e| match e {
         avisera_domain::rule::RuleError::Invalid { field, message } => field_error(field, message),

@@ -336,3 +336,78 @@ async fn health_readiness_and_an_openapi_document_describing_every_endpoint() {
     );
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
+
+#[tokio::test]
+async fn a_message_due_in_quiet_hours_waits_and_is_cancelled_once_pointless() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    // Quiet hours around the receiver's present moment (Stockholm for a Swedish address).
+    let now = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Stockholm").unwrap());
+    let hhmm = |z: jiff::ZonedDateTime| format!("{:02}:{:02}", z.hour(), z.minute());
+    let from = hhmm(now.checked_sub(jiff::SignedDuration::from_mins(60)).unwrap());
+    let until = hhmm(now.checked_add(jiff::SignedDuration::from_mins(60)).unwrap());
+    sms_rule(
+        &app,
+        "first_transport_event",
+        json!({"quiet_hours": [{"channel": "sms", "from": from, "until": until}]}),
+    )
+    .await;
+    sms_rule(&app, "delivered", json!({})).await;
+
+    app.call("POST", "/v1/events", Some(event("QUIET1", "EN_ROUTE", "+46701234561")))
+        .await;
+    let (_, list) = app.call("GET", "/v1/notifications?tracking_number=QUIET1", None).await;
+    let waiting = &list["notifications"][0];
+    assert_eq!(waiting["status"], "scheduled", "{waiting}");
+    let due: jiff::Timestamp = waiting["due_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        due > jiff::Timestamp::now() + jiff::SignedDuration::from_mins(50),
+        "deferred to the end of quiet hours: {due}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(inbox(&app).await.is_empty(), "nothing goes out in quiet hours");
+
+    let mut delivered = event("QUIET1", "DELIVERED", "+46701234561");
+    delivered["occurred_at"] = json!("2026-11-25T15:00:00+01:00");
+    app.call("POST", "/v1/events", Some(delivered)).await;
+    let list = app.settled_notifications().await;
+    let journey = list.iter().find(|n| n["trigger"] == "first_transport_event").unwrap();
+    assert_eq!(journey["status"], "cancelled");
+    assert_eq!(
+        journey["reason"],
+        "the parcel was delivered before this message was sent"
+    );
+    let messages = inbox(&app).await;
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0]["text"].as_str().unwrap().contains("QUIET1"));
+}
+
+#[tokio::test]
+async fn bad_timing_settings_are_refused_naming_the_field() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let (_, t) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(json!({"name": "t", "channel": "sms", "default_language": "sv", "contents": {"sv": {"text": "x"}}})),
+        )
+        .await;
+    let base = json!({"name": "r", "trigger": "delivered", "channels": "sms", "sms_template_id": t["id"]});
+    for (extra, needle) in [
+        (
+            json!({"quiet_hours": [{"channel": "sms", "from": "9pm", "until": "08:00"}]}),
+            "like 08:00",
+        ),
+        (
+            json!({"quiet_hours": [{"channel": "sms", "from": "08:00", "until": "08:00"}]}),
+            "quiet_hours",
+        ),
+        (json!({"delay_minutes": 20000}), "delay_minutes"),
+        (json!({"send_at_local": "09:00"}), "send_at_local"),
+    ] {
+        let mut body = base.clone();
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let (status, err) = app.call("POST", "/v1/rules", Some(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert!(err["error"]["message"].as_str().unwrap().contains(needle), "{err}");
+    }
+}
