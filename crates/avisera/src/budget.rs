@@ -41,7 +41,7 @@ pub async fn warn_if_crossed(app: &App, tenant: TenantId, now: Timestamp) -> Res
     let spent = app.store.sms_spend(tenant.id, from, to).await?;
     let mut notices = Vec::new();
     for percent in [80i64, 100] {
-        if spent.0 * 100 < budget.0 * percent {
+        if i128::from(spent.0) * 100 < i128::from(budget.0) * i128::from(percent) {
             continue;
         }
         notices.push(notice(&tenant, &month, percent, spent, budget, now));

@@ -33,7 +33,7 @@ pub struct Prices {
 /// Prices per plan (configuration, not code; these defaults are SPEC.md's list prices, and
 /// example fees for Premium and Enterprise, which SPEC.md does not give).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct PriceList {
     pub plus: Prices,
     pub premium: Prices,
@@ -158,6 +158,10 @@ impl Month {
             return Err(bad());
         }
         let (y, m): (i16, i8) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        // Bills are for real months; this also keeps every day of the month representable.
+        if !(2000..=2999).contains(&y) {
+            return Err(bad());
+        }
         Ok(Month {
             first: Date::new(y, m, 1).map_err(|_| bad())?,
         })
@@ -297,6 +301,8 @@ mod tests {
         assert_eq!(Month::of(t("2026-11-30T23:30:00Z")).label(), "2026-12");
         assert!(Month::parse("2026-13").is_err());
         assert!(Month::parse("nov").is_err());
+        assert!(Month::parse("9999-12").is_err());
+        assert!(Month::parse("-001-01").is_err());
     }
 
     #[test]

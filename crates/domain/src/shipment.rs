@@ -65,9 +65,11 @@ pub struct Applied {
     pub unknown_code: bool,
 }
 
-fn merge(into: &mut ShipmentDetails, from: &ShipmentDetails) {
+/// Takes the event's facts. A stale event (older than the last one applied) only fills in
+/// facts still unknown, so a late old event never rolls back a newer pickup point or number.
+fn merge(into: &mut ShipmentDetails, from: &ShipmentDetails, stale: bool) {
     macro_rules! take {
-        ($($f:ident),*) => { $( if from.$f.is_some() { into.$f = from.$f.clone(); } )* };
+        ($($f:ident),*) => { $( if from.$f.is_some() && (!stale || into.$f.is_none()) { into.$f = from.$f.clone(); } )* };
     }
     take!(
         receiver_name,
@@ -85,7 +87,9 @@ fn merge(into: &mut ShipmentDetails, from: &ShipmentDetails) {
         pickup_point
     );
     for (k, v) in &from.attributes {
-        into.attributes.insert(k.clone(), v.clone());
+        if !stale || !into.attributes.contains_key(k) {
+            into.attributes.insert(k.clone(), v.clone());
+        }
     }
 }
 
@@ -93,12 +97,12 @@ fn merge(into: &mut ShipmentDetails, from: &ShipmentDetails) {
 pub fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
     let before = current.clone();
     let mut shipment = current;
-    merge(&mut shipment.details, &event.details);
+    let stale = before.last_event_at.is_some_and(|last| event.occurred_at < last);
+    merge(&mut shipment.details, &event.details, stale);
     let meaning = mapping::lookup(&event.code);
     let mut fired = Vec::new();
     let mut cancel = Vec::new();
 
-    let stale = before.last_event_at.is_some_and(|last| event.occurred_at < last);
     let after_final = before.milestone.is_some_and(Milestone::is_final);
 
     if let Some(meaning) = meaning {
@@ -139,9 +143,8 @@ pub fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
                 );
             }
         }
-    } else if !stale {
-        shipment.last_event_at = Some(event.occurred_at);
     }
+    // An unknown code moves nothing: it must not make a later-arriving known event look stale.
 
     // A reminder before the storage deadline is due while the parcel waits; a new deadline
     // replaces it, and leaving the pickup point ends it.
@@ -247,6 +250,42 @@ mod tests {
         );
         let c = apply(b.shipment, &ev("DELIVERED", "2026-11-21T07:35:00Z"));
         assert!(c.cancel.is_empty(), "only the move to delivered cancels");
+    }
+
+    #[test]
+    fn a_late_old_event_does_not_roll_back_newer_facts() {
+        let mut newer = ev("AVAILABLE_FOR_DELIVERY_PAR_LOC", "2026-11-21T10:00:00Z");
+        newer.details.pickup_point = Some(crate::event::PickupPoint {
+            name: "P2".into(),
+            address: None,
+            opening_hours: None,
+            storage_deadline: None,
+        });
+        newer.details.receiver_phone = Some("+46700000002".into());
+        let mut older = ev("EN_ROUTE", "2026-11-21T09:00:00Z");
+        older.details.pickup_point = Some(crate::event::PickupPoint {
+            name: "P1".into(),
+            ..newer.details.pickup_point.clone().unwrap()
+        });
+        older.details.receiver_phone = Some("+46700000001".into());
+        older.details.receiver_name = Some("Anna".into());
+        let a = apply(Shipment::new("T1"), &newer);
+        let b = apply(a.shipment, &older);
+        assert_eq!(b.shipment.details.pickup_point.unwrap().name, "P2");
+        assert_eq!(b.shipment.details.receiver_phone.as_deref(), Some("+46700000002"));
+        assert_eq!(
+            b.shipment.details.receiver_name.as_deref(),
+            Some("Anna"),
+            "unknown facts are still filled in"
+        );
+    }
+
+    #[test]
+    fn an_unknown_code_does_not_make_a_later_arriving_delivery_stale() {
+        let a = apply(Shipment::new("T1"), &ev("EN_ROUTE", "2026-11-21T08:00:00Z"));
+        let b = apply(a.shipment, &ev("SOMETHING_NEW", "2026-11-21T12:05:00Z"));
+        let c = apply(b.shipment, &ev("DELIVERED", "2026-11-21T12:00:00Z"));
+        assert_eq!(triggers(&c), vec![Trigger::Delivered]);
     }
 
     #[test]

@@ -82,7 +82,8 @@ pub async fn finish(
         "UPDATE notifications SET status = $1, reason = $2, provider_id = COALESCE($3, provider_id),
              due_at = COALESCE($4, due_at), lease_owner = NULL, lease_until = NULL, updated_at = $5,
              sent_at = $9, billed_units = $10, unit_price_ore = $11
-         WHERE tenant_id = $6 AND id = $7 AND status = 'scheduled' AND lease_owner = $8",
+         WHERE tenant_id = $6 AND id = $7 AND lease_owner = $8
+           AND (status = 'scheduled' OR (status = 'cancelled' AND $1 = 'sent'))",
     )
     .bind(status.slug())
     .bind(reason.map(str::to_string))

@@ -278,7 +278,9 @@ async fn save_shipments(
     Ok(())
 }
 
-/// Cancels notifications of a trigger that still wait (and that no worker holds right now).
+/// Cancels notifications of a trigger that still wait. One a worker is sending right now is
+/// cancelled too: if the provider takes it anyway, `finish` records it as sent (the truth);
+/// if the send fails, it stays cancelled and is never retried.
 async fn cancel_scheduled(
     tx: &mut Transaction<'static, Any>,
     tenant: TenantId,
@@ -290,7 +292,6 @@ async fn cancel_scheduled(
     let rows = sqlx::query(
         "UPDATE notifications SET status = 'cancelled', reason = $1, updated_at = $2
          WHERE tenant_id = $3 AND shipment_id = $4 AND trigger_name = $5 AND status = 'scheduled'
-           AND (lease_until IS NULL OR lease_until < $2)
          RETURNING id",
     )
     .bind(reason)

@@ -489,7 +489,7 @@ pub async fn leaving_the_pickup_point_cancels_the_reminder(store: &dyn Store) {
     store
         .record_events(
             tenant.id,
-            &[event("T1", "DELIVERED", "2026-11-25T12:00:00Z")],
+            &[event("T1", "OTHER", "2026-11-25T12:00:00Z")],
             &cancel,
             now,
         )
@@ -735,6 +735,98 @@ pub async fn notices_are_stored_once_and_never_billed(store: &dyn Store) {
     assert_eq!(job.message, notice.message.clone().unwrap());
 }
 
+pub async fn a_cancel_reaching_a_send_in_flight_keeps_the_truth(store: &dyn Store) {
+    let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    let reminder = |key: &str| PlannedNotification {
+        rule_id: None,
+        trigger: Some(Trigger::DaysLeftAtPickupPoint),
+        channel: Channel::Sms,
+        recipient: "+46701234567".into(),
+        dedupe_key: key.into(),
+        due_at: now,
+        language: Some("sv".into()),
+        message: Ok(Message::Sms {
+            sender_id: "Shop".into(),
+            to: "+46701234567".into(),
+            text: "2 dagar kvar".into(),
+        }),
+    };
+    let planned = vec![reminder("a"), reminder("b")];
+    let plan_both = |shipment, e: &CarrierEvent| Decision {
+        applied: apply(shipment, e),
+        planned: planned.clone(),
+    };
+    store
+        .record_events(
+            tenant.id,
+            &[event("T1", "EN_ROUTE", "2026-11-25T09:00:00Z")],
+            &plan_both,
+            now,
+        )
+        .await
+        .unwrap();
+    let jobs = store.claim_due("w", now, at("2026-11-25T10:01:00Z"), 10).await.unwrap();
+    assert_eq!(jobs.len(), 2);
+    let cancel = |shipment, e: &CarrierEvent| {
+        let mut applied = apply(shipment, e);
+        applied
+            .cancel
+            .push((Trigger::DaysLeftAtPickupPoint, "the parcel was picked up".into()));
+        Decision {
+            applied,
+            planned: vec![],
+        }
+    };
+    store
+        .record_events(
+            tenant.id,
+            &[event("T1", "OTHER", "2026-11-25T09:30:00Z")],
+            &cancel,
+            now,
+        )
+        .await
+        .unwrap();
+    // The provider took the first one before the cancel reached it: it was sent, and says so.
+    let sent = DeliveryOutcome::Sent {
+        provider_id: None,
+        charge: None,
+    };
+    assert!(
+        store
+            .finish_delivery(tenant.id, jobs[0].id, "w", &sent, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.notification(tenant.id, jobs[0].id).await.unwrap().unwrap().status,
+        Status::Sent
+    );
+    // The second failed for now: it stays cancelled and is never tried again.
+    let retry = DeliveryOutcome::RetryAt {
+        at: at("2026-11-25T10:00:10Z"),
+        reason: "503".into(),
+    };
+    assert!(
+        !store
+            .finish_delivery(tenant.id, jobs[1].id, "w", &retry, now)
+            .await
+            .unwrap()
+    );
+    let n = store.notification(tenant.id, jobs[1].id).await.unwrap().unwrap();
+    assert_eq!(
+        (n.status, n.reason.as_deref()),
+        (Status::Cancelled, Some("the parcel was picked up"))
+    );
+    assert!(
+        store
+            .claim_due("w2", at("2026-11-25T11:00:00Z"), at("2026-11-25T11:01:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// Every test of the suite, by name, for the implementations' test targets.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -752,7 +844,8 @@ macro_rules! conformance_tests {
             a_reminder_planned_and_cancelled_in_one_batch_is_never_stored,
             a_sent_notification_keeps_its_charge_and_shows_on_the_bill_queries,
             plans_and_billing_settings_are_kept_with_their_history,
-            notices_are_stored_once_and_never_billed
+            notices_are_stored_once_and_never_billed,
+            a_cancel_reaching_a_send_in_flight_keeps_the_truth
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -58,6 +58,7 @@ impl Worker {
                 plans.insert(job.tenant_id, t.plan);
             }
         }
+        let send_limit = Duration::from_millis(d.lease_ms * 3 / 4);
         let mut sending = JoinSet::new();
         for job in jobs {
             let charge = plans.get(&job.tenant_id).filter(|_| job.billable).map(|plan| {
@@ -74,7 +75,15 @@ impl Worker {
                 tracing::info_span!("deliver", tenant = %job.tenant_id, notification = %job.id, attempt = job.attempt);
             sending.spawn(
                 async move {
-                    let result = sender.send(&job).await;
+                    // A send must end well inside the lease, or another worker could take the job
+                    // while this one is still talking to the provider.
+                    let result = match tokio::time::timeout(send_limit, sender.send(&job)).await {
+                        Ok(result) => result,
+                        Err(_) => Err(SendError::Transient(format!(
+                            "the provider did not answer within {} ms",
+                            send_limit.as_millis()
+                        ))),
+                    };
                     let now = app.clock.now();
                     let outcome = match result {
                         Ok(provider_id) => DeliveryOutcome::Sent { provider_id, charge },
