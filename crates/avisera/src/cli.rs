@@ -113,6 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { listen, every } => crate::demo::run(&listen, every).await,
         Command::Serve => {
             let config = load()?;
+            config.check()?;
             let store = server::open_store(&config).await?;
             let listener = tokio::net::TcpListener::bind(&config.listen)
                 .await

@@ -15,8 +15,9 @@ pub struct Config {
     pub listen: String,
     /// Base of the links in messages (tracking page, unsubscribe).
     pub public_url: String,
-    /// Keep what would have been sent in memory and show it at `/dev/inbox` instead of, or
-    /// beside, real channels.
+    /// Send over no real channel that is not configured, but keep what would have been sent in
+    /// memory and show it at `/dev/inbox`. It shows every tenant's messages without a login, so
+    /// it is refused unless `listen` is a loopback address.
     pub dev_inbox: bool,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
@@ -162,9 +163,22 @@ pub enum ConfigError {
     Parse(String, String),
     #[error("environment variable {0}: {1}")]
     Env(&'static str, String),
+    #[error("{0}")]
+    Unsafe(String),
 }
 
 impl Config {
+    /// Settings that are each fine alone but unsafe together.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.dev_inbox && !listens_on_loopback(&self.listen) {
+            return Err(ConfigError::Unsafe(format!(
+                "dev_inbox shows every tenant's messages to anyone who can reach /dev/inbox; turn it off or listen on 127.0.0.1 (listen = {:?})",
+                self.listen
+            )));
+        }
+        Ok(())
+    }
+
     /// Reads the file (if given), then applies the environment.
     pub fn load(file: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut config = match file {
@@ -209,6 +223,13 @@ impl Config {
     }
 }
 
+fn listens_on_loopback(listen: &str) -> bool {
+    match listen.parse::<std::net::SocketAddr>() {
+        Ok(addr) => addr.ip().is_loopback(),
+        Err(_) => listen.starts_with("localhost:"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +255,14 @@ mod tests {
         assert_eq!(c.delivery.retry.delays_ms, vec![10, 20]);
         let debug = format!("{c:?}");
         assert!(!debug.contains("s3cret"), "a secret was printed: {debug}");
+        let mut open = Config {
+            dev_inbox: true,
+            listen: "0.0.0.0:8080".into(),
+            ..Config::default()
+        };
+        assert!(open.check().unwrap_err().to_string().contains("dev_inbox"));
+        open.listen = "127.0.0.1:8080".into();
+        assert!(open.check().is_ok());
         std::fs::write(&path, "lisen = 1\n").unwrap();
         let err = Config::load(Some(&path), &|_| None).unwrap_err().to_string();
         assert!(err.contains("lisen"), "{err}");

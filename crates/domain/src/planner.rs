@@ -77,7 +77,11 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
             {
                 continue;
             }
-            let Some(due_at) = due_time(rule, s) else { continue };
+            let (due_at, passed) = match due_time(rule, s) {
+                Due::At(t) => (t, None),
+                Due::Passed(why) => (s.now, Some(why)),
+                Due::Never => continue,
+            };
             let occurrence = if rule.once_per_shipment {
                 "once"
             } else {
@@ -94,6 +98,7 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
                     rule.id, s.shipment.id, rule.trigger, occurrence, channel, recipient
                 );
                 let (language, message) = match address {
+                    _ if passed.is_some() => (None, Err(NotSent::Cancelled(passed.clone().unwrap_or_default()))),
                     Ok(to) => match render(rule, channel, &to, s, &vars) {
                         Ok((lang, m)) => (Some(lang), Ok(m)),
                         Err(e) => (None, Err(NotSent::Failed(e))),
@@ -118,27 +123,38 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
 
 /// When the notification is due: now, or for a reminder N days before the storage deadline.
 /// A reminder whose time has already passed is not sent.
-/// Before quiet hours: the trigger's moment plus the rule's delay.
-fn due_time(rule: &Rule, s: &Situation<'_>) -> Option<Timestamp> {
+/// When a matching rule's notification is due, before quiet hours.
+enum Due {
+    At(Timestamp),
+    /// Its moment has passed (a reminder for a deadline that is too close): stored as
+    /// cancelled with this reason, so the rule's silence is explained.
+    Passed(String),
+    /// The rule has nothing to say here (no storage deadline known yet).
+    Never,
+}
+
+/// The trigger's moment plus the rule's delay.
+fn due_time(rule: &Rule, s: &Situation<'_>) -> Due {
     let moment = if rule.trigger == Trigger::DaysLeftAtPickupPoint {
-        let deadline = s.shipment.storage_deadline()?;
-        let due = days_before(
-            deadline,
-            rule.days_before_deadline?,
-            rule.send_at_local,
-            &receiver_zone(s),
-        )?;
-        // A reminder whose time has passed is not sent late.
+        let (Some(deadline), Some(days)) = (s.shipment.storage_deadline(), rule.days_before_deadline) else {
+            return Due::Never;
+        };
+        let Some(due) = days_before(deadline, days, rule.send_at_local, &receiver_zone(s)) else {
+            return Due::Never;
+        };
         if due < s.now {
-            return None;
+            return Due::Passed(format!(
+                "the reminder {days} days before the storage deadline was due at {due}, before the parcel arrived there"
+            ));
         }
         due
     } else {
         s.now
     };
-    moment
-        .checked_add(SignedDuration::from_mins(i64::from(rule.delay_minutes)))
-        .ok()
+    match moment.checked_add(SignedDuration::from_mins(i64::from(rule.delay_minutes))) {
+        Ok(t) => Due::At(t),
+        Err(_) => Due::Never,
+    }
 }
 
 fn receiver_zone(s: &Situation<'_>) -> jiff::tz::TimeZone {

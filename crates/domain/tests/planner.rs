@@ -434,3 +434,21 @@ fn a_reminder_goes_at_the_rules_local_time_of_day() {
         "09:00 in Oslo, two days before the deadline's date"
     );
 }
+
+#[test]
+fn a_reminder_whose_time_has_passed_is_kept_as_cancelled_with_the_reason() {
+    let mut r = rule(Trigger::DaysLeftAtPickupPoint, ChannelChoice::Sms);
+    r.days_before_deadline = Some(3);
+    let input: EventInput = serde_json::from_value(serde_json::json!({
+        "tracking_number": "T1", "code": "AVAILABLE_FOR_DELIVERY_PAR_LOC", "occurred_at": "2026-11-25T09:00:00Z",
+        "shipment": {"destination_country": "SE", "receiver": {"phone": "0701234567"}},
+        "pickup_point": {"name": "ICA", "storage_deadline": "2026-11-27T17:00:00Z"}
+    }))
+    .unwrap();
+    let out = run(&tenant(Plan::Plus), &[r], &input.check().unwrap());
+    assert_eq!(out.len(), 1);
+    match &out[0].message {
+        Err(NotSent::Cancelled(why)) => assert!(why.contains("3 days before the storage deadline"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -487,12 +487,7 @@ pub async fn leaving_the_pickup_point_cancels_the_reminder(store: &dyn Store) {
         }
     };
     store
-        .record_events(
-            tenant.id,
-            &[event("T1", "OTHER", "2026-11-25T12:00:00Z")],
-            &cancel,
-            now,
-        )
+        .record_events(tenant.id, &[event("T1", "OTHER", "2026-11-25T12:00:00Z")], &cancel, now)
         .await
         .unwrap();
     let n = &store
@@ -779,12 +774,7 @@ pub async fn a_cancel_reaching_a_send_in_flight_keeps_the_truth(store: &dyn Stor
         }
     };
     store
-        .record_events(
-            tenant.id,
-            &[event("T1", "OTHER", "2026-11-25T09:30:00Z")],
-            &cancel,
-            now,
-        )
+        .record_events(tenant.id, &[event("T1", "OTHER", "2026-11-25T09:30:00Z")], &cancel, now)
         .await
         .unwrap();
     // The provider took the first one before the cancel reached it: it was sent, and says so.

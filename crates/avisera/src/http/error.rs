@@ -66,13 +66,29 @@ pub async fn not_found() -> ApiError {
 /// Parses a JSON body, turning decoder errors into a 400 (malformed JSON) or 422 (well-formed
 /// but wrong) that names the place.
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed = serde_path_to_error::deserialize(&mut de).map_err(|e| (e.path().to_string(), e.into_inner()));
+    let value: T = match parsed {
+        Ok(v) => de.end().map(|()| v).map_err(|e| (".".to_string(), e)),
+        Err(e) => Err(e),
+    }
+    .map_err(|(path, e)| {
         let (status, code) = match e.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
                 (StatusCode::BAD_REQUEST, "malformed_json")
             }
             _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
         };
-        ApiError::new(status, code, e.to_string()).with(json!({ "line": e.line(), "column": e.column() }))
-    })
+        let field = if path == "." || status == StatusCode::BAD_REQUEST {
+            Value::Null
+        } else {
+            json!(path)
+        };
+        let message = match &field {
+            Value::String(f) => format!("{f}: {e}"),
+            _ => e.to_string(),
+        };
+        ApiError::new(status, code, message).with(json!({ "field": field, "line": e.line(), "column": e.column() }))
+    })?;
+    Ok(value)
 }

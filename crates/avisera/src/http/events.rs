@@ -55,8 +55,12 @@ pub async fn post_events(
     let mut valid = Vec::with_capacity(items.len());
     let mut valid_index = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
-        let checked = serde_json::from_value::<EventInput>(item)
-            .map_err(|e| json!({ "field": Value::Null, "message": e.to_string() }))
+        let checked = serde_path_to_error::deserialize::<_, EventInput>(item)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let field = if field == "." { Value::Null } else { json!(field) };
+                json!({ "field": field, "message": e.inner().to_string() })
+            })
             .and_then(|input| {
                 input
                     .check()

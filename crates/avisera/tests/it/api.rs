@@ -137,6 +137,17 @@ async fn bad_input_gets_an_error_that_names_what_to_fix_and_loses_nothing_else()
         "{body}"
     );
 
+    let mut wrong_type = event("X2", "DELIVERED", "+46701234561");
+    wrong_type["shipment"]["receiver"]["phone"] = json!(46701234561u64);
+    let (status, body) = app.call("POST", "/v1/events", Some(wrong_type)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "shipment.receiver.phone", "{body}");
+    let (status, body) = app
+        .call("POST", "/v1/rules", Some(json!({"name": "r", "trigger": "delivered", "channels": "sms", "conditions": {"destination_countries": "SE"}})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "conditions.destination_countries", "{body}");
+
     let batch = json!([event("GOOD1", "DELIVERED", "+46701234561"), {"code": "DELIVERED"}, event("GOOD2", "DELIVERED", "+46701234562")]);
     let (status, body) = app.call("POST", "/v1/events", Some(batch)).await;
     assert_eq!(status, StatusCode::MULTI_STATUS, "{body}");
