@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::delivery::channel::dev_inbox::DevInbox;
+use crate::links::SignedLinks;
 use avisera_domain::Clock;
 use avisera_store::Store;
 use std::sync::Arc;
@@ -16,4 +17,6 @@ pub struct App {
     pub inbox: Option<DevInbox>,
     /// Poked when new notifications are committed, so delivery starts at once.
     pub work: Arc<Notify>,
+    /// Signs and checks the tracking and opt-out links in messages.
+    pub links: Arc<SignedLinks>,
 }

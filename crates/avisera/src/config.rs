@@ -15,6 +15,9 @@ pub struct Config {
     pub listen: String,
     /// Base of the links in messages (tracking page, unsubscribe).
     pub public_url: String,
+    /// Signs the links in messages; every node must have the same one. Without it a random
+    /// secret is made at start, and links in earlier messages stop working after a restart.
+    pub link_secret: Option<SecretString>,
     /// Send over no real channel that is not configured, but keep what would have been sent in
     /// memory and show it at `/dev/inbox`. It shows every tenant's messages without a login, so
     /// it is refused unless `listen` is a loopback address.
@@ -34,6 +37,7 @@ impl Default for Config {
             database_url: "sqlite://avisera.sqlite".into(),
             listen: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            link_secret: None,
             dev_inbox: false,
             max_body_bytes: 10 * 1024 * 1024,
             delivery: DeliveryConfig::default(),
@@ -197,6 +201,9 @@ impl Config {
         }
         if let Some(v) = env("AVISERA_PUBLIC_URL") {
             config.public_url = v;
+        }
+        if let Some(v) = env("AVISERA_LINK_SECRET") {
+            config.link_secret = Some(SecretString::from(v));
         }
         if let Some(v) = env("AVISERA_DEV_INBOX") {
             config.dev_inbox = matches!(v.as_str(), "1" | "true" | "yes");

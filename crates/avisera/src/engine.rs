@@ -31,7 +31,6 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
         .map(|t| (t.id, t))
         .collect();
     let now = app.clock.now();
-    let public_url = app.config.public_url.as_str();
     let sms_blocked = crate::budget::sms_blocked(app, &tenant, now).await?;
     let decide = |shipment: Shipment, event: &CarrierEvent| {
         let applied = apply(shipment, event);
@@ -42,7 +41,7 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
             fired: &applied.fired,
             rules: &rules,
             templates: &templates,
-            public_url,
+            links: app.links.as_ref(),
             now,
             sms_blocked: sms_blocked.as_deref(),
         });

@@ -11,4 +11,5 @@ pub mod delivery;
 pub mod demo;
 pub mod engine;
 pub mod http;
+pub mod links;
 pub mod server;

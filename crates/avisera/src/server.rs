@@ -8,9 +8,11 @@ use crate::delivery::channel::sms_http::SmsHttp;
 use crate::delivery::channel::smtp::Smtp;
 use crate::delivery::channel::{Sender, Unconfigured};
 use crate::delivery::worker::{Channels, Worker};
+use crate::links::SignedLinks;
 use anyhow::Context;
 use avisera_domain::{Clock, SystemClock};
 use avisera_store::Store;
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -24,12 +26,25 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let inbox = config.dev_inbox.then(|| DevInbox::new(clock.clone()));
+    let secret = match &config.link_secret {
+        Some(s) => s.expose_secret().as_bytes().to_vec(),
+        None => {
+            if !config.dev_inbox {
+                tracing::warn!(
+                    "no link_secret configured: tracking and opt-out links will stop working after a restart"
+                );
+            }
+            rand::random::<[u8; 32]>().to_vec()
+        }
+    };
+    let links = Arc::new(SignedLinks::new(&config.public_url, &secret));
     App {
         store,
         clock,
         config: Arc::new(config),
         inbox,
         work: Arc::new(Notify::new()),
+        links,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod contact;
 pub mod event;
 pub mod ids;
+pub mod links;
 pub mod mapping;
 pub mod money;
 pub mod notification;

@@ -5,6 +5,7 @@
 use crate::contact::{EmailAddress, PhoneNumber};
 use crate::event::{CarrierEvent, receiver_email, receiver_phone};
 use crate::ids::{RuleId, TemplateId};
+use crate::links::Links;
 use crate::notification::{Channel, Message};
 use crate::rule::{ChannelChoice, Recipient, Rule};
 use crate::shipment::{Firing, Shipment};
@@ -62,8 +63,8 @@ pub struct Situation<'a> {
     pub fired: &'a [Firing],
     pub rules: &'a [Rule],
     pub templates: &'a BTreeMap<TemplateId, Template>,
-    /// Base of the public links in messages, e.g. `https://track.example.com`.
-    pub public_url: &'a str,
+    /// Makes the tracking and opt-out links in messages.
+    pub links: &'a dyn Links,
     pub now: Timestamp,
     /// Set when the tenant's SMS budget is used up and SMS must switch to email: the reason.
     pub sms_blocked: Option<&'a str>,
@@ -295,8 +296,11 @@ fn render(
         .receiver_language
         .as_deref()
         .unwrap_or(&s.tenant.brand.default_language);
+    // The opt-out link is the recipient's own.
+    let mut vars = vars.clone();
+    vars.insert("unsubscribe_link", s.links.unsubscribe(s.tenant.id, to));
     let r = template
-        .render(Some(language), vars)
+        .render(Some(language), &vars)
         .map_err(|e| format!("template {template_id} does not render: {e}"))?;
     let b = &s.tenant.brand;
     let message = match channel {
@@ -326,7 +330,6 @@ fn variables(s: &Situation<'_>, rule: &Rule) -> Variables {
     let d = &s.shipment.details;
     let zone = receiver_zone(s);
     let local = |t: Timestamp, fmt: &str| t.to_zoned_datetime(zone.clone()).strftime(fmt).to_string();
-    let base = s.public_url.trim_end_matches('/');
     let mut v = empty_variables();
     let mut set = |k: &'static str, val: Option<String>| {
         if let Some(val) = val {
@@ -337,11 +340,7 @@ fn variables(s: &Situation<'_>, rule: &Rule) -> Variables {
     set("tracking_number", Some(s.shipment.tracking_number.clone()));
     set(
         "tracking_link",
-        Some(format!("{base}/t/{}", s.shipment.tracking_number)),
-    );
-    set(
-        "unsubscribe_link",
-        Some(format!("{base}/u/{}", s.shipment.tracking_number)),
+        Some(s.links.tracking(s.tenant.id, &s.shipment.tracking_number)),
     );
     if let Some(p) = &d.pickup_point {
         set("pickup_point_name", Some(p.name.clone()));

@@ -135,7 +135,7 @@ fn run_blocked(
         fired: &applied.fired,
         rules,
         templates: &templates,
-        public_url: "https://t.example",
+        links: &avisera_domain::links::PlainLinks("https://t.example".into()),
         now: now(),
         sms_blocked,
     })
@@ -354,7 +354,7 @@ fn transliteration_applies_to_sms_when_the_tenant_wants_it() {
         fired: &applied.fired,
         rules: &[r],
         templates: &templates,
-        public_url: "https://t.example",
+        links: &avisera_domain::links::PlainLinks("https://t.example".into()),
         now: now(),
         sms_blocked: None,
     });

@@ -73,6 +73,7 @@ pub async fn finish(
         DeliveryOutcome::Sent { provider_id, .. } => (Status::Sent, None, provider_id.clone(), None),
         DeliveryOutcome::RetryAt { at, reason } => (Status::Scheduled, Some(reason.as_str()), None, Some(ms(*at))),
         DeliveryOutcome::Failed { reason } => (Status::Failed, Some(reason.as_str()), None, None),
+        DeliveryOutcome::Cancelled { reason } => (Status::Cancelled, Some(reason.as_str()), None, None),
     };
     let (sent_at, charge) = match outcome {
         DeliveryOutcome::Sent { charge, .. } => (Some(ms(now)), *charge),
@@ -160,4 +161,27 @@ pub async fn sms_spend(pool: &AnyPool, tenant: TenantId, from: Timestamp, to: Ti
     .await
     .map_err(db)?;
     Ok(Ore(row.try_get::<i64, _>(0).map_err(db)?))
+}
+
+pub async fn opt_out(pool: &AnyPool, tenant: TenantId, address: &str, at: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO opt_outs (tenant_id, address, at) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, address) DO NOTHING",
+    )
+    .bind(tenant.0)
+    .bind(address)
+    .bind(ms(at))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub async fn opted_out(pool: &AnyPool, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>> {
+    let row = sqlx::query("SELECT at FROM opt_outs WHERE tenant_id = $1 AND address = $2")
+        .bind(tenant.0)
+        .bind(address)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|r| ts(r.try_get("at").map_err(db)?)).transpose()
 }

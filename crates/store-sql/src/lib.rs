@@ -175,6 +175,14 @@ impl Store for SqlStore {
         events::add_notices(&self.pool, self.dialect, tenant, notices, now).await
     }
 
+    async fn opt_out(&self, tenant: TenantId, address: &str, at: Timestamp) -> StoreResult<()> {
+        delivery::opt_out(&self.pool, tenant, address, at).await
+    }
+
+    async fn opted_out(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>> {
+        delivery::opted_out(&self.pool, tenant, address).await
+    }
+
     async fn billed(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<Billed>> {
         delivery::billed(&self.pool, tenant, from, to).await
     }

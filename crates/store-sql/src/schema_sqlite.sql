@@ -99,3 +99,10 @@ CREATE TABLE IF NOT EXISTS notification_history (
     at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notification_history_of ON notification_history (tenant_id, notification_id);
+-- Receivers who asked a tenant to stop: honoured by every later notification, at sending.
+CREATE TABLE IF NOT EXISTS opt_outs (
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+    address TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, address)
+);

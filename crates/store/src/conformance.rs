@@ -102,7 +102,7 @@ async fn post(
             fired: &applied.fired,
             rules,
             templates,
-            public_url: "http://localhost",
+            links: &avisera_domain::links::PlainLinks("http://localhost".into()),
             now,
             sms_blocked: None,
         });
@@ -817,6 +817,34 @@ pub async fn a_cancel_reaching_a_send_in_flight_keeps_the_truth(store: &dyn Stor
     );
 }
 
+pub async fn opt_outs_are_per_tenant_and_idempotent(store: &dyn Store) {
+    let now = at("2026-11-25T10:00:00Z");
+    let a = store
+        .create_tenant("A", Plan::Plus, &Brand::named("A"), now)
+        .await
+        .unwrap();
+    let b = store
+        .create_tenant("B", Plan::Plus, &Brand::named("B"), now)
+        .await
+        .unwrap();
+    store.opt_out(a.id, "+46701234567", now).await.unwrap();
+    store
+        .opt_out(a.id, "+46701234567", at("2026-11-26T10:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.opted_out(a.id, "+46701234567").await.unwrap(),
+        Some(now),
+        "the first opt-out counts"
+    );
+    assert_eq!(
+        store.opted_out(b.id, "+46701234567").await.unwrap(),
+        None,
+        "opting out of A is not opting out of B"
+    );
+    assert_eq!(store.opted_out(a.id, "+46701234568").await.unwrap(), None);
+}
+
 /// Every test of the suite, by name, for the implementations' test targets.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -835,7 +863,8 @@ macro_rules! conformance_tests {
             a_sent_notification_keeps_its_charge_and_shows_on_the_bill_queries,
             plans_and_billing_settings_are_kept_with_their_history,
             notices_are_stored_once_and_never_billed,
-            a_cancel_reaching_a_send_in_flight_keeps_the_truth
+            a_cancel_reaching_a_send_in_flight_keeps_the_truth,
+            opt_outs_are_per_tenant_and_idempotent
         );
     };
     (@each $make:expr; $($name:ident),*) => {

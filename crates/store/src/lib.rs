@@ -92,6 +92,11 @@ pub trait Store: Send + Sync + 'static {
     /// most once by its dedupe key, and never billed. Returns how many were new.
     async fn add_notices(&self, tenant: TenantId, notices: &[PlannedNotification], now: Timestamp) -> StoreResult<u32>;
 
+    /// Records that `address` wants no more messages from the tenant (idempotent).
+    async fn opt_out(&self, tenant: TenantId, address: &str, at: Timestamp) -> StoreResult<()>;
+    /// When `address` opted out of the tenant's messages, if it did.
+    async fn opted_out(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>>;
+
     /// Billed notifications sent in [from, to).
     async fn billed(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<Billed>>;
     /// The recorded cost of SMS sent in [from, to).

@@ -104,6 +104,10 @@ pub enum DeliveryOutcome {
         at: Timestamp,
         reason: String,
     },
+    /// Not sent on purpose (the receiver opted out), with why.
+    Cancelled {
+        reason: String,
+    },
     Failed {
         reason: String,
     },

@@ -33,6 +33,21 @@ impl Channels {
     }
 }
 
+/// The receiver opted out at this time.
+struct Opted(avisera_domain::Timestamp);
+
+/// Sends, but gives up inside the lease, so another worker can never take a job this one is
+/// still sending.
+async fn send_within(limit: Duration, sender: &dyn Sender, job: &DeliveryJob) -> Result<Option<String>, SendError> {
+    match tokio::time::timeout(limit, sender.send(job)).await {
+        Ok(result) => result,
+        Err(_) => Err(SendError::Transient(format!(
+            "the provider did not answer within {} ms",
+            limit.as_millis()
+        ))),
+    }
+}
+
 pub struct Worker {
     pub app: App,
     pub channels: Channels,
@@ -75,16 +90,29 @@ impl Worker {
                 tracing::info_span!("deliver", tenant = %job.tenant_id, notification = %job.id, attempt = job.attempt);
             sending.spawn(
                 async move {
-                    // A send must end well inside the lease, or another worker could take the job
-                    // while this one is still talking to the provider.
-                    let result = match tokio::time::timeout(send_limit, sender.send(&job)).await {
-                        Ok(result) => result,
-                        Err(_) => Err(SendError::Transient(format!(
-                            "the provider did not answer within {} ms",
-                            send_limit.as_millis()
-                        ))),
+                    // An opt-out counts from the moment it is made, also for what was planned before.
+                    let opted_out = app.store.opted_out(job.tenant_id, job.message.recipient()).await;
+                    let result = match opted_out {
+                        Ok(Some(at)) => Err(Opted(at)),
+                        Ok(None) => Ok(send_within(send_limit, sender.as_ref(), &job).await),
+                        Err(e) => Ok(Err(SendError::Transient(format!("could not check opt-outs: {e}")))),
                     };
                     let now = app.clock.now();
+                    let result = match result {
+                        Ok(result) => result,
+                        Err(Opted(at)) => {
+                            let reason = format!("the receiver opted out of messages from this sender at {at}");
+                            let outcome = DeliveryOutcome::Cancelled { reason };
+                            if let Err(e) = app
+                                .store
+                                .finish_delivery(job.tenant_id, job.id, &name, &outcome, now)
+                                .await
+                            {
+                                tracing::error!(error = %e, "could not record delivery outcome");
+                            }
+                            return None;
+                        }
+                    };
                     let outcome = match result {
                         Ok(provider_id) => DeliveryOutcome::Sent { provider_id, charge },
                         Err(SendError::Permanent(reason)) => DeliveryOutcome::Failed { reason },

@@ -5,21 +5,10 @@ use crate::app::App;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
-use minijinja::{Environment, context};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
 use serde::Deserialize;
 use serde_json::json;
-use std::sync::LazyLock;
-
-static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_template("inbox.html", include_str!("pages/inbox.html"))
-        .expect("inbox page compiles");
-    env.add_template("home.html", include_str!("pages/home.html"))
-        .expect("home page compiles");
-    env
-});
 
 #[derive(Deserialize)]
 pub struct InboxQuery {
@@ -41,21 +30,12 @@ pub async fn inbox(State(app): State<App>, headers: HeaderMap, Query(q): Query<I
     if !wants_html {
         return Json(json!({ "messages": entries })).into_response();
     }
-    match PAGES
-        .get_template("inbox.html")
-        .and_then(|t| t.render(context!(messages => minijinja::Value::from(minijinja::value::Serde(&entries)))))
-    {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
+    super::pages::render(
+        "inbox.html",
+        context!(messages => minijinja::Value::from(minijinja::value::Serde(&entries))),
+    )
 }
 
 pub async fn home(State(app): State<App>) -> Response {
-    match PAGES
-        .get_template("home.html")
-        .and_then(|t| t.render(context!(dev_inbox => app.inbox.is_some())))
-    {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
+    super::pages::render("home.html", context!(dev_inbox => app.inbox.is_some()))
 }

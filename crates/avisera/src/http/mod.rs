@@ -9,6 +9,8 @@ mod error;
 mod events;
 mod notifications;
 mod ops;
+mod pages;
+mod public;
 mod rules;
 mod templates;
 mod tenant;
@@ -28,6 +30,11 @@ pub fn router(app: App) -> Router {
         .route("/openapi.json", get(ops::openapi))
         .route("/", get(dev_inbox::home))
         .route("/dev/inbox", get(dev_inbox::inbox))
+        .route("/t/{tenant}/{tracking_number}/{token}", get(public::tracking))
+        .route(
+            "/u/{tenant}/{token}",
+            get(public::unsubscribe_page).post(public::unsubscribe),
+        )
         .route("/v1/events", post(events::post_events))
         .route("/v1/tenant", get(tenant::get_tenant))
         .route("/v1/tenant/brand", axum::routing::put(tenant::put_brand))
@@ -56,6 +63,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/openapi.json"),
     ("get", "/"),
     ("get", "/dev/inbox"),
+    ("get", "/t/{tenant}/{tracking_number}/{token}"),
+    ("get", "/u/{tenant}/{token}"),
+    ("post", "/u/{tenant}/{token}"),
     ("post", "/v1/events"),
     ("get", "/v1/tenant"),
     ("put", "/v1/tenant/brand"),

@@ -7,3 +7,4 @@ mod cli;
 mod crash;
 mod delivery;
 mod helpers;
+mod receiver;

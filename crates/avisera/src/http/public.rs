@@ -1,0 +1,152 @@
+//! What a receiver opens from a message: the shipment's tracking page and the opt-out page.
+//! Both are reached by signed links (see `links`); a wrong or altered link is simply not found.
+
+use super::pages::render_json;
+use crate::app::App;
+use crate::links::LinkKind;
+use avisera_domain::TenantId;
+use avisera_domain::contact::{EmailAddress, PhoneNumber};
+use avisera_domain::mapping::{self, Milestone};
+use avisera_domain::zone::zone_for_country;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not found").into_response()
+}
+
+fn swedish(lang: &str) -> bool {
+    matches!(lang, "sv" | "no" | "nb" | "nn" | "da")
+}
+
+fn milestone_text(m: Option<Milestone>, sv: bool) -> &'static str {
+    match (m, sv) {
+        (Some(Milestone::Announced), true) => "Bokad hos transportören",
+        (Some(Milestone::Announced), false) => "Booked with the carrier",
+        (Some(Milestone::InTransit), true) => "På väg",
+        (Some(Milestone::InTransit), false) => "On its way",
+        (Some(Milestone::AtPickupPoint), true) => "Redo att hämtas",
+        (Some(Milestone::AtPickupPoint), false) => "Ready for pickup",
+        (Some(Milestone::OutForDelivery), true) => "Ute för leverans",
+        (Some(Milestone::OutForDelivery), false) => "Out for delivery",
+        (Some(Milestone::Delivered), true) => "Levererat",
+        (Some(Milestone::Delivered), false) => "Delivered",
+        (Some(Milestone::Returned), true) => "Skickat tillbaka till avsändaren",
+        (Some(Milestone::Returned), false) => "Returned to the sender",
+        (None, true) => "Registrerat",
+        (None, false) => "Registered",
+    }
+}
+
+pub async fn tracking(
+    State(app): State<App>,
+    Path((tenant, tracking, token)): Path<(i64, String, String)>,
+) -> Response {
+    let tenant_id = TenantId(tenant);
+    if !app.links.verify(LinkKind::Tracking, tenant_id, &tracking, &token) {
+        return not_found();
+    }
+    let (Ok(Some(tenant)), Ok(Some(shipment)), Ok(events)) = (
+        app.store.tenant(tenant_id).await,
+        app.store.shipment(tenant_id, &tracking).await,
+        app.store.shipment_events(tenant_id, &tracking).await,
+    ) else {
+        return not_found();
+    };
+    let d = &shipment.details;
+    let lang = d
+        .receiver_language
+        .clone()
+        .unwrap_or_else(|| tenant.brand.default_language.clone());
+    let sv = swedish(&lang);
+    let zone = zone_for_country(d.destination_country.as_deref());
+    let local = |t: avisera_domain::Timestamp| t.to_zoned_datetime(zone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+    let events: Vec<_> = events
+        .iter()
+        .rev()
+        .map(|e| {
+            let what = match mapping::lookup(&e.code) {
+                Some(m) if m.milestone.is_some() => milestone_text(m.milestone, sv).to_string(),
+                Some(m) => m
+                    .trigger
+                    .map(|t| t.title().to_string())
+                    .unwrap_or_else(|| e.code.clone()),
+                None => e.code.clone(),
+            };
+            json!({"when": local(e.occurred_at), "location": e.location, "what": what})
+        })
+        .collect();
+    let t = if sv {
+        json!({"parcel": "Paket", "pickup": "Utlämningsställe", "collect_by": "hämta senast", "history": "Händelser", "nothing": "Inga händelser än."})
+    } else {
+        json!({"parcel": "Parcel", "pickup": "Pickup point", "collect_by": "collect by", "history": "History", "nothing": "Nothing yet."})
+    };
+    let pickup = d
+        .pickup_point
+        .as_ref()
+        .map(|p| json!({"name": p.name, "address": p.address}));
+    let deadline = d.pickup_point.as_ref().and_then(|p| p.storage_deadline).map(local);
+    render_json(
+        "tracking.html",
+        json!({
+            "lang": lang, "brand": tenant.brand.brand_name, "tracking_number": tracking,
+            "status": milestone_text(shipment.milestone, sv), "events": events, "t": t,
+            "pickup": pickup, "deadline": deadline
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct OptOutQuery {
+    a: String,
+}
+
+async fn opt_out_page(app: App, tenant: i64, token: String, address: String, confirm: bool) -> Response {
+    let tenant_id = TenantId(tenant);
+    // Only addresses Avisera itself wrote into a link verify; they are already normalised.
+    let valid = EmailAddress::parse(&address).is_ok() || PhoneNumber::parse(&address, None).is_ok();
+    if !valid || !app.links.verify(LinkKind::Unsubscribe, tenant_id, &address, &token) {
+        return not_found();
+    }
+    let Ok(Some(tenant)) = app.store.tenant(tenant_id).await else {
+        return not_found();
+    };
+    if confirm && let Err(e) = app.store.opt_out(tenant_id, &address, app.clock.now()).await {
+        tracing::error!(error = %e, "could not record an opt-out");
+        return (StatusCode::SERVICE_UNAVAILABLE, "Please try again in a moment.").into_response();
+    }
+    let done = confirm || matches!(app.store.opted_out(tenant_id, &address).await, Ok(Some(_)));
+    let sv = swedish(&tenant.brand.default_language);
+    let brand = tenant.brand.brand_name.clone();
+    let t = if sv {
+        json!({"ask": format!("Vill du sluta få meddelanden från {brand}?"), "confirm": "Ja, avsluta",
+               "done": format!("Klart. {brand} skickar inga fler meddelanden till dig.")})
+    } else {
+        json!({"ask": format!("Stop messages from {brand}?"), "confirm": "Yes, stop them",
+               "done": format!("Done. {brand} will send you no more messages.")})
+    };
+    render_json(
+        "unsubscribe.html",
+        json!({"lang": tenant.brand.default_language, "brand": brand, "address": address, "done": done, "t": t}),
+    )
+}
+
+pub async fn unsubscribe_page(
+    State(app): State<App>,
+    Path((tenant, token)): Path<(i64, String)>,
+    Query(q): Query<OptOutQuery>,
+) -> Response {
+    opt_out_page(app, tenant, token, q.a, false).await
+}
+
+/// One click (or a mail client's List-Unsubscribe-Post) stops further messages at once.
+pub async fn unsubscribe(
+    State(app): State<App>,
+    Path((tenant, token)): Path<(i64, String)>,
+    Query(q): Query<OptOutQuery>,
+) -> Response {
+    opt_out_page(app, tenant, token, q.a, true).await
+}

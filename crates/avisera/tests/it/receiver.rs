@@ -1,0 +1,146 @@
+//! What a receiver does with the links in a message: follow the shipment, and opt out.
+
+use crate::helpers::*;
+use serde_json::{Value, json};
+
+async fn inbox(app: &TestApp) -> Vec<Value> {
+    let body: Value = app
+        .http
+        .get(format!("{}/dev/inbox", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["messages"].as_array().cloned().unwrap()
+}
+
+fn link_in(text: &str, path: &str) -> String {
+    let start = text
+        .find("https://track.example.com")
+        .unwrap_or_else(|| panic!("no link in {text}"));
+    let link: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    assert!(link.contains(path), "{link}");
+    link.replace("https://track.example.com", "")
+}
+
+#[tokio::test]
+async fn the_tracking_link_shows_the_shipment_and_a_forged_one_shows_nothing() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let (_, t) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(json!({"name": "t", "channel": "sms", "default_language": "sv",
+               "contents": {"sv": {"text": "Spåra: {{ tracking_link }}"}}})),
+        )
+        .await;
+    let (_, r) = app
+        .call(
+            "POST",
+            "/v1/rules",
+            Some(json!({"name": "r", "trigger": "delivered", "channels": "sms", "sms_template_id": t["id"]})),
+        )
+        .await;
+    app.call("POST", &format!("/v1/rules/{}/enable", r["id"]), None).await;
+    let mut e = event("TRACK1", "DELIVERED", "+46701234561");
+    e["location"] = json!("Solna");
+    app.call("POST", "/v1/events", Some(e)).await;
+    app.settled_notifications().await;
+    let path = link_in(inbox(&app).await[0]["text"].as_str().unwrap(), "/t/");
+    let page = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Webshop AB") && html.contains("TRACK1") && html.contains("Levererat") && html.contains("Solna"),
+        "{html}"
+    );
+    let forged = path.replace("TRACK1", "TRACK2");
+    assert_eq!(
+        app.http
+            .get(format!("{}{forged}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn an_opt_out_stops_every_later_message_at_once_and_says_why() {
+    let app = spawn_app(Db::Postgres, None, None).await;
+    let (_, t) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(json!({"name": "t", "channel": "sms", "default_language": "sv",
+               "contents": {"sv": {"text": "Paket {{ tracking_number }}. Avsluta: {{ unsubscribe_link }}"}}})),
+        )
+        .await;
+    for trigger in ["delivered", "transport_order_received"] {
+        let (_, r) = app
+            .call(
+                "POST",
+                "/v1/rules",
+                Some(json!({"name": trigger, "trigger": trigger, "channels": "sms", "sms_template_id": t["id"]})),
+            )
+            .await;
+        app.call("POST", &format!("/v1/rules/{}/enable", r["id"]), None).await;
+    }
+    app.call("POST", "/v1/events", Some(event("OPT1", "DELIVERED", "070-123 45 61")))
+        .await;
+    app.settled_notifications().await;
+    let path = link_in(inbox(&app).await[0]["text"].as_str().unwrap(), "/u/");
+    assert!(
+        path.contains("a=%2B46701234561"),
+        "the link names the normalised number: {path}"
+    );
+
+    let page = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Vill du sluta få meddelanden från Webshop AB?") && page.contains("<form method=\"post\">"),
+        "{page}"
+    );
+    let tampered = path.replace("a=%2B46701234561", "a=%2B46701234562");
+    assert_eq!(
+        app.http
+            .post(format!("{}{tampered}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    let done = app.http.post(format!("{}{path}", app.base)).send().await.unwrap();
+    assert_eq!(done.status().as_u16(), 200);
+    assert!(done.text().await.unwrap().contains("skickar inga fler meddelanden"));
+
+    // Any later rule, for any shipment, to that number: cancelled with the reason.
+    app.call("POST", "/v1/events", Some(event("OPT2", "CREATED", "+46 70 123 45 61")))
+        .await;
+    let list = app.settled_notifications().await;
+    let later = list.iter().find(|n| n["tracking_number"] == "OPT2").unwrap();
+    assert_eq!(later["status"], "cancelled");
+    assert!(
+        later["reason"].as_str().unwrap().starts_with("the receiver opted out"),
+        "{later}"
+    );
+    assert_eq!(inbox(&app).await.len(), 1, "nothing more reached the receiver");
+    // Another receiver still gets messages.
+    app.call("POST", "/v1/events", Some(event("OPT3", "CREATED", "+46701234599")))
+        .await;
+    app.settled_notifications().await;
+    assert_eq!(inbox(&app).await.len(), 2);
+}

@@ -1,0 +1,23 @@
+//! The public links a message carries: the shipment's tracking page and the receiver's
+//! opt-out. How they are made (and signed) is the edge's business; the planner only asks.
+
+use crate::ids::TenantId;
+
+pub trait Links: Sync {
+    fn tracking(&self, tenant: TenantId, tracking_number: &str) -> String;
+    /// The link that stops further messages from this tenant to `address`.
+    fn unsubscribe(&self, tenant: TenantId, address: &str) -> String;
+}
+
+/// Unsigned links under a base URL, for tests.
+pub struct PlainLinks(pub String);
+
+impl Links for PlainLinks {
+    fn tracking(&self, tenant: TenantId, tracking_number: &str) -> String {
+        format!("{}/t/{tenant}/{tracking_number}", self.0)
+    }
+
+    fn unsubscribe(&self, tenant: TenantId, address: &str) -> String {
+        format!("{}/u/{tenant}?a={address}", self.0)
+    }
+}
