@@ -2,9 +2,11 @@
 //!
 //! - facts (receiver, pickup point, references) carried by an event overwrite older facts;
 //! - the milestone only moves forward in time: an event older than the last applied one is kept
-//!   in history but changes no milestone and fires nothing;
-//! - once delivered or returned, only another final milestone can follow, and a late
-//!   non-final event fires nothing;
+//!   in history but changes no milestone and fires nothing; at the same instant the later
+//!   milestone wins;
+//! - delivered or returned ends the journey even when its event arrives after later ones;
+//!   after it, only a later ending can follow, and a non-final event fires nothing;
+//! - so any order of arrival gives the same final milestone (a property test checks this);
 //! - "first transport event" fires on the first physical event, once.
 
 use crate::event::{CarrierEvent, ShipmentDetails};
@@ -20,6 +22,9 @@ pub struct Shipment {
     pub tracking_number: String,
     pub details: ShipmentDetails,
     pub milestone: Option<Milestone>,
+    /// When the event that set the milestone happened.
+    #[serde(default)]
+    pub milestone_at: Option<Timestamp>,
     pub last_event_at: Option<Timestamp>,
     pub had_physical_event: bool,
 }
@@ -31,6 +36,7 @@ impl Shipment {
             tracking_number: tracking_number.to_string(),
             details: ShipmentDetails::default(),
             milestone: None,
+            milestone_at: None,
             last_event_at: None,
             had_physical_event: false,
         }
@@ -107,12 +113,33 @@ pub fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
 
     if let Some(meaning) = meaning {
         let new_milestone = meaning.milestone;
-        let moves = !stale && (!after_final || new_milestone.is_some_and(Milestone::is_final));
-        if moves {
+        let t = event.occurred_at;
+        let applies = match new_milestone {
+            Some(new) => {
+                let older = before.milestone_at.is_some_and(|at| t < at);
+                // Two events at the same instant: the later milestone wins, whichever came first.
+                let behind_at_same_time =
+                    before.milestone_at == Some(t) && before.milestone.is_some_and(|current| new < current);
+                match (after_final, new.is_final()) {
+                    // Delivery or return ends the journey, however late its event arrives.
+                    (false, true) => true,
+                    // Between two endings, the later one wins.
+                    (true, true) => !older && !behind_at_same_time,
+                    // Nothing follows the end.
+                    (true, false) => false,
+                    // The journey only moves forward in time.
+                    (false, false) => !older && !behind_at_same_time,
+                }
+            }
+            // News without a milestone (a delay, a failed attempt) counts while it is current.
+            None => !stale && !after_final,
+        };
+        if applies {
             if let Some(m) = new_milestone {
                 shipment.milestone = Some(m);
+                shipment.milestone_at = Some(t);
             }
-            shipment.last_event_at = Some(event.occurred_at);
+            shipment.last_event_at = Some(before.last_event_at.map_or(t, |l| l.max(t)));
             if let Some(trigger) = meaning.trigger {
                 let occurrence = match trigger {
                     Trigger::TransportOrderReceived | Trigger::Delivered => "once".to_string(),
