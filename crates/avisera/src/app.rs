@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::delivery::channel::dev_inbox::DevInbox;
 use crate::links::SignedLinks;
 use avisera_domain::Clock;
+use avisera_domain::mapping::Mapping;
 use avisera_store::Store;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -19,4 +20,6 @@ pub struct App {
     pub work: Arc<Notify>,
     /// Signs and checks the tracking and opt-out links in messages.
     pub links: Arc<SignedLinks>,
+    /// The shipped event-code mapping with the operator's lines over it.
+    pub mapping: Arc<Mapping>,
 }

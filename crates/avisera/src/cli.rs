@@ -5,6 +5,7 @@ use crate::http::{hash_api_key, new_api_key};
 use crate::server;
 use anyhow::Context;
 use avisera_domain::billing::Month;
+use avisera_domain::mapping::Mapping;
 use avisera_domain::plan::Plan;
 use avisera_domain::sms;
 use avisera_domain::tenant::Brand;
@@ -45,6 +46,11 @@ enum Command {
     /// Tenants (operator commands).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Prints the trigger catalogue: number, name, and the plans that have it.
+    Triggers,
+    /// Prints the effective event-code mapping (shipped defaults with the operator's
+    /// `mapping_file` over them), in the format such a file takes.
+    Mapping,
     /// Prints a tenant's bill for a calendar month (Europe/Stockholm).
     Bill {
         #[arg(long)]
@@ -137,6 +143,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "tenant {} created ({}, plan {})\nAPI key (shown once): {key}",
                 tenant.id, tenant.name, tenant.plan
+            );
+            Ok(())
+        }
+        Command::Triggers => {
+            print!("{}", crate::catalogue::triggers_text());
+            Ok(())
+        }
+        Command::Mapping => {
+            let config = load()?;
+            print!(
+                "{}",
+                crate::catalogue::mapping_text(&Mapping::defaults().with(&config.operator_mapping))
             );
             Ok(())
         }

@@ -2,6 +2,7 @@
 //! environment variables, which win. Secrets are wrapped so they never print.
 
 use avisera_domain::billing::PriceList;
+use avisera_domain::mapping::Mapping;
 use avisera_domain::retry::RetrySchedule;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -27,6 +28,11 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     /// Prices per plan; SPEC.md's list prices unless set.
     pub prices: PriceList,
+    /// The operator's mapping lines (same format as `mapping/default.tsv`), over the defaults.
+    pub mapping_file: Option<std::path::PathBuf>,
+    /// What `mapping_file` holds, read by `load`.
+    #[serde(skip)]
+    pub operator_mapping: Mapping,
     pub smtp: Option<SmtpConfig>,
     pub sms: Option<SmsHttpConfig>,
 }
@@ -42,6 +48,8 @@ impl Default for Config {
             max_body_bytes: 10 * 1024 * 1024,
             delivery: DeliveryConfig::default(),
             prices: PriceList::default(),
+            mapping_file: None,
+            operator_mapping: Mapping::default(),
             smtp: None,
             sms: None,
         }
@@ -216,6 +224,11 @@ impl Config {
                 )
             })?;
             smtp.password = Some(SecretString::from(v));
+        }
+        if let Some(path) = &config.mapping_file {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
+            config.operator_mapping =
+                Mapping::parse(&text).map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))?;
         }
         if let Some(v) = env("AVISERA_SMS_AUTH") {
             let sms = config.sms.as_mut().ok_or_else(|| {

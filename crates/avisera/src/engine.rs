@@ -33,7 +33,7 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
     let now = app.clock.now();
     let sms_blocked = crate::budget::sms_blocked(app, &tenant, now).await?;
     let decide = |shipment: Shipment, event: &CarrierEvent| {
-        let applied = apply(shipment, event);
+        let applied = apply(shipment, event, &app.mapping);
         let planned = plan(&Situation {
             tenant: &tenant,
             shipment: &applied.shipment,

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod bill;
 pub mod budget;
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod delivery;

@@ -10,6 +10,7 @@ use crate::delivery::channel::{Sender, Unconfigured};
 use crate::delivery::worker::{Channels, Worker};
 use crate::links::SignedLinks;
 use anyhow::Context;
+use avisera_domain::mapping::Mapping;
 use avisera_domain::{Clock, SystemClock};
 use avisera_store::Store;
 use secrecy::ExposeSecret;
@@ -38,6 +39,7 @@ pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {
         }
     };
     let links = Arc::new(SignedLinks::new(&config.public_url, &secret));
+    let mapping = Arc::new(Mapping::defaults().with(&config.operator_mapping));
     App {
         store,
         clock,
@@ -45,6 +47,7 @@ pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {
         inbox,
         work: Arc::new(Notify::new()),
         links,
+        mapping,
     }
 }
 

@@ -11,7 +11,7 @@
 
 use crate::event::{CarrierEvent, ShipmentDetails};
 use crate::ids::ShipmentId;
-use crate::mapping::{self, Milestone};
+use crate::mapping::{Mapping, Milestone};
 use crate::trigger::Trigger;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -100,12 +100,12 @@ fn merge(into: &mut ShipmentDetails, from: &ShipmentDetails, stale: bool) {
 }
 
 /// Applies an event to a shipment (or to a new one) and says which triggers fired.
-pub fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
+pub fn apply(current: Shipment, event: &CarrierEvent, mapping: &Mapping) -> Applied {
     let before = current.clone();
     let mut shipment = current;
     let stale = before.last_event_at.is_some_and(|last| event.occurred_at < last);
     merge(&mut shipment.details, &event.details, stale);
-    let meaning = mapping::lookup(&event.code);
+    let meaning = mapping.lookup(&event.code);
     let mut fired = Vec::new();
     let mut cancel = Vec::new();
 
@@ -224,6 +224,10 @@ pub fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
 mod tests {
     use super::*;
     use crate::event::EventInput;
+
+    fn apply(current: Shipment, event: &CarrierEvent) -> Applied {
+        super::apply(current, event, Mapping::defaults())
+    }
 
     fn ev(code: &str, at: &str) -> CarrierEvent {
         EventInput {

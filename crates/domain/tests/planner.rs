@@ -126,7 +126,7 @@ fn run_blocked(
 ) -> Vec<PlannedNotification> {
     let mut shipment = Shipment::new("T1");
     shipment.id = ShipmentId(3);
-    let applied = apply(shipment, e);
+    let applied = apply(shipment, e, avisera_domain::mapping::Mapping::defaults());
     let templates = templates();
     plan(&Situation {
         tenant,
@@ -346,7 +346,7 @@ fn transliteration_applies_to_sms_when_the_tenant_wants_it() {
     let e = event("DELIVERED", Some("0701234567"), None, "sv");
     let mut shipment = Shipment::new("T1");
     shipment.id = ShipmentId(3);
-    let applied = apply(shipment, &e);
+    let applied = apply(shipment, &e, avisera_domain::mapping::Mapping::defaults());
     let out = plan(&Situation {
         tenant: &t,
         shipment: &applied.shipment,

@@ -44,7 +44,7 @@ fn run(events: &[CarrierEvent]) -> (Shipment, Vec<(Trigger, String)>) {
     let mut shipment = Shipment::new("T1");
     let mut fired = Vec::new();
     for e in events {
-        let applied = apply(shipment, e);
+        let applied = apply(shipment, e, avisera_domain::mapping::Mapping::defaults());
         fired.extend(applied.fired.into_iter().map(|f| (f.trigger, f.occurrence)));
         shipment = applied.shipment;
     }

@@ -94,7 +94,7 @@ async fn post(
     now: Timestamp,
 ) -> Vec<EventOutcome> {
     let decide = |shipment, e: &CarrierEvent| {
-        let applied = apply(shipment, e);
+        let applied = apply(shipment, e, avisera_domain::mapping::Mapping::defaults());
         let planned = plan(&Situation {
             tenant,
             shipment: &applied.shipment,
@@ -413,7 +413,7 @@ pub async fn a_notification_planned_as_failed_is_stored_failed_with_its_reason(s
         message: Err(NotSent::Failed("invalid phone number \"12ab\"".into())),
     };
     let decide = |shipment, e: &CarrierEvent| Decision {
-        applied: apply(shipment, e),
+        applied: apply(shipment, e, avisera_domain::mapping::Mapping::defaults()),
         planned: vec![failed.clone()],
     };
     store
@@ -464,7 +464,7 @@ pub async fn leaving_the_pickup_point_cancels_the_reminder(store: &dyn Store) {
         }),
     };
     let with_reminder = |shipment, e: &CarrierEvent| Decision {
-        applied: apply(shipment, e),
+        applied: apply(shipment, e, avisera_domain::mapping::Mapping::defaults()),
         planned: vec![reminder.clone()],
     };
     store
@@ -477,7 +477,7 @@ pub async fn leaving_the_pickup_point_cancels_the_reminder(store: &dyn Store) {
         .await
         .unwrap();
     let cancel = |shipment, e: &CarrierEvent| {
-        let mut applied = apply(shipment, e);
+        let mut applied = apply(shipment, e, avisera_domain::mapping::Mapping::defaults());
         applied
             .cancel
             .push((Trigger::DaysLeftAtPickupPoint, "the parcel was picked up".into()));
@@ -583,7 +583,7 @@ pub async fn a_reminder_planned_and_cancelled_in_one_batch_is_never_stored(store
         }),
     };
     let decide = |shipment, e: &CarrierEvent| {
-        let mut applied = apply(shipment, e);
+        let mut applied = apply(shipment, e, avisera_domain::mapping::Mapping::defaults());
         let planned = if e.code == "EN_ROUTE" {
             vec![reminder.clone()]
         } else {
@@ -749,7 +749,7 @@ pub async fn a_cancel_reaching_a_send_in_flight_keeps_the_truth(store: &dyn Stor
     };
     let planned = vec![reminder("a"), reminder("b")];
     let plan_both = |shipment, e: &CarrierEvent| Decision {
-        applied: apply(shipment, e),
+        applied: apply(shipment, e, avisera_domain::mapping::Mapping::defaults()),
         planned: planned.clone(),
     };
     store
@@ -764,7 +764,7 @@ pub async fn a_cancel_reaching_a_send_in_flight_keeps_the_truth(store: &dyn Stor
     let jobs = store.claim_due("w", now, at("2026-11-25T10:01:00Z"), 10).await.unwrap();
     assert_eq!(jobs.len(), 2);
     let cancel = |shipment, e: &CarrierEvent| {
-        let mut applied = apply(shipment, e);
+        let mut applied = apply(shipment, e, avisera_domain::mapping::Mapping::defaults());
         applied
             .cancel
             .push((Trigger::DaysLeftAtPickupPoint, "the parcel was picked up".into()));

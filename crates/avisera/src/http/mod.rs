@@ -40,6 +40,8 @@ pub fn router(app: App) -> Router {
         .route("/v1/tenant/brand", axum::routing::put(tenant::put_brand))
         .route("/v1/tenant/billing", axum::routing::put(billing::put_billing))
         .route("/v1/bill", get(billing::get_bill))
+        .route("/v1/triggers", get(ops::triggers))
+        .route("/v1/mapping", get(ops::mapping))
         .route("/v1/sms/count", post(billing::count))
         .route("/v1/templates", get(templates::list).post(templates::create))
         .route("/v1/templates/preview", post(templates::preview))
@@ -71,6 +73,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("put", "/v1/tenant/brand"),
     ("put", "/v1/tenant/billing"),
     ("get", "/v1/bill"),
+    ("get", "/v1/triggers"),
+    ("get", "/v1/mapping"),
     ("post", "/v1/sms/count"),
     ("get", "/v1/templates"),
     ("post", "/v1/templates"),

@@ -2,7 +2,7 @@
 
 use crate::app::App;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::json;
@@ -26,4 +26,26 @@ pub async fn readyz(State(app): State<App>) -> impl IntoResponse {
 
 pub async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// The trigger catalogue with the plans that have each trigger.
+pub async fn triggers() -> impl IntoResponse {
+    Json(crate::catalogue::triggers_json())
+}
+
+/// The effective mapping table; `?format=text` gives it in the file format.
+pub async fn mapping(State(app): State<App>, Query(q): Query<MappingQuery>) -> axum::response::Response {
+    if q.format.as_deref() == Some("text") {
+        return (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            crate::catalogue::mapping_text(&app.mapping),
+        )
+            .into_response();
+    }
+    Json(json!({ "mapping": app.mapping.entries().collect::<Vec<_>>() })).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct MappingQuery {
+    format: Option<String>,
 }

@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::links::LinkKind;
 use avisera_domain::TenantId;
 use avisera_domain::contact::{EmailAddress, PhoneNumber};
-use avisera_domain::mapping::{self, Milestone};
+use avisera_domain::mapping::Milestone;
 use avisera_domain::zone::zone_for_country;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -68,7 +68,7 @@ pub async fn tracking(
         .iter()
         .rev()
         .map(|e| {
-            let what = match mapping::lookup(&e.code) {
+            let what = match app.mapping.lookup(&e.code) {
                 Some(m) if m.milestone.is_some() => milestone_text(m.milestone, sv).to_string(),
                 Some(m) => m
                     .trigger

@@ -422,3 +422,53 @@ async fn bad_timing_settings_are_refused_naming_the_field() {
         assert!(err["error"]["message"].as_str().unwrap().contains(needle), "{err}");
     }
 }
+
+#[tokio::test]
+async fn an_operators_mapping_line_makes_a_new_code_fire_and_unknown_codes_are_kept() {
+    init();
+    let mut config = avisera::config::Config {
+        database_url: database_url(Db::Sqlite).await,
+        dev_inbox: true,
+        delivery: test_delivery(),
+        ..Default::default()
+    };
+    config.operator_mapping =
+        avisera_domain::mapping::Mapping::parse("SIGNED_FOR  delivered  yes  delivered  signed by the receiver")
+            .unwrap();
+    let store = avisera::server::open_store(&config).await.unwrap();
+    let inner = avisera::server::build_app(config, store);
+    let key = add_tenant(&inner, "Mapped AB").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(avisera::server::run(inner.clone(), listener));
+    let app = TestApp {
+        base,
+        key,
+        app: inner,
+        http: reqwest::Client::new(),
+    };
+    sms_rule(&app, "delivered", json!({})).await;
+    app.call(
+        "POST",
+        "/v1/events",
+        Some(json!([
+            event("MAP1", "SIGNED_FOR", "+46701234561"),
+            event("MAP2", "BRAND_NEW_CODE", "+46701234561")
+        ])),
+    )
+    .await;
+    let list = app.settled_notifications().await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["tracking_number"], "MAP1");
+    let (_, shipment) = app.call("GET", "/v1/shipments/MAP2", None).await;
+    assert_eq!(shipment["events"][0]["code"], "BRAND_NEW_CODE");
+    assert_eq!(shipment["events"][0]["unknown_code"], true);
+    let (_, mapping) = app.call("GET", "/v1/mapping", None).await;
+    assert!(
+        mapping["mapping"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["code"] == "SIGNED_FOR" && m["trigger"] == "delivered")
+    );
+}

@@ -46,3 +46,57 @@ fn sms_count_shows_what_transliteration_saves() {
     assert_eq!(cheap["text"], "Ditt paket - \"snart\" hos dig...");
     assert_eq!(cheap["segments"], 1);
 }
+
+fn avisera(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_avisera")).args(args).output().unwrap()
+}
+
+#[test]
+fn triggers_lists_the_catalogue_with_plans() {
+    let out = String::from_utf8(avisera(&["triggers"]).stdout).unwrap();
+    assert_eq!(out.lines().count(), 14);
+    assert!(
+        out.lines().next().unwrap().contains("transport_order_received") && out.contains("Plus, Premium, Enterprise")
+    );
+    let customs = out.lines().find(|l| l.contains("customs")).unwrap();
+    assert!(
+        customs.starts_with("13") && customs.ends_with("Premium, Enterprise"),
+        "{customs}"
+    );
+}
+
+#[test]
+fn mapping_shows_the_operators_lines_over_the_defaults_and_names_a_bad_line() {
+    let dir = std::env::temp_dir().join(format!("avisera-mapping-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let table = dir.join("ours.tsv");
+    std::fs::write(&table, "# our carrier\nSIGNED_FOR  delivered  yes  delivered  signed by the receiver\nDELAYED  -  no  -  we tell them ourselves\n").unwrap();
+    let config = dir.join("avisera.toml");
+    std::fs::write(&config, format!("mapping_file = {:?}\n", table.display().to_string())).unwrap();
+    let out = avisera(&["--config", config.to_str().unwrap(), "mapping"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = |code: &str| {
+        text.lines()
+            .find(|l| l.starts_with(code))
+            .unwrap_or_else(|| panic!("{code} missing:\n{text}"))
+            .to_string()
+    };
+    assert!(line("SIGNED_FOR ").contains("delivered"));
+    assert!(
+        line("DELAYED ").contains(" - "),
+        "the operator's line replaces the default: {}",
+        line("DELAYED ")
+    );
+    assert!(line("EN_ROUTE ").contains("in_transit"), "defaults stay");
+
+    std::fs::write(
+        &table,
+        "SIGNED_FOR  delivered  yes  delivered\nBROKEN  teleported  no  -\n",
+    )
+    .unwrap();
+    let out = avisera(&["--config", config.to_str().unwrap(), "mapping"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("line 2") && err.contains("teleported"), "{err}");
+}
