@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::delivery::channel::dev_inbox::DevInbox;
 use crate::links::SignedLinks;
+use crate::metrics::Metrics;
 use avisera_domain::Clock;
 use avisera_domain::mapping::Mapping;
 use avisera_store::Store;
@@ -22,4 +23,5 @@ pub struct App {
     pub links: Arc<SignedLinks>,
     /// The shipped event-code mapping with the operator's lines over it.
     pub mapping: Arc<Mapping>,
+    pub metrics: Arc<Metrics>,
 }

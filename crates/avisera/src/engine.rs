@@ -2,6 +2,7 @@
 //! and templates once per batch, then lets the domain decide inside the store's transaction.
 
 use crate::app::App;
+use crate::metrics;
 use avisera_domain::TenantId;
 use avisera_domain::event::CarrierEvent;
 use avisera_domain::planner::{Situation, plan};
@@ -48,6 +49,23 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
         Decision { applied, planned }
     };
     let outcomes = store.record_events(tenant.id, events, &decide, now).await?;
+    let m = &app.metrics;
+    for o in &outcomes {
+        match o {
+            EventOutcome::Accepted {
+                notifications,
+                unknown_code,
+                ..
+            } => {
+                metrics::add(&m.events_accepted, 1);
+                metrics::add(&m.notifications_created, u64::from(*notifications));
+                if *unknown_code {
+                    metrics::add(&m.events_unknown_code, 1);
+                }
+            }
+            EventOutcome::Duplicate { .. } => metrics::add(&m.events_duplicate, 1),
+        }
+    }
     if outcomes
         .iter()
         .any(|o| matches!(o, EventOutcome::Accepted { notifications: 1.., .. }))

@@ -13,4 +13,5 @@ pub mod demo;
 pub mod engine;
 pub mod http;
 pub mod links;
+pub mod metrics;
 pub mod server;

@@ -48,6 +48,7 @@ pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {
         work: Arc::new(Notify::new()),
         links,
         mapping,
+        metrics: Arc::default(),
     }
 }
 

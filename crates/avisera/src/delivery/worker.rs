@@ -5,6 +5,7 @@
 
 use super::channel::{SendError, Sender};
 use crate::app::App;
+use crate::metrics;
 use avisera_domain::billing::Charge;
 use avisera_domain::notification::Channel;
 use avisera_domain::notification::Message;
@@ -103,6 +104,7 @@ impl Worker {
                         Err(Opted(at)) => {
                             let reason = format!("the receiver opted out of messages from this sender at {at}");
                             let outcome = DeliveryOutcome::Cancelled { reason };
+                            metrics::add(&app.metrics.deliveries_cancelled, 1);
                             if let Err(e) = app
                                 .store
                                 .finish_delivery(job.tenant_id, job.id, &name, &outcome, now)
@@ -131,6 +133,16 @@ impl Worker {
                         }
                     };
                     tracing::info!(outcome = ?outcome, "delivery finished");
+                    let m = &app.metrics;
+                    metrics::add(
+                        match &outcome {
+                            DeliveryOutcome::Sent { .. } => &m.deliveries_sent,
+                            DeliveryOutcome::Failed { .. } => &m.deliveries_failed,
+                            DeliveryOutcome::RetryAt { .. } => &m.deliveries_retried,
+                            DeliveryOutcome::Cancelled { .. } => &m.deliveries_cancelled,
+                        },
+                        1,
+                    );
                     match app
                         .store
                         .finish_delivery(job.tenant_id, job.id, &name, &outcome, now)

@@ -79,6 +79,7 @@ pub async fn post_events(
         }
     }
     let rejected = results.iter().filter(|r| !r.is_null()).count();
+    crate::metrics::add(&app.metrics.events_rejected, rejected as u64);
 
     let outcomes = ingest(&app, tenant, &valid).await.map_err(|e| match e {
         IngestError::Store(e) => ApiError::from(e),

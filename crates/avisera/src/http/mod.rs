@@ -28,6 +28,7 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/openapi.json", get(ops::openapi))
+        .route("/metrics", get(ops::metrics))
         .route("/", get(dev_inbox::home))
         .route("/dev/inbox", get(dev_inbox::inbox))
         .route("/t/{tenant}/{tracking_number}/{token}", get(public::tracking))
@@ -63,6 +64,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
+    ("get", "/metrics"),
     ("get", "/"),
     ("get", "/dev/inbox"),
     ("get", "/t/{tenant}/{tracking_number}/{token}"),

@@ -49,3 +49,12 @@ pub async fn mapping(State(app): State<App>, Query(q): Query<MappingQuery>) -> a
 pub struct MappingQuery {
     format: Option<String>,
 }
+
+/// Prometheus metrics.
+pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
+    let scheduled = app.store.count_scheduled().await.ok();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(scheduled),
+    )
+}
