@@ -5,7 +5,7 @@ use crate::codec::{from_json, ms, to_json, ts};
 use crate::{Dialect, db};
 use avisera_domain::event::CarrierEvent;
 use avisera_domain::notification::Status;
-use avisera_domain::planner::PlannedNotification;
+use avisera_domain::planner::{NotSent, PlannedNotification};
 use avisera_domain::shipment::Shipment;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{ShipmentId, TenantId, Timestamp};
@@ -133,8 +133,15 @@ async fn record_batch(
         shipments.insert(event.tracking_number.as_str(), next);
         changed.insert(event.tracking_number.as_str(), ());
         for (trigger, reason) in decision.applied.cancel {
-            // What this batch planned and has not stored yet is simply dropped.
-            planned.retain(|p| !(p.shipment == Some(shipment_id) && p.notification.trigger == Some(trigger)));
+            // What this batch planned and has not stored yet is stored as cancelled, with why.
+            for p in planned.iter_mut() {
+                if p.shipment == Some(shipment_id)
+                    && p.notification.trigger == Some(trigger)
+                    && p.notification.message.is_ok()
+                {
+                    p.notification.message = Err(NotSent::Cancelled(reason.clone()));
+                }
+            }
             cancels.push((shipment_id, trigger, reason));
         }
         if decision.applied.unknown_code {

@@ -565,7 +565,7 @@ pub async fn one_batch_applies_events_in_order_and_spots_its_own_duplicates(stor
     assert_eq!(history[0].code, "NOT_A_KNOWN_CODE");
 }
 
-pub async fn a_reminder_planned_and_cancelled_in_one_batch_is_never_stored(store: &dyn Store) {
+pub async fn a_reminder_planned_and_cancelled_in_one_batch_is_stored_cancelled(store: &dyn Store) {
     let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
     let now = at("2026-11-25T10:00:00Z");
     let reminder = PlannedNotification {
@@ -596,7 +596,7 @@ pub async fn a_reminder_planned_and_cancelled_in_one_batch_is_never_stored(store
     };
     let batch = [
         event("R1", "EN_ROUTE", "2026-11-25T08:00:00Z"),
-        event("R1", "DELIVERED", "2026-11-25T09:00:00Z"),
+        event("R1", "OTHER", "2026-11-25T09:00:00Z"),
     ];
     store.record_events(tenant.id, &batch, &decide, now).await.unwrap();
     let all = store
@@ -609,7 +609,16 @@ pub async fn a_reminder_planned_and_cancelled_in_one_batch_is_never_stored(store
         )
         .await
         .unwrap();
-    assert!(all.is_empty(), "{all:?}");
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].status, Status::Cancelled);
+    assert_eq!(all[0].reason.as_deref(), Some("the parcel was picked up"));
+    assert!(
+        store
+            .claim_due("w", at("2026-11-29T00:00:00Z"), at("2026-11-29T00:01:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn a_sent_notification_keeps_its_charge_and_shows_on_the_bill_queries(store: &dyn Store) {
@@ -859,7 +868,7 @@ macro_rules! conformance_tests {
             leaving_the_pickup_point_cancels_the_reminder,
             api_keys_find_their_tenant,
             one_batch_applies_events_in_order_and_spots_its_own_duplicates,
-            a_reminder_planned_and_cancelled_in_one_batch_is_never_stored,
+            a_reminder_planned_and_cancelled_in_one_batch_is_stored_cancelled,
             a_sent_notification_keeps_its_charge_and_shows_on_the_bill_queries,
             plans_and_billing_settings_are_kept_with_their_history,
             notices_are_stored_once_and_never_billed,

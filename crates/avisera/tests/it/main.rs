@@ -8,3 +8,4 @@ mod crash;
 mod delivery;
 mod helpers;
 mod receiver;
+mod triggers;
