@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 use avisera_domain::plan::Plan;
-use avisera_domain::{Clock, TenantId};
+use avisera_domain::TenantId;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
