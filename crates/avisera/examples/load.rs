@@ -150,7 +150,14 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
         quiet_hours: Vec::new(),
         send_at_local: None,
     };
-    app.store.create_rule(tenant.id, &rule, now).await.unwrap();
+    app.store
+        .create_rule(
+            tenant.id,
+            &rule,
+            &avisera_store::RuleChange::new(now, "load", "created", ""),
+        )
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(avisera::server::run(app.clone(), listener));

@@ -211,8 +211,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = server::open_store(&load()?).await?;
             let id = TenantId(tenant);
             let before = store.tenant(id).await?.with_context(|| format!("no tenant {tenant}"))?;
-            store.change_plan(id, plan, SystemClock.now()).await?;
+            let disabled =
+                crate::plan_change::change_plan(store.as_ref(), id, plan, SystemClock.now(), "operator").await?;
             println!("tenant {tenant}: plan {} -> {plan} from now", before.plan);
+            for rule in disabled {
+                println!(
+                    "  disabled rule {} \"{}\": {plan} lacks trigger {} (#{})",
+                    rule.id,
+                    rule.name,
+                    rule.trigger,
+                    rule.trigger.number()
+                );
+            }
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => {

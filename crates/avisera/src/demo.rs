@@ -16,6 +16,7 @@ use avisera_domain::template::{Template, TemplateBody};
 use avisera_domain::tenant::{Brand, Tenant};
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{RuleId, TemplateId};
+use avisera_store::RuleChange;
 use jiff::SignedDuration;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -192,7 +193,13 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
             send_at_local: None,
         };
         rule.check()?;
-        store.create_rule(tenant.id, &rule, now).await?;
+        store
+            .create_rule(
+                tenant.id,
+                &rule,
+                &RuleChange::new(now, "demo", "created", "seeded enabled"),
+            )
+            .await?;
     }
     Ok((tenant, key))
 }

@@ -14,4 +14,5 @@ pub mod engine;
 pub mod http;
 pub mod links;
 pub mod metrics;
+pub mod plan_change;
 pub mod server;

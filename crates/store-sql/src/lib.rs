@@ -7,6 +7,7 @@ mod codec;
 mod delivery;
 mod events;
 mod notifications;
+mod rules;
 mod setup;
 mod tenants;
 #[cfg(feature = "testing")]
@@ -91,7 +92,7 @@ impl Store for SqlStore {
         tenants::add_api_key(&self.pool, tenant, key_hash, label, now).await
     }
 
-    async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<TenantId>> {
+    async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<(TenantId, String)>> {
         tenants::by_api_key(&self.pool, key_hash).await
     }
 
@@ -119,14 +120,16 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn create_rule(&self, tenant: TenantId, rule: &Rule, now: Timestamp) -> StoreResult<RuleId> {
-        tenants::insert_owned(&self.pool, "rules", tenant, rule, now)
-            .await
-            .map(RuleId)
+    async fn create_rule(&self, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<RuleId> {
+        rules::create(&self.pool, tenant, rule, change).await
     }
 
-    async fn update_rule(&self, tenant: TenantId, rule: &Rule, now: Timestamp) -> StoreResult<bool> {
-        tenants::update_owned(&self.pool, "rules", tenant, rule.id.0, rule, now).await
+    async fn update_rule(&self, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<bool> {
+        rules::update(&self.pool, tenant, rule, change).await
+    }
+
+    async fn rule_history(&self, tenant: TenantId, id: RuleId) -> StoreResult<Vec<RuleChange>> {
+        rules::history(&self.pool, tenant, id).await
     }
 
     async fn rule(&self, tenant: TenantId, id: RuleId) -> StoreResult<Option<Rule>> {

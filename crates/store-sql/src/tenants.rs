@@ -147,13 +147,19 @@ pub async fn add_api_key(
     Ok(())
 }
 
-pub async fn by_api_key(pool: &AnyPool, key_hash: &str) -> StoreResult<Option<TenantId>> {
-    let row = sqlx::query("SELECT tenant_id FROM api_keys WHERE key_hash = $1")
+pub async fn by_api_key(pool: &AnyPool, key_hash: &str) -> StoreResult<Option<(TenantId, String)>> {
+    let row = sqlx::query("SELECT tenant_id, label FROM api_keys WHERE key_hash = $1")
         .bind(key_hash)
         .fetch_optional(pool)
         .await
         .map_err(db)?;
-    row.map(|r| r.try_get(0).map(TenantId).map_err(db)).transpose()
+    row.map(|r| {
+        Ok((
+            TenantId(r.try_get("tenant_id").map_err(db)?),
+            r.try_get("label").map_err(db)?,
+        ))
+    })
+    .transpose()
 }
 
 /// The tables whose rows are one tenant-owned JSON body.

@@ -81,7 +81,10 @@ async fn tenant_with_rule(store: &dyn Store, name: &str) -> (Tenant, Vec<Rule>, 
         quiet_hours: Vec::new(),
         send_at_local: None,
     };
-    rule.id = store.create_rule(tenant.id, &rule, now).await.unwrap();
+    rule.id = store
+        .create_rule(tenant.id, &rule, &RuleChange::new(now, "test", "created", ""))
+        .await
+        .unwrap();
     (tenant, vec![rule], BTreeMap::from([(template.id, template)]))
 }
 
@@ -210,7 +213,16 @@ pub async fn tenants_never_see_each_others_data(store: &dyn Store) {
     assert_eq!(store.template(b.id, a_template.id).await.unwrap(), None);
     assert_eq!(store.rule(b.id, a_rule.id).await.unwrap(), None);
     assert!(!store.update_template(b.id, &a_template, now).await.unwrap());
-    assert!(!store.update_rule(b.id, &a_rule, now).await.unwrap());
+    assert!(
+        !store
+            .update_rule(b.id, &a_rule, &RuleChange::new(now, "b", "changed", ""))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store.rule_history(b.id, a_rule.id).await.unwrap().is_empty(),
+        "B reads A's rule history"
+    );
     assert_eq!(store.shipment(b.id, "SHARED1").await.unwrap(), None);
     assert!(store.shipment_events(b.id, "SHARED1").await.unwrap().is_empty());
     assert_eq!(store.notification(b.id, a_notification).await.unwrap(), None);
@@ -518,7 +530,10 @@ pub async fn api_keys_find_their_tenant(store: &dyn Store) {
         .await
         .unwrap();
     store.add_api_key(t.id, "hash-1", "ci", now).await.unwrap();
-    assert_eq!(store.tenant_by_api_key("hash-1").await.unwrap(), Some(t.id));
+    assert_eq!(
+        store.tenant_by_api_key("hash-1").await.unwrap(),
+        Some((t.id, "ci".to_string()))
+    );
     assert_eq!(store.tenant_by_api_key("hash-2").await.unwrap(), None);
     let back = store.tenant(t.id).await.unwrap().unwrap();
     assert_eq!(back.plan, Plan::Premium);
@@ -854,6 +869,28 @@ pub async fn opt_outs_are_per_tenant_and_idempotent(store: &dyn Store) {
     assert_eq!(store.opted_out(a.id, "+46701234568").await.unwrap(), None);
 }
 
+pub async fn a_rule_and_its_history_are_written_together(store: &dyn Store) {
+    let (tenant, rules, _) = tenant_with_rule(store, "Shop").await;
+    let mut rule = rules[0].clone();
+    rule.enabled = false;
+    let later = at("2026-11-26T08:00:00Z");
+    assert!(
+        store
+            .update_rule(
+                tenant.id,
+                &rule,
+                &RuleChange::new(later, "api key \"ci\"", "disabled", "")
+            )
+            .await
+            .unwrap()
+    );
+    let history = store.rule_history(tenant.id, rule.id).await.unwrap();
+    let actions: Vec<(&str, &str)> = history.iter().map(|c| (c.action.as_str(), c.actor.as_str())).collect();
+    assert_eq!(actions, vec![("created", "test"), ("disabled", "api key \"ci\"")]);
+    assert_eq!(history[1].at, later);
+    assert!(!store.rule(tenant.id, rule.id).await.unwrap().unwrap().enabled);
+}
+
 /// Every test of the suite, by name, for the implementations' test targets.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -873,7 +910,8 @@ macro_rules! conformance_tests {
             plans_and_billing_settings_are_kept_with_their_history,
             notices_are_stored_once_and_never_billed,
             a_cancel_reaching_a_send_in_flight_keeps_the_truth,
-            opt_outs_are_per_tenant_and_idempotent
+            opt_outs_are_per_tenant_and_idempotent,
+            a_rule_and_its_history_are_written_together
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -53,8 +53,8 @@ pub trait Store: Send + Sync + 'static {
     async fn change_plan(&self, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()>;
     async fn plan_periods(&self, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>>;
     async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()>;
-    /// Authentication: which tenant owns the key with this hash.
-    async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<TenantId>>;
+    /// Authentication: which tenant owns the key with this hash, and the key's label.
+    async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<(TenantId, String)>>;
 
     async fn create_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<TemplateId>;
     /// False when the tenant has no such template.
@@ -62,8 +62,13 @@ pub trait Store: Send + Sync + 'static {
     async fn template(&self, tenant: TenantId, id: TemplateId) -> StoreResult<Option<Template>>;
     async fn templates(&self, tenant: TenantId) -> StoreResult<Vec<Template>>;
 
-    async fn create_rule(&self, tenant: TenantId, rule: &Rule, now: Timestamp) -> StoreResult<RuleId>;
-    async fn update_rule(&self, tenant: TenantId, rule: &Rule, now: Timestamp) -> StoreResult<bool>;
+    /// Creates a rule and records `change` in its history, together.
+    async fn create_rule(&self, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<RuleId>;
+    /// Replaces a rule and records `change` in its history, together. False when the tenant
+    /// has no such rule.
+    async fn update_rule(&self, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<bool>;
+    /// The rule's history, oldest first.
+    async fn rule_history(&self, tenant: TenantId, id: RuleId) -> StoreResult<Vec<RuleChange>>;
     async fn rule(&self, tenant: TenantId, id: RuleId) -> StoreResult<Option<Rule>>;
     async fn rules(&self, tenant: TenantId) -> StoreResult<Vec<Rule>>;
 

@@ -112,3 +112,26 @@ pub enum DeliveryOutcome {
         reason: String,
     },
 }
+
+/// One entry in a rule's audit history: who did what to it, when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleChange {
+    pub at: Timestamp,
+    /// The API key's label, or "operator" for the command line.
+    pub actor: String,
+    /// created, changed, enabled, disabled.
+    pub action: String,
+    /// What changed, or why.
+    pub detail: String,
+}
+
+impl RuleChange {
+    pub fn new(at: Timestamp, actor: &str, action: &str, detail: impl Into<String>) -> Self {
+        RuleChange {
+            at,
+            actor: actor.to_string(),
+            action: action.to_string(),
+            detail: detail.into(),
+        }
+    }
+}

@@ -32,10 +32,32 @@ impl FromRequestParts<App> for Authenticated {
         let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
         let key = header.ok_or_else(|| unauthorized("send your API key as `Authorization: Bearer <key>`"))?;
         match app.store.tenant_by_api_key(&hash_api_key(key.trim())).await? {
-            Some(tenant) => Ok(Authenticated(tenant)),
+            Some((tenant, label)) => {
+                parts.extensions.insert(Actor(format!("api key \"{label}\"")));
+                Ok(Authenticated(tenant))
+            }
             None => Err(unauthorized(
                 "unknown API key; check it, or ask your operator for a new one",
             )),
         }
+    }
+}
+
+/// Who is making the request, for audit histories: the API key's label.
+#[derive(Clone)]
+pub struct Actor(pub String);
+
+impl FromRequestParts<App> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        if parts.extensions.get::<Actor>().is_none() {
+            Authenticated::from_request_parts(parts, app).await?;
+        }
+        Ok(parts
+            .extensions
+            .get::<Actor>()
+            .cloned()
+            .expect("authentication names the actor"))
     }
 }

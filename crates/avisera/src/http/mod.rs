@@ -51,6 +51,7 @@ pub fn router(app: App) -> Router {
         .route("/v1/rules/{id}", get(rules::get_one).put(rules::update))
         .route("/v1/rules/{id}/enable", post(rules::enable))
         .route("/v1/rules/{id}/disable", post(rules::disable))
+        .route("/v1/rules/{id}/history", get(rules::history))
         .route("/v1/notifications", get(notifications::list))
         .route("/v1/notifications/{id}", get(notifications::get_one))
         .route("/v1/shipments/{tracking_number}", get(notifications::shipment))
@@ -89,6 +90,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("put", "/v1/rules/{id}"),
     ("post", "/v1/rules/{id}/enable"),
     ("post", "/v1/rules/{id}/disable"),
+    ("get", "/v1/rules/{id}/history"),
     ("get", "/v1/notifications"),
     ("get", "/v1/notifications/{id}"),
     ("get", "/v1/shipments/{tracking_number}"),

@@ -1,6 +1,6 @@
 //! Rules over the API. A new rule is disabled; enabling checks the plan has its trigger.
 
-use super::auth::Authenticated;
+use super::auth::{Actor, Authenticated};
 use super::error::{ApiError, parse_json};
 use crate::app::App;
 use avisera_domain::event::parse_instant;
@@ -9,6 +9,7 @@ use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
 use avisera_domain::timing::{LocalTime, QuietHours};
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{RuleId, TemplateId, TenantId};
+use avisera_store::RuleChange;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -106,10 +107,12 @@ async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &
 pub async fn create(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
+    Actor(actor): Actor,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let mut rule = checked(&app, tenant, RuleId(0), false, &body).await?;
-    rule.id = app.store.create_rule(tenant, &rule, app.clock.now()).await?;
+    let change = RuleChange::new(app.clock.now(), &actor, "created", "created disabled");
+    rule.id = app.store.create_rule(tenant, &rule, &change).await?;
     Ok((StatusCode::CREATED, Json(json!(rule))))
 }
 
@@ -120,59 +123,104 @@ async fn existing(app: &App, tenant: TenantId, id: i64) -> Result<Rule, ApiError
         .ok_or_else(|| ApiError::not_found(&format!("rule {id}")))
 }
 
+async fn check_plan(app: &App, tenant: TenantId, rule: &Rule) -> Result<(), ApiError> {
+    let plan = app
+        .store
+        .tenant(tenant)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant"))?
+        .plan;
+    rule.check_plan(plan)
+        .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "plan_lacks_trigger", e.to_string()))
+}
+
+/// The top-level fields that differ, for the history: "changed name, quiet_hours".
+fn what_changed(before: &Rule, after: &Rule) -> String {
+    let (Value::Object(a), Value::Object(b)) = (json!(before), json!(after)) else {
+        return String::new();
+    };
+    let fields: Vec<&str> = b
+        .iter()
+        .filter(|(k, v)| a.get(*k) != Some(v))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if fields.is_empty() {
+        "no change".into()
+    } else {
+        format!("changed {}", fields.join(", "))
+    }
+}
+
 pub async fn update(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
+    Actor(actor): Actor,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let current = existing(&app, tenant, id).await?;
     let rule = checked(&app, tenant, current.id, current.enabled, &body).await?;
     if rule.enabled {
-        let plan = app
-            .store
-            .tenant(tenant)
-            .await?
-            .ok_or_else(|| ApiError::not_found("tenant"))?
-            .plan;
-        rule.check_plan(plan)
-            .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "plan_lacks_trigger", e.to_string()))?;
+        check_plan(&app, tenant, &rule).await?;
     }
-    app.store.update_rule(tenant, &rule, app.clock.now()).await?;
+    let change = RuleChange::new(app.clock.now(), &actor, "changed", what_changed(&current, &rule));
+    app.store.update_rule(tenant, &rule, &change).await?;
     Ok(Json(json!(rule)))
 }
 
-async fn set_enabled(app: &App, tenant: TenantId, id: i64, enabled: bool) -> Result<Json<Value>, ApiError> {
+async fn set_enabled(
+    app: &App,
+    tenant: TenantId,
+    actor: &str,
+    id: i64,
+    enabled: bool,
+) -> Result<Json<Value>, ApiError> {
     let mut rule = existing(app, tenant, id).await?;
     if enabled {
-        let plan = app
-            .store
-            .tenant(tenant)
-            .await?
-            .ok_or_else(|| ApiError::not_found("tenant"))?
-            .plan;
-        rule.check_plan(plan)
-            .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "plan_lacks_trigger", e.to_string()))?;
+        check_plan(app, tenant, &rule).await?;
     }
+    let was = rule.enabled;
     rule.enabled = enabled;
-    app.store.update_rule(tenant, &rule, app.clock.now()).await?;
+    let action = if enabled { "enabled" } else { "disabled" };
+    let detail = if was == enabled {
+        format!("was already {action}")
+    } else {
+        String::new()
+    };
+    app.store
+        .update_rule(tenant, &rule, &RuleChange::new(app.clock.now(), actor, action, detail))
+        .await?;
     Ok(Json(json!(rule)))
 }
 
 pub async fn enable(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
+    Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    set_enabled(&app, tenant, id, true).await
+    set_enabled(&app, tenant, &actor, id, true).await
 }
 
 pub async fn disable(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
+    Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    set_enabled(&app, tenant, id, false).await
+    set_enabled(&app, tenant, &actor, id, false).await
+}
+
+/// `GET /v1/rules/{id}/history`: every create, change, enable and disable, with who and when.
+pub async fn history(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    existing(&app, tenant, id).await?;
+    Ok(Json(
+        json!({ "history": app.store.rule_history(tenant, RuleId(id)).await? }),
+    ))
 }
 
 pub async fn get_one(

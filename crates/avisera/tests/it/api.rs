@@ -490,3 +490,91 @@ async fn an_operators_mapping_line_makes_a_new_code_fire_and_unknown_codes_are_k
             .any(|m| m["code"] == "SIGNED_FOR" && m["trigger"] == "delivered")
     );
 }
+
+#[tokio::test]
+async fn every_rule_change_is_recorded_and_a_downgrade_disables_what_the_plan_lacks() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
+    let tenant_id = tenant["id"].as_i64().unwrap();
+    let now = jiff::Timestamp::now();
+    app.app
+        .store
+        .change_plan(
+            avisera_domain::TenantId(tenant_id),
+            avisera_domain::plan::Plan::Premium,
+            now,
+        )
+        .await
+        .unwrap();
+    let customs = sms_rule(&app, "customs", json!({})).await;
+    let delivered = sms_rule(&app, "delivered", json!({})).await;
+    let (_, rule) = app.call("GET", &format!("/v1/rules/{delivered}"), None).await;
+    let mut renamed = rule.clone();
+    for k in ["id", "enabled", "trigger"] {
+        renamed.as_object_mut().unwrap().remove(k);
+    }
+    renamed["trigger"] = json!("delivered");
+    renamed["name"] = json!("delivered, renamed");
+    let (status, body) = app.call("PUT", &format!("/v1/rules/{delivered}"), Some(renamed)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.call("POST", &format!("/v1/rules/{delivered}/disable"), None).await;
+    let (_, history) = app.call("GET", &format!("/v1/rules/{delivered}/history"), None).await;
+    let entries: Vec<(String, String, String)> = history["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["action"].as_str().unwrap().into(),
+                h["actor"].as_str().unwrap().into(),
+                h["detail"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+        vec!["created", "enabled", "changed", "disabled"]
+    );
+    assert!(entries.iter().all(|e| e.1 == "api key \"test\""), "{entries:?}");
+    assert_eq!(entries[2].2, "changed name");
+
+    // The operator moves the tenant down to Plus: the customs rule is disabled, with why.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_avisera"))
+        .args([
+            "tenant",
+            "set-plan",
+            "--tenant",
+            &tenant_id.to_string(),
+            "--plan",
+            "plus",
+        ])
+        .env("AVISERA_DATABASE_URL", &app.app.config.database_url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("disabled rule {customs}")));
+    let (_, rule) = app.call("GET", &format!("/v1/rules/{customs}"), None).await;
+    assert_eq!(rule["enabled"], false);
+    let (_, history) = app.call("GET", &format!("/v1/rules/{customs}/history"), None).await;
+    let last = history["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["action"].as_str(), last["actor"].as_str()),
+        (Some("disabled"), Some("operator"))
+    );
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .contains("lacks trigger \"customs\" (#13); Premium has it"),
+        "{last}"
+    );
+    app.call("POST", "/v1/events", Some(event("CUST1", "STOPPED", "+46701234561")))
+        .await;
+    let (_, list) = app.call("GET", "/v1/notifications?tracking_number=CUST1", None).await;
+    assert!(
+        list["notifications"].as_array().unwrap().is_empty(),
+        "nothing from a rule the plan lacks"
+    );
+    let (status, body) = app.call("POST", &format!("/v1/rules/{customs}/enable"), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}

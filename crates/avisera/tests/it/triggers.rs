@@ -1,8 +1,8 @@
 //! Every trigger of the catalogue fires on realistic carrier events, and not when it should not.
 
 use crate::helpers::*;
-use avisera_domain::plan::Plan;
 use avisera_domain::TenantId;
+use avisera_domain::plan::Plan;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
