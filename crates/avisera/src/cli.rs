@@ -49,8 +49,12 @@ enum Command {
     /// Prints the trigger catalogue: number, name, and the plans that have it.
     Triggers,
     /// Prints the effective event-code mapping (shipped defaults with the operator's
-    /// `mapping_file` over them), in the format such a file takes.
-    Mapping,
+    /// `mapping_file` over them, and a tenant's own lines with --tenant), in the format such a
+    /// file takes.
+    Mapping {
+        #[arg(long)]
+        tenant: Option<i64>,
+    },
     /// Prints a tenant's bill for a calendar month (Europe/Stockholm).
     Bill {
         #[arg(long)]
@@ -150,12 +154,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", crate::catalogue::triggers_text());
             Ok(())
         }
-        Command::Mapping => {
+        Command::Mapping { tenant } => {
             let config = load()?;
-            print!(
-                "{}",
-                crate::catalogue::mapping_text(&Mapping::defaults().with(&config.operator_mapping))
-            );
+            let mut mapping = Mapping::defaults().with(&config.operator_mapping);
+            if let Some(tenant) = tenant {
+                let store = server::open_store(&config).await?;
+                if let Some(lines) = store.tenant_mapping(TenantId(tenant)).await? {
+                    mapping = mapping.with(&Mapping::parse(&lines)?);
+                }
+            }
+            print!("{}", crate::catalogue::mapping_text(&mapping));
             Ok(())
         }
         Command::SmsCount { transliterate, json } => {

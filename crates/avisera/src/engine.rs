@@ -5,6 +5,7 @@ use crate::app::App;
 use crate::metrics;
 use avisera_domain::TenantId;
 use avisera_domain::event::CarrierEvent;
+use avisera_domain::mapping::Mapping;
 use avisera_domain::planner::{Situation, plan};
 use avisera_domain::shipment::{Shipment, apply};
 use avisera_store::{Decision, EventOutcome, StoreError};
@@ -33,8 +34,9 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
         .collect();
     let now = app.clock.now();
     let sms_blocked = crate::budget::sms_blocked(app, &tenant, now).await?;
+    let mapping = effective_mapping(app, tenant.id).await?;
     let decide = |shipment: Shipment, event: &CarrierEvent| {
-        let applied = apply(shipment, event, &app.mapping);
+        let applied = apply(shipment, event, &mapping);
         let planned = plan(&Situation {
             tenant: &tenant,
             shipment: &applied.shipment,
@@ -73,4 +75,19 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
         app.work.notify_one();
     }
     Ok(outcomes)
+}
+
+/// The shipped mapping, the operator's lines over it, and the tenant's own over both.
+pub async fn effective_mapping(app: &App, tenant: TenantId) -> Result<std::borrow::Cow<'_, Mapping>, StoreError> {
+    Ok(match app.store.tenant_mapping(tenant).await? {
+        Some(lines) => match Mapping::parse(&lines) {
+            Ok(own) => std::borrow::Cow::Owned(app.mapping.with(&own)),
+            Err(e) => {
+                // Checked when saved; a table that no longer parses must not stop events.
+                tracing::error!(tenant = %tenant, error = %e, "tenant mapping does not parse; using the operator's");
+                std::borrow::Cow::Borrowed(app.mapping.as_ref())
+            }
+        },
+        None => std::borrow::Cow::Borrowed(app.mapping.as_ref()),
+    })
 }

@@ -88,6 +88,14 @@ impl Store for SqlStore {
         tenants::plan_periods(&self.pool, tenant).await
     }
 
+    async fn tenant_mapping(&self, tenant: TenantId) -> StoreResult<Option<String>> {
+        tenants::mapping(&self.pool, tenant).await
+    }
+
+    async fn set_tenant_mapping(&self, tenant: TenantId, lines: &str, now: Timestamp) -> StoreResult<()> {
+        tenants::set_mapping(&self.pool, tenant, lines, now).await
+    }
+
     async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()> {
         tenants::add_api_key(&self.pool, tenant, key_hash, label, now).await
     }

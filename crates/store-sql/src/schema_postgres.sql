@@ -117,3 +117,9 @@ CREATE TABLE IF NOT EXISTS opt_outs (
     at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, address)
 );
+-- A tenant's own event-code mapping lines, over the shipped and the operator's.
+CREATE TABLE IF NOT EXISTS tenant_mappings (
+    tenant_id BIGINT NOT NULL PRIMARY KEY REFERENCES tenants(id),
+    body TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);

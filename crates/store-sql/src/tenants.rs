@@ -260,3 +260,26 @@ pub async fn list_owned<T: DeserializeOwned>(
     let rows = sqlx::query(&sql).bind(tenant.0).fetch_all(pool).await.map_err(db)?;
     rows.iter().map(|r| decode_owned(table, r, &set_id)).collect()
 }
+
+pub async fn mapping(pool: &AnyPool, tenant: TenantId) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT body FROM tenant_mappings WHERE tenant_id = $1")
+        .bind(tenant.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|r| r.try_get("body").map_err(db)).transpose()
+}
+
+pub async fn set_mapping(pool: &AnyPool, tenant: TenantId, lines: &str, now: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO tenant_mappings (tenant_id, body, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+    )
+    .bind(tenant.0)
+    .bind(lines)
+    .bind(ms(now))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}

@@ -52,6 +52,9 @@ pub trait Store: Send + Sync + 'static {
     /// Puts the tenant on `plan` from `at`, keeping the history the bill needs.
     async fn change_plan(&self, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()>;
     async fn plan_periods(&self, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>>;
+    /// The tenant's own mapping lines (the mapping file format), if it has any.
+    async fn tenant_mapping(&self, tenant: TenantId) -> StoreResult<Option<String>>;
+    async fn set_tenant_mapping(&self, tenant: TenantId, lines: &str, now: Timestamp) -> StoreResult<()>;
     async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()>;
     /// Authentication: which tenant owns the key with this hash, and the key's label.
     async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<(TenantId, String)>>;

@@ -1,6 +1,9 @@
 //! Health, readiness, and the OpenAPI document.
 
+use super::auth::Authenticated;
+use super::error::ApiError;
 use crate::app::App;
+use avisera_domain::mapping::Mapping;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
@@ -33,16 +36,42 @@ pub async fn triggers() -> impl IntoResponse {
     Json(crate::catalogue::triggers_json())
 }
 
-/// The effective mapping table; `?format=text` gives it in the file format.
-pub async fn mapping(State(app): State<App>, Query(q): Query<MappingQuery>) -> axum::response::Response {
+/// The tenant's effective mapping table; `?format=text` gives it in the file format.
+pub async fn mapping(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    Query(q): Query<MappingQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let mapping = crate::engine::effective_mapping(&app, tenant).await?;
     if q.format.as_deref() == Some("text") {
-        return (
+        return Ok((
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            crate::catalogue::mapping_text(&app.mapping),
+            crate::catalogue::mapping_text(&mapping),
         )
-            .into_response();
+            .into_response());
     }
-    Json(json!({ "mapping": app.mapping.entries().collect::<Vec<_>>() })).into_response()
+    Ok(Json(json!({ "mapping": mapping.entries().collect::<Vec<_>>() })).into_response())
+}
+
+/// `PUT /v1/mapping`: the tenant's own lines (mapping file format, text), over the shipped and
+/// the operator's; an empty body removes them. A bad line is refused, naming it.
+pub async fn put_mapping(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    body: String,
+) -> Result<axum::response::Response, ApiError> {
+    if body.len() > 200_000 {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "mapping_too_large",
+            "a tenant mapping is at most 200 kB",
+        ));
+    }
+    Mapping::parse(&body)
+        .map_err(|e| ApiError::invalid("invalid_mapping", e.to_string()).with(json!({"line": e.line})))?;
+    app.store.set_tenant_mapping(tenant, &body, app.clock.now()).await?;
+    let mapping = crate::engine::effective_mapping(&app, tenant).await?;
+    Ok(Json(json!({ "mapping": mapping.entries().collect::<Vec<_>>() })).into_response())
 }
 
 #[derive(serde::Deserialize)]

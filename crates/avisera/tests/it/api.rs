@@ -578,3 +578,60 @@ async fn every_rule_change_is_recorded_and_a_downgrade_disables_what_the_plan_la
     let (status, body) = app.call("POST", &format!("/v1/rules/{customs}/enable"), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
+
+#[tokio::test]
+async fn a_tenants_own_mapping_lines_apply_to_it_alone() {
+    let app = spawn_app(Db::Postgres, None, None).await;
+    let other = add_tenant(&app.app, "Other AB").await;
+    sms_rule(&app, "delivered", json!({})).await;
+    let put = |key: String, body: &'static str| {
+        let (http, base) = (app.http.clone(), app.base.clone());
+        async move {
+            let r = http
+                .put(format!("{base}/v1/mapping"))
+                .bearer_auth(key)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = put(
+        app.key.clone(),
+        "# our own\nHANDED_OVER  delivered  yes  delivered  to the receiver\nBROKEN x",
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["line"], 3, "{body}");
+    let (status, body) = put(
+        app.key.clone(),
+        "HANDED_OVER  delivered  yes  delivered  to the receiver\n",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["mapping"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["code"] == "HANDED_OVER")
+    );
+    let (_, theirs) = app.call_as(&other, "GET", "/v1/mapping", None).await;
+    assert!(
+        !theirs["mapping"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["code"] == "HANDED_OVER"),
+        "another tenant's lines leaked"
+    );
+
+    app.call("POST", "/v1/events", Some(event("OWN1", "HANDED_OVER", "+46701234561")))
+        .await;
+    let list = app.settled_notifications().await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["trigger"], "delivered");
+    let (_, shipment) = app.call("GET", "/v1/shipments/OWN1", None).await;
+    assert_eq!(shipment["events"][0]["unknown_code"], false);
+}
