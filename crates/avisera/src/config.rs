@@ -182,6 +182,15 @@ pub enum ConfigError {
 impl Config {
     /// Settings that are each fine alone but unsafe together.
     pub fn check(&self) -> Result<(), ConfigError> {
+        let secret_len = self
+            .link_secret
+            .as_ref()
+            .map_or(0, |s| secrecy::ExposeSecret::expose_secret(s).len());
+        if !self.dev_inbox && secret_len < 32 {
+            return Err(ConfigError::Unsafe(
+                "set link_secret (or AVISERA_LINK_SECRET) to at least 32 random characters, the same on every node: it signs the tracking and opt-out links in messages".into(),
+            ));
+        }
         if self.dev_inbox && !listens_on_loopback(&self.listen) {
             return Err(ConfigError::Unsafe(format!(
                 "dev_inbox shows every tenant's messages to anyone who can reach /dev/inbox; turn it off or listen on 127.0.0.1 (listen = {:?})",

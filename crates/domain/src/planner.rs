@@ -83,7 +83,9 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
                 Due::Passed(why) => (s.now, Some(why)),
                 Due::Never => continue,
             };
-            let occurrence = if rule.once_per_shipment {
+            // A reminder stays tied to its deadline even "once per shipment": a new deadline
+            // replaces the old reminder rather than colliding with it.
+            let occurrence = if rule.once_per_shipment && rule.trigger != Trigger::DaysLeftAtPickupPoint {
                 "once"
             } else {
                 firing.occurrence.as_str()

@@ -170,6 +170,17 @@ impl Rule {
         for q in &self.quiet_hours {
             q.check().map_err(|m| invalid("quiet_hours", m))?;
         }
+        if self.quiet_hours.len() > 20 {
+            return Err(invalid("quiet_hours", "at most 20 windows"));
+        }
+        for channel in [Channel::Sms, Channel::Email] {
+            if crate::timing::covers_whole_day(&self.quiet_hours, channel) {
+                return Err(invalid(
+                    "quiet_hours",
+                    format!("the {channel} windows cover the whole day, so nothing could ever be sent"),
+                ));
+            }
+        }
         if self.send_at_local.is_some() && self.trigger != Trigger::DaysLeftAtPickupPoint {
             return Err(invalid(
                 "send_at_local",

@@ -74,6 +74,10 @@ pub struct Applied {
 /// Takes the event's facts. A stale event (older than the last one applied) only fills in
 /// facts still unknown, so a late old event never rolls back a newer pickup point or number.
 fn merge(into: &mut ShipmentDetails, from: &ShipmentDetails, stale: bool) {
+    let before = into.pickup_point.clone();
+    let before_deadline = before.as_ref().and_then(|p| p.storage_deadline);
+    let before_address = before.as_ref().and_then(|p| p.address.clone());
+    let before_hours = before.as_ref().and_then(|p| p.opening_hours.clone());
     macro_rules! take {
         ($($f:ident),*) => { $( if from.$f.is_some() && (!stale || into.$f.is_none()) { into.$f = from.$f.clone(); } )* };
     }
@@ -92,6 +96,21 @@ fn merge(into: &mut ShipmentDetails, from: &ShipmentDetails, stale: bool) {
         expected_delivery,
         pickup_point
     );
+    // A new event about the same pickup point that leaves out the deadline (or address) does
+    // not erase what is known.
+    if let (Some(now), Some(new)) = (&mut into.pickup_point, &from.pickup_point)
+        && now.name == new.name
+    {
+        if new.storage_deadline.is_none() {
+            now.storage_deadline = before_deadline;
+        }
+        if new.address.is_none() {
+            now.address = before_address;
+        }
+        if new.opening_hours.is_none() {
+            now.opening_hours = before_hours;
+        }
+    }
     for (k, v) in &from.attributes {
         if !stale || !into.attributes.contains_key(k) {
             into.attributes.insert(k.clone(), v.clone());
@@ -178,7 +197,7 @@ pub fn apply(current: Shipment, event: &CarrierEvent, mapping: &Mapping) -> Appl
     let deadline = shipment.storage_deadline();
     if shipment.waits_at_pickup_point() {
         if let Some(deadline) = deadline {
-            if before.storage_deadline() != Some(deadline) && before.storage_deadline().is_some() {
+            if before.storage_deadline() != Some(deadline) {
                 cancel.push((
                     Trigger::DaysLeftAtPickupPoint,
                     "the storage deadline changed; a reminder for the new one replaces it".to_string(),
@@ -308,6 +327,35 @@ mod tests {
             b.shipment.details.receiver_name.as_deref(),
             Some("Anna"),
             "unknown facts are still filled in"
+        );
+    }
+
+    #[test]
+    fn a_later_event_at_the_same_pickup_point_without_a_deadline_keeps_it() {
+        let deadline: Timestamp = "2026-12-01T17:00:00Z".parse().unwrap();
+        let point = |d: Option<Timestamp>| crate::event::PickupPoint {
+            name: "ICA".into(),
+            address: Some("Väg 1".into()),
+            opening_hours: None,
+            storage_deadline: d,
+        };
+        let mut first = ev("AVAILABLE_FOR_DELIVERY_PAR_LOC", "2026-11-25T10:00:00Z");
+        first.details.pickup_point = Some(point(Some(deadline)));
+        let mut second = ev("DELIVERY_CHANGED", "2026-11-25T11:00:00Z");
+        second.details.pickup_point = Some(crate::event::PickupPoint {
+            address: None,
+            ..point(None)
+        });
+        let a = apply(Shipment::new("T1"), &first);
+        let b = apply(a.shipment, &second);
+        assert_eq!(b.shipment.storage_deadline(), Some(deadline));
+        assert_eq!(
+            b.shipment.details.pickup_point.unwrap().address.as_deref(),
+            Some("Väg 1")
+        );
+        assert!(
+            b.cancel.iter().all(|(t, _)| *t != Trigger::DaysLeftAtPickupPoint),
+            "same deadline: the reminder stays"
         );
     }
 

@@ -93,11 +93,29 @@ impl QuietHours {
     }
 }
 
+/// True when the windows of `channel` leave no minute of the day free.
+pub fn covers_whole_day(quiet: &[QuietHours], channel: Channel) -> bool {
+    let windows: Vec<&QuietHours> = quiet.iter().filter(|q| q.channel == channel).collect();
+    !windows.is_empty()
+        && (0..24 * 60).all(|m| {
+            let t = Time::new((m / 60) as i8, (m % 60) as i8, 0, 0).expect("minute of the day");
+            windows.iter().any(|q| {
+                let (from, until) = (q.from.0, q.until.0);
+                if from < until {
+                    t >= from && t < until
+                } else {
+                    t >= from || t < until
+                }
+            })
+        })
+}
+
 /// Moves `t` past every quiet window of `channel` it falls in.
 pub fn after_quiet_hours(t: Timestamp, channel: Channel, quiet: &[QuietHours], zone: &TimeZone) -> Timestamp {
     let mut due = t;
-    // Windows can touch or overlap; a few passes settle any realistic set.
-    for _ in 0..4 {
+    // Windows can touch or overlap: one pass per window settles any set that leaves some time
+    // free (rules refuse sets that cover the whole day).
+    for _ in 0..=quiet.len() {
         let moved = quiet
             .iter()
             .filter(|q| q.channel == channel)
@@ -223,6 +241,39 @@ mod tests {
         assert_eq!(
             days_before(deadline, 2, None, &stockholm()),
             Some(t("2026-12-02T17:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn windows_covering_the_whole_day_are_spotted_and_touching_ones_settle() {
+        let w = |from: &str, until: &str| QuietHours {
+            channel: Channel::Sms,
+            from: from.parse().unwrap(),
+            until: until.parse().unwrap(),
+        };
+        assert!(covers_whole_day(
+            &[w("00:00", "12:00"), w("12:00", "00:00")],
+            Channel::Sms
+        ));
+        assert!(!covers_whole_day(
+            &[w("00:00", "12:00"), w("12:01", "00:00")],
+            Channel::Sms
+        ));
+        assert!(!covers_whole_day(
+            &[w("00:00", "12:00"), w("12:00", "00:00")],
+            Channel::Email
+        ));
+        let chain = [
+            w("10:00", "11:00"),
+            w("11:00", "12:00"),
+            w("12:00", "13:00"),
+            w("13:00", "14:00"),
+            w("14:00", "15:00"),
+        ];
+        assert_eq!(
+            after_quiet_hours(t("2026-11-26T09:30:00Z"), Channel::Sms, &chain, &stockholm()),
+            t("2026-11-26T14:00:00Z"),
+            "five touching windows: out at 15:00 local"
         );
     }
 

@@ -31,7 +31,7 @@ pub async fn claim(
          WHERE id IN (SELECT id FROM notifications
                       WHERE status = 'scheduled' AND due_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
                       ORDER BY due_at LIMIT $4 {lock})
-         RETURNING id, tenant_id, message, idempotency_key, attempts, billable"
+         RETURNING id, tenant_id, message, idempotency_key, attempts, billable, rule_id"
     );
     let rows = sqlx::query(&sql)
         .bind(worker)
@@ -50,6 +50,10 @@ pub async fn claim(
                 idempotency_key: r.try_get("idempotency_key").map_err(db)?,
                 attempt: r.try_get::<i64, _>("attempts").map_err(db)? as u32,
                 billable: r.try_get::<i64, _>("billable").map_err(db)? != 0,
+                rule_id: r
+                    .try_get::<Option<i64>, _>("rule_id")
+                    .map_err(db)?
+                    .map(avisera_domain::RuleId),
             })
         })
         .collect()
@@ -163,12 +167,13 @@ pub async fn sms_spend(pool: &AnyPool, tenant: TenantId, from: Timestamp, to: Ti
     Ok(Ore(row.try_get::<i64, _>(0).map_err(db)?))
 }
 
+/// Addresses are compared case-insensitively: `Anna@x.se` who opted out is `anna@x.se` too.
 pub async fn opt_out(pool: &AnyPool, tenant: TenantId, address: &str, at: Timestamp) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO opt_outs (tenant_id, address, at) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, address) DO NOTHING",
     )
     .bind(tenant.0)
-    .bind(address)
+    .bind(address.to_lowercase())
     .bind(ms(at))
     .execute(pool)
     .await
@@ -179,7 +184,7 @@ pub async fn opt_out(pool: &AnyPool, tenant: TenantId, address: &str, at: Timest
 pub async fn opted_out(pool: &AnyPool, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>> {
     let row = sqlx::query("SELECT at FROM opt_outs WHERE tenant_id = $1 AND address = $2")
         .bind(tenant.0)
-        .bind(address)
+        .bind(address.to_lowercase())
         .fetch_optional(pool)
         .await
         .map_err(db)?;

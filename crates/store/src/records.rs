@@ -91,6 +91,8 @@ pub struct DeliveryJob {
     pub attempt: u32,
     /// Billed when sent (false for Avisera's own notices to the tenant).
     pub billable: bool,
+    /// The rule that planned it, checked again before sending.
+    pub rule_id: Option<RuleId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,10 @@ use crate::metrics;
 use avisera_domain::billing::Charge;
 use avisera_domain::notification::Channel;
 use avisera_domain::notification::Message;
+use avisera_domain::rule::Rule;
 use avisera_domain::sms;
+use avisera_domain::tenant::Tenant;
+use avisera_domain::{RuleId, TenantId};
 use avisera_store::{DeliveryJob, DeliveryOutcome};
 use jiff::SignedDuration;
 use std::collections::{HashMap, HashSet};
@@ -33,9 +36,6 @@ impl Channels {
         }
     }
 }
-
-/// The receiver opted out at this time.
-struct Opted(avisera_domain::Timestamp);
 
 /// Sends, but gives up inside the lease, so another worker can never take a job this one is
 /// still sending.
@@ -65,20 +65,62 @@ impl Worker {
         let jobs = app.store.claim_due(&self.name, now, lease_until, d.batch).await?;
         let count = jobs.len();
         // The plan in force now prices what this batch sends.
-        let mut plans = HashMap::new();
+        // What was true when the message was planned is checked again now: its tenant's plan
+        // and budget, and its rule (disabled, out of its interval, or a trigger the plan lost).
+        let mut tenants: HashMap<TenantId, Option<Tenant>> = HashMap::new();
+        let mut rules: HashMap<(TenantId, RuleId), Option<Rule>> = HashMap::new();
+        let mut sms_blocked: HashMap<TenantId, Option<String>> = HashMap::new();
         for job in &jobs {
-            if job.billable
-                && !plans.contains_key(&job.tenant_id)
-                && let Some(t) = app.store.tenant(job.tenant_id).await?
+            if let std::collections::hash_map::Entry::Vacant(slot) = tenants.entry(job.tenant_id) {
+                let tenant = app.store.tenant(job.tenant_id).await?;
+                let blocked = match &tenant {
+                    Some(t) => crate::budget::sms_blocked(app, t, now).await?,
+                    None => None,
+                };
+                sms_blocked.insert(job.tenant_id, blocked);
+                slot.insert(tenant);
+            }
+            if let Some(rule) = job.rule_id
+                && let std::collections::hash_map::Entry::Vacant(slot) = rules.entry((job.tenant_id, rule))
             {
-                plans.insert(job.tenant_id, t.plan);
+                slot.insert(app.store.rule(job.tenant_id, rule).await?);
             }
         }
+        let stale_reason = |job: &DeliveryJob| -> Option<String> {
+            let tenant = tenants.get(&job.tenant_id)?.as_ref()?;
+            if let Some(id) = job.rule_id {
+                match rules.get(&(job.tenant_id, id)).and_then(Option::as_ref) {
+                    None => return Some(format!("rule {id} no longer exists")),
+                    Some(r) if !r.enabled => {
+                        return Some(format!(
+                            "rule {id} \"{}\" was disabled before this message was sent",
+                            r.name
+                        ));
+                    }
+                    Some(r) if !tenant.plan.allows(r.trigger) => {
+                        return Some(format!(
+                            "plan {} no longer has trigger \"{}\" of rule {id}",
+                            tenant.plan, r.trigger
+                        ));
+                    }
+                    Some(r) if !r.is_active_at(now) => {
+                        return Some(format!("rule {id} \"{}\" is no longer active", r.name));
+                    }
+                    Some(_) => {}
+                }
+            }
+            match (&job.message, sms_blocked.get(&job.tenant_id)) {
+                (Message::Sms { .. }, Some(Some(why))) if job.billable => Some(why.clone()),
+                _ => None,
+            }
+        };
         let send_limit = Duration::from_millis(d.lease_ms * 3 / 4);
         let mut sending = JoinSet::new();
         for job in jobs {
-            let charge = plans.get(&job.tenant_id).filter(|_| job.billable).map(|plan| {
-                let prices = app.config.prices.for_plan(*plan);
+            let stale = stale_reason(&job);
+            let plan = tenants.get(&job.tenant_id).and_then(Option::as_ref).map(|t| t.plan);
+            let charge = plan.filter(|_| job.billable).map(|plan| {
+                let prices = app.config.prices.for_plan(plan);
                 match &job.message {
                     Message::Sms { text, .. } => Charge::for_message(Channel::Sms, sms::count(text).segments, prices),
                     Message::Email { .. } => Charge::for_message(Channel::Email, 0, prices),
@@ -92,17 +134,24 @@ impl Worker {
             sending.spawn(
                 async move {
                     // An opt-out counts from the moment it is made, also for what was planned before.
-                    let opted_out = app.store.opted_out(job.tenant_id, job.message.recipient()).await;
+                    let opted_out = match stale {
+                        Some(why) => Ok(Some(Err(why))),
+                        None => app
+                            .store
+                            .opted_out(job.tenant_id, job.message.recipient())
+                            .await
+                            .map(|o| o.map(Ok)),
+                    };
                     let result = match opted_out {
-                        Ok(Some(at)) => Err(Opted(at)),
+                        Ok(Some(Ok(at))) => Err(format!("the receiver opted out of messages from this sender at {at}")),
+                        Ok(Some(Err(why))) => Err(why),
                         Ok(None) => Ok(send_within(send_limit, sender.as_ref(), &job).await),
                         Err(e) => Ok(Err(SendError::Transient(format!("could not check opt-outs: {e}")))),
                     };
                     let now = app.clock.now();
                     let result = match result {
                         Ok(result) => result,
-                        Err(Opted(at)) => {
-                            let reason = format!("the receiver opted out of messages from this sender at {at}");
+                        Err(reason) => {
                             let outcome = DeliveryOutcome::Cancelled { reason };
                             metrics::add(&app.metrics.deliveries_cancelled, 1);
                             if let Err(e) = app

@@ -62,13 +62,20 @@ pub async fn tracking(
         .clone()
         .unwrap_or_else(|| tenant.brand.default_language.clone());
     let sv = swedish(&lang);
-    let zone = zone_for_country(d.destination_country.as_deref());
+    let zone = d
+        .receiver_time_zone
+        .as_deref()
+        .and_then(|z| jiff::tz::TimeZone::get(z).ok())
+        .unwrap_or_else(|| zone_for_country(d.destination_country.as_deref()));
+    let Ok(mapping) = crate::engine::effective_mapping(&app, tenant_id).await else {
+        return not_found();
+    };
     let local = |t: avisera_domain::Timestamp| t.to_zoned_datetime(zone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
     let events: Vec<_> = events
         .iter()
         .rev()
         .map(|e| {
-            let what = match app.mapping.lookup(&e.code) {
+            let what = match mapping.lookup(&e.code) {
                 Some(m) if m.milestone.is_some() => milestone_text(m.milestone, sv).to_string(),
                 Some(m) => m
                     .trigger

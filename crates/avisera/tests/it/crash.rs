@@ -44,7 +44,7 @@ async fn killed_while_delivering_then_restarted_sends_everything_exactly_once() 
     std::fs::write(
         &config,
         format!(
-            "database_url = \"{}\"\nlisten = \"127.0.0.1:{port}\"\n[delivery]\nlease_ms = 1500\npoll_ms = 50\nbatch = 8\n[delivery.retry]\ndelays_ms = [200, 400, 800]\n[sms]\nurl = \"{}\"\n",
+            "database_url = \"{}\"\nlisten = \"127.0.0.1:{port}\"\nlink_secret = \"crash-test-secret-of-at-least-32-characters\"\n[delivery]\nlease_ms = 1500\npoll_ms = 50\nbatch = 8\n[delivery.retry]\ndelays_ms = [200, 400, 800]\n[sms]\nurl = \"{}\"\n",
             database_url(Db::Postgres).await,
             provider.url
         ),

@@ -9,3 +9,4 @@ mod delivery;
 mod helpers;
 mod receiver;
 mod triggers;
+mod waiting;
