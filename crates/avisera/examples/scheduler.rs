@@ -191,6 +191,7 @@ async fn reminders_bench(db: &str, count: usize) {
                 recipient: format!("+4670{:07}", i % 10_000_000),
                 dedupe_key: format!("reminder:{i}"),
                 due_at: now,
+                time_zone: None,
                 language: Some("sv".into()),
                 message: Ok(Message::Sms {
                     sender_id: "Reminders".into(),

@@ -105,6 +105,7 @@ fn notice(
         recipient: to.map(|e| e.to_string()).unwrap_or_default(),
         dedupe_key: format!("budget:{}:{percent}", month.label()),
         due_at: now,
+        time_zone: None,
         language: None,
         message,
     }

@@ -51,6 +51,8 @@ pub struct PlannedNotification {
     pub recipient: String,
     pub dedupe_key: String,
     pub due_at: Timestamp,
+    /// The receiver's zone (IANA name), for quiet hours checked again at sending.
+    pub time_zone: Option<String>,
     pub language: Option<String>,
     pub message: Result<Message, NotSent>,
 }
@@ -115,6 +117,7 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
                     recipient,
                     dedupe_key,
                     due_at: after_quiet_hours(due_at, channel, &rule.quiet_hours, &receiver_zone(s)),
+                    time_zone: receiver_zone(s).iana_name().map(str::to_string),
                     language,
                     message,
                 });

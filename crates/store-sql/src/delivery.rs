@@ -31,7 +31,7 @@ pub async fn claim(
          WHERE id IN (SELECT id FROM notifications
                       WHERE status = 'scheduled' AND due_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
                       ORDER BY due_at LIMIT $4 {lock})
-         RETURNING id, tenant_id, message, idempotency_key, attempts, billable, rule_id"
+         RETURNING id, tenant_id, message, idempotency_key, attempts, billable, rule_id, time_zone"
     );
     let rows = sqlx::query(&sql)
         .bind(worker)
@@ -54,6 +54,7 @@ pub async fn claim(
                     .try_get::<Option<i64>, _>("rule_id")
                     .map_err(db)?
                     .map(avisera_domain::RuleId),
+                time_zone: r.try_get("time_zone").map_err(db)?,
             })
         })
         .collect()

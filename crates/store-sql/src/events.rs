@@ -352,12 +352,12 @@ pub(crate) async fn insert_notifications(
         planned_by.entry(p.notification.dedupe_key.as_str()).or_insert(p.event);
     }
     let mut inserted = Vec::with_capacity(planned.len());
-    for rows in planned.chunks(rows_per_statement(17)) {
+    for rows in planned.chunks(rows_per_statement(18)) {
         let sql = format!(
             "INSERT INTO notifications (tenant_id, shipment_id, tracking_number, rule_id, trigger_name, channel, recipient,
-                 dedupe_key, idempotency_key, status, reason, language, message, due_at, created_at, updated_at, billable)
+                 dedupe_key, idempotency_key, status, reason, language, message, due_at, created_at, updated_at, billable, time_zone)
              VALUES {} ON CONFLICT (tenant_id, dedupe_key) DO NOTHING RETURNING id, dedupe_key, status, reason",
-            placeholders(dialect, rows.len(), 17)
+            placeholders(dialect, rows.len(), 18)
         );
         let mut q = sqlx::query(&sql);
         for p in rows {
@@ -383,7 +383,8 @@ pub(crate) async fn insert_notifications(
                 .bind(ms(n.due_at))
                 .bind(ms(now))
                 .bind(ms(now))
-                .bind(i64::from(p.shipment.is_some()));
+                .bind(i64::from(p.shipment.is_some()))
+                .bind(n.time_zone.clone());
         }
         let rows = q.fetch_all(&mut **tx).await.map_err(db)?;
         let mut history = Vec::with_capacity(rows.len());

@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS notifications (
     language TEXT,
     message TEXT,
     due_at BIGINT NOT NULL,
+    time_zone TEXT,
     attempts BIGINT NOT NULL DEFAULT 0,
     lease_owner TEXT,
     lease_until BIGINT,

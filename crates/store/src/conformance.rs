@@ -421,6 +421,7 @@ pub async fn a_notification_planned_as_failed_is_stored_failed_with_its_reason(s
         recipient: "12ab".into(),
         dedupe_key: "k1".into(),
         due_at: now,
+        time_zone: None,
         language: None,
         message: Err(NotSent::Failed("invalid phone number \"12ab\"".into())),
     };
@@ -468,6 +469,7 @@ pub async fn leaving_the_pickup_point_cancels_the_reminder(store: &dyn Store) {
         recipient: "+46701234567".into(),
         dedupe_key: "reminder".into(),
         due_at: at("2026-11-28T10:00:00Z"),
+        time_zone: None,
         language: Some("sv".into()),
         message: Ok(Message::Sms {
             sender_id: "Shop".into(),
@@ -590,6 +592,7 @@ pub async fn a_reminder_planned_and_cancelled_in_one_batch_is_stored_cancelled(s
         recipient: "+46701234567".into(),
         dedupe_key: "reminder-1".into(),
         due_at: at("2026-11-28T10:00:00Z"),
+        time_zone: None,
         language: Some("sv".into()),
         message: Ok(Message::Sms {
             sender_id: "Shop".into(),
@@ -720,6 +723,7 @@ pub async fn notices_are_stored_once_and_never_billed(store: &dyn Store) {
         recipient: "admin@shop.example".into(),
         dedupe_key: "budget:2026-11:80".into(),
         due_at: now,
+        time_zone: None,
         language: None,
         message: Ok(Message::Email {
             from_name: "Avisera".into(),
@@ -764,6 +768,7 @@ pub async fn a_cancel_reaching_a_send_in_flight_keeps_the_truth(store: &dyn Stor
         recipient: "+46701234567".into(),
         dedupe_key: key.into(),
         due_at: now,
+        time_zone: None,
         language: Some("sv".into()),
         message: Ok(Message::Sms {
             sender_id: "Shop".into(),

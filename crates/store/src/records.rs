@@ -93,6 +93,8 @@ pub struct DeliveryJob {
     pub billable: bool,
     /// The rule that planned it, checked again before sending.
     pub rule_id: Option<RuleId>,
+    /// The receiver's zone, for the rule's quiet hours at sending.
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -12,6 +12,7 @@ use avisera_domain::notification::Message;
 use avisera_domain::rule::Rule;
 use avisera_domain::sms;
 use avisera_domain::tenant::Tenant;
+use avisera_domain::timing::after_quiet_hours;
 use avisera_domain::{RuleId, TenantId};
 use avisera_store::{DeliveryJob, DeliveryOutcome};
 use jiff::SignedDuration;
@@ -118,6 +119,14 @@ impl Worker {
         let mut sending = JoinSet::new();
         for job in jobs {
             let stale = stale_reason(&job);
+            // The rule's quiet hours hold also for what is sent late (a backlog, a lease taken
+            // over) and for retries: none goes out inside them.
+            let quiet = job
+                .rule_id
+                .and_then(|id| rules.get(&(job.tenant_id, id)).and_then(Option::as_ref))
+                .filter(|r| r.quiet_hours.iter().any(|q| q.channel == job.message.channel()))
+                .zip(job.time_zone.as_deref().and_then(|z| jiff::tz::TimeZone::get(z).ok()))
+                .map(|(r, zone)| (r.quiet_hours.clone(), zone));
             let plan = tenants.get(&job.tenant_id).and_then(Option::as_ref).map(|t| t.plan);
             let charge = plan.filter(|_| job.billable).map(|plan| {
                 let prices = app.config.prices.for_plan(plan);
@@ -134,6 +143,28 @@ impl Worker {
             sending.spawn(
                 async move {
                     // An opt-out counts from the moment it is made, also for what was planned before.
+                    let channel = job.message.channel();
+                    let after_quiet = |t: jiff::Timestamp| {
+                        quiet
+                            .as_ref()
+                            .map_or(t, |(q, zone)| after_quiet_hours(t, channel, q, zone))
+                    };
+                    let start = app.clock.now();
+                    if stale.is_none() && after_quiet(start) > start {
+                        let at = after_quiet(start);
+                        let outcome = DeliveryOutcome::RetryAt {
+                            at,
+                            reason: format!("quiet hours: deferred to {at}"),
+                        };
+                        if let Err(e) = app
+                            .store
+                            .finish_delivery(job.tenant_id, job.id, &name, &outcome, start)
+                            .await
+                        {
+                            tracing::error!(error = %e, "could not record delivery outcome");
+                        }
+                        return None;
+                    }
                     let opted_out = match stale {
                         Some(why) => Ok(Some(Err(why))),
                         None => app
@@ -174,7 +205,10 @@ impl Worker {
                                 .retry
                                 .next_attempt(job.attempt, now, rand::random::<f64>())
                             {
-                                Some(at) => DeliveryOutcome::RetryAt { at, reason },
+                                Some(at) => DeliveryOutcome::RetryAt {
+                                    at: after_quiet(at),
+                                    reason,
+                                },
                                 None => DeliveryOutcome::Failed {
                                     reason: format!("gave up after {} attempts: {reason}", job.attempt),
                                 },

@@ -28,6 +28,10 @@ async fn app_with_clock(clock: Arc<FixedClock>) -> (App, TenantId) {
 }
 
 async fn delayed_rule(app: &App, tenant: TenantId, name: &str) -> avisera_domain::rule::Rule {
+    rule_with(app, tenant, name, json!({"delay_minutes": 120})).await
+}
+
+async fn rule_with(app: &App, tenant: TenantId, name: &str, extra: serde_json::Value) -> avisera_domain::rule::Rule {
     let now = app.clock.now();
     let template = avisera_domain::template::Template {
         id: avisera_domain::TemplateId(0),
@@ -44,13 +48,14 @@ async fn delayed_rule(app: &App, tenant: TenantId, name: &str) -> avisera_domain
         .into(),
     };
     let template_id = app.store.create_template(tenant, &template, now).await.unwrap();
-    let mut rule: avisera_domain::rule::Rule = serde_json::from_value(json!({
+    let mut body = json!({
         "id": 0, "name": name, "trigger": "delivered", "enabled": true, "conditions": {}, "channels": "sms",
         "recipient": {"kind": "receiver"}, "sms_template_id": template_id.0, "email_template_id": null,
         "active_from": null, "active_until": null, "once_per_shipment": false, "days_before_deadline": null,
-        "campaign": null, "delay_minutes": 120
-    }))
-    .unwrap();
+        "campaign": null
+    });
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let mut rule: avisera_domain::rule::Rule = serde_json::from_value(body).unwrap();
     rule.id = app
         .store
         .create_rule(tenant, &rule, &RuleChange::new(now, "test", "created", ""))
@@ -126,4 +131,34 @@ fn all() -> avisera_store::NotificationFilter {
         limit: 100,
         ..Default::default()
     }
+}
+
+#[tokio::test]
+async fn a_backlog_reaching_quiet_hours_waits_for_the_morning() {
+    // 20:00 in Stockholm: not quiet yet.
+    let clock = Arc::new(FixedClock::new("2026-11-25T19:00:00Z".parse().unwrap()));
+    let (app, tenant) = app_with_clock(clock.clone()).await;
+    rule_with(
+        &app,
+        tenant,
+        "no sms at night",
+        json!({"quiet_hours": [{"channel": "sms", "from": "21:00", "until": "08:00"}]}),
+    )
+    .await;
+    deliver(&app, tenant, "Q1").await;
+    // The worker only gets to it at 21:30 local.
+    clock.advance(SignedDuration::from_mins(90));
+    let worker = Worker {
+        app: app.clone(),
+        channels: avisera::server::channels(&app).unwrap(),
+        name: "w".into(),
+    };
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    let n = &app.store.notifications(tenant, &all()).await.unwrap()[0];
+    assert_eq!(n.status, avisera_domain::notification::Status::Scheduled);
+    assert_eq!(n.due_at.to_string(), "2026-11-26T07:00:00Z", "08:00 in Stockholm");
+    assert!(app.inbox.as_ref().unwrap().entries().is_empty(), "nothing at night");
+    clock.set("2026-11-26T07:00:00Z".parse().unwrap());
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    assert_eq!(app.inbox.as_ref().unwrap().entries().len(), 1, "sent in the morning");
 }
