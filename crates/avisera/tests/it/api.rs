@@ -5,19 +5,6 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-async fn inbox(app: &TestApp) -> Vec<Value> {
-    let body: Value = app
-        .http
-        .get(format!("{}/dev/inbox", app.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["messages"].as_array().cloned().unwrap()
-}
-
 async fn inbox_after_settling(app: &TestApp) -> Vec<Value> {
     app.settled_notifications().await;
     inbox(app).await

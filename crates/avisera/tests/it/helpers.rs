@@ -453,3 +453,17 @@ print(json.dumps(out))
         }
     }
 }
+
+/// What the dev inbox holds, newest first.
+pub async fn inbox(app: &TestApp) -> Vec<Value> {
+    let body: Value = app
+        .http
+        .get(format!("{}/dev/inbox", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["messages"].as_array().cloned().unwrap_or_default()
+}

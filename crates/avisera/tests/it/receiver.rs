@@ -1,20 +1,7 @@
 //! What a receiver does with the links in a message: follow the shipment, and opt out.
 
 use crate::helpers::*;
-use serde_json::{Value, json};
-
-async fn inbox(app: &TestApp) -> Vec<Value> {
-    let body: Value = app
-        .http
-        .get(format!("{}/dev/inbox", app.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["messages"].as_array().cloned().unwrap()
-}
+use serde_json::json;
 
 fn link_in(text: &str, path: &str) -> String {
     let start = text

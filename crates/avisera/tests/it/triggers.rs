@@ -13,24 +13,6 @@ fn at(tracking: &str, code: &str, minute: u32) -> Value {
     e
 }
 
-async fn inbox_texts(app: &TestApp) -> Vec<String> {
-    let body: Value = app
-        .http
-        .get(format!("{}/dev/inbox", app.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn every_trigger_fires_on_its_events_and_only_then() {
     let app = spawn_app(Db::Sqlite, None, None).await;
@@ -116,14 +98,26 @@ async fn every_trigger_fires_on_its_events_and_only_then() {
     let deadline_at = Instant::now() + Duration::from_secs(20);
     let mut got: BTreeSet<String>;
     loop {
-        got = inbox_texts(&app).await.into_iter().collect();
+        got = inbox(&app)
+            .await
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect();
         if got.len() >= expected.len() || Instant::now() > deadline_at {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    got = inbox_texts(&app).await.into_iter().collect();
+    got = inbox(&app)
+        .await
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
     assert_eq!(
         got,
         expected,
