@@ -88,6 +88,25 @@ async fn tenant_with_rule(store: &dyn Store, name: &str) -> (Tenant, Vec<Rule>, 
     (tenant, vec![rule], BTreeMap::from([(template.id, template)]))
 }
 
+/// A planned "days left" SMS reminder with this dedupe key, due then.
+fn reminder(dedupe_key: &str, due_at: Timestamp) -> PlannedNotification {
+    PlannedNotification {
+        rule_id: None,
+        trigger: Some(Trigger::DaysLeftAtPickupPoint),
+        channel: Channel::Sms,
+        recipient: "+46701234567".into(),
+        dedupe_key: dedupe_key.into(),
+        due_at,
+        time_zone: None,
+        language: Some("sv".into()),
+        message: Ok(Message::Sms {
+            sender_id: "Shop".into(),
+            to: "+46701234567".into(),
+            text: "2 dagar kvar".into(),
+        }),
+    }
+}
+
 async fn post(
     store: &dyn Store,
     tenant: &Tenant,
@@ -462,21 +481,7 @@ pub async fn a_notification_planned_as_failed_is_stored_failed_with_its_reason(s
 pub async fn leaving_the_pickup_point_cancels_the_reminder(store: &dyn Store) {
     let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
     let now = at("2026-11-25T10:00:00Z");
-    let reminder = PlannedNotification {
-        rule_id: None,
-        trigger: Some(Trigger::DaysLeftAtPickupPoint),
-        channel: Channel::Sms,
-        recipient: "+46701234567".into(),
-        dedupe_key: "reminder".into(),
-        due_at: at("2026-11-28T10:00:00Z"),
-        time_zone: None,
-        language: Some("sv".into()),
-        message: Ok(Message::Sms {
-            sender_id: "Shop".into(),
-            to: "+46701234567".into(),
-            text: "2 dagar kvar".into(),
-        }),
-    };
+    let reminder = reminder("reminder", at("2026-11-28T10:00:00Z"));
     let with_reminder = |shipment, e: &CarrierEvent| Decision {
         applied: apply(shipment, e, avisera_domain::mapping::Mapping::defaults()),
         planned: vec![reminder.clone()],
@@ -585,21 +590,7 @@ pub async fn one_batch_applies_events_in_order_and_spots_its_own_duplicates(stor
 pub async fn a_reminder_planned_and_cancelled_in_one_batch_is_stored_cancelled(store: &dyn Store) {
     let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
     let now = at("2026-11-25T10:00:00Z");
-    let reminder = PlannedNotification {
-        rule_id: None,
-        trigger: Some(Trigger::DaysLeftAtPickupPoint),
-        channel: Channel::Sms,
-        recipient: "+46701234567".into(),
-        dedupe_key: "reminder-1".into(),
-        due_at: at("2026-11-28T10:00:00Z"),
-        time_zone: None,
-        language: Some("sv".into()),
-        message: Ok(Message::Sms {
-            sender_id: "Shop".into(),
-            to: "+46701234567".into(),
-            text: "2 dagar kvar".into(),
-        }),
-    };
+    let reminder = reminder("reminder-1", at("2026-11-28T10:00:00Z"));
     let decide = |shipment, e: &CarrierEvent| {
         let mut applied = apply(shipment, e, avisera_domain::mapping::Mapping::defaults());
         let planned = if e.code == "EN_ROUTE" {
@@ -761,22 +752,8 @@ pub async fn notices_are_stored_once_and_never_billed(store: &dyn Store) {
 pub async fn a_cancel_reaching_a_send_in_flight_keeps_the_truth(store: &dyn Store) {
     let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
     let now = at("2026-11-25T10:00:00Z");
-    let reminder = |key: &str| PlannedNotification {
-        rule_id: None,
-        trigger: Some(Trigger::DaysLeftAtPickupPoint),
-        channel: Channel::Sms,
-        recipient: "+46701234567".into(),
-        dedupe_key: key.into(),
-        due_at: now,
-        time_zone: None,
-        language: Some("sv".into()),
-        message: Ok(Message::Sms {
-            sender_id: "Shop".into(),
-            to: "+46701234567".into(),
-            text: "2 dagar kvar".into(),
-        }),
-    };
-    let planned = vec![reminder("a"), reminder("b")];
+    let planned_reminder = |key: &str| reminder(key, now);
+    let planned = vec![planned_reminder("a"), planned_reminder("b")];
     let plan_both = |shipment, e: &CarrierEvent| Decision {
         applied: apply(shipment, e, avisera_domain::mapping::Mapping::defaults()),
         planned: planned.clone(),
