@@ -193,20 +193,7 @@ async fn an_unreachable_smtp_server_is_retried_then_failed_with_the_reason() {
     let mut dead = smtp_config(&spawn_smtp_server().await);
     dead.port = free_port();
     let app = spawn_app(Db::Sqlite, None, Some(dead)).await;
-    let (_, template) = app
-        .call("POST", "/v1/templates", Some(json!({"name": "m", "channel": "email", "default_language": "sv", "contents": {"sv": {"subject": "Hej", "text": "Hej"}}})))
-        .await;
-    let (_, rule) = app
-        .call(
-            "POST",
-            "/v1/rules",
-            Some(
-                json!({"name": "m", "trigger": "delivered", "channels": "email", "email_template_id": template["id"]}),
-            ),
-        )
-        .await;
-    app.call("POST", &format!("/v1/rules/{}/enable", rule["id"]), None)
-        .await;
+    enabled_rule_for(&app, json!({"name": "m", "channel": "email", "default_language": "sv", "contents": {"sv": {"subject": "Hej", "text": "Hej"}}})).await;
     app.call("POST", "/v1/events", Some(event("DEAD1", "DELIVERED", "+46701234561")))
         .await;
     let n = &app.settled_notifications().await[0];
@@ -225,20 +212,7 @@ async fn email_goes_over_starttls_to_a_server_with_a_private_ca() {
     config.security = avisera::config::SmtpSecurity::Starttls;
     config.ca_file = Some(cert);
     let app = spawn_app(Db::Sqlite, None, Some(config)).await;
-    let (_, template) = app
-        .call("POST", "/v1/templates", Some(json!({"name": "m", "channel": "email", "default_language": "sv", "contents": {"sv": {"subject": "Krypterat {{ tracking_number }}", "text": "Hej"}}})))
-        .await;
-    let (_, rule) = app
-        .call(
-            "POST",
-            "/v1/rules",
-            Some(
-                json!({"name": "m", "trigger": "delivered", "channels": "email", "email_template_id": template["id"]}),
-            ),
-        )
-        .await;
-    app.call("POST", &format!("/v1/rules/{}/enable", rule["id"]), None)
-        .await;
+    enabled_rule_for(&app, json!({"name": "m", "channel": "email", "default_language": "sv", "contents": {"sv": {"subject": "Krypterat {{ tracking_number }}", "text": "Hej"}}})).await;
     app.call("POST", "/v1/events", Some(event("TLS1", "DELIVERED", "+46701234561")))
         .await;
     let mails = smtp.wait_for_mails(1).await;
@@ -252,20 +226,7 @@ async fn starttls_to_an_untrusted_certificate_is_refused_and_says_why() {
     let mut config = smtp_config(&smtp);
     config.security = avisera::config::SmtpSecurity::Starttls;
     let app = spawn_app(Db::Sqlite, None, Some(config)).await;
-    let (_, template) = app
-        .call("POST", "/v1/templates", Some(json!({"name": "m", "channel": "email", "default_language": "sv", "contents": {"sv": {"subject": "Hej", "text": "Hej"}}})))
-        .await;
-    let (_, rule) = app
-        .call(
-            "POST",
-            "/v1/rules",
-            Some(
-                json!({"name": "m", "trigger": "delivered", "channels": "email", "email_template_id": template["id"]}),
-            ),
-        )
-        .await;
-    app.call("POST", &format!("/v1/rules/{}/enable", rule["id"]), None)
-        .await;
+    enabled_rule_for(&app, json!({"name": "m", "channel": "email", "default_language": "sv", "contents": {"sv": {"subject": "Hej", "text": "Hej"}}})).await;
     app.call("POST", "/v1/events", Some(event("TLS2", "DELIVERED", "+46701234561")))
         .await;
     let n = &app.settled_notifications().await[0];

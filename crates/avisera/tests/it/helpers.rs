@@ -141,6 +141,21 @@ pub async fn wait_settled(http: &reqwest::Client, base: &str, key: &str) -> Vec<
     }
 }
 
+/// A template (`template` as posted) and an enabled rule on "delivered" sending it on its
+/// channel; returns the rule's id.
+pub async fn enabled_rule_for(app: &TestApp, template: Value) -> i64 {
+    let channel = template["channel"].as_str().unwrap().to_string();
+    let (status, created) = app.call("POST", "/v1/templates", Some(template)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let rule = json!({"name": "r", "trigger": "delivered", "channels": channel, format!("{channel}_template_id"): created["id"]});
+    let (status, rule) = app.call("POST", "/v1/rules", Some(rule)).await;
+    assert_eq!(status, StatusCode::CREATED, "{rule}");
+    let id = rule["id"].as_i64().unwrap();
+    let (status, body) = app.call("POST", &format!("/v1/rules/{id}/enable"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    id
+}
+
 /// An SMS template and an enabled rule on `trigger`, sending SMS to the receiver.
 pub async fn sms_rule(app: &TestApp, trigger: &str, extra: Value) -> i64 {
     let (status, template) = app

@@ -15,22 +15,11 @@ fn link_in(text: &str, path: &str) -> String {
 #[tokio::test]
 async fn the_tracking_link_shows_the_shipment_and_a_forged_one_shows_nothing() {
     let app = spawn_app(Db::Sqlite, None, None).await;
-    let (_, t) = app
-        .call(
-            "POST",
-            "/v1/templates",
-            Some(json!({"name": "t", "channel": "sms", "default_language": "sv",
-               "contents": {"sv": {"text": "Spåra: {{ tracking_link }}"}}})),
-        )
-        .await;
-    let (_, r) = app
-        .call(
-            "POST",
-            "/v1/rules",
-            Some(json!({"name": "r", "trigger": "delivered", "channels": "sms", "sms_template_id": t["id"]})),
-        )
-        .await;
-    app.call("POST", &format!("/v1/rules/{}/enable", r["id"]), None).await;
+    enabled_rule_for(
+        &app,
+        json!({"name": "t", "channel": "sms", "default_language": "sv", "contents": {"sv": {"text": "Spåra: {{ tracking_link }}"}}}),
+    )
+    .await;
     let mut e = event("TRACK1", "DELIVERED", "+46701234561");
     e["location"] = json!("Solna");
     app.call("POST", "/v1/events", Some(e)).await;
