@@ -174,11 +174,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .strip_suffix('\n')
                 .map(|t| t.strip_suffix('\r').unwrap_or(t))
                 .unwrap_or(&text);
-            let sent = if transliterate {
-                sms::cheapest(text)
-            } else {
-                std::borrow::Cow::Borrowed(text)
-            };
+            let sent = sms::as_sent(text, transliterate);
             let c = sms::count(&sent);
             if json {
                 let mut v = serde_json::to_value(c)?;

@@ -312,11 +312,7 @@ fn render(
         Channel::Sms => Message::Sms {
             sender_id: b.sms_sender_id.clone(),
             to: to.to_string(),
-            text: if s.tenant.billing.transliterate_sms {
-                crate::sms::cheapest(&r.text).into_owned()
-            } else {
-                r.text
-            },
+            text: crate::sms::as_sent(&r.text, s.tenant.billing.transliterate_sms).into_owned(),
         },
         Channel::Email => Message::Email {
             from_name: b.email_from_name.clone(),

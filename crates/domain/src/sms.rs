@@ -142,6 +142,15 @@ pub fn cheapest(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// The text as it will be sent: `cheapest` when the tenant has transliteration on.
+pub fn as_sent(text: &str, transliterate: bool) -> Cow<'_, str> {
+    if transliterate {
+        cheapest(text)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

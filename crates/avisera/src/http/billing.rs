@@ -118,15 +118,17 @@ pub async fn count(
         .await?
         .ok_or_else(|| ApiError::not_found("tenant"))?;
     let transliterate = input.transliterate.unwrap_or(tenant.billing.transliterate_sms);
-    let text = if transliterate {
-        sms::cheapest(&input.text)
-    } else {
-        std::borrow::Cow::Borrowed(input.text.as_str())
-    };
+    let mut quote = sms_quote(&input.text, transliterate, app.config.prices.for_plan(tenant.plan));
+    quote["plan"] = json!(tenant.plan);
+    Ok(Json(quote))
+}
+
+/// What one SMS with this text is: the text as sent, encoding, characters, units, segments and
+/// price — the numbers the worker bills. Shared by the count and the template preview.
+pub fn sms_quote(text: &str, transliterate: bool, prices: &avisera_domain::billing::Prices) -> Value {
+    let text = sms::as_sent(text, transliterate);
     let c = sms::count(&text);
-    let charge = Charge::for_message(Channel::Sms, c.segments, app.config.prices.for_plan(tenant.plan));
-    Ok(Json(json!({
-        "text": text, "encoding": c.encoding, "characters": c.characters, "units": c.units, "segments": c.segments,
-        "plan": tenant.plan, "price_ore": charge.cost(), "price_sek": charge.cost().to_string(),
-    })))
+    let cost = Charge::for_message(Channel::Sms, c.segments, prices).cost();
+    json!({"text": text, "encoding": c.encoding, "characters": c.characters, "units": c.units,
+           "segments": c.segments, "price_ore": cost, "price_sek": cost.to_string()})
 }

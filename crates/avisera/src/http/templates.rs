@@ -7,7 +7,6 @@ use crate::app::App;
 use avisera_domain::TemplateId;
 use avisera_domain::billing::Charge;
 use avisera_domain::notification::Channel;
-use avisera_domain::sms;
 use avisera_domain::template::{Template, TemplateBody, sample_variables};
 use axum::Json;
 use axum::body::Bytes;
@@ -102,17 +101,7 @@ pub async fn preview(
             .render(Some(language), &sample_variables())
             .map_err(|e| ApiError::invalid("invalid_template", e.to_string()).with(json!(e)))?;
         let rendered = match template.channel {
-            Channel::Sms => {
-                let text = if tenant.billing.transliterate_sms {
-                    sms::cheapest(&r.text).into_owned()
-                } else {
-                    r.text
-                };
-                let c = sms::count(&text);
-                let charge = Charge::for_message(Channel::Sms, c.segments, prices);
-                json!({"text": text, "encoding": c.encoding, "characters": c.characters, "units": c.units,
-                       "segments": c.segments, "price_ore": charge.cost(), "price_sek": charge.cost().to_string()})
-            }
+            Channel::Sms => super::billing::sms_quote(&r.text, tenant.billing.transliterate_sms, prices),
             Channel::Email => {
                 let charge = Charge::for_message(Channel::Email, 0, prices);
                 json!({"subject": r.subject, "html": r.html, "text": r.text,
