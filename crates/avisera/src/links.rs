@@ -77,6 +77,11 @@ impl Links for SignedLinks {
         let token = self.token(LinkKind::Unsubscribe, tenant, address);
         format!("{}/u/{tenant}/{token}?a={}", self.base, query_value(address))
     }
+
+    /// Logos are public (they are in every email), so their links are not signed.
+    fn logo(&self, tenant: TenantId, logo: avisera_domain::LogoId) -> String {
+        format!("{}/l/{tenant}/{logo}", self.base)
+    }
 }
 
 #[cfg(test)]

@@ -26,3 +26,8 @@ id_type!(RuleId);
 id_type!(TemplateId);
 id_type!(ShipmentId);
 id_type!(NotificationId);
+id_type!(
+    /// A person who signs in to the portal.
+    UserId
+);
+id_type!(LogoId);

@@ -8,6 +8,7 @@ pub mod contact;
 pub mod event;
 pub mod ids;
 pub mod links;
+pub mod logo;
 pub mod mapping;
 pub mod money;
 pub mod notification;
@@ -21,8 +22,9 @@ pub mod template;
 pub mod tenant;
 pub mod timing;
 pub mod trigger;
+pub mod user;
 pub mod zone;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use ids::{NotificationId, RuleId, ShipmentId, TemplateId, TenantId};
+pub use ids::{LogoId, NotificationId, RuleId, ShipmentId, TemplateId, TenantId, UserId};
 pub use jiff::Timestamp;

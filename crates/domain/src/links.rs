@@ -1,12 +1,14 @@
 //! The public links a message carries: the shipment's tracking page and the receiver's
 //! opt-out. How they are made (and signed) is the edge's business; the planner only asks.
 
-use crate::ids::TenantId;
+use crate::ids::{LogoId, TenantId};
 
 pub trait Links: Sync {
     fn tracking(&self, tenant: TenantId, tracking_number: &str) -> String;
     /// The link that stops further messages from this tenant to `address`.
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String;
+    /// The public address of one of the tenant's logos.
+    fn logo(&self, tenant: TenantId, logo: LogoId) -> String;
 }
 
 /// Unsigned links under a base URL, for tests.
@@ -19,5 +21,9 @@ impl Links for PlainLinks {
 
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String {
         format!("{}/u/{tenant}?a={address}", self.0)
+    }
+
+    fn logo(&self, tenant: TenantId, logo: LogoId) -> String {
+        format!("{}/l/{tenant}/{logo}", self.0)
     }
 }

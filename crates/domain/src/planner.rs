@@ -363,6 +363,7 @@ fn variables(s: &Situation<'_>, rule: &Rule) -> Variables {
         s.tenant.brand.customer_service_phone.as_ref().map(|p| p.to_string()),
     );
     set("campaign", rule.campaign.clone());
+    set("logo_url", s.tenant.brand.logo_id.map(|l| s.links.logo(s.tenant.id, l)));
     if let Some(e) = s.event {
         set("event_location", e.location.clone());
         set("event_time", Some(local(e.occurred_at, "%Y-%m-%d %H:%M")));

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Every variable a template may use, with what it holds.
+/// The languages the portal offers for templates and brands (ISO 639-1; Norwegian Bokmål is
+/// `nb`). Templates may hold others; these are the ones with ready-made texts.
+pub const LANGUAGES: &[&str] = &["sv", "nb", "da", "fi", "en"];
+
 pub const VARIABLES: &[(&str, &str)] = &[
     ("receiver_name", "the receiver's name"),
     ("tracking_number", "the shipment's tracking number"),
@@ -34,6 +38,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("event_location", "where the event happened"),
     ("event_time", "when the event happened (receiver's local time)"),
     ("campaign", "the rule's campaign text or discount code"),
+    (
+        "logo_url",
+        "the address of the brand's logo image (empty without a logo)",
+    ),
 ];
 
 /// Values for every variable; absent facts are empty strings, so `{% if pickup_point_name %}`
@@ -66,6 +74,7 @@ pub fn sample_variables() -> Variables {
         ("event_location", "Stockholm"),
         ("event_time", "2026-11-25 14:05"),
         ("campaign", "BLACKWEEK10"),
+        ("logo_url", "https://track.example.com/l/1/1"),
     ] {
         v.insert(k, val.to_string());
     }

@@ -1,7 +1,7 @@
 //! A tenant and the brand its messages carry.
 
 use crate::contact::{EmailAddress, PhoneNumber};
-use crate::ids::TenantId;
+use crate::ids::{LogoId, TenantId};
 use crate::money::Ore;
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,9 @@ pub struct Brand {
     pub customer_service_email: Option<EmailAddress>,
     pub customer_service_phone: Option<PhoneNumber>,
     pub default_language: String,
+    /// The logo shown in emails and on the tracking page.
+    #[serde(default)]
+    pub logo_id: Option<LogoId>,
 }
 
 impl Brand {
@@ -64,7 +67,30 @@ impl Brand {
             customer_service_email: None,
             customer_service_phone: None,
             default_language: "sv".into(),
+            logo_id: None,
         }
+    }
+
+    /// Checks what a tenant may set; the error names the field and what to fix.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.brand_name.trim().is_empty() {
+            return Err(("brand_name", "the brand name must not be empty".into()));
+        }
+        if self.email_from_name.trim().is_empty() {
+            return Err(("email_from_name", "the email sender name must not be empty".into()));
+        }
+        check_sms_sender_id(&self.sms_sender_id).map_err(|m| ("sms_sender_id", m))?;
+        if !crate::template::LANGUAGES.contains(&self.default_language.as_str()) {
+            return Err((
+                "default_language",
+                format!(
+                    "unknown language \"{}\": use one of {}",
+                    self.default_language,
+                    crate::template::LANGUAGES.join(", ")
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

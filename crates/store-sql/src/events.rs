@@ -8,8 +8,8 @@ use avisera_domain::notification::Status;
 use avisera_domain::planner::{NotSent, PlannedNotification};
 use avisera_domain::shipment::Shipment;
 use avisera_domain::trigger::Trigger;
-use avisera_domain::{ShipmentId, TenantId, Timestamp};
-use avisera_store::{Decide, EventOutcome, StoreResult, StoredEvent};
+use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
+use avisera_store::{Decide, EventOutcome, ShipmentSearch, StoreResult, StoredEvent};
 use sqlx::{Any, AnyPool, Row, Transaction};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -460,6 +460,82 @@ pub async fn history(pool: &AnyPool, tenant: TenantId, tracking_number: &str) ->
                 location: r.try_get("location").map_err(db)?,
                 unknown_code: r.try_get::<i64, _>("unknown_code").map_err(db)? != 0,
             })
+        })
+        .collect()
+}
+
+/// Adds a notification sent by hand from the portal: tied to its shipment and billed.
+pub async fn add_manual(
+    pool: &AnyPool,
+    dialect: Dialect,
+    tenant: TenantId,
+    tracking_number: &str,
+    notification: &PlannedNotification,
+    now: Timestamp,
+) -> StoreResult<Option<NotificationId>> {
+    let Some(shipment) = shipment(pool, tenant, tracking_number).await? else {
+        return Ok(None);
+    };
+    let planned = [Planned {
+        event: 0,
+        shipment: Some(shipment.id),
+        tracking_number,
+        notification: notification.clone(),
+    }];
+    let mut tx = match dialect {
+        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Dialect::Postgres => pool.begin().await,
+    }
+    .map_err(db)?;
+    let inserted = insert_notifications(&mut tx, dialect, tenant, &planned, now).await?;
+    let id = if inserted.is_empty() {
+        None
+    } else {
+        let row = sqlx::query("SELECT id FROM notifications WHERE tenant_id = $1 AND dedupe_key = $2")
+            .bind(tenant.0)
+            .bind(&notification.dedupe_key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        Some(NotificationId(row.try_get(0).map_err(db)?))
+    };
+    tx.commit().await.map_err(db)?;
+    Ok(id)
+}
+
+/// Track & Trace: shipments by tracking number (exact), or by order reference, receiver phone
+/// or email as they appear in the stored state.
+pub async fn find(pool: &AnyPool, tenant: TenantId, search: &ShipmentSearch, limit: u32) -> StoreResult<Vec<Shipment>> {
+    // The state is JSON text; the field and value are matched as a quoted pair so a value
+    // cannot match inside another field. LIKE wildcards in the input are escaped.
+    let json_pair = |field: &str, value: &str| {
+        let quoted = serde_json::to_string(value).expect("strings serialise");
+        let escaped = quoted.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        format!("%\"{field}\":{escaped}%")
+    };
+    let (sql, needle) = match search {
+        ShipmentSearch::TrackingNumber(t) => ("tracking_number = $2", t.trim().to_string()),
+        ShipmentSearch::OrderReference(r) => ("state LIKE $2 ESCAPE '\\'", json_pair("order_reference", r.trim())),
+        ShipmentSearch::Phone(p) => ("state LIKE $2 ESCAPE '\\'", json_pair("receiver_phone", p.trim())),
+        ShipmentSearch::Email(e) => (
+            "LOWER(state) LIKE $2 ESCAPE '\\'",
+            json_pair("receiver_email", &e.trim().to_lowercase()),
+        ),
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT id, state FROM shipments WHERE tenant_id = $1 AND {sql} ORDER BY updated_at DESC, id DESC LIMIT $3"
+    ))
+    .bind(tenant.0)
+    .bind(needle)
+    .bind(i64::from(limit.clamp(1, 200)))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            let mut s: Shipment = from_json("shipment state", &row.try_get::<String, _>("state").map_err(db)?)?;
+            s.id = ShipmentId(row.try_get("id").map_err(db)?);
+            Ok(s)
         })
         .collect()
 }

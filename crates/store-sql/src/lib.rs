@@ -6,18 +6,21 @@
 mod codec;
 mod delivery;
 mod events;
+mod logos;
 mod notifications;
 mod rules;
 mod setup;
 mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod users;
 
 pub use setup::{Dialect, connect};
 
 use async_trait::async_trait;
 use avisera_domain::billing::{Billed, PlanPeriod};
 use avisera_domain::event::CarrierEvent;
+use avisera_domain::logo::LogoKind;
 use avisera_domain::money::Ore;
 use avisera_domain::plan::Plan;
 use avisera_domain::planner::PlannedNotification;
@@ -25,7 +28,8 @@ use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
 use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
-use avisera_domain::{NotificationId, RuleId, TemplateId, TenantId, Timestamp};
+use avisera_domain::user::User;
+use avisera_domain::{LogoId, NotificationId, RuleId, TemplateId, TenantId, Timestamp, UserId};
 use avisera_store::*;
 use sqlx::AnyPool;
 
@@ -225,5 +229,81 @@ impl Store for SqlStore {
 
     async fn count_scheduled(&self) -> StoreResult<u64> {
         delivery::count_scheduled(&self.pool).await
+    }
+
+    async fn create_user(&self, tenant: TenantId, user: &NewUser, now: Timestamp) -> StoreResult<UserId> {
+        users::create(&self.pool, tenant, user, now).await
+    }
+
+    async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>> {
+        users::list(&self.pool, tenant).await
+    }
+
+    async fn delete_user(&self, tenant: TenantId, id: UserId) -> StoreResult<bool> {
+        users::delete(&self.pool, tenant, id).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, String)>> {
+        users::by_email(&self.pool, email).await
+    }
+
+    async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>> {
+        users::get(&self.pool, tenant, id).await
+    }
+
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        users::create_session(&self.pool, session).await
+    }
+
+    async fn session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<Session>> {
+        users::session(&self.pool, token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        users::delete_session(&self.pool, token_hash).await
+    }
+
+    async fn add_logo(&self, tenant: TenantId, kind: LogoKind, bytes: &[u8], now: Timestamp) -> StoreResult<LogoId> {
+        logos::add(&self.pool, tenant, kind, bytes, now).await
+    }
+
+    async fn logos(&self, tenant: TenantId) -> StoreResult<Vec<Logo>> {
+        logos::list(&self.pool, tenant).await
+    }
+
+    async fn logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<Option<Logo>> {
+        logos::get(&self.pool, tenant, id).await
+    }
+
+    async fn delete_logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<bool> {
+        logos::delete(&self.pool, tenant, id).await
+    }
+
+    async fn find_shipments(
+        &self,
+        tenant: TenantId,
+        search: &ShipmentSearch,
+        limit: u32,
+    ) -> StoreResult<Vec<Shipment>> {
+        events::find(&self.pool, tenant, search, limit).await
+    }
+
+    async fn add_manual(
+        &self,
+        tenant: TenantId,
+        tracking_number: &str,
+        notification: &PlannedNotification,
+        now: Timestamp,
+    ) -> StoreResult<Option<NotificationId>> {
+        events::add_manual(&self.pool, self.dialect, tenant, tracking_number, notification, now).await
+    }
+
+    async fn notification_facts(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<NotificationFact>> {
+        notifications::facts(&self.pool, tenant, from, to).await
     }
 }

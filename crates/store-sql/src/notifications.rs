@@ -1,12 +1,12 @@
 //! Reading notifications and their status history, always within one tenant.
 
-use crate::codec::{from_json, parse, ts};
+use crate::codec::{from_json, ms, parse, ts};
 use crate::db;
 use avisera_domain::billing::Charge;
 use avisera_domain::money::Ore;
 use avisera_domain::notification::Status;
-use avisera_domain::{NotificationId, RuleId, TenantId};
-use avisera_store::{NotificationFilter, NotificationRecord, StatusChange, StoreResult};
+use avisera_domain::{NotificationId, RuleId, TenantId, Timestamp};
+use avisera_store::{NotificationFact, NotificationFilter, NotificationRecord, StatusChange, StoreResult};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -60,6 +60,7 @@ pub async fn list(pool: &AnyPool, tenant: TenantId, f: &NotificationFilter) -> S
            AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR channel = $3)
            AND ($4 IS NULL OR trigger_name = $4) AND ($5 IS NULL OR tracking_number = $5)
            AND ($6 IS NULL OR id < $6)
+           AND ($8 IS NULL OR created_at >= $8) AND ($9 IS NULL OR created_at < $9)
          ORDER BY id DESC LIMIT $7"
     );
     let rows = sqlx::query(&sql)
@@ -70,6 +71,8 @@ pub async fn list(pool: &AnyPool, tenant: TenantId, f: &NotificationFilter) -> S
         .bind(f.tracking_number.clone())
         .bind(f.before_id.map(|i| i.0))
         .bind(i64::from(f.limit.clamp(1, 1000)))
+        .bind(f.created_from.map(ms))
+        .bind(f.created_until.map(ms))
         .fetch_all(pool)
         .await
         .map_err(db)?;
@@ -102,6 +105,38 @@ pub async fn history(pool: &AnyPool, tenant: TenantId, id: NotificationId) -> St
                 status: parse::<Status>("status", &r.try_get::<String, _>("status").map_err(db)?)?,
                 reason: r.try_get("reason").map_err(db)?,
                 at: ts(r.try_get("at").map_err(db)?)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn facts(
+    pool: &AnyPool,
+    tenant: TenantId,
+    from: Timestamp,
+    to: Timestamp,
+) -> StoreResult<Vec<NotificationFact>> {
+    let rows = sqlx::query(
+        "SELECT created_at, trigger_name, channel, status FROM notifications
+         WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at",
+    )
+    .bind(tenant.0)
+    .bind(ms(from))
+    .bind(ms(to))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(NotificationFact {
+                created_at: ts(r.try_get("created_at").map_err(db)?)?,
+                trigger: r
+                    .try_get::<Option<String>, _>("trigger_name")
+                    .map_err(db)?
+                    .map(|t| parse("trigger", &t))
+                    .transpose()?,
+                channel: parse("channel", &r.try_get::<String, _>("channel").map_err(db)?)?,
+                status: parse("status", &r.try_get::<String, _>("status").map_err(db)?)?,
             })
         })
         .collect()

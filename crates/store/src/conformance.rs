@@ -873,6 +873,117 @@ pub async fn a_rule_and_its_history_are_written_together(store: &dyn Store) {
     assert!(!store.rule(tenant.id, rule.id).await.unwrap().unwrap().enabled);
 }
 
+pub async fn portal_users_sessions_logos_and_searches_stay_in_their_tenant(store: &dyn Store) {
+    use avisera_domain::contact::EmailAddress;
+    use avisera_domain::logo::LogoKind;
+    use avisera_domain::user::Role;
+    let (a, rules, templates) = tenant_with_rule(store, "A").await;
+    let b = store
+        .create_tenant("B", Plan::Plus, &Brand::named("B"), at("2026-11-25T08:00:00Z"))
+        .await
+        .unwrap();
+    let now = at("2026-11-25T10:00:00Z");
+    let user = |email: &str, role| NewUser {
+        email: EmailAddress::parse(email).unwrap(),
+        name: "Anna".into(),
+        role,
+        password_hash: "hash".into(),
+    };
+    let anna = store
+        .create_user(a.id, &user("Anna@Shop.se", Role::Admin), now)
+        .await
+        .unwrap();
+    let again = store.create_user(b.id, &user("anna@shop.se", Role::Viewer), now).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let (found, hash) = store.user_by_email(" ANNA@shop.se").await.unwrap().unwrap();
+    assert_eq!(
+        (found.id, found.tenant_id, found.role, hash.as_str()),
+        (anna, a.id, Role::Admin, "hash")
+    );
+    assert!(store.user(b.id, anna).await.unwrap().is_none());
+    assert!(store.users(b.id).await.unwrap().is_empty());
+    assert!(!store.delete_user(b.id, anna).await.unwrap());
+
+    let session = Session {
+        token_hash: "t1".into(),
+        tenant_id: a.id,
+        user_id: anna,
+        csrf_token: "c1".into(),
+        expires_at: at("2026-11-25T22:00:00Z"),
+    };
+    store.create_session(&session).await.unwrap();
+    assert_eq!(store.session("t1", now).await.unwrap(), Some(session.clone()));
+    assert_eq!(
+        store.session("t1", at("2026-11-25T22:00:00Z")).await.unwrap(),
+        None,
+        "expired"
+    );
+    store.delete_session("t1").await.unwrap();
+    assert_eq!(store.session("t1", now).await.unwrap(), None);
+
+    let logo = store.add_logo(a.id, LogoKind::Svg, b"<svg/>", now).await.unwrap();
+    assert_eq!(store.logo(a.id, logo).await.unwrap().unwrap().bytes, b"<svg/>");
+    assert_eq!(store.logos(a.id).await.unwrap().len(), 1);
+    assert!(store.logo(b.id, logo).await.unwrap().is_none());
+    assert!(!store.delete_logo(b.id, logo).await.unwrap());
+
+    let mut e = event("T1", "DELIVERED", "2026-11-25T09:00:00+01:00");
+    e.details.order_reference = Some("ORD-1%".into());
+    post(store, &a, &rules, &templates, &[e], now).await;
+    let find = |tenant, s| async move { store.find_shipments(tenant, &s, 10).await.unwrap().len() };
+    assert_eq!(find(a.id, ShipmentSearch::TrackingNumber("T1".into())).await, 1);
+    assert_eq!(find(a.id, ShipmentSearch::OrderReference("ORD-1%".into())).await, 1);
+    assert_eq!(
+        find(a.id, ShipmentSearch::OrderReference("ORD-1".into())).await,
+        0,
+        "no partial match"
+    );
+    assert_eq!(
+        find(a.id, ShipmentSearch::OrderReference("ORD-_%".into())).await,
+        0,
+        "wildcards are literal"
+    );
+    assert_eq!(find(a.id, ShipmentSearch::Phone("+46701234567".into())).await, 1);
+    assert_eq!(find(a.id, ShipmentSearch::Email("ANNA@example.se".into())).await, 1);
+    assert_eq!(find(b.id, ShipmentSearch::TrackingNumber("T1".into())).await, 0);
+    assert_eq!(find(b.id, ShipmentSearch::Phone("+46701234567".into())).await, 0);
+
+    let manual = reminder("manual:1", now);
+    let id = store
+        .add_manual(a.id, "T1", &manual, now)
+        .await
+        .unwrap()
+        .expect("added");
+    assert_eq!(
+        store.add_manual(a.id, "T1", &manual, now).await.unwrap(),
+        None,
+        "same key once"
+    );
+    assert_eq!(
+        store
+            .add_manual(b.id, "T1", &reminder("manual:2", now), now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.notification(a.id, id).await.unwrap().unwrap().tracking_number,
+        "T1"
+    );
+    let facts = store
+        .notification_facts(a.id, now, at("2026-11-26T00:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(facts.len(), 2, "the delivered SMS and the manual one: {facts:?}");
+    assert!(
+        store
+            .notification_facts(b.id, now, at("2026-11-26T00:00:00Z"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// Every test of the suite, by name, for the implementations' test targets.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -893,7 +1004,8 @@ macro_rules! conformance_tests {
             notices_are_stored_once_and_never_billed,
             a_cancel_reaching_a_send_in_flight_keeps_the_truth,
             opt_outs_are_per_tenant_and_idempotent,
-            a_rule_and_its_history_are_written_together
+            a_rule_and_its_history_are_written_together,
+            portal_users_sessions_logos_and_searches_stay_in_their_tenant
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -13,6 +13,7 @@ pub use records::*;
 use async_trait::async_trait;
 use avisera_domain::billing::{Billed, PlanPeriod};
 use avisera_domain::event::CarrierEvent;
+use avisera_domain::logo::LogoKind;
 use avisera_domain::money::Ore;
 use avisera_domain::plan::Plan;
 use avisera_domain::planner::PlannedNotification;
@@ -20,7 +21,8 @@ use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
 use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
-use avisera_domain::{NotificationId, RuleId, TemplateId, TenantId, Timestamp};
+use avisera_domain::user::User;
+use avisera_domain::{LogoId, NotificationId, RuleId, TemplateId, TenantId, Timestamp, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -130,4 +132,44 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// How many notifications wait to be sent (for readiness and metrics).
     async fn count_scheduled(&self) -> StoreResult<u64>;
+
+    // The portal: users, sessions, logos, Track & Trace, follow-up numbers.
+
+    /// Adds a user; a second user with the same email (in any tenant) is a `Conflict`.
+    async fn create_user(&self, tenant: TenantId, user: &NewUser, now: Timestamp) -> StoreResult<UserId>;
+    async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>>;
+    async fn delete_user(&self, tenant: TenantId, id: UserId) -> StoreResult<bool>;
+    /// For signing in, which starts from an email alone: the user and its password hash.
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, String)>>;
+    async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>>;
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// A session that has not expired at `now`, by the hash of its token.
+    async fn session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+
+    async fn add_logo(&self, tenant: TenantId, kind: LogoKind, bytes: &[u8], now: Timestamp) -> StoreResult<LogoId>;
+    /// The tenant's logos, newest first, without their bytes.
+    async fn logos(&self, tenant: TenantId) -> StoreResult<Vec<Logo>>;
+    async fn logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<Option<Logo>>;
+    async fn delete_logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<bool>;
+
+    /// Shipments matching a search, newest first, at most `limit`.
+    async fn find_shipments(&self, tenant: TenantId, search: &ShipmentSearch, limit: u32)
+    -> StoreResult<Vec<Shipment>>;
+    /// Adds a notification sent by hand for a shipment, billed like any other. `None` when
+    /// the shipment does not exist or the dedupe key was used.
+    async fn add_manual(
+        &self,
+        tenant: TenantId,
+        tracking_number: &str,
+        notification: &PlannedNotification,
+        now: Timestamp,
+    ) -> StoreResult<Option<NotificationId>>;
+    /// What the follow-up numbers count for notifications created in `[from, to)`.
+    async fn notification_facts(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<NotificationFact>>;
 }

@@ -77,6 +77,10 @@ pub struct NotificationFilter {
     pub tracking_number: Option<String>,
     /// Only notifications with an id below this (paging backwards from the newest).
     pub before_id: Option<NotificationId>,
+    /// Only notifications created at or after this instant.
+    pub created_from: Option<Timestamp>,
+    /// Only notifications created before this instant.
+    pub created_until: Option<Timestamp>,
     pub limit: u32,
 }
 
@@ -138,4 +142,53 @@ impl RuleChange {
             detail: detail.into(),
         }
     }
+}
+
+/// A portal user to be created; the password is already hashed by the edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUser {
+    pub email: avisera_domain::contact::EmailAddress,
+    pub name: String,
+    pub role: avisera_domain::user::Role,
+    pub password_hash: String,
+}
+
+/// A signed-in portal session. Only the hash of its cookie token is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub token_hash: String,
+    pub tenant_id: TenantId,
+    pub user_id: avisera_domain::UserId,
+    /// The token every form of this session must carry.
+    pub csrf_token: String,
+    pub expires_at: Timestamp,
+}
+
+/// A stored logo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logo {
+    pub id: avisera_domain::LogoId,
+    pub kind: avisera_domain::logo::LogoKind,
+    pub bytes: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+/// How Track & Trace looks for a shipment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShipmentSearch {
+    TrackingNumber(String),
+    OrderReference(String),
+    /// E.164, as shipments store it.
+    Phone(String),
+    /// Compared without regard to case.
+    Email(String),
+}
+
+/// One notification reduced to what the follow-up numbers count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationFact {
+    pub created_at: Timestamp,
+    pub trigger: Option<avisera_domain::trigger::Trigger>,
+    pub channel: avisera_domain::notification::Channel,
+    pub status: avisera_domain::notification::Status,
 }

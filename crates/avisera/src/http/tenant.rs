@@ -3,7 +3,7 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, parse_json};
 use crate::app::App;
-use avisera_domain::tenant::{Brand, check_sms_sender_id};
+use avisera_domain::tenant::Brand;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -24,13 +24,9 @@ pub async fn put_brand(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let brand: Brand = parse_json(&body)?;
-    check_sms_sender_id(&brand.sms_sender_id)
-        .map_err(|m| ApiError::invalid("invalid_brand", m).with(json!({"field": "sms_sender_id"})))?;
-    if brand.brand_name.trim().is_empty() {
-        return Err(
-            ApiError::invalid("invalid_brand", "brand_name must not be empty").with(json!({"field": "brand_name"}))
-        );
-    }
+    brand.check().map_err(|(field, m)| {
+        ApiError::invalid("invalid_brand", format!("{field}: {m}")).with(json!({"field": field}))
+    })?;
     app.store.update_brand(tenant, &brand).await?;
     Ok(Json(json!(brand)))
 }
