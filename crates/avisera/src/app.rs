@@ -24,4 +24,6 @@ pub struct App {
     /// The shipped event-code mapping with the operator's lines over it.
     pub mapping: Arc<Mapping>,
     pub metrics: Arc<Metrics>,
+    /// Failed portal sign-ins per email, to slow guessing.
+    pub throttle: Arc<crate::portal::LoginThrottle>,
 }

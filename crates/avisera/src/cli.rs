@@ -46,6 +46,9 @@ enum Command {
     /// Tenants (operator commands).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Portal users (operator commands).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Prints the trigger catalogue: number, name, and the plans that have it.
     Triggers,
     /// Prints the effective event-code mapping (shipped defaults with the operator's
@@ -86,6 +89,9 @@ enum TenantCommand {
         name: String,
         #[arg(long, default_value = "plus")]
         plan: Plan,
+        /// Also create the tenant's first portal admin with this email (password printed once).
+        #[arg(long)]
+        admin_email: Option<String>,
     },
     /// Lists tenants.
     List,
@@ -95,6 +101,27 @@ enum TenantCommand {
         tenant: i64,
         #[arg(long)]
         plan: Plan,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds a portal user to a tenant and prints a first password (shown once).
+    Add {
+        #[arg(long)]
+        tenant: i64,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// admin, editor or viewer.
+        #[arg(long, default_value = "admin")]
+        role: avisera_domain::user::Role,
+    },
+    /// Lists a tenant's portal users.
+    List {
+        #[arg(long)]
+        tenant: i64,
     },
 }
 
@@ -136,7 +163,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("schema is up to date");
             Ok(())
         }
-        Command::Tenant(TenantCommand::Create { name, plan }) => {
+        Command::User(UserCommand::Add {
+            tenant,
+            email,
+            name,
+            role,
+        }) => {
+            let store = server::open_store(&load()?).await?;
+            let tenant = store
+                .tenant(TenantId(tenant))
+                .await?
+                .with_context(|| format!("there is no tenant {tenant}; see `avisera tenant list`"))?;
+            let password = crate::portal::new_password();
+            let id = crate::portal::add_user(&*store, SystemClock.now(), tenant.id, &email, &name, role, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+            println!(
+                "user {id} ({email}, {role}) added to {}\nfirst password (shown once): {password}",
+                tenant.name
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::List { tenant }) => {
+            let store = server::open_store(&load()?).await?;
+            for u in store.users(TenantId(tenant)).await? {
+                println!("{}\t{}\t{}\t{}", u.id, u.email, u.role, u.name);
+            }
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Create {
+            name,
+            plan,
+            admin_email,
+        }) => {
             let store = server::open_store(&load()?).await?;
             let now = SystemClock.now();
             let tenant = store.create_tenant(&name, plan, &Brand::named(&name), now).await?;
@@ -148,6 +207,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "tenant {} created ({}, plan {})\nAPI key (shown once): {key}",
                 tenant.id, tenant.name, tenant.plan
             );
+            if let Some(email) = admin_email {
+                let password = crate::portal::new_password();
+                crate::portal::add_user(
+                    &*store,
+                    now,
+                    tenant.id,
+                    &email,
+                    "",
+                    avisera_domain::user::Role::Admin,
+                    &password,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+                println!("portal admin {email}, first password (shown once): {password}");
+            }
             Ok(())
         }
         Command::Triggers => {

@@ -15,11 +15,15 @@ use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
 use avisera_domain::template::{Template, TemplateBody};
 use avisera_domain::tenant::{Brand, Tenant};
 use avisera_domain::trigger::Trigger;
+use avisera_domain::user::Role;
 use avisera_domain::{RuleId, TemplateId};
 use avisera_store::RuleChange;
 use jiff::SignedDuration;
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+/// The demo's portal user; its password is made and printed at start.
+pub const DEMO_USER: &str = "demo@avisera.local";
 
 pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("avisera-demo-{}", std::process::id()));
@@ -38,8 +42,20 @@ pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
     let store = server::open_store(&config).await?;
     let app = server::build_app(config, store);
     let (tenant, key) = seed(&app).await?;
+    let password = crate::portal::new_password();
+    crate::portal::add_user(
+        &*app.store,
+        app.clock.now(),
+        tenant.id,
+        DEMO_USER,
+        "Demo Admin",
+        Role::Admin,
+        &password,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e))?;
     println!(
-        "\nAvisera demo is running.\n\n  Dev inbox:   http://{addr}/dev/inbox\n  API:         http://{addr}/openapi.json\n  Tenant:      {} (id {}, plan {})\n  API key:     {key}\n\n\
+        "\nAvisera demo is running.\n\n  Portal:      http://{addr}/portal  (sign in as {DEMO_USER} / {password})\n  Dev inbox:   http://{addr}/dev/inbox\n  API:         http://{addr}/openapi.json\n  Tenant:      {} (id {}, plan {})\n  API key:     {key}\n\n\
          A simulated carrier sends events every {every} s; messages appear in the dev inbox.\n\
          Post your own:\n  curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    \
          -d '{{\"tracking_number\":\"MY1\",\"code\":\"DELIVERED\",\"occurred_at\":\"2026-11-25T12:00:00+01:00\",\"shipment\":{{\"receiver\":{{\"name\":\"Test\",\"email\":\"test@example.com\"}}}}}}' \\\n    \

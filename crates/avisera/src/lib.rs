@@ -15,4 +15,5 @@ pub mod http;
 pub mod links;
 pub mod metrics;
 pub mod plan_change;
+pub mod portal;
 pub mod server;

@@ -58,7 +58,7 @@ impl SignedLinks {
 }
 
 /// Percent-encodes a query value (addresses hold `+` and `@`).
-fn query_value(s: &str) -> String {
+pub fn query_value(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),

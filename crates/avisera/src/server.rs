@@ -49,6 +49,7 @@ pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {
         links,
         mapping,
         metrics: Arc::default(),
+        throttle: Arc::default(),
     }
 }
 

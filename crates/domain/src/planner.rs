@@ -92,7 +92,7 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
             } else {
                 firing.occurrence.as_str()
             };
-            let vars = variables(s, rule);
+            let vars = variables(s, Some(rule));
             for (channel, address) in addresses(rule, s) {
                 let recipient = match &address {
                     Ok(a) => a.clone(),
@@ -307,27 +307,107 @@ fn render(
     let r = template
         .render(Some(language), &vars)
         .map_err(|e| format!("template {template_id} does not render: {e}"))?;
+    let message = message(s, channel, to, r.subject, r.html, r.text);
+    Ok((r.language, message))
+}
+
+/// A message in the tenant's brand: SMS from its sender id (as sent: transliterated when the
+/// tenant wants), email from its sender name and address.
+fn message(
+    s: &Situation<'_>,
+    channel: Channel,
+    to: &str,
+    subject: Option<String>,
+    html: Option<String>,
+    text: String,
+) -> Message {
     let b = &s.tenant.brand;
-    let message = match channel {
+    match channel {
         Channel::Sms => Message::Sms {
             sender_id: b.sms_sender_id.clone(),
             to: to.to_string(),
-            text: crate::sms::as_sent(&r.text, s.tenant.billing.transliterate_sms).into_owned(),
+            text: crate::sms::as_sent(&text, s.tenant.billing.transliterate_sms).into_owned(),
         },
         Channel::Email => Message::Email {
             from_name: b.email_from_name.clone(),
             from_address: b.email_from_address.as_ref().map(|e| e.to_string()),
             reply_to: b.reply_to.as_ref().map(|e| e.to_string()),
             to: to.to_string(),
-            subject: r.subject.unwrap_or_default(),
-            html: r.html,
-            text: r.text,
+            subject: subject.unwrap_or_default(),
+            html,
+            text,
         },
-    };
-    Ok((r.language, message))
+    }
 }
 
-fn variables(s: &Situation<'_>, rule: &Rule) -> Variables {
+/// What a person sends by hand from Track & Trace: a template rendered for the shipment, or
+/// their own words as written.
+pub enum ManualContent<'a> {
+    Template(&'a Template),
+    FreeText { subject: Option<String>, text: String },
+}
+
+/// Plans a notification sent by hand: to `to`, or to the receiver's phone or email. It is
+/// due at once, keyed by `key` (so a resubmitted form sends once), and billed like any other.
+/// The error says why nothing can be sent.
+pub fn plan_manual(
+    s: &Situation<'_>,
+    channel: Channel,
+    content: ManualContent<'_>,
+    to: Option<&str>,
+    key: &str,
+) -> Result<PlannedNotification, String> {
+    let to = match to.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(raw) => parse_for(channel, raw),
+        None => receiver_address(s, channel),
+    }
+    .map_err(|(_, why)| why.reason().to_string())?;
+    let unsubscribe = s.links.unsubscribe(s.tenant.id, &to);
+    let (language, message) = match content {
+        ManualContent::Template(t) => {
+            if t.channel != channel {
+                return Err(format!("template \"{}\" is for {}, not {channel}", t.name, t.channel));
+            }
+            let mut vars = variables(s, None);
+            vars.insert("unsubscribe_link", unsubscribe);
+            let language = s
+                .shipment
+                .details
+                .receiver_language
+                .as_deref()
+                .unwrap_or(&s.tenant.brand.default_language);
+            let r = t
+                .render(Some(language), &vars)
+                .map_err(|e| format!("template \"{}\" does not render: {e}", t.name))?;
+            (
+                Some(r.language.clone()),
+                message(s, channel, &to, r.subject, r.html, r.text),
+            )
+        }
+        ManualContent::FreeText { subject, text } => {
+            if text.trim().is_empty() {
+                return Err("write the message text".into());
+            }
+            if channel == Channel::Email && subject.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                return Err("an email needs a subject".into());
+            }
+            (None, message(s, channel, &to, subject, None, text))
+        }
+    };
+    Ok(PlannedNotification {
+        rule_id: None,
+        trigger: None,
+        channel,
+        recipient: to,
+        dedupe_key: format!("manual:{key}"),
+        due_at: s.now,
+        time_zone: receiver_zone(s).iana_name().map(str::to_string),
+        language,
+        message: Ok(message),
+    })
+}
+
+fn variables(s: &Situation<'_>, rule: Option<&Rule>) -> Variables {
     let d = &s.shipment.details;
     let zone = receiver_zone(s);
     let local = |t: Timestamp, fmt: &str| t.to_zoned_datetime(zone.clone()).strftime(fmt).to_string();
@@ -349,7 +429,10 @@ fn variables(s: &Situation<'_>, rule: &Rule) -> Variables {
         set("pickup_point_opening_hours", p.opening_hours.clone());
         set("storage_deadline", p.storage_deadline.map(|t| local(t, "%Y-%m-%d")));
     }
-    set("days_left", rule.days_before_deadline.map(|n| n.to_string()));
+    set(
+        "days_left",
+        rule.and_then(|r| r.days_before_deadline).map(|n| n.to_string()),
+    );
     set("order_reference", d.order_reference.clone());
     set("carrier", d.carrier.clone());
     set("expected_delivery_date", d.expected_delivery.clone());
@@ -362,7 +445,7 @@ fn variables(s: &Situation<'_>, rule: &Rule) -> Variables {
         "customer_service_phone",
         s.tenant.brand.customer_service_phone.as_ref().map(|p| p.to_string()),
     );
-    set("campaign", rule.campaign.clone());
+    set("campaign", rule.and_then(|r| r.campaign.clone()));
     set("logo_url", s.tenant.brand.logo_id.map(|l| s.links.logo(s.tenant.id, l)));
     if let Some(e) = s.event {
         set("event_location", e.location.clone());

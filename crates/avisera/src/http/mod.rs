@@ -3,19 +3,20 @@
 //! tenant's data.
 
 mod auth;
-mod billing;
+pub(crate) mod billing;
 mod dev_inbox;
 mod error;
 mod events;
-mod notifications;
+pub(crate) mod notifications;
 mod ops;
 mod pages;
 mod public;
-mod rules;
-mod templates;
+pub(crate) mod rules;
+pub(crate) mod templates;
 mod tenant;
 
 pub use auth::{hash_api_key, new_api_key};
+pub use error::ApiError;
 
 use crate::app::App;
 use axum::Router;
@@ -55,6 +56,8 @@ pub fn router(app: App) -> Router {
         .route("/v1/notifications", get(notifications::list))
         .route("/v1/notifications/{id}", get(notifications::get_one))
         .route("/v1/shipments/{tracking_number}", get(notifications::shipment))
+        .route("/l/{tenant}/{logo}", get(crate::portal::public_logo))
+        .merge(crate::portal::router())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
@@ -95,4 +98,5 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/notifications"),
     ("get", "/v1/notifications/{id}"),
     ("get", "/v1/shipments/{tracking_number}"),
+    ("get", "/l/{tenant}/{logo}"),
 ];

@@ -81,6 +81,13 @@ async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &
         quiet_hours: input.quiet_hours,
         send_at_local: input.send_at_local,
     };
+    check_rule(app, tenant, &rule).await?;
+    Ok(rule)
+}
+
+/// Checks a rule's settings and that its templates are the tenant's own and for the right
+/// channel; shared by the API and the portal.
+pub(crate) async fn check_rule(app: &App, tenant: TenantId, rule: &Rule) -> Result<(), ApiError> {
     rule.check().map_err(|e| match e {
         avisera_domain::rule::RuleError::Invalid { field, message } => field_error(field, message),
         other => ApiError::invalid("invalid_rule", other.to_string()),
@@ -101,7 +108,7 @@ async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &
             Some(_) => {}
         }
     }
-    Ok(rule)
+    Ok(())
 }
 
 pub async fn create(
@@ -116,14 +123,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!(rule))))
 }
 
-async fn existing(app: &App, tenant: TenantId, id: i64) -> Result<Rule, ApiError> {
+pub(crate) async fn existing(app: &App, tenant: TenantId, id: i64) -> Result<Rule, ApiError> {
     app.store
         .rule(tenant, RuleId(id))
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("rule {id}")))
 }
 
-async fn check_plan(app: &App, tenant: TenantId, rule: &Rule) -> Result<(), ApiError> {
+pub(crate) async fn check_plan(app: &App, tenant: TenantId, rule: &Rule) -> Result<(), ApiError> {
     let plan = app
         .store
         .tenant(tenant)
@@ -135,7 +142,7 @@ async fn check_plan(app: &App, tenant: TenantId, rule: &Rule) -> Result<(), ApiE
 }
 
 /// The top-level fields that differ, for the history: "changed name, quiet_hours".
-fn what_changed(before: &Rule, after: &Rule) -> String {
+pub(crate) fn what_changed(before: &Rule, after: &Rule) -> String {
     let (Value::Object(a), Value::Object(b)) = (json!(before), json!(after)) else {
         return String::new();
     };
@@ -168,13 +175,13 @@ pub async fn update(
     Ok(Json(json!(rule)))
 }
 
-async fn set_enabled(
+pub(crate) async fn set_enabled(
     app: &App,
     tenant: TenantId,
     actor: &str,
     id: i64,
     enabled: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Rule, ApiError> {
     let mut rule = existing(app, tenant, id).await?;
     if enabled {
         check_plan(app, tenant, &rule).await?;
@@ -190,7 +197,7 @@ async fn set_enabled(
     app.store
         .update_rule(tenant, &rule, &RuleChange::new(app.clock.now(), actor, action, detail))
         .await?;
-    Ok(Json(json!(rule)))
+    Ok(rule)
 }
 
 pub async fn enable(
@@ -199,7 +206,7 @@ pub async fn enable(
     Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    set_enabled(&app, tenant, &actor, id, true).await
+    Ok(Json(json!(set_enabled(&app, tenant, &actor, id, true).await?)))
 }
 
 pub async fn disable(
@@ -208,7 +215,7 @@ pub async fn disable(
     Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    set_enabled(&app, tenant, &actor, id, false).await
+    Ok(Json(json!(set_enabled(&app, tenant, &actor, id, false).await?)))
 }
 
 /// `GET /v1/rules/{id}/history`: every create, change, enable and disable, with who and when.

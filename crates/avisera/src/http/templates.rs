@@ -6,8 +6,10 @@ use super::error::{ApiError, parse_json};
 use crate::app::App;
 use avisera_domain::TemplateId;
 use avisera_domain::billing::Charge;
+use avisera_domain::links::Links;
 use avisera_domain::notification::Channel;
 use avisera_domain::template::{Template, TemplateBody, sample_variables};
+use avisera_domain::tenant::Tenant;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -94,11 +96,21 @@ pub async fn preview(
         .tenant(tenant)
         .await?
         .ok_or_else(|| ApiError::not_found("tenant"))?;
+    Ok(Json(preview_of(&app, &tenant, &template)?))
+}
+
+/// Each language of a template rendered against the sample shipment (with the tenant's own
+/// logo), with what one message costs on the tenant's plan.
+pub(crate) fn preview_of(app: &App, tenant: &Tenant, template: &Template) -> Result<Value, ApiError> {
+    let mut vars = sample_variables();
+    if let Some(logo) = tenant.brand.logo_id {
+        vars.insert("logo_url", app.links.logo(tenant.id, logo));
+    }
     let prices = app.config.prices.for_plan(tenant.plan);
     let mut out = serde_json::Map::new();
     for language in template.contents.keys() {
         let r = template
-            .render(Some(language), &sample_variables())
+            .render(Some(language), &vars)
             .map_err(|e| ApiError::invalid("invalid_template", e.to_string()).with(json!(e)))?;
         let rendered = match template.channel {
             Channel::Sms => super::billing::sms_quote(&r.text, tenant.billing.transliterate_sms, prices),
@@ -110,7 +122,5 @@ pub async fn preview(
         };
         out.insert(language.clone(), rendered);
     }
-    Ok(Json(
-        json!({ "channel": template.channel, "plan": tenant.plan, "languages": out }),
-    ))
+    Ok(json!({ "channel": template.channel, "plan": tenant.plan, "languages": out }))
 }

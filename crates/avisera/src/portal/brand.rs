@@ -1,0 +1,218 @@
+//! Brand: names, sender ids, reply-to, default language, and logos (checked by
+//! `domain::logo`, served with a policy that lets no script run even in an SVG).
+
+use super::CsrfForm;
+use super::session::Signed;
+use super::view::{self, PortalError};
+use crate::app::App;
+use avisera_domain::contact::{EmailAddress, PhoneNumber};
+use avisera_domain::logo::check;
+use avisera_domain::template::LANGUAGES;
+use avisera_domain::user::Role;
+use avisera_domain::{LogoId, TenantId};
+use axum::Form;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+async fn show(
+    app: &App,
+    signed: &Signed,
+    message: Option<String>,
+    error: Option<(String, String)>,
+) -> Result<Response, PortalError> {
+    let logos: Vec<Value> = app
+        .store
+        .logos(signed.tenant.id)
+        .await?
+        .into_iter()
+        .map(|l| {
+            context! { id => l.id.0, kind => l.kind.content_type(),
+            url => format!("/l/{}/{}", signed.tenant.id, l.id),
+            in_use => signed.tenant.brand.logo_id == Some(l.id) }
+        })
+        .collect();
+    let (error_field, error_message) = error.unzip();
+    Ok(view::page(
+        signed,
+        app.inbox.is_some(),
+        "brand.html",
+        "brand",
+        context! { brand => view::ser(&signed.tenant.brand), logos => logos, languages => LANGUAGES.to_vec(),
+        message => message, error_field => error_field, error => error_message },
+    ))
+}
+
+pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, PortalError> {
+    show(&app, &signed, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct BrandForm {
+    csrf: String,
+    brand_name: String,
+    email_from_name: String,
+    #[serde(default)]
+    email_from_address: String,
+    #[serde(default)]
+    reply_to: String,
+    #[serde(default)]
+    customer_service_email: String,
+    #[serde(default)]
+    customer_service_phone: String,
+    sms_sender_id: String,
+    default_language: String,
+}
+
+fn optional_email(field: &'static str, raw: &str) -> Result<Option<EmailAddress>, (String, String)> {
+    let raw = raw.trim();
+    (!raw.is_empty())
+        .then(|| EmailAddress::parse(raw).map_err(|e| (field.to_string(), e.to_string())))
+        .transpose()
+}
+
+pub async fn save(
+    State(app): State<App>,
+    mut signed: Signed,
+    headers: HeaderMap,
+    Form(f): Form<BrandForm>,
+) -> Result<Response, PortalError> {
+    signed.check_form(&f.csrf, &headers)?;
+    signed.require(Role::Admin)?;
+    let mut brand = signed.tenant.brand.clone();
+    let parsed = (|| {
+        brand.brand_name = f.brand_name.trim().to_string();
+        brand.email_from_name = f.email_from_name.trim().to_string();
+        brand.sms_sender_id = f.sms_sender_id.trim().to_string();
+        brand.default_language = f.default_language.trim().to_string();
+        brand.email_from_address = optional_email("email_from_address", &f.email_from_address)?;
+        brand.reply_to = optional_email("reply_to", &f.reply_to)?;
+        brand.customer_service_email = optional_email("customer_service_email", &f.customer_service_email)?;
+        let phone = f.customer_service_phone.trim();
+        brand.customer_service_phone = (!phone.is_empty())
+            .then(|| PhoneNumber::parse(phone, None).map_err(|e| ("customer_service_phone".to_string(), e.to_string())))
+            .transpose()?;
+        brand.check().map_err(|(field, m)| (field.to_string(), m))
+    })();
+    if let Err(error) = parsed {
+        signed.tenant.brand = brand;
+        let mut r = show(&app, &signed, None, Some(error)).await?;
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(r);
+    }
+    app.store.update_brand(signed.tenant.id, &brand).await?;
+    signed.tenant.brand = brand;
+    let saved = super::text::get(signed.lang, "saved").unwrap_or("Saved");
+    show(&app, &signed, Some(saved.to_string()), None).await
+}
+
+/// `POST /portal/brand/logos` (multipart: `csrf`, `logo`).
+pub async fn upload(
+    State(app): State<App>,
+    mut signed: Signed,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Result<Response, PortalError> {
+    let mut csrf = String::new();
+    let mut file: Option<Bytes> = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| PortalError::BadRequest(format!("the upload could not be read: {e}")))?
+    {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("logo") => {
+                file = Some(field.bytes().await.map_err(|e| {
+                    PortalError::BadRequest(format!(
+                        "the logo could not be read ({e}); a logo may be at most {} KB",
+                        avisera_domain::logo::MAX_LOGO_BYTES / 1024
+                    ))
+                })?)
+            }
+            _ => {}
+        }
+    }
+    signed.check_form(&csrf, &headers)?;
+    signed.require(Role::Admin)?;
+    let bytes = file.unwrap_or_default();
+    let checked = match check(&bytes) {
+        Ok(c) => c,
+        Err(why) => {
+            let mut r = show(&app, &signed, None, Some(("logo".into(), why))).await?;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(r);
+        }
+    };
+    let id = app
+        .store
+        .add_logo(signed.tenant.id, checked.kind, &bytes, app.clock.now())
+        .await?;
+    // The first logo is used at once; later ones wait to be chosen.
+    if signed.tenant.brand.logo_id.is_none() {
+        signed.tenant.brand.logo_id = Some(id);
+        app.store.update_brand(signed.tenant.id, &signed.tenant.brand).await?;
+    }
+    Ok(Redirect::to("/portal/brand").into_response())
+}
+
+pub async fn use_logo(
+    State(app): State<App>,
+    mut signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    signed.check_form(&f.csrf, &headers)?;
+    signed.require(Role::Admin)?;
+    if app.store.logo(signed.tenant.id, LogoId(id)).await?.is_none() {
+        return Err(PortalError::NotFound);
+    }
+    signed.tenant.brand.logo_id = Some(LogoId(id));
+    app.store.update_brand(signed.tenant.id, &signed.tenant.brand).await?;
+    Ok(Redirect::to("/portal/brand").into_response())
+}
+
+pub async fn delete_logo(
+    State(app): State<App>,
+    mut signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    signed.check_form(&f.csrf, &headers)?;
+    signed.require(Role::Admin)?;
+    if !app.store.delete_logo(signed.tenant.id, LogoId(id)).await? {
+        return Err(PortalError::NotFound);
+    }
+    if signed.tenant.brand.logo_id == Some(LogoId(id)) {
+        signed.tenant.brand.logo_id = None;
+        app.store.update_brand(signed.tenant.id, &signed.tenant.brand).await?;
+    }
+    Ok(Redirect::to("/portal/brand").into_response())
+}
+
+/// `GET /l/{tenant}/{logo}`. SVGs were checked at upload; the policy below is the second
+/// wall: even opened directly, nothing in the file may run or load.
+pub async fn public_logo(State(app): State<App>, Path((tenant, id)): Path<(i64, i64)>) -> Response {
+    match app.store.logo(TenantId(tenant), LogoId(id)).await {
+        Ok(Some(logo)) => (
+            [
+                ("content-type", logo.kind.content_type()),
+                (
+                    "content-security-policy",
+                    "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+                ),
+                ("x-content-type-options", "nosniff"),
+                ("cache-control", "public, max-age=86400"),
+            ],
+            logo.bytes,
+        )
+            .into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such logo").into_response(),
+        Err(e) => PortalError::Store(e).into_response(),
+    }
+}

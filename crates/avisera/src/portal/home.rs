@@ -1,0 +1,149 @@
+//! Follow-up: the overview (this month's usage and cost, numbers per trigger, channel and day
+//! as a chart) and the log of every notification, filterable by trigger, channel, status and
+//! date.
+
+use super::session::Signed;
+use super::view::{self, PortalError};
+use crate::app::App;
+use crate::http::notifications::{LogQuery, log_filter};
+use avisera_domain::billing::Month;
+use avisera_domain::notification::{Channel, Status};
+use avisera_domain::trigger::Trigger;
+use avisera_store::NotificationFact;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use jiff::tz::TimeZone;
+use minijinja::{Value, context};
+use std::collections::BTreeMap;
+
+/// Days the overview's chart covers, today included.
+const CHART_DAYS: i64 = 30;
+
+#[derive(Default, serde::Serialize)]
+struct DayCount {
+    day: String,
+    sms: u32,
+    email: u32,
+    failed: u32,
+}
+
+/// Counts per day (Stockholm) and channel, and per trigger and channel, over the facts.
+fn numbers(facts: &[NotificationFact], days: &[String]) -> (Vec<DayCount>, Vec<Value>) {
+    let zone = TimeZone::get("Europe/Stockholm").expect("bundled zone");
+    let mut by_day: BTreeMap<String, DayCount> = days
+        .iter()
+        .map(|d| {
+            (
+                d.clone(),
+                DayCount {
+                    day: d.clone(),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let mut by_trigger: BTreeMap<(u8, &'static str), [u32; 4]> = BTreeMap::new();
+    for f in facts {
+        let day = f.created_at.to_zoned_datetime(zone.clone()).date().to_string();
+        if let Some(d) = by_day.get_mut(&day) {
+            match f.channel {
+                Channel::Sms => d.sms += 1,
+                Channel::Email => d.email += 1,
+            }
+            if f.status == Status::Failed {
+                d.failed += 1;
+            }
+        }
+        let key = f
+            .trigger
+            .map_or((0, "by hand or notice"), |t: Trigger| (t.number(), t.title()));
+        let row = by_trigger.entry(key).or_default();
+        match f.channel {
+            Channel::Sms => row[0] += 1,
+            Channel::Email => row[1] += 1,
+        }
+        match f.status {
+            Status::Sent => row[2] += 1,
+            Status::Failed => row[3] += 1,
+            _ => {}
+        }
+    }
+    let triggers = by_trigger
+        .into_iter()
+        .map(|((n, title), c)| context! { number => n, title => title, sms => c[0], email => c[1], sent => c[2], failed => c[3] })
+        .collect();
+    (by_day.into_values().collect(), triggers)
+}
+
+pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, PortalError> {
+    let now = app.clock.now();
+    let zone = TimeZone::get("Europe/Stockholm").expect("bundled zone");
+    let today = now.to_zoned_datetime(zone.clone()).date();
+    let first = today
+        .checked_sub(jiff::Span::new().days(CHART_DAYS - 1))
+        .map_err(|e| PortalError::BadRequest(e.to_string()))?;
+    let days: Vec<String> = (0..CHART_DAYS)
+        .filter_map(|i| first.checked_add(jiff::Span::new().days(i)).ok())
+        .map(|d| d.to_string())
+        .collect();
+    let from = first
+        .to_zoned_datetime(zone)
+        .map_err(|e| PortalError::BadRequest(e.to_string()))?
+        .timestamp();
+    let facts = app
+        .store
+        .notification_facts(signed.tenant.id, from, now + jiff::SignedDuration::from_secs(1))
+        .await?;
+    let (per_day, per_trigger) = numbers(&facts, &days);
+    let peak = per_day.iter().map(|d| d.sms + d.email).max().unwrap_or(0).max(1);
+    let month = Month::of(now);
+    let (bill, _) = crate::bill::monthly(&*app.store, &app.config.prices, &signed.tenant, month).await?;
+    Ok(view::page(
+        &signed,
+        app.inbox.is_some(),
+        "home.html",
+        "home",
+        context! {
+            per_day => view::ser(&per_day),
+            peak => peak,
+            per_trigger => per_trigger,
+            total => facts.len(),
+            bill => view::ser(&bill),
+            month => month.label(),
+        },
+    ))
+}
+
+pub async fn log(State(app): State<App>, signed: Signed, Query(q): Query<LogQuery>) -> Result<Response, PortalError> {
+    let shown = context! {
+        status => q.status.clone().unwrap_or_default(),
+        channel => q.channel.clone().unwrap_or_default(),
+        trigger => q.trigger.clone().unwrap_or_default(),
+        from => q.from.clone().unwrap_or_default(),
+        until => q.until.clone().unwrap_or_default(),
+    };
+    let (notifications, error) = match log_filter(LogQuery {
+        limit: Some(q.limit.unwrap_or(100).min(500)),
+        ..q
+    }) {
+        Ok(filter) => (app.store.notifications(signed.tenant.id, &filter).await?, None),
+        Err(e) => (Vec::new(), Some(e.message)),
+    };
+    let next = (notifications.len() >= 100)
+        .then(|| notifications.last().map(|n| n.id.0))
+        .flatten();
+    let triggers: Vec<Value> = Trigger::ALL
+        .iter()
+        .map(|t| context! { slug => t.slug(), title => t.title() })
+        .collect();
+    Ok(view::page(
+        &signed,
+        app.inbox.is_some(),
+        "log.html",
+        "log",
+        context! {
+            notifications => view::ser(&notifications),
+            filter => shown, error => error, next_before => next, triggers => triggers,
+        },
+    ))
+}

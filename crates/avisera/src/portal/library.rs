@@ -1,0 +1,274 @@
+//! The ready-to-go library: finished rule + template pairs for the common cases, written in
+//! Swedish, Norwegian, Danish, Finnish and English (`library.toml`). Copying one creates the
+//! tenant's own templates and a disabled rule, to adapt and enable.
+
+use super::CsrfForm;
+use super::session::Signed;
+use super::view::{self, PortalError};
+use crate::app::App;
+use avisera_domain::notification::Channel;
+use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
+use avisera_domain::template::{Template, TemplateBody};
+use avisera_domain::trigger::Trigger;
+use avisera_domain::user::Role;
+use avisera_domain::{RuleId, TemplateId};
+use avisera_store::RuleChange;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryItem {
+    pub key: String,
+    pub trigger: Trigger,
+    pub days_before_deadline: Option<u8>,
+    pub recipient: String,
+    pub channels: ChannelChoice,
+    pub once_per_shipment: bool,
+    pub title: BTreeMap<String, String>,
+    pub description: BTreeMap<String, String>,
+    pub sms: BTreeMap<String, String>,
+    pub email: BTreeMap<String, EmailText>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailText {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Deserialize)]
+struct File {
+    item: Vec<LibraryItem>,
+}
+
+/// Shown above every library email: the brand's logo when it has one.
+const LOGO_BLOCK: &str = "{% if logo_url %}<p><img src=\"{{ logo_url }}\" alt=\"{{ brand_name }}\" style=\"max-height:64px\"></p>{% endif %}\n";
+
+static LIBRARY: LazyLock<Vec<LibraryItem>> = LazyLock::new(|| {
+    toml::from_str::<File>(include_str!("library.toml"))
+        .unwrap_or_else(|e| panic!("library.toml: {e}"))
+        .item
+});
+
+pub fn library() -> &'static [LibraryItem] {
+    &LIBRARY
+}
+
+impl LibraryItem {
+    fn in_lang<'a>(map: &'a BTreeMap<String, String>, lang: &str) -> &'a str {
+        map.get(lang).or_else(|| map.get("en")).map_or("", String::as_str)
+    }
+
+    pub fn recipient(&self) -> Recipient {
+        match self.recipient.as_str() {
+            "customer_service" => Recipient::CustomerService,
+            _ => Recipient::Receiver,
+        }
+    }
+
+    /// The templates this item needs, in every language it has.
+    pub fn templates(&self, title: &str, default_language: &str) -> Vec<Template> {
+        let default_language = if self.sms.contains_key(default_language) {
+            default_language
+        } else {
+            "en"
+        };
+        let mut out = Vec::new();
+        if self.channels.uses(Channel::Sms) {
+            out.push(Template {
+                id: TemplateId(0),
+                name: format!("{title} (SMS)"),
+                channel: Channel::Sms,
+                default_language: default_language.into(),
+                contents: self
+                    .sms
+                    .iter()
+                    .map(|(l, text)| {
+                        (
+                            l.clone(),
+                            TemplateBody {
+                                text: text.clone(),
+                                ..Default::default()
+                            },
+                        )
+                    })
+                    .collect(),
+            });
+        }
+        if self.channels.uses(Channel::Email) {
+            out.push(Template {
+                id: TemplateId(0),
+                name: format!("{title} (e-mail)"),
+                channel: Channel::Email,
+                default_language: default_language.into(),
+                contents: self
+                    .email
+                    .iter()
+                    .map(|(l, e)| {
+                        let body = TemplateBody {
+                            subject: Some(e.subject.clone()),
+                            html: Some(format!("{LOGO_BLOCK}{}", e.html)),
+                            text: e.text.clone(),
+                        };
+                        (l.clone(), body)
+                    })
+                    .collect(),
+            });
+        }
+        out
+    }
+}
+
+pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, PortalError> {
+    let ui = signed.lang.code();
+    let content_lang = signed.tenant.brand.default_language.clone();
+    let items: Vec<Value> = library()
+        .iter()
+        .map(|item| {
+            let needs = (!signed.tenant.plan.allows(item.trigger)).then(|| {
+                [
+                    avisera_domain::plan::Plan::Premium,
+                    avisera_domain::plan::Plan::Enterprise,
+                ]
+                .into_iter()
+                .find(|p| p.allows(item.trigger))
+                .map(|p| p.to_string())
+            });
+            context! {
+                key => item.key.clone(),
+                title => LibraryItem::in_lang(&item.title, ui),
+                description => LibraryItem::in_lang(&item.description, ui),
+                trigger => item.trigger.slug(),
+                trigger_title => item.trigger.title(),
+                channels => view::ser(item.channels),
+                sms => LibraryItem::in_lang(&item.sms, &content_lang),
+                subject => item.email.get(&content_lang).or_else(|| item.email.get("en")).map(|e| e.subject.clone()),
+                languages => item.sms.keys().cloned().collect::<Vec<_>>(),
+                needs_plan => needs.flatten(),
+            }
+        })
+        .collect();
+    Ok(view::page(
+        &signed,
+        app.inbox.is_some(),
+        "library.html",
+        "library",
+        context! { items => items },
+    ))
+}
+
+/// `POST /portal/library/{key}/copy`: the item's templates and a disabled rule, in one go.
+pub async fn copy(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    signed.check_form(&f.csrf, &headers)?;
+    signed.require(Role::Editor)?;
+    let item = library().iter().find(|i| i.key == key).ok_or(PortalError::NotFound)?;
+    let tenant = signed.tenant.id;
+    let now = app.clock.now();
+    let title = LibraryItem::in_lang(&item.title, &signed.tenant.brand.default_language).to_string();
+    let mut rule = Rule {
+        id: RuleId(0),
+        name: title.clone(),
+        trigger: item.trigger,
+        enabled: false,
+        conditions: Conditions::default(),
+        channels: item.channels,
+        recipient: item.recipient(),
+        sms_template_id: None,
+        email_template_id: None,
+        active_from: None,
+        active_until: None,
+        once_per_shipment: item.once_per_shipment,
+        days_before_deadline: item.days_before_deadline,
+        campaign: None,
+        delay_minutes: 0,
+        quiet_hours: Vec::new(),
+        send_at_local: None,
+    };
+    for template in item.templates(&title, &signed.tenant.brand.default_language) {
+        let id = app.store.create_template(tenant, &template, now).await?;
+        match template.channel {
+            Channel::Sms => rule.sms_template_id = Some(id),
+            Channel::Email => rule.email_template_id = Some(id),
+        }
+    }
+    let actor = format!("{} (portal)", signed.user.email);
+    let change = RuleChange::new(
+        now,
+        &actor,
+        "created",
+        format!("copied from the library ({key}), disabled"),
+    );
+    let id = app.store.create_rule(tenant, &rule, &change).await?;
+    Ok(Redirect::to(&format!("/portal/rules/{id}?copied=1")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisera_domain::template::{LANGUAGES, sample_variables};
+
+    /// Every library item renders in all five languages on both its channels, and every SMS
+    /// fits one GSM-7 segment with the sample shipment.
+    #[test]
+    fn every_library_template_renders_in_every_language() {
+        assert!(library().len() >= 6);
+        for item in library() {
+            let templates = item.templates("t", "sv");
+            assert!(!templates.is_empty(), "{} has no template", item.key);
+            for t in templates {
+                t.check().unwrap_or_else(|e| panic!("{} {}: {e}", item.key, t.channel));
+                for lang in LANGUAGES {
+                    assert!(t.contents.contains_key(*lang), "{} lacks {lang}", item.key);
+                    let r = t.render(Some(lang), &sample_variables()).unwrap();
+                    assert_eq!(r.language, *lang);
+                    if t.channel == Channel::Sms {
+                        let c = avisera_domain::sms::count(&r.text);
+                        assert_eq!(
+                            (c.encoding, c.segments),
+                            (avisera_domain::sms::SmsEncoding::Gsm7, 1),
+                            "{} {lang}: {:?} is {c:?}",
+                            item.key,
+                            r.text
+                        );
+                    }
+                }
+            }
+            let rule_check = Rule {
+                id: RuleId(1),
+                name: item.key.clone(),
+                trigger: item.trigger,
+                enabled: false,
+                conditions: Conditions::default(),
+                channels: item.channels,
+                recipient: item.recipient(),
+                sms_template_id: item.channels.uses(Channel::Sms).then_some(TemplateId(1)),
+                email_template_id: item.channels.uses(Channel::Email).then_some(TemplateId(2)),
+                active_from: None,
+                active_until: None,
+                once_per_shipment: item.once_per_shipment,
+                days_before_deadline: item.days_before_deadline,
+                campaign: None,
+                delay_minutes: 0,
+                quiet_hours: Vec::new(),
+                send_at_local: None,
+            }
+            .check();
+            assert!(rule_check.is_ok(), "{}: {rule_check:?}", item.key);
+        }
+    }
+}

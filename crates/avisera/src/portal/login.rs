@@ -1,0 +1,158 @@
+//! Signing in and out. A wrong email and a wrong password get the same message; guessing is
+//! slowed per email by the `LoginThrottle`.
+
+use super::session::{Lang, SESSION_COOKIE, SESSION_HOURS, Signed, check_same_site, cookie, new_token, set_cookie};
+use super::view::{PortalError, public_page};
+use super::{CsrfForm, password};
+use crate::app::App;
+use crate::http::hash_api_key;
+use avisera_store::Session;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::http::header::SET_COOKIE;
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+
+/// Before sign-in there is no session to hold a CSRF token, so the sign-in form carries one
+/// that must match this cookie (double submit).
+const LOGIN_CSRF_COOKIE: &str = "avisera_login_csrf";
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// Only the portal's own pages are followed after sign-in.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with("/portal") && !n.starts_with("//") && !n.contains("://") => n.to_string(),
+        _ => "/portal".into(),
+    }
+}
+
+fn form(app: &App, lang: Lang, next: &str, email: &str, message: Option<String>) -> Response {
+    let token = new_token();
+    let mut r = public_page(
+        lang,
+        "login.html",
+        context! { csrf => token.clone(), next => next, email => email, message => message,
+        demo => app.inbox.is_some() },
+    );
+    if let Ok(v) = set_cookie(app, LOGIN_CSRF_COOKIE, &token, 3600).parse() {
+        r.headers_mut().append(SET_COOKIE, v);
+    }
+    r
+}
+
+pub async fn page(State(app): State<App>, lang: Lang, Query(q): Query<Next>) -> Response {
+    form(&app, lang, &safe_next(q.next.as_deref()), "", None)
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    email: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+pub async fn sign_in(
+    State(app): State<App>,
+    lang: Lang,
+    headers: HeaderMap,
+    Form(c): Form<Credentials>,
+) -> Result<Response, PortalError> {
+    check_same_site(&headers)?;
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !super::session::constant_time_eq(expected.as_bytes(), c.csrf.as_bytes()) {
+        return Err(PortalError::Csrf);
+    }
+    let next = safe_next(c.next.as_deref());
+    let now = app.clock.now();
+    let text = |key| super::text::get(lang, key).unwrap_or(key).to_string();
+    if let Some(minutes) = app.throttle.locked(&c.email, now) {
+        let m = text("login_locked").replace("{minutes}", &minutes.to_string());
+        return Ok(form(&app, lang, &next, &c.email, Some(m)));
+    }
+    let found = app.store.user_by_email(&c.email).await?;
+    // Verify against a real hash even for an unknown email, so timing does not tell.
+    let stored = found.as_ref().map_or_else(|| DUMMY_HASH.clone(), |(_, h)| h.clone());
+    let ok = password::verify_async(c.password.clone(), stored).await && found.is_some();
+    let Some((user, _)) = found.filter(|_| ok) else {
+        app.throttle.failed(&c.email, now);
+        tracing::info!(email = %c.email, "portal sign-in failed");
+        return Ok(form(&app, lang, &next, &c.email, Some(text("login_wrong"))));
+    };
+    app.throttle.succeeded(&c.email);
+    let token = new_token();
+    app.store
+        .create_session(&Session {
+            token_hash: hash_api_key(&token),
+            tenant_id: user.tenant_id,
+            user_id: user.id,
+            csrf_token: new_token(),
+            expires_at: now + jiff::SignedDuration::from_hours(SESSION_HOURS),
+        })
+        .await?;
+    tracing::info!(tenant = %user.tenant_id, user = %user.id, "portal sign-in");
+    Ok((
+        AppendHeaders([
+            (
+                SET_COOKIE,
+                set_cookie(&app, SESSION_COOKIE, &token, SESSION_HOURS * 3600),
+            ),
+            (SET_COOKIE, set_cookie(&app, LOGIN_CSRF_COOKIE, "", 0)),
+        ]),
+        Redirect::to(&next),
+    )
+        .into_response())
+}
+
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| password::hash("no such user"));
+
+pub async fn sign_out(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    signed.check_form(&f.csrf, &headers)?;
+    app.store.delete_session(&signed.session.token_hash).await?;
+    Ok((
+        [(SET_COOKIE, set_cookie(&app, SESSION_COOKIE, "", 0))],
+        Redirect::to("/portal/login"),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LangChoice {
+    to: String,
+    back: Option<String>,
+}
+
+/// Switches the interface language (a cookie; nothing stored).
+pub async fn set_lang(State(app): State<App>, Query(q): Query<LangChoice>) -> Response {
+    let lang = if q.to == "sv" { "sv" } else { "en" };
+    (
+        [(
+            SET_COOKIE,
+            set_cookie(&app, super::session::LANG_COOKIE, lang, 365 * 24 * 3600),
+        )],
+        Redirect::to(&safe_next(q.back.as_deref())),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_portal_pages_are_followed_after_sign_in() {
+        assert_eq!(super::safe_next(Some("/portal/rules")), "/portal/rules");
+        assert_eq!(super::safe_next(Some("https://evil.example/portal")), "/portal");
+        assert_eq!(super::safe_next(Some("//evil.example")), "/portal");
+        assert_eq!(super::safe_next(None), "/portal");
+    }
+}

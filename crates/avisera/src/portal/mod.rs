@@ -1,0 +1,79 @@
+//! The tenant portal: server-rendered pages for a shipper's staff (brand, templates with live
+//! preview, the ready-to-go library, rules, Track & Trace, the log and numbers, users).
+//! Signed in by email and password; every form carries the session's CSRF token; every page
+//! reads and writes only the signed-in user's tenant.
+
+mod brand;
+mod home;
+mod library;
+mod login;
+pub mod password;
+mod rules;
+mod session;
+mod templates;
+mod text;
+mod track;
+mod users;
+mod view;
+
+pub use library::{LibraryItem, library};
+pub use password::LoginThrottle;
+pub use users::add_user;
+
+/// A first password for a user created from the command line or the demo: 16 random letters
+/// and digits, shown once.
+pub fn new_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+use crate::app::App;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+/// A form with nothing but the CSRF token (sign out, enable, disable, delete).
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/portal", get(home::page))
+        .route("/portal/login", get(login::page).post(login::sign_in))
+        .route("/portal/logout", post(login::sign_out))
+        .route("/portal/lang", get(login::set_lang))
+        .route("/portal/brand", get(brand::page).post(brand::save))
+        .route(
+            "/portal/brand/logos",
+            post(brand::upload).layer(DefaultBodyLimit::max(avisera_domain::logo::MAX_LOGO_BYTES + 64 * 1024)),
+        )
+        .route("/portal/brand/logos/{id}/use", post(brand::use_logo))
+        .route("/portal/brand/logos/{id}/delete", post(brand::delete_logo))
+        .route("/portal/templates", get(templates::list).post(templates::create))
+        .route("/portal/templates/new", get(templates::new))
+        .route("/portal/templates/preview", post(templates::preview))
+        .route("/portal/templates/{id}", get(templates::edit).post(templates::save))
+        .route("/portal/library", get(library::page))
+        .route("/portal/library/{key}/copy", post(library::copy))
+        .route("/portal/rules", get(rules::list).post(rules::create))
+        .route("/portal/rules/new", get(rules::new))
+        .route("/portal/rules/{id}", get(rules::edit).post(rules::save))
+        .route("/portal/rules/{id}/enable", post(rules::enable))
+        .route("/portal/rules/{id}/disable", post(rules::disable))
+        .route("/portal/track", get(track::search))
+        .route("/portal/track/{tracking_number}", get(track::shipment))
+        .route("/portal/track/{tracking_number}/send", post(track::send))
+        .route("/portal/log", get(home::log))
+        .route("/portal/users", get(users::page).post(users::add))
+        .route("/portal/users/{id}/delete", post(users::delete))
+}
+
+/// `GET /l/{tenant}/{logo}`: a tenant's logo, public because every email shows it.
+pub use brand::public_logo;

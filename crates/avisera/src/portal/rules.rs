@@ -1,0 +1,381 @@
+//! Rules: the list with status, an editor for every setting, enable and disable (checked
+//! against the plan), and the history of changes. New rules are disabled.
+
+use super::CsrfForm;
+use super::session::Signed;
+use super::view::{self, PortalError};
+use crate::app::App;
+use crate::http::rules::{check_plan, check_rule, existing, set_enabled, what_changed};
+use avisera_domain::notification::Channel;
+use avisera_domain::plan::Plan;
+use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
+use avisera_domain::timing::QuietHours;
+use avisera_domain::trigger::Trigger;
+use avisera_domain::user::Role;
+use avisera_domain::{RuleId, TemplateId, Timestamp};
+use avisera_store::RuleChange;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::tz::TimeZone;
+use minijinja::{Value, context};
+use std::collections::HashMap;
+
+fn stockholm() -> TimeZone {
+    TimeZone::get("Europe/Stockholm").expect("bundled zone")
+}
+
+fn actor(signed: &Signed) -> String {
+    format!("{} (portal)", signed.user.email)
+}
+
+/// The cheapest plan that has a trigger, for marking what the tenant's plan lacks.
+fn plan_with(trigger: Trigger) -> Option<Plan> {
+    [Plan::Plus, Plan::Premium, Plan::Enterprise]
+        .into_iter()
+        .find(|p| p.allows(trigger))
+}
+
+fn triggers(plan: Plan) -> Vec<Value> {
+    Trigger::ALL
+        .iter()
+        .map(|t| {
+            context! { slug => t.slug(), number => t.number(), title => t.title(),
+            allowed => plan.allows(*t), needs => plan_with(*t).map(|p| p.to_string()) }
+        })
+        .collect()
+}
+
+pub async fn list(State(app): State<App>, signed: Signed) -> Result<Response, PortalError> {
+    let rules = app.store.rules(signed.tenant.id).await?;
+    let rows: Vec<Value> = rules
+        .iter()
+        .map(|r| {
+            context! { id => r.id.0, name => r.name.clone(), trigger => r.trigger.title(),
+            number => r.trigger.number(), channels => view::ser(r.channels),
+            enabled => r.enabled, allowed => signed.tenant.plan.allows(r.trigger),
+            needs => plan_with(r.trigger).map(|p| p.to_string()) }
+        })
+        .collect();
+    Ok(view::page(
+        &signed,
+        app.inbox.is_some(),
+        "rules.html",
+        "rules",
+        context! { rules => rows },
+    ))
+}
+
+fn date_of(t: Option<Timestamp>) -> String {
+    t.map(|t| t.to_zoned_datetime(stockholm()).date().to_string())
+        .unwrap_or_default()
+}
+
+async fn editor(app: &App, signed: &Signed, rule: &Rule, error: Option<String>) -> Result<Response, PortalError> {
+    let templates = app.store.templates(signed.tenant.id).await?;
+    let options = |channel: Channel| -> Vec<Value> {
+        templates
+            .iter()
+            .filter(|t| t.channel == channel)
+            .map(|t| context! { id => t.id.0, name => t.name.clone() })
+            .collect()
+    };
+    let history = if rule.id.0 == 0 {
+        Vec::new()
+    } else {
+        app.store.rule_history(signed.tenant.id, rule.id).await?
+    };
+    let quiet = |c: Channel| rule.quiet_hours.iter().find(|q| q.channel == c).cloned();
+    let (fixed, recipient_kind) = match &rule.recipient {
+        Recipient::Fixed { addresses } => (addresses.join("\n"), "fixed"),
+        Recipient::CustomerService => (String::new(), "customer_service"),
+        Recipient::Receiver => (String::new(), "receiver"),
+    };
+    let c = &rule.conditions;
+    Ok(view::page(
+        signed,
+        app.inbox.is_some(),
+        "rule.html",
+        "rules",
+        context! {
+            rule => view::ser(rule),
+            is_new => rule.id.0 == 0,
+            triggers => triggers(signed.tenant.plan),
+            sms_templates => options(Channel::Sms),
+            email_templates => options(Channel::Email),
+            recipient_kind => recipient_kind,
+            fixed_addresses => fixed,
+            destination_countries => c.destination_countries.join(", "),
+            service_codes => c.service_codes.join(", "),
+            sender_accounts => c.sender_accounts.join(", "),
+            receiver_languages => c.receiver_languages.join(", "),
+            attributes => c.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"),
+            is_return => match c.is_return { None => "", Some(true) => "return", Some(false) => "outbound" },
+            active_from => date_of(rule.active_from),
+            active_until => date_of(rule.active_until.map(|t| t - jiff::SignedDuration::from_secs(1))),
+            quiet_sms => quiet(Channel::Sms).map(view::ser),
+            quiet_email => quiet(Channel::Email).map(view::ser),
+            send_at_local => rule.send_at_local.map(view::ser),
+            history => view::ser(&history),
+            plan_allows => signed.tenant.plan.allows(rule.trigger),
+            needs => plan_with(rule.trigger).map(|p| p.to_string()),
+            error => error,
+        },
+    ))
+}
+
+pub async fn new(State(app): State<App>, signed: Signed) -> Result<Response, PortalError> {
+    signed.require(Role::Editor)?;
+    editor(&app, &signed, &blank_rule(), None).await
+}
+
+/// What a new rule starts as: disabled, on "delivered", by SMS to the receiver, once.
+fn blank_rule() -> Rule {
+    Rule {
+        id: RuleId(0),
+        name: String::new(),
+        trigger: Trigger::Delivered,
+        enabled: false,
+        conditions: Conditions::default(),
+        channels: ChannelChoice::Sms,
+        recipient: Recipient::Receiver,
+        sms_template_id: None,
+        email_template_id: None,
+        active_from: None,
+        active_until: None,
+        once_per_shipment: true,
+        days_before_deadline: None,
+        campaign: None,
+        delay_minutes: 0,
+        quiet_hours: Vec::new(),
+        send_at_local: None,
+    }
+}
+
+pub async fn edit(State(app): State<App>, signed: Signed, Path(id): Path<i64>) -> Result<Response, PortalError> {
+    let rule = existing(&app, signed.tenant.id, id).await?;
+    editor(&app, &signed, &rule, None).await
+}
+
+fn list_of(raw: &str) -> Vec<String> {
+    raw.split([',', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// A day in Stockholm: its first instant, or with `end` the first instant of the next day.
+fn day(field: &str, raw: &str, end: bool) -> Result<Option<Timestamp>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let date: jiff::civil::Date = raw
+        .parse()
+        .map_err(|_| format!("{field}: \"{raw}\" is not a date like 2026-12-24"))?;
+    let date = if end {
+        date.tomorrow().map_err(|e| e.to_string())?
+    } else {
+        date
+    };
+    date.to_zoned_datetime(stockholm())
+        .map(|z| Some(z.timestamp()))
+        .map_err(|e| format!("{field}: {e}"))
+}
+
+/// The rule a form describes, keeping id and enabled state from `base`.
+fn from_form(base: &Rule, f: &HashMap<String, String>) -> Result<Rule, String> {
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let number = |k: &str| -> Result<Option<i64>, String> {
+        let v = get(k);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse()
+            .map(Some)
+            .map_err(|_| format!("{k}: \"{v}\" is not a whole number"))
+    };
+    let trigger: Trigger = get("trigger")
+        .parse()
+        .map_err(|e: avisera_domain::trigger::UnknownTrigger| e.to_string())?;
+    let channels: ChannelChoice = serde_json::from_value(serde_json::Value::String(get("channels")))
+        .map_err(|_| format!("channels: \"{}\" is not a channel choice", get("channels")))?;
+    let recipient = match get("recipient").as_str() {
+        "customer_service" => Recipient::CustomerService,
+        "fixed" => Recipient::Fixed {
+            addresses: list_of(&get("fixed_addresses")),
+        },
+        _ => Recipient::Receiver,
+    };
+    let mut attributes = std::collections::BTreeMap::new();
+    for line in get("attributes").lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (k, v) = line
+            .split_once('=')
+            .ok_or_else(|| format!("attributes: \"{line}\" should be written name=value"))?;
+        attributes.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    let mut quiet_hours = Vec::new();
+    for (channel, prefix) in [(Channel::Sms, "quiet_sms"), (Channel::Email, "quiet_email")] {
+        let (from, until) = (get(&format!("{prefix}_from")), get(&format!("{prefix}_until")));
+        match (from.is_empty(), until.is_empty()) {
+            (true, true) => {}
+            (false, false) => quiet_hours.push(QuietHours {
+                channel,
+                from: from.parse().map_err(|e| format!("{prefix}_from: {e}"))?,
+                until: until.parse().map_err(|e| format!("{prefix}_until: {e}"))?,
+            }),
+            _ => return Err(format!("quiet hours for {channel}: give both a start and an end time")),
+        }
+    }
+    let send_at = get("send_at_local");
+    Ok(Rule {
+        id: base.id,
+        name: get("name"),
+        trigger,
+        enabled: base.enabled,
+        conditions: Conditions {
+            destination_countries: list_of(&get("destination_countries")),
+            service_codes: list_of(&get("service_codes")),
+            sender_accounts: list_of(&get("sender_accounts")),
+            is_return: match get("is_return").as_str() {
+                "return" => Some(true),
+                "outbound" => Some(false),
+                _ => None,
+            },
+            receiver_languages: list_of(&get("receiver_languages")),
+            attributes,
+        },
+        channels,
+        recipient,
+        sms_template_id: number("sms_template_id")?.map(TemplateId),
+        email_template_id: number("email_template_id")?.map(TemplateId),
+        active_from: day("active_from", &get("active_from"), false)?,
+        active_until: day("active_until", &get("active_until"), true)?,
+        once_per_shipment: f.contains_key("once_per_shipment"),
+        days_before_deadline: number("days_before_deadline")?
+            .map(|n| u8::try_from(n).map_err(|_| format!("days_before_deadline: {n} is out of range")))
+            .transpose()?,
+        campaign: Some(get("campaign")).filter(|c| !c.is_empty()),
+        delay_minutes: number("delay_minutes")?
+            .map(|n| u32::try_from(n).map_err(|_| format!("delay_minutes: {n} is out of range")))
+            .transpose()?
+            .unwrap_or(0),
+        quiet_hours,
+        send_at_local: (!send_at.is_empty())
+            .then(|| send_at.parse().map_err(|e| format!("send_at_local: {e}")))
+            .transpose()?,
+    })
+}
+
+async fn store_rule(
+    app: &App,
+    signed: &Signed,
+    base: Rule,
+    f: &HashMap<String, String>,
+) -> Result<Response, PortalError> {
+    let refuse = |rule: &Rule, error: String| {
+        let rule = rule.clone();
+        async move {
+            let mut r = editor(app, signed, &rule, Some(error)).await?;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok::<_, PortalError>(r)
+        }
+    };
+    let rule = match from_form(&base, f) {
+        Ok(rule) => rule,
+        Err(e) => return refuse(&base, e).await,
+    };
+    if rule.name.is_empty() {
+        return refuse(&rule, "give the rule a name".into()).await;
+    }
+    if let Err(e) = check_rule(app, signed.tenant.id, &rule).await {
+        return refuse(&rule, e.message).await;
+    }
+    if rule.enabled
+        && let Err(e) = check_plan(app, signed.tenant.id, &rule).await
+    {
+        return refuse(&rule, e.message).await;
+    }
+    let now = app.clock.now();
+    let id = if base.id.0 == 0 {
+        let change = RuleChange::new(now, &actor(signed), "created", "created disabled");
+        app.store.create_rule(signed.tenant.id, &rule, &change).await?
+    } else {
+        let change = RuleChange::new(now, &actor(signed), "changed", what_changed(&base, &rule));
+        app.store.update_rule(signed.tenant.id, &rule, &change).await?;
+        rule.id
+    };
+    Ok(Redirect::to(&format!("/portal/rules/{id}?saved=1")).into_response())
+}
+
+fn csrf_of(f: &HashMap<String, String>) -> &str {
+    f.get("csrf").map_or("", String::as_str)
+}
+
+pub async fn create(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
+    signed.check_form(csrf_of(&f), &headers)?;
+    signed.require(Role::Editor)?;
+    store_rule(&app, &signed, blank_rule(), &f).await
+}
+
+pub async fn save(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
+    signed.check_form(csrf_of(&f), &headers)?;
+    signed.require(Role::Editor)?;
+    let base = existing(&app, signed.tenant.id, id).await?;
+    store_rule(&app, &signed, base, &f).await
+}
+
+async fn switch(
+    app: App,
+    signed: Signed,
+    headers: HeaderMap,
+    id: i64,
+    csrf: &str,
+    on: bool,
+) -> Result<Response, PortalError> {
+    signed.check_form(csrf, &headers)?;
+    signed.require(Role::Editor)?;
+    match set_enabled(&app, signed.tenant.id, &actor(&signed), id, on).await {
+        Ok(_) => Ok(Redirect::to(&format!("/portal/rules/{id}")).into_response()),
+        Err(e) if e.status == StatusCode::FORBIDDEN => {
+            let rule = existing(&app, signed.tenant.id, id).await?;
+            let mut r = editor(&app, &signed, &rule, Some(e.message)).await?;
+            *r.status_mut() = StatusCode::FORBIDDEN;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn enable(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    switch(app, signed, headers, id, &f.csrf, true).await
+}
+
+pub async fn disable(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PortalError> {
+    switch(app, signed, headers, id, &f.csrf, false).await
+}

@@ -1,0 +1,162 @@
+//! Who is signed in: the session cookie (a random token; only its hash is stored), the
+//! interface language, and the CSRF check every form POST goes through.
+
+use super::view::PortalError;
+use crate::app::App;
+use crate::http::hash_api_key;
+use avisera_domain::tenant::Tenant;
+use avisera_domain::user::{Role, User};
+use avisera_store::Session;
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+
+pub const SESSION_COOKIE: &str = "avisera_session";
+pub const LANG_COOKIE: &str = "avisera_lang";
+/// How long a sign-in lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// The interface language: Swedish or English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Sv,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Sv => "sv",
+            Lang::En => "en",
+        }
+    }
+
+    /// From the language cookie, else the browser's first preference.
+    pub fn of(headers: &HeaderMap) -> Lang {
+        match cookie(headers, LANG_COOKIE).as_deref() {
+            Some("sv") => return Lang::Sv,
+            Some("en") => return Lang::En,
+            _ => {}
+        }
+        let accept = headers
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if accept.trim_start().to_ascii_lowercase().starts_with("sv") {
+            Lang::Sv
+        } else {
+            Lang::En
+        }
+    }
+}
+
+impl<S: Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang::of(&parts.headers))
+    }
+}
+
+/// One cookie's value from the request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure when the portal is served over HTTPS.
+pub fn set_cookie(app: &App, name: &str, value: &str, max_age_s: i64) -> String {
+    let secure = if app.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
+}
+
+pub fn new_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// A signed-in user, with their tenant, session and language. Pages that need one redirect
+/// to the sign-in page without it.
+pub struct Signed {
+    pub user: User,
+    pub tenant: Tenant,
+    pub session: Session,
+    pub lang: Lang,
+}
+
+impl Signed {
+    /// Refuses the request unless the user's role includes `needed`.
+    pub fn require(&self, needed: Role) -> Result<(), PortalError> {
+        if self.user.role.allows(needed) {
+            Ok(())
+        } else {
+            Err(PortalError::Forbidden(format!(
+                "this needs the role {needed}; you are {}. Ask an admin of {}.",
+                self.user.role, self.tenant.name
+            )))
+        }
+    }
+
+    /// Every form POST carries the session's CSRF token, and a browser that says where the
+    /// request came from must say it came from this site.
+    pub fn check_form(&self, token: &str, headers: &HeaderMap) -> Result<(), PortalError> {
+        check_same_site(headers)?;
+        if !constant_time_eq(token.as_bytes(), self.session.csrf_token.as_bytes()) {
+            return Err(PortalError::Csrf);
+        }
+        Ok(())
+    }
+}
+
+pub fn check_same_site(headers: &HeaderMap) -> Result<(), PortalError> {
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        None | Some("same-origin") | Some("none") => Ok(()),
+        Some(_) => Err(PortalError::Csrf),
+    }
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<App> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let to_login = || {
+            let next = parts.uri.path_and_query().map_or("/portal", |p| p.as_str());
+            Redirect::to(&format!("/portal/login?next={}", crate::links::query_value(next))).into_response()
+        };
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        let lang = Lang::of(&parts.headers);
+        let now = app.clock.now();
+        let found = async {
+            let Some(session) = app.store.session(&hash_api_key(&token), now).await? else {
+                return Ok(None);
+            };
+            let user = app.store.user(session.tenant_id, session.user_id).await?;
+            let tenant = app.store.tenant(session.tenant_id).await?;
+            Ok::<_, avisera_store::StoreError>(user.zip(tenant).map(|(user, tenant)| Signed {
+                user,
+                tenant,
+                session,
+                lang,
+            }))
+        }
+        .await
+        .map_err(|e| PortalError::from(e).into_response())?;
+        found.ok_or_else(to_login)
+    }
+}

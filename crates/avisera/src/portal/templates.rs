@@ -1,0 +1,239 @@
+//! Templates: the list, and an editor per template with every language, the variables to
+//! insert, and a preview against the sample shipment (live with JavaScript, by a Preview
+//! button without). A template that does not render is not saved; the page says why.
+
+use super::session::Signed;
+use super::view::{self, PortalError};
+use crate::app::App;
+use crate::http::templates::preview_of;
+use avisera_domain::TemplateId;
+use avisera_domain::notification::Channel;
+use avisera_domain::template::{LANGUAGES, Template, TemplateBody, VARIABLES};
+use avisera_domain::user::Role;
+use axum::Form;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+
+pub async fn list(State(app): State<App>, signed: Signed) -> Result<Response, PortalError> {
+    let templates = app.store.templates(signed.tenant.id).await?;
+    let rows: Vec<Value> = templates
+        .iter()
+        .map(|t| {
+            context! { id => t.id.0, name => t.name.clone(), channel => t.channel.slug(),
+            languages => t.contents.keys().cloned().collect::<Vec<_>>() }
+        })
+        .collect();
+    Ok(view::page(
+        &signed,
+        app.inbox.is_some(),
+        "templates.html",
+        "templates",
+        context! { templates => rows },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct NewQuery {
+    channel: Option<String>,
+}
+
+pub async fn new(State(app): State<App>, signed: Signed, Query(q): Query<NewQuery>) -> Result<Response, PortalError> {
+    signed.require(Role::Editor)?;
+    let channel = match q.channel.as_deref() {
+        Some("email") => Channel::Email,
+        _ => Channel::Sms,
+    };
+    let template = Template {
+        id: TemplateId(0),
+        name: String::new(),
+        channel,
+        default_language: signed.tenant.brand.default_language.clone(),
+        contents: BTreeMap::new(),
+    };
+    Ok(editor(&app, &signed, &template, None, None))
+}
+
+pub async fn edit(State(app): State<App>, signed: Signed, Path(id): Path<i64>) -> Result<Response, PortalError> {
+    let template = app
+        .store
+        .template(signed.tenant.id, TemplateId(id))
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    Ok(editor(&app, &signed, &template, None, None))
+}
+
+fn languages_of(template: &Template) -> Vec<String> {
+    let mut langs: Vec<String> = LANGUAGES.iter().map(|l| l.to_string()).collect();
+    for l in template.contents.keys() {
+        if !langs.contains(l) {
+            langs.push(l.clone());
+        }
+    }
+    langs
+}
+
+fn editor(
+    app: &App,
+    signed: &Signed,
+    template: &Template,
+    error: Option<String>,
+    preview: Option<serde_json::Value>,
+) -> Response {
+    let variables: Vec<Value> = VARIABLES
+        .iter()
+        .map(|(name, about)| context! { name => *name, about => *about })
+        .collect();
+    view::page(
+        signed,
+        app.inbox.is_some(),
+        "template.html",
+        "templates",
+        context! {
+            template => view::ser(template),
+            is_new => template.id.0 == 0,
+            languages => languages_of(template),
+            variables => variables,
+            error => error,
+            preview => preview.map(|p| view::ser(&p)),
+        },
+    )
+}
+
+/// The template a form describes: every language with any text in it.
+fn from_form(id: TemplateId, channel: Channel, f: &HashMap<String, String>) -> Template {
+    let field = |name: &str| f.get(name).map(|v| v.replace("\r\n", "\n")).unwrap_or_default();
+    let mut contents = BTreeMap::new();
+    let mut langs: Vec<String> = LANGUAGES.iter().map(|l| l.to_string()).collect();
+    for key in f.keys() {
+        if let Some(l) = key.strip_prefix("text_")
+            && !langs.iter().any(|x| x == l)
+        {
+            langs.push(l.to_string());
+        }
+    }
+    for lang in langs {
+        let text = field(&format!("text_{lang}"));
+        let subject = field(&format!("subject_{lang}"));
+        let html = field(&format!("html_{lang}"));
+        if text.trim().is_empty() && subject.trim().is_empty() && html.trim().is_empty() {
+            continue;
+        }
+        let body = match channel {
+            Channel::Sms => TemplateBody {
+                text,
+                ..Default::default()
+            },
+            Channel::Email => TemplateBody {
+                subject: Some(subject),
+                html: (!html.trim().is_empty()).then_some(html),
+                text,
+            },
+        };
+        contents.insert(lang, body);
+    }
+    Template {
+        id,
+        name: field("name").trim().to_string(),
+        channel,
+        default_language: field("default_language"),
+        contents,
+    }
+}
+
+fn channel_of(f: &HashMap<String, String>) -> Channel {
+    match f.get("channel").map(String::as_str) {
+        Some("email") => Channel::Email,
+        _ => Channel::Sms,
+    }
+}
+
+/// Checks a template as saving would: a name, at least one language, and every language
+/// rendering against the sample shipment.
+fn problem(template: &Template) -> Option<String> {
+    if template.name.is_empty() {
+        return Some("give the template a name".into());
+    }
+    template.check().err().map(|e| e.to_string())
+}
+
+async fn save_or_preview(
+    app: &App,
+    signed: &Signed,
+    headers: &HeaderMap,
+    template: Template,
+    f: &HashMap<String, String>,
+) -> Result<Response, PortalError> {
+    signed.check_form(f.get("csrf").map_or("", String::as_str), headers)?;
+    signed.require(Role::Editor)?;
+    if let Some(error) = problem(&template) {
+        let mut r = editor(app, signed, &template, Some(error), None);
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(r);
+    }
+    if f.get("action").map(String::as_str) == Some("preview") {
+        let preview = preview_of(app, &signed.tenant, &template)?;
+        return Ok(editor(app, signed, &template, None, Some(preview)));
+    }
+    let now = app.clock.now();
+    let id = if template.id.0 == 0 {
+        app.store.create_template(signed.tenant.id, &template, now).await?
+    } else if app.store.update_template(signed.tenant.id, &template, now).await? {
+        template.id
+    } else {
+        return Err(PortalError::NotFound);
+    };
+    Ok(Redirect::to(&format!("/portal/templates/{id}?saved=1")).into_response())
+}
+
+pub async fn create(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
+    let template = from_form(TemplateId(0), channel_of(&f), &f);
+    save_or_preview(&app, &signed, &headers, template, &f).await
+}
+
+pub async fn save(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
+    let current = app
+        .store
+        .template(signed.tenant.id, TemplateId(id))
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    // The channel is fixed once a template exists: rules rely on it.
+    let template = from_form(current.id, current.channel, &f);
+    save_or_preview(&app, &signed, &headers, template, &f).await
+}
+
+/// `POST /portal/templates/preview`: the live preview's JSON, from the editor's form as it
+/// stands (nothing is saved). Errors come back as `{"error": ...}` for the page to show.
+pub async fn preview(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
+    signed.check_form(f.get("csrf").map_or("", String::as_str), &headers)?;
+    let mut template = from_form(TemplateId(0), channel_of(&f), &f);
+    if template.name.is_empty() {
+        template.name = "preview".into();
+    }
+    let body = match problem(&template) {
+        Some(error) => json!({ "error": error }),
+        None => preview_of(&app, &signed.tenant, &template).map_err(PortalError::from)?,
+    };
+    Ok(Json(body).into_response())
+}

@@ -1,0 +1,221 @@
+//! Track & Trace: find a shipment by tracking number, order reference, phone or email; see
+//! its events and every notification with status and content; send one by hand (logged and
+//! billed like any other, through the same outbox and worker).
+
+use super::session::Signed;
+use super::view::{self, PortalError};
+use crate::app::App;
+use avisera_domain::TemplateId;
+use avisera_domain::contact::PhoneNumber;
+use avisera_domain::notification::Channel;
+use avisera_domain::planner::{ManualContent, Situation, plan_manual};
+use avisera_domain::user::Role;
+use avisera_store::{NotificationFilter, ShipmentSearch};
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+pub async fn search(
+    State(app): State<App>,
+    signed: Signed,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, PortalError> {
+    let query = q.q.unwrap_or_default().trim().to_string();
+    let mut found = Vec::new();
+    if !query.is_empty() && query.len() <= 200 {
+        let tenant = signed.tenant.id;
+        let mut searches = vec![
+            ShipmentSearch::TrackingNumber(query.clone()),
+            ShipmentSearch::OrderReference(query.clone()),
+        ];
+        if query.contains('@') {
+            searches.push(ShipmentSearch::Email(query.clone()));
+        } else if let Ok(phone) = PhoneNumber::parse(&query, Some("SE")) {
+            searches.push(ShipmentSearch::Phone(phone.to_string()));
+        }
+        for s in &searches {
+            for shipment in app.store.find_shipments(tenant, s, 50).await? {
+                if !found
+                    .iter()
+                    .any(|f: &avisera_domain::shipment::Shipment| f.tracking_number == shipment.tracking_number)
+                {
+                    found.push(shipment);
+                }
+            }
+        }
+        // One exact hit: straight to it.
+        if found.len() == 1 {
+            let to = format!("/portal/track/{}", crate::links::query_value(&found[0].tracking_number));
+            return Ok(Redirect::to(&to).into_response());
+        }
+    }
+    Ok(view::page(
+        &signed,
+        app.inbox.is_some(),
+        "track.html",
+        "track",
+        context! { q => query, shipments => view::ser(&found) },
+    ))
+}
+
+async fn show(
+    app: &App,
+    signed: &Signed,
+    tracking_number: &str,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PortalError> {
+    let tenant = signed.tenant.id;
+    let shipment = app
+        .store
+        .shipment(tenant, tracking_number)
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    let events = app.store.shipment_events(tenant, tracking_number).await?;
+    let filter = NotificationFilter {
+        tracking_number: Some(tracking_number.to_string()),
+        limit: 500,
+        ..Default::default()
+    };
+    let notifications = app.store.notifications(tenant, &filter).await?;
+    let templates = app.store.templates(tenant).await?;
+    let options = |channel: Channel| -> Vec<Value> {
+        templates
+            .iter()
+            .filter(|t| t.channel == channel)
+            .map(|t| context! { id => t.id.0, name => t.name.clone() })
+            .collect()
+    };
+    Ok(view::page(
+        signed,
+        app.inbox.is_some(),
+        "shipment.html",
+        "track",
+        context! {
+            shipment => view::ser(&shipment),
+            events => view::ser(&events),
+            notifications => view::ser(&notifications),
+            sms_templates => options(Channel::Sms),
+            email_templates => options(Channel::Email),
+            send_key => super::session::new_token(),
+            message => message,
+            error => error,
+        },
+    ))
+}
+
+pub async fn shipment(
+    State(app): State<App>,
+    signed: Signed,
+    Path(tracking_number): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
+    let message = q.contains_key("sent").then(|| {
+        super::text::get(signed.lang, "manual_sent")
+            .unwrap_or("Sent")
+            .to_string()
+    });
+    show(&app, &signed, &tracking_number, message, None).await
+}
+
+/// `POST /portal/track/{tracking_number}/send`: channel, a template or free text, an
+/// optional recipient, and a one-time key so a resubmitted form sends once.
+pub async fn send(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(tracking_number): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    signed.check_form(&get("csrf"), &headers)?;
+    signed.require(Role::Editor)?;
+    let tenant = signed.tenant.id;
+    let shipment = app
+        .store
+        .shipment(tenant, &tracking_number)
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    let channel = if get("channel") == "email" {
+        Channel::Email
+    } else {
+        Channel::Sms
+    };
+    let template_field = if channel == Channel::Sms {
+        "sms_template_id"
+    } else {
+        "email_template_id"
+    };
+    let template = match get(template_field).parse::<i64>() {
+        Ok(id) => Some(
+            app.store
+                .template(tenant, TemplateId(id))
+                .await?
+                .ok_or(PortalError::NotFound)?,
+        ),
+        Err(_) => None,
+    };
+    let content = match &template {
+        Some(t) => ManualContent::Template(t),
+        None => ManualContent::FreeText {
+            subject: Some(get("subject")).filter(|s| !s.is_empty()),
+            text: f.get("text").cloned().unwrap_or_default().replace("\r\n", "\n"),
+        },
+    };
+    let key = get("send_key");
+    if key.len() < 16 {
+        return Err(PortalError::BadRequest(
+            "the form lacks its send key; reload the page".into(),
+        ));
+    }
+    let now = app.clock.now();
+    let situation = Situation {
+        tenant: &signed.tenant,
+        shipment: &shipment,
+        event: None,
+        fired: &[],
+        rules: &[],
+        templates: &Default::default(),
+        links: &*app.links,
+        now,
+        sms_blocked: None,
+    };
+    let to = get("to");
+    let planned = match plan_manual(
+        &situation,
+        channel,
+        content,
+        Some(&to),
+        &format!("{}:{key}", signed.user.id),
+    ) {
+        Ok(p) => p,
+        Err(why) => {
+            let mut r = show(&app, &signed, &tracking_number, None, Some(why)).await?;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(r);
+        }
+    };
+    if app
+        .store
+        .add_manual(tenant, &tracking_number, &planned, now)
+        .await?
+        .is_some()
+    {
+        app.work.notify_one();
+        tracing::info!(tenant = %tenant, user = %signed.user.id, tracking_number, "sent by hand");
+    }
+    Ok(Redirect::to(&format!(
+        "/portal/track/{}?sent=1",
+        crate::links::query_value(&tracking_number)
+    ))
+    .into_response())
+}

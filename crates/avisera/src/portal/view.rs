@@ -1,0 +1,175 @@
+//! Rendering portal pages: compiled-in templates (autoescaped, strict), the interface text in
+//! the user's language, and the errors a page can end in.
+
+use super::session::{Lang, Signed};
+use super::text;
+use avisera_store::StoreError;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::{Environment, Value, context};
+use std::sync::LazyLock;
+
+pub(crate) const PAGES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("pages/layout.html")),
+    ("login.html", include_str!("pages/login.html")),
+    ("error.html", include_str!("pages/error.html")),
+    ("home.html", include_str!("pages/home.html")),
+    ("brand.html", include_str!("pages/brand.html")),
+    ("templates.html", include_str!("pages/templates.html")),
+    ("template.html", include_str!("pages/template.html")),
+    ("library.html", include_str!("pages/library.html")),
+    ("rules.html", include_str!("pages/rules.html")),
+    ("rule.html", include_str!("pages/rule.html")),
+    ("track.html", include_str!("pages/track.html")),
+    ("shipment.html", include_str!("pages/shipment.html")),
+    ("log.html", include_str!("pages/log.html")),
+    ("users.html", include_str!("pages/users.html")),
+];
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_filter("when", when);
+    env.add_filter("sek", |ore: i64| avisera_domain::money::Ore(ore).to_string());
+    for (name, source) in PAGES {
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("portal page {name} does not compile: {e}"));
+    }
+    env
+});
+
+/// Any serialisable value for a page's context.
+pub fn ser<T: serde::Serialize>(value: T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+/// An instant as people in the portal read it: Stockholm time, to the minute.
+fn when(value: String) -> String {
+    match value.parse::<avisera_domain::Timestamp>() {
+        Ok(t) => t
+            .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Stockholm").expect("bundled zone"))
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => value,
+    }
+}
+
+/// What ended a portal request early, shown as a page that says what to do.
+#[derive(Debug)]
+pub enum PortalError {
+    NotFound,
+    Forbidden(String),
+    /// The form's CSRF token was missing or wrong, or it came from another site.
+    Csrf,
+    BadRequest(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for PortalError {
+    fn from(e: StoreError) -> Self {
+        PortalError::Store(e)
+    }
+}
+
+impl From<crate::http::ApiError> for PortalError {
+    fn from(e: crate::http::ApiError) -> Self {
+        match e.status {
+            StatusCode::NOT_FOUND => PortalError::NotFound,
+            StatusCode::FORBIDDEN => PortalError::Forbidden(e.message),
+            s if s.is_server_error() => PortalError::Store(StoreError::Database(e.message)),
+            _ => PortalError::BadRequest(e.message),
+        }
+    }
+}
+
+impl IntoResponse for PortalError {
+    fn into_response(self) -> Response {
+        let (status, key, detail) = match self {
+            PortalError::NotFound => (StatusCode::NOT_FOUND, "error_not_found", String::new()),
+            PortalError::Forbidden(m) => (StatusCode::FORBIDDEN, "error_forbidden", m),
+            PortalError::Csrf => (StatusCode::FORBIDDEN, "error_csrf", String::new()),
+            PortalError::BadRequest(m) => (StatusCode::BAD_REQUEST, "error_bad_request", m),
+            PortalError::Store(e) => {
+                tracing::error!(error = %e, "portal page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "error_internal", String::new())
+            }
+        };
+        // Errors are shown in English and Swedish both: the request's language is not at hand.
+        let ctx = context! {
+            t => text::table(Lang::En), t_sv => text::table(Lang::Sv),
+            key => key, detail => detail, status => status.as_u16(),
+        };
+        let mut r = render_raw("error.html", ctx);
+        *r.status_mut() = status;
+        r
+    }
+}
+
+fn render_raw(name: &str, ctx: Value) -> Response {
+    match ENV.get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => ([("cache-control", "no-store"), ("x-frame-options", "DENY")], Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, page = name, "portal page did not render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "this page could not be shown").into_response()
+        }
+    }
+}
+
+/// A page for a signed-in user: the layout gets the user, the tenant, the CSRF token, the
+/// interface text and which section is active.
+pub fn page(signed: &Signed, demo: bool, name: &str, section: &str, ctx: Value) -> Response {
+    let common = context! {
+        t => text::table(signed.lang),
+        lang => signed.lang.code(),
+        user => ser(&signed.user),
+        tenant_name => signed.tenant.name.clone(),
+        plan => signed.tenant.plan.to_string(),
+        csrf => signed.session.csrf_token.clone(),
+        section => section,
+        demo => demo,
+        can_edit => signed.user.role.allows(avisera_domain::user::Role::Editor),
+        is_admin => signed.user.role.allows(avisera_domain::user::Role::Admin),
+    };
+    render_raw(name, context! { ..ctx, ..common })
+}
+
+/// A page without a signed-in user (sign-in).
+pub fn public_page(lang: Lang, name: &str, ctx: Value) -> Response {
+    render_raw(
+        name,
+        context! { ..ctx, ..context! { t => text::table(lang), lang => lang.code() } },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `t.key` a page uses exists in both languages (a missing one would fail the page
+    /// at render time under strict undefined).
+    #[test]
+    fn every_text_key_used_by_a_page_exists() {
+        for (name, source) in PAGES {
+            let mut rest = *source;
+            while let Some(i) = rest.find("t.") {
+                let before = rest[..i].chars().last();
+                rest = &rest[i + 2..];
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                    continue;
+                }
+                let key: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if key.is_empty() {
+                    continue;
+                }
+                for lang in [Lang::Sv, Lang::En] {
+                    assert!(
+                        text::get(lang, &key).is_some(),
+                        "{name} uses t.{key}, missing in {}",
+                        lang.code()
+                    );
+                }
+            }
+        }
+        LazyLock::force(&ENV);
+    }
+}
