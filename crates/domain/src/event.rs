@@ -197,7 +197,13 @@ impl EventInput {
             details.destination_country = country("shipment.destination_country", s.destination_country)?;
             if let Some(r) = s.receiver {
                 details.receiver_name = text("shipment.receiver.name", r.name, false)?;
-                details.receiver_phone = text("shipment.receiver.phone", r.phone, false)?;
+                // Stored in E.164 when it parses, so Track & Trace finds it however it was
+                // written; otherwise as given, and planning says what is wrong with it.
+                details.receiver_phone = text("shipment.receiver.phone", r.phone, false)?.map(|raw| {
+                    PhoneNumber::parse(&raw, details.destination_country.as_deref())
+                        .map(String::from)
+                        .unwrap_or(raw)
+                });
                 details.receiver_email = text("shipment.receiver.email", r.email, false)?;
                 details.receiver_language = language("shipment.receiver.language", r.language)?;
                 details.receiver_time_zone = match text("shipment.receiver.time_zone", r.time_zone, false)? {

@@ -52,6 +52,7 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
 
 #[derive(Deserialize)]
 pub struct BrandForm {
+    #[serde(default)]
     csrf: String,
     brand_name: String,
     email_from_name: String,

@@ -54,6 +54,7 @@ pub async fn page(State(app): State<App>, lang: Lang, Query(q): Query<Next>) -> 
 pub struct Credentials {
     email: String,
     password: String,
+    #[serde(default)]
     csrf: String,
     next: Option<String>,
 }

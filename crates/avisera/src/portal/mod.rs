@@ -40,6 +40,7 @@ use serde::Deserialize;
 /// A form with nothing but the CSRF token (sign out, enable, disable, delete).
 #[derive(Deserialize)]
 pub struct CsrfForm {
+    #[serde(default)]
     pub csrf: String,
 }
 

@@ -35,6 +35,7 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
 
 #[derive(Deserialize)]
 pub struct NewUserForm {
+    #[serde(default)]
     csrf: String,
     email: String,
     name: String,

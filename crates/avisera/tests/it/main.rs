@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod delivery;
 mod helpers;
+mod portal;
 mod receiver;
 mod triggers;
 mod waiting;

@@ -1,0 +1,491 @@
+//! The portal over real HTTP: signing in, CSRF, roles, tenant isolation, logos, templates
+//! and sending by hand. (The browser journeys are in `browser.rs`.)
+
+use crate::helpers::*;
+use avisera_domain::TenantId;
+use avisera_domain::user::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::collections::HashMap;
+
+/// A browser stand-in: keeps cookies, does not follow redirects.
+pub struct Visitor {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The CSRF token of the page's first form.
+    pub fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a CSRF token");
+        let rest = &self.body[at + 19..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+}
+
+impl Visitor {
+    pub fn new(base: &str) -> Self {
+        Visitor {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_string(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn finish(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let resp = req.header("cookie", cookie).send().await.expect("request");
+        for c in resp.headers().get_all("set-cookie") {
+            let pair = c.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        Page {
+            status: resp.status(),
+            location: resp.headers().get("location").map(|l| l.to_str().unwrap().to_string()),
+            body: resp.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.finish(req).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.finish(req).await
+    }
+
+    pub async fn post_multipart(&mut self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let req = self.http.post(format!("{}{path}", self.base)).multipart(form);
+        self.finish(req).await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let csrf = self.get("/portal/login").await.csrf();
+        self.post(
+            "/portal/login",
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/portal"),
+            ],
+        )
+        .await
+    }
+}
+
+pub async fn add_user(app: &TestApp, tenant: i64, email: &str, role: Role) -> String {
+    let password = "ett långt lösenord";
+    avisera::portal::add_user(
+        &*app.app.store,
+        app.app.clock.now(),
+        TenantId(tenant),
+        email,
+        "Anna",
+        role,
+        password,
+    )
+    .await
+    .unwrap();
+    password.to_string()
+}
+
+/// A signed-in visitor of tenant 1 with `role`.
+async fn signed_in(app: &TestApp, role: Role) -> Visitor {
+    let email = format!("{role}@webshop.se");
+    let password = add_user(app, 1, &email, role).await;
+    let mut v = Visitor::new(&app.base);
+    let page = v.sign_in(&email, &password).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    v
+}
+
+#[tokio::test]
+async fn signing_in_says_nothing_about_which_part_was_wrong_and_slows_guessing() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let password = add_user(&app, 1, "anna@webshop.se", Role::Admin).await;
+    let mut v = Visitor::new(&app.base);
+
+    let page = v.get("/portal/templates").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/portal/login?next=%2Fportal%2Ftemplates")
+    );
+
+    let wrong_password = v.sign_in("anna@webshop.se", "fel lösenord!").await;
+    let unknown_email = v.sign_in("nobody@webshop.se", "fel lösenord!").await;
+    for page in [&wrong_password, &unknown_email] {
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("The email or the password is wrong."),
+            "{}",
+            page.body
+        );
+    }
+    for _ in 0..4 {
+        v.sign_in("anna@webshop.se", "fel lösenord!").await;
+    }
+    let locked = v.sign_in("anna@webshop.se", &password).await;
+    assert!(
+        locked
+            .body
+            .contains("Too many failed attempts. Try again in 15 minutes."),
+        "even the right password waits: {}",
+        locked.body
+    );
+
+    let other = add_user(&app, 1, "bo@webshop.se", Role::Viewer).await;
+    let ok = v.sign_in("BO@webshop.se", &other).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.location.as_deref(), Some("/portal"));
+    let home = v.get("/portal").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Webshop AB (Plus)"), "{}", home.body);
+
+    let csrf = home.csrf();
+    assert_eq!(
+        v.post("/portal/logout", &[("csrf", &csrf)]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(v.get("/portal").await.status, StatusCode::SEE_OTHER, "signed out");
+}
+
+#[tokio::test]
+async fn a_form_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let mut v = signed_in(&app, Role::Admin).await;
+    let csrf = v.get("/portal/brand").await.csrf();
+    let brand = |token: &'static str| {
+        vec![
+            ("csrf", token),
+            ("brand_name", "Hijacked"),
+            ("email_from_name", "Hijacked"),
+            ("sms_sender_id", "Hijacked"),
+            ("default_language", "sv"),
+        ]
+    };
+    for form in [brand(""), brand("0000")] {
+        let page = v.post("/portal/brand", &form).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        assert!(
+            page.body.contains("This form has expired or came from another site"),
+            "{}",
+            page.body
+        );
+    }
+    // The right token from another site is refused too.
+    let req = v
+        .http
+        .post(format!("{}/portal/brand", app.base))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("brand_name", "Hijacked"),
+            ("email_from_name", "x"),
+            ("sms_sender_id", "x"),
+            ("default_language", "sv"),
+        ]);
+    assert_eq!(v.finish(req).await.status, StatusCode::FORBIDDEN);
+    let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
+    assert_eq!(tenant["brand"]["brand_name"], "Webshop AB");
+
+    // With the token it works, and a bad sender id is refused naming the field.
+    let bad = v
+        .post(
+            "/portal/brand",
+            &[
+                ("csrf", &csrf),
+                ("brand_name", "Nya Butiken"),
+                ("email_from_name", "Nya Butiken"),
+                ("sms_sender_id", "Far too long id"),
+                ("default_language", "sv"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("11"), "{}", bad.body);
+    let good = v
+        .post(
+            "/portal/brand",
+            &[
+                ("csrf", &csrf),
+                ("brand_name", "Nya Butiken"),
+                ("email_from_name", "Nya Butiken"),
+                ("sms_sender_id", "NyaButiken"),
+                ("default_language", "nb"),
+                ("reply_to", "svar@nya.se"),
+            ],
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::OK, "{}", good.body);
+    let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
+    assert_eq!(tenant["brand"]["brand_name"], "Nya Butiken");
+    assert_eq!(tenant["brand"]["default_language"], "nb");
+    assert_eq!(tenant["brand"]["reply_to"], "svar@nya.se");
+}
+
+#[tokio::test]
+async fn another_tenants_ids_give_404_and_change_nothing() {
+    let app = spawn_app(Db::Postgres, None, None).await;
+    let rule = sms_rule(&app, "delivered", json!({})).await;
+    let (_, rule_body) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    let template = rule_body["sms_template_id"].as_i64().unwrap();
+    let (s, _) = app.call("POST", "/v1/rules/1/disable", None).await;
+    assert_eq!(s, StatusCode::OK);
+    app.call("POST", "/v1/events", Some(event("A-1", "DELIVERED", "+46701234567")))
+        .await;
+    let mut a = signed_in(&app, Role::Admin).await;
+    let csrf_a = a.get("/portal/brand").await.csrf();
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0".to_vec();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf_a)
+        .part("logo", reqwest::multipart::Part::bytes(png).file_name("logo.png"));
+    assert_eq!(
+        a.post_multipart("/portal/brand/logos", form).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    crate::helpers::add_tenant(&app.app, "Other Shop").await;
+    let password = add_user(&app, 2, "eve@other.se", Role::Admin).await;
+    let mut b = Visitor::new(&app.base);
+    b.sign_in("eve@other.se", &password).await;
+    let csrf = b.get("/portal").await.csrf();
+    for path in [
+        format!("/portal/templates/{template}"),
+        format!("/portal/rules/{rule}"),
+        "/portal/track/A-1".to_string(),
+    ] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "GET {path}");
+    }
+    for path in [
+        format!("/portal/rules/{rule}/enable"),
+        format!("/portal/templates/{template}"),
+        "/portal/brand/logos/1/use".to_string(),
+        "/portal/brand/logos/1/delete".to_string(),
+        "/portal/users/1/delete".to_string(),
+        "/portal/track/A-1/send".to_string(),
+    ] {
+        let page = b
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("name", "x"),
+                    ("text_sv", "x"),
+                    ("send_key", "0123456789abcdef0123"),
+                    ("text", "hej"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "POST {path}: {}", page.body);
+    }
+    let search = b.get("/portal/track?q=A-1").await;
+    assert!(search.body.contains("Nothing found."), "{}", search.body);
+    let (_, still) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    assert_eq!(still["enabled"], false, "tenant B could not enable A's rule");
+    let (_, tenant_a) = app.call("GET", "/v1/tenant", None).await;
+    assert_eq!(tenant_a["brand"]["logo_id"], 1, "A's logo stays");
+    assert_eq!(a.get("/portal/users").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn logos_are_checked_and_served_so_that_nothing_in_them_runs() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let mut v = signed_in(&app, Role::Admin).await;
+    let upload = |bytes: Vec<u8>, name: &'static str, csrf: String| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .part("logo", reqwest::multipart::Part::bytes(bytes).file_name(name))
+    };
+    let csrf = v.get("/portal/brand").await.csrf();
+    let evil = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.to_vec();
+    let refused = v
+        .post_multipart("/portal/brand/logos", upload(evil, "evil.svg", csrf.clone()))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("the SVG uses the element &lt;script&gt;"),
+        "{}",
+        refused.body
+    );
+    let huge = v
+        .post_multipart(
+            "/portal/brand/logos",
+            upload(vec![0u8; 700 * 1024], "huge.png", csrf.clone()),
+        )
+        .await;
+    assert!(huge.status.is_client_error(), "{}", huge.status);
+    assert!(
+        v.get("/portal").await.status == StatusCode::OK,
+        "the server is fine after a huge upload"
+    );
+
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="purple"/></svg>"#;
+    let ok = v
+        .post_multipart("/portal/brand/logos", upload(svg.to_vec(), "logo.svg", csrf))
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let served = reqwest::get(format!("{}/l/1/1", app.base)).await.unwrap();
+    assert_eq!(served.headers()["content-type"], "image/svg+xml");
+    assert!(
+        served.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(served.bytes().await.unwrap().as_ref(), svg);
+    let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
+    assert_eq!(tenant["brand"]["logo_id"], 1, "the first logo is used at once");
+}
+
+#[tokio::test]
+async fn a_viewer_reads_but_cannot_change_and_a_broken_template_is_not_saved() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let rule = sms_rule(&app, "delivered", json!({})).await;
+    let mut viewer = signed_in(&app, Role::Viewer).await;
+    let page = viewer.get(&format!("/portal/rules/{rule}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf();
+    let refused = viewer
+        .post(&format!("/portal/rules/{rule}/disable"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.body.contains("this needs the role editor; you are viewer"),
+        "{}",
+        refused.body
+    );
+
+    let mut editor = signed_in(&app, Role::Editor).await;
+    let csrf = editor.get("/portal/templates/new").await.csrf();
+    let broken = editor
+        .post(
+            "/portal/templates",
+            &[
+                ("csrf", &csrf),
+                ("channel", "sms"),
+                ("name", "Trasig"),
+                ("default_language", "sv"),
+                ("text_sv", "Hej!\nDitt paket {{ parcel_id }} är här."),
+            ],
+        )
+        .await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(broken.body.contains("line 2"), "{}", broken.body);
+    assert!(broken.body.contains("parcel_id"), "{}", broken.body);
+    let (_, list) = app.call("GET", "/v1/templates", None).await;
+    assert_eq!(list["templates"].as_array().unwrap().len(), 1, "nothing saved");
+
+    let preview = editor
+        .post(
+            "/portal/templates/preview",
+            &[
+                ("csrf", &csrf),
+                ("channel", "sms"),
+                ("default_language", "sv"),
+                ("text_sv", "Hej {{ receiver_name }}, ditt paket är här 📦"),
+            ],
+        )
+        .await;
+    let p: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
+    assert_eq!(p["languages"]["sv"]["encoding"], "UCS-2", "{p}");
+    assert_eq!(p["languages"]["sv"]["segments"], 1);
+    assert_eq!(p["languages"]["sv"]["text"], "Hej Anna Andersson, ditt paket är här 📦");
+}
+
+#[tokio::test]
+async fn a_message_sent_by_hand_arrives_once_is_logged_and_is_billed() {
+    let provider = spawn_sms_provider(std::time::Duration::ZERO).await;
+    let app = spawn_app(Db::Postgres, Some(sms_config(&provider)), None).await;
+    app.call("POST", "/v1/events", Some(event("HAND-1", "EN_ROUTE", "0701234567")))
+        .await;
+    let mut v = signed_in(&app, Role::Editor).await;
+    let found = v.get("/portal/track?q=0701234567").await;
+    assert_eq!(
+        found.location.as_deref(),
+        Some("/portal/track/HAND-1"),
+        "one hit goes straight to it"
+    );
+    let page = v.get("/portal/track/HAND-1").await;
+    let csrf = page.csrf();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("send_key", "a1b2c3d4e5f6a7b8c9d0"),
+        ("channel", "sms"),
+        ("text", "Hej Anna! Vi har flyttat din leverans till i morgon. /Webshop"),
+    ];
+    let sent = v.post("/portal/track/HAND-1/send", &form).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let again = v.post("/portal/track/HAND-1/send", &form).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+
+    let settled = app.settled_notifications().await;
+    assert_eq!(settled.len(), 1, "{settled:#?}");
+    assert_eq!(settled[0]["status"], "sent");
+    assert_eq!(settled[0]["trigger"], serde_json::Value::Null);
+    let log = provider
+        .log
+        .lock()
+        .unwrap()
+        .delivered
+        .values()
+        .cloned()
+        .collect::<Vec<_>>();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        log[0]["text"],
+        "Hej Anna! Vi har flyttat din leverans till i morgon. /Webshop"
+    );
+    assert_eq!(log[0]["to"], "+46701234567");
+
+    let month = app
+        .app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Stockholm").unwrap())
+        .strftime("%Y-%m")
+        .to_string();
+    let (_, bill) = app.call("GET", &format!("/v1/bill?month={month}"), None).await;
+    let sms_line = bill["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "sms")
+        .cloned();
+    assert_eq!(sms_line.map(|l| l["amount_ore"].clone()), Some(json!(75)), "{bill:#}");
+
+    let shown = v.get("/portal/track/HAND-1?sent=1").await;
+    assert!(
+        shown.body.contains("Vi har flyttat din leverans"),
+        "the message shows under the shipment: {}",
+        shown.body
+    );
+    assert!(shown.body.contains("The message is on its way"));
+}
