@@ -3,6 +3,7 @@
 
 mod api;
 mod billing;
+mod browser;
 mod cli;
 mod crash;
 mod delivery;

@@ -1,0 +1,223 @@
+//! The portal's main journeys in real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, which `.ci/run` installs): sign in, upload a logo, write a template and
+//! watch the preview's segment count change, copy a ready-to-go notification, enable its rule,
+//! post an event and see the message in the log and the dev inbox, find the shipment in Track
+//! & Trace and send by hand. A screenshot of each main page goes to
+//! `target/portal-screenshots/`.
+
+use crate::helpers::*;
+use avisera_domain::user::Role;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver() -> Driver {
+    let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    assert!(
+        std::path::Path::new(&binary).exists(),
+        "{binary} is missing: install Debian's chromium and chromium-driver (`.ci/run` does)"
+    );
+    let port = free_port();
+    let child = Command::new(&binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Driver { child, port }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--window-size=1280,1000", "--lang=en"]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session")
+}
+
+fn screenshot_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/portal-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+/// Waits until `css` holds an element whose text contains `text`.
+async fn wait_text(c: &Client, css: &str, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            let got = el.text().await.unwrap_or_default();
+            if got.contains(text) {
+                return got;
+            }
+            assert!(Instant::now() < deadline, "{css} shows {got:?}, not {text:?}");
+        } else {
+            assert!(
+                Instant::now() < deadline,
+                "no {css} on {}",
+                c.current_url().await.unwrap()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let el = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("no {css}"));
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no {css}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_shipper_sets_up_notifications_and_follows_them_in_the_browser() {
+    let driver = start_driver().await;
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let password = crate::portal::add_user(&app, 1, "anna@webshop.se", Role::Admin).await;
+    let c = browser(&driver).await;
+    let base = app.base.clone();
+    async {
+        // Sign in.
+        c.goto(&format!("{base}/portal")).await.unwrap();
+        fill(&c, "#email", "anna@webshop.se").await;
+        fill(&c, "#password", &password).await;
+        screenshot(&c, "01-sign-in").await;
+        click(&c, "button[type=submit]").await;
+        wait_text(&c, "h1", "Overview").await;
+        screenshot(&c, "02-overview").await;
+
+        // Upload a logo.
+        let logo = std::env::temp_dir().join(format!("avisera-logo-{}.svg", std::process::id()));
+        std::fs::write(
+            &logo,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 40"><rect width="120" height="40" fill="purple"/><text x="10" y="27" fill="white">Webshop</text></svg>"#,
+        )
+        .unwrap();
+        c.goto(&format!("{base}/portal/brand")).await.unwrap();
+        c.find(Locator::Css("#logo")).await.unwrap().send_keys(logo.to_str().unwrap()).await.unwrap();
+        click(&c, "#upload-logo").await;
+        wait_text(&c, "figcaption", "in use").await;
+        screenshot(&c, "03-brand").await;
+
+        // Write a template; the live preview counts segments as one types.
+        c.goto(&format!("{base}/portal/templates/new?channel=sms")).await.unwrap();
+        fill(&c, "#name", "Levererat").await;
+        fill(&c, "#text_sv", "Hej {{ receiver_name }}! Ditt paket {{ tracking_number }} är levererat.").await;
+        wait_text(&c, "#preview-text-sv", "Hej Anna Andersson!").await;
+        wait_text(&c, "#preview-segments-sv", "1").await;
+        assert_eq!(c.find(Locator::Css("#preview-encoding-sv")).await.unwrap().text().await.unwrap(), "GSM-7");
+        c.find(Locator::Css("#text_sv"))
+            .await
+            .unwrap()
+            .send_keys(" Tack för att du handlar hos oss, vi hoppas att du blir nöjd med din beställning och välkommen tillbaka!")
+            .await
+            .unwrap();
+        wait_text(&c, "#preview-segments-sv", "2").await;
+        screenshot(&c, "04-template-editor").await;
+        click(&c, "#save-template").await;
+        wait_text(&c, "h1", "Levererat").await;
+
+        // Copy a ready-to-go notification and enable its rule.
+        c.goto(&format!("{base}/portal/library")).await.unwrap();
+        screenshot(&c, "05-library").await;
+        click(&c, "#copy-delivered").await;
+        wait_text(&c, "#rule-status", "disabled").await;
+        click(&c, "#enable-rule").await;
+        wait_text(&c, "#rule-status", "enabled").await;
+        screenshot(&c, "06-rule").await;
+        c.goto(&format!("{base}/portal/rules")).await.unwrap();
+        wait_text(&c, "#rules", "enabled").await;
+        screenshot(&c, "07-rules").await;
+
+        // An event arrives; the message shows in the log and in the dev inbox.
+        let (status, body) = app
+            .call("POST", "/v1/events", Some(event("BROWSER-1", "DELIVERED", "+46701234567")))
+            .await;
+        assert!(status.is_success(), "{body}");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            c.goto(&format!("{base}/portal/log")).await.unwrap();
+            let log = c.find(Locator::Css("#log")).await.unwrap().text().await.unwrap();
+            if log.contains("BROWSER-1") && log.contains("sent") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the log never showed the sent message: {log}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        screenshot(&c, "08-log").await;
+        c.goto(&format!("{base}/portal")).await.unwrap();
+        wait_text(&c, "#bill", "0.75").await;
+        screenshot(&c, "09-overview-with-numbers").await;
+        click(&c, "nav a[href^='/dev/inbox']").await;
+        wait_text(&c, "body", "+46701234567").await;
+        screenshot(&c, "10-dev-inbox").await;
+
+        // Track & Trace: find it by phone, send by hand.
+        c.goto(&format!("{base}/portal/track")).await.unwrap();
+        fill(&c, "#q", "070-123 45 67").await;
+        click(&c, "#search").await;
+        wait_text(&c, "h1", "BROWSER-1").await;
+        fill(&c, "#text", "Hej Anna! Kvittot finns nu på Mina sidor.").await;
+        click(&c, "#send-button").await;
+        wait_text(&c, "#sent-notice", "on its way").await;
+        screenshot(&c, "11-track-and-trace").await;
+    }
+    .await;
+    let _ = c.close().await;
+
+    let inbox = inbox(&app).await;
+    let to_anna: Vec<&str> = inbox
+        .iter()
+        .filter(|m| m["to"] == "+46701234567")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(to_anna.len(), 2, "{inbox:#?}");
+    assert!(
+        to_anna.iter().any(|t| t.contains("Webshop")),
+        "the library's delivered SMS: {to_anna:?}"
+    );
+    assert!(to_anna.contains(&"Hej Anna! Kvittot finns nu på Mina sidor."));
+    for page in ["01-sign-in", "04-template-editor", "08-log", "11-track-and-trace"] {
+        assert!(screenshot_dir().join(format!("{page}.png")).exists());
+    }
+}
