@@ -489,3 +489,108 @@ async fn a_message_sent_by_hand_arrives_once_is_logged_and_is_billed() {
     );
     assert!(shown.body.contains("The message is on its way"));
 }
+
+fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_avisera"))
+        .args(args)
+        .env("AVISERA_DATABASE_URL", &app.app.config.database_url)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn printed_password(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.split("(shown once): ").nth(1).filter(|_| l.contains("password")))
+        .unwrap_or_else(|| panic!("no password in {out}"))
+        .trim()
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_operator_creates_a_tenant_with_its_first_admin_and_more_users_from_the_command_line() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let (ok, out) = cli(
+        &app,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Cli Shop",
+            "--admin-email",
+            "boss@clishop.se",
+        ],
+    );
+    assert!(ok, "{out}");
+    let mut boss = Visitor::new(&app.base);
+    assert_eq!(
+        boss.sign_in("boss@clishop.se", &printed_password(&out)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let home = boss.get("/portal").await;
+    assert!(home.body.contains("Cli Shop (Plus)"), "{}", home.body);
+    assert_eq!(
+        boss.get("/portal/users").await.status,
+        StatusCode::OK,
+        "the first user is an admin"
+    );
+
+    let (ok, out) = cli(
+        &app,
+        &[
+            "user",
+            "add",
+            "--tenant",
+            "2",
+            "--email",
+            "reader@clishop.se",
+            "--role",
+            "viewer",
+        ],
+    );
+    assert!(ok, "{out}");
+    let mut reader = Visitor::new(&app.base);
+    reader.sign_in("reader@clishop.se", &printed_password(&out)).await;
+    assert_eq!(reader.get("/portal/users").await.status, StatusCode::FORBIDDEN);
+
+    let (ok, out) = cli(&app, &["user", "add", "--tenant", "1", "--email", "BOSS@clishop.se"]);
+    assert!(!ok);
+    assert!(
+        out.contains("a user with the email boss@clishop.se already exists"),
+        "{out}"
+    );
+    let (ok, out) = cli(&app, &["user", "add", "--tenant", "9", "--email", "x@clishop.se"]);
+    assert!(!ok);
+    assert!(out.contains("there is no tenant 9"), "{out}");
+}
+
+#[tokio::test]
+async fn the_portal_speaks_swedish_to_a_swedish_browser_and_switches_on_request() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let mut v = signed_in(&app, Role::Admin).await;
+    let req = v
+        .http
+        .get(format!("{}/portal", app.base))
+        .header("accept-language", "sv-SE,sv;q=0.9,en;q=0.5");
+    let page = v.finish(req).await;
+    assert!(
+        page.body.contains("Översikt") && page.body.contains("Logga ut"),
+        "{}",
+        page.body
+    );
+    v.get("/portal/lang?to=en&back=/portal").await;
+    let req = v
+        .http
+        .get(format!("{}/portal", app.base))
+        .header("accept-language", "sv-SE");
+    let page = v.finish(req).await;
+    assert!(
+        page.body.contains("Overview") && page.body.contains("Sign out"),
+        "the chosen language wins"
+    );
+}
