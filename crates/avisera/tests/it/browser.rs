@@ -201,6 +201,20 @@ async fn a_shipper_sets_up_notifications_and_follows_them_in_the_browser() {
         click(&c, "#send-button").await;
         wait_text(&c, "#sent-notice", "on its way").await;
         screenshot(&c, "11-track-and-trace").await;
+
+        // The same pages on a phone.
+        c.set_window_size(390, 844).await.unwrap();
+        c.goto(&format!("{base}/portal/log")).await.unwrap();
+        wait_text(&c, "#log", "BROWSER-1").await;
+        screenshot(&c, "12-log-on-a-phone").await;
+        c.goto(&format!("{base}/portal/templates/new?channel=email")).await.unwrap();
+        fill(&c, "#subject_sv", "Ditt paket {{ tracking_number }}").await;
+        fill(&c, "#html_sv", "<p>Hej <b>{{ receiver_name }}</b>!</p>").await;
+        wait_text(&c, "#preview-subject-sv", "Ditt paket 00370712345678901234").await;
+        let frame = c.find(Locator::Css("#preview-html-sv")).await.unwrap();
+        let srcdoc = frame.attr("srcdoc").await.unwrap().unwrap_or_default();
+        assert!(srcdoc.contains("Hej <b>Anna Andersson</b>!"), "{srcdoc}");
+        screenshot(&c, "13-email-template-on-a-phone").await;
     }
     .await;
     let _ = c.close().await;

@@ -363,6 +363,29 @@ async fn logos_are_checked_and_served_so_that_nothing_in_them_runs() {
     assert_eq!(served.bytes().await.unwrap().as_ref(), svg);
     let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
     assert_eq!(tenant["brand"]["logo_id"], 1, "the first logo is used at once");
+
+    // The email preview shows the tenant's own logo.
+    let csrf = v.get("/portal/templates/new?channel=email").await.csrf();
+    let preview = v
+        .post(
+            "/portal/templates/preview",
+            &[
+                ("csrf", &csrf),
+                ("channel", "email"),
+                ("default_language", "sv"),
+                ("subject_sv", "Hej"),
+                (
+                    "html_sv",
+                    "{% if logo_url %}<img src=\"{{ logo_url }}\">{% endif %}<p>Hej!</p>",
+                ),
+                ("text_sv", "Hej!"),
+            ],
+        )
+        .await;
+    let p: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
+    // Autoescaping writes `/` as `&#x2f;`, which HTML reads back as `/`.
+    let html = p["languages"]["sv"]["html"].as_str().unwrap().replace("&#x2f;", "/");
+    assert_eq!(html, "<img src=\"https://track.example.com/l/1/1\"><p>Hej!</p>", "{p}");
 }
 
 #[tokio::test]
