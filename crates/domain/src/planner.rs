@@ -163,6 +163,15 @@ fn due_time(rule: &Rule, s: &Situation<'_>) -> Due {
     }
 }
 
+/// The language messages for this shipment are written in: the receiver's, else the brand's.
+fn receiver_language<'a>(s: &'a Situation<'_>) -> &'a str {
+    s.shipment
+        .details
+        .receiver_language
+        .as_deref()
+        .unwrap_or(&s.tenant.brand.default_language)
+}
+
 fn receiver_zone(s: &Situation<'_>) -> jiff::tz::TimeZone {
     let d = &s.shipment.details;
     d.receiver_time_zone
@@ -295,12 +304,7 @@ fn render(
         .templates
         .get(&template_id)
         .ok_or_else(|| format!("template {template_id} of rule {} no longer exists", rule.id))?;
-    let language = s
-        .shipment
-        .details
-        .receiver_language
-        .as_deref()
-        .unwrap_or(&s.tenant.brand.default_language);
+    let language = receiver_language(s);
     // The opt-out link is the recipient's own.
     let mut vars = vars.clone();
     vars.insert("unsubscribe_link", s.links.unsubscribe(s.tenant.id, to));
@@ -370,14 +374,8 @@ pub fn plan_manual(
             }
             let mut vars = variables(s, None);
             vars.insert("unsubscribe_link", unsubscribe);
-            let language = s
-                .shipment
-                .details
-                .receiver_language
-                .as_deref()
-                .unwrap_or(&s.tenant.brand.default_language);
             let r = t
-                .render(Some(language), &vars)
+                .render(Some(receiver_language(s)), &vars)
                 .map_err(|e| format!("template \"{}\" does not render: {e}", t.name))?;
             (
                 Some(r.language.clone()),

@@ -75,6 +75,29 @@ impl LibraryItem {
         }
     }
 
+    /// The item's rule, disabled and without its templates yet.
+    pub fn rule(&self, name: &str) -> Rule {
+        Rule {
+            id: RuleId(0),
+            name: name.to_string(),
+            trigger: self.trigger,
+            enabled: false,
+            conditions: Conditions::default(),
+            channels: self.channels,
+            recipient: self.recipient(),
+            sms_template_id: None,
+            email_template_id: None,
+            active_from: None,
+            active_until: None,
+            once_per_shipment: self.once_per_shipment,
+            days_before_deadline: self.days_before_deadline,
+            campaign: None,
+            delay_minutes: 0,
+            quiet_hours: Vec::new(),
+            send_at_local: None,
+        }
+    }
+
     /// The templates this item needs, in every language it has.
     pub fn templates(&self, title: &str, default_language: &str) -> Vec<Template> {
         let default_language = if self.sms.contains_key(default_language) {
@@ -180,25 +203,7 @@ pub async fn copy(
     let tenant = signed.tenant.id;
     let now = app.clock.now();
     let title = LibraryItem::in_lang(&item.title, &signed.tenant.brand.default_language).to_string();
-    let mut rule = Rule {
-        id: RuleId(0),
-        name: title.clone(),
-        trigger: item.trigger,
-        enabled: false,
-        conditions: Conditions::default(),
-        channels: item.channels,
-        recipient: item.recipient(),
-        sms_template_id: None,
-        email_template_id: None,
-        active_from: None,
-        active_until: None,
-        once_per_shipment: item.once_per_shipment,
-        days_before_deadline: item.days_before_deadline,
-        campaign: None,
-        delay_minutes: 0,
-        quiet_hours: Vec::new(),
-        send_at_local: None,
-    };
+    let mut rule = item.rule(&title);
     for template in item.templates(&title, &signed.tenant.brand.default_language) {
         let id = app.store.create_template(tenant, &template, now).await?;
         match template.channel {
@@ -248,26 +253,10 @@ mod tests {
                     }
                 }
             }
-            let rule_check = Rule {
-                id: RuleId(1),
-                name: item.key.clone(),
-                trigger: item.trigger,
-                enabled: false,
-                conditions: Conditions::default(),
-                channels: item.channels,
-                recipient: item.recipient(),
-                sms_template_id: item.channels.uses(Channel::Sms).then_some(TemplateId(1)),
-                email_template_id: item.channels.uses(Channel::Email).then_some(TemplateId(2)),
-                active_from: None,
-                active_until: None,
-                once_per_shipment: item.once_per_shipment,
-                days_before_deadline: item.days_before_deadline,
-                campaign: None,
-                delay_minutes: 0,
-                quiet_hours: Vec::new(),
-                send_at_local: None,
-            }
-            .check();
+            let mut rule = item.rule(&item.key);
+            rule.sms_template_id = item.channels.uses(Channel::Sms).then_some(TemplateId(1));
+            rule.email_template_id = item.channels.uses(Channel::Email).then_some(TemplateId(2));
+            let rule_check = rule.check();
             assert!(rule_check.is_ok(), "{}: {rule_check:?}", item.key);
         }
     }
