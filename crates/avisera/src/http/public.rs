@@ -101,7 +101,8 @@ pub async fn tracking(
         json!({
             "lang": lang, "brand": tenant.brand.brand_name, "tracking_number": tracking,
             "status": milestone_text(shipment.milestone, sv), "events": events, "t": t,
-            "pickup": pickup, "deadline": deadline
+            "pickup": pickup, "deadline": deadline,
+            "logo": tenant.brand.logo_id.map(|l| format!("/l/{}/{l}", tenant.id)),
         }),
     )
 }

@@ -364,6 +364,19 @@ async fn logos_are_checked_and_served_so_that_nothing_in_them_runs() {
     let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
     assert_eq!(tenant["brand"]["logo_id"], 1, "the first logo is used at once");
 
+    // The tracking page shows it.
+    app.call("POST", "/v1/events", Some(event("LOGO-1", "EN_ROUTE", "+46701234567")))
+        .await;
+    let link = avisera_domain::links::Links::tracking(&*app.app.links, TenantId(1), "LOGO-1");
+    let path = link.strip_prefix("https://track.example.com").unwrap();
+    let page = reqwest::get(format!("{}{path}", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<img src=\"&#x2f;l&#x2f;1&#x2f;1\""), "{page}");
+
     // The email preview shows the tenant's own logo.
     let csrf = v.get("/portal/templates/new?channel=email").await.csrf();
     let preview = v
