@@ -251,8 +251,8 @@ impl Store for SqlStore {
         users::get(&self.pool, tenant, id).await
     }
 
-    async fn create_session(&self, session: &Session) -> StoreResult<()> {
-        users::create_session(&self.pool, session).await
+    async fn create_session(&self, session: &Session, now: Timestamp) -> StoreResult<()> {
+        users::create_session(&self.pool, session, now).await
     }
 
     async fn session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<Session>> {

@@ -103,7 +103,12 @@ pub async fn by_email(pool: &AnyPool, email: &str) -> StoreResult<Option<(User, 
         .transpose()
 }
 
-pub async fn create_session(pool: &AnyPool, s: &Session) -> StoreResult<()> {
+pub async fn create_session(pool: &AnyPool, s: &Session, now: Timestamp) -> StoreResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(ms(now))
+        .execute(pool)
+        .await
+        .map_err(db)?;
     sqlx::query(
         "INSERT INTO sessions (token_hash, tenant_id, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )

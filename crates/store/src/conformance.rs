@@ -911,7 +911,18 @@ pub async fn portal_users_sessions_logos_and_searches_stay_in_their_tenant(store
         csrf_token: "c1".into(),
         expires_at: at("2026-11-25T22:00:00Z"),
     };
-    store.create_session(&session).await.unwrap();
+    let stale = Session {
+        token_hash: "old".into(),
+        expires_at: at("2026-11-25T09:00:00Z"),
+        ..session.clone()
+    };
+    store.create_session(&stale, at("2026-11-25T08:00:00Z")).await.unwrap();
+    store.create_session(&session, now).await.unwrap();
+    assert_eq!(
+        store.session("old", at("2026-11-25T08:30:00Z")).await.unwrap(),
+        None,
+        "a new session sweeps the expired ones"
+    );
     assert_eq!(store.session("t1", now).await.unwrap(), Some(session.clone()));
     assert_eq!(
         store.session("t1", at("2026-11-25T22:00:00Z")).await.unwrap(),

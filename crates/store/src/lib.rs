@@ -142,7 +142,8 @@ pub trait Store: Send + Sync + 'static {
     /// For signing in, which starts from an email alone: the user and its password hash.
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, String)>>;
     async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>>;
-    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// Stores a session and forgets the ones that expired before `now`.
+    async fn create_session(&self, session: &Session, now: Timestamp) -> StoreResult<()>;
     /// A session that has not expired at `now`, by the hash of its token.
     async fn session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<Session>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;

@@ -27,7 +27,11 @@ pub struct Next {
 /// Only the portal's own pages are followed after sign-in.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/portal") && !n.starts_with("//") && !n.contains("://") => n.to_string(),
+        Some(n)
+            if n.starts_with("/portal") && !n.contains("://") && !n.chars().any(|c| c.is_control() || c == '\\') =>
+        {
+            n.to_string()
+        }
         _ => "/portal".into(),
     }
 }
@@ -73,29 +77,43 @@ pub async fn sign_in(
     let next = safe_next(c.next.as_deref());
     let now = app.clock.now();
     let text = |key| super::text::get(lang, key).unwrap_or(key).to_string();
-    if let Some(minutes) = app.throttle.locked(&c.email, now) {
+    if let Err(minutes) = app.throttle.attempt(&c.email, now) {
         let m = text("login_locked").replace("{minutes}", &minutes.to_string());
         return Ok(form(&app, lang, &next, &c.email, Some(m)));
     }
     let found = app.store.user_by_email(&c.email).await?;
     // Verify against a real hash even for an unknown email, so timing does not tell.
     let stored = found.as_ref().map_or_else(|| DUMMY_HASH.clone(), |(_, h)| h.clone());
-    let ok = password::verify_async(c.password.clone(), stored).await && found.is_some();
+    let ok = {
+        let _permit = app
+            .throttle
+            .verifying
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        password::verify_async(c.password.clone(), stored).await
+    } && found.is_some();
     let Some((user, _)) = found.filter(|_| ok) else {
-        app.throttle.failed(&c.email, now);
         tracing::info!(email = %c.email, "portal sign-in failed");
         return Ok(form(&app, lang, &next, &c.email, Some(text("login_wrong"))));
     };
     app.throttle.succeeded(&c.email);
+    // A new sign-in ends whatever session this browser had.
+    if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+        app.store.delete_session(&hash_api_key(&old)).await?;
+    }
     let token = new_token();
     app.store
-        .create_session(&Session {
-            token_hash: hash_api_key(&token),
-            tenant_id: user.tenant_id,
-            user_id: user.id,
-            csrf_token: new_token(),
-            expires_at: now + jiff::SignedDuration::from_hours(SESSION_HOURS),
-        })
+        .create_session(
+            &Session {
+                token_hash: hash_api_key(&token),
+                tenant_id: user.tenant_id,
+                user_id: user.id,
+                csrf_token: new_token(),
+                expires_at: now + jiff::SignedDuration::from_hours(SESSION_HOURS),
+            },
+            now,
+        )
         .await?;
     tracing::info!(tenant = %user.tenant_id, user = %user.id, "portal sign-in");
     Ok((
@@ -155,5 +173,6 @@ mod tests {
         assert_eq!(super::safe_next(Some("https://evil.example/portal")), "/portal");
         assert_eq!(super::safe_next(Some("//evil.example")), "/portal");
         assert_eq!(super::safe_next(None), "/portal");
+        assert_eq!(super::safe_next(Some("/portal\n")), "/portal", "no header injection");
     }
 }

@@ -39,36 +39,47 @@ pub async fn verify_async(password: String, stored: String) -> bool {
 pub const MAX_FAILURES: u32 = 5;
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
 
-/// Counts failed sign-ins per email (lower-cased) in this node's memory: after
-/// `MAX_FAILURES` within `WINDOW_MS` that email is refused until the window has passed.
-#[derive(Default)]
+/// Counts sign-in attempts per email (lower-cased) in this node's memory. An attempt is
+/// counted before its password is checked, so parallel guesses cannot slip past the limit; a
+/// success forgets the count. After `MAX_FAILURES` attempts within `WINDOW_MS` the email waits
+/// until the window has passed. At most `VERIFYING` passwords are checked at once, so a flood of
+/// sign-ins cannot exhaust memory (each argon2 check takes ~19 MiB).
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, (u32, Timestamp)>>,
+    attempts: Mutex<HashMap<String, (u32, Timestamp)>>,
+    pub verifying: tokio::sync::Semaphore,
+}
+
+pub const VERIFYING: usize = 4;
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle {
+            attempts: Mutex::default(),
+            verifying: tokio::sync::Semaphore::new(VERIFYING),
+        }
+    }
 }
 
 impl LoginThrottle {
-    /// Minutes to wait before trying again, when the email is locked.
-    pub fn locked(&self, email: &str, now: Timestamp) -> Option<i64> {
-        let map = self.failures.lock().expect("throttle lock");
-        let (count, first) = map.get(&email.trim().to_lowercase())?;
-        let left = first.as_millisecond() + WINDOW_MS - now.as_millisecond();
-        (*count >= MAX_FAILURES && left > 0).then(|| (left + 59_999) / 60_000)
-    }
-
-    pub fn failed(&self, email: &str, now: Timestamp) {
-        let mut map = self.failures.lock().expect("throttle lock");
+    /// Counts an attempt for `email`, or says how many minutes it must wait.
+    pub fn attempt(&self, email: &str, now: Timestamp) -> Result<(), i64> {
+        let mut map = self.attempts.lock().expect("throttle lock");
         if map.len() > 100_000 {
             map.retain(|_, (_, first)| now.as_millisecond() - first.as_millisecond() < WINDOW_MS);
         }
         let entry = map.entry(email.trim().to_lowercase()).or_insert((0, now));
-        if now.as_millisecond() - entry.1.as_millisecond() >= WINDOW_MS {
+        let left = entry.1.as_millisecond() + WINDOW_MS - now.as_millisecond();
+        if left <= 0 {
             *entry = (0, now);
+        } else if entry.0 >= MAX_FAILURES {
+            return Err((left + 59_999) / 60_000);
         }
         entry.0 += 1;
+        Ok(())
     }
 
     pub fn succeeded(&self, email: &str) {
-        self.failures
+        self.attempts
             .lock()
             .expect("throttle lock")
             .remove(&email.trim().to_lowercase());
@@ -93,12 +104,15 @@ mod tests {
         let t = LoginThrottle::default();
         let t0: Timestamp = "2026-11-25T10:00:00Z".parse().unwrap();
         for _ in 0..MAX_FAILURES {
-            assert_eq!(t.locked("A@x.se", t0), None);
-            t.failed("a@x.se", t0);
+            assert_eq!(t.attempt("A@x.se", t0), Ok(()));
         }
-        assert_eq!(t.locked("a@x.se", t0), Some(15));
-        assert_eq!(t.locked("b@x.se", t0), None, "other emails are not locked");
+        assert_eq!(t.attempt("a@x.se", t0), Err(15));
+        assert_eq!(t.attempt("b@x.se", t0), Ok(()), "other emails are not locked");
         let later: Timestamp = "2026-11-25T10:15:00Z".parse().unwrap();
-        assert_eq!(t.locked("a@x.se", later), None, "the window has passed");
+        assert_eq!(t.attempt("a@x.se", later), Ok(()), "the window has passed");
+        t.succeeded("b@x.se");
+        for _ in 0..MAX_FAILURES {
+            assert_eq!(t.attempt("b@x.se", t0), Ok(()), "a success forgets the count");
+        }
     }
 }

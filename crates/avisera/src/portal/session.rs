@@ -134,7 +134,17 @@ impl FromRequestParts<App> for Signed {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let to_login = || {
-            let next = parts.uri.path_and_query().map_or("/portal", |p| p.as_str());
+            // The live preview is read by JavaScript, which needs to hear "signed out".
+            if parts.uri.path() == "/portal/templates/preview" {
+                let body = axum::Json(serde_json::json!({"error": "you are signed out; sign in again in another tab"}));
+                return (axum::http::StatusCode::UNAUTHORIZED, body).into_response();
+            }
+            // After signing in the browser GETs `next`: only a page it was reading can be it.
+            let next = if parts.method == axum::http::Method::GET {
+                parts.uri.path_and_query().map_or("/portal", |p| p.as_str())
+            } else {
+                "/portal"
+            };
             Redirect::to(&format!("/portal/login?next={}", crate::links::query_value(next))).into_response()
         };
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
