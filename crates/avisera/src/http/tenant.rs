@@ -23,7 +23,24 @@ pub async fn put_brand(
     Authenticated(tenant): Authenticated,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let brand: Brand = parse_json(&body)?;
+    let mut brand: Brand = parse_json(&body)?;
+    let current = app
+        .store
+        .tenant(tenant)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant"))?;
+    // The logo is chosen in the portal; a client that does not send `logo_id` keeps it.
+    let names_logo = serde_json::from_slice::<Value>(&body).is_ok_and(|v| v.get("logo_id").is_some());
+    if !names_logo {
+        brand.logo_id = current.brand.logo_id;
+    } else if let Some(logo) = brand.logo_id
+        && app.store.logo(tenant, logo).await?.is_none()
+    {
+        return Err(
+            ApiError::invalid("invalid_brand", format!("logo_id: there is no logo {logo}"))
+                .with(json!({"field": "logo_id"})),
+        );
+    }
     brand.check().map_err(|(field, m)| {
         ApiError::invalid("invalid_brand", format!("{field}: {m}")).with(json!({"field": field}))
     })?;

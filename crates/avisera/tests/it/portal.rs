@@ -364,6 +364,28 @@ async fn logos_are_checked_and_served_so_that_nothing_in_them_runs() {
     let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
     assert_eq!(tenant["brand"]["logo_id"], 1, "the first logo is used at once");
 
+    // An API client that PUTs the brand without `logo_id` keeps the logo; a foreign id is refused.
+    let mut brand = tenant["brand"].clone();
+    brand.as_object_mut().unwrap().remove("logo_id");
+    brand["brand_name"] = json!("Webshop Nord");
+    let (status, _) = app.call("PUT", "/v1/tenant/brand", Some(brand.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, after) = app.call("GET", "/v1/tenant", None).await;
+    assert_eq!(
+        (after["brand"]["brand_name"].clone(), after["brand"]["logo_id"].clone()),
+        (json!("Webshop Nord"), json!(1))
+    );
+    brand["logo_id"] = json!(99);
+    let (status, body) = app.call("PUT", "/v1/tenant/brand", Some(brand)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("there is no logo 99"),
+        "{body}"
+    );
+
     // The tracking page shows it.
     app.call("POST", "/v1/events", Some(event("LOGO-1", "EN_ROUTE", "+46701234567")))
         .await;
