@@ -503,8 +503,9 @@ pub async fn add_manual(
     Ok(id)
 }
 
-/// Track & Trace: shipments by tracking number (exact), or by order reference, receiver phone
-/// or email as they appear in the stored state.
+/// Track & Trace: shipments by tracking number (exact, by the unique index), order reference
+/// or email (whole values, ASCII case ignored) or receiver phone (E.164), as they appear in the
+/// stored state.
 pub async fn find(pool: &AnyPool, tenant: TenantId, search: &ShipmentSearch, limit: u32) -> StoreResult<Vec<Shipment>> {
     // The state is JSON text; the field and value are matched as a quoted pair so a value
     // cannot match inside another field. LIKE wildcards in the input are escaped.
@@ -515,7 +516,10 @@ pub async fn find(pool: &AnyPool, tenant: TenantId, search: &ShipmentSearch, lim
     };
     let (sql, needle) = match search {
         ShipmentSearch::TrackingNumber(t) => ("tracking_number = $2", t.trim().to_string()),
-        ShipmentSearch::OrderReference(r) => ("state LIKE $2 ESCAPE '\\'", json_pair("order_reference", r.trim())),
+        ShipmentSearch::OrderReference(r) => (
+            "LOWER(state) LIKE $2 ESCAPE '\\'",
+            json_pair("order_reference", &r.trim().to_lowercase()),
+        ),
         ShipmentSearch::Phone(p) => ("state LIKE $2 ESCAPE '\\'", json_pair("receiver_phone", p.trim())),
         ShipmentSearch::Email(e) => (
             "LOWER(state) LIKE $2 ESCAPE '\\'",

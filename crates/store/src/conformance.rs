@@ -945,6 +945,11 @@ pub async fn portal_users_sessions_logos_and_searches_stay_in_their_tenant(store
     assert_eq!(find(a.id, ShipmentSearch::TrackingNumber("T1".into())).await, 1);
     assert_eq!(find(a.id, ShipmentSearch::OrderReference("ORD-1%".into())).await, 1);
     assert_eq!(
+        find(a.id, ShipmentSearch::OrderReference("ord-1%".into())).await,
+        1,
+        "case is ignored"
+    );
+    assert_eq!(
         find(a.id, ShipmentSearch::OrderReference("ORD-1".into())).await,
         0,
         "no partial match"

@@ -54,9 +54,7 @@ fn numbers(facts: &[NotificationFact], days: &[String]) -> (Vec<DayCount>, Vec<V
                 d.failed += 1;
             }
         }
-        let key = f
-            .trigger
-            .map_or((0, "by hand or notice"), |t: Trigger| (t.number(), t.title()));
+        let key = f.trigger.map_or((0, ""), |t: Trigger| (t.number(), t.slug()));
         let row = by_trigger.entry(key).or_default();
         match f.channel {
             Channel::Sms => row[0] += 1,
@@ -70,7 +68,7 @@ fn numbers(facts: &[NotificationFact], days: &[String]) -> (Vec<DayCount>, Vec<V
     }
     let triggers = by_trigger
         .into_iter()
-        .map(|((n, title), c)| context! { number => n, title => title, sms => c[0], email => c[1], sent => c[2], failed => c[3] })
+        .map(|((n, slug), c)| context! { number => n, slug => slug, sms => c[0], email => c[1], sent => c[2], failed => c[3] })
         .collect();
     (by_day.into_values().collect(), triggers)
 }
@@ -132,10 +130,7 @@ pub async fn log(State(app): State<App>, signed: Signed, Query(q): Query<LogQuer
     let next = (notifications.len() >= 100)
         .then(|| notifications.last().map(|n| n.id.0))
         .flatten();
-    let triggers: Vec<Value> = Trigger::ALL
-        .iter()
-        .map(|t| context! { slug => t.slug(), title => t.title() })
-        .collect();
+    let triggers: Vec<Value> = Trigger::ALL.iter().map(|t| context! { slug => t.slug() }).collect();
     Ok(view::page(
         &signed,
         app.inbox.is_some(),

@@ -171,7 +171,6 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
                 title => LibraryItem::in_lang(&item.title, ui),
                 description => LibraryItem::in_lang(&item.description, ui),
                 trigger => item.trigger.slug(),
-                trigger_title => item.trigger.title(),
                 channels => view::ser(item.channels),
                 sms => LibraryItem::in_lang(&item.sms, &content_lang),
                 subject => item.email.get(&content_lang).or_else(|| item.email.get("en")).map(|e| e.subject.clone()),

@@ -15,7 +15,7 @@ use avisera_domain::user::Role;
 use avisera_domain::{RuleId, TemplateId, Timestamp};
 use avisera_store::RuleChange;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::tz::TimeZone;
@@ -41,7 +41,7 @@ fn triggers(plan: Plan) -> Vec<Value> {
     Trigger::ALL
         .iter()
         .map(|t| {
-            context! { slug => t.slug(), number => t.number(), title => t.title(),
+            context! { slug => t.slug(), number => t.number(),
             allowed => plan.allows(*t), needs => plan_with(*t).map(|p| p.to_string()) }
         })
         .collect()
@@ -52,7 +52,7 @@ pub async fn list(State(app): State<App>, signed: Signed) -> Result<Response, Po
     let rows: Vec<Value> = rules
         .iter()
         .map(|r| {
-            context! { id => r.id.0, name => r.name.clone(), trigger => r.trigger.title(),
+            context! { id => r.id.0, name => r.name.clone(), trigger => r.trigger.slug(),
             number => r.trigger.number(), channels => view::ser(r.channels),
             enabled => r.enabled, allowed => signed.tenant.plan.allows(r.trigger),
             needs => plan_with(r.trigger).map(|p| p.to_string()) }
@@ -72,7 +72,22 @@ fn date_of(t: Option<Timestamp>) -> String {
         .unwrap_or_default()
 }
 
+/// The last day an interval covers: its end is exclusive.
+fn until_date(t: Option<Timestamp>) -> String {
+    date_of(t.map(|t| t - jiff::SignedDuration::from_millis(1)))
+}
+
 async fn editor(app: &App, signed: &Signed, rule: &Rule, error: Option<String>) -> Result<Response, PortalError> {
+    editor_with(app, signed, rule, error, None).await
+}
+
+async fn editor_with(
+    app: &App,
+    signed: &Signed,
+    rule: &Rule,
+    error: Option<String>,
+    message: Option<String>,
+) -> Result<Response, PortalError> {
     let templates = app.store.templates(signed.tenant.id).await?;
     let options = |channel: Channel| -> Vec<Value> {
         templates
@@ -86,7 +101,11 @@ async fn editor(app: &App, signed: &Signed, rule: &Rule, error: Option<String>) 
     } else {
         app.store.rule_history(signed.tenant.id, rule.id).await?
     };
-    let quiet = |c: Channel| rule.quiet_hours.iter().find(|q| q.channel == c).cloned();
+    let quiet_hours: Vec<String> = rule
+        .quiet_hours
+        .iter()
+        .map(|q| format!("{} {}-{}", q.channel.slug(), q.from, q.until))
+        .collect();
     let (fixed, recipient_kind) = match &rule.recipient {
         Recipient::Fixed { addresses } => (addresses.join("\n"), "fixed"),
         Recipient::CustomerService => (String::new(), "customer_service"),
@@ -113,14 +132,14 @@ async fn editor(app: &App, signed: &Signed, rule: &Rule, error: Option<String>) 
             attributes => c.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"),
             is_return => match c.is_return { None => "", Some(true) => "return", Some(false) => "outbound" },
             active_from => date_of(rule.active_from),
-            active_until => date_of(rule.active_until.map(|t| t - jiff::SignedDuration::from_secs(1))),
-            quiet_sms => quiet(Channel::Sms).map(view::ser),
-            quiet_email => quiet(Channel::Email).map(view::ser),
+            active_until => until_date(rule.active_until),
+            quiet_hours => quiet_hours.join("\n"),
             send_at_local => rule.send_at_local.map(view::ser),
             history => view::ser(&history),
             plan_allows => signed.tenant.plan.allows(rule.trigger),
             needs => plan_with(rule.trigger).map(|p| p.to_string()),
             error => error,
+            message => message,
         },
     ))
 }
@@ -153,9 +172,18 @@ fn blank_rule() -> Rule {
     }
 }
 
-pub async fn edit(State(app): State<App>, signed: Signed, Path(id): Path<i64>) -> Result<Response, PortalError> {
+pub async fn edit(
+    State(app): State<App>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
     let rule = existing(&app, signed.tenant.id, id).await?;
-    editor(&app, &signed, &rule, None).await
+    let message = ["copied", "saved"]
+        .into_iter()
+        .find(|k| q.contains_key(*k))
+        .map(|k| super::text::get(signed.lang, k).unwrap_or(k).to_string());
+    editor_with(&app, &signed, &rule, None, message).await
 }
 
 fn list_of(raw: &str) -> Vec<String> {
@@ -217,17 +245,20 @@ fn from_form(base: &Rule, f: &HashMap<String, String>) -> Result<Rule, String> {
         attributes.insert(k.trim().to_string(), v.trim().to_string());
     }
     let mut quiet_hours = Vec::new();
-    for (channel, prefix) in [(Channel::Sms, "quiet_sms"), (Channel::Email, "quiet_email")] {
-        let (from, until) = (get(&format!("{prefix}_from")), get(&format!("{prefix}_until")));
-        match (from.is_empty(), until.is_empty()) {
-            (true, true) => {}
-            (false, false) => quiet_hours.push(QuietHours {
-                channel,
-                from: from.parse().map_err(|e| format!("{prefix}_from: {e}"))?,
-                until: until.parse().map_err(|e| format!("{prefix}_until: {e}"))?,
-            }),
-            _ => return Err(format!("quiet hours for {channel}: give both a start and an end time")),
-        }
+    for line in get("quiet_hours").lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let bad = || format!("quiet hours: \"{line}\" should be written like sms 21:00-08:00");
+        let (channel, window) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
+        let channel = match channel.to_ascii_lowercase().as_str() {
+            "sms" => Channel::Sms,
+            "email" | "e-post" | "epost" => Channel::Email,
+            _ => return Err(bad()),
+        };
+        let (from, until) = window.trim().split_once('-').ok_or_else(bad)?;
+        quiet_hours.push(QuietHours {
+            channel,
+            from: from.trim().parse().map_err(|e| format!("quiet hours: {e}"))?,
+            until: until.trim().parse().map_err(|e| format!("quiet hours: {e}"))?,
+        });
     }
     let send_at = get("send_at_local");
     Ok(Rule {
@@ -251,8 +282,17 @@ fn from_form(base: &Rule, f: &HashMap<String, String>) -> Result<Rule, String> {
         recipient,
         sms_template_id: number("sms_template_id")?.map(TemplateId),
         email_template_id: number("email_template_id")?.map(TemplateId),
-        active_from: day("active_from", &get("active_from"), false)?,
-        active_until: day("active_until", &get("active_until"), true)?,
+        // A date left as shown keeps the exact instant (an API-set time of day survives).
+        active_from: if get("active_from") == date_of(base.active_from) {
+            base.active_from
+        } else {
+            day("active_from", &get("active_from"), false)?
+        },
+        active_until: if get("active_until") == until_date(base.active_until) {
+            base.active_until
+        } else {
+            day("active_until", &get("active_until"), true)?
+        },
         once_per_shipment: f.contains_key("once_per_shipment"),
         days_before_deadline: number("days_before_deadline")?
             .map(|n| u8::try_from(n).map_err(|_| format!("days_before_deadline: {n} is out of range")))

@@ -59,13 +59,27 @@ pub async fn new(State(app): State<App>, signed: Signed, Query(q): Query<NewQuer
     Ok(editor(&app, &signed, &template, None, None))
 }
 
-pub async fn edit(State(app): State<App>, signed: Signed, Path(id): Path<i64>) -> Result<Response, PortalError> {
+pub async fn edit(
+    State(app): State<App>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
     let template = app
         .store
         .template(signed.tenant.id, TemplateId(id))
         .await?
         .ok_or(PortalError::NotFound)?;
-    Ok(editor(&app, &signed, &template, None, None))
+    let message = q
+        .contains_key("saved")
+        .then(|| super::text::get(signed.lang, "saved").unwrap_or("Saved.").to_string());
+    Ok(view::page(
+        &signed,
+        app.inbox.is_some(),
+        "template.html",
+        "templates",
+        editor_context(&template, None, None, message),
+    ))
 }
 
 fn languages_of(template: &Template) -> Vec<String> {
@@ -85,24 +99,34 @@ fn editor(
     error: Option<String>,
     preview: Option<serde_json::Value>,
 ) -> Response {
-    let variables: Vec<Value> = VARIABLES
-        .iter()
-        .map(|(name, about)| context! { name => *name, about => *about })
-        .collect();
     view::page(
         signed,
         app.inbox.is_some(),
         "template.html",
         "templates",
-        context! {
-            template => view::ser(template),
-            is_new => template.id.0 == 0,
-            languages => languages_of(template),
-            variables => variables,
-            error => error,
-            preview => preview.map(|p| view::ser(&p)),
-        },
+        editor_context(template, error, preview, None),
     )
+}
+
+fn editor_context(
+    template: &Template,
+    error: Option<String>,
+    preview: Option<serde_json::Value>,
+    message: Option<String>,
+) -> Value {
+    let variables: Vec<Value> = VARIABLES
+        .iter()
+        .map(|(name, about)| context! { name => *name, about => *about })
+        .collect();
+    context! {
+        template => view::ser(template),
+        is_new => template.id.0 == 0,
+        languages => languages_of(template),
+        variables => variables,
+        error => error,
+        message => message,
+        preview => preview.map(|p| view::ser(&p)),
+    }
 }
 
 /// The template a form describes: every language with any text in it.

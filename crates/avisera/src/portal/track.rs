@@ -33,10 +33,12 @@ pub async fn search(
     let mut found = Vec::new();
     if !query.is_empty() && query.len() <= 200 {
         let tenant = signed.tenant.id;
-        let mut searches = vec![
-            ShipmentSearch::TrackingNumber(query.clone()),
-            ShipmentSearch::OrderReference(query.clone()),
-        ];
+        let mut searches = vec![ShipmentSearch::TrackingNumber(query.clone())];
+        let upper = query.to_uppercase();
+        if upper != query {
+            searches.push(ShipmentSearch::TrackingNumber(upper));
+        }
+        searches.push(ShipmentSearch::OrderReference(query.clone()));
         if query.contains('@') {
             searches.push(ShipmentSearch::Email(query.clone()));
         } else if let Ok(phone) = PhoneNumber::parse(&query, Some("SE")) {

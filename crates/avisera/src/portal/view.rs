@@ -172,4 +172,37 @@ mod tests {
         }
         LazyLock::force(&ENV);
     }
+
+    /// Keys pages build from values (`t["trigger_" ~ slug]` and the like) exist for every value.
+    #[test]
+    fn every_built_text_key_exists() {
+        let mut keys: Vec<String> = avisera_domain::trigger::Trigger::ALL
+            .iter()
+            .map(|t| format!("trigger_{}", t.slug()))
+            .collect();
+        keys.extend(["sms", "email", "both", "sms_else_email", "email_else_sms"].map(|c| format!("channels_{c}")));
+        keys.extend(["scheduled", "sent", "failed", "cancelled"].map(|s| format!("status_{s}")));
+        keys.extend(avisera_domain::user::Role::ALL.map(|r| format!("role_{r}")));
+        keys.extend(
+            avisera_domain::template::LANGUAGES
+                .iter()
+                .map(|l| format!("language_{l}")),
+        );
+        keys.extend(["receiver", "customer_service", "fixed"].map(|r| format!("recipient_{r}")));
+        keys.extend(
+            [
+                "error_not_found",
+                "error_forbidden",
+                "error_csrf",
+                "error_bad_request",
+                "error_internal",
+            ]
+            .map(String::from),
+        );
+        for key in keys {
+            for lang in [Lang::Sv, Lang::En] {
+                assert!(text::get(lang, &key).is_some(), "{key} missing in {}", lang.code());
+            }
+        }
+    }
 }

@@ -652,3 +652,72 @@ async fn the_portal_speaks_swedish_to_a_swedish_browser_and_switches_on_request(
         "the chosen language wins"
     );
 }
+
+#[tokio::test]
+async fn saving_a_rule_in_the_portal_keeps_what_the_form_shows_and_records_who_changed_what() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let rule = sms_rule(
+        &app,
+        "delivered",
+        json!({"active_until": "2026-12-24T12:00:00Z",
+               "quiet_hours": [{"channel": "sms", "from": "21:00", "until": "08:00"}, {"channel": "sms", "from": "12:00", "until": "13:00"}]}),
+    )
+    .await;
+    let (_, before) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    let mut v = signed_in(&app, Role::Editor).await;
+    let page = v.get(&format!("/portal/rules/{rule}")).await;
+    assert!(
+        page.body.contains("sms 21:00-08:00\nsms 12:00-13:00"),
+        "both windows shown: {}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"2026-12-24\""), "the last active day shown");
+    let csrf = page.csrf();
+    let template = before["sms_template_id"].to_string();
+    let saved = v
+        .post(
+            &format!("/portal/rules/{rule}"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Levererat, med paus"),
+                ("trigger", "delivered"),
+                ("channels", "sms"),
+                ("sms_template_id", &template),
+                ("recipient", "receiver"),
+                ("active_until", "2026-12-24"),
+                ("quiet_hours", "sms 21:00-08:00\r\nsms 12:00-13:00"),
+                ("once_per_shipment", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let after = v.get(saved.location.as_deref().unwrap()).await;
+    assert!(after.body.contains("Saved."), "{}", after.body);
+    let (_, rule_now) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    assert_eq!(rule_now["quiet_hours"], before["quiet_hours"]);
+    assert_eq!(
+        rule_now["active_until"], before["active_until"],
+        "an unchanged date keeps its instant"
+    );
+    assert_eq!(rule_now["enabled"], true, "editing keeps the rule enabled");
+    let (_, history) = app.call("GET", &format!("/v1/rules/{rule}/history"), None).await;
+    let last = history["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"], "editor@webshop.se (portal)");
+    assert_eq!(last["detail"], "changed name, once_per_shipment", "{last}");
+
+    let bad = v
+        .post(
+            &format!("/portal/rules/{rule}"),
+            &[
+                ("csrf", &csrf),
+                ("name", "x"),
+                ("trigger", "delivered"),
+                ("channels", "sms"),
+                ("sms_template_id", &template),
+                ("quiet_hours", "sms 25:00-08:00"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("not a time of day"), "{}", bad.body);
+}
