@@ -51,7 +51,7 @@ struct File {
 }
 
 /// Shown above every library email: the brand's logo when it has one.
-const LOGO_BLOCK: &str = "{% if logo_url %}<p><img src=\"{{ logo_url }}\" alt=\"{{ brand_name }}\" style=\"max-height:64px\"></p>{% endif %}\n";
+pub const LOGO_BLOCK: &str = "{% if logo_url %}<p><img src=\"{{ logo_url }}\" alt=\"{{ brand_name }}\" style=\"max-height:64px\"></p>{% endif %}\n";
 
 static LIBRARY: LazyLock<Vec<LibraryItem>> = LazyLock::new(|| {
     toml::from_str::<File>(include_str!("library.toml"))
@@ -73,6 +73,16 @@ impl LibraryItem {
             "customer_service" => Recipient::CustomerService,
             _ => Recipient::Receiver,
         }
+    }
+
+    /// The SMS as a receiver would read it, filled with the sample shipment.
+    fn sample_sms(&self, lang: &str) -> String {
+        self.templates("sample", lang)
+            .into_iter()
+            .find(|t| t.channel == Channel::Sms)
+            .and_then(|t| t.render(Some(lang), &avisera_domain::template::sample_variables()).ok())
+            .map(|r| r.text)
+            .unwrap_or_default()
     }
 
     /// The item's rule, disabled and without its templates yet.
@@ -172,7 +182,7 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
                 description => LibraryItem::in_lang(&item.description, ui),
                 trigger => item.trigger.slug(),
                 channels => view::ser(item.channels),
-                sms => LibraryItem::in_lang(&item.sms, &content_lang),
+                sms => item.sample_sms(&content_lang),
                 subject => item.email.get(&content_lang).or_else(|| item.email.get("en")).map(|e| e.subject.clone()),
                 languages => item.sms.keys().cloned().collect::<Vec<_>>(),
                 needs_plan => needs.flatten(),

@@ -49,12 +49,25 @@ pub async fn new(State(app): State<App>, signed: Signed, Query(q): Query<NewQuer
         Some("email") => Channel::Email,
         _ => Channel::Sms,
     };
+    let language = signed.tenant.brand.default_language.clone();
+    // A new email starts with the brand's logo on top.
+    let contents = match channel {
+        Channel::Email => BTreeMap::from([(
+            language.clone(),
+            TemplateBody {
+                subject: Some(String::new()),
+                html: Some(super::library::LOGO_BLOCK.to_string()),
+                text: String::new(),
+            },
+        )]),
+        Channel::Sms => BTreeMap::new(),
+    };
     let template = Template {
         id: TemplateId(0),
         name: String::new(),
         channel,
-        default_language: signed.tenant.brand.default_language.clone(),
-        contents: BTreeMap::new(),
+        default_language: language,
+        contents,
     };
     Ok(editor(&app, &signed, &template, None, None))
 }
