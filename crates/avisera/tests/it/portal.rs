@@ -461,6 +461,34 @@ async fn a_viewer_reads_but_cannot_change_and_a_broken_template_is_not_saved() {
     let (_, list) = app.call("GET", "/v1/templates", None).await;
     assert_eq!(list["templates"].as_array().unwrap().len(), 1, "nothing saved");
 
+    // Without JavaScript the Preview button renders the same numbers into the page.
+    let no_js = editor
+        .post(
+            "/portal/templates",
+            &[
+                ("csrf", &csrf),
+                ("channel", "sms"),
+                ("name", "Utan JS"),
+                ("default_language", "sv"),
+                ("action", "preview"),
+                ("text_sv", "Hej {{ receiver_name }}! Ditt paket har kommit."),
+            ],
+        )
+        .await;
+    assert_eq!(no_js.status, StatusCode::OK);
+    assert!(
+        no_js.body.contains("Hej Anna Andersson! Ditt paket har kommit."),
+        "{}",
+        no_js.body
+    );
+    assert!(no_js.body.contains("id=\"preview-segments-sv\">1<"), "{}", no_js.body);
+    let (_, list) = app.call("GET", "/v1/templates", None).await;
+    assert_eq!(
+        list["templates"].as_array().unwrap().len(),
+        1,
+        "a preview saves nothing"
+    );
+
     let preview = editor
         .post(
             "/portal/templates/preview",
