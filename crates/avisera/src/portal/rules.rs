@@ -213,8 +213,59 @@ fn day(field: &str, raw: &str, end: bool) -> Result<Option<Timestamp>, String> {
         .map_err(|e| format!("{field}: {e}"))
 }
 
-/// The rule a form describes, keeping id and enabled state from `base`.
-fn from_form(base: &Rule, f: &HashMap<String, String>) -> Result<Rule, String> {
+/// What was wrong in a form, collected so the page can show them all at once.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    /// The parsed value, or (noting why) the fallback.
+    fn or<T>(&mut self, parsed: Result<T, String>, fallback: T) -> T {
+        parsed.unwrap_or_else(|why| {
+            self.0.push(why);
+            fallback
+        })
+    }
+}
+
+fn attributes_of(raw: &str) -> Result<std::collections::BTreeMap<String, String>, String> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let (k, v) = line
+                .split_once('=')
+                .ok_or_else(|| format!("attributes: \"{line}\" should be written name=value"))?;
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+fn quiet_hours_of(raw: &str) -> Result<Vec<QuietHours>, String> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let bad = || format!("quiet hours: \"{line}\" should be written like sms 21:00-08:00");
+            let (channel, window) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
+            let channel = match channel.to_ascii_lowercase().as_str() {
+                "sms" => Channel::Sms,
+                "email" | "e-post" | "epost" => Channel::Email,
+                _ => return Err(bad()),
+            };
+            let (from, until) = window.trim().split_once('-').ok_or_else(bad)?;
+            Ok(QuietHours {
+                channel,
+                from: from.trim().parse().map_err(|e| format!("quiet hours: {e}"))?,
+                until: until.trim().parse().map_err(|e| format!("quiet hours: {e}"))?,
+            })
+        })
+        .collect()
+}
+
+/// The rule a form describes, keeping id and enabled state from `base`. With mistakes, the
+/// error carries the rule as typed (the base's value where a field did not parse) and every
+/// mistake, so the page can show both.
+fn from_form(base: &Rule, f: &HashMap<String, String>) -> Result<Rule, (Rule, String)> {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let number = |k: &str| -> Result<Option<i64>, String> {
         let v = get(k);
@@ -225,11 +276,18 @@ fn from_form(base: &Rule, f: &HashMap<String, String>) -> Result<Rule, String> {
             .map(Some)
             .map_err(|_| format!("{k}: \"{v}\" is not a whole number"))
     };
-    let trigger: Trigger = get("trigger")
-        .parse()
-        .map_err(|e: avisera_domain::trigger::UnknownTrigger| e.to_string())?;
-    let channels: ChannelChoice = serde_json::from_value(serde_json::Value::String(get("channels")))
-        .map_err(|_| format!("channels: \"{}\" is not a channel choice", get("channels")))?;
+    let mut p = Problems::default();
+    let trigger = p.or(
+        get("trigger")
+            .parse()
+            .map_err(|e: avisera_domain::trigger::UnknownTrigger| e.to_string()),
+        base.trigger,
+    );
+    let channels = p.or(
+        serde_json::from_value(serde_json::Value::String(get("channels")))
+            .map_err(|_| format!("channels: \"{}\" is not a channel choice", get("channels"))),
+        base.channels,
+    );
     let recipient = match get("recipient").as_str() {
         "customer_service" => Recipient::CustomerService,
         "fixed" => Recipient::Fixed {
@@ -237,31 +295,21 @@ fn from_form(base: &Rule, f: &HashMap<String, String>) -> Result<Rule, String> {
         },
         _ => Recipient::Receiver,
     };
-    let mut attributes = std::collections::BTreeMap::new();
-    for line in get("attributes").lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (k, v) = line
-            .split_once('=')
-            .ok_or_else(|| format!("attributes: \"{line}\" should be written name=value"))?;
-        attributes.insert(k.trim().to_string(), v.trim().to_string());
-    }
-    let mut quiet_hours = Vec::new();
-    for line in get("quiet_hours").lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let bad = || format!("quiet hours: \"{line}\" should be written like sms 21:00-08:00");
-        let (channel, window) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
-        let channel = match channel.to_ascii_lowercase().as_str() {
-            "sms" => Channel::Sms,
-            "email" | "e-post" | "epost" => Channel::Email,
-            _ => return Err(bad()),
-        };
-        let (from, until) = window.trim().split_once('-').ok_or_else(bad)?;
-        quiet_hours.push(QuietHours {
-            channel,
-            from: from.trim().parse().map_err(|e| format!("quiet hours: {e}"))?,
-            until: until.trim().parse().map_err(|e| format!("quiet hours: {e}"))?,
-        });
-    }
+    let attributes = p.or(attributes_of(&get("attributes")), base.conditions.attributes.clone());
+    let quiet_hours = p.or(quiet_hours_of(&get("quiet_hours")), base.quiet_hours.clone());
     let send_at = get("send_at_local");
-    Ok(Rule {
+    let in_range = |k: &str, n: Option<i64>| -> Result<Option<i64>, String> {
+        match n {
+            Some(n) if !(0..=i64::from(u32::MAX)).contains(&n) => Err(format!("{k}: {n} is out of range")),
+            n => Ok(n),
+        }
+    };
+    let days = p.or(
+        number("days_before_deadline").and_then(|n| in_range("days_before_deadline", n)),
+        None,
+    );
+    let delay = p.or(number("delay_minutes").and_then(|n| in_range("delay_minutes", n)), None);
+    let rule = Rule {
         id: base.id,
         name: get("name"),
         trigger,
@@ -280,33 +328,40 @@ fn from_form(base: &Rule, f: &HashMap<String, String>) -> Result<Rule, String> {
         },
         channels,
         recipient,
-        sms_template_id: number("sms_template_id")?.map(TemplateId),
-        email_template_id: number("email_template_id")?.map(TemplateId),
+        sms_template_id: p
+            .or(number("sms_template_id"), base.sms_template_id.map(|t| t.0))
+            .map(TemplateId),
+        email_template_id: p
+            .or(number("email_template_id"), base.email_template_id.map(|t| t.0))
+            .map(TemplateId),
         // A date left as shown keeps the exact instant (an API-set time of day survives).
         active_from: if get("active_from") == date_of(base.active_from) {
             base.active_from
         } else {
-            day("active_from", &get("active_from"), false)?
+            p.or(day("active_from", &get("active_from"), false), base.active_from)
         },
         active_until: if get("active_until") == until_date(base.active_until) {
             base.active_until
         } else {
-            day("active_until", &get("active_until"), true)?
+            p.or(day("active_until", &get("active_until"), true), base.active_until)
         },
         once_per_shipment: f.contains_key("once_per_shipment"),
-        days_before_deadline: number("days_before_deadline")?
-            .map(|n| u8::try_from(n).map_err(|_| format!("days_before_deadline: {n} is out of range")))
-            .transpose()?,
+        days_before_deadline: days.map(|n| u8::try_from(n).unwrap_or(u8::MAX)),
         campaign: Some(get("campaign")).filter(|c| !c.is_empty()),
-        delay_minutes: number("delay_minutes")?
-            .map(|n| u32::try_from(n).map_err(|_| format!("delay_minutes: {n} is out of range")))
-            .transpose()?
-            .unwrap_or(0),
+        delay_minutes: delay.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
         quiet_hours,
-        send_at_local: (!send_at.is_empty())
-            .then(|| send_at.parse().map_err(|e| format!("send_at_local: {e}")))
-            .transpose()?,
-    })
+        send_at_local: p.or(
+            (!send_at.is_empty())
+                .then(|| send_at.parse().map_err(|e| format!("send_at_local: {e}")))
+                .transpose(),
+            base.send_at_local,
+        ),
+    };
+    if p.0.is_empty() {
+        Ok(rule)
+    } else {
+        Err((rule, p.0.join("; ")))
+    }
 }
 
 async fn store_rule(
@@ -325,7 +380,7 @@ async fn store_rule(
     };
     let rule = match from_form(&base, f) {
         Ok(rule) => rule,
-        Err(e) => return refuse(&base, e).await,
+        Err((as_typed, why)) => return refuse(&as_typed, why).await,
     };
     if rule.name.is_empty() {
         return refuse(&rule, "give the rule a name".into()).await;

@@ -748,4 +748,5 @@ async fn saving_a_rule_in_the_portal_keeps_what_the_form_shows_and_records_who_c
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("not a time of day"), "{}", bad.body);
+    assert!(bad.body.contains("value=\"x\""), "what was typed stays in the form");
 }
