@@ -262,10 +262,10 @@ fn quiet_hours_of(raw: &str) -> Result<Vec<QuietHours>, String> {
         .collect()
 }
 
-/// The rule a form describes, keeping id and enabled state from `base`. With mistakes, the
-/// error carries the rule as typed (the base's value where a field did not parse) and every
-/// mistake, so the page can show both.
-fn from_form(base: &Rule, f: &HashMap<String, String>) -> Result<Rule, (Rule, String)> {
+/// The rule a form describes, keeping id and enabled state from `base`, and every mistake in
+/// it: where a field did not parse the rule keeps the base's value, so the page can show the
+/// rule as typed together with what to fix.
+fn from_form(base: &Rule, f: &HashMap<String, String>) -> (Rule, Option<String>) {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let number = |k: &str| -> Result<Option<i64>, String> {
         let v = get(k);
@@ -357,11 +357,8 @@ fn from_form(base: &Rule, f: &HashMap<String, String>) -> Result<Rule, (Rule, St
             base.send_at_local,
         ),
     };
-    if p.0.is_empty() {
-        Ok(rule)
-    } else {
-        Err((rule, p.0.join("; ")))
-    }
+    let problems = (!p.0.is_empty()).then(|| p.0.join("; "));
+    (rule, problems)
 }
 
 async fn store_rule(
@@ -379,8 +376,8 @@ async fn store_rule(
         }
     };
     let rule = match from_form(&base, f) {
-        Ok(rule) => rule,
-        Err((as_typed, why)) => return refuse(&as_typed, why).await,
+        (rule, None) => rule,
+        (as_typed, Some(why)) => return refuse(&as_typed, why).await,
     };
     if rule.name.is_empty() {
         return refuse(&rule, "give the rule a name".into()).await;
