@@ -76,6 +76,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Imports EDIFACT files (IFTMIN, IFTSTA) for a tenant with a progress bar, then prints
+    /// every rejected message and a summary. Exit status 2 when anything was rejected.
+    Import(crate::import_cli::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -109,6 +112,7 @@ pub async fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<crate::import_cli::Rejected>() => ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -229,6 +233,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Import(args) => crate::import_cli::run(args, load).await,
         Command::Tenant(TenantCommand::List) => {
             let store = server::open_store(&load()?).await?;
             for t in store.tenants().await? {

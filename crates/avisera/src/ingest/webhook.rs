@@ -1,0 +1,1 @@
+//! Signed carrier webhooks (placeholder until the next commit).
