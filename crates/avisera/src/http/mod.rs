@@ -5,6 +5,7 @@
 mod auth;
 mod billing;
 mod dev_inbox;
+mod edifact;
 mod error;
 mod events;
 mod notifications;
@@ -55,6 +56,7 @@ pub fn router(app: App) -> Router {
         .route("/v1/notifications", get(notifications::list))
         .route("/v1/notifications/{id}", get(notifications::get_one))
         .route("/v1/shipments/{tracking_number}", get(notifications::shipment))
+        .route("/v1/edifact", post(edifact::upload))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
@@ -95,4 +97,5 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/notifications"),
     ("get", "/v1/notifications/{id}"),
     ("get", "/v1/shipments/{tracking_number}"),
+    ("post", "/v1/edifact"),
 ];

@@ -6,6 +6,7 @@ mod billing;
 mod cli;
 mod crash;
 mod delivery;
+mod edifact;
 mod helpers;
 mod receiver;
 mod triggers;
