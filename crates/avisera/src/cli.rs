@@ -99,6 +99,12 @@ enum TenantCommand {
         #[arg(long)]
         plan: Plan,
     },
+    /// Sets a new secret for the tenant's signed carrier webhook and prints it (shown once);
+    /// the previous one stops working at once.
+    WebhookSecret {
+        #[arg(long)]
+        tenant: i64,
+    },
 }
 
 pub async fn main() -> ExitCode {
@@ -231,6 +237,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     rule.trigger.number()
                 );
             }
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::WebhookSecret { tenant }) => {
+            let config = load()?;
+            let store = server::open_store(&config).await?;
+            let id = TenantId(tenant);
+            store.tenant(id).await?.with_context(|| format!("no tenant {tenant}"))?;
+            let secret = crate::http::new_webhook_secret();
+            store.set_webhook_secret(id, &secret, SystemClock.now()).await?;
+            println!(
+                "webhook secret for tenant {tenant} (shown once): {secret}\nURL: {}/v1/webhooks/tracking/{tenant}",
+                config.public_url.trim_end_matches('/')
+            );
             Ok(())
         }
         Command::Import(args) => crate::import_cli::run(args, load).await,

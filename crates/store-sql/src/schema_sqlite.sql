@@ -124,3 +124,10 @@ CREATE TABLE IF NOT EXISTS tenant_mappings (
     body TEXT NOT NULL,
     updated_at INTEGER NOT NULL
 );
+-- The secret that signs a tenant's carrier webhooks (HMAC-SHA256), kept readable because
+-- checking a signature needs it.
+CREATE TABLE IF NOT EXISTS webhook_secrets (
+    tenant_id INTEGER NOT NULL PRIMARY KEY REFERENCES tenants(id),
+    secret TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);

@@ -874,6 +874,23 @@ pub async fn a_rule_and_its_history_are_written_together(store: &dyn Store) {
 }
 
 /// Every test of the suite, by name, for the implementations' test targets.
+pub async fn webhook_secrets_are_per_tenant_and_rotate(store: &dyn Store) {
+    let now = at("2026-11-25T10:00:00Z");
+    let a = store
+        .create_tenant("A", Plan::Plus, &Brand::named("A"), now)
+        .await
+        .unwrap();
+    let b = store
+        .create_tenant("B", Plan::Plus, &Brand::named("B"), now)
+        .await
+        .unwrap();
+    assert_eq!(store.webhook_secret(a.id).await.unwrap(), None);
+    store.set_webhook_secret(a.id, "first", now).await.unwrap();
+    store.set_webhook_secret(a.id, "second", now).await.unwrap();
+    assert_eq!(store.webhook_secret(a.id).await.unwrap().as_deref(), Some("second"));
+    assert_eq!(store.webhook_secret(b.id).await.unwrap(), None, "A's secret is not B's");
+}
+
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
@@ -893,7 +910,8 @@ macro_rules! conformance_tests {
             notices_are_stored_once_and_never_billed,
             a_cancel_reaching_a_send_in_flight_keeps_the_truth,
             opt_outs_are_per_tenant_and_idempotent,
-            a_rule_and_its_history_are_written_together
+            a_rule_and_its_history_are_written_together,
+            webhook_secrets_are_per_tenant_and_rotate
         );
     };
     (@each $make:expr; $($name:ident),*) => {

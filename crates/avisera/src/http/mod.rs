@@ -15,8 +15,10 @@ mod public;
 mod rules;
 mod templates;
 mod tenant;
+mod webhooks;
 
 pub use auth::{hash_api_key, new_api_key};
+pub use webhooks::new_secret as new_webhook_secret;
 
 use crate::app::App;
 use axum::Router;
@@ -57,6 +59,8 @@ pub fn router(app: App) -> Router {
         .route("/v1/notifications/{id}", get(notifications::get_one))
         .route("/v1/shipments/{tracking_number}", get(notifications::shipment))
         .route("/v1/edifact", post(edifact::upload))
+        .route("/v1/webhooks/tracking/{tenant}", post(webhooks::tracking))
+        .route("/v1/webhooks/secret", post(webhooks::rotate_secret))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
@@ -98,4 +102,6 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/notifications/{id}"),
     ("get", "/v1/shipments/{tracking_number}"),
     ("post", "/v1/edifact"),
+    ("post", "/v1/webhooks/tracking/{tenant}"),
+    ("post", "/v1/webhooks/secret"),
 ];

@@ -11,3 +11,4 @@ mod helpers;
 mod receiver;
 mod triggers;
 mod waiting;
+mod webhook;
