@@ -176,6 +176,38 @@ async fn an_upload_over_the_limit_gets_413_and_the_server_goes_on() {
     assert_eq!(resp.status().as_u16(), 401);
 }
 
+/// A chunked upload (no Content-Length) that never ends: cut off at the limit with 413, and
+/// the server answers the next request.
+#[tokio::test]
+async fn an_endless_chunked_upload_is_cut_off_with_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /v1/edifact HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: application/edifact\r\nTransfer-Encoding: chunked\r\n\r\n",
+        app.key
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b'A'; 1 << 20];
+    let mut sent = 0;
+    // Stop writing once the server has answered and stopped reading (or after twice the limit).
+    while sent < 2 * app.app.config.max_body_bytes {
+        let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+        if conn.write_all(&frame).await.is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("upload_too_large"), "{answer}");
+    let (status, body) = upload_raw(&app, IFTSTA).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+}
+
 fn data_file(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
 }
