@@ -39,7 +39,9 @@ pub struct ImportSummary {
     /// Events already stored before (a re-import): nothing changes, nobody is notified again.
     pub duplicates: u64,
     pub notifications: u64,
+    /// One report per interchange (up to [`MAX_LISTED_ERRORS`]; beyond, only the totals).
     pub interchanges: Vec<InterchangeReport>,
+    pub interchanges_not_listed: u64,
     /// Every error (up to [`MAX_LISTED_ERRORS`]), in input order.
     pub errors: Vec<ImportError>,
     pub errors_not_listed: u64,
@@ -59,7 +61,10 @@ impl ImportSummary {
         self.events += other.events;
         self.duplicates += other.duplicates;
         self.notifications += other.notifications;
-        self.interchanges.extend(other.interchanges);
+        let room = MAX_LISTED_ERRORS.saturating_sub(self.interchanges.len());
+        let over = other.interchanges.len().saturating_sub(room) as u64;
+        self.interchanges.extend(other.interchanges.into_iter().take(room));
+        self.interchanges_not_listed += other.interchanges_not_listed + over;
         let room = MAX_LISTED_ERRORS.saturating_sub(self.errors.len());
         let over = other.errors.len().saturating_sub(room) as u64;
         self.errors.extend(other.errors.into_iter().take(room));
@@ -173,6 +178,8 @@ pub struct Import<'a> {
     target: Target<'a>,
     parser: Parser,
     header: Option<Interchange>,
+    /// The current interchange has a report in the summary (the last one).
+    listed: bool,
     pending: Vec<CarrierEvent>,
     /// For each pending event: it came from an IFTMIN.
     pending_order: Vec<bool>,
@@ -185,6 +192,7 @@ impl<'a> Import<'a> {
             target,
             parser: Parser::new(),
             header: None,
+            listed: false,
             pending: Vec::new(),
             pending_order: Vec::new(),
             summary: ImportSummary::default(),
@@ -212,6 +220,12 @@ impl<'a> Import<'a> {
         while let Some(item) = self.parser.next() {
             match item {
                 Ok(Item::Interchange(h)) => {
+                    self.listed = self.summary.interchanges.len() < MAX_LISTED_ERRORS;
+                    if !self.listed {
+                        self.summary.interchanges_not_listed += 1;
+                        self.header = Some(h);
+                        continue;
+                    }
                     self.summary.interchanges.push(InterchangeReport {
                         control_ref: h.control_ref.clone(),
                         sender: h.sender.clone(),
@@ -240,7 +254,10 @@ impl<'a> Import<'a> {
                         self.flush().await?;
                     }
                 }
-                Ok(Item::InterchangeEnd(_)) => self.header = None,
+                Ok(Item::InterchangeEnd(_)) => {
+                    self.header = None;
+                    self.listed = false;
+                }
                 Ok(Item::Group(_) | Item::GroupEnd(_)) => {}
                 Err(e) => {
                     self.record(&e);
@@ -248,7 +265,7 @@ impl<'a> Import<'a> {
                         // A message that never became one: it counts, as rejected.
                         ErrorKind::Message => self.count_message(false),
                         _ => {
-                            if let Some(i) = self.summary.interchanges.last_mut() {
+                            if let Some(i) = self.summary.interchanges.last_mut().filter(|_| self.listed) {
                                 i.envelope_errors += 1;
                             }
                         }
@@ -267,7 +284,7 @@ impl<'a> Import<'a> {
         } else {
             s.rejected_messages += 1;
         }
-        if let Some(i) = s.interchanges.last_mut() {
+        if let Some(i) = s.interchanges.last_mut().filter(|_| self.listed) {
             i.messages += 1;
             if accepted {
                 i.accepted += 1;
