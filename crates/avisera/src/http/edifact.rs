@@ -77,6 +77,14 @@ pub async fn upload(
         })?]
     };
     let summary = import_all(&app, tenant, &files).await?;
+    tracing::info!(
+        tenant = %tenant,
+        messages = summary.messages,
+        rejected = summary.rejected_messages,
+        events = summary.events,
+        duplicates = summary.duplicates,
+        "edifact upload"
+    );
     let status = if summary.messages == 0 && !summary.has_rejects() {
         return Err(ApiError::invalid(
             "no_messages",
