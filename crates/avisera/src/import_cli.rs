@@ -32,6 +32,12 @@ pub struct Rejected;
 
 const CHUNK: usize = 256 * 1024;
 
+/// Standard output that may be closed early (`| head`) without a panic.
+fn out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 pub async fn run(args: ImportArgs, load: impl Fn() -> Result<Config, ConfigError>) -> anyhow::Result<()> {
     let app = match (args.dry_run, args.tenant) {
         (false, Some(tenant)) => {
@@ -85,10 +91,10 @@ pub async fn run(args: ImportArgs, load: impl Fn() -> Result<Config, ConfigError
             if args.json {
                 let mut v = serde_json::to_value(&summary).unwrap_or_default();
                 v["file"] = path.display().to_string().into();
-                println!("{v}");
+                out(&format!("{v}\n"));
             } else {
                 for e in &summary.errors {
-                    println!("{}: rejected: {}", path.display(), e.error);
+                    out(&format!("{}: rejected: {}\n", path.display(), e.error));
                 }
             }
         });
@@ -101,7 +107,7 @@ pub async fn run(args: ImportArgs, load: impl Fn() -> Result<Config, ConfigError
         if args.dry_run {
             text.push_str("dry run: nothing was stored\n");
         }
-        print!("{text}");
+        out(&text);
     }
     if any_rejected { Err(Rejected.into()) } else { Ok(()) }
 }

@@ -69,7 +69,7 @@ fn main() -> std::io::Result<()> {
             let email = format!("kund{shipment}@example.se");
             let minute = format!("{:02}", shipment % 60);
             let booked = format!("2026112509{minute}");
-            let delivered = format!("2026112614{minute}?+0100");
+            let delivered = format!("2026112614{minute}+0100");
             let order = format!("ORD-{shipment}");
             batch.push(message(
                 format!("M{shipment}"),
