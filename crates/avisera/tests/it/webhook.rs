@@ -126,3 +126,29 @@ async fn signed_pushes_notify_once_and_bad_ones_are_refused_sqlite() {
 async fn signed_pushes_notify_once_and_bad_ones_are_refused_postgres() {
     signed_pushes_notify_once_and_bad_ones_are_refused(Db::Postgres).await;
 }
+
+/// An operator sets the secret from the command line; the carrier signs with what it printed.
+#[tokio::test]
+async fn the_cli_sets_a_secret_that_signs_pushes() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_avisera"))
+        .args(["tenant", "webhook-secret", "--tenant", "1"])
+        .env("AVISERA_DATABASE_URL", &app.app.config.database_url)
+        .env_remove("AVISERA_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let secret = text
+        .split("(shown once): ")
+        .nth(1)
+        .and_then(|s| s.lines().next())
+        .unwrap()
+        .to_string();
+    assert!(text.contains("/v1/webhooks/tracking/1"), "{text}");
+    let body = br#"{"item_id": "CLI1", "event_code": "EN_ROUTE", "event_time": "2026-11-25T10:00:00Z"}"#;
+    let ts = now();
+    let (status, answer) = push(&app, 1, body, ts, &sign(&secret, ts, body)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["accepted"], 1);
+}
