@@ -4,8 +4,9 @@
 //! stored in batches of [`BATCH`] through the engine, one transaction per batch.
 //!
 //! Acceptance is per message: a message whose syntax or content is wrong is rejected whole and
-//! listed with its place; the other messages are stored. Re-importing stores nothing twice:
-//! each event is deduplicated by its code, time and location per shipment, like any other.
+//! listed with its place; the other messages are stored. Re-importing stores nothing twice: an
+//! IFTMIN's event id is a digest of its segments, an IFTSTA event is deduplicated by its code,
+//! time and location per shipment, like any event without an id.
 
 use crate::app::App;
 use crate::engine::{IngestError, ingest};
@@ -366,11 +367,12 @@ pub fn events_of(m: &Message, header: Option<&Interchange>) -> Result<Vec<Carrie
                 Err(_) => format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
             });
             let r = &order.receiver;
+            let event_id = Some(content_id(m));
             order
                 .items
                 .iter()
                 .map(|item| EventInput {
-                    event_id: None,
+                    event_id: event_id.clone(),
                     tracking_number: Some(item.clone()),
                     code: Some(TRANSPORT_ORDER_CODE.into()),
                     occurred_at: Some(when.clone()),
@@ -435,6 +437,34 @@ pub fn events_of(m: &Message, header: Option<&Interchange>) -> Result<Vec<Carrie
             })
         })
         .collect()
+}
+
+/// An IFTMIN's event id: a digest of its segments (not of UNH, whose reference changes when a
+/// carrier sends the same order again). The same order twice is a duplicate; a corrected one
+/// (another phone number, even with the same document time) is new and updates the shipment,
+/// while trigger 1 still notifies once per shipment.
+fn content_id(m: &Message) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for seg in &m.segments {
+        h.update(seg.tag.as_bytes());
+        for e in &seg.elements {
+            h.update([0x1d]);
+            for (r, rep) in e.0.iter().enumerate() {
+                if r > 0 {
+                    h.update([0x1e]);
+                }
+                for (c, comp) in rep.iter().enumerate() {
+                    if c > 0 {
+                        h.update([0x1f]);
+                    }
+                    h.update(comp.as_bytes());
+                }
+            }
+        }
+        h.update([0x1c]);
+    }
+    format!("iftmin:{}", hex::encode(&h.finalize()[..16]))
 }
 
 fn content(position: Position, expected: &str, found: Option<String>) -> ParseError {

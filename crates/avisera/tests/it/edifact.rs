@@ -142,6 +142,48 @@ async fn receiver_gets_order_and_delivery_once_postgres() {
     receiver_gets_order_and_delivery_once(Db::Postgres).await;
 }
 
+/// A corrected transport order (a new document with a new mobile number) is not a duplicate:
+/// it updates the shipment.
+#[tokio::test]
+async fn a_corrected_transport_order_is_not_a_duplicate_and_updates_the_shipment() {
+    let provider = spawn_sms_provider(Duration::ZERO).await;
+    let app = spawn_app(Db::Sqlite, Some(sms_config(&provider)), None).await;
+    sms_rule(&app, "transport_order_received", json!({})).await;
+    let (status, _) = upload_raw(&app, IFTMIN).await;
+    assert_eq!(status, StatusCode::MULTI_STATUS);
+    assert_eq!(app.settled_notifications().await.len(), 2);
+    let latin1: String = IFTMIN.iter().map(|&b| char::from(b)).collect();
+    let corrected = latin1
+        .replace("0701234567", "0707654321")
+        .replace("DTM+137:202611250900", "DTM+137:202611251000");
+    let corrected: Vec<u8> = corrected.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect();
+    let (_, summary) = upload_raw(&app, &corrected).await;
+    assert_eq!(
+        (&summary["events"], &summary["duplicates"]),
+        (&json!(1), &json!(1)),
+        "{summary:#}"
+    );
+    let (_, shipment) = app.call("GET", &format!("/v1/shipments/{ASA_SSCC}"), None).await;
+    assert_eq!(
+        shipment["shipment"]["details"]["receiver_phone"], "0707654321",
+        "{shipment:#}"
+    );
+    // The old number does not hear again; the corrected one, which never heard, does
+    // (notifications are once per rule, shipment, trigger and recipient).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.settled_notifications().await.len(), 3);
+    let mut to: Vec<String> = provider
+        .log
+        .lock()
+        .unwrap()
+        .delivered
+        .values()
+        .map(|r| r["to"].as_str().unwrap().to_string())
+        .collect();
+    to.sort();
+    assert_eq!(to, vec!["+46701234567", "+46707654321"], "M3's receiver has no phone");
+}
+
 #[tokio::test]
 async fn an_upload_over_the_limit_gets_413_and_the_server_goes_on() {
     let app = spawn_app(Db::Sqlite, None, None).await;
