@@ -79,6 +79,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Imports EDIFACT files (IFTMIN, IFTSTA) for a tenant with a progress bar, then prints
+    /// every rejected message and a summary. Exit status 2 when anything was rejected.
+    Import(crate::import_cli::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -101,6 +104,12 @@ enum TenantCommand {
         tenant: i64,
         #[arg(long)]
         plan: Plan,
+    },
+    /// Sets a new secret for the tenant's signed carrier webhook and prints it (shown once);
+    /// the previous one stops working at once.
+    WebhookSecret {
+        #[arg(long)]
+        tenant: i64,
     },
 }
 
@@ -136,6 +145,7 @@ pub async fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<crate::import_cli::Rejected>() => ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -303,6 +313,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Tenant(TenantCommand::WebhookSecret { tenant }) => {
+            let config = load()?;
+            let store = server::open_store(&config).await?;
+            let id = TenantId(tenant);
+            store.tenant(id).await?.with_context(|| format!("no tenant {tenant}"))?;
+            let secret = crate::http::new_webhook_secret();
+            store.set_webhook_secret(id, &secret, SystemClock.now()).await?;
+            println!(
+                "webhook secret for tenant {tenant} (shown once): {secret}\nURL: {}/v1/webhooks/tracking/{tenant}",
+                config.public_url.trim_end_matches('/')
+            );
+            Ok(())
+        }
+        Command::Import(args) => crate::import_cli::run(args, load).await,
         Command::Tenant(TenantCommand::List) => {
             let store = server::open_store(&load()?).await?;
             for t in store.tenants().await? {

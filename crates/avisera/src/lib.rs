@@ -12,6 +12,8 @@ pub mod delivery;
 pub mod demo;
 pub mod engine;
 pub mod http;
+pub mod import_cli;
+pub mod ingest;
 pub mod links;
 pub mod metrics;
 pub mod plan_change;

@@ -171,9 +171,7 @@ async fn record_batch(
             .await
             .map_err(db)?;
     }
-    for (shipment, trigger, reason) in &cancels {
-        cancel_scheduled(tx, tenant, *shipment, *trigger, reason, now).await?;
-    }
+    cancel_scheduled(tx, dialect, tenant, &cancels, now).await?;
     for event in insert_notifications(tx, dialect, tenant, &planned, now).await? {
         if let EventOutcome::Accepted { notifications, .. } = &mut outcomes[event] {
             *notifications += 1;
@@ -288,32 +286,57 @@ async fn save_shipments(
 /// Cancels notifications of a trigger that still wait. One a worker is sending right now is
 /// cancelled too: if the provider takes it anyway, `finish` records it as sent (the truth);
 /// if the send fails, it stays cancelled and is never retried.
+/// Cancels what still waits of the given (shipment, trigger) pairs, with the reason, in one
+/// statement per trigger and reason rather than one per pair: a delivered event cancels
+/// several journey triggers, and one round trip each made bulk imports crawl.
 async fn cancel_scheduled(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     tenant: TenantId,
-    shipment: ShipmentId,
-    trigger: Trigger,
-    reason: &str,
+    cancels: &[(ShipmentId, Trigger, String)],
     now: Timestamp,
 ) -> StoreResult<()> {
-    let rows = sqlx::query(
-        "UPDATE notifications SET status = 'cancelled', reason = $1, updated_at = $2
-         WHERE tenant_id = $3 AND shipment_id = $4 AND trigger_name = $5 AND status = 'scheduled'
-         RETURNING id",
-    )
-    .bind(reason)
-    .bind(ms(now))
-    .bind(tenant.0)
-    .bind(shipment.0)
-    .bind(trigger.slug())
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(db)?;
-    for row in rows {
-        let id: i64 = row.try_get(0).map_err(db)?;
-        add_history(tx, tenant, id, Status::Cancelled, Some(reason), now).await?;
+    // Groups in order of first appearance, so the first reason given for a pair still wins.
+    let mut groups: Vec<((Trigger, &str), Vec<i64>)> = Vec::new();
+    for (shipment, trigger, reason) in cancels {
+        match groups.iter_mut().find(|((t, r), _)| t == trigger && r == reason) {
+            Some((_, ids)) => ids.push(shipment.0),
+            None => groups.push(((*trigger, reason.as_str()), vec![shipment.0])),
+        }
     }
-    Ok(())
+    let param = |i: usize| match dialect {
+        Dialect::Sqlite => "?".to_string(),
+        Dialect::Postgres => format!("${i}"),
+    };
+    let mut history = Vec::new();
+    for ((trigger, reason), shipments) in groups {
+        for chunk in shipments.chunks(MAX_PARAMS - 4) {
+            let list: Vec<String> = (5..5 + chunk.len()).map(param).collect();
+            let sql = format!(
+                "UPDATE notifications SET status = 'cancelled', reason = {}, updated_at = {}
+                 WHERE tenant_id = {} AND trigger_name = {} AND status = 'scheduled' AND shipment_id IN ({})
+                 RETURNING id",
+                param(1),
+                param(2),
+                param(3),
+                param(4),
+                list.join(", ")
+            );
+            let mut q = sqlx::query(&sql)
+                .bind(reason)
+                .bind(ms(now))
+                .bind(tenant.0)
+                .bind(trigger.slug());
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(&mut **tx).await.map_err(db)? {
+                let id: i64 = row.try_get(0).map_err(db)?;
+                history.push((id, Status::Cancelled.slug().to_string(), Some(reason.to_string())));
+            }
+        }
+    }
+    add_history_rows(tx, dialect, tenant, &history, now).await
 }
 
 pub(crate) async fn add_history(

@@ -100,6 +100,14 @@ impl Store for SqlStore {
         tenants::set_mapping(&self.pool, tenant, lines, now).await
     }
 
+    async fn webhook_secret(&self, tenant: TenantId) -> StoreResult<Option<String>> {
+        tenants::webhook_secret(&self.pool, tenant).await
+    }
+
+    async fn set_webhook_secret(&self, tenant: TenantId, secret: &str, now: Timestamp) -> StoreResult<()> {
+        tenants::set_webhook_secret(&self.pool, tenant, secret, now).await
+    }
+
     async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()> {
         tenants::add_api_key(&self.pool, tenant, key_hash, label, now).await
     }

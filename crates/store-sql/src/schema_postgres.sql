@@ -151,3 +151,10 @@ CREATE TABLE IF NOT EXISTS logos (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logos_of ON logos (tenant_id);
+-- The secret that signs a tenant's carrier webhooks (HMAC-SHA256), kept readable because
+-- checking a signature needs it.
+CREATE TABLE IF NOT EXISTS webhook_secrets (
+    tenant_id BIGINT NOT NULL PRIMARY KEY REFERENCES tenants(id),
+    secret TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);

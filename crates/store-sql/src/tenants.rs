@@ -283,3 +283,26 @@ pub async fn set_mapping(pool: &AnyPool, tenant: TenantId, lines: &str, now: Tim
     .map_err(db)?;
     Ok(())
 }
+
+pub async fn webhook_secret(pool: &AnyPool, tenant: TenantId) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT secret FROM webhook_secrets WHERE tenant_id = $1")
+        .bind(tenant.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|r| r.try_get("secret").map_err(db)).transpose()
+}
+
+pub async fn set_webhook_secret(pool: &AnyPool, tenant: TenantId, secret: &str, now: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO webhook_secrets (tenant_id, secret, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET secret = excluded.secret, updated_at = excluded.updated_at",
+    )
+    .bind(tenant.0)
+    .bind(secret)
+    .bind(ms(now))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}

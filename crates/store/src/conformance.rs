@@ -1001,6 +1001,92 @@ pub async fn portal_users_sessions_logos_and_searches_stay_in_their_tenant(store
 }
 
 /// Every test of the suite, by name, for the implementations' test targets.
+pub async fn webhook_secrets_are_per_tenant_and_rotate(store: &dyn Store) {
+    let now = at("2026-11-25T10:00:00Z");
+    let a = store
+        .create_tenant("A", Plan::Plus, &Brand::named("A"), now)
+        .await
+        .unwrap();
+    let b = store
+        .create_tenant("B", Plan::Plus, &Brand::named("B"), now)
+        .await
+        .unwrap();
+    assert_eq!(store.webhook_secret(a.id).await.unwrap(), None);
+    store.set_webhook_secret(a.id, "first", now).await.unwrap();
+    store.set_webhook_secret(a.id, "second", now).await.unwrap();
+    assert_eq!(store.webhook_secret(a.id).await.unwrap().as_deref(), Some("second"));
+    assert_eq!(store.webhook_secret(b.id).await.unwrap(), None, "A's secret is not B's");
+}
+
+pub async fn one_batch_cancels_what_waits_for_many_shipments_with_history(store: &dyn Store) {
+    let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    let with_reminder = |shipment, e: &CarrierEvent| Decision {
+        applied: apply(shipment, e, avisera_domain::mapping::Mapping::defaults()),
+        planned: vec![reminder(
+            &format!("reminder {}", e.tracking_number),
+            at("2026-11-28T10:00:00Z"),
+        )],
+    };
+    let first: Vec<_> = ["T1", "T2", "T3"]
+        .iter()
+        .map(|t| event(t, "EN_ROUTE", "2026-11-25T09:00:00Z"))
+        .collect();
+    store
+        .record_events(tenant.id, &first, &with_reminder, now)
+        .await
+        .unwrap();
+    let cancel = |shipment, e: &CarrierEvent| {
+        let mut applied = apply(shipment, e, avisera_domain::mapping::Mapping::defaults());
+        applied.cancel.push((
+            Trigger::DaysLeftAtPickupPoint,
+            format!("{} was picked up", e.tracking_number.len()),
+        ));
+        applied.cancel.push((Trigger::OutForDelivery, "delivered".into()));
+        Decision {
+            applied,
+            planned: vec![],
+        }
+    };
+    let second: Vec<_> = ["T1", "T2"]
+        .iter()
+        .map(|t| event(t, "OTHER", "2026-11-25T12:00:00Z"))
+        .collect();
+    store.record_events(tenant.id, &second, &cancel, now).await.unwrap();
+    let all = store
+        .notifications(
+            tenant.id,
+            &NotificationFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    for n in &all {
+        let history = store.notification_history(tenant.id, n.id).await.unwrap();
+        let last = history.last().unwrap();
+        if n.tracking_number == "T3" {
+            assert_eq!(
+                n.status,
+                Status::Scheduled,
+                "a shipment outside the batch keeps its reminder"
+            );
+            assert_eq!(last.status, Status::Scheduled);
+        } else {
+            assert_eq!(
+                (n.status, n.reason.as_deref()),
+                (Status::Cancelled, Some("2 was picked up"))
+            );
+            assert_eq!(
+                (last.status, last.reason.as_deref()),
+                (Status::Cancelled, Some("2 was picked up"))
+            );
+        }
+    }
+}
+
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
@@ -1021,7 +1107,9 @@ macro_rules! conformance_tests {
             a_cancel_reaching_a_send_in_flight_keeps_the_truth,
             opt_outs_are_per_tenant_and_idempotent,
             a_rule_and_its_history_are_written_together,
-            portal_users_sessions_logos_and_searches_stay_in_their_tenant
+            portal_users_sessions_logos_and_searches_stay_in_their_tenant,
+            webhook_secrets_are_per_tenant_and_rotate,
+            one_batch_cancels_what_waits_for_many_shipments_with_history
         );
     };
     (@each $make:expr; $($name:ident),*) => {

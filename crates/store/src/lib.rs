@@ -57,6 +57,10 @@ pub trait Store: Send + Sync + 'static {
     /// The tenant's own mapping lines (the mapping file format), if it has any.
     async fn tenant_mapping(&self, tenant: TenantId) -> StoreResult<Option<String>>;
     async fn set_tenant_mapping(&self, tenant: TenantId, lines: &str, now: Timestamp) -> StoreResult<()>;
+    /// The secret that signs the tenant's carrier webhooks, if one is set.
+    async fn webhook_secret(&self, tenant: TenantId) -> StoreResult<Option<String>>;
+    /// Sets (or rotates: replaces) the webhook secret.
+    async fn set_webhook_secret(&self, tenant: TenantId, secret: &str, now: Timestamp) -> StoreResult<()>;
     async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()>;
     /// Authentication: which tenant owns the key with this hash, and the key's label.
     async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<(TenantId, String)>>;

@@ -5,6 +5,7 @@
 mod auth;
 pub(crate) mod billing;
 mod dev_inbox;
+mod edifact;
 mod error;
 mod events;
 pub(crate) mod notifications;
@@ -14,9 +15,11 @@ mod public;
 pub(crate) mod rules;
 pub(crate) mod templates;
 mod tenant;
+mod webhooks;
 
 pub use auth::{hash_api_key, new_api_key};
 pub use error::ApiError;
+pub use webhooks::new_secret as new_webhook_secret;
 
 use crate::app::App;
 use axum::Router;
@@ -58,6 +61,9 @@ pub fn router(app: App) -> Router {
         .route("/v1/shipments/{tracking_number}", get(notifications::shipment))
         .route("/l/{tenant}/{logo}", get(crate::portal::public_logo))
         .merge(crate::portal::router())
+        .route("/v1/edifact", post(edifact::upload))
+        .route("/v1/webhooks/tracking/{tenant}", post(webhooks::tracking))
+        .route("/v1/webhooks/secret", post(webhooks::rotate_secret))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
@@ -99,4 +105,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/notifications/{id}"),
     ("get", "/v1/shipments/{tracking_number}"),
     ("get", "/l/{tenant}/{logo}"),
+    ("post", "/v1/edifact"),
+    ("post", "/v1/webhooks/tracking/{tenant}"),
+    ("post", "/v1/webhooks/secret"),
 ];

@@ -1,0 +1,135 @@
+//! `POST /v1/webhooks/tracking/{tenant}`: a carrier pushes tracking events, signed with the
+//! tenant's webhook secret (format and signature in `ingest::webhook`). No API key: the
+//! signature is the authentication. `POST /v1/webhooks/secret` (API key) sets a new secret
+//! and shows it once; the old one stops working at once.
+
+use super::auth::Authenticated;
+use super::error::{ApiError, parse_json};
+use crate::app::App;
+use crate::engine::{IngestError, ingest};
+use crate::ingest::webhook::{SIGNATURE_HEADER, SignatureError, TIMESTAMP_HEADER, TrackingEvent, field_name, verify};
+use avisera_domain::TenantId;
+use avisera_store::EventOutcome;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+const MAX_EVENTS: usize = 10_000;
+
+pub async fn tracking(
+    State(app): State<App>,
+    Path(tenant): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let tenant = TenantId(tenant);
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let secret = app.store.webhook_secret(tenant).await?;
+    let checked = match &secret {
+        Some(secret) => verify(
+            secret,
+            header(TIMESTAMP_HEADER),
+            header(SIGNATURE_HEADER),
+            &body,
+            app.clock.now(),
+        ),
+        None => Err(SignatureError::NoSecret),
+    };
+    if let Err(e) = checked {
+        let code = match e {
+            SignatureError::Stale(_) => "stale_signature",
+            _ => "bad_signature",
+        };
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, code, e.to_string()));
+    }
+
+    let value: Value = parse_json(&body)?;
+    let items = match value {
+        Value::Object(mut m) if m.contains_key("events") => match m.remove("events") {
+            Some(Value::Array(items)) => items,
+            _ => return Err(ApiError::invalid("invalid_body", "`events` must be an array")),
+        },
+        v @ Value::Object(_) => vec![v],
+        _ => {
+            return Err(ApiError::invalid(
+                "invalid_body",
+                "send {\"events\": [...]} or one event object",
+            ));
+        }
+    };
+    if items.is_empty() || items.len() > MAX_EVENTS {
+        return Err(ApiError::invalid(
+            "invalid_batch",
+            format!("send 1 to {MAX_EVENTS} events"),
+        ));
+    }
+    let mut results = vec![Value::Null; items.len()];
+    let (mut valid, mut index) = (Vec::new(), Vec::new());
+    for (i, item) in items.into_iter().enumerate() {
+        let checked = serde_path_to_error::deserialize::<_, TrackingEvent>(item)
+            .map_err(|e| json!({"field": e.path().to_string(), "message": e.inner().to_string()}))
+            .and_then(|ev| {
+                ev.into_input()
+                    .check()
+                    .map_err(|e| json!({"field": field_name(&e.field), "message": e.message}))
+            });
+        match checked {
+            Ok(ev) => {
+                valid.push(ev);
+                index.push(i);
+            }
+            Err(mut why) => {
+                why["index"] = json!(i);
+                why["result"] = json!("rejected");
+                results[i] = why;
+            }
+        }
+    }
+    let rejected = results.len() - valid.len();
+    let outcomes = ingest(&app, tenant, &valid).await.map_err(|e| match e {
+        IngestError::Store(e) => ApiError::from(e),
+        IngestError::NoTenant(t) => ApiError::not_found(&format!("tenant {t}")),
+    })?;
+    let (mut accepted, mut duplicates) = (0, 0);
+    for ((i, ev), outcome) in index.into_iter().zip(&valid).zip(outcomes) {
+        match outcome {
+            EventOutcome::Accepted { .. } => accepted += 1,
+            EventOutcome::Duplicate { .. } => duplicates += 1,
+        }
+        let mut r = serde_json::to_value(&outcome).unwrap_or(Value::Null);
+        r["index"] = json!(i);
+        r["item_id"] = json!(ev.tracking_number);
+        results[i] = r;
+    }
+    let status = match (rejected, accepted + duplicates) {
+        (0, _) => StatusCode::ACCEPTED,
+        (_, 0) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::MULTI_STATUS,
+    };
+    Ok((
+        status,
+        Json(json!({"accepted": accepted, "duplicates": duplicates, "rejected": rejected, "results": results})),
+    ))
+}
+
+pub async fn rotate_secret(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let secret = new_secret();
+    app.store.set_webhook_secret(tenant, &secret, app.clock.now()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "secret": secret,
+            "url": format!("{}/v1/webhooks/tracking/{}", app.config.public_url.trim_end_matches('/'), tenant.0),
+            "note": "shown once; the previous secret no longer works",
+        })),
+    ))
+}
+
+pub fn new_secret() -> String {
+    format!("whsec_{}", hex::encode(rand::random::<[u8; 32]>()))
+}

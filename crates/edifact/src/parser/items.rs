@@ -1,0 +1,75 @@
+//! What the parser gives out: interchange and group headers, complete messages, ends.
+
+use crate::error::Position;
+use crate::syntax::{Segment, Separators};
+
+/// UNB: the interchange header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interchange {
+    pub syntax_id: String,
+    pub syntax_version: String,
+    pub sender: String,
+    pub recipient: String,
+    /// As written: YYMMDD (versions 1-3) or CCYYMMDD (version 4).
+    pub date: String,
+    pub time: String,
+    pub control_ref: String,
+    pub separators: Separators,
+    pub offset: u64,
+}
+
+/// UNG: a functional group header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub kind: String,
+    pub reference: String,
+}
+
+/// UNH..UNT: a message with its body segments (UNH and UNT themselves are not in `segments`;
+/// the segment number of `segments[i]` is `i + 2`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub interchange: String,
+    pub reference: String,
+    pub message_type: String,
+    pub version: String,
+    pub release: String,
+    pub agency: String,
+    pub association: Option<String>,
+    pub segments: Vec<Segment>,
+    /// Byte offset of UNH in the input.
+    pub offset: u64,
+    /// Byte offset of each body segment.
+    pub segment_offsets: Vec<u64>,
+}
+
+impl Message {
+    /// The position of body segment `i`, for error messages.
+    pub fn position(&self, i: usize) -> Position {
+        Position {
+            interchange: Some(self.interchange.clone()),
+            message: Some(self.reference.clone()),
+            segment: Some(i + 2),
+            tag: self.segments.get(i).map(|s| s.tag.clone()),
+            element: None,
+            component: None,
+            offset: self.segment_offsets.get(i).copied().unwrap_or(self.offset),
+        }
+    }
+}
+
+/// UNZ: the interchange is complete; `messages` is what was counted (accepted or not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterchangeEnd {
+    pub control_ref: String,
+    pub messages: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Interchange(Interchange),
+    Group(Group),
+    GroupEnd(String),
+    Message(Message),
+    InterchangeEnd(InterchangeEnd),
+}

@@ -1,0 +1,125 @@
+//! Writing an interchange: separators from the header (a UNA when they differ from the
+//! defaults), service characters in values escaped with the release character, text encoded in
+//! the character set the syntax identifier names. Used by the round-trip property tests and by
+//! the benchmark's file generator.
+
+use crate::parser::{Interchange, Message};
+use crate::syntax::{Charset, Element, Segment, Separators};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrintError {
+    #[error("syntax identifier {0:?} is not UNOA, UNOB, UNOC, UNOW or UNOY")]
+    Charset(String),
+    #[error("{0:?} has a character that {1} cannot write")]
+    Unwritable(String, String),
+    #[error("{0:?} holds a service character and the interchange has no release character")]
+    NoRelease(String),
+    #[error("an element repeats but the interchange has no repetition separator")]
+    NoRepetition,
+}
+
+struct Writer<'a> {
+    out: Vec<u8>,
+    sep: &'a Separators,
+    charset: Charset,
+    syntax_id: &'a str,
+}
+
+impl Writer<'_> {
+    fn value(&mut self, v: &str) -> Result<(), PrintError> {
+        let bytes = self
+            .charset
+            .encode(v)
+            .ok_or_else(|| PrintError::Unwritable(v.into(), self.syntax_id.into()))?;
+        for b in bytes {
+            if self.sep.is_service(b) {
+                let r = self.sep.release.ok_or_else(|| PrintError::NoRelease(v.into()))?;
+                self.out.push(r);
+            }
+            self.out.push(b);
+        }
+        Ok(())
+    }
+
+    fn element(&mut self, e: &Element) -> Result<(), PrintError> {
+        for (i, rep) in e.0.iter().enumerate() {
+            if i > 0 {
+                self.out.push(self.sep.repetition.ok_or(PrintError::NoRepetition)?);
+            }
+            for (j, c) in rep.iter().enumerate() {
+                if j > 0 {
+                    self.out.push(self.sep.component);
+                }
+                self.value(c)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn segment(&mut self, s: &Segment) -> Result<(), PrintError> {
+        self.value(&s.tag)?;
+        for e in &s.elements {
+            self.out.push(self.sep.element);
+            self.element(e)?;
+        }
+        self.out.push(self.sep.segment);
+        Ok(())
+    }
+}
+
+fn seg(tag: &str, elements: Vec<Vec<&str>>) -> Segment {
+    Segment {
+        tag: tag.into(),
+        elements: elements
+            .into_iter()
+            .map(|e| Element(vec![e.into_iter().map(str::to_string).collect()]))
+            .collect(),
+    }
+}
+
+/// Prints UNA (when the separators are not the defaults), UNB, the messages and UNZ.
+pub fn print_interchange(header: &Interchange, messages: &[Message]) -> Result<Vec<u8>, PrintError> {
+    let charset =
+        Charset::from_syntax_id(&header.syntax_id).ok_or_else(|| PrintError::Charset(header.syntax_id.clone()))?;
+    let sep = &header.separators;
+    let mut w = Writer {
+        out: Vec::new(),
+        sep,
+        charset,
+        syntax_id: &header.syntax_id,
+    };
+    if *sep != Separators::default() {
+        w.out.extend_from_slice(b"UNA");
+        w.out.extend_from_slice(&sep.una());
+    }
+    w.segment(&seg(
+        "UNB",
+        vec![
+            vec![&header.syntax_id, &header.syntax_version],
+            vec![&header.sender],
+            vec![&header.recipient],
+            vec![&header.date, &header.time],
+            vec![&header.control_ref],
+        ],
+    ))?;
+    for m in messages {
+        let mut id = vec![
+            m.message_type.as_str(),
+            m.version.as_str(),
+            m.release.as_str(),
+            m.agency.as_str(),
+        ];
+        if let Some(a) = &m.association {
+            id.push(a);
+        }
+        w.segment(&seg("UNH", vec![vec![&m.reference], id]))?;
+        for s in &m.segments {
+            w.segment(s)?;
+        }
+        let count = (m.segments.len() + 2).to_string();
+        w.segment(&seg("UNT", vec![vec![&count], vec![&m.reference]]))?;
+    }
+    let n = messages.len().to_string();
+    w.segment(&seg("UNZ", vec![vec![&n], vec![&header.control_ref]]))?;
+    Ok(w.out)
+}
