@@ -90,10 +90,11 @@ impl ImportSummary {
         let mut out = String::new();
         for i in &self.interchanges {
             out.push_str(&format!(
-                "interchange {} from {}: {} messages, {} accepted, {} rejected{}\n",
+                "interchange {} from {}: {} message{}, {} accepted, {} rejected{}\n",
                 i.control_ref,
                 i.sender,
                 i.messages,
+                if i.messages == 1 { "" } else { "s" },
                 i.accepted,
                 i.rejected,
                 if i.envelope_errors > 0 {

@@ -281,7 +281,7 @@ fn import_dry_run_needs_no_database_and_prints_every_error() {
         format!(
             "{iftmin}: rejected: interchange PN000123, message M2, segment 5 (UNT), byte 377: expected a receiver: NAD+CN (consignee) or NAD+DP\n\
              interchange PN000123 from 5790000110018: 3 messages, 2 accepted, 1 rejected\n\
-             interchange PN000124 from 5790000110018: 1 messages, 1 accepted, 0 rejected\n\
+             interchange PN000124 from 5790000110018: 1 message, 1 accepted, 0 rejected\n\
              messages: 4 (3 accepted, 1 rejected)\n\
              shipments: 2\n\
              events: 3 new, 0 duplicates\n\
