@@ -283,12 +283,11 @@ async fn save_shipments(
     Ok(())
 }
 
-/// Cancels notifications of a trigger that still wait. One a worker is sending right now is
-/// cancelled too: if the provider takes it anyway, `finish` records it as sent (the truth);
-/// if the send fails, it stays cancelled and is never retried.
 /// Cancels what still waits of the given (shipment, trigger) pairs, with the reason, in one
 /// statement per trigger and reason rather than one per pair: a delivered event cancels
-/// several journey triggers, and one round trip each made bulk imports crawl.
+/// several journey triggers, and one round trip each made bulk imports crawl. One a worker is
+/// sending right now is cancelled too: if the provider takes it anyway, `finish` records it as
+/// sent (the truth); if the send fails, it stays cancelled and is never retried.
 async fn cancel_scheduled(
     tx: &mut Transaction<'static, Any>,
     dialect: Dialect,
