@@ -17,7 +17,10 @@ pub struct SignedLinks {
 
 #[derive(Clone, Copy)]
 pub enum LinkKind {
+    /// `/t/{tenant}/{tracking number}/{token}`: the first form, still honoured.
     Tracking,
+    /// `/s/{tenant}/{shipment id}/{short token}`: what messages carry now.
+    Shipment,
     Unsubscribe,
 }
 
@@ -33,6 +36,7 @@ impl SignedLinks {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         let kind = match kind {
             LinkKind::Tracking => "t",
+            LinkKind::Shipment => "s",
             LinkKind::Unsubscribe => "u",
         };
         // Lengths first, so no two different (kind, tenant, value) give the same input.
@@ -57,6 +61,37 @@ impl SignedLinks {
     }
 }
 
+impl SignedLinks {
+    /// A 64-bit token in base 36 (at most 13 characters): short enough for an SMS, and far
+    /// beyond guessing by trying links.
+    pub fn short_token(&self, kind: LinkKind, tenant: TenantId, value: &str) -> String {
+        let bytes = self.mac(kind, tenant, value).finalize().into_bytes();
+        let mut n = u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes"));
+        let mut digits = Vec::new();
+        loop {
+            digits.push(char::from_digit((n % 36) as u32, 36).expect("a base-36 digit"));
+            n /= 36;
+            if n == 0 {
+                break;
+            }
+        }
+        digits.iter().rev().collect()
+    }
+
+    pub fn verify_short(&self, kind: LinkKind, tenant: TenantId, value: &str, token: &str) -> bool {
+        if token.is_empty() || token.len() > 13 {
+            return false;
+        }
+        match u64::from_str_radix(token, 36) {
+            Ok(n) if token.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()) => self
+                .mac(kind, tenant, value)
+                .verify_truncated_left(&n.to_be_bytes())
+                .is_ok(),
+            _ => false,
+        }
+    }
+}
+
 /// Percent-encodes a query value (addresses hold `+` and `@`).
 pub fn query_value(s: &str) -> String {
     s.bytes()
@@ -68,9 +103,9 @@ pub fn query_value(s: &str) -> String {
 }
 
 impl Links for SignedLinks {
-    fn tracking(&self, tenant: TenantId, tracking_number: &str) -> String {
-        let token = self.token(LinkKind::Tracking, tenant, tracking_number);
-        format!("{}/t/{tenant}/{tracking_number}/{token}", self.base)
+    fn tracking(&self, tenant: TenantId, shipment: avisera_domain::ShipmentId, _tracking_number: &str) -> String {
+        let token = self.short_token(LinkKind::Shipment, tenant, &shipment.to_string());
+        format!("{}/s/{tenant}/{shipment}/{token}", self.base)
     }
 
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String {
@@ -98,6 +133,13 @@ mod tests {
         assert!(!links.verify(LinkKind::Unsubscribe, TenantId(1), "+46701234568", &t));
         assert!(!links.verify(LinkKind::Unsubscribe, TenantId(1), "+46701234567", "zz"));
         assert!(!SignedLinks::new("x", b"other").verify(LinkKind::Unsubscribe, TenantId(1), "+46701234567", &t));
+        let s = links.short_token(LinkKind::Shipment, TenantId(1), "42");
+        assert!(s.len() <= 13);
+        assert!(links.verify_short(LinkKind::Shipment, TenantId(1), "42", &s));
+        assert!(!links.verify_short(LinkKind::Shipment, TenantId(1), "43", &s));
+        assert!(!links.verify_short(LinkKind::Shipment, TenantId(2), "42", &s));
+        assert!(!links.verify_short(LinkKind::Shipment, TenantId(1), "42", &s.to_uppercase()));
+        assert!(!links.verify_short(LinkKind::Shipment, TenantId(1), "42", "zzzzzzzzzzzzzz"));
         assert_eq!(
             links.unsubscribe(TenantId(1), "+4670"),
             format!(

@@ -1,10 +1,12 @@
 //! The public links a message carries: the shipment's tracking page and the receiver's
 //! opt-out. How they are made (and signed) is the edge's business; the planner only asks.
 
-use crate::ids::{LogoId, TenantId};
+use crate::ids::{LogoId, ShipmentId, TenantId};
 
 pub trait Links: Sync {
-    fn tracking(&self, tenant: TenantId, tracking_number: &str) -> String;
+    /// The shipment's tracking page. Short, because it sits in SMS that are billed per
+    /// segment: it names the shipment by its id, not its tracking number.
+    fn tracking(&self, tenant: TenantId, shipment: ShipmentId, tracking_number: &str) -> String;
     /// The link that stops further messages from this tenant to `address`.
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String;
     /// The public address of one of the tenant's logos.
@@ -15,8 +17,8 @@ pub trait Links: Sync {
 pub struct PlainLinks(pub String);
 
 impl Links for PlainLinks {
-    fn tracking(&self, tenant: TenantId, tracking_number: &str) -> String {
-        format!("{}/t/{tenant}/{tracking_number}", self.0)
+    fn tracking(&self, tenant: TenantId, shipment: ShipmentId, _tracking_number: &str) -> String {
+        format!("{}/s/{tenant}/{shipment}", self.0)
     }
 
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String {

@@ -419,7 +419,10 @@ fn variables(s: &Situation<'_>, rule: Option<&Rule>) -> Variables {
     set("tracking_number", Some(s.shipment.tracking_number.clone()));
     set(
         "tracking_link",
-        Some(s.links.tracking(s.tenant.id, &s.shipment.tracking_number)),
+        Some(
+            s.links
+                .tracking(s.tenant.id, s.shipment.id, &s.shipment.tracking_number),
+        ),
     );
     if let Some(p) = &d.pickup_point {
         set("pickup_point_name", Some(p.name.clone()));

@@ -58,7 +58,7 @@ pub fn sample_variables() -> Variables {
     for (k, val) in [
         ("receiver_name", "Anna Andersson"),
         ("tracking_number", "00370712345678901234"),
-        ("tracking_link", "https://track.example.com/t/00370712345678901234"),
+        ("tracking_link", "https://track.example.com/s/1/1234567/2ofl8k3jx0qpa"),
         ("pickup_point_name", "ICA Nära Rosendal"),
         ("pickup_point_address", "Rosendalsvägen 1, 114 31 Stockholm"),
         ("pickup_point_opening_hours", "Mon-Sun 8-22"),

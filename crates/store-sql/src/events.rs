@@ -462,6 +462,19 @@ pub async fn shipment(pool: &AnyPool, tenant: TenantId, tracking_number: &str) -
     Ok(Some(s))
 }
 
+pub async fn shipment_by_id(pool: &AnyPool, tenant: TenantId, id: ShipmentId) -> StoreResult<Option<Shipment>> {
+    let row = sqlx::query("SELECT id, state FROM shipments WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    let Some(row) = row else { return Ok(None) };
+    let mut s: Shipment = from_json("shipment state", &row.try_get::<String, _>("state").map_err(db)?)?;
+    s.id = ShipmentId(row.try_get("id").map_err(db)?);
+    Ok(Some(s))
+}
+
 pub async fn history(pool: &AnyPool, tenant: TenantId, tracking_number: &str) -> StoreResult<Vec<StoredEvent>> {
     let rows = sqlx::query(
         "SELECT e.code, e.occurred_at, e.received_at, e.location, e.unknown_code FROM events e

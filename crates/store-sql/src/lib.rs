@@ -239,6 +239,10 @@ impl Store for SqlStore {
         delivery::count_scheduled(&self.pool).await
     }
 
+    async fn shipment_by_id(&self, tenant: TenantId, id: avisera_domain::ShipmentId) -> StoreResult<Option<Shipment>> {
+        events::shipment_by_id(&self.pool, tenant, id).await
+    }
+
     async fn create_user(&self, tenant: TenantId, user: &NewUser, now: Timestamp) -> StoreResult<UserId> {
         users::create(&self.pool, tenant, user, now).await
     }

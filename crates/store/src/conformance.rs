@@ -962,6 +962,20 @@ pub async fn portal_users_sessions_logos_and_searches_stay_in_their_tenant(store
     assert_eq!(find(a.id, ShipmentSearch::Phone("+46701234567".into())).await, 1);
     assert_eq!(find(a.id, ShipmentSearch::Email("ANNA@example.se".into())).await, 1);
     assert_eq!(find(b.id, ShipmentSearch::TrackingNumber("T1".into())).await, 0);
+    let t1 = store.shipment(a.id, "T1").await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .shipment_by_id(a.id, t1.id)
+            .await
+            .unwrap()
+            .map(|s| s.tracking_number),
+        Some("T1".into())
+    );
+    assert_eq!(
+        store.shipment_by_id(b.id, t1.id).await.unwrap(),
+        None,
+        "ids are per tenant"
+    );
     assert_eq!(find(b.id, ShipmentSearch::Phone("+46701234567".into())).await, 0);
 
     let manual = reminder("manual:1", now);

@@ -93,6 +93,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<EventOutcome>>;
 
     async fn shipment(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Option<Shipment>>;
+    async fn shipment_by_id(&self, tenant: TenantId, id: avisera_domain::ShipmentId) -> StoreResult<Option<Shipment>>;
     async fn shipment_events(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Vec<StoredEvent>>;
 
     async fn notifications(

@@ -36,6 +36,7 @@ pub fn router(app: App) -> Router {
         .route("/", get(dev_inbox::home))
         .route("/dev/inbox", get(dev_inbox::inbox))
         .route("/t/{tenant}/{tracking_number}/{token}", get(public::tracking))
+        .route("/s/{tenant}/{shipment}/{token}", get(public::shipment_page))
         .route(
             "/u/{tenant}/{token}",
             get(public::unsubscribe_page).post(public::unsubscribe),
@@ -78,6 +79,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/"),
     ("get", "/dev/inbox"),
     ("get", "/t/{tenant}/{tracking_number}/{token}"),
+    ("get", "/s/{tenant}/{shipment}/{token}"),
     ("get", "/u/{tenant}/{token}"),
     ("post", "/u/{tenant}/{token}"),
     ("post", "/v1/events"),

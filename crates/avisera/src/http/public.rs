@@ -4,10 +4,10 @@
 use super::pages::render_json;
 use crate::app::App;
 use crate::links::LinkKind;
-use avisera_domain::TenantId;
 use avisera_domain::contact::{EmailAddress, PhoneNumber};
 use avisera_domain::mapping::Milestone;
 use avisera_domain::zone::zone_for_country;
+use avisera_domain::{ShipmentId, TenantId};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -41,6 +41,25 @@ fn milestone_text(m: Option<Milestone>, sv: bool) -> &'static str {
     }
 }
 
+/// `/s/{tenant}/{shipment}/{token}`: the short link messages carry.
+pub async fn shipment_page(
+    State(app): State<App>,
+    Path((tenant, shipment, token)): Path<(i64, i64, String)>,
+) -> Response {
+    let tenant_id = TenantId(tenant);
+    if !app
+        .links
+        .verify_short(LinkKind::Shipment, tenant_id, &shipment.to_string(), &token)
+    {
+        return not_found();
+    }
+    match app.store.shipment_by_id(tenant_id, ShipmentId(shipment)).await {
+        Ok(Some(s)) => page(&app, tenant_id, &s.tracking_number).await,
+        _ => not_found(),
+    }
+}
+
+/// `/t/{tenant}/{tracking_number}/{token}`: the first, longer form of the link.
 pub async fn tracking(
     State(app): State<App>,
     Path((tenant, tracking, token)): Path<(i64, String, String)>,
@@ -49,10 +68,14 @@ pub async fn tracking(
     if !app.links.verify(LinkKind::Tracking, tenant_id, &tracking, &token) {
         return not_found();
     }
+    page(&app, tenant_id, &tracking).await
+}
+
+async fn page(app: &App, tenant_id: TenantId, tracking: &str) -> Response {
     let (Ok(Some(tenant)), Ok(Some(shipment)), Ok(events)) = (
         app.store.tenant(tenant_id).await,
-        app.store.shipment(tenant_id, &tracking).await,
-        app.store.shipment_events(tenant_id, &tracking).await,
+        app.store.shipment(tenant_id, tracking).await,
+        app.store.shipment_events(tenant_id, tracking).await,
     ) else {
         return not_found();
     };
@@ -67,7 +90,7 @@ pub async fn tracking(
         .as_deref()
         .and_then(|z| jiff::tz::TimeZone::get(z).ok())
         .unwrap_or_else(|| zone_for_country(d.destination_country.as_deref()));
-    let Ok(mapping) = crate::engine::effective_mapping(&app, tenant_id).await else {
+    let Ok(mapping) = crate::engine::effective_mapping(app, tenant_id).await else {
         return not_found();
     };
     let local = |t: avisera_domain::Timestamp| t.to_zoned_datetime(zone.clone()).strftime("%Y-%m-%d %H:%M").to_string();

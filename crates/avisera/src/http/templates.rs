@@ -103,6 +103,14 @@ pub async fn preview(
 /// logo), with what one message costs on the tenant's plan.
 pub(crate) fn preview_of(app: &App, tenant: &Tenant, template: &Template) -> Result<Value, ApiError> {
     let mut vars = sample_variables();
+    // Links as this installation writes them, so the preview counts what will be billed.
+    let tracking = vars["tracking_number"].clone();
+    vars.insert(
+        "tracking_link",
+        app.links
+            .tracking(tenant.id, avisera_domain::ShipmentId(1_234_567), &tracking),
+    );
+    vars.insert("unsubscribe_link", app.links.unsubscribe(tenant.id, "+46701234567"));
     if let Some(logo) = tenant.brand.logo_id {
         vars.insert("logo_url", app.links.logo(tenant.id, logo));
     }

@@ -389,7 +389,8 @@ async fn logos_are_checked_and_served_so_that_nothing_in_them_runs() {
     // The tracking page shows it.
     app.call("POST", "/v1/events", Some(event("LOGO-1", "EN_ROUTE", "+46701234567")))
         .await;
-    let link = avisera_domain::links::Links::tracking(&*app.app.links, TenantId(1), "LOGO-1");
+    let shipment = app.app.store.shipment(TenantId(1), "LOGO-1").await.unwrap().unwrap();
+    let link = avisera_domain::links::Links::tracking(&*app.app.links, TenantId(1), shipment.id, "LOGO-1");
     let path = link.strip_prefix("https://track.example.com").unwrap();
     let page = reqwest::get(format!("{}{path}", app.base))
         .await

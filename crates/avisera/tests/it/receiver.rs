@@ -24,7 +24,7 @@ async fn the_tracking_link_shows_the_shipment_and_a_forged_one_shows_nothing() {
     e["location"] = json!("Solna");
     app.call("POST", "/v1/events", Some(e)).await;
     app.settled_notifications().await;
-    let path = link_in(inbox(&app).await[0]["text"].as_str().unwrap(), "/t/");
+    let path = link_in(inbox(&app).await[0]["text"].as_str().unwrap(), "/s/");
     let page = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().await.unwrap();
@@ -32,17 +32,29 @@ async fn the_tracking_link_shows_the_shipment_and_a_forged_one_shows_nothing() {
         html.contains("Webshop AB") && html.contains("TRACK1") && html.contains("Levererat") && html.contains("Solna"),
         "{html}"
     );
-    let forged = path.replace("TRACK1", "TRACK2");
-    assert_eq!(
-        app.http
-            .get(format!("{}{forged}", app.base))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        404
+    // The link is short enough for an SMS: base, shipment id and a 13-character token at most.
+    assert!(path.len() <= "/s/1/".len() + 20 + 1 + 13, "{path}");
+    // Another shipment's id with this token, or this id under another tenant, shows nothing.
+    app.call("POST", "/v1/events", Some(event("TRACK2", "DELIVERED", "+46701234562")))
+        .await;
+    let parts: Vec<&str> = path.split('/').collect();
+    let id: i64 = parts[3].parse().unwrap();
+    let status = |p: String| {
+        let http = app.http.clone();
+        let base = app.base.clone();
+        async move { http.get(format!("{base}{p}")).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(format!("/s/1/{}/{}", id + 1, parts[4])).await, 404);
+    assert_eq!(status(format!("/s/2/{id}/{}", parts[4])).await, 404);
+    assert_eq!(status(format!("/s/1/{id}/{}x", parts[4])).await, 404);
+    // Links sent before the short form keep working.
+    let old = app.app.links.token(
+        avisera::links::LinkKind::Tracking,
+        avisera_domain::TenantId(1),
+        "TRACK1",
     );
+    assert_eq!(status(format!("/t/1/TRACK1/{old}")).await, 200);
+    assert_eq!(status(format!("/t/1/TRACK2/{old}")).await, 404);
 }
 
 #[tokio::test]
