@@ -823,16 +823,24 @@ pub async fn a_cancel_reaching_a_send_in_flight_keeps_the_truth(store: &dyn Stor
     );
 }
 
+/// Tenants "A" and "B" on Plus.
+async fn two_tenants(store: &dyn Store, now: Timestamp) -> (Tenant, Tenant) {
+    let mut made = Vec::new();
+    for name in ["A", "B"] {
+        made.push(
+            store
+                .create_tenant(name, Plan::Plus, &Brand::named(name), now)
+                .await
+                .unwrap(),
+        );
+    }
+    let b = made.pop().unwrap();
+    (made.pop().unwrap(), b)
+}
+
 pub async fn opt_outs_are_per_tenant_and_idempotent(store: &dyn Store) {
     let now = at("2026-11-25T10:00:00Z");
-    let a = store
-        .create_tenant("A", Plan::Plus, &Brand::named("A"), now)
-        .await
-        .unwrap();
-    let b = store
-        .create_tenant("B", Plan::Plus, &Brand::named("B"), now)
-        .await
-        .unwrap();
+    let (a, b) = two_tenants(store, now).await;
     store.opt_out(a.id, "+46701234567", now).await.unwrap();
     store
         .opt_out(a.id, "+46701234567", at("2026-11-26T10:00:00Z"))
@@ -1014,17 +1022,9 @@ pub async fn portal_users_sessions_logos_and_searches_stay_in_their_tenant(store
     );
 }
 
-/// Every test of the suite, by name, for the implementations' test targets.
 pub async fn webhook_secrets_are_per_tenant_and_rotate(store: &dyn Store) {
     let now = at("2026-11-25T10:00:00Z");
-    let a = store
-        .create_tenant("A", Plan::Plus, &Brand::named("A"), now)
-        .await
-        .unwrap();
-    let b = store
-        .create_tenant("B", Plan::Plus, &Brand::named("B"), now)
-        .await
-        .unwrap();
+    let (a, b) = two_tenants(store, now).await;
     assert_eq!(store.webhook_secret(a.id).await.unwrap(), None);
     store.set_webhook_secret(a.id, "first", now).await.unwrap();
     store.set_webhook_secret(a.id, "second", now).await.unwrap();
@@ -1101,6 +1101,7 @@ pub async fn one_batch_cancels_what_waits_for_many_shipments_with_history(store:
     }
 }
 
+/// Every test of the suite, by name, for the implementations' test targets.
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
