@@ -116,9 +116,12 @@ pub async fn facts(
     from: Timestamp,
     to: Timestamp,
 ) -> StoreResult<Vec<NotificationFact>> {
+    // Grouped by whole hours (integer division on both engines), so the page reads a few
+    // hundred rows whatever the volume; days are made from hours by the caller, in its zone.
     let rows = sqlx::query(
-        "SELECT created_at, trigger_name, channel, status FROM notifications
-         WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at",
+        "SELECT created_at / 3600000 AS hour, trigger_name, channel, status, COUNT(*) AS n FROM notifications
+         WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
+         GROUP BY created_at / 3600000, trigger_name, channel, status ORDER BY hour",
     )
     .bind(tenant.0)
     .bind(ms(from))
@@ -129,7 +132,8 @@ pub async fn facts(
     rows.iter()
         .map(|r| {
             Ok(NotificationFact {
-                created_at: ts(r.try_get("created_at").map_err(db)?)?,
+                created_at: ts(r.try_get::<i64, _>("hour").map_err(db)? * 3_600_000)?,
+                count: u64::try_from(r.try_get::<i64, _>("n").map_err(db)?).unwrap_or(0),
                 trigger: r
                     .try_get::<Option<String>, _>("trigger_name")
                     .map_err(db)?

@@ -171,7 +171,7 @@ pub trait Store: Send + Sync + 'static {
         notification: &PlannedNotification,
         now: Timestamp,
     ) -> StoreResult<Option<NotificationId>>;
-    /// What the follow-up numbers count for notifications created in `[from, to)`.
+    /// Counts of notifications created in `[from, to)`, per hour, trigger, channel and status.
     async fn notification_facts(
         &self,
         tenant: TenantId,

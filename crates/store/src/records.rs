@@ -184,10 +184,13 @@ pub enum ShipmentSearch {
     Email(String),
 }
 
-/// One notification reduced to what the follow-up numbers count.
+/// How many notifications were created in one hour with one trigger, channel and status: what
+/// the follow-up numbers are made of, at most one row per hour and kind however many were sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotificationFact {
+    /// The start of the hour (UTC) they were created in.
     pub created_at: Timestamp,
+    pub count: u64,
     pub trigger: Option<avisera_domain::trigger::Trigger>,
     pub channel: avisera_domain::notification::Channel,
     pub status: avisera_domain::notification::Status,

@@ -45,24 +45,25 @@ fn numbers(facts: &[NotificationFact], days: &[String]) -> (Vec<DayCount>, Vec<V
     let mut by_trigger: BTreeMap<(u8, &'static str), [u32; 4]> = BTreeMap::new();
     for f in facts {
         let day = f.created_at.to_zoned_datetime(zone.clone()).date().to_string();
+        let n = u32::try_from(f.count).unwrap_or(u32::MAX);
         if let Some(d) = by_day.get_mut(&day) {
             match f.channel {
-                Channel::Sms => d.sms += 1,
-                Channel::Email => d.email += 1,
+                Channel::Sms => d.sms += n,
+                Channel::Email => d.email += n,
             }
             if f.status == Status::Failed {
-                d.failed += 1;
+                d.failed += n;
             }
         }
         let key = f.trigger.map_or((0, ""), |t: Trigger| (t.number(), t.slug()));
         let row = by_trigger.entry(key).or_default();
         match f.channel {
-            Channel::Sms => row[0] += 1,
-            Channel::Email => row[1] += 1,
+            Channel::Sms => row[0] += n,
+            Channel::Email => row[1] += n,
         }
         match f.status {
-            Status::Sent => row[2] += 1,
-            Status::Failed => row[3] += 1,
+            Status::Sent => row[2] += n,
+            Status::Failed => row[3] += n,
             _ => {}
         }
     }
@@ -105,7 +106,7 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
             per_day => view::ser(&per_day),
             peak => peak,
             per_trigger => per_trigger,
-            total => facts.len(),
+            total => facts.iter().map(|f| f.count).sum::<u64>(),
             bill => view::ser(&bill),
             month => month.label(),
         },

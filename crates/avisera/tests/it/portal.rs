@@ -575,6 +575,13 @@ async fn a_message_sent_by_hand_arrives_once_is_logged_and_is_billed() {
         shown.body
     );
     assert!(shown.body.contains("The message is on its way"));
+    let overview = v.get("/portal").await;
+    assert!(overview.body.contains("· 1 notifications"), "{}", overview.body);
+    assert!(
+        overview.body.contains("By hand, or notices to you</td><td>1</td>"),
+        "{}",
+        overview.body
+    );
 }
 
 fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
