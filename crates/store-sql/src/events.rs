@@ -264,19 +264,26 @@ async fn save_shipments(
     shipments: &[&Shipment],
     now: Timestamp,
 ) -> StoreResult<()> {
-    for rows in shipments.chunks(rows_per_statement(4)) {
+    for rows in shipments.chunks(rows_per_statement(7)) {
         let sql = format!(
-            "INSERT INTO shipments (tenant_id, tracking_number, state, updated_at) VALUES {}
-             ON CONFLICT (tenant_id, tracking_number) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            placeholders(dialect, rows.len(), 4)
+            "INSERT INTO shipments (tenant_id, tracking_number, state, updated_at, order_reference, receiver_phone, receiver_email)
+             VALUES {}
+             ON CONFLICT (tenant_id, tracking_number) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
+               order_reference = excluded.order_reference, receiver_phone = excluded.receiver_phone,
+               receiver_email = excluded.receiver_email",
+            placeholders(dialect, rows.len(), 7)
         );
         let mut q = sqlx::query(&sql);
         for s in rows {
+            let d = &s.details;
             q = q
                 .bind(tenant.0)
                 .bind(&s.tracking_number)
                 .bind(to_json(*s))
-                .bind(ms(now));
+                .bind(ms(now))
+                .bind(d.order_reference.as_ref().map(|r| r.trim().to_lowercase()))
+                .bind(d.receiver_phone.clone())
+                .bind(d.receiver_email.as_ref().map(|e| e.trim().to_lowercase()));
         }
         q.execute(&mut **tx).await.map_err(db)?;
     }
@@ -538,28 +545,14 @@ pub async fn add_manual(
     Ok(id)
 }
 
-/// Track & Trace: shipments by tracking number (exact, by the unique index), order reference
-/// or email (whole values, ASCII case ignored) or receiver phone (E.164), as they appear in the
-/// stored state.
+/// Track & Trace: shipments by tracking number (exact), order reference or email (whole
+/// values, case ignored) or receiver phone (E.164), each by its own index.
 pub async fn find(pool: &AnyPool, tenant: TenantId, search: &ShipmentSearch, limit: u32) -> StoreResult<Vec<Shipment>> {
-    // The state is JSON text; the field and value are matched as a quoted pair so a value
-    // cannot match inside another field. LIKE wildcards in the input are escaped.
-    let json_pair = |field: &str, value: &str| {
-        let quoted = serde_json::to_string(value).expect("strings serialise");
-        let escaped = quoted.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        format!("%\"{field}\":{escaped}%")
-    };
     let (sql, needle) = match search {
         ShipmentSearch::TrackingNumber(t) => ("tracking_number = $2", t.trim().to_string()),
-        ShipmentSearch::OrderReference(r) => (
-            "LOWER(state) LIKE $2 ESCAPE '\\'",
-            json_pair("order_reference", &r.trim().to_lowercase()),
-        ),
-        ShipmentSearch::Phone(p) => ("state LIKE $2 ESCAPE '\\'", json_pair("receiver_phone", p.trim())),
-        ShipmentSearch::Email(e) => (
-            "LOWER(state) LIKE $2 ESCAPE '\\'",
-            json_pair("receiver_email", &e.trim().to_lowercase()),
-        ),
+        ShipmentSearch::OrderReference(r) => ("order_reference = $2", r.trim().to_lowercase()),
+        ShipmentSearch::Phone(p) => ("receiver_phone = $2", p.trim().to_string()),
+        ShipmentSearch::Email(e) => ("receiver_email = $2", e.trim().to_lowercase()),
     };
     let rows = sqlx::query(&format!(
         "SELECT id, state FROM shipments WHERE tenant_id = $1 AND {sql} ORDER BY updated_at DESC, id DESC LIMIT $3"

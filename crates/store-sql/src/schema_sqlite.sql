@@ -48,14 +48,22 @@ CREATE TABLE IF NOT EXISTS rule_changes (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rule_changes_of ON rule_changes (tenant_id, rule_id);
+-- order_reference (lower-cased), receiver_phone (E.164 when it parses) and receiver_email
+-- (lower-cased) repeat the state's values as Track & Trace looks them up.
 CREATE TABLE IF NOT EXISTS shipments (
     id INTEGER PRIMARY KEY,
     tenant_id INTEGER NOT NULL,
     tracking_number TEXT NOT NULL,
     state TEXT NOT NULL,
     updated_at INTEGER NOT NULL,
+    order_reference TEXT,
+    receiver_phone TEXT,
+    receiver_email TEXT,
     UNIQUE (tenant_id, tracking_number)
 );
+CREATE INDEX IF NOT EXISTS shipments_by_order ON shipments (tenant_id, order_reference);
+CREATE INDEX IF NOT EXISTS shipments_by_phone ON shipments (tenant_id, receiver_phone);
+CREATE INDEX IF NOT EXISTS shipments_by_email ON shipments (tenant_id, receiver_email);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
     tenant_id INTEGER NOT NULL,

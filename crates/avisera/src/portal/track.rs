@@ -41,8 +41,15 @@ pub async fn search(
         searches.push(ShipmentSearch::OrderReference(query.clone()));
         if query.contains('@') {
             searches.push(ShipmentSearch::Email(query.clone()));
-        } else if let Ok(phone) = PhoneNumber::parse(&query, Some("SE")) {
-            searches.push(ShipmentSearch::Phone(phone.to_string()));
+        } else {
+            // A national number means different things in each Nordic country: try them all.
+            let mut phones: Vec<String> = ["SE", "NO", "DK", "FI"]
+                .into_iter()
+                .filter_map(|c| PhoneNumber::parse(&query, Some(c)).ok())
+                .map(|p| p.to_string())
+                .collect();
+            phones.dedup();
+            searches.extend(phones.into_iter().map(ShipmentSearch::Phone));
         }
         for s in &searches {
             for shipment in app.store.find_shipments(tenant, s, 50).await? {
