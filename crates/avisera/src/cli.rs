@@ -124,7 +124,7 @@ enum UserCommand {
         #[arg(long, default_value = "")]
         name: String,
         /// admin, editor or viewer.
-        #[arg(long, default_value = "admin")]
+        #[arg(long)]
         role: avisera_domain::user::Role,
     },
     /// Lists a tenant's portal users.

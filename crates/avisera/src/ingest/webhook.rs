@@ -37,7 +37,9 @@ pub enum SignatureError {
         "the signature is stale: its timestamp is {0} s from now, more than {MAX_SKEW_SECONDS} s; sign each request when sending it"
     )]
     Stale(i64),
-    #[error("the signature does not match the body and timestamp; check the webhook secret")]
+    #[error(
+        "the signature does not match the body and timestamp; check the webhook secret, and sign the exact bytes you send (a trailing newline counts)"
+    )]
     Mismatch,
     #[error("no webhook secret is set for this tenant; set one with POST /v1/webhooks/secret")]
     NoSecret,

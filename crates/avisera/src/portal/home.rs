@@ -42,7 +42,7 @@ fn numbers(facts: &[NotificationFact], days: &[String]) -> (Vec<DayCount>, Vec<V
             )
         })
         .collect();
-    let mut by_trigger: BTreeMap<(u8, &'static str), [u32; 4]> = BTreeMap::new();
+    let mut by_trigger: BTreeMap<(u8, &'static str), [u32; 6]> = BTreeMap::new();
     for f in facts {
         let day = f.created_at.to_zoned_datetime(zone.clone()).date().to_string();
         let n = u32::try_from(f.count).unwrap_or(u32::MAX);
@@ -64,12 +64,13 @@ fn numbers(facts: &[NotificationFact], days: &[String]) -> (Vec<DayCount>, Vec<V
         match f.status {
             Status::Sent => row[2] += n,
             Status::Failed => row[3] += n,
-            _ => {}
+            Status::Scheduled => row[4] += n,
+            Status::Cancelled => row[5] += n,
         }
     }
     let triggers = by_trigger
         .into_iter()
-        .map(|((n, slug), c)| context! { number => n, slug => slug, sms => c[0], email => c[1], sent => c[2], failed => c[3] })
+        .map(|((n, slug), c)| context! { number => n, slug => slug, sms => c[0], email => c[1], sent => c[2], failed => c[3], waiting => c[4], cancelled => c[5] })
         .collect();
     (by_day.into_values().collect(), triggers)
 }

@@ -85,6 +85,15 @@ impl LibraryItem {
             .unwrap_or_default()
     }
 
+    /// The email subject as a receiver would read it, when the item sends email.
+    fn sample_subject(&self, lang: &str) -> Option<String> {
+        self.templates("sample", lang)
+            .into_iter()
+            .find(|t| t.channel == Channel::Email)
+            .and_then(|t| t.render(Some(lang), &avisera_domain::template::sample_variables()).ok())
+            .and_then(|r| r.subject)
+    }
+
     /// The item's rule, disabled and without its templates yet.
     pub fn rule(&self, name: &str) -> Rule {
         Rule {
@@ -183,7 +192,7 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
                 trigger => item.trigger.slug(),
                 channels => view::ser(item.channels),
                 sms => item.sample_sms(&content_lang),
-                subject => item.email.get(&content_lang).or_else(|| item.email.get("en")).map(|e| e.subject.clone()),
+                subject => item.sample_subject(&content_lang),
                 languages => item.sms.keys().cloned().collect::<Vec<_>>(),
                 needs_plan => needs.flatten(),
             }

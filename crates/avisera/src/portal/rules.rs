@@ -112,6 +112,19 @@ async fn editor_with(
         Recipient::Receiver => (String::new(), "receiver"),
     };
     let c = &rule.conditions;
+    let others: Vec<String> = app
+        .store
+        .rules(signed.tenant.id)
+        .await?
+        .into_iter()
+        .filter(|r| r.enabled && r.id != rule.id && r.trigger == rule.trigger)
+        .map(|r| format!("\"{}\"", r.name))
+        .collect();
+    let same_trigger = (!others.is_empty() && rule.id.0 != 0).then(|| {
+        super::text::get(signed.lang, "same_trigger")
+            .unwrap_or("{rules}")
+            .replace("{rules}", &others.join(", "))
+    });
     Ok(view::page(
         signed,
         app.inbox.is_some(),
@@ -140,6 +153,7 @@ async fn editor_with(
             needs => plan_with(rule.trigger).map(|p| p.to_string()),
             error => error,
             message => message,
+            same_trigger => same_trigger,
         },
     ))
 }
@@ -444,7 +458,14 @@ async fn switch(
         Ok(_) => Ok(Redirect::to(&format!("/portal/rules/{id}")).into_response()),
         Err(e) if e.status == StatusCode::FORBIDDEN => {
             let rule = existing(&app, signed.tenant.id, id).await?;
-            let mut r = editor(&app, &signed, &rule, Some(e.message)).await?;
+            let why = match plan_with(rule.trigger) {
+                Some(needs) if !signed.tenant.plan.allows(rule.trigger) => super::text::get(signed.lang, "plan_lacks")
+                    .unwrap_or("{needs}")
+                    .replace("{plan}", &signed.tenant.plan.to_string())
+                    .replace("{needs}", &needs.to_string()),
+                _ => e.message,
+            };
+            let mut r = editor(&app, &signed, &rule, Some(why)).await?;
             *r.status_mut() = StatusCode::FORBIDDEN;
             Ok(r)
         }

@@ -191,6 +191,17 @@ mod tests {
         keys.extend(["receiver", "customer_service", "fixed"].map(|r| format!("recipient_{r}")));
         keys.extend(
             [
+                "announced",
+                "in_transit",
+                "at_pickup_point",
+                "out_for_delivery",
+                "delivered",
+                "returned",
+            ]
+            .map(|m| format!("milestone_{m}")),
+        );
+        keys.extend(
+            [
                 "error_not_found",
                 "error_forbidden",
                 "error_csrf",

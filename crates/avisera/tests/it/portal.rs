@@ -652,13 +652,37 @@ async fn an_operator_creates_a_tenant_with_its_first_admin_and_more_users_from_t
     reader.sign_in("reader@clishop.se", &printed_password(&out)).await;
     assert_eq!(reader.get("/portal/users").await.status, StatusCode::FORBIDDEN);
 
-    let (ok, out) = cli(&app, &["user", "add", "--tenant", "1", "--email", "BOSS@clishop.se"]);
+    let (ok, out) = cli(
+        &app,
+        &[
+            "user",
+            "add",
+            "--tenant",
+            "1",
+            "--email",
+            "BOSS@clishop.se",
+            "--role",
+            "editor",
+        ],
+    );
     assert!(!ok);
     assert!(
         out.contains("a user with the email boss@clishop.se already exists"),
         "{out}"
     );
-    let (ok, out) = cli(&app, &["user", "add", "--tenant", "9", "--email", "x@clishop.se"]);
+    let (ok, out) = cli(
+        &app,
+        &[
+            "user",
+            "add",
+            "--tenant",
+            "9",
+            "--email",
+            "x@clishop.se",
+            "--role",
+            "viewer",
+        ],
+    );
     assert!(!ok);
     assert!(out.contains("there is no tenant 9"), "{out}");
 }
@@ -757,4 +781,52 @@ async fn saving_a_rule_in_the_portal_keeps_what_the_form_shows_and_records_who_c
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("not a time of day"), "{}", bad.body);
     assert!(bad.body.contains("value=\"x\""), "what was typed stays in the form");
+}
+
+#[tokio::test]
+async fn a_copied_library_rule_warns_of_a_second_rule_on_its_trigger_and_of_what_the_plan_lacks() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    sms_rule(&app, "delivered", json!({})).await;
+    let mut v = signed_in(&app, Role::Editor).await;
+    let csrf = v.get("/portal/library").await.csrf();
+    let copied = v.post("/portal/library/delivered/copy", &[("csrf", &csrf)]).await;
+    let page = v.get(copied.location.as_deref().unwrap()).await;
+    assert!(
+        page.body
+            .contains("Copied: the templates and this rule are now your own."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Note: &quot;delivered by sms&quot; also send on this trigger"),
+        "{}",
+        page.body
+    );
+
+    // "Ready for pickup" needs Premium; the tenant is on Plus.
+    let copied = v
+        .post("/portal/library/ready_for_pickup/copy", &[("csrf", &csrf)])
+        .await;
+    let rule = copied
+        .location
+        .unwrap()
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let refused = v
+        .post(&format!("/portal/rules/{rule}/enable"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused
+            .body
+            .contains("This rule&#x27;s trigger is not in your plan (Plus); it needs Premium."),
+        "{}",
+        refused.body
+    );
 }
