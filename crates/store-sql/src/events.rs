@@ -127,11 +127,15 @@ async fn record_batch(
             outcomes.push(EventOutcome::Duplicate { shipment_id });
             continue;
         }
+        let stored_before = current.last_event_at.is_some();
         let decision = decide(current.clone(), event);
         let mut next = decision.applied.shipment;
         next.id = shipment_id;
         shipments.insert(event.tracking_number.as_str(), next);
         changed.insert(event.tracking_number.as_str(), ());
+        // Only an event that applied can have planned notifications, and it sets
+        // `last_event_at`: a shipment without one (new in this batch) has nothing stored to
+        // cancel. What the batch itself planned is cancelled in memory just below.
         for (trigger, reason) in decision.applied.cancel {
             // What this batch planned and has not stored yet is stored as cancelled, with why.
             for p in planned.iter_mut() {
@@ -142,7 +146,9 @@ async fn record_batch(
                     p.notification.message = Err(NotSent::Cancelled(reason.clone()));
                 }
             }
-            cancels.push((shipment_id, trigger, reason));
+            if stored_before {
+                cancels.push((shipment_id, trigger, reason));
+            }
         }
         if decision.applied.unknown_code {
             unknown.push((shipment_id, event.event_key.as_str()));
@@ -302,18 +308,49 @@ async fn cancel_scheduled(
     cancels: &[(ShipmentId, Trigger, String)],
     now: Timestamp,
 ) -> StoreResult<()> {
-    // Groups in order of first appearance, so the first reason given for a pair still wins.
-    let mut groups: Vec<((Trigger, &str), Vec<i64>)> = Vec::new();
-    for (shipment, trigger, reason) in cancels {
-        match groups.iter_mut().find(|((t, r), _)| t == trigger && r == reason) {
-            Some((_, ids)) => ids.push(shipment.0),
-            None => groups.push(((*trigger, reason.as_str()), vec![shipment.0])),
-        }
+    if cancels.is_empty() {
+        return Ok(());
     }
     let param = |i: usize| match dialect {
         Dialect::Sqlite => "?".to_string(),
         Dialect::Postgres => format!("${i}"),
     };
+    // Most shipments have nothing waiting (messages go out at once): one read finds the pairs
+    // that do, so the updates below run only for them.
+    let mut shipment_ids: Vec<i64> = cancels.iter().map(|(s, _, _)| s.0).collect();
+    shipment_ids.sort_unstable();
+    shipment_ids.dedup();
+    let mut waiting: HashSet<(i64, String)> = HashSet::new();
+    for chunk in shipment_ids.chunks(MAX_PARAMS - 1) {
+        let list: Vec<String> = (2..2 + chunk.len()).map(param).collect();
+        let sql = format!(
+            "SELECT shipment_id, trigger_name FROM notifications
+             WHERE tenant_id = {} AND status = 'scheduled' AND shipment_id IN ({})",
+            param(1),
+            list.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(tenant.0);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(&mut **tx).await.map_err(db)? {
+            let trigger: Option<String> = row.try_get("trigger_name").map_err(db)?;
+            if let Some(trigger) = trigger {
+                waiting.insert((row.try_get("shipment_id").map_err(db)?, trigger));
+            }
+        }
+    }
+    // Groups in order of first appearance, so the first reason given for a pair still wins.
+    let mut groups: Vec<((Trigger, &str), Vec<i64>)> = Vec::new();
+    for (shipment, trigger, reason) in cancels
+        .iter()
+        .filter(|(s, t, _)| waiting.contains(&(s.0, t.slug().to_string())))
+    {
+        match groups.iter_mut().find(|((t, r), _)| t == trigger && r == reason) {
+            Some((_, ids)) => ids.push(shipment.0),
+            None => groups.push(((*trigger, reason.as_str()), vec![shipment.0])),
+        }
+    }
     let mut history = Vec::new();
     for ((trigger, reason), shipments) in groups {
         for chunk in shipments.chunks(MAX_PARAMS - 4) {
