@@ -176,15 +176,8 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
     let items: Vec<Value> = library()
         .iter()
         .map(|item| {
-            let needs = (!signed.tenant.plan.allows(item.trigger)).then(|| {
-                [
-                    avisera_domain::plan::Plan::Premium,
-                    avisera_domain::plan::Plan::Enterprise,
-                ]
-                .into_iter()
-                .find(|p| p.allows(item.trigger))
-                .map(|p| p.to_string())
-            });
+            let needs = (!signed.tenant.plan.allows(item.trigger))
+                .then(|| avisera_domain::plan::Plan::cheapest_with(item.trigger).to_string());
             context! {
                 key => item.key.clone(),
                 title => LibraryItem::in_lang(&item.title, ui),
@@ -194,7 +187,7 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
                 sms => item.sample_sms(&content_lang),
                 subject => item.sample_subject(&content_lang),
                 languages => item.sms.keys().cloned().collect::<Vec<_>>(),
-                needs_plan => needs.flatten(),
+                needs_plan => needs,
             }
         })
         .collect();

@@ -30,19 +30,12 @@ fn actor(signed: &Signed) -> String {
     format!("{} (portal)", signed.user.email)
 }
 
-/// The cheapest plan that has a trigger, for marking what the tenant's plan lacks.
-fn plan_with(trigger: Trigger) -> Option<Plan> {
-    [Plan::Plus, Plan::Premium, Plan::Enterprise]
-        .into_iter()
-        .find(|p| p.allows(trigger))
-}
-
 fn triggers(plan: Plan) -> Vec<Value> {
     Trigger::ALL
         .iter()
         .map(|t| {
             context! { slug => t.slug(), number => t.number(),
-            allowed => plan.allows(*t), needs => plan_with(*t).map(|p| p.to_string()) }
+            allowed => plan.allows(*t), needs => Plan::cheapest_with(*t).to_string() }
         })
         .collect()
 }
@@ -55,7 +48,7 @@ pub async fn list(State(app): State<App>, signed: Signed) -> Result<Response, Po
             context! { id => r.id.0, name => r.name.clone(), trigger => r.trigger.slug(),
             number => r.trigger.number(), channels => view::ser(r.channels),
             enabled => r.enabled, allowed => signed.tenant.plan.allows(r.trigger),
-            needs => plan_with(r.trigger).map(|p| p.to_string()) }
+            needs => Plan::cheapest_with(r.trigger).to_string() }
         })
         .collect();
     Ok(view::page(
@@ -150,7 +143,7 @@ async fn editor_with(
             send_at_local => rule.send_at_local.map(view::ser),
             history => view::ser(&history),
             plan_allows => signed.tenant.plan.allows(rule.trigger),
-            needs => plan_with(rule.trigger).map(|p| p.to_string()),
+            needs => Plan::cheapest_with(rule.trigger).to_string(),
             error => error,
             message => message,
             same_trigger => same_trigger,
@@ -458,12 +451,13 @@ async fn switch(
         Ok(_) => Ok(Redirect::to(&format!("/portal/rules/{id}")).into_response()),
         Err(e) if e.status == StatusCode::FORBIDDEN => {
             let rule = existing(&app, signed.tenant.id, id).await?;
-            let why = match plan_with(rule.trigger) {
-                Some(needs) if !signed.tenant.plan.allows(rule.trigger) => super::text::get(signed.lang, "plan_lacks")
+            let why = if signed.tenant.plan.allows(rule.trigger) {
+                e.message
+            } else {
+                super::text::get(signed.lang, "plan_lacks")
                     .unwrap_or("{needs}")
                     .replace("{plan}", &signed.tenant.plan.to_string())
-                    .replace("{needs}", &needs.to_string()),
-                _ => e.message,
+                    .replace("{needs}", &Plan::cheapest_with(rule.trigger).to_string())
             };
             let mut r = editor(&app, &signed, &rule, Some(why)).await?;
             *r.status_mut() = StatusCode::FORBIDDEN;
