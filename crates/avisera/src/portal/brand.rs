@@ -81,8 +81,7 @@ pub async fn save(
     headers: HeaderMap,
     Form(f): Form<BrandForm>,
 ) -> Result<Response, PortalError> {
-    signed.check_form(&f.csrf, &headers)?;
-    signed.require(Role::Admin)?;
+    signed.submits(&f.csrf, &headers, Role::Admin)?;
     let mut brand = signed.tenant.brand.clone();
     let parsed = (|| {
         brand.brand_name = f.brand_name.trim().to_string();
@@ -137,8 +136,7 @@ pub async fn upload(
             _ => {}
         }
     }
-    signed.check_form(&csrf, &headers)?;
-    signed.require(Role::Admin)?;
+    signed.submits(&csrf, &headers, Role::Admin)?;
     let bytes = file.unwrap_or_default();
     let checked = match check(&bytes) {
         Ok(c) => c,
@@ -167,8 +165,7 @@ pub async fn use_logo(
     Path(id): Path<i64>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
-    signed.check_form(&f.csrf, &headers)?;
-    signed.require(Role::Admin)?;
+    signed.submits(&f.csrf, &headers, Role::Admin)?;
     if app.store.logo(signed.tenant.id, LogoId(id)).await?.is_none() {
         return Err(PortalError::NotFound);
     }
@@ -184,8 +181,7 @@ pub async fn delete_logo(
     Path(id): Path<i64>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
-    signed.check_form(&f.csrf, &headers)?;
-    signed.require(Role::Admin)?;
+    signed.submits(&f.csrf, &headers, Role::Admin)?;
     if !app.store.delete_logo(signed.tenant.id, LogoId(id)).await? {
         return Err(PortalError::NotFound);
     }

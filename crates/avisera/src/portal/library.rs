@@ -208,8 +208,7 @@ pub async fn copy(
     Path(key): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
-    signed.check_form(&f.csrf, &headers)?;
-    signed.require(Role::Editor)?;
+    signed.submits(&f.csrf, &headers, Role::Editor)?;
     let item = library().iter().find(|i| i.key == key).ok_or(PortalError::NotFound)?;
     let tenant = signed.tenant.id;
     let now = app.clock.now();

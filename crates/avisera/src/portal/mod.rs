@@ -44,6 +44,11 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
+/// The CSRF token of a form read as a map (forms with a field per language or setting).
+pub fn csrf_in(form: &std::collections::HashMap<String, String>) -> &str {
+    form.get("csrf").map_or("", String::as_str)
+}
+
 pub fn router() -> Router<App> {
     Router::new()
         .route("/portal", get(home::page))

@@ -409,18 +409,13 @@ async fn store_rule(
     Ok(Redirect::to(&format!("/portal/rules/{id}?saved=1")).into_response())
 }
 
-fn csrf_of(f: &HashMap<String, String>) -> &str {
-    f.get("csrf").map_or("", String::as_str)
-}
-
 pub async fn create(
     State(app): State<App>,
     signed: Signed,
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PortalError> {
-    signed.check_form(csrf_of(&f), &headers)?;
-    signed.require(Role::Editor)?;
+    signed.submits(super::csrf_in(&f), &headers, Role::Editor)?;
     store_rule(&app, &signed, blank_rule(), &f).await
 }
 
@@ -431,8 +426,7 @@ pub async fn save(
     Path(id): Path<i64>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PortalError> {
-    signed.check_form(csrf_of(&f), &headers)?;
-    signed.require(Role::Editor)?;
+    signed.submits(super::csrf_in(&f), &headers, Role::Editor)?;
     let base = existing(&app, signed.tenant.id, id).await?;
     store_rule(&app, &signed, base, &f).await
 }
@@ -445,8 +439,7 @@ async fn switch(
     csrf: &str,
     on: bool,
 ) -> Result<Response, PortalError> {
-    signed.check_form(csrf, &headers)?;
-    signed.require(Role::Editor)?;
+    signed.submits(csrf, &headers, Role::Editor)?;
     match set_enabled(&app, signed.tenant.id, &actor(&signed), id, on).await {
         Ok(_) => Ok(Redirect::to(&format!("/portal/rules/{id}")).into_response()),
         Err(e) if e.status == StatusCode::FORBIDDEN => {

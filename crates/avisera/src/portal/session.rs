@@ -109,6 +109,12 @@ impl Signed {
 
     /// Every form POST carries the session's CSRF token, and a browser that says where the
     /// request came from must say it came from this site.
+    /// A form that changes something: its CSRF token, then the role it needs.
+    pub fn submits(&self, token: &str, headers: &HeaderMap, needed: Role) -> Result<(), PortalError> {
+        self.check_form(token, headers)?;
+        self.require(needed)
+    }
+
     pub fn check_form(&self, token: &str, headers: &HeaderMap) -> Result<(), PortalError> {
         check_same_site(headers)?;
         if !constant_time_eq(token.as_bytes(), self.session.csrf_token.as_bytes()) {

@@ -206,8 +206,7 @@ async fn save_or_preview(
     template: Template,
     f: &HashMap<String, String>,
 ) -> Result<Response, PortalError> {
-    signed.check_form(f.get("csrf").map_or("", String::as_str), headers)?;
-    signed.require(Role::Editor)?;
+    signed.submits(super::csrf_in(f), headers, Role::Editor)?;
     if let Some(error) = problem(&template) {
         let mut r = editor(app, signed, &template, Some(error), None);
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -263,7 +262,7 @@ pub async fn preview(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PortalError> {
-    signed.check_form(f.get("csrf").map_or("", String::as_str), &headers)?;
+    signed.check_form(super::csrf_in(&f), &headers)?;
     let mut template = from_form(TemplateId(0), channel_of(&f), &f);
     if template.name.is_empty() {
         template.name = "preview".into();

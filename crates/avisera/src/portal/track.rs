@@ -146,8 +146,7 @@ pub async fn send(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PortalError> {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    signed.check_form(&get("csrf"), &headers)?;
-    signed.require(Role::Editor)?;
+    signed.submits(super::csrf_in(&f), &headers, Role::Editor)?;
     let tenant = signed.tenant.id;
     let shipment = app
         .store

@@ -75,8 +75,7 @@ pub async fn add(
     headers: HeaderMap,
     Form(f): Form<NewUserForm>,
 ) -> Result<Response, PortalError> {
-    signed.check_form(&f.csrf, &headers)?;
-    signed.require(Role::Admin)?;
+    signed.submits(&f.csrf, &headers, Role::Admin)?;
     let result = match f.role.parse::<Role>() {
         Ok(role) => {
             add_user(
@@ -109,8 +108,7 @@ pub async fn delete(
     Path(id): Path<i64>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
-    signed.check_form(&f.csrf, &headers)?;
-    signed.require(Role::Admin)?;
+    signed.submits(&f.csrf, &headers, Role::Admin)?;
     if UserId(id) == signed.user.id {
         return Err(PortalError::BadRequest(
             "you cannot remove yourself; ask another admin".into(),
