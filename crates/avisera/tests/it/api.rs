@@ -450,15 +450,7 @@ async fn an_operators_mapping_line_makes_a_new_code_fire_and_unknown_codes_are_k
     let (_, shipment) = app.call("GET", "/v1/shipments/MAP2", None).await;
     assert_eq!(shipment["events"][0]["code"], "BRAND_NEW_CODE");
     assert_eq!(shipment["events"][0]["unknown_code"], true);
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.page("/metrics").await;
     for line in [
         "avisera_events_unknown_code_total 1",
         "avisera_events_total{result=\"accepted\"} 2",

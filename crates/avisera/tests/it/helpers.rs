@@ -102,6 +102,17 @@ impl TestApp {
         call_as(&self.http, &self.base, key, method, path, body).await
     }
 
+    /// The body of a page anyone may open (no API key): metrics, tracking and opt-out pages.
+    pub async fn page(&self, path: &str) -> String {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        resp.text().await.expect("a text body")
+    }
+
     /// Waits until every notification is final (sent, failed or cancelled) and returns them.
     pub async fn settled_notifications(&self) -> Vec<Value> {
         wait_settled(&self.http, &self.base, &self.key).await

@@ -392,12 +392,7 @@ async fn logos_are_checked_and_served_so_that_nothing_in_them_runs() {
     let shipment = app.app.store.shipment(TenantId(1), "LOGO-1").await.unwrap().unwrap();
     let link = avisera_domain::links::Links::tracking(&*app.app.links, TenantId(1), shipment.id, "LOGO-1");
     let path = link.strip_prefix("https://track.example.com").unwrap();
-    let page = reqwest::get(format!("{}{path}", app.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(path).await;
     assert!(page.contains("<img src=\"&#x2f;l&#x2f;1&#x2f;1\""), "{page}");
 
     // The email preview shows the tenant's own logo.

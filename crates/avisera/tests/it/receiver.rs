@@ -87,15 +87,7 @@ async fn an_opt_out_stops_every_later_message_at_once_and_says_why() {
         "the link names the normalised number: {path}"
     );
 
-    let page = app
-        .http
-        .get(format!("{}{path}", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&path).await;
     assert!(
         page.contains("Vill du sluta få meddelanden från Webshop AB?") && page.contains("<form method=\"post\">"),
         "{page}"
