@@ -107,6 +107,23 @@ fn reminder(dedupe_key: &str, due_at: Timestamp) -> PlannedNotification {
     }
 }
 
+/// A tenant with the "delivered" rule, and shipment T1 delivered at 09:00: one SMS waits to be
+/// sent at 10:00, the instant returned.
+async fn one_delivered_waiting(store: &dyn Store) -> (Tenant, Timestamp) {
+    let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    post(
+        store,
+        &tenant,
+        &rules,
+        &templates,
+        &[event("T1", "DELIVERED", "2026-11-25T09:00:00Z")],
+        now,
+    )
+    .await;
+    (tenant, now)
+}
+
 async fn post(
     store: &dyn Store,
     tenant: &Tenant,
@@ -299,17 +316,7 @@ pub async fn tenants_never_see_each_others_data(store: &dyn Store) {
 }
 
 pub async fn claims_lease_jobs_and_expired_leases_are_claimed_again(store: &dyn Store) {
-    let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
-    let now = at("2026-11-25T10:00:00Z");
-    post(
-        store,
-        &tenant,
-        &rules,
-        &templates,
-        &[event("T1", "DELIVERED", "2026-11-25T09:00:00Z")],
-        now,
-    )
-    .await;
+    let (tenant, now) = one_delivered_waiting(store).await;
     let lease = at("2026-11-25T10:00:30Z");
     let jobs = store.claim_due("w1", now, lease, 10).await.unwrap();
     assert_eq!(jobs.len(), 1);
@@ -368,17 +375,7 @@ pub async fn claims_lease_jobs_and_expired_leases_are_claimed_again(store: &dyn 
 }
 
 pub async fn a_retry_waits_for_its_time_and_a_failure_keeps_its_reason(store: &dyn Store) {
-    let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
-    let now = at("2026-11-25T10:00:00Z");
-    post(
-        store,
-        &tenant,
-        &rules,
-        &templates,
-        &[event("T1", "DELIVERED", "2026-11-25T09:00:00Z")],
-        now,
-    )
-    .await;
+    let (tenant, now) = one_delivered_waiting(store).await;
     let job = store
         .claim_due("w", now, at("2026-11-25T10:00:30Z"), 10)
         .await
@@ -631,17 +628,7 @@ pub async fn a_reminder_planned_and_cancelled_in_one_batch_is_stored_cancelled(s
 }
 
 pub async fn a_sent_notification_keeps_its_charge_and_shows_on_the_bill_queries(store: &dyn Store) {
-    let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
-    let now = at("2026-11-25T10:00:00Z");
-    post(
-        store,
-        &tenant,
-        &rules,
-        &templates,
-        &[event("T1", "DELIVERED", "2026-11-25T09:00:00Z")],
-        now,
-    )
-    .await;
+    let (tenant, now) = one_delivered_waiting(store).await;
     let job = store
         .claim_due("w", now, at("2026-11-25T10:01:00Z"), 10)
         .await
