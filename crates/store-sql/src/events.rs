@@ -213,8 +213,7 @@ async fn load_shipments<'e>(
         }
         for row in q.fetch_all(&mut **tx).await.map_err(db)? {
             let tracking_number: String = row.try_get("tracking_number").map_err(db)?;
-            let mut s: Shipment = from_json("shipment state", &row.try_get::<String, _>("state").map_err(db)?)?;
-            s.id = ShipmentId(row.try_get("id").map_err(db)?);
+            let s = shipment_from(&row)?;
             let key = rows.iter().find(|t| **t == tracking_number).copied().ok_or_else(|| {
                 avisera_store::StoreError::Corrupt(format!("upsert returned unknown shipment {tracking_number}"))
             })?;
@@ -493,6 +492,13 @@ async fn add_history_rows(
     Ok(())
 }
 
+/// A shipment from a row holding its `id` and `state`.
+fn shipment_from(row: &sqlx::any::AnyRow) -> StoreResult<Shipment> {
+    let mut s: Shipment = from_json("shipment state", &row.try_get::<String, _>("state").map_err(db)?)?;
+    s.id = ShipmentId(row.try_get("id").map_err(db)?);
+    Ok(s)
+}
+
 pub async fn shipment(pool: &AnyPool, tenant: TenantId, tracking_number: &str) -> StoreResult<Option<Shipment>> {
     let row = sqlx::query("SELECT id, state FROM shipments WHERE tenant_id = $1 AND tracking_number = $2")
         .bind(tenant.0)
@@ -500,10 +506,7 @@ pub async fn shipment(pool: &AnyPool, tenant: TenantId, tracking_number: &str) -
         .fetch_optional(pool)
         .await
         .map_err(db)?;
-    let Some(row) = row else { return Ok(None) };
-    let mut s: Shipment = from_json("shipment state", &row.try_get::<String, _>("state").map_err(db)?)?;
-    s.id = ShipmentId(row.try_get("id").map_err(db)?);
-    Ok(Some(s))
+    row.as_ref().map(shipment_from).transpose()
 }
 
 pub async fn shipment_by_id(pool: &AnyPool, tenant: TenantId, id: ShipmentId) -> StoreResult<Option<Shipment>> {
@@ -513,10 +516,7 @@ pub async fn shipment_by_id(pool: &AnyPool, tenant: TenantId, id: ShipmentId) ->
         .fetch_optional(pool)
         .await
         .map_err(db)?;
-    let Some(row) = row else { return Ok(None) };
-    let mut s: Shipment = from_json("shipment state", &row.try_get::<String, _>("state").map_err(db)?)?;
-    s.id = ShipmentId(row.try_get("id").map_err(db)?);
-    Ok(Some(s))
+    row.as_ref().map(shipment_from).transpose()
 }
 
 pub async fn history(pool: &AnyPool, tenant: TenantId, tracking_number: &str) -> StoreResult<Vec<StoredEvent>> {
@@ -600,11 +600,5 @@ pub async fn find(pool: &AnyPool, tenant: TenantId, search: &ShipmentSearch, lim
     .fetch_all(pool)
     .await
     .map_err(db)?;
-    rows.iter()
-        .map(|row| {
-            let mut s: Shipment = from_json("shipment state", &row.try_get::<String, _>("state").map_err(db)?)?;
-            s.id = ShipmentId(row.try_get("id").map_err(db)?);
-            Ok(s)
-        })
-        .collect()
+    rows.iter().map(shipment_from).collect()
 }
