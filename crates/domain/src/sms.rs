@@ -35,7 +35,7 @@ pub struct SmsCount {
     pub characters: usize,
     /// Septets (GSM-7) or UTF-16 code units (UCS-2).
     pub units: usize,
-    /// Billed messages; 0 for an empty text.
+    /// Billed messages. An empty text is still one SMS to a carrier, so it counts 1.
     pub segments: usize,
 }
 
@@ -64,9 +64,6 @@ const UCS2_PART: usize = 67;
 
 /// Packs per-character costs into segments of `part` units, never splitting a character.
 fn segments(costs: impl Iterator<Item = usize>, total: usize, single: usize, part: usize) -> usize {
-    if total == 0 {
-        return 0;
-    }
     if total <= single {
         return 1;
     }
@@ -133,12 +130,20 @@ pub fn transliterate(text: &str) -> Cow<'_, str> {
 }
 
 /// The text to send when the tenant allows transliteration: the transliterated text if that
-/// makes it GSM-7, else the original (replacing `…` by `...` in a text that stays UCS-2 would
-/// only make it longer).
+/// makes it GSM-7 without costing more segments, else the original. Replacing `…` by `...`
+/// in a text that stays UCS-2 would only make it longer, and a text that just fits one UCS-2
+/// segment (70 units) can need two as GSM-7 when many of its characters cost two septets.
 pub fn cheapest(text: &str) -> Cow<'_, str> {
     match transliterate(text) {
-        Cow::Owned(plain) if count(&plain).encoding == SmsEncoding::Gsm7 => Cow::Owned(plain),
-        _ => Cow::Borrowed(text),
+        Cow::Owned(plain) => {
+            let (before, after) = (count(text), count(&plain));
+            if after.encoding == SmsEncoding::Gsm7 && after.segments <= before.segments {
+                Cow::Owned(plain)
+            } else {
+                Cow::Borrowed(text)
+            }
+        }
+        Cow::Borrowed(_) => Cow::Borrowed(text),
     }
 }
 
@@ -172,7 +177,7 @@ mod tests {
 
     #[test]
     fn segment_boundaries() {
-        assert_eq!(count("").segments, 0);
+        assert_eq!(count("").segments, 1, "an empty text is still one SMS");
         assert_eq!(count(&"a".repeat(160)).segments, 1);
         assert_eq!(count(&"a".repeat(161)).segments, 2);
         assert_eq!(count(&"a".repeat(306)).segments, 2);
@@ -205,5 +210,15 @@ mod tests {
             "stays UCS-2 anyway: keep the shorter text"
         );
         assert_eq!(cheapest("Snart…"), "Snart...");
+    }
+
+    #[test]
+    fn transliteration_never_costs_a_segment_more() {
+        // 70 UCS-2 units (one segment): 35 ellipses and 35 euro signs. As GSM-7 the ellipses
+        // become 105 septets and the euros 70: 175 septets, two segments.
+        let text = format!("{}{}", "…".repeat(35), "€".repeat(35));
+        assert_eq!((count(&text).encoding, count(&text).segments), (SmsEncoding::Ucs2, 1));
+        assert_eq!(count(&transliterate(&text)).segments, 2);
+        assert_eq!(cheapest(&text), text, "keeps the one-segment original");
     }
 }

@@ -67,8 +67,8 @@ fn cut<T: Copy>(units: &[T], size: usize, splits_pair: impl Fn(T) -> bool) -> Ve
 /// (encoding, units, segments) by building the message.
 fn reference(text: &str) -> (SmsEncoding, usize, usize) {
     if let Some(s) = septets(text) {
+        // An empty text is still one message to the carrier.
         let segments = match s.len() {
-            0 => 0,
             n if n <= 160 => 1,
             // An escape is never the last septet of a part; a lone escape septet can only come
             // from an escape pair, so `cut`'s look at the last septet is enough.
@@ -78,7 +78,6 @@ fn reference(text: &str) -> (SmsEncoding, usize, usize) {
     }
     let u: Vec<u16> = text.encode_utf16().collect();
     let segments = match u.len() {
-        0 => 0,
         n if n <= 70 => 1,
         _ => cut(&u, 67, |x| (0xD800..0xDC00).contains(&x)).len(),
     };
@@ -129,5 +128,15 @@ proptest! {
             let plain = transliterate(&text);
             prop_assert_eq!(plain.as_ref(), text.as_str(), "a GSM-7 text is left alone");
         }
+    }
+
+    /// Texts near the one-segment UCS-2 boundary, full of characters that transliterate into
+    /// several septets (`…` → `...`) or cost two (`€`): where transliteration could cost more.
+    #[test]
+    fn transliteration_near_a_segment_boundary_is_never_dearer(
+        chars in proptest::collection::vec(proptest::sample::select(vec!['…', '€', '–', 'a', '“']), 40..90)
+    ) {
+        let text: String = chars.into_iter().collect();
+        prop_assert!(count(&cheapest(&text)).segments <= count(&text).segments, "{text}");
     }
 }

@@ -21,11 +21,24 @@ fn sms_count(args: &[&str], stdin: &str) -> String {
 fn sms_count_prints_encoding_characters_and_segments() {
     let out = sms_count(
         &[],
-        "Hej Åsa! Ditt paket från Ørsted väntar på ICA. 10€ rabatt nästa gång.\n",
+        "Hej Åsa! Ditt paket från Ørsted väntar på ICA. 10€ rabatt nästa gång.",
     );
     assert_eq!(
         out,
         "encoding:   GSM-7\ncharacters: 69\nunits:      70 septets\nsegments:   1\n"
+    );
+    // The text exactly as given, as the API and the worker count it: a final line break is
+    // a character too, and an empty text is still one SMS.
+    let out = sms_count(&[], &format!("{}\n", "a".repeat(160)));
+    assert!(
+        out.contains("characters: 161") && out.contains("segments:   2"),
+        "{out}"
+    );
+    let out = sms_count(&["--json"], "");
+    let empty: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (empty["characters"].as_u64(), empty["segments"].as_u64()),
+        (Some(0), Some(1))
     );
     let out = sms_count(&[], &"Paket 📦 ".repeat(10));
     assert!(
