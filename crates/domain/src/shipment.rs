@@ -179,7 +179,10 @@ pub fn apply(current: Shipment, event: &CarrierEvent, mapping: &Mapping) -> Appl
         }
         if meaning.physical && !before.had_physical_event {
             shipment.had_physical_event = true;
-            if !after_final || new_milestone.is_some_and(Milestone::is_final) {
+            // "Your parcel is on its way" is news only while it is: a first event that already
+            // finds the parcel at the pickup point, out for delivery or delivered has passed
+            // that moment, and its own message says more.
+            if shipment.milestone.is_none_or(|m| m <= Milestone::InTransit) {
                 fired.insert(
                     0,
                     Firing {
@@ -215,6 +218,19 @@ pub fn apply(current: Shipment, event: &CarrierEvent, mapping: &Mapping) -> Appl
             _ => "the parcel left the pickup point",
         };
         cancel.push((Trigger::DaysLeftAtPickupPoint, why.to_string()));
+    }
+
+    // Past "in transit", a message about the order or the start of the journey that still
+    // waits (a delay, quiet hours) would reach the receiver after news of a later moment.
+    // (The end of the journey cancels those below, with its own reason.)
+    let past_transit = |m: Option<Milestone>| m.is_some_and(|m| m > Milestone::InTransit && !m.is_final());
+    if past_transit(shipment.milestone) && before.milestone.is_some() && !past_transit(before.milestone) {
+        for trigger in [Trigger::TransportOrderReceived, Trigger::FirstTransportEvent] {
+            cancel.push((
+                trigger,
+                "the parcel was further along before this message was sent".to_string(),
+            ));
+        }
     }
 
     // Once delivered or returned, whatever still waits to be sent about the journey (deferred
@@ -276,10 +292,39 @@ mod tests {
     #[test]
     fn a_late_event_after_delivery_fires_nothing_and_moves_nothing() {
         let a = apply(Shipment::new("T1"), &ev("DELIVERED", "2026-11-21T10:00:00Z"));
-        assert_eq!(triggers(&a), vec![Trigger::FirstTransportEvent, Trigger::Delivered]);
+        assert_eq!(triggers(&a), vec![Trigger::Delivered]);
         let b = apply(a.shipment, &ev("AVAILABLE_FOR_DELIVERY", "2026-11-21T08:00:00Z"));
         assert!(b.fired.is_empty());
         assert_eq!(b.shipment.milestone, Some(Milestone::Delivered));
+    }
+
+    #[test]
+    fn a_first_event_past_transit_does_not_say_the_parcel_is_on_its_way() {
+        for (code, own) in [
+            ("DELIVERED", Trigger::Delivered),
+            ("AVAILABLE_FOR_DELIVERY_PAR_LOC", Trigger::ArrivedAtPickupPoint),
+        ] {
+            let a = apply(Shipment::new("T1"), &ev(code, "2026-11-21T10:00:00Z"));
+            assert_eq!(triggers(&a), vec![own], "{code}");
+            assert!(a.shipment.had_physical_event, "{code}");
+            let late = apply(a.shipment, &ev("EN_ROUTE", "2026-11-21T08:00:00Z"));
+            assert!(late.fired.is_empty(), "{code} then an older transport event");
+        }
+        let a = apply(Shipment::new("T1"), &ev("EN_ROUTE", "2026-11-21T08:00:00Z"));
+        assert_eq!(triggers(&a), vec![Trigger::FirstTransportEvent]);
+        // A waiting "on its way" is pointless once the parcel is at the pickup point.
+        let b = apply(
+            a.shipment,
+            &ev("AVAILABLE_FOR_DELIVERY_PAR_LOC", "2026-11-21T09:00:00Z"),
+        );
+        assert!(
+            b.cancel.contains(&(
+                Trigger::FirstTransportEvent,
+                "the parcel was further along before this message was sent".to_string()
+            )),
+            "{:?}",
+            b.cancel
+        );
     }
 
     #[test]
