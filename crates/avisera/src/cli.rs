@@ -70,6 +70,8 @@ enum Command {
         csv: bool,
     },
     /// Reads a text on standard input and prints its SMS encoding, characters and segments.
+    /// The text is counted exactly as given, a final line break included, as the API and the
+    /// worker count it: use `printf '%s' "$TEXT" | avisera sms-count`, not `echo`.
     SmsCount {
         /// Replace typographic quotes, dashes and the like first, as a tenant with
         /// transliteration on would (used only when that makes the text GSM-7).
@@ -206,9 +208,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             plan,
             admin_email,
         }) => {
+            // The tenant's name becomes its first brand name, which goes into every message.
+            let brand = Brand::named(&name);
+            brand.check().map_err(|(_, why)| anyhow::anyhow!("--name: {why}"))?;
             let store = server::open_store(&load()?).await?;
             let now = SystemClock.now();
-            let tenant = store.create_tenant(&name, plan, &Brand::named(&name), now).await?;
+            let tenant = store.create_tenant(&name, plan, &brand, now).await?;
             let key = new_api_key();
             store
                 .add_api_key(tenant.id, &hash_api_key(&key), "first key", now)
@@ -253,11 +258,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SmsCount { transliterate, json } => {
             let mut text = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading standard input")?;
-            // `echo text | avisera sms-count` should count the text, not echo's newline.
-            let text = text
-                .strip_suffix('\n')
-                .map(|t| t.strip_suffix('\r').unwrap_or(t))
-                .unwrap_or(&text);
+            // Counted exactly as given: a line break is a character the receiver's phone gets.
+            let text = text.as_str();
             let sent = sms::as_sent(text, transliterate);
             let c = sms::count(&sent);
             if json {

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod contact;
 pub mod event;
 pub mod ids;
+pub mod limits;
 pub mod links;
 pub mod logo;
 pub mod mapping;

@@ -3,6 +3,7 @@
 //! the language, part, line and variable; HTML is autoescaped.
 
 use crate::ids::TemplateId;
+use crate::limits::{MAX_RENDERED_PART_BYTES, MessageLimits};
 use crate::notification::Channel;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
@@ -179,6 +180,29 @@ fn line_of(source: &str, variable: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// Collects a render and stops it at `MAX_RENDERED_PART_BYTES`, so a short template cannot
+/// make a huge string (`{{ range(100000)|join(',') }}` is 30 bytes and renders 588,889).
+#[derive(Default)]
+struct Bounded {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_RENDERED_PART_BYTES {
+            self.overflowed = true;
+            return Err(std::io::Error::other("the rendered text is too long"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Renders one part; `name` ends in `.html` for autoescaped parts.
 fn render_part(name: &str, source: &str, vars: &Variables) -> Result<String, TemplateError> {
     let env = environment();
@@ -212,22 +236,43 @@ fn render_part(name: &str, source: &str, vars: &Variables) -> Result<String, Tem
             format!("unknown variable `{v}`; the variables are {}", known.join(", ")),
         ));
     }
-    template.render(vars).map_err(|e| {
-        let message = match e.kind() {
-            ErrorKind::UndefinedError => format!(
-                "undefined value: {}",
-                e.detail().unwrap_or("a name or attribute that does not exist")
+    let mut out = Bounded::default();
+    let rendered = template.render_captured_to(vars, &mut out);
+    if out.overflowed {
+        return Err(at(
+            None,
+            None,
+            format!(
+                "renders more than {} KiB; a message is far smaller (a loop or a repeated value?)",
+                MAX_RENDERED_PART_BYTES / 1024
             ),
-            ErrorKind::OutOfFuel => "the template does too much work (a loop that runs too long?)".to_string(),
-            _ => e.detail().map(str::to_string).unwrap_or_else(|| e.to_string()),
-        };
-        at(e.line(), None, message)
-    })
+        ));
+    }
+    rendered
+        .map(|_| String::from_utf8_lossy(&out.bytes).into_owned())
+        .map_err(|e| {
+            let message = match e.kind() {
+                ErrorKind::UndefinedError => format!(
+                    "undefined value: {}",
+                    e.detail().unwrap_or("a name or attribute that does not exist")
+                ),
+                ErrorKind::OutOfFuel => "the template does too much work (a loop that runs too long?)".to_string(),
+                _ => e.detail().map(str::to_string).unwrap_or_else(|| e.to_string()),
+            };
+            at(e.line(), None, message)
+        })
 }
 
 impl Template {
-    /// Checks every language and part by rendering it against a sample shipment.
+    /// Checks every language and part by rendering it against a sample shipment, within the
+    /// default message limits.
     pub fn check(&self) -> Result<(), TemplateError> {
+        self.check_within(&MessageLimits::default())
+    }
+
+    /// Checks every language and part by rendering it against a sample shipment: it must
+    /// render, show something, and fit the tenant's limits (SMS segments, email size).
+    pub fn check_within(&self, limits: &MessageLimits) -> Result<(), TemplateError> {
         if self.name.trim().is_empty() || self.name.len() > 200 {
             return Err(TemplateError::plain("name must be 1 to 200 characters"));
         }
@@ -283,7 +328,16 @@ impl Template {
                     ))));
                 }
             }
-            self.render_body(body, &sample_variables()).map_err(in_language)?;
+            let sample = self.render_body(body, &sample_variables()).map_err(in_language)?;
+            let fits = match self.channel {
+                Channel::Sms => limits.check_sms(&sample.text),
+                Channel::Email => limits.check_email(
+                    sample.subject.as_deref().unwrap_or(""),
+                    sample.html.as_deref(),
+                    &sample.text,
+                ),
+            };
+            fits.map_err(|why| in_language(TemplateError::plain(format!("for the sample shipment {why}"))))?;
         }
         Ok(())
     }
@@ -387,6 +441,28 @@ mod tests {
         assert_eq!(r.language, "en");
         assert_eq!(r.html.unwrap(), "<p>&lt;b&gt;Bo &amp; Co&lt;&#x2f;b&gt;</p>");
         assert_eq!(r.text, "<b>Bo & Co</b>");
+    }
+
+    #[test]
+    fn a_short_template_cannot_render_an_enormous_message() {
+        let err = sms("{{ range(100000)|join(',') }}").check().unwrap_err();
+        assert!(err.message.contains("renders more than 512 KiB"), "{err}");
+        let err = sms("{{ range(1000)|join(',') }}").check().unwrap_err();
+        assert!(
+            err.message.contains("26 SMS segments") && err.message.contains("at most 6"),
+            "{err}"
+        );
+        let six = MessageLimits::default();
+        let two = MessageLimits { sms_segments: 2, ..six };
+        let long = sms(&format!("{{{{ receiver_name }}}} {}", "a".repeat(300)));
+        assert!(long.check_within(&six).is_ok());
+        assert!(long.check_within(&two).is_err());
+    }
+
+    #[test]
+    fn a_template_that_renders_nothing_for_the_sample_is_refused() {
+        let err = sms("{% if false %}Hej{% endif %}").check().unwrap_err();
+        assert!(err.message.contains("empty"), "{err}");
     }
 
     #[test]

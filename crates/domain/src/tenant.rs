@@ -71,13 +71,21 @@ impl Brand {
         }
     }
 
-    /// Checks what a tenant may set; the error names the field and what to fix.
+    /// Checks what a tenant may set; the error names the field and what to fix. The names end
+    /// up in every message (and the sender name in an email header), so they are short and
+    /// hold no control characters: a line break in a header would break or forge the mail.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
         if self.brand_name.trim().is_empty() {
             return Err(("brand_name", "the brand name must not be empty".into()));
         }
         if self.email_from_name.trim().is_empty() {
             return Err(("email_from_name", "the email sender name must not be empty".into()));
+        }
+        for (field, what, value) in [
+            ("brand_name", "the brand name", &self.brand_name),
+            ("email_from_name", "the email sender name", &self.email_from_name),
+        ] {
+            check_name(what, value).map_err(|m| (field, m))?;
         }
         check_sms_sender_id(&self.sms_sender_id).map_err(|m| ("sms_sender_id", m))?;
         if !crate::template::LANGUAGES.contains(&self.default_language.as_str()) {
@@ -92,6 +100,25 @@ impl Brand {
         }
         Ok(())
     }
+}
+
+/// The longest brand or sender name: it goes into every message that uses `brand_name`.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A name that goes into messages and headers: at most `MAX_NAME_CHARS`, no control characters.
+pub fn check_name(what: &str, value: &str) -> Result<(), String> {
+    let chars = value.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(format!(
+            "{what} is {chars} characters long; it goes into every message, so at most {MAX_NAME_CHARS}"
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!(
+            "{what} must be one line without control characters (line breaks, tabs)"
+        ));
+    }
+    Ok(())
 }
 
 /// A valid default sender id from a brand name: its letters (Nordic ones made plain) and
@@ -157,6 +184,24 @@ mod tests {
                 .contains("1 to 11 letters and digits")
         );
         assert_eq!(Brand::named("Åhléns Varuhus AB").sms_sender_id, "AhlensVaruh");
+        assert!(check_sms_sender_id("Shop\n").is_err());
         assert!(check_sms_sender_id(&Brand::named("Ørsted & Co").sms_sender_id).is_ok());
+    }
+
+    #[test]
+    fn names_that_flow_into_messages_are_short_single_lines() {
+        let mut brand = Brand::named("Demo Webshop");
+        assert!(brand.check().is_ok());
+        brand.email_from_name = "Demo\r\nBcc: all@example.com".into();
+        let (field, why) = brand.check().unwrap_err();
+        assert_eq!(field, "email_from_name");
+        assert!(why.contains("one line"), "{why}");
+        let mut brand = Brand::named("Demo Webshop");
+        brand.brand_name = "x".repeat(3000);
+        let (field, why) = brand.check().unwrap_err();
+        assert_eq!(field, "brand_name");
+        assert!(why.contains("3000 characters") && why.contains("at most 100"), "{why}");
+        brand.brand_name = "Å".repeat(MAX_NAME_CHARS);
+        assert!(brand.check().is_ok(), "counted in characters, not bytes");
     }
 }

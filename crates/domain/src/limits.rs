@@ -1,0 +1,99 @@
+//! How large a message may be. A short template, a long brand name or a text typed by hand
+//! can make a message far longer (and dearer) than anyone meant; these bounds refuse it when a
+//! template is saved and when a message is sent, so it ends `failed` and costs nothing.
+
+use crate::sms;
+
+/// SMS segments a tenant sends at most per message unless it sets another maximum.
+pub const DEFAULT_MAX_SMS_SEGMENTS: usize = 6;
+/// The highest maximum a tenant may set: 20 segments is ~3,000 GSM-7 characters.
+pub const MAX_SMS_SEGMENTS_SETTING: usize = 20;
+/// The largest email (subject, HTML and text together, in bytes) Avisera sends.
+pub const MAX_EMAIL_BYTES: usize = 256 * 1024;
+/// The most one template part may render, whatever the limits: a render stops here, so a
+/// template cannot make the process build a huge string.
+pub const MAX_RENDERED_PART_BYTES: usize = 512 * 1024;
+
+/// The bounds one tenant's messages must keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageLimits {
+    pub sms_segments: usize,
+    pub email_bytes: usize,
+}
+
+impl Default for MessageLimits {
+    fn default() -> Self {
+        MessageLimits {
+            sms_segments: DEFAULT_MAX_SMS_SEGMENTS,
+            email_bytes: MAX_EMAIL_BYTES,
+        }
+    }
+}
+
+impl MessageLimits {
+    /// Why an SMS text may not be sent, if it may not: nothing visible in it, or more
+    /// segments than the tenant allows.
+    pub fn check_sms(&self, text: &str) -> Result<(), String> {
+        if text.trim().is_empty() {
+            return Err("the text is empty: an SMS with no visible text is not sent".into());
+        }
+        let count = sms::count(text);
+        if count.segments > self.sms_segments {
+            return Err(format!(
+                "the text is {} SMS segments ({} characters, {}); at most {} are sent per message (max_sms_segments)",
+                count.segments, count.characters, count.encoding, self.sms_segments
+            ));
+        }
+        Ok(())
+    }
+
+    /// Why an email may not be sent, if it may not: no visible text, or too large.
+    pub fn check_email(&self, subject: &str, html: Option<&str>, text: &str) -> Result<(), String> {
+        if text.trim().is_empty() && html.is_none_or(|h| h.trim().is_empty()) {
+            return Err("the email is empty: it has neither a text nor an HTML part".into());
+        }
+        let bytes = subject.len() + html.map_or(0, str::len) + text.len();
+        if bytes > self.email_bytes {
+            return Err(format!(
+                "the email is {} KiB; at most {} KiB are sent",
+                bytes.div_ceil(1024),
+                self.email_bytes / 1024
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_sms_within_the_tenants_segments_passes_and_a_longer_or_empty_one_does_not() {
+        let limits = MessageLimits::default();
+        assert!(limits.check_sms(&"a".repeat(6 * 153)).is_ok());
+        let why = limits.check_sms(&"a".repeat(6 * 153 + 1)).unwrap_err();
+        assert!(why.contains("7 SMS segments") && why.contains("at most 6"), "{why}");
+        assert!(limits.check_sms(" \n ").unwrap_err().contains("empty"));
+        let two = MessageLimits {
+            sms_segments: 2,
+            ..limits
+        };
+        assert!(two.check_sms(&"a".repeat(307)).is_err());
+    }
+
+    #[test]
+    fn an_email_must_have_content_and_fit() {
+        let limits = MessageLimits::default();
+        assert!(limits.check_email("Hi", None, "text").is_ok());
+        assert!(limits.check_email("Hi", Some("<p></p>"), "").is_ok());
+        assert!(limits.check_email("Hi", Some("  "), "").unwrap_err().contains("empty"));
+        let big = "x".repeat(MAX_EMAIL_BYTES);
+        assert!(
+            limits
+                .check_email("Hi", None, &big)
+                .unwrap_err()
+                .contains("at most 256 KiB")
+        );
+    }
+}
