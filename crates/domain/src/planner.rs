@@ -337,12 +337,26 @@ fn message(
             from_address: b.email_from_address.as_ref().map(|e| e.to_string()),
             reply_to: b.reply_to.as_ref().map(|e| e.to_string()),
             to: to.to_string(),
-            subject: subject.unwrap_or_default(),
+            subject: one_line(&subject.unwrap_or_default()),
             html,
             text,
         },
     }
 }
+
+/// A subject is a mail header: a line break from a receiver's name or a typed subject would
+/// end the header (or break the mail), so control characters become spaces.
+fn one_line(subject: &str) -> String {
+    subject
+        .split(char::is_control)
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The longest subject a person may type when sending by hand.
+pub const MAX_SUBJECT_CHARS: usize = 200;
 
 /// What a person sends by hand from Track & Trace: a template rendered for the shipment, or
 /// their own words as written.
@@ -389,9 +403,24 @@ pub fn plan_manual(
             if channel == Channel::Email && subject.as_deref().is_none_or(|s| s.trim().is_empty()) {
                 return Err("an email needs a subject".into());
             }
+            if subject
+                .as_deref()
+                .is_some_and(|s| s.chars().count() > MAX_SUBJECT_CHARS)
+            {
+                return Err(format!("the subject is longer than {MAX_SUBJECT_CHARS} characters"));
+            }
             (None, message(s, channel, &to, subject, None, text))
         }
     };
+    // What is typed by hand or rendered now must fit the tenant's limits like any message.
+    let limits = s.tenant.billing.message_limits();
+    match &message {
+        Message::Sms { text, .. } => limits.check_sms(text),
+        Message::Email {
+            subject, html, text, ..
+        } => limits.check_email(subject, html.as_deref(), text),
+    }
+    .map_err(|why| format!("not sent: {why}"))?;
     Ok(PlannedNotification {
         rule_id: None,
         trigger: None,

@@ -2,6 +2,7 @@
 
 use crate::contact::{EmailAddress, PhoneNumber};
 use crate::ids::{LogoId, TenantId};
+use crate::limits::MessageLimits;
 use crate::money::Ore;
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,13 @@ pub struct BillingSettings {
     pub alert_email: Option<EmailAddress>,
     /// Replace typographic quotes, dashes and the like in SMS when that keeps a text GSM-7.
     pub transliterate_sms: bool,
+}
+
+impl BillingSettings {
+    /// How large the tenant's messages may be.
+    pub fn message_limits(&self) -> MessageLimits {
+        MessageLimits::default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

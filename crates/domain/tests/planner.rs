@@ -452,3 +452,54 @@ fn a_reminder_whose_time_has_passed_is_kept_as_cancelled_with_the_reason() {
         other => panic!("{other:?}"),
     }
 }
+
+fn manual(channel: Channel, subject: Option<&str>, text: &str) -> Result<PlannedNotification, String> {
+    let tenant = tenant(Plan::Plus);
+    let e = event("EN_ROUTE", Some("0701234567"), Some("anna@example.se"), "sv");
+    let mut shipment = Shipment::new("T1");
+    shipment.id = ShipmentId(3);
+    let applied = apply(shipment, &e, avisera_domain::mapping::Mapping::defaults());
+    avisera_domain::planner::plan_manual(
+        &Situation {
+            tenant: &tenant,
+            shipment: &applied.shipment,
+            event: None,
+            fired: &[],
+            rules: &[],
+            templates: &BTreeMap::new(),
+            links: &avisera_domain::links::PlainLinks("https://t.example".into()),
+            now: now(),
+            sms_blocked: None,
+        },
+        channel,
+        avisera_domain::planner::ManualContent::FreeText {
+            subject: subject.map(Into::into),
+            text: text.into(),
+        },
+        None,
+        "user:1:key",
+    )
+}
+
+#[test]
+fn text_sent_by_hand_keeps_the_tenants_limits() {
+    assert!(
+        manual(Channel::Sms, None, &"a".repeat(918)).is_ok(),
+        "6 segments of 153"
+    );
+    let why = manual(Channel::Sms, None, &"a".repeat(919)).unwrap_err();
+    assert!(why.contains("7 SMS segments") && why.contains("at most 6"), "{why}");
+    let why = manual(Channel::Email, Some("Hej"), &"x".repeat(300 * 1024)).unwrap_err();
+    assert!(why.contains("at most 256 KiB"), "{why}");
+    let why = manual(Channel::Email, Some(&"s".repeat(201)), "text").unwrap_err();
+    assert!(why.contains("subject is longer than 200"), "{why}");
+}
+
+#[test]
+fn a_subject_is_one_line_whatever_it_was_given() {
+    let planned = manual(Channel::Email, Some("Hej\r\nBcc: all@example.com"), "text").unwrap();
+    match planned.message {
+        Ok(Message::Email { subject, .. }) => assert_eq!(subject, "Hej Bcc: all@example.com"),
+        other => panic!("{other:?}"),
+    }
+}

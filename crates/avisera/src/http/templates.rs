@@ -4,12 +4,12 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, parse_json};
 use crate::app::App;
-use avisera_domain::TemplateId;
 use avisera_domain::billing::Charge;
 use avisera_domain::links::Links;
 use avisera_domain::notification::Channel;
 use avisera_domain::template::{Template, TemplateBody, sample_variables};
 use avisera_domain::tenant::Tenant;
+use avisera_domain::{TemplateId, TenantId};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -27,8 +27,16 @@ struct TemplateInput {
     contents: BTreeMap<String, TemplateBody>,
 }
 
-fn checked(id: TemplateId, body: &[u8]) -> Result<Template, ApiError> {
+/// The template in the body, checked against the sample shipment within the tenant's limits.
+async fn checked(app: &App, tenant: TenantId, id: TemplateId, body: &[u8]) -> Result<Template, ApiError> {
     let input: TemplateInput = parse_json(body)?;
+    let limits = app
+        .store
+        .tenant(tenant)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant"))?
+        .billing
+        .message_limits();
     let template = Template {
         id,
         name: input.name,
@@ -37,7 +45,7 @@ fn checked(id: TemplateId, body: &[u8]) -> Result<Template, ApiError> {
         contents: input.contents,
     };
     template
-        .check()
+        .check_within(&limits)
         .map_err(|e| ApiError::invalid("invalid_template", e.to_string()).with(json!(e)))?;
     Ok(template)
 }
@@ -47,7 +55,7 @@ pub async fn create(
     Authenticated(tenant): Authenticated,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let mut template = checked(TemplateId(0), &body)?;
+    let mut template = checked(&app, tenant, TemplateId(0), &body).await?;
     template.id = app.store.create_template(tenant, &template, app.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(json!(template))))
 }
@@ -58,7 +66,7 @@ pub async fn update(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let template = checked(TemplateId(id), &body)?;
+    let template = checked(&app, tenant, TemplateId(id), &body).await?;
     if !app.store.update_template(tenant, &template, app.clock.now()).await? {
         return Err(ApiError::not_found(&format!("template {id}")));
     }
@@ -90,7 +98,7 @@ pub async fn preview(
     Authenticated(tenant): Authenticated,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let template = checked(TemplateId(0), &body)?;
+    let template = checked(&app, tenant, TemplateId(0), &body).await?;
     let tenant = app
         .store
         .tenant(tenant)

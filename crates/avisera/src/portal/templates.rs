@@ -7,6 +7,7 @@ use super::view::{self, PortalError};
 use crate::app::App;
 use crate::http::templates::preview_of;
 use avisera_domain::TemplateId;
+use avisera_domain::limits::MessageLimits;
 use avisera_domain::notification::Channel;
 use avisera_domain::template::{LANGUAGES, Template, TemplateBody, VARIABLES};
 use avisera_domain::user::Role;
@@ -192,11 +193,11 @@ fn channel_of(f: &HashMap<String, String>) -> Channel {
 
 /// Checks a template as saving would: a name, at least one language, and every language
 /// rendering against the sample shipment.
-fn problem(template: &Template) -> Option<String> {
+fn problem(template: &Template, limits: &MessageLimits) -> Option<String> {
     if template.name.is_empty() {
         return Some("give the template a name".into());
     }
-    template.check().err().map(|e| e.to_string())
+    template.check_within(limits).err().map(|e| e.to_string())
 }
 
 async fn save_or_preview(
@@ -207,7 +208,7 @@ async fn save_or_preview(
     f: &HashMap<String, String>,
 ) -> Result<Response, PortalError> {
     signed.submits(super::csrf_in(f), headers, Role::Editor)?;
-    if let Some(error) = problem(&template) {
+    if let Some(error) = problem(&template, &signed.tenant.billing.message_limits()) {
         let mut r = editor(app, signed, &template, Some(error), None);
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
@@ -267,7 +268,7 @@ pub async fn preview(
     if template.name.is_empty() {
         template.name = "preview".into();
     }
-    let body = match problem(&template) {
+    let body = match problem(&template, &signed.tenant.billing.message_limits()) {
         Some(error) => json!({ "error": error }),
         None => preview_of(&app, &signed.tenant, &template).map_err(PortalError::from)?,
     };

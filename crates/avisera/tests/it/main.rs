@@ -9,6 +9,7 @@ mod crash;
 mod delivery;
 mod edifact;
 mod helpers;
+mod limits;
 mod portal;
 mod receiver;
 mod triggers;
