@@ -10,6 +10,8 @@ pub enum ContactError {
     Email(String, &'static str),
     #[error("invalid phone number {0:?}: {1}")]
     Phone(String, &'static str),
+    #[error("{0} is {1}, not a mobile: an SMS cannot reach it")]
+    NotMobile(String, &'static str),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -105,6 +107,13 @@ impl PhoneNumber {
             return fail("it is longer than 40 characters");
         }
         let s = raw.trim();
+        // `+46 (0)70-123 45 67`, common in Nordic signatures: the bracketed trunk prefix is
+        // dialled only within the country, so an international number drops it.
+        let s = &if s.starts_with('+') || s.starts_with("00") {
+            s.replacen("(0)", "", 1)
+        } else {
+            s.to_string()
+        };
         let mut digits = String::new();
         for (i, c) in s.chars().enumerate() {
             match c {
@@ -167,6 +176,33 @@ impl PhoneNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// What the number is when it certainly cannot take an SMS (a fixed line, a toll-free or
+    /// premium-rate number...), by the numbering plans of the phone-number metadata. `None`
+    /// when it is a mobile or may be one: in Denmark, say, fixed and mobile numbers share
+    /// ranges, and a number nobody can classify is given the benefit of the doubt.
+    pub fn not_a_mobile(&self) -> Option<&'static str> {
+        use phonenumber::Type;
+        let number = phonenumber::parse(None, &self.0).ok()?;
+        match number.number_type(&phonenumber::metadata::DATABASE) {
+            Type::FixedLine => Some("a fixed line"),
+            Type::TollFree => Some("a toll-free number"),
+            Type::PremiumRate => Some("a premium-rate number"),
+            Type::SharedCost => Some("a shared-cost number"),
+            Type::Uan => Some("a company switchboard number"),
+            Type::Voicemail => Some("a voicemail number"),
+            Type::Emergency => Some("an emergency number"),
+            _ => None,
+        }
+    }
+
+    /// The number, when an SMS can reach it; else why not.
+    pub fn for_sms(self) -> Result<Self, ContactError> {
+        match self.not_a_mobile() {
+            Some(kind) => Err(ContactError::NotMobile(self.0, kind)),
+            None => Ok(self),
+        }
+    }
 }
 
 impl TryFrom<String> for PhoneNumber {
@@ -194,7 +230,16 @@ mod tests {
 
     #[test]
     fn swedish_numbers_in_every_common_form_normalise_alike() {
-        for raw in ["+46 70-123 45 67", "0046701234567", "070-123 45 67", "+46701234567"] {
+        for raw in [
+            "+46 70-123 45 67",
+            "0046701234567",
+            "070-123 45 67",
+            "+46701234567",
+            "+46 (0)70-123 45 67",
+            "+46(0)701234567",
+            "0046 (0)70 123 45 67",
+            "(0)70-123 45 67",
+        ] {
             assert_eq!(
                 PhoneNumber::parse(raw, Some("SE")).unwrap().as_str(),
                 "+46701234567",
@@ -247,6 +292,33 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("8 to 15 digits")
+        );
+    }
+
+    #[test]
+    fn numbers_that_certainly_cannot_take_an_sms_are_told_apart_from_mobiles() {
+        let kind = |raw: &str, country: Option<&str>| PhoneNumber::parse(raw, country).unwrap().not_a_mobile();
+        assert_eq!(kind("08-123 456 78", Some("SE")), Some("a fixed line"), "Stockholm");
+        assert_eq!(kind("031-123 45 67", Some("SE")), Some("a fixed line"), "Gothenburg");
+        assert_eq!(kind("020-123 456", Some("SE")), Some("a toll-free number"));
+        assert_eq!(kind("22 12 34 56", Some("NO")), Some("a fixed line"), "Oslo");
+        assert_eq!(kind("09 123 4567", Some("FI")), Some("a fixed line"), "Helsinki");
+        for mobile in [
+            ("070-123 45 67", "SE"),
+            ("076-123 45 67", "SE"),
+            ("412 34 567", "NO"),
+            ("040 123 4567", "FI"),
+            ("+44 7700 900123", "GB"),
+        ] {
+            assert_eq!(kind(mobile.0, Some(mobile.1)), None, "{mobile:?}");
+        }
+        let err = PhoneNumber::parse("08-123 456 78", Some("SE"))
+            .unwrap()
+            .for_sms()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "+46812345678 is a fixed line, not a mobile: an SMS cannot reach it"
         );
     }
 

@@ -257,6 +257,29 @@ impl EventInput {
     }
 }
 
+impl CarrierEvent {
+    /// What is accepted but will keep a message from its receiver: a phone number or email
+    /// that does not parse, or a phone that cannot take an SMS. The event is stored all the
+    /// same (the notifications that need the address fail with the reason); the sender is
+    /// told, so it can fix its data.
+    pub fn warnings(&self) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        match receiver_phone(&self.details) {
+            Some(Ok(phone)) => {
+                if let Err(e) = phone.for_sms() {
+                    out.push(FieldError::new("shipment.receiver.phone", e.to_string()));
+                }
+            }
+            Some(Err(why)) => out.push(FieldError::new("shipment.receiver.phone", why)),
+            None => {}
+        }
+        if let Some(Err(why)) = receiver_email(&self.details) {
+            out.push(FieldError::new("shipment.receiver.email", why));
+        }
+        out
+    }
+}
+
 /// Receiver contact points parsed for sending; the errors are kept for the log.
 pub fn receiver_phone(details: &ShipmentDetails) -> Option<Result<PhoneNumber, String>> {
     details
@@ -292,6 +315,31 @@ mod tests {
         assert_eq!(e.details.destination_country.as_deref(), Some("SE"));
         assert_eq!(e.details.receiver_language.as_deref(), Some("sv"));
         assert_eq!(e.occurred_at.to_string(), "2026-11-25T13:05:00Z");
+    }
+
+    #[test]
+    fn an_address_that_will_keep_messages_from_the_receiver_is_a_warning_not_an_error() {
+        let event = |receiver: &str| {
+            input(&format!(
+                r#"{{"tracking_number":"T1","code":"DELIVERED","occurred_at":"2026-11-25T14:05:00+01:00",
+                    "shipment":{{"destination_country":"SE","receiver":{receiver}}}}}"#
+            ))
+            .check()
+            .unwrap()
+        };
+        assert!(
+            event(r#"{"phone":"+46 (0)70-123 45 67","email":"a@b.se"}"#)
+                .warnings()
+                .is_empty()
+        );
+        let w = event(r#"{"phone":"08-123 456 78","email":"a@b"}"#).warnings();
+        assert_eq!(
+            w.iter().map(|w| w.field.as_str()).collect::<Vec<_>>(),
+            ["shipment.receiver.phone", "shipment.receiver.email"]
+        );
+        assert!(w[0].message.contains("fixed line"), "{w:?}");
+        let w = event(r#"{"phone":"12ab"}"#).warnings();
+        assert!(w[0].message.contains("only digits"), "{w:?}");
     }
 
     #[test]

@@ -185,7 +185,9 @@ type Address = Result<String, (String, NotSent)>;
 fn receiver_address(s: &Situation<'_>, channel: Channel) -> Address {
     let d = &s.shipment.details;
     let found = match channel {
-        Channel::Sms => receiver_phone(d).map(|r| r.map(String::from)),
+        Channel::Sms => {
+            receiver_phone(d).map(|r| r.and_then(|p| p.for_sms().map_err(|e| e.to_string())).map(String::from))
+        }
         Channel::Email => receiver_email(d).map(|r| r.map(String::from)),
     };
     match found {
@@ -210,11 +212,16 @@ fn receiver_address(s: &Situation<'_>, channel: Channel) -> Address {
 fn customer_service_address(s: &Situation<'_>, channel: Channel) -> Address {
     let b = &s.tenant.brand;
     match channel {
-        Channel::Sms => b.customer_service_phone.as_ref().map(|p| p.to_string()),
-        Channel::Email => b.customer_service_email.as_ref().map(|e| e.to_string()),
+        Channel::Sms => b.customer_service_phone.as_ref().map(|p| {
+            p.clone()
+                .for_sms()
+                .map(String::from)
+                .map_err(|e| (p.to_string(), NotSent::Failed(e.to_string())))
+        }),
+        Channel::Email => b.customer_service_email.as_ref().map(|e| Ok(e.to_string())),
     }
-    .ok_or_else(|| {
-        (
+    .unwrap_or_else(|| {
+        Err((
             String::new(),
             NotSent::Failed(format!(
                 "the tenant has no customer-service {}",
@@ -223,13 +230,15 @@ fn customer_service_address(s: &Situation<'_>, channel: Channel) -> Address {
                     Channel::Email => "email address",
                 }
             )),
-        )
+        ))
     })
 }
 
 fn parse_for(channel: Channel, raw: &str) -> Address {
     match channel {
-        Channel::Sms => PhoneNumber::parse(raw, None).map(String::from),
+        Channel::Sms => PhoneNumber::parse(raw, None)
+            .and_then(PhoneNumber::for_sms)
+            .map(String::from),
         Channel::Email => EmailAddress::parse(raw).map(String::from),
     }
     .map_err(|e| (raw.to_string(), NotSent::Failed(e.to_string())))

@@ -503,3 +503,28 @@ fn a_subject_is_one_line_whatever_it_was_given() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn no_sms_goes_to_a_fixed_line_and_the_fallback_sends_the_email() {
+    let landline = event("DELIVERED", Some("08-123 456 78"), Some("anna@example.se"), "sv");
+    let out = run(
+        &tenant(Plan::Plus),
+        &[rule(Trigger::Delivered, ChannelChoice::Sms)],
+        &landline,
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        out[0].message,
+        Err(NotSent::Failed(
+            "+46812345678 is a fixed line, not a mobile: an SMS cannot reach it".into()
+        ))
+    );
+    let out = run(
+        &tenant(Plan::Plus),
+        &[rule(Trigger::Delivered, ChannelChoice::SmsElseEmail)],
+        &landline,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].channel, Channel::Email);
+    assert!(matches!(&out[0].message, Ok(Message::Email { to, .. }) if to == "anna@example.se"));
+}

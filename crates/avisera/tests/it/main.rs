@@ -10,6 +10,7 @@ mod delivery;
 mod edifact;
 mod helpers;
 mod limits;
+mod phones;
 mod portal;
 mod receiver;
 mod triggers;
