@@ -11,10 +11,10 @@
 mod envelope;
 mod items;
 
-pub use items::{Group, Interchange, InterchangeEnd, Item, Message};
+pub use items::{Group, Interchange, InterchangeEnd, Item, Message, Place};
 
-use crate::error::{ErrorKind, ParseError, Position};
-use crate::syntax::{Charset, Segment, Separators};
+use crate::error::{ErrorKind, ParseError, Position, hex, quoted};
+use crate::syntax::{Charset, Segment, Separators, utf8_sequence};
 use std::collections::VecDeque;
 
 /// A segment longer than this is an error (and is skipped to its terminator).
@@ -22,9 +22,31 @@ pub const MAX_SEGMENT_BYTES: usize = 64 * 1024;
 /// A message larger than this is rejected; this bounds the parser's memory.
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 const MAX_SEGMENTS: usize = 100_000;
+/// The UTF-8 byte-order mark some Windows tools write before UNA or UNB.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Space, tab and line breaks between segments are layout, not data.
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Outside an interchange, a control character or a non-ASCII byte cannot start a segment:
+/// it is padding (NUL, 0xFF, a DOS end-of-file mark) and is skipped and reported.
+fn is_stray(b: u8) -> bool {
+    !(0x20..0x7F).contains(&b)
+}
+
+/// A run of stray bytes outside an interchange, reported once when it ends.
+struct Stray {
+    offset: u64,
+    len: u64,
+    sample: Vec<u8>,
+}
 
 struct OpenInterchange {
     control_ref: String,
+    /// As UNB declares it (UNOA ... UNOY), for errors about the character set.
+    syntax_id: String,
     charset: Charset,
     /// Why every message of it is rejected (unreadable UNB, unsupported character set).
     fault: Option<String>,
@@ -56,6 +78,7 @@ pub struct Parser {
     skipping: bool,
     sep: Separators,
     una_seen: bool,
+    stray: Option<Stray>,
     interchange: Option<OpenInterchange>,
     group: Option<OpenGroup>,
     message: Option<OpenMessage>,
@@ -80,6 +103,7 @@ impl Parser {
             skipping: false,
             sep: Separators::default(),
             una_seen: false,
+            stray: None,
             interchange: None,
             group: None,
             message: None,
@@ -148,22 +172,19 @@ impl Parser {
         if self.skipping {
             return self.skip_to_terminator();
         }
-        // Line breaks between segments are common and harmless.
-        while let Some(&b) = self.buf.get(self.start) {
-            if (b == b'\r' || b == b'\n') && !self.sep.is_service(b) {
-                self.start += 1;
-                self.scan = self.scan.max(self.start);
-            } else {
-                break;
-            }
+        if !self.skip_layout() {
+            return false;
         }
-        let rest = &self.buf[self.start..];
-        if rest.is_empty() {
+        if self.start == self.buf.len() {
             if self.finished {
-                return self.end_of_input();
+                return self.end_stray() | self.end_of_input();
             }
             return false;
         }
+        if self.end_stray() {
+            return true;
+        }
+        let rest = &self.buf[self.start..];
         if self.interchange.is_none() && !self.una_seen {
             if rest.len() < 3 && !self.finished && b"UNA".starts_with(rest) {
                 return false;
@@ -193,7 +214,7 @@ impl Parser {
                             ErrorKind::Syntax,
                             p,
                             "six distinct service characters after UNA (not letters, digits or spaces)",
-                            Some(format!("{:?}", String::from_utf8_lossy(&chars))),
+                            Some(quoted(&String::from_utf8_lossy(&chars))),
                         )));
                         self.sep = Separators::default();
                     }
@@ -207,12 +228,8 @@ impl Parser {
         let Some(end) = self.find_terminator() else {
             if self.buf.len() - self.start > MAX_SEGMENT_BYTES {
                 let offset = self.consumed();
-                self.fault(
-                    ErrorKind::Syntax,
-                    offset,
-                    format!("a segment terminator within {MAX_SEGMENT_BYTES} bytes"),
-                    None,
-                );
+                let head = self.buf[self.start..self.start + 4].to_vec();
+                self.too_long(&head, offset);
                 self.skipping = true;
                 self.start = self.buf.len();
                 self.scan = self.start;
@@ -223,13 +240,9 @@ impl Parser {
                 let raw = self.buf[self.start..].to_vec();
                 self.start = self.buf.len();
                 self.scan = self.start;
-                let found = String::from_utf8_lossy(&raw[..raw.len().min(20)]).into_owned();
-                self.fault(
-                    ErrorKind::Syntax,
-                    offset,
-                    format!("segment terminator {:?}", char::from(self.sep.segment)),
-                    Some(format!("end of input after {found:?}")),
-                );
+                let found = format!("end of input after {}", quoted(&self.sample(&raw)));
+                let terminator = quoted(&char::from(self.sep.segment).to_string());
+                self.broken_segment(&raw, offset, format!("segment terminator {terminator}"), found);
                 return true;
             }
             return false;
@@ -240,16 +253,112 @@ impl Parser {
         self.scan = self.start;
         self.escaped = false;
         if raw.len() > MAX_SEGMENT_BYTES {
-            self.fault(
-                ErrorKind::Syntax,
-                offset,
-                format!("a segment of at most {MAX_SEGMENT_BYTES} bytes"),
-                Some(format!("{} bytes", raw.len())),
-            );
+            self.too_long(&raw, offset);
             return true;
         }
         self.segment(&raw, offset);
         true
+    }
+
+    /// Skips what lies between segments: layout, and outside an interchange a byte-order mark
+    /// and stray bytes (which are remembered and reported when their run ends). `false` when
+    /// more input is needed to tell (a part of a byte-order mark at the end of the buffer).
+    fn skip_layout(&mut self) -> bool {
+        while let Some(&b) = self.buf.get(self.start) {
+            let outside = self.interchange.is_none();
+            let rest = &self.buf[self.start..];
+            if is_blank(b) && !self.sep.is_service(b) {
+                self.start += 1;
+            } else if outside && rest.starts_with(BOM) {
+                self.start += BOM.len();
+            } else if outside && BOM.starts_with(rest) && !self.finished {
+                return false;
+            } else if outside && is_stray(b) && !self.sep.is_service(b) {
+                let offset = self.consumed();
+                let run = self.stray.get_or_insert(Stray {
+                    offset,
+                    len: 0,
+                    sample: Vec::new(),
+                });
+                run.len += 1;
+                if run.sample.len() < 8 {
+                    run.sample.push(b);
+                }
+                self.start += 1;
+            } else {
+                break;
+            }
+            self.scan = self.scan.max(self.start);
+        }
+        true
+    }
+
+    /// Reports the run of stray bytes that just ended, if any.
+    fn end_stray(&mut self) -> bool {
+        let Some(run) = self.stray.take() else {
+            return false;
+        };
+        let more = if run.len > run.sample.len() as u64 { " ..." } else { "" };
+        let p = self.position(run.offset);
+        self.out.push_back(Err(ParseError::new(
+            ErrorKind::Syntax,
+            p,
+            "UNA or UNB",
+            Some(format!(
+                "{} stray byte{} ({}{more}), skipped",
+                run.len,
+                if run.len == 1 { "" } else { "s" },
+                hex(&run.sample)
+            )),
+        )));
+        true
+    }
+
+    /// Up to 20 characters of a segment's start, for errors.
+    fn sample(&self, raw: &[u8]) -> String {
+        let charset = self.interchange.as_ref().map_or(Charset::Latin1, |i| i.charset);
+        let text = charset
+            .decode(raw)
+            .unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned());
+        text.chars().take(20).collect()
+    }
+
+    /// The tag a segment starts with, when it has one.
+    fn tag_of(&self, raw: &[u8]) -> Option<String> {
+        let tag = raw.get(..3)?;
+        let ends = raw
+            .get(3)
+            .is_none_or(|&b| b == self.sep.element || b == self.sep.segment);
+        (ends && tag.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+            .then(|| String::from_utf8_lossy(tag).into_owned())
+    }
+
+    fn count_segment(&mut self) {
+        if let Some(ic) = &mut self.interchange {
+            ic.segments += 1;
+        }
+        if let Some(m) = &mut self.message {
+            m.count += 1;
+        }
+    }
+
+    /// A segment that cannot be read whole (too long, cut off by the end of input) still
+    /// counts, so its error names its own number and tag, not the previous segment's.
+    fn broken_segment(&mut self, head: &[u8], offset: u64, expected: String, found: String) {
+        self.count_segment();
+        let mut p = self.position(offset);
+        p.tag = self.tag_of(head);
+        self.fault_at(ErrorKind::Syntax, p, expected, Some(found));
+    }
+
+    /// The same error whether the terminator came in the same chunk or never within the limit.
+    fn too_long(&mut self, head: &[u8], offset: u64) {
+        self.broken_segment(
+            head,
+            offset,
+            format!("a segment of at most {MAX_SEGMENT_BYTES} bytes"),
+            format!("more than {MAX_SEGMENT_BYTES} bytes"),
+        );
     }
 
     fn find_terminator(&mut self) -> Option<usize> {
@@ -311,18 +420,15 @@ impl Parser {
 
     fn segment(&mut self, raw: &[u8], offset: u64) {
         let charset = self.interchange.as_ref().map_or(Charset::Latin1, |i| i.charset);
-        if let Some(ic) = &mut self.interchange {
-            ic.segments += 1;
-        }
-        if let Some(m) = &mut self.message {
-            m.count += 1;
-        }
+        self.count_segment();
         let text = match charset.decode(raw) {
             Ok(t) => t,
             Err(at) => {
-                self.fault(
+                let mut p = self.position(offset);
+                p.tag = self.tag_of(raw);
+                self.fault_at(
                     ErrorKind::Syntax,
-                    offset,
+                    p,
                     "valid UTF-8 (the interchange says UNOW/UNOY)".into(),
                     Some(format!("byte 0x{:02X} at byte {}", raw[at], offset + at as u64)),
                 );
@@ -348,8 +454,16 @@ impl Parser {
                 ErrorKind::Syntax,
                 offset,
                 "a segment tag of three capital letters or digits".into(),
-                Some(format!("{found:?}")),
+                Some(quoted(&found)),
             );
+            return;
+        }
+        if charset == Charset::Latin1
+            && self.message.is_some()
+            && !seg.tag.starts_with("UN")
+            && let Some((at, len)) = utf8_sequence(raw)
+        {
+            self.utf8_in_latin1(raw, offset, at, len, seg.tag.clone());
             return;
         }
         // UNB names the character set it is itself written in; it was read as Latin-1 above.
@@ -382,6 +496,50 @@ impl Parser {
             "UNZ" => self.unz(seg, offset),
             _ => self.body(seg, raw.len(), offset),
         }
+    }
+}
+
+impl Parser {
+    /// A segment of a Latin-1 interchange holding UTF-8: stored as Latin-1 it would be garbled
+    /// ("Ã\u{85}sa" for "Åsa"), so its message is rejected with what to do instead.
+    fn utf8_in_latin1(&mut self, raw: &[u8], offset: u64, at: usize, len: usize, tag: String) {
+        // The element the bytes are in, and its bytes, to show the text as UTF-8 reads it.
+        let (mut element, mut from, mut escaped) = (0, 0, false);
+        for (i, &b) in raw[..at].iter().enumerate() {
+            if escaped {
+                escaped = false;
+            } else if Some(b) == self.sep.release {
+                escaped = true;
+            } else if b == self.sep.element {
+                element += 1;
+                from = i + 1;
+            }
+        }
+        let to = raw[at..]
+            .iter()
+            .position(|&b| b == self.sep.element || b == self.sep.component)
+            .map_or(raw.len(), |n| at + n);
+        let declared = self
+            .interchange
+            .as_ref()
+            .map_or("UNOC", |i| i.syntax_id.as_str())
+            .to_string();
+        let mut p = self.position(offset);
+        p.tag = Some(tag);
+        if element > 0 {
+            p.element = Some(element);
+        }
+        self.fault_at(
+            ErrorKind::Syntax,
+            p,
+            format!("text in the character set UNB declares, {declared} (ISO 8859-1, Latin-1)"),
+            Some(format!(
+                "UTF-8: bytes {} at byte {} read as UTF-8 give {}; declare UNOW or UNOY in UNB, or send the file in Latin-1",
+                hex(&raw[at..at + len]),
+                offset + at as u64,
+                quoted(&String::from_utf8_lossy(&raw[from..to]))
+            )),
+        );
     }
 }
 
