@@ -4,22 +4,24 @@
 //! stored in batches of [`BATCH`] through the engine, one transaction per batch.
 //!
 //! Acceptance is per message: a message whose syntax or content is wrong is rejected whole and
-//! listed with its place; the other messages are stored. Re-importing stores nothing twice: an
+//! listed with its place (the segment and element of the value); the other messages are
+//! stored. A file without a single message is rejected, for the API and the CLI alike. Re-importing stores nothing twice: an
 //! IFTMIN's event id is a digest of its segments, an IFTSTA event is deduplicated by its code,
 //! time and location per shipment, like any event without an id.
 
 use crate::app::App;
 use crate::engine::{IngestError, ingest};
 use avisera_domain::TenantId;
-use avisera_domain::event::FieldError;
 use avisera_domain::event::{CarrierEvent, EventInput, ReceiverInput, ShipmentInput};
 use avisera_edifact::datetime::DateTime;
-use avisera_edifact::{
-    ErrorKind, Interchange, Item, Message, ParseError, Parser, Place, Position, iftmin, iftsta, quoted,
-};
+use avisera_edifact::{ErrorKind, Interchange, Item, Message, ParseError, Parser, Position, iftmin, iftsta, quoted};
 use avisera_store::EventOutcome;
 use serde::Serialize;
 use std::collections::BTreeSet;
+
+mod sources;
+
+use sources::Sources;
 
 /// Events per store transaction.
 pub const BATCH: usize = 500;
@@ -506,68 +508,10 @@ pub fn events_of(m: &Message, header: Option<&Interchange>) -> Result<Vec<Carrie
             input.check().map_err(|e| {
                 sources
                     .fault(m, &e)
-                    .unwrap_or_else(|| content(whole(), &e.message, None))
+                    .unwrap_or_else(|| content(whole(), &format!("valid event data: {}", e.message), None))
             })
         })
         .collect()
-}
-
-/// Where the values of one event were read, by the event's field, so that a value the domain
-/// refuses is reported at its segment and element.
-#[derive(Default)]
-struct Sources {
-    tracking_number: Option<Place>,
-    code: Option<Place>,
-    occurred_at: Option<Place>,
-    location: Option<Place>,
-    destination_country: Option<Place>,
-    receiver_name: Option<Place>,
-    receiver_phone: Option<Place>,
-    receiver_email: Option<Place>,
-    service_code: Option<Place>,
-    sender_account: Option<Place>,
-    order_reference: Option<Place>,
-    expected_delivery: Option<Place>,
-}
-
-impl Sources {
-    /// The domain's complaint about a field, placed at the EDIFACT element it came from and
-    /// said in EDIFACT terms; `None` for a field no segment fed.
-    fn fault(&self, m: &Message, e: &FieldError) -> Option<ParseError> {
-        let (place, what) = match e.field.as_str() {
-            "tracking_number" => (self.tracking_number, "tracking number"),
-            "code" => (self.code, "status event code (4405)"),
-            "occurred_at" => (self.occurred_at, "date/time (2380)"),
-            "location" => (self.location, "location (3224, else 3225)"),
-            "shipment.destination_country" => (self.destination_country, "country code (3207)"),
-            "shipment.receiver.name" => (self.receiver_name, "party name (3036)"),
-            "shipment.receiver.phone" | "shipment.receiver.email" => {
-                let place = if e.field.ends_with("phone") {
-                    self.receiver_phone
-                } else {
-                    self.receiver_email
-                };
-                (place, "communication address (3148)")
-            }
-            "shipment.service_code" => (self.service_code, "service code (4065)"),
-            "shipment.sender_account" => (self.sender_account, "party id (3039)"),
-            "shipment.order_reference" => (self.order_reference, "reference (1154)"),
-            "shipment.expected_delivery" => (self.expected_delivery, "date/time (2380)"),
-            _ => return None,
-        };
-        let place = place?;
-        // The domain's message may quote the value already ("SWE" is not ...).
-        let found = match m.value_at(place) {
-            Some(v) if !e.message.starts_with('"') => Some(quoted(v)),
-            _ => None,
-        };
-        let expected = if e.message.starts_with('"') {
-            format!("a valid {what}: {}", e.message)
-        } else {
-            format!("a valid {what}: it {}", e.message)
-        };
-        Some(content(m.position_of(place), &expected, found))
-    }
 }
 
 /// An IFTMIN's event id: a digest of its segments (not of UNH, whose reference changes when a

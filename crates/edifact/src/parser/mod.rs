@@ -9,12 +9,15 @@
 //! messages rejected, each with that reason.
 
 mod envelope;
+mod faults;
 mod items;
+mod layout;
 
 pub use items::{Group, Interchange, InterchangeEnd, Item, Message, Place};
 
-use crate::error::{ErrorKind, ParseError, Position, hex, quoted};
+use crate::error::{ErrorKind, ParseError, Position, quoted};
 use crate::syntax::{Charset, Segment, Separators, utf8_sequence};
+use layout::Stray;
 use std::collections::VecDeque;
 
 /// A segment longer than this is an error (and is skipped to its terminator).
@@ -22,27 +25,6 @@ pub const MAX_SEGMENT_BYTES: usize = 64 * 1024;
 /// A message larger than this is rejected; this bounds the parser's memory.
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 const MAX_SEGMENTS: usize = 100_000;
-/// The UTF-8 byte-order mark some Windows tools write before UNA or UNB.
-const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// Space, tab and line breaks between segments are layout, not data.
-fn is_blank(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
-/// Outside an interchange, a control character or a non-ASCII byte cannot start a segment:
-/// it is padding (NUL, 0xFF, a DOS end-of-file mark) and is skipped and reported.
-fn is_stray(b: u8) -> bool {
-    !(0x20..0x7F).contains(&b)
-}
-
-/// A run of stray bytes outside an interchange, reported once when it ends.
-struct Stray {
-    offset: u64,
-    len: u64,
-    sample: Vec<u8>,
-}
-
 struct OpenInterchange {
     control_ref: String,
     /// As UNB declares it (UNOA ... UNOY), for errors about the character set.
@@ -260,107 +242,6 @@ impl Parser {
         true
     }
 
-    /// Skips what lies between segments: layout, and outside an interchange a byte-order mark
-    /// and stray bytes (which are remembered and reported when their run ends). `false` when
-    /// more input is needed to tell (a part of a byte-order mark at the end of the buffer).
-    fn skip_layout(&mut self) -> bool {
-        while let Some(&b) = self.buf.get(self.start) {
-            let outside = self.interchange.is_none();
-            let rest = &self.buf[self.start..];
-            if is_blank(b) && !self.sep.is_service(b) {
-                self.start += 1;
-            } else if outside && rest.starts_with(BOM) {
-                self.start += BOM.len();
-            } else if outside && BOM.starts_with(rest) && !self.finished {
-                return false;
-            } else if outside && is_stray(b) && !self.sep.is_service(b) {
-                let offset = self.consumed();
-                let run = self.stray.get_or_insert(Stray {
-                    offset,
-                    len: 0,
-                    sample: Vec::new(),
-                });
-                run.len += 1;
-                if run.sample.len() < 8 {
-                    run.sample.push(b);
-                }
-                self.start += 1;
-            } else {
-                break;
-            }
-            self.scan = self.scan.max(self.start);
-        }
-        true
-    }
-
-    /// Reports the run of stray bytes that just ended, if any.
-    fn end_stray(&mut self) -> bool {
-        let Some(run) = self.stray.take() else {
-            return false;
-        };
-        let more = if run.len > run.sample.len() as u64 { " ..." } else { "" };
-        let p = self.position(run.offset);
-        self.out.push_back(Err(ParseError::new(
-            ErrorKind::Syntax,
-            p,
-            "UNA or UNB",
-            Some(format!(
-                "{} stray byte{} ({}{more}), skipped",
-                run.len,
-                if run.len == 1 { "" } else { "s" },
-                hex(&run.sample)
-            )),
-        )));
-        true
-    }
-
-    /// Up to 20 characters of a segment's start, for errors.
-    fn sample(&self, raw: &[u8]) -> String {
-        let charset = self.interchange.as_ref().map_or(Charset::Latin1, |i| i.charset);
-        let text = charset
-            .decode(raw)
-            .unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned());
-        text.chars().take(20).collect()
-    }
-
-    /// The tag a segment starts with, when it has one.
-    fn tag_of(&self, raw: &[u8]) -> Option<String> {
-        let tag = raw.get(..3)?;
-        let ends = raw
-            .get(3)
-            .is_none_or(|&b| b == self.sep.element || b == self.sep.segment);
-        (ends && tag.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
-            .then(|| String::from_utf8_lossy(tag).into_owned())
-    }
-
-    fn count_segment(&mut self) {
-        if let Some(ic) = &mut self.interchange {
-            ic.segments += 1;
-        }
-        if let Some(m) = &mut self.message {
-            m.count += 1;
-        }
-    }
-
-    /// A segment that cannot be read whole (too long, cut off by the end of input) still
-    /// counts, so its error names its own number and tag, not the previous segment's.
-    fn broken_segment(&mut self, head: &[u8], offset: u64, expected: String, found: String) {
-        self.count_segment();
-        let mut p = self.position(offset);
-        p.tag = self.tag_of(head);
-        self.fault_at(ErrorKind::Syntax, p, expected, Some(found));
-    }
-
-    /// The same error whether the terminator came in the same chunk or never within the limit.
-    fn too_long(&mut self, head: &[u8], offset: u64) {
-        self.broken_segment(
-            head,
-            offset,
-            format!("a segment of at most {MAX_SEGMENT_BYTES} bytes"),
-            format!("more than {MAX_SEGMENT_BYTES} bytes"),
-        );
-    }
-
     fn find_terminator(&mut self) -> Option<usize> {
         while self.scan < self.buf.len() {
             let b = self.buf[self.scan];
@@ -496,50 +377,6 @@ impl Parser {
             "UNZ" => self.unz(seg, offset),
             _ => self.body(seg, raw.len(), offset),
         }
-    }
-}
-
-impl Parser {
-    /// A segment of a Latin-1 interchange holding UTF-8: stored as Latin-1 it would be garbled
-    /// ("Ã\u{85}sa" for "Åsa"), so its message is rejected with what to do instead.
-    fn utf8_in_latin1(&mut self, raw: &[u8], offset: u64, at: usize, len: usize, tag: String) {
-        // The element the bytes are in, and its bytes, to show the text as UTF-8 reads it.
-        let (mut element, mut from, mut escaped) = (0, 0, false);
-        for (i, &b) in raw[..at].iter().enumerate() {
-            if escaped {
-                escaped = false;
-            } else if Some(b) == self.sep.release {
-                escaped = true;
-            } else if b == self.sep.element {
-                element += 1;
-                from = i + 1;
-            }
-        }
-        let to = raw[at..]
-            .iter()
-            .position(|&b| b == self.sep.element || b == self.sep.component)
-            .map_or(raw.len(), |n| at + n);
-        let declared = self
-            .interchange
-            .as_ref()
-            .map_or("UNOC", |i| i.syntax_id.as_str())
-            .to_string();
-        let mut p = self.position(offset);
-        p.tag = Some(tag);
-        if element > 0 {
-            p.element = Some(element);
-        }
-        self.fault_at(
-            ErrorKind::Syntax,
-            p,
-            format!("text in the character set UNB declares, {declared} (ISO 8859-1, Latin-1)"),
-            Some(format!(
-                "UTF-8: bytes {} at byte {} read as UTF-8 give {}; declare UNOW or UNOY in UNB, or send the file in Latin-1",
-                hex(&raw[at..at + len]),
-                offset + at as u64,
-                quoted(&String::from_utf8_lossy(&raw[from..to]))
-            )),
-        );
     }
 }
 
