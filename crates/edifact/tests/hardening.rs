@@ -251,3 +251,21 @@ fn no_error_text_shows_rust_debug_formatting() {
         }
     }
 }
+
+#[test]
+fn a_una_without_an_interchange_is_reported_not_silently_empty() {
+    let items = parse_both_ways(b"UNA:+.? '\r\n");
+    let errs = errors(&items);
+    assert_eq!(errs.len(), 1, "{items:#?}");
+    assert_eq!(errs[0].kind, ErrorKind::Envelope);
+    assert!(
+        errs[0]
+            .to_string()
+            .contains("expected UNB after UNA, found end of input"),
+        "{}",
+        errs[0]
+    );
+    // A byte-order mark and line breaks alone are no interchange, and no error either: the
+    // caller decides what an empty file means (Avisera rejects it).
+    assert!(parse_both_ways(&[BOM, b"\r\n"].concat()).is_empty());
+}
