@@ -1,7 +1,7 @@
 //! DTM values (C507: qualifier, value, format code 2379) read into a date and time with the
 //! offset when the format carries one.
 
-use crate::error::{ErrorKind, ParseError, Position};
+use crate::error::{ErrorKind, ParseError, Position, quoted};
 use crate::syntax::Segment;
 
 /// A date and time as the sender wrote it. `offset_minutes` is `None` when the format has no
@@ -22,6 +22,15 @@ fn num(s: &str, range: std::ops::RangeInclusive<i32>) -> Option<i32> {
         return None;
     }
     s.parse::<i32>().ok().filter(|n| range.contains(n))
+}
+
+fn days_in_month(year: i32, month: i32) -> i32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 fn zone(z: &str) -> Option<i16> {
@@ -73,7 +82,7 @@ pub fn parse(value: &str, format: Option<&str>) -> Option<DateTime> {
     let d = value.get(..digits)?;
     let year = num(&d[0..4], 1900..=2999)?;
     let month = num(&d[4..6], 1..=12)?;
-    let day = num(&d[6..8], 1..=31)?;
+    let day = num(&d[6..8], 1..=days_in_month(year, month))?;
     let (hour, minute) = if digits >= 12 {
         (num(&d[8..10], 0..=23)?, num(&d[10..12], 0..=59)?)
     } else {
@@ -108,7 +117,7 @@ pub(crate) fn from_dtm(seg: &Segment, position: impl Fn() -> Position) -> Result
                 "a date/time in format {} (102 CCYYMMDD, 203 CCYYMMDDHHMM, 204 CCYYMMDDHHMMSS, 205 CCYYMMDDHHMM+HHMM, 303 CCYYMMDDHHMMZZZ)",
                 format.unwrap_or("by length")
             ),
-            Some(format!("{raw:?}")),
+            Some(quoted(raw)),
         )
     })
 }
@@ -131,6 +140,9 @@ mod tests {
         assert_eq!(parse("202611251405UTC", Some("303")).unwrap().offset_minutes, Some(0));
         assert_eq!(parse("20261125", None).unwrap().hour, 0);
         assert_eq!(parse("20261325", None), None);
+        assert_eq!(parse("20260229", None), None, "2026 is no leap year");
+        assert_eq!(parse("20280229", None).unwrap().day, 29);
+        assert_eq!(parse("20261131", None), None);
         assert_eq!(parse("2026112514", Some("203")), None);
         assert_eq!(parse("2026112514059", Some("203")), None);
         assert_eq!(parse("20261125ä405", Some("203")), None);

@@ -64,6 +64,27 @@ pub enum ErrorKind {
     Content,
 }
 
+/// A value as the sender wrote it, in double quotes, for error texts: control characters show
+/// as `<U+0085>`, never as Rust escapes, so the text reads the same to anyone.
+pub fn quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if c.is_control() {
+            out.push_str(&format!("<U+{:04X}>", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Bytes in hex, `C3 85`, for errors about bytes that are not text.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{position}: expected {expected}{}", found.as_ref().map(|f| format!(", found {f}")).unwrap_or_default())]
 pub struct ParseError {

@@ -18,7 +18,7 @@
 use crate::datetime::{DateTime, from_dtm};
 use crate::error::{ErrorKind, ParseError};
 use crate::iftsta::gin_items;
-use crate::parser::Message;
+use crate::parser::{Message, Place};
 use crate::syntax::Segment;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +32,28 @@ pub struct Party {
     pub country: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    pub places: PartyPlaces,
+}
+
+/// Where each of a party's values was read, for errors about them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartyPlaces {
+    pub id: Option<Place>,
+    pub name: Option<Place>,
+    pub country: Option<Place>,
+    pub phone: Option<Place>,
+    pub email: Option<Place>,
+}
+
+/// Where each of an order's values was read, for errors about them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderPlaces {
+    pub document_time: Option<Place>,
+    pub expected_delivery: Option<Place>,
+    pub service_code: Option<Place>,
+    pub order_reference: Option<Place>,
+    /// One per tracking number, in the order of [`TransportOrder::items`].
+    pub items: Vec<Place>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +67,7 @@ pub struct TransportOrder {
     pub receiver: Party,
     /// Tracking numbers (at least one): item ids, else the consignment number, else BGM's.
     pub items: Vec<String>,
+    pub places: OrderPlaces,
 }
 
 fn joined(seg: &Segment, e: usize) -> Option<String> {
@@ -58,18 +81,33 @@ fn joined(seg: &Segment, e: usize) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
-fn party(seg: &Segment) -> Party {
+fn party(seg: &Segment, i: usize) -> Party {
     let s = |e, c| seg.get(e, c).map(str::to_string);
+    let at = |e| seg.get(e, 1).map(|_| Place::new(i, e, 1));
+    let name = joined(seg, 4)
+        .map(|n| (n, 4))
+        .or_else(|| joined(seg, 3).map(|n| (n, 3)));
     Party {
         qualifier: seg.get(1, 1).unwrap_or("").to_string(),
         id: s(2, 1),
-        name: joined(seg, 4).or_else(|| joined(seg, 3)),
         street: joined(seg, 5),
         city: s(6, 1),
         postcode: s(8, 1),
         country: s(9, 1),
         phone: None,
         email: None,
+        places: PartyPlaces {
+            id: at(2),
+            name: name.as_ref().map(|(_, e)| Place {
+                index: i,
+                element: *e,
+                component: None,
+            }),
+            country: at(9),
+            phone: None,
+            email: None,
+        },
+        name: name.map(|(n, _)| n),
     }
 }
 
@@ -93,57 +131,101 @@ pub fn read(m: &Message) -> Result<TransportOrder, ParseError> {
     let mut consignment = None;
     let mut parties: Vec<Party> = Vec::new();
     let mut items = Vec::new();
+    let mut places = OrderPlaces::default();
+    let mut document_at = None;
+    let mut consignment_at = None;
     for (i, seg) in m.segments.iter().enumerate() {
+        let at = |e, c| Some(Place::new(i, e, c));
         match seg.tag.as_str() {
-            "BGM" => document_number = seg.get(2, 1).map(str::to_string),
+            "BGM" => {
+                document_number = seg.get(2, 1).map(str::to_string);
+                document_at = at(2, 1);
+            }
             "DTM" => {
                 let (q, dt) = from_dtm(seg, || m.position(i))?;
                 match q.as_str() {
-                    "137" => document_time = Some(dt),
-                    "2" | "17" | "64" if expected_delivery.is_none() => expected_delivery = Some(dt),
+                    "137" => {
+                        document_time = Some(dt);
+                        places.document_time = at(1, 2);
+                    }
+                    "2" | "17" | "64" if expected_delivery.is_none() => {
+                        expected_delivery = Some(dt);
+                        places.expected_delivery = at(1, 2);
+                    }
                     _ => {}
                 }
             }
-            "TSR" => service_code = service_code.or(seg.get(1, 1).map(str::to_string)),
+            "TSR" if service_code.is_none() => {
+                service_code = seg.get(1, 1).map(str::to_string);
+                places.service_code = at(1, 1);
+            }
             "RFF" => match seg.get(1, 1) {
-                Some("CU") => order_reference = seg.get(1, 2).map(str::to_string),
-                Some("ON") if order_reference.is_none() => order_reference = seg.get(1, 2).map(str::to_string),
-                Some("CN") => consignment = seg.get(1, 2).map(str::to_string),
+                Some("CU") => {
+                    order_reference = seg.get(1, 2).map(str::to_string);
+                    places.order_reference = at(1, 2);
+                }
+                Some("ON") if order_reference.is_none() => {
+                    order_reference = seg.get(1, 2).map(str::to_string);
+                    places.order_reference = at(1, 2);
+                }
+                Some("CN") => {
+                    consignment = seg.get(1, 2).map(str::to_string);
+                    consignment_at = at(1, 2);
+                }
                 _ => {}
             },
-            "NAD" => parties.push(party(seg)),
+            "NAD" => parties.push(party(seg, i)),
             "COM" => {
                 if let Some(p) = parties.last_mut() {
                     let number = seg.get(1, 1).map(str::to_string);
                     match seg.get(1, 2) {
-                        Some("AL") => p.phone = number.or(p.phone.take()),
-                        Some("TE") if p.phone.is_none() => p.phone = number,
-                        Some("EM") => p.email = number,
+                        Some("AL") if number.is_some() => (p.phone, p.places.phone) = (number, at(1, 1)),
+                        Some("TE") if p.phone.is_none() => (p.phone, p.places.phone) = (number, at(1, 1)),
+                        Some("EM") => (p.email, p.places.email) = (number, at(1, 1)),
                         _ => {}
                     }
                 }
             }
-            "GIN" => items.extend(gin_items(seg)),
+            "GIN" => {
+                for (e, item) in gin_items(seg) {
+                    items.push(item);
+                    places.items.push(Place::new(i, e, 1));
+                }
+            }
             _ => {}
         }
     }
     let find = |q: &str| parties.iter().find(|p| p.qualifier == q).cloned();
     let receiver = find("CN").or_else(|| find("DP")).ok_or_else(|| {
-        let mut p = m.position(m.segments.len());
-        p.tag = Some("UNT".into());
-        ParseError::new(ErrorKind::Content, p, "a receiver: NAD+CN (consignee) or NAD+DP", None)
+        let found = if parties.is_empty() {
+            "no NAD segment".to_string()
+        } else {
+            let qualifiers: Vec<String> = parties.iter().map(|p| format!("NAD+{}", p.qualifier)).collect();
+            format!("only {}", qualifiers.join(", "))
+        };
+        ParseError::new(
+            ErrorKind::Content,
+            m.missing("NAD", 1),
+            "a receiver: NAD+CN (consignee) or NAD+DP (delivery party), the party qualifier in element 1",
+            Some(found),
+        )
     })?;
     if items.is_empty() {
-        items.extend(consignment.or(document_number.clone()));
+        if let (Some(c), Some(at)) = (consignment, consignment_at) {
+            items.push(c);
+            places.items.push(at);
+        } else if let (Some(d), Some(at)) = (document_number.clone(), document_at) {
+            items.push(d);
+            places.items.push(at);
+        }
     }
     if items.is_empty() {
-        let mut p = m.position(m.segments.len());
-        p.tag = Some("UNT".into());
         return Err(ParseError::new(
             ErrorKind::Content,
-            p,
-            "a tracking number: GIN item ids, RFF+CN or BGM 2.1",
-            None,
+            m.missing("GIN", 2),
+            "a tracking number: an item id in GIN element 2, else a consignment number in RFF+CN element 1.2, \
+             else a document number in BGM element 2",
+            Some("none of them".into()),
         ));
     }
     Ok(TransportOrder {
@@ -155,5 +237,6 @@ pub fn read(m: &Message) -> Result<TransportOrder, ParseError> {
         consignor: find("CZ"),
         receiver,
         items,
+        places,
     })
 }

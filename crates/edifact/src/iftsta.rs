@@ -19,7 +19,7 @@
 
 use crate::datetime::{DateTime, from_dtm};
 use crate::error::{ErrorKind, ParseError};
-use crate::parser::Message;
+use crate::parser::{Message, Place};
 use crate::syntax::Segment;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,22 +33,35 @@ pub struct StatusEvent {
     pub order_reference: Option<String>,
     /// The tracking numbers this status applies to (at least one).
     pub items: Vec<String>,
+    pub places: StatusPlaces,
 }
 
-/// Item ids in a GIN segment: the first component of elements 2 to 6 (C208 ranges are read by
-/// their first id).
-pub(crate) fn gin_items(seg: &Segment) -> impl Iterator<Item = String> + '_ {
-    (2..=6).filter_map(|e| seg.get(e, 1)).map(str::to_string)
+/// Where each of a status's values was read, for errors about them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusPlaces {
+    pub code: Place,
+    /// The DTM after the STS, or the message's DTM+137.
+    pub time: Place,
+    pub location: Option<Place>,
+    pub order_reference: Option<Place>,
+    /// One per tracking number, in the order of [`StatusEvent::items`].
+    pub items: Vec<Place>,
+}
+
+/// Item ids in a GIN segment with their element: the first component of elements 2 to 6
+/// (C208 ranges are read by their first id).
+pub(crate) fn gin_items(seg: &Segment) -> impl Iterator<Item = (usize, String)> + '_ {
+    (2..=6).filter_map(|e| seg.get(e, 1).map(|id| (e, id.to_string())))
 }
 
 struct Open {
     index: usize,
     code: String,
     reason: Option<String>,
-    time: Option<DateTime>,
-    location: Option<String>,
-    order_reference: Option<String>,
-    items: Vec<String>,
+    time: Option<(DateTime, Place)>,
+    location: Option<(String, Place)>,
+    order_reference: Option<(String, Place)>,
+    items: Vec<(String, Place)>,
 }
 
 pub fn read(m: &Message) -> Result<Vec<StatusEvent>, ParseError> {
@@ -63,24 +76,24 @@ pub fn read(m: &Message) -> Result<Vec<StatusEvent>, ParseError> {
             Some(m.message_type.clone()),
         ));
     }
-    let mut document_time = None;
-    let mut consignment: Option<String> = None;
-    let mut consignment_items: Vec<String> = Vec::new();
+    let mut document_time: Option<(DateTime, Place)> = None;
+    let mut consignment: Option<(String, Place)> = None;
+    let mut consignment_items: Vec<(String, Place)> = Vec::new();
     let mut open: Option<Open> = None;
     let mut events = Vec::new();
     let close = |open: Option<Open>,
                  events: &mut Vec<StatusEvent>,
-                 consignment: &Option<String>,
-                 consignment_items: &Vec<String>,
-                 document_time: Option<DateTime>|
+                 consignment: &Option<(String, Place)>,
+                 consignment_items: &Vec<(String, Place)>,
+                 document_time: Option<(DateTime, Place)>|
      -> Result<(), ParseError> {
         let Some(o) = open else { return Ok(()) };
-        let time = o.time.or(document_time).ok_or_else(|| {
+        let (time, time_at) = o.time.or(document_time).ok_or_else(|| {
             ParseError::new(
                 ErrorKind::Content,
                 m.position(o.index),
-                "DTM+334 (status time) after this STS, or DTM+137 in the message",
-                None,
+                "a status time: DTM+334 (or DTM+7) after this STS, or DTM+137 in the message",
+                Some("none".into()),
             )
         })?;
         let items = if !o.items.is_empty() {
@@ -93,18 +106,27 @@ pub fn read(m: &Message) -> Result<Vec<StatusEvent>, ParseError> {
             return Err(ParseError::new(
                 ErrorKind::Content,
                 m.position(o.index),
-                "an item id (GIN) or a consignment number (CNI 2.1) for this STS",
-                None,
+                "an item id for this STS: GIN element 2 after it or before it in its consignment, \
+                 or a consignment number in CNI element 2",
+                Some("none".into()),
             ));
         };
+        let (items, item_places) = items.into_iter().unzip();
         events.push(StatusEvent {
             index: o.index,
             code: o.code,
             reason: o.reason,
             time,
-            location: o.location,
-            order_reference: o.order_reference,
+            location: o.location.as_ref().map(|(l, _)| l.clone()),
+            order_reference: o.order_reference.as_ref().map(|(r, _)| r.clone()),
             items,
+            places: StatusPlaces {
+                code: Place::new(o.index, 2, 1),
+                time: time_at,
+                location: o.location.map(|(_, p)| p),
+                order_reference: o.order_reference.map(|(_, p)| p),
+                items: item_places,
+            },
         });
         Ok(())
     };
@@ -118,7 +140,7 @@ pub fn read(m: &Message) -> Result<Vec<StatusEvent>, ParseError> {
                     &consignment_items,
                     document_time,
                 )?;
-                consignment = seg.get(2, 1).map(str::to_string);
+                consignment = seg.get(2, 1).map(|c| (c.to_string(), Place::new(i, 2, 1)));
                 consignment_items.clear();
             }
             "STS" => {
@@ -149,9 +171,10 @@ pub fn read(m: &Message) -> Result<Vec<StatusEvent>, ParseError> {
             }
             "DTM" => {
                 let (q, dt) = from_dtm(seg, || m.position(i))?;
+                let at = Place::new(i, 1, 2);
                 match (&mut open, q.as_str()) {
-                    (Some(o), "334" | "7") if o.time.is_none() => o.time = Some(dt),
-                    (None, "137") => document_time = Some(dt),
+                    (Some(o), "334" | "7") if o.time.is_none() => o.time = Some((dt, at)),
+                    (None, "137") => document_time = Some((dt, at)),
                     _ => {}
                 }
             }
@@ -159,20 +182,26 @@ pub fn read(m: &Message) -> Result<Vec<StatusEvent>, ParseError> {
                 if let Some(o) = &mut open
                     && o.location.is_none()
                 {
-                    o.location = seg.get(2, 4).or(seg.get(2, 1)).map(str::to_string);
+                    o.location = match seg.get(2, 4) {
+                        Some(name) => Some((name.to_string(), Place::new(i, 2, 4))),
+                        None => seg.get(2, 1).map(|code| (code.to_string(), Place::new(i, 2, 1))),
+                    };
                 }
             }
             "RFF" => {
                 if let Some(o) = &mut open
                     && matches!(seg.get(1, 1), Some("CU" | "ON"))
                 {
-                    o.order_reference = seg.get(1, 2).map(str::to_string);
+                    o.order_reference = seg.get(1, 2).map(|r| (r.to_string(), Place::new(i, 1, 2)));
                 }
             }
-            "GIN" => match &mut open {
-                Some(o) => o.items.extend(gin_items(seg)),
-                None => consignment_items.extend(gin_items(seg)),
-            },
+            "GIN" => {
+                let ids = gin_items(seg).map(|(e, id)| (id, Place::new(i, e, 1)));
+                match &mut open {
+                    Some(o) => o.items.extend(ids),
+                    None => consignment_items.extend(ids),
+                }
+            }
             _ => {}
         }
     }
@@ -184,9 +213,12 @@ pub fn read(m: &Message) -> Result<Vec<StatusEvent>, ParseError> {
         document_time,
     )?;
     if events.is_empty() {
-        let mut p = m.position(m.segments.len());
-        p.tag = Some("UNT".into());
-        return Err(ParseError::new(ErrorKind::Content, p, "at least one STS segment", None));
+        return Err(ParseError::new(
+            ErrorKind::Content,
+            m.missing("STS", 2),
+            "at least one STS segment with a status event code in element 2",
+            Some("none".into()),
+        ));
     }
     Ok(events)
 }

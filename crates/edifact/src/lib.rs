@@ -15,9 +15,9 @@ mod parser;
 mod print;
 mod syntax;
 
-pub use error::{ErrorKind, ParseError, Position};
+pub use error::{ErrorKind, ParseError, Position, hex, quoted};
 pub use parser::{
-    Group, Interchange, InterchangeEnd, Item, MAX_MESSAGE_BYTES, MAX_SEGMENT_BYTES, Message, Parser, parse_all,
+    Group, Interchange, InterchangeEnd, Item, MAX_MESSAGE_BYTES, MAX_SEGMENT_BYTES, Message, Parser, Place, parse_all,
 };
 pub use print::{PrintError, print_interchange};
 pub use syntax::{Charset, Element, Segment, Separators};

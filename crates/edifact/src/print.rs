@@ -3,16 +3,17 @@
 //! the character set the syntax identifier names. Used by the round-trip property tests and by
 //! the benchmark's file generator.
 
+use crate::error::quoted;
 use crate::parser::{Interchange, Message};
 use crate::syntax::{Charset, Element, Segment, Separators};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrintError {
-    #[error("syntax identifier {0:?} is not UNOA, UNOB, UNOC, UNOW or UNOY")]
+    #[error("syntax identifier {} is not UNOA, UNOB, UNOC, UNOW or UNOY", quoted(.0))]
     Charset(String),
-    #[error("{0:?} has a character that {1} cannot write")]
+    #[error("{} has a character that {} cannot write", quoted(.0), .1)]
     Unwritable(String, String),
-    #[error("{0:?} holds a service character and the interchange has no release character")]
+    #[error("{} holds a service character and the interchange has no release character", quoted(.0))]
     NoRelease(String),
     #[error("an element repeats but the interchange has no repetition separator")]
     NoRepetition,

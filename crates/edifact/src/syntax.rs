@@ -109,6 +109,24 @@ impl Charset {
     }
 }
 
+/// The first multi-byte UTF-8 sequence in `bytes` (its start and length): a lead byte C2-F4
+/// followed by its continuation bytes 80-BF. Read as Latin-1 such a pair is a capital letter
+/// followed by a C1 control or a sign like © or ±, which names and addresses practically never
+/// hold, while real Latin-1 letters (Å = C5) are followed by ASCII or other letters. So in a
+/// UNOA/UNOB/UNOC interchange it means the sender wrote UTF-8 and declared Latin-1.
+pub(crate) fn utf8_sequence(bytes: &[u8]) -> Option<(usize, usize)> {
+    (0..bytes.len()).find_map(|i| {
+        let len = match bytes[i] {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => return None,
+        };
+        let seq = bytes.get(i..i + len)?;
+        std::str::from_utf8(seq).is_ok().then_some((i, len))
+    })
+}
+
 /// One data element: its repetitions, each a list of components (a simple element is one
 /// repetition of one component).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

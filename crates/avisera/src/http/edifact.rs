@@ -85,12 +85,9 @@ pub async fn upload(
         duplicates = summary.duplicates,
         "edifact upload"
     );
-    let status = if summary.messages == 0 && !summary.has_rejects() {
-        return Err(ApiError::invalid(
-            "no_messages",
-            "the upload holds no EDIFACT messages (UNB ... UNH ... UNT ... UNZ)",
-        ));
-    } else if !summary.has_rejects() {
+    // A file without messages is rejected by the import itself (the same rule as the CLI's),
+    // so it arrives here with an error and gets 422 like any other upload with nothing accepted.
+    let status = if !summary.has_rejects() {
         StatusCode::ACCEPTED
     } else if summary.accepted_messages == 0 {
         StatusCode::UNPROCESSABLE_ENTITY

@@ -4,7 +4,8 @@
 //! stored in batches of [`BATCH`] through the engine, one transaction per batch.
 //!
 //! Acceptance is per message: a message whose syntax or content is wrong is rejected whole and
-//! listed with its place; the other messages are stored. Re-importing stores nothing twice: an
+//! listed with its place (the segment and element of the value); the other messages are
+//! stored. A file without a single message is rejected, for the API and the CLI alike. Re-importing stores nothing twice: an
 //! IFTMIN's event id is a digest of its segments, an IFTSTA event is deduplicated by its code,
 //! time and location per shipment, like any event without an id.
 
@@ -13,10 +14,14 @@ use crate::engine::{IngestError, ingest};
 use avisera_domain::TenantId;
 use avisera_domain::event::{CarrierEvent, EventInput, ReceiverInput, ShipmentInput};
 use avisera_edifact::datetime::DateTime;
-use avisera_edifact::{ErrorKind, Interchange, Item, Message, ParseError, Parser, Position, iftmin, iftsta};
+use avisera_edifact::{ErrorKind, Interchange, Item, Message, ParseError, Parser, Position, iftmin, iftsta, quoted};
 use avisera_store::EventOutcome;
 use serde::Serialize;
 use std::collections::BTreeSet;
+
+mod sources;
+
+use sources::Sources;
 
 /// Events per store transaction.
 pub const BATCH: usize = 500;
@@ -185,6 +190,8 @@ pub struct Import<'a> {
     pending: Vec<CarrierEvent>,
     /// For each pending event: it came from an IFTMIN.
     pending_order: Vec<bool>,
+    /// An interchange header was read (the file is not empty).
+    any_interchange: bool,
     summary: ImportSummary,
 }
 
@@ -197,6 +204,7 @@ impl<'a> Import<'a> {
             listed: false,
             pending: Vec::new(),
             pending_order: Vec::new(),
+            any_interchange: false,
             summary: ImportSummary::default(),
         }
     }
@@ -215,13 +223,49 @@ impl<'a> Import<'a> {
         self.parser.finish();
         self.drain().await?;
         self.flush().await?;
+        self.reject_if_nothing_in_it();
         Ok(self.summary)
+    }
+
+    /// A file without a single message is rejected, on the API and on the command line alike:
+    /// the sender surely meant to send something.
+    fn reject_if_nothing_in_it(&mut self) {
+        if self.summary.messages > 0 || self.summary.has_rejects() {
+            return;
+        }
+        let (expected, found, error) = if self.any_interchange {
+            (
+                "at least one message (UNH ... UNT) in the interchange",
+                "none",
+                "the file holds no message: its interchange has no UNH ... UNT",
+            )
+        } else {
+            (
+                "an interchange (UNB ... UNZ)",
+                "an empty file",
+                "the file holds no interchange: it is empty",
+            )
+        };
+        self.summary.errors.push(ImportError {
+            kind: "envelope",
+            interchange: None,
+            message: None,
+            segment: None,
+            tag: None,
+            element: None,
+            component: None,
+            byte: 0,
+            expected: expected.into(),
+            found: Some(found.into()),
+            error: error.into(),
+        });
     }
 
     async fn drain(&mut self) -> Result<(), IngestError> {
         while let Some(item) = self.parser.next() {
             match item {
                 Ok(Item::Interchange(h)) => {
+                    self.any_interchange = true;
                     self.listed = self.summary.interchanges.len() < MAX_LISTED_ERRORS;
                     if !self.listed {
                         self.summary.interchanges_not_listed += 1;
@@ -345,7 +389,8 @@ impl<'a> Import<'a> {
 }
 
 /// The events one message becomes, checked like events posted as JSON; the first fault
-/// rejects the whole message.
+/// rejects the whole message. A fault names the segment and element the value was read from,
+/// never the JSON field it would have been.
 pub fn events_of(m: &Message, header: Option<&Interchange>) -> Result<Vec<CarrierEvent>, ParseError> {
     let whole = || {
         let mut p = m.position(0);
@@ -354,14 +399,19 @@ pub fn events_of(m: &Message, header: Option<&Interchange>) -> Result<Vec<Carrie
         p.offset = m.offset;
         p
     };
-    let inputs = match m.message_type.as_str() {
+    // Each input with where its values came from, to place a fault the domain finds.
+    let inputs: Vec<(EventInput, Sources)> = match m.message_type.as_str() {
         "IFTMIN" => {
             let order = iftmin::read(m)?;
-            let when = match order.document_time {
-                Some(dt) => instant(&dt, whole)?,
-                None => header
-                    .and_then(interchange_time)
-                    .ok_or_else(|| content(whole(), "DTM+137 (document date/time) or a readable UNB date", None))?,
+            let when = match (order.document_time, order.places.document_time) {
+                (Some(dt), Some(at)) => instant(&dt, || m.position_of(at))?,
+                _ => header.and_then(interchange_time).ok_or_else(|| {
+                    content(
+                        m.missing("DTM", 1),
+                        "a document date/time: DTM+137 in the message, or a date and time in UNB element 4",
+                        Some("neither".into()),
+                    )
+                })?,
             };
             let expected_delivery = order.expected_delivery.map(|d| match instant(&d, whole) {
                 Ok(t) => t,
@@ -372,37 +422,54 @@ pub fn events_of(m: &Message, header: Option<&Interchange>) -> Result<Vec<Carrie
             order
                 .items
                 .iter()
-                .map(|item| EventInput {
-                    event_id: event_id.clone(),
-                    tracking_number: Some(item.clone()),
-                    code: Some(TRANSPORT_ORDER_CODE.into()),
-                    occurred_at: Some(when.clone()),
-                    location: None,
-                    shipment: Some(ShipmentInput {
-                        receiver: Some(ReceiverInput {
-                            name: r.name.clone(),
-                            phone: r.phone.clone(),
-                            email: r.email.clone(),
-                            language: None,
-                            time_zone: None,
+                .enumerate()
+                .map(|(k, item)| {
+                    let input = EventInput {
+                        event_id: event_id.clone(),
+                        tracking_number: Some(item.clone()),
+                        code: Some(TRANSPORT_ORDER_CODE.into()),
+                        occurred_at: Some(when.clone()),
+                        location: None,
+                        shipment: Some(ShipmentInput {
+                            receiver: Some(ReceiverInput {
+                                name: r.name.clone(),
+                                phone: r.phone.clone(),
+                                email: r.email.clone(),
+                                language: None,
+                                time_zone: None,
+                            }),
+                            destination_country: r.country.clone(),
+                            service_code: order.service_code.clone(),
+                            sender_account: order.consignor.as_ref().and_then(|c| c.id.clone()),
+                            order_reference: order.order_reference.clone(),
+                            expected_delivery: expected_delivery.clone(),
+                            ..ShipmentInput::default()
                         }),
-                        destination_country: r.country.clone(),
-                        service_code: order.service_code.clone(),
-                        sender_account: order.consignor.as_ref().and_then(|c| c.id.clone()),
-                        order_reference: order.order_reference.clone(),
-                        expected_delivery: expected_delivery.clone(),
-                        ..ShipmentInput::default()
-                    }),
-                    pickup_point: None,
+                        pickup_point: None,
+                    };
+                    let sources = Sources {
+                        tracking_number: order.places.items.get(k).copied(),
+                        occurred_at: order.places.document_time,
+                        destination_country: r.places.country,
+                        receiver_name: r.places.name,
+                        receiver_phone: r.places.phone,
+                        receiver_email: r.places.email,
+                        service_code: order.places.service_code,
+                        sender_account: order.consignor.as_ref().and_then(|c| c.places.id),
+                        order_reference: order.places.order_reference,
+                        expected_delivery: order.places.expected_delivery,
+                        ..Sources::default()
+                    };
+                    (input, sources)
                 })
-                .collect::<Vec<_>>()
+                .collect()
         }
         "IFTSTA" => {
             let mut inputs = Vec::new();
             for status in iftsta::read(m)? {
-                let when = instant(&status.time, || m.position(status.index))?;
-                for item in &status.items {
-                    inputs.push(EventInput {
+                let when = instant(&status.time, || m.position_of(status.places.time))?;
+                for (k, item) in status.items.iter().enumerate() {
+                    let input = EventInput {
                         event_id: None,
                         tracking_number: Some(item.clone()),
                         code: Some(format!("IFTSTA:{}", status.code)),
@@ -413,7 +480,16 @@ pub fn events_of(m: &Message, header: Option<&Interchange>) -> Result<Vec<Carrie
                             ..ShipmentInput::default()
                         }),
                         pickup_point: None,
-                    });
+                    };
+                    let sources = Sources {
+                        tracking_number: status.places.items.get(k).copied(),
+                        code: Some(status.places.code),
+                        occurred_at: Some(status.places.time),
+                        location: status.places.location,
+                        order_reference: status.places.order_reference,
+                        ..Sources::default()
+                    };
+                    inputs.push((input, sources));
                 }
             }
             inputs
@@ -422,19 +498,17 @@ pub fn events_of(m: &Message, header: Option<&Interchange>) -> Result<Vec<Carrie
             return Err(content(
                 whole().at_element(2, Some(1)),
                 "message type IFTMIN or IFTSTA",
-                Some(other.to_string()),
+                Some(quoted(other)),
             ));
         }
     };
     inputs
         .into_iter()
-        .map(|input| {
+        .map(|(input, sources)| {
             input.check().map_err(|e| {
-                content(
-                    whole(),
-                    &format!("valid event data ({})", e.message),
-                    Some(format!("field {}", e.field)),
-                )
+                sources
+                    .fault(m, &e)
+                    .unwrap_or_else(|| content(whole(), &format!("valid event data: {}", e.message), None))
             })
         })
         .collect()
@@ -475,7 +549,7 @@ fn content(position: Position, expected: &str, found: Option<String>) -> ParseEr
 /// An RFC 3339 instant; times without an offset are in [`LOCAL_ZONE`].
 fn instant(dt: &DateTime, position: impl Fn() -> Position) -> Result<String, ParseError> {
     let civil = jiff::civil::DateTime::new(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, 0)
-        .map_err(|_| content(position(), "a date that exists", Some(format!("{dt:?}"))))?;
+        .map_err(|_| content(position(), "a date that exists", Some(written(dt))))?;
     let ts = match dt.offset_minutes {
         Some(m) => jiff::tz::Offset::from_seconds(i32::from(m) * 60)
             .and_then(|o| o.to_timestamp(civil))
@@ -483,9 +557,17 @@ fn instant(dt: &DateTime, position: impl Fn() -> Position) -> Result<String, Par
         None => civil
             .in_tz(LOCAL_ZONE)
             .map(|z| z.timestamp())
-            .map_err(|_| content(position(), "a local time that exists", Some(format!("{dt:?}"))))?,
+            .map_err(|_| content(position(), "a local time that exists", Some(written(dt))))?,
     };
     Ok(ts.to_string())
+}
+
+/// A date and time as a person reads it, for errors.
+fn written(dt: &DateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second
+    )
 }
 
 /// UNB's date (YYMMDD or CCYYMMDD) and time (HHMM), local.

@@ -72,8 +72,9 @@ async fn receiver_gets_order_and_delivery_once(db: Db) {
             &error["segment"],
             &error["kind"]
         ),
-        (&json!("PN000123"), &json!("M2"), &json!(5), &json!("content"))
+        (&json!("PN000123"), &json!("M2"), &Value::Null, &json!("content"))
     );
+    assert_eq!(error["tag"], "NAD", "the segment that should hold the receiver");
     assert!(error["expected"].as_str().unwrap().contains("NAD+CN"), "{error}");
     assert_eq!(summary["interchanges"][0]["rejected"], 1);
 
@@ -279,7 +280,8 @@ fn import_dry_run_needs_no_database_and_prints_every_error() {
     assert_eq!(
         out,
         format!(
-            "{iftmin}: rejected: interchange PN000123, message M2, segment 5 (UNT), byte 377: expected a receiver: NAD+CN (consignee) or NAD+DP\n\
+            "{iftmin}: rejected: interchange PN000123, message M2, segment NAD, element 1, byte 377: expected a receiver: \
+             NAD+CN (consignee) or NAD+DP (delivery party), the party qualifier in element 1, found only NAD+CZ\n\
              interchange PN000123 from 5790000110018: 3 messages, 2 accepted, 1 rejected\n\
              interchange PN000124 from 5790000110018: 1 message, 1 accepted, 0 rejected\n\
              messages: 4 (3 accepted, 1 rejected)\n\
@@ -322,4 +324,239 @@ async fn import_stores_once_and_its_exit_status_tells_rejects() {
     let (code, _, err) = avisera(&["import", "--tenant", "99", &iftsta], &env);
     assert_eq!(code, 1);
     assert!(err.contains("no tenant 99"), "{err}");
+}
+
+/// A file in the temporary directory, removed when the test is done with it.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str, bytes: &[u8]) -> Self {
+        let path = std::env::temp_dir().join(format!("avisera-{}-{name}", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        TempFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// IFTSTA with its own separators (`UNA|~.! "`): what a Windows tool writes with a BOM first.
+fn iftsta_with_una() -> Vec<u8> {
+    // "+0100" needs no release character once `+` is no separator.
+    let text = std::str::from_utf8(IFTSTA).unwrap().replace("?+0100", "\u{1}");
+    let custom: String = text
+        .chars()
+        .map(|c| match c {
+            '+' => '~',
+            ':' => '|',
+            '\'' => '"',
+            '?' => '!',
+            c => c,
+        })
+        .collect();
+    let custom = custom.replace('\u{1}', "+0100");
+    [BOM, b"UNA|~.! \"", custom.as_bytes()].concat()
+}
+
+#[tokio::test]
+async fn a_byte_order_mark_or_padding_before_unb_loses_no_message() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let (status, summary) = upload_raw(&app, &iftsta_with_una()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{summary:#}");
+    assert_eq!(
+        (&summary["accepted_messages"], &summary["events"]),
+        (&json!(1), &json!(1))
+    );
+
+    // NUL padding before UNB: reported with its offset, and the message is still stored.
+    let padded = [&[0u8; 16][..], b"\r\n", IFTMIN].concat();
+    let (status, summary) = upload_raw(&app, &padded).await;
+    assert_eq!(status, StatusCode::MULTI_STATUS, "{summary:#}");
+    assert_eq!(
+        (
+            &summary["accepted_messages"],
+            &summary["rejected_messages"],
+            &summary["shipments"]
+        ),
+        (&json!(2), &json!(1), &json!(2))
+    );
+    let e = &summary["errors"][0];
+    assert_eq!((&e["kind"], &e["byte"]), (&json!("syntax"), &json!(0)), "{summary:#}");
+    assert_eq!(
+        e["error"],
+        "byte 0: expected UNA or UNB, found 16 stray bytes (00 00 00 00 00 00 00 00 ...), skipped"
+    );
+    let (status, _) = app.call("GET", &format!("/v1/shipments/{ASA_SSCC}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The same on the command line.
+    let file = TempFile::new("padded.edi", &padded);
+    let (code, out, err) = avisera(&["import", "--dry-run", file.path()], &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.starts_with(&format!(
+            "{}: rejected: byte 0: expected UNA or UNB, found 16 stray bytes",
+            file.path()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("messages: 3 (2 accepted, 1 rejected)"), "{out}");
+}
+
+/// Every error of a file with a bad country, a date that does not exist and an item id with a
+/// space: each names the segment and element the value is in, never a JSON field.
+#[tokio::test]
+async fn content_errors_name_the_segment_and_element_that_hold_the_value() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let latin1: String = IFTMIN.iter().map(|&b| char::from(b)).collect();
+    let bad = latin1
+        .replace("+41101+SE'", "+41101+SWE'")
+        .replace("DTM+137:202611250902", "DTM+137:202602300902");
+    let bad: Vec<u8> = bad.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect();
+    let (status, summary) = upload_raw(&app, &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{summary:#}");
+    let place = |e: &Value| {
+        (
+            e["message"].as_str().unwrap().to_string(),
+            e["tag"].as_str().unwrap_or("").to_string(),
+            e["segment"].as_u64(),
+            e["element"].as_u64(),
+            e["component"].as_u64(),
+        )
+    };
+    let errors = summary["errors"].as_array().unwrap();
+    let places: Vec<_> = errors.iter().map(place).collect();
+    assert_eq!(
+        places,
+        vec![
+            ("M1".to_string(), "NAD".to_string(), Some(7), Some(9), Some(1)),
+            ("M2".to_string(), "NAD".to_string(), None, Some(1), None),
+            ("M3".to_string(), "DTM".to_string(), Some(3), Some(1), Some(2)),
+        ],
+        "{summary:#}"
+    );
+    let nad = bad.windows(6).position(|w| w == b"NAD+CN").unwrap();
+    assert_eq!(
+        errors[0]["error"],
+        format!(
+            "interchange PN000123, message M1, segment 7 (NAD), element 9.1, byte {nad}: expected a valid country code \
+             (3207): \"SWE\" is not a two-letter country code like SE"
+        )
+    );
+    assert!(errors[1]["error"].as_str().unwrap().contains("NAD+CN"), "{}", errors[1]);
+    assert!(errors[2]["found"] == "\"202602300902\"", "{}", errors[2]);
+
+    let status_report = std::str::from_utf8(IFTSTA)
+        .unwrap()
+        .replace("GIN+BN+0037", "GIN+BN+0037 ");
+    let (status, summary) = upload_raw(&app, status_report.as_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{summary:#}");
+    let e = &summary["errors"][0];
+    assert_eq!(
+        place(e),
+        ("S1".to_string(), "GIN".to_string(), Some(8), Some(2), Some(1)),
+        "{e}"
+    );
+    assert_eq!(e["found"], "\"0037 0712345678901234\"");
+    for e in errors.iter().chain([e]) {
+        let text = e["error"].as_str().unwrap();
+        for json_word in ["occurred_at", "tracking_number", "shipment.", "field ", "{", "\\"] {
+            assert!(!text.contains(json_word), "{text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn utf8_in_a_file_that_declares_latin1_is_a_character_set_error() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    // The Latin-1 file re-encoded as UTF-8, its UNB still saying UNOC.
+    let utf8: String = IFTMIN.iter().map(|&b| char::from(b)).collect();
+    let (status, summary) = upload_raw(&app, utf8.as_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{summary:#}");
+    let e = &summary["errors"][0];
+    assert_eq!(
+        (&e["message"], &e["segment"], &e["tag"]),
+        (&json!("M1"), &json!(7), &json!("NAD"))
+    );
+    let text = e["error"].as_str().unwrap();
+    assert!(
+        text.contains("UNOC")
+            && text.contains("UTF-8")
+            && text.contains("UNOW or UNOY")
+            && text.contains("Åsa Ødegård"),
+        "{text}"
+    );
+    // Nothing garbled was stored.
+    let (status, _) = app.call("GET", &format!("/v1/shipments/{ASA_SSCC}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The file as sent, Latin-1, still works.
+    let (status, summary) = upload_raw(&app, IFTMIN).await;
+    assert_eq!(status, StatusCode::MULTI_STATUS, "{summary:#}");
+    let (_, shipment) = app.call("GET", &format!("/v1/shipments/{ASA_SSCC}"), None).await;
+    assert_eq!(
+        shipment["shipment"]["details"]["receiver_name"], "Åsa Ødegård",
+        "{shipment:#}"
+    );
+}
+
+/// An empty file is rejected the same way on the API (422) and on the command line (exit 2),
+/// with the same words; so is an interchange without messages.
+#[tokio::test]
+async fn an_empty_file_is_rejected_alike_by_the_api_and_the_command_line() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let empty = "the file holds no interchange: it is empty";
+    for body in [&b""[..], b"\r\n  \n", BOM] {
+        let (status, summary) = upload_raw(&app, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{summary:#}");
+        assert_eq!(summary["errors"][0]["error"], empty, "{summary:#}");
+        let file = TempFile::new("empty.edi", body);
+        let (code, out, err) = avisera(&["import", "--dry-run", file.path()], &[]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(
+            out.starts_with(&format!("{}: rejected: {empty}\n", file.path())),
+            "{out}"
+        );
+    }
+    let no_messages = b"UNB+UNOC:3+S+R+261125:1405+1'UNZ+0+1'";
+    let (status, summary) = upload_raw(&app, no_messages).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{summary:#}");
+    let file = TempFile::new("no-messages.edi", no_messages);
+    let (code, out, _) = avisera(&["import", "--dry-run", file.path()], &[]);
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(
+        out.lines().next().unwrap(),
+        format!(
+            "{}: rejected: {}",
+            file.path(),
+            summary["errors"][0]["error"].as_str().unwrap()
+        )
+    );
+}
+
+/// A file cut off inside a segment: the error names that segment, not the one before.
+#[test]
+fn a_truncated_file_names_the_segment_it_ends_in() {
+    let cut = IFTSTA.windows(3).position(|w| w == b"GIN").unwrap() + 8;
+    let file = TempFile::new("cut.edi", &IFTSTA[..cut]);
+    let (code, out, err) = avisera(&["import", "--dry-run", file.path()], &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    let first = out.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "{}: rejected: interchange PN000124, message S1, segment 8 (GIN), byte {}: expected segment terminator \"'\", \
+             found end of input after \"GIN+BN+0\"",
+            file.path(),
+            cut - 8
+        )
+    );
 }

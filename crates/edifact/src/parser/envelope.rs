@@ -33,7 +33,8 @@ impl Parser {
             Some(c) => c,
             None => {
                 fault = Some(format!(
-                    "syntax identifier UNOA, UNOB, UNOC, UNOW or UNOY in UNB (found {syntax_id:?})"
+                    "syntax identifier UNOA, UNOB, UNOC, UNOW or UNOY in UNB (found {})",
+                    quoted(&syntax_id)
                 ));
                 Charset::Latin1
             }
@@ -51,6 +52,7 @@ impl Parser {
             } else {
                 control_ref.clone()
             },
+            syntax_id: syntax_id.clone(),
             charset,
             fault: fault.clone(),
             messages: 0,
@@ -128,7 +130,7 @@ impl Parser {
                 "UNE",
                 Some(1),
                 format!("the group's message count {}", g.messages),
-                Some(format!("{count:?}")),
+                Some(quoted(count)),
             );
         }
         let reference = seg.get(2, 1).unwrap_or("");
@@ -137,8 +139,8 @@ impl Parser {
                 offset,
                 "UNE",
                 Some(2),
-                format!("the UNG reference {:?}", g.reference),
-                Some(format!("{reference:?}")),
+                format!("the UNG reference {}", quoted(&g.reference)),
+                Some(quoted(reference)),
             );
         }
         self.out.push_back(Ok(Item::GroupEnd(g.reference)));
@@ -221,15 +223,15 @@ impl Parser {
                 ErrorKind::Message,
                 p,
                 format!("the message's segment count {} (UNH to UNT)", m.count),
-                Some(format!("{count:?}")),
+                Some(quoted(count)),
             ))
         } else if reference != m.message.reference {
             p.element = Some(2);
             Err(ParseError::new(
                 ErrorKind::Message,
                 p,
-                format!("the UNH reference {:?}", m.message.reference),
-                Some(format!("{reference:?}")),
+                format!("the UNH reference {}", quoted(&m.message.reference)),
+                Some(quoted(reference)),
             ))
         } else {
             Ok(Item::Message(m.message))
@@ -258,7 +260,7 @@ impl Parser {
                 "UNZ",
                 Some(1),
                 format!("the interchange's {what} count {expected}"),
-                Some(format!("{count:?}")),
+                Some(quoted(count)),
             );
         }
         let reference = seg.get(2, 1).unwrap_or("");
@@ -267,8 +269,8 @@ impl Parser {
                 offset,
                 "UNZ",
                 Some(2),
-                format!("the UNB control reference {control_ref:?}"),
-                Some(format!("{reference:?}")),
+                format!("the UNB control reference {}", quoted(&control_ref)),
+                Some(quoted(reference)),
             );
         }
         self.interchange = None;
@@ -325,6 +327,11 @@ impl Parser {
         if self.interchange.is_some() {
             self.envelope_error(offset, "UNZ", None, "UNZ before end of input".into(), None);
             self.interchange = None;
+            self.una_seen = false;
+            progressed = true;
+        } else if self.una_seen {
+            self.envelope_error(offset, "UNB", None, "UNB after UNA".into(), Some("end of input".into()));
+            self.una_seen = false;
             progressed = true;
         }
         progressed

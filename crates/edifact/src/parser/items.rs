@@ -58,6 +58,54 @@ impl Message {
     }
 }
 
+/// Where a message reader took a value from: the body segment (index into
+/// [`Message::segments`]), the element and the component (1-based), so a fault in the value is
+/// reported at the segment that holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub index: usize,
+    pub element: usize,
+    pub component: Option<usize>,
+}
+
+impl Place {
+    pub fn new(index: usize, element: usize, component: usize) -> Self {
+        Place {
+            index,
+            element,
+            component: Some(component),
+        }
+    }
+}
+
+impl Message {
+    /// The position of a value read from the message.
+    pub fn position_of(&self, place: Place) -> Position {
+        self.position(place.index).at_element(place.element, place.component)
+    }
+
+    /// The text of a value read from the message (first repetition).
+    pub fn value_at(&self, place: Place) -> Option<&str> {
+        self.segments
+            .get(place.index)?
+            .get(place.element, place.component.unwrap_or(1))
+    }
+
+    /// Where a segment the reader needs is missing: the message (at UNH's offset), the tag
+    /// and element that should hold the value, and no segment number, as there is none.
+    pub fn missing(&self, tag: &str, element: usize) -> Position {
+        Position {
+            interchange: Some(self.interchange.clone()),
+            message: Some(self.reference.clone()),
+            segment: None,
+            tag: Some(tag.into()),
+            element: Some(element),
+            component: None,
+            offset: self.offset,
+        }
+    }
+}
+
 /// UNZ: the interchange is complete; `messages` is what was counted (accepted or not).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterchangeEnd {

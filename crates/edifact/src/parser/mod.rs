@@ -9,12 +9,15 @@
 //! messages rejected, each with that reason.
 
 mod envelope;
+mod faults;
 mod items;
+mod layout;
 
-pub use items::{Group, Interchange, InterchangeEnd, Item, Message};
+pub use items::{Group, Interchange, InterchangeEnd, Item, Message, Place};
 
-use crate::error::{ErrorKind, ParseError, Position};
-use crate::syntax::{Charset, Segment, Separators};
+use crate::error::{ErrorKind, ParseError, Position, quoted};
+use crate::syntax::{Charset, Segment, Separators, utf8_sequence};
+use layout::Stray;
 use std::collections::VecDeque;
 
 /// A segment longer than this is an error (and is skipped to its terminator).
@@ -22,9 +25,10 @@ pub const MAX_SEGMENT_BYTES: usize = 64 * 1024;
 /// A message larger than this is rejected; this bounds the parser's memory.
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 const MAX_SEGMENTS: usize = 100_000;
-
 struct OpenInterchange {
     control_ref: String,
+    /// As UNB declares it (UNOA ... UNOY), for errors about the character set.
+    syntax_id: String,
     charset: Charset,
     /// Why every message of it is rejected (unreadable UNB, unsupported character set).
     fault: Option<String>,
@@ -56,6 +60,7 @@ pub struct Parser {
     skipping: bool,
     sep: Separators,
     una_seen: bool,
+    stray: Option<Stray>,
     interchange: Option<OpenInterchange>,
     group: Option<OpenGroup>,
     message: Option<OpenMessage>,
@@ -80,6 +85,7 @@ impl Parser {
             skipping: false,
             sep: Separators::default(),
             una_seen: false,
+            stray: None,
             interchange: None,
             group: None,
             message: None,
@@ -148,22 +154,19 @@ impl Parser {
         if self.skipping {
             return self.skip_to_terminator();
         }
-        // Line breaks between segments are common and harmless.
-        while let Some(&b) = self.buf.get(self.start) {
-            if (b == b'\r' || b == b'\n') && !self.sep.is_service(b) {
-                self.start += 1;
-                self.scan = self.scan.max(self.start);
-            } else {
-                break;
-            }
+        if !self.skip_layout() {
+            return false;
         }
-        let rest = &self.buf[self.start..];
-        if rest.is_empty() {
+        if self.start == self.buf.len() {
             if self.finished {
-                return self.end_of_input();
+                return self.end_stray() | self.end_of_input();
             }
             return false;
         }
+        if self.end_stray() {
+            return true;
+        }
+        let rest = &self.buf[self.start..];
         if self.interchange.is_none() && !self.una_seen {
             if rest.len() < 3 && !self.finished && b"UNA".starts_with(rest) {
                 return false;
@@ -193,7 +196,7 @@ impl Parser {
                             ErrorKind::Syntax,
                             p,
                             "six distinct service characters after UNA (not letters, digits or spaces)",
-                            Some(format!("{:?}", String::from_utf8_lossy(&chars))),
+                            Some(quoted(&String::from_utf8_lossy(&chars))),
                         )));
                         self.sep = Separators::default();
                     }
@@ -207,12 +210,8 @@ impl Parser {
         let Some(end) = self.find_terminator() else {
             if self.buf.len() - self.start > MAX_SEGMENT_BYTES {
                 let offset = self.consumed();
-                self.fault(
-                    ErrorKind::Syntax,
-                    offset,
-                    format!("a segment terminator within {MAX_SEGMENT_BYTES} bytes"),
-                    None,
-                );
+                let head = self.buf[self.start..self.start + 4].to_vec();
+                self.too_long(&head, offset);
                 self.skipping = true;
                 self.start = self.buf.len();
                 self.scan = self.start;
@@ -223,13 +222,9 @@ impl Parser {
                 let raw = self.buf[self.start..].to_vec();
                 self.start = self.buf.len();
                 self.scan = self.start;
-                let found = String::from_utf8_lossy(&raw[..raw.len().min(20)]).into_owned();
-                self.fault(
-                    ErrorKind::Syntax,
-                    offset,
-                    format!("segment terminator {:?}", char::from(self.sep.segment)),
-                    Some(format!("end of input after {found:?}")),
-                );
+                let found = format!("end of input after {}", quoted(&self.sample(&raw)));
+                let terminator = quoted(&char::from(self.sep.segment).to_string());
+                self.broken_segment(&raw, offset, format!("segment terminator {terminator}"), found);
                 return true;
             }
             return false;
@@ -240,12 +235,7 @@ impl Parser {
         self.scan = self.start;
         self.escaped = false;
         if raw.len() > MAX_SEGMENT_BYTES {
-            self.fault(
-                ErrorKind::Syntax,
-                offset,
-                format!("a segment of at most {MAX_SEGMENT_BYTES} bytes"),
-                Some(format!("{} bytes", raw.len())),
-            );
+            self.too_long(&raw, offset);
             return true;
         }
         self.segment(&raw, offset);
@@ -311,18 +301,15 @@ impl Parser {
 
     fn segment(&mut self, raw: &[u8], offset: u64) {
         let charset = self.interchange.as_ref().map_or(Charset::Latin1, |i| i.charset);
-        if let Some(ic) = &mut self.interchange {
-            ic.segments += 1;
-        }
-        if let Some(m) = &mut self.message {
-            m.count += 1;
-        }
+        self.count_segment();
         let text = match charset.decode(raw) {
             Ok(t) => t,
             Err(at) => {
-                self.fault(
+                let mut p = self.position(offset);
+                p.tag = self.tag_of(raw);
+                self.fault_at(
                     ErrorKind::Syntax,
-                    offset,
+                    p,
                     "valid UTF-8 (the interchange says UNOW/UNOY)".into(),
                     Some(format!("byte 0x{:02X} at byte {}", raw[at], offset + at as u64)),
                 );
@@ -348,8 +335,16 @@ impl Parser {
                 ErrorKind::Syntax,
                 offset,
                 "a segment tag of three capital letters or digits".into(),
-                Some(format!("{found:?}")),
+                Some(quoted(&found)),
             );
+            return;
+        }
+        if charset == Charset::Latin1
+            && self.message.is_some()
+            && !seg.tag.starts_with("UN")
+            && let Some((at, len)) = utf8_sequence(raw)
+        {
+            self.utf8_in_latin1(raw, offset, at, len, seg.tag.clone());
             return;
         }
         // UNB names the character set it is itself written in; it was read as Latin-1 above.
