@@ -686,6 +686,7 @@ pub async fn plans_and_billing_settings_are_kept_with_their_history(store: &dyn 
         when_budget_is_used_up: BudgetAction::SwitchToEmail,
         alert_email: None,
         transliterate_sms: true,
+        max_sms_segments: 3,
     };
     store.update_billing(t.id, &billing).await.unwrap();
     assert_eq!(store.tenant(t.id).await.unwrap().unwrap().billing, billing);
