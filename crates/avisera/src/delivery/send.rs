@@ -188,9 +188,10 @@ async fn hold_budget(
         "the SMS budget of {budget} SEK for {} is used up ({committed} SEK spent or being sent)",
         month.label()
     );
-    let rule = match dispatch::over_budget(c.rule.as_ref(), &why) {
-        OverBudget::Cancel { reason } => return Ok(Some(Some(DeliveryOutcome::Cancelled { reason }))),
-        OverBudget::SwitchToEmail => c.rule.as_ref().expect("a rule to switch with"),
+    let rule = match (dispatch::over_budget(c.rule.as_ref(), &why), c.rule.as_ref()) {
+        (OverBudget::SwitchToEmail, Some(rule)) => rule,
+        (OverBudget::Cancel { reason }, _) => return Ok(Some(Some(DeliveryOutcome::Cancelled { reason }))),
+        (OverBudget::SwitchToEmail, None) => return Ok(Some(Some(DeliveryOutcome::Cancelled { reason: why }))),
     };
     let email = match rendered_email(app, tenant, rule, &c.job, now).await? {
         Ok(email) => email,
