@@ -5,6 +5,7 @@
 pub mod billing;
 pub mod clock;
 pub mod contact;
+pub mod dispatch;
 pub mod event;
 pub mod ids;
 pub mod limits;

@@ -3,11 +3,8 @@
 //! template is saved and when a message is sent, so it ends `failed` and costs nothing.
 
 use crate::sms;
+use crate::tenant::DEFAULT_MAX_SMS_SEGMENTS;
 
-/// SMS segments a tenant sends at most per message unless it sets another maximum.
-pub const DEFAULT_MAX_SMS_SEGMENTS: usize = 6;
-/// The highest maximum a tenant may set: 20 segments is ~3,000 GSM-7 characters.
-pub const MAX_SMS_SEGMENTS_SETTING: usize = 20;
 /// The largest email (subject, HTML and text together, in bytes) Avisera sends.
 pub const MAX_EMAIL_BYTES: usize = 256 * 1024;
 /// The most one template part may render, whatever the limits: a render stops here, so a
@@ -24,7 +21,7 @@ pub struct MessageLimits {
 impl Default for MessageLimits {
     fn default() -> Self {
         MessageLimits {
-            sms_segments: DEFAULT_MAX_SMS_SEGMENTS,
+            sms_segments: DEFAULT_MAX_SMS_SEGMENTS as usize,
             email_bytes: MAX_EMAIL_BYTES,
         }
     }
@@ -40,8 +37,8 @@ impl MessageLimits {
         let count = sms::count(text);
         if count.segments > self.sms_segments {
             return Err(format!(
-                "the text is {} SMS segments ({} characters, {}); at most {} are sent per message (max_sms_segments)",
-                count.segments, count.characters, count.encoding, self.sms_segments
+                "the SMS is {} segments long, more than the tenant's maximum of {} (billing setting max_sms_segments; {} characters, {})",
+                count.segments, self.sms_segments, count.characters, count.encoding
             ));
         }
         Ok(())
@@ -55,7 +52,7 @@ impl MessageLimits {
         let bytes = subject.len() + html.map_or(0, str::len) + text.len();
         if bytes > self.email_bytes {
             return Err(format!(
-                "the email is {} KiB; at most {} KiB are sent",
+                "the email is {} KiB, more than the maximum of {} KiB",
                 bytes.div_ceil(1024),
                 self.email_bytes / 1024
             ));
@@ -73,7 +70,7 @@ mod tests {
         let limits = MessageLimits::default();
         assert!(limits.check_sms(&"a".repeat(6 * 153)).is_ok());
         let why = limits.check_sms(&"a".repeat(6 * 153 + 1)).unwrap_err();
-        assert!(why.contains("7 SMS segments") && why.contains("at most 6"), "{why}");
+        assert!(why.contains("7 segments") && why.contains("maximum of 6"), "{why}");
         assert!(limits.check_sms(" \n ").unwrap_err().contains("empty"));
         let two = MessageLimits {
             sms_segments: 2,
@@ -93,7 +90,7 @@ mod tests {
             limits
                 .check_email("Hi", None, &big)
                 .unwrap_err()
-                .contains("at most 256 KiB")
+                .contains("maximum of 256 KiB")
         );
     }
 }

@@ -367,6 +367,34 @@ fn one_line(subject: &str) -> String {
 /// The longest subject a person may type when sending by hand.
 pub const MAX_SUBJECT_CHARS: usize = 200;
 
+/// The rule's email in place of an SMS the budget refused at sending: rendered for the
+/// shipment as the planner renders it, to the address the rule would have emailed. Keyed by
+/// `key` (derived from the SMS's own key, so the switch happens once) and due now.
+pub fn email_instead(s: &Situation<'_>, rule: &Rule, key: &str) -> Result<PlannedNotification, NotSent> {
+    let to = match &rule.recipient {
+        Recipient::Receiver => receiver_address(s, Channel::Email),
+        Recipient::CustomerService => customer_service_address(s, Channel::Email),
+        Recipient::Fixed { .. } => Err((
+            String::new(),
+            NotSent::Cancelled("a fixed list of numbers has no email address to switch to".into()),
+        )),
+    }
+    .map_err(|(_, why)| why)?;
+    let (language, message) =
+        render(rule, Channel::Email, &to, s, &variables(s, Some(rule))).map_err(NotSent::Failed)?;
+    Ok(PlannedNotification {
+        rule_id: Some(rule.id),
+        trigger: Some(rule.trigger),
+        channel: Channel::Email,
+        recipient: to,
+        dedupe_key: key.to_string(),
+        due_at: s.now,
+        time_zone: receiver_zone(s).iana_name().map(str::to_string),
+        language: Some(language),
+        message: Ok(message),
+    })
+}
+
 /// What a person sends by hand from Track & Trace: a template rendered for the shipment, or
 /// their own words as written.
 pub enum ManualContent<'a> {

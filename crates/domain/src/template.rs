@@ -449,7 +449,7 @@ mod tests {
         assert!(err.message.contains("renders more than 512 KiB"), "{err}");
         let err = sms("{{ range(1000)|join(',') }}").check().unwrap_err();
         assert!(
-            err.message.contains("26 SMS segments") && err.message.contains("at most 6"),
+            err.message.contains("26 segments long") && err.message.contains("maximum of 6"),
             "{err}"
         );
         let six = MessageLimits::default();

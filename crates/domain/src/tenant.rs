@@ -18,7 +18,7 @@ pub struct Tenant {
 }
 
 /// How a tenant wants to be billed and warned.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BillingSettings {
     /// Monthly SMS budget; `None` is no budget.
@@ -28,12 +28,54 @@ pub struct BillingSettings {
     pub alert_email: Option<EmailAddress>,
     /// Replace typographic quotes, dashes and the like in SMS when that keeps a text GSM-7.
     pub transliterate_sms: bool,
+    /// An SMS longer than this many segments is not sent (it fails, costing nothing): a
+    /// template fed a runaway value must not cost the price of twenty messages.
+    pub max_sms_segments: u32,
+}
+
+/// The segments an SMS may have unless the tenant says otherwise.
+pub const DEFAULT_MAX_SMS_SEGMENTS: u32 = 6;
+/// The most a tenant may allow (providers refuse longer concatenations).
+pub const MAX_SMS_SEGMENTS_LIMIT: u32 = 20;
+
+impl Default for BillingSettings {
+    fn default() -> Self {
+        BillingSettings {
+            sms_budget_ore: None,
+            when_budget_is_used_up: BudgetAction::default(),
+            alert_email: None,
+            transliterate_sms: false,
+            max_sms_segments: DEFAULT_MAX_SMS_SEGMENTS,
+        }
+    }
+}
+
+impl BillingSettings {
+    /// Checks what a tenant may set; the error names the field and what to fix.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.sms_budget_ore.is_some_and(|b| b < Ore(0)) {
+            return Err(("sms_budget_ore", "sms_budget_ore must not be negative".into()));
+        }
+        if !(1..=MAX_SMS_SEGMENTS_LIMIT).contains(&self.max_sms_segments) {
+            return Err((
+                "max_sms_segments",
+                format!(
+                    "max_sms_segments must be 1 to {MAX_SMS_SEGMENTS_LIMIT} (it is {})",
+                    self.max_sms_segments
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl BillingSettings {
     /// How large the tenant's messages may be.
     pub fn message_limits(&self) -> MessageLimits {
-        MessageLimits::default()
+        MessageLimits {
+            sms_segments: self.max_sms_segments as usize,
+            ..MessageLimits::default()
+        }
     }
 }
 

@@ -21,17 +21,18 @@ pub async fn claim(
     limit: u32,
 ) -> StoreResult<Vec<DeliveryJob>> {
     // PostgreSQL: SKIP LOCKED lets many nodes claim side by side without taking the same row.
-    // SQLite: one writer, so the single UPDATE is already exclusive.
+    // SQLite: one writer, so the single UPDATE is already exclusive. A dead claim's budget
+    // reservation (the price on a scheduled row) goes with its lease.
     let lock = match dialect {
         Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
         Dialect::Sqlite => "",
     };
     let sql = format!(
-        "UPDATE notifications SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+        "UPDATE notifications SET lease_owner = $1, lease_until = $2, billed_units = NULL, unit_price_ore = NULL
          WHERE id IN (SELECT id FROM notifications
                       WHERE status = 'scheduled' AND due_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
                       ORDER BY due_at LIMIT $4 {lock})
-         RETURNING id, tenant_id, message, idempotency_key, attempts, billable, rule_id, time_zone"
+         RETURNING id, tenant_id, message, idempotency_key, attempts, billable, rule_id, time_zone, shipment_id"
     );
     let rows = sqlx::query(&sql)
         .bind(worker)
@@ -48,13 +49,18 @@ pub async fn claim(
                 tenant_id: TenantId(r.try_get("tenant_id").map_err(db)?),
                 message: from_json("message", &r.try_get::<String, _>("message").map_err(db)?)?,
                 idempotency_key: r.try_get("idempotency_key").map_err(db)?,
-                attempt: r.try_get::<i64, _>("attempts").map_err(db)? as u32,
+                // The attempts made so far are provider calls; this one is the next.
+                attempt: r.try_get::<i64, _>("attempts").map_err(db)? as u32 + 1,
                 billable: r.try_get::<i64, _>("billable").map_err(db)? != 0,
                 rule_id: r
                     .try_get::<Option<i64>, _>("rule_id")
                     .map_err(db)?
                     .map(avisera_domain::RuleId),
                 time_zone: r.try_get("time_zone").map_err(db)?,
+                shipment_id: r
+                    .try_get::<Option<i64>, _>("shipment_id")
+                    .map_err(db)?
+                    .map(avisera_domain::ShipmentId),
             })
         })
         .collect()
@@ -76,10 +82,17 @@ pub async fn finish(
     .map_err(db)?;
     let (status, reason, provider_id, due_at) = match outcome {
         DeliveryOutcome::Sent { provider_id, .. } => (Status::Sent, None, provider_id.clone(), None),
-        DeliveryOutcome::RetryAt { at, reason } => (Status::Scheduled, Some(reason.as_str()), None, Some(ms(*at))),
+        DeliveryOutcome::RetryAt { at, reason } | DeliveryOutcome::Deferred { until: at, reason } => {
+            (Status::Scheduled, Some(reason.as_str()), None, Some(ms(*at)))
+        }
         DeliveryOutcome::Failed { reason } => (Status::Failed, Some(reason.as_str()), None, None),
         DeliveryOutcome::Cancelled { reason } => (Status::Cancelled, Some(reason.as_str()), None, None),
     };
+    // An attempt is a call that reached a provider (or timed out waiting for it).
+    let attempted = !matches!(
+        outcome,
+        DeliveryOutcome::Deferred { .. } | DeliveryOutcome::Cancelled { .. }
+    );
     let (sent_at, charge) = match outcome {
         DeliveryOutcome::Sent { charge, .. } => (Some(ms(now)), *charge),
         _ => (None, None),
@@ -87,7 +100,7 @@ pub async fn finish(
     let done = sqlx::query(
         "UPDATE notifications SET status = $1, reason = $2, provider_id = COALESCE($3, provider_id),
              due_at = COALESCE($4, due_at), lease_owner = NULL, lease_until = NULL, updated_at = $5,
-             sent_at = $9, billed_units = $10, unit_price_ore = $11
+             sent_at = $9, billed_units = $10, unit_price_ore = $11, attempts = attempts + $12
          WHERE tenant_id = $6 AND id = $7 AND lease_owner = $8
            AND (status = 'scheduled' OR (status = 'cancelled' AND $1 = 'sent'))",
     )
@@ -102,6 +115,7 @@ pub async fn finish(
     .bind(sent_at)
     .bind(charge.map(|c| i64::from(c.units)))
     .bind(charge.map(|c| c.unit_price.0))
+    .bind(i64::from(attempted))
     .execute(&mut *tx)
     .await
     .map_err(db)?;
@@ -110,6 +124,7 @@ pub async fn finish(
     }
     let history_reason = match outcome {
         DeliveryOutcome::RetryAt { reason, .. } => Some(format!("will retry: {reason}")),
+        DeliveryOutcome::Deferred { reason, .. } => Some(format!("deferred: {reason}")),
         _ => reason.map(str::to_string),
     };
     add_history(&mut tx, tenant, id.0, status, history_reason.as_deref(), now).await?;

@@ -64,11 +64,11 @@ pub async fn record(
 
 /// A notification planned by one event of the batch.
 pub(crate) struct Planned<'a> {
-    event: usize,
+    pub(crate) event: usize,
     /// None for the tenant's own notices, which are not billed.
-    shipment: Option<ShipmentId>,
-    tracking_number: &'a str,
-    notification: PlannedNotification,
+    pub(crate) shipment: Option<ShipmentId>,
+    pub(crate) tracking_number: &'a str,
+    pub(crate) notification: PlannedNotification,
 }
 
 /// Inserts the tenant's own notices (no shipment, not billed) in their own transaction.

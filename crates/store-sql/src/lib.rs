@@ -3,6 +3,7 @@
 //! engines differ (schema types, claiming jobs, connection setup) the `Dialect` decides.
 #![forbid(unsafe_code)]
 
+mod budget;
 mod codec;
 mod delivery;
 mod events;
@@ -18,7 +19,7 @@ mod users;
 pub use setup::{Dialect, connect};
 
 use async_trait::async_trait;
-use avisera_domain::billing::{Billed, PlanPeriod};
+use avisera_domain::billing::{Billed, Charge, PlanPeriod};
 use avisera_domain::event::CarrierEvent;
 use avisera_domain::logo::LogoKind;
 use avisera_domain::money::Ore;
@@ -233,6 +234,31 @@ impl Store for SqlStore {
         now: Timestamp,
     ) -> StoreResult<bool> {
         delivery::finish(&self.pool, self.dialect, tenant, id, worker, outcome, now).await
+    }
+
+    async fn reserve_sms(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        worker: &str,
+        charge: Charge,
+        budget: Ore,
+        month: (Timestamp, Timestamp),
+        now: Timestamp,
+    ) -> StoreResult<Reservation> {
+        budget::reserve_sms(&self.pool, self.dialect, tenant, id, worker, charge, budget, month, now).await
+    }
+
+    async fn switch_to_email(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        worker: &str,
+        reason: &str,
+        email: &PlannedNotification,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        budget::switch_to_email(&self.pool, self.dialect, tenant, id, worker, reason, email, now).await
     }
 
     async fn count_scheduled(&self) -> StoreResult<u64> {

@@ -42,10 +42,13 @@ fn record_from(r: &AnyRow) -> StoreResult<NotificationRecord> {
             r.try_get::<Option<i64>, _>("billed_units").map_err(db)?,
             r.try_get::<Option<i64>, _>("unit_price_ore").map_err(db)?,
         ) {
-            (Some(units), Some(price)) => Some(Charge {
-                units: units as u32,
-                unit_price: Ore(price),
-            }),
+            // A claim reserves its SMS's price before sending; it is a cost once sent.
+            (Some(units), Some(price)) if r.try_get::<Option<i64>, _>("sent_at").map_err(db)?.is_some() => {
+                Some(Charge {
+                    units: units as u32,
+                    unit_price: Ore(price),
+                })
+            }
             _ => None,
         },
         created_at: ts(r.try_get("created_at").map_err(db)?)?,

@@ -11,7 +11,7 @@ mod records;
 pub use records::*;
 
 use async_trait::async_trait;
-use avisera_domain::billing::{Billed, PlanPeriod};
+use avisera_domain::billing::{Billed, Charge, PlanPeriod};
 use avisera_domain::event::CarrierEvent;
 use avisera_domain::logo::LogoKind;
 use avisera_domain::money::Ore;
@@ -133,6 +133,32 @@ pub trait Store: Send + Sync + 'static {
         id: NotificationId,
         worker: &str,
         outcome: &DeliveryOutcome,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Reserves `charge` for a claimed SMS against the tenant's `budget` for `month` (from, to):
+    /// what was sent in the month plus what other live claims reserved must still be under the
+    /// budget. Atomic across workers and nodes; the reservation lasts until the delivery is
+    /// finished or the lease runs out.
+    #[allow(clippy::too_many_arguments)]
+    async fn reserve_sms(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        worker: &str,
+        charge: Charge,
+        budget: Ore,
+        month: (Timestamp, Timestamp),
+        now: Timestamp,
+    ) -> StoreResult<Reservation>;
+    /// Cancels a claimed SMS with `reason` and adds `email` in its place (its dedupe key made
+    /// from the SMS's), in one transaction. False when the SMS is no longer this worker's.
+    async fn switch_to_email(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        worker: &str,
+        reason: &str,
+        email: &PlannedNotification,
         now: Timestamp,
     ) -> StoreResult<bool>;
     /// How many notifications wait to be sent (for readiness and metrics).

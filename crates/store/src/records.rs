@@ -91,7 +91,8 @@ pub struct DeliveryJob {
     pub tenant_id: TenantId,
     pub message: Message,
     pub idempotency_key: String,
-    /// Attempts including this one.
+    /// Attempts including this one, if it calls the provider. Only calls that reached a
+    /// provider count: a claim lost with its node, or a deferral, does not use up retries.
     pub attempt: u32,
     /// Billed when sent (false for Avisera's own notices to the tenant).
     pub billable: bool,
@@ -99,6 +100,9 @@ pub struct DeliveryJob {
     pub rule_id: Option<RuleId>,
     /// The receiver's zone, for the rule's quiet hours at sending.
     pub time_zone: Option<String>,
+    /// The shipment it is about (none for the tenant's own notices), to render the rule's
+    /// email when the SMS budget refuses the SMS.
+    pub shipment_id: Option<ShipmentId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,8 +112,14 @@ pub enum DeliveryOutcome {
         provider_id: Option<String>,
         charge: Option<Charge>,
     },
+    /// The provider was called and the call may work later: an attempt.
     RetryAt {
         at: Timestamp,
+        reason: String,
+    },
+    /// Not sent now, without calling a provider (quiet hours, the lease ran short): no attempt.
+    Deferred {
+        until: Timestamp,
         reason: String,
     },
     /// Not sent on purpose (the receiver opted out), with why.
@@ -119,6 +129,18 @@ pub enum DeliveryOutcome {
     Failed {
         reason: String,
     },
+}
+
+/// What became of a claimed SMS's budget reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    Reserved,
+    /// The month's SMS (sent and reserved by live claims) already reach the budget.
+    Refused {
+        committed: avisera_domain::money::Ore,
+    },
+    /// The claim is no longer this worker's.
+    Lost,
 }
 
 /// One entry in a rule's audit history: who did what to it, when.

@@ -2,4 +2,5 @@
 //! that carry them (SMTP, an SMS provider's HTTP API, the dev inbox).
 
 pub mod channel;
+mod send;
 pub mod worker;

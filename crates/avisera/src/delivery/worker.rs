@@ -3,24 +3,25 @@
 //! Any number of workers (on any number of nodes) can run; a dead worker's lease runs out and
 //! its jobs are claimed again, with the same idempotency key.
 
-use super::channel::{SendError, Sender};
+use super::channel::Sender;
+use super::send::{Claimed, deliver, record};
 use crate::app::App;
-use crate::metrics;
 use avisera_domain::billing::Charge;
 use avisera_domain::notification::Channel;
 use avisera_domain::notification::Message;
 use avisera_domain::rule::Rule;
 use avisera_domain::sms;
 use avisera_domain::tenant::Tenant;
-use avisera_domain::timing::after_quiet_hours;
-use avisera_domain::{RuleId, TenantId};
+use avisera_domain::{RuleId, TenantId, Timestamp};
 use avisera_store::{DeliveryJob, DeliveryOutcome};
 use jiff::SignedDuration;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 #[derive(Clone)]
@@ -38,18 +39,6 @@ impl Channels {
     }
 }
 
-/// Sends, but gives up inside the lease, so another worker can never take a job this one is
-/// still sending.
-async fn send_within(limit: Duration, sender: &dyn Sender, job: &DeliveryJob) -> Result<Option<String>, SendError> {
-    match tokio::time::timeout(limit, sender.send(job)).await {
-        Ok(result) => result,
-        Err(_) => Err(SendError::Transient(format!(
-            "the provider did not answer within {} ms",
-            limit.as_millis()
-        ))),
-    }
-}
-
 pub struct Worker {
     pub app: App,
     pub channels: Channels,
@@ -61,192 +50,76 @@ impl Worker {
     pub async fn run_once(&self) -> anyhow::Result<usize> {
         let app = &self.app;
         let d = &app.config.delivery;
+        // The cut-off counts from before the claim, so it lies inside the lease whatever the
+        // claim and the lookups below cost.
+        let cutoff = Instant::now() + Duration::from_millis(d.lease_ms * 3 / 4);
         let now = app.clock.now();
         let lease_until = now.checked_add(SignedDuration::from_millis(d.lease_ms as i64))?;
         let jobs = app.store.claim_due(&self.name, now, lease_until, d.batch).await?;
         let count = jobs.len();
-        // The plan in force now prices what this batch sends.
-        // What was true when the message was planned is checked again now: its tenant's plan
-        // and budget, and its rule (disabled, out of its interval, or a trigger the plan lost).
+        // What was true when the message was planned is checked again now: its tenant's plan,
+        // and its rule (disabled, out of its interval, or a trigger the plan lost).
         let mut tenants: HashMap<TenantId, Option<Tenant>> = HashMap::new();
         let mut rules: HashMap<(TenantId, RuleId), Option<Rule>> = HashMap::new();
-        let mut sms_blocked: HashMap<TenantId, Option<String>> = HashMap::new();
         for job in &jobs {
-            if let std::collections::hash_map::Entry::Vacant(slot) = tenants.entry(job.tenant_id) {
-                let tenant = app.store.tenant(job.tenant_id).await?;
-                let blocked = match &tenant {
-                    Some(t) => crate::budget::sms_blocked(app, t, now).await?,
-                    None => None,
-                };
-                sms_blocked.insert(job.tenant_id, blocked);
-                slot.insert(tenant);
+            if let Entry::Vacant(slot) = tenants.entry(job.tenant_id) {
+                slot.insert(app.store.tenant(job.tenant_id).await?);
             }
             if let Some(rule) = job.rule_id
-                && let std::collections::hash_map::Entry::Vacant(slot) = rules.entry((job.tenant_id, rule))
+                && let Entry::Vacant(slot) = rules.entry((job.tenant_id, rule))
             {
                 slot.insert(app.store.rule(job.tenant_id, rule).await?);
             }
         }
-        let stale_reason = |job: &DeliveryJob| -> Option<String> {
-            let tenant = tenants.get(&job.tenant_id)?.as_ref()?;
-            if let Some(id) = job.rule_id {
-                match rules.get(&(job.tenant_id, id)).and_then(Option::as_ref) {
-                    None => return Some(format!("rule {id} no longer exists")),
-                    Some(r) if !r.enabled => {
-                        return Some(format!(
-                            "rule {id} \"{}\" was disabled before this message was sent",
-                            r.name
-                        ));
-                    }
-                    Some(r) if !tenant.plan.allows(r.trigger) => {
-                        return Some(format!(
-                            "plan {} no longer has trigger \"{}\" of rule {id}",
-                            tenant.plan, r.trigger
-                        ));
-                    }
-                    Some(r) if !r.is_active_at(now) => {
-                        return Some(format!("rule {id} \"{}\" is no longer active", r.name));
-                    }
-                    Some(_) => {}
-                }
-            }
-            match (&job.message, sms_blocked.get(&job.tenant_id)) {
-                (Message::Sms { .. }, Some(Some(why))) if job.billable => Some(why.clone()),
-                _ => None,
-            }
-        };
-        let send_limit = Duration::from_millis(d.lease_ms * 3 / 4);
         let mut sending = JoinSet::new();
+        let mut held = HashMap::new();
         for job in jobs {
-            let stale = stale_reason(&job);
-            // The rule's quiet hours hold also for what is sent late (a backlog, a lease taken
-            // over) and for retries: none goes out inside them.
-            let quiet = job
+            let tenant = tenants.get(&job.tenant_id).cloned().flatten();
+            let rule = job
                 .rule_id
-                .and_then(|id| rules.get(&(job.tenant_id, id)).and_then(Option::as_ref))
-                .filter(|r| r.quiet_hours.iter().any(|q| q.channel == job.message.channel()))
-                .zip(job.time_zone.as_deref().and_then(|z| jiff::tz::TimeZone::get(z).ok()))
-                .map(|(r, zone)| (r.quiet_hours.clone(), zone));
-            let plan = tenants.get(&job.tenant_id).and_then(Option::as_ref).map(|t| t.plan);
-            let charge = plan.filter(|_| job.billable).map(|plan| {
-                let prices = app.config.prices.for_plan(plan);
+                .and_then(|id| rules.get(&(job.tenant_id, id)).cloned().flatten());
+            let rule_stopped = tenant.as_ref().and_then(|t| rule_stopped(&job, t, rule.as_ref(), now));
+            // The plan in force now prices what this batch sends.
+            let charge = tenant.as_ref().filter(|_| job.billable).map(|t| {
+                let prices = app.config.prices.for_plan(t.plan);
                 match &job.message {
                     Message::Sms { text, .. } => Charge::for_message(Channel::Sms, sms::count(text).segments, prices),
                     Message::Email { .. } => Charge::for_message(Channel::Email, 0, prices),
                 }
             });
-            let sender = self.channels.for_job(&job).clone();
-            let app = app.clone();
-            let name = self.name.clone();
             let span =
                 tracing::info_span!("deliver", tenant = %job.tenant_id, notification = %job.id, attempt = job.attempt);
-            sending.spawn(
-                async move {
-                    // An opt-out counts from the moment it is made, also for what was planned before.
-                    let channel = job.message.channel();
-                    let after_quiet = |t: jiff::Timestamp| {
-                        quiet
-                            .as_ref()
-                            .map_or(t, |(q, zone)| after_quiet_hours(t, channel, q, zone))
-                    };
-                    let start = app.clock.now();
-                    if stale.is_none() && after_quiet(start) > start {
-                        let at = after_quiet(start);
-                        let outcome = DeliveryOutcome::RetryAt {
-                            at,
-                            reason: format!("quiet hours: deferred to {at}"),
-                        };
-                        if let Err(e) = app
-                            .store
-                            .finish_delivery(job.tenant_id, job.id, &name, &outcome, start)
-                            .await
-                        {
-                            tracing::error!(error = %e, "could not record delivery outcome");
-                        }
-                        return None;
-                    }
-                    let opted_out = match stale {
-                        Some(why) => Ok(Some(Err(why))),
-                        None => app
-                            .store
-                            .opted_out(job.tenant_id, job.message.recipient())
-                            .await
-                            .map(|o| o.map(Ok)),
-                    };
-                    let result = match opted_out {
-                        Ok(Some(Ok(at))) => Err(format!("the receiver opted out of messages from this sender at {at}")),
-                        Ok(Some(Err(why))) => Err(why),
-                        Ok(None) => Ok(send_within(send_limit, sender.as_ref(), &job).await),
-                        Err(e) => Ok(Err(SendError::Transient(format!("could not check opt-outs: {e}")))),
-                    };
-                    let now = app.clock.now();
-                    let result = match result {
-                        Ok(result) => result,
-                        Err(reason) => {
-                            let outcome = DeliveryOutcome::Cancelled { reason };
-                            metrics::add(&app.metrics.deliveries_cancelled, 1);
-                            if let Err(e) = app
-                                .store
-                                .finish_delivery(job.tenant_id, job.id, &name, &outcome, now)
-                                .await
-                            {
-                                tracing::error!(error = %e, "could not record delivery outcome");
-                            }
-                            return None;
-                        }
-                    };
-                    let outcome = match result {
-                        Ok(provider_id) => DeliveryOutcome::Sent { provider_id, charge },
-                        Err(SendError::Permanent(reason)) => DeliveryOutcome::Failed { reason },
-                        Err(SendError::Transient(reason)) => {
-                            match app
-                                .config
-                                .delivery
-                                .retry
-                                .next_attempt(job.attempt, now, rand::random::<f64>())
-                            {
-                                Some(at) => DeliveryOutcome::RetryAt {
-                                    at: after_quiet(at),
-                                    reason,
-                                },
-                                None => DeliveryOutcome::Failed {
-                                    reason: format!("gave up after {} attempts: {reason}", job.attempt),
-                                },
-                            }
-                        }
-                    };
-                    tracing::info!(outcome = ?outcome, "delivery finished");
-                    let m = &app.metrics;
-                    metrics::add(
-                        match &outcome {
-                            DeliveryOutcome::Sent { .. } => &m.deliveries_sent,
-                            DeliveryOutcome::Failed { .. } => &m.deliveries_failed,
-                            DeliveryOutcome::RetryAt { .. } => &m.deliveries_retried,
-                            DeliveryOutcome::Cancelled { .. } => &m.deliveries_cancelled,
-                        },
-                        1,
-                    );
-                    match app
-                        .store
-                        .finish_delivery(job.tenant_id, job.id, &name, &outcome, now)
-                        .await
-                    {
-                        Ok(true) => {}
-                        Ok(false) => tracing::warn!("the notification was no longer this worker's"),
-                        // The lease runs out and the job is tried again with the same idempotency key.
-                        Err(e) => tracing::error!(error = %e, "could not record delivery outcome"),
-                    }
-                    let billed_sms = matches!(&outcome, DeliveryOutcome::Sent { charge: Some(_), .. })
-                        && job.message.channel() == Channel::Sms;
-                    billed_sms.then_some(job.tenant_id)
-                }
-                .instrument(span),
-            );
+            let claimed = Claimed {
+                sender: self.channels.for_job(&job).clone(),
+                job: job.clone(),
+                tenant,
+                rule,
+                rule_stopped,
+                charge,
+                cutoff,
+            };
+            let task = sending.spawn(deliver(app.clone(), self.name.clone(), claimed).instrument(span));
+            held.insert(task.id(), job);
         }
         let mut billed_sms = HashSet::new();
-        while let Some(done) = sending.join_next().await {
-            if let Ok(Some(tenant)) = done {
-                billed_sms.insert(tenant);
+        while let Some(done) = sending.join_next_with_id().await {
+            match done {
+                Ok((_, Some(tenant))) => {
+                    billed_sms.insert(tenant);
+                }
+                Ok(_) => {}
+                // Whatever went wrong building or sending one message is that message's
+                // outcome, not a claim retried forever.
+                Err(e) if e.is_panic() => {
+                    let Some(job) = held.get(&e.id()) else { continue };
+                    let reason = format!(
+                        "could not build or send this message: {}",
+                        panic_text(e.into_panic().as_ref())
+                    );
+                    tracing::error!(tenant = %job.tenant_id, notification = %job.id, %reason, "delivery panicked");
+                    record(app, &self.name, job, &DeliveryOutcome::Failed { reason }).await;
+                }
+                Err(e) => tracing::error!(error = %e, "a delivery task was cancelled"),
             }
         }
         for tenant in billed_sms {
@@ -277,4 +150,30 @@ impl Worker {
             }
         }
     }
+}
+
+/// Why the job's rule no longer sends it, if so.
+fn rule_stopped(job: &DeliveryJob, tenant: &Tenant, rule: Option<&Rule>, now: Timestamp) -> Option<String> {
+    let id = job.rule_id?;
+    match rule {
+        None => Some(format!("rule {id} no longer exists")),
+        Some(r) if !r.enabled => Some(format!(
+            "rule {id} \"{}\" was disabled before this message was sent",
+            r.name
+        )),
+        Some(r) if !tenant.plan.allows(r.trigger) => Some(format!(
+            "plan {} no longer has trigger \"{}\" of rule {id}",
+            tenant.plan, r.trigger
+        )),
+        Some(r) if !r.is_active_at(now) => Some(format!("rule {id} \"{}\" is no longer active", r.name)),
+        Some(_) => None,
+    }
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "the sending code panicked".into())
 }

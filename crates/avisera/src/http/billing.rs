@@ -4,7 +4,6 @@ use super::auth::Authenticated;
 use super::error::{ApiError, parse_json};
 use crate::app::App;
 use avisera_domain::billing::{Charge, Month};
-use avisera_domain::money::Ore;
 use avisera_domain::notification::Channel;
 use avisera_domain::sms;
 use avisera_domain::tenant::BillingSettings;
@@ -81,11 +80,8 @@ pub async fn put_billing(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let settings: BillingSettings = parse_json(&body)?;
-    if settings.sms_budget_ore.is_some_and(|b| b < Ore(0)) {
-        return Err(
-            ApiError::invalid("invalid_billing", "sms_budget_ore must not be negative")
-                .with(json!({"field": "sms_budget_ore"})),
-        );
+    if let Err((field, message)) = settings.check() {
+        return Err(ApiError::invalid("invalid_billing", message).with(json!({"field": field})));
     }
     app.store.update_billing(tenant, &settings).await?;
     Ok(Json(json!(settings)))

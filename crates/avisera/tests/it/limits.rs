@@ -34,7 +34,7 @@ async fn a_template_that_renders_too_much_or_nothing_is_refused_at_save_and_in_t
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
-        message(&body).contains("26 SMS segments") && message(&body).contains("at most 6"),
+        message(&body).contains("26 segments long") && message(&body).contains("maximum of 6"),
         "{body}"
     );
     let (status, body) = app

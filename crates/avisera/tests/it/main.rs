@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod delivery;
 mod edifact;
+mod hardening;
 mod helpers;
 mod limits;
 mod phones;

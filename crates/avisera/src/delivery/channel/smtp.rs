@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use avisera_domain::notification::Message;
 use avisera_store::DeliveryJob;
 use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -17,6 +18,9 @@ use std::time::Duration;
 pub struct Smtp {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     default_from: String,
+    /// For the whole conversation: lettre's own timeout is per command, so a server that
+    /// answers each command just in time could hold a send for many times it.
+    timeout: Duration,
 }
 
 impl Smtp {
@@ -38,13 +42,21 @@ impl Smtp {
             SmtpSecurity::Starttls => plain.tls(Tls::Required(tls()?)),
             SmtpSecurity::Tls => plain.tls(Tls::Wrapper(tls()?)),
         };
-        let mut builder = builder.port(c.port).timeout(Some(Duration::from_millis(c.timeout_ms)));
+        // No connection is used twice: lettre returns a connection whose send was cut off (our
+        // timeout, the worker's cut-off) to its pool mid-conversation, and the next mail then
+        // reads the old replies — it was "accepted" without being sent. One connection per mail
+        // costs a handshake; a wrong "sent" costs a lost message.
+        let mut builder = builder
+            .port(c.port)
+            .timeout(Some(Duration::from_millis(c.timeout_ms)))
+            .pool_config(PoolConfig::new().max_size(0));
         if let (Some(user), Some(password)) = (&c.username, &c.password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.expose_secret().to_string()));
         }
         Ok(Smtp {
             transport: builder.build(),
             default_from: c.default_from.clone(),
+            timeout: Duration::from_millis(c.timeout_ms),
         })
     }
 }
@@ -68,6 +80,12 @@ impl Sender for Smtp {
         else {
             return Err(SendError::Permanent("not an email".into()));
         };
+        // lettre panics on a line break in a display name; stored brands may hold one.
+        if from_name.chars().any(char::is_control) {
+            return Err(SendError::Permanent(format!(
+                "the brand's email sender name {from_name:?} contains a line break or control character; correct it in the brand settings"
+            )));
+        }
         let from_address = from_address.as_deref().unwrap_or(&self.default_from);
         let from = Mailbox::new(
             Some(from_name.clone()),
@@ -86,7 +104,16 @@ impl Sender for Smtp {
             None => builder.singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text.clone())),
         }
         .map_err(|e| permanent("cannot build the email", e))?;
-        match self.transport.send(email).await {
+        let sent = match tokio::time::timeout(self.timeout, self.transport.send(email)).await {
+            Ok(sent) => sent,
+            Err(_) => {
+                return Err(SendError::Transient(format!(
+                    "SMTP: the server did not finish within {} ms (smtp.timeout_ms)",
+                    self.timeout.as_millis()
+                )));
+            }
+        };
+        match sent {
             Ok(response) => Ok(response
                 .message()
                 .next()

@@ -1,0 +1,250 @@
+//! One claimed message, from the send-time decision to its recorded outcome: the facts are
+//! gathered, `domain::dispatch` decides, an SMS reserves its price against the budget (or
+//! becomes the rule's email), the channel sends before the claim's cut-off, the store records.
+
+use super::channel::{SendError, Sender};
+use crate::app::App;
+use crate::metrics;
+use avisera_domain::billing::{Charge, Month};
+use avisera_domain::dispatch::{self, Dispatch, OverBudget, SendTime};
+use avisera_domain::notification::Channel;
+use avisera_domain::planner::{Situation, email_instead};
+use avisera_domain::rule::Rule;
+use avisera_domain::tenant::{BudgetAction, Tenant};
+use avisera_domain::timing::after_quiet_hours;
+use avisera_domain::{TenantId, Timestamp};
+use avisera_store::{DeliveryJob, DeliveryOutcome, Reservation, StoreError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::time::Instant;
+
+/// What the worker knows about one claimed job before it starts on it.
+pub struct Claimed {
+    pub job: DeliveryJob,
+    pub tenant: Option<Tenant>,
+    pub rule: Option<Rule>,
+    /// Why its rule no longer sends it, if so.
+    pub rule_stopped: Option<String>,
+    /// What it costs when sent (none when not billable).
+    pub charge: Option<Charge>,
+    pub sender: Arc<dyn Sender>,
+    /// Nothing is sent past this instant: it lies inside the claim's lease.
+    pub cutoff: Instant,
+}
+
+/// Delivers one job and records how it went; returns its tenant when an SMS was billed.
+pub async fn deliver(app: App, worker: String, c: Claimed) -> Option<TenantId> {
+    let outcome = match decide_and_send(&app, &worker, &c).await {
+        Ok(Some(outcome)) => outcome,
+        Ok(None) => return None,
+        Err(e) => {
+            // The lease runs out and the job is claimed again; nothing was sent.
+            tracing::error!(error = %e, "could not prepare the delivery");
+            return None;
+        }
+    };
+    tracing::info!(outcome = ?outcome, "delivery finished");
+    record(&app, &worker, &c.job, &outcome).await;
+    let billed_sms =
+        matches!(&outcome, DeliveryOutcome::Sent { charge: Some(_), .. }) && c.job.message.channel() == Channel::Sms;
+    billed_sms.then_some(c.job.tenant_id)
+}
+
+/// Records an outcome of a job this worker holds.
+pub async fn record(app: &App, worker: &str, job: &DeliveryJob, outcome: &DeliveryOutcome) {
+    let m = &app.metrics;
+    metrics::add(
+        match outcome {
+            DeliveryOutcome::Sent { .. } => &m.deliveries_sent,
+            DeliveryOutcome::Failed { .. } => &m.deliveries_failed,
+            DeliveryOutcome::RetryAt { .. } | DeliveryOutcome::Deferred { .. } => &m.deliveries_retried,
+            DeliveryOutcome::Cancelled { .. } => &m.deliveries_cancelled,
+        },
+        1,
+    );
+    match app
+        .store
+        .finish_delivery(job.tenant_id, job.id, worker, outcome, app.clock.now())
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!("the notification was no longer this worker's"),
+        // The lease runs out and the job is tried again with the same idempotency key.
+        Err(e) => tracing::error!(error = %e, "could not record delivery outcome"),
+    }
+}
+
+/// The outcome to record, or `None` when there is nothing (more) to record.
+async fn decide_and_send(app: &App, worker: &str, c: &Claimed) -> Result<Option<DeliveryOutcome>, StoreError> {
+    let job = &c.job;
+    let now = app.clock.now();
+    let channel = job.message.channel();
+    let zone = job.time_zone.as_deref().and_then(|z| jiff::tz::TimeZone::get(z).ok());
+    let after_quiet = |t: Timestamp| match (&c.rule, &zone) {
+        (Some(rule), Some(zone)) => after_quiet_hours(t, channel, &rule.quiet_hours, zone),
+        _ => t,
+    };
+    // An opt-out counts from the moment it is made, also for what was planned before.
+    let opted_out = match c.rule_stopped {
+        Some(_) => None,
+        None => app.store.opted_out(job.tenant_id, job.message.recipient()).await?,
+    };
+    let limits = c
+        .tenant
+        .as_ref()
+        .map(|t| t.billing.message_limits())
+        .unwrap_or_default();
+    let decision = dispatch::decide(&SendTime {
+        message: &job.message,
+        limits,
+        rule_stopped: c.rule_stopped.as_deref(),
+        opted_out,
+        quiet_until: Some(after_quiet(now)),
+        now,
+    });
+    match decision {
+        Dispatch::Send => {}
+        Dispatch::Defer { until, reason } => return Ok(Some(DeliveryOutcome::Deferred { until, reason })),
+        Dispatch::Cancel { reason } => return Ok(Some(DeliveryOutcome::Cancelled { reason })),
+        Dispatch::Fail { reason } => return Ok(Some(DeliveryOutcome::Failed { reason })),
+    }
+    if let Some(done) = hold_budget(app, worker, c, now).await? {
+        return Ok(done);
+    }
+    if Instant::now() >= c.cutoff {
+        // Too little of the lease is left to send safely; another claim sends it soon.
+        return Ok(Some(DeliveryOutcome::Deferred {
+            until: now,
+            reason: "the claim ran out of time before sending".into(),
+        }));
+    }
+    let result = match tokio::time::timeout_at(c.cutoff, c.sender.send(job)).await {
+        Ok(result) => result,
+        Err(_) => Err(SendError::Transient(
+            "the provider did not answer before the claim's cut-off (three quarters of the lease)".into(),
+        )),
+    };
+    let now = app.clock.now();
+    Ok(Some(match result {
+        Ok(provider_id) => DeliveryOutcome::Sent {
+            provider_id,
+            charge: c.charge,
+        },
+        Err(SendError::Permanent(reason)) => DeliveryOutcome::Failed { reason },
+        Err(SendError::Transient(reason)) => {
+            match app
+                .config
+                .delivery
+                .retry
+                .next_attempt(job.attempt, now, rand::random::<f64>())
+            {
+                Some(at) => DeliveryOutcome::RetryAt {
+                    at: after_quiet(at),
+                    reason,
+                },
+                None => DeliveryOutcome::Failed {
+                    reason: format!("gave up after {} attempts: {reason}", job.attempt),
+                },
+            }
+        }
+    }))
+}
+
+/// For a billable SMS of a tenant that switches to email past its budget: reserves the SMS's
+/// price, or turns it into the rule's email, or cancels it. `Some` when the SMS must not be
+/// sent (with the outcome still to record, if any).
+async fn hold_budget(
+    app: &App,
+    worker: &str,
+    c: &Claimed,
+    now: Timestamp,
+) -> Result<Option<Option<DeliveryOutcome>>, StoreError> {
+    let (Some(tenant), Some(charge)) = (&c.tenant, c.charge) else {
+        return Ok(None);
+    };
+    let (Some(budget), BudgetAction::SwitchToEmail) =
+        (tenant.billing.sms_budget_ore, tenant.billing.when_budget_is_used_up)
+    else {
+        return Ok(None);
+    };
+    if c.job.message.channel() != Channel::Sms {
+        return Ok(None);
+    }
+    let month = Month::of(now);
+    let committed = match app
+        .store
+        .reserve_sms(tenant.id, c.job.id, worker, charge, budget, month.bounds(), now)
+        .await?
+    {
+        Reservation::Reserved => return Ok(None),
+        Reservation::Lost => return Ok(Some(None)),
+        Reservation::Refused { committed } => committed,
+    };
+    let why = format!(
+        "the SMS budget of {budget} SEK for {} is used up ({committed} SEK spent or being sent)",
+        month.label()
+    );
+    let rule = match (dispatch::over_budget(c.rule.as_ref(), &why), c.rule.as_ref()) {
+        (OverBudget::SwitchToEmail, Some(rule)) => rule,
+        (OverBudget::Cancel { reason }, _) => return Ok(Some(Some(DeliveryOutcome::Cancelled { reason }))),
+        (OverBudget::SwitchToEmail, None) => return Ok(Some(Some(DeliveryOutcome::Cancelled { reason: why }))),
+    };
+    let email = match rendered_email(app, tenant, rule, &c.job, now).await? {
+        Ok(email) => email,
+        Err(not_sent) => {
+            let reason = format!("{why}; the rule's email could not replace it: {}", not_sent.reason());
+            return Ok(Some(Some(DeliveryOutcome::Cancelled { reason })));
+        }
+    };
+    let reason = format!("{why}; sent as email to {} instead", email.recipient);
+    if app
+        .store
+        .switch_to_email(tenant.id, c.job.id, worker, &reason, &email, now)
+        .await?
+    {
+        metrics::add(&app.metrics.deliveries_cancelled, 1);
+        app.work.notify_one();
+    }
+    Ok(Some(None))
+}
+
+/// The rule's email for the job's shipment, rendered as the planner renders it.
+async fn rendered_email(
+    app: &App,
+    tenant: &Tenant,
+    rule: &Rule,
+    job: &DeliveryJob,
+    now: Timestamp,
+) -> Result<Result<avisera_domain::planner::PlannedNotification, avisera_domain::planner::NotSent>, StoreError> {
+    use avisera_domain::planner::NotSent;
+    let shipment = match job.shipment_id {
+        Some(id) => app.store.shipment_by_id(tenant.id, id).await?,
+        None => None,
+    };
+    let Some(shipment) = shipment else {
+        return Ok(Err(NotSent::Cancelled("the shipment is gone".into())));
+    };
+    let templates: BTreeMap<_, _> = match rule.email_template_id {
+        Some(id) => app
+            .store
+            .template(tenant.id, id)
+            .await?
+            .map(|t| (t.id, t))
+            .into_iter()
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let situation = Situation {
+        tenant,
+        shipment: &shipment,
+        event: None,
+        fired: &[],
+        rules: std::slice::from_ref(rule),
+        templates: &templates,
+        links: app.links.as_ref(),
+        now,
+        sms_blocked: None,
+    };
+    // The key is replaced by one made from the SMS's own in the store.
+    Ok(email_instead(&situation, rule, "email-instead"))
+}

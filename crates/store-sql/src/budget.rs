@@ -1,0 +1,146 @@
+//! The SMS budget at sending: a claimed SMS reserves its price, atomically across nodes, against
+//! what the month already spent plus what live claims reserved; one the budget refuses can
+//! become the rule's email, in one transaction with its cancellation.
+
+use crate::codec::ms;
+use crate::events::{Planned, add_history, insert_notifications};
+use crate::{Dialect, db};
+use avisera_domain::billing::Charge;
+use avisera_domain::dispatch::budget_allows;
+use avisera_domain::money::Ore;
+use avisera_domain::notification::Status;
+use avisera_domain::planner::PlannedNotification;
+use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
+use avisera_store::{Reservation, StoreResult};
+use sqlx::{AnyPool, Row};
+
+async fn begin(pool: &AnyPool, dialect: Dialect) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+    match dialect {
+        // One writer: nobody else reserves until this commits.
+        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Dialect::Postgres => pool.begin().await,
+    }
+    .map_err(db)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn reserve_sms(
+    pool: &AnyPool,
+    dialect: Dialect,
+    tenant: TenantId,
+    id: NotificationId,
+    worker: &str,
+    charge: Charge,
+    budget: Ore,
+    month: (Timestamp, Timestamp),
+    now: Timestamp,
+) -> StoreResult<Reservation> {
+    let mut tx = begin(pool, dialect).await?;
+    if dialect == Dialect::Postgres {
+        // Every node reserving for this tenant waits here, so two cannot both see room.
+        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(tenant.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(billed_units * unit_price_ore), 0) AS BIGINT) FROM notifications
+         WHERE tenant_id = $1 AND channel = 'sms' AND billed_units IS NOT NULL AND id <> $2
+           AND ((sent_at >= $3 AND sent_at < $4)
+                OR (sent_at IS NULL AND status = 'scheduled' AND lease_until > $5))",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .bind(ms(month.0))
+    .bind(ms(month.1))
+    .bind(ms(now))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    let committed = Ore(row.try_get::<i64, _>(0).map_err(db)?);
+    if !budget_allows(committed, budget) {
+        return Ok(Reservation::Refused { committed });
+    }
+    // The reservation is the price on the claimed row; it counts while the lease lives, and
+    // finishing the delivery replaces it with the charge (or clears it).
+    let done = sqlx::query(
+        "UPDATE notifications SET billed_units = $1, unit_price_ore = $2
+         WHERE tenant_id = $3 AND id = $4 AND lease_owner = $5 AND status = 'scheduled' AND lease_until > $6",
+    )
+    .bind(i64::from(charge.units))
+    .bind(charge.unit_price.0)
+    .bind(tenant.0)
+    .bind(id.0)
+    .bind(worker)
+    .bind(ms(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(if done.rows_affected() == 1 {
+        Reservation::Reserved
+    } else {
+        Reservation::Lost
+    })
+}
+
+/// Cancels the claimed SMS with `reason` and adds `email` (keyed by the SMS's own dedupe key,
+/// so a second try adds nothing), together. False when the SMS is no longer this worker's.
+#[allow(clippy::too_many_arguments)]
+pub async fn switch_to_email(
+    pool: &AnyPool,
+    dialect: Dialect,
+    tenant: TenantId,
+    id: NotificationId,
+    worker: &str,
+    reason: &str,
+    email: &PlannedNotification,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let mut tx = begin(pool, dialect).await?;
+    let row = sqlx::query(
+        "SELECT dedupe_key, shipment_id, tracking_number FROM notifications
+         WHERE tenant_id = $1 AND id = $2 AND lease_owner = $3 AND status = 'scheduled'",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .bind(worker)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let key: String = row.try_get("dedupe_key").map_err(db)?;
+    let shipment: Option<i64> = row.try_get("shipment_id").map_err(db)?;
+    let tracking_number: String = row.try_get("tracking_number").map_err(db)?;
+    let done = sqlx::query(
+        "UPDATE notifications SET status = 'cancelled', reason = $1, lease_owner = NULL, lease_until = NULL,
+             billed_units = NULL, unit_price_ore = NULL, updated_at = $2
+         WHERE tenant_id = $3 AND id = $4 AND lease_owner = $5 AND status = 'scheduled'",
+    )
+    .bind(reason)
+    .bind(ms(now))
+    .bind(tenant.0)
+    .bind(id.0)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    add_history(&mut tx, tenant, id.0, Status::Cancelled, Some(reason), now).await?;
+    let mut email = email.clone();
+    email.dedupe_key = format!("{key}:email-instead");
+    let planned = [Planned {
+        event: 0,
+        shipment: shipment.map(ShipmentId),
+        tracking_number: &tracking_number,
+        notification: email,
+    }];
+    insert_notifications(&mut tx, dialect, tenant, &planned, now).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}

@@ -1,0 +1,226 @@
+//! The worker's side of money and retries: attempts count provider calls only, SMS reserve
+//! their price against the budget atomically, and a refused SMS becomes its rule's email once.
+
+use super::{at, event, one_delivered_waiting, post, tenant_with_rule};
+use crate::*;
+use avisera_domain::billing::{Charge, Month};
+use avisera_domain::money::Ore;
+use avisera_domain::notification::{Channel, Message, Status};
+
+fn plus(t: Timestamp, seconds: i64) -> Timestamp {
+    Timestamp::from_second(t.as_second() + seconds).expect("test instant")
+}
+
+const SMS: Charge = Charge {
+    units: 1,
+    unit_price: Ore(75),
+};
+
+pub async fn a_claim_that_calls_no_provider_uses_up_no_retry(store: &dyn Store) {
+    let (tenant, now) = one_delivered_waiting(store).await;
+    // Eight nodes claim it and die before calling the provider.
+    let mut t = now;
+    for _ in 0..8 {
+        let lease = plus(t, 30);
+        let jobs = store.claim_due("dies", t, lease, 10).await.unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].attempt, 1, "a claim lost with its node is not an attempt");
+        t = plus(lease, 1);
+    }
+    // Quiet hours defer it: still no attempt.
+    let job = store.claim_due("w", t, plus(t, 30), 10).await.unwrap().remove(0);
+    assert_eq!(job.attempt, 1);
+    let deferred = DeliveryOutcome::Deferred {
+        until: t,
+        reason: "quiet hours: deferred".into(),
+    };
+    assert!(
+        store
+            .finish_delivery(tenant.id, job.id, "w", &deferred, t)
+            .await
+            .unwrap()
+    );
+    // The provider answers 503: that is the first attempt.
+    let job = store.claim_due("w", t, plus(t, 30), 10).await.unwrap().remove(0);
+    assert_eq!(job.attempt, 1);
+    let retry = DeliveryOutcome::RetryAt {
+        at: t,
+        reason: "provider answered 503".into(),
+    };
+    assert!(store.finish_delivery(tenant.id, job.id, "w", &retry, t).await.unwrap());
+    let n = store.notification(tenant.id, job.id).await.unwrap().unwrap();
+    assert_eq!(n.attempts, 1);
+    let job = store.claim_due("w", t, plus(t, 30), 10).await.unwrap().remove(0);
+    assert_eq!(job.attempt, 2, "the second call to the provider");
+    let history = store.notification_history(tenant.id, job.id).await.unwrap();
+    assert_eq!(
+        history[1].reason.as_deref(),
+        Some("deferred: quiet hours: deferred"),
+        "{history:?}"
+    );
+}
+
+/// `n` delivered SMS waiting for a tenant with a 1.00 SEK budget; the month and its instant.
+async fn waiting_sms(store: &dyn Store, n: usize) -> (Tenant, Timestamp, (Timestamp, Timestamp)) {
+    let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    let events: Vec<_> = (0..n)
+        .map(|i| event(&format!("R{i}"), "DELIVERED", "2026-11-25T09:00:00Z"))
+        .collect();
+    post(store, &tenant, &rules, &templates, &events, now).await;
+    (tenant, now, Month::of(now).bounds())
+}
+
+pub async fn sms_reservations_hold_the_budget_across_claims_and_nodes(store: &dyn Store) {
+    let (tenant, now, month) = waiting_sms(store, 8).await;
+    let lease = at("2026-11-25T10:01:00Z");
+    // Eight nodes each claim one and reserve at the same moment: under a 1.00 SEK budget at
+    // 0.75 each, exactly two get through (the budget holds to within one message).
+    let mut jobs = Vec::new();
+    for w in 0..8 {
+        let mut claimed = store.claim_due(&format!("node{w}"), now, lease, 1).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        jobs.push((format!("node{w}"), claimed.remove(0)));
+    }
+    let reservations = futures_util::future::join_all(
+        jobs.iter()
+            .map(|(w, j)| store.reserve_sms(tenant.id, j.id, w, SMS, Ore(100), month, now)),
+    )
+    .await;
+    let reservations: Vec<Reservation> = reservations.into_iter().map(Result::unwrap).collect();
+    let reserved: Vec<usize> = (0..8).filter(|&i| reservations[i] == Reservation::Reserved).collect();
+    assert_eq!(reserved.len(), 2, "{reservations:?}");
+    assert!(
+        reservations
+            .iter()
+            .all(|r| matches!(r, Reservation::Reserved | Reservation::Refused { committed: Ore(150) })),
+        "{reservations:?}"
+    );
+    // A reservation is no cost: the log and the bill show none while it is in flight.
+    let (w0, first) = &jobs[reserved[0]];
+    let n = store.notification(tenant.id, first.id).await.unwrap().unwrap();
+    assert_eq!(n.charge, None);
+    assert_eq!(store.sms_spend(tenant.id, month.0, month.1).await.unwrap(), Ore(0));
+    // One is sent (it stays counted), the other is retried later (its reservation goes).
+    let sent = DeliveryOutcome::Sent {
+        provider_id: None,
+        charge: Some(SMS),
+    };
+    assert!(
+        store
+            .finish_delivery(tenant.id, first.id, w0, &sent, now)
+            .await
+            .unwrap()
+    );
+    let (w1, second) = &jobs[reserved[1]];
+    let retry = DeliveryOutcome::RetryAt {
+        at: now,
+        reason: "503".into(),
+    };
+    assert!(
+        store
+            .finish_delivery(tenant.id, second.id, w1, &retry, now)
+            .await
+            .unwrap()
+    );
+    let refused = (0..8).find(|i| !reserved.contains(i)).unwrap();
+    let (w2, third) = &jobs[refused];
+    assert_eq!(
+        store
+            .reserve_sms(tenant.id, third.id, w2, SMS, Ore(100), month, now)
+            .await
+            .unwrap(),
+        Reservation::Reserved,
+        "0.75 spent leaves room for one more"
+    );
+    // A node that dies keeps nothing reserved once its lease runs out.
+    let after = at("2026-11-25T10:02:00Z");
+    let other = (0..8).find(|i| !reserved.contains(i) && *i != refused).unwrap();
+    let (w3, fourth) = &jobs[other];
+    assert_eq!(
+        store
+            .reserve_sms(tenant.id, fourth.id, w3, SMS, Ore(100), month, after)
+            .await
+            .unwrap(),
+        Reservation::Lost,
+        "the lease ran out: the claim is no longer this node's"
+    );
+    let again = store
+        .claim_due("late", after, at("2026-11-25T10:03:00Z"), 10)
+        .await
+        .unwrap();
+    assert!(!again.is_empty());
+    assert_eq!(
+        store
+            .reserve_sms(tenant.id, again[0].id, "late", SMS, Ore(100), month, after)
+            .await
+            .unwrap(),
+        Reservation::Reserved,
+        "only what was sent counts once the other claims died: {again:?}"
+    );
+}
+
+pub async fn an_sms_switched_to_email_is_cancelled_and_its_email_added_once(store: &dyn Store) {
+    let (tenant, now, _) = waiting_sms(store, 1).await;
+    let job = store
+        .claim_due("w", now, at("2026-11-25T10:01:00Z"), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let email = avisera_domain::planner::PlannedNotification {
+        rule_id: job.rule_id,
+        trigger: Some(avisera_domain::trigger::Trigger::Delivered),
+        channel: Channel::Email,
+        recipient: "anna@example.se".into(),
+        dedupe_key: "ignored".into(),
+        due_at: now,
+        time_zone: None,
+        language: Some("sv".into()),
+        message: Ok(Message::Email {
+            from_name: "Shop".into(),
+            from_address: None,
+            reply_to: None,
+            to: "anna@example.se".into(),
+            subject: "Levererat".into(),
+            html: None,
+            text: "Hej Anna".into(),
+        }),
+    };
+    let why = "the SMS budget is used up; sent as email instead";
+    assert!(
+        store
+            .switch_to_email(tenant.id, job.id, "w", why, &email, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .switch_to_email(tenant.id, job.id, "w", why, &email, now)
+            .await
+            .unwrap(),
+        "switched twice"
+    );
+    let list = store
+        .notifications(
+            tenant.id,
+            &NotificationFilter {
+                tracking_number: Some("R0".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    let sms = list.iter().find(|n| n.channel == Channel::Sms).unwrap();
+    assert_eq!(sms.status, Status::Cancelled);
+    assert_eq!(sms.reason.as_deref(), Some(why));
+    let mail = list.iter().find(|n| n.channel == Channel::Email).unwrap();
+    assert_eq!(mail.status, Status::Scheduled);
+    assert_eq!(mail.recipient, "anna@example.se");
+    let jobs = store.claim_due("w", now, at("2026-11-25T10:01:00Z"), 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].message.channel(), Channel::Email);
+    assert_eq!(jobs[0].shipment_id, job.shipment_id);
+    assert!(job.shipment_id.is_some());
+}
