@@ -49,6 +49,25 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::engine::IngestError> for ApiError {
+    fn from(e: crate::engine::IngestError) -> Self {
+        use crate::engine::IngestError;
+        match e {
+            IngestError::Store(e) => ApiError::from(e),
+            IngestError::NoTenant(t) => ApiError::not_found(&format!("tenant {t}")),
+            IngestError::EventTime {
+                index,
+                tracking_number,
+                error,
+            } => ApiError::invalid(
+                "invalid_event",
+                format!("tracking number {tracking_number}: {error}; nothing of this batch was stored"),
+            )
+            .with(json!({ "field": error.field, "index": index })),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut error = json!({ "code": self.code, "message": self.message });

@@ -9,7 +9,7 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, parse_json};
 use crate::app::App;
-use crate::engine::{IngestError, ingest};
+use crate::engine::ingest;
 use avisera_domain::event::EventInput;
 use avisera_store::EventOutcome;
 use axum::Json;
@@ -63,7 +63,7 @@ pub async fn post_events(
             })
             .and_then(|input| {
                 input
-                    .check()
+                    .check_at(app.clock.now())
                     .map_err(|e| json!({ "field": e.field, "message": e.message }))
             });
         match checked {
@@ -81,10 +81,7 @@ pub async fn post_events(
     let rejected = results.iter().filter(|r| !r.is_null()).count();
     crate::metrics::add(&app.metrics.events_rejected, rejected as u64);
 
-    let outcomes = ingest(&app, tenant, &valid).await.map_err(|e| match e {
-        IngestError::Store(e) => ApiError::from(e),
-        IngestError::NoTenant(t) => ApiError::not_found(&format!("tenant {t}")),
-    })?;
+    let outcomes = ingest(&app, tenant, &valid).await?;
     let (mut accepted, mut duplicates) = (0, 0);
     for ((i, event), outcome) in valid_index.into_iter().zip(&valid).zip(outcomes) {
         let mut r = serde_json::to_value(&outcome).unwrap_or(Value::Null);

@@ -6,7 +6,7 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, parse_json};
 use crate::app::App;
-use crate::engine::{IngestError, ingest};
+use crate::engine::ingest;
 use crate::ingest::webhook::{SIGNATURE_HEADER, SignatureError, TIMESTAMP_HEADER, TrackingEvent, field_name, verify};
 use avisera_domain::TenantId;
 use avisera_store::EventOutcome;
@@ -72,7 +72,7 @@ pub async fn tracking(
             .map_err(|e| json!({"field": e.path().to_string(), "message": e.inner().to_string()}))
             .and_then(|ev| {
                 ev.into_input()
-                    .check()
+                    .check_at(app.clock.now())
                     .map_err(|e| json!({"field": field_name(&e.field), "message": e.message}))
             });
         match checked {
@@ -88,10 +88,7 @@ pub async fn tracking(
         }
     }
     let rejected = results.len() - valid.len();
-    let outcomes = ingest(&app, tenant, &valid).await.map_err(|e| match e {
-        IngestError::Store(e) => ApiError::from(e),
-        IngestError::NoTenant(t) => ApiError::not_found(&format!("tenant {t}")),
-    })?;
+    let outcomes = ingest(&app, tenant, &valid).await?;
     let (mut accepted, mut duplicates) = (0, 0);
     for ((i, ev), outcome) in index.into_iter().zip(&valid).zip(outcomes) {
         match outcome {
