@@ -1,7 +1,8 @@
 //! The bill, billing settings (SMS budget), and what an SMS text will cost.
 
 use super::auth::Authenticated;
-use super::error::{ApiError, parse_json};
+use super::error::ApiError;
+use super::json;
 use crate::app::App;
 use avisera_domain::billing::{Charge, Month};
 use avisera_domain::money::Ore;
@@ -80,7 +81,7 @@ pub async fn put_billing(
     Authenticated(tenant): Authenticated,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let settings: BillingSettings = parse_json(&body)?;
+    let settings: BillingSettings = json::object(&body)?;
     if settings.sms_budget_ore.is_some_and(|b| b < Ore(0)) {
         return Err(
             ApiError::invalid("invalid_billing", "sms_budget_ore must not be negative")
@@ -106,7 +107,7 @@ pub async fn count(
     Authenticated(tenant): Authenticated,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let input: CountInput = parse_json(&body)?;
+    let input: CountInput = json::object(&body)?;
     if input.text.len() > 10_000 {
         return Err(
             ApiError::invalid("text_too_long", "text is longer than 10000 bytes").with(json!({"field": "text"}))

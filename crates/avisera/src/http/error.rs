@@ -82,9 +82,9 @@ pub async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; see /openapi.json;")
 }
 
-/// Parses a JSON body, turning decoder errors into a 400 (malformed JSON) or 422 (well-formed
+/// Parses a JSON body (through `json::object`, which first refuses non-objects and duplicate keys), turning decoder errors into a 400 (malformed JSON) or 422 (well-formed
 /// but wrong) that names the place.
-pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let parsed = serde_path_to_error::deserialize(&mut de).map_err(|e| (e.path().to_string(), e.into_inner()));
     let value: T = match parsed {

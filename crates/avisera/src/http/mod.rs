@@ -8,6 +8,7 @@ mod dev_inbox;
 mod edifact;
 mod error;
 mod events;
+mod json;
 pub(crate) mod notifications;
 mod ops;
 mod pages;
@@ -47,7 +48,10 @@ pub fn router(app: App) -> Router {
         .route("/v1/tenant/billing", axum::routing::put(billing::put_billing))
         .route("/v1/bill", get(billing::get_bill))
         .route("/v1/triggers", get(ops::triggers))
-        .route("/v1/mapping", get(ops::mapping).put(ops::put_mapping))
+        .route(
+            "/v1/mapping",
+            get(ops::mapping).put(ops::put_mapping).delete(ops::delete_mapping),
+        )
         .route("/v1/sms/count", post(billing::count))
         .route("/v1/templates", get(templates::list).post(templates::create))
         .route("/v1/templates/preview", post(templates::preview))
@@ -90,6 +94,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/triggers"),
     ("get", "/v1/mapping"),
     ("put", "/v1/mapping"),
+    ("delete", "/v1/mapping"),
     ("post", "/v1/sms/count"),
     ("get", "/v1/templates"),
     ("post", "/v1/templates"),

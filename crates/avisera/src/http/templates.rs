@@ -2,7 +2,8 @@
 //! refused with the language, part, line and variable.
 
 use super::auth::Authenticated;
-use super::error::{ApiError, parse_json};
+use super::error::ApiError;
+use super::json;
 use crate::app::App;
 use avisera_domain::TemplateId;
 use avisera_domain::billing::Charge;
@@ -28,7 +29,7 @@ struct TemplateInput {
 }
 
 fn checked(id: TemplateId, body: &[u8]) -> Result<Template, ApiError> {
-    let input: TemplateInput = parse_json(body)?;
+    let input: TemplateInput = json::object(body)?;
     let template = Template {
         id,
         name: input.name,

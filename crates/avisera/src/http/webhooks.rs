@@ -4,7 +4,8 @@
 //! and shows it once; the old one stops working at once.
 
 use super::auth::Authenticated;
-use super::error::{ApiError, parse_json};
+use super::error::ApiError;
+use super::json;
 use crate::app::App;
 use crate::engine::ingest;
 use crate::ingest::webhook::{SIGNATURE_HEADER, SignatureError, TIMESTAMP_HEADER, TrackingEvent, field_name, verify};
@@ -45,21 +46,8 @@ pub async fn tracking(
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, code, e.to_string()));
     }
 
-    let value: Value = parse_json(&body)?;
-    let items = match value {
-        Value::Object(mut m) if m.contains_key("events") => match m.remove("events") {
-            Some(Value::Array(items)) => items,
-            _ => return Err(ApiError::invalid("invalid_body", "`events` must be an array")),
-        },
-        v @ Value::Object(_) => vec![v],
-        _ => {
-            return Err(ApiError::invalid(
-                "invalid_body",
-                "send {\"events\": [...]} or one event object",
-            ));
-        }
-    };
-    if items.is_empty() || items.len() > MAX_EVENTS {
+    let items = json::batch(&body, MAX_EVENTS, true)?.items;
+    if items.is_empty() {
         return Err(ApiError::invalid(
             "invalid_batch",
             format!("send 1 to {MAX_EVENTS} events"),
@@ -67,24 +55,19 @@ pub async fn tracking(
     }
     let mut results = vec![Value::Null; items.len()];
     let (mut valid, mut index) = (Vec::new(), Vec::new());
+    let now = app.clock.now();
     for (i, item) in items.into_iter().enumerate() {
-        let checked = serde_path_to_error::deserialize::<_, TrackingEvent>(item)
-            .map_err(|e| json!({"field": e.path().to_string(), "message": e.inner().to_string()}))
-            .and_then(|ev| {
-                ev.into_input()
-                    .check_at(app.clock.now())
-                    .map_err(|e| json!({"field": field_name(&e.field), "message": e.message}))
-            });
+        let checked = json::item::<TrackingEvent>(item).and_then(|ev| {
+            ev.into_input()
+                .check_at(now)
+                .map_err(|e| (Some(field_name(&e.field).to_string()), e.message))
+        });
         match checked {
             Ok(ev) => {
                 valid.push(ev);
                 index.push(i);
             }
-            Err(mut why) => {
-                why["index"] = json!(i);
-                why["result"] = json!("rejected");
-                results[i] = why;
-            }
+            Err((field, message)) => results[i] = json::rejected(i, field, message),
         }
     }
     let rejected = results.len() - valid.len();

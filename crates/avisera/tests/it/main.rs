@@ -12,6 +12,7 @@ mod event_time;
 mod helpers;
 mod portal;
 mod receiver;
+mod shapes;
 mod triggers;
 mod waiting;
 mod webhook;
