@@ -12,6 +12,7 @@ mod json;
 pub(crate) mod notifications;
 mod ops;
 mod pages;
+mod plain;
 mod public;
 pub(crate) mod rules;
 pub(crate) mod templates;
@@ -71,6 +72,7 @@ pub fn router(app: App) -> Router {
         .route("/v1/webhooks/secret", post(webhooks::rotate_secret))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), plain::json_errors))
         .with_state(app)
 }
 

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod delivery;
 mod edifact;
+mod errors;
 mod event_time;
 mod helpers;
 mod portal;
