@@ -38,11 +38,9 @@ pub enum SignatureError {
     )]
     Stale(i64),
     #[error(
-        "the signature does not match the body and timestamp; check the webhook secret, and sign the exact bytes you send (a trailing newline counts)"
+        "the signature does not match the body and timestamp; check the webhook secret (set one with POST /v1/webhooks/secret), and sign the exact bytes you send (a trailing newline counts)"
     )]
     Mismatch,
-    #[error("no webhook secret is set for this tenant; set one with POST /v1/webhooks/secret")]
-    NoSecret,
 }
 
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {

@@ -11,6 +11,7 @@ mod edifact;
 mod errors;
 mod event_time;
 mod helpers;
+mod leaks;
 mod portal;
 mod receiver;
 mod shapes;
