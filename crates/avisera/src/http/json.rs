@@ -4,6 +4,7 @@
 
 use super::error::{ApiError, parse_json};
 use axum::http::StatusCode;
+use serde::Serialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -98,12 +99,57 @@ fn not_an_object(what: &str) -> ApiError {
 }
 
 /// Parses a body that must be one JSON object of type `T`: not an array (serde would read one
-/// positionally), not empty, no key twice. Errors name the place.
-pub fn object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+/// positionally), not empty, no key twice, and no array where `T` has an object inside either.
+/// Errors name the place.
+pub fn object<T: DeserializeOwned + Serialize>(body: &[u8]) -> Result<T, ApiError> {
     if scan(body)? != Kind::Object {
         return Err(not_an_object("the body"));
     }
-    parse_json(body)
+    let parsed: T = parse_json(body)?;
+    nested_objects(body, &parsed).map_err(|field| {
+        ApiError::invalid(
+            "not_an_object",
+            format!("{field} must be a JSON object ({{...}}), not an array"),
+        )
+        .with(json!({ "field": field }))
+    })?;
+    Ok(parsed)
+}
+
+/// serde reads a struct from an array too, positionally, at any depth. After parsing, a place
+/// where the body has an array and the parsed value (written back) has an object is refused;
+/// its path is the error.
+fn nested_objects<T: Serialize>(body: &[u8], parsed: &T) -> Result<(), String> {
+    fn walk(given: &Value, parsed: &Value, path: &str) -> Result<(), String> {
+        let at = |key: &str| {
+            if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            }
+        };
+        match (given, parsed) {
+            (Value::Array(_), Value::Object(_)) => Err(if path.is_empty() {
+                "the body".into()
+            } else {
+                path.into()
+            }),
+            (Value::Object(g), Value::Object(p)) => g
+                .iter()
+                .filter_map(|(k, v)| p.get(k).map(|w| (k, v, w)))
+                .try_for_each(|(k, v, w)| walk(v, w, &at(k))),
+            (Value::Array(g), Value::Array(p)) if g.len() == p.len() => g
+                .iter()
+                .zip(p)
+                .enumerate()
+                .try_for_each(|(i, (v, w))| walk(v, w, &format!("{path}[{i}]"))),
+            _ => Ok(()),
+        }
+    }
+    let (Ok(given), Ok(parsed)) = (serde_json::from_slice::<Value>(body), serde_json::to_value(parsed)) else {
+        return Ok(());
+    };
+    walk(&given, &parsed, "")
 }
 
 /// The events of a body: one event object, an array of them, or `{"events": [...]}` (with
@@ -163,7 +209,7 @@ pub fn batch(body: &[u8], max: usize, other_keys: bool) -> Result<Batch<'_>, Api
 
 /// Reads one event of a batch as `T`: an object, no key twice. The error is the field (as
 /// serde names it, or null) and the message, for the batch's results.
-pub fn item<T: DeserializeOwned>(raw: &RawValue) -> Result<T, (Option<String>, String)> {
+pub fn item<T: DeserializeOwned + Serialize>(raw: &RawValue) -> Result<T, (Option<String>, String)> {
     let mut de = serde_json::Deserializer::from_str(raw.get());
     match Unique.deserialize(&mut de) {
         Ok(Kind::Object) => {}
@@ -175,10 +221,13 @@ pub fn item<T: DeserializeOwned>(raw: &RawValue) -> Result<T, (Option<String>, S
         }
         Err(e) => return Err((None, e.to_string())),
     }
-    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get())).map_err(|e| {
+    let parsed = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get())).map_err(|e| {
         let field = e.path().to_string();
         ((field != ".").then_some(field), e.into_inner().to_string())
-    })
+    })?;
+    nested_objects(raw.get().as_bytes(), &parsed)
+        .map_err(|field| (Some(field), "must be a JSON object ({...}), not an array".into()))?;
+    Ok(parsed)
 }
 
 const TOO_MANY: &str = "too many events";
