@@ -55,6 +55,25 @@ async fn an_array_for_an_object_changes_nothing() {
         body["results"][0]["message"].as_str().unwrap().contains("JSON object"),
         "{body}"
     );
+
+    // Deeper down too: quiet hours and a receiver given positionally.
+    let (_, template) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(json!({"name": "t", "channel": "sms", "default_language": "sv", "contents": {"sv": {"text": "Hej"}}})),
+        )
+        .await;
+    let rule = json!({"name": "r", "trigger": "delivered", "channels": "sms", "sms_template_id": template["id"],
+                      "quiet_hours": [["sms", "21:00", "08:00"]]});
+    let (status, body) = app.call("POST", "/v1/rules", Some(rule)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "quiet_hours[0]", "{body}");
+    let mut e = event("POS3", "DELIVERED", "0701234567");
+    e["shipment"]["receiver"] = json!(["Anna", "0701234567", null, "sv", null]);
+    let (status, body) = app.call("POST", "/v1/events", Some(e)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "shipment.receiver", "{body}");
 }
 
 #[tokio::test]
