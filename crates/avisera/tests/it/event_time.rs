@@ -107,3 +107,19 @@ async fn edifact_refuses_a_status_from_2062_and_stores_nothing_of_it() {
     let (status, summary) = upload_raw(&app, IFTSTA).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{summary:#}");
 }
+
+/// Before 2000 the domain's own check refuses the message, naming the field, like any bad one.
+#[tokio::test]
+async fn edifact_rejects_a_status_from_1999_as_a_bad_message() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let text = String::from_utf8(IFTSTA.to_vec()).unwrap();
+    let old = text.replace("DTM+334:202611261400", "DTM+334:199911261400");
+    let (status, summary) = upload_raw(&app, old.as_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{summary:#}");
+    assert_eq!(summary["rejected_messages"], 1, "{summary:#}");
+    let message = summary["errors"].to_string();
+    assert!(
+        message.contains("occurred_at") && message.contains("allowed range"),
+        "{summary:#}"
+    );
+}
