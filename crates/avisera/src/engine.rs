@@ -15,6 +15,14 @@ use std::collections::BTreeMap;
 pub enum IngestError {
     #[error("tenant {0} does not exist")]
     NoTenant(TenantId),
+    /// An event dated outside the allowed range reached ingest from a door that checks
+    /// without a clock; nothing of the batch is stored.
+    #[error("event {index} (tracking number {tracking_number}): {error}")]
+    EventTime {
+        index: usize,
+        tracking_number: String,
+        error: avisera_domain::event::FieldError,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -22,6 +30,17 @@ pub enum IngestError {
 pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Result<Vec<EventOutcome>, IngestError> {
     if events.is_empty() {
         return Ok(Vec::new());
+    }
+    let now = app.clock.now();
+    // Every door passes here: a future event would freeze the shipment's milestone.
+    for (index, e) in events.iter().enumerate() {
+        avisera_domain::event::check_event_time("occurred_at", e.occurred_at, now).map_err(|error| {
+            IngestError::EventTime {
+                index,
+                tracking_number: e.tracking_number.clone(),
+                error,
+            }
+        })?;
     }
     let store = &app.store;
     let tenant = store.tenant(tenant).await?.ok_or(IngestError::NoTenant(tenant))?;
@@ -32,7 +51,6 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
-    let now = app.clock.now();
     let sms_blocked = crate::budget::sms_blocked(app, &tenant, now).await?;
     let mapping = effective_mapping(app, tenant.id).await?;
     let decide = |shipment: Shipment, event: &CarrierEvent| {

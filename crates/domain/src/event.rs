@@ -131,6 +131,40 @@ fn text(field: &str, value: Option<String>, required: bool) -> Result<Option<Str
     }
 }
 
+/// The earliest event time accepted: no carrier system of ours reports before this, and a
+/// zero or default date (1970, 0001) is a sender's bug, not an event.
+pub const EARLIEST_EVENT: Timestamp = Timestamp::constant(946_684_800, 0); // 2000-01-01T00:00:00Z
+
+/// How far ahead of now an event may be: enough for clocks and zones that are off, not enough
+/// for a wrong year, which would freeze the shipment's state (the milestone only moves forward
+/// in time).
+pub const MAX_AHEAD_HOURS: i64 = 24;
+
+/// Refuses an event time outside 2000-01-01 .. now + 24 h, naming the field and the range.
+pub fn check_event_time(field: &str, at: Timestamp, now: Timestamp) -> Result<(), FieldError> {
+    let latest = now
+        .checked_add(jiff::SignedDuration::from_hours(MAX_AHEAD_HOURS))
+        .unwrap_or(Timestamp::MAX);
+    if at < EARLIEST_EVENT {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "{at} is outside the allowed range: from {EARLIEST_EVENT} to {MAX_AHEAD_HOURS} hours after now; check the year"
+            ),
+        ));
+    }
+    if at > latest {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "{at} is outside the allowed range: from {EARLIEST_EVENT} to {MAX_AHEAD_HOURS} hours after now ({}); check the year and the offset",
+                latest.round(jiff::Unit::Second).unwrap_or(latest)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Parses an instant with an explicit offset, e.g. `2026-11-25T14:05:00+01:00`.
 pub fn parse_instant(field: &str, raw: &str) -> Result<Timestamp, FieldError> {
     raw.parse::<Timestamp>().map_err(|_| {
@@ -166,7 +200,17 @@ fn language(field: &str, value: Option<String>) -> Result<Option<String>, FieldE
 }
 
 impl EventInput {
-    /// Checks the event; the error names the first wrong field.
+    /// Checks the event at `now`: every field, and that it happened between 2000 and 24 hours
+    /// from now. The error names the first wrong field.
+    pub fn check_at(self, now: Timestamp) -> Result<CarrierEvent, FieldError> {
+        let event = self.check()?;
+        check_event_time("occurred_at", event.occurred_at, now)?;
+        Ok(event)
+    }
+
+    /// Checks every field without a clock: an event before 2000 is refused, one in the future
+    /// is not (a door without a clock gets that from `engine::ingest`). Doors that have the
+    /// clock call `check_at`.
     pub fn check(self) -> Result<CarrierEvent, FieldError> {
         let tracking_number = text("tracking_number", self.tracking_number, true)?.unwrap_or_default();
         if tracking_number.len() > 64 || !tracking_number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
@@ -181,6 +225,10 @@ impl EventInput {
         }
         let occurred_raw = text("occurred_at", self.occurred_at, true)?.unwrap_or_default();
         let occurred_at = parse_instant("occurred_at", &occurred_raw)?;
+        if occurred_at < EARLIEST_EVENT {
+            // Without a clock only the lower bound can be checked: `now` = the event's own time.
+            check_event_time("occurred_at", occurred_at, occurred_at)?;
+        }
         let location = text("location", self.location, false)?;
         let event_id = text("event_id", self.event_id, false)?;
         let event_key = match event_id {
@@ -357,5 +405,29 @@ mod tests {
             .check()
             .unwrap_err();
         assert_eq!(err.field, "shipment.destination_country");
+    }
+
+    #[test]
+    fn event_times_must_lie_between_2000_and_a_day_ahead() {
+        let now: Timestamp = "2026-11-29T12:00:00Z".parse().unwrap();
+        let at =
+            |t: &str| input(&format!(r#"{{"tracking_number":"A1","code":"X","occurred_at":"{t}"}}"#)).check_at(now);
+        assert!(at("2026-11-30T11:59:59Z").is_ok());
+        assert!(at("2000-01-01T00:00:00Z").is_ok());
+        for bad in [
+            "2062-01-01T00:00:00Z",
+            "2026-11-30T12:00:01Z",
+            "1999-12-31T23:59:59Z",
+            "1970-01-01T00:00:00Z",
+        ] {
+            let err = at(bad).unwrap_err();
+            assert_eq!(err.field, "occurred_at", "{bad}");
+            assert!(err.message.contains("allowed range"), "{bad}: {}", err.message);
+            assert!(err.message.contains("2000-01-01T00:00:00Z"), "{}", err.message);
+            assert!(!err.message.contains("is not a time with offset"), "{}", err.message);
+        }
+        // Without a clock only the lower bound holds.
+        let err = input(r#"{"tracking_number":"A1","code":"X","occurred_at":"1999-06-01T00:00:00Z"}"#).check();
+        assert_eq!(err.unwrap_err().field, "occurred_at");
     }
 }

@@ -1,7 +1,8 @@
 //! The bill, billing settings (SMS budget), and what an SMS text will cost.
 
 use super::auth::Authenticated;
-use super::error::{ApiError, parse_json};
+use super::error::ApiError;
+use super::json;
 use crate::app::App;
 use avisera_domain::billing::{Charge, Month};
 use avisera_domain::notification::Channel;
@@ -12,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 #[derive(Deserialize)]
@@ -79,7 +80,7 @@ pub async fn put_billing(
     Authenticated(tenant): Authenticated,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let settings: BillingSettings = parse_json(&body)?;
+    let settings: BillingSettings = json::object(&body)?;
     if let Err((field, message)) = settings.check() {
         return Err(ApiError::invalid("invalid_billing", message).with(json!({"field": field})));
     }
@@ -87,7 +88,7 @@ pub async fn put_billing(
     Ok(Json(json!(settings)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct CountInput {
     text: String,
@@ -102,7 +103,7 @@ pub async fn count(
     Authenticated(tenant): Authenticated,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let input: CountInput = parse_json(&body)?;
+    let input: CountInput = json::object(&body)?;
     if input.text.len() > 10_000 {
         return Err(
             ApiError::invalid("text_too_long", "text is longer than 10000 bytes").with(json!({"field": "text"}))

@@ -9,7 +9,6 @@
 use super::auth::Authenticated;
 use super::error::ApiError;
 use crate::app::App;
-use crate::engine::IngestError;
 use crate::ingest::edifact::{Import, ImportSummary};
 use avisera_domain::TenantId;
 use axum::Json;
@@ -106,10 +105,7 @@ async fn import_all(app: &App, tenant: TenantId, files: &[Bytes]) -> Result<Impo
             import.finish().await
         }
         .await;
-        total.add(result.map_err(|e| match e {
-            IngestError::Store(e) => ApiError::from(e),
-            IngestError::NoTenant(t) => ApiError::not_found(&format!("tenant {t}")),
-        })?);
+        total.add(result?);
     }
     Ok(total)
 }

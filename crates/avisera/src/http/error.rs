@@ -49,6 +49,25 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::engine::IngestError> for ApiError {
+    fn from(e: crate::engine::IngestError) -> Self {
+        use crate::engine::IngestError;
+        match e {
+            IngestError::Store(e) => ApiError::from(e),
+            IngestError::NoTenant(t) => ApiError::not_found(&format!("tenant {t}")),
+            IngestError::EventTime {
+                index,
+                tracking_number,
+                error,
+            } => ApiError::invalid(
+                "invalid_event",
+                format!("tracking number {tracking_number}: {error}; nothing of this batch was stored"),
+            )
+            .with(json!({ "field": error.field, "index": index })),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut error = json!({ "code": self.code, "message": self.message });
@@ -63,9 +82,9 @@ pub async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; see /openapi.json;")
 }
 
-/// Parses a JSON body, turning decoder errors into a 400 (malformed JSON) or 422 (well-formed
+/// Parses a JSON body (through `json::object`, which first refuses non-objects and duplicate keys), turning decoder errors into a 400 (malformed JSON) or 422 (well-formed
 /// but wrong) that names the place.
-pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let parsed = serde_path_to_error::deserialize(&mut de).map_err(|e| (e.path().to_string(), e.into_inner()));
     let value: T = match parsed {

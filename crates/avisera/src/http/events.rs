@@ -7,9 +7,10 @@
 //! code, time and location for the shipment) is reported as such and notifies nobody again.
 
 use super::auth::Authenticated;
-use super::error::{ApiError, parse_json};
+use super::error::ApiError;
+use super::json::{self, Batch};
 use crate::app::App;
-use crate::engine::{IngestError, ingest};
+use crate::engine::ingest;
 use avisera_domain::event::EventInput;
 use avisera_store::EventOutcome;
 use axum::Json;
@@ -25,66 +26,30 @@ pub async fn post_events(
     Authenticated(tenant): Authenticated,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let value: Value = parse_json(&body)?;
-    let (items, single) = match value {
-        Value::Array(items) => (items, false),
-        Value::Object(mut map) if map.contains_key("events") && map.len() == 1 => match map.remove("events") {
-            Some(Value::Array(items)) => (items, false),
-            _ => return Err(ApiError::invalid("invalid_body", "`events` must be an array of events")),
-        },
-        v @ Value::Object(_) => (vec![v], true),
-        _ => {
-            return Err(ApiError::invalid(
-                "invalid_body",
-                "send an event object, an array of events, or {\"events\": [...]}",
-            ));
-        }
-    };
+    let Batch { items, single } = json::batch(&body, MAX_BATCH, false)?;
     if items.is_empty() {
         return Err(ApiError::invalid("empty_batch", "the batch holds no events"));
-    }
-    if items.len() > MAX_BATCH {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "batch_too_large",
-            format!("a batch holds at most {MAX_BATCH} events; split it"),
-        ));
     }
 
     let mut results: Vec<Value> = vec![Value::Null; items.len()];
     let mut valid = Vec::with_capacity(items.len());
     let mut valid_index = Vec::with_capacity(items.len());
+    let now = app.clock.now();
     for (i, item) in items.into_iter().enumerate() {
-        let checked = serde_path_to_error::deserialize::<_, EventInput>(item)
-            .map_err(|e| {
-                let field = e.path().to_string();
-                let field = if field == "." { Value::Null } else { json!(field) };
-                json!({ "field": field, "message": e.inner().to_string() })
-            })
-            .and_then(|input| {
-                input
-                    .check()
-                    .map_err(|e| json!({ "field": e.field, "message": e.message }))
-            });
+        let checked = json::item::<EventInput>(item)
+            .and_then(|input| input.check_at(now).map_err(|e| (Some(e.field), e.message)));
         match checked {
             Ok(event) => {
                 valid_index.push(i);
                 valid.push(event);
             }
-            Err(mut why) => {
-                why["index"] = json!(i);
-                why["result"] = json!("rejected");
-                results[i] = why;
-            }
+            Err((field, message)) => results[i] = json::rejected(i, field, message),
         }
     }
     let rejected = results.iter().filter(|r| !r.is_null()).count();
     crate::metrics::add(&app.metrics.events_rejected, rejected as u64);
 
-    let outcomes = ingest(&app, tenant, &valid).await.map_err(|e| match e {
-        IngestError::Store(e) => ApiError::from(e),
-        IngestError::NoTenant(t) => ApiError::not_found(&format!("tenant {t}")),
-    })?;
+    let outcomes = ingest(&app, tenant, &valid).await?;
     let (mut accepted, mut duplicates) = (0, 0);
     for ((i, event), outcome) in valid_index.into_iter().zip(&valid).zip(outcomes) {
         let mut r = serde_json::to_value(&outcome).unwrap_or(Value::Null);
@@ -94,6 +59,7 @@ pub async fn post_events(
         }
         r["index"] = json!(i);
         r["tracking_number"] = json!(event.tracking_number);
+        r["warnings"] = json!(event.warnings());
         results[i] = r;
     }
 

@@ -8,9 +8,11 @@ mod dev_inbox;
 mod edifact;
 mod error;
 mod events;
+mod json;
 pub(crate) mod notifications;
 mod ops;
 mod pages;
+mod plain;
 mod public;
 pub(crate) mod rules;
 pub(crate) mod templates;
@@ -47,7 +49,10 @@ pub fn router(app: App) -> Router {
         .route("/v1/tenant/billing", axum::routing::put(billing::put_billing))
         .route("/v1/bill", get(billing::get_bill))
         .route("/v1/triggers", get(ops::triggers))
-        .route("/v1/mapping", get(ops::mapping).put(ops::put_mapping))
+        .route(
+            "/v1/mapping",
+            get(ops::mapping).put(ops::put_mapping).delete(ops::delete_mapping),
+        )
         .route("/v1/sms/count", post(billing::count))
         .route("/v1/templates", get(templates::list).post(templates::create))
         .route("/v1/templates/preview", post(templates::preview))
@@ -67,6 +72,7 @@ pub fn router(app: App) -> Router {
         .route("/v1/webhooks/secret", post(webhooks::rotate_secret))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), plain::json_errors))
         .with_state(app)
 }
 
@@ -90,6 +96,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/triggers"),
     ("get", "/v1/mapping"),
     ("put", "/v1/mapping"),
+    ("delete", "/v1/mapping"),
     ("post", "/v1/sms/count"),
     ("get", "/v1/templates"),
     ("post", "/v1/templates"),

@@ -54,7 +54,8 @@ pub async fn mapping(
 }
 
 /// `PUT /v1/mapping`: the tenant's own lines (mapping file format, text), over the shipped and
-/// the operator's; an empty body removes them. A bad line is refused, naming it.
+/// the operator's. A bad line is refused, naming it; so is a body without lines (an empty PUT
+/// used to wipe the tenant's lines by accident: removing them is `DELETE /v1/mapping`).
 pub async fn put_mapping(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -67,9 +68,25 @@ pub async fn put_mapping(
             "a tenant mapping is at most 200 kB",
         ));
     }
-    Mapping::parse(&body)
+    let own = Mapping::parse(&body)
         .map_err(|e| ApiError::invalid("invalid_mapping", e.to_string()).with(json!({"line": e.line})))?;
+    if own.entries().next().is_none() {
+        return Err(ApiError::invalid(
+            "empty_mapping",
+            "the body holds no mapping lines (code trigger physical milestone note); to remove the tenant's own lines, send DELETE /v1/mapping",
+        ));
+    }
     app.store.set_tenant_mapping(tenant, &body, app.clock.now()).await?;
+    let mapping = crate::engine::effective_mapping(&app, tenant).await?;
+    Ok(Json(json!({ "mapping": mapping.entries().collect::<Vec<_>>() })).into_response())
+}
+
+/// `DELETE /v1/mapping`: removes the tenant's own lines; the shipped and the operator's remain.
+pub async fn delete_mapping(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+) -> Result<axum::response::Response, ApiError> {
+    app.store.set_tenant_mapping(tenant, "", app.clock.now()).await?;
     let mapping = crate::engine::effective_mapping(&app, tenant).await?;
     Ok(Json(json!({ "mapping": mapping.entries().collect::<Vec<_>>() })).into_response())
 }

@@ -1,7 +1,8 @@
 //! Rules over the API. A new rule is disabled; enabling checks the plan has its trigger.
 
 use super::auth::{Actor, Authenticated};
-use super::error::{ApiError, parse_json};
+use super::error::ApiError;
+use super::json;
 use crate::app::App;
 use avisera_domain::event::parse_instant;
 use avisera_domain::notification::Channel;
@@ -14,10 +15,10 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RuleInput {
     name: String,
@@ -53,7 +54,7 @@ fn field_error(field: &str, message: impl Into<String>) -> ApiError {
 /// Parses and checks a rule, including that its templates are the tenant's own and are for
 /// the right channel.
 async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &[u8]) -> Result<Rule, ApiError> {
-    let input: RuleInput = parse_json(body)?;
+    let input: RuleInput = json::object(body)?;
     let trigger: Trigger = input
         .trigger
         .parse()

@@ -2,7 +2,8 @@
 //! refused with the language, part, line and variable.
 
 use super::auth::Authenticated;
-use super::error::{ApiError, parse_json};
+use super::error::ApiError;
+use super::json;
 use crate::app::App;
 use avisera_domain::billing::Charge;
 use avisera_domain::links::Links;
@@ -14,11 +15,11 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct TemplateInput {
     name: String,
@@ -29,7 +30,7 @@ struct TemplateInput {
 
 /// The template in the body, checked against the sample shipment within the tenant's limits.
 async fn checked(app: &App, tenant: TenantId, id: TemplateId, body: &[u8]) -> Result<Template, ApiError> {
-    let input: TemplateInput = parse_json(body)?;
+    let input: TemplateInput = json::object(body)?;
     let limits = app
         .store
         .tenant(tenant)

@@ -1,7 +1,8 @@
 //! The tenant's own record and brand.
 
 use super::auth::Authenticated;
-use super::error::{ApiError, parse_json};
+use super::error::ApiError;
+use super::json;
 use crate::app::App;
 use avisera_domain::tenant::Brand;
 use axum::Json;
@@ -23,7 +24,7 @@ pub async fn put_brand(
     Authenticated(tenant): Authenticated,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let mut brand: Brand = parse_json(&body)?;
+    let mut brand: Brand = json::object(&body)?;
     let current = app
         .store
         .tenant(tenant)

@@ -4,9 +4,10 @@
 //! and shows it once; the old one stops working at once.
 
 use super::auth::Authenticated;
-use super::error::{ApiError, parse_json};
+use super::error::ApiError;
+use super::json;
 use crate::app::App;
-use crate::engine::{IngestError, ingest};
+use crate::engine::ingest;
 use crate::ingest::webhook::{SIGNATURE_HEADER, SignatureError, TIMESTAMP_HEADER, TrackingEvent, field_name, verify};
 use avisera_domain::TenantId;
 use avisera_store::EventOutcome;
@@ -26,17 +27,19 @@ pub async fn tracking(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let tenant = TenantId(tenant);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let secret = app.store.webhook_secret(tenant).await?;
-    let checked = match &secret {
-        Some(secret) => verify(
-            secret,
-            header(TIMESTAMP_HEADER),
-            header(SIGNATURE_HEADER),
-            &body,
-            app.clock.now(),
-        ),
-        None => Err(SignatureError::NoSecret),
-    };
+    // A tenant without a secret (or no such tenant) is checked against a random one, so it gets
+    // exactly the answer a wrong signature gets: the 401 does not tell which tenants exist or
+    // have a webhook.
+    let known = app.store.webhook_secret(tenant).await?;
+    let secret = known.clone().unwrap_or_else(new_secret);
+    let checked = verify(
+        &secret,
+        header(TIMESTAMP_HEADER),
+        header(SIGNATURE_HEADER),
+        &body,
+        app.clock.now(),
+    )
+    .and_then(|()| known.map(drop).ok_or(SignatureError::Mismatch));
     if let Err(e) = checked {
         let code = match e {
             SignatureError::Stale(_) => "stale_signature",
@@ -45,21 +48,8 @@ pub async fn tracking(
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, code, e.to_string()));
     }
 
-    let value: Value = parse_json(&body)?;
-    let items = match value {
-        Value::Object(mut m) if m.contains_key("events") => match m.remove("events") {
-            Some(Value::Array(items)) => items,
-            _ => return Err(ApiError::invalid("invalid_body", "`events` must be an array")),
-        },
-        v @ Value::Object(_) => vec![v],
-        _ => {
-            return Err(ApiError::invalid(
-                "invalid_body",
-                "send {\"events\": [...]} or one event object",
-            ));
-        }
-    };
-    if items.is_empty() || items.len() > MAX_EVENTS {
+    let items = json::batch(&body, MAX_EVENTS, true)?.items;
+    if items.is_empty() {
         return Err(ApiError::invalid(
             "invalid_batch",
             format!("send 1 to {MAX_EVENTS} events"),
@@ -67,31 +57,23 @@ pub async fn tracking(
     }
     let mut results = vec![Value::Null; items.len()];
     let (mut valid, mut index) = (Vec::new(), Vec::new());
+    let now = app.clock.now();
     for (i, item) in items.into_iter().enumerate() {
-        let checked = serde_path_to_error::deserialize::<_, TrackingEvent>(item)
-            .map_err(|e| json!({"field": e.path().to_string(), "message": e.inner().to_string()}))
-            .and_then(|ev| {
-                ev.into_input()
-                    .check()
-                    .map_err(|e| json!({"field": field_name(&e.field), "message": e.message}))
-            });
+        let checked = json::item::<TrackingEvent>(item).and_then(|ev| {
+            ev.into_input()
+                .check_at(now)
+                .map_err(|e| (Some(field_name(&e.field).to_string()), e.message))
+        });
         match checked {
             Ok(ev) => {
                 valid.push(ev);
                 index.push(i);
             }
-            Err(mut why) => {
-                why["index"] = json!(i);
-                why["result"] = json!("rejected");
-                results[i] = why;
-            }
+            Err((field, message)) => results[i] = json::rejected(i, field, message),
         }
     }
     let rejected = results.len() - valid.len();
-    let outcomes = ingest(&app, tenant, &valid).await.map_err(|e| match e {
-        IngestError::Store(e) => ApiError::from(e),
-        IngestError::NoTenant(t) => ApiError::not_found(&format!("tenant {t}")),
-    })?;
+    let outcomes = ingest(&app, tenant, &valid).await?;
     let (mut accepted, mut duplicates) = (0, 0);
     for ((i, ev), outcome) in index.into_iter().zip(&valid).zip(outcomes) {
         match outcome {
@@ -101,6 +83,7 @@ pub async fn tracking(
         let mut r = serde_json::to_value(&outcome).unwrap_or(Value::Null);
         r["index"] = json!(i);
         r["item_id"] = json!(ev.tracking_number);
+        r["warnings"] = json!(ev.warnings());
         results[i] = r;
     }
     let status = match (rejected, accepted + duplicates) {

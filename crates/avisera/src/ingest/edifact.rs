@@ -193,11 +193,16 @@ pub struct Import<'a> {
     /// An interchange header was read (the file is not empty).
     any_interchange: bool,
     summary: ImportSummary,
+    /// When the import started: events more than a day after it are refused per message.
+    now: avisera_domain::Timestamp,
 }
 
 impl<'a> Import<'a> {
     pub fn new(target: Target<'a>) -> Self {
+        use avisera_domain::Clock;
+        let now = target.map_or_else(|| avisera_domain::SystemClock.now(), |(app, _)| app.clock.now());
         Import {
+            now,
             target,
             parser: Parser::new(),
             header: None,
@@ -284,7 +289,7 @@ impl<'a> Import<'a> {
                     self.header = Some(h);
                 }
                 Ok(Item::Message(m)) => {
-                    match events_of(&m, self.header.as_ref()) {
+                    match events_of(&m, self.header.as_ref(), self.now) {
                         Ok(events) => {
                             let order = m.message_type == "IFTMIN";
                             self.pending_order.extend(std::iter::repeat_n(order, events.len()));
@@ -391,7 +396,11 @@ impl<'a> Import<'a> {
 /// The events one message becomes, checked like events posted as JSON; the first fault
 /// rejects the whole message. A fault names the segment and element the value was read from,
 /// never the JSON field it would have been.
-pub fn events_of(m: &Message, header: Option<&Interchange>) -> Result<Vec<CarrierEvent>, ParseError> {
+pub fn events_of(
+    m: &Message,
+    header: Option<&Interchange>,
+    now: avisera_domain::Timestamp,
+) -> Result<Vec<CarrierEvent>, ParseError> {
     let whole = || {
         let mut p = m.position(0);
         p.segment = Some(1);
@@ -505,7 +514,7 @@ pub fn events_of(m: &Message, header: Option<&Interchange>) -> Result<Vec<Carrie
     inputs
         .into_iter()
         .map(|(input, sources)| {
-            input.check().map_err(|e| {
+            input.check_at(now).map_err(|e| {
                 sources
                     .fault(m, &e)
                     .unwrap_or_else(|| content(whole(), &format!("valid event data: {}", e.message), None))

@@ -16,7 +16,7 @@
 use avisera_domain::Timestamp;
 use avisera_domain::event::{EventInput, ShipmentInput};
 use hmac::{Hmac, Mac};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::collections::BTreeMap;
 
@@ -38,11 +38,9 @@ pub enum SignatureError {
     )]
     Stale(i64),
     #[error(
-        "the signature does not match the body and timestamp; check the webhook secret, and sign the exact bytes you send (a trailing newline counts)"
+        "the signature does not match the body and timestamp; check the webhook secret (set one with POST /v1/webhooks/secret), and sign the exact bytes you send (a trailing newline counts)"
     )]
     Mismatch,
-    #[error("no webhook secret is set for this tenant; set one with POST /v1/webhooks/secret")]
-    NoSecret,
 }
 
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
@@ -82,7 +80,7 @@ pub fn verify(
 }
 
 /// One pushed tracking event. Unknown fields are ignored: carriers add fields over time.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct TrackingEvent {
     pub event_id: Option<String>,
     pub shipment_id: Option<String>,
@@ -94,7 +92,7 @@ pub struct TrackingEvent {
     pub flags: BTreeMap<String, bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Location {
     pub name: Option<String>,
     pub postcode: Option<String>,

@@ -69,7 +69,7 @@ pub async fn sign_in(
     headers: HeaderMap,
     Form(c): Form<Credentials>,
 ) -> Result<Response, PortalError> {
-    check_same_site(&headers)?;
+    check_same_site(&headers, &app.config.public_url)?;
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !super::session::constant_time_eq(expected.as_bytes(), c.csrf.as_bytes()) {
         return Err(PortalError::Csrf);

@@ -92,6 +92,8 @@ pub struct Signed {
     pub tenant: Tenant,
     pub session: Session,
     pub lang: Lang,
+    /// This installation's public origin (`public_url`), which a form's `Origin` may name.
+    pub public_url: String,
 }
 
 impl Signed {
@@ -116,7 +118,7 @@ impl Signed {
     }
 
     pub fn check_form(&self, token: &str, headers: &HeaderMap) -> Result<(), PortalError> {
-        check_same_site(headers)?;
+        check_same_site(headers, &self.public_url)?;
         if !constant_time_eq(token.as_bytes(), self.session.csrf_token.as_bytes()) {
             return Err(PortalError::Csrf);
         }
@@ -124,11 +126,38 @@ impl Signed {
     }
 }
 
-pub fn check_same_site(headers: &HeaderMap) -> Result<(), PortalError> {
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        None | Some("same-origin") | Some("none") => Ok(()),
-        Some(_) => Err(PortalError::Csrf),
+/// A form POST from another site is refused: by `Sec-Fetch-Site`, and by `Origin`, which must
+/// be this installation's own (the origin of `public_url`, or the one the `Host` header names)
+/// when a browser sends it. Without either header (not a browser) the CSRF token decides.
+pub fn check_same_site(headers: &HeaderMap, public_url: &str) -> Result<(), PortalError> {
+    // A header that is not text matches nothing below, so it is refused.
+    let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
+    match header("sec-fetch-site") {
+        None | Some("same-origin") | Some("none") => {}
+        Some(_) => return Err(PortalError::Csrf),
     }
+    let Some(origin) = header("origin") else {
+        return Ok(());
+    };
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    let host_origin = |host: &str| {
+        ["http://", "https://"]
+            .iter()
+            .any(|scheme| origin.strip_prefix(scheme) == Some(host.to_ascii_lowercase().as_str()))
+    };
+    if origin == origin_of(public_url) || header("host").is_some_and(host_origin) {
+        Ok(())
+    } else {
+        Err(PortalError::Csrf)
+    }
+}
+
+/// `https://track.example.com/x` → `https://track.example.com`.
+fn origin_of(url: &str) -> String {
+    let url = url.to_ascii_lowercase();
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
+    url[..end].to_string()
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -169,6 +198,7 @@ impl FromRequestParts<App> for Signed {
                 tenant,
                 session,
                 lang,
+                public_url: app.config.public_url.clone(),
             }))
         }
         .await

@@ -64,7 +64,12 @@ pub async fn add_user(
     };
     match store.create_user(tenant, &user, now).await {
         Ok(id) => Ok(id),
-        Err(StoreError::Conflict(m)) => Err(m),
+        // Logins are unique across tenants; the answer is the same whether the address is
+        // taken here or by another company, so it tells nothing about other tenants.
+        Err(StoreError::Conflict(_)) => Err(format!(
+            "{} cannot be added as a new user; use another address, or ask the person which address they sign in with",
+            user.email
+        )),
         Err(e) => Err(e.to_string()),
     }
 }

@@ -30,6 +30,14 @@ async fn no_sms_goes_to_a_fixed_line_and_a_rule_with_fallback_sends_the_email() 
             .call("POST", "/v1/events", Some(event("FIX1", "EN_ROUTE", "08-123 456 78")))
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(
+            body["results"][0]["warnings"],
+            json!([{"field": "shipment.receiver.phone",
+                    "message": "+46812345678 is a fixed line, not a mobile: an SMS cannot reach it"}]),
+            "{body}"
+        );
+        // The email goes before the delivery (which would cancel it if it still waited).
+        app.settled_notifications().await;
         app.call("POST", "/v1/events", Some(event("FIX1", "DELIVERED", "08-123 456 78")))
             .await;
         let list = app.settled_notifications().await;
@@ -76,8 +84,17 @@ async fn a_number_with_the_trunk_prefix_in_brackets_is_the_mobile_it_means() {
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["results"][0]["warnings"], json!([]), "{body}");
     let list = app.settled_notifications().await;
     assert_eq!(list[0]["status"], "sent", "{list:#?}");
+    let (_, body) = app
+        .call("POST", "/v1/events", Some(event("BR2", "DELIVERED", "12ab")))
+        .await;
+    assert_eq!(body["results"][0]["result"], "accepted", "{body}");
+    assert_eq!(
+        body["results"][0]["warnings"][0]["field"], "shipment.receiver.phone",
+        "{body}"
+    );
     let messages = inbox(&app).await;
     assert_eq!(messages[0]["to"], "+46701234567");
 }
