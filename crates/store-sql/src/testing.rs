@@ -134,3 +134,20 @@ pub async fn schema_fingerprint(store: &SqlStore) -> Vec<String> {
     }
     out
 }
+
+/// Loads a plain-SQL `pg_dump` (made with `--inserts`) into the database at `url`, on a
+/// connection of its own (the dump empties `search_path` for its session). psql's
+/// meta-commands (`\restrict`) are skipped.
+pub async fn load_postgres_dump(url: &str, dump: &str) {
+    sqlx::any::install_default_drivers();
+    let sql: String = dump
+        .lines()
+        .filter(|l| !l.starts_with('\\'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("connect to load the dump");
+    sqlx::raw_sql(&sql).execute(&mut conn).await.expect("load the dump");
+    let _ = conn.close().await;
+}

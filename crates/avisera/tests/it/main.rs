@@ -15,5 +15,6 @@ mod phones;
 mod portal;
 mod receiver;
 mod triggers;
+mod upgrade;
 mod waiting;
 mod webhook;
