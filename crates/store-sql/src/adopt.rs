@@ -4,6 +4,7 @@
 use crate::db;
 use crate::migrate::{Tx, table_exists};
 use crate::setup::Dialect;
+use avisera_domain::contact::PhoneNumber;
 use avisera_store::{StoreError, StoreResult};
 use sqlx::Row;
 
@@ -133,8 +134,7 @@ async fn drop_foreign_keys(tx: &mut Tx, dialect: Dialect, table: &str, initial: 
 }
 
 /// Fills Track & Trace's lookup columns from each shipment's stored state, as saving it does
-/// today: order reference and email trimmed and lower-cased, the phone as stored (E.164 when
-/// it parsed). Read from the JSON loosely, so an older state's shape cannot stop the upgrade.
+/// today: order reference and email trimmed and lower-cased, the phone in E.164 when it parses. Read from the JSON loosely, so an older state's shape cannot stop the upgrade.
 async fn backfill_lookup(tx: &mut Tx) -> StoreResult<()> {
     let mut after = 0i64;
     loop {
@@ -154,7 +154,14 @@ async fn backfill_lookup(tx: &mut Tx) -> StoreResult<()> {
                 .map_err(|e| StoreError::Corrupt(format!("shipment {id}: its stored state is not JSON: {e}")))?;
             let text = |key: &str| state["details"][key].as_str().map(str::to_string);
             let order = text("order_reference").map(|r| r.trim().to_lowercase());
-            let phone = text("receiver_phone");
+            // Releases before de534b1 kept the phone as given ("070-123 45 67"): E.164 when it
+            // parses with the destination country, as ingest stores it since.
+            let country = text("destination_country");
+            let phone = text("receiver_phone").map(|raw| {
+                PhoneNumber::parse(&raw, country.as_deref())
+                    .map(String::from)
+                    .unwrap_or(raw)
+            });
             let email = text("receiver_email").map(|e| e.trim().to_lowercase());
             if order.is_none() && phone.is_none() && email.is_none() {
                 continue;

@@ -45,9 +45,10 @@ async fn run(store: &SqlStore, sql: &str) {
 }
 
 // Rows as release 4b9a3ab stored them (its fixture database), in the columns every old shape has;
-// ids from the sequences, as the releases took them (a fresh database numbers them from 1).
+// ids from the sequences, as the releases took them (a fresh database numbers them from 1). The
+// state's phone is as given and its order reference untrimmed, as releases before de534b1 kept them.
 const BRAND: &str = r#"{"brand_name":"Webshop AB","sms_sender_id":"WebshopAB","email_from_name":"Webshop AB","email_from_address":null,"reply_to":null,"customer_service_email":null,"customer_service_phone":null,"default_language":"sv","logo_id":null}"#;
-const STATE: &str = r#"{"id":1,"tracking_number":"00370712345678900000","details":{"receiver_name":"Anna","receiver_phone":"+46701234567","receiver_email":"Anna@Example.se","receiver_language":"sv","receiver_time_zone":null,"destination_country":"SE","service_code":null,"sender_account":null,"order_reference":" ORD-1042","is_return":null,"carrier":"PostNord","expected_delivery":null,"attributes":{},"pickup_point":null},"milestone":"delivered","milestone_at":"2026-11-25T13:05:00Z","last_event_at":"2026-11-25T13:05:00Z","had_physical_event":true}"#;
+const STATE: &str = r#"{"id":1,"tracking_number":"00370712345678900000","details":{"receiver_name":"Anna","receiver_phone":"070-123 45 67","receiver_email":"Anna@Example.se","receiver_language":"sv","receiver_time_zone":null,"destination_country":"SE","service_code":null,"sender_account":null,"order_reference":" ORD-1042","is_return":null,"carrier":"PostNord","expected_delivery":null,"attributes":{},"pickup_point":null},"milestone":"delivered","milestone_at":"2026-11-25T13:05:00Z","last_event_at":"2026-11-25T13:05:00Z","had_physical_event":true}"#;
 const EVENT: &str = r#"{"event_key":"id:e0a","tracking_number":"00370712345678900000","code":"DELIVERED","occurred_at":"2026-11-25T13:05:00Z","location":"Stockholm","details":{"receiver_name":"Anna","receiver_phone":"+46701234567","receiver_email":"Anna@Example.se","receiver_language":"sv","receiver_time_zone":null,"destination_country":"SE","service_code":null,"sender_account":null,"order_reference":" ORD-1042","is_return":null,"carrier":"PostNord","expected_delivery":null,"attributes":{},"pickup_point":null}}"#;
 const MESSAGE: &str = r#"{"channel":"sms","sender_id":"WebshopAB","to":"+46701234567","text":"Hej Anna! Paket 00370712345678900000 är levererat. /Webshop AB"}"#;
 
