@@ -260,3 +260,20 @@ fn check_history(done: &[(i64, String, String)], migrations: &[Migration]) -> St
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both engines number the same migrations 1, 2, 3... with the same names, so a database
+    /// moved between engines (and the typed drivers to come) agree on what a version means.
+    #[test]
+    fn migrations_are_numbered_from_one_without_gaps_alike_on_both_engines() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            let versions: Vec<i64> = dialect.migrations().iter().map(|m| m.version).collect();
+            assert_eq!(versions, (1..=versions.len() as i64).collect::<Vec<_>>(), "{dialect:?}");
+        }
+        let names = |d: Dialect| d.migrations().iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
+        assert_eq!(names(Dialect::Sqlite), names(Dialect::Postgres));
+    }
+}
