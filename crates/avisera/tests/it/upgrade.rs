@@ -235,3 +235,88 @@ async fn serve_refuses_a_schema_it_does_not_know_and_says_which_command_to_run()
         None
     );
 }
+
+/// Every value the old answer had is in the new one, equal; a later release may add fields.
+fn assert_kept(old: &Value, new: &Value, path: &str) {
+    match (old, new) {
+        (Value::Object(o), Value::Object(n)) => {
+            for (k, v) in o {
+                let there = n.get(k).unwrap_or_else(|| panic!("{path}.{k} is gone: {new}"));
+                assert_kept(v, there, &format!("{path}.{k}"));
+            }
+        }
+        (Value::Array(o), Value::Array(n)) => {
+            assert_eq!(o.len(), n.len(), "{path}: {new}");
+            for (i, (a, b)) in o.iter().zip(n).enumerate() {
+                assert_kept(a, b, &format!("{path}[{i}]"));
+            }
+        }
+        _ => assert_eq!(old, new, "{path}"),
+    }
+}
+
+/// The oldest data a release binary could make (d058bd1: no billing columns, phones kept as
+/// given, no Track & Trace columns) upgrades too, and its shipments are found by order
+/// reference, phone (now in E.164) and email.
+async fn oldest_release_database_upgrades(url: String, expected: Value) {
+    init();
+    let (ok, _, err) = avisera(&url, &["serve"]);
+    assert!(!ok && err.contains("run `avisera migrate`"), "{err}");
+    let (ok, out, err) = avisera(&url, &["migrate"]);
+    assert!(ok && out.contains("adopted"), "{out}{err}");
+
+    let config = avisera::config::Config {
+        database_url: url,
+        dev_inbox: true,
+        delivery: test_delivery(),
+        ..Default::default()
+    };
+    let store = avisera::server::open_store(&config).await.unwrap();
+    let app = avisera::server::build_app(config, store);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(avisera::server::run(app.clone(), listener));
+    let http = reqwest::Client::new();
+    let key = expected["api_key"].as_str().unwrap();
+    let answers = expected["answers"].as_object().unwrap();
+    assert_eq!(answers.len(), 6);
+    for (path, old) in answers {
+        let (status, new) = call_as(&http, &base, key, "GET", path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {new}");
+        assert_kept(old, &new, path);
+    }
+    let tenant = avisera_domain::TenantId(1);
+    for (search, tracking) in [
+        (ShipmentSearch::OrderReference("ord-0".into()), "T0"),
+        (ShipmentSearch::Phone("+46701234561".into()), "T1"),
+        (ShipmentSearch::Email("anna0@example.se".into()), "T0"),
+    ] {
+        let found = app.store.find_shipments(tenant, &search, 10).await.unwrap();
+        assert_eq!(
+            found.iter().map(|s| s.tracking_number.as_str()).collect::<Vec<_>>(),
+            vec![tracking],
+            "{search:?}"
+        );
+    }
+}
+
+fn oldest(name: &str) -> String {
+    format!("{}/tests/fixtures/release-d058bd1/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[tokio::test]
+async fn a_sqlite_file_made_by_the_oldest_release_upgrades() {
+    let url = database_url(Db::Sqlite).await;
+    std::fs::copy(oldest("avisera.sqlite"), url.trim_start_matches("sqlite://")).unwrap();
+    let expected = serde_json::from_str(&std::fs::read_to_string(oldest("sqlite.json")).unwrap()).unwrap();
+    oldest_release_database_upgrades(url, expected).await;
+}
+
+#[tokio::test]
+async fn a_postgres_database_dumped_from_the_oldest_release_upgrades() {
+    let url = database_url(Db::Postgres).await;
+    avisera_store_sql::testing::load_postgres_dump(&url, &std::fs::read_to_string(oldest("postgres.sql")).unwrap())
+        .await;
+    let expected = serde_json::from_str(&std::fs::read_to_string(oldest("postgres.json")).unwrap()).unwrap();
+    oldest_release_database_upgrades(url, expected).await;
+}
