@@ -104,7 +104,7 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
         max_body_bytes: 64 * 1024 * 1024,
         ..Config::default()
     };
-    let store = avisera::server::open_store(&config).await.unwrap();
+    let store = avisera::server::open_migrated_store(&config).await.unwrap().0;
     let app = avisera::server::build_app(config, store);
     let now = app.clock.now();
     let tenant = app

@@ -172,7 +172,7 @@ async fn reminders_bench(db: &str, count: usize) {
         },
         ..Config::default()
     };
-    let store = avisera::server::open_store(&config).await.unwrap();
+    let store = avisera::server::open_migrated_store(&config).await.unwrap().0;
     let app = avisera::server::build_app(config, store);
     let now = app.clock.now();
     let tenant = app

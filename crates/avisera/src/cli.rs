@@ -41,7 +41,9 @@ enum Command {
     },
     /// Runs the API and the delivery worker against the configured database.
     Serve,
-    /// Creates the database schema and exits.
+    /// Brings the database schema to this release's version (creates it in a new database,
+    /// adopts one made before versioned migrations) and exits; other commands refuse a schema
+    /// older or newer than they know. Several nodes may run it at once.
     Migrate,
     /// Tenants (operator commands).
     #[command(subcommand)]
@@ -171,8 +173,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             server::run(server::build_app(config, store), listener).await
         }
         Command::Migrate => {
-            server::open_store(&load()?).await?;
-            println!("schema is up to date");
+            let (_, report) = server::open_migrated_store(&load()?).await?;
+            print!("{}", server::migration_summary(&report));
             Ok(())
         }
         Command::User(UserCommand::Add {

@@ -39,7 +39,8 @@ pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
         dev_inbox: true,
         ..Config::default()
     };
-    let store = server::open_store(&config).await?;
+    // The demo's own file: migrated at start, as an operator would with `avisera migrate`.
+    let (store, _) = server::open_migrated_store(&config).await?;
     let app = server::build_app(config, store);
     let (tenant, key) = seed(&app).await?;
     let password = crate::portal::new_password();

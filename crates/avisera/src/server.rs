@@ -12,16 +12,63 @@ use crate::links::SignedLinks;
 use anyhow::Context;
 use avisera_domain::mapping::Mapping;
 use avisera_domain::{Clock, SystemClock};
-use avisera_store::Store;
+use avisera_store::{MigrationReport, SchemaStatus, Store};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
+/// Opens the store for a node or an operator command: only `avisera migrate` changes the schema,
+/// so a database older or newer than this build is refused with the command that fixes it.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let store = avisera_store_sql::connect(&config.database_url).await?;
-    store.migrate().await.context("creating the schema")?;
+    if let Some(advice) = schema_advice(store.schema_status().await?) {
+        anyhow::bail!(advice);
+    }
     Ok(Arc::new(store))
+}
+
+/// Opens the store and migrates it first: `avisera migrate`, the demo and the tests.
+pub async fn open_migrated_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, MigrationReport)> {
+    let store = avisera_store_sql::connect(&config.database_url).await?;
+    let report = store.migrate().await.context("migrating the database schema")?;
+    Ok((Arc::new(store), report))
+}
+
+/// What an operator must do when the schema is not the one this build knows; `None` when it is.
+pub fn schema_advice(status: SchemaStatus) -> Option<String> {
+    match status {
+        SchemaStatus::Empty { .. } => {
+            Some("the database has no Avisera schema yet: run `avisera migrate` to create it".into())
+        }
+        SchemaStatus::PreMigrations { known } => Some(format!(
+            "the database was made by an Avisera from before versioned migrations, this avisera needs schema version {known}: run `avisera migrate` (it keeps every row)"
+        )),
+        SchemaStatus::At { version, known } if version < known => Some(format!(
+            "the database schema is at version {version}, this avisera needs {known}: run `avisera migrate`"
+        )),
+        SchemaStatus::At { version, known } if version > known => Some(format!(
+            "the database schema is at version {version}, newer than this avisera knows ({known}): upgrade avisera to the release that migrated it"
+        )),
+        SchemaStatus::At { .. } => None,
+    }
+}
+
+/// What `avisera migrate` prints.
+pub fn migration_summary(report: &MigrationReport) -> String {
+    let mut out = String::new();
+    if report.adopted {
+        out.push_str("adopted a database made before versioned migrations as version 1 (added the columns, tables and indexes it lacked; kept every row)\n");
+    }
+    for m in &report.applied {
+        out.push_str(&format!("applied {:04} {}\n", m.version, m.name));
+    }
+    if report.applied.is_empty() && !report.adopted {
+        out.push_str(&format!("schema is up to date at version {}\n", report.version));
+    } else {
+        out.push_str(&format!("schema is now at version {}\n", report.version));
+    }
+    out
 }
 
 pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {

@@ -3,11 +3,13 @@
 //! engines differ (schema types, claiming jobs, connection setup) the `Dialect` decides.
 #![forbid(unsafe_code)]
 
+mod adopt;
 mod budget;
 mod codec;
 mod delivery;
 mod events;
 mod logos;
+mod migrate;
 mod notifications;
 mod rules;
 mod setup;
@@ -16,6 +18,7 @@ mod tenants;
 pub mod testing;
 mod users;
 
+pub use migrate::Migration;
 pub use setup::{Dialect, connect};
 
 use async_trait::async_trait;
@@ -45,6 +48,22 @@ impl SqlStore {
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }
+
+    /// `migrate` with other migrations than this build's: for tests of later migrations.
+    pub async fn migrate_with(&self, migrations: &[Migration]) -> StoreResult<MigrationReport> {
+        migrate::migrate(&self.pool, self.dialect, migrations).await
+    }
+
+    /// `schema_status` against other migrations than this build's.
+    pub async fn schema_status_with(&self, migrations: &[Migration]) -> StoreResult<SchemaStatus> {
+        migrate::status(&self.pool, self.dialect, migrations).await
+    }
+
+    /// The pool, for tests that make or inspect databases by hand.
+    #[cfg(feature = "testing")]
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
 }
 
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
@@ -53,8 +72,12 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
 
 #[async_trait]
 impl Store for SqlStore {
-    async fn migrate(&self) -> StoreResult<()> {
-        setup::migrate(&self.pool, self.dialect).await
+    async fn migrate(&self) -> StoreResult<MigrationReport> {
+        migrate::migrate(&self.pool, self.dialect, self.dialect.migrations()).await
+    }
+
+    async fn schema_status(&self) -> StoreResult<SchemaStatus> {
+        migrate::status(&self.pool, self.dialect, self.dialect.migrations()).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

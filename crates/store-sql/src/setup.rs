@@ -1,9 +1,9 @@
-//! Opening a store from a URL and creating its schema.
+//! Opening a store from a URL.
 
-use crate::{SqlStore, db};
+use crate::SqlStore;
 use avisera_store::{StoreError, StoreResult};
+use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,13 +23,6 @@ impl Dialect {
                 "database URL must start with sqlite:// or postgres:// (got {:?})",
                 url.split(':').next().unwrap_or("")
             )))
-        }
-    }
-
-    fn schema(self) -> &'static str {
-        match self {
-            Dialect::Sqlite => include_str!("schema_sqlite.sql"),
-            Dialect::Postgres => include_str!("schema_postgres.sql"),
         }
     }
 }
@@ -71,19 +64,4 @@ fn redact(url: &str) -> String {
         (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
         _ => url.to_string(),
     }
-}
-
-pub(crate) async fn migrate(pool: &AnyPool, dialect: Dialect) -> StoreResult<()> {
-    let mut tx = pool.begin().await.map_err(db)?;
-    if dialect == Dialect::Postgres {
-        // Several nodes may start at once; one creates the schema, the others wait.
-        sqlx::query("SELECT pg_advisory_xact_lock(7413001)")
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-    }
-    for statement in dialect.schema().split(';').map(str::trim).filter(|s| !s.is_empty()) {
-        sqlx::query(statement).execute(&mut *tx).await.map_err(db)?;
-    }
-    tx.commit().await.map_err(db)
 }

@@ -51,3 +51,103 @@ async fn migrated(url: &str) -> SqlStore {
     store.migrate().await.expect("migrate test store");
     store
 }
+
+/// The schema as the engine reports it (columns with type, nullability and default; indexes;
+/// constraints), sorted and without the order columns were added in: two databases with the
+/// same fingerprint have the same shape, however they got it.
+pub async fn schema_fingerprint(store: &SqlStore) -> Vec<String> {
+    use sqlx::Row;
+    let pool = store.pool();
+    let strings = |sql: &'static str, arg: Option<String>| async move {
+        let mut q = sqlx::query(sql);
+        if let Some(a) = arg {
+            q = q.bind(a);
+        }
+        let rows = q.fetch_all(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.iter().map(|r| r.get::<String, _>(0)).collect::<Vec<String>>()
+    };
+    let mut out = Vec::new();
+    match store.dialect() {
+        crate::Dialect::Sqlite => {
+            let tables = strings(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                None,
+            )
+            .await;
+            for t in tables {
+                let mut cols = strings(
+                    "SELECT name || ' ' || type || ' notnull=' || \"notnull\" || ' default=' || COALESCE(dflt_value, '-') || ' pk=' || pk FROM pragma_table_info($1)",
+                    Some(t.clone()),
+                )
+                .await;
+                cols.sort();
+                out.extend(cols.into_iter().map(|c| format!("{t}: column {c}")));
+                let mut keys = strings(
+                    "SELECT \"from\" || ' -> ' || \"table\" || '(' || COALESCE(\"to\", '') || ') on delete ' || on_delete FROM pragma_foreign_key_list($1)",
+                    Some(t.clone()),
+                )
+                .await;
+                keys.sort();
+                out.extend(keys.into_iter().map(|k| format!("{t}: foreign key {k}")));
+                let indexes = strings(
+                    "SELECT CASE WHEN origin = 'c' THEN name ELSE origin END || ' unique=' || \"unique\" || ' partial=' || partial || ' on ' || (SELECT group_concat(name, ',') FROM pragma_index_info(il.name)) FROM pragma_index_list($1) AS il",
+                    Some(t.clone()),
+                )
+                .await;
+                let mut indexes = indexes;
+                indexes.sort();
+                out.extend(indexes.into_iter().map(|i| format!("{t}: index {i}")));
+            }
+            let mut partial = strings(
+                "SELECT name || ': ' || replace(replace(sql, char(10), ' '), '  ', ' ') FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+                None,
+            )
+            .await;
+            partial.sort();
+            out.extend(partial);
+        }
+        crate::Dialect::Postgres => {
+            out.extend(
+                strings(
+                    "SELECT table_name::text || ': column ' || column_name::text || ' ' || data_type::text || ' nullable=' || is_nullable::text || ' default=' || COALESCE(column_default::text, '-')
+                     FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1",
+                    None,
+                )
+                .await,
+            );
+            out.extend(
+                strings(
+                    "SELECT indexdef::text FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname",
+                    None,
+                )
+                .await,
+            );
+            out.extend(
+                strings(
+                    "SELECT conrelid::regclass::text || ': ' || pg_get_constraintdef(oid) FROM pg_constraint
+                     WHERE connamespace = current_schema()::regnamespace ORDER BY 1",
+                    None,
+                )
+                .await,
+            );
+        }
+    }
+    out
+}
+
+/// Loads a plain-SQL `pg_dump` (made with `--inserts`) into the database at `url`, on a
+/// connection of its own (the dump empties `search_path` for its session). psql's
+/// meta-commands (`\restrict`) are skipped.
+pub async fn load_postgres_dump(url: &str, dump: &str) {
+    sqlx::any::install_default_drivers();
+    let sql: String = dump
+        .lines()
+        .filter(|l| !l.starts_with('\\'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("connect to load the dump");
+    sqlx::raw_sql(&sql).execute(&mut conn).await.expect("load the dump");
+    let _ = conn.close().await;
+}

@@ -1096,6 +1096,31 @@ pub async fn one_batch_cancels_what_waits_for_many_shipments_with_history(store:
     }
 }
 
+/// The store the suite gets is migrated: its schema is the newest this build knows, and
+/// `migrate` run again (a second node starting) applies nothing and keeps the data.
+pub async fn a_migrated_store_is_current_and_migrating_again_changes_nothing(store: &dyn Store) {
+    let status = store.schema_status().await.unwrap();
+    let SchemaStatus::At { version, known } = status else {
+        panic!("a migrated store must report its version: {status:?}");
+    };
+    assert!(version >= 1 && version == known && status.is_current(), "{status:?}");
+    let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
+    let again = store.migrate().await.unwrap();
+    assert_eq!(
+        again,
+        MigrationReport {
+            adopted: false,
+            applied: vec![],
+            version
+        }
+    );
+    assert_eq!(
+        store.tenant(tenant.id).await.unwrap().map(|t| t.name),
+        Some("Shop".into())
+    );
+    assert_eq!(store.schema_status().await.unwrap(), status);
+}
+
 /// Every test of the suite, by name, for the implementations' test targets.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -1122,7 +1147,8 @@ macro_rules! conformance_tests {
             one_batch_cancels_what_waits_for_many_shipments_with_history,
             a_claim_that_calls_no_provider_uses_up_no_retry,
             sms_reservations_hold_the_budget_across_claims_and_nodes,
-            an_sms_switched_to_email_is_cancelled_and_its_email_added_once
+            an_sms_switched_to_email_is_cancelled_and_its_email_added_once,
+            a_migrated_store_is_current_and_migrating_again_changes_nothing
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -7,8 +7,10 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod records;
+mod schema;
 
 pub use records::*;
+pub use schema::*;
 
 use async_trait::async_trait;
 use avisera_domain::billing::{Billed, Charge, PlanPeriod};
@@ -32,6 +34,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Conflict(String),
+    /// The schema cannot be migrated as it is (newer than this build, or an applied migration
+    /// that differs from this build's); the text says what to do.
+    #[error("{0}")]
+    Schema(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -42,8 +48,11 @@ pub type Decide<'a> = dyn Fn(Shipment, &CarrierEvent) -> Decision + Send + Sync 
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Creates the schema if it is missing.
-    async fn migrate(&self) -> StoreResult<()>;
+    /// Applies the migrations the database lacks, each in its own transaction, and adopts a
+    /// database made before versioned migrations. Safe to run from several nodes at once.
+    async fn migrate(&self) -> StoreResult<MigrationReport>;
+    /// Where the schema stands; only `migrate` changes it, every other command checks this.
+    async fn schema_status(&self) -> StoreResult<SchemaStatus>;
     async fn ping(&self) -> StoreResult<()>;
 
     async fn create_tenant(&self, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant>;

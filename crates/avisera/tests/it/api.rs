@@ -422,7 +422,7 @@ async fn an_operators_mapping_line_makes_a_new_code_fire_and_unknown_codes_are_k
     config.operator_mapping =
         avisera_domain::mapping::Mapping::parse("SIGNED_FOR  delivered  yes  delivered  signed by the receiver")
             .unwrap();
-    let store = avisera::server::open_store(&config).await.unwrap();
+    let store = avisera::server::open_migrated_store(&config).await.unwrap().0;
     let inner = avisera::server::build_app(config, store);
     let key = add_tenant(&inner, "Mapped AB").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -51,7 +51,12 @@ async fn killed_while_delivering_then_restarted_sends_everything_exactly_once() 
     )
     .unwrap();
 
-    // The operator creates the tenant from the command line.
+    // The operator creates the schema, then the tenant, from the command line.
+    let out = Command::new(env!("CARGO_BIN_EXE_avisera"))
+        .args(["--config", config.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = Command::new(env!("CARGO_BIN_EXE_avisera"))
         .args([
             "--config",
@@ -137,6 +142,6 @@ async fn dummy_app() -> avisera::app::App {
         database_url: "sqlite::memory:".into(),
         ..Default::default()
     };
-    let store = avisera::server::open_store(&config).await.unwrap();
+    let store = avisera::server::open_migrated_store(&config).await.unwrap().0;
     avisera::server::build_app(config, store)
 }

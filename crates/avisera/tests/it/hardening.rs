@@ -113,7 +113,7 @@ async fn a_panic_sending_one_message_fails_that_message_and_no_other() {
         delivery: test_delivery(),
         ..Default::default()
     };
-    let store = avisera::server::open_store(&config).await.unwrap();
+    let store = avisera::server::open_migrated_store(&config).await.unwrap().0;
     let app = avisera::server::build_app(config, store);
     let key = add_tenant(&app, "Panic AB").await;
     let _ = key;

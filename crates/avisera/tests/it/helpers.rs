@@ -66,7 +66,7 @@ pub async fn spawn_app(db: Db, sms: Option<SmsHttpConfig>, smtp: Option<SmtpConf
         smtp,
         ..Config::default()
     };
-    let store = avisera::server::open_store(&config).await.expect("store");
+    let store = avisera::server::open_migrated_store(&config).await.expect("store").0;
     let app = avisera::server::build_app(config, store);
     let key = add_tenant(&app, "Webshop AB").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

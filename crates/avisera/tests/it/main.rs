@@ -19,5 +19,6 @@ mod portal;
 mod receiver;
 mod shapes;
 mod triggers;
+mod upgrade;
 mod waiting;
 mod webhook;

@@ -20,7 +20,7 @@ async fn app_with_clock(clock: Arc<FixedClock>) -> (App, TenantId) {
         delivery: test_delivery(),
         ..Default::default()
     };
-    let store = avisera::server::open_store(&config).await.unwrap();
+    let store = avisera::server::open_migrated_store(&config).await.unwrap().0;
     let mut app = avisera::server::build_app(config, store);
     app.clock = clock;
     add_tenant(&app, "Waiting AB").await;
