@@ -6,8 +6,9 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, parse_json};
 use crate::app::App;
-use crate::engine::{IngestError, ingest};
+use crate::engine::{IngestError, ingest_from};
 use crate::ingest::webhook::{SIGNATURE_HEADER, SignatureError, TIMESTAMP_HEADER, TrackingEvent, field_name, verify};
+use crate::metrics::Source;
 use avisera_domain::TenantId;
 use avisera_store::EventOutcome;
 use axum::Json;
@@ -88,10 +89,13 @@ pub async fn tracking(
         }
     }
     let rejected = results.len() - valid.len();
-    let outcomes = ingest(&app, tenant, &valid).await.map_err(|e| match e {
-        IngestError::Store(e) => ApiError::from(e),
-        IngestError::NoTenant(t) => ApiError::not_found(&format!("tenant {t}")),
-    })?;
+    app.metrics.events(Source::Webhook, "rejected", rejected as u64);
+    let outcomes = ingest_from(&app, Source::Webhook, tenant, &valid)
+        .await
+        .map_err(|e| match e {
+            IngestError::Store(e) => ApiError::from(e),
+            IngestError::NoTenant(t) => ApiError::not_found(&format!("tenant {t}")),
+        })?;
     let (mut accepted, mut duplicates) = (0, 0);
     for ((i, ev), outcome) in index.into_iter().zip(&valid).zip(outcomes) {
         match outcome {

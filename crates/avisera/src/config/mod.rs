@@ -1,0 +1,566 @@
+//! Configuration: one typed struct, layered from its defaults, a TOML file and `AVISERA_*`
+//! environment variables (which win), and checked once when loaded. Secrets never print.
+
+mod env;
+mod types;
+
+pub use env::{KEYS, var_name};
+pub use types::{DatabaseUrl, HttpUrl, LogFormat, Role};
+
+use avisera_domain::billing::PriceList;
+use avisera_domain::mapping::Mapping;
+use avisera_domain::retry::RetrySchedule;
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::Path;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `sqlite://path` or `postgres://user@host/db`.
+    pub database_url: DatabaseUrl,
+    #[serde(deserialize_with = "types::socket_addr")]
+    pub listen: SocketAddr,
+    /// Base of the links in messages (tracking page, unsubscribe).
+    pub public_url: HttpUrl,
+    /// Signs the links in messages; every node must have the same one. Without it a random
+    /// secret is made at start, and links in earlier messages stop working after a restart.
+    pub link_secret: Option<SecretString>,
+    /// Send over no real channel that is not configured, but keep what would have been sent in
+    /// memory and show it at `/dev/inbox`. It shows every tenant's messages without a login, so
+    /// it is refused unless `listen` is a loopback address.
+    pub dev_inbox: bool,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// What this node does: `api`, `worker`, or both (the default).
+    pub roles: Vec<Role>,
+    /// `text` (the default) or `json`, one object per line.
+    pub log_format: LogFormat,
+    pub delivery: DeliveryConfig,
+    /// Prices per plan; SPEC.md's list prices unless set.
+    pub prices: PriceList,
+    /// The operator's mapping lines (same format as `mapping/default.tsv`), over the defaults.
+    pub mapping_file: Option<std::path::PathBuf>,
+    /// What `mapping_file` holds, read by `load`.
+    #[serde(skip)]
+    pub operator_mapping: Mapping,
+    pub smtp: Option<SmtpConfig>,
+    pub sms: Option<SmsHttpConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://avisera.sqlite".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: HttpUrl::parse("http://127.0.0.1:8080").expect("a URL"),
+            link_secret: None,
+            dev_inbox: false,
+            max_body_bytes: 10 * 1024 * 1024,
+            roles: vec![Role::Api, Role::Worker],
+            log_format: LogFormat::Text,
+            delivery: DeliveryConfig::default(),
+            prices: PriceList::default(),
+            mapping_file: None,
+            operator_mapping: Mapping::default(),
+            smtp: None,
+            sms: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// How long a worker holds a claimed notification before another may take it.
+    pub lease_ms: u64,
+    /// How often an idle worker looks for due notifications.
+    pub poll_ms: u64,
+    /// Notifications claimed at once, and sent concurrently.
+    pub batch: u32,
+    /// Delivery workers on a node with the `worker` role (at least 1).
+    pub workers: u32,
+    pub retry: RetrySchedule,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            lease_ms: 60_000,
+            poll_ms: 500,
+            batch: 32,
+            workers: 1,
+            retry: RetrySchedule::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain SMTP (a local relay or a test server).
+    None,
+    /// Upgrade with STARTTLS, required.
+    Starttls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// Used when the tenant's brand has no sender address.
+    pub default_from: String,
+    /// Extra CA certificates (PEM) to trust, for a server with a private CA.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyFormat {
+    Json,
+    Form,
+}
+
+/// A generic SMS provider HTTP API: one POST per message.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsHttpConfig {
+    pub url: HttpUrl,
+    #[serde(default = "json_format")]
+    pub format: BodyFormat,
+    #[serde(default = "authorization")]
+    pub auth_header: String,
+    pub auth_value: Option<SecretString>,
+    #[serde(default = "idempotency_header")]
+    pub idempotency_header: String,
+    #[serde(default = "from")]
+    pub from_field: String,
+    #[serde(default = "to")]
+    pub to_field: String,
+    #[serde(default = "text")]
+    pub text_field: String,
+    /// Field of the JSON answer holding the provider's message id.
+    #[serde(default = "id")]
+    pub id_field: String,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_timeout_ms() -> u64 {
+    15_000
+}
+fn json_format() -> BodyFormat {
+    BodyFormat::Json
+}
+fn authorization() -> String {
+    "Authorization".into()
+}
+fn idempotency_header() -> String {
+    "Idempotency-Key".into()
+}
+fn from() -> String {
+    "from".into()
+}
+fn to() -> String {
+    "to".into()
+}
+fn text() -> String {
+    "text".into()
+}
+fn id() -> String {
+    "id".into()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("config file {0}: {1}")]
+    Parse(String, String),
+    /// A variable that is not a setting, or whose text is not of its key's kind.
+    #[error("{0}: {1}")]
+    Env(String, String),
+    /// A key whose value is wrong: the key, where it was set, and what to write.
+    #[error("{key} ({origin}): {why}")]
+    Key { key: String, origin: String, why: String },
+    #[error("{0}")]
+    Unsafe(String),
+}
+
+impl Config {
+    /// Is this node one of `role`?
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Settings that are each fine alone but unsafe together, for a node that serves.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let secret_len = self
+            .link_secret
+            .as_ref()
+            .map_or(0, |s| secrecy::ExposeSecret::expose_secret(s).len());
+        if !self.dev_inbox && secret_len < 32 {
+            return Err(ConfigError::Unsafe(
+                "set link_secret (or AVISERA_LINK_SECRET) to at least 32 random characters, the same on every node: it signs the tracking and opt-out links in messages".into(),
+            ));
+        }
+        if self.dev_inbox && !self.listen.ip().is_loopback() {
+            return Err(ConfigError::Unsafe(format!(
+                "dev_inbox shows every tenant's messages to anyone who can reach /dev/inbox; turn it off or listen on 127.0.0.1 (listen = \"{}\")",
+                self.listen
+            )));
+        }
+        Ok(())
+    }
+
+    /// Defaults, then the file (if given), then every `AVISERA_*` variable in `vars`; then
+    /// checks the values, so a mistake is reported once, at start, with its key.
+    pub fn load(file: Option<&Path>, vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let file_name = file.map(|p| p.display().to_string());
+        let mut tree = match file {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))?
+            }
+            None => toml::Table::new(),
+        };
+        let from_env = env::overlay(&mut tree, vars).map_err(|(var, why)| ConfigError::Env(var, why))?;
+        let origin = |key: &str| match from_env
+            .iter()
+            .find(|(k, _)| *k == key || k.strip_prefix(key).is_some_and(|rest| rest.starts_with('.')))
+        {
+            Some((_, var)) => format!("from {var}"),
+            None => match &file_name {
+                Some(f) => format!("in {f}"),
+                None => "default".into(),
+            },
+        };
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(tree)).map_err(|e| {
+            let key = e.path().to_string();
+            // The TOML reader adds lines naming the table; the path already says it.
+            let why = e
+                .inner()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            let why = match why.strip_prefix("missing field `") {
+                Some(rest) => {
+                    let field = rest.trim_end_matches('`');
+                    let full = if key == "." {
+                        field.to_string()
+                    } else {
+                        format!("{key}.{field}")
+                    };
+                    format!("`{field}` is missing: write it in the file or set {}", var_name(&full))
+                }
+                None => why,
+            };
+            ConfigError::Key {
+                origin: origin(&key),
+                key,
+                why,
+            }
+        })?;
+        config.validate().map_err(|(key, why)| ConfigError::Key {
+            origin: origin(key),
+            key: key.to_string(),
+            why,
+        })?;
+        if let Some(path) = &config.mapping_file {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
+            config.operator_mapping =
+                Mapping::parse(&text).map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))?;
+        }
+        Ok(config)
+    }
+
+    /// Values that parse but cannot work: the key and what to write.
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        let d = &self.delivery;
+        if self.roles.is_empty() {
+            return Err((
+                "roles",
+                "name at least one role: roles = [\"api\", \"worker\"] (AVISERA_ROLES=api,worker)".into(),
+            ));
+        }
+        if self.has_role(Role::Worker) && d.workers == 0 {
+            return Err((
+                "delivery.workers",
+                "0 workers on a worker node sends nothing: for a node that only serves the API write roles = [\"api\"] (AVISERA_ROLES=api), else workers = 1 or more".into(),
+            ));
+        }
+        let at_least = |key: &'static str, value: u64, min: u64, what: &str| {
+            if value < min {
+                Err((key, format!("must be at least {min} ({what}), got {value}")))
+            } else {
+                Ok(())
+            }
+        };
+        at_least("delivery.batch", d.batch.into(), 1, "notifications claimed at once")?;
+        at_least(
+            "delivery.poll_ms",
+            d.poll_ms,
+            1,
+            "milliseconds between looks for due work",
+        )?;
+        at_least("delivery.lease_ms", d.lease_ms, 100, "milliseconds a claim is held")?;
+        at_least("max_body_bytes", self.max_body_bytes as u64, 1024, "bytes")?;
+        if let Some(smtp) = &self.smtp {
+            at_least("smtp.timeout_ms", smtp.timeout_ms, 1, "milliseconds")?;
+        }
+        if let Some(sms) = &self.sms {
+            at_least("sms.timeout_ms", sms.timeout_ms, 1, "milliseconds")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("avisera-config-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn file_then_environment() {
+        let path = temp_file(
+            "layers",
+            "listen = \"0.0.0.0:9000\"\n[sms]\nurl = \"http://127.0.0.1:1/send\"\n[delivery]\nbatch = 5\n[delivery.retry]\ndelays_ms = [10, 20]\n",
+        );
+        let env = vars(&[
+            ("AVISERA_DATABASE_URL", "postgres://x:pg-s3cret@127.0.0.1/y"),
+            ("AVISERA_SMS_AUTH", "Bearer s3cret"),
+            ("AVISERA_DELIVERY__BATCH", "9"),
+        ]);
+        let c = Config::load(Some(&path), env).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(c.database_url.as_str(), "postgres://x:pg-s3cret@127.0.0.1/y");
+        assert_eq!(c.delivery.batch, 9, "the environment wins over the file");
+        assert_eq!(c.delivery.poll_ms, 500, "a key neither sets keeps its default");
+        assert_eq!(c.delivery.retry.delays_ms, vec![10, 20]);
+        let debug = format!("{c:?}");
+        for secret in ["s3cret", "pg-s3cret"] {
+            assert!(!debug.contains(secret), "a secret was printed: {debug}");
+        }
+        let open = Config {
+            dev_inbox: true,
+            listen: "0.0.0.0:8080".parse().unwrap(),
+            ..Config::default()
+        };
+        assert!(open.check().unwrap_err().to_string().contains("dev_inbox"));
+        assert!(
+            Config {
+                dev_inbox: true,
+                ..Config::default()
+            }
+            .check()
+            .is_ok()
+        );
+        std::fs::write(&path, "lisen = 1\n").unwrap();
+        let err = Config::load(Some(&path), vec![]).unwrap_err().to_string();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    /// A container configured by environment alone: every key, nested ones included.
+    #[test]
+    fn every_key_can_be_set_by_the_environment_alone() {
+        let env = vars(&[
+            ("AVISERA_DATABASE_URL", "postgres://avisera:pw@db/avisera"),
+            ("AVISERA_LISTEN", "0.0.0.0:9090"),
+            ("AVISERA_PUBLIC_URL", "https://track.example.com"),
+            ("AVISERA_LINK_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("AVISERA_DEV_INBOX", "false"),
+            ("AVISERA_MAX_BODY_BYTES", "2048"),
+            ("AVISERA_ROLES", "worker"),
+            ("AVISERA_LOG_FORMAT", "json"),
+            ("AVISERA_DELIVERY__LEASE_MS", "30000"),
+            ("AVISERA_DELIVERY__POLL_MS", "250"),
+            ("AVISERA_DELIVERY__BATCH", "16"),
+            ("AVISERA_DELIVERY__WORKERS", "3"),
+            ("AVISERA_DELIVERY__RETRY__DELAYS_MS", "1000,2000,3000"),
+            ("AVISERA_PRICES__PLUS__MONTHLY_FEE_ORE", "1"),
+            ("AVISERA_PRICES__PLUS__SMS_SEGMENT_ORE", "2"),
+            ("AVISERA_PRICES__PLUS__EMAIL_ORE", "3"),
+            ("AVISERA_PRICES__PREMIUM__MONTHLY_FEE_ORE", "4"),
+            ("AVISERA_PRICES__PREMIUM__SMS_SEGMENT_ORE", "5"),
+            ("AVISERA_PRICES__PREMIUM__EMAIL_ORE", "6"),
+            ("AVISERA_PRICES__ENTERPRISE__MONTHLY_FEE_ORE", "7"),
+            ("AVISERA_PRICES__ENTERPRISE__SMS_SEGMENT_ORE", "8"),
+            ("AVISERA_PRICES__ENTERPRISE__EMAIL_ORE", "9"),
+            ("AVISERA_SMTP__HOST", "smtp.example.com"),
+            ("AVISERA_SMTP__PORT", "465"),
+            ("AVISERA_SMTP__SECURITY", "tls"),
+            ("AVISERA_SMTP__USERNAME", "avisera"),
+            ("AVISERA_SMTP__PASSWORD", "smtp-s3cret"),
+            ("AVISERA_SMTP__DEFAULT_FROM", "no-reply@example.com"),
+            ("AVISERA_SMTP__CA_FILE", "/etc/ca.pem"),
+            ("AVISERA_SMTP__TIMEOUT_MS", "1000"),
+            ("AVISERA_SMS__URL", "https://sms.example.com/v1/messages"),
+            ("AVISERA_SMS__FORMAT", "form"),
+            ("AVISERA_SMS__AUTH_HEADER", "X-Key"),
+            ("AVISERA_SMS__AUTH_VALUE", "sms-s3cret"),
+            ("AVISERA_SMS__IDEMPOTENCY_HEADER", "X-Once"),
+            ("AVISERA_SMS__FROM_FIELD", "sender"),
+            ("AVISERA_SMS__TO_FIELD", "msisdn"),
+            ("AVISERA_SMS__TEXT_FIELD", "body"),
+            ("AVISERA_SMS__ID_FIELD", "message_id"),
+            ("AVISERA_SMS__TIMEOUT_MS", "2000"),
+        ]);
+        // The list above is complete: it names every key there is (the mapping file, which
+        // is read at load, below).
+        let named: Vec<String> = env.iter().map(|(k, _)| k.clone()).collect();
+        for (key, _) in KEYS.iter().filter(|(k, _)| *k != "mapping_file") {
+            assert!(named.contains(&var_name(key)), "{} is not tested", var_name(key));
+        }
+        let c = Config::load(None, env).unwrap();
+        let Config {
+            database_url,
+            listen,
+            public_url,
+            link_secret,
+            dev_inbox,
+            max_body_bytes,
+            roles,
+            log_format,
+            delivery,
+            prices,
+            mapping_file,
+            operator_mapping: _,
+            smtp,
+            sms,
+        } = c;
+        assert_eq!(database_url.as_str(), "postgres://avisera:pw@db/avisera");
+        assert_eq!(listen, "0.0.0.0:9090".parse().unwrap());
+        assert_eq!(public_url.as_str(), "https://track.example.com");
+        assert_eq!(link_secret.unwrap().expose_secret(), "0123456789abcdef0123456789abcdef");
+        assert!(!dev_inbox);
+        assert_eq!(max_body_bytes, 2048);
+        assert_eq!(roles, vec![Role::Worker]);
+        assert_eq!(log_format, LogFormat::Json);
+        assert_eq!(
+            (delivery.lease_ms, delivery.poll_ms, delivery.batch, delivery.workers),
+            (30000, 250, 16, 3)
+        );
+        assert_eq!(delivery.retry.delays_ms, vec![1000, 2000, 3000]);
+        let p = |x: &avisera_domain::billing::Prices| (x.monthly_fee_ore.0, x.sms_segment_ore.0, x.email_ore.0);
+        assert_eq!(
+            (p(&prices.plus), p(&prices.premium), p(&prices.enterprise)),
+            ((1, 2, 3), (4, 5, 6), (7, 8, 9))
+        );
+        assert_eq!(mapping_file, None, "set below: it is read at load");
+        let smtp = smtp.unwrap();
+        assert_eq!(
+            (smtp.host.as_str(), smtp.port, smtp.security, smtp.username.as_deref()),
+            ("smtp.example.com", 465, SmtpSecurity::Tls, Some("avisera"))
+        );
+        assert_eq!(smtp.password.unwrap().expose_secret(), "smtp-s3cret");
+        assert_eq!(smtp.default_from, "no-reply@example.com");
+        assert_eq!(smtp.ca_file, Some("/etc/ca.pem".into()));
+        assert_eq!(smtp.timeout_ms, 1000);
+        let sms = sms.unwrap();
+        assert_eq!(sms.url.as_str(), "https://sms.example.com/v1/messages");
+        assert_eq!(sms.format, BodyFormat::Form);
+        assert_eq!(sms.auth_value.unwrap().expose_secret(), "sms-s3cret");
+        assert_eq!(
+            [
+                sms.auth_header,
+                sms.idempotency_header,
+                sms.from_field,
+                sms.to_field,
+                sms.text_field,
+                sms.id_field
+            ],
+            ["X-Key", "X-Once", "sender", "msisdn", "body", "message_id"]
+        );
+        assert_eq!(sms.timeout_ms, 2000);
+
+        let mapping = temp_file("mapping", "");
+        let mapping = mapping.with_file_name("m.tsv");
+        std::fs::write(&mapping, "SIGNED_FOR  delivered  yes  delivered  signed\n").unwrap();
+        let c = Config::load(None, vars(&[("AVISERA_MAPPING_FILE", mapping.to_str().unwrap())])).unwrap();
+        assert_eq!(c.mapping_file.as_deref(), Some(mapping.as_path()));
+        assert!(c.operator_mapping.entries().count() > 0);
+    }
+
+    #[test]
+    fn a_wrong_value_names_its_key_and_what_to_write() {
+        let err = |env: &[(&str, &str)]| Config::load(None, vars(env)).unwrap_err().to_string();
+        assert_eq!(
+            err(&[("AVISERA_DELIVERY__BATCH", "abc")]),
+            "AVISERA_DELIVERY__BATCH: expected a whole number, got \"abc\""
+        );
+        let e = err(&[("AVISERA_LISTEN", "localhost")]);
+        assert!(
+            e.contains("listen (from AVISERA_LISTEN)") && e.contains("0.0.0.0:8080"),
+            "{e}"
+        );
+        let e = err(&[("AVISERA_PUBLIC_URL", "track.example.com")]);
+        assert!(e.contains("public_url") && e.contains("https://"), "{e}");
+        let e = err(&[("AVISERA_SMS__URL", "nope")]);
+        assert!(e.contains("sms.url (from AVISERA_SMS__URL)"), "{e}");
+        let e = err(&[("AVISERA_SMTP__HOST", "smtp.example.com")]);
+        assert!(
+            e.contains("`port` is missing") && e.contains("AVISERA_SMTP__PORT"),
+            "{e}"
+        );
+        let e = err(&[("AVISERA_SMTP__PORT", "70000"), ("AVISERA_SMTP__HOST", "h")]);
+        assert!(e.contains("smtp.port (from AVISERA_SMTP__PORT)"), "{e}");
+        let e = err(&[("AVISERA_SMTP__SECURITY", "ssl")]);
+        assert!(e.contains("smtp.security") && e.contains("starttls"), "{e}");
+        let e = err(&[("AVISERA_DELIVERY__BATCH", "0")]);
+        assert!(
+            e.contains("delivery.batch (from AVISERA_DELIVERY__BATCH): must be at least 1"),
+            "{e}"
+        );
+        let e = err(&[("AVISERA_DELIVERY__WORKERS", "0")]);
+        assert!(e.contains("roles = [\"api\"]"), "{e}");
+        let e = err(&[("AVISERA_ROLES", "api,cron")]);
+        assert!(e.contains("roles") && e.contains("cron"), "{e}");
+        let e = err(&[("AVISERA_DATABASE_URL", "mysql://root:hunter2@db/x")]);
+        assert!(e.contains("database_url") && !e.contains("hunter2"), "{e}");
+        let e = err(&[("AVISERA_DELIVERY_BATCH", "3")]);
+        assert!(e.contains("AVISERA_DELIVERY__BATCH"), "{e}");
+        // The old names keep working; the new one wins when both are set.
+        let c = Config::load(
+            None,
+            vars(&[
+                ("AVISERA_SMS__URL", "http://127.0.0.1:1/send"),
+                ("AVISERA_SMS__AUTH_VALUE", "new"),
+                ("AVISERA_SMS_AUTH", "old"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.sms.unwrap().auth_value.unwrap().expose_secret(), "new");
+        assert_eq!(
+            err(&[("AVISERA_SMTP_PASSWORD", "x")]).split(':').next(),
+            Some("smtp (from AVISERA_SMTP_PASSWORD)"),
+            "a password without a server says what is missing"
+        );
+    }
+}
