@@ -11,6 +11,7 @@ mod edifact;
 mod hardening;
 mod helpers;
 mod limits;
+mod ops;
 mod phones;
 mod portal;
 mod receiver;
