@@ -171,7 +171,7 @@ async fn json_logs_are_one_object_per_line_with_request_tenant_notification_and_
     assert_eq!(answer.headers()["x-request-id"], "req-from-the-caller-42");
     let list = app.settled_notifications().await;
     assert_eq!(list[0]["status"], "sent");
-    let notification = list[0]["id"].as_i64().unwrap();
+    let notification = list[0]["id"].as_i64().unwrap().to_string();
     node.kill().unwrap();
     node.wait().unwrap();
 
@@ -207,7 +207,7 @@ async fn json_logs_are_one_object_per_line_with_request_tenant_notification_and_
         lines.iter().any(|l| l["fields"]["message"] == "delivery finished"
             && spans(l).iter().any(|s| s["name"] == "deliver"
                 && s["tenant"] == "1"
-                && s["notification"] == notification.to_string()
+                && s["notification"] == notification.as_str()
                 && s["shipment"].is_number())),
         "the delivery's line does not name its tenant, notification and shipment:\n{text}"
     );
