@@ -322,3 +322,38 @@ async fn an_api_node_only_takes_events_and_a_worker_node_only_delivers() {
         "the api node delivered nothing"
     );
 }
+
+/// `/metrics` reads memory only: with the database gone, a scrape still answers at once with
+/// what was counted (a query would wait for the pool's timeout and fail).
+#[tokio::test]
+async fn a_scrape_queries_no_database() {
+    let app = spawn_app(Db::Postgres, None, None).await;
+    let (status, _) = app
+        .call(
+            "POST",
+            "/v1/events",
+            Some(json!(event("S1", "DELIVERED", "+46701234561"))),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 202);
+    let url = app.app.config.database_url.as_str();
+    let name = url.split('?').next().unwrap().rsplit('/').next().unwrap();
+    let dropped = Command::new("psql")
+        .arg(avisera_store_sql::testing::postgres_server_url())
+        .args(["-c", &format!("DROP DATABASE {name} WITH (FORCE)")])
+        .output()
+        .expect("psql");
+    assert!(dropped.status.success(), "{}", String::from_utf8_lossy(&dropped.stderr));
+    let scrape = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    assert_eq!(scrape.status().as_u16(), 200);
+    let page = scrape.text().await.unwrap();
+    assert!(
+        page.contains("avisera_events_total{result=\"accepted\",source=\"api\"} 1"),
+        "{page}"
+    );
+    // The last count the worker took; a count per scrape would have failed and left it out.
+    assert!(
+        page.lines().any(|l| l.starts_with("avisera_notifications_scheduled ")),
+        "{page}"
+    );
+}
