@@ -172,7 +172,7 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("listening on {}", config.listen))?;
-            let roles: Vec<String> = config.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
+            let roles: Vec<&str> = config.roles.iter().map(|r| r.as_str()).collect();
             tracing::info!(listen = %listener.local_addr()?, roles = %roles.join(","), "avisera serving");
             server::run(server::build_app(config, store), listener).await
         }
