@@ -323,7 +323,7 @@ async fn an_api_node_only_takes_events_and_a_worker_node_only_delivers() {
     );
 }
 
-/// `/metrics` reads memory only: with the database gone, a scrape still answers at once with
+/// `/metrics` reads memory only: with the database closed, a scrape still answers at once with
 /// what was counted (a query would wait for the pool's timeout and fail).
 #[tokio::test]
 async fn a_scrape_queries_no_database() {
@@ -338,12 +338,20 @@ async fn a_scrape_queries_no_database() {
     assert_eq!(status.as_u16(), 202);
     let url = app.app.config.database_url.as_str();
     let name = url.split('?').next().unwrap().rsplit('/').next().unwrap();
-    let dropped = Command::new("psql")
+    // Closed to new connections and its open ones ended: a query now fails.
+    let sql = format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+    );
+    let closed = tokio::process::Command::new("psql")
         .arg(avisera_store_sql::testing::postgres_server_url())
-        .args(["-c", &format!("DROP DATABASE {name} WITH (FORCE)")])
+        .args(["-c", &sql])
         .output()
+        .await
         .expect("psql");
-    assert!(dropped.status.success(), "{}", String::from_utf8_lossy(&dropped.stderr));
+    assert!(closed.status.success(), "{}", String::from_utf8_lossy(&closed.stderr));
+    let ready = app.http.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 503, "the database refuses the node now");
     let scrape = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap();
     assert_eq!(scrape.status().as_u16(), 200);
     let page = scrape.text().await.unwrap();
