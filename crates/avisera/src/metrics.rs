@@ -12,6 +12,8 @@ static METADATA: Metadata<'static> = Metadata::new(module_path!(), metrics::Leve
 
 /// How often the gauges that need the store are refreshed, and histograms folded.
 pub const REFRESH: Duration = Duration::from_secs(5);
+/// The soonest a worker that just ran out of work counts the outbox again.
+pub const REFRESH_WHEN_IDLE: Duration = Duration::from_secs(1);
 
 /// Where events came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,7 @@ fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
 fn file_then_environment() {
     let path = temp_file(
         "layers",
-        "listen = \"0.0.0.0:9000\"\n[sms]\nurl = \"http://127.0.0.1:1/send\"\n[delivery]\nbatch = 5\n[delivery.retry]\ndelays_ms = [10, 20]\n",
+        "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\nroles = [\"api\"]\n[sms]\nurl = \"http://127.0.0.1:1/send\"\n[delivery]\nbatch = 5\n[delivery.retry]\ndelays_ms = [10, 20]\n",
     );
     let env = vars(&[
         ("AVISERA_DATABASE_URL", "postgres://x:pg-s3cret@127.0.0.1/y"),
@@ -28,6 +28,10 @@ fn file_then_environment() {
     ]);
     let c = Config::load(Some(&path), env).unwrap();
     assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
+    assert_eq!(
+        (c.log_format, c.roles.as_slice()),
+        (LogFormat::Json, [Role::Api].as_slice())
+    );
     assert_eq!(c.database_url.as_str(), "postgres://x:pg-s3cret@127.0.0.1/y");
     assert_eq!(c.delivery.batch, 9, "the environment wins over the file");
     assert_eq!(c.delivery.poll_ms, 500, "a key neither sets keeps its default");

@@ -153,9 +153,13 @@ impl Worker {
                 }
             };
             worked |= handled > 0;
-            // The scheduled gauge is a count over the outbox: taken here, every few seconds and
-            // when the worker runs out of work, never per scrape.
-            if counted_at.is_none_or(|t| t.elapsed() >= crate::metrics::REFRESH) || (worked && handled == 0) {
+            // The scheduled gauge is a count over the outbox: taken here every few seconds, and
+            // when the worker runs out of work (at most once a second), never per scrape.
+            let count_due = counted_at.is_none_or(|t| {
+                t.elapsed() >= crate::metrics::REFRESH
+                    || (worked && handled == 0 && t.elapsed() >= crate::metrics::REFRESH_WHEN_IDLE)
+            });
+            if count_due {
                 count_scheduled(&self.app).await;
                 counted_at = Some(Instant::now());
                 worked = false;
