@@ -324,6 +324,10 @@ impl<'a> Import<'a> {
     }
 
     fn count_message(&mut self, accepted: bool) {
+        // A rejected message stores none of its events; the metric counts it once.
+        if let (false, Some((app, _))) = (accepted, self.target) {
+            app.metrics.events(Source::Edifact, "rejected", 1);
+        }
         let s = &mut self.summary;
         s.messages += 1;
         if accepted {

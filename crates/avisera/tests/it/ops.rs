@@ -52,7 +52,8 @@ async fn metrics_after_sending_keep_the_old_names_and_add_labels_and_histograms(
         .send()
         .await
         .unwrap();
-    assert!(matches!(upload.status().as_u16(), 202 | 207), "{:?}", upload.status());
+    // The file holds good messages and one that is rejected.
+    assert_eq!(upload.status().as_u16(), 207);
 
     let page = metrics_with(
         &app,
@@ -84,6 +85,10 @@ async fn metrics_after_sending_keep_the_old_names_and_add_labels_and_histograms(
     );
     assert!(
         page.contains("avisera_ingest_batch_seconds_count{source=\"edifact\"}"),
+        "{page}"
+    );
+    assert!(
+        page.contains("avisera_events_total{result=\"rejected\",source=\"edifact\"} "),
         "{page}"
     );
     assert!(!page.contains("tenant"), "no label names a tenant:\n{page}");
