@@ -55,6 +55,27 @@ async fn metrics_after_sending_keep_the_old_names_and_add_labels_and_histograms(
     // The file holds good messages and one that is rejected.
     assert_eq!(upload.status().as_u16(), 207);
 
+    // A carrier's signed push: one good event, one without a code.
+    let (_, created) = app.call("POST", "/v1/webhooks/secret", None).await;
+    let secret = created["secret"].as_str().unwrap();
+    let body = serde_json::to_vec(&json!({"events": [
+        {"event_id": "wh-1", "item_id": "W1", "event_code": "IN_TRANSIT", "event_time": "2026-11-25T10:00:00+01:00"},
+        {"event_id": "wh-2", "item_id": "W2", "event_time": "2026-11-25T10:00:00+01:00"}
+    ]}))
+    .unwrap();
+    let ts = jiff::Timestamp::now().as_second();
+    let pushed = app
+        .http
+        .post(format!("{}/v1/webhooks/tracking/1", app.base))
+        .header("content-type", "application/json")
+        .header("x-avisera-timestamp", ts.to_string())
+        .header("x-avisera-signature", avisera::ingest::webhook::sign(secret, ts, &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status().as_u16(), 207, "{}", pushed.text().await.unwrap());
+
     let page = metrics_with(
         &app,
         &[
@@ -75,6 +96,9 @@ async fn metrics_after_sending_keep_the_old_names_and_add_labels_and_histograms(
             "avisera_provider_call_seconds_count{channel=\"sms\",provider=\"sms_http\",outcome=\"permanent\"} 1",
             "avisera_provider_call_seconds_bucket{channel=\"sms\",provider=\"sms_http\",outcome=\"sent\",le=\"+Inf\"} 1",
             "avisera_ingest_batch_seconds_count{source=\"api\"} 1",
+            "avisera_events_total{result=\"accepted\",source=\"webhook\"} 1",
+            "avisera_events_total{result=\"rejected\",source=\"webhook\"} 1",
+            "avisera_ingest_batch_seconds_count{source=\"webhook\"} 1",
         ],
     )
     .await;
