@@ -75,12 +75,14 @@ pub async fn request_span(request: Request, next: Next) -> Response {
     );
     let started = std::time::Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
+    let (status, ms) = (response.status().as_u16(), started.elapsed().as_millis() as u64);
     span.in_scope(|| {
-        tracing::debug!(
-            status = response.status().as_u16(),
-            ms = started.elapsed().as_millis() as u64,
-            "request finished"
-        )
+        // A server error is worth a line at the default level; everything else on demand.
+        if status >= 500 {
+            tracing::warn!(status, ms, "request failed");
+        } else {
+            tracing::debug!(status, ms, "request finished");
+        }
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
