@@ -92,7 +92,7 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
         _ => avisera_store_sql::testing::fresh_sqlite_url(),
     };
     let config = Config {
-        database_url,
+        database_url: database_url.into(),
         delivery: DeliveryConfig {
             lease_ms: 30_000,
             poll_ms: 200,

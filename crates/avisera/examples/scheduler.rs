@@ -161,7 +161,7 @@ async fn reminders_bench(db: &str, count: usize) {
         _ => avisera_store_sql::testing::fresh_sqlite_url(),
     };
     let config = Config {
-        database_url,
+        database_url: database_url.into(),
         dev_inbox: true,
         delivery: DeliveryConfig {
             lease_ms: 60_000,

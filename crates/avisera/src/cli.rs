@@ -1,6 +1,6 @@
 //! Command-line entry points.
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError, LogFormat};
 use crate::http::{hash_api_key, new_api_key};
 use crate::server;
 use anyhow::Context;
@@ -21,7 +21,7 @@ use std::process::ExitCode;
     about = "Branded SMS and email notifications for parcel receivers"
 )]
 struct Cli {
-    /// Configuration file (TOML); AVISERA_* environment variables override it.
+    /// Configuration file (TOML); AVISERA_* environment variables override each of its keys.
     #[arg(long, global = true, env = "AVISERA_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -140,14 +140,17 @@ enum UserCommand {
 
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AVISERA_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Loaded and checked once; a command that needs no configuration runs even when it is bad.
+    let vars = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    let config = Config::load(cli.config.as_deref(), vars);
+    let log_format = match &config {
+        Ok(c) => c.log_format,
+        Err(_) if std::env::var("AVISERA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) => LogFormat::Json,
+        Err(_) => LogFormat::Text,
+    };
+    crate::telemetry::init_logs(log_format);
     let _ = rustls::crypto::ring::default_provider().install_default();
-    match run(cli).await {
+    match run(cli, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<crate::import_cli::Rejected>() => ExitCode::from(2),
         Err(e) => {
@@ -157,19 +160,22 @@ pub async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let env = |k: &str| std::env::var(k).ok();
-    let load = || Config::load(cli.config.as_deref(), &env);
+async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()> {
+    let load = || match &config {
+        Ok(c) => Ok(c.clone()),
+        Err(e) => Err(anyhow::anyhow!("{e}")),
+    };
     match cli.command {
         Command::Demo { listen, every } => crate::demo::run(&listen, every).await,
         Command::Serve => {
             let config = load()?;
             config.check()?;
             let store = server::open_store(&config).await?;
-            let listener = tokio::net::TcpListener::bind(&config.listen)
+            let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("listening on {}", config.listen))?;
-            tracing::info!(listen = %listener.local_addr()?, "avisera serving");
+            let roles: Vec<&str> = config.roles.iter().map(|r| r.as_str()).collect();
+            tracing::info!(listen = %listener.local_addr()?, roles = %roles.join(","), "avisera serving");
             server::run(server::build_app(config, store), listener).await
         }
         Command::Migrate => {

@@ -3,8 +3,9 @@
 
 use crate::app::App;
 use crate::config::Config;
-use crate::engine::ingest;
+use crate::engine::ingest_from;
 use crate::http::{hash_api_key, new_api_key};
+use crate::metrics::Source;
 use crate::server;
 use anyhow::Context;
 use avisera_domain::contact::EmailAddress;
@@ -33,9 +34,9 @@ pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {listen} (try --listen 127.0.0.1:0)"))?;
     let addr = listener.local_addr()?;
     let config = Config {
-        database_url: format!("sqlite://{}", dir.join("demo.sqlite").display()),
-        listen: addr.to_string(),
-        public_url: format!("http://{addr}"),
+        database_url: format!("sqlite://{}", dir.join("demo.sqlite").display()).into(),
+        listen: addr,
+        public_url: crate::config::HttpUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?,
         dev_inbox: true,
         ..Config::default()
     };
@@ -254,7 +255,7 @@ async fn carrier_event(app: &App, tenant: &Tenant, n: u64, code: &str, pickup: O
     };
     match event.check() {
         Ok(e) => {
-            if let Err(err) = ingest(app, tenant.id, &[e]).await {
+            if let Err(err) = ingest_from(app, Source::Demo, tenant.id, &[e]).await {
                 tracing::warn!(error = %err, "demo feed event not stored");
             }
         }

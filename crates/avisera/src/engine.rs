@@ -2,7 +2,7 @@
 //! and templates once per batch, then lets the domain decide inside the store's transaction.
 
 use crate::app::App;
-use crate::metrics;
+use crate::metrics::Source;
 use avisera_domain::TenantId;
 use avisera_domain::event::CarrierEvent;
 use avisera_domain::mapping::Mapping;
@@ -27,7 +27,19 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
+/// Events posted to the API.
 pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Result<Vec<EventOutcome>, IngestError> {
+    ingest_from(app, Source::Api, tenant, events).await
+}
+
+/// Events from `source` (the metrics' label).
+#[tracing::instrument(name = "ingest", skip_all, fields(tenant = %tenant, source = source.as_str(), events = events.len()))]
+pub async fn ingest_from(
+    app: &App,
+    source: Source,
+    tenant: TenantId,
+    events: &[CarrierEvent],
+) -> Result<Vec<EventOutcome>, IngestError> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
@@ -68,8 +80,11 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
         });
         Decision { applied, planned }
     };
+    let started = std::time::Instant::now();
     let outcomes = store.record_events(tenant.id, events, &decide, now).await?;
     let m = &app.metrics;
+    m.ingest_batch(source, started.elapsed());
+    let (mut accepted, mut duplicates, mut unknown, mut created) = (0, 0, 0, 0);
     for o in &outcomes {
         match o {
             EventOutcome::Accepted {
@@ -77,15 +92,20 @@ pub async fn ingest(app: &App, tenant: TenantId, events: &[CarrierEvent]) -> Res
                 unknown_code,
                 ..
             } => {
-                metrics::add(&m.events_accepted, 1);
-                metrics::add(&m.notifications_created, u64::from(*notifications));
-                if *unknown_code {
-                    metrics::add(&m.events_unknown_code, 1);
-                }
+                accepted += 1;
+                created += u64::from(*notifications);
+                unknown += u64::from(*unknown_code);
             }
-            EventOutcome::Duplicate { .. } => metrics::add(&m.events_duplicate, 1),
+            EventOutcome::Duplicate { .. } => duplicates += 1,
         }
     }
+    m.events(source, "accepted", accepted);
+    m.events(source, "duplicate", duplicates);
+    m.notifications_created(created);
+    if unknown > 0 {
+        m.unknown_codes(source, unknown);
+    }
+    tracing::debug!(accepted, duplicates, notifications = created, "events stored");
     if outcomes
         .iter()
         .any(|o| matches!(o, EventOutcome::Accepted { notifications: 1.., .. }))

@@ -1,7 +1,7 @@
 //! `avisera import`: EDIFACT files read in chunks into the engine (or, with `--dry-run`, only
 //! parsed and checked), with a progress bar of bytes and messages and a summary at the end.
 
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::ingest::edifact::{Import, ImportSummary};
 use crate::server;
 use anyhow::Context;
@@ -38,7 +38,7 @@ fn out(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-pub async fn run(args: ImportArgs, load: impl Fn() -> Result<Config, ConfigError>) -> anyhow::Result<()> {
+pub async fn run(args: ImportArgs, load: impl Fn() -> anyhow::Result<Config>) -> anyhow::Result<()> {
     let app = match (args.dry_run, args.tenant) {
         (false, Some(tenant)) => {
             let config = load()?;

@@ -19,3 +19,4 @@ pub mod metrics;
 pub mod plan_change;
 pub mod portal;
 pub mod server;
+pub mod telemetry;

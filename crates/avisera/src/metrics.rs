@@ -1,75 +1,262 @@
-//! Counters for operations, served at `/metrics` in Prometheus' text format. A handful of
-//! atomics: no metrics stack is needed for this many.
+//! Metrics through the `metrics` crate, rendered in Prometheus' text format by
+//! `metrics-exporter-prometheus` at `/metrics`. Labels never name a tenant.
+//!
+//! Each `App` owns its recorder (not the process-global one), so several apps in one process
+//! (the tests) count apart; the binary runs one app, so nothing is lost by it.
 
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use metrics::{Counter, Gauge, Histogram, Key, Label, Metadata, Recorder, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use std::time::Duration;
 
-#[derive(Default)]
-pub struct Metrics {
-    pub events_accepted: AtomicU64,
-    pub events_duplicate: AtomicU64,
-    pub events_rejected: AtomicU64,
-    pub events_unknown_code: AtomicU64,
-    pub notifications_created: AtomicU64,
-    pub deliveries_sent: AtomicU64,
-    pub deliveries_failed: AtomicU64,
-    pub deliveries_retried: AtomicU64,
-    pub deliveries_cancelled: AtomicU64,
+static METADATA: Metadata<'static> = Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
+
+/// How often the gauges that need the store are refreshed, and histograms folded.
+pub const REFRESH: Duration = Duration::from_secs(5);
+/// The soonest a worker that just ran out of work counts the outbox again.
+pub const REFRESH_WHEN_IDLE: Duration = Duration::from_secs(1);
+
+/// Where events came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Api,
+    Webhook,
+    Edifact,
+    Nats,
+    /// The demo's simulated carrier feed.
+    Demo,
 }
 
-pub fn add(counter: &AtomicU64, n: u64) {
-    counter.fetch_add(n, Ordering::Relaxed);
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Api => "api",
+            Source::Webhook => "webhook",
+            Source::Edifact => "edifact",
+            Source::Nats => "nats",
+            Source::Demo => "demo",
+        }
+    }
+}
+
+/// Latencies from milliseconds to the longest retry wait (hours).
+const LATENCY_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 7200.0, 28800.0,
+];
+
+pub struct Metrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    /// Events the API refused (kept as a field: the events handler counts into it).
+    pub events_rejected: Counter,
+}
+
+/// Kept for the call sites that count into a field.
+pub fn add(counter: &Counter, n: u64) {
+    counter.increment(n);
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
 }
 
 impl Metrics {
-    /// The text exposition; `scheduled` is the number of notifications waiting to be sent.
-    pub fn render(&self, scheduled: Option<u64>) -> String {
-        let mut out = String::new();
-        let counter = |out: &mut String, name: &str, help: &str, labels: &[(&str, &AtomicU64)]| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-            for (label, value) in labels {
-                let _ = writeln!(out, "{name}{label} {}", value.load(Ordering::Relaxed));
-            }
+    pub fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+            .expect("the buckets are not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        let describe = |name: &'static str, unit: Option<Unit>, help: &'static str| {
+            recorder.describe_counter(name.into(), unit, help.into());
         };
-        counter(
-            &mut out,
+        describe(
             "avisera_events_total",
-            "Carrier events received, by result.",
-            &[
-                ("{result=\"accepted\"}", &self.events_accepted),
-                ("{result=\"duplicate\"}", &self.events_duplicate),
-                ("{result=\"rejected\"}", &self.events_rejected),
-            ],
+            None,
+            "Carrier events received, by result and source.",
         );
-        counter(
-            &mut out,
+        describe(
             "avisera_events_unknown_code_total",
+            None,
             "Accepted events whose code is in no mapping table (stored, fired nothing).",
-            &[("", &self.events_unknown_code)],
         );
-        counter(
-            &mut out,
+        describe(
             "avisera_notifications_created_total",
+            None,
             "Notifications created by rules.",
-            &[("", &self.notifications_created)],
         );
-        counter(
-            &mut out,
+        describe(
             "avisera_deliveries_total",
-            "Delivery attempts by this node, by outcome.",
-            &[
-                ("{outcome=\"sent\"}", &self.deliveries_sent),
-                ("{outcome=\"failed\"}", &self.deliveries_failed),
-                ("{outcome=\"retry\"}", &self.deliveries_retried),
-                ("{outcome=\"cancelled\"}", &self.deliveries_cancelled),
-            ],
+            None,
+            "Delivery outcomes recorded by this node, by outcome, channel and provider.",
         );
-        if let Some(n) = scheduled {
-            let _ = writeln!(
-                out,
-                "# HELP avisera_notifications_scheduled Notifications waiting to be sent (all nodes).\n# TYPE avisera_notifications_scheduled gauge\navisera_notifications_scheduled {n}"
-            );
+        recorder.describe_gauge(
+            "avisera_notifications_scheduled".into(),
+            None,
+            "Notifications waiting to be sent (all nodes; refreshed by the delivery worker every few seconds).".into(),
+        );
+        recorder.describe_gauge(
+            "avisera_outbox_lag_seconds".into(),
+            Some(Unit::Seconds),
+            "How long the oldest notification this node's worker last claimed had been due (0 when nothing was due)."
+                .into(),
+        );
+        let hist = |name: &'static str, help: &'static str| {
+            recorder.describe_histogram(name.into(), Some(Unit::Seconds), help.into());
+        };
+        hist(
+            "avisera_delivery_latency_seconds",
+            "From the event's acceptance (the notification's creation) to the provider's answer.",
+        );
+        hist(
+            "avisera_provider_call_seconds",
+            "One call to a provider, by channel, provider and outcome.",
+        );
+        hist(
+            "avisera_ingest_batch_seconds",
+            "Storing one batch of events with its notifications, by source.",
+        );
+        let events_rejected = counter_of(
+            &recorder,
+            "avisera_events_total",
+            &[("result", "rejected"), ("source", Source::Api.as_str())],
+        );
+        Metrics {
+            recorder,
+            handle,
+            events_rejected,
         }
-        out
+    }
+
+    fn counter(&self, name: &'static str, labels: &[(&'static str, &'static str)]) -> Counter {
+        counter_of(&self.recorder, name, labels)
+    }
+
+    fn histogram(&self, name: &'static str, labels: &[(&'static str, &'static str)]) -> Histogram {
+        self.recorder.register_histogram(&key(name, labels), &METADATA)
+    }
+
+    fn gauge(&self, name: &'static str) -> Gauge {
+        self.recorder.register_gauge(&key(name, &[]), &METADATA)
+    }
+
+    /// Events stored (`accepted`), already known (`duplicate`) or refused (`rejected`).
+    pub fn events(&self, source: Source, result: &'static str, n: u64) {
+        if n > 0 {
+            self.counter(
+                "avisera_events_total",
+                &[("result", result), ("source", source.as_str())],
+            )
+            .increment(n);
+        }
+    }
+
+    pub fn unknown_codes(&self, source: Source, n: u64) {
+        self.counter("avisera_events_unknown_code_total", &[("source", source.as_str())])
+            .increment(n);
+    }
+
+    pub fn notifications_created(&self, n: u64) {
+        self.counter("avisera_notifications_created_total", &[]).increment(n);
+    }
+
+    pub fn ingest_batch(&self, source: Source, took: Duration) {
+        self.histogram("avisera_ingest_batch_seconds", &[("source", source.as_str())])
+            .record(took);
+    }
+
+    /// A recorded delivery outcome: `sent`, `failed`, `retry` or `cancelled`.
+    pub fn delivery(&self, outcome: &'static str, channel: &'static str, provider: &'static str) {
+        self.counter(
+            "avisera_deliveries_total",
+            &[("outcome", outcome), ("channel", channel), ("provider", provider)],
+        )
+        .increment(1);
+    }
+
+    /// One provider call and how it ended: `sent`, `permanent` or `transient` (timeouts too).
+    pub fn provider_call(&self, channel: &'static str, provider: &'static str, outcome: &'static str, took: Duration) {
+        self.histogram(
+            "avisera_provider_call_seconds",
+            &[("channel", channel), ("provider", provider), ("outcome", outcome)],
+        )
+        .record(took);
+    }
+
+    /// From the notification's creation (with its event) to the provider's answer.
+    pub fn delivery_latency(&self, channel: &'static str, provider: &'static str, seconds: f64) {
+        self.histogram(
+            "avisera_delivery_latency_seconds",
+            &[("channel", channel), ("provider", provider)],
+        )
+        .record(seconds.max(0.0));
+    }
+
+    pub fn set_scheduled(&self, n: u64) {
+        self.gauge("avisera_notifications_scheduled").set(n as f64);
+    }
+
+    pub fn set_outbox_lag(&self, seconds: f64) {
+        self.gauge("avisera_outbox_lag_seconds").set(seconds.max(0.0));
+    }
+
+    /// Folds recorded histogram samples into their buckets, so memory stays bounded between
+    /// scrapes.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
+    /// The text exposition. Reads only memory: no query per scrape.
+    pub fn render(&self) -> String {
+        self.handle.render()
+    }
+}
+
+fn key(name: &'static str, labels: &[(&'static str, &'static str)]) -> Key {
+    Key::from_parts(
+        name,
+        labels
+            .iter()
+            .map(|(k, v)| Label::from_static_parts(k, v))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn counter_of(recorder: &PrometheusRecorder, name: &'static str, labels: &[(&'static str, &'static str)]) -> Counter {
+    recorder.register_counter(&key(name, labels), &METADATA)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_keep_their_names_and_labels_and_histograms_have_buckets() {
+        let m = Metrics::new();
+        m.events(Source::Webhook, "accepted", 2);
+        add(&m.events_rejected, 1);
+        m.delivery("sent", "sms", "sms_http");
+        m.provider_call("sms", "sms_http", "sent", Duration::from_millis(30));
+        m.set_scheduled(4);
+        let text = m.render();
+        for line in [
+            "avisera_events_total{result=\"accepted\",source=\"webhook\"} 2",
+            "avisera_events_total{result=\"rejected\",source=\"api\"} 1",
+            "avisera_deliveries_total{outcome=\"sent\",channel=\"sms\",provider=\"sms_http\"} 1",
+            "avisera_provider_call_seconds_bucket{channel=\"sms\",provider=\"sms_http\",outcome=\"sent\",le=\"0.05\"} 1",
+            "avisera_provider_call_seconds_count{channel=\"sms\",provider=\"sms_http\",outcome=\"sent\"} 1",
+            "avisera_notifications_scheduled 4",
+            "# TYPE avisera_events_total counter",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
+        }
+        // Another app's recorder counts apart.
+        let other = Metrics::new().render();
+        assert!(
+            other.contains("avisera_events_total{result=\"rejected\",source=\"api\"} 0"),
+            "{other}"
+        );
+        assert!(!other.contains("result=\"accepted\""), "{other}");
     }
 }

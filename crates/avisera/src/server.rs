@@ -1,8 +1,8 @@
 //! Starting a node: open the store, build the channels, run the HTTP API and the delivery
-//! worker side by side.
+//! worker side by side, as the node's roles say.
 
 use crate::app::App;
-use crate::config::Config;
+use crate::config::{Config, Role};
 use crate::delivery::channel::dev_inbox::DevInbox;
 use crate::delivery::channel::sms_http::SmsHttp;
 use crate::delivery::channel::smtp::Smtp;
@@ -21,7 +21,7 @@ use tokio::sync::{Notify, watch};
 /// Opens the store for a node or an operator command: only `avisera migrate` changes the schema,
 /// so a database older or newer than this build is refused with the command that fixes it.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = avisera_store_sql::connect(&config.database_url).await?;
+    let store = avisera_store_sql::connect(config.database_url.as_str()).await?;
     if let Some(advice) = schema_advice(store.schema_status().await?) {
         anyhow::bail!(advice);
     }
@@ -30,7 +30,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 
 /// Opens the store and migrates it first: `avisera migrate`, the demo and the tests.
 pub async fn open_migrated_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, MigrationReport)> {
-    let store = avisera_store_sql::connect(&config.database_url).await?;
+    let store = avisera_store_sql::connect(config.database_url.as_str()).await?;
     let report = store.migrate().await.context("migrating the database schema")?;
     Ok((Arc::new(store), report))
 }
@@ -116,21 +116,37 @@ pub fn channels(app: &App) -> anyhow::Result<Channels> {
     Ok(Channels { sms, email })
 }
 
-/// Serves the API on `listener` and runs the configured delivery workers until SIGTERM or
-/// Ctrl-C; then stops taking requests, lets the workers finish what they hold, and returns.
+/// Runs the node's roles until SIGTERM or Ctrl-C: an `api` node serves the whole HTTP API on
+/// `listener`; a `worker` node runs the delivery workers, and when it is not also an `api`
+/// node serves only `/healthz`, `/readyz` and `/metrics` there (for probes and scraping).
+/// On the signal it stops taking requests, lets the workers finish what they hold, and returns.
 pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
-    let channels = channels(&app)?;
     let (stop, stopped) = watch::channel(false);
     let mut workers = Vec::new();
-    for _ in 0..app.config.delivery.workers {
-        let worker = Worker {
-            app: app.clone(),
-            channels: channels.clone(),
-            name: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
-        };
-        workers.push(tokio::spawn(worker.run(stopped.clone())));
+    if app.config.has_role(Role::Worker) {
+        let channels = channels(&app)?;
+        for _ in 0..app.config.delivery.workers {
+            let worker = Worker {
+                app: app.clone(),
+                channels: channels.clone(),
+                name: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
+            };
+            workers.push(tokio::spawn(worker.run(stopped.clone())));
+        }
     }
-    axum::serve(listener, crate::http::router(app))
+    // The workers refresh the scheduled gauge themselves; a node without them does it here.
+    let upkeep = tokio::spawn(crate::telemetry::upkeep(
+        app.clone(),
+        workers.is_empty(),
+        stopped.clone(),
+    ));
+    let router = if app.config.has_role(Role::Api) {
+        crate::http::router(app)
+    } else {
+        crate::http::ops_router(app)
+    };
+    let router = router.layer(axum::middleware::from_fn(crate::telemetry::request_span));
+    axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             tracing::info!("shutting down: no new requests; delivering what is claimed");
@@ -141,6 +157,7 @@ pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
     for w in workers {
         let _ = w.await;
     }
+    let _ = upkeep.await;
     Ok(())
 }
 

@@ -32,7 +32,8 @@ pub async fn claim(
          WHERE id IN (SELECT id FROM notifications
                       WHERE status = 'scheduled' AND due_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
                       ORDER BY due_at LIMIT $4 {lock})
-         RETURNING id, tenant_id, message, idempotency_key, attempts, billable, rule_id, time_zone, shipment_id"
+         RETURNING id, tenant_id, message, idempotency_key, attempts, billable, rule_id, time_zone, shipment_id,
+                   created_at, due_at"
     );
     let rows = sqlx::query(&sql)
         .bind(worker)
@@ -61,6 +62,8 @@ pub async fn claim(
                     .try_get::<Option<i64>, _>("shipment_id")
                     .map_err(db)?
                     .map(avisera_domain::ShipmentId),
+                created_at: ts(r.try_get("created_at").map_err(db)?)?,
+                due_at: ts(r.try_get("due_at").map_err(db)?)?,
             })
         })
         .collect()

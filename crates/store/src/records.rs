@@ -103,6 +103,10 @@ pub struct DeliveryJob {
     /// The shipment it is about (none for the tenant's own notices), to render the rule's
     /// email when the SMS budget refuses the SMS.
     pub shipment_id: Option<ShipmentId>,
+    /// When it was created, with the event that caused it (for the delivery-latency metric).
+    pub created_at: Timestamp,
+    /// When it became (or becomes) due, as claimed (for the outbox-lag metric).
+    pub due_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,6 @@
 
 use super::channel::{SendError, Sender};
 use crate::app::App;
-use crate::metrics;
 use avisera_domain::billing::{Charge, Month};
 use avisera_domain::dispatch::{self, Dispatch, OverBudget, SendTime};
 use avisera_domain::notification::Channel;
@@ -44,24 +43,22 @@ pub async fn deliver(app: App, worker: String, c: Claimed) -> Option<TenantId> {
         }
     };
     tracing::info!(outcome = ?outcome, "delivery finished");
-    record(&app, &worker, &c.job, &outcome).await;
+    record(&app, &worker, &c.job, c.sender.provider(), &outcome).await;
     let billed_sms =
         matches!(&outcome, DeliveryOutcome::Sent { charge: Some(_), .. }) && c.job.message.channel() == Channel::Sms;
     billed_sms.then_some(c.job.tenant_id)
 }
 
-/// Records an outcome of a job this worker holds.
-pub async fn record(app: &App, worker: &str, job: &DeliveryJob, outcome: &DeliveryOutcome) {
-    let m = &app.metrics;
-    metrics::add(
-        match outcome {
-            DeliveryOutcome::Sent { .. } => &m.deliveries_sent,
-            DeliveryOutcome::Failed { .. } => &m.deliveries_failed,
-            DeliveryOutcome::RetryAt { .. } | DeliveryOutcome::Deferred { .. } => &m.deliveries_retried,
-            DeliveryOutcome::Cancelled { .. } => &m.deliveries_cancelled,
-        },
-        1,
-    );
+/// Records an outcome of a job this worker holds; `provider` names the sender it was for.
+pub async fn record(app: &App, worker: &str, job: &DeliveryJob, provider: &'static str, outcome: &DeliveryOutcome) {
+    let outcome_label = match outcome {
+        DeliveryOutcome::Sent { .. } => "sent",
+        DeliveryOutcome::Failed { .. } => "failed",
+        DeliveryOutcome::RetryAt { .. } | DeliveryOutcome::Deferred { .. } => "retry",
+        DeliveryOutcome::Cancelled { .. } => "cancelled",
+    };
+    app.metrics
+        .delivery(outcome_label, channel_label(job.message.channel()), provider);
     match app
         .store
         .finish_delivery(job.tenant_id, job.id, worker, outcome, app.clock.now())
@@ -118,6 +115,7 @@ async fn decide_and_send(app: &App, worker: &str, c: &Claimed) -> Result<Option<
             reason: "the claim ran out of time before sending".into(),
         }));
     }
+    let started = Instant::now();
     let result = match tokio::time::timeout_at(c.cutoff, c.sender.send(job)).await {
         Ok(result) => result,
         Err(_) => Err(SendError::Transient(
@@ -125,6 +123,17 @@ async fn decide_and_send(app: &App, worker: &str, c: &Claimed) -> Result<Option<
         )),
     };
     let now = app.clock.now();
+    let (channel, provider) = (channel_label(channel), c.sender.provider());
+    let answer = match &result {
+        Ok(_) => "sent",
+        Err(SendError::Permanent(_)) => "permanent",
+        Err(SendError::Transient(_)) => "transient",
+    };
+    app.metrics.provider_call(channel, provider, answer, started.elapsed());
+    if result.is_ok() {
+        let waited = now.duration_since(job.created_at);
+        app.metrics.delivery_latency(channel, provider, waited.as_secs_f64());
+    }
     Ok(Some(match result {
         Ok(provider_id) => DeliveryOutcome::Sent {
             provider_id,
@@ -202,7 +211,7 @@ async fn hold_budget(
         .switch_to_email(tenant.id, c.job.id, worker, &reason, &email, now)
         .await?
     {
-        metrics::add(&app.metrics.deliveries_cancelled, 1);
+        app.metrics.delivery("cancelled", "sms", c.sender.provider());
         app.work.notify_one();
     }
     Ok(Some(None))
@@ -247,4 +256,12 @@ async fn rendered_email(
     };
     // The key is replaced by one made from the SMS's own in the store.
     Ok(email_instead(&situation, rule, "email-instead"))
+}
+
+/// The `channel` label.
+pub fn channel_label(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Sms => "sms",
+        Channel::Email => "email",
+    }
 }

@@ -57,6 +57,9 @@ impl Worker {
         let lease_until = now.checked_add(SignedDuration::from_millis(d.lease_ms as i64))?;
         let jobs = app.store.claim_due(&self.name, now, lease_until, d.batch).await?;
         let count = jobs.len();
+        // The claim takes the oldest due first, so this is how far behind the outbox is.
+        let oldest_due = jobs.iter().map(|j| j.due_at).min().unwrap_or(now);
+        app.metrics.set_outbox_lag(now.duration_since(oldest_due).as_secs_f64());
         // What was true when the message was planned is checked again now: its tenant's plan,
         // and its rule (disabled, out of its interval, or a trigger the plan lost).
         let mut tenants: HashMap<TenantId, Option<Tenant>> = HashMap::new();
@@ -87,8 +90,13 @@ impl Worker {
                     Message::Email { .. } => Charge::for_message(Channel::Email, 0, prices),
                 }
             });
-            let span =
-                tracing::info_span!("deliver", tenant = %job.tenant_id, notification = %job.id, attempt = job.attempt);
+            let span = tracing::info_span!(
+                "deliver",
+                tenant = %job.tenant_id,
+                notification = %job.id,
+                shipment = job.shipment_id.map(|s| s.0),
+                attempt = job.attempt
+            );
             let claimed = Claimed {
                 sender: self.channels.for_job(&job).clone(),
                 job: job.clone(),
@@ -117,7 +125,8 @@ impl Worker {
                         panic_text(e.into_panic().as_ref())
                     );
                     tracing::error!(tenant = %job.tenant_id, notification = %job.id, %reason, "delivery panicked");
-                    record(app, &self.name, job, &DeliveryOutcome::Failed { reason }).await;
+                    let provider = self.channels.for_job(job).provider();
+                    record(app, &self.name, job, provider, &DeliveryOutcome::Failed { reason }).await;
                 }
                 Err(e) => tracing::error!(error = %e, "a delivery task was cancelled"),
             }
@@ -133,11 +142,30 @@ impl Worker {
     /// Runs until `stop` turns true; a batch being sent is finished first.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.app.config.delivery.poll_ms);
+        let mut counted_at: Option<Instant> = None;
+        let mut worked = false;
         while !*stop.borrow() {
-            match self.run_once().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "delivery worker could not claim work"),
+            let handled = match self.run_once().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "delivery worker could not claim work");
+                    0
+                }
+            };
+            worked |= handled > 0;
+            // The scheduled gauge is a count over the outbox: taken here every few seconds, and
+            // when the worker runs out of work (at most once a second), never per scrape.
+            let count_due = counted_at.is_none_or(|t| {
+                t.elapsed() >= crate::metrics::REFRESH
+                    || (worked && handled == 0 && t.elapsed() >= crate::metrics::REFRESH_WHEN_IDLE)
+            });
+            if count_due {
+                count_scheduled(&self.app).await;
+                counted_at = Some(Instant::now());
+                worked = false;
+            }
+            if handled > 0 {
+                continue;
             }
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
@@ -149,6 +177,14 @@ impl Worker {
                 }
             }
         }
+    }
+}
+
+/// Sets the `avisera_notifications_scheduled` gauge from the store.
+pub async fn count_scheduled(app: &App) {
+    match app.store.count_scheduled().await {
+        Ok(n) => app.metrics.set_scheduled(n),
+        Err(e) => tracing::warn!(error = %e, "could not count the scheduled notifications"),
     }
 }
 

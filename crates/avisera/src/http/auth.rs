@@ -33,6 +33,8 @@ impl FromRequestParts<App> for Authenticated {
         let key = header.ok_or_else(|| unauthorized("send your API key as `Authorization: Bearer <key>`"))?;
         match app.store.tenant_by_api_key(&hash_api_key(key.trim())).await? {
             Some((tenant, label)) => {
+                // Every log line of the request names its tenant (the request span's field).
+                tracing::Span::current().record("tenant", tracing::field::display(tenant));
                 parts.extensions.insert(Actor(format!("api key \"{label}\"")));
                 Ok(Authenticated(tenant))
             }

@@ -76,6 +76,16 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
+/// What a node without the `api` role serves: probes and metrics.
+pub fn ops_router(app: App) -> Router {
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(error::not_found)
+        .with_state(app)
+}
+
 /// Every (method, path) the router serves, for the OpenAPI completeness test.
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),

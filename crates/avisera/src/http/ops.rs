@@ -96,11 +96,11 @@ pub struct MappingQuery {
     format: Option<String>,
 }
 
-/// Prometheus metrics.
+/// Prometheus metrics: rendered from memory; the gauges that need the store are refreshed by
+/// the node every few seconds, not per scrape.
 pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
-    let scheduled = app.store.count_scheduled().await.ok();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(scheduled),
+        app.metrics.render(),
     )
 }

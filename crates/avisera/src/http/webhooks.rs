@@ -7,8 +7,9 @@ use super::auth::Authenticated;
 use super::error::ApiError;
 use super::json;
 use crate::app::App;
-use crate::engine::ingest;
+use crate::engine::ingest_from;
 use crate::ingest::webhook::{SIGNATURE_HEADER, SignatureError, TIMESTAMP_HEADER, TrackingEvent, field_name, verify};
+use crate::metrics::Source;
 use avisera_domain::TenantId;
 use avisera_store::EventOutcome;
 use axum::Json;
@@ -73,7 +74,8 @@ pub async fn tracking(
         }
     }
     let rejected = results.len() - valid.len();
-    let outcomes = ingest(&app, tenant, &valid).await?;
+    app.metrics.events(Source::Webhook, "rejected", rejected as u64);
+    let outcomes = ingest_from(&app, Source::Webhook, tenant, &valid).await?;
     let (mut accepted, mut duplicates) = (0, 0);
     for ((i, ev), outcome) in index.into_iter().zip(&valid).zip(outcomes) {
         match outcome {

@@ -10,7 +10,8 @@
 //! time and location per shipment, like any event without an id.
 
 use crate::app::App;
-use crate::engine::{IngestError, ingest};
+use crate::engine::{IngestError, ingest_from};
+use crate::metrics::Source;
 use avisera_domain::TenantId;
 use avisera_domain::event::{CarrierEvent, EventInput, ReceiverInput, ShipmentInput};
 use avisera_edifact::datetime::DateTime;
@@ -328,6 +329,10 @@ impl<'a> Import<'a> {
     }
 
     fn count_message(&mut self, accepted: bool) {
+        // A rejected message stores none of its events; the metric counts it once.
+        if let (false, Some((app, _))) = (accepted, self.target) {
+            app.metrics.events(Source::Edifact, "rejected", 1);
+        }
         let s = &mut self.summary;
         s.messages += 1;
         if accepted {
@@ -362,7 +367,7 @@ impl<'a> Import<'a> {
         let s = &mut self.summary;
         match self.target {
             Some((app, tenant)) => {
-                let outcomes = ingest(app, tenant, &events).await?;
+                let outcomes = ingest_from(app, Source::Edifact, tenant, &events).await?;
                 let mut shipments = BTreeSet::new();
                 for ((event, outcome), order) in events.iter().zip(&outcomes).zip(orders) {
                     match outcome {

@@ -198,7 +198,7 @@ impl FromRequestParts<App> for Signed {
                 tenant,
                 session,
                 lang,
-                public_url: app.config.public_url.clone(),
+                public_url: app.config.public_url.as_str().to_string(),
             }))
         }
         .await

@@ -414,7 +414,7 @@ async fn bad_timing_settings_are_refused_naming_the_field() {
 async fn an_operators_mapping_line_makes_a_new_code_fire_and_unknown_codes_are_kept() {
     init();
     let mut config = avisera::config::Config {
-        database_url: database_url(Db::Sqlite).await,
+        database_url: database_url(Db::Sqlite).await.into(),
         dev_inbox: true,
         delivery: test_delivery(),
         ..Default::default()
@@ -452,11 +452,10 @@ async fn an_operators_mapping_line_makes_a_new_code_fire_and_unknown_codes_are_k
     assert_eq!(shipment["events"][0]["unknown_code"], true);
     let metrics = app.page("/metrics").await;
     for line in [
-        "avisera_events_unknown_code_total 1",
-        "avisera_events_total{result=\"accepted\"} 2",
+        "avisera_events_unknown_code_total{source=\"api\"} 1",
+        "avisera_events_total{result=\"accepted\",source=\"api\"} 2",
         "avisera_notifications_created_total 1",
-        "avisera_deliveries_total{outcome=\"sent\"} 1",
-        "avisera_notifications_scheduled 0",
+        "avisera_deliveries_total{outcome=\"sent\",channel=\"sms\",provider=\"dev_inbox\"} 1",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line} not in\n{metrics}");
     }

@@ -108,7 +108,7 @@ impl Sender for PanicsFor {
 async fn a_panic_sending_one_message_fails_that_message_and_no_other() {
     init();
     let config = avisera::config::Config {
-        database_url: database_url(Db::Sqlite).await,
+        database_url: database_url(Db::Sqlite).await.into(),
         dev_inbox: true,
         delivery: test_delivery(),
         ..Default::default()

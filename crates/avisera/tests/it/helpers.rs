@@ -57,9 +57,9 @@ pub struct TestApp {
 pub async fn spawn_app(db: Db, sms: Option<SmsHttpConfig>, smtp: Option<SmtpConfig>) -> TestApp {
     init();
     let config = Config {
-        database_url: database_url(db).await,
-        listen: "127.0.0.1:0".into(),
-        public_url: "https://track.example.com".into(),
+        database_url: database_url(db).await.into(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        public_url: avisera::config::HttpUrl::parse("https://track.example.com").unwrap(),
         dev_inbox: sms.is_none() && smtp.is_none(),
         delivery: test_delivery(),
         sms,

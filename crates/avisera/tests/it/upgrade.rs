@@ -80,8 +80,8 @@ async fn release_database_upgrades_with_all_its_data(url: String, expected: Valu
 
     // A node on the migrated database, its clock when the release made the session.
     let config = avisera::config::Config {
-        database_url: url.clone(),
-        public_url: "https://track.example.com".into(),
+        database_url: url.clone().into(),
+        public_url: avisera::config::HttpUrl::parse("https://track.example.com").unwrap(),
         link_secret: Some(LINK_SECRET.to_string().into()),
         dev_inbox: true,
         delivery: test_delivery(),
@@ -266,7 +266,7 @@ async fn oldest_release_database_upgrades(url: String, expected: Value) {
     assert!(ok && out.contains("adopted"), "{out}{err}");
 
     let config = avisera::config::Config {
-        database_url: url,
+        database_url: url.into(),
         dev_inbox: true,
         delivery: test_delivery(),
         ..Default::default()

@@ -15,7 +15,7 @@ use std::sync::Arc;
 async fn app_with_clock(clock: Arc<FixedClock>) -> (App, TenantId) {
     init();
     let config = avisera::config::Config {
-        database_url: database_url(Db::Sqlite).await,
+        database_url: database_url(Db::Sqlite).await.into(),
         dev_inbox: true,
         delivery: test_delivery(),
         ..Default::default()

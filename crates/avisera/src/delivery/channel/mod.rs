@@ -21,6 +21,10 @@ pub enum SendError {
 pub trait Sender: Send + Sync {
     /// Sends the job's message; on success the provider's id for it, if it gave one.
     async fn send(&self, job: &DeliveryJob) -> Result<Option<String>, SendError>;
+    /// The `provider` label of its metrics: what kind of provider it talks to, never a tenant.
+    fn provider(&self) -> &'static str {
+        "other"
+    }
 }
 
 /// Stands in for a channel nobody configured: every message fails with the reason.
@@ -28,6 +32,9 @@ pub struct Unconfigured(pub &'static str);
 
 #[async_trait]
 impl Sender for Unconfigured {
+    fn provider(&self) -> &'static str {
+        "unconfigured"
+    }
     async fn send(&self, _job: &DeliveryJob) -> Result<Option<String>, SendError> {
         Err(SendError::Permanent(self.0.to_string()))
     }

@@ -32,6 +32,9 @@ fn short(body: &str) -> String {
 
 #[async_trait]
 impl Sender for SmsHttp {
+    fn provider(&self) -> &'static str {
+        "sms_http"
+    }
     async fn send(&self, job: &DeliveryJob) -> Result<Option<String>, SendError> {
         let Message::Sms { sender_id, to, text } = &job.message else {
             return Err(SendError::Permanent("not an SMS".into()));
@@ -44,7 +47,7 @@ impl Sender for SmsHttp {
         ];
         let mut request = self
             .client
-            .post(&c.url)
+            .post(c.url.as_str())
             .header(&c.idempotency_header, &job.idempotency_key);
         if let Some(auth) = &c.auth_value {
             request = request.header(&c.auth_header, auth.expose_secret());

@@ -67,6 +67,9 @@ fn permanent(what: &str, e: impl std::fmt::Display) -> SendError {
 
 #[async_trait]
 impl Sender for Smtp {
+    fn provider(&self) -> &'static str {
+        "smtp"
+    }
     async fn send(&self, job: &DeliveryJob) -> Result<Option<String>, SendError> {
         let Message::Email {
             from_name,

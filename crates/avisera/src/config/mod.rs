@@ -1,21 +1,29 @@
-//! Configuration: one typed struct, read from a TOML file and then from `AVISERA_*`
-//! environment variables, which win. Secrets are wrapped so they never print.
+//! Configuration: one typed struct, layered from its defaults, a TOML file and `AVISERA_*`
+//! environment variables (which win), and checked once when loaded. Secrets never print.
+
+mod env;
+mod types;
+
+pub use env::{KEYS, var_name};
+pub use types::{DatabaseUrl, HttpUrl, LogFormat, Role};
 
 use avisera_domain::billing::PriceList;
 use avisera_domain::mapping::Mapping;
 use avisera_domain::retry::RetrySchedule;
 use secrecy::SecretString;
 use serde::Deserialize;
+use std::net::SocketAddr;
 use std::path::Path;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `sqlite://path` or `postgres://user@host/db`.
-    pub database_url: String,
-    pub listen: String,
+    pub database_url: DatabaseUrl,
+    #[serde(deserialize_with = "types::socket_addr")]
+    pub listen: SocketAddr,
     /// Base of the links in messages (tracking page, unsubscribe).
-    pub public_url: String,
+    pub public_url: HttpUrl,
     /// Signs the links in messages; every node must have the same one. Without it a random
     /// secret is made at start, and links in earlier messages stop working after a restart.
     pub link_secret: Option<SecretString>,
@@ -25,6 +33,10 @@ pub struct Config {
     pub dev_inbox: bool,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// What this node does: `api`, `worker`, or both (the default).
+    pub roles: Vec<Role>,
+    /// `text` (the default) or `json`, one object per line.
+    pub log_format: LogFormat,
     pub delivery: DeliveryConfig,
     /// Prices per plan; SPEC.md's list prices unless set.
     pub prices: PriceList,
@@ -41,11 +53,13 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             database_url: "sqlite://avisera.sqlite".into(),
-            listen: "127.0.0.1:8080".into(),
-            public_url: "http://127.0.0.1:8080".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: HttpUrl::parse("http://127.0.0.1:8080").expect("a URL"),
             link_secret: None,
             dev_inbox: false,
             max_body_bytes: 10 * 1024 * 1024,
+            roles: vec![Role::Api, Role::Worker],
+            log_format: LogFormat::Text,
             delivery: DeliveryConfig::default(),
             prices: PriceList::default(),
             mapping_file: None,
@@ -65,7 +79,7 @@ pub struct DeliveryConfig {
     pub poll_ms: u64,
     /// Notifications claimed at once, and sent concurrently.
     pub batch: u32,
-    /// Delivery workers on this node; 0 makes a node that only takes events and serves the API.
+    /// Delivery workers on a node with the `worker` role (at least 1).
     pub workers: u32,
     pub retry: RetrySchedule,
 }
@@ -121,7 +135,7 @@ pub enum BodyFormat {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmsHttpConfig {
-    pub url: String,
+    pub url: HttpUrl,
     #[serde(default = "json_format")]
     pub format: BodyFormat,
     #[serde(default = "authorization")]
@@ -173,14 +187,23 @@ pub enum ConfigError {
     Read(String, std::io::Error),
     #[error("config file {0}: {1}")]
     Parse(String, String),
-    #[error("environment variable {0}: {1}")]
-    Env(&'static str, String),
+    /// A variable that is not a setting, or whose text is not of its key's kind.
+    #[error("{0}: {1}")]
+    Env(String, String),
+    /// A key whose value is wrong: the key, where it was set, and what to write.
+    #[error("{key} ({origin}): {why}")]
+    Key { key: String, origin: String, why: String },
     #[error("{0}")]
     Unsafe(String),
 }
 
 impl Config {
-    /// Settings that are each fine alone but unsafe together.
+    /// Is this node one of `role`?
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Settings that are each fine alone but unsafe together, for a node that serves.
     pub fn check(&self) -> Result<(), ConfigError> {
         let secret_len = self
             .link_secret
@@ -191,109 +214,121 @@ impl Config {
                 "set link_secret (or AVISERA_LINK_SECRET) to at least 32 random characters, the same on every node: it signs the tracking and opt-out links in messages".into(),
             ));
         }
-        if self.dev_inbox && !listens_on_loopback(&self.listen) {
+        if self.dev_inbox && !self.listen.ip().is_loopback() {
             return Err(ConfigError::Unsafe(format!(
-                "dev_inbox shows every tenant's messages to anyone who can reach /dev/inbox; turn it off or listen on 127.0.0.1 (listen = {:?})",
+                "dev_inbox shows every tenant's messages to anyone who can reach /dev/inbox; turn it off or listen on 127.0.0.1 (listen = \"{}\")",
                 self.listen
             )));
         }
         Ok(())
     }
 
-    /// Reads the file (if given), then applies the environment.
-    pub fn load(file: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let mut config = match file {
+    /// Defaults, then the file (if given), then every `AVISERA_*` variable in `vars`; then
+    /// checks the values, so a mistake is reported once, at start, with its key.
+    pub fn load(file: Option<&Path>, vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let file_name = file.map(|p| p.display().to_string());
+        let mut tree = match file {
             Some(path) => {
                 let text =
                     std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
-                toml::from_str(&text).map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))?
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))?
             }
-            None => Config::default(),
+            None => toml::Table::new(),
         };
-        if let Some(v) = env("AVISERA_DATABASE_URL") {
-            config.database_url = v;
-        }
-        if let Some(v) = env("AVISERA_LISTEN") {
-            config.listen = v;
-        }
-        if let Some(v) = env("AVISERA_PUBLIC_URL") {
-            config.public_url = v;
-        }
-        if let Some(v) = env("AVISERA_LINK_SECRET") {
-            config.link_secret = Some(SecretString::from(v));
-        }
-        if let Some(v) = env("AVISERA_DEV_INBOX") {
-            config.dev_inbox = matches!(v.as_str(), "1" | "true" | "yes");
-        }
-        if let Some(v) = env("AVISERA_SMTP_PASSWORD") {
-            let smtp = config.smtp.as_mut().ok_or_else(|| {
-                ConfigError::Env(
-                    "AVISERA_SMTP_PASSWORD",
-                    "set, but the config file has no [smtp] section".into(),
-                )
-            })?;
-            smtp.password = Some(SecretString::from(v));
-        }
+        let from_env = env::overlay(&mut tree, vars).map_err(|(var, why)| ConfigError::Env(var, why))?;
+        let origin = |key: &str| match from_env
+            .iter()
+            .find(|(k, _)| *k == key || k.strip_prefix(key).is_some_and(|rest| rest.starts_with('.')))
+        {
+            Some((_, var)) => format!("from {var}"),
+            None => match &file_name {
+                Some(f) => format!("in {f}"),
+                None => "default".into(),
+            },
+        };
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(tree)).map_err(|e| {
+            let key = e.path().to_string();
+            // The TOML reader adds lines naming the table; the path already says it.
+            let why = e
+                .inner()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            let why = match why.strip_prefix("missing field `") {
+                Some(rest) => {
+                    let field = rest.trim_end_matches('`');
+                    let full = if key == "." {
+                        field.to_string()
+                    } else {
+                        format!("{key}.{field}")
+                    };
+                    format!("`{field}` is missing: write it in the file or set {}", var_name(&full))
+                }
+                None => why,
+            };
+            ConfigError::Key {
+                origin: origin(&key),
+                key,
+                why,
+            }
+        })?;
+        config.validate().map_err(|(key, why)| ConfigError::Key {
+            origin: origin(key),
+            key: key.to_string(),
+            why,
+        })?;
         if let Some(path) = &config.mapping_file {
             let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
             config.operator_mapping =
                 Mapping::parse(&text).map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))?;
         }
-        if let Some(v) = env("AVISERA_SMS_AUTH") {
-            let sms = config.sms.as_mut().ok_or_else(|| {
-                ConfigError::Env(
-                    "AVISERA_SMS_AUTH",
-                    "set, but the config file has no [sms] section".into(),
-                )
-            })?;
-            sms.auth_value = Some(SecretString::from(v));
-        }
         Ok(config)
     }
-}
 
-fn listens_on_loopback(listen: &str) -> bool {
-    match listen.parse::<std::net::SocketAddr>() {
-        Ok(addr) => addr.ip().is_loopback(),
-        Err(_) => listen.starts_with("localhost:"),
+    /// Values that parse but cannot work: the key and what to write.
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        let d = &self.delivery;
+        if self.roles.is_empty() {
+            return Err((
+                "roles",
+                "name at least one role: roles = [\"api\", \"worker\"] (AVISERA_ROLES=api,worker)".into(),
+            ));
+        }
+        if self.has_role(Role::Worker) && d.workers == 0 {
+            return Err((
+                "delivery.workers",
+                "0 workers on a worker node sends nothing: for a node that only serves the API write roles = [\"api\"] (AVISERA_ROLES=api), else workers = 1 or more".into(),
+            ));
+        }
+        let at_least = |key: &'static str, value: u64, min: u64, what: &str| {
+            if value < min {
+                Err((key, format!("must be at least {min} ({what}), got {value}")))
+            } else {
+                Ok(())
+            }
+        };
+        at_least("delivery.batch", d.batch.into(), 1, "notifications claimed at once")?;
+        at_least(
+            "delivery.poll_ms",
+            d.poll_ms,
+            1,
+            "milliseconds between looks for due work",
+        )?;
+        at_least("delivery.lease_ms", d.lease_ms, 100, "milliseconds a claim is held")?;
+        at_least("max_body_bytes", self.max_body_bytes as u64, 1024, "bytes")?;
+        if let Some(smtp) = &self.smtp {
+            at_least("smtp.timeout_ms", smtp.timeout_ms, 1, "milliseconds")?;
+        }
+        if let Some(sms) = &self.sms {
+            at_least("sms.timeout_ms", sms.timeout_ms, 1, "milliseconds")?;
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_then_environment() {
-        let dir = std::env::temp_dir().join(format!("avisera-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("a.toml");
-        std::fs::write(
-            &path,
-            "listen = \"0.0.0.0:9000\"\n[sms]\nurl = \"http://127.0.0.1:1/send\"\n[delivery.retry]\ndelays_ms = [10, 20]\n",
-        )
-        .unwrap();
-        let env = |k: &str| match k {
-            "AVISERA_DATABASE_URL" => Some("postgres://x@127.0.0.1/y".to_string()),
-            "AVISERA_SMS_AUTH" => Some("Bearer s3cret".to_string()),
-            _ => None,
-        };
-        let c = Config::load(Some(&path), &env).unwrap();
-        assert_eq!(c.listen, "0.0.0.0:9000");
-        assert_eq!(c.database_url, "postgres://x@127.0.0.1/y");
-        assert_eq!(c.delivery.retry.delays_ms, vec![10, 20]);
-        let debug = format!("{c:?}");
-        assert!(!debug.contains("s3cret"), "a secret was printed: {debug}");
-        let mut open = Config {
-            dev_inbox: true,
-            listen: "0.0.0.0:8080".into(),
-            ..Config::default()
-        };
-        assert!(open.check().unwrap_err().to_string().contains("dev_inbox"));
-        open.listen = "127.0.0.1:8080".into();
-        assert!(open.check().is_ok());
-        std::fs::write(&path, "lisen = 1\n").unwrap();
-        let err = Config::load(Some(&path), &|_| None).unwrap_err().to_string();
-        assert!(err.contains("lisen"), "{err}");
-    }
-}
+mod tests;

@@ -1,0 +1,237 @@
+//! Loading: layers, every key by environment, typed values and the errors that name keys.
+
+use super::*;
+use secrecy::ExposeSecret;
+
+fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("avisera-config-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("a.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn file_then_environment() {
+    let path = temp_file(
+        "layers",
+        "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\nroles = [\"api\"]\n[sms]\nurl = \"http://127.0.0.1:1/send\"\n[delivery]\nbatch = 5\n[delivery.retry]\ndelays_ms = [10, 20]\n",
+    );
+    let env = vars(&[
+        ("AVISERA_DATABASE_URL", "postgres://x:pg-s3cret@127.0.0.1/y"),
+        ("AVISERA_SMS_AUTH", "Bearer s3cret"),
+        ("AVISERA_DELIVERY__BATCH", "9"),
+    ]);
+    let c = Config::load(Some(&path), env).unwrap();
+    assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
+    assert_eq!(
+        (c.log_format, c.roles.as_slice()),
+        (LogFormat::Json, [Role::Api].as_slice())
+    );
+    assert_eq!(c.database_url.as_str(), "postgres://x:pg-s3cret@127.0.0.1/y");
+    assert_eq!(c.delivery.batch, 9, "the environment wins over the file");
+    assert_eq!(c.delivery.poll_ms, 500, "a key neither sets keeps its default");
+    assert_eq!(c.delivery.retry.delays_ms, vec![10, 20]);
+    let debug = format!("{c:?}");
+    for secret in ["s3cret", "pg-s3cret"] {
+        assert!(!debug.contains(secret), "a secret was printed: {debug}");
+    }
+    let open = Config {
+        dev_inbox: true,
+        listen: "0.0.0.0:8080".parse().unwrap(),
+        ..Config::default()
+    };
+    assert!(open.check().unwrap_err().to_string().contains("dev_inbox"));
+    assert!(
+        Config {
+            dev_inbox: true,
+            ..Config::default()
+        }
+        .check()
+        .is_ok()
+    );
+    std::fs::write(&path, "lisen = 1\n").unwrap();
+    let err = Config::load(Some(&path), vec![]).unwrap_err().to_string();
+    assert!(err.contains("lisen"), "{err}");
+}
+
+/// A container configured by environment alone: every key, nested ones included.
+#[test]
+fn every_key_can_be_set_by_the_environment_alone() {
+    let env = vars(&[
+        ("AVISERA_DATABASE_URL", "postgres://avisera:pw@db/avisera"),
+        ("AVISERA_LISTEN", "0.0.0.0:9090"),
+        ("AVISERA_PUBLIC_URL", "https://track.example.com"),
+        ("AVISERA_LINK_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("AVISERA_DEV_INBOX", "false"),
+        ("AVISERA_MAX_BODY_BYTES", "2048"),
+        ("AVISERA_ROLES", "worker"),
+        ("AVISERA_LOG_FORMAT", "json"),
+        ("AVISERA_DELIVERY__LEASE_MS", "30000"),
+        ("AVISERA_DELIVERY__POLL_MS", "250"),
+        ("AVISERA_DELIVERY__BATCH", "16"),
+        ("AVISERA_DELIVERY__WORKERS", "3"),
+        ("AVISERA_DELIVERY__RETRY__DELAYS_MS", "1000,2000,3000"),
+        ("AVISERA_PRICES__PLUS__MONTHLY_FEE_ORE", "1"),
+        ("AVISERA_PRICES__PLUS__SMS_SEGMENT_ORE", "2"),
+        ("AVISERA_PRICES__PLUS__EMAIL_ORE", "3"),
+        ("AVISERA_PRICES__PREMIUM__MONTHLY_FEE_ORE", "4"),
+        ("AVISERA_PRICES__PREMIUM__SMS_SEGMENT_ORE", "5"),
+        ("AVISERA_PRICES__PREMIUM__EMAIL_ORE", "6"),
+        ("AVISERA_PRICES__ENTERPRISE__MONTHLY_FEE_ORE", "7"),
+        ("AVISERA_PRICES__ENTERPRISE__SMS_SEGMENT_ORE", "8"),
+        ("AVISERA_PRICES__ENTERPRISE__EMAIL_ORE", "9"),
+        ("AVISERA_SMTP__HOST", "smtp.example.com"),
+        ("AVISERA_SMTP__PORT", "465"),
+        ("AVISERA_SMTP__SECURITY", "tls"),
+        ("AVISERA_SMTP__USERNAME", "avisera"),
+        ("AVISERA_SMTP__PASSWORD", "smtp-s3cret"),
+        ("AVISERA_SMTP__DEFAULT_FROM", "no-reply@example.com"),
+        ("AVISERA_SMTP__CA_FILE", "/etc/ca.pem"),
+        ("AVISERA_SMTP__TIMEOUT_MS", "1000"),
+        ("AVISERA_SMS__URL", "https://sms.example.com/v1/messages"),
+        ("AVISERA_SMS__FORMAT", "form"),
+        ("AVISERA_SMS__AUTH_HEADER", "X-Key"),
+        ("AVISERA_SMS__AUTH_VALUE", "sms-s3cret"),
+        ("AVISERA_SMS__IDEMPOTENCY_HEADER", "X-Once"),
+        ("AVISERA_SMS__FROM_FIELD", "sender"),
+        ("AVISERA_SMS__TO_FIELD", "msisdn"),
+        ("AVISERA_SMS__TEXT_FIELD", "body"),
+        ("AVISERA_SMS__ID_FIELD", "message_id"),
+        ("AVISERA_SMS__TIMEOUT_MS", "2000"),
+    ]);
+    // The list above is complete: it names every key there is (the mapping file, which
+    // is read at load, below).
+    let named: Vec<String> = env.iter().map(|(k, _)| k.clone()).collect();
+    for (key, _) in KEYS.iter().filter(|(k, _)| *k != "mapping_file") {
+        assert!(named.contains(&var_name(key)), "{} is not tested", var_name(key));
+    }
+    let c = Config::load(None, env).unwrap();
+    let Config {
+        database_url,
+        listen,
+        public_url,
+        link_secret,
+        dev_inbox,
+        max_body_bytes,
+        roles,
+        log_format,
+        delivery,
+        prices,
+        mapping_file,
+        operator_mapping: _,
+        smtp,
+        sms,
+    } = c;
+    assert_eq!(database_url.as_str(), "postgres://avisera:pw@db/avisera");
+    assert_eq!(listen, "0.0.0.0:9090".parse().unwrap());
+    assert_eq!(public_url.as_str(), "https://track.example.com");
+    assert_eq!(link_secret.unwrap().expose_secret(), "0123456789abcdef0123456789abcdef");
+    assert!(!dev_inbox);
+    assert_eq!(max_body_bytes, 2048);
+    assert_eq!(roles, vec![Role::Worker]);
+    assert_eq!(log_format, LogFormat::Json);
+    assert_eq!(
+        (delivery.lease_ms, delivery.poll_ms, delivery.batch, delivery.workers),
+        (30000, 250, 16, 3)
+    );
+    assert_eq!(delivery.retry.delays_ms, vec![1000, 2000, 3000]);
+    let p = |x: &avisera_domain::billing::Prices| (x.monthly_fee_ore.0, x.sms_segment_ore.0, x.email_ore.0);
+    assert_eq!(
+        (p(&prices.plus), p(&prices.premium), p(&prices.enterprise)),
+        ((1, 2, 3), (4, 5, 6), (7, 8, 9))
+    );
+    assert_eq!(mapping_file, None, "set below: it is read at load");
+    let smtp = smtp.unwrap();
+    assert_eq!(
+        (smtp.host.as_str(), smtp.port, smtp.security, smtp.username.as_deref()),
+        ("smtp.example.com", 465, SmtpSecurity::Tls, Some("avisera"))
+    );
+    assert_eq!(smtp.password.unwrap().expose_secret(), "smtp-s3cret");
+    assert_eq!(smtp.default_from, "no-reply@example.com");
+    assert_eq!(smtp.ca_file, Some("/etc/ca.pem".into()));
+    assert_eq!(smtp.timeout_ms, 1000);
+    let sms = sms.unwrap();
+    assert_eq!(sms.url.as_str(), "https://sms.example.com/v1/messages");
+    assert_eq!(sms.format, BodyFormat::Form);
+    assert_eq!(sms.auth_value.unwrap().expose_secret(), "sms-s3cret");
+    assert_eq!(
+        [
+            sms.auth_header,
+            sms.idempotency_header,
+            sms.from_field,
+            sms.to_field,
+            sms.text_field,
+            sms.id_field
+        ],
+        ["X-Key", "X-Once", "sender", "msisdn", "body", "message_id"]
+    );
+    assert_eq!(sms.timeout_ms, 2000);
+
+    let mapping = temp_file("mapping", "");
+    let mapping = mapping.with_file_name("m.tsv");
+    std::fs::write(&mapping, "SIGNED_FOR  delivered  yes  delivered  signed\n").unwrap();
+    let c = Config::load(None, vars(&[("AVISERA_MAPPING_FILE", mapping.to_str().unwrap())])).unwrap();
+    assert_eq!(c.mapping_file.as_deref(), Some(mapping.as_path()));
+    assert!(c.operator_mapping.entries().count() > 0);
+}
+
+#[test]
+fn a_wrong_value_names_its_key_and_what_to_write() {
+    let err = |env: &[(&str, &str)]| Config::load(None, vars(env)).unwrap_err().to_string();
+    assert_eq!(
+        err(&[("AVISERA_DELIVERY__BATCH", "abc")]),
+        "AVISERA_DELIVERY__BATCH: expected a whole number, got \"abc\""
+    );
+    let e = err(&[("AVISERA_LISTEN", "localhost")]);
+    assert!(
+        e.contains("listen (from AVISERA_LISTEN)") && e.contains("0.0.0.0:8080"),
+        "{e}"
+    );
+    let e = err(&[("AVISERA_PUBLIC_URL", "track.example.com")]);
+    assert!(e.contains("public_url") && e.contains("https://"), "{e}");
+    let e = err(&[("AVISERA_SMS__URL", "nope")]);
+    assert!(e.contains("sms.url (from AVISERA_SMS__URL)"), "{e}");
+    let e = err(&[("AVISERA_SMTP__HOST", "smtp.example.com")]);
+    assert!(
+        e.contains("`port` is missing") && e.contains("AVISERA_SMTP__PORT"),
+        "{e}"
+    );
+    let e = err(&[("AVISERA_SMTP__PORT", "70000"), ("AVISERA_SMTP__HOST", "h")]);
+    assert!(e.contains("smtp.port (from AVISERA_SMTP__PORT)"), "{e}");
+    let e = err(&[("AVISERA_SMTP__SECURITY", "ssl")]);
+    assert!(e.contains("smtp.security") && e.contains("starttls"), "{e}");
+    let e = err(&[("AVISERA_DELIVERY__BATCH", "0")]);
+    assert!(
+        e.contains("delivery.batch (from AVISERA_DELIVERY__BATCH): must be at least 1"),
+        "{e}"
+    );
+    let e = err(&[("AVISERA_DELIVERY__WORKERS", "0")]);
+    assert!(e.contains("roles = [\"api\"]"), "{e}");
+    let e = err(&[("AVISERA_ROLES", "api,cron")]);
+    assert!(e.contains("roles") && e.contains("cron"), "{e}");
+    let e = err(&[("AVISERA_DATABASE_URL", "mysql://root:hunter2@db/x")]);
+    assert!(e.contains("database_url") && !e.contains("hunter2"), "{e}");
+    let e = err(&[("AVISERA_DELIVERY_BATCH", "3")]);
+    assert!(e.contains("AVISERA_DELIVERY__BATCH"), "{e}");
+    // The old names keep working; the new one wins when both are set.
+    let c = Config::load(
+        None,
+        vars(&[
+            ("AVISERA_SMS__URL", "http://127.0.0.1:1/send"),
+            ("AVISERA_SMS__AUTH_VALUE", "new"),
+            ("AVISERA_SMS_AUTH", "old"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.sms.unwrap().auth_value.unwrap().expose_secret(), "new");
+    assert_eq!(
+        err(&[("AVISERA_SMTP_PASSWORD", "x")]).split(':').next(),
+        Some("smtp (from AVISERA_SMTP_PASSWORD)"),
+        "a password without a server says what is missing"
+    );
+}
