@@ -183,6 +183,9 @@ impl PhoneNumber {
     /// ranges, and a number nobody can classify is given the benefit of the doubt.
     pub fn not_a_mobile(&self) -> Option<&'static str> {
         use phonenumber::Type;
+        if self.is_nordic_mobile() {
+            return None;
+        }
         let number = phonenumber::parse(None, &self.0).ok()?;
         match number.number_type(&phonenumber::metadata::DATABASE) {
             Type::FixedLine => Some("a fixed line"),
@@ -193,6 +196,20 @@ impl PhoneNumber {
             Type::Voicemail => Some("a voicemail number"),
             Type::Emergency => Some("an emergency number"),
             _ => None,
+        }
+    }
+
+    /// Mobile ranges of the Nordic numbering plans (Sweden 07[02369], Norway 4 and 9, Finland
+    /// 04 and 050, Iceland 6-8), the numbers nearly every receiver has: known at a glance, so
+    /// ingest does not run the metadata's patterns for each of them.
+    fn is_nordic_mobile(&self) -> bool {
+        let n = &self.0.as_bytes()[1..];
+        match n {
+            [b'4', b'6', b'7', b'0' | b'2' | b'3' | b'6' | b'9', ..] => n.len() == 11,
+            [b'4', b'7', b'4' | b'9', ..] => n.len() == 10,
+            [b'3', b'5', b'8', b'4', ..] | [b'3', b'5', b'8', b'5', b'0', ..] => (10..=13).contains(&n.len()),
+            [b'3', b'5', b'4', b'6' | b'7' | b'8', ..] => n.len() == 10,
+            _ => false,
         }
     }
 
@@ -311,6 +328,22 @@ mod tests {
             ("+44 7700 900123", "GB"),
         ] {
             assert_eq!(kind(mobile.0, Some(mobile.1)), None, "{mobile:?}");
+        }
+        // The fast path for Nordic mobiles agrees with the metadata.
+        for raw in [
+            "+46701234567",
+            "+46731234567",
+            "+4741234567",
+            "+4791234567",
+            "+358401234567",
+            "+358501234567",
+        ] {
+            let p = PhoneNumber::parse(raw, None).unwrap();
+            assert!(p.is_nordic_mobile(), "{raw}");
+            let meta = phonenumber::parse(None, raw)
+                .unwrap()
+                .number_type(&phonenumber::metadata::DATABASE);
+            assert!(matches!(meta, phonenumber::Type::Mobile), "{raw}: {meta:?}");
         }
         let err = PhoneNumber::parse("08-123 456 78", Some("SE"))
             .unwrap()

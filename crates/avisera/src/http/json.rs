@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -20,17 +21,19 @@ enum Kind {
 }
 
 /// Reads one JSON value whole, refusing a key that appears twice in an object, and says what
-/// the value was.
-struct Unique;
+/// the value was. It notes in its cell whether an array appears anywhere inside: without one,
+/// serde cannot have read an array as a struct, and the costlier shape check is skipped.
+#[derive(Clone, Copy)]
+struct Unique<'c>(&'c Cell<bool>);
 
-impl<'de> DeserializeSeed<'de> for Unique {
+impl<'de> DeserializeSeed<'de> for Unique<'_> {
     type Value = Kind;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Unique {
+impl<'de> Visitor<'de> for Unique<'_> {
     type Value = Kind;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
@@ -54,7 +57,8 @@ impl<'de> Visitor<'de> for Unique {
         Ok(Kind::Scalar)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
-        while seq.next_element_seed(Unique)?.is_some() {}
+        self.0.set(true);
+        while seq.next_element_seed(self)?.is_some() {}
         Ok(Kind::Array)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
@@ -65,7 +69,7 @@ impl<'de> Visitor<'de> for Unique {
                     "the key {key:?} appears twice in one object; send it once"
                 )));
             }
-            map.next_value_seed(Unique)?;
+            map.next_value_seed(self)?;
             seen.insert(key);
         }
         Ok(Kind::Object)
@@ -82,7 +86,9 @@ fn scan(body: &[u8]) -> Result<Kind, ApiError> {
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let kind = Unique.deserialize(&mut de).and_then(|k| de.end().map(|()| k));
+    let kind = Unique(&Cell::new(false))
+        .deserialize(&mut de)
+        .and_then(|k| de.end().map(|()| k));
     // A syntax error gets the usual 400 with line and column; a duplicate key a 422.
     kind.map_err(|e| parse_json::<IgnoredAny>(body).err().unwrap_or_else(|| decode_error(&e)))
 }
@@ -211,7 +217,8 @@ pub fn batch(body: &[u8], max: usize, other_keys: bool) -> Result<Batch<'_>, Api
 /// serde names it, or null) and the message, for the batch's results.
 pub fn item<T: DeserializeOwned + Serialize>(raw: &RawValue) -> Result<T, (Option<String>, String)> {
     let mut de = serde_json::Deserializer::from_str(raw.get());
-    match Unique.deserialize(&mut de) {
+    let arrays = Cell::new(false);
+    match Unique(&arrays).deserialize(&mut de) {
         Ok(Kind::Object) => {}
         Ok(_) => {
             return Err((
@@ -221,12 +228,23 @@ pub fn item<T: DeserializeOwned + Serialize>(raw: &RawValue) -> Result<T, (Optio
         }
         Err(e) => return Err((None, e.to_string())),
     }
-    let parsed = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get())).map_err(|e| {
-        let field = e.path().to_string();
-        ((field != ".").then_some(field), e.into_inner().to_string())
-    })?;
-    nested_objects(raw.get().as_bytes(), &parsed)
-        .map_err(|field| (Some(field), "must be a JSON object ({...}), not an array".into()))?;
+    // The plain decoder first; only a refused event is read again to find its field's path.
+    let parsed: T = match serde_json::from_str(raw.get()) {
+        Ok(parsed) => parsed,
+        Err(plain) => {
+            let e = serde_path_to_error::deserialize::<_, T>(&mut serde_json::Deserializer::from_str(raw.get()))
+                .err()
+                .map(|e| {
+                    let field = e.path().to_string();
+                    ((field != ".").then_some(field), e.into_inner().to_string())
+                });
+            return Err(e.unwrap_or((None, plain.to_string())));
+        }
+    };
+    if arrays.get() {
+        nested_objects(raw.get().as_bytes(), &parsed)
+            .map_err(|field| (Some(field), "must be a JSON object ({...}), not an array".into()))?;
+    }
     Ok(parsed)
 }
 
