@@ -52,6 +52,17 @@ pub async fn record(
     decide: &Decide<'_>,
     now: Timestamp,
 ) -> StoreResult<Vec<EventOutcome>> {
+    crate::error::retrying(|| record_once(pool, dialect, tenant, events, decide, now)).await
+}
+
+async fn record_once(
+    pool: &AnyPool,
+    dialect: Dialect,
+    tenant: TenantId,
+    events: &[CarrierEvent],
+    decide: &Decide<'_>,
+    now: Timestamp,
+) -> StoreResult<Vec<EventOutcome>> {
     let mut tx = match dialect {
         Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
         Dialect::Postgres => pool.begin().await,

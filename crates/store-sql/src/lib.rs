@@ -7,6 +7,7 @@ mod adopt;
 mod budget;
 mod codec;
 mod delivery;
+mod error;
 mod events;
 mod logos;
 mod migrate;
@@ -18,6 +19,7 @@ mod tenants;
 pub mod testing;
 mod users;
 
+pub use error::classify;
 pub use migrate::Migration;
 pub use setup::{Dialect, connect};
 
@@ -67,7 +69,7 @@ impl SqlStore {
 }
 
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
-    StoreError::Database(e.to_string())
+    error::classify(e)
 }
 
 #[async_trait]

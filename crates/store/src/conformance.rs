@@ -17,7 +17,9 @@ use avisera_domain::trigger::Trigger;
 use std::collections::BTreeMap;
 
 mod budget;
+mod errors;
 pub use budget::*;
+pub use errors::*;
 
 pub(crate) fn at(s: &str) -> Timestamp {
     s.parse().expect("test instant")
@@ -896,7 +898,7 @@ pub async fn portal_users_sessions_logos_and_searches_stay_in_their_tenant(store
         .await
         .unwrap();
     let again = store.create_user(b.id, &user("anna@shop.se", Role::Viewer), now).await;
-    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert!(matches!(again, Err(StoreError::Conflict { .. })), "{again:?}");
     let (found, hash) = store.user_by_email(" ANNA@shop.se").await.unwrap().unwrap();
     assert_eq!(
         (found.id, found.tenant_id, found.role, hash.as_str()),
@@ -1121,7 +1123,42 @@ pub async fn a_migrated_store_is_current_and_migrating_again_changes_nothing(sto
     assert_eq!(store.schema_status().await.unwrap(), status);
 }
 
-/// Every test of the suite, by name, for the implementations' test targets.
+/// The names of every `pub async fn` in the suite's source (this file and every file of
+/// `conformance/`): each is a test, and each must be in `conformance_tests!`.
+pub fn declared_tests() -> Vec<String> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+    let mut files = vec![std::path::PathBuf::from(format!("{root}/conformance.rs"))];
+    let folder = std::fs::read_dir(format!("{root}/conformance")).expect("the conformance folder");
+    files.extend(folder.map(|f| f.expect("a conformance file").path()));
+    let mut names = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("pub async fn ") {
+                let end = rest.find(['(', '<']).unwrap_or(rest.len());
+                names.push(rest[..end].trim().to_string());
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
+/// Fails, naming them, when a test of the suite is missing from `conformance_tests!` (or the
+/// list names one the suite no longer has).
+pub fn assert_every_test_listed(listed: &[&str]) {
+    let declared = declared_tests();
+    let missing: Vec<&String> = declared.iter().filter(|d| !listed.contains(&d.as_str())).collect();
+    let unknown: Vec<&&str> = listed.iter().filter(|l| !declared.iter().any(|d| d == *l)).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "conformance_tests! in crates/store/src/conformance.rs must list every test of the suite: \
+         add {missing:?}, remove {unknown:?}"
+    );
+}
+
+/// Every test of the suite, by name, for the implementations' test targets: one list, which
+/// every store's target runs whole, and which a generated test checks against the source.
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
@@ -1148,7 +1185,9 @@ macro_rules! conformance_tests {
             a_claim_that_calls_no_provider_uses_up_no_retry,
             sms_reservations_hold_the_budget_across_claims_and_nodes,
             an_sms_switched_to_email_is_cancelled_and_its_email_added_once,
-            a_migrated_store_is_current_and_migrating_again_changes_nothing
+            a_migrated_store_is_current_and_migrating_again_changes_nothing,
+            a_taken_value_is_a_conflict_that_names_its_constraint,
+            a_write_for_a_missing_tenant_is_not_found
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -1159,5 +1198,10 @@ macro_rules! conformance_tests {
                 $crate::conformance::$name(&store).await;
             }
         )*
+
+        #[test]
+        fn every_conformance_test_is_listed() {
+            $crate::conformance::assert_every_test_listed(&[$(stringify!($name)),*]);
+        }
     };
 }

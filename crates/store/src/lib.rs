@@ -26,18 +26,52 @@ use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
 use avisera_domain::user::User;
 use avisera_domain::{LogoId, NotificationId, RuleId, TemplateId, TenantId, Timestamp, UserId};
 
+/// What went wrong in the store, by what the caller can do about it: the edge maps each kind
+/// to its answer (404, 409, 503 with a retry, 500) without reading the text.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error: {0}")]
-    Database(String),
+    /// A write named a row that does not exist (a tenant, a user): asking again changes nothing.
+    #[error("{0}")]
+    NotFound(String),
+    /// A write broke a uniqueness rule of the data, named by `constraint` (as the database
+    /// names it): the value is taken; asking again changes nothing.
+    #[error("{message}")]
+    Conflict { constraint: String, message: String },
+    /// The database gave the transaction up because of a concurrent one (a serialization
+    /// failure, a deadlock, a busy SQLite file). The store runs its transactions again a few
+    /// times; this reaches the caller only when every run was given up: retry later.
+    #[error("the database gave up the transaction for a concurrent one ({0}); retry")]
+    Retryable(String),
+    /// The database cannot be reached: no connection free in time, a connection refused or
+    /// lost, TLS. Nothing was written; retry later.
+    #[error("the database is unavailable ({0}); retry later")]
+    Unavailable(String),
+    /// A stored value does not read back as what it should be.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    #[error("{0}")]
-    Conflict(String),
     /// The schema cannot be migrated as it is (newer than this build, or an applied migration
     /// that differs from this build's); the text says what to do.
     #[error("{0}")]
     Schema(String),
+    /// Any other error from the database: a defect of ours (a statement it refuses), or a
+    /// database URL that cannot work.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl StoreError {
+    /// A conflict on `constraint`, with a message that says what is taken.
+    pub fn conflict(constraint: impl Into<String>, message: impl Into<String>) -> Self {
+        StoreError::Conflict {
+            constraint: constraint.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Worth running again later, unchanged: the database was busy or unreachable.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Retryable(_) | StoreError::Unavailable(_))
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
