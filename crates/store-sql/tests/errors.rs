@@ -4,7 +4,7 @@
 
 use avisera_domain::plan::Plan;
 use avisera_domain::tenant::Brand;
-use avisera_store::{Store, StoreError};
+use avisera_store::{Maintenance, StoreError, TenantConfig};
 use avisera_store_sql::testing::{fresh_postgres, fresh_sqlite, fresh_sqlite_url};
 use avisera_store_sql::{SqlStore, classify, connect};
 

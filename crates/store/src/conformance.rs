@@ -4,16 +4,22 @@
 
 use crate::*;
 use avisera_domain::billing::Charge;
+use avisera_domain::event::CarrierEvent;
 use avisera_domain::event::EventInput;
 use avisera_domain::money::Ore;
 use avisera_domain::notification::{Channel, Message, Status};
+use avisera_domain::plan::Plan;
 use avisera_domain::planner::NotSent;
 use avisera_domain::planner::{PlannedNotification, Situation, plan};
+use avisera_domain::rule::Rule;
 use avisera_domain::rule::{ChannelChoice, Conditions, Recipient};
 use avisera_domain::shipment::apply;
+use avisera_domain::template::Template;
 use avisera_domain::template::TemplateBody;
 use avisera_domain::tenant::BudgetAction;
+use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
 use avisera_domain::trigger::Trigger;
+use avisera_domain::{RuleId, TemplateId, Timestamp};
 use std::collections::BTreeMap;
 
 mod budget;

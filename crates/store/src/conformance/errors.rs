@@ -3,8 +3,11 @@
 
 use super::{at, tenant_with_rule};
 use crate::*;
+use avisera_domain::TenantId;
 use avisera_domain::contact::EmailAddress;
+use avisera_domain::plan::Plan;
 use avisera_domain::tenant::BillingSettings;
+use avisera_domain::tenant::Brand;
 use avisera_domain::user::Role;
 
 pub async fn a_taken_value_is_a_conflict_that_names_its_constraint(store: &dyn Store) {
