@@ -63,7 +63,8 @@ impl StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Decides, inside the event's transaction, what the event does to its shipment and which
-/// notifications it causes. The engine supplies it; the store only persists the outcome.
+/// notifications it causes. The engine supplies it; `domain::ingest::plan_batch` decides the
+/// batch with it, and the store only persists that plan.
 pub type Decide<'a> =
     dyn Fn(avisera_domain::shipment::Shipment, &avisera_domain::event::CarrierEvent) -> Decision + Send + Sync + 'a;
 
