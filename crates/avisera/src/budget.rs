@@ -8,10 +8,10 @@ use avisera_domain::notification::{Channel, Message};
 use avisera_domain::planner::{NotSent, PlannedNotification};
 use avisera_domain::tenant::{BudgetAction, Tenant};
 use avisera_domain::{TenantId, Timestamp};
-use avisera_store::StoreError;
+use avisera_store::{DeliveryStore, StoreError, Usage};
 
 /// Why SMS must not be sent now, when the tenant's budget is used up and it chose email.
-pub async fn sms_blocked(app: &App, tenant: &Tenant, now: Timestamp) -> Result<Option<String>, StoreError> {
+pub async fn sms_blocked(store: &dyn Usage, tenant: &Tenant, now: Timestamp) -> Result<Option<String>, StoreError> {
     let (Some(budget), BudgetAction::SwitchToEmail) =
         (tenant.billing.sms_budget_ore, tenant.billing.when_budget_is_used_up)
     else {
@@ -19,7 +19,7 @@ pub async fn sms_blocked(app: &App, tenant: &Tenant, now: Timestamp) -> Result<O
     };
     let month = Month::of(now);
     let (from, to) = month.bounds();
-    let spent = app.store.sms_spend(tenant.id, from, to).await?;
+    let spent = store.sms_spend(tenant.id, from, to).await?;
     Ok((spent >= budget).then(|| {
         format!(
             "the SMS budget of {budget} SEK for {} is used up ({spent} SEK spent)",
@@ -29,8 +29,13 @@ pub async fn sms_blocked(app: &App, tenant: &Tenant, now: Timestamp) -> Result<O
 }
 
 /// After SMS were billed: warns the tenant when spending crossed 80 % or 100 % of its budget.
-pub async fn warn_if_crossed(app: &App, tenant: TenantId, now: Timestamp) -> Result<(), StoreError> {
-    let Some(tenant) = app.store.tenant(tenant).await? else {
+pub async fn warn_if_crossed(
+    app: &App,
+    store: &dyn DeliveryStore,
+    tenant: TenantId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(tenant) = store.tenant(tenant).await? else {
         return Ok(());
     };
     let Some(budget) = tenant.billing.sms_budget_ore else {
@@ -38,7 +43,7 @@ pub async fn warn_if_crossed(app: &App, tenant: TenantId, now: Timestamp) -> Res
     };
     let month = Month::of(now);
     let (from, to) = month.bounds();
-    let spent = app.store.sms_spend(tenant.id, from, to).await?;
+    let spent = store.sms_spend(tenant.id, from, to).await?;
     let mut notices = Vec::new();
     for percent in [80i64, 100] {
         if i128::from(spent.0) * 100 < i128::from(budget.0) * i128::from(percent) {
@@ -46,7 +51,7 @@ pub async fn warn_if_crossed(app: &App, tenant: TenantId, now: Timestamp) -> Res
         }
         notices.push(notice(&tenant, &month, percent, spent, budget, now));
     }
-    if !notices.is_empty() && app.store.add_notices(tenant.id, &notices, now).await? > 0 {
+    if !notices.is_empty() && store.add_notices(tenant.id, &notices, now).await? > 0 {
         app.work.notify_one();
     }
     Ok(())

@@ -8,7 +8,7 @@ use avisera_domain::event::CarrierEvent;
 use avisera_domain::mapping::Mapping;
 use avisera_domain::planner::{Situation, plan};
 use avisera_domain::shipment::{Shipment, apply};
-use avisera_store::{Decision, EventOutcome, StoreError};
+use avisera_store::{Decision, EventOutcome, IngestStore, StoreError, TenantConfig};
 use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +54,8 @@ pub async fn ingest_from(
             }
         })?;
     }
-    let store = &app.store;
+    // Ingest uses the tenant's configuration, its SMS spend and the events' transaction: no more.
+    let store: &dyn IngestStore = app.store.as_ref();
     let tenant = store.tenant(tenant).await?.ok_or(IngestError::NoTenant(tenant))?;
     let rules = store.rules(tenant.id).await?;
     let templates: BTreeMap<_, _> = store
@@ -63,8 +64,8 @@ pub async fn ingest_from(
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
-    let sms_blocked = crate::budget::sms_blocked(app, &tenant, now).await?;
-    let mapping = effective_mapping(app, tenant.id).await?;
+    let sms_blocked = crate::budget::sms_blocked(store, &tenant, now).await?;
+    let mapping = mapping_of(app, store, tenant.id).await?;
     let decide = |shipment: Shipment, event: &CarrierEvent| {
         let applied = apply(shipment, event, &mapping);
         let planned = plan(&Situation {
@@ -117,7 +118,15 @@ pub async fn ingest_from(
 
 /// The shipped mapping, the operator's lines over it, and the tenant's own over both.
 pub async fn effective_mapping(app: &App, tenant: TenantId) -> Result<std::borrow::Cow<'_, Mapping>, StoreError> {
-    Ok(match app.store.tenant_mapping(tenant).await? {
+    mapping_of(app, app.store.as_ref(), tenant).await
+}
+
+async fn mapping_of<'a>(
+    app: &'a App,
+    store: &dyn TenantConfig,
+    tenant: TenantId,
+) -> Result<std::borrow::Cow<'a, Mapping>, StoreError> {
+    Ok(match store.tenant_mapping(tenant).await? {
         Some(lines) => match Mapping::parse(&lines) {
             Ok(own) => std::borrow::Cow::Owned(app.mapping.with(&own)),
             Err(e) => {

@@ -12,7 +12,7 @@ use crate::links::SignedLinks;
 use anyhow::Context;
 use avisera_domain::mapping::Mapping;
 use avisera_domain::{Clock, SystemClock};
-use avisera_store::{MigrationReport, SchemaStatus, Store};
+use avisera_store::{Maintenance, MigrationReport, SchemaStatus, Store};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use tokio::net::TcpListener;

@@ -8,6 +8,7 @@ pub mod contact;
 pub mod dispatch;
 pub mod event;
 pub mod ids;
+pub mod ingest;
 pub mod limits;
 pub mod links;
 pub mod logo;

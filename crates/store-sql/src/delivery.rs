@@ -20,6 +20,17 @@ pub async fn claim(
     lease_until: Timestamp,
     limit: u32,
 ) -> StoreResult<Vec<DeliveryJob>> {
+    crate::error::retrying(|| claim_once(pool, dialect, worker, now, lease_until, limit)).await
+}
+
+async fn claim_once(
+    pool: &AnyPool,
+    dialect: Dialect,
+    worker: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: u32,
+) -> StoreResult<Vec<DeliveryJob>> {
     // PostgreSQL: SKIP LOCKED lets many nodes claim side by side without taking the same row.
     // SQLite: one writer, so the single UPDATE is already exclusive. A dead claim's budget
     // reservation (the price on a scheduled row) goes with its lease.
@@ -70,6 +81,18 @@ pub async fn claim(
 }
 
 pub async fn finish(
+    pool: &AnyPool,
+    dialect: Dialect,
+    tenant: TenantId,
+    id: NotificationId,
+    worker: &str,
+    outcome: &DeliveryOutcome,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    crate::error::retrying(|| finish_once(pool, dialect, tenant, id, worker, outcome, now)).await
+}
+
+async fn finish_once(
     pool: &AnyPool,
     dialect: Dialect,
     tenant: TenantId,

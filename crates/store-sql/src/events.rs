@@ -4,8 +4,9 @@
 use crate::codec::{from_json, ms, to_json, ts};
 use crate::{Dialect, db};
 use avisera_domain::event::CarrierEvent;
+use avisera_domain::ingest::{Cancel, EventPlan, plan_batch};
 use avisera_domain::notification::Status;
-use avisera_domain::planner::{NotSent, PlannedNotification};
+use avisera_domain::planner::PlannedNotification;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
@@ -45,6 +46,17 @@ fn rows_per_statement(cols: usize) -> usize {
 }
 
 pub async fn record(
+    pool: &AnyPool,
+    dialect: Dialect,
+    tenant: TenantId,
+    events: &[CarrierEvent],
+    decide: &Decide<'_>,
+    now: Timestamp,
+) -> StoreResult<Vec<EventOutcome>> {
+    crate::error::retrying(|| record_once(pool, dialect, tenant, events, decide, now)).await
+}
+
+async fn record_once(
     pool: &AnyPool,
     dialect: Dialect,
     tenant: TenantId,
@@ -100,8 +112,8 @@ pub async fn add_notices(
 }
 
 /// Records a batch with a fixed number of statements, whatever its size: upsert its shipments,
-/// insert its events (learning which are new), decide in memory, then write the shipments'
-/// new states and all notifications with multi-row statements.
+/// insert its events (learning which are new), let the domain decide the batch in memory, then
+/// write the shipments' new states, the cancels and all notifications with multi-row statements.
 async fn record_batch(
     tx: &mut Transaction<'static, Any>,
     dialect: Dialect,
@@ -110,63 +122,36 @@ async fn record_batch(
     decide: &Decide<'_>,
     now: Timestamp,
 ) -> StoreResult<Vec<EventOutcome>> {
-    let mut shipments = load_shipments(tx, dialect, tenant, events, now).await?;
-    let mut new_events = insert_events(tx, dialect, tenant, events, &shipments, now).await?;
+    let shipments = load_shipments(tx, dialect, tenant, events, now).await?;
+    let mut stored = insert_events(tx, dialect, tenant, events, &shipments, now).await?;
+    // An event is new once: a second copy in the same batch is a duplicate too.
+    let new: Vec<bool> = events
+        .iter()
+        .map(|e| stored.remove(&(shipments[e.tracking_number.as_str()].id.0, e.event_key.clone())))
+        .collect();
+    let plan = plan_batch(events, shipments, &new, decide);
 
     let mut outcomes = Vec::with_capacity(events.len());
-    let mut changed: BTreeMap<&str, ()> = BTreeMap::new();
-    let mut cancels: Vec<(ShipmentId, Trigger, String)> = Vec::new();
     let mut unknown: Vec<(ShipmentId, &str)> = Vec::new();
-    let mut planned: Vec<Planned<'_>> = Vec::new();
-    for (i, event) in events.iter().enumerate() {
-        let current = shipments
-            .get(event.tracking_number.as_str())
-            .expect("every shipment was loaded");
-        let shipment_id = current.id;
-        if !new_events.remove(&(shipment_id.0, event.event_key.clone())) {
-            outcomes.push(EventOutcome::Duplicate { shipment_id });
-            continue;
-        }
-        let stored_before = current.last_event_at.is_some();
-        let decision = decide(current.clone(), event);
-        let mut next = decision.applied.shipment;
-        next.id = shipment_id;
-        shipments.insert(event.tracking_number.as_str(), next);
-        changed.insert(event.tracking_number.as_str(), ());
-        // Only an event that applied can have planned notifications, and it sets
-        // `last_event_at`: a shipment without one (new in this batch) has nothing stored to
-        // cancel. What the batch itself planned is cancelled in memory just below.
-        for (trigger, reason) in decision.applied.cancel {
-            // What this batch planned and has not stored yet is stored as cancelled, with why.
-            for p in planned.iter_mut() {
-                if p.shipment == Some(shipment_id)
-                    && p.notification.trigger == Some(trigger)
-                    && p.notification.message.is_ok()
-                {
-                    p.notification.message = Err(NotSent::Cancelled(reason.clone()));
+    for (event, planned) in events.iter().zip(&plan.events) {
+        outcomes.push(match *planned {
+            EventPlan::Duplicate { shipment_id } => EventOutcome::Duplicate { shipment_id },
+            EventPlan::Accepted {
+                shipment_id,
+                unknown_code,
+            } => {
+                if unknown_code {
+                    unknown.push((shipment_id, event.event_key.as_str()));
+                }
+                EventOutcome::Accepted {
+                    shipment_id,
+                    notifications: 0,
+                    unknown_code,
                 }
             }
-            if stored_before {
-                cancels.push((shipment_id, trigger, reason));
-            }
-        }
-        if decision.applied.unknown_code {
-            unknown.push((shipment_id, event.event_key.as_str()));
-        }
-        planned.extend(decision.planned.into_iter().map(|notification| Planned {
-            event: i,
-            shipment: Some(shipment_id),
-            tracking_number: event.tracking_number.as_str(),
-            notification,
-        }));
-        outcomes.push(EventOutcome::Accepted {
-            shipment_id,
-            notifications: 0,
-            unknown_code: decision.applied.unknown_code,
         });
     }
-
-    let to_save: Vec<&Shipment> = changed.keys().map(|t| &shipments[t]).collect();
+    let to_save: Vec<&Shipment> = plan.shipments.iter().collect();
     save_shipments(tx, dialect, tenant, &to_save, now).await?;
     for (shipment, key) in unknown {
         sqlx::query("UPDATE events SET unknown_code = 1 WHERE tenant_id = $1 AND shipment_id = $2 AND event_key = $3")
@@ -177,7 +162,17 @@ async fn record_batch(
             .await
             .map_err(db)?;
     }
-    cancel_scheduled(tx, dialect, tenant, &cancels, now).await?;
+    cancel_scheduled(tx, dialect, tenant, &plan.cancels, now).await?;
+    let planned: Vec<Planned<'_>> = plan
+        .notifications
+        .into_iter()
+        .map(|n| Planned {
+            event: n.event,
+            shipment: Some(n.shipment),
+            tracking_number: n.tracking_number,
+            notification: n.notification,
+        })
+        .collect();
     for event in insert_notifications(tx, dialect, tenant, &planned, now).await? {
         if let EventOutcome::Accepted { notifications, .. } = &mut outcomes[event] {
             *notifications += 1;
@@ -304,7 +299,7 @@ async fn cancel_scheduled(
     tx: &mut Transaction<'static, Any>,
     dialect: Dialect,
     tenant: TenantId,
-    cancels: &[(ShipmentId, Trigger, String)],
+    cancels: &[Cancel],
     now: Timestamp,
 ) -> StoreResult<()> {
     if cancels.is_empty() {
@@ -316,7 +311,7 @@ async fn cancel_scheduled(
     };
     // Most shipments have nothing waiting (messages go out at once): one read finds the pairs
     // that do, so the updates below run only for them.
-    let mut shipment_ids: Vec<i64> = cancels.iter().map(|(s, _, _)| s.0).collect();
+    let mut shipment_ids: Vec<i64> = cancels.iter().map(|c| c.shipment.0).collect();
     shipment_ids.sort_unstable();
     shipment_ids.dedup();
     let mut waiting: HashSet<(i64, String)> = HashSet::new();
@@ -339,15 +334,15 @@ async fn cancel_scheduled(
             }
         }
     }
-    // Groups in order of first appearance, so the first reason given for a pair still wins.
+    // One statement per trigger and reason; the domain gave each pair once.
     let mut groups: Vec<((Trigger, &str), Vec<i64>)> = Vec::new();
-    for (shipment, trigger, reason) in cancels
+    for c in cancels
         .iter()
-        .filter(|(s, t, _)| waiting.contains(&(s.0, t.slug().to_string())))
+        .filter(|c| waiting.contains(&(c.shipment.0, c.trigger.slug().to_string())))
     {
-        match groups.iter_mut().find(|((t, r), _)| t == trigger && r == reason) {
-            Some((_, ids)) => ids.push(shipment.0),
-            None => groups.push(((*trigger, reason.as_str()), vec![shipment.0])),
+        match groups.iter_mut().find(|((t, r), _)| *t == c.trigger && *r == c.reason) {
+            Some((_, ids)) => ids.push(c.shipment.0),
+            None => groups.push(((c.trigger, c.reason.as_str()), vec![c.shipment.0])),
         }
     }
     let mut history = Vec::new();

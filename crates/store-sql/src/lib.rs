@@ -7,6 +7,7 @@ mod adopt;
 mod budget;
 mod codec;
 mod delivery;
+mod error;
 mod events;
 mod logos;
 mod migrate;
@@ -18,6 +19,7 @@ mod tenants;
 pub mod testing;
 mod users;
 
+pub use error::classify;
 pub use migrate::Migration;
 pub use setup::{Dialect, connect};
 
@@ -67,11 +69,11 @@ impl SqlStore {
 }
 
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
-    StoreError::Database(e.to_string())
+    error::classify(e)
 }
 
 #[async_trait]
-impl Store for SqlStore {
+impl Maintenance for SqlStore {
     async fn migrate(&self) -> StoreResult<MigrationReport> {
         migrate::migrate(&self.pool, self.dialect, self.dialect.migrations()).await
     }
@@ -87,7 +89,10 @@ impl Store for SqlStore {
             .map(|_| ())
             .map_err(db)
     }
+}
 
+#[async_trait]
+impl TenantConfig for SqlStore {
     async fn create_tenant(&self, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
         tenants::create(&self.pool, name, plan, brand, now).await
     }
@@ -110,10 +115,6 @@ impl Store for SqlStore {
 
     async fn change_plan(&self, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
         tenants::change_plan(&self.pool, tenant, plan, at).await
-    }
-
-    async fn plan_periods(&self, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>> {
-        tenants::plan_periods(&self.pool, tenant).await
     }
 
     async fn tenant_mapping(&self, tenant: TenantId) -> StoreResult<Option<String>> {
@@ -183,7 +184,10 @@ impl Store for SqlStore {
     async fn rules(&self, tenant: TenantId) -> StoreResult<Vec<Rule>> {
         tenants::list_owned(&self.pool, "rules", tenant, |r: &mut Rule, id| r.id = RuleId(id)).await
     }
+}
 
+#[async_trait]
+impl EventStore for SqlStore {
     async fn record_events(
         &self,
         tenant: TenantId,
@@ -198,44 +202,38 @@ impl Store for SqlStore {
         events::shipment(&self.pool, tenant, tracking_number).await
     }
 
+    async fn shipment_by_id(&self, tenant: TenantId, id: avisera_domain::ShipmentId) -> StoreResult<Option<Shipment>> {
+        events::shipment_by_id(&self.pool, tenant, id).await
+    }
+
     async fn shipment_events(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Vec<StoredEvent>> {
         events::history(&self.pool, tenant, tracking_number).await
     }
 
-    async fn notifications(
+    async fn find_shipments(
         &self,
         tenant: TenantId,
-        filter: &NotificationFilter,
-    ) -> StoreResult<Vec<NotificationRecord>> {
-        notifications::list(&self.pool, tenant, filter).await
+        search: &ShipmentSearch,
+        limit: u32,
+    ) -> StoreResult<Vec<Shipment>> {
+        events::find(&self.pool, tenant, search, limit).await
     }
+}
 
-    async fn notification(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>> {
-        notifications::get(&self.pool, tenant, id).await
-    }
-
-    async fn notification_history(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>> {
-        notifications::history(&self.pool, tenant, id).await
-    }
-
+#[async_trait]
+impl Outbox for SqlStore {
     async fn add_notices(&self, tenant: TenantId, notices: &[PlannedNotification], now: Timestamp) -> StoreResult<u32> {
         events::add_notices(&self.pool, self.dialect, tenant, notices, now).await
     }
 
-    async fn opt_out(&self, tenant: TenantId, address: &str, at: Timestamp) -> StoreResult<()> {
-        delivery::opt_out(&self.pool, tenant, address, at).await
-    }
-
-    async fn opted_out(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>> {
-        delivery::opted_out(&self.pool, tenant, address).await
-    }
-
-    async fn billed(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<Billed>> {
-        delivery::billed(&self.pool, tenant, from, to).await
-    }
-
-    async fn sms_spend(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Ore> {
-        delivery::sms_spend(&self.pool, tenant, from, to).await
+    async fn add_manual(
+        &self,
+        tenant: TenantId,
+        tracking_number: &str,
+        notification: &PlannedNotification,
+        now: Timestamp,
+    ) -> StoreResult<Option<NotificationId>> {
+        events::add_manual(&self.pool, self.dialect, tenant, tracking_number, notification, now).await
     }
 
     async fn claim_due(
@@ -287,11 +285,64 @@ impl Store for SqlStore {
     async fn count_scheduled(&self) -> StoreResult<u64> {
         delivery::count_scheduled(&self.pool).await
     }
+}
 
-    async fn shipment_by_id(&self, tenant: TenantId, id: avisera_domain::ShipmentId) -> StoreResult<Option<Shipment>> {
-        events::shipment_by_id(&self.pool, tenant, id).await
+#[async_trait]
+impl Suppressions for SqlStore {
+    async fn opt_out(&self, tenant: TenantId, address: &str, at: Timestamp) -> StoreResult<()> {
+        delivery::opt_out(&self.pool, tenant, address, at).await
     }
 
+    async fn opted_out(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>> {
+        delivery::opted_out(&self.pool, tenant, address).await
+    }
+}
+
+#[async_trait]
+impl NotificationLog for SqlStore {
+    async fn notifications(
+        &self,
+        tenant: TenantId,
+        filter: &NotificationFilter,
+    ) -> StoreResult<Vec<NotificationRecord>> {
+        notifications::list(&self.pool, tenant, filter).await
+    }
+
+    async fn notification(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>> {
+        notifications::get(&self.pool, tenant, id).await
+    }
+
+    async fn notification_history(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>> {
+        notifications::history(&self.pool, tenant, id).await
+    }
+
+    async fn notification_facts(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<NotificationFact>> {
+        notifications::facts(&self.pool, tenant, from, to).await
+    }
+}
+
+#[async_trait]
+impl Usage for SqlStore {
+    async fn billed(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<Billed>> {
+        delivery::billed(&self.pool, tenant, from, to).await
+    }
+
+    async fn sms_spend(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Ore> {
+        delivery::sms_spend(&self.pool, tenant, from, to).await
+    }
+
+    async fn plan_periods(&self, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>> {
+        tenants::plan_periods(&self.pool, tenant).await
+    }
+}
+
+#[async_trait]
+impl Portal for SqlStore {
     async fn create_user(&self, tenant: TenantId, user: &NewUser, now: Timestamp) -> StoreResult<UserId> {
         users::create(&self.pool, tenant, user, now).await
     }
@@ -338,33 +389,5 @@ impl Store for SqlStore {
 
     async fn delete_logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<bool> {
         logos::delete(&self.pool, tenant, id).await
-    }
-
-    async fn find_shipments(
-        &self,
-        tenant: TenantId,
-        search: &ShipmentSearch,
-        limit: u32,
-    ) -> StoreResult<Vec<Shipment>> {
-        events::find(&self.pool, tenant, search, limit).await
-    }
-
-    async fn add_manual(
-        &self,
-        tenant: TenantId,
-        tracking_number: &str,
-        notification: &PlannedNotification,
-        now: Timestamp,
-    ) -> StoreResult<Option<NotificationId>> {
-        events::add_manual(&self.pool, self.dialect, tenant, tracking_number, notification, now).await
-    }
-
-    async fn notification_facts(
-        &self,
-        tenant: TenantId,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> StoreResult<Vec<NotificationFact>> {
-        notifications::facts(&self.pool, tenant, from, to).await
     }
 }

@@ -54,7 +54,13 @@ pub async fn connect(url: &str) -> StoreResult<SqlStore> {
             AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await
         }
     }
-    .map_err(|e| StoreError::Database(format!("cannot open {}: {e}", redact(url))))?;
+    .map_err(|e| {
+        let said = format!("cannot open {}: {e}", redact(url));
+        match crate::error::classify(e) {
+            StoreError::Unavailable(_) => StoreError::Unavailable(said),
+            _ => StoreError::Database(said),
+        }
+    })?;
     Ok(SqlStore { pool, dialect })
 }
 

@@ -49,24 +49,35 @@ async fn insert_plan_change(
     Ok(())
 }
 
+/// An update of a tenant that changed no row: the tenant does not exist.
+fn found(rows: u64, tenant: TenantId) -> StoreResult<()> {
+    if rows == 0 {
+        return Err(avisera_store::StoreError::NotFound(format!(
+            "tenant {tenant} does not exist"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn update_billing(pool: &AnyPool, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()> {
-    sqlx::query("UPDATE tenants SET billing = $1 WHERE id = $2")
+    let done = sqlx::query("UPDATE tenants SET billing = $1 WHERE id = $2")
         .bind(to_json(billing))
         .bind(tenant.0)
         .execute(pool)
         .await
         .map_err(db)?;
-    Ok(())
+    found(done.rows_affected(), tenant)
 }
 
 pub async fn change_plan(pool: &AnyPool, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
     let mut tx = pool.begin().await.map_err(db)?;
-    sqlx::query("UPDATE tenants SET plan = $1 WHERE id = $2")
+    let done = sqlx::query("UPDATE tenants SET plan = $1 WHERE id = $2")
         .bind(plan.slug())
         .bind(tenant.0)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+    found(done.rows_affected(), tenant)?;
     insert_plan_change(&mut tx, tenant, plan, at).await?;
     tx.commit().await.map_err(db)
 }
@@ -120,13 +131,13 @@ pub async fn all(pool: &AnyPool) -> StoreResult<Vec<Tenant>> {
 }
 
 pub async fn update_brand(pool: &AnyPool, tenant: TenantId, brand: &Brand) -> StoreResult<()> {
-    sqlx::query("UPDATE tenants SET brand = $1 WHERE id = $2")
+    let done = sqlx::query("UPDATE tenants SET brand = $1 WHERE id = $2")
         .bind(to_json(brand))
         .bind(tenant.0)
         .execute(pool)
         .await
         .map_err(db)?;
-    Ok(())
+    found(done.rows_affected(), tenant)
 }
 
 pub async fn add_api_key(

@@ -2,7 +2,7 @@
 //! `AVISERA_TEST_POSTGRES_URL`, default the local one) or a new SQLite file per call.
 
 use crate::{SqlStore, connect};
-use avisera_store::Store;
+use avisera_store::Maintenance;
 use sqlx::Connection;
 
 pub fn postgres_server_url() -> String {

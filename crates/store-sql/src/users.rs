@@ -31,9 +31,10 @@ pub async fn create(pool: &AnyPool, tenant: TenantId, user: &NewUser, now: Times
         .await
         .map_err(db)?;
     if taken.is_some() {
-        return Err(StoreError::Conflict(format!(
-            "a user with the email {email} already exists"
-        )));
+        return Err(StoreError::conflict(
+            "users.email",
+            format!("a user with the email {email} already exists"),
+        ));
     }
     let row = sqlx::query(
         "INSERT INTO users (tenant_id, email, name, role, password_hash, created_at)
@@ -49,7 +50,7 @@ pub async fn create(pool: &AnyPool, tenant: TenantId, user: &NewUser, now: Times
     .await
     .map_err(|e| match e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(format!("a user with the email {email} already exists"))
+            StoreError::conflict("users.email", format!("a user with the email {email} already exists"))
         }
         e => db(e),
     })?;

@@ -4,7 +4,10 @@
 
 use avisera_domain::TenantId;
 use avisera_domain::notification::Status;
-use avisera_store::{NotificationFilter, SchemaStatus, ShipmentSearch, Store, StoreError};
+use avisera_store::{
+    EventStore, Maintenance, NotificationFilter, NotificationLog, SchemaStatus, ShipmentSearch, StoreError,
+    TenantConfig,
+};
 use avisera_store_sql::testing::{fresh_postgres_url, fresh_sqlite_url, schema_fingerprint};
 use avisera_store_sql::{Dialect, Migration, SqlStore, connect};
 

@@ -1,216 +1,89 @@
-//! The storage trait every Avisera store implements, and what goes in and out of it.
-//! Every call that touches a tenant's data takes the `TenantId` first; the only calls that
-//! are not scoped by tenant are authentication (`tenant_by_api_key`) and the delivery
-//! worker's claim of due jobs, which returns each job's tenant for every later call.
+//! The storage every Avisera store implements, as role traits (`roles`), and what goes in and
+//! out of it. `Store` is all roles at once; a caller that needs less takes the narrower trait.
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod records;
+mod roles;
 mod schema;
 
 pub use records::*;
+pub use roles::*;
 pub use schema::*;
 
-use async_trait::async_trait;
-use avisera_domain::billing::{Billed, Charge, PlanPeriod};
-use avisera_domain::event::CarrierEvent;
-use avisera_domain::logo::LogoKind;
-use avisera_domain::money::Ore;
-use avisera_domain::plan::Plan;
-use avisera_domain::planner::PlannedNotification;
-use avisera_domain::rule::Rule;
-use avisera_domain::shipment::Shipment;
-use avisera_domain::template::Template;
-use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
-use avisera_domain::user::User;
-use avisera_domain::{LogoId, NotificationId, RuleId, TemplateId, TenantId, Timestamp, UserId};
-
+/// What went wrong in the store, by what the caller can do about it: the edge maps each kind
+/// to its answer (404, 409, 503 with a retry, 500) without reading the text.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error: {0}")]
-    Database(String),
+    /// A write named a row that does not exist (a tenant, a user): asking again changes nothing.
+    #[error("{0}")]
+    NotFound(String),
+    /// A write broke a uniqueness rule of the data, named by `constraint` (as the database
+    /// names it): the value is taken; asking again changes nothing.
+    #[error("{message}")]
+    Conflict { constraint: String, message: String },
+    /// The database gave the transaction up because of a concurrent one (a serialization
+    /// failure, a deadlock, a busy SQLite file). The store runs its transactions again a few
+    /// times; this reaches the caller only when every run was given up: retry later.
+    #[error("the database gave up the transaction for a concurrent one ({0}); retry")]
+    Retryable(String),
+    /// The database cannot be reached: no connection free in time, a connection refused or
+    /// lost, TLS. Nothing was written; retry later.
+    #[error("the database is unavailable ({0}); retry later")]
+    Unavailable(String),
+    /// A stored value does not read back as what it should be.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    #[error("{0}")]
-    Conflict(String),
     /// The schema cannot be migrated as it is (newer than this build, or an applied migration
     /// that differs from this build's); the text says what to do.
     #[error("{0}")]
     Schema(String),
+    /// Any other error from the database: a defect of ours (a statement it refuses), or a
+    /// database URL that cannot work.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl StoreError {
+    /// A conflict on `constraint`, with a message that says what is taken.
+    pub fn conflict(constraint: impl Into<String>, message: impl Into<String>) -> Self {
+        StoreError::Conflict {
+            constraint: constraint.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Worth running again later, unchanged: the database was busy or unreachable.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Retryable(_) | StoreError::Unavailable(_))
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Decides, inside the event's transaction, what the event does to its shipment and which
-/// notifications it causes. The engine supplies it; the store only persists the outcome.
-pub type Decide<'a> = dyn Fn(Shipment, &CarrierEvent) -> Decision + Send + Sync + 'a;
+/// notifications it causes. The engine supplies it; `domain::ingest::plan_batch` decides the
+/// batch with it, and the store only persists that plan.
+pub type Decide<'a> =
+    dyn Fn(avisera_domain::shipment::Shipment, &avisera_domain::event::CarrierEvent) -> Decision + Send + Sync + 'a;
 
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Applies the migrations the database lacks, each in its own transaction, and adopts a
-    /// database made before versioned migrations. Safe to run from several nodes at once.
-    async fn migrate(&self) -> StoreResult<MigrationReport>;
-    /// Where the schema stands; only `migrate` changes it, every other command checks this.
-    async fn schema_status(&self) -> StoreResult<SchemaStatus>;
-    async fn ping(&self) -> StoreResult<()>;
+/// What a delivering node uses: the outbox, opt-outs, the tenant's rules and templates (checked
+/// again before sending), its SMS spend, and the shipment an SMS refused by the budget becomes an
+/// email about. No portal, no notification log, no migrations.
+pub trait DeliveryStore: Outbox + Suppressions + TenantConfig + Usage + EventStore {}
 
-    async fn create_tenant(&self, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant>;
-    async fn tenant(&self, tenant: TenantId) -> StoreResult<Option<Tenant>>;
-    async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
-    async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> StoreResult<()>;
-    async fn update_billing(&self, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()>;
-    /// Puts the tenant on `plan` from `at`, keeping the history the bill needs.
-    async fn change_plan(&self, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()>;
-    async fn plan_periods(&self, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>>;
-    /// The tenant's own mapping lines (the mapping file format), if it has any.
-    async fn tenant_mapping(&self, tenant: TenantId) -> StoreResult<Option<String>>;
-    async fn set_tenant_mapping(&self, tenant: TenantId, lines: &str, now: Timestamp) -> StoreResult<()>;
-    /// The secret that signs the tenant's carrier webhooks, if one is set.
-    async fn webhook_secret(&self, tenant: TenantId) -> StoreResult<Option<String>>;
-    /// Sets (or rotates: replaces) the webhook secret.
-    async fn set_webhook_secret(&self, tenant: TenantId, secret: &str, now: Timestamp) -> StoreResult<()>;
-    async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()>;
-    /// Authentication: which tenant owns the key with this hash, and the key's label.
-    async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<(TenantId, String)>>;
+impl<T> DeliveryStore for T where T: Outbox + Suppressions + TenantConfig + Usage + EventStore + ?Sized {}
 
-    async fn create_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<TemplateId>;
-    /// False when the tenant has no such template.
-    async fn update_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<bool>;
-    async fn template(&self, tenant: TenantId, id: TemplateId) -> StoreResult<Option<Template>>;
-    async fn templates(&self, tenant: TenantId) -> StoreResult<Vec<Template>>;
+/// What taking events in uses: the tenant's configuration, its SMS spend (a budget that stops
+/// SMS), the events' one transaction, and the outbox for budget notices.
+pub trait IngestStore: EventStore + TenantConfig + Usage + Outbox {}
 
-    /// Creates a rule and records `change` in its history, together.
-    async fn create_rule(&self, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<RuleId>;
-    /// Replaces a rule and records `change` in its history, together. False when the tenant
-    /// has no such rule.
-    async fn update_rule(&self, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<bool>;
-    /// The rule's history, oldest first.
-    async fn rule_history(&self, tenant: TenantId, id: RuleId) -> StoreResult<Vec<RuleChange>>;
-    async fn rule(&self, tenant: TenantId, id: RuleId) -> StoreResult<Option<Rule>>;
-    async fn rules(&self, tenant: TenantId) -> StoreResult<Vec<Rule>>;
+impl<T> IngestStore for T where T: EventStore + TenantConfig + Usage + Outbox + ?Sized {}
 
-    /// Stores a batch of events in one transaction: each event once (a duplicate is reported
-    /// and changes nothing), its shipment's new state, and every notification `decide` asks
-    /// for, each at most once by its dedupe key.
-    async fn record_events(
-        &self,
-        tenant: TenantId,
-        events: &[CarrierEvent],
-        decide: &Decide<'_>,
-        now: Timestamp,
-    ) -> StoreResult<Vec<EventOutcome>>;
+/// Every role at once: what the binary opens and hands around. Implemented for every type
+/// that implements all roles, so a store implements the roles and nothing else; a `&dyn Store`
+/// becomes any narrower `&dyn` role (each is a supertrait).
+pub trait Store: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + 'static {}
 
-    async fn shipment(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Option<Shipment>>;
-    async fn shipment_by_id(&self, tenant: TenantId, id: avisera_domain::ShipmentId) -> StoreResult<Option<Shipment>>;
-    async fn shipment_events(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Vec<StoredEvent>>;
-
-    async fn notifications(
-        &self,
-        tenant: TenantId,
-        filter: &NotificationFilter,
-    ) -> StoreResult<Vec<NotificationRecord>>;
-    async fn notification(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>>;
-    async fn notification_history(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>>;
-    /// Notifications of the tenant's own (not a shipment's), such as budget warnings; each at
-    /// most once by its dedupe key, and never billed. Returns how many were new.
-    async fn add_notices(&self, tenant: TenantId, notices: &[PlannedNotification], now: Timestamp) -> StoreResult<u32>;
-
-    /// Records that `address` wants no more messages from the tenant (idempotent).
-    async fn opt_out(&self, tenant: TenantId, address: &str, at: Timestamp) -> StoreResult<()>;
-    /// When `address` opted out of the tenant's messages, if it did.
-    async fn opted_out(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>>;
-
-    /// Billed notifications sent in [from, to).
-    async fn billed(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<Billed>>;
-    /// The recorded cost of SMS sent in [from, to).
-    async fn sms_spend(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Ore>;
-
-    /// Claims up to `limit` due notifications of any tenant for one worker until `lease_until`.
-    /// A claim whose lease ran out (its worker died) can be claimed again.
-    async fn claim_due(
-        &self,
-        worker: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-    ) -> StoreResult<Vec<DeliveryJob>>;
-    /// Records how a claimed delivery went. False when the job is no longer this worker's.
-    async fn finish_delivery(
-        &self,
-        tenant: TenantId,
-        id: NotificationId,
-        worker: &str,
-        outcome: &DeliveryOutcome,
-        now: Timestamp,
-    ) -> StoreResult<bool>;
-    /// Reserves `charge` for a claimed SMS against the tenant's `budget` for `month` (from, to):
-    /// what was sent in the month plus what other live claims reserved must still be under the
-    /// budget. Atomic across workers and nodes; the reservation lasts until the delivery is
-    /// finished or the lease runs out.
-    #[allow(clippy::too_many_arguments)]
-    async fn reserve_sms(
-        &self,
-        tenant: TenantId,
-        id: NotificationId,
-        worker: &str,
-        charge: Charge,
-        budget: Ore,
-        month: (Timestamp, Timestamp),
-        now: Timestamp,
-    ) -> StoreResult<Reservation>;
-    /// Cancels a claimed SMS with `reason` and adds `email` in its place (its dedupe key made
-    /// from the SMS's), in one transaction. False when the SMS is no longer this worker's.
-    async fn switch_to_email(
-        &self,
-        tenant: TenantId,
-        id: NotificationId,
-        worker: &str,
-        reason: &str,
-        email: &PlannedNotification,
-        now: Timestamp,
-    ) -> StoreResult<bool>;
-    /// How many notifications wait to be sent (for readiness and metrics).
-    async fn count_scheduled(&self) -> StoreResult<u64>;
-
-    // The portal: users, sessions, logos, Track & Trace, follow-up numbers.
-
-    /// Adds a user; a second user with the same email (in any tenant) is a `Conflict`.
-    async fn create_user(&self, tenant: TenantId, user: &NewUser, now: Timestamp) -> StoreResult<UserId>;
-    async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>>;
-    async fn delete_user(&self, tenant: TenantId, id: UserId) -> StoreResult<bool>;
-    /// For signing in, which starts from an email alone: the user and its password hash.
-    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, String)>>;
-    async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>>;
-    /// Stores a session and forgets the ones that expired before `now`.
-    async fn create_session(&self, session: &Session, now: Timestamp) -> StoreResult<()>;
-    /// A session that has not expired at `now`, by the hash of its token.
-    async fn session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<Session>>;
-    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
-
-    async fn add_logo(&self, tenant: TenantId, kind: LogoKind, bytes: &[u8], now: Timestamp) -> StoreResult<LogoId>;
-    /// The tenant's logos, newest first, without their bytes.
-    async fn logos(&self, tenant: TenantId) -> StoreResult<Vec<Logo>>;
-    async fn logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<Option<Logo>>;
-    async fn delete_logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<bool>;
-
-    /// Shipments matching a search, newest first, at most `limit`.
-    async fn find_shipments(&self, tenant: TenantId, search: &ShipmentSearch, limit: u32)
-    -> StoreResult<Vec<Shipment>>;
-    /// Adds a notification sent by hand for a shipment, billed like any other. `None` when
-    /// the shipment does not exist or the dedupe key was used.
-    async fn add_manual(
-        &self,
-        tenant: TenantId,
-        tracking_number: &str,
-        notification: &PlannedNotification,
-        now: Timestamp,
-    ) -> StoreResult<Option<NotificationId>>;
-    /// Counts of notifications created in `[from, to)`, per hour, trigger, channel and status.
-    async fn notification_facts(
-        &self,
-        tenant: TenantId,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> StoreResult<Vec<NotificationFact>>;
-}
+impl<T> Store for T where T: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + ?Sized + 'static {}

@@ -3,17 +3,12 @@
 
 use avisera_domain::billing::Charge;
 use avisera_domain::notification::{Channel, Message, Status};
-use avisera_domain::planner::PlannedNotification;
-use avisera_domain::shipment::Applied;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{NotificationId, RuleId, ShipmentId, TenantId, Timestamp};
 use serde::Serialize;
 
-/// The engine's answer for one event.
-pub struct Decision {
-    pub applied: Applied,
-    pub planned: Vec<PlannedNotification>,
-}
+/// The engine's answer for one event (the domain's batch decision takes one per event).
+pub use avisera_domain::ingest::Decision;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]

@@ -12,7 +12,7 @@ use avisera_domain::rule::Rule;
 use avisera_domain::tenant::{BudgetAction, Tenant};
 use avisera_domain::timing::after_quiet_hours;
 use avisera_domain::{TenantId, Timestamp};
-use avisera_store::{DeliveryJob, DeliveryOutcome, Reservation, StoreError};
+use avisera_store::{DeliveryJob, DeliveryOutcome, DeliveryStore, Reservation, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -33,7 +33,8 @@ pub struct Claimed {
 
 /// Delivers one job and records how it went; returns its tenant when an SMS was billed.
 pub async fn deliver(app: App, worker: String, c: Claimed) -> Option<TenantId> {
-    let outcome = match decide_and_send(&app, &worker, &c).await {
+    let store: &dyn DeliveryStore = app.store.as_ref();
+    let outcome = match decide_and_send(&app, store, &worker, &c).await {
         Ok(Some(outcome)) => outcome,
         Ok(None) => return None,
         Err(e) => {
@@ -43,14 +44,21 @@ pub async fn deliver(app: App, worker: String, c: Claimed) -> Option<TenantId> {
         }
     };
     tracing::info!(outcome = ?outcome, "delivery finished");
-    record(&app, &worker, &c.job, c.sender.provider(), &outcome).await;
+    record(&app, store, &worker, &c.job, c.sender.provider(), &outcome).await;
     let billed_sms =
         matches!(&outcome, DeliveryOutcome::Sent { charge: Some(_), .. }) && c.job.message.channel() == Channel::Sms;
     billed_sms.then_some(c.job.tenant_id)
 }
 
 /// Records an outcome of a job this worker holds; `provider` names the sender it was for.
-pub async fn record(app: &App, worker: &str, job: &DeliveryJob, provider: &'static str, outcome: &DeliveryOutcome) {
+pub async fn record(
+    app: &App,
+    store: &dyn DeliveryStore,
+    worker: &str,
+    job: &DeliveryJob,
+    provider: &'static str,
+    outcome: &DeliveryOutcome,
+) {
     let outcome_label = match outcome {
         DeliveryOutcome::Sent { .. } => "sent",
         DeliveryOutcome::Failed { .. } => "failed",
@@ -59,8 +67,7 @@ pub async fn record(app: &App, worker: &str, job: &DeliveryJob, provider: &'stat
     };
     app.metrics
         .delivery(outcome_label, channel_label(job.message.channel()), provider);
-    match app
-        .store
+    match store
         .finish_delivery(job.tenant_id, job.id, worker, outcome, app.clock.now())
         .await
     {
@@ -72,7 +79,12 @@ pub async fn record(app: &App, worker: &str, job: &DeliveryJob, provider: &'stat
 }
 
 /// The outcome to record, or `None` when there is nothing (more) to record.
-async fn decide_and_send(app: &App, worker: &str, c: &Claimed) -> Result<Option<DeliveryOutcome>, StoreError> {
+async fn decide_and_send(
+    app: &App,
+    store: &dyn DeliveryStore,
+    worker: &str,
+    c: &Claimed,
+) -> Result<Option<DeliveryOutcome>, StoreError> {
     let job = &c.job;
     let now = app.clock.now();
     let channel = job.message.channel();
@@ -84,7 +96,7 @@ async fn decide_and_send(app: &App, worker: &str, c: &Claimed) -> Result<Option<
     // An opt-out counts from the moment it is made, also for what was planned before.
     let opted_out = match c.rule_stopped {
         Some(_) => None,
-        None => app.store.opted_out(job.tenant_id, job.message.recipient()).await?,
+        None => store.opted_out(job.tenant_id, job.message.recipient()).await?,
     };
     let limits = c
         .tenant
@@ -105,7 +117,7 @@ async fn decide_and_send(app: &App, worker: &str, c: &Claimed) -> Result<Option<
         Dispatch::Cancel { reason } => return Ok(Some(DeliveryOutcome::Cancelled { reason })),
         Dispatch::Fail { reason } => return Ok(Some(DeliveryOutcome::Failed { reason })),
     }
-    if let Some(done) = hold_budget(app, worker, c, now).await? {
+    if let Some(done) = hold_budget(app, store, worker, c, now).await? {
         return Ok(done);
     }
     if Instant::now() >= c.cutoff {
@@ -164,6 +176,7 @@ async fn decide_and_send(app: &App, worker: &str, c: &Claimed) -> Result<Option<
 /// sent (with the outcome still to record, if any).
 async fn hold_budget(
     app: &App,
+    store: &dyn DeliveryStore,
     worker: &str,
     c: &Claimed,
     now: Timestamp,
@@ -180,8 +193,7 @@ async fn hold_budget(
         return Ok(None);
     }
     let month = Month::of(now);
-    let committed = match app
-        .store
+    let committed = match store
         .reserve_sms(tenant.id, c.job.id, worker, charge, budget, month.bounds(), now)
         .await?
     {
@@ -198,7 +210,7 @@ async fn hold_budget(
         (OverBudget::Cancel { reason }, _) => return Ok(Some(Some(DeliveryOutcome::Cancelled { reason }))),
         (OverBudget::SwitchToEmail, None) => return Ok(Some(Some(DeliveryOutcome::Cancelled { reason: why }))),
     };
-    let email = match rendered_email(app, tenant, rule, &c.job, now).await? {
+    let email = match rendered_email(app, store, tenant, rule, &c.job, now).await? {
         Ok(email) => email,
         Err(not_sent) => {
             let reason = format!("{why}; the rule's email could not replace it: {}", not_sent.reason());
@@ -206,8 +218,7 @@ async fn hold_budget(
         }
     };
     let reason = format!("{why}; sent as email to {} instead", email.recipient);
-    if app
-        .store
+    if store
         .switch_to_email(tenant.id, c.job.id, worker, &reason, &email, now)
         .await?
     {
@@ -220,6 +231,7 @@ async fn hold_budget(
 /// The rule's email for the job's shipment, rendered as the planner renders it.
 async fn rendered_email(
     app: &App,
+    store: &dyn DeliveryStore,
     tenant: &Tenant,
     rule: &Rule,
     job: &DeliveryJob,
@@ -227,15 +239,14 @@ async fn rendered_email(
 ) -> Result<Result<avisera_domain::planner::PlannedNotification, avisera_domain::planner::NotSent>, StoreError> {
     use avisera_domain::planner::NotSent;
     let shipment = match job.shipment_id {
-        Some(id) => app.store.shipment_by_id(tenant.id, id).await?,
+        Some(id) => store.shipment_by_id(tenant.id, id).await?,
         None => None,
     };
     let Some(shipment) = shipment else {
         return Ok(Err(NotSent::Cancelled("the shipment is gone".into())));
     };
     let templates: BTreeMap<_, _> = match rule.email_template_id {
-        Some(id) => app
-            .store
+        Some(id) => store
             .template(tenant.id, id)
             .await?
             .map(|t| (t.id, t))

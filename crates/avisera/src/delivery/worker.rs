@@ -13,7 +13,7 @@ use avisera_domain::rule::Rule;
 use avisera_domain::sms;
 use avisera_domain::tenant::Tenant;
 use avisera_domain::{RuleId, TenantId, Timestamp};
-use avisera_store::{DeliveryJob, DeliveryOutcome};
+use avisera_store::{DeliveryJob, DeliveryOutcome, DeliveryStore};
 use jiff::SignedDuration;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -46,6 +46,12 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// All the worker uses of the store: the outbox, opt-outs, the tenant's configuration and
+    /// spend, and shipments; never the portal's data or the notification log.
+    fn store(&self) -> &dyn DeliveryStore {
+        self.app.store.as_ref()
+    }
+
     /// Claims and sends one batch; returns how many notifications it handled.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
         let app = &self.app;
@@ -55,7 +61,8 @@ impl Worker {
         let cutoff = Instant::now() + Duration::from_millis(d.lease_ms * 3 / 4);
         let now = app.clock.now();
         let lease_until = now.checked_add(SignedDuration::from_millis(d.lease_ms as i64))?;
-        let jobs = app.store.claim_due(&self.name, now, lease_until, d.batch).await?;
+        let store = self.store();
+        let jobs = store.claim_due(&self.name, now, lease_until, d.batch).await?;
         let count = jobs.len();
         // The claim takes the oldest due first, so this is how far behind the outbox is.
         let oldest_due = jobs.iter().map(|j| j.due_at).min().unwrap_or(now);
@@ -66,12 +73,12 @@ impl Worker {
         let mut rules: HashMap<(TenantId, RuleId), Option<Rule>> = HashMap::new();
         for job in &jobs {
             if let Entry::Vacant(slot) = tenants.entry(job.tenant_id) {
-                slot.insert(app.store.tenant(job.tenant_id).await?);
+                slot.insert(store.tenant(job.tenant_id).await?);
             }
             if let Some(rule) = job.rule_id
                 && let Entry::Vacant(slot) = rules.entry((job.tenant_id, rule))
             {
-                slot.insert(app.store.rule(job.tenant_id, rule).await?);
+                slot.insert(store.rule(job.tenant_id, rule).await?);
             }
         }
         let mut sending = JoinSet::new();
@@ -126,13 +133,21 @@ impl Worker {
                     );
                     tracing::error!(tenant = %job.tenant_id, notification = %job.id, %reason, "delivery panicked");
                     let provider = self.channels.for_job(job).provider();
-                    record(app, &self.name, job, provider, &DeliveryOutcome::Failed { reason }).await;
+                    record(
+                        app,
+                        store,
+                        &self.name,
+                        job,
+                        provider,
+                        &DeliveryOutcome::Failed { reason },
+                    )
+                    .await;
                 }
                 Err(e) => tracing::error!(error = %e, "a delivery task was cancelled"),
             }
         }
         for tenant in billed_sms {
-            if let Err(e) = crate::budget::warn_if_crossed(app, tenant, app.clock.now()).await {
+            if let Err(e) = crate::budget::warn_if_crossed(app, store, tenant, app.clock.now()).await {
                 tracing::error!(error = %e, tenant = %tenant, "could not check the SMS budget");
             }
         }

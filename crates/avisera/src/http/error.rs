@@ -38,14 +38,41 @@ impl ApiError {
     }
 }
 
+/// Each kind of store error has its answer: what was named is missing (404), the value is
+/// taken (409, naming the constraint), the database was busy or is unreachable (503: retry),
+/// and the rest is ours to fix (500). Only the last two are logged as errors.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "store error");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
-            "the database is unavailable; retry later",
-        )
+        match e {
+            StoreError::NotFound(message) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            StoreError::Conflict { constraint, message } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", message).with(json!({ "constraint": constraint }))
+            }
+            StoreError::Retryable(_) => {
+                tracing::warn!(error = %e, "store gave up a transaction for a concurrent one");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_busy",
+                    "the database was busy with concurrent changes; retry the request",
+                )
+            }
+            StoreError::Unavailable(_) | StoreError::Schema(_) => {
+                tracing::error!(error = %e, "store unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the database is unavailable; retry later",
+                )
+            }
+            StoreError::Corrupt(_) | StoreError::Database(_) => {
+                tracing::error!(error = %e, "store error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "something went wrong on our side; it is logged, and retrying will not help",
+                )
+            }
+        }
     }
 }
 
@@ -110,4 +137,33 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
         ApiError::new(status, code, message).with(json!({ "field": field, "line": e.line(), "column": e.column() }))
     })?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_store_error_kind_has_its_status() {
+        let cases = [
+            (StoreError::NotFound("tenant 7".into()), 404, "not_found"),
+            (StoreError::conflict("users_email_key", "taken"), 409, "conflict"),
+            (StoreError::Retryable("deadlock detected".into()), 503, "store_busy"),
+            (
+                StoreError::Unavailable("pool timed out".into()),
+                503,
+                "store_unavailable",
+            ),
+            (StoreError::Schema("newer".into()), 503, "store_unavailable"),
+            (StoreError::Corrupt("bad instant".into()), 500, "internal_error"),
+            (StoreError::Database("syntax error".into()), 500, "internal_error"),
+        ];
+        for (e, status, code) in cases {
+            let said = e.to_string();
+            let api = ApiError::from(e);
+            assert_eq!((api.status.as_u16(), api.code), (status, code), "{said}");
+        }
+        let conflict = ApiError::from(StoreError::conflict("users_email_key", "taken"));
+        assert_eq!(conflict.details["constraint"], "users_email_key");
+    }
 }

@@ -66,7 +66,7 @@ pub async fn add_user(
         Ok(id) => Ok(id),
         // Logins are unique across tenants; the answer is the same whether the address is
         // taken here or by another company, so it tells nothing about other tenants.
-        Err(StoreError::Conflict(_)) => Err(format!(
+        Err(StoreError::Conflict { .. }) => Err(format!(
             "{} cannot be added as a new user; use another address, or ask the person which address they sign in with",
             user.email
         )),

@@ -76,6 +76,7 @@ impl From<crate::http::ApiError> for PortalError {
         match e.status {
             StatusCode::NOT_FOUND => PortalError::NotFound,
             StatusCode::FORBIDDEN => PortalError::Forbidden(e.message),
+            StatusCode::SERVICE_UNAVAILABLE => PortalError::Store(StoreError::Unavailable(e.message)),
             s if s.is_server_error() => PortalError::Store(StoreError::Database(e.message)),
             _ => PortalError::BadRequest(e.message),
         }
@@ -89,9 +90,18 @@ impl IntoResponse for PortalError {
             PortalError::Forbidden(m) => (StatusCode::FORBIDDEN, "error_forbidden", m),
             PortalError::Csrf => (StatusCode::FORBIDDEN, "error_csrf", String::new()),
             PortalError::BadRequest(m) => (StatusCode::BAD_REQUEST, "error_bad_request", m),
+            PortalError::Store(StoreError::NotFound(_)) => (StatusCode::NOT_FOUND, "error_not_found", String::new()),
+            PortalError::Store(StoreError::Conflict { message, .. }) => {
+                (StatusCode::CONFLICT, "error_bad_request", message)
+            }
             PortalError::Store(e) => {
                 tracing::error!(error = %e, "portal page failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "error_internal", String::new())
+                let status = if e.is_transient() {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                };
+                (status, "error_internal", String::new())
             }
         };
         // Errors are shown in English and Swedish both: the request's language is not at hand.

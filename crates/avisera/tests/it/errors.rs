@@ -67,3 +67,41 @@ async fn errors_axum_makes_itself_come_in_the_json_shape() {
         }
     }
 }
+
+/// A write the database refuses as taken is the caller's conflict (409, naming the
+/// constraint), not an outage (503): retrying it cannot help. The uniqueness rule is added
+/// beside the running app, as a real constraint of the schema would refuse it.
+#[tokio::test]
+async fn a_unique_violation_is_a_409_naming_its_constraint_on_both_engines() {
+    for db in [Db::Sqlite, Db::Postgres] {
+        let app = spawn_app(db, None, None).await;
+        let side = avisera_store_sql::connect(app.app.config.database_url.as_str())
+            .await
+            .unwrap();
+        sqlx::query("CREATE UNIQUE INDEX one_template_per_tenant ON templates (tenant_id)")
+            .execute(side.pool())
+            .await
+            .unwrap();
+        let template = serde_json::json!({
+            "name": "delivered", "channel": "sms", "default_language": "sv",
+            "contents": {"sv": {"text": "Levererat: {{ tracking_number }}"}}
+        });
+        let (status, _) = app.call("POST", "/v1/templates", Some(template.clone())).await;
+        assert_eq!(status.as_u16(), 201);
+        let (status, answer) = app.call("POST", "/v1/templates", Some(template)).await;
+        assert_eq!(status.as_u16(), 409, "{answer}");
+        assert_eq!(answer["error"]["code"], "conflict", "{answer}");
+        let constraint = answer["error"]["constraint"].as_str().unwrap_or_default();
+        assert!(
+            constraint.contains("one_template_per_tenant") || constraint == "templates.tenant_id",
+            "{answer}"
+        );
+        let (status, listed) = app.call("GET", "/v1/templates", None).await;
+        assert_eq!(status.as_u16(), 200);
+        assert_eq!(
+            listed["templates"].as_array().map(Vec::len),
+            Some(1),
+            "nothing of the refused write: {listed}"
+        );
+    }
+}

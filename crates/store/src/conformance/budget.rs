@@ -3,9 +3,11 @@
 
 use super::{at, event, one_delivered_waiting, post, tenant_with_rule};
 use crate::*;
+use avisera_domain::Timestamp;
 use avisera_domain::billing::{Charge, Month};
 use avisera_domain::money::Ore;
 use avisera_domain::notification::{Channel, Message, Status};
+use avisera_domain::tenant::Tenant;
 
 fn plus(t: Timestamp, seconds: i64) -> Timestamp {
     Timestamp::from_second(t.as_second() + seconds).expect("test instant")

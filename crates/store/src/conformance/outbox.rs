@@ -1,0 +1,293 @@
+//! The outbox: claims with a lease, retries, outcomes and their history, charges, notices,
+//! opt-outs, and a cancel that meets a send in flight.
+
+use super::*;
+
+pub async fn claims_lease_jobs_and_expired_leases_are_claimed_again(store: &dyn Store) {
+    let (tenant, now) = one_delivered_waiting(store).await;
+    let lease = at("2026-11-25T10:00:30Z");
+    let jobs = store.claim_due("w1", now, lease, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].attempt, 1);
+    assert!(
+        store.claim_due("w2", now, lease, 10).await.unwrap().is_empty(),
+        "claimed twice within a lease"
+    );
+    let later = at("2026-11-25T10:01:00Z");
+    let again = store
+        .claim_due("w2", later, at("2026-11-25T10:01:30Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1, "an expired lease must be claimable");
+    assert_eq!(again[0].idempotency_key, jobs[0].idempotency_key);
+    assert_eq!(again[0].attempt, 1, "a claim lost with its worker is not an attempt");
+    let charge = Charge {
+        units: 2,
+        unit_price: Ore(75),
+    };
+    let sent = DeliveryOutcome::Sent {
+        provider_id: Some("p-1".into()),
+        charge: Some(charge),
+    };
+    assert!(
+        !store
+            .finish_delivery(tenant.id, jobs[0].id, "w1", &sent, later)
+            .await
+            .unwrap(),
+        "w1 lost its lease"
+    );
+    assert!(
+        store
+            .finish_delivery(tenant.id, jobs[0].id, "w2", &sent, later)
+            .await
+            .unwrap()
+    );
+    let n = store.notification(tenant.id, jobs[0].id).await.unwrap().unwrap();
+    assert_eq!(n.status, Status::Sent);
+    assert_eq!(n.provider_id.as_deref(), Some("p-1"));
+    let history: Vec<Status> = store
+        .notification_history(tenant.id, n.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.status)
+        .collect();
+    assert_eq!(history, vec![Status::Scheduled, Status::Sent]);
+    assert!(
+        store
+            .claim_due("w3", at("2026-11-26T00:00:00Z"), at("2026-11-26T00:01:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn a_retry_waits_for_its_time_and_a_failure_keeps_its_reason(store: &dyn Store) {
+    let (tenant, now) = one_delivered_waiting(store).await;
+    let job = store
+        .claim_due("w", now, at("2026-11-25T10:00:30Z"), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let retry = DeliveryOutcome::RetryAt {
+        at: at("2026-11-25T10:05:00Z"),
+        reason: "provider answered 503".into(),
+    };
+    assert!(
+        store
+            .finish_delivery(tenant.id, job.id, "w", &retry, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_due("w", at("2026-11-25T10:04:59Z"), at("2026-11-25T10:06:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let job = store
+        .claim_due("w", at("2026-11-25T10:05:00Z"), at("2026-11-25T10:06:00Z"), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let failed = DeliveryOutcome::Failed {
+        reason: "provider answered 400: unknown number".into(),
+    };
+    assert!(
+        store
+            .finish_delivery(tenant.id, job.id, "w", &failed, now)
+            .await
+            .unwrap()
+    );
+    let n = store.notification(tenant.id, job.id).await.unwrap().unwrap();
+    assert_eq!(n.status, Status::Failed);
+    assert_eq!(n.reason.as_deref(), Some("provider answered 400: unknown number"));
+    assert_eq!(n.attempts, 2);
+    let filter = NotificationFilter {
+        status: Some(Status::Failed),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(store.notifications(tenant.id, &filter).await.unwrap().len(), 1);
+    let history = store.notification_history(tenant.id, n.id).await.unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[1].reason.as_deref(), Some("will retry: provider answered 503"));
+}
+
+pub async fn a_sent_notification_keeps_its_charge_and_shows_on_the_bill_queries(store: &dyn Store) {
+    let (tenant, now) = one_delivered_waiting(store).await;
+    let job = store
+        .claim_due("w", now, at("2026-11-25T10:01:00Z"), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(job.billable);
+    let charge = Charge {
+        units: 3,
+        unit_price: Ore(75),
+    };
+    let sent = DeliveryOutcome::Sent {
+        provider_id: None,
+        charge: Some(charge),
+    };
+    assert!(store.finish_delivery(tenant.id, job.id, "w", &sent, now).await.unwrap());
+    let n = store.notification(tenant.id, job.id).await.unwrap().unwrap();
+    assert_eq!((n.sent_at, n.charge), (Some(now), Some(charge)));
+    let (from, to) = (at("2026-11-01T00:00:00Z"), at("2026-12-01T00:00:00Z"));
+    let billed = store.billed(tenant.id, from, to).await.unwrap();
+    assert_eq!(billed.len(), 1);
+    assert_eq!(billed[0].charge, charge);
+    assert_eq!(billed[0].tracking_number, "T1");
+    assert_eq!(store.sms_spend(tenant.id, from, to).await.unwrap(), Ore(225));
+    assert!(
+        store
+            .billed(tenant.id, to, at("2027-01-01T00:00:00Z"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (other, _, _) = tenant_with_rule(store, "Other").await;
+    assert!(store.billed(other.id, from, to).await.unwrap().is_empty());
+    assert_eq!(store.sms_spend(other.id, from, to).await.unwrap(), Ore(0));
+}
+
+pub async fn notices_are_stored_once_and_never_billed(store: &dyn Store) {
+    let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    let notice = PlannedNotification {
+        rule_id: None,
+        trigger: None,
+        channel: Channel::Email,
+        recipient: "admin@shop.example".into(),
+        dedupe_key: "budget:2026-11:80".into(),
+        due_at: now,
+        time_zone: None,
+        language: None,
+        message: Ok(Message::Email {
+            from_name: "Avisera".into(),
+            from_address: None,
+            reply_to: None,
+            to: "admin@shop.example".into(),
+            subject: "80 %".into(),
+            html: None,
+            text: "80 %".into(),
+        }),
+    };
+    assert_eq!(
+        store
+            .add_notices(tenant.id, std::slice::from_ref(&notice), now)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .add_notices(tenant.id, std::slice::from_ref(&notice), now)
+            .await
+            .unwrap(),
+        0
+    );
+    let job = store
+        .claim_due("w", now, at("2026-11-25T10:01:00Z"), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(!job.billable);
+    assert_eq!(job.message, notice.message.clone().unwrap());
+}
+
+pub async fn a_cancel_reaching_a_send_in_flight_keeps_the_truth(store: &dyn Store) {
+    let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    let planned_reminder = |key: &str| reminder(key, now);
+    let planned = vec![planned_reminder("a"), planned_reminder("b")];
+    let plan_both = |shipment, e: &CarrierEvent| Decision {
+        applied: apply(shipment, e, avisera_domain::mapping::Mapping::defaults()),
+        planned: planned.clone(),
+    };
+    store
+        .record_events(
+            tenant.id,
+            &[event("T1", "EN_ROUTE", "2026-11-25T09:00:00Z")],
+            &plan_both,
+            now,
+        )
+        .await
+        .unwrap();
+    let jobs = store.claim_due("w", now, at("2026-11-25T10:01:00Z"), 10).await.unwrap();
+    assert_eq!(jobs.len(), 2);
+    let cancel = |shipment, e: &CarrierEvent| {
+        let mut applied = apply(shipment, e, avisera_domain::mapping::Mapping::defaults());
+        applied
+            .cancel
+            .push((Trigger::DaysLeftAtPickupPoint, "the parcel was picked up".into()));
+        Decision {
+            applied,
+            planned: vec![],
+        }
+    };
+    store
+        .record_events(tenant.id, &[event("T1", "OTHER", "2026-11-25T09:30:00Z")], &cancel, now)
+        .await
+        .unwrap();
+    // The provider took the first one before the cancel reached it: it was sent, and says so.
+    let sent = DeliveryOutcome::Sent {
+        provider_id: None,
+        charge: None,
+    };
+    assert!(
+        store
+            .finish_delivery(tenant.id, jobs[0].id, "w", &sent, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.notification(tenant.id, jobs[0].id).await.unwrap().unwrap().status,
+        Status::Sent
+    );
+    // The second failed for now: it stays cancelled and is never tried again.
+    let retry = DeliveryOutcome::RetryAt {
+        at: at("2026-11-25T10:00:10Z"),
+        reason: "503".into(),
+    };
+    assert!(
+        !store
+            .finish_delivery(tenant.id, jobs[1].id, "w", &retry, now)
+            .await
+            .unwrap()
+    );
+    let n = store.notification(tenant.id, jobs[1].id).await.unwrap().unwrap();
+    assert_eq!(
+        (n.status, n.reason.as_deref()),
+        (Status::Cancelled, Some("the parcel was picked up"))
+    );
+    assert!(
+        store
+            .claim_due("w2", at("2026-11-25T11:00:00Z"), at("2026-11-25T11:01:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn opt_outs_are_per_tenant_and_idempotent(store: &dyn Store) {
+    let now = at("2026-11-25T10:00:00Z");
+    let (a, b) = two_tenants(store, now).await;
+    store.opt_out(a.id, "+46701234567", now).await.unwrap();
+    store
+        .opt_out(a.id, "+46701234567", at("2026-11-26T10:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.opted_out(a.id, "+46701234567").await.unwrap(),
+        Some(now),
+        "the first opt-out counts"
+    );
+    assert_eq!(
+        store.opted_out(b.id, "+46701234567").await.unwrap(),
+        None,
+        "opting out of A is not opting out of B"
+    );
+    assert_eq!(store.opted_out(a.id, "+46701234568").await.unwrap(), None);
+}

@@ -1,0 +1,106 @@
+//! Tenants and their configuration: API keys, plans and billing settings, rules with their
+//! history, webhook secrets, and the schema a store starts from.
+
+use super::*;
+
+pub async fn api_keys_find_their_tenant(store: &dyn Store) {
+    let now = at("2026-11-25T10:00:00Z");
+    let t = store
+        .create_tenant("Keyed", Plan::Premium, &Brand::named("Keyed"), now)
+        .await
+        .unwrap();
+    store.add_api_key(t.id, "hash-1", "ci", now).await.unwrap();
+    assert_eq!(
+        store.tenant_by_api_key("hash-1").await.unwrap(),
+        Some((t.id, "ci".to_string()))
+    );
+    assert_eq!(store.tenant_by_api_key("hash-2").await.unwrap(), None);
+    let back = store.tenant(t.id).await.unwrap().unwrap();
+    assert_eq!(back.plan, Plan::Premium);
+    assert_eq!(back.brand.brand_name, "Keyed");
+}
+
+pub async fn plans_and_billing_settings_are_kept_with_their_history(store: &dyn Store) {
+    let t0 = at("2026-11-01T00:00:00Z");
+    let t = store
+        .create_tenant("Plans", Plan::Plus, &Brand::named("Plans"), t0)
+        .await
+        .unwrap();
+    store
+        .change_plan(t.id, Plan::Premium, at("2026-11-15T09:00:00Z"))
+        .await
+        .unwrap();
+    let periods = store.plan_periods(t.id).await.unwrap();
+    assert_eq!(
+        periods.iter().map(|p| p.plan).collect::<Vec<_>>(),
+        vec![Plan::Plus, Plan::Premium]
+    );
+    assert_eq!(periods[1].from, at("2026-11-15T09:00:00Z"));
+    assert_eq!(store.tenant(t.id).await.unwrap().unwrap().plan, Plan::Premium);
+    let billing = BillingSettings {
+        sms_budget_ore: Some(Ore(50_000)),
+        when_budget_is_used_up: BudgetAction::SwitchToEmail,
+        alert_email: None,
+        transliterate_sms: true,
+        max_sms_segments: 3,
+    };
+    store.update_billing(t.id, &billing).await.unwrap();
+    assert_eq!(store.tenant(t.id).await.unwrap().unwrap().billing, billing);
+}
+
+pub async fn a_rule_and_its_history_are_written_together(store: &dyn Store) {
+    let (tenant, rules, _) = tenant_with_rule(store, "Shop").await;
+    let mut rule = rules[0].clone();
+    rule.enabled = false;
+    let later = at("2026-11-26T08:00:00Z");
+    assert!(
+        store
+            .update_rule(
+                tenant.id,
+                &rule,
+                &RuleChange::new(later, "api key \"ci\"", "disabled", "")
+            )
+            .await
+            .unwrap()
+    );
+    let history = store.rule_history(tenant.id, rule.id).await.unwrap();
+    let actions: Vec<(&str, &str)> = history.iter().map(|c| (c.action.as_str(), c.actor.as_str())).collect();
+    assert_eq!(actions, vec![("created", "test"), ("disabled", "api key \"ci\"")]);
+    assert_eq!(history[1].at, later);
+    assert!(!store.rule(tenant.id, rule.id).await.unwrap().unwrap().enabled);
+}
+
+pub async fn webhook_secrets_are_per_tenant_and_rotate(store: &dyn Store) {
+    let now = at("2026-11-25T10:00:00Z");
+    let (a, b) = two_tenants(store, now).await;
+    assert_eq!(store.webhook_secret(a.id).await.unwrap(), None);
+    store.set_webhook_secret(a.id, "first", now).await.unwrap();
+    store.set_webhook_secret(a.id, "second", now).await.unwrap();
+    assert_eq!(store.webhook_secret(a.id).await.unwrap().as_deref(), Some("second"));
+    assert_eq!(store.webhook_secret(b.id).await.unwrap(), None, "A's secret is not B's");
+}
+
+/// The store the suite gets is migrated: its schema is the newest this build knows, and
+/// `migrate` run again (a second node starting) applies nothing and keeps the data.
+pub async fn a_migrated_store_is_current_and_migrating_again_changes_nothing(store: &dyn Store) {
+    let status = store.schema_status().await.unwrap();
+    let SchemaStatus::At { version, known } = status else {
+        panic!("a migrated store must report its version: {status:?}");
+    };
+    assert!(version >= 1 && version == known && status.is_current(), "{status:?}");
+    let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
+    let again = store.migrate().await.unwrap();
+    assert_eq!(
+        again,
+        MigrationReport {
+            adopted: false,
+            applied: vec![],
+            version
+        }
+    );
+    assert_eq!(
+        store.tenant(tenant.id).await.unwrap().map(|t| t.name),
+        Some("Shop".into())
+    );
+    assert_eq!(store.schema_status().await.unwrap(), status);
+}
