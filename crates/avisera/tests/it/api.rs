@@ -315,23 +315,43 @@ async fn health_readiness_and_an_openapi_document_describing_every_endpoint() {
     assert_eq!(ready["status"], "ready");
     let doc: Value = get("/openapi.json").await.unwrap().json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for (method, path) in avisera::http::ROUTES {
-        assert!(
-            doc["paths"][path][method].is_object(),
-            "openapi.json lacks {method} {path}"
-        );
+    // The document is generated from the same registration that serves the routes; this
+    // checks the other direction: every documented operation is served (a request reaches a
+    // handler, not the fallback's "no such endpoint" or a 405).
+    let docs_page = get("/docs").await.unwrap().text().await.unwrap();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in item.as_object().unwrap().keys() {
+            operations += 1;
+            let response = app
+                .http
+                .request(
+                    method.to_uppercase().parse().unwrap(),
+                    format!("{}{concrete}", app.base),
+                )
+                .header("authorization", format!("Bearer {}", app.key))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap();
+            assert_ne!(status, 405, "{method} {path} is documented but not served");
+            assert!(
+                !body.contains("no such endpoint"),
+                "{method} {path} is documented but not served: {body}"
+            );
+            assert!(
+                docs_page.contains(&format!("<span class=\"path\">{}</span>", path.replace('/', "&#x2f;"))),
+                "/docs lacks {path}"
+            );
+        }
     }
-    let documented: usize = doc["paths"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|p| p.as_object().unwrap().len())
-        .sum();
-    assert_eq!(
-        documented,
-        avisera::http::ROUTES.len(),
-        "openapi.json documents an endpoint that does not exist"
-    );
+    assert!(operations >= 40, "only {operations} operations documented");
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
 
