@@ -158,7 +158,8 @@ struct PickupPointDoc {
     name: String,
     address: Option<String>,
     opening_hours: Option<String>,
-    #[schema(format = DateTime)]
+    /// With offset; empty is none.
+    #[schema(schema_with = super::schema::optional_instant)]
     storage_deadline: Option<String>,
 }
 

@@ -28,23 +28,29 @@ pub struct LogQuery {
     /// Only notifications with a smaller id (paging back from the newest).
     pub before_id: Option<i64>,
     /// How many (newest first); 100 when left out, at most 1000 are returned.
+    #[param(schema_with = super::schema::limit)]
     pub limit: Option<u32>,
     /// First day (YYYY-MM-DD, Stockholm) of notifications created.
+    #[param(schema_with = super::schema::day_filter)]
     pub from: Option<String>,
     /// Last day (YYYY-MM-DD, Stockholm), included.
+    #[param(schema_with = super::schema::day_filter)]
     pub until: Option<String>,
 }
 
-/// A day's bounds in Stockholm, where bills and numbers count days.
-fn day_start(field: &str, raw: &str, days_after: i64) -> Result<Timestamp, ApiError> {
+/// A day's bounds in Stockholm, where bills and numbers count days. A bound past the last
+/// day time can hold (the day after 9999-12-31) is no bound.
+fn day_start(field: &str, raw: &str, days_after: i64) -> Result<Option<Timestamp>, ApiError> {
     let date: jiff::civil::Date = raw
         .trim()
         .parse()
         .map_err(|_| bad_query(field, format!("\"{raw}\" is not a date like 2026-11-25")))?;
-    date.checked_add(jiff::Span::new().days(days_after))
-        .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Stockholm").expect("bundled zone")))
+    let zone = jiff::tz::TimeZone::get("Europe/Stockholm").expect("bundled zone");
+    Ok(date
+        .checked_add(jiff::Span::new().days(days_after))
+        .and_then(|d| d.to_zoned_datetime(zone))
         .map(|z| z.timestamp())
-        .map_err(|e| bad_query(field, e.to_string()))
+        .ok())
 }
 
 /// The log's filter from query parameters, shared by the API and the portal.
@@ -74,12 +80,14 @@ pub(crate) fn log_filter(q: LogQuery) -> Result<NotificationFilter, ApiError> {
             .from
             .filter(|s| !s.is_empty())
             .map(|d| day_start("from", &d, 0))
-            .transpose()?,
+            .transpose()?
+            .flatten(),
         created_until: q
             .until
             .filter(|s| !s.is_empty())
             .map(|d| day_start("until", &d, 1))
-            .transpose()?,
+            .transpose()?
+            .flatten(),
         limit: q.limit.unwrap_or(100).min(1000),
     })
 }

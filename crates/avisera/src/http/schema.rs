@@ -122,8 +122,9 @@ pub struct BrandDoc {
 }
 
 /// `domain::tenant::BillingSettings`; a field left out takes its default.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 #[schema(as = BillingSettings)]
+#[serde(default)]
 #[allow(dead_code)]
 pub struct BillingSettingsDoc {
     /// Monthly SMS budget in öre; null is no budget.
@@ -138,8 +139,26 @@ pub struct BillingSettingsDoc {
     max_sms_segments: u32,
 }
 
-#[derive(ToSchema)]
-#[schema(as = BudgetAction, rename_all = "snake_case")]
+/// The defaults are the domain's.
+impl Default for BillingSettingsDoc {
+    fn default() -> Self {
+        let d = avisera_domain::tenant::BillingSettings::default();
+        BillingSettingsDoc {
+            sms_budget_ore: d.sms_budget_ore.map(|o| o.0),
+            when_budget_is_used_up: match d.when_budget_is_used_up {
+                avisera_domain::tenant::BudgetAction::KeepSending => BudgetActionDoc::KeepSending,
+                avisera_domain::tenant::BudgetAction::SwitchToEmail => BudgetActionDoc::SwitchToEmail,
+            },
+            alert_email: d.alert_email.map(String::from),
+            transliterate_sms: d.transliterate_sms,
+            max_sms_segments: d.max_sms_segments,
+        }
+    }
+}
+
+#[derive(ToSchema, serde::Serialize)]
+#[schema(as = BudgetAction)]
+#[serde(rename_all = "snake_case")]
 #[allow(dead_code)]
 pub enum BudgetActionDoc {
     KeepSending,
@@ -453,4 +472,48 @@ pub fn trigger_filter() -> ObjectBuilder {
         names.chain(numbers),
         "only notifications of this trigger (name or number)",
     )
+}
+
+/// A day, `YYYY-MM-DD`, or empty for no bound.
+pub fn day_filter() -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::String))
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Date,
+                ))),
+        )
+        .item(one_of_strings([String::new()], "no bound"))
+        .into()
+}
+
+/// How many: an unsigned 32-bit integer (the server caps what it returns).
+pub fn limit() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Integer))
+        .minimum(Some(0))
+        .maximum(Some(u32::MAX))
+        .description(Some(
+            "how many, newest first; 100 when left out, at most 1000 are returned",
+        ))
+}
+
+/// An instant with offset; null or blank (an event's optional text is trimmed) is none.
+pub fn optional_instant() -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::String))
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::DateTime,
+                ))),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::String))
+                .pattern(Some(r"^\s*$")),
+        )
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+        .into()
 }
