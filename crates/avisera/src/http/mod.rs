@@ -21,7 +21,6 @@ pub(crate) mod templates;
 mod tenant;
 mod webhooks;
 
-pub use api_doc::DOCUMENT as OPENAPI;
 pub use auth::{hash_api_key, new_api_key};
 pub use error::ApiError;
 pub use webhooks::new_secret as new_webhook_secret;
