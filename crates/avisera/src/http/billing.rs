@@ -25,12 +25,13 @@ pub struct BillQuery {
     #[param(pattern = "^2[0-9]{3}-(0[1-9]|1[0-2])$", example = "2026-11")]
     month: Option<String>,
     /// `json` (the default) or `csv`.
-    #[param(inline)]
-    format: Option<BillFormat>,
+    #[param(inline, value_type = Option<BillFormat>)]
+    format: Option<String>,
 }
 
-#[derive(Deserialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
 pub enum BillFormat {
     Json,
     Csv,
@@ -89,8 +90,8 @@ pub async fn get_bill(
         .await?
         .ok_or_else(|| ApiError::not_found("tenant"))?;
     let (bill, billed) = crate::bill::monthly(app.store.as_ref(), &app.config.prices, &tenant, month).await?;
-    match q.format {
-        Some(BillFormat::Csv) => {
+    match q.format.as_deref() {
+        Some("csv") => {
             let name = format!("attachment; filename=\"avisera-bill-{}.csv\"", bill.month);
             Ok((
                 [
@@ -101,7 +102,7 @@ pub async fn get_bill(
             )
                 .into_response())
         }
-        None | Some(BillFormat::Json) => {
+        None | Some("json") => {
             let lines: Vec<Value> = bill
                 .lines
                 .iter()
@@ -114,6 +115,11 @@ pub async fn get_bill(
             )
             .into_response())
         }
+        Some(other) => Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("format {other:?}: use json or csv"),
+        )),
     }
 }
 

@@ -633,3 +633,17 @@ async fn a_tenants_own_mapping_lines_apply_to_it_alone() {
     let (_, shipment) = app.call("GET", "/v1/shipments/OWN1", None).await;
     assert_eq!(shipment["events"][0]["unknown_code"], false);
 }
+
+#[tokio::test]
+async fn the_log_until_the_last_day_there_is_has_no_upper_bound() {
+    // The day after 9999-12-31 does not exist; the filter used to fail on it (a valid date).
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let (status, body) = app
+        .call("GET", "/v1/notifications?until=9999-12-31&from=0001-01-01", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["notifications"].is_array());
+    let (status, body) = app.call("GET", "/v1/notifications?until=2026-02-30", None).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "until");
+}
