@@ -251,3 +251,37 @@ pub async fn post_events(
         }),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The event's shape describes `domain::event::EventInput` and its parts; these fail when
+    //! one of them gains, loses or renames a field its shape does not.
+
+    use super::*;
+    use avisera_domain::event::{PickupPointInput, ReceiverInput, ShipmentInput};
+    use std::collections::BTreeSet;
+    use utoipa::PartialSchema;
+
+    fn documented<T: PartialSchema>() -> BTreeSet<String> {
+        let schema = serde_json::to_value(T::schema()).unwrap();
+        schema["properties"].as_object().unwrap().keys().cloned().collect()
+    }
+
+    fn served(value: impl Serialize) -> BTreeSet<String> {
+        serde_json::to_value(value)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn the_event_shape_has_the_fields_the_server_reads() {
+        assert_eq!(documented::<EventDoc>(), served(EventInput::default()));
+        assert_eq!(documented::<ShipmentInputDoc>(), served(ShipmentInput::default()));
+        assert_eq!(documented::<ReceiverDoc>(), served(ReceiverInput::default()));
+        assert_eq!(documented::<PickupPointDoc>(), served(PickupPointInput::default()));
+    }
+}
