@@ -57,7 +57,7 @@ pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
     .await
     .map_err(|e| anyhow::anyhow!(e))?;
     println!(
-        "\nAvisera demo is running.\n\n  Portal:      http://{addr}/portal  (sign in as {DEMO_USER} / {password})\n  Dev inbox:   http://{addr}/dev/inbox\n  API:         http://{addr}/openapi.json\n  Tenant:      {} (id {}, plan {})\n  API key:     {key}\n\n\
+        "\nAvisera demo is running.\n\n  Portal:      http://{addr}/portal  (sign in as {DEMO_USER} / {password})\n  Dev inbox:   http://{addr}/dev/inbox\n  API:         http://{addr}/docs\n  Tenant:      {} (id {}, plan {})\n  API key:     {key}\n\n\
          A simulated carrier sends events every {every} s; messages appear in the dev inbox.\n\
          Post your own:\n  curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    \
          -d '{{\"tracking_number\":\"MY1\",\"code\":\"DELIVERED\",\"occurred_at\":\"2026-11-25T12:00:00+01:00\",\"shipment\":{{\"receiver\":{{\"name\":\"Test\",\"phone\":\"070-123 45 67\",\"email\":\"test@example.com\"}}}}}}' \\\n    \

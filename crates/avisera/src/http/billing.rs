@@ -15,15 +15,63 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct BillQuery {
+    /// The month, `YYYY-MM` (2000 to 2999); this month (in Stockholm) when left out.
+    #[param(pattern = "^2[0-9]{3}-(0[1-9]|1[0-2])$", example = "2026-11")]
     month: Option<String>,
+    /// `json` (the default) or `csv`.
+    #[param(inline, value_type = Option<BillFormat>)]
     format: Option<String>,
 }
 
-/// `GET /v1/bill?month=2026-11[&format=csv]`; this month when none is given.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum BillFormat {
+    Json,
+    Csv,
+}
+
+/// A month's bill.
+#[derive(ToSchema)]
+#[schema(as = Bill)]
+#[allow(dead_code)]
+pub struct BillDoc {
+    #[schema(example = "2026-11")]
+    month: String,
+    #[schema(example = "SEK")]
+    currency: String,
+    lines: Vec<BillLineDoc>,
+    total_ore: i64,
+    /// The total in kronor, e.g. "12.50".
+    total_sek: String,
+    billed_notifications: usize,
+}
+
+#[derive(ToSchema)]
+#[schema(as = BillLine)]
+#[allow(dead_code)]
+pub struct BillLineDoc {
+    kind: String,
+    description: String,
+    quantity: i64,
+    unit_price_ore: i64,
+    amount_ore: i64,
+    amount_sek: String,
+}
+
+/// The bill of a month (`?month=2026-11`, this month when none is given), as JSON or CSV.
+#[utoipa::path(get, path = "/v1/bill", tag = "billing", security(("apiKey" = [])), params(BillQuery),
+    responses(
+        (status = 200, description = "the bill (CSV with `format=csv`)",
+            content((BillDoc = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "a month or format that does not parse, or an unknown parameter", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody)))]
 pub async fn get_bill(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -75,6 +123,16 @@ pub async fn get_bill(
     }
 }
 
+/// Sets the billing settings: the SMS budget and what happens when it is used up, and how
+/// SMS are written and limited. A field left out takes its default.
+#[utoipa::path(put, path = "/v1/tenant/billing", tag = "billing", security(("apiKey" = [])),
+    request_body(content = super::schema::BillingSettingsDoc, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the settings as stored", body = super::schema::BillingSettingsDoc),
+        (status = 400, description = "malformed JSON or an empty body", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 413, description = "a body over max_body_bytes", body = super::api_doc::ErrorBody),
+        (status = 422, description = "a field that is wrong (named)", body = super::api_doc::ErrorBody)))]
 pub async fn put_billing(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -88,9 +146,11 @@ pub async fn put_billing(
     Ok(Json(json!(settings)))
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CountInput {
+pub struct CountInput {
+    /// At most 10,000 bytes.
+    #[schema(max_length = 10000)]
     text: String,
     /// Count as the tenant's setting would send it (default), or force it on or off.
     transliterate: Option<bool>,
@@ -98,6 +158,14 @@ struct CountInput {
 
 /// `POST /v1/sms/count`: encoding, characters, segments and the price of one message on the
 /// tenant's plan — the same numbers the worker bills.
+#[utoipa::path(post, path = "/v1/sms/count", tag = "billing", security(("apiKey" = [])),
+    request_body(content = CountInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "what one SMS with this text is and costs", body = SmsQuote),
+        (status = 400, description = "malformed JSON or an empty body", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 413, description = "a body over max_body_bytes", body = super::api_doc::ErrorBody),
+        (status = 422, description = "a field that is wrong (named), or a text over 10,000 bytes", body = super::api_doc::ErrorBody)))]
 pub async fn count(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -118,6 +186,24 @@ pub async fn count(
     let mut quote = sms_quote(&input.text, transliterate, app.config.prices.for_plan(tenant.plan));
     quote["plan"] = json!(tenant.plan);
     Ok(Json(quote))
+}
+
+/// What one SMS is and costs (`plan` only from `/v1/sms/count`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SmsQuote {
+    /// The text as it will be sent (transliterated when the setting says so).
+    text: String,
+    /// `gsm7` or `ucs2`.
+    encoding: String,
+    characters: usize,
+    /// Septets (GSM-7) or UTF-16 units.
+    units: usize,
+    segments: usize,
+    price_ore: i64,
+    price_sek: String,
+    #[schema(inline)]
+    plan: Option<super::schema::PlanDoc>,
 }
 
 /// What one SMS with this text is: the text as sent, encoding, characters, units, segments and

@@ -10,11 +10,26 @@ use minijinja::context;
 use serde::Deserialize;
 use serde_json::json;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
+    /// `html` for the page; anything else JSON. Without it, the Accept header decides.
     format: Option<String>,
 }
 
+/// Every message that went to the dev inbox.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Inbox {
+    /// Newest first: ids, when, and the message (`channel`, `to`, and text or subject and html).
+    messages: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The dev inbox: every SMS and email that would have gone out, newest first.
+#[utoipa::path(get, path = "/dev/inbox", tag = "ops", params(InboxQuery),
+    responses(
+        (status = 200, description = "the messages", content((Inbox = "application/json"), (String = "text/html"))),
+        (status = 404, description = "the dev inbox is off", body = super::api_doc::ErrorBody)))]
 pub async fn inbox(State(app): State<App>, headers: HeaderMap, Query(q): Query<InboxQuery>) -> Response {
     let Some(inbox) = &app.inbox else {
         return (StatusCode::NOT_FOUND, Json(json!({"error": {"code": "not_found", "message": "the dev inbox is off; start with `demo` or set dev_inbox = true"}}))).into_response();
@@ -36,6 +51,9 @@ pub async fn inbox(State(app): State<App>, headers: HeaderMap, Query(q): Query<I
     )
 }
 
+/// The home page: links to the documentation and, when on, the dev inbox.
+#[utoipa::path(get, path = "/", tag = "ops",
+    responses((status = 200, description = "the home page", content_type = "text/html", body = String)))]
 pub async fn home(State(app): State<App>) -> Response {
     super::pages::render("home.html", context!(dev_inbox => app.inbox.is_some()))
 }

@@ -16,7 +16,6 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
-use serde_json::Value;
 
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
@@ -28,11 +27,43 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
+/// A multipart upload: one or more EDIFACT files as `file`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EdifactForm {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// A 422: a form without a file (an error), or an upload none of whose messages could be
+/// accepted (the summary).
+#[derive(utoipa::ToSchema)]
+#[schema(as = ImportUnprocessable)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum Unprocessable {
+    Error(super::api_doc::ErrorBody),
+    Summary(ImportSummary),
+}
+
+/// Upload an EDIFACT file (IFTMIN, IFTSTA): the raw body, or `file` field(s) of a multipart
+/// form. The answer is the import summary, per interchange like a CONTRL report.
+#[utoipa::path(post, path = "/v1/edifact", tag = "events", security(("apiKey" = [])),
+    request_body(content(
+        (String = "application/edifact"),
+        (EdifactForm = "multipart/form-data"))),
+    responses(
+        (status = 202, description = "every message accepted", body = ImportSummary),
+        (status = 207, description = "some messages rejected (listed with their place)", body = ImportSummary),
+        (status = 400, description = "a multipart form that does not parse", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 413, description = "an upload over max_body_bytes; nothing stored", body = super::api_doc::ErrorBody),
+        (status = 422, description = "no message could be accepted, or a form without a file", body = Unprocessable)))]
 pub async fn upload(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
     request: Request,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ImportSummary>), ApiError> {
     let limit = app.config.max_body_bytes;
     let headers = request.headers();
     let declared = headers
@@ -93,7 +124,7 @@ pub async fn upload(
     } else {
         StatusCode::MULTI_STATUS
     };
-    Ok((status, Json(serde_json::to_value(&summary).unwrap_or_default())))
+    Ok((status, Json(summary)))
 }
 
 async fn import_all(app: &App, tenant: TenantId, files: &[Bytes]) -> Result<ImportSummary, ApiError> {

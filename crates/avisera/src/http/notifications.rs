@@ -10,33 +10,47 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+/// The log's filters; an empty value filters nothing.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[derive(Default)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
+    #[param(schema_with = super::schema::status_filter)]
     pub status: Option<String>,
+    #[param(schema_with = super::schema::channel_filter)]
     pub channel: Option<String>,
+    #[param(schema_with = super::schema::trigger_filter)]
     pub trigger: Option<String>,
     pub tracking_number: Option<String>,
+    /// Only notifications with a smaller id (paging back from the newest).
     pub before_id: Option<i64>,
+    /// How many (newest first); 100 when left out, at most 1000 are returned.
+    #[param(schema_with = super::schema::limit)]
     pub limit: Option<u32>,
     /// First day (YYYY-MM-DD, Stockholm) of notifications created.
+    #[param(schema_with = super::schema::day_filter)]
     pub from: Option<String>,
     /// Last day (YYYY-MM-DD, Stockholm), included.
+    #[param(schema_with = super::schema::day_filter)]
     pub until: Option<String>,
 }
 
-/// A day's bounds in Stockholm, where bills and numbers count days.
-fn day_start(field: &str, raw: &str, days_after: i64) -> Result<Timestamp, ApiError> {
+/// A day's bounds in Stockholm, where bills and numbers count days. A bound past the last
+/// day time can hold (the day after 9999-12-31) is no bound.
+fn day_start(field: &str, raw: &str, days_after: i64) -> Result<Option<Timestamp>, ApiError> {
     let date: jiff::civil::Date = raw
         .trim()
         .parse()
         .map_err(|_| bad_query(field, format!("\"{raw}\" is not a date like 2026-11-25")))?;
-    date.checked_add(jiff::Span::new().days(days_after))
-        .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Stockholm").expect("bundled zone")))
+    let zone = jiff::tz::TimeZone::get("Europe/Stockholm").expect("bundled zone");
+    Ok(date
+        .checked_add(jiff::Span::new().days(days_after))
+        .and_then(|d| d.to_zoned_datetime(zone))
         .map(|z| z.timestamp())
-        .map_err(|e| bad_query(field, e.to_string()))
+        .ok())
 }
 
 /// The log's filter from query parameters, shared by the API and the portal.
@@ -66,14 +80,30 @@ pub(crate) fn log_filter(q: LogQuery) -> Result<NotificationFilter, ApiError> {
             .from
             .filter(|s| !s.is_empty())
             .map(|d| day_start("from", &d, 0))
-            .transpose()?,
+            .transpose()?
+            .flatten(),
         created_until: q
             .until
             .filter(|s| !s.is_empty())
             .map(|d| day_start("until", &d, 1))
-            .transpose()?,
+            .transpose()?
+            .flatten(),
         limit: q.limit.unwrap_or(100).min(1000),
     })
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NotificationList {
+    notifications: Vec<super::schema::NotificationDoc>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ShipmentView {
+    shipment: super::schema::ShipmentDoc,
+    events: Vec<super::schema::StoredEventDoc>,
+    notifications: Vec<super::schema::NotificationDoc>,
 }
 
 fn bad_query(field: &str, message: String) -> ApiError {
@@ -85,6 +115,12 @@ fn bad_query(field: &str, message: String) -> ApiError {
     .with(json!({ "field": field }))
 }
 
+/// The notification log, newest first.
+#[utoipa::path(get, path = "/v1/notifications", tag = "notifications", security(("apiKey" = [])), params(LogQuery),
+    responses(
+        (status = 200, description = "the notifications", body = NotificationList),
+        (status = 400, description = "a filter that does not parse (named), or an unknown parameter", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody)))]
 pub async fn list(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -106,6 +142,14 @@ async fn with_history(app: &App, tenant: TenantId, id: NotificationId) -> Result
     Ok(Some(v))
 }
 
+/// One notification: content, status and status history.
+#[utoipa::path(get, path = "/v1/notifications/{id}", tag = "notifications", security(("apiKey" = [])),
+    params(("id" = i64, Path, description = "the notification's id")),
+    responses(
+        (status = 200, description = "the notification", body = super::schema::NotificationWithHistory),
+        (status = 400, description = "an id that is not an integer", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 404, description = "no such notification", body = super::api_doc::ErrorBody)))]
 pub async fn get_one(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -117,6 +161,13 @@ pub async fn get_one(
         .ok_or_else(|| ApiError::not_found(&format!("notification {id}")))
 }
 
+/// A shipment with its events (unknown codes included) and notifications.
+#[utoipa::path(get, path = "/v1/shipments/{tracking_number}", tag = "notifications", security(("apiKey" = [])),
+    params(("tracking_number" = String, Path, description = "the shipment's tracking number")),
+    responses(
+        (status = 200, description = "the shipment", body = ShipmentView),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 404, description = "no such shipment", body = super::api_doc::ErrorBody)))]
 pub async fn shipment(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,

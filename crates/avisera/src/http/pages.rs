@@ -13,6 +13,7 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("home.html", include_str!("pages/home.html")),
         ("tracking.html", include_str!("pages/tracking.html")),
         ("unsubscribe.html", include_str!("pages/unsubscribe.html")),
+        ("docs.html", include_str!("pages/docs.html")),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("page {name} does not compile: {e}"));

@@ -42,6 +42,12 @@ fn milestone_text(m: Option<Milestone>, sv: bool) -> &'static str {
 }
 
 /// `/s/{tenant}/{shipment}/{token}`: the short link messages carry.
+#[utoipa::path(get, path = "/s/{tenant}/{shipment}/{token}", tag = "receiver",
+    params(("tenant" = i64, Path), ("shipment" = i64, Path), ("token" = String, Path, description = "the link's signature")),
+    responses(
+        (status = 200, description = "the shipment's tracking page", content_type = "text/html", body = String),
+        (status = 400, description = "a path parameter that does not parse", content_type = "text/plain", body = String),
+        (status = 404, description = "a wrong or altered link", content_type = "text/plain", body = String)))]
 pub async fn shipment_page(
     State(app): State<App>,
     Path((tenant, shipment, token)): Path<(i64, i64, String)>,
@@ -60,6 +66,12 @@ pub async fn shipment_page(
 }
 
 /// `/t/{tenant}/{tracking_number}/{token}`: the first, longer form of the link.
+#[utoipa::path(get, path = "/t/{tenant}/{tracking_number}/{token}", tag = "receiver",
+    params(("tenant" = i64, Path), ("tracking_number" = String, Path), ("token" = String, Path, description = "the link's signature")),
+    responses(
+        (status = 200, description = "the shipment's tracking page", content_type = "text/html", body = String),
+        (status = 400, description = "a path parameter that does not parse", content_type = "text/plain", body = String),
+        (status = 404, description = "a wrong or altered link", content_type = "text/plain", body = String)))]
 pub async fn tracking(
     State(app): State<App>,
     Path((tenant, tracking, token)): Path<(i64, String, String)>,
@@ -130,8 +142,10 @@ async fn page(app: &App, tenant_id: TenantId, tracking: &str) -> Response {
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OptOutQuery {
+    /// The address (phone or email) the link is for.
     a: String,
 }
 
@@ -165,6 +179,13 @@ async fn opt_out_page(app: App, tenant: i64, token: String, address: String, con
     )
 }
 
+/// The opt-out page of a message's unsubscribe link: asks before stopping.
+#[utoipa::path(get, path = "/u/{tenant}/{token}", tag = "receiver",
+    params(("tenant" = i64, Path), ("token" = String, Path, description = "the link's signature"), OptOutQuery),
+    responses(
+        (status = 200, description = "the opt-out page", content_type = "text/html", body = String),
+        (status = 400, description = "a path or query parameter that does not parse, or no `a`", content_type = "text/plain", body = String),
+        (status = 404, description = "a wrong or altered link", content_type = "text/plain", body = String)))]
 pub async fn unsubscribe_page(
     State(app): State<App>,
     Path((tenant, token)): Path<(i64, String)>,
@@ -174,10 +195,28 @@ pub async fn unsubscribe_page(
 }
 
 /// One click (or a mail client's List-Unsubscribe-Post) stops further messages at once.
+#[utoipa::path(post, path = "/u/{tenant}/{token}", tag = "receiver",
+    params(("tenant" = i64, Path), ("token" = String, Path, description = "the link's signature"), OptOutQuery),
+    responses(
+        (status = 200, description = "the opt-out page", content_type = "text/html", body = String),
+        (status = 400, description = "a path or query parameter that does not parse, or no `a`", content_type = "text/plain", body = String),
+        (status = 404, description = "a wrong or altered link", content_type = "text/plain", body = String)))]
 pub async fn unsubscribe(
     State(app): State<App>,
     Path((tenant, token)): Path<(i64, String)>,
     Query(q): Query<OptOutQuery>,
 ) -> Response {
     opt_out_page(app, tenant, token, q.a, true).await
+}
+
+/// A tenant's logo, public because every email shows it.
+#[utoipa::path(get, path = "/l/{tenant}/{logo}", tag = "receiver",
+    params(("tenant" = i64, Path), ("logo" = i64, Path)),
+    responses(
+        (status = 200, description = "the logo", content(
+            (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (String = "image/svg+xml"))),
+        (status = 400, description = "a path parameter that does not parse", content_type = "text/plain", body = String),
+        (status = 404, description = "a wrong or altered link", content_type = "text/plain", body = String)))]
+pub async fn logo(state: State<App>, path: Path<(i64, i64)>) -> Response {
+    crate::portal::public_logo(state, path).await
 }

@@ -17,30 +17,66 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-#[derive(Deserialize, Serialize)]
+/// A rule: when its trigger fires for a shipment that meets its conditions, it sends its
+/// templates on its channels. A new rule is disabled.
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RuleInput {
+pub struct RuleInput {
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    #[schema(schema_with = super::schema::trigger_input)]
     trigger: String,
     #[serde(default)]
+    #[schema(value_type = super::schema::ConditionsDoc)]
     conditions: Conditions,
+    #[schema(value_type = super::schema::ChannelChoiceDoc)]
     channels: ChannelChoice,
     #[serde(default = "receiver")]
+    #[schema(schema_with = super::schema::recipient)]
     recipient: Recipient,
+    /// Required when the rule sends SMS: an SMS template of the tenant.
     sms_template_id: Option<i64>,
+    /// Required when the rule sends email: an email template of the tenant.
     email_template_id: Option<i64>,
+    #[schema(format = DateTime)]
     active_from: Option<String>,
+    /// After `active_from`.
+    #[schema(format = DateTime)]
     active_until: Option<String>,
     #[serde(default)]
     once_per_shipment: bool,
+    /// Only for "days left at pickup point", and required there: 1 to 14.
+    #[schema(minimum = 1, maximum = 14)]
     days_before_deadline: Option<u8>,
+    /// Free text or a discount code the templates can show as `campaign`.
     campaign: Option<String>,
+    /// Send this long after the trigger's moment (at most a week).
     #[serde(default)]
+    #[schema(maximum = 10080)]
     delay_minutes: u32,
+    /// Per channel, receiver-local times when nothing is sent (at most 20 windows); a message
+    /// due then waits for the end.
     #[serde(default)]
+    #[schema(value_type = Vec<super::schema::QuietHoursDoc>, max_items = 20)]
     quiet_hours: Vec<QuietHours>,
+    /// Only for "days left at pickup point": the receiver-local time of day to send at.
+    #[schema(value_type = Option<String>, pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
     send_at_local: Option<LocalTime>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RuleList {
+    rules: Vec<super::schema::RuleDoc>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RuleHistory {
+    history: Vec<super::schema::RuleChangeDoc>,
 }
 
 fn receiver() -> Recipient {
@@ -112,6 +148,15 @@ pub(crate) async fn check_rule(app: &App, tenant: TenantId, rule: &Rule) -> Resu
     Ok(())
 }
 
+/// Creates a rule, disabled.
+#[utoipa::path(post, path = "/v1/rules", tag = "rules", security(("apiKey" = [])),
+    request_body(content = RuleInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "the rule (disabled)", body = super::schema::RuleDoc),
+        (status = 400, description = "malformed JSON, an empty body, or an id that is not an integer", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 413, description = "a body over max_body_bytes", body = super::api_doc::ErrorBody),
+        (status = 422, description = "a field that is wrong (named), or a template that is not the tenant's or not for the channel", body = super::api_doc::ErrorBody)))]
 pub async fn create(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -159,6 +204,17 @@ pub(crate) fn what_changed(before: &Rule, after: &Rule) -> String {
     }
 }
 
+/// Replaces a rule's settings; an enabled rule stays enabled if the plan has its trigger.
+#[utoipa::path(put, path = "/v1/rules/{id}", tag = "rules", security(("apiKey" = [])), params(("id" = i64, Path, description = "the rule's id")),
+    request_body(content = RuleInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the rule", body = super::schema::RuleDoc),
+        (status = 403, description = "the rule is enabled and the plan lacks its trigger", body = super::api_doc::ErrorBody),
+        (status = 404, description = "no such rule", body = super::api_doc::ErrorBody),
+        (status = 400, description = "malformed JSON, an empty body, or an id that is not an integer", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 413, description = "a body over max_body_bytes", body = super::api_doc::ErrorBody),
+        (status = 422, description = "a field that is wrong (named), or a template that is not the tenant's or not for the channel", body = super::api_doc::ErrorBody)))]
 pub async fn update(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -201,6 +257,14 @@ pub(crate) async fn set_enabled(
     Ok(rule)
 }
 
+/// Enables a rule: its trigger must be in the tenant's plan.
+#[utoipa::path(post, path = "/v1/rules/{id}/enable", tag = "rules", security(("apiKey" = [])), params(("id" = i64, Path, description = "the rule's id")),
+    responses(
+        (status = 200, description = "the rule", body = super::schema::RuleDoc),
+        (status = 400, description = "an id that is not an integer", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 403, description = "the plan lacks the rule's trigger", body = super::api_doc::ErrorBody),
+        (status = 404, description = "no such rule", body = super::api_doc::ErrorBody)))]
 pub async fn enable(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -210,6 +274,13 @@ pub async fn enable(
     Ok(Json(json!(set_enabled(&app, tenant, &actor, id, true).await?)))
 }
 
+/// Disables a rule.
+#[utoipa::path(post, path = "/v1/rules/{id}/disable", tag = "rules", security(("apiKey" = [])), params(("id" = i64, Path, description = "the rule's id")),
+    responses(
+        (status = 200, description = "the rule", body = super::schema::RuleDoc),
+        (status = 400, description = "an id that is not an integer", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 404, description = "no such rule", body = super::api_doc::ErrorBody)))]
 pub async fn disable(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -220,6 +291,12 @@ pub async fn disable(
 }
 
 /// `GET /v1/rules/{id}/history`: every create, change, enable and disable, with who and when.
+#[utoipa::path(get, path = "/v1/rules/{id}/history", tag = "rules", security(("apiKey" = [])), params(("id" = i64, Path, description = "the rule's id")),
+    responses(
+        (status = 200, description = "the history, oldest first", body = RuleHistory),
+        (status = 400, description = "an id that is not an integer", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 404, description = "no such rule", body = super::api_doc::ErrorBody)))]
 pub async fn history(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -231,6 +308,13 @@ pub async fn history(
     ))
 }
 
+/// One rule.
+#[utoipa::path(get, path = "/v1/rules/{id}", tag = "rules", security(("apiKey" = [])), params(("id" = i64, Path, description = "the rule's id")),
+    responses(
+        (status = 200, description = "the rule", body = super::schema::RuleDoc),
+        (status = 400, description = "an id that is not an integer", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 404, description = "no such rule", body = super::api_doc::ErrorBody)))]
 pub async fn get_one(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -239,6 +323,11 @@ pub async fn get_one(
     Ok(Json(json!(existing(&app, tenant, id).await?)))
 }
 
+/// The tenant's rules.
+#[utoipa::path(get, path = "/v1/rules", tag = "rules", security(("apiKey" = [])),
+    responses(
+        (status = 200, description = "the rules", body = RuleList),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody)))]
 pub async fn list(State(app): State<App>, Authenticated(tenant): Authenticated) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "rules": app.store.rules(tenant).await? })))
 }

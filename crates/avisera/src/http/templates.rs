@@ -18,14 +18,43 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
-#[derive(Deserialize, Serialize)]
+/// A template: per language, for SMS a `text`, for email a `subject` and an `html` or `text`
+/// (minijinja, strict: an unknown variable is refused).
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TemplateInput {
+pub struct TemplateInput {
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    #[schema(schema_with = super::schema::channel)]
     channel: Channel,
+    /// One of the languages in `contents`.
     default_language: String,
+    /// Per language code, at least one.
+    #[schema(value_type = BTreeMap<String, super::schema::TemplateBodyDoc>)]
     contents: BTreeMap<String, TemplateBody>,
+}
+
+/// A template rendered against the sample shipment, per language, with what one message costs.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Preview {
+    #[schema(schema_with = super::schema::channel)]
+    channel: String,
+    #[schema(inline)]
+    plan: super::schema::PlanDoc,
+    /// Per language: for SMS the quote (text, encoding, segments, price), for email `subject`,
+    /// `html`, `text` and the price.
+    #[schema(value_type = BTreeMap<String, Object>)]
+    languages: Value,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TemplateList {
+    templates: Vec<super::schema::TemplateDoc>,
 }
 
 /// The template in the body, checked against the sample shipment within the tenant's limits.
@@ -51,6 +80,15 @@ async fn checked(app: &App, tenant: TenantId, id: TemplateId, body: &[u8]) -> Re
     Ok(template)
 }
 
+/// Creates a template; it is checked against the sample shipment within the tenant's limits.
+#[utoipa::path(post, path = "/v1/templates", tag = "templates", security(("apiKey" = [])),
+    request_body(content = TemplateInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "the template", body = super::schema::TemplateDoc),
+        (status = 400, description = "malformed JSON or an empty body", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 413, description = "a body over max_body_bytes", body = super::api_doc::ErrorBody),
+        (status = 422, description = "a field that is wrong, or a template that does not render (language, part, line and variable named)", body = super::api_doc::ErrorBody)))]
 pub async fn create(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -61,6 +99,17 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!(template))))
 }
 
+/// Replaces a template (checked as at create).
+#[utoipa::path(put, path = "/v1/templates/{id}", tag = "templates", security(("apiKey" = [])),
+    params(("id" = i64, Path, description = "the template's id")),
+    request_body(content = TemplateInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the template", body = super::schema::TemplateDoc),
+        (status = 404, description = "no such template", body = super::api_doc::ErrorBody),
+        (status = 400, description = "malformed JSON or an empty body", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 413, description = "a body over max_body_bytes", body = super::api_doc::ErrorBody),
+        (status = 422, description = "a field that is wrong, or a template that does not render (language, part, line and variable named)", body = super::api_doc::ErrorBody)))]
 pub async fn update(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -74,6 +123,14 @@ pub async fn update(
     Ok(Json(json!(template)))
 }
 
+/// One template.
+#[utoipa::path(get, path = "/v1/templates/{id}", tag = "templates", security(("apiKey" = [])),
+    params(("id" = i64, Path, description = "the template's id")),
+    responses(
+        (status = 200, description = "the template", body = super::schema::TemplateDoc),
+        (status = 400, description = "an id that is not an integer", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 404, description = "no such template", body = super::api_doc::ErrorBody)))]
 pub async fn get_one(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
@@ -87,6 +144,11 @@ pub async fn get_one(
     Ok(Json(json!(t)))
 }
 
+/// The tenant's templates.
+#[utoipa::path(get, path = "/v1/templates", tag = "templates", security(("apiKey" = [])),
+    responses(
+        (status = 200, description = "the templates", body = TemplateList),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody)))]
 pub async fn list(State(app): State<App>, Authenticated(tenant): Authenticated) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "templates": app.store.templates(tenant).await? })))
 }
@@ -94,6 +156,14 @@ pub async fn list(State(app): State<App>, Authenticated(tenant): Authenticated) 
 /// `POST /v1/templates/preview`: a template (as for create) rendered against the sample
 /// shipment in each of its languages, with what one message costs on the tenant's plan: for
 /// SMS the encoding and segments the worker will bill.
+#[utoipa::path(post, path = "/v1/templates/preview", tag = "templates", security(("apiKey" = [])),
+    request_body(content = TemplateInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "each language rendered, with its price", body = Preview),
+        (status = 400, description = "malformed JSON or an empty body", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 413, description = "a body over max_body_bytes", body = super::api_doc::ErrorBody),
+        (status = 422, description = "a field that is wrong, or a template that does not render (language, part, line and variable named)", body = super::api_doc::ErrorBody)))]
 pub async fn preview(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,

@@ -10,6 +10,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use serde_json::{Value, json};
 
+/// The tenant of the API key: its plan, brand and billing settings.
+#[utoipa::path(get, path = "/v1/tenant", tag = "tenant", security(("apiKey" = [])),
+    responses(
+        (status = 200, description = "the tenant", body = super::schema::TenantDoc),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody)))]
 pub async fn get_tenant(State(app): State<App>, Authenticated(tenant): Authenticated) -> Result<Json<Value>, ApiError> {
     let t = app
         .store
@@ -19,6 +24,15 @@ pub async fn get_tenant(State(app): State<App>, Authenticated(tenant): Authentic
     Ok(Json(json!(t)))
 }
 
+/// Sets the brand: what receivers see of the shipper. Without `logo_id` the logo stays.
+#[utoipa::path(put, path = "/v1/tenant/brand", tag = "tenant", security(("apiKey" = [])),
+    request_body(content = super::schema::BrandDoc, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the brand as stored", body = super::schema::BrandDoc),
+        (status = 400, description = "malformed JSON or an empty body", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 413, description = "a body over max_body_bytes", body = super::api_doc::ErrorBody),
+        (status = 422, description = "a field that is wrong (named)", body = super::api_doc::ErrorBody)))]
 pub async fn put_brand(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,

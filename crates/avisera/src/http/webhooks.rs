@@ -20,12 +20,46 @@ use serde_json::{Value, json};
 
 const MAX_EVENTS: usize = 10_000;
 
+/// The body: one event, an array of 1 to 10,000, or an object with `events` (other keys are
+/// ignored).
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum TrackingBatch {
+    List(Vec<TrackingEvent>),
+    Wrapped(TrackingList),
+    One(TrackingEvent),
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct TrackingList {
+    #[schema(min_items = 1, max_items = 10000)]
+    events: Vec<TrackingEvent>,
+}
+
+/// A carrier's signed tracking push (no API key: the signature is the authentication).
+/// `X-Avisera-Signature` is `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">` with the
+/// tenant's webhook secret; the timestamp (Unix seconds) must be within 5 minutes.
+#[utoipa::path(post, path = "/v1/webhooks/tracking/{tenant}", tag = "events",
+    params(
+        ("tenant" = i64, Path, description = "the tenant's id"),
+        ("x-avisera-timestamp" = String, Header, description = "Unix seconds of the signature"),
+        ("x-avisera-signature" = String, Header, description = "sha256=<hex>")),
+    request_body(content = TrackingBatch, content_type = "application/json"),
+    responses(
+        (status = 202, description = "every event accepted or a duplicate", body = super::events::EventResults),
+        (status = 207, description = "some events rejected (listed); the others stored", body = super::events::EventResults),
+        (status = 400, description = "malformed JSON, an empty body, or a tenant that is not an integer", body = super::api_doc::ErrorBody),
+        (status = 401, description = "a missing, wrong or stale signature (the same for a tenant without a secret)", body = super::api_doc::ErrorBody),
+        (status = 413, description = "more than 10,000 events, or a body over max_body_bytes", body = super::api_doc::ErrorBody),
+        (status = 422, description = "no events, or none could be accepted", body = super::events::Unprocessable)))]
 pub async fn tracking(
     State(app): State<App>,
     Path(tenant): Path<i64>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<super::events::EventResults>), ApiError> {
     let tenant = TenantId(tenant);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     // A tenant without a secret (or no such tenant) is checked against a random one, so it gets
@@ -95,23 +129,46 @@ pub async fn tracking(
     };
     Ok((
         status,
-        Json(json!({"accepted": accepted, "duplicates": duplicates, "rejected": rejected, "results": results})),
+        Json(super::events::EventResults {
+            accepted,
+            duplicates,
+            rejected,
+            results,
+        }),
     ))
 }
 
+/// A new webhook secret, shown once; the old one stops working at once.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct WebhookSecret {
+    secret: String,
+    /// Where the carrier posts.
+    url: String,
+    note: &'static str,
+}
+
+/// Sets a new webhook secret and shows it once (the old one stops working).
+#[utoipa::path(post, path = "/v1/webhooks/secret", tag = "events", security(("apiKey" = [])),
+    responses(
+        (status = 201, description = "the new secret", body = WebhookSecret),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody)))]
 pub async fn rotate_secret(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<WebhookSecret>), ApiError> {
     let secret = new_secret();
     app.store.set_webhook_secret(tenant, &secret, app.clock.now()).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "secret": secret,
-            "url": format!("{}/v1/webhooks/tracking/{}", app.config.public_url.trim_end_matches('/'), tenant.0),
-            "note": "shown once; the previous secret no longer works",
-        })),
+        Json(WebhookSecret {
+            url: format!(
+                "{}/v1/webhooks/tracking/{}",
+                app.config.public_url.trim_end_matches('/'),
+                tenant.0
+            ),
+            secret,
+            note: "shown once; the previous secret no longer works",
+        }),
     ))
 }
 

@@ -34,7 +34,7 @@ pub const TRANSPORT_ORDER_CODE: &str = "CREATED";
 pub const LOCAL_ZONE: &str = "Europe/Stockholm";
 
 /// What an import did, per interchange like a CONTRL report, and in total.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     pub messages: u64,
     pub accepted_messages: u64,
@@ -125,7 +125,7 @@ impl ImportSummary {
 }
 
 /// One interchange's acknowledgement: what its sender needs to know (CONTRL-like).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InterchangeReport {
     pub control_ref: String,
     pub sender: String,
@@ -137,9 +137,10 @@ pub struct InterchangeReport {
 }
 
 /// A rejected message or an envelope fault, with its place.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportError {
     /// `syntax`, `envelope`, `message` or `content`.
+    #[schema(value_type = String, pattern = "^(syntax|envelope|message|content)$")]
     pub kind: &'static str,
     pub interchange: Option<String>,
     pub message: Option<String>,

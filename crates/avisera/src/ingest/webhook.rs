@@ -80,7 +80,8 @@ pub fn verify(
 }
 
 /// One pushed tracking event. Unknown fields are ignored: carriers add fields over time.
-#[derive(Debug, Deserialize, Serialize)]
+/// `item_id` (the tracking number), `event_code` and `event_time` are needed.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct TrackingEvent {
     pub event_id: Option<String>,
     pub shipment_id: Option<String>,
@@ -92,7 +93,8 @@ pub struct TrackingEvent {
     pub flags: BTreeMap<String, bool>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = TrackingLocation)]
 pub struct Location {
     pub name: Option<String>,
     pub postcode: Option<String>,
