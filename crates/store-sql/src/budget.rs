@@ -48,7 +48,8 @@ pub async fn reserve_sms(
         "SELECT CAST(COALESCE(SUM(billed_units * unit_price_ore), 0) AS BIGINT) FROM notifications
          WHERE tenant_id = $1 AND channel = 'sms' AND billed_units IS NOT NULL AND id <> $2
            AND ((sent_at >= $3 AND sent_at < $4)
-                OR (sent_at IS NULL AND status = 'scheduled' AND lease_until > $5))",
+                OR (sent_at IS NULL AND status IN ('scheduled', 'cancelled')
+                    AND lease_owner IS NOT NULL AND lease_until > $5))",
     )
     .bind(tenant.0)
     .bind(id.0)
@@ -85,8 +86,21 @@ pub async fn reserve_sms(
     })
 }
 
-/// Cancels the claimed SMS with `reason` and adds `email` (keyed by the SMS's own dedupe key,
-/// so a second try adds nothing), together. False when the SMS is no longer this worker's.
+/// The dedupe key of the email that replaces an SMS: the key the planner gives the rule's
+/// email for the same shipment, trigger and occurrence (`…:sms:<phone>` becomes
+/// `…:email:<address>`), so the switch happens once and a later firing of the same moment,
+/// planned as email while the budget is still used up, is the same notification and not a
+/// second message.
+fn email_key(sms_key: &str, to: &str) -> String {
+    match sms_key.rfind(":sms:") {
+        Some(at) => format!("{}:email:{to}", &sms_key[..at]),
+        None => format!("{sms_key}:email-instead"),
+    }
+}
+
+/// Cancels the claimed SMS with `reason` and adds `email` (keyed as the planner keys the
+/// rule's email, so a second try adds nothing), together. False when the SMS is no longer this
+/// worker's.
 #[allow(clippy::too_many_arguments)]
 pub async fn switch_to_email(
     pool: &AnyPool,
@@ -133,7 +147,7 @@ pub async fn switch_to_email(
     }
     add_history(&mut tx, tenant, id.0, Status::Cancelled, Some(reason), now).await?;
     let mut email = email.clone();
-    email.dedupe_key = format!("{key}:email-instead");
+    email.dedupe_key = email_key(&key, &email.recipient);
     let planned = [Planned {
         event: 0,
         shipment: shipment.map(ShipmentId),
@@ -143,4 +157,16 @@ pub async fn switch_to_email(
     insert_notifications(&mut tx, dialect, tenant, &planned, now).await?;
     tx.commit().await.map_err(db)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_switched_email_has_the_key_the_planner_gives_the_rules_email() {
+        assert_eq!(
+            super::email_key("rule:3:shipment:7:delivered:once:sms:+46701234567", "anna@example.se"),
+            "rule:3:shipment:7:delivered:once:email:anna@example.se"
+        );
+        assert_eq!(super::email_key("manual:1:k", "a@b.se"), "manual:1:k:email-instead");
+    }
 }

@@ -59,7 +59,10 @@ fn is_retryable(code: &str) -> bool {
     if matches!(code, "40001" | "40P01" | "55P03") {
         return true;
     }
-    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+    // A PostgreSQL SQLSTATE is five characters, some all digits (22021, 42501): only SQLite's
+    // numeric codes are read as numbers.
+    let sqlstate = code.len() == 5 && !code.starts_with('0') && code.parse::<u32>().is_ok_and(|c| c >= 10_000);
+    !sqlstate && code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 /// PostgreSQL: connection exceptions (class 08), too many connections, the server shutting
@@ -98,7 +101,7 @@ mod tests {
         for code in ["40001", "40P01", "55P03", "5", "6", "517", "262"] {
             assert!(is_retryable(code), "{code}");
         }
-        for code in ["23505", "19", "2067", "1", "57014"] {
+        for code in ["23505", "19", "2067", "1", "57014", "22021", "22022", "42501"] {
             assert!(!is_retryable(code), "{code}");
             assert!(!is_unavailable(code), "{code}");
         }

@@ -86,6 +86,28 @@ async fn forty_events_in_one_post_stay_within_the_sms_budget_and_the_rest_go_by_
         .cloned()
         .unwrap_or_default();
     assert_eq!(sms_line["quantity"], 2, "{bill}");
+
+    // The carrier corrects one delivery (a later time, a new event id): "delivered" fires again
+    // while the budget is still used up, and is planned as the rule's email. It is the same
+    // notification as the email the switch already sent, not a second message.
+    let switched = cancelled[0]["tracking_number"].as_str().unwrap().to_string();
+    let mut corrected = event(&switched, "DELIVERED", "+46701234500");
+    corrected["event_id"] = json!("corrected-delivery");
+    corrected["occurred_at"] = json!("2026-11-25T15:05:00+01:00");
+    let (status, body) = app.call("POST", "/v1/events", Some(corrected)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["results"][0]["result"], "accepted", "{body}");
+    app.settled_notifications().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let about_it = smtp
+        .mails()
+        .iter()
+        .filter(|m| m["text"].as_str().unwrap_or("").contains(&switched))
+        .count();
+    assert_eq!(
+        about_it, 1,
+        "one email about {switched}, however often its delivery fires"
+    );
 }
 
 /// An SMS channel that panics on one number, as a library might on data it cannot handle.

@@ -25,8 +25,14 @@ impl SmsHttp {
     }
 }
 
+/// What a provider said, fit to store and show: at most 300 characters, control characters as
+/// spaces (a NUL cannot be stored in PostgreSQL text, and the outcome would never be recorded).
 fn short(body: &str) -> String {
-    let b: String = body.chars().take(300).collect();
+    let b: String = body
+        .chars()
+        .take(300)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     b.trim().to_string()
 }
 
@@ -65,10 +71,12 @@ impl Sender for SmsHttp {
         let response = request.send().await.map_err(|e| {
             SendError::Transient(format!(
                 "SMS provider unreachable: {}",
+                // Without the URL: it may hold the provider's key, and reasons are shown to
+                // tenants.
                 if e.is_timeout() {
                     "timed out".into()
                 } else {
-                    e.to_string()
+                    e.without_url().to_string()
                 }
             ))
         })?;
@@ -78,10 +86,11 @@ impl Sender for SmsHttp {
             let id = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
                 .and_then(|v| match &v[&c.id_field] {
-                    serde_json::Value::String(s) => Some(s.clone()),
+                    serde_json::Value::String(s) => Some(short(s)),
                     serde_json::Value::Number(n) => Some(n.to_string()),
                     _ => None,
-                });
+                })
+                .filter(|id| !id.is_empty());
             return Ok(id);
         }
         let reason = format!("SMS provider answered {}: {}", status.as_u16(), short(&body));
