@@ -20,8 +20,20 @@ pub async fn claim(
     lease_until: Timestamp,
     limit: u32,
 ) -> StoreResult<Vec<DeliveryJob>> {
-    crate::error::retrying(|| claim_once(pool, dialect, worker, now, lease_until, limit)).await
+    let (jobs, unreadable) =
+        crate::error::retrying(|| claim_once(pool, dialect, worker, now, lease_until, limit)).await?;
+    // A stored message that no longer decodes can never be sent: it ends failed with the
+    // reason instead of failing the claim of every message beside it, lease after lease.
+    for (tenant, id, why) in unreadable {
+        let outcome = DeliveryOutcome::Failed {
+            reason: format!("the stored message can no longer be read: {why}"),
+        };
+        finish(pool, dialect, tenant, id, worker, &outcome, now).await?;
+    }
+    Ok(jobs)
 }
+
+type Unreadable = Vec<(TenantId, NotificationId, String)>;
 
 async fn claim_once(
     pool: &AnyPool,
@@ -30,7 +42,7 @@ async fn claim_once(
     now: Timestamp,
     lease_until: Timestamp,
     limit: u32,
-) -> StoreResult<Vec<DeliveryJob>> {
+) -> StoreResult<(Vec<DeliveryJob>, Unreadable)> {
     // PostgreSQL: SKIP LOCKED lets many nodes claim side by side without taking the same row.
     // SQLite: one writer, so the single UPDATE is already exclusive. A dead claim's budget
     // reservation (the price on a scheduled row) goes with its lease.
@@ -54,30 +66,40 @@ async fn claim_once(
         .fetch_all(pool)
         .await
         .map_err(db)?;
-    rows.iter()
-        .map(|r| {
-            Ok(DeliveryJob {
-                id: NotificationId(r.try_get("id").map_err(db)?),
-                tenant_id: TenantId(r.try_get("tenant_id").map_err(db)?),
-                message: from_json("message", &r.try_get::<String, _>("message").map_err(db)?)?,
-                idempotency_key: r.try_get("idempotency_key").map_err(db)?,
-                // The attempts made so far are provider calls; this one is the next.
-                attempt: r.try_get::<i64, _>("attempts").map_err(db)? as u32 + 1,
-                billable: r.try_get::<i64, _>("billable").map_err(db)? != 0,
-                rule_id: r
-                    .try_get::<Option<i64>, _>("rule_id")
-                    .map_err(db)?
-                    .map(avisera_domain::RuleId),
-                time_zone: r.try_get("time_zone").map_err(db)?,
-                shipment_id: r
-                    .try_get::<Option<i64>, _>("shipment_id")
-                    .map_err(db)?
-                    .map(avisera_domain::ShipmentId),
-                created_at: ts(r.try_get("created_at").map_err(db)?)?,
-                due_at: ts(r.try_get("due_at").map_err(db)?)?,
-            })
-        })
-        .collect()
+    let mut unreadable = Vec::new();
+    let mut jobs = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id = NotificationId(r.try_get("id").map_err(db)?);
+        let tenant_id = TenantId(r.try_get("tenant_id").map_err(db)?);
+        let message = match from_json("message", &r.try_get::<String, _>("message").map_err(db)?) {
+            Ok(message) => message,
+            Err(e) => {
+                unreadable.push((tenant_id, id, e.to_string()));
+                continue;
+            }
+        };
+        jobs.push(DeliveryJob {
+            id,
+            tenant_id,
+            message,
+            idempotency_key: r.try_get("idempotency_key").map_err(db)?,
+            // The attempts made so far are provider calls; this one is the next.
+            attempt: r.try_get::<i64, _>("attempts").map_err(db)? as u32 + 1,
+            billable: r.try_get::<i64, _>("billable").map_err(db)? != 0,
+            rule_id: r
+                .try_get::<Option<i64>, _>("rule_id")
+                .map_err(db)?
+                .map(avisera_domain::RuleId),
+            time_zone: r.try_get("time_zone").map_err(db)?,
+            shipment_id: r
+                .try_get::<Option<i64>, _>("shipment_id")
+                .map_err(db)?
+                .map(avisera_domain::ShipmentId),
+            created_at: ts(r.try_get("created_at").map_err(db)?)?,
+            due_at: ts(r.try_get("due_at").map_err(db)?)?,
+        });
+    }
+    Ok((jobs, unreadable))
 }
 
 pub async fn finish(

@@ -117,3 +117,57 @@ async fn a_stored_value_that_does_not_read_back_is_corrupt() {
         assert!(matches!(read, Err(StoreError::Corrupt(_))), "{read:?}");
     }
 }
+
+#[tokio::test]
+async fn a_stored_message_that_does_not_read_back_fails_alone_and_the_claim_goes_on() {
+    use avisera_domain::TenantId;
+    use avisera_domain::notification::{Channel, Message};
+    use avisera_domain::planner::PlannedNotification;
+    use avisera_store::Outbox;
+    for store in [fresh_sqlite().await, fresh_postgres().await] {
+        let tenant = TenantId(tenant(&store, "A").await);
+        let notice = |n: u32| PlannedNotification {
+            rule_id: None,
+            trigger: None,
+            channel: Channel::Email,
+            recipient: "ekonomi@example.se".into(),
+            dedupe_key: format!("notice:{n}"),
+            due_at: now(),
+            time_zone: None,
+            language: None,
+            message: Ok(Message::Email {
+                from_name: "Avisera".into(),
+                from_address: None,
+                reply_to: None,
+                to: "ekonomi@example.se".into(),
+                subject: format!("Notice {n}"),
+                html: None,
+                text: "text".into(),
+            }),
+        };
+        assert_eq!(
+            store
+                .add_notices(tenant, &[notice(1), notice(2), notice(3)], now())
+                .await
+                .unwrap(),
+            3
+        );
+        sqlx::query("UPDATE notifications SET message = 'not json' WHERE id = 2")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let lease: avisera_domain::Timestamp = "2026-11-25T10:01:00Z".parse().unwrap();
+        let jobs = store.claim_due("w1", now(), lease, 10).await.unwrap();
+        let mut ids: Vec<i64> = jobs.iter().map(|j| j.id.0).collect();
+        ids.sort();
+        assert_eq!(ids, [1, 3], "the readable ones are claimed");
+        // (The log cannot show the row either: it decodes the message.)
+        let (status, reason): (String, String) =
+            sqlx::query_as("SELECT status, reason FROM notifications WHERE id = 2")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(status, "failed");
+        assert!(reason.contains("can no longer be read"), "{reason}");
+    }
+}

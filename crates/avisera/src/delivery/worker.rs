@@ -69,25 +69,52 @@ impl Worker {
         app.metrics.set_outbox_lag(now.duration_since(oldest_due).as_secs_f64());
         // What was true when the message was planned is checked again now: its tenant's plan,
         // and its rule (disabled, out of its interval, or a trigger the plan lost).
-        let mut tenants: HashMap<TenantId, Option<Tenant>> = HashMap::new();
-        let mut rules: HashMap<(TenantId, RuleId), Option<Rule>> = HashMap::new();
+        // A tenant or rule that cannot be read (stored data no longer decodes) fails the messages
+        // that need it, with the reason; a database that does not answer leaves the batch to its
+        // lease.
+        let mut tenants: HashMap<TenantId, Result<Option<Tenant>, String>> = HashMap::new();
+        let mut rules: HashMap<(TenantId, RuleId), Result<Option<Rule>, String>> = HashMap::new();
         for job in &jobs {
             if let Entry::Vacant(slot) = tenants.entry(job.tenant_id) {
-                slot.insert(store.tenant(job.tenant_id).await?);
+                slot.insert(unreadable(store.tenant(job.tenant_id).await)?);
             }
             if let Some(rule) = job.rule_id
                 && let Entry::Vacant(slot) = rules.entry((job.tenant_id, rule))
             {
-                slot.insert(store.rule(job.tenant_id, rule).await?);
+                slot.insert(unreadable(store.rule(job.tenant_id, rule).await)?);
             }
         }
         let mut sending = JoinSet::new();
         let mut held = HashMap::new();
         for job in jobs {
-            let tenant = tenants.get(&job.tenant_id).cloned().flatten();
-            let rule = job
-                .rule_id
-                .and_then(|id| rules.get(&(job.tenant_id, id)).cloned().flatten());
+            let looked_up = tenants
+                .get(&job.tenant_id)
+                .cloned()
+                .unwrap_or(Ok(None))
+                .and_then(|tenant| {
+                    let rule = match job.rule_id {
+                        Some(id) => rules.get(&(job.tenant_id, id)).cloned().unwrap_or(Ok(None))?,
+                        None => None,
+                    };
+                    Ok((tenant, rule))
+                });
+            let (tenant, rule) = match looked_up {
+                Ok(found) => found,
+                Err(why) => {
+                    let reason = format!("its tenant or rule can no longer be read: {why}");
+                    let provider = self.channels.for_job(&job).provider();
+                    record(
+                        app,
+                        store,
+                        &self.name,
+                        &job,
+                        provider,
+                        &DeliveryOutcome::Failed { reason },
+                    )
+                    .await;
+                    continue;
+                }
+            };
             let rule_stopped = tenant.as_ref().and_then(|t| rule_stopped(&job, t, rule.as_ref(), now));
             // The plan in force now prices what this batch sends.
             let charge = tenant.as_ref().filter(|_| job.billable).map(|t| {
@@ -227,4 +254,16 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "the sending code panicked".into())
+}
+
+/// A lookup's answer for the batch: found or not, or why the stored data cannot be read. Any
+/// other error (the database does not answer) stops the batch, whose lease then runs out.
+fn unreadable<T>(
+    found: Result<Option<T>, avisera_store::StoreError>,
+) -> Result<Result<Option<T>, String>, avisera_store::StoreError> {
+    match found {
+        Ok(found) => Ok(Ok(found)),
+        Err(avisera_store::StoreError::Corrupt(why)) => Ok(Err(why)),
+        Err(e) => Err(e),
+    }
 }
