@@ -4,7 +4,7 @@
 
 use crate::codec::ms;
 use crate::events::{Planned, add_history, insert_notifications};
-use crate::{Dialect, db};
+use crate::{Dialect, begin_write, db};
 use avisera_domain::billing::Charge;
 use avisera_domain::dispatch::budget_allows;
 use avisera_domain::money::Ore;
@@ -13,15 +13,6 @@ use avisera_domain::planner::PlannedNotification;
 use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
 use avisera_store::{Reservation, StoreResult};
 use sqlx::{AnyPool, Row};
-
-async fn begin(pool: &AnyPool, dialect: Dialect) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-    match dialect {
-        // One writer: nobody else reserves until this commits.
-        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
-        Dialect::Postgres => pool.begin().await,
-    }
-    .map_err(db)
-}
 
 #[allow(clippy::too_many_arguments)]
 pub async fn reserve_sms(
@@ -35,7 +26,7 @@ pub async fn reserve_sms(
     month: (Timestamp, Timestamp),
     now: Timestamp,
 ) -> StoreResult<Reservation> {
-    let mut tx = begin(pool, dialect).await?;
+    let mut tx = begin_write(pool, dialect).await?;
     if dialect == Dialect::Postgres {
         // Every node reserving for this tenant waits here, so two cannot both see room.
         sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
@@ -112,7 +103,7 @@ pub async fn switch_to_email(
     email: &PlannedNotification,
     now: Timestamp,
 ) -> StoreResult<bool> {
-    let mut tx = begin(pool, dialect).await?;
+    let mut tx = begin_write(pool, dialect).await?;
     let row = sqlx::query(
         "SELECT dedupe_key, shipment_id, tracking_number FROM notifications
          WHERE tenant_id = $1 AND id = $2 AND lease_owner = $3 AND status = 'scheduled'",

@@ -123,11 +123,7 @@ async fn finish_once(
     outcome: &DeliveryOutcome,
     now: Timestamp,
 ) -> StoreResult<bool> {
-    let mut tx = match dialect {
-        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
-        Dialect::Postgres => pool.begin().await,
-    }
-    .map_err(db)?;
+    let mut tx = crate::begin_write(pool, dialect).await?;
     let (status, reason, provider_id, due_at) = match outcome {
         DeliveryOutcome::Sent { provider_id, .. } => (Status::Sent, None, provider_id.clone(), None),
         DeliveryOutcome::RetryAt { at, reason } | DeliveryOutcome::Deferred { until: at, reason } => {

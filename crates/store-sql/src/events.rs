@@ -64,11 +64,7 @@ async fn record_once(
     decide: &Decide<'_>,
     now: Timestamp,
 ) -> StoreResult<Vec<EventOutcome>> {
-    let mut tx = match dialect {
-        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
-        Dialect::Postgres => pool.begin().await,
-    }
-    .map_err(db)?;
+    let mut tx = crate::begin_write(pool, dialect).await?;
     let outcomes = record_batch(&mut tx, dialect, tenant, events, decide, now).await?;
     tx.commit().await.map_err(db)?;
     Ok(outcomes)
@@ -101,11 +97,7 @@ pub async fn add_notices(
             notification: n.clone(),
         })
         .collect();
-    let mut tx = match dialect {
-        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
-        Dialect::Postgres => pool.begin().await,
-    }
-    .map_err(db)?;
+    let mut tx = crate::begin_write(pool, dialect).await?;
     let inserted = insert_notifications(&mut tx, dialect, tenant, &planned, now).await?;
     tx.commit().await.map_err(db)?;
     Ok(inserted.len() as u32)
@@ -556,11 +548,7 @@ pub async fn add_manual(
         tracking_number,
         notification: notification.clone(),
     }];
-    let mut tx = match dialect {
-        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
-        Dialect::Postgres => pool.begin().await,
-    }
-    .map_err(db)?;
+    let mut tx = crate::begin_write(pool, dialect).await?;
     let inserted = insert_notifications(&mut tx, dialect, tenant, &planned, now).await?;
     let id = if inserted.is_empty() {
         None

@@ -72,6 +72,20 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
     error::classify(e)
 }
 
+/// A transaction that will write. SQLite takes its one write lock at the start (a deferred
+/// transaction that reads first can be refused the upgrade, and nobody else writes until this
+/// one commits); PostgreSQL locks rows as it goes.
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    dialect: Dialect,
+) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+    match dialect {
+        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Dialect::Postgres => pool.begin().await,
+    }
+    .map_err(db)
+}
+
 #[async_trait]
 impl Maintenance for SqlStore {
     async fn migrate(&self) -> StoreResult<MigrationReport> {

@@ -59,7 +59,7 @@ const ADVISORY_LOCK: i64 = 7413001;
 fn begin_locked(pool: &AnyPool, dialect: Dialect) -> BoxFuture<'_, StoreResult<Tx>> {
     Box::pin(async move {
         match dialect {
-            Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await.map_err(db),
+            Dialect::Sqlite => crate::begin_write(pool, dialect).await,
             Dialect::Postgres => {
                 let mut tx = pool.begin().await.map_err(db)?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
