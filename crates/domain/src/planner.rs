@@ -98,10 +98,7 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
                     Ok(a) => a.clone(),
                     Err((raw, _)) => raw.clone(),
                 };
-                let dedupe_key = format!(
-                    "rule:{}:shipment:{}:{}:{}:{}:{}",
-                    rule.id, s.shipment.id, rule.trigger, occurrence, channel, recipient
-                );
+                let dedupe_key = dedupe_key(rule, s.shipment.id, occurrence, channel, &recipient);
                 let (language, message) = match address {
                     _ if passed.is_some() => (None, Err(NotSent::Cancelled(passed.clone().unwrap_or_default()))),
                     Ok(to) => match render(rule, channel, &to, s, &vars) {
@@ -125,6 +122,26 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
         }
     }
     out
+}
+
+/// The key that makes a rule's notification unique: one per rule, shipment, trigger,
+/// occurrence, channel and recipient.
+fn dedupe_key(rule: &Rule, shipment: crate::ShipmentId, occurrence: &str, channel: Channel, to: &str) -> String {
+    format!(
+        "rule:{}:shipment:{}:{}:{occurrence}:{channel}:{to}",
+        rule.id, shipment, rule.trigger
+    )
+}
+
+/// The key of the email that replaces a stored SMS (`…:sms:<phone>` becomes
+/// `…:email:<address>`): the key the rule's email has for the same shipment, trigger and
+/// occurrence, so a later firing of the same moment planned as email is the same
+/// notification, not a second message.
+pub fn email_key_for(sms_key: &str, to: &str) -> String {
+    match sms_key.rfind(":sms:") {
+        Some(at) => format!("{}:email:{to}", &sms_key[..at]),
+        None => format!("{sms_key}:email-instead"),
+    }
 }
 
 /// When the notification is due: now, or for a reminder N days before the storage deadline.

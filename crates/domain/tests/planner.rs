@@ -528,3 +528,15 @@ fn no_sms_goes_to_a_fixed_line_and_the_fallback_sends_the_email() {
     assert_eq!(out[0].channel, Channel::Email);
     assert!(matches!(&out[0].message, Ok(Message::Email { to, .. }) if to == "anna@example.se"));
 }
+
+#[test]
+fn the_email_that_replaces_an_sms_has_the_key_the_rule_gives_its_email() {
+    use avisera_domain::planner::email_key_for;
+    let tenant = tenant(Plan::Plus);
+    let e = event("DELIVERED", Some("0701234567"), Some("anna@example.se"), "sv");
+    let both = run(&tenant, &[rule(Trigger::Delivered, ChannelChoice::Both)], &e);
+    let (sms, email) = (&both[0], &both[1]);
+    assert_eq!((sms.channel, email.channel), (Channel::Sms, Channel::Email));
+    assert_eq!(email_key_for(&sms.dedupe_key, &email.recipient), email.dedupe_key);
+    assert_eq!(email_key_for("manual:1:k", "a@b.se"), "manual:1:k:email-instead");
+}

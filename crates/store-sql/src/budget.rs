@@ -9,7 +9,7 @@ use avisera_domain::billing::Charge;
 use avisera_domain::dispatch::budget_allows;
 use avisera_domain::money::Ore;
 use avisera_domain::notification::Status;
-use avisera_domain::planner::PlannedNotification;
+use avisera_domain::planner::{PlannedNotification, email_key_for};
 use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
 use avisera_store::{Reservation, StoreResult};
 use sqlx::{AnyPool, Row};
@@ -77,18 +77,6 @@ pub async fn reserve_sms(
     })
 }
 
-/// The dedupe key of the email that replaces an SMS: the key the planner gives the rule's
-/// email for the same shipment, trigger and occurrence (`…:sms:<phone>` becomes
-/// `…:email:<address>`), so the switch happens once and a later firing of the same moment,
-/// planned as email while the budget is still used up, is the same notification and not a
-/// second message.
-fn email_key(sms_key: &str, to: &str) -> String {
-    match sms_key.rfind(":sms:") {
-        Some(at) => format!("{}:email:{to}", &sms_key[..at]),
-        None => format!("{sms_key}:email-instead"),
-    }
-}
-
 /// Cancels the claimed SMS with `reason` and adds `email` (keyed as the planner keys the
 /// rule's email, so a second try adds nothing), together. False when the SMS is no longer this
 /// worker's.
@@ -138,7 +126,7 @@ pub async fn switch_to_email(
     }
     add_history(&mut tx, tenant, id.0, Status::Cancelled, Some(reason), now).await?;
     let mut email = email.clone();
-    email.dedupe_key = email_key(&key, &email.recipient);
+    email.dedupe_key = email_key_for(&key, &email.recipient);
     let planned = [Planned {
         event: 0,
         shipment: shipment.map(ShipmentId),
@@ -148,16 +136,4 @@ pub async fn switch_to_email(
     insert_notifications(&mut tx, dialect, tenant, &planned, now).await?;
     tx.commit().await.map_err(db)?;
     Ok(true)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_switched_email_has_the_key_the_planner_gives_the_rules_email() {
-        assert_eq!(
-            super::email_key("rule:3:shipment:7:delivered:once:sms:+46701234567", "anna@example.se"),
-            "rule:3:shipment:7:delivered:once:email:anna@example.se"
-        );
-        assert_eq!(super::email_key("manual:1:k", "a@b.se"), "manual:1:k:email-instead");
-    }
 }
