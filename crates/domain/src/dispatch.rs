@@ -2,7 +2,7 @@
 //! rule, the receiver's opt-out, quiet hours, the tenant's limits and budget), whether the worker
 //! sends it, defers it, cancels it or fails it. The worker only gathers the facts and obeys.
 
-use crate::limits::MessageLimits;
+use crate::limits::{MessageLimits, Unfit};
 use crate::money::Ore;
 use crate::notification::Message;
 use crate::rule::{ChannelChoice, Recipient, Rule};
@@ -69,20 +69,10 @@ pub fn decide(t: &SendTime<'_>) -> Dispatch {
 
 /// Why the message itself cannot go out: nothing to read, or more than the tenant allows.
 fn unsendable(message: &Message, limits: MessageLimits) -> Option<String> {
-    let fits = match message {
-        Message::Sms { text, .. } if text.trim().is_empty() => return Some(RENDERED_NOTHING.into()),
-        Message::Sms { text, .. } => limits.check_sms(text),
-        Message::Email { html, text, .. }
-            if text.trim().is_empty() && html.as_deref().is_none_or(|h| h.trim().is_empty()) =>
-        {
-            return Some(RENDERED_NOTHING.into());
-        }
-        Message::Email {
-            subject, html, text, ..
-        } => limits.check_email(subject, html.as_deref(), text),
-    };
-    fits.err()
-        .map(|why| format!("{why}; it was not sent and costs nothing"))
+    limits.check(message).err().map(|unfit| match unfit {
+        Unfit::Empty(_) => RENDERED_NOTHING.into(),
+        Unfit::TooLarge(why) => format!("{why}; it was not sent and costs nothing"),
+    })
 }
 
 /// Whether one more SMS may be sent when `committed` (sent this month plus what live claims

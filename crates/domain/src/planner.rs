@@ -467,14 +467,11 @@ pub fn plan_manual(
         }
     };
     // What is typed by hand or rendered now must fit the tenant's limits like any message.
-    let limits = s.tenant.billing.message_limits();
-    match &message {
-        Message::Sms { text, .. } => limits.check_sms(text),
-        Message::Email {
-            subject, html, text, ..
-        } => limits.check_email(subject, html.as_deref(), text),
-    }
-    .map_err(|why| format!("not sent: {why}"))?;
+    s.tenant
+        .billing
+        .message_limits()
+        .check(&message)
+        .map_err(|why| format!("not sent: {why}"))?;
     Ok(PlannedNotification {
         rule_id: None,
         trigger: None,
