@@ -1,0 +1,322 @@
+//! Tenants, their API keys, and the rows a tenant owns whole (templates, rules), stored as
+//! JSON bodies. Every query names the tenant.
+
+use crate::codec::{Millis, Slug};
+use crate::{Tx, db};
+use avisera_domain::billing::PlanPeriod;
+use avisera_domain::plan::Plan;
+use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
+use avisera_domain::{TenantId, Timestamp};
+use avisera_store::{StoreError, StoreResult};
+use serde::{Serialize, de::DeserializeOwned};
+use sqlx::SqlitePool;
+use sqlx::types::Json;
+
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    id: i64,
+    name: String,
+    plan: Slug<Plan>,
+    brand: Json<Brand>,
+    billing: Json<BillingSettings>,
+}
+
+impl From<TenantRow> for Tenant {
+    fn from(r: TenantRow) -> Tenant {
+        Tenant {
+            id: TenantId(r.id),
+            name: r.name,
+            plan: r.plan.0,
+            brand: r.brand.0,
+            billing: r.billing.0,
+        }
+    }
+}
+
+pub async fn create(pool: &SqlitePool, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let (id,): (i64,) =
+        sqlx::query_as("INSERT INTO tenants (name, plan, brand, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id")
+            .bind(name)
+            .bind(plan.slug())
+            .bind(Json(brand))
+            .bind(Millis(now))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+    let id = TenantId(id);
+    insert_plan_change(&mut tx, id, plan, now).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(Tenant {
+        id,
+        name: name.to_string(),
+        plan,
+        brand: brand.clone(),
+        billing: BillingSettings::default(),
+    })
+}
+
+async fn insert_plan_change(tx: &mut Tx, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
+    sqlx::query("INSERT INTO plan_changes (tenant_id, plan, effective_at) VALUES (?1, ?2, ?3)")
+        .bind(tenant.0)
+        .bind(plan.slug())
+        .bind(Millis(at))
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// An update of a tenant that changed no row: the tenant does not exist.
+fn found(rows: u64, tenant: TenantId) -> StoreResult<()> {
+    if rows == 0 {
+        return Err(StoreError::NotFound(format!("tenant {tenant} does not exist")));
+    }
+    Ok(())
+}
+
+pub async fn update_billing(pool: &SqlitePool, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE tenants SET billing = ?1 WHERE id = ?2")
+        .bind(Json(billing))
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)
+}
+
+pub async fn change_plan(pool: &SqlitePool, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let done = sqlx::query("UPDATE tenants SET plan = ?1 WHERE id = ?2")
+        .bind(plan.slug())
+        .bind(tenant.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)?;
+    insert_plan_change(&mut tx, tenant, plan, at).await?;
+    tx.commit().await.map_err(db)
+}
+
+pub async fn plan_periods(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>> {
+    let rows: Vec<(Slug<Plan>, Millis)> =
+        sqlx::query_as("SELECT plan, effective_at FROM plan_changes WHERE tenant_id = ?1 ORDER BY effective_at, id")
+            .bind(tenant.0)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|(plan, from)| PlanPeriod {
+            plan: plan.0,
+            from: from.0,
+        })
+        .collect())
+}
+
+pub async fn get(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Option<Tenant>> {
+    let row: Option<TenantRow> = sqlx::query_as("SELECT id, name, plan, brand, billing FROM tenants WHERE id = ?1")
+        .bind(tenant.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    Ok(row.map(Tenant::from))
+}
+
+pub async fn all(pool: &SqlitePool) -> StoreResult<Vec<Tenant>> {
+    let rows: Vec<TenantRow> = sqlx::query_as("SELECT id, name, plan, brand, billing FROM tenants ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    Ok(rows.into_iter().map(Tenant::from).collect())
+}
+
+pub async fn update_brand(pool: &SqlitePool, tenant: TenantId, brand: &Brand) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE tenants SET brand = ?1 WHERE id = ?2")
+        .bind(Json(brand))
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)
+}
+
+pub async fn add_api_key(
+    pool: &SqlitePool,
+    tenant: TenantId,
+    key_hash: &str,
+    label: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO api_keys (key_hash, tenant_id, label, created_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind(key_hash)
+        .bind(tenant.0)
+        .bind(label)
+        .bind(Millis(now))
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+pub async fn by_api_key(pool: &SqlitePool, key_hash: &str) -> StoreResult<Option<(TenantId, String)>> {
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT tenant_id, label FROM api_keys WHERE key_hash = ?1")
+        .bind(key_hash)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    Ok(row.map(|(tenant, label)| (TenantId(tenant), label)))
+}
+
+/// The tables whose rows are one tenant-owned JSON body.
+#[derive(Debug, Clone, Copy)]
+pub enum Owned {
+    Templates,
+    Rules,
+}
+
+impl Owned {
+    fn table(self) -> &'static str {
+        match self {
+            Owned::Templates => "templates",
+            Owned::Rules => "rules",
+        }
+    }
+}
+
+pub async fn insert_owned<T: Serialize>(
+    pool: &SqlitePool,
+    owned: Owned,
+    tenant: TenantId,
+    body: &T,
+    now: Timestamp,
+) -> StoreResult<i64> {
+    let sql = format!(
+        "INSERT INTO {} (tenant_id, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) RETURNING id",
+        owned.table()
+    );
+    let (id,): (i64,) = sqlx::query_as(&sql)
+        .bind(tenant.0)
+        .bind(Json(body))
+        .bind(Millis(now))
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
+    Ok(id)
+}
+
+pub async fn update_owned<T: Serialize>(
+    pool: &SqlitePool,
+    owned: Owned,
+    tenant: TenantId,
+    id: i64,
+    body: &T,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let sql = format!(
+        "UPDATE {} SET body = ?1, updated_at = ?2 WHERE tenant_id = ?3 AND id = ?4",
+        owned.table()
+    );
+    let done = sqlx::query(&sql)
+        .bind(Json(body))
+        .bind(Millis(now))
+        .bind(tenant.0)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A tenant-owned body with its row id, which the body itself does not keep.
+#[derive(sqlx::FromRow)]
+struct OwnedRow<T> {
+    id: i64,
+    body: Json<T>,
+}
+
+impl<T> OwnedRow<T> {
+    fn with_id(self, set_id: &impl Fn(&mut T, i64)) -> T {
+        let mut value = self.body.0;
+        set_id(&mut value, self.id);
+        value
+    }
+}
+
+pub async fn get_owned<T: DeserializeOwned + Send + Unpin + 'static>(
+    pool: &SqlitePool,
+    owned: Owned,
+    tenant: TenantId,
+    id: i64,
+    set_id: impl Fn(&mut T, i64),
+) -> StoreResult<Option<T>> {
+    let sql = format!(
+        "SELECT id, body FROM {} WHERE tenant_id = ?1 AND id = ?2",
+        owned.table()
+    );
+    let row: Option<OwnedRow<T>> = sqlx::query_as(&sql)
+        .bind(tenant.0)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    Ok(row.map(|r| r.with_id(&set_id)))
+}
+
+pub async fn list_owned<T: DeserializeOwned + Send + Unpin + 'static>(
+    pool: &SqlitePool,
+    owned: Owned,
+    tenant: TenantId,
+    set_id: impl Fn(&mut T, i64),
+) -> StoreResult<Vec<T>> {
+    let sql = format!(
+        "SELECT id, body FROM {} WHERE tenant_id = ?1 ORDER BY id",
+        owned.table()
+    );
+    let rows: Vec<OwnedRow<T>> = sqlx::query_as(&sql).bind(tenant.0).fetch_all(pool).await.map_err(db)?;
+    Ok(rows.into_iter().map(|r| r.with_id(&set_id)).collect())
+}
+
+pub async fn mapping(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Option<String>> {
+    sqlx::query_scalar("SELECT body FROM tenant_mappings WHERE tenant_id = ?1")
+        .bind(tenant.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)
+}
+
+pub async fn set_mapping(pool: &SqlitePool, tenant: TenantId, lines: &str, now: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO tenant_mappings (tenant_id, body, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (tenant_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+    )
+    .bind(tenant.0)
+    .bind(lines)
+    .bind(Millis(now))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub async fn webhook_secret(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Option<String>> {
+    sqlx::query_scalar("SELECT secret FROM webhook_secrets WHERE tenant_id = ?1")
+        .bind(tenant.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)
+}
+
+pub async fn set_webhook_secret(pool: &SqlitePool, tenant: TenantId, secret: &str, now: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO webhook_secrets (tenant_id, secret, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (tenant_id) DO UPDATE SET secret = excluded.secret, updated_at = excluded.updated_at",
+    )
+    .bind(tenant.0)
+    .bind(secret)
+    .bind(Millis(now))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
