@@ -187,8 +187,9 @@ async fn load_shipments<'e>(
             shipment: ShipmentRow,
         }
         let upserted: Vec<Upserted> = q.build_query_as().fetch_all(&mut **tx).await.map_err(db)?;
+        let asked: HashSet<&'e str> = rows.iter().copied().collect();
         for u in upserted {
-            let key = rows.iter().find(|t| **t == u.tracking_number).copied().ok_or_else(|| {
+            let key = asked.get(u.tracking_number.as_str()).copied().ok_or_else(|| {
                 StoreError::Corrupt(format!("upsert returned unknown shipment {}", u.tracking_number))
             })?;
             out.insert(key, u.shipment.into());
