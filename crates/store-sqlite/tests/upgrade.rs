@@ -256,3 +256,36 @@ async fn a_database_of_the_oldest_schema_reads_back_whole() {
         Some((TenantId(1), "first key".to_string()))
     );
 }
+
+/// Installations that ran today's release migrated their file with store-sql: this store finds
+/// it current (the same migration 1, by checksum) and reads it as store-sql does; and a file
+/// this store made opens in store-sql unchanged, so going back a release is possible too.
+#[tokio::test]
+async fn a_file_either_store_migrated_is_current_for_the_other() {
+    let url = fresh_sqlite_url();
+    std::fs::copy(release("release-4b9a3ab").join("avisera.sqlite"), path_of(&url)).unwrap();
+    let old = avisera_store_sql::connect(&url).await.unwrap();
+    assert!(old.migrate().await.unwrap().adopted);
+    let new = avisera_store_sqlite::connect(&url).await.unwrap();
+    assert!(new.schema_status().await.unwrap().is_current());
+    let report = new.migrate().await.unwrap();
+    assert!(
+        !report.adopted && report.applied.is_empty() && report.version == 1,
+        "{report:?}"
+    );
+    for t in new.tenants().await.unwrap() {
+        same_tenant_data(&new, &old, t.id).await;
+    }
+
+    let made_here = fresh_sqlite_url();
+    let new = avisera_store_sqlite::connect(&made_here).await.unwrap();
+    new.migrate().await.unwrap();
+    let old = avisera_store_sql::connect(&made_here).await.unwrap();
+    assert!(old.schema_status().await.unwrap().is_current());
+    let report = old.migrate().await.unwrap();
+    assert!(!report.adopted && report.applied.is_empty(), "{report:?}");
+    assert_eq!(
+        avisera_store_sqlite::testing::schema_fingerprint(&new).await,
+        avisera_store_sql::testing::schema_fingerprint(&old).await
+    );
+}
