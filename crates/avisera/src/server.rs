@@ -12,7 +12,7 @@ use crate::links::SignedLinks;
 use anyhow::Context;
 use avisera_domain::mapping::Mapping;
 use avisera_domain::{Clock, SystemClock};
-use avisera_store::{Maintenance, MigrationReport, SchemaStatus, Store};
+use avisera_store::{MigrationReport, SchemaStatus, Store};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -21,18 +21,28 @@ use tokio::sync::{Notify, watch};
 /// Opens the store for a node or an operator command: only `avisera migrate` changes the schema,
 /// so a database older or newer than this build is refused with the command that fixes it.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = avisera_store_sql::connect(config.database_url.as_str()).await?;
+    let store = connect(config).await?;
     if let Some(advice) = schema_advice(store.schema_status().await?) {
         anyhow::bail!(advice);
     }
-    Ok(Arc::new(store))
+    Ok(store)
 }
 
 /// Opens the store and migrates it first: `avisera migrate`, the demo and the tests.
 pub async fn open_migrated_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, MigrationReport)> {
-    let store = avisera_store_sql::connect(config.database_url.as_str()).await?;
+    let store = connect(config).await?;
     let report = store.migrate().await.context("migrating the database schema")?;
-    Ok((Arc::new(store), report))
+    Ok((store, report))
+}
+
+/// The store for the database URL: SQLite for `sqlite:`, PostgreSQL otherwise.
+async fn connect(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config.database_url.as_str();
+    Ok(if url.starts_with("sqlite:") {
+        Arc::new(avisera_store_sqlite::connect(url).await?)
+    } else {
+        Arc::new(avisera_store_sql::connect(url).await?)
+    })
 }
 
 /// What an operator must do when the schema is not the one this build knows; `None` when it is.

@@ -206,10 +206,10 @@ async fn serve_refuses_a_schema_it_does_not_know_and_says_which_command_to_run()
     assert_eq!(out, "applied 0001 initial\nschema is now at version 1\n");
 
     // A later release migrates the database to version 2; this one must not touch it.
-    let store = avisera_store_sql::connect(&url).await.unwrap();
+    let store = avisera_store_sqlite::connect(&url).await.unwrap();
     let later = [
-        avisera_store_sql::Dialect::Sqlite.migrations()[0],
-        avisera_store_sql::Migration {
+        avisera_store_sqlite::MIGRATIONS[0],
+        avisera_store_sqlite::Migration {
             version: 2,
             name: "from_the_future",
             sql: "CREATE TABLE from_the_future (x INTEGER)",
