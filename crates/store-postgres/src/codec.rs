@@ -3,8 +3,9 @@
 //!
 //! sqlx 0.8 has no `jiff` support, and neither `chrono` nor `time` is in our build. PostgreSQL
 //! sends a `timestamptz` in binary as microseconds since 2000-01-01 UTC, so `PgTime` encodes and
-//! decodes that integer itself: exact to the microsecond (our instants are milliseconds), no
-//! extra dependency, and no conversion written into every statement.
+//! decodes that integer itself: exact, no extra dependency, and no conversion written into
+//! every statement. It writes whole milliseconds (what the other stores keep) and reads
+//! whatever precision the column holds.
 
 use avisera_domain::Timestamp;
 use avisera_store::StoreError;
@@ -48,7 +49,9 @@ impl PgHasArrayType for PgTime {
 
 impl Encode<'_, Postgres> for PgTime {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        let micros = self.0.as_microsecond() - PG_EPOCH_MICROS;
+        // Whole milliseconds, as the SQLite store and the Any store keep them, so an instant
+        // reads back the same on every engine (and prints the same in a bill).
+        let micros = self.0.as_millisecond() * 1000 - PG_EPOCH_MICROS;
         <i64 as Encode<'_, Postgres>>::encode_by_ref(&micros, buf)
     }
 

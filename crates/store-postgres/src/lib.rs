@@ -4,8 +4,9 @@
 //! is sorted by its SQLSTATE into the store's kinds (`error`).
 //!
 //! Instants cross the wire as `PgTime` (`codec`): sqlx 0.8 knows no `jiff`, and PostgreSQL's
-//! binary `timestamptz` is microseconds since 2000-01-01, so we encode it ourselves, exact to
-//! the microsecond, without `chrono` or `time`.
+//! binary `timestamptz` is microseconds since 2000-01-01, so we encode it ourselves: whole
+//! milliseconds written (as the SQLite store keeps them), read back exactly, without `chrono` or
+//! `time` in the build.
 #![forbid(unsafe_code)]
 
 mod adopt;

@@ -184,7 +184,7 @@ async fn a_stored_message_that_does_not_read_back_fails_alone_and_the_claim_goes
     assert!(reason.contains("can no longer be read"), "{reason}");
 }
 
-/// Instants are stored as timestamptz to the millisecond and read back exactly, also before
+/// Instants are stored as timestamptz in whole milliseconds and read back exactly, also before
 /// 2000 (PostgreSQL's own epoch) and with the session in another zone.
 #[tokio::test]
 async fn instants_round_trip_exactly_through_timestamptz() {
@@ -210,4 +210,12 @@ async fn instants_round_trip_exactly_through_timestamptz() {
         assert_eq!(back.0, t, "{text}");
         assert_eq!(ms, t.as_millisecond(), "{text}");
     }
+    // Kept to the millisecond, as on the other engines.
+    let fine: avisera_domain::Timestamp = "2026-11-25T10:00:00.123456Z".parse().unwrap();
+    let back: PgTime = sqlx::query_scalar("SELECT $1")
+        .bind(PgTime(fine))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(back.0.to_string(), "2026-11-25T10:00:00.123Z");
 }
