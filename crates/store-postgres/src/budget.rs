@@ -1,0 +1,121 @@
+//! The SMS budget at sending: a claimed SMS reserves its price, atomically across nodes, against
+//! what the month already spent plus what live claims reserved; one the budget refuses can
+//! become the rule's email, in one transaction with its cancellation.
+
+use crate::codec::PgTime;
+use crate::db;
+use crate::events::{Planned, add_history, insert_notifications};
+use avisera_domain::billing::Charge;
+use avisera_domain::dispatch::budget_allows;
+use avisera_domain::money::Ore;
+use avisera_domain::notification::Status;
+use avisera_domain::planner::{PlannedNotification, email_key_for};
+use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
+use avisera_store::{Reservation, StoreResult};
+use sqlx::PgPool;
+
+#[allow(clippy::too_many_arguments)]
+pub async fn reserve_sms(
+    pool: &PgPool,
+    tenant: TenantId,
+    id: NotificationId,
+    worker: &str,
+    charge: Charge,
+    budget: Ore,
+    month: (Timestamp, Timestamp),
+    now: Timestamp,
+) -> StoreResult<Reservation> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    // Every node reserving for this tenant waits here, so two cannot both see room.
+    sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+        .bind(tenant.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let committed: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(billed_units * unit_price_ore), 0) AS BIGINT) FROM notifications
+         WHERE tenant_id = $1 AND channel = 'sms' AND billed_units IS NOT NULL AND id <> $2
+           AND ((sent_at >= $3 AND sent_at < $4)
+                OR (sent_at IS NULL AND status IN ('scheduled', 'cancelled')
+                    AND lease_owner IS NOT NULL AND lease_until > $5))",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .bind(PgTime(month.0))
+    .bind(PgTime(month.1))
+    .bind(PgTime(now))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    let committed = Ore(committed);
+    if !budget_allows(committed, budget) {
+        return Ok(Reservation::Refused { committed });
+    }
+    // The reservation is the price on the claimed row; it counts while the lease lives, and
+    // finishing the delivery replaces it with the charge (or clears it).
+    let done = sqlx::query(
+        "UPDATE notifications SET billed_units = $1, unit_price_ore = $2
+         WHERE tenant_id = $3 AND id = $4 AND lease_owner = $5 AND status = 'scheduled' AND lease_until > $6",
+    )
+    .bind(i64::from(charge.units))
+    .bind(charge.unit_price.0)
+    .bind(tenant.0)
+    .bind(id.0)
+    .bind(worker)
+    .bind(PgTime(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(if done.rows_affected() == 1 {
+        Reservation::Reserved
+    } else {
+        Reservation::Lost
+    })
+}
+
+/// Cancels the claimed SMS with `reason` and adds `email` (keyed as the planner keys the
+/// rule's email, so a second try adds nothing), together. False when the SMS is no longer this
+/// worker's.
+#[allow(clippy::too_many_arguments)]
+pub async fn switch_to_email(
+    pool: &PgPool,
+    tenant: TenantId,
+    id: NotificationId,
+    worker: &str,
+    reason: &str,
+    email: &PlannedNotification,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    // Cancelled and read in one statement, locking the row: it is this worker's or nothing.
+    let row: Option<(String, Option<i64>, String)> = sqlx::query_as(
+        "UPDATE notifications SET status = 'cancelled', reason = $1, lease_owner = NULL, lease_until = NULL,
+             billed_units = NULL, unit_price_ore = NULL, updated_at = $2
+         WHERE tenant_id = $3 AND id = $4 AND lease_owner = $5 AND status = 'scheduled'
+         RETURNING dedupe_key, shipment_id, tracking_number",
+    )
+    .bind(reason)
+    .bind(PgTime(now))
+    .bind(tenant.0)
+    .bind(id.0)
+    .bind(worker)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    let Some((key, shipment, tracking_number)) = row else {
+        return Ok(false);
+    };
+    add_history(&mut tx, tenant, id.0, Status::Cancelled, Some(reason), now).await?;
+    let mut email = email.clone();
+    email.dedupe_key = email_key_for(&key, &email.recipient);
+    let planned = [Planned {
+        event: 0,
+        shipment: shipment.map(ShipmentId),
+        tracking_number: &tracking_number,
+        notification: email,
+    }];
+    insert_notifications(&mut tx, tenant, &planned, now).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}

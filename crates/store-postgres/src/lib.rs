@@ -1,0 +1,402 @@
+//! Avisera's store on PostgreSQL (production, many nodes) through sqlx's typed driver:
+//! instants are `timestamptz`, structured values `jsonb`, flags `boolean` (migration 2 converts a
+//! database made by the `Any` store), rows are decoded with `FromRow`, and every database error
+//! is sorted by its SQLSTATE into the store's kinds (`error`).
+//!
+//! Instants cross the wire as `PgTime` (`codec`): sqlx 0.8 knows no `jiff`, and PostgreSQL's
+//! binary `timestamptz` is microseconds since 2000-01-01, so we encode it ourselves: whole
+//! milliseconds written (as the SQLite store keeps them), read back exactly, without `chrono` or
+//! `time` in the build.
+#![forbid(unsafe_code)]
+
+mod adopt;
+mod budget;
+mod codec;
+mod delivery;
+mod error;
+mod events;
+mod logos;
+mod migrate;
+mod notifications;
+mod rules;
+mod setup;
+mod tenants;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod users;
+
+pub use codec::PgTime;
+pub use error::classify;
+pub use migrate::{MIGRATIONS, Migration};
+pub use setup::connect;
+
+use async_trait::async_trait;
+use avisera_domain::billing::{Billed, Charge, PlanPeriod};
+use avisera_domain::event::CarrierEvent;
+use avisera_domain::logo::LogoKind;
+use avisera_domain::money::Ore;
+use avisera_domain::plan::Plan;
+use avisera_domain::planner::PlannedNotification;
+use avisera_domain::rule::Rule;
+use avisera_domain::shipment::Shipment;
+use avisera_domain::template::Template;
+use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
+use avisera_domain::user::User;
+use avisera_domain::{LogoId, NotificationId, RuleId, TemplateId, TenantId, Timestamp, UserId};
+use avisera_store::*;
+use sqlx::PgPool;
+
+/// A store on one PostgreSQL database.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// A store on a pool opened elsewhere (`connect` opens one from a URL).
+    pub fn from_pool(pool: PgPool) -> Self {
+        PgStore { pool }
+    }
+
+    /// `migrate` with other migrations than this build's: for tests of later migrations.
+    pub async fn migrate_with(&self, migrations: &[Migration]) -> StoreResult<MigrationReport> {
+        migrate::migrate(&self.pool, migrations).await
+    }
+
+    /// `schema_status` against other migrations than this build's.
+    pub async fn schema_status_with(&self, migrations: &[Migration]) -> StoreResult<SchemaStatus> {
+        migrate::status(&self.pool, migrations).await
+    }
+
+    /// The pool, for tests that make or inspect databases by hand.
+    #[cfg(feature = "testing")]
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
+    error::classify(e)
+}
+
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+#[async_trait]
+impl Maintenance for PgStore {
+    async fn migrate(&self) -> StoreResult<MigrationReport> {
+        migrate::migrate(&self.pool, MIGRATIONS).await
+    }
+
+    async fn schema_status(&self) -> StoreResult<SchemaStatus> {
+        migrate::status(&self.pool, MIGRATIONS).await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(db)
+    }
+}
+
+#[async_trait]
+impl TenantConfig for PgStore {
+    async fn create_tenant(&self, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
+        tenants::create(&self.pool, name, plan, brand, now).await
+    }
+
+    async fn tenant(&self, tenant: TenantId) -> StoreResult<Option<Tenant>> {
+        tenants::get(&self.pool, tenant).await
+    }
+
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
+        tenants::all(&self.pool).await
+    }
+
+    async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> StoreResult<()> {
+        tenants::update_brand(&self.pool, tenant, brand).await
+    }
+
+    async fn update_billing(&self, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()> {
+        tenants::update_billing(&self.pool, tenant, billing).await
+    }
+
+    async fn change_plan(&self, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
+        tenants::change_plan(&self.pool, tenant, plan, at).await
+    }
+
+    async fn tenant_mapping(&self, tenant: TenantId) -> StoreResult<Option<String>> {
+        tenants::mapping(&self.pool, tenant).await
+    }
+
+    async fn set_tenant_mapping(&self, tenant: TenantId, lines: &str, now: Timestamp) -> StoreResult<()> {
+        tenants::set_mapping(&self.pool, tenant, lines, now).await
+    }
+
+    async fn webhook_secret(&self, tenant: TenantId) -> StoreResult<Option<String>> {
+        tenants::webhook_secret(&self.pool, tenant).await
+    }
+
+    async fn set_webhook_secret(&self, tenant: TenantId, secret: &str, now: Timestamp) -> StoreResult<()> {
+        tenants::set_webhook_secret(&self.pool, tenant, secret, now).await
+    }
+
+    async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()> {
+        tenants::add_api_key(&self.pool, tenant, key_hash, label, now).await
+    }
+
+    async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<(TenantId, String)>> {
+        tenants::by_api_key(&self.pool, key_hash).await
+    }
+
+    async fn create_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<TemplateId> {
+        tenants::insert_owned(&self.pool, "templates", tenant, template, now)
+            .await
+            .map(TemplateId)
+    }
+
+    async fn update_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<bool> {
+        tenants::update_owned(&self.pool, "templates", tenant, template.id.0, template, now).await
+    }
+
+    async fn template(&self, tenant: TenantId, id: TemplateId) -> StoreResult<Option<Template>> {
+        tenants::get_owned(&self.pool, "templates", tenant, id.0, |t: &mut Template, id| {
+            t.id = TemplateId(id)
+        })
+        .await
+    }
+
+    async fn templates(&self, tenant: TenantId) -> StoreResult<Vec<Template>> {
+        tenants::list_owned(&self.pool, "templates", tenant, |t: &mut Template, id| {
+            t.id = TemplateId(id)
+        })
+        .await
+    }
+
+    async fn create_rule(&self, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<RuleId> {
+        rules::create(&self.pool, tenant, rule, change).await
+    }
+
+    async fn update_rule(&self, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<bool> {
+        rules::update(&self.pool, tenant, rule, change).await
+    }
+
+    async fn rule_history(&self, tenant: TenantId, id: RuleId) -> StoreResult<Vec<RuleChange>> {
+        rules::history(&self.pool, tenant, id).await
+    }
+
+    async fn rule(&self, tenant: TenantId, id: RuleId) -> StoreResult<Option<Rule>> {
+        tenants::get_owned(&self.pool, "rules", tenant, id.0, |r: &mut Rule, id| r.id = RuleId(id)).await
+    }
+
+    async fn rules(&self, tenant: TenantId) -> StoreResult<Vec<Rule>> {
+        tenants::list_owned(&self.pool, "rules", tenant, |r: &mut Rule, id| r.id = RuleId(id)).await
+    }
+}
+
+#[async_trait]
+impl EventStore for PgStore {
+    async fn record_events(
+        &self,
+        tenant: TenantId,
+        events: &[CarrierEvent],
+        decide: &Decide<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<EventOutcome>> {
+        events::record(&self.pool, tenant, events, decide, now).await
+    }
+
+    async fn shipment(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Option<Shipment>> {
+        events::shipment(&self.pool, tenant, tracking_number).await
+    }
+
+    async fn shipment_by_id(&self, tenant: TenantId, id: avisera_domain::ShipmentId) -> StoreResult<Option<Shipment>> {
+        events::shipment_by_id(&self.pool, tenant, id).await
+    }
+
+    async fn shipment_events(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Vec<StoredEvent>> {
+        events::history(&self.pool, tenant, tracking_number).await
+    }
+
+    async fn find_shipments(
+        &self,
+        tenant: TenantId,
+        search: &ShipmentSearch,
+        limit: u32,
+    ) -> StoreResult<Vec<Shipment>> {
+        events::find(&self.pool, tenant, search, limit).await
+    }
+}
+
+#[async_trait]
+impl Outbox for PgStore {
+    async fn add_notices(&self, tenant: TenantId, notices: &[PlannedNotification], now: Timestamp) -> StoreResult<u32> {
+        events::add_notices(&self.pool, tenant, notices, now).await
+    }
+
+    async fn add_manual(
+        &self,
+        tenant: TenantId,
+        tracking_number: &str,
+        notification: &PlannedNotification,
+        now: Timestamp,
+    ) -> StoreResult<Option<NotificationId>> {
+        events::add_manual(&self.pool, tenant, tracking_number, notification, now).await
+    }
+
+    async fn claim_due(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        delivery::claim(&self.pool, worker, now, lease_until, limit).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        worker: &str,
+        outcome: &DeliveryOutcome,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        delivery::finish(&self.pool, tenant, id, worker, outcome, now).await
+    }
+
+    async fn reserve_sms(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        worker: &str,
+        charge: Charge,
+        budget: Ore,
+        month: (Timestamp, Timestamp),
+        now: Timestamp,
+    ) -> StoreResult<Reservation> {
+        budget::reserve_sms(&self.pool, tenant, id, worker, charge, budget, month, now).await
+    }
+
+    async fn switch_to_email(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        worker: &str,
+        reason: &str,
+        email: &PlannedNotification,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        budget::switch_to_email(&self.pool, tenant, id, worker, reason, email, now).await
+    }
+
+    async fn count_scheduled(&self) -> StoreResult<u64> {
+        delivery::count_scheduled(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl Suppressions for PgStore {
+    async fn opt_out(&self, tenant: TenantId, address: &str, at: Timestamp) -> StoreResult<()> {
+        delivery::opt_out(&self.pool, tenant, address, at).await
+    }
+
+    async fn opted_out(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>> {
+        delivery::opted_out(&self.pool, tenant, address).await
+    }
+}
+
+#[async_trait]
+impl NotificationLog for PgStore {
+    async fn notifications(
+        &self,
+        tenant: TenantId,
+        filter: &NotificationFilter,
+    ) -> StoreResult<Vec<NotificationRecord>> {
+        notifications::list(&self.pool, tenant, filter).await
+    }
+
+    async fn notification(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>> {
+        notifications::get(&self.pool, tenant, id).await
+    }
+
+    async fn notification_history(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>> {
+        notifications::history(&self.pool, tenant, id).await
+    }
+
+    async fn notification_facts(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<NotificationFact>> {
+        notifications::facts(&self.pool, tenant, from, to).await
+    }
+}
+
+#[async_trait]
+impl Usage for PgStore {
+    async fn billed(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<Billed>> {
+        delivery::billed(&self.pool, tenant, from, to).await
+    }
+
+    async fn sms_spend(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Ore> {
+        delivery::sms_spend(&self.pool, tenant, from, to).await
+    }
+
+    async fn plan_periods(&self, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>> {
+        tenants::plan_periods(&self.pool, tenant).await
+    }
+}
+
+#[async_trait]
+impl Portal for PgStore {
+    async fn create_user(&self, tenant: TenantId, user: &NewUser, now: Timestamp) -> StoreResult<UserId> {
+        users::create(&self.pool, tenant, user, now).await
+    }
+
+    async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>> {
+        users::list(&self.pool, tenant).await
+    }
+
+    async fn delete_user(&self, tenant: TenantId, id: UserId) -> StoreResult<bool> {
+        users::delete(&self.pool, tenant, id).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, String)>> {
+        users::by_email(&self.pool, email).await
+    }
+
+    async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>> {
+        users::get(&self.pool, tenant, id).await
+    }
+
+    async fn create_session(&self, session: &Session, now: Timestamp) -> StoreResult<()> {
+        users::create_session(&self.pool, session, now).await
+    }
+
+    async fn session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<Session>> {
+        users::session(&self.pool, token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        users::delete_session(&self.pool, token_hash).await
+    }
+
+    async fn add_logo(&self, tenant: TenantId, kind: LogoKind, bytes: &[u8], now: Timestamp) -> StoreResult<LogoId> {
+        logos::add(&self.pool, tenant, kind, bytes, now).await
+    }
+
+    async fn logos(&self, tenant: TenantId) -> StoreResult<Vec<Logo>> {
+        logos::list(&self.pool, tenant).await
+    }
+
+    async fn logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<Option<Logo>> {
+        logos::get(&self.pool, tenant, id).await
+    }
+
+    async fn delete_logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<bool> {
+        logos::delete(&self.pool, tenant, id).await
+    }
+}

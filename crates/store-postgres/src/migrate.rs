@@ -1,0 +1,252 @@
+//! Versioned migrations: numbered SQL files in `migrations/`, embedded in the binary and
+//! recorded in `schema_migrations`, each applied in its own transaction under an advisory lock.
+//!
+//! Migration 1 is byte for byte the PostgreSQL migration 1 of `avisera-store-sql` (the `Any`
+//! store), so a database that store migrated carries the same checksum and goes on from here.
+//! Our own migrator rather than sqlx's: a database made before migrations must be brought to
+//! migration 1 by Rust code (`adopt`) in the same transaction and lock that records it.
+
+use crate::db;
+use avisera_store::{AppliedMigration, MigrationReport, SchemaStatus, StoreError, StoreResult};
+use sha2::{Digest, Sha256};
+use sqlx::{PgPool, Postgres, Transaction};
+
+pub(crate) type Tx = Transaction<'static, Postgres>;
+
+/// One numbered migration. Never edit one that was released: add the next number.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+impl Migration {
+    /// SHA-256 of the SQL text, recorded when applied, so an edited migration is noticed.
+    pub fn checksum(&self) -> String {
+        hex::encode(Sha256::digest(self.sql.as_bytes()))
+    }
+}
+
+/// This build's migrations, oldest first, numbered from 1 without gaps.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "native_types",
+        sql: include_str!("../migrations/0002_native_types.sql"),
+    },
+];
+
+/// Serialises `migrate` across nodes sharing one database; the same key as avisera-store-sql,
+/// so a node of the previous release migrating at the same moment waits too.
+const ADVISORY_LOCK: i64 = 7413001;
+
+/// A transaction that no other `migrate` runs beside: the advisory lock is held to its end.
+async fn begin_locked(pool: &PgPool) -> StoreResult<Tx> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(ADVISORY_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    Ok(tx)
+}
+
+pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1)",
+    )
+    .bind(table)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db)
+}
+
+#[derive(sqlx::FromRow)]
+struct Applied {
+    version: i64,
+    name: String,
+    checksum: String,
+}
+
+/// Versions applied, with their checksums, oldest first.
+async fn applied(tx: &mut Tx) -> StoreResult<Vec<Applied>> {
+    sqlx::query_as("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)
+}
+
+pub(crate) async fn status(pool: &PgPool, migrations: &[Migration]) -> StoreResult<SchemaStatus> {
+    let known = latest(migrations);
+    // Only reads; dropped (rolled back) at the end.
+    let mut tx = pool.begin().await.map_err(db)?;
+    if table_exists(&mut tx, "schema_migrations").await? {
+        let version = applied(&mut tx).await?.last().map_or(0, |a| a.version);
+        Ok(SchemaStatus::At { version, known })
+    } else if table_exists(&mut tx, "tenants").await? {
+        Ok(SchemaStatus::PreMigrations { known })
+    } else {
+        Ok(SchemaStatus::Empty { known })
+    }
+}
+
+fn latest(migrations: &[Migration]) -> i64 {
+    migrations.last().map_or(0, |m| m.version)
+}
+
+/// As avisera-store-sql makes it (epoch milliseconds): the migrator's own table is shared with
+/// databases that store migrated, and nothing reads `applied_at` but an operator.
+const CREATE_TABLE: &str = "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+async fn record(tx: &mut Tx, m: &Migration) -> StoreResult<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+        .bind(m.version)
+        .bind(m.name)
+        .bind(m.checksum())
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Brings the database to the newest of `migrations`: adopts a pre-migrations database as
+/// version 1, then applies each missing migration in its own transaction under the lock.
+pub(crate) async fn migrate(pool: &PgPool, migrations: &[Migration]) -> StoreResult<MigrationReport> {
+    let mut report = MigrationReport::default();
+    let Some(first) = migrations.first() else {
+        return Ok(report);
+    };
+    report.adopted = bootstrap(pool, first).await?;
+    loop {
+        match apply_next(pool, migrations).await? {
+            Next::Applied(m) => report.applied.push(m),
+            Next::UpToDate(version) => {
+                report.version = version;
+                return Ok(report);
+            }
+        }
+    }
+}
+
+/// Creates the migrations table; true when the database was made before migrations and was
+/// adopted as version 1.
+fn bootstrap<'a>(pool: &'a PgPool, first: &'a Migration) -> BoxFuture<'a, StoreResult<bool>> {
+    Box::pin(async move {
+        let mut tx = begin_locked(pool).await?;
+        if table_exists(&mut tx, "schema_migrations").await? {
+            return Ok(false);
+        }
+        let made_before_migrations = table_exists(&mut tx, "tenants").await?;
+        if made_before_migrations {
+            crate::adopt::to_initial(&mut tx, first.sql).await?;
+        }
+        sqlx::query(CREATE_TABLE).execute(&mut *tx).await.map_err(db)?;
+        if made_before_migrations {
+            record(&mut tx, first).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(made_before_migrations)
+    })
+}
+
+// The steps are boxed: as plain `async fn`s awaited in `migrate`'s loop they trip rustc's
+// higher-ranked `Send` check in the async trait ("`Send` is not general enough").
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+enum Next {
+    Applied(AppliedMigration),
+    UpToDate(i64),
+}
+
+/// Applies the oldest missing migration and records it, in one transaction.
+fn apply_next<'a>(pool: &'a PgPool, migrations: &'a [Migration]) -> BoxFuture<'a, StoreResult<Next>> {
+    Box::pin(async move {
+        let mut tx = begin_locked(pool).await?;
+        let done = applied(&mut tx).await?;
+        check_history(&done, migrations)?;
+        let Some(next) = migrations.iter().find(|m| !done.iter().any(|d| d.version == m.version)) else {
+            return Ok(Next::UpToDate(done.last().map_or(0, |d| d.version)));
+        };
+        run_script(&mut tx, next.sql).await.map_err(|e| {
+            StoreError::Schema(format!(
+                "migration {:04} ({}) failed, nothing of it was applied: {e}",
+                next.version, next.name
+            ))
+        })?;
+        record(&mut tx, next).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(Next::Applied(AppliedMigration {
+            version: next.version,
+            name: next.name.to_string(),
+        }))
+    })
+}
+
+/// Runs a migration's statements in order, split at `;` (a migration holds no `;` inside a
+/// string, a comment or a body), so an error names the statement that failed.
+pub(crate) async fn run_script(tx: &mut Tx, sql: &str) -> Result<(), sqlx::Error> {
+    for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        sqlx::query(statement).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Refuses a database that is ahead of this build or whose applied migrations differ from ours.
+fn check_history(done: &[Applied], migrations: &[Migration]) -> StoreResult<()> {
+    let known = latest(migrations);
+    for Applied {
+        version,
+        name,
+        checksum,
+    } in done
+    {
+        match migrations.iter().find(|m| m.version == *version) {
+            None => {
+                return Err(StoreError::Schema(format!(
+                    "the database schema is at version {}, newer than this avisera knows ({known}); \
+                     migration {version:04} ({name}) came from a later release: upgrade avisera",
+                    done.last().map_or(*version, |d| d.version)
+                )));
+            }
+            Some(m) if m.checksum() != *checksum => {
+                return Err(StoreError::Schema(format!(
+                    "migration {version:04} ({name}) in the database differs from this avisera's: \
+                     it was edited after it was applied; restore it as released and add a new migration instead"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_numbered_from_one_without_gaps() {
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert_eq!(versions, (1..=versions.len() as i64).collect::<Vec<_>>());
+    }
+
+    /// Databases migrated by avisera-store-sql recorded migration 1's checksum; ours must match
+    /// it (the SHA-256 of that release's file) or they would be refused as edited.
+    #[test]
+    fn migration_1_is_the_any_stores_postgres_migration_1() {
+        assert_eq!(
+            MIGRATIONS[0].checksum(),
+            "320993d25ed8495598a760f42ec6e3631502677dfd2306a0058a361bf42f71a1"
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! Rules with their audit history: a rule and the record of what happened to it are written
+//! in one transaction.
+
+use crate::codec::PgTime;
+use crate::{Tx, db};
+use avisera_domain::rule::Rule;
+use avisera_domain::{RuleId, TenantId};
+use avisera_store::{RuleChange, StoreResult};
+use sqlx::PgPool;
+use sqlx::types::Json;
+
+async fn record(tx: &mut Tx, tenant: TenantId, rule: i64, change: &RuleChange) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO rule_changes (tenant_id, rule_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tenant.0)
+    .bind(rule)
+    .bind(PgTime(change.at))
+    .bind(&change.actor)
+    .bind(&change.action)
+    .bind(&change.detail)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub async fn create(pool: &PgPool, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<RuleId> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO rules (tenant_id, body, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+    )
+    .bind(tenant.0)
+    .bind(Json(rule))
+    .bind(PgTime(change.at))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    record(&mut tx, tenant, id, change).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(RuleId(id))
+}
+
+pub async fn update(pool: &PgPool, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<bool> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let done = sqlx::query("UPDATE rules SET body = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
+        .bind(Json(rule))
+        .bind(PgTime(change.at))
+        .bind(tenant.0)
+        .bind(rule.id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    record(&mut tx, tenant, rule.id.0, change).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    at: PgTime,
+    actor: String,
+    action: String,
+    detail: String,
+}
+
+pub async fn history(pool: &PgPool, tenant: TenantId, id: RuleId) -> StoreResult<Vec<RuleChange>> {
+    let rows: Vec<ChangeRow> = sqlx::query_as(
+        "SELECT at, actor, action, detail FROM rule_changes WHERE tenant_id = $1 AND rule_id = $2 ORDER BY id",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RuleChange {
+            at: r.at.0,
+            actor: r.actor,
+            action: r.action,
+            detail: r.detail,
+        })
+        .collect())
+}

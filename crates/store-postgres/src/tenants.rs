@@ -1,0 +1,314 @@
+//! Tenants, their API keys, and the rows a tenant owns whole (templates, rules), stored as
+//! `jsonb` bodies. Every query names the tenant.
+
+use crate::codec::{PgTime, parse};
+use crate::{Tx, db};
+use avisera_domain::billing::PlanPeriod;
+use avisera_domain::plan::Plan;
+use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
+use avisera_domain::{TenantId, Timestamp};
+use avisera_store::StoreResult;
+use serde::{Serialize, de::DeserializeOwned};
+use sqlx::PgPool;
+use sqlx::types::Json;
+
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    id: i64,
+    name: String,
+    plan: String,
+    brand: Json<Brand>,
+    billing: Json<BillingSettings>,
+}
+
+impl TenantRow {
+    fn into_tenant(self) -> StoreResult<Tenant> {
+        Ok(Tenant {
+            id: TenantId(self.id),
+            name: self.name,
+            plan: parse("tenant plan", &self.plan)?,
+            brand: self.brand.0,
+            billing: self.billing.0,
+        })
+    }
+}
+
+pub async fn create(pool: &PgPool, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO tenants (name, plan, brand, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(name)
+            .bind(plan.slug())
+            .bind(Json(brand))
+            .bind(PgTime(now))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+    let id = TenantId(id);
+    insert_plan_change(&mut tx, id, plan, now).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(Tenant {
+        id,
+        name: name.to_string(),
+        plan,
+        brand: brand.clone(),
+        billing: BillingSettings::default(),
+    })
+}
+
+async fn insert_plan_change(tx: &mut Tx, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
+    sqlx::query("INSERT INTO plan_changes (tenant_id, plan, effective_at) VALUES ($1, $2, $3)")
+        .bind(tenant.0)
+        .bind(plan.slug())
+        .bind(PgTime(at))
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// An update of a tenant that changed no row: the tenant does not exist.
+fn found(rows: u64, tenant: TenantId) -> StoreResult<()> {
+    if rows == 0 {
+        return Err(avisera_store::StoreError::NotFound(format!(
+            "tenant {tenant} does not exist"
+        )));
+    }
+    Ok(())
+}
+
+pub async fn update_billing(pool: &PgPool, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE tenants SET billing = $1 WHERE id = $2")
+        .bind(Json(billing))
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)
+}
+
+pub async fn change_plan(pool: &PgPool, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let done = sqlx::query("UPDATE tenants SET plan = $1 WHERE id = $2")
+        .bind(plan.slug())
+        .bind(tenant.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)?;
+    insert_plan_change(&mut tx, tenant, plan, at).await?;
+    tx.commit().await.map_err(db)
+}
+
+pub async fn plan_periods(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>> {
+    let rows: Vec<(String, PgTime)> =
+        sqlx::query_as("SELECT plan, effective_at FROM plan_changes WHERE tenant_id = $1 ORDER BY effective_at, id")
+            .bind(tenant.0)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+    rows.into_iter()
+        .map(|(plan, from)| {
+            Ok(PlanPeriod {
+                plan: parse("plan", &plan)?,
+                from: from.0,
+            })
+        })
+        .collect()
+}
+
+pub async fn get(pool: &PgPool, tenant: TenantId) -> StoreResult<Option<Tenant>> {
+    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing FROM tenants WHERE id = $1")
+        .bind(tenant.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+        .map(TenantRow::into_tenant)
+        .transpose()
+}
+
+pub async fn all(pool: &PgPool) -> StoreResult<Vec<Tenant>> {
+    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing FROM tenants ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(TenantRow::into_tenant)
+        .collect()
+}
+
+pub async fn update_brand(pool: &PgPool, tenant: TenantId, brand: &Brand) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE tenants SET brand = $1 WHERE id = $2")
+        .bind(Json(brand))
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)
+}
+
+pub async fn add_api_key(
+    pool: &PgPool,
+    tenant: TenantId,
+    key_hash: &str,
+    label: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO api_keys (key_hash, tenant_id, label, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(key_hash)
+        .bind(tenant.0)
+        .bind(label)
+        .bind(PgTime(now))
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Authentication on every API request: a checked query.
+pub async fn by_api_key(pool: &PgPool, key_hash: &str) -> StoreResult<Option<(TenantId, String)>> {
+    let row = sqlx::query!("SELECT tenant_id, label FROM api_keys WHERE key_hash = $1", key_hash)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    Ok(row.map(|r| (TenantId(r.tenant_id), r.label)))
+}
+
+/// The tables whose rows are one tenant-owned JSON body.
+fn owned_table(table: &str) -> &'static str {
+    match table {
+        "templates" => "templates",
+        "rules" => "rules",
+        other => panic!("{other} is not a tenant-owned body table"),
+    }
+}
+
+pub async fn insert_owned<T: Serialize + Sync>(
+    pool: &PgPool,
+    table: &str,
+    tenant: TenantId,
+    body: &T,
+    now: Timestamp,
+) -> StoreResult<i64> {
+    let sql = format!(
+        "INSERT INTO {} (tenant_id, body, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+        owned_table(table)
+    );
+    sqlx::query_scalar(&sql)
+        .bind(tenant.0)
+        .bind(Json(body))
+        .bind(PgTime(now))
+        .fetch_one(pool)
+        .await
+        .map_err(db)
+}
+
+pub async fn update_owned<T: Serialize + Sync>(
+    pool: &PgPool,
+    table: &str,
+    tenant: TenantId,
+    id: i64,
+    body: &T,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let sql = format!(
+        "UPDATE {} SET body = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+        owned_table(table)
+    );
+    let done = sqlx::query(&sql)
+        .bind(Json(body))
+        .bind(PgTime(now))
+        .bind(tenant.0)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn get_owned<T: DeserializeOwned + Send + Unpin + 'static>(
+    pool: &PgPool,
+    table: &str,
+    tenant: TenantId,
+    id: i64,
+    set_id: impl Fn(&mut T, i64),
+) -> StoreResult<Option<T>> {
+    let sql = format!(
+        "SELECT id, body FROM {} WHERE tenant_id = $1 AND id = $2",
+        owned_table(table)
+    );
+    let row: Option<(i64, Json<T>)> = sqlx::query_as(&sql)
+        .bind(tenant.0)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    Ok(row.map(|(id, Json(mut value))| {
+        set_id(&mut value, id);
+        value
+    }))
+}
+
+pub async fn list_owned<T: DeserializeOwned + Send + Unpin + 'static>(
+    pool: &PgPool,
+    table: &str,
+    tenant: TenantId,
+    set_id: impl Fn(&mut T, i64),
+) -> StoreResult<Vec<T>> {
+    let sql = format!(
+        "SELECT id, body FROM {} WHERE tenant_id = $1 ORDER BY id",
+        owned_table(table)
+    );
+    let rows: Vec<(i64, Json<T>)> = sqlx::query_as(&sql).bind(tenant.0).fetch_all(pool).await.map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, Json(mut value))| {
+            set_id(&mut value, id);
+            value
+        })
+        .collect())
+}
+
+pub async fn mapping(pool: &PgPool, tenant: TenantId) -> StoreResult<Option<String>> {
+    sqlx::query_scalar("SELECT body FROM tenant_mappings WHERE tenant_id = $1")
+        .bind(tenant.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)
+}
+
+pub async fn set_mapping(pool: &PgPool, tenant: TenantId, lines: &str, now: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO tenant_mappings (tenant_id, body, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+    )
+    .bind(tenant.0)
+    .bind(lines)
+    .bind(PgTime(now))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub async fn webhook_secret(pool: &PgPool, tenant: TenantId) -> StoreResult<Option<String>> {
+    sqlx::query_scalar("SELECT secret FROM webhook_secrets WHERE tenant_id = $1")
+        .bind(tenant.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)
+}
+
+pub async fn set_webhook_secret(pool: &PgPool, tenant: TenantId, secret: &str, now: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO webhook_secrets (tenant_id, secret, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET secret = excluded.secret, updated_at = excluded.updated_at",
+    )
+    .bind(tenant.0)
+    .bind(secret)
+    .bind(PgTime(now))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
