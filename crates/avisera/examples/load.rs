@@ -88,7 +88,7 @@ async fn provider() -> (String, Arrivals) {
 
 async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, String, TenantId) {
     let database_url = match db {
-        "postgres" => avisera_store_sql::testing::fresh_postgres_url().await,
+        "postgres" => avisera_store_postgres::testing::fresh_postgres_url().await,
         _ => avisera_store_sqlite::testing::fresh_sqlite_url(),
     };
     let config = Config {

@@ -157,7 +157,7 @@ fn rules_bench() {
 async fn reminders_bench(db: &str, count: usize) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let database_url = match db {
-        "postgres" => avisera_store_sql::testing::fresh_postgres_url().await,
+        "postgres" => avisera_store_postgres::testing::fresh_postgres_url().await,
         _ => avisera_store_sqlite::testing::fresh_sqlite_url(),
     };
     let config = Config {

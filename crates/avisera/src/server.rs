@@ -35,13 +35,14 @@ pub async fn open_migrated_store(config: &Config) -> anyhow::Result<(Arc<dyn Sto
     Ok((store, report))
 }
 
-/// The store for the database URL: SQLite for `sqlite:`, PostgreSQL otherwise.
+/// The store for the database URL: SQLite for `sqlite:`, PostgreSQL otherwise (its store
+/// refuses a URL that is neither).
 async fn connect(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.database_url.as_str();
     Ok(if url.starts_with("sqlite:") {
         Arc::new(avisera_store_sqlite::connect(url).await?)
     } else {
-        Arc::new(avisera_store_sql::connect(url).await?)
+        Arc::new(avisera_store_postgres::connect(url).await?)
     })
 }
 

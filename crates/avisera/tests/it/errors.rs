@@ -75,13 +75,18 @@ async fn errors_axum_makes_itself_come_in_the_json_shape() {
 async fn a_unique_violation_is_a_409_naming_its_constraint_on_both_engines() {
     for db in [Db::Sqlite, Db::Postgres] {
         let app = spawn_app(db, None, None).await;
-        let side = avisera_store_sql::connect(app.app.config.database_url.as_str())
-            .await
-            .unwrap();
-        sqlx::query("CREATE UNIQUE INDEX one_template_per_tenant ON templates (tenant_id)")
-            .execute(side.pool())
-            .await
-            .unwrap();
+        let url = app.app.config.database_url.as_str();
+        let unique = "CREATE UNIQUE INDEX one_template_per_tenant ON templates (tenant_id)";
+        match db {
+            Db::Sqlite => {
+                let side = avisera_store_sqlite::connect(url).await.unwrap();
+                sqlx::query(unique).execute(side.pool()).await.unwrap();
+            }
+            Db::Postgres => {
+                let side = avisera_store_postgres::connect(url).await.unwrap();
+                sqlx::query(unique).execute(side.pool()).await.unwrap();
+            }
+        }
         let template = serde_json::json!({
             "name": "delivered", "channel": "sms", "default_language": "sv",
             "contents": {"sv": {"text": "Levererat: {{ tracking_number }}"}}

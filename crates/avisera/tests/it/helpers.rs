@@ -30,7 +30,7 @@ pub enum Db {
 pub async fn database_url(db: Db) -> String {
     match db {
         Db::Sqlite => avisera_store_sqlite::testing::fresh_sqlite_url(),
-        Db::Postgres => avisera_store_sql::testing::fresh_postgres_url().await,
+        Db::Postgres => avisera_store_postgres::testing::fresh_postgres_url().await,
     }
 }
 

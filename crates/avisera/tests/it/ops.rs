@@ -376,7 +376,7 @@ async fn a_scrape_queries_no_database() {
          SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
     );
     let closed = tokio::process::Command::new("psql")
-        .arg(avisera_store_sql::testing::postgres_server_url())
+        .arg(avisera_store_postgres::testing::postgres_server_url())
         .args(["-c", &sql])
         .output()
         .await
