@@ -286,10 +286,10 @@ fn main() {
     let megabytes = numbers.first().copied().unwrap_or(50);
     let runs = numbers.get(1).copied().unwrap_or(7).max(1);
     let (bytes, messages) = file(megabytes);
+    let styles = "UNOC, UNOW with UNA and repetitions, UNOC with line breaks; release characters in values";
     println!(
-        "{} bytes, {messages} messages ({}), {runs} runs{}",
+        "{} bytes, {messages} messages ({styles}), {runs} runs{}",
         bytes.len(),
-        "UNOC, UNOW with UNA and repetitions, UNOC with line breaks; release characters in values",
         if read { ", with the IFTMIN/IFTSTA readers" } else { "" }
     );
     let (mut rates, mut cpu_rates) = (Vec::new(), Vec::new());
