@@ -11,7 +11,7 @@ pub use views::{Element, ElementBuf, Segment, SegmentBuf};
 
 use std::fmt;
 
-/// Where a value lies in [`Segments::text`]. `u32`: a message is at most 4 MiB.
+/// Where a value lies in a message's text. `u32`: a parsed message is at most 4 MiB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Span {
     start: u32,
