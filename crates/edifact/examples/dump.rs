@@ -25,13 +25,12 @@ fn line(tag: &str, elements: &[Vec<String>]) {
     println!("[{},[{}]]", json(tag), els.join(","));
 }
 
-fn seg(s: &Segment) {
+fn seg(s: Segment<'_>) {
     let els: Vec<Vec<String>> = s
-        .elements
-        .iter()
-        .map(|e| e.0.first().cloned().unwrap_or_default())
+        .elements()
+        .map(|e| e.components().map(str::to_string).collect())
         .collect();
-    line(&s.tag, &els);
+    line(s.tag(), &els);
 }
 
 fn main() -> std::io::Result<()> {

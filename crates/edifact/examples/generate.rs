@@ -4,20 +4,20 @@
 //!
 //! `cargo run --release -p avisera-edifact --example generate -- out.edi 100` (size in MB)
 
-use avisera_edifact::{Element, Interchange, Message, Segment, Separators, print_interchange};
+use avisera_edifact::{ElementBuf, Interchange, Message, SegmentBuf, Separators, print_interchange};
 use std::io::Write;
 
-fn seg(tag: &str, elements: &[&[&str]]) -> Segment {
-    Segment {
+fn seg(tag: &str, elements: &[&[&str]]) -> SegmentBuf {
+    SegmentBuf {
         tag: tag.into(),
         elements: elements
             .iter()
-            .map(|e| Element(vec![e.iter().map(|c| c.to_string()).collect()]))
+            .map(|e| ElementBuf(vec![e.iter().map(|c| c.to_string()).collect()]))
             .collect(),
     }
 }
 
-fn message(reference: String, kind: &str, segments: Vec<Segment>) -> Message {
+fn message(reference: String, kind: &str, segments: Vec<SegmentBuf>) -> Message {
     Message {
         interchange: String::new(),
         reference,
@@ -26,9 +26,8 @@ fn message(reference: String, kind: &str, segments: Vec<Segment>) -> Message {
         release: "96A".into(),
         agency: "UN".into(),
         association: None,
-        segments,
+        segments: segments.into_iter().collect(),
         offset: 0,
-        segment_offsets: Vec::new(),
     }
 }
 

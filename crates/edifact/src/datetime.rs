@@ -2,7 +2,7 @@
 //! offset when the format carries one.
 
 use crate::error::{ErrorKind, ParseError, Position, quoted};
-use crate::syntax::Segment;
+use crate::segments::Segment;
 
 /// A date and time as the sender wrote it. `offset_minutes` is `None` when the format has no
 /// zone (102, 203, 204): the reader of the value decides which zone that means.
@@ -105,7 +105,7 @@ pub fn parse(value: &str, format: Option<&str>) -> Option<DateTime> {
 }
 
 /// The qualifier of a DTM segment and its value read; the error names element 1.2.
-pub(crate) fn from_dtm(seg: &Segment, position: impl Fn() -> Position) -> Result<(String, DateTime), ParseError> {
+pub(crate) fn from_dtm(seg: Segment<'_>, position: impl Fn() -> Position) -> Result<(String, DateTime), ParseError> {
     let qualifier = seg.get(1, 1).unwrap_or("").to_string();
     let raw = seg.get(1, 2).unwrap_or("");
     let format = seg.get(1, 3);

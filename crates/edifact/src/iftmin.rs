@@ -19,7 +19,7 @@ use crate::datetime::{DateTime, from_dtm};
 use crate::error::{ErrorKind, ParseError};
 use crate::iftsta::gin_items;
 use crate::parser::{Message, Place};
-use crate::syntax::Segment;
+use crate::segments::Segment;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Party {
@@ -70,18 +70,17 @@ pub struct TransportOrder {
     pub places: OrderPlaces,
 }
 
-fn joined(seg: &Segment, e: usize) -> Option<String> {
-    let el = seg.element(e)?;
-    let parts: Vec<&str> =
-        el.0.first()?
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .collect();
+fn joined(seg: Segment<'_>, e: usize) -> Option<String> {
+    let parts: Vec<&str> = seg
+        .element(e)?
+        .components()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
-fn party(seg: &Segment, i: usize) -> Party {
+fn party(seg: Segment<'_>, i: usize) -> Party {
     let s = |e, c| seg.get(e, c).map(str::to_string);
     let at = |e| seg.get(e, 1).map(|_| Place::new(i, e, 1));
     let name = joined(seg, 4)
@@ -136,7 +135,7 @@ pub fn read(m: &Message) -> Result<TransportOrder, ParseError> {
     let mut consignment_at = None;
     for (i, seg) in m.segments.iter().enumerate() {
         let at = |e, c| Some(Place::new(i, e, c));
-        match seg.tag.as_str() {
+        match seg.tag() {
             "BGM" => {
                 document_number = seg.get(2, 1).map(str::to_string);
                 document_at = at(2, 1);

@@ -20,7 +20,7 @@
 use crate::datetime::{DateTime, from_dtm};
 use crate::error::{ErrorKind, ParseError};
 use crate::parser::{Message, Place};
-use crate::syntax::Segment;
+use crate::segments::Segment;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusEvent {
@@ -50,8 +50,8 @@ pub struct StatusPlaces {
 
 /// Item ids in a GIN segment with their element: the first component of elements 2 to 6
 /// (C208 ranges are read by their first id).
-pub(crate) fn gin_items(seg: &Segment) -> impl Iterator<Item = (usize, String)> + '_ {
-    (2..=6).filter_map(|e| seg.get(e, 1).map(|id| (e, id.to_string())))
+pub(crate) fn gin_items(seg: Segment<'_>) -> impl Iterator<Item = (usize, String)> {
+    (2..=6).filter_map(move |e| seg.get(e, 1).map(|id| (e, id.to_string())))
 }
 
 struct Open {
@@ -131,7 +131,7 @@ pub fn read(m: &Message) -> Result<Vec<StatusEvent>, ParseError> {
         Ok(())
     };
     for (i, seg) in m.segments.iter().enumerate() {
-        match seg.tag.as_str() {
+        match seg.tag() {
             "CNI" => {
                 close(
                     open.take(),

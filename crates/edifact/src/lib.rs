@@ -13,6 +13,7 @@ pub mod iftmin;
 pub mod iftsta;
 mod parser;
 mod print;
+mod segments;
 mod syntax;
 
 pub use error::{ErrorKind, ParseError, Position, hex, quoted};
@@ -20,4 +21,5 @@ pub use parser::{
     Group, Interchange, InterchangeEnd, Item, MAX_MESSAGE_BYTES, MAX_SEGMENT_BYTES, Message, Parser, Place, parse_all,
 };
 pub use print::{PrintError, print_interchange};
-pub use syntax::{Charset, Element, Segment, Separators};
+pub use segments::{Element, ElementBuf, Segment, SegmentBuf, Segments};
+pub use syntax::{Charset, Separators};

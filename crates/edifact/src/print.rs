@@ -5,7 +5,8 @@
 
 use crate::error::quoted;
 use crate::parser::{Interchange, Message};
-use crate::syntax::{Charset, Element, Segment, Separators};
+use crate::segments::{ElementBuf, Segment, SegmentBuf, Segments};
+use crate::syntax::{Charset, Separators};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrintError {
@@ -42,39 +43,40 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn element(&mut self, e: &Element) -> Result<(), PrintError> {
-        for (i, rep) in e.0.iter().enumerate() {
-            if i > 0 {
-                self.out.push(self.sep.repetition.ok_or(PrintError::NoRepetition)?);
-            }
-            for (j, c) in rep.iter().enumerate() {
-                if j > 0 {
-                    self.out.push(self.sep.component);
-                }
-                self.value(c)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn segment(&mut self, s: &Segment) -> Result<(), PrintError> {
-        self.value(&s.tag)?;
-        for e in &s.elements {
+    fn segment(&mut self, s: Segment<'_>) -> Result<(), PrintError> {
+        self.value(s.tag())?;
+        for e in s.elements() {
             self.out.push(self.sep.element);
-            self.element(e)?;
+            for (i, repetition) in e.repetitions().enumerate() {
+                if i > 0 {
+                    self.out.push(self.sep.repetition.ok_or(PrintError::NoRepetition)?);
+                }
+                for (j, c) in repetition.enumerate() {
+                    if j > 0 {
+                        self.out.push(self.sep.component);
+                    }
+                    self.value(c)?;
+                }
+            }
         }
         self.out.push(self.sep.segment);
         Ok(())
     }
-}
 
-fn seg(tag: &str, elements: Vec<Vec<&str>>) -> Segment {
-    Segment {
-        tag: tag.into(),
-        elements: elements
-            .into_iter()
-            .map(|e| Element(vec![e.into_iter().map(str::to_string).collect()]))
-            .collect(),
+    /// A service segment (UNB, UNH, UNT, UNZ): simple elements of components.
+    fn service(&mut self, tag: &str, elements: Vec<Vec<&str>>) -> Result<(), PrintError> {
+        let mut one = Segments::new();
+        one.push(&SegmentBuf {
+            tag: tag.into(),
+            elements: elements
+                .into_iter()
+                .map(|e| ElementBuf(vec![e.into_iter().map(str::to_string).collect()]))
+                .collect(),
+        });
+        match one.get(0) {
+            Some(s) => self.segment(s),
+            None => Ok(()),
+        }
     }
 }
 
@@ -93,7 +95,7 @@ pub fn print_interchange(header: &Interchange, messages: &[Message]) -> Result<V
         w.out.extend_from_slice(b"UNA");
         w.out.extend_from_slice(&sep.una());
     }
-    w.segment(&seg(
+    w.service(
         "UNB",
         vec![
             vec![&header.syntax_id, &header.syntax_version],
@@ -102,7 +104,7 @@ pub fn print_interchange(header: &Interchange, messages: &[Message]) -> Result<V
             vec![&header.date, &header.time],
             vec![&header.control_ref],
         ],
-    ))?;
+    )?;
     for m in messages {
         let mut id = vec![
             m.message_type.as_str(),
@@ -113,14 +115,14 @@ pub fn print_interchange(header: &Interchange, messages: &[Message]) -> Result<V
         if let Some(a) = &m.association {
             id.push(a);
         }
-        w.segment(&seg("UNH", vec![vec![&m.reference], id]))?;
+        w.service("UNH", vec![vec![&m.reference], id])?;
         for s in &m.segments {
             w.segment(s)?;
         }
         let count = (m.segments.len() + 2).to_string();
-        w.segment(&seg("UNT", vec![vec![&count], vec![&m.reference]]))?;
+        w.service("UNT", vec![vec![&count], vec![&m.reference]])?;
     }
     let n = messages.len().to_string();
-    w.segment(&seg("UNZ", vec![vec![&n], vec![&header.control_ref]]))?;
+    w.service("UNZ", vec![vec![&n], vec![&header.control_ref]])?;
     Ok(w.out)
 }

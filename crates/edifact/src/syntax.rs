@@ -1,5 +1,5 @@
-//! The syntax layer's vocabulary: separators (from UNA or the defaults), character sets named
-//! by UNB's syntax identifier, and a segment split into elements, repetitions and components.
+//! The syntax layer's vocabulary: separators (from UNA or the defaults) and character sets
+//! named by UNB's syntax identifier. Segments split into elements are in `segments`.
 
 /// The service characters of an interchange. `repetition` is `None` before syntax version 4
 /// (UNA's fifth character is then a space, "reserved").
@@ -125,90 +125,4 @@ pub(crate) fn utf8_sequence(bytes: &[u8]) -> Option<(usize, usize)> {
         let seq = bytes.get(i..i + len)?;
         std::str::from_utf8(seq).is_ok().then_some((i, len))
     })
-}
-
-/// One data element: its repetitions, each a list of components (a simple element is one
-/// repetition of one component).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Element(pub Vec<Vec<String>>);
-
-impl Element {
-    pub fn simple(value: &str) -> Self {
-        Element(vec![vec![value.to_string()]])
-    }
-
-    /// Component `c` (1-based) of the first repetition; empty counts as absent.
-    pub fn component(&self, c: usize) -> Option<&str> {
-        self.0
-            .first()
-            .and_then(|r| r.get(c.checked_sub(1)?))
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    }
-}
-
-/// A segment: a tag and its data elements, decoded and with release characters removed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Segment {
-    pub tag: String,
-    pub elements: Vec<Element>,
-}
-
-impl Segment {
-    /// Element `e`, component `c` (both 1-based, first repetition); empty counts as absent.
-    pub fn get(&self, e: usize, c: usize) -> Option<&str> {
-        self.elements.get(e.checked_sub(1)?)?.component(c)
-    }
-
-    pub fn element(&self, e: usize) -> Option<&Element> {
-        self.elements.get(e.checked_sub(1)?)
-    }
-
-    /// Splits a segment's text (without its terminator) at the separators, honouring the
-    /// release character. Returns the 1-based element number of a fault (a dangling release
-    /// character at the end) as the error.
-    pub(crate) fn split(text: &str, sep: &Separators) -> Result<Segment, usize> {
-        let (comp, elem) = (char::from(sep.component), char::from(sep.element));
-        let rel = sep.release.map(char::from);
-        let rep = sep.repetition.map(char::from);
-        let mut elements: Vec<Element> = Vec::new();
-        let mut tag = String::new();
-        let mut in_tag = true;
-        let mut current = Element(vec![vec![String::new()]]);
-        let mut chars = text.chars();
-        while let Some(ch) = chars.next() {
-            if Some(ch) == rel {
-                match chars.next() {
-                    Some(next) => push_char(&mut current, &mut tag, in_tag, next),
-                    None => return Err(elements.len() + 1),
-                }
-            } else if ch == elem {
-                if in_tag {
-                    in_tag = false;
-                } else {
-                    elements.push(std::mem::replace(&mut current, Element(vec![vec![String::new()]])));
-                }
-            } else if ch == comp && !in_tag {
-                if let Some(r) = current.0.last_mut() {
-                    r.push(String::new());
-                }
-            } else if Some(ch) == rep && !in_tag {
-                current.0.push(vec![String::new()]);
-            } else {
-                push_char(&mut current, &mut tag, in_tag, ch);
-            }
-        }
-        if !in_tag {
-            elements.push(current);
-        }
-        Ok(Segment { tag, elements })
-    }
-}
-
-fn push_char(current: &mut Element, tag: &mut String, in_tag: bool, ch: char) {
-    if in_tag {
-        tag.push(ch);
-    } else if let Some(c) = current.0.last_mut().and_then(|r| r.last_mut()) {
-        c.push(ch);
-    }
 }

@@ -120,7 +120,7 @@ fn una_separators_release_and_repetition() {
                 LOC~14~X!~Y!|Z!\"!!^second\"UNT~3~1\"UNZ~1~9\"";
     let items = parse_all(text.as_bytes());
     let m = messages(&items)[0];
-    let loc = &m.segments[0];
+    let loc = m.segments.get(0).unwrap().to_buf();
     assert_eq!(
         loc.elements[1].0,
         vec![vec!["X~Y|Z\"!".to_string()], vec!["second".to_string()]]

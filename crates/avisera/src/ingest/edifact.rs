@@ -537,14 +537,14 @@ fn content_id(m: &Message) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for seg in &m.segments {
-        h.update(seg.tag.as_bytes());
-        for e in &seg.elements {
+        h.update(seg.tag().as_bytes());
+        for e in seg.elements() {
             h.update([0x1d]);
-            for (r, rep) in e.0.iter().enumerate() {
+            for (r, rep) in e.repetitions().enumerate() {
                 if r > 0 {
                     h.update([0x1e]);
                 }
-                for (c, comp) in rep.iter().enumerate() {
+                for (c, comp) in rep.enumerate() {
                     if c > 0 {
                         h.update([0x1f]);
                     }

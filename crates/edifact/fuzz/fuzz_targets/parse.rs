@@ -2,7 +2,7 @@
 //! may panic. `cargo +nightly fuzz run parse` (needs nightly and cargo-fuzz).
 #![no_main]
 
-use avisera_edifact::{Item, Parser, iftmin, iftsta};
+use avisera_edifact::{Item, MAX_SEGMENT_BYTES, Parser, iftmin, iftsta};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -14,6 +14,15 @@ fuzz_target!(|data: &[u8]| {
     p.finish();
     while let Some(item) = p.next() {
         if let Ok(Item::Message(m)) = item {
+            // Every value through the views that borrow from the message's buffer: a value
+            // is at most a segment, twice its bytes once decoded from Latin-1.
+            for s in &m.segments {
+                for e in s.elements() {
+                    e.repetitions()
+                        .flatten()
+                        .for_each(|c| assert!(c.len() <= 2 * MAX_SEGMENT_BYTES));
+                }
+            }
             let _ = iftmin::read(&m);
             let _ = iftsta::read(&m);
         }

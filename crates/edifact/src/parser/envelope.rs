@@ -5,7 +5,8 @@ use super::*;
 
 impl Parser {
     pub(super) fn close_open_message(&mut self, offset: u64, next: &str) {
-        if let Some(m) = self.message.take() {
+        if let Some(mut m) = self.message.take() {
+            self.keep_spare(&mut m.message);
             let mut p = self.position(offset);
             p.message = Some(m.message.reference.clone());
             p.segment = Some(m.count);
@@ -17,7 +18,7 @@ impl Parser {
         }
     }
 
-    pub(super) fn unb(&mut self, seg: Segment, offset: u64) {
+    pub(super) fn unb(&mut self, seg: Segment<'_>, offset: u64) {
         self.close_open_message(offset, "UNB");
         if self.group.take().is_some() {
             self.fault(ErrorKind::Envelope, offset, "UNE before UNB".into(), None);
@@ -94,7 +95,7 @@ impl Parser {
             .push_back(Err(ParseError::new(ErrorKind::Envelope, p, expected, found)));
     }
 
-    pub(super) fn ung(&mut self, seg: Segment, offset: u64) {
+    pub(super) fn ung(&mut self, seg: Segment<'_>, offset: u64) {
         self.close_open_message(offset, "UNG");
         if self.interchange.is_none() {
             self.envelope_error(offset, "UNG", None, "UNB before UNG".into(), None);
@@ -117,7 +118,7 @@ impl Parser {
         })));
     }
 
-    pub(super) fn une(&mut self, seg: Segment, offset: u64) {
+    pub(super) fn une(&mut self, seg: Segment<'_>, offset: u64) {
         self.close_open_message(offset, "UNE");
         let Some(g) = self.group.take() else {
             self.envelope_error(offset, "UNE", None, "UNG before UNE".into(), None);
@@ -146,9 +147,9 @@ impl Parser {
         self.out.push_back(Ok(Item::GroupEnd(g.reference)));
     }
 
-    pub(super) fn unh(&mut self, seg: Segment, offset: u64) {
+    pub(super) fn unh(&mut self, seg: Segment<'_>, offset: u64) {
         self.close_open_message(offset, "UNH");
-        let reference = seg.get(1, 1).unwrap_or("").to_string();
+        let reference = seg.get(1, 1).unwrap_or("");
         let interchange = self
             .interchange
             .as_ref()
@@ -166,16 +167,15 @@ impl Parser {
                 reference: if reference.is_empty() {
                     "?".into()
                 } else {
-                    reference.clone()
+                    reference.to_string()
                 },
                 message_type: v(2, 1),
                 version: v(2, 2),
                 release: v(2, 3),
                 agency: v(2, 4),
                 association: seg.get(2, 5).map(str::to_string),
-                segments: Vec::new(),
+                segments: std::mem::take(&mut self.spare),
                 offset,
-                segment_offsets: Vec::new(),
             },
             count: 1,
             bytes: 0,
@@ -196,40 +196,47 @@ impl Parser {
         }
     }
 
-    pub(super) fn unt(&mut self, seg: Segment, offset: u64) {
-        let Some(m) = self.message.take() else {
+    pub(super) fn unt(&mut self, seg: Segment<'_>, offset: u64) {
+        let Some(mut m) = self.message.take() else {
             let mut p = self.position(offset);
             p.tag = Some("UNT".into());
             self.out
                 .push_back(Err(ParseError::new(ErrorKind::Message, p, "UNH before UNT", None)));
             return;
         };
-        let mut p = Position {
+        // Built only for an error: most messages need none.
+        let position = |m: &OpenMessage, element| Position {
             interchange: Some(m.message.interchange.clone()),
             message: Some(m.message.reference.clone()),
             segment: Some(m.count),
             tag: Some("UNT".into()),
-            element: None,
+            element: Some(element),
             component: None,
             offset,
         };
         let count = seg.get(1, 1).unwrap_or("");
         let reference = seg.get(2, 1).unwrap_or("");
+        // The message is given out in buffers of its own size; the grown ones serve the next.
+        let segments = if m.error.is_none() {
+            m.message.segments.clone()
+        } else {
+            Segments::new()
+        };
+        self.keep_spare(&mut m.message);
+        m.message.segments = segments;
         let result = if let Some(e) = m.error {
             Err(e)
         } else if count.parse::<usize>().ok() != Some(m.count) {
-            p.element = Some(1);
             Err(ParseError::new(
                 ErrorKind::Message,
-                p,
+                position(&m, 1),
                 format!("the message's segment count {} (UNH to UNT)", m.count),
                 Some(quoted(count)),
             ))
         } else if reference != m.message.reference {
-            p.element = Some(2);
             Err(ParseError::new(
                 ErrorKind::Message,
-                p,
+                position(&m, 2),
                 format!("the UNH reference {}", quoted(&m.message.reference)),
                 Some(quoted(reference)),
             ))
@@ -239,7 +246,7 @@ impl Parser {
         self.out.push_back(result);
     }
 
-    pub(super) fn unz(&mut self, seg: Segment, offset: u64) {
+    pub(super) fn unz(&mut self, seg: Segment<'_>, offset: u64) {
         self.close_open_message(offset, "UNZ");
         if self.group.take().is_some() {
             self.envelope_error(offset, "UNZ", None, "UNE before UNZ".into(), None);
@@ -280,14 +287,15 @@ impl Parser {
             .push_back(Ok(Item::InterchangeEnd(InterchangeEnd { control_ref, messages })));
     }
 
-    pub(super) fn body(&mut self, seg: Segment, len: usize, offset: u64) {
+    /// A body segment (`seg`: the one just read) into the open message.
+    pub(super) fn body(&mut self, seg: &Segments, len: usize, offset: u64) {
         let Some(m) = &mut self.message else {
             let expected = match (&self.interchange, &self.group) {
                 (None, _) => "UNA or UNB",
                 (Some(_), Some(_)) => "UNH or UNE",
                 (Some(_), None) => "UNH, UNG or UNZ",
             };
-            let tag = seg.tag.clone();
+            let tag = seg.get(0).map_or_else(String::new, |s| s.tag().to_string());
             let mut p = self.position(offset);
             p.tag = Some(tag.clone());
             self.out
@@ -299,8 +307,7 @@ impl Parser {
         }
         m.bytes += len;
         if m.bytes > MAX_MESSAGE_BYTES || m.message.segments.len() >= MAX_SEGMENTS {
-            m.message.segments = Vec::new();
-            m.message.segment_offsets = Vec::new();
+            m.message.segments = Segments::new();
             self.fault(
                 ErrorKind::Message,
                 offset,
@@ -309,8 +316,13 @@ impl Parser {
             );
             return;
         }
-        m.message.segments.push(seg);
-        m.message.segment_offsets.push(offset);
+        m.message.segments.append(seg);
+    }
+
+    /// Keeps a message's segment buffer, emptied, for the next message.
+    fn keep_spare(&mut self, message: &mut Message) {
+        self.spare = std::mem::take(&mut message.segments);
+        self.spare.clear();
     }
 
     pub(super) fn end_of_input(&mut self) -> bool {

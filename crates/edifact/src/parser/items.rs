@@ -1,7 +1,8 @@
 //! What the parser gives out: interchange and group headers, complete messages, ends.
 
 use crate::error::Position;
-use crate::syntax::{Segment, Separators};
+use crate::segments::Segments;
+use crate::syntax::Separators;
 
 /// UNB: the interchange header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +27,8 @@ pub struct Group {
 }
 
 /// UNH..UNT: a message with its body segments (UNH and UNT themselves are not in `segments`;
-/// the segment number of `segments[i]` is `i + 2`).
+/// the segment number of `segments.get(i)` is `i + 2`). The segments' values live in one
+/// buffer of the message and are read as borrowed views.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub interchange: String,
@@ -36,24 +38,23 @@ pub struct Message {
     pub release: String,
     pub agency: String,
     pub association: Option<String>,
-    pub segments: Vec<Segment>,
+    pub segments: Segments,
     /// Byte offset of UNH in the input.
     pub offset: u64,
-    /// Byte offset of each body segment.
-    pub segment_offsets: Vec<u64>,
 }
 
 impl Message {
     /// The position of body segment `i`, for error messages.
     pub fn position(&self, i: usize) -> Position {
+        let segment = self.segments.get(i);
         Position {
             interchange: Some(self.interchange.clone()),
             message: Some(self.reference.clone()),
             segment: Some(i + 2),
-            tag: self.segments.get(i).map(|s| s.tag.clone()),
+            tag: segment.map(|s| s.tag().to_string()),
             element: None,
             component: None,
-            offset: self.segment_offsets.get(i).copied().unwrap_or(self.offset),
+            offset: segment.map_or(self.offset, |s| s.offset()),
         }
     }
 }

@@ -16,7 +16,8 @@ mod layout;
 pub use items::{Group, Interchange, InterchangeEnd, Item, Message, Place};
 
 use crate::error::{ErrorKind, ParseError, Position, quoted};
-use crate::syntax::{Charset, Segment, Separators, utf8_sequence};
+use crate::segments::{Segment, Segments, Splitter};
+use crate::syntax::{Charset, Separators, utf8_sequence};
 use layout::Stray;
 use std::collections::VecDeque;
 
@@ -65,6 +66,20 @@ pub struct Parser {
     group: Option<OpenGroup>,
     message: Option<OpenMessage>,
     out: VecDeque<Result<Item, ParseError>>,
+    scratch: Scratch,
+    /// The last message's segment buffer, emptied, for the next message: its capacity is
+    /// kept, so a message is built without growing buffers (at most the largest message).
+    spare: Segments,
+}
+
+/// Buffers reused from segment to segment: the one being read, its text decoded from
+/// Latin-1 when it is not plain ASCII, and the separators' byte table. Empty by default, so
+/// lending it out for a segment costs nothing.
+#[derive(Default)]
+struct Scratch {
+    segment: Segments,
+    latin1: String,
+    splitter: Option<Splitter>,
 }
 
 impl Default for Parser {
@@ -90,6 +105,8 @@ impl Parser {
             group: None,
             message: None,
             out: VecDeque::new(),
+            scratch: Scratch::default(),
+            spare: Segments::new(),
         }
     }
 
@@ -124,7 +141,9 @@ impl Parser {
     }
 
     fn compact(&mut self) {
-        if self.start > 64 * 1024 || self.start == self.buf.len() {
+        // Moving the rest to the front costs its length: do it when the consumed part is
+        // at least as long, so the copies add up to at most the input once.
+        if self.start > 64 * 1024 && self.start >= self.buf.len() / 2 || self.start == self.buf.len() {
             self.buf.drain(..self.start);
             self.base += self.start as u64;
             self.scan -= self.start;
@@ -230,31 +249,63 @@ impl Parser {
             return false;
         };
         let offset = self.consumed();
-        let raw = self.buf[self.start..end].to_vec();
+        let from = self.start;
         self.start = end + 1;
         self.scan = self.start;
         self.escaped = false;
-        if raw.len() > MAX_SEGMENT_BYTES {
-            self.too_long(&raw, offset);
+        if end - from > MAX_SEGMENT_BYTES {
+            let head = self.buf[from..from + 4].to_vec();
+            self.too_long(&head, offset);
             return true;
         }
-        self.segment(&raw, offset);
+        if self.plain_body_segment(from, end, offset) {
+            return true;
+        }
+        // Lent out while the segment is read, so it can borrow from them and `self` at once.
+        let buf = std::mem::take(&mut self.buf);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.segment(&buf[from..end], offset, &mut scratch);
+        self.buf = buf;
+        self.scratch = scratch;
         true
     }
 
+    /// The next unreleased segment terminator from `scan` on, remembering across pushes
+    /// whether the last byte looked at was a release character.
     fn find_terminator(&mut self) -> Option<usize> {
-        while self.scan < self.buf.len() {
-            let b = self.buf[self.scan];
-            if self.escaped {
-                self.escaped = false;
-            } else if Some(b) == self.sep.release {
-                self.escaped = true;
-            } else if b == self.sep.segment {
-                return Some(self.scan);
+        let (segment, release) = (self.sep.segment, self.sep.release);
+        let len = self.buf.len();
+        let mut i = self.scan;
+        if self.escaped {
+            if i >= len {
+                return None;
             }
-            self.scan += 1;
+            i += 1;
+            self.escaped = false;
         }
-        None
+        loop {
+            let rest = self.buf.get(i..).unwrap_or_default();
+            let hit = match release {
+                Some(r) => memchr::memchr2(segment, r, rest),
+                None => memchr::memchr(segment, rest),
+            };
+            let Some(n) = hit else {
+                self.scan = len;
+                return None;
+            };
+            let at = i + n;
+            if self.buf[at] == segment {
+                self.scan = at;
+                return Some(at);
+            }
+            // A release character: the byte after it is data.
+            if at + 1 >= len {
+                self.scan = len;
+                self.escaped = true;
+                return None;
+            }
+            i = at + 2;
+        }
     }
 
     fn skip_to_terminator(&mut self) -> bool {
@@ -299,10 +350,11 @@ impl Parser {
         }
     }
 
-    fn segment(&mut self, raw: &[u8], offset: u64) {
+    fn segment(&mut self, raw: &[u8], offset: u64, scratch: &mut Scratch) {
         let charset = self.interchange.as_ref().map_or(Charset::Latin1, |i| i.charset);
         self.count_segment();
-        let text = match charset.decode(raw) {
+        let ascii = charset == Charset::Latin1 && raw.is_ascii();
+        let text = match decode(charset, raw, ascii, &mut scratch.latin1) {
             Ok(t) => t,
             Err(at) => {
                 let mut p = self.position(offset);
@@ -316,21 +368,26 @@ impl Parser {
                 return;
             }
         };
-        let seg = match Segment::split(&text, &self.sep) {
-            Ok(s) => s,
-            Err(element) => {
-                let p = self.position(offset).at_element(element, None);
-                self.fault_at(
-                    ErrorKind::Syntax,
-                    p,
-                    "a character after the release character".into(),
-                    Some("end of segment".into()),
-                );
-                return;
-            }
+        let splitter = match &mut scratch.splitter {
+            Some(s) if s.sep == self.sep => s,
+            other => other.insert(Splitter::new(self.sep)),
         };
-        if seg.tag.len() != 3 || !seg.tag.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
-            let found = seg.tag.chars().take(20).collect::<String>();
+        let splitter = &*splitter;
+        let utf8_in_latin1 = || {
+            (charset == Charset::Latin1 && !ascii)
+                .then(|| utf8_sequence(raw))
+                .flatten()
+        };
+        let segments = &mut scratch.segment;
+        segments.clear();
+        if let Err(element) = segments.split(text, splitter, offset) {
+            self.dangling_release(offset, element);
+            return;
+        }
+        let Some(seg) = segments.get(0) else { return };
+        let tag = seg.tag();
+        if tag.len() != 3 || !tag.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+            let found = tag.chars().take(20).collect::<String>();
             self.fault(
                 ErrorKind::Syntax,
                 offset,
@@ -339,43 +396,129 @@ impl Parser {
             );
             return;
         }
-        if charset == Charset::Latin1
-            && self.message.is_some()
-            && !seg.tag.starts_with("UN")
-            && let Some((at, len)) = utf8_sequence(raw)
+        if self.message.is_some()
+            && !tag.starts_with("UN")
+            && let Some((at, len)) = utf8_in_latin1()
         {
-            self.utf8_in_latin1(raw, offset, at, len, seg.tag.clone());
+            self.utf8_in_latin1(raw, offset, at, len, tag.to_string());
             return;
         }
         // UNB names the character set it is itself written in; it was read as Latin-1 above.
-        let seg = if seg.tag == "UNB" && seg.get(1, 1).and_then(Charset::from_syntax_id) == Some(Charset::Utf8) {
-            match Charset::Utf8
-                .decode(raw)
+        if tag == "UNB" && seg.get(1, 1).and_then(Charset::from_syntax_id) == Some(Charset::Utf8) {
+            let mut utf8 = Segments::new();
+            match std::str::from_utf8(raw)
                 .ok()
-                .and_then(|t| Segment::split(&t, &self.sep).ok())
+                .and_then(|t| utf8.split(t, splitter, offset).ok())
             {
-                Some(s) => s,
-                None => {
-                    self.fault(
-                        ErrorKind::Envelope,
-                        offset,
-                        "valid UTF-8 in UNB (it says UNOW/UNOY)".into(),
-                        None,
-                    );
-                    return;
+                Some(()) => {
+                    if let Some(seg) = utf8.get(0) {
+                        self.unb(seg, offset);
+                    }
                 }
+                None => self.fault(
+                    ErrorKind::Envelope,
+                    offset,
+                    "valid UTF-8 in UNB (it says UNOW/UNOY)".into(),
+                    None,
+                ),
             }
-        } else {
-            seg
-        };
-        match seg.tag.as_str() {
+            return;
+        }
+        match tag {
             "UNB" => self.unb(seg, offset),
             "UNG" => self.ung(seg, offset),
             "UNE" => self.une(seg, offset),
             "UNH" => self.unh(seg, offset),
             "UNT" => self.unt(seg, offset),
             "UNZ" => self.unz(seg, offset),
-            _ => self.body(seg, raw.len(), offset),
+            _ => self.body(segments, raw.len(), offset),
+        }
+    }
+
+    /// Most segments: a body segment of a message read so far without fault, whose tag is
+    /// plainly three capitals or digits, is split straight into the message's buffer. `false`
+    /// when it is not one, or has a fault or would break a limit, with nothing changed: then
+    /// [`Parser::segment`] reads it and reports what is wrong.
+    fn plain_body_segment(&mut self, from: usize, end: usize, offset: u64) -> bool {
+        let Parser {
+            buf,
+            scratch,
+            message,
+            interchange,
+            sep,
+            ..
+        } = self;
+        let (Some(m), Some(raw)) = (message.as_mut(), buf.get(from..end)) else {
+            return false;
+        };
+        if m.error.is_some()
+            || !plain_body_tag(raw, sep)
+            || m.bytes + raw.len() > MAX_MESSAGE_BYTES
+            || m.message.segments.len() >= MAX_SEGMENTS
+        {
+            return false;
+        }
+        let charset = interchange.as_ref().map_or(Charset::Latin1, |i| i.charset);
+        let ascii = charset == Charset::Latin1 && raw.is_ascii();
+        let Ok(text) = decode(charset, raw, ascii, &mut scratch.latin1) else {
+            return false;
+        };
+        if charset == Charset::Latin1 && !ascii && utf8_sequence(raw).is_some() {
+            return false;
+        }
+        let splitter = match &mut scratch.splitter {
+            Some(s) if s.sep == *sep => s,
+            other => other.insert(Splitter::new(*sep)),
+        };
+        if m.message.segments.split(text, splitter, offset).is_err() {
+            return false;
+        }
+        m.bytes += raw.len();
+        m.count += 1;
+        if let Some(ic) = interchange {
+            ic.segments += 1;
+        }
+        true
+    }
+
+    fn dangling_release(&mut self, offset: u64, element: usize) {
+        let p = self.position(offset).at_element(element, None);
+        self.fault_at(
+            ErrorKind::Syntax,
+            p,
+            "a character after the release character".into(),
+            Some("end of segment".into()),
+        );
+    }
+}
+
+/// Whether a segment's tag is plainly three capitals or digits, not a service segment's
+/// (`UN.`), followed by the element separator or nothing: then it is a body segment, whatever
+/// release characters and separators follow.
+fn plain_body_tag(raw: &[u8], sep: &Separators) -> bool {
+    match raw {
+        [a, b, c, rest @ ..] => {
+            [a, b, c].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                && !(*a == b'U' && *b == b'N')
+                && rest.first().is_none_or(|&b| b == sep.element)
+        }
+        _ => false,
+    }
+}
+
+/// A segment's text in the interchange's character set: borrowed from the input when it is
+/// UTF-8 or plain ASCII, else decoded from Latin-1 into `latin1`. On invalid UTF-8, the index
+/// of the first bad byte.
+fn decode<'a>(charset: Charset, raw: &'a [u8], ascii: bool, latin1: &'a mut String) -> Result<&'a str, usize> {
+    match charset {
+        // ASCII is valid UTF-8: this cannot fail for Latin-1.
+        Charset::Utf8 | Charset::Latin1 if charset == Charset::Utf8 || ascii => {
+            std::str::from_utf8(raw).map_err(|e| e.valid_up_to())
+        }
+        Charset::Latin1 | Charset::Utf8 => {
+            latin1.clear();
+            latin1.extend(raw.iter().map(|&b| char::from(b)));
+            Ok(latin1)
         }
     }
 }
