@@ -145,6 +145,10 @@ pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
             workers.push(tokio::spawn(worker.run(stopped.clone())));
         }
     }
+    let bus = match (&app.config.nats, app.config.has_role(Role::Api)) {
+        (Some(nats), true) => Some(nats_door(&app, nats, stopped.clone()).await?),
+        _ => None,
+    };
     // The workers refresh the scheduled gauge themselves; a node without them does it here.
     let upkeep = tokio::spawn(crate::telemetry::upkeep(
         app.clone(),
@@ -168,8 +172,38 @@ pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
     for w in workers {
         let _ = w.await;
     }
+    if let Some(bus) = bus {
+        match bus.await {
+            Ok(Err(e)) => tracing::error!(error = %e, "NATS ingest"),
+            Err(e) => tracing::error!(error = %e, "NATS ingest task"),
+            Ok(Ok(())) => {}
+        }
+    }
     let _ = upkeep.await;
     Ok(())
+}
+
+/// Joins the shared JetStream consumer (making the stream and consumer if missing) and takes
+/// events from it until the node stops. A bus that cannot be reached at start stops the start.
+async fn nats_door(
+    app: &App,
+    nats: &crate::config::NatsConfig,
+    mut stopped: watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<Result<(), avisera_ingest_nats::Error>>> {
+    let settings = nats.settings();
+    let consumer = avisera_ingest_nats::open(&settings).await?;
+    tracing::info!(
+        stream = %settings.stream,
+        subjects = %avisera_ingest_nats::Subjects::new(&settings.prefix).all_events(),
+        "taking events from NATS"
+    );
+    let sink = crate::ingest::nats::NatsSink { app: app.clone() };
+    Ok(tokio::spawn(async move {
+        let stop = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        consumer.run(&sink, stop).await
+    }))
 }
 
 async fn shutdown_signal() {

@@ -61,12 +61,20 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("sms.text_field", Kind::Text),
     ("sms.id_field", Kind::Text),
     ("sms.timeout_ms", Kind::WholeNumber),
+    ("nats.url", Kind::Text),
+    ("nats.stream", Kind::Text),
+    ("nats.subject_prefix", Kind::Text),
+    ("nats.consumer", Kind::Text),
+    ("nats.batch", Kind::WholeNumber),
+    ("nats.ack_wait_ms", Kind::WholeNumber),
+    ("nats.max_in_flight", Kind::WholeNumber),
 ];
 
 /// Older names that keep working.
 const ALIASES: &[(&str, &str)] = &[
     ("AVISERA_SMTP_PASSWORD", "smtp.password"),
     ("AVISERA_SMS_AUTH", "sms.auth_value"),
+    ("AVISERA_NATS_URL", "nats.url"),
 ];
 
 /// `AVISERA_` variables that are not configuration keys.

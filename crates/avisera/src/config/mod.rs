@@ -47,6 +47,8 @@ pub struct Config {
     pub operator_mapping: Mapping,
     pub smtp: Option<SmtpConfig>,
     pub sms: Option<SmsHttpConfig>,
+    /// Carriers' events from a NATS JetStream stream; off unless `[nats] url` is set.
+    pub nats: Option<NatsConfig>,
 }
 
 impl Default for Config {
@@ -66,6 +68,7 @@ impl Default for Config {
             operator_mapping: Mapping::default(),
             smtp: None,
             sms: None,
+            nats: None,
         }
     }
 }
@@ -92,6 +95,68 @@ impl Default for DeliveryConfig {
             batch: 32,
             workers: 1,
             retry: RetrySchedule::default(),
+        }
+    }
+}
+
+/// The carriers' event bus: every node with the `api` role consumes the stream together with the
+/// others, each message on one node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsConfig {
+    /// `nats://host:4222` (several servers comma-separated).
+    pub url: String,
+    /// The JetStream stream, made if missing.
+    #[serde(default = "nats_stream")]
+    pub stream: String,
+    /// Events are read from `<subject_prefix>.events.<tenant id>`; what cannot be taken goes
+    /// to `<subject_prefix>.rejected.<tenant id>`.
+    #[serde(default = "nats_prefix")]
+    pub subject_prefix: String,
+    /// The durable consumer all nodes share.
+    #[serde(default = "nats_consumer")]
+    pub consumer: String,
+    /// Messages taken and stored at once.
+    #[serde(default = "nats_batch")]
+    pub batch: u32,
+    /// How long a node may hold a message before the bus gives it to another.
+    #[serde(default = "nats_ack_wait_ms")]
+    pub ack_wait_ms: u64,
+    /// Messages out and not yet acknowledged over all nodes: bounds each node's memory.
+    #[serde(default = "nats_max_in_flight")]
+    pub max_in_flight: u32,
+}
+
+fn nats_stream() -> String {
+    "AVISERA".into()
+}
+fn nats_prefix() -> String {
+    "avisera".into()
+}
+fn nats_consumer() -> String {
+    "avisera-ingest".into()
+}
+fn nats_batch() -> u32 {
+    500
+}
+fn nats_ack_wait_ms() -> u64 {
+    30_000
+}
+fn nats_max_in_flight() -> u32 {
+    4_000
+}
+
+impl NatsConfig {
+    pub fn settings(&self) -> avisera_ingest_nats::Settings {
+        avisera_ingest_nats::Settings {
+            url: self.url.clone(),
+            stream: self.stream.clone(),
+            prefix: self.subject_prefix.clone(),
+            consumer: self.consumer.clone(),
+            batch: self.batch as usize,
+            ack_wait: std::time::Duration::from_millis(self.ack_wait_ms),
+            max_in_flight: self.max_in_flight as usize,
+            ..avisera_ingest_nats::Settings::new(&self.url)
         }
     }
 }
@@ -325,6 +390,38 @@ impl Config {
         }
         if let Some(sms) = &self.sms {
             at_least("sms.timeout_ms", sms.timeout_ms, 1, "milliseconds")?;
+        }
+        if let Some(nats) = &self.nats {
+            if !nats.url.starts_with("nats://") && !nats.url.starts_with("tls://") {
+                return Err((
+                    "nats.url",
+                    format!("write nats://host:4222 (or tls://), got \"{}\"", nats.url),
+                ));
+            }
+            at_least("nats.batch", nats.batch.into(), 1, "messages stored at once")?;
+            at_least(
+                "nats.max_in_flight",
+                nats.max_in_flight.into(),
+                nats.batch.into(),
+                "at least one batch",
+            )?;
+            at_least(
+                "nats.ack_wait_ms",
+                nats.ack_wait_ms,
+                1000,
+                "milliseconds a node may hold a message",
+            )?;
+            for (key, token) in [("nats.stream", &nats.stream), ("nats.consumer", &nats.consumer)] {
+                if token.is_empty() || token.contains(['.', ' ', '*', '>']) {
+                    return Err((key, format!("a name without dots, spaces, * or >, got \"{token}\"")));
+                }
+            }
+            if nats.subject_prefix.is_empty() || nats.subject_prefix.contains([' ', '*', '>']) {
+                return Err((
+                    "nats.subject_prefix",
+                    format!("subject tokens without spaces, * or >, got \"{}\"", nats.subject_prefix),
+                ));
+            }
         }
         Ok(())
     }

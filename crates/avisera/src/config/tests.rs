@@ -103,6 +103,13 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_SMS__TEXT_FIELD", "body"),
         ("AVISERA_SMS__ID_FIELD", "message_id"),
         ("AVISERA_SMS__TIMEOUT_MS", "2000"),
+        ("AVISERA_NATS__URL", "nats://bus:4222"),
+        ("AVISERA_NATS__STREAM", "EVENTS"),
+        ("AVISERA_NATS__SUBJECT_PREFIX", "carrier"),
+        ("AVISERA_NATS__CONSUMER", "nodes"),
+        ("AVISERA_NATS__BATCH", "100"),
+        ("AVISERA_NATS__ACK_WAIT_MS", "5000"),
+        ("AVISERA_NATS__MAX_IN_FLIGHT", "800"),
     ]);
     // The list above is complete: it names every key there is (the mapping file, which
     // is read at load, below).
@@ -126,6 +133,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         operator_mapping: _,
         smtp,
         sms,
+        nats,
     } = c;
     assert_eq!(database_url.as_str(), "postgres://avisera:pw@db/avisera");
     assert_eq!(listen, "0.0.0.0:9090".parse().unwrap());
@@ -171,6 +179,17 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ["X-Key", "X-Once", "sender", "msisdn", "body", "message_id"]
     );
     assert_eq!(sms.timeout_ms, 2000);
+    let nats = nats.unwrap();
+    assert_eq!(
+        (
+            nats.url.as_str(),
+            nats.stream.as_str(),
+            nats.subject_prefix.as_str(),
+            nats.consumer.as_str()
+        ),
+        ("nats://bus:4222", "EVENTS", "carrier", "nodes")
+    );
+    assert_eq!((nats.batch, nats.ack_wait_ms, nats.max_in_flight), (100, 5000, 800));
 
     let mapping = temp_file("mapping", "");
     let mapping = mapping.with_file_name("m.tsv");
@@ -234,4 +253,26 @@ fn a_wrong_value_names_its_key_and_what_to_write() {
         Some("smtp (from AVISERA_SMTP_PASSWORD)"),
         "a password without a server says what is missing"
     );
+}
+
+#[test]
+fn the_bus_is_off_until_its_url_is_set_and_its_values_are_checked() {
+    assert!(Config::load(None, vars(&[])).unwrap().nats.is_none());
+    let c = Config::load(None, vars(&[("AVISERA_NATS_URL", "nats://127.0.0.1:4222")])).unwrap();
+    let nats = c.nats.unwrap();
+    assert_eq!(
+        (nats.stream.as_str(), nats.subject_prefix.as_str(), nats.batch),
+        ("AVISERA", "avisera", 500)
+    );
+    for (var, value, says) in [
+        ("AVISERA_NATS__URL", "http://bus", "nats://host:4222"),
+        ("AVISERA_NATS__STREAM", "A.B", "without dots"),
+        ("AVISERA_NATS__BATCH", "0", "at least 1"),
+        ("AVISERA_NATS__MAX_IN_FLIGHT", "10", "at least 500"),
+    ] {
+        let mut env = vec![("AVISERA_NATS__URL", "nats://bus:4222")];
+        env.push((var, value));
+        let e = Config::load(None, vars(&env)).unwrap_err().to_string();
+        assert!(e.contains(says), "{var}={value}: {e}");
+    }
 }

@@ -9,7 +9,7 @@ mod dev_inbox;
 mod edifact;
 mod error;
 mod events;
-mod json;
+pub(crate) mod json;
 pub(crate) mod notifications;
 mod ops;
 mod pages;

@@ -18,7 +18,7 @@ fn start(config: &std::path::Path) -> Child {
         .expect("start avisera serve")
 }
 
-async fn wait_ready(http: &reqwest::Client, base: &str) {
+pub async fn wait_ready(http: &reqwest::Client, base: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !http
         .get(format!("{base}/readyz"))
@@ -137,7 +137,7 @@ async fn killed_while_delivering_then_restarted_sends_everything_exactly_once() 
 }
 
 /// The crash test talks to a separate process; the in-process handle is unused.
-async fn dummy_app() -> avisera::app::App {
+pub async fn dummy_app() -> avisera::app::App {
     let config = avisera::config::Config {
         database_url: "sqlite::memory:".into(),
         ..Default::default()

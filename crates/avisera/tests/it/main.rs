@@ -14,6 +14,7 @@ mod hardening;
 mod helpers;
 mod leaks;
 mod limits;
+mod nats;
 mod ops;
 mod phones;
 mod portal;
