@@ -32,12 +32,32 @@ pub async fn reserve_sms(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+    // A claim whose lease ran out is no longer this worker's to send: said before the budget,
+    // which would otherwise count the worker's own lapsed reservations against it.
+    let ours: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM notifications
+         WHERE tenant_id = $1 AND id = $2 AND lease_owner = $3 AND status = 'scheduled' AND lease_until > $4",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .bind(worker)
+    .bind(PgTime(now))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    if ours.is_none() {
+        return Ok(Reservation::Lost);
+    }
+    // What counts: this month's sent SMS, and every reservation not yet finished: a claimed
+    // row keeps its reservation past its lease (its worker may still be sending and can still
+    // finish it) until a finish or another claim clears it. A row cancelled while in flight
+    // counts only while its lease lives: nothing finishes it after that.
     let committed: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(billed_units * unit_price_ore), 0) AS BIGINT) FROM notifications
          WHERE tenant_id = $1 AND channel = 'sms' AND billed_units IS NOT NULL AND id <> $2
            AND ((sent_at >= $3 AND sent_at < $4)
-                OR (sent_at IS NULL AND status IN ('scheduled', 'cancelled')
-                    AND lease_owner IS NOT NULL AND lease_until > $5))",
+                OR (sent_at IS NULL AND lease_owner IS NOT NULL
+                    AND (status = 'scheduled' OR (status = 'cancelled' AND lease_until > $5))))",
     )
     .bind(tenant.0)
     .bind(id.0)

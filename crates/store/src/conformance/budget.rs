@@ -162,6 +162,46 @@ pub async fn sms_reservations_hold_the_budget_across_claims_and_nodes(store: &dy
     );
 }
 
+/// A worker can finish an SMS after its lease ran out (a slow provider, a starved node): the
+/// finish is still its own until another claim takes the row. Its reservation must count until
+/// then, or a second SMS fits under a budget the first already used up.
+pub async fn a_reservation_counts_past_its_lease_until_its_sms_is_finished(store: &dyn Store) {
+    let (tenant, now, month) = waiting_sms(store, 2).await;
+    let mut first = store.claim_due("slow", now, plus(now, 60), 1).await.unwrap();
+    let mut second = store.claim_due("other", now, plus(now, 600), 1).await.unwrap();
+    let (first, second) = (first.remove(0), second.remove(0));
+    let budget = Ore(50);
+    assert_eq!(
+        store
+            .reserve_sms(tenant.id, first.id, "slow", SMS, budget, month, now)
+            .await
+            .unwrap(),
+        Reservation::Reserved
+    );
+    // Two minutes on, the slow worker's lease has run out but its SMS is still being sent.
+    let later = plus(now, 120);
+    assert_eq!(
+        store
+            .reserve_sms(tenant.id, second.id, "other", SMS, budget, month, later)
+            .await
+            .unwrap(),
+        Reservation::Refused { committed: Ore(75) },
+        "the first SMS is in flight: its price still counts"
+    );
+    let sent = DeliveryOutcome::Sent {
+        provider_id: None,
+        charge: Some(SMS),
+    };
+    assert!(
+        store
+            .finish_delivery(tenant.id, first.id, "slow", &sent, later)
+            .await
+            .unwrap(),
+        "nobody claimed it again: the finish is still the slow worker's"
+    );
+    assert_eq!(store.sms_spend(tenant.id, month.0, month.1).await.unwrap(), Ore(75));
+}
+
 pub async fn an_sms_switched_to_email_is_cancelled_and_its_email_added_once(store: &dyn Store) {
     let (tenant, now, _) = waiting_sms(store, 1).await;
     let job = store
