@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const NATS: &str = "nats://127.0.0.1:4222";
+/// The local nats-server (with JetStream), or `AVISERA_TEST_NATS_URL`.
+fn nats_url() -> String {
+    std::env::var("AVISERA_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
 
 /// A stream and subjects of the test's own: the server is shared with other tests.
 struct Bus {
@@ -22,9 +25,10 @@ struct Bus {
 impl Bus {
     async fn new() -> Bus {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let client = async_nats::connect(NATS)
+        let url = nats_url();
+        let client = async_nats::connect(url.as_str())
             .await
-            .unwrap_or_else(|e| panic!("tests need nats-server with JetStream at {NATS}: {e}"));
+            .unwrap_or_else(|e| panic!("tests need nats-server with JetStream at {url} (set AVISERA_TEST_NATS_URL): {e}"));
         Bus {
             stream: format!("AVISERA_TEST_{id}"),
             prefix: format!("avisera_test_{id}"),
@@ -34,8 +38,10 @@ impl Bus {
 
     fn config(&self) -> String {
         format!(
-            "[nats]\nurl = \"{NATS}\"\nstream = \"{}\"\nsubject_prefix = \"{}\"\nconsumer = \"ingest\"\nbatch = 50\nack_wait_ms = 2000\n",
-            self.stream, self.prefix
+            "[nats]\nurl = \"{}\"\nstream = \"{}\"\nsubject_prefix = \"{}\"\nconsumer = \"ingest\"\nbatch = 50\nack_wait_ms = 2000\n",
+            nats_url(),
+            self.stream,
+            self.prefix
         )
     }
 
