@@ -71,14 +71,16 @@ impl From<StoreError> for PortalError {
     }
 }
 
-impl From<crate::http::ApiError> for PortalError {
-    fn from(e: crate::http::ApiError) -> Self {
-        match e.status {
-            StatusCode::NOT_FOUND => PortalError::NotFound,
-            StatusCode::FORBIDDEN => PortalError::Forbidden(e.message),
-            StatusCode::SERVICE_UNAVAILABLE => PortalError::Store(StoreError::Unavailable(e.message)),
-            s if s.is_server_error() => PortalError::Store(StoreError::Database(e.message)),
-            _ => PortalError::BadRequest(e.message),
+/// Core's refusals as pages; a form shows its own (a wrong field) beside what was typed, so
+/// what reaches here is what the form could not foresee.
+impl From<avisera_core::Error> for PortalError {
+    fn from(e: avisera_core::Error) -> Self {
+        use avisera_core::Error;
+        match e {
+            Error::NotFound { .. } => PortalError::NotFound,
+            Error::Store(e) => PortalError::Store(e),
+            Error::PlanLacksTrigger(m) => PortalError::Forbidden(m),
+            other => PortalError::BadRequest(other.to_string()),
         }
     }
 }

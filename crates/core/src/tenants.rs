@@ -1,0 +1,81 @@
+//! Tenants: their record, brand and billing settings, and their API keys (shown once when
+//! made, stored only as a SHA-256 hash).
+
+use crate::{Error, Result};
+use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
+use avisera_domain::{TenantId, Timestamp};
+use avisera_store::{Portal, StoreError, TenantConfig};
+use sha2::{Digest, Sha256};
+
+pub async fn get(store: &dyn TenantConfig, tenant: TenantId) -> Result<Tenant> {
+    store.tenant(tenant).await?.ok_or_else(|| Error::not_found("tenant"))
+}
+
+/// Which logo a new brand shows.
+pub enum Logo {
+    /// The one the tenant has (a client that does not name a logo keeps it).
+    Keep,
+    /// The one the brand names (or none); it must be the tenant's.
+    AsGiven,
+}
+
+/// Sets the tenant's brand, checked, and returns it as stored.
+pub async fn set_brand<S>(store: &S, tenant: TenantId, mut brand: Brand, logo: Logo) -> Result<Brand>
+where
+    S: TenantConfig + Portal + ?Sized,
+{
+    match logo {
+        Logo::Keep => {
+            let current = store.tenant(tenant).await?.ok_or_else(|| Error::not_found("tenant"))?;
+            brand.logo_id = current.brand.logo_id;
+        }
+        Logo::AsGiven => {
+            if let Some(id) = brand.logo_id
+                && store.logo(tenant, id).await?.is_none()
+            {
+                return Err(Error::field(
+                    "invalid_brand",
+                    "logo_id",
+                    format!("there is no logo {id}"),
+                ));
+            }
+        }
+    }
+    brand
+        .check()
+        .map_err(|(field, m)| Error::field("invalid_brand", field, m))?;
+    store.update_brand(tenant, &brand).await?;
+    Ok(brand)
+}
+
+/// Sets the billing settings (the SMS budget, how SMS are written and limited), checked.
+pub async fn set_billing(store: &dyn TenantConfig, tenant: TenantId, settings: &BillingSettings) -> Result<()> {
+    settings.check().map_err(|(field, message)| Error::Invalid {
+        code: "invalid_billing",
+        field: Some(field.to_string()),
+        message,
+    })?;
+    Ok(store.update_billing(tenant, settings).await?)
+}
+
+/// A new API key: `av_` and 48 hex digits.
+pub fn new_api_key() -> String {
+    format!("av_{}", hex::encode(rand::random::<[u8; 24]>()))
+}
+
+/// What is stored of a key or a token: its SHA-256, in hex.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Makes a new API key for the tenant, labelled, and returns it: the only time it is shown.
+pub async fn add_api_key(store: &dyn TenantConfig, tenant: TenantId, label: &str, now: Timestamp) -> Result<String> {
+    let key = new_api_key();
+    store.add_api_key(tenant, &hash_secret(&key), label, now).await?;
+    Ok(key)
+}
+
+/// The tenant that owns `key`, and the key's label.
+pub async fn by_api_key(store: &dyn TenantConfig, key: &str) -> Result<Option<(TenantId, String)>, StoreError> {
+    store.tenant_by_api_key(&hash_secret(key.trim())).await
+}
