@@ -12,6 +12,7 @@ pub mod budget;
 mod error;
 pub mod ingest;
 pub mod log;
+pub mod manual;
 pub mod plans;
 pub mod rules;
 pub mod sessions;
