@@ -322,8 +322,7 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
             let store = server::open_store(&config).await?;
             let id = TenantId(tenant);
             store.tenant(id).await?.with_context(|| format!("no tenant {tenant}"))?;
-            let secret = crate::http::new_webhook_secret();
-            store.set_webhook_secret(id, &secret, SystemClock.now()).await?;
+            let secret = avisera_core::tenants::rotate_webhook_secret(store.as_ref(), id, SystemClock.now()).await?;
             println!(
                 "webhook secret for tenant {tenant} (shown once): {secret}\nURL: {}/v1/webhooks/tracking/{tenant}",
                 config.public_url.trim_end_matches('/')

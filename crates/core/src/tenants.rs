@@ -79,3 +79,16 @@ pub async fn add_api_key(store: &dyn TenantConfig, tenant: TenantId, label: &str
 pub async fn by_api_key(store: &dyn TenantConfig, key: &str) -> Result<Option<(TenantId, String)>, StoreError> {
     store.tenant_by_api_key(&hash_secret(key.trim())).await
 }
+
+/// Sets a new secret for the tenant's carrier webhooks and returns it: the only time it is
+/// shown. The old one stops working at once.
+pub async fn rotate_webhook_secret(store: &dyn TenantConfig, tenant: TenantId, now: Timestamp) -> Result<String> {
+    let secret = new_webhook_secret();
+    store.set_webhook_secret(tenant, &secret, now).await?;
+    Ok(secret)
+}
+
+/// A new webhook secret: `whsec_` and 64 hex digits.
+pub fn new_webhook_secret() -> String {
+    format!("whsec_{}", hex::encode(rand::random::<[u8; 32]>()))
+}

@@ -22,7 +22,6 @@ mod tenant;
 mod webhooks;
 
 pub use error::ApiError;
-pub use webhooks::new_secret as new_webhook_secret;
 
 use crate::app::App;
 use axum::Router;

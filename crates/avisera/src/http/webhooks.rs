@@ -65,7 +65,7 @@ pub async fn tracking(
     // exactly the answer a wrong signature gets: the 401 does not tell which tenants exist or
     // have a webhook.
     let known = app.store.webhook_secret(tenant).await?;
-    let secret = known.clone().unwrap_or_else(new_secret);
+    let secret = known.clone().unwrap_or_else(avisera_core::tenants::new_webhook_secret);
     let checked = verify(
         &secret,
         header(TIMESTAMP_HEADER),
@@ -157,8 +157,7 @@ pub async fn rotate_secret(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
 ) -> Result<(StatusCode, Json<WebhookSecret>), ApiError> {
-    let secret = new_secret();
-    app.store.set_webhook_secret(tenant, &secret, app.clock.now()).await?;
+    let secret = avisera_core::tenants::rotate_webhook_secret(app.store.as_ref(), tenant, app.clock.now()).await?;
     Ok((
         StatusCode::CREATED,
         Json(WebhookSecret {
@@ -171,8 +170,4 @@ pub async fn rotate_secret(
             note: "shown once; the previous secret no longer works",
         }),
     ))
-}
-
-pub fn new_secret() -> String {
-    format!("whsec_{}", hex::encode(rand::random::<[u8; 32]>()))
 }
