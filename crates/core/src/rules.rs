@@ -65,10 +65,21 @@ pub async fn check_plan(store: &dyn TenantConfig, tenant: TenantId, rule: &Rule)
 }
 
 /// Creates a rule, disabled whatever it says, and returns it with its id.
-pub async fn create(store: &dyn TenantConfig, tenant: TenantId, by: Change<'_>, mut rule: Rule) -> Result<Rule> {
+pub async fn create(store: &dyn TenantConfig, tenant: TenantId, by: Change<'_>, rule: Rule) -> Result<Rule> {
+    create_noting(store, tenant, by, rule, "created disabled").await
+}
+
+/// Creates a rule as `create` does, with `detail` in its history (where it came from).
+pub async fn create_noting(
+    store: &dyn TenantConfig,
+    tenant: TenantId,
+    by: Change<'_>,
+    mut rule: Rule,
+    detail: &str,
+) -> Result<Rule> {
     rule.enabled = false;
     check(store, tenant, &rule).await?;
-    let change = RuleChange::new(by.now, by.actor, "created", "created disabled");
+    let change = RuleChange::new(by.now, by.actor, "created", detail);
     rule.id = store.create_rule(tenant, &rule, &change).await?;
     Ok(rule)
 }
