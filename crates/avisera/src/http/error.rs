@@ -204,4 +204,40 @@ mod tests {
         let conflict = ApiError::from(StoreError::conflict("users_email_key", "taken"));
         assert_eq!(conflict.details["constraint"], "users_email_key");
     }
+
+    #[test]
+    fn each_kind_of_core_refusal_has_its_status_and_code() {
+        use avisera_core::Error;
+        let cases = [
+            (Error::not_found("rule 7"), 404, "not_found"),
+            (Error::field("invalid_rule", "trigger", "unknown"), 422, "invalid_rule"),
+            (
+                Error::PlanLacksTrigger("needs Premium".into()),
+                403,
+                "plan_lacks_trigger",
+            ),
+            (
+                Error::Filter {
+                    field: "status",
+                    message: "unknown".into(),
+                },
+                400,
+                "invalid_query",
+            ),
+            (
+                Error::Store(StoreError::Unavailable("down".into())),
+                503,
+                "store_unavailable",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let said = e.to_string();
+            assert_eq!(e.code(), code, "{said}");
+            let api = ApiError::from(e);
+            assert_eq!((api.status.as_u16(), api.code), (status, code), "{said}");
+        }
+        let wrong = ApiError::from(Error::field("invalid_rule", "trigger", "unknown"));
+        assert_eq!(wrong.message, "trigger: unknown");
+        assert_eq!(wrong.details["field"], "trigger");
+    }
 }
