@@ -2,6 +2,7 @@
 //! stable code that clients and pages may rely on; the text keeps saying what to do.
 
 use avisera_domain::event::FieldError;
+use avisera_domain::mapping::MappingError;
 use avisera_domain::template::TemplateError;
 use avisera_store::StoreError;
 
@@ -21,6 +22,9 @@ pub enum Error {
     /// A template that does not render: the language, part, line and variable are named.
     #[error("{0}")]
     Template(TemplateError),
+    /// A tenant's event-code mapping line that does not parse (the line is named).
+    #[error("{0}")]
+    Mapping(MappingError),
     /// Enabling (or keeping enabled) a rule whose trigger the tenant's plan lacks; the text
     /// names the plan that has it.
     #[error("{0}")]
@@ -60,6 +64,7 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::Invalid { code, .. } => code,
             Error::Template(_) => "invalid_template",
+            Error::Mapping(_) => "invalid_mapping",
             Error::PlanLacksTrigger(_) => "plan_lacks_trigger",
             Error::Filter { .. } => "invalid_query",
             Error::EventTime { .. } => "invalid_event",

@@ -92,3 +92,22 @@ pub async fn rotate_webhook_secret(store: &dyn TenantConfig, tenant: TenantId, n
 pub fn new_webhook_secret() -> String {
     format!("whsec_{}", hex::encode(rand::random::<[u8; 32]>()))
 }
+
+/// Sets the tenant's own event-code mapping lines (the mapping file format), over the shipped
+/// and the operator's; each line must parse, and there must be one. `clear_mapping` removes them.
+pub async fn set_mapping(store: &dyn TenantConfig, tenant: TenantId, lines: &str, now: Timestamp) -> Result<()> {
+    let own = avisera_domain::mapping::Mapping::parse(lines).map_err(Error::Mapping)?;
+    if own.entries().next().is_none() {
+        return Err(Error::Invalid {
+            code: "empty_mapping",
+            field: None,
+            message: "the body holds no mapping lines (code trigger physical milestone note); to remove the tenant's own lines, send DELETE /v1/mapping".into(),
+        });
+    }
+    Ok(store.set_tenant_mapping(tenant, lines, now).await?)
+}
+
+/// Removes the tenant's own mapping lines; the shipped and the operator's remain.
+pub async fn clear_mapping(store: &dyn TenantConfig, tenant: TenantId, now: Timestamp) -> Result<()> {
+    Ok(store.set_tenant_mapping(tenant, "", now).await?)
+}

@@ -106,6 +106,7 @@ impl From<avisera_core::Error> for ApiError {
                 None => ApiError::invalid(code, message),
             },
             Error::Template(e) => ApiError::invalid(code, e.to_string()).with(json!(e)),
+            Error::Mapping(e) => ApiError::invalid(code, e.to_string()).with(json!({ "line": e.line })),
             Error::PlanLacksTrigger(message) => ApiError::new(StatusCode::FORBIDDEN, code, message),
             Error::Filter { field, message } => {
                 ApiError::new(StatusCode::BAD_REQUEST, code, format!("{field}: {message}"))
