@@ -3,7 +3,7 @@
 
 use crate::{Error, Result};
 use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
-use avisera_domain::{TenantId, Timestamp};
+use avisera_domain::{LogoId, TenantId, Timestamp};
 use avisera_store::{Portal, StoreError, TenantConfig};
 use sha2::{Digest, Sha256};
 
@@ -110,4 +110,59 @@ pub async fn set_mapping(store: &dyn TenantConfig, tenant: TenantId, lines: &str
 /// Removes the tenant's own mapping lines; the shipped and the operator's remain.
 pub async fn clear_mapping(store: &dyn TenantConfig, tenant: TenantId, now: Timestamp) -> Result<()> {
     Ok(store.set_tenant_mapping(tenant, "", now).await?)
+}
+
+/// Adds a logo after checking it (kind, size, and for SVG what it may contain); the tenant's
+/// first logo is used at once, later ones wait to be chosen.
+pub async fn add_logo<S>(store: &S, tenant: &Tenant, bytes: &[u8], now: Timestamp) -> Result<LogoId>
+where
+    S: TenantConfig + Portal + ?Sized,
+{
+    let checked = avisera_domain::logo::check(bytes).map_err(|why| Error::Invalid {
+        code: "invalid_logo",
+        field: Some("logo".into()),
+        message: why,
+    })?;
+    let id = store.add_logo(tenant.id, checked.kind, bytes, now).await?;
+    if tenant.brand.logo_id.is_none() {
+        let brand = Brand {
+            logo_id: Some(id),
+            ..tenant.brand.clone()
+        };
+        store.update_brand(tenant.id, &brand).await?;
+    }
+    Ok(id)
+}
+
+/// Shows logo `id` (one of the tenant's) in the brand from now on.
+pub async fn use_logo<S>(store: &S, tenant: &Tenant, id: LogoId) -> Result<()>
+where
+    S: TenantConfig + Portal + ?Sized,
+{
+    if store.logo(tenant.id, id).await?.is_none() {
+        return Err(Error::not_found(format!("logo {id}")));
+    }
+    let brand = Brand {
+        logo_id: Some(id),
+        ..tenant.brand.clone()
+    };
+    Ok(store.update_brand(tenant.id, &brand).await?)
+}
+
+/// Deletes one of the tenant's logos; a brand that showed it shows none.
+pub async fn delete_logo<S>(store: &S, tenant: &Tenant, id: LogoId) -> Result<()>
+where
+    S: TenantConfig + Portal + ?Sized,
+{
+    if !store.delete_logo(tenant.id, id).await? {
+        return Err(Error::not_found(format!("logo {id}")));
+    }
+    if tenant.brand.logo_id == Some(id) {
+        let brand = Brand {
+            logo_id: None,
+            ..tenant.brand.clone()
+        };
+        store.update_brand(tenant.id, &brand).await?;
+    }
+    Ok(())
 }
