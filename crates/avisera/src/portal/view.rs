@@ -113,6 +113,11 @@ impl IntoResponse for PortalError {
         };
         let mut r = render_raw("error.html", ctx);
         *r.status_mut() = status;
+        // A busy or unreachable database: the browser (or a person) may try again shortly.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(5u32));
+        }
         r
     }
 }
@@ -183,6 +188,16 @@ mod tests {
             }
         }
         LazyLock::force(&ENV);
+    }
+
+    #[test]
+    fn a_database_that_does_not_answer_is_a_503_to_retry() {
+        let busy = PortalError::Store(StoreError::Retryable("deadlock".into())).into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(busy.headers().contains_key("retry-after"));
+        let broken = PortalError::Store(StoreError::Corrupt("bad".into())).into_response();
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!broken.headers().contains_key("retry-after"));
     }
 
     /// Keys pages build from values (`t["trigger_" ~ slug]` and the like) exist for every value.
