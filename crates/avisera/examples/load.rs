@@ -10,7 +10,7 @@
 
 use avisera::app::App;
 use avisera::config::{Config, DeliveryConfig};
-use avisera::http::{hash_api_key, new_api_key};
+use avisera_core::tenants::{hash_secret, new_api_key};
 use avisera_domain::event::{CarrierEvent, EventInput};
 use avisera_domain::notification::Channel;
 use avisera_domain::plan::Plan;
@@ -114,7 +114,7 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
         .unwrap();
     let key = new_api_key();
     app.store
-        .add_api_key(tenant.id, &hash_api_key(&key), "load", now)
+        .add_api_key(tenant.id, &hash_secret(&key), "load", now)
         .await
         .unwrap();
     let template = Template {

@@ -1,14 +1,20 @@
 //! What every part of a running Avisera shares: the store, the clock, the configuration, the
-//! dev inbox, and the signal that wakes the delivery worker.
+//! dev inbox, and the signal that wakes the delivery worker; and the contexts core's
+//! operations take, cut from it.
 
 use crate::config::Config;
 use crate::delivery::channel::dev_inbox::DevInbox;
 use crate::links::SignedLinks;
 use crate::metrics::Metrics;
+use avisera_core::ingest::{BatchCounts, Ingest, IngestObserver, Source};
+use avisera_core::rules::Change;
+use avisera_core::templates::PreviewContext;
+use avisera_core::users::LoginThrottle;
 use avisera_domain::Clock;
 use avisera_domain::mapping::Mapping;
 use avisera_store::Store;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Notify;
 
 #[derive(Clone)]
@@ -25,5 +31,52 @@ pub struct App {
     pub mapping: Arc<Mapping>,
     pub metrics: Arc<Metrics>,
     /// Failed portal sign-ins per email, to slow guessing.
-    pub throttle: Arc<crate::portal::LoginThrottle>,
+    pub throttle: Arc<LoginThrottle>,
+}
+
+impl App {
+    /// Core's door for events, with this node's store, clock, links, mapping and metrics.
+    pub fn ingest(&self) -> Ingest<'_> {
+        Ingest {
+            store: self.store.as_ref(),
+            clock: self.clock.as_ref(),
+            links: self.links.as_ref(),
+            mapping: self.mapping.as_ref(),
+            observer: self,
+        }
+    }
+
+    /// How this installation writes links and what it charges, for template previews.
+    pub fn preview(&self) -> PreviewContext<'_> {
+        PreviewContext {
+            links: self.links.as_ref(),
+            prices: &self.config.prices,
+        }
+    }
+
+    /// A change made now by `actor`, for a rule's history.
+    pub fn change<'a>(&self, actor: &'a str) -> Change<'a> {
+        Change {
+            actor,
+            now: self.clock.now(),
+        }
+    }
+}
+
+/// A stored batch is counted in the metrics, and new notifications wake the worker.
+impl IngestObserver for App {
+    fn stored(&self, source: Source, took: Duration, counts: &BatchCounts) {
+        let m = &self.metrics;
+        m.ingest_batch(source, took);
+        m.events(source, "accepted", counts.accepted);
+        m.events(source, "duplicate", counts.duplicates);
+        m.notifications_created(counts.notifications);
+        if counts.unknown_codes > 0 {
+            m.unknown_codes(source, counts.unknown_codes);
+        }
+    }
+
+    fn new_work(&self) {
+        self.work.notify_one();
+    }
 }

@@ -1,7 +1,6 @@
 //! Command-line entry points.
 
 use crate::config::{Config, ConfigError, LogFormat};
-use crate::http::{hash_api_key, new_api_key};
 use crate::server;
 use anyhow::Context;
 use avisera_domain::billing::Month;
@@ -194,10 +193,9 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
                 .tenant(TenantId(tenant))
                 .await?
                 .with_context(|| format!("there is no tenant {tenant}; see `avisera tenant list`"))?;
-            let password = crate::portal::new_password();
-            let id = crate::portal::add_user(&*store, SystemClock.now(), tenant.id, &email, &name, role, &password)
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let password = avisera_core::users::new_password();
+            let id =
+                avisera_core::users::add(&*store, SystemClock.now(), tenant.id, &email, &name, role, &password).await?;
             println!(
                 "user {id} ({email}, {role}) added to {}\nfirst password (shown once): {password}",
                 tenant.name
@@ -222,17 +220,14 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
             let store = server::open_store(&load()?).await?;
             let now = SystemClock.now();
             let tenant = store.create_tenant(&name, plan, &brand, now).await?;
-            let key = new_api_key();
-            store
-                .add_api_key(tenant.id, &hash_api_key(&key), "first key", now)
-                .await?;
+            let key = avisera_core::tenants::add_api_key(store.as_ref(), tenant.id, "first key", now).await?;
             println!(
                 "tenant {} created ({}, plan {})\nAPI key (shown once): {key}",
                 tenant.id, tenant.name, tenant.plan
             );
             if let Some(email) = admin_email {
-                let password = crate::portal::new_password();
-                crate::portal::add_user(
+                let password = avisera_core::users::new_password();
+                avisera_core::users::add(
                     &*store,
                     now,
                     tenant.id,
@@ -241,8 +236,7 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
                     avisera_domain::user::Role::Admin,
                     &password,
                 )
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
+                .await?;
                 println!("portal admin {email}, first password (shown once): {password}");
             }
             Ok(())
@@ -297,11 +291,11 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
                 .tenant(TenantId(tenant))
                 .await?
                 .with_context(|| format!("no tenant {tenant}"))?;
-            let (bill, billed) = crate::bill::monthly(store.as_ref(), &config.prices, &tenant, month).await?;
+            let (bill, billed) = avisera_core::billing::monthly(store.as_ref(), &config.prices, &tenant, month).await?;
             if csv {
-                print!("{}", crate::bill::csv(&bill, &billed));
+                print!("{}", avisera_core::billing::csv(&bill, &billed));
             } else {
-                print!("{}", crate::bill::text(&bill, &tenant));
+                print!("{}", avisera_core::billing::text(&bill, &tenant));
             }
             Ok(())
         }
@@ -310,7 +304,7 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
             let id = TenantId(tenant);
             let before = store.tenant(id).await?.with_context(|| format!("no tenant {tenant}"))?;
             let disabled =
-                crate::plan_change::change_plan(store.as_ref(), id, plan, SystemClock.now(), "operator").await?;
+                avisera_core::plans::change_plan(store.as_ref(), id, plan, SystemClock.now(), "operator").await?;
             println!("tenant {tenant}: plan {} -> {plan} from now", before.plan);
             for rule in disabled {
                 println!(
@@ -328,8 +322,7 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
             let store = server::open_store(&config).await?;
             let id = TenantId(tenant);
             store.tenant(id).await?.with_context(|| format!("no tenant {tenant}"))?;
-            let secret = crate::http::new_webhook_secret();
-            store.set_webhook_secret(id, &secret, SystemClock.now()).await?;
+            let secret = avisera_core::tenants::rotate_webhook_secret(store.as_ref(), id, SystemClock.now()).await?;
             println!(
                 "webhook secret for tenant {tenant} (shown once): {secret}\nURL: {}/v1/webhooks/tracking/{tenant}",
                 config.public_url.trim_end_matches('/')

@@ -3,11 +3,10 @@
 
 use crate::app::App;
 use crate::config::Config;
-use crate::engine::ingest_from;
-use crate::http::{hash_api_key, new_api_key};
-use crate::metrics::Source;
 use crate::server;
 use anyhow::Context;
+use avisera_core::ingest::Source;
+use avisera_core::{rules, templates, tenants, users};
 use avisera_domain::contact::EmailAddress;
 use avisera_domain::event::{EventInput, PickupPointInput, ReceiverInput, ShipmentInput};
 use avisera_domain::notification::Channel;
@@ -18,7 +17,6 @@ use avisera_domain::tenant::{Brand, Tenant};
 use avisera_domain::trigger::Trigger;
 use avisera_domain::user::Role;
 use avisera_domain::{RuleId, TemplateId};
-use avisera_store::RuleChange;
 use jiff::SignedDuration;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -44,8 +42,8 @@ pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
     let (store, _) = server::open_migrated_store(&config).await?;
     let app = server::build_app(config, store);
     let (tenant, key) = seed(&app).await?;
-    let password = crate::portal::new_password();
-    crate::portal::add_user(
+    let password = users::new_password();
+    users::add(
         &*app.store,
         app.clock.now(),
         tenant.id,
@@ -54,8 +52,7 @@ pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
         Role::Admin,
         &password,
     )
-    .await
-    .map_err(|e| anyhow::anyhow!(e))?;
+    .await?;
     println!(
         "\nAvisera demo is running.\n\n  Portal:      http://{addr}/portal  (sign in as {DEMO_USER} / {password})\n  Dev inbox:   http://{addr}/dev/inbox\n  API:         http://{addr}/docs\n  Tenant:      {} (id {}, plan {})\n  API key:     {key}\n\n\
          A simulated carrier sends events every {every} s; messages appear in the dev inbox.\n\
@@ -171,8 +168,7 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
     brand.customer_service_email = Some(EmailAddress::parse("kundtjanst@demo-webshop.example")?);
     brand.email_from_address = Some(EmailAddress::parse("no-reply@demo-webshop.example")?);
     let tenant = store.create_tenant("Demo Webshop AB", Plan::Plus, &brand, now).await?;
-    let key = new_api_key();
-    store.add_api_key(tenant.id, &hash_api_key(&key), "demo", now).await?;
+    let key = tenants::add_api_key(store.as_ref(), tenant.id, "demo", now).await?;
     for (trigger, sms_sv, sms_en, mail_sv, mail_en) in texts() {
         let mut ids = Vec::new();
         for (channel, sv, en) in [
@@ -186,16 +182,17 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
                 default_language: "sv".into(),
                 contents: BTreeMap::from([("sv".to_string(), sv), ("en".to_string(), en)]),
             };
-            template
-                .check()
-                .map_err(|e| anyhow::anyhow!("demo template {}: {e}", template.name))?;
-            ids.push(store.create_template(tenant.id, &template, now).await?);
+            let name = template.name.clone();
+            let template = templates::create(store.as_ref(), &tenant, template, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo template {name}: {e}"))?;
+            ids.push(template.id);
         }
         let rule = Rule {
             id: RuleId(0),
             name: trigger.title().to_string(),
             trigger,
-            enabled: true,
+            enabled: false,
             conditions: Conditions::default(),
             channels: ChannelChoice::Both,
             recipient: Recipient::Receiver,
@@ -210,14 +207,9 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
             quiet_hours: Vec::new(),
             send_at_local: None,
         };
-        rule.check()?;
-        store
-            .create_rule(
-                tenant.id,
-                &rule,
-                &RuleChange::new(now, "demo", "created", "seeded enabled"),
-            )
-            .await?;
+        let by = rules::Change { actor: "demo", now };
+        let rule = rules::create(store.as_ref(), tenant.id, by, rule).await?;
+        rules::set_enabled(store.as_ref(), tenant.id, by, rule.id, true).await?;
     }
     Ok((tenant, key))
 }
@@ -255,7 +247,7 @@ async fn carrier_event(app: &App, tenant: &Tenant, n: u64, code: &str, pickup: O
     };
     match event.check() {
         Ok(e) => {
-            if let Err(err) = ingest_from(app, Source::Demo, tenant.id, &[e]).await {
+            if let Err(err) = app.ingest().events(Source::Demo, tenant.id, &[e]).await {
                 tracing::warn!(error = %err, "demo feed event not stored");
             }
         }

@@ -3,8 +3,6 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod bill;
-pub mod budget;
 pub mod catalogue;
 pub mod cli;
 pub mod config;
@@ -16,7 +14,6 @@ pub mod import_cli;
 pub mod ingest;
 pub mod links;
 pub mod metrics;
-pub mod plan_change;
 pub mod portal;
 pub mod server;
 pub mod telemetry;

@@ -15,28 +15,7 @@ pub const REFRESH: Duration = Duration::from_secs(5);
 /// The soonest a worker that just ran out of work counts the outbox again.
 pub const REFRESH_WHEN_IDLE: Duration = Duration::from_secs(1);
 
-/// Where events came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Api,
-    Webhook,
-    Edifact,
-    Nats,
-    /// The demo's simulated carrier feed.
-    Demo,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Api => "api",
-            Source::Webhook => "webhook",
-            Source::Edifact => "edifact",
-            Source::Nats => "nats",
-            Source::Demo => "demo",
-        }
-    }
-}
+pub use avisera_core::ingest::Source;
 
 /// Latencies from milliseconds to the longest retry wait (hours).
 const LATENCY_BUCKETS: &[f64] = &[

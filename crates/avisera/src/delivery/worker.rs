@@ -174,8 +174,10 @@ impl Worker {
             }
         }
         for tenant in billed_sms {
-            if let Err(e) = crate::budget::warn_if_crossed(app, store, tenant, app.clock.now()).await {
-                tracing::error!(error = %e, tenant = %tenant, "could not check the SMS budget");
+            match avisera_core::budget::warn_if_crossed(store, tenant, app.clock.now()).await {
+                Ok(true) => app.work.notify_one(),
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, tenant = %tenant, "could not check the SMS budget"),
             }
         }
         Ok(count)

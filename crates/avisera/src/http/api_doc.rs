@@ -54,8 +54,64 @@ pub struct ErrorDetail {
     column: Option<u64>,
 }
 
-/// The document, built once from the registered routes.
-pub static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| super::documented().into_openapi());
+/// The document, built once from the registered routes, with the store's answers added.
+pub static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
+    let mut doc = super::documented().into_openapi();
+    document_store_errors(&mut doc);
+    doc
+});
+
+/// Every `/v1` route reads or writes the store, so each can answer as `ApiError::from(StoreError)`
+/// does (one mapping, in `error.rs`): 503 with `Retry-After` when the database is busy or
+/// unreachable, 500 when it is broken, and a write 409 when a value is taken. Added here in
+/// one place rather than beside each route, where one would be forgotten.
+fn document_store_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new().description(description).content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Error")))
+                .build(),
+        )
+    };
+    let unavailable = error("the database is busy or unreachable; retry after the seconds `Retry-After` says")
+        .header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(<u32 as utoipa::PartialSchema>::schema()))
+                .description(Some("seconds to wait before asking again"))
+                .build(),
+        )
+        .build();
+    let internal = error("something went wrong on our side; it is logged, and retrying will not help").build();
+    let conflict = error("a value that must be unique is taken (`constraint` names it)").build();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        let operations = [
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+        ];
+        for (operation, writes) in operations {
+            let Some(operation) = operation else { continue };
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: &str, response: &utoipa::openapi::Response| {
+                responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| response.clone().into());
+            };
+            add("503", &unavailable);
+            add("500", &internal);
+            if writes {
+                add("409", &conflict);
+            }
+        }
+    }
+}
 
 static DOCUMENT_JSON: LazyLock<String> =
     LazyLock::new(|| DOCUMENT.to_pretty_json().expect("the OpenAPI document serializes"));
@@ -106,4 +162,32 @@ pub async fn docs() -> Response {
         serde_json::json!({"title": doc["info"]["title"], "description": doc["info"]["description"],
                            "version": doc["info"]["version"], "operations": operations, "schemas": schemas}),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_v1_operation_documents_what_the_store_can_answer() {
+        let doc = serde_json::to_value(&*super::DOCUMENT).unwrap();
+        let mut seen = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            for (method, operation) in item.as_object().unwrap() {
+                let responses = &operation["responses"];
+                assert!(responses["500"].is_object(), "{method} {path} lacks 500");
+                let busy = &responses["503"];
+                assert!(
+                    busy["headers"]["Retry-After"].is_object(),
+                    "{method} {path}: 503 without Retry-After"
+                );
+                if method != "get" {
+                    assert!(responses["409"].is_object(), "{method} {path} lacks 409");
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen > 20, "only {seen} operations under /v1");
+    }
 }

@@ -1,4 +1,4 @@
-//! Tenant API keys: shown once when created, stored only as a SHA-256 hash.
+//! Who is calling: the tenant whose API key (`avisera_core::tenants`) the request carries.
 
 use super::error::ApiError;
 use crate::app::App;
@@ -6,15 +6,6 @@ use avisera_domain::TenantId;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use sha2::{Digest, Sha256};
-
-pub fn new_api_key() -> String {
-    format!("av_{}", hex::encode(rand::random::<[u8; 24]>()))
-}
-
-pub fn hash_api_key(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
-}
 
 /// The tenant whose API key authenticated the request.
 pub struct Authenticated(pub TenantId);
@@ -31,7 +22,7 @@ impl FromRequestParts<App> for Authenticated {
             .or_else(|| parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()));
         let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
         let key = header.ok_or_else(|| unauthorized("send your API key as `Authorization: Bearer <key>`"))?;
-        match app.store.tenant_by_api_key(&hash_api_key(key.trim())).await? {
+        match avisera_core::tenants::by_api_key(app.store.as_ref(), key).await? {
             Some((tenant, label)) => {
                 // Every log line of the request names its tenant (the request span's field).
                 tracing::Span::current().record("tenant", tracing::field::display(tenant));

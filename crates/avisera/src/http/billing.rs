@@ -4,9 +4,9 @@ use super::auth::Authenticated;
 use super::error::ApiError;
 use super::json;
 use crate::app::App;
-use avisera_domain::billing::{Charge, Month};
-use avisera_domain::notification::Channel;
-use avisera_domain::sms;
+use avisera_core::{billing, tenants};
+use avisera_domain::billing::{Bill, LineKind, Month};
+use avisera_domain::money::Ore;
 use avisera_domain::tenant::BillingSettings;
 use axum::Json;
 use axum::body::Bytes;
@@ -14,7 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
@@ -38,31 +38,57 @@ pub enum BillFormat {
 }
 
 /// A month's bill.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[schema(as = Bill)]
-#[allow(dead_code)]
 pub struct BillDoc {
     #[schema(example = "2026-11")]
     month: String,
     #[schema(example = "SEK")]
-    currency: String,
+    currency: &'static str,
     lines: Vec<BillLineDoc>,
-    total_ore: i64,
+    #[schema(value_type = i64)]
+    total_ore: Ore,
     /// The total in kronor, e.g. "12.50".
     total_sek: String,
     billed_notifications: usize,
 }
 
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[schema(as = BillLine)]
-#[allow(dead_code)]
 pub struct BillLineDoc {
-    kind: String,
+    #[schema(value_type = String)]
+    kind: LineKind,
     description: String,
     quantity: i64,
-    unit_price_ore: i64,
-    amount_ore: i64,
+    #[schema(value_type = i64)]
+    unit_price_ore: Ore,
+    #[schema(value_type = i64)]
+    amount_ore: Ore,
     amount_sek: String,
+}
+
+impl BillDoc {
+    fn of(bill: Bill, billed: usize) -> Self {
+        BillDoc {
+            currency: "SEK",
+            lines: bill
+                .lines
+                .into_iter()
+                .map(|l| BillLineDoc {
+                    kind: l.kind,
+                    description: l.description,
+                    quantity: l.quantity,
+                    unit_price_ore: l.unit_price,
+                    amount_ore: l.amount,
+                    amount_sek: l.amount.to_string(),
+                })
+                .collect(),
+            total_ore: bill.total,
+            total_sek: bill.total.to_string(),
+            billed_notifications: billed,
+            month: bill.month,
+        }
+    }
 }
 
 /// The bill of a month (`?month=2026-11`, this month when none is given), as JSON or CSV.
@@ -84,12 +110,8 @@ pub async fn get_bill(
         })?,
         None => Month::of(app.clock.now()),
     };
-    let tenant = app
-        .store
-        .tenant(tenant)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tenant"))?;
-    let (bill, billed) = crate::bill::monthly(app.store.as_ref(), &app.config.prices, &tenant, month).await?;
+    let tenant = tenants::get(app.store.as_ref(), tenant).await?;
+    let (bill, billed) = billing::monthly(app.store.as_ref(), &app.config.prices, &tenant, month).await?;
     match q.format.as_deref() {
         Some("csv") => {
             let name = format!("attachment; filename=\"avisera-bill-{}.csv\"", bill.month);
@@ -98,23 +120,11 @@ pub async fn get_bill(
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
                     (header::CONTENT_DISPOSITION, name),
                 ],
-                crate::bill::csv(&bill, &billed),
+                billing::csv(&bill, &billed),
             )
                 .into_response())
         }
-        None | Some("json") => {
-            let lines: Vec<Value> = bill
-                .lines
-                .iter()
-                .map(|l| json!({"kind": l.kind, "description": l.description, "quantity": l.quantity,
-                                "unit_price_ore": l.unit_price, "amount_ore": l.amount, "amount_sek": l.amount.to_string()}))
-                .collect();
-            Ok(Json(
-                json!({"month": bill.month, "currency": "SEK", "lines": lines, "total_ore": bill.total,
-                           "total_sek": bill.total.to_string(), "billed_notifications": billed.len()}),
-            )
-            .into_response())
-        }
+        None | Some("json") => Ok(Json(BillDoc::of(bill, billed.len())).into_response()),
         Some(other) => Err(ApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
             "invalid_query",
@@ -137,13 +147,10 @@ pub async fn put_billing(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BillingSettings>, ApiError> {
     let settings: BillingSettings = json::object(&body)?;
-    if let Err((field, message)) = settings.check() {
-        return Err(ApiError::invalid("invalid_billing", message).with(json!({"field": field})));
-    }
-    app.store.update_billing(tenant, &settings).await?;
-    Ok(Json(json!(settings)))
+    tenants::set_billing(app.store.as_ref(), tenant, &settings).await?;
+    Ok(Json(settings))
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -161,7 +168,7 @@ pub struct CountInput {
 #[utoipa::path(post, path = "/v1/sms/count", tag = "billing", security(("apiKey" = [])),
     request_body(content = CountInput, content_type = "application/json"),
     responses(
-        (status = 200, description = "what one SMS with this text is and costs", body = SmsQuote),
+        (status = 200, description = "what one SMS with this text is and costs", body = SmsQuoteDoc),
         (status = 400, description = "malformed JSON or an empty body", body = super::api_doc::ErrorBody),
         (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
         (status = 413, description = "a body over max_body_bytes", body = super::api_doc::ErrorBody),
@@ -170,28 +177,26 @@ pub async fn count(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<billing::SmsQuote>, ApiError> {
     let input: CountInput = json::object(&body)?;
     if input.text.len() > 10_000 {
         return Err(
             ApiError::invalid("text_too_long", "text is longer than 10000 bytes").with(json!({"field": "text"}))
         );
     }
-    let tenant = app
-        .store
-        .tenant(tenant)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tenant"))?;
+    let tenant = tenants::get(app.store.as_ref(), tenant).await?;
     let transliterate = input.transliterate.unwrap_or(tenant.billing.transliterate_sms);
-    let mut quote = sms_quote(&input.text, transliterate, app.config.prices.for_plan(tenant.plan));
-    quote["plan"] = json!(tenant.plan);
+    let mut quote = billing::sms_quote(&input.text, transliterate, app.config.prices.for_plan(tenant.plan));
+    quote.plan = Some(tenant.plan);
     Ok(Json(quote))
 }
 
-/// What one SMS is and costs (`plan` only from `/v1/sms/count`).
+/// What one SMS is and costs (`plan` only from `/v1/sms/count`): the document of
+/// `avisera_core::billing::SmsQuote`.
 #[derive(ToSchema)]
+#[schema(as = SmsQuote)]
 #[allow(dead_code)]
-pub struct SmsQuote {
+pub struct SmsQuoteDoc {
     /// The text as it will be sent (transliterated when the setting says so).
     text: String,
     /// `gsm7` or `ucs2`.
@@ -204,14 +209,4 @@ pub struct SmsQuote {
     price_sek: String,
     #[schema(inline)]
     plan: Option<super::schema::PlanDoc>,
-}
-
-/// What one SMS with this text is: the text as sent, encoding, characters, units, segments and
-/// price — the numbers the worker bills. Shared by the count and the template preview.
-pub fn sms_quote(text: &str, transliterate: bool, prices: &avisera_domain::billing::Prices) -> Value {
-    let text = sms::as_sent(text, transliterate);
-    let c = sms::count(&text);
-    let cost = Charge::for_message(Channel::Sms, c.segments, prices).cost();
-    json!({"text": text, "encoding": c.encoding, "characters": c.characters, "units": c.units,
-           "segments": c.segments, "price_ore": cost, "price_sek": cost.to_string()})
 }

@@ -1,14 +1,15 @@
 //! The dev inbox page (`/dev/inbox`): every SMS and email that would have gone out, newest
 //! first. JSON for programs, HTML for people (by the Accept header, or `?format=`).
 
+use super::error::ApiError;
 use crate::app::App;
+use crate::delivery::channel::dev_inbox::InboxEntry;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::Deserialize;
-use serde_json::json;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -18,11 +19,11 @@ pub struct InboxQuery {
 }
 
 /// Every message that went to the dev inbox.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Inbox {
     /// Newest first: ids, when, and the message (`channel`, `to`, and text or subject and html).
-    messages: Vec<serde_json::Map<String, serde_json::Value>>,
+    #[schema(value_type = Vec<Object>)]
+    messages: Vec<InboxEntry>,
 }
 
 /// The dev inbox: every SMS and email that would have gone out, newest first.
@@ -32,7 +33,8 @@ pub struct Inbox {
         (status = 404, description = "the dev inbox is off", body = super::api_doc::ErrorBody)))]
 pub async fn inbox(State(app): State<App>, headers: HeaderMap, Query(q): Query<InboxQuery>) -> Response {
     let Some(inbox) = &app.inbox else {
-        return (StatusCode::NOT_FOUND, Json(json!({"error": {"code": "not_found", "message": "the dev inbox is off; start with `demo` or set dev_inbox = true"}}))).into_response();
+        let off = "the dev inbox is off; start with `demo` or set dev_inbox = true";
+        return ApiError::new(StatusCode::NOT_FOUND, "not_found", off).into_response();
     };
     let entries = inbox.entries();
     let wants_html = match q.format.as_deref() {
@@ -43,7 +45,7 @@ pub async fn inbox(State(app): State<App>, headers: HeaderMap, Query(q): Query<I
             .is_some_and(|a| a.contains("text/html")),
     };
     if !wants_html {
-        return Json(json!({ "messages": entries })).into_response();
+        return Json(Inbox { messages: entries }).into_response();
     }
     super::pages::render(
         "inbox.html",

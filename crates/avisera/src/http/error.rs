@@ -2,7 +2,7 @@
 
 use avisera_store::StoreError;
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -12,6 +12,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Value,
+    /// Seconds a client should wait before asking again (`Retry-After`, with 503).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -21,6 +23,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: Value::Null,
+            retry_after: None,
         }
     }
 
@@ -33,14 +36,24 @@ impl ApiError {
         self
     }
 
+    fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
 }
 
-/// Each kind of store error has its answer: what was named is missing (404), the value is
-/// taken (409, naming the constraint), the database was busy or is unreachable (503: retry),
-/// and the rest is ours to fix (500). Only the last two are logged as errors.
+/// Each kind of store error has its answer, here and nowhere else: what was named is missing
+/// (404), the value is taken (409, naming the constraint), the database was busy or is
+/// unreachable (503 with `Retry-After`), and the rest is ours to fix (500). Only the last two
+/// are logged as errors.
+/// A busy database is free again in a moment; an unreachable one takes longer.
+const RETRY_BUSY_S: u32 = 1;
+const RETRY_UNAVAILABLE_S: u32 = 5;
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -55,6 +68,7 @@ impl From<StoreError> for ApiError {
                     "store_busy",
                     "the database was busy with concurrent changes; retry the request",
                 )
+                .retry_after(RETRY_BUSY_S)
             }
             StoreError::Unavailable(_) | StoreError::Schema(_) => {
                 tracing::error!(error = %e, "store unavailable");
@@ -63,6 +77,7 @@ impl From<StoreError> for ApiError {
                     "store_unavailable",
                     "the database is unavailable; retry later",
                 )
+                .retry_after(RETRY_UNAVAILABLE_S)
             }
             StoreError::Corrupt(_) | StoreError::Database(_) => {
                 tracing::error!(error = %e, "store error");
@@ -76,18 +91,33 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<crate::engine::IngestError> for ApiError {
-    fn from(e: crate::engine::IngestError) -> Self {
-        use crate::engine::IngestError;
+/// Core's refusals by their stable codes: what was named is missing (404), the input is
+/// wrong (422, naming the field), the plan lacks a trigger (403), a query filter does not
+/// parse (400), and store errors as above.
+impl From<avisera_core::Error> for ApiError {
+    fn from(e: avisera_core::Error) -> Self {
+        use avisera_core::Error;
+        let code = e.code();
         match e {
-            IngestError::Store(e) => ApiError::from(e),
-            IngestError::NoTenant(t) => ApiError::not_found(&format!("tenant {t}")),
-            IngestError::EventTime {
+            Error::Store(e) => ApiError::from(e),
+            Error::NotFound { what } => ApiError::not_found(&what),
+            Error::Invalid { field, message, .. } => match field {
+                Some(field) => ApiError::invalid(code, message).with(json!({ "field": field })),
+                None => ApiError::invalid(code, message),
+            },
+            Error::Template(e) => ApiError::invalid(code, e.to_string()).with(json!(e)),
+            Error::Mapping(e) => ApiError::invalid(code, e.to_string()).with(json!({ "line": e.line })),
+            Error::PlanLacksTrigger(message) => ApiError::new(StatusCode::FORBIDDEN, code, message),
+            Error::Filter { field, message } => {
+                ApiError::new(StatusCode::BAD_REQUEST, code, format!("{field}: {message}"))
+                    .with(json!({ "field": field }))
+            }
+            Error::EventTime {
                 index,
                 tracking_number,
                 error,
             } => ApiError::invalid(
-                "invalid_event",
+                code,
                 format!("tracking number {tracking_number}: {error}; nothing of this batch was stored"),
             )
             .with(json!({ "field": error.field, "index": index })),
@@ -101,7 +131,13 @@ impl IntoResponse for ApiError {
         if let (Some(obj), Value::Object(details)) = (error.as_object_mut(), self.details) {
             obj.extend(details);
         }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -162,8 +198,47 @@ mod tests {
             let said = e.to_string();
             let api = ApiError::from(e);
             assert_eq!((api.status.as_u16(), api.code), (status, code), "{said}");
+            let response = api.into_response();
+            let retry = response.headers().get("retry-after");
+            assert_eq!(retry.is_some(), status == 503, "{said}: Retry-After only with 503");
         }
         let conflict = ApiError::from(StoreError::conflict("users_email_key", "taken"));
         assert_eq!(conflict.details["constraint"], "users_email_key");
+    }
+
+    #[test]
+    fn each_kind_of_core_refusal_has_its_status_and_code() {
+        use avisera_core::Error;
+        let cases = [
+            (Error::not_found("rule 7"), 404, "not_found"),
+            (Error::field("invalid_rule", "trigger", "unknown"), 422, "invalid_rule"),
+            (
+                Error::PlanLacksTrigger("needs Premium".into()),
+                403,
+                "plan_lacks_trigger",
+            ),
+            (
+                Error::Filter {
+                    field: "status",
+                    message: "unknown".into(),
+                },
+                400,
+                "invalid_query",
+            ),
+            (
+                Error::Store(StoreError::Unavailable("down".into())),
+                503,
+                "store_unavailable",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let said = e.to_string();
+            assert_eq!(e.code(), code, "{said}");
+            let api = ApiError::from(e);
+            assert_eq!((api.status.as_u16(), api.code), (status, code), "{said}");
+        }
+        let wrong = ApiError::from(Error::field("invalid_rule", "trigger", "unknown"));
+        assert_eq!(wrong.message, "trigger: unknown");
+        assert_eq!(wrong.details["field"], "trigger");
     }
 }

@@ -10,15 +10,15 @@ use super::auth::Authenticated;
 use super::error::ApiError;
 use super::json::{self, Batch};
 use crate::app::App;
-use crate::engine::ingest;
-use avisera_domain::event::EventInput;
+use avisera_core::ingest::Source;
+use avisera_domain::event::{EventInput, FieldError};
 use avisera_store::EventOutcome;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
@@ -30,15 +30,62 @@ pub struct EventResults {
     pub accepted: usize,
     pub duplicates: usize,
     pub rejected: usize,
-    #[schema(value_type = Vec<EventResult>)]
-    pub results: Vec<Value>,
+    #[schema(value_type = Vec<EventResultDoc>)]
+    pub results: Vec<EventResult>,
+}
+
+/// One event's result, as `EventResultDoc` documents it.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum EventResult {
+    Stored {
+        index: usize,
+        #[serde(flatten)]
+        outcome: EventOutcome,
+        #[serde(flatten)]
+        id: EventKey,
+        warnings: Vec<FieldError>,
+    },
+    Rejected {
+        index: usize,
+        result: Rejected,
+        field: Option<String>,
+        message: String,
+    },
+}
+
+/// How the door names the event's parcel: `tracking_number` (the API), `item_id` (webhooks).
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKey {
+    TrackingNumber(String),
+    ItemId(String),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rejected {
+    Rejected,
+}
+
+impl EventResult {
+    /// An event that is wrong: the field (none when the whole event is) and what is wrong.
+    pub fn rejected(index: usize, field: Option<String>, message: String) -> Self {
+        EventResult::Rejected {
+            index,
+            result: Rejected::Rejected,
+            field,
+            message,
+        }
+    }
 }
 
 /// One event's result: `accepted` (with the notifications it caused), `duplicate`, or
 /// `rejected` (with the field and what is wrong; nothing of it was stored).
 #[derive(ToSchema)]
+#[schema(as = EventResult)]
 #[allow(dead_code)]
-pub struct EventResult {
+pub struct EventResultDoc {
     index: usize,
     #[schema(inline)]
     result: ResultKind,
@@ -195,7 +242,7 @@ pub async fn post_events(
         return Err(ApiError::invalid("empty_batch", "the batch holds no events"));
     }
 
-    let mut results: Vec<Value> = vec![Value::Null; items.len()];
+    let mut results: Vec<Option<EventResult>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     let mut valid = Vec::with_capacity(items.len());
     let mut valid_index = Vec::with_capacity(items.len());
     let now = app.clock.now();
@@ -207,39 +254,36 @@ pub async fn post_events(
                 valid_index.push(i);
                 valid.push(event);
             }
-            Err((field, message)) => results[i] = json::rejected(i, field, message),
+            Err((field, message)) => results[i] = Some(EventResult::rejected(i, field, message)),
         }
     }
-    let rejected = results.iter().filter(|r| !r.is_null()).count();
+    let rejected = results.iter().filter(|r| r.is_some()).count();
     crate::metrics::add(&app.metrics.events_rejected, rejected as u64);
 
-    let outcomes = ingest(&app, tenant, &valid).await?;
+    let outcomes = app.ingest().events(Source::Api, tenant, &valid).await?;
     let (mut accepted, mut duplicates) = (0, 0);
     for ((i, event), outcome) in valid_index.into_iter().zip(&valid).zip(outcomes) {
-        let mut r = serde_json::to_value(&outcome).unwrap_or(Value::Null);
         match outcome {
             EventOutcome::Accepted { .. } => accepted += 1,
             EventOutcome::Duplicate { .. } => duplicates += 1,
         }
-        r["index"] = json!(i);
-        r["tracking_number"] = json!(event.tracking_number);
-        r["warnings"] = json!(event.warnings());
-        results[i] = r;
+        results[i] = Some(EventResult::Stored {
+            index: i,
+            outcome,
+            id: EventKey::TrackingNumber(event.tracking_number.clone()),
+            warnings: event.warnings(),
+        });
     }
+    let results: Vec<EventResult> = results.into_iter().flatten().collect();
 
     let status = match (rejected, accepted + duplicates) {
         (0, _) => StatusCode::ACCEPTED,
         (_, 0) => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::MULTI_STATUS,
     };
-    if single && rejected == 1 {
-        let r = &results[0];
-        let message = format!(
-            "{}: {}",
-            r["field"].as_str().unwrap_or("event"),
-            r["message"].as_str().unwrap_or("")
-        );
-        return Err(ApiError::invalid("invalid_event", message).with(json!({ "field": r["field"] })));
+    if single && let Some(EventResult::Rejected { field, message, .. }) = results.first() {
+        let message = format!("{}: {message}", field.as_deref().unwrap_or("event"));
+        return Err(ApiError::invalid("invalid_event", message).with(json!({ "field": field })));
     }
     Ok((
         status,

@@ -381,8 +381,3 @@ impl<'de> Visitor<'de> for ItemsSeed {
         Ok(Some(items))
     }
 }
-
-/// The error of one event in a batch's `results`.
-pub fn rejected(index: usize, field: Option<String>, message: String) -> Value {
-    json!({ "index": index, "result": "rejected", "field": field, "message": message })
-}

@@ -4,26 +4,24 @@
 
 mod api_doc;
 mod auth;
-pub(crate) mod billing;
+mod billing;
 mod dev_inbox;
 mod edifact;
 mod error;
 mod events;
 pub(crate) mod json;
-pub(crate) mod notifications;
+mod notifications;
 mod ops;
 mod pages;
 mod plain;
 mod public;
-pub(crate) mod rules;
+mod rules;
 mod schema;
-pub(crate) mod templates;
+mod templates;
 mod tenant;
 mod webhooks;
 
-pub use auth::{hash_api_key, new_api_key};
 pub use error::ApiError;
-pub use webhooks::new_secret as new_webhook_secret;
 
 use crate::app::App;
 use axum::Router;

@@ -4,15 +4,15 @@
 use super::auth::Authenticated;
 use super::error::ApiError;
 use crate::app::App;
-use avisera_domain::{NotificationId, TenantId, Timestamp};
-use avisera_store::NotificationFilter;
+use avisera_core::log;
+use avisera_domain::NotificationId;
+use avisera_store::NotificationRecord;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// The log's filters; an empty value filters nothing.
+/// The log's filters; an empty value filters nothing (read by `avisera_core::log::LogQuery`).
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[derive(Default)]
@@ -38,81 +38,35 @@ pub struct LogQuery {
     pub until: Option<String>,
 }
 
-/// A day's bounds in Stockholm, where bills and numbers count days. A bound past the last
-/// day time can hold (the day after 9999-12-31) is no bound.
-fn day_start(field: &str, raw: &str, days_after: i64) -> Result<Option<Timestamp>, ApiError> {
-    let date: jiff::civil::Date = raw
-        .trim()
-        .parse()
-        .map_err(|_| bad_query(field, format!("\"{raw}\" is not a date like 2026-11-25")))?;
-    let zone = jiff::tz::TimeZone::get("Europe/Stockholm").expect("bundled zone");
-    Ok(date
-        .checked_add(jiff::Span::new().days(days_after))
-        .and_then(|d| d.to_zoned_datetime(zone))
-        .map(|z| z.timestamp())
-        .ok())
+impl From<LogQuery> for avisera_core::log::LogQuery {
+    fn from(q: LogQuery) -> Self {
+        avisera_core::log::LogQuery {
+            status: q.status,
+            channel: q.channel,
+            trigger: q.trigger,
+            tracking_number: q.tracking_number,
+            before_id: q.before_id,
+            limit: q.limit,
+            from: q.from,
+            until: q.until,
+        }
+    }
 }
 
-/// The log's filter from query parameters, shared by the API and the portal.
-pub(crate) fn log_filter(q: LogQuery) -> Result<NotificationFilter, ApiError> {
-    Ok(NotificationFilter {
-        status: q
-            .status
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse())
-            .transpose()
-            .map_err(|e| bad_query("status", e))?,
-        channel: q
-            .channel
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse())
-            .transpose()
-            .map_err(|e| bad_query("channel", e))?,
-        trigger: q
-            .trigger
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse())
-            .transpose()
-            .map_err(|e: avisera_domain::trigger::UnknownTrigger| bad_query("trigger", e.to_string()))?,
-        tracking_number: q.tracking_number.filter(|s| !s.is_empty()),
-        before_id: q.before_id.map(NotificationId),
-        created_from: q
-            .from
-            .filter(|s| !s.is_empty())
-            .map(|d| day_start("from", &d, 0))
-            .transpose()?
-            .flatten(),
-        created_until: q
-            .until
-            .filter(|s| !s.is_empty())
-            .map(|d| day_start("until", &d, 1))
-            .transpose()?
-            .flatten(),
-        limit: q.limit.unwrap_or(100).min(1000),
-    })
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
 pub struct NotificationList {
-    notifications: Vec<super::schema::NotificationDoc>,
+    #[schema(value_type = Vec<super::schema::NotificationDoc>)]
+    notifications: Vec<NotificationRecord>,
 }
 
+/// The document of `avisera_core::log::ShipmentView`.
 #[derive(ToSchema)]
+#[schema(as = ShipmentView)]
 #[allow(dead_code)]
-pub struct ShipmentView {
+pub struct ShipmentViewDoc {
     shipment: super::schema::ShipmentDoc,
     events: Vec<super::schema::StoredEventDoc>,
     notifications: Vec<super::schema::NotificationDoc>,
-}
-
-fn bad_query(field: &str, message: String) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::BAD_REQUEST,
-        "invalid_query",
-        format!("{field}: {message}"),
-    )
-    .with(json!({ "field": field }))
 }
 
 /// The notification log, newest first.
@@ -125,21 +79,11 @@ pub async fn list(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
     Query(q): Query<LogQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let filter = log_filter(q)?;
-    Ok(Json(
-        json!({ "notifications": app.store.notifications(tenant, &filter).await? }),
-    ))
-}
-
-async fn with_history(app: &App, tenant: TenantId, id: NotificationId) -> Result<Option<Value>, ApiError> {
-    let Some(n) = app.store.notification(tenant, id).await? else {
-        return Ok(None);
-    };
-    let history = app.store.notification_history(tenant, id).await?;
-    let mut v = json!(n);
-    v["history"] = json!(history);
-    Ok(Some(v))
+) -> Result<Json<NotificationList>, ApiError> {
+    let filter = avisera_core::log::LogQuery::from(q).filter()?;
+    Ok(Json(NotificationList {
+        notifications: app.store.notifications(tenant, &filter).await?,
+    }))
 }
 
 /// One notification: content, status and status history.
@@ -154,38 +98,23 @@ pub async fn get_one(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    with_history(&app, tenant, NotificationId(id))
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(&format!("notification {id}")))
+) -> Result<Json<log::WithHistory>, ApiError> {
+    Ok(Json(
+        log::notification(app.store.as_ref(), tenant, NotificationId(id)).await?,
+    ))
 }
 
 /// A shipment with its events (unknown codes included) and notifications.
 #[utoipa::path(get, path = "/v1/shipments/{tracking_number}", tag = "notifications", security(("apiKey" = [])),
     params(("tracking_number" = String, Path, description = "the shipment's tracking number")),
     responses(
-        (status = 200, description = "the shipment", body = ShipmentView),
+        (status = 200, description = "the shipment", body = ShipmentViewDoc),
         (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
         (status = 404, description = "no such shipment", body = super::api_doc::ErrorBody)))]
 pub async fn shipment(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
     Path(tracking_number): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let s = app
-        .store
-        .shipment(tenant, &tracking_number)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&format!("shipment {tracking_number}")))?;
-    let events = app.store.shipment_events(tenant, &tracking_number).await?;
-    let filter = NotificationFilter {
-        tracking_number: Some(tracking_number),
-        limit: 1000,
-        ..Default::default()
-    };
-    let notifications = app.store.notifications(tenant, &filter).await?;
-    Ok(Json(
-        json!({ "shipment": s, "events": events, "notifications": notifications }),
-    ))
+) -> Result<Json<log::ShipmentView>, ApiError> {
+    Ok(Json(log::shipment(app.store.as_ref(), tenant, &tracking_number).await?))
 }

@@ -9,7 +9,6 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 /// The process answers.
@@ -126,15 +125,7 @@ pub async fn put_mapping(
             "a tenant mapping is at most 200 kB",
         ));
     }
-    let own = Mapping::parse(&body)
-        .map_err(|e| ApiError::invalid("invalid_mapping", e.to_string()).with(json!({"line": e.line})))?;
-    if own.entries().next().is_none() {
-        return Err(ApiError::invalid(
-            "empty_mapping",
-            "the body holds no mapping lines (code trigger physical milestone note); to remove the tenant's own lines, send DELETE /v1/mapping",
-        ));
-    }
-    app.store.set_tenant_mapping(tenant, &body, app.clock.now()).await?;
+    avisera_core::tenants::set_mapping(app.store.as_ref(), tenant, &body, app.clock.now()).await?;
     let mapping = crate::engine::effective_mapping(&app, tenant).await?;
     Ok(MappingTable::of(&mapping).into_response())
 }
@@ -148,7 +139,7 @@ pub async fn delete_mapping(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
 ) -> Result<axum::response::Response, ApiError> {
-    app.store.set_tenant_mapping(tenant, "", app.clock.now()).await?;
+    avisera_core::tenants::clear_mapping(app.store.as_ref(), tenant, app.clock.now()).await?;
     let mapping = crate::engine::effective_mapping(&app, tenant).await?;
     Ok(MappingTable::of(&mapping).into_response())
 }

@@ -161,7 +161,8 @@ async fn opt_out_page(app: App, tenant: i64, token: String, address: String, con
     };
     if confirm && let Err(e) = app.store.opt_out(tenant_id, &address, app.clock.now()).await {
         tracing::error!(error = %e, "could not record an opt-out");
-        return (StatusCode::SERVICE_UNAVAILABLE, "Please try again in a moment.").into_response();
+        let retry = [(axum::http::header::RETRY_AFTER, "5")];
+        return (StatusCode::SERVICE_UNAVAILABLE, retry, "Please try again in a moment.").into_response();
     }
     let done = confirm || matches!(app.store.opted_out(tenant_id, &address).await, Ok(Some(_)));
     let sv = swedish(&tenant.brand.default_language);

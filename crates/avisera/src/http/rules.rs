@@ -4,19 +4,18 @@ use super::auth::{Actor, Authenticated};
 use super::error::ApiError;
 use super::json;
 use crate::app::App;
+use avisera_core::rules;
 use avisera_domain::event::parse_instant;
-use avisera_domain::notification::Channel;
 use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
 use avisera_domain::timing::{LocalTime, QuietHours};
 use avisera_domain::trigger::Trigger;
-use avisera_domain::{RuleId, TemplateId, TenantId};
+use avisera_domain::{RuleId, TemplateId};
 use avisera_store::RuleChange;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 /// A rule: when its trigger fires for a shipment that meets its conditions, it sends its
@@ -51,7 +50,8 @@ pub struct RuleInput {
     /// Only for "days left at pickup point", and required there: 1 to 14.
     #[schema(minimum = 1, maximum = 14)]
     days_before_deadline: Option<u8>,
-    /// Free text or a discount code the templates can show as `campaign`.
+    /// Free text or a discount code the templates can show as `campaign`; at most 1,000 bytes.
+    #[schema(max_length = 1000)]
     campaign: Option<String>,
     /// Send this long after the trigger's moment (at most a week).
     #[serde(default)]
@@ -67,16 +67,16 @@ pub struct RuleInput {
     send_at_local: Option<LocalTime>,
 }
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
 pub struct RuleList {
-    rules: Vec<super::schema::RuleDoc>,
+    #[schema(value_type = Vec<super::schema::RuleDoc>)]
+    rules: Vec<Rule>,
 }
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
 pub struct RuleHistory {
-    history: Vec<super::schema::RuleChangeDoc>,
+    #[schema(value_type = Vec<super::schema::RuleChangeDoc>)]
+    history: Vec<RuleChange>,
 }
 
 fn receiver() -> Recipient {
@@ -84,12 +84,11 @@ fn receiver() -> Recipient {
 }
 
 fn field_error(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid("invalid_rule", format!("{field}: {}", message.into())).with(json!({ "field": field }))
+    ApiError::from(avisera_core::Error::field("invalid_rule", field, message.into()))
 }
 
-/// Parses and checks a rule, including that its templates are the tenant's own and are for
-/// the right channel.
-async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &[u8]) -> Result<Rule, ApiError> {
+/// The rule in the body (core checks its settings and templates when it is stored).
+fn parsed(id: RuleId, body: &[u8]) -> Result<Rule, ApiError> {
     let input: RuleInput = json::object(body)?;
     let trigger: Trigger = input
         .trigger
@@ -99,11 +98,11 @@ async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &
         v.map(|raw| parse_instant(field, &raw).map_err(|e| field_error(field, e.message)))
             .transpose()
     };
-    let rule = Rule {
+    Ok(Rule {
         id,
         name: input.name,
         trigger,
-        enabled,
+        enabled: false,
         conditions: input.conditions,
         channels: input.channels,
         recipient: input.recipient,
@@ -117,35 +116,7 @@ async fn checked(app: &App, tenant: TenantId, id: RuleId, enabled: bool, body: &
         delay_minutes: input.delay_minutes,
         quiet_hours: input.quiet_hours,
         send_at_local: input.send_at_local,
-    };
-    check_rule(app, tenant, &rule).await?;
-    Ok(rule)
-}
-
-/// Checks a rule's settings and that its templates are the tenant's own and for the right
-/// channel; shared by the API and the portal.
-pub(crate) async fn check_rule(app: &App, tenant: TenantId, rule: &Rule) -> Result<(), ApiError> {
-    rule.check().map_err(|e| match e {
-        avisera_domain::rule::RuleError::Invalid { field, message } => field_error(field, message),
-        other => ApiError::invalid("invalid_rule", other.to_string()),
-    })?;
-    for (field, id, channel) in [
-        ("sms_template_id", rule.sms_template_id, Channel::Sms),
-        ("email_template_id", rule.email_template_id, Channel::Email),
-    ] {
-        let Some(id) = id else { continue };
-        match app.store.template(tenant, id).await? {
-            None => return Err(field_error(field, format!("template {id} does not exist"))),
-            Some(t) if t.channel != channel => {
-                return Err(field_error(
-                    field,
-                    format!("template {id} is a {} template, not {channel}", t.channel),
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
+    })
 }
 
 /// Creates a rule, disabled.
@@ -162,46 +133,10 @@ pub async fn create(
     Authenticated(tenant): Authenticated,
     Actor(actor): Actor,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let mut rule = checked(&app, tenant, RuleId(0), false, &body).await?;
-    let change = RuleChange::new(app.clock.now(), &actor, "created", "created disabled");
-    rule.id = app.store.create_rule(tenant, &rule, &change).await?;
-    Ok((StatusCode::CREATED, Json(json!(rule))))
-}
-
-pub(crate) async fn existing(app: &App, tenant: TenantId, id: i64) -> Result<Rule, ApiError> {
-    app.store
-        .rule(tenant, RuleId(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found(&format!("rule {id}")))
-}
-
-pub(crate) async fn check_plan(app: &App, tenant: TenantId, rule: &Rule) -> Result<(), ApiError> {
-    let plan = app
-        .store
-        .tenant(tenant)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tenant"))?
-        .plan;
-    rule.check_plan(plan)
-        .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "plan_lacks_trigger", e.to_string()))
-}
-
-/// The top-level fields that differ, for the history: "changed name, quiet_hours".
-pub(crate) fn what_changed(before: &Rule, after: &Rule) -> String {
-    let (Value::Object(a), Value::Object(b)) = (json!(before), json!(after)) else {
-        return String::new();
-    };
-    let fields: Vec<&str> = b
-        .iter()
-        .filter(|(k, v)| a.get(*k) != Some(v))
-        .map(|(k, _)| k.as_str())
-        .collect();
-    if fields.is_empty() {
-        "no change".into()
-    } else {
-        format!("changed {}", fields.join(", "))
-    }
+) -> Result<(StatusCode, Json<Rule>), ApiError> {
+    let rule = parsed(RuleId(0), &body)?;
+    let rule = rules::create(app.store.as_ref(), tenant, app.change(&actor), rule).await?;
+    Ok((StatusCode::CREATED, Json(rule)))
 }
 
 /// Replaces a rule's settings; an enabled rule stays enabled if the plan has its trigger.
@@ -221,40 +156,13 @@ pub async fn update(
     Actor(actor): Actor,
     Path(id): Path<i64>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let current = existing(&app, tenant, id).await?;
-    let rule = checked(&app, tenant, current.id, current.enabled, &body).await?;
-    if rule.enabled {
-        check_plan(&app, tenant, &rule).await?;
-    }
-    let change = RuleChange::new(app.clock.now(), &actor, "changed", what_changed(&current, &rule));
-    app.store.update_rule(tenant, &rule, &change).await?;
-    Ok(Json(json!(rule)))
-}
-
-pub(crate) async fn set_enabled(
-    app: &App,
-    tenant: TenantId,
-    actor: &str,
-    id: i64,
-    enabled: bool,
-) -> Result<Rule, ApiError> {
-    let mut rule = existing(app, tenant, id).await?;
-    if enabled {
-        check_plan(app, tenant, &rule).await?;
-    }
-    let was = rule.enabled;
-    rule.enabled = enabled;
-    let action = if enabled { "enabled" } else { "disabled" };
-    let detail = if was == enabled {
-        format!("was already {action}")
-    } else {
-        String::new()
-    };
-    app.store
-        .update_rule(tenant, &rule, &RuleChange::new(app.clock.now(), actor, action, detail))
-        .await?;
-    Ok(rule)
+) -> Result<Json<Rule>, ApiError> {
+    // An unknown rule is a 404 before its body is read.
+    let current = rules::get(app.store.as_ref(), tenant, RuleId(id)).await?;
+    let rule = parsed(current.id, &body)?;
+    Ok(Json(
+        rules::update(app.store.as_ref(), tenant, app.change(&actor), rule).await?,
+    ))
 }
 
 /// Enables a rule: its trigger must be in the tenant's plan.
@@ -270,8 +178,10 @@ pub async fn enable(
     Authenticated(tenant): Authenticated,
     Actor(actor): Actor,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(set_enabled(&app, tenant, &actor, id, true).await?)))
+) -> Result<Json<Rule>, ApiError> {
+    Ok(Json(
+        rules::set_enabled(app.store.as_ref(), tenant, app.change(&actor), RuleId(id), true).await?,
+    ))
 }
 
 /// Disables a rule.
@@ -286,8 +196,10 @@ pub async fn disable(
     Authenticated(tenant): Authenticated,
     Actor(actor): Actor,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(set_enabled(&app, tenant, &actor, id, false).await?)))
+) -> Result<Json<Rule>, ApiError> {
+    Ok(Json(
+        rules::set_enabled(app.store.as_ref(), tenant, app.change(&actor), RuleId(id), false).await?,
+    ))
 }
 
 /// `GET /v1/rules/{id}/history`: every create, change, enable and disable, with who and when.
@@ -301,11 +213,10 @@ pub async fn history(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    existing(&app, tenant, id).await?;
-    Ok(Json(
-        json!({ "history": app.store.rule_history(tenant, RuleId(id)).await? }),
-    ))
+) -> Result<Json<RuleHistory>, ApiError> {
+    Ok(Json(RuleHistory {
+        history: rules::history(app.store.as_ref(), tenant, RuleId(id)).await?,
+    }))
 }
 
 /// One rule.
@@ -319,8 +230,8 @@ pub async fn get_one(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(existing(&app, tenant, id).await?)))
+) -> Result<Json<Rule>, ApiError> {
+    Ok(Json(rules::get(app.store.as_ref(), tenant, RuleId(id)).await?))
 }
 
 /// The tenant's rules.
@@ -328,6 +239,8 @@ pub async fn get_one(
     responses(
         (status = 200, description = "the rules", body = RuleList),
         (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody)))]
-pub async fn list(State(app): State<App>, Authenticated(tenant): Authenticated) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "rules": app.store.rules(tenant).await? })))
+pub async fn list(State(app): State<App>, Authenticated(tenant): Authenticated) -> Result<Json<RuleList>, ApiError> {
+    Ok(Json(RuleList {
+        rules: app.store.rules(tenant).await?,
+    }))
 }

@@ -5,18 +5,16 @@ use super::auth::Authenticated;
 use super::error::ApiError;
 use super::json;
 use crate::app::App;
-use avisera_domain::billing::Charge;
-use avisera_domain::links::Links;
+use avisera_core::{templates, tenants};
+use avisera_domain::TemplateId;
 use avisera_domain::notification::Channel;
-use avisera_domain::template::{Template, TemplateBody, sample_variables};
-use avisera_domain::tenant::Tenant;
-use avisera_domain::{TemplateId, TenantId};
+use avisera_domain::template::{Template, TemplateBody};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
@@ -37,10 +35,12 @@ pub struct TemplateInput {
     contents: BTreeMap<String, TemplateBody>,
 }
 
-/// A template rendered against the sample shipment, per language, with what one message costs.
+/// A template rendered against the sample shipment, per language, with what one message costs
+/// (the document of `avisera_core::templates::Preview`).
 #[derive(ToSchema)]
+#[schema(as = Preview)]
 #[allow(dead_code)]
-pub struct Preview {
+pub struct PreviewDoc {
     #[schema(schema_with = super::schema::channel)]
     channel: String,
     #[schema(inline)]
@@ -51,33 +51,22 @@ pub struct Preview {
     languages: Value,
 }
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
 pub struct TemplateList {
-    templates: Vec<super::schema::TemplateDoc>,
+    #[schema(value_type = Vec<super::schema::TemplateDoc>)]
+    templates: Vec<Template>,
 }
 
-/// The template in the body, checked against the sample shipment within the tenant's limits.
-async fn checked(app: &App, tenant: TenantId, id: TemplateId, body: &[u8]) -> Result<Template, ApiError> {
+/// The template in the body (core checks it against the sample shipment when it is stored).
+fn parsed(id: TemplateId, body: &[u8]) -> Result<Template, ApiError> {
     let input: TemplateInput = json::object(body)?;
-    let limits = app
-        .store
-        .tenant(tenant)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tenant"))?
-        .billing
-        .message_limits();
-    let template = Template {
+    Ok(Template {
         id,
         name: input.name,
         channel: input.channel,
         default_language: input.default_language,
         contents: input.contents,
-    };
-    template
-        .check_within(&limits)
-        .map_err(|e| ApiError::invalid("invalid_template", e.to_string()).with(json!(e)))?;
-    Ok(template)
+    })
 }
 
 /// Creates a template; it is checked against the sample shipment within the tenant's limits.
@@ -93,10 +82,11 @@ pub async fn create(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let mut template = checked(&app, tenant, TemplateId(0), &body).await?;
-    template.id = app.store.create_template(tenant, &template, app.clock.now()).await?;
-    Ok((StatusCode::CREATED, Json(json!(template))))
+) -> Result<(StatusCode, Json<Template>), ApiError> {
+    let template = parsed(TemplateId(0), &body)?;
+    let tenant = tenants::get(app.store.as_ref(), tenant).await?;
+    let template = templates::create(app.store.as_ref(), &tenant, template, app.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(template)))
 }
 
 /// Replaces a template (checked as at create).
@@ -115,12 +105,12 @@ pub async fn update(
     Authenticated(tenant): Authenticated,
     Path(id): Path<i64>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let template = checked(&app, tenant, TemplateId(id), &body).await?;
-    if !app.store.update_template(tenant, &template, app.clock.now()).await? {
-        return Err(ApiError::not_found(&format!("template {id}")));
-    }
-    Ok(Json(json!(template)))
+) -> Result<Json<Template>, ApiError> {
+    let template = parsed(TemplateId(id), &body)?;
+    let tenant = tenants::get(app.store.as_ref(), tenant).await?;
+    Ok(Json(
+        templates::update(app.store.as_ref(), &tenant, template, app.clock.now()).await?,
+    ))
 }
 
 /// One template.
@@ -135,13 +125,8 @@ pub async fn get_one(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    let t = app
-        .store
-        .template(tenant, TemplateId(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found(&format!("template {id}")))?;
-    Ok(Json(json!(t)))
+) -> Result<Json<Template>, ApiError> {
+    Ok(Json(templates::get(app.store.as_ref(), tenant, TemplateId(id)).await?))
 }
 
 /// The tenant's templates.
@@ -149,8 +134,13 @@ pub async fn get_one(
     responses(
         (status = 200, description = "the templates", body = TemplateList),
         (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody)))]
-pub async fn list(State(app): State<App>, Authenticated(tenant): Authenticated) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "templates": app.store.templates(tenant).await? })))
+pub async fn list(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+) -> Result<Json<TemplateList>, ApiError> {
+    Ok(Json(TemplateList {
+        templates: app.store.templates(tenant).await?,
+    }))
 }
 
 /// `POST /v1/templates/preview`: a template (as for create) rendered against the sample
@@ -159,7 +149,7 @@ pub async fn list(State(app): State<App>, Authenticated(tenant): Authenticated) 
 #[utoipa::path(post, path = "/v1/templates/preview", tag = "templates", security(("apiKey" = [])),
     request_body(content = TemplateInput, content_type = "application/json"),
     responses(
-        (status = 200, description = "each language rendered, with its price", body = Preview),
+        (status = 200, description = "each language rendered, with its price", body = PreviewDoc),
         (status = 400, description = "malformed JSON or an empty body", body = super::api_doc::ErrorBody),
         (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
         (status = 413, description = "a body over max_body_bytes", body = super::api_doc::ErrorBody),
@@ -168,46 +158,9 @@ pub async fn preview(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let template = checked(&app, tenant, TemplateId(0), &body).await?;
-    let tenant = app
-        .store
-        .tenant(tenant)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tenant"))?;
-    Ok(Json(preview_of(&app, &tenant, &template)?))
-}
-
-/// Each language of a template rendered against the sample shipment (with the tenant's own
-/// logo), with what one message costs on the tenant's plan.
-pub(crate) fn preview_of(app: &App, tenant: &Tenant, template: &Template) -> Result<Value, ApiError> {
-    let mut vars = sample_variables();
-    // Links as this installation writes them, so the preview counts what will be billed.
-    let tracking = vars["tracking_number"].clone();
-    vars.insert(
-        "tracking_link",
-        app.links
-            .tracking(tenant.id, avisera_domain::ShipmentId(1_234_567), &tracking),
-    );
-    vars.insert("unsubscribe_link", app.links.unsubscribe(tenant.id, "+46701234567"));
-    if let Some(logo) = tenant.brand.logo_id {
-        vars.insert("logo_url", app.links.logo(tenant.id, logo));
-    }
-    let prices = app.config.prices.for_plan(tenant.plan);
-    let mut out = serde_json::Map::new();
-    for language in template.contents.keys() {
-        let r = template
-            .render(Some(language), &vars)
-            .map_err(|e| ApiError::invalid("invalid_template", e.to_string()).with(json!(e)))?;
-        let rendered = match template.channel {
-            Channel::Sms => super::billing::sms_quote(&r.text, tenant.billing.transliterate_sms, prices),
-            Channel::Email => {
-                let charge = Charge::for_message(Channel::Email, 0, prices);
-                json!({"subject": r.subject, "html": r.html, "text": r.text,
-                       "price_ore": charge.cost(), "price_sek": charge.cost().to_string()})
-            }
-        };
-        out.insert(language.clone(), rendered);
-    }
-    Ok(json!({ "channel": template.channel, "plan": tenant.plan, "languages": out }))
+) -> Result<Json<templates::Preview>, ApiError> {
+    let template = parsed(TemplateId(0), &body)?;
+    let tenant = tenants::get(app.store.as_ref(), tenant).await?;
+    templates::check(&tenant, &template)?;
+    Ok(Json(templates::preview(app.preview(), &tenant, &template)?))
 }

@@ -5,9 +5,9 @@
 
 use super::auth::Authenticated;
 use super::error::ApiError;
+use super::events::{EventKey, EventResult};
 use super::json;
 use crate::app::App;
-use crate::engine::ingest_from;
 use crate::ingest::webhook::{SIGNATURE_HEADER, SignatureError, TIMESTAMP_HEADER, TrackingEvent, field_name, verify};
 use crate::metrics::Source;
 use avisera_domain::TenantId;
@@ -16,7 +16,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde_json::{Value, json};
 
 const MAX_EVENTS: usize = 10_000;
 
@@ -66,7 +65,7 @@ pub async fn tracking(
     // exactly the answer a wrong signature gets: the 401 does not tell which tenants exist or
     // have a webhook.
     let known = app.store.webhook_secret(tenant).await?;
-    let secret = known.clone().unwrap_or_else(new_secret);
+    let secret = known.clone().unwrap_or_else(avisera_core::tenants::new_webhook_secret);
     let checked = verify(
         &secret,
         header(TIMESTAMP_HEADER),
@@ -90,7 +89,7 @@ pub async fn tracking(
             format!("send 1 to {MAX_EVENTS} events"),
         ));
     }
-    let mut results = vec![Value::Null; items.len()];
+    let mut results: Vec<Option<EventResult>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     let (mut valid, mut index) = (Vec::new(), Vec::new());
     let now = app.clock.now();
     for (i, item) in items.into_iter().enumerate() {
@@ -104,24 +103,26 @@ pub async fn tracking(
                 valid.push(ev);
                 index.push(i);
             }
-            Err((field, message)) => results[i] = json::rejected(i, field, message),
+            Err((field, message)) => results[i] = Some(EventResult::rejected(i, field, message)),
         }
     }
-    let rejected = results.len() - valid.len();
+    let rejected = results.iter().filter(|r| r.is_some()).count();
     app.metrics.events(Source::Webhook, "rejected", rejected as u64);
-    let outcomes = ingest_from(&app, Source::Webhook, tenant, &valid).await?;
+    let outcomes = app.ingest().events(Source::Webhook, tenant, &valid).await?;
     let (mut accepted, mut duplicates) = (0, 0);
     for ((i, ev), outcome) in index.into_iter().zip(&valid).zip(outcomes) {
         match outcome {
             EventOutcome::Accepted { .. } => accepted += 1,
             EventOutcome::Duplicate { .. } => duplicates += 1,
         }
-        let mut r = serde_json::to_value(&outcome).unwrap_or(Value::Null);
-        r["index"] = json!(i);
-        r["item_id"] = json!(ev.tracking_number);
-        r["warnings"] = json!(ev.warnings());
-        results[i] = r;
+        results[i] = Some(EventResult::Stored {
+            index: i,
+            outcome,
+            id: EventKey::ItemId(ev.tracking_number.clone()),
+            warnings: ev.warnings(),
+        });
     }
+    let results: Vec<EventResult> = results.into_iter().flatten().collect();
     let status = match (rejected, accepted + duplicates) {
         (0, _) => StatusCode::ACCEPTED,
         (_, 0) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -156,8 +157,7 @@ pub async fn rotate_secret(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
 ) -> Result<(StatusCode, Json<WebhookSecret>), ApiError> {
-    let secret = new_secret();
-    app.store.set_webhook_secret(tenant, &secret, app.clock.now()).await?;
+    let secret = avisera_core::tenants::rotate_webhook_secret(app.store.as_ref(), tenant, app.clock.now()).await?;
     Ok((
         StatusCode::CREATED,
         Json(WebhookSecret {
@@ -170,8 +170,4 @@ pub async fn rotate_secret(
             note: "shown once; the previous secret no longer works",
         }),
     ))
-}
-
-pub fn new_secret() -> String {
-    format!("whsec_{}", hex::encode(rand::random::<[u8; 32]>()))
 }

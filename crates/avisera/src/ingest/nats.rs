@@ -3,10 +3,10 @@
 //! door to acknowledge, reject or leave for later.
 
 use crate::app::App;
-use crate::engine::{IngestError, ingest_from};
 use crate::http::json;
-use crate::metrics::Source;
 use async_trait::async_trait;
+use avisera_core::Error;
+use avisera_core::ingest::Source;
 use avisera_domain::TenantId;
 use avisera_domain::event::{CarrierEvent, EventInput};
 use avisera_ingest_nats::{Inbound, RejectedEvent, Sink, Verdict};
@@ -71,12 +71,12 @@ impl NatsSink {
     /// Stores the good events of `messages` (one tenant's) together.
     async fn store(&self, tenant: TenantId, messages: &[&Read]) -> Result<(), Verdict> {
         let events: Vec<CarrierEvent> = messages.iter().flat_map(|r| r.events.iter().cloned()).collect();
-        match ingest_from(&self.app, Source::Nats, tenant, &events).await {
+        match self.app.ingest().events(Source::Nats, tenant, &events).await {
             Ok(_) => Ok(()),
-            Err(IngestError::NoTenant(t)) => Err(Verdict::Refused {
-                reason: format!("tenant {t} does not exist: publish to the subject of your own tenant id"),
+            Err(Error::NotFound { .. }) => Err(Verdict::Refused {
+                reason: format!("tenant {tenant} does not exist: publish to the subject of your own tenant id"),
             }),
-            Err(IngestError::Store(e)) if e.is_transient() => Err(Verdict::Retry { reason: e.to_string() }),
+            Err(Error::Store(e)) if e.is_transient() => Err(Verdict::Retry { reason: e.to_string() }),
             Err(e) => Err(Verdict::Refused {
                 reason: format!("could not be stored: {e}"),
             }),

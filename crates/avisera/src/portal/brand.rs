@@ -5,8 +5,8 @@ use super::CsrfForm;
 use super::session::Signed;
 use super::view::{self, PortalError};
 use crate::app::App;
+use avisera_core::tenants;
 use avisera_domain::contact::{EmailAddress, PhoneNumber};
-use avisera_domain::logo::check;
 use avisera_domain::template::LANGUAGES;
 use avisera_domain::user::Role;
 use avisera_domain::{LogoId, TenantId};
@@ -112,7 +112,7 @@ pub async fn save(
 /// `POST /portal/brand/logos` (multipart: `csrf`, `logo`).
 pub async fn upload(
     State(app): State<App>,
-    mut signed: Signed,
+    signed: Signed,
     headers: HeaderMap,
     mut form: Multipart,
 ) -> Result<Response, PortalError> {
@@ -138,57 +138,38 @@ pub async fn upload(
     }
     signed.submits(&csrf, &headers, Role::Admin)?;
     let bytes = file.unwrap_or_default();
-    let checked = match check(&bytes) {
-        Ok(c) => c,
-        Err(why) => {
-            let mut r = show(&app, &signed, None, Some(("logo".into(), why))).await?;
+    match tenants::add_logo(app.store.as_ref(), &signed.tenant, &bytes, app.clock.now()).await {
+        Ok(_) => Ok(Redirect::to("/portal/brand").into_response()),
+        Err(avisera_core::Error::Invalid { message, .. }) => {
+            let mut r = show(&app, &signed, None, Some(("logo".into(), message))).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(r);
+            Ok(r)
         }
-    };
-    let id = app
-        .store
-        .add_logo(signed.tenant.id, checked.kind, &bytes, app.clock.now())
-        .await?;
-    // The first logo is used at once; later ones wait to be chosen.
-    if signed.tenant.brand.logo_id.is_none() {
-        signed.tenant.brand.logo_id = Some(id);
-        app.store.update_brand(signed.tenant.id, &signed.tenant.brand).await?;
+        Err(e) => Err(e.into()),
     }
-    Ok(Redirect::to("/portal/brand").into_response())
 }
 
 pub async fn use_logo(
     State(app): State<App>,
-    mut signed: Signed,
+    signed: Signed,
     headers: HeaderMap,
     Path(id): Path<i64>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
     signed.submits(&f.csrf, &headers, Role::Admin)?;
-    if app.store.logo(signed.tenant.id, LogoId(id)).await?.is_none() {
-        return Err(PortalError::NotFound);
-    }
-    signed.tenant.brand.logo_id = Some(LogoId(id));
-    app.store.update_brand(signed.tenant.id, &signed.tenant.brand).await?;
+    tenants::use_logo(app.store.as_ref(), &signed.tenant, LogoId(id)).await?;
     Ok(Redirect::to("/portal/brand").into_response())
 }
 
 pub async fn delete_logo(
     State(app): State<App>,
-    mut signed: Signed,
+    signed: Signed,
     headers: HeaderMap,
     Path(id): Path<i64>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
     signed.submits(&f.csrf, &headers, Role::Admin)?;
-    if !app.store.delete_logo(signed.tenant.id, LogoId(id)).await? {
-        return Err(PortalError::NotFound);
-    }
-    if signed.tenant.brand.logo_id == Some(LogoId(id)) {
-        signed.tenant.brand.logo_id = None;
-        app.store.update_brand(signed.tenant.id, &signed.tenant.brand).await?;
-    }
+    tenants::delete_logo(app.store.as_ref(), &signed.tenant, LogoId(id)).await?;
     Ok(Redirect::to("/portal/brand").into_response())
 }
 

@@ -5,7 +5,7 @@
 use super::session::Signed;
 use super::view::{self, PortalError};
 use crate::app::App;
-use crate::http::notifications::{LogQuery, log_filter};
+use avisera_core::log::LogQuery;
 use avisera_domain::billing::Month;
 use avisera_domain::notification::{Channel, Status};
 use avisera_domain::trigger::Trigger;
@@ -97,7 +97,7 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
     let (per_day, per_trigger) = numbers(&facts, &days);
     let peak = per_day.iter().map(|d| d.sms + d.email).max().unwrap_or(0).max(1);
     let month = Month::of(now);
-    let (bill, _) = crate::bill::monthly(&*app.store, &app.config.prices, &signed.tenant, month).await?;
+    let (bill, _) = avisera_core::billing::monthly(&*app.store, &app.config.prices, &signed.tenant, month).await?;
     Ok(view::page(
         &signed,
         app.inbox.is_some(),
@@ -122,12 +122,14 @@ pub async fn log(State(app): State<App>, signed: Signed, Query(q): Query<LogQuer
         from => q.from.clone().unwrap_or_default(),
         until => q.until.clone().unwrap_or_default(),
     };
-    let (notifications, error) = match log_filter(LogQuery {
+    let (notifications, error) = match (LogQuery {
         limit: Some(q.limit.unwrap_or(100).min(500)),
         ..q
-    }) {
+    })
+    .filter()
+    {
         Ok(filter) => (app.store.notifications(signed.tenant.id, &filter).await?, None),
-        Err(e) => (Vec::new(), Some(e.message)),
+        Err(e) => (Vec::new(), Some(e.to_string())),
     };
     let next = (notifications.len() >= 100)
         .then(|| notifications.last().map(|n| n.id.0))

@@ -6,13 +6,13 @@ use super::CsrfForm;
 use super::session::Signed;
 use super::view::{self, PortalError};
 use crate::app::App;
+use avisera_core::{rules, templates};
 use avisera_domain::notification::Channel;
 use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
 use avisera_domain::template::{Template, TemplateBody};
 use avisera_domain::trigger::Trigger;
 use avisera_domain::user::Role;
 use avisera_domain::{RuleId, TemplateId};
-use avisera_store::RuleChange;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -210,26 +210,22 @@ pub async fn copy(
 ) -> Result<Response, PortalError> {
     signed.submits(&f.csrf, &headers, Role::Editor)?;
     let item = library().iter().find(|i| i.key == key).ok_or(PortalError::NotFound)?;
-    let tenant = signed.tenant.id;
     let now = app.clock.now();
+    let store = app.store.as_ref();
     let title = LibraryItem::in_lang(&item.title, &signed.tenant.brand.default_language).to_string();
     let mut rule = item.rule(&title);
     for template in item.templates(&title, &signed.tenant.brand.default_language) {
-        let id = app.store.create_template(tenant, &template, now).await?;
+        let template = templates::create(store, &signed.tenant, template, now).await?;
         match template.channel {
-            Channel::Sms => rule.sms_template_id = Some(id),
-            Channel::Email => rule.email_template_id = Some(id),
+            Channel::Sms => rule.sms_template_id = Some(template.id),
+            Channel::Email => rule.email_template_id = Some(template.id),
         }
     }
     let actor = format!("{} (portal)", signed.user.email);
-    let change = RuleChange::new(
-        now,
-        &actor,
-        "created",
-        format!("copied from the library ({key}), disabled"),
-    );
-    let id = app.store.create_rule(tenant, &rule, &change).await?;
-    Ok(Redirect::to(&format!("/portal/rules/{id}?copied=1")).into_response())
+    let by = rules::Change { actor: &actor, now };
+    let detail = format!("copied from the library ({key}), disabled");
+    let rule = rules::create_noting(store, signed.tenant.id, by, rule, &detail).await?;
+    Ok(Redirect::to(&format!("/portal/rules/{}?copied=1", rule.id)).into_response())
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! Signing in and out. A wrong email and a wrong password get the same message; guessing is
 //! slowed per email by the `LoginThrottle`.
 
+use super::CsrfForm;
 use super::session::{Lang, SESSION_COOKIE, SESSION_HOURS, Signed, check_same_site, cookie, new_token, set_cookie};
 use super::view::{PortalError, public_page};
-use super::{CsrfForm, password};
 use crate::app::App;
-use crate::http::hash_api_key;
-use avisera_store::Session;
+use avisera_core::sessions::{self, SignInError};
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -75,47 +74,26 @@ pub async fn sign_in(
         return Err(PortalError::Csrf);
     }
     let next = safe_next(c.next.as_deref());
-    let now = app.clock.now();
     let text = |key| super::text::get(lang, key).unwrap_or(key).to_string();
-    if let Err(minutes) = app.throttle.attempt(&c.email, now) {
-        let m = text("login_locked").replace("{minutes}", &minutes.to_string());
-        return Ok(form(&app, lang, &next, &c.email, Some(m)));
-    }
-    let found = app.store.user_by_email(&c.email).await?;
-    // Verify against a real hash even for an unknown email, so timing does not tell.
-    let stored = found.as_ref().map_or_else(|| DUMMY_HASH.clone(), |(_, h)| h.clone());
-    let ok = {
-        let _permit = app
-            .throttle
-            .verifying
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        password::verify_async(c.password.clone(), stored).await
-    } && found.is_some();
-    let Some((user, _)) = found.filter(|_| ok) else {
-        tracing::info!(email = %c.email, "portal sign-in failed");
-        return Ok(form(&app, lang, &next, &c.email, Some(text("login_wrong"))));
+    let old = cookie(&headers, SESSION_COOKIE);
+    let signed_in = sessions::sign_in(
+        app.store.as_ref(),
+        &app.throttle,
+        app.clock.now(),
+        &c.email,
+        &c.password,
+        old.as_deref(),
+    )
+    .await;
+    let token = match signed_in {
+        Ok(s) => s.token,
+        Err(SignInError::Locked { minutes }) => {
+            let m = text("login_locked").replace("{minutes}", &minutes.to_string());
+            return Ok(form(&app, lang, &next, &c.email, Some(m)));
+        }
+        Err(SignInError::Wrong) => return Ok(form(&app, lang, &next, &c.email, Some(text("login_wrong")))),
+        Err(SignInError::Store(e)) => return Err(e.into()),
     };
-    app.throttle.succeeded(&c.email);
-    // A new sign-in ends whatever session this browser had.
-    if let Some(old) = cookie(&headers, SESSION_COOKIE) {
-        app.store.delete_session(&hash_api_key(&old)).await?;
-    }
-    let token = new_token();
-    app.store
-        .create_session(
-            &Session {
-                token_hash: hash_api_key(&token),
-                tenant_id: user.tenant_id,
-                user_id: user.id,
-                csrf_token: new_token(),
-                expires_at: now + jiff::SignedDuration::from_hours(SESSION_HOURS),
-            },
-            now,
-        )
-        .await?;
-    tracing::info!(tenant = %user.tenant_id, user = %user.id, "portal sign-in");
     Ok((
         AppendHeaders([
             (
@@ -128,8 +106,6 @@ pub async fn sign_in(
     )
         .into_response())
 }
-
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| password::hash("no such user"));
 
 pub async fn sign_out(
     State(app): State<App>,

@@ -7,7 +7,6 @@ mod brand;
 mod home;
 mod library;
 mod login;
-pub mod password;
 mod rules;
 mod session;
 mod templates;
@@ -17,19 +16,6 @@ mod users;
 mod view;
 
 pub use library::{LibraryItem, library};
-pub use password::LoginThrottle;
-pub use users::add_user;
-
-/// A first password for a user created from the command line or the demo: 16 random letters
-/// and digits, shown once.
-pub fn new_password() -> String {
-    use rand::Rng;
-    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    (0..16)
-        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
-        .collect()
-}
 
 use crate::app::App;
 use axum::Router;

@@ -5,7 +5,7 @@ use super::CsrfForm;
 use super::session::Signed;
 use super::view::{self, PortalError};
 use crate::app::App;
-use crate::http::rules::{check_plan, check_rule, existing, set_enabled, what_changed};
+use avisera_core::rules;
 use avisera_domain::notification::Channel;
 use avisera_domain::plan::Plan;
 use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
@@ -13,7 +13,6 @@ use avisera_domain::timing::QuietHours;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::user::Role;
 use avisera_domain::{RuleId, TemplateId, Timestamp};
-use avisera_store::RuleChange;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -185,7 +184,7 @@ pub async fn edit(
     Path(id): Path<i64>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PortalError> {
-    let rule = existing(&app, signed.tenant.id, id).await?;
+    let rule = rules::get(app.store.as_ref(), signed.tenant.id, RuleId(id)).await?;
     let message = ["copied", "saved"]
         .into_iter()
         .find(|k| q.contains_key(*k))
@@ -389,24 +388,22 @@ async fn store_rule(
     if rule.name.is_empty() {
         return refuse(&rule, "give the rule a name".into()).await;
     }
-    if let Err(e) = check_rule(app, signed.tenant.id, &rule).await {
-        return refuse(&rule, e.message).await;
-    }
-    if rule.enabled
-        && let Err(e) = check_plan(app, signed.tenant.id, &rule).await
-    {
-        return refuse(&rule, e.message).await;
-    }
-    let now = app.clock.now();
-    let id = if base.id.0 == 0 {
-        let change = RuleChange::new(now, &actor(signed), "created", "created disabled");
-        app.store.create_rule(signed.tenant.id, &rule, &change).await?
+    let actor = actor(signed);
+    let by = app.change(&actor);
+    let store = app.store.as_ref();
+    let saved = if base.id.0 == 0 {
+        rules::create(store, signed.tenant.id, by, rule.clone()).await
     } else {
-        let change = RuleChange::new(now, &actor(signed), "changed", what_changed(&base, &rule));
-        app.store.update_rule(signed.tenant.id, &rule, &change).await?;
-        rule.id
+        rules::update(store, signed.tenant.id, by, rule.clone()).await
     };
-    Ok(Redirect::to(&format!("/portal/rules/{id}?saved=1")).into_response())
+    match saved {
+        Ok(saved) => Ok(Redirect::to(&format!("/portal/rules/{}?saved=1", saved.id)).into_response()),
+        // What the person can fix is shown beside the rule as typed.
+        Err(e @ (avisera_core::Error::Invalid { .. } | avisera_core::Error::PlanLacksTrigger(_))) => {
+            refuse(&rule, e.to_string()).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn create(
@@ -427,7 +424,7 @@ pub async fn save(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PortalError> {
     signed.submits(super::csrf_in(&f), &headers, Role::Editor)?;
-    let base = existing(&app, signed.tenant.id, id).await?;
+    let base = rules::get(app.store.as_ref(), signed.tenant.id, RuleId(id)).await?;
     store_rule(&app, &signed, base, &f).await
 }
 
@@ -440,12 +437,14 @@ async fn switch(
     on: bool,
 ) -> Result<Response, PortalError> {
     signed.submits(csrf, &headers, Role::Editor)?;
-    match set_enabled(&app, signed.tenant.id, &actor(&signed), id, on).await {
+    let actor = actor(&signed);
+    let store = app.store.as_ref();
+    match rules::set_enabled(store, signed.tenant.id, app.change(&actor), RuleId(id), on).await {
         Ok(_) => Ok(Redirect::to(&format!("/portal/rules/{id}")).into_response()),
-        Err(e) if e.status == StatusCode::FORBIDDEN => {
-            let rule = existing(&app, signed.tenant.id, id).await?;
+        Err(avisera_core::Error::PlanLacksTrigger(message)) => {
+            let rule = rules::get(store, signed.tenant.id, RuleId(id)).await?;
             let why = if signed.tenant.plan.allows(rule.trigger) {
-                e.message
+                message
             } else {
                 super::text::get(signed.lang, "plan_lacks")
                     .unwrap_or("{needs}")

@@ -3,7 +3,6 @@
 
 use super::view::PortalError;
 use crate::app::App;
-use crate::http::hash_api_key;
 use avisera_domain::tenant::Tenant;
 use avisera_domain::user::{Role, User};
 use avisera_store::Session;
@@ -14,8 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 pub const SESSION_COOKIE: &str = "avisera_session";
 pub const LANG_COOKIE: &str = "avisera_lang";
-/// How long a sign-in lasts.
-pub const SESSION_HOURS: i64 = 12;
+pub use avisera_core::sessions::{SESSION_HOURS, new_token};
 
 /// The interface language: Swedish or English.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,10 +77,6 @@ pub fn set_cookie(app: &App, name: &str, value: &str, max_age_s: i64) -> String 
         ""
     };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
-}
-
-pub fn new_token() -> String {
-    hex::encode(rand::random::<[u8; 32]>())
 }
 
 /// A signed-in user, with their tenant, session and language. Pages that need one redirect
@@ -187,22 +181,17 @@ impl FromRequestParts<App> for Signed {
         };
         let lang = Lang::of(&parts.headers);
         let now = app.clock.now();
-        let found = async {
-            let Some(session) = app.store.session(&hash_api_key(&token), now).await? else {
-                return Ok(None);
-            };
-            let user = app.store.user(session.tenant_id, session.user_id).await?;
-            let tenant = app.store.tenant(session.tenant_id).await?;
-            Ok::<_, avisera_store::StoreError>(user.zip(tenant).map(|(user, tenant)| Signed {
+        let found = avisera_core::sessions::session(app.store.as_ref(), &token, now)
+            .await
+            .map_err(|e| PortalError::from(e).into_response())?;
+        found
+            .map(|(session, user, tenant)| Signed {
                 user,
                 tenant,
                 session,
                 lang,
                 public_url: app.config.public_url.as_str().to_string(),
-            }))
-        }
-        .await
-        .map_err(|e| PortalError::from(e).into_response())?;
-        found.ok_or_else(to_login)
+            })
+            .ok_or_else(to_login)
     }
 }

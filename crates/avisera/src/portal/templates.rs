@@ -5,11 +5,11 @@
 use super::session::Signed;
 use super::view::{self, PortalError};
 use crate::app::App;
-use crate::http::templates::preview_of;
+use avisera_core::templates;
 use avisera_domain::TemplateId;
-use avisera_domain::limits::MessageLimits;
 use avisera_domain::notification::Channel;
 use avisera_domain::template::{LANGUAGES, Template, TemplateBody, VARIABLES};
+use avisera_domain::tenant::Tenant;
 use avisera_domain::user::Role;
 use axum::Form;
 use axum::Json;
@@ -111,7 +111,7 @@ fn editor(
     signed: &Signed,
     template: &Template,
     error: Option<String>,
-    preview: Option<serde_json::Value>,
+    preview: Option<templates::Preview>,
 ) -> Response {
     view::page(
         signed,
@@ -125,7 +125,7 @@ fn editor(
 fn editor_context(
     template: &Template,
     error: Option<String>,
-    preview: Option<serde_json::Value>,
+    preview: Option<templates::Preview>,
     message: Option<String>,
 ) -> Value {
     let variables: Vec<Value> = VARIABLES
@@ -192,12 +192,12 @@ fn channel_of(f: &HashMap<String, String>) -> Channel {
 }
 
 /// Checks a template as saving would: a name, at least one language, and every language
-/// rendering against the sample shipment.
-fn problem(template: &Template, limits: &MessageLimits) -> Option<String> {
+/// rendering against the sample shipment within the tenant's limits.
+fn problem(template: &Template, tenant: &Tenant) -> Option<String> {
     if template.name.is_empty() {
         return Some("give the template a name".into());
     }
-    template.check_within(limits).err().map(|e| e.to_string())
+    templates::check(tenant, template).err().map(|e| e.to_string())
 }
 
 async fn save_or_preview(
@@ -208,24 +208,23 @@ async fn save_or_preview(
     f: &HashMap<String, String>,
 ) -> Result<Response, PortalError> {
     signed.submits(super::csrf_in(f), headers, Role::Editor)?;
-    if let Some(error) = problem(&template, &signed.tenant.billing.message_limits()) {
+    if let Some(error) = problem(&template, &signed.tenant) {
         let mut r = editor(app, signed, &template, Some(error), None);
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
     }
     if f.get("action").map(String::as_str) == Some("preview") {
-        let preview = preview_of(app, &signed.tenant, &template)?;
+        let preview = templates::preview(app.preview(), &signed.tenant, &template)?;
         return Ok(editor(app, signed, &template, None, Some(preview)));
     }
     let now = app.clock.now();
-    let id = if template.id.0 == 0 {
-        app.store.create_template(signed.tenant.id, &template, now).await?
-    } else if app.store.update_template(signed.tenant.id, &template, now).await? {
-        template.id
+    let store = app.store.as_ref();
+    let saved = if template.id.0 == 0 {
+        templates::create(store, &signed.tenant, template, now).await?
     } else {
-        return Err(PortalError::NotFound);
+        templates::update(store, &signed.tenant, template, now).await?
     };
-    Ok(Redirect::to(&format!("/portal/templates/{id}?saved=1")).into_response())
+    Ok(Redirect::to(&format!("/portal/templates/{}?saved=1", saved.id)).into_response())
 }
 
 pub async fn create(
@@ -268,9 +267,9 @@ pub async fn preview(
     if template.name.is_empty() {
         template.name = "preview".into();
     }
-    let body = match problem(&template, &signed.tenant.billing.message_limits()) {
+    let body = match problem(&template, &signed.tenant) {
         Some(error) => json!({ "error": error }),
-        None => preview_of(&app, &signed.tenant, &template).map_err(PortalError::from)?,
+        None => json!(templates::preview(app.preview(), &signed.tenant, &template)?),
     };
     Ok(Json(body).into_response())
 }

@@ -5,10 +5,10 @@
 use super::session::Signed;
 use super::view::{self, PortalError};
 use crate::app::App;
+use avisera_core::manual::{self, HandSent};
 use avisera_domain::TemplateId;
 use avisera_domain::contact::PhoneNumber;
 use avisera_domain::notification::Channel;
-use avisera_domain::planner::{ManualContent, Situation, plan_manual};
 use avisera_domain::user::Role;
 use avisera_store::{NotificationFilter, ShipmentSearch};
 use axum::Form;
@@ -147,12 +147,6 @@ pub async fn send(
 ) -> Result<Response, PortalError> {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     signed.submits(super::csrf_in(&f), &headers, Role::Editor)?;
-    let tenant = signed.tenant.id;
-    let shipment = app
-        .store
-        .shipment(tenant, &tracking_number)
-        .await?
-        .ok_or(PortalError::NotFound)?;
     let channel = if get("channel") == "email" {
         Channel::Email
     } else {
@@ -163,63 +157,39 @@ pub async fn send(
     } else {
         "email_template_id"
     };
-    let template = match get(template_field).parse::<i64>() {
-        Ok(id) => Some(
-            app.store
-                .template(tenant, TemplateId(id))
-                .await?
-                .ok_or(PortalError::NotFound)?,
-        ),
-        Err(_) => None,
-    };
-    let content = match &template {
-        Some(t) => ManualContent::Template(t),
-        None => ManualContent::FreeText {
-            subject: Some(get("subject")).filter(|s| !s.is_empty()),
-            text: f.get("text").cloned().unwrap_or_default().replace("\r\n", "\n"),
-        },
-    };
-    let key = get("send_key");
-    if key.len() < 16 {
-        return Err(PortalError::BadRequest(
-            "the form lacks its send key; reload the page".into(),
-        ));
-    }
-    let now = app.clock.now();
-    let situation = Situation {
-        tenant: &signed.tenant,
-        shipment: &shipment,
-        event: None,
-        fired: &[],
-        rules: &[],
-        templates: &Default::default(),
-        links: &*app.links,
-        now,
-        sms_blocked: None,
-    };
     let to = get("to");
-    let planned = match plan_manual(
-        &situation,
+    let (by, key) = (signed.user.id.to_string(), get("send_key"));
+    let what = HandSent {
         channel,
-        content,
-        Some(&to),
-        &format!("{}:{key}", signed.user.id),
-    ) {
-        Ok(p) => p,
-        Err(why) => {
-            let mut r = show(&app, &signed, &tracking_number, None, Some(why)).await?;
+        template: get(template_field).parse::<i64>().ok().map(TemplateId),
+        subject: Some(get("subject")).filter(|s| !s.is_empty()),
+        text: f.get("text").cloned().unwrap_or_default().replace("\r\n", "\n"),
+        to: &to,
+        by: &by,
+        key: &key,
+    };
+    let links = &*app.links;
+    match manual::send(
+        app.store.as_ref(),
+        links,
+        &signed.tenant,
+        &tracking_number,
+        what,
+        app.clock.now(),
+    )
+    .await
+    {
+        Ok(true) => {
+            app.work.notify_one();
+            tracing::info!(tenant = %signed.tenant.id, user = %signed.user.id, tracking_number, "sent by hand");
+        }
+        Ok(false) => {}
+        Err(avisera_core::Error::Invalid { code, message, .. }) if code != manual::NO_SEND_KEY => {
+            let mut r = show(&app, &signed, &tracking_number, None, Some(message)).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             return Ok(r);
         }
-    };
-    if app
-        .store
-        .add_manual(tenant, &tracking_number, &planned, now)
-        .await?
-        .is_some()
-    {
-        app.work.notify_one();
-        tracing::info!(tenant = %tenant, user = %signed.user.id, tracking_number, "sent by hand");
+        Err(e) => return Err(e.into()),
     }
     Ok(Redirect::to(&format!(
         "/portal/track/{}?sent=1",

@@ -2,14 +2,12 @@
 //! remove them (never themselves).
 
 use super::CsrfForm;
-use super::password;
 use super::session::Signed;
 use super::view::{self, PortalError};
 use crate::app::App;
+use avisera_core::users;
 use avisera_domain::UserId;
-use avisera_domain::contact::EmailAddress;
-use avisera_domain::user::{Role, check_new_password};
-use avisera_store::{NewUser, StoreError};
+use avisera_domain::user::Role;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -43,37 +41,6 @@ pub struct NewUserForm {
     password: String,
 }
 
-/// Creates a user; the error says what to fix. Shared with `avisera user add`.
-pub async fn add_user(
-    store: &dyn avisera_store::Store,
-    now: avisera_domain::Timestamp,
-    tenant: avisera_domain::TenantId,
-    email: &str,
-    name: &str,
-    role: Role,
-    password: &str,
-) -> Result<UserId, String> {
-    let email = EmailAddress::parse(email).map_err(|e| e.to_string())?;
-    check_new_password(password)?;
-    let password_hash = password::hash_async(password.to_string()).await;
-    let user = NewUser {
-        email,
-        name: name.trim().to_string(),
-        role,
-        password_hash,
-    };
-    match store.create_user(tenant, &user, now).await {
-        Ok(id) => Ok(id),
-        // Logins are unique across tenants; the answer is the same whether the address is
-        // taken here or by another company, so it tells nothing about other tenants.
-        Err(StoreError::Conflict { .. }) => Err(format!(
-            "{} cannot be added as a new user; use another address, or ask the person which address they sign in with",
-            user.email
-        )),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
 pub async fn add(
     State(app): State<App>,
     signed: Signed,
@@ -82,23 +49,26 @@ pub async fn add(
 ) -> Result<Response, PortalError> {
     signed.submits(&f.csrf, &headers, Role::Admin)?;
     let result = match f.role.parse::<Role>() {
-        Ok(role) => {
-            add_user(
-                &*app.store,
-                app.clock.now(),
-                signed.tenant.id,
-                &f.email,
-                &f.name,
-                role,
-                &f.password,
-            )
-            .await
-        }
-        Err(e) => Err(e),
+        Ok(role) => users::add(
+            &*app.store,
+            app.clock.now(),
+            signed.tenant.id,
+            &f.email,
+            &f.name,
+            role,
+            &f.password,
+        )
+        .await
+        .map_err(|e| match e {
+            avisera_core::Error::Invalid { message, .. } => Ok(message),
+            other => Err(other),
+        }),
+        Err(e) => Err(Ok(e)),
     };
     match result {
         Ok(_) => Ok(Redirect::to("/portal/users").into_response()),
-        Err(why) => {
+        Err(Err(e)) => Err(e.into()),
+        Err(Ok(why)) => {
             let mut r = show(&app, &signed, Some(why)).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
@@ -114,13 +84,6 @@ pub async fn delete(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
     signed.submits(&f.csrf, &headers, Role::Admin)?;
-    if UserId(id) == signed.user.id {
-        return Err(PortalError::BadRequest(
-            "you cannot remove yourself; ask another admin".into(),
-        ));
-    }
-    if !app.store.delete_user(signed.tenant.id, UserId(id)).await? {
-        return Err(PortalError::NotFound);
-    }
+    users::remove(&*app.store, signed.tenant.id, signed.user.id, UserId(id)).await?;
     Ok(Redirect::to("/portal/users").into_response())
 }

@@ -71,14 +71,16 @@ impl From<StoreError> for PortalError {
     }
 }
 
-impl From<crate::http::ApiError> for PortalError {
-    fn from(e: crate::http::ApiError) -> Self {
-        match e.status {
-            StatusCode::NOT_FOUND => PortalError::NotFound,
-            StatusCode::FORBIDDEN => PortalError::Forbidden(e.message),
-            StatusCode::SERVICE_UNAVAILABLE => PortalError::Store(StoreError::Unavailable(e.message)),
-            s if s.is_server_error() => PortalError::Store(StoreError::Database(e.message)),
-            _ => PortalError::BadRequest(e.message),
+/// Core's refusals as pages; a form shows its own (a wrong field) beside what was typed, so
+/// what reaches here is what the form could not foresee.
+impl From<avisera_core::Error> for PortalError {
+    fn from(e: avisera_core::Error) -> Self {
+        use avisera_core::Error;
+        match e {
+            Error::NotFound { .. } => PortalError::NotFound,
+            Error::Store(e) => PortalError::Store(e),
+            Error::PlanLacksTrigger(m) => PortalError::Forbidden(m),
+            other => PortalError::BadRequest(other.to_string()),
         }
     }
 }
@@ -111,6 +113,11 @@ impl IntoResponse for PortalError {
         };
         let mut r = render_raw("error.html", ctx);
         *r.status_mut() = status;
+        // A busy or unreachable database: the browser (or a person) may try again shortly.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(5u32));
+        }
         r
     }
 }
@@ -181,6 +188,16 @@ mod tests {
             }
         }
         LazyLock::force(&ENV);
+    }
+
+    #[test]
+    fn a_database_that_does_not_answer_is_a_503_to_retry() {
+        let busy = PortalError::Store(StoreError::Retryable("deadlock".into())).into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(busy.headers().contains_key("retry-after"));
+        let broken = PortalError::Store(StoreError::Corrupt("bad".into())).into_response();
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!broken.headers().contains_key("retry-after"));
     }
 
     /// Keys pages build from values (`t["trigger_" ~ slug]` and the like) exist for every value.

@@ -2,7 +2,7 @@
 
 use avisera::app::App;
 use avisera::config::{Config, DeliveryConfig, SmsHttpConfig, SmtpConfig, SmtpSecurity};
-use avisera::http::{hash_api_key, new_api_key};
+use avisera_core::tenants::{hash_secret, new_api_key};
 use avisera_domain::plan::Plan;
 use avisera_domain::retry::RetrySchedule;
 use avisera_domain::tenant::Brand;
@@ -87,7 +87,7 @@ pub async fn add_tenant(app: &App, name: &str) -> String {
     let t = app.store.create_tenant(name, Plan::Plus, &brand, now).await.unwrap();
     let key = new_api_key();
     app.store
-        .add_api_key(t.id, &hash_api_key(&key), "test", now)
+        .add_api_key(t.id, &hash_secret(&key), "test", now)
         .await
         .unwrap();
     key

@@ -26,9 +26,9 @@ impl Bus {
     async fn new() -> Bus {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let url = nats_url();
-        let client = async_nats::connect(url.as_str())
-            .await
-            .unwrap_or_else(|e| panic!("tests need nats-server with JetStream at {url} (set AVISERA_TEST_NATS_URL): {e}"));
+        let client = async_nats::connect(url.as_str()).await.unwrap_or_else(|e| {
+            panic!("tests need nats-server with JetStream at {url} (set AVISERA_TEST_NATS_URL): {e}")
+        });
         Bus {
             stream: format!("AVISERA_TEST_{id}"),
             prefix: format!("avisera_test_{id}"),

@@ -101,7 +101,7 @@ impl Visitor {
 
 pub async fn add_user(app: &TestApp, tenant: i64, email: &str, role: Role) -> String {
     let password = "ett långt lösenord";
-    avisera::portal::add_user(
+    avisera_core::users::add(
         &*app.app.store,
         app.app.clock.now(),
         TenantId(tenant),

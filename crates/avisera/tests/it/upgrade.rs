@@ -5,7 +5,7 @@
 //! users, the portal session and the bills to the öre.
 
 use crate::helpers::*;
-use avisera::http::hash_api_key;
+use avisera_core::tenants::hash_secret;
 use avisera_domain::FixedClock;
 use avisera_store::ShipmentSearch;
 use reqwest::StatusCode;
@@ -152,7 +152,7 @@ async fn release_database_upgrades_with_all_its_data(url: String, expected: Valu
     let token = expected["session_token"].as_str().unwrap();
     let session = app
         .store
-        .session(&hash_api_key(token), avisera_domain::Clock::now(&*clock))
+        .session(&hash_secret(token), avisera_domain::Clock::now(&*clock))
         .await
         .unwrap()
         .expect("the session row is kept");

@@ -1,12 +1,19 @@
 //! A tenant's monthly bill, as text for the terminal and as CSV (the bill's lines, then every
-//! billed notification), shared by `avisera bill` and `GET /v1/bill`.
+//! billed notification), shared by `avisera bill`, `GET /v1/bill` and the portal; and what one
+//! SMS will cost, shared by the count and the template preview.
 
-use avisera_domain::billing::{self, Bill, Billed, Month};
+use avisera_domain::billing::{self, Bill, Billed, Charge, Month, Prices};
+use avisera_domain::money::Ore;
+use avisera_domain::notification::Channel;
+use avisera_domain::plan::Plan;
+use avisera_domain::sms;
 use avisera_domain::tenant::Tenant;
-use avisera_store::{Store, StoreError};
+use avisera_store::{StoreError, Usage};
+use serde::Serialize;
 
+/// The month's bill, and every billed notification in it.
 pub async fn monthly(
-    store: &dyn Store,
+    store: &dyn Usage,
     prices: &billing::PriceList,
     tenant: &Tenant,
     month: Month,
@@ -75,4 +82,38 @@ pub fn csv(bill: &Bill, billed: &[Billed]) -> String {
         ));
     }
     out
+}
+
+/// What one SMS with a text is: the text as sent, encoding, characters, units, segments and
+/// price — the numbers the worker bills.
+#[derive(Debug, Clone, Serialize)]
+pub struct SmsQuote {
+    /// The text as it will be sent (transliterated when the setting says so).
+    pub text: String,
+    pub encoding: sms::SmsEncoding,
+    pub characters: usize,
+    /// Septets (GSM-7) or UTF-16 units.
+    pub units: usize,
+    pub segments: usize,
+    pub price_ore: Ore,
+    pub price_sek: String,
+    /// The plan the price is for (only when the caller asked with a plan in mind).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+}
+
+pub fn sms_quote(text: &str, transliterate: bool, prices: &Prices) -> SmsQuote {
+    let text = sms::as_sent(text, transliterate);
+    let c = sms::count(&text);
+    let cost = Charge::for_message(Channel::Sms, c.segments, prices).cost();
+    SmsQuote {
+        encoding: c.encoding,
+        characters: c.characters,
+        units: c.units,
+        segments: c.segments,
+        price_ore: cost,
+        price_sek: cost.to_string(),
+        plan: None,
+        text: text.into_owned(),
+    }
 }

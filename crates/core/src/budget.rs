@@ -1,7 +1,6 @@
 //! SMS budgets: past the budget, SMS switches to email (if the tenant chose so), and the
 //! tenant is warned by email at 80 % and at 100 %, once per month each.
 
-use crate::app::App;
 use avisera_domain::billing::Month;
 use avisera_domain::money::Ore;
 use avisera_domain::notification::{Channel, Message};
@@ -29,17 +28,13 @@ pub async fn sms_blocked(store: &dyn Usage, tenant: &Tenant, now: Timestamp) -> 
 }
 
 /// After SMS were billed: warns the tenant when spending crossed 80 % or 100 % of its budget.
-pub async fn warn_if_crossed(
-    app: &App,
-    store: &dyn DeliveryStore,
-    tenant: TenantId,
-    now: Timestamp,
-) -> Result<(), StoreError> {
+/// True when a new warning waits in the outbox (the worker should look again).
+pub async fn warn_if_crossed(store: &dyn DeliveryStore, tenant: TenantId, now: Timestamp) -> Result<bool, StoreError> {
     let Some(tenant) = store.tenant(tenant).await? else {
-        return Ok(());
+        return Ok(false);
     };
     let Some(budget) = tenant.billing.sms_budget_ore else {
-        return Ok(());
+        return Ok(false);
     };
     let month = Month::of(now);
     let (from, to) = month.bounds();
@@ -51,10 +46,7 @@ pub async fn warn_if_crossed(
         }
         notices.push(notice(&tenant, &month, percent, spent, budget, now));
     }
-    if !notices.is_empty() && store.add_notices(tenant.id, &notices, now).await? > 0 {
-        app.work.notify_one();
-    }
-    Ok(())
+    Ok(!notices.is_empty() && store.add_notices(tenant.id, &notices, now).await? > 0)
 }
 
 fn notice(

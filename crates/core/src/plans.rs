@@ -4,11 +4,11 @@
 use avisera_domain::plan::Plan;
 use avisera_domain::rule::Rule;
 use avisera_domain::{TenantId, Timestamp};
-use avisera_store::{RuleChange, Store, StoreError};
+use avisera_store::{RuleChange, StoreError, TenantConfig};
 
 /// Returns the rules the change disabled.
 pub async fn change_plan(
-    store: &dyn Store,
+    store: &dyn TenantConfig,
     tenant: TenantId,
     plan: Plan,
     now: Timestamp,

@@ -1,0 +1,25 @@
+//! Avisera's operations, one home for what the API, the portal, the command line, the worker
+//! and the event consumers all do: take events in, manage rules, templates, tenants, users and
+//! plans, make bills, read the notification log.
+//!
+//! Nothing here knows HTTP or SQL. An operation takes the narrowest store role it needs, the
+//! time or a `Clock`, and a small context struct; it answers with domain values or an
+//! [`Error`] with a stable code, and the edge decides what status or page that becomes.
+#![forbid(unsafe_code)]
+
+pub mod billing;
+pub mod budget;
+mod error;
+pub mod ingest;
+pub mod log;
+pub mod manual;
+pub mod plans;
+pub mod rules;
+pub mod sessions;
+pub mod templates;
+pub mod tenants;
+pub mod users;
+
+pub use error::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,130 @@
+//! The notification log: the filter a person or a client writes, one notification with its
+//! status history, and a shipment with its events and notifications (Track & Trace).
+
+use crate::{Error, Result};
+use avisera_domain::shipment::Shipment;
+use avisera_domain::{NotificationId, TenantId, Timestamp};
+use avisera_store::{EventStore, NotificationFilter, NotificationLog, NotificationRecord, StatusChange, StoredEvent};
+use serde::{Deserialize, Serialize};
+
+/// The log's filters as written (query parameters); an empty value filters nothing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    pub status: Option<String>,
+    pub channel: Option<String>,
+    pub trigger: Option<String>,
+    pub tracking_number: Option<String>,
+    /// Only notifications with a smaller id (paging back from the newest).
+    pub before_id: Option<i64>,
+    /// How many (newest first); 100 when left out, at most `MAX_LIMIT`.
+    pub limit: Option<u32>,
+    /// First day (YYYY-MM-DD, Stockholm) of notifications created.
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD, Stockholm), included.
+    pub until: Option<String>,
+}
+
+/// The most notifications one page of the log returns.
+pub const MAX_LIMIT: u32 = 1000;
+
+fn bad(field: &'static str, message: impl Into<String>) -> Error {
+    Error::Filter {
+        field,
+        message: message.into(),
+    }
+}
+
+/// A day's bounds in Stockholm, where bills and numbers count days. A bound past the last
+/// day time can hold (the day after 9999-12-31) is no bound.
+fn day_start(field: &'static str, raw: &str, days_after: i64) -> Result<Option<Timestamp>> {
+    let date: jiff::civil::Date = raw
+        .trim()
+        .parse()
+        .map_err(|_| bad(field, format!("\"{raw}\" is not a date like 2026-11-25")))?;
+    let zone = jiff::tz::TimeZone::get("Europe/Stockholm").expect("bundled zone");
+    Ok(date
+        .checked_add(jiff::Span::new().days(days_after))
+        .and_then(|d| d.to_zoned_datetime(zone))
+        .map(|z| z.timestamp())
+        .ok())
+}
+
+impl LogQuery {
+    /// The store's filter, or the first parameter that does not parse (named).
+    pub fn filter(self) -> Result<NotificationFilter> {
+        let given = |v: Option<String>| v.filter(|s| !s.is_empty());
+        Ok(NotificationFilter {
+            status: given(self.status)
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(|e| bad("status", e))?,
+            channel: given(self.channel)
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(|e| bad("channel", e))?,
+            trigger: given(self.trigger)
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(|e: avisera_domain::trigger::UnknownTrigger| bad("trigger", e.to_string()))?,
+            tracking_number: given(self.tracking_number),
+            before_id: self.before_id.map(NotificationId),
+            created_from: given(self.from)
+                .map(|d| day_start("from", &d, 0))
+                .transpose()?
+                .flatten(),
+            created_until: given(self.until)
+                .map(|d| day_start("until", &d, 1))
+                .transpose()?
+                .flatten(),
+            limit: self.limit.unwrap_or(100).min(MAX_LIMIT),
+        })
+    }
+}
+
+/// One notification with its status history.
+#[derive(Debug, Clone, Serialize)]
+pub struct WithHistory {
+    #[serde(flatten)]
+    pub notification: NotificationRecord,
+    pub history: Vec<StatusChange>,
+}
+
+pub async fn notification(store: &dyn NotificationLog, tenant: TenantId, id: NotificationId) -> Result<WithHistory> {
+    let notification = store
+        .notification(tenant, id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("notification {id}")))?;
+    let history = store.notification_history(tenant, id).await?;
+    Ok(WithHistory { notification, history })
+}
+
+/// A shipment with its events (unknown codes included) and notifications.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShipmentView {
+    pub shipment: Shipment,
+    pub events: Vec<StoredEvent>,
+    pub notifications: Vec<NotificationRecord>,
+}
+
+pub async fn shipment<S>(store: &S, tenant: TenantId, tracking_number: &str) -> Result<ShipmentView>
+where
+    S: EventStore + NotificationLog + ?Sized,
+{
+    let shipment = store
+        .shipment(tenant, tracking_number)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("shipment {tracking_number}")))?;
+    let events = store.shipment_events(tenant, tracking_number).await?;
+    let filter = NotificationFilter {
+        tracking_number: Some(tracking_number.to_string()),
+        limit: MAX_LIMIT,
+        ..Default::default()
+    };
+    let notifications = store.notifications(tenant, &filter).await?;
+    Ok(ShipmentView {
+        shipment,
+        events,
+        notifications,
+    })
+}

@@ -1,0 +1,119 @@
+//! Templates: saved only when every language renders against the sample shipment within the
+//! tenant's limits, and previewed with what one message costs on the tenant's plan.
+
+use crate::billing::{SmsQuote, sms_quote};
+use crate::{Error, Result};
+use avisera_domain::billing::{Charge, PriceList};
+use avisera_domain::links::Links;
+use avisera_domain::money::Ore;
+use avisera_domain::notification::Channel;
+use avisera_domain::plan::Plan;
+use avisera_domain::template::{Template, sample_variables};
+use avisera_domain::tenant::Tenant;
+use avisera_domain::{TemplateId, TenantId, Timestamp};
+use avisera_store::TenantConfig;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Checks a template as saving would, within the tenant's message limits.
+pub fn check(tenant: &Tenant, template: &Template) -> Result<()> {
+    Ok(template.check_within(&tenant.billing.message_limits())?)
+}
+
+pub async fn get(store: &dyn TenantConfig, tenant: TenantId, id: TemplateId) -> Result<Template> {
+    store
+        .template(tenant, id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("template {id}")))
+}
+
+/// Creates a checked template and returns it with its id.
+pub async fn create(
+    store: &dyn TenantConfig,
+    tenant: &Tenant,
+    mut template: Template,
+    now: Timestamp,
+) -> Result<Template> {
+    check(tenant, &template)?;
+    template.id = store.create_template(tenant.id, &template, now).await?;
+    Ok(template)
+}
+
+/// Replaces template `template.id` with a checked one.
+pub async fn update(store: &dyn TenantConfig, tenant: &Tenant, template: Template, now: Timestamp) -> Result<Template> {
+    check(tenant, &template)?;
+    if !store.update_template(tenant.id, &template, now).await? {
+        return Err(Error::not_found(format!("template {}", template.id)));
+    }
+    Ok(template)
+}
+
+/// What a preview needs of the installation: how it writes links, and its prices.
+#[derive(Clone, Copy)]
+pub struct PreviewContext<'a> {
+    pub links: &'a dyn Links,
+    pub prices: &'a PriceList,
+}
+
+/// A template rendered against the sample shipment, per language, with what one message costs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub channel: Channel,
+    pub plan: Plan,
+    pub languages: BTreeMap<String, RenderedPreview>,
+}
+
+/// One language of a preview: for SMS the quote, for email the parts and the price.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum RenderedPreview {
+    Sms(SmsQuote),
+    Email {
+        subject: Option<String>,
+        html: Option<String>,
+        text: String,
+        price_ore: Ore,
+        price_sek: String,
+    },
+}
+
+/// Each language of a template rendered against the sample shipment (with the tenant's own
+/// logo), with what one message costs on the tenant's plan.
+pub fn preview(ctx: PreviewContext<'_>, tenant: &Tenant, template: &Template) -> Result<Preview> {
+    let mut vars = sample_variables();
+    // Links as this installation writes them, so the preview counts what will be billed.
+    let tracking = vars["tracking_number"].clone();
+    vars.insert(
+        "tracking_link",
+        ctx.links
+            .tracking(tenant.id, avisera_domain::ShipmentId(1_234_567), &tracking),
+    );
+    vars.insert("unsubscribe_link", ctx.links.unsubscribe(tenant.id, "+46701234567"));
+    if let Some(logo) = tenant.brand.logo_id {
+        vars.insert("logo_url", ctx.links.logo(tenant.id, logo));
+    }
+    let prices = ctx.prices.for_plan(tenant.plan);
+    let mut languages = BTreeMap::new();
+    for language in template.contents.keys() {
+        let r = template.render(Some(language), &vars)?;
+        let rendered = match template.channel {
+            Channel::Sms => RenderedPreview::Sms(sms_quote(&r.text, tenant.billing.transliterate_sms, prices)),
+            Channel::Email => {
+                let charge = Charge::for_message(Channel::Email, 0, prices);
+                RenderedPreview::Email {
+                    subject: r.subject,
+                    html: r.html,
+                    text: r.text,
+                    price_ore: charge.cost(),
+                    price_sek: charge.cost().to_string(),
+                }
+            }
+        };
+        languages.insert(language.clone(), rendered);
+    }
+    Ok(Preview {
+        channel: template.channel,
+        plan: tenant.plan,
+        languages,
+    })
+}
