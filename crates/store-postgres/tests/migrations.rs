@@ -268,7 +268,7 @@ async fn a_database_the_any_store_migrated_goes_on_to_native_types() {
     );
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     add_old_rows(&pool).await;
-    // The Any store fills the lookup columns when it saves a shipment.
+    // The Any store filled the lookup columns when it saved a shipment.
     sqlx::query(
         "UPDATE shipments SET order_reference = 'ord-1042', receiver_phone = '+46701234567', receiver_email = 'anna@example.se'",
     )
