@@ -49,7 +49,7 @@ impl PgHasArrayType for PgTime {
 
 impl Encode<'_, Postgres> for PgTime {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        // Whole milliseconds, as the SQLite store and the Any store keep them, so an instant
+        // Whole milliseconds, as the SQLite store keeps them (and the Any store kept them), so an instant
         // reads back the same on every engine (and prints the same in a bill).
         let micros = self.0.as_millisecond() * 1000 - PG_EPOCH_MICROS;
         <i64 as Encode<'_, Postgres>>::encode_by_ref(&micros, buf)

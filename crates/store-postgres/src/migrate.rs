@@ -1,8 +1,9 @@
 //! Versioned migrations: numbered SQL files in `migrations/`, embedded in the binary and
 //! recorded in `schema_migrations`, each applied in its own transaction under an advisory lock.
 //!
-//! Migration 1 is byte for byte the PostgreSQL migration 1 of `avisera-store-sql` (the `Any`
-//! store), so a database that store migrated carries the same checksum and goes on from here.
+//! Migration 1 is byte for byte the PostgreSQL migration 1 of the `Any` store the earlier
+//! releases ran on (`avisera-store-sql`, since removed), so a database that store migrated
+//! carries the same checksum and goes on from here.
 //! Our own migrator rather than sqlx's: a database made before migrations must be brought to
 //! migration 1 by Rust code (`adopt`) in the same transaction and lock that records it.
 
@@ -42,8 +43,9 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// Serialises `migrate` across nodes sharing one database; the same key as avisera-store-sql,
-/// so a node of the previous release migrating at the same moment waits too.
+/// Serialises `migrate` across nodes sharing one database; the same key as the earlier
+/// releases' store (avisera-store-sql), so a node of such a release migrating at the same
+/// moment waits too.
 const ADVISORY_LOCK: i64 = 7413001;
 
 /// A transaction that no other `migrate` runs beside: the advisory lock is held to its end.
@@ -100,7 +102,7 @@ fn latest(migrations: &[Migration]) -> i64 {
     migrations.last().map_or(0, |m| m.version)
 }
 
-/// As avisera-store-sql makes it (epoch milliseconds): the migrator's own table is shared with
+/// As avisera-store-sql made it (epoch milliseconds): the migrator's own table is shared with
 /// databases that store migrated, and nothing reads `applied_at` but an operator.
 const CREATE_TABLE: &str = "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 

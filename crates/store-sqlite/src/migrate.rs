@@ -4,7 +4,8 @@
 //! Our own migrator rather than sqlx's: a database made before migrations must be brought to
 //! migration 1 by Rust code (inspect its columns, rebuild tables, backfill from JSON) in the same
 //! transaction that records it, which sqlx's `Migrator` (SQL files only) cannot do; and the
-//! checksums recorded by store-sql's migrator (SHA-256 of the SQL) must keep matching.
+//! checksums that the earlier releases' store (avisera-store-sql, since removed) recorded
+//! (SHA-256 of the SQL) must keep matching.
 
 use crate::{Tx, begin_write, db};
 use avisera_store::{AppliedMigration, MigrationReport, SchemaStatus, StoreError, StoreResult};
@@ -27,7 +28,7 @@ impl Migration {
 }
 
 /// This build's migrations, oldest first, numbered from 1 without gaps. 0001 is byte for byte
-/// the one store-sql applied (databases record its checksum).
+/// the one the earlier releases' store (store-sql) applied (databases record its checksum).
 pub const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
     name: "initial",

@@ -12,7 +12,7 @@ use avisera_store_sqlite::testing::{fresh_sqlite_url, schema_fingerprint};
 use avisera_store_sqlite::{MIGRATIONS, Migration, SqliteStore, connect};
 
 /// Every shape the SQLite schema had before versioned migrations (tests/fixtures/old_schemas,
-/// as store-sql's tests keep them), by the commit that introduced it (0df1969's is migration 1 itself; the release fixtures in
+/// as the releases made them), by the commit that introduced it (0df1969's is migration 1 itself; the release fixtures in
 /// crates/avisera/tests cover it with real data).
 const OLD_SHAPES: &[&str] = &[
     "9d98c37", // first: foreign keys on the hot tables
