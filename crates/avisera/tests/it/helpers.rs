@@ -55,13 +55,23 @@ pub struct TestApp {
 
 /// Avisera in this process, on port 0, with one Plus tenant and its API key.
 pub async fn spawn_app(db: Db, sms: Option<SmsHttpConfig>, smtp: Option<SmtpConfig>) -> TestApp {
+    spawn_app_delivering(db, sms, smtp, test_delivery()).await
+}
+
+/// `spawn_app` with other delivery settings.
+pub async fn spawn_app_delivering(
+    db: Db,
+    sms: Option<SmsHttpConfig>,
+    smtp: Option<SmtpConfig>,
+    delivery: DeliveryConfig,
+) -> TestApp {
     init();
     let config = Config {
         database_url: database_url(db).await.into(),
         listen: "127.0.0.1:0".parse().unwrap(),
         public_url: avisera::config::HttpUrl::parse("https://track.example.com").unwrap(),
         dev_inbox: sms.is_none() && smtp.is_none(),
-        delivery: test_delivery(),
+        delivery,
         sms,
         smtp,
         ..Config::default()
