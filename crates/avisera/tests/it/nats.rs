@@ -107,17 +107,36 @@ impl Drop for Bus {
     }
 }
 
-fn start(config: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_avisera"))
-        .arg("--config")
-        .arg(config)
-        .arg("serve")
-        .env("AVISERA_LOG", "warn")
-        .env("AVISERA_LISTEN", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start avisera serve")
+/// A node that is killed when the test ends, however it ends.
+struct Node(Child);
+
+impl Node {
+    fn kill(&mut self) {
+        self.0.kill().expect("SIGKILL");
+        self.0.wait().expect("the node ended");
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(config: &std::path::Path, port: u16) -> Node {
+    Node(
+        Command::new(env!("CARGO_BIN_EXE_avisera"))
+            .arg("--config")
+            .arg(config)
+            .arg("serve")
+            .env("AVISERA_LOG", "warn")
+            .env("AVISERA_LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start avisera serve"),
+    )
 }
 
 fn avisera(config: &std::path::Path, args: &[&str]) -> String {
@@ -207,8 +226,7 @@ async fn two_nodes_take_a_burst_from_nats_and_one_killed_loses_and_doubles_nothi
         assert!(Instant::now() < deadline, "no node took events from NATS");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    b.kill().expect("SIGKILL");
-    b.wait().unwrap();
+    b.kill();
 
     // What cannot be taken, beside what can: not JSON, a tenant that does not exist, a subject
     // that is no tenant id, and one bad event between two good ones.
@@ -267,8 +285,7 @@ async fn two_nodes_take_a_burst_from_nats_and_one_killed_loses_and_doubles_nothi
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let (_, body) = app.call("GET", "/v1/notifications?limit=1000", None).await;
     let after = body["notifications"].as_array().cloned().unwrap_or_default();
-    a.kill().ok();
-    a.wait().ok();
+    a.kill();
 
     assert_eq!(list.len(), expected, "one notification per stored event");
     assert_eq!(after.len(), expected, "nothing more came later");
