@@ -199,10 +199,31 @@ async fn nats_door(
     );
     let sink = crate::ingest::nats::NatsSink { app: app.clone() };
     Ok(tokio::spawn(async move {
-        let stop = async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        };
-        consumer.run(&sink, stop).await
+        let mut consumer = consumer;
+        loop {
+            let stop = {
+                let mut stopped = stopped.clone();
+                async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                }
+            };
+            match consumer.run(&sink, stop).await {
+                Ok(()) => return Ok(()),
+                // The bus ended the consumer's stream (a server restart, the consumer deleted):
+                // join again, as at start, until it works or the node stops.
+                Err(e) => tracing::error!(error = %e, "the NATS consumer stopped; joining it again"),
+            }
+            consumer = loop {
+                tokio::select! {
+                    _ = stopped.wait_for(|s| *s) => return Ok(()),
+                    () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                }
+                match avisera_ingest_nats::open(&settings).await {
+                    Ok(c) => break c,
+                    Err(e) => tracing::error!(error = %e, "cannot join the NATS consumer again"),
+                }
+            };
+        }
     }))
 }
 

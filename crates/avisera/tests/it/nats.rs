@@ -336,3 +336,87 @@ async fn two_nodes_take_a_burst_from_nats_and_one_killed_loses_and_doubles_nothi
         json!([{ "index": 1, "field": "occurred_at", "message": mixed["events"][0]["message"] }])
     );
 }
+
+/// The bus loses the shared consumer (an operator deleted it, a server lost its state): a
+/// running node joins again (making it anew) and takes what is published next.
+#[tokio::test]
+async fn a_node_joins_again_when_the_bus_loses_its_consumer() {
+    init();
+    let bus = Bus::new().await;
+    let provider = spawn_sms_provider(Duration::ZERO).await;
+    let dir = std::env::temp_dir().join(format!("avisera-nats-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("avisera.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = \"{}\"\nlink_secret = \"nats-test-secret-of-at-least-32-characters\"\n[delivery]\npoll_ms = 50\n[sms]\nurl = \"{}\"\n{}",
+            database_url(Db::Postgres).await,
+            provider.url,
+            bus.config()
+        ),
+    )
+    .unwrap();
+    avisera(&config, &["migrate"]);
+    let created = avisera(&config, &["tenant", "create", "--name", "Buss AB"]);
+    let key = created
+        .split("API key (shown once): ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    let tenant = created
+        .split("tenant ")
+        .nth(1)
+        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+        .unwrap()
+        .to_string();
+    let port = free_port();
+    let _node = start(&config, port);
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&http, &base).await;
+    let app = TestApp {
+        base,
+        key,
+        app: crate::crash::dummy_app().await,
+        http,
+    };
+    sms_rule(&app, "delivered", json!({})).await;
+    let sent = |n: usize| {
+        let provider = provider.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(40);
+            while provider.log.lock().unwrap().delivered.len() < n {
+                assert!(Instant::now() < deadline, "{n} SMS never reached the provider");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+
+    bus.publish(
+        &tenant,
+        "before",
+        event("BEFORE", "DELIVERED", &phone(1)).to_string().as_bytes(),
+    )
+    .await;
+    sent(1).await;
+    let stream = bus.js.get_stream(&bus.stream).await.unwrap();
+    stream.delete_consumer("ingest").await.expect("delete the consumer");
+    bus.publish(
+        &tenant,
+        "after",
+        event("AFTER", "DELIVERED", &phone(2)).to_string().as_bytes(),
+    )
+    .await;
+    sent(2).await;
+    let to: Vec<String> = provider
+        .log
+        .lock()
+        .unwrap()
+        .delivered
+        .values()
+        .map(|r| r["to"].as_str().unwrap().to_string())
+        .collect();
+    assert!(to.contains(&phone(2)), "{to:?}");
+}
