@@ -8,24 +8,11 @@
 //! (SHA-256 of the SQL) must keep matching.
 
 use crate::{Tx, begin_write, db};
-use avisera_store::{AppliedMigration, MigrationReport, SchemaStatus, StoreError, StoreResult};
-use sha2::{Digest, Sha256};
+pub use avisera_store::Migration;
+use avisera_store::{
+    AppliedMigration, MigrationReport, Recorded, SchemaStatus, StoreError, StoreResult, latest, next_migration,
+};
 use sqlx::SqlitePool;
-
-/// One numbered migration. Never edit one that was released: add the next number.
-#[derive(Debug, Clone, Copy)]
-pub struct Migration {
-    pub version: i64,
-    pub name: &'static str,
-    pub sql: &'static str,
-}
-
-impl Migration {
-    /// SHA-256 of the SQL text, recorded when applied, so an edited migration is noticed.
-    pub fn checksum(&self) -> String {
-        hex::encode(Sha256::digest(self.sql.as_bytes()))
-    }
-}
 
 /// This build's migrations, oldest first, numbered from 1 without gaps. 0001 is byte for byte
 /// the one the earlier releases' store (store-sql) applied (databases record its checksum).
@@ -45,19 +32,21 @@ pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> 
 }
 
 /// A migration as `schema_migrations` recorded it.
-#[derive(sqlx::FromRow)]
-struct Applied {
-    version: i64,
-    name: String,
-    checksum: String,
-}
-
 /// Versions applied, with their checksums, oldest first.
-async fn applied(tx: &mut Tx) -> StoreResult<Vec<Applied>> {
-    sqlx::query_as("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(db)
+async fn applied(tx: &mut Tx) -> StoreResult<Vec<Recorded>> {
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|(version, name, checksum)| Recorded {
+            version,
+            name,
+            checksum,
+        })
+        .collect())
 }
 
 pub(crate) async fn status(pool: &SqlitePool, migrations: &[Migration]) -> StoreResult<SchemaStatus> {
@@ -72,10 +61,6 @@ pub(crate) async fn status(pool: &SqlitePool, migrations: &[Migration]) -> Store
     } else {
         Ok(SchemaStatus::Empty { known })
     }
-}
-
-fn latest(migrations: &[Migration]) -> i64 {
-    migrations.last().map_or(0, |m| m.version)
 }
 
 const CREATE_TABLE: &str = "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)";
@@ -150,8 +135,7 @@ fn apply_next<'a>(pool: &'a SqlitePool, migrations: &'a [Migration]) -> BoxFutur
     Box::pin(async move {
         let mut tx = begin_write(pool).await?;
         let done = applied(&mut tx).await?;
-        check_history(&done, migrations)?;
-        let Some(next) = migrations.iter().find(|m| !done.iter().any(|d| d.version == m.version)) else {
+        let Some(next) = next_migration(&done, migrations)? else {
             return Ok(Next::UpToDate(done.last().map_or(0, |d| d.version)));
         };
         run_script(&mut tx, next.sql).await.map_err(|e| {
@@ -175,31 +159,6 @@ fn apply_next<'a>(pool: &'a SqlitePool, migrations: &'a [Migration]) -> BoxFutur
 pub(crate) async fn run_script(tx: &mut Tx, sql: &str) -> Result<(), sqlx::Error> {
     for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
         sqlx::query(statement).execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-/// Refuses a database that is ahead of this build or whose applied migrations differ from ours.
-fn check_history(done: &[Applied], migrations: &[Migration]) -> StoreResult<()> {
-    let known = latest(migrations);
-    for applied in done {
-        let (version, name) = (applied.version, &applied.name);
-        match migrations.iter().find(|m| m.version == version) {
-            None => {
-                return Err(StoreError::Schema(format!(
-                    "the database schema is at version {}, newer than this avisera knows ({known}); \
-                     migration {version:04} ({name}) came from a later release: upgrade avisera",
-                    done.last().map_or(version, |d| d.version)
-                )));
-            }
-            Some(m) if m.checksum() != applied.checksum => {
-                return Err(StoreError::Schema(format!(
-                    "migration {version:04} ({name}) in the database differs from this avisera's: \
-                     it was edited after it was applied; restore it as released and add a new migration instead"
-                )));
-            }
-            Some(_) => {}
-        }
     }
     Ok(())
 }
