@@ -243,20 +243,14 @@ pub async fn post_events(
     }
 
     let mut results: Vec<Option<EventResult>> = std::iter::repeat_with(|| None).take(items.len()).collect();
-    let mut valid = Vec::with_capacity(items.len());
-    let mut valid_index = Vec::with_capacity(items.len());
     let now = app.clock.now();
-    for (i, item) in items.into_iter().enumerate() {
-        let checked = json::item::<EventInput>(item)
-            .and_then(|input| input.check_at(now).map_err(|e| (Some(e.field), e.message)));
-        match checked {
-            Ok(event) => {
-                valid_index.push(i);
-                valid.push(event);
-            }
-            Err((field, message)) => results[i] = Some(EventResult::rejected(i, field, message)),
-        }
+    let (good, refused) = json::check_each(items, |input: EventInput| {
+        input.check_at(now).map_err(|e| (Some(e.field), e.message))
+    });
+    for (i, field, message) in refused {
+        results[i] = Some(EventResult::rejected(i, field, message));
     }
+    let (valid_index, valid): (Vec<usize>, Vec<_>) = good.into_iter().unzip();
     let rejected = results.iter().filter(|r| r.is_some()).count();
     crate::metrics::add(&app.metrics.events_rejected, rejected as u64);
 

@@ -213,6 +213,27 @@ pub fn batch(body: &[u8], max: usize, other_keys: bool) -> Result<Batch<'_>, Api
     Ok(Batch { items, single: false })
 }
 
+/// The events of a batch, each read as `T` (by `item`) and checked by `check`: the good ones
+/// with their index in the batch, and the refused ones as (index, field, what is wrong). Every
+/// door that takes JSON events (the API, carrier webhooks, NATS) splits its batch here.
+#[allow(clippy::type_complexity)]
+pub fn check_each<T, E>(
+    items: Vec<&RawValue>,
+    check: impl Fn(T) -> Result<E, (Option<String>, String)>,
+) -> (Vec<(usize, E)>, Vec<(usize, Option<String>, String)>)
+where
+    T: DeserializeOwned + Serialize,
+{
+    let (mut good, mut refused) = (Vec::with_capacity(items.len()), Vec::new());
+    for (i, raw) in items.into_iter().enumerate() {
+        match item::<T>(raw).and_then(&check) {
+            Ok(event) => good.push((i, event)),
+            Err((field, message)) => refused.push((i, field, message)),
+        }
+    }
+    (good, refused)
+}
+
 /// Reads one event of a batch as `T`: an object, no key twice. The error is the field (as
 /// serde names it, or null) and the message, for the batch's results.
 pub fn item<T: DeserializeOwned + Serialize>(raw: &RawValue) -> Result<T, (Option<String>, String)> {

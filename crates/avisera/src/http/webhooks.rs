@@ -90,22 +90,16 @@ pub async fn tracking(
         ));
     }
     let mut results: Vec<Option<EventResult>> = std::iter::repeat_with(|| None).take(items.len()).collect();
-    let (mut valid, mut index) = (Vec::new(), Vec::new());
     let now = app.clock.now();
-    for (i, item) in items.into_iter().enumerate() {
-        let checked = json::item::<TrackingEvent>(item).and_then(|ev| {
-            ev.into_input()
-                .check_at(now)
-                .map_err(|e| (Some(field_name(&e.field).to_string()), e.message))
-        });
-        match checked {
-            Ok(ev) => {
-                valid.push(ev);
-                index.push(i);
-            }
-            Err((field, message)) => results[i] = Some(EventResult::rejected(i, field, message)),
-        }
+    let (good, refused) = json::check_each(items, |ev: TrackingEvent| {
+        ev.into_input()
+            .check_at(now)
+            .map_err(|e| (Some(field_name(&e.field).to_string()), e.message))
+    });
+    for (i, field, message) in refused {
+        results[i] = Some(EventResult::rejected(i, field, message));
     }
+    let (index, valid): (Vec<usize>, Vec<_>) = good.into_iter().unzip();
     let rejected = results.iter().filter(|r| r.is_some()).count();
     app.metrics.events(Source::Webhook, "rejected", rejected as u64);
     let outcomes = app.ingest().events(Source::Webhook, tenant, &valid).await?;

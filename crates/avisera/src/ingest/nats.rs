@@ -103,16 +103,14 @@ fn read(m: &Inbound<'_>, now: avisera_domain::Timestamp) -> Result<Read, String>
     if batch.items.is_empty() {
         return Err("the message holds no events".into());
     }
-    let mut events = Vec::with_capacity(batch.items.len());
-    let mut rejected = Vec::new();
-    for (index, item) in batch.items.into_iter().enumerate() {
-        match json::item::<EventInput>(item)
-            .and_then(|input| input.check_at(now).map_err(|e| (Some(e.field), e.message)))
-        {
-            Ok(event) => events.push(event),
-            Err((field, message)) => rejected.push(RejectedEvent { index, field, message }),
-        }
-    }
+    let (good, refused) = json::check_each(batch.items, |input: EventInput| {
+        input.check_at(now).map_err(|e| (Some(e.field), e.message))
+    });
+    let events = good.into_iter().map(|(_, event)| event).collect();
+    let rejected = refused
+        .into_iter()
+        .map(|(index, field, message)| RejectedEvent { index, field, message })
+        .collect();
     Ok(Read {
         tenant,
         events,
