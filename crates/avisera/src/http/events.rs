@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::json::{self, Batch};
 use crate::app::App;
 use avisera_core::ingest::Source;
-use avisera_domain::event::{EventInput, FieldError};
+use avisera_domain::event::{CarrierEvent, EventInput, FieldError};
 use avisera_store::EventOutcome;
 use axum::Json;
 use axum::body::Bytes;
@@ -32,6 +32,49 @@ pub struct EventResults {
     pub rejected: usize,
     #[schema(value_type = Vec<EventResultDoc>)]
     pub results: Vec<EventResult>,
+}
+
+impl EventResults {
+    /// A batch's answer: `results` holds the refused events' results; each stored event
+    /// (`valid[k]`, at `index[k]` in the batch) gets its outcome, named by `key`. The status
+    /// is 202 when nothing was refused, 422 when nothing was taken, 207 otherwise.
+    pub fn of(
+        mut results: Vec<Option<EventResult>>,
+        index: Vec<usize>,
+        valid: &[CarrierEvent],
+        outcomes: Vec<EventOutcome>,
+        key: fn(String) -> EventKey,
+    ) -> (StatusCode, EventResults) {
+        let rejected = results.iter().filter(|r| r.is_some()).count();
+        let (mut accepted, mut duplicates) = (0, 0);
+        for ((i, event), outcome) in index.into_iter().zip(valid).zip(outcomes) {
+            match outcome {
+                EventOutcome::Accepted { .. } => accepted += 1,
+                EventOutcome::Duplicate { .. } => duplicates += 1,
+            }
+            results[i] = Some(EventResult::Stored {
+                index: i,
+                outcome,
+                id: key(event.tracking_number.clone()),
+                warnings: event.warnings(),
+            });
+        }
+        let status = match (rejected, accepted + duplicates) {
+            (0, _) => StatusCode::ACCEPTED,
+            (_, 0) => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::MULTI_STATUS,
+        };
+        let results = results.into_iter().flatten().collect();
+        (
+            status,
+            EventResults {
+                accepted,
+                duplicates,
+                rejected,
+                results,
+            },
+        )
+    }
 }
 
 /// One event's result, as `EventResultDoc` documents it.
@@ -255,39 +298,12 @@ pub async fn post_events(
     crate::metrics::add(&app.metrics.events_rejected, rejected as u64);
 
     let outcomes = app.ingest().events(Source::Api, tenant, &valid).await?;
-    let (mut accepted, mut duplicates) = (0, 0);
-    for ((i, event), outcome) in valid_index.into_iter().zip(&valid).zip(outcomes) {
-        match outcome {
-            EventOutcome::Accepted { .. } => accepted += 1,
-            EventOutcome::Duplicate { .. } => duplicates += 1,
-        }
-        results[i] = Some(EventResult::Stored {
-            index: i,
-            outcome,
-            id: EventKey::TrackingNumber(event.tracking_number.clone()),
-            warnings: event.warnings(),
-        });
-    }
-    let results: Vec<EventResult> = results.into_iter().flatten().collect();
-
-    let status = match (rejected, accepted + duplicates) {
-        (0, _) => StatusCode::ACCEPTED,
-        (_, 0) => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::MULTI_STATUS,
-    };
-    if single && let Some(EventResult::Rejected { field, message, .. }) = results.first() {
+    let (status, answer) = EventResults::of(results, valid_index, &valid, outcomes, EventKey::TrackingNumber);
+    if single && let Some(EventResult::Rejected { field, message, .. }) = answer.results.first() {
         let message = format!("{}: {message}", field.as_deref().unwrap_or("event"));
         return Err(ApiError::invalid("invalid_event", message).with(json!({ "field": field })));
     }
-    Ok((
-        status,
-        Json(EventResults {
-            accepted,
-            duplicates,
-            rejected,
-            results,
-        }),
-    ))
+    Ok((status, Json(answer)))
 }
 
 #[cfg(test)]

@@ -5,13 +5,12 @@
 
 use super::auth::Authenticated;
 use super::error::ApiError;
-use super::events::{EventKey, EventResult};
+use super::events::{EventKey, EventResult, EventResults};
 use super::json;
 use crate::app::App;
 use crate::ingest::webhook::{SIGNATURE_HEADER, SignatureError, TIMESTAMP_HEADER, TrackingEvent, field_name, verify};
 use crate::metrics::Source;
 use avisera_domain::TenantId;
-use avisera_store::EventOutcome;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -103,34 +102,8 @@ pub async fn tracking(
     let rejected = results.iter().filter(|r| r.is_some()).count();
     app.metrics.events(Source::Webhook, "rejected", rejected as u64);
     let outcomes = app.ingest().events(Source::Webhook, tenant, &valid).await?;
-    let (mut accepted, mut duplicates) = (0, 0);
-    for ((i, ev), outcome) in index.into_iter().zip(&valid).zip(outcomes) {
-        match outcome {
-            EventOutcome::Accepted { .. } => accepted += 1,
-            EventOutcome::Duplicate { .. } => duplicates += 1,
-        }
-        results[i] = Some(EventResult::Stored {
-            index: i,
-            outcome,
-            id: EventKey::ItemId(ev.tracking_number.clone()),
-            warnings: ev.warnings(),
-        });
-    }
-    let results: Vec<EventResult> = results.into_iter().flatten().collect();
-    let status = match (rejected, accepted + duplicates) {
-        (0, _) => StatusCode::ACCEPTED,
-        (_, 0) => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::MULTI_STATUS,
-    };
-    Ok((
-        status,
-        Json(super::events::EventResults {
-            accepted,
-            duplicates,
-            rejected,
-            results,
-        }),
-    ))
+    let (status, answer) = EventResults::of(results, index, &valid, outcomes, EventKey::ItemId);
+    Ok((status, Json(answer)))
 }
 
 /// A new webhook secret, shown once; the old one stops working at once.
