@@ -1,12 +1,12 @@
 //! SMS budgets: past the budget, SMS switches to email (if the tenant chose so), and the
 //! tenant is warned by email at 80 % and at 100 %, once per month each.
 
+use avisera_domain::Timestamp;
 use avisera_domain::billing::Month;
 use avisera_domain::money::Ore;
 use avisera_domain::notification::{Channel, Message};
 use avisera_domain::planner::{NotSent, PlannedNotification};
 use avisera_domain::tenant::{BudgetAction, Tenant};
-use avisera_domain::{TenantId, Timestamp};
 use avisera_store::{DeliveryStore, StoreError, Usage};
 
 /// Why SMS must not be sent now, when the tenant's budget is used up and it chose email.
@@ -29,10 +29,7 @@ pub async fn sms_blocked(store: &dyn Usage, tenant: &Tenant, now: Timestamp) -> 
 
 /// After SMS were billed: warns the tenant when spending crossed 80 % or 100 % of its budget.
 /// True when a new warning waits in the outbox (the worker should look again).
-pub async fn warn_if_crossed(store: &dyn DeliveryStore, tenant: TenantId, now: Timestamp) -> Result<bool, StoreError> {
-    let Some(tenant) = store.tenant(tenant).await? else {
-        return Ok(false);
-    };
+pub async fn warn_if_crossed(store: &dyn DeliveryStore, tenant: &Tenant, now: Timestamp) -> Result<bool, StoreError> {
     let Some(budget) = tenant.billing.sms_budget_ore else {
         return Ok(false);
     };
@@ -44,7 +41,7 @@ pub async fn warn_if_crossed(store: &dyn DeliveryStore, tenant: TenantId, now: T
         if i128::from(spent.0) * 100 < i128::from(budget.0) * i128::from(percent) {
             continue;
         }
-        notices.push(notice(&tenant, &month, percent, spent, budget, now));
+        notices.push(notice(tenant, &month, percent, spent, budget, now));
     }
     Ok(!notices.is_empty() && store.add_notices(tenant.id, &notices, now).await? > 0)
 }

@@ -4,13 +4,13 @@
 
 use crate::codec::{PgTime, parse};
 use crate::db;
-use crate::events::add_history;
 use avisera_domain::billing::{Billed, Charge};
 use avisera_domain::money::Ore;
-use avisera_domain::notification::{Message, Status};
+use avisera_domain::notification::Message;
 use avisera_domain::{NotificationId, RuleId, ShipmentId, TenantId, Timestamp};
-use avisera_store::{DeliveryJob, DeliveryOutcome, StoreResult};
+use avisera_store::{DeliveryJob, DeliveryOutcome, Finished, StoreResult};
 use sqlx::PgPool;
+use std::collections::{HashMap, HashSet};
 
 pub async fn claim(
     pool: &PgPool,
@@ -22,12 +22,17 @@ pub async fn claim(
     let (jobs, unreadable) = crate::error::retrying(|| claim_once(pool, worker, now, lease_until, limit)).await?;
     // A stored message that no longer decodes can never be sent: it ends failed with the
     // reason instead of failing the claim of every message beside it, lease after lease.
-    for (tenant, id, why) in unreadable {
-        let outcome = DeliveryOutcome::Failed {
-            reason: format!("the stored message can no longer be read: {why}"),
-        };
-        finish(pool, tenant, id, worker, &outcome, now).await?;
-    }
+    let unreadable: Vec<Finished> = unreadable
+        .into_iter()
+        .map(|(tenant, id, why)| Finished {
+            tenant,
+            id,
+            outcome: DeliveryOutcome::Failed {
+                reason: format!("the stored message can no longer be read: {why}"),
+            },
+        })
+        .collect();
+    finish(pool, worker, &unreadable, now).await?;
     Ok(jobs)
 }
 
@@ -94,74 +99,106 @@ async fn claim_once(
 
 pub async fn finish(
     pool: &PgPool,
-    tenant: TenantId,
-    id: NotificationId,
     worker: &str,
-    outcome: &DeliveryOutcome,
+    finished: &[Finished],
     now: Timestamp,
-) -> StoreResult<bool> {
-    crate::error::retrying(|| finish_once(pool, tenant, id, worker, outcome, now)).await
+) -> StoreResult<Vec<NotificationId>> {
+    if finished.is_empty() {
+        return Ok(Vec::new());
+    }
+    crate::error::retrying(|| finish_once(pool, worker, finished, now)).await
 }
 
+/// Every outcome of the batch in one transaction: one `UPDATE … FROM unnest(…)` guarded by the
+/// lease owner, then the history rows of those it updated.
 async fn finish_once(
     pool: &PgPool,
-    tenant: TenantId,
-    id: NotificationId,
     worker: &str,
-    outcome: &DeliveryOutcome,
+    finished: &[Finished],
     now: Timestamp,
-) -> StoreResult<bool> {
-    let mut tx = pool.begin().await.map_err(db)?;
-    let (status, reason, provider_id, due_at) = match outcome {
-        DeliveryOutcome::Sent { provider_id, .. } => (Status::Sent, None, provider_id.as_deref(), None),
-        DeliveryOutcome::RetryAt { at, reason } | DeliveryOutcome::Deferred { until: at, reason } => {
-            (Status::Scheduled, Some(reason.as_str()), None, Some(PgTime(*at)))
-        }
-        DeliveryOutcome::Failed { reason } => (Status::Failed, Some(reason.as_str()), None, None),
-        DeliveryOutcome::Cancelled { reason } => (Status::Cancelled, Some(reason.as_str()), None, None),
-    };
-    // An attempt is a call that reached a provider (or timed out waiting for it).
-    let attempted = !matches!(
-        outcome,
-        DeliveryOutcome::Deferred { .. } | DeliveryOutcome::Cancelled { .. }
+) -> StoreResult<Vec<NotificationId>> {
+    let n = finished.len();
+    let (mut tenants, mut ids, mut statuses) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut reasons, mut provider_ids, mut dues) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut sent, mut units, mut prices, mut attempted) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
     );
-    let (sent_at, charge) = match outcome {
-        DeliveryOutcome::Sent { charge, .. } => (Some(PgTime(now)), *charge),
-        _ => (None, None),
-    };
-    let done = sqlx::query!(
-        "UPDATE notifications SET status = $1, reason = $2, provider_id = COALESCE($3, provider_id),
-             due_at = COALESCE($4, due_at), lease_owner = NULL, lease_until = NULL, updated_at = $5,
-             sent_at = $9, billed_units = $10, unit_price_ore = $11, attempts = attempts + $12
-         WHERE tenant_id = $6 AND id = $7 AND lease_owner = $8
-           AND (status = 'scheduled' OR (status = 'cancelled' AND $1 = 'sent'))",
-        status.slug(),
-        reason,
-        provider_id,
-        due_at as _,
+    for f in finished {
+        let o = &f.outcome;
+        tenants.push(f.tenant.0);
+        ids.push(f.id.0);
+        statuses.push(o.status().slug());
+        reasons.push(o.reason());
+        dues.push(o.due_again().map(PgTime));
+        let (provider_id, charge) = match o {
+            DeliveryOutcome::Sent { provider_id, charge } => (provider_id.as_deref(), *charge),
+            _ => (None, None),
+        };
+        provider_ids.push(provider_id);
+        sent.push(matches!(o, DeliveryOutcome::Sent { .. }).then_some(PgTime(now)));
+        units.push(charge.map(|c| i64::from(c.units)));
+        prices.push(charge.map(|c| c.unit_price.0));
+        attempted.push(i64::from(o.is_attempt()));
+    }
+    let mut tx = pool.begin().await.map_err(db)?;
+    let done = sqlx::query_scalar!(
+        "UPDATE notifications n SET status = f.status, reason = f.reason,
+             provider_id = COALESCE(f.provider_id, n.provider_id), due_at = COALESCE(f.due_at, n.due_at),
+             lease_owner = NULL, lease_until = NULL, updated_at = $1, sent_at = f.sent_at,
+             billed_units = f.units, unit_price_ore = f.price, attempts = n.attempts + f.attempted
+         FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+                     $8::timestamptz[], $9::bigint[], $10::bigint[], $11::bigint[])
+              AS f(tenant_id, id, status, reason, provider_id, due_at, sent_at, units, price, attempted)
+         WHERE n.tenant_id = f.tenant_id AND n.id = f.id AND n.lease_owner = $12
+           AND (n.status = 'scheduled' OR (n.status = 'cancelled' AND f.status = 'sent'))
+         RETURNING n.id",
         PgTime(now) as _,
-        tenant.0,
-        id.0,
+        &tenants[..],
+        &ids[..],
+        &statuses[..] as _,
+        &reasons[..] as _,
+        &provider_ids[..] as _,
+        &dues[..] as _,
+        &sent[..] as _,
+        &units[..] as _,
+        &prices[..] as _,
+        &attempted[..],
         worker,
-        sent_at as _,
-        charge.map(|c| i64::from(c.units)),
-        charge.map(|c| c.unit_price.0),
-        i64::from(attempted),
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    let recorded: HashSet<i64> = done.into_iter().collect();
+    let mut history = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for f in finished.iter().filter(|f| recorded.contains(&f.id.0)) {
+        history.0.push(f.tenant.0);
+        history.1.push(f.id.0);
+        history.2.push(f.outcome.status().slug());
+        history.3.push(f.outcome.history_reason());
+    }
+    sqlx::query!(
+        "INSERT INTO notification_history (tenant_id, notification_id, status, reason, at)
+         SELECT h.tenant_id, h.id, h.status, h.reason, $1
+         FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS h(tenant_id, id, status, reason)",
+        PgTime(now) as _,
+        &history.0[..],
+        &history.1[..],
+        &history.2[..] as _,
+        &history.3[..] as _,
     )
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    if done.rows_affected() != 1 {
-        return Ok(false);
-    }
-    let history_reason = match outcome {
-        DeliveryOutcome::RetryAt { reason, .. } => Some(format!("will retry: {reason}")),
-        DeliveryOutcome::Deferred { reason, .. } => Some(format!("deferred: {reason}")),
-        _ => reason.map(str::to_string),
-    };
-    add_history(&mut tx, tenant, id.0, status, history_reason.as_deref(), now).await?;
     tx.commit().await.map_err(db)?;
-    Ok(true)
+    Ok(finished
+        .iter()
+        .filter(|f| recorded.contains(&f.id.0))
+        .map(|f| f.id)
+        .collect())
 }
 
 pub async fn count_scheduled(pool: &PgPool) -> StoreResult<u64> {
@@ -248,4 +285,23 @@ pub async fn opted_out(pool: &PgPool, tenant: TenantId, address: &str) -> StoreR
         .await
         .map_err(db)?;
     Ok(at.map(|t| t.0))
+}
+
+pub async fn opted_out_among(
+    pool: &PgPool,
+    tenant: TenantId,
+    addresses: &[&str],
+) -> StoreResult<HashMap<String, Timestamp>> {
+    if addresses.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let lower: Vec<String> = addresses.iter().map(|a| a.to_lowercase()).collect();
+    let rows: Vec<(String, PgTime)> =
+        sqlx::query_as("SELECT address, at FROM opt_outs WHERE tenant_id = $1 AND address = ANY($2::text[])")
+            .bind(tenant.0)
+            .bind(&lower[..])
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+    Ok(rows.into_iter().map(|(address, at)| (address, at.0)).collect())
 }

@@ -45,6 +45,7 @@ use avisera_domain::user::User;
 use avisera_domain::{LogoId, NotificationId, RuleId, TemplateId, TenantId, Timestamp, UserId};
 use avisera_store::*;
 use sqlx::PgPool;
+use std::collections::HashMap;
 
 /// A store on one PostgreSQL database.
 #[derive(Clone)]
@@ -255,15 +256,13 @@ impl Outbox for PgStore {
         delivery::claim(&self.pool, worker, now, lease_until, limit).await
     }
 
-    async fn finish_delivery(
+    async fn finish_deliveries(
         &self,
-        tenant: TenantId,
-        id: NotificationId,
         worker: &str,
-        outcome: &DeliveryOutcome,
+        finished: &[Finished],
         now: Timestamp,
-    ) -> StoreResult<bool> {
-        delivery::finish(&self.pool, tenant, id, worker, outcome, now).await
+    ) -> StoreResult<Vec<NotificationId>> {
+        delivery::finish(&self.pool, worker, finished, now).await
     }
 
     async fn reserve_sms(
@@ -304,6 +303,9 @@ impl Suppressions for PgStore {
 
     async fn opted_out(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>> {
         delivery::opted_out(&self.pool, tenant, address).await
+    }
+    async fn opted_out_among(&self, tenant: TenantId, addresses: &[&str]) -> StoreResult<HashMap<String, Timestamp>> {
+        delivery::opted_out_among(&self.pool, tenant, addresses).await
     }
 }
 

@@ -7,10 +7,11 @@ use crate::events::add_history;
 use crate::{begin_write, db};
 use avisera_domain::billing::{Billed, Charge};
 use avisera_domain::money::Ore;
-use avisera_domain::notification::{Channel, Status};
+use avisera_domain::notification::Channel;
 use avisera_domain::{NotificationId, RuleId, ShipmentId, TenantId, Timestamp};
-use avisera_store::{DeliveryJob, DeliveryOutcome, StoreResult};
+use avisera_store::{DeliveryJob, DeliveryOutcome, Finished, StoreResult};
 use sqlx::SqlitePool;
+use std::collections::HashMap;
 
 pub async fn claim(
     pool: &SqlitePool,
@@ -32,7 +33,7 @@ pub async fn claim(
                 let outcome = DeliveryOutcome::Failed {
                     reason: format!("the stored message can no longer be read: {why}"),
                 };
-                finish(pool, tenant, id, worker, &outcome, now).await?;
+                finish(pool, worker, &[Finished { tenant, id, outcome }], now).await?;
             }
         }
     }
@@ -104,74 +105,72 @@ async fn claim_once(
 
 pub async fn finish(
     pool: &SqlitePool,
-    tenant: TenantId,
-    id: NotificationId,
     worker: &str,
-    outcome: &DeliveryOutcome,
+    finished: &[Finished],
     now: Timestamp,
-) -> StoreResult<bool> {
-    crate::error::retrying(|| finish_once(pool, tenant, id, worker, outcome, now)).await
+) -> StoreResult<Vec<NotificationId>> {
+    if finished.is_empty() {
+        return Ok(Vec::new());
+    }
+    crate::error::retrying(|| finish_once(pool, worker, finished, now)).await
 }
 
+/// Every outcome of the batch in one write transaction (SQLite runs the statements in process,
+/// so one statement per row costs no round trips).
 async fn finish_once(
     pool: &SqlitePool,
-    tenant: TenantId,
-    id: NotificationId,
     worker: &str,
-    outcome: &DeliveryOutcome,
+    finished: &[Finished],
     now: Timestamp,
-) -> StoreResult<bool> {
+) -> StoreResult<Vec<NotificationId>> {
     let mut tx = begin_write(pool).await?;
-    let (status, reason, provider_id, due_at) = match outcome {
-        DeliveryOutcome::Sent { provider_id, .. } => (Status::Sent, None, provider_id.as_deref(), None),
-        DeliveryOutcome::RetryAt { at, reason } | DeliveryOutcome::Deferred { until: at, reason } => {
-            (Status::Scheduled, Some(reason.as_str()), None, Some(Millis(*at)))
+    let mut recorded = Vec::with_capacity(finished.len());
+    for f in finished {
+        let outcome = &f.outcome;
+        let status = outcome.status();
+        let (provider_id, charge) = match outcome {
+            DeliveryOutcome::Sent { provider_id, charge } => (provider_id.as_deref(), *charge),
+            _ => (None, None),
+        };
+        let sent_at = matches!(outcome, DeliveryOutcome::Sent { .. }).then_some(Millis(now));
+        let done = sqlx::query(
+            "UPDATE notifications SET status = ?1, reason = ?2, provider_id = COALESCE(?3, provider_id),
+                 due_at = COALESCE(?4, due_at), lease_owner = NULL, lease_until = NULL, updated_at = ?5,
+                 sent_at = ?9, billed_units = ?10, unit_price_ore = ?11, attempts = attempts + ?12
+             WHERE tenant_id = ?6 AND id = ?7 AND lease_owner = ?8
+               AND (status = 'scheduled' OR (status = 'cancelled' AND ?1 = 'sent'))",
+        )
+        .bind(status.slug())
+        .bind(outcome.reason())
+        .bind(provider_id)
+        .bind(outcome.due_again().map(Millis))
+        .bind(Millis(now))
+        .bind(f.tenant.0)
+        .bind(f.id.0)
+        .bind(worker)
+        .bind(sent_at)
+        .bind(charge.map(|c| i64::from(c.units)))
+        .bind(charge.map(|c| c.unit_price.0))
+        .bind(i64::from(outcome.is_attempt()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() != 1 {
+            continue;
         }
-        DeliveryOutcome::Failed { reason } => (Status::Failed, Some(reason.as_str()), None, None),
-        DeliveryOutcome::Cancelled { reason } => (Status::Cancelled, Some(reason.as_str()), None, None),
-    };
-    // An attempt is a call that reached a provider (or timed out waiting for it).
-    let attempted = !matches!(
-        outcome,
-        DeliveryOutcome::Deferred { .. } | DeliveryOutcome::Cancelled { .. }
-    );
-    let (sent_at, charge) = match outcome {
-        DeliveryOutcome::Sent { charge, .. } => (Some(Millis(now)), *charge),
-        _ => (None, None),
-    };
-    let done = sqlx::query(
-        "UPDATE notifications SET status = ?1, reason = ?2, provider_id = COALESCE(?3, provider_id),
-             due_at = COALESCE(?4, due_at), lease_owner = NULL, lease_until = NULL, updated_at = ?5,
-             sent_at = ?9, billed_units = ?10, unit_price_ore = ?11, attempts = attempts + ?12
-         WHERE tenant_id = ?6 AND id = ?7 AND lease_owner = ?8
-           AND (status = 'scheduled' OR (status = 'cancelled' AND ?1 = 'sent'))",
-    )
-    .bind(status.slug())
-    .bind(reason)
-    .bind(provider_id)
-    .bind(due_at)
-    .bind(Millis(now))
-    .bind(tenant.0)
-    .bind(id.0)
-    .bind(worker)
-    .bind(sent_at)
-    .bind(charge.map(|c| i64::from(c.units)))
-    .bind(charge.map(|c| c.unit_price.0))
-    .bind(i64::from(attempted))
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
-    if done.rows_affected() != 1 {
-        return Ok(false);
+        add_history(
+            &mut tx,
+            f.tenant,
+            f.id.0,
+            status,
+            outcome.history_reason().as_deref(),
+            now,
+        )
+        .await?;
+        recorded.push(f.id);
     }
-    let history_reason = match outcome {
-        DeliveryOutcome::RetryAt { reason, .. } => Some(format!("will retry: {reason}")),
-        DeliveryOutcome::Deferred { reason, .. } => Some(format!("deferred: {reason}")),
-        _ => reason.map(str::to_string),
-    };
-    add_history(&mut tx, tenant, id.0, status, history_reason.as_deref(), now).await?;
     tx.commit().await.map_err(db)?;
-    Ok(true)
+    Ok(recorded)
 }
 
 pub async fn count_scheduled(pool: &SqlitePool) -> StoreResult<u64> {
@@ -257,4 +256,25 @@ pub async fn opted_out(pool: &SqlitePool, tenant: TenantId, address: &str) -> St
         .await
         .map_err(db)?;
     Ok(at.map(|m| m.0))
+}
+
+pub async fn opted_out_among(
+    pool: &SqlitePool,
+    tenant: TenantId,
+    addresses: &[&str],
+) -> StoreResult<HashMap<String, Timestamp>> {
+    let mut found = HashMap::new();
+    // Chunks stay far below SQLite's limit on parameters.
+    for chunk in addresses.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!("SELECT address, at FROM opt_outs WHERE tenant_id = ? AND address IN ({marks})");
+        let mut query = sqlx::query_as::<_, (String, Millis)>(&sql).bind(tenant.0);
+        for address in chunk {
+            query = query.bind(address.to_lowercase());
+        }
+        for (address, at) in query.fetch_all(pool).await.map_err(db)? {
+            found.insert(address, at.0);
+        }
+    }
+    Ok(found)
 }

@@ -267,15 +267,13 @@ impl Outbox for SqliteStore {
         delivery::claim(&self.pool, worker, now, lease_until, limit).await
     }
 
-    async fn finish_delivery(
+    async fn finish_deliveries(
         &self,
-        tenant: TenantId,
-        id: NotificationId,
         worker: &str,
-        outcome: &DeliveryOutcome,
+        finished: &[Finished],
         now: Timestamp,
-    ) -> StoreResult<bool> {
-        delivery::finish(&self.pool, tenant, id, worker, outcome, now).await
+    ) -> StoreResult<Vec<NotificationId>> {
+        delivery::finish(&self.pool, worker, finished, now).await
     }
 
     async fn reserve_sms(
@@ -316,6 +314,13 @@ impl Suppressions for SqliteStore {
 
     async fn opted_out(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>> {
         delivery::opted_out(&self.pool, tenant, address).await
+    }
+    async fn opted_out_among(
+        &self,
+        tenant: TenantId,
+        addresses: &[&str],
+    ) -> StoreResult<std::collections::HashMap<String, Timestamp>> {
+        delivery::opted_out_among(&self.pool, tenant, addresses).await
     }
 }
 

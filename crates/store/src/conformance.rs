@@ -20,7 +20,7 @@ use avisera_domain::template::TemplateBody;
 use avisera_domain::tenant::BudgetAction;
 use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
 use avisera_domain::trigger::Trigger;
-use avisera_domain::{RuleId, TemplateId, Timestamp};
+use avisera_domain::{RuleId, TemplateId, TenantId, Timestamp};
 use std::collections::BTreeMap;
 
 mod budget;
@@ -339,6 +339,8 @@ macro_rules! conformance_tests {
             notices_are_stored_once_and_never_billed,
             a_cancel_reaching_a_send_in_flight_keeps_the_truth,
             opt_outs_are_per_tenant_and_idempotent,
+            opt_outs_are_looked_up_for_a_whole_batch,
+            a_batch_of_outcomes_is_recorded_together_and_only_where_the_worker_holds_the_lease,
             a_rule_and_its_history_are_written_together,
             portal_users_sessions_logos_and_searches_stay_in_their_tenant,
             webhook_secrets_are_per_tenant_and_rotate,

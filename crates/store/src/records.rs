@@ -130,6 +130,62 @@ pub enum DeliveryOutcome {
     },
 }
 
+/// One claimed notification's outcome, as a worker records it with others of its batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    pub tenant: TenantId,
+    pub id: NotificationId,
+    pub outcome: DeliveryOutcome,
+}
+
+impl DeliveryOutcome {
+    /// The status the notification is left in.
+    pub fn status(&self) -> Status {
+        match self {
+            DeliveryOutcome::Sent { .. } => Status::Sent,
+            DeliveryOutcome::RetryAt { .. } | DeliveryOutcome::Deferred { .. } => Status::Scheduled,
+            DeliveryOutcome::Failed { .. } => Status::Failed,
+            DeliveryOutcome::Cancelled { .. } => Status::Cancelled,
+        }
+    }
+
+    /// An attempt is a call that reached a provider (or timed out waiting for it).
+    pub fn is_attempt(&self) -> bool {
+        !matches!(
+            self,
+            DeliveryOutcome::Deferred { .. } | DeliveryOutcome::Cancelled { .. }
+        )
+    }
+
+    /// The reason kept on the notification itself.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            DeliveryOutcome::Sent { .. } => None,
+            DeliveryOutcome::RetryAt { reason, .. }
+            | DeliveryOutcome::Deferred { reason, .. }
+            | DeliveryOutcome::Cancelled { reason }
+            | DeliveryOutcome::Failed { reason } => Some(reason),
+        }
+    }
+
+    /// The reason in the status history, which says what happens next.
+    pub fn history_reason(&self) -> Option<String> {
+        match self {
+            DeliveryOutcome::RetryAt { reason, .. } => Some(format!("will retry: {reason}")),
+            DeliveryOutcome::Deferred { reason, .. } => Some(format!("deferred: {reason}")),
+            other => other.reason().map(str::to_string),
+        }
+    }
+
+    /// When a notification left scheduled becomes due again.
+    pub fn due_again(&self) -> Option<Timestamp> {
+        match self {
+            DeliveryOutcome::RetryAt { at, .. } | DeliveryOutcome::Deferred { until: at, .. } => Some(*at),
+            _ => None,
+        }
+    }
+}
+
 /// What became of a claimed SMS's budget reservation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {

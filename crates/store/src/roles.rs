@@ -121,7 +121,23 @@ pub trait Outbox: Send + Sync {
         worker: &str,
         outcome: &DeliveryOutcome,
         now: Timestamp,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<bool> {
+        let one = [Finished {
+            tenant,
+            id,
+            outcome: outcome.clone(),
+        }];
+        Ok(!self.finish_deliveries(worker, &one, now).await?.is_empty())
+    }
+    /// Records how a batch of claimed deliveries went, in one transaction (each row checked
+    /// against its tenant and this worker's lease). Returns the ones recorded; a job that is no
+    /// longer this worker's is left out.
+    async fn finish_deliveries(
+        &self,
+        worker: &str,
+        finished: &[Finished],
+        now: Timestamp,
+    ) -> StoreResult<Vec<NotificationId>>;
     /// Reserves `charge` for a claimed SMS against the tenant's `budget` for `month` (from, to):
     /// what was sent in the month plus what other live claims reserved must still be under the
     /// budget. Atomic across workers and nodes; the reservation lasts until the delivery is
@@ -159,6 +175,13 @@ pub trait Suppressions: Send + Sync {
     async fn opt_out(&self, tenant: TenantId, address: &str, at: Timestamp) -> StoreResult<()>;
     /// When `address` opted out of the tenant's messages, if it did.
     async fn opted_out(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>>;
+    /// Which of `addresses` opted out of the tenant's messages, and when: one lookup for a
+    /// worker's batch. Keyed by the address in lower case (addresses compare case-insensitively).
+    async fn opted_out_among(
+        &self,
+        tenant: TenantId,
+        addresses: &[&str],
+    ) -> StoreResult<std::collections::HashMap<String, Timestamp>>;
 }
 
 /// What became of notifications, for the API, the portal and the follow-up numbers.

@@ -4,6 +4,7 @@
 
 use super::channel::{SendError, Sender};
 use crate::app::App;
+use avisera_domain::Timestamp;
 use avisera_domain::billing::{Charge, Month};
 use avisera_domain::dispatch::{self, Dispatch, OverBudget, SendTime};
 use avisera_domain::notification::Channel;
@@ -11,7 +12,6 @@ use avisera_domain::planner::{Situation, email_instead};
 use avisera_domain::rule::Rule;
 use avisera_domain::tenant::{BudgetAction, Tenant};
 use avisera_domain::timing::after_quiet_hours;
-use avisera_domain::{TenantId, Timestamp};
 use avisera_store::{DeliveryJob, DeliveryOutcome, DeliveryStore, Reservation, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,6 +24,8 @@ pub struct Claimed {
     pub rule: Option<Rule>,
     /// Why its rule no longer sends it, if so.
     pub rule_stopped: Option<String>,
+    /// When its recipient opted out of the tenant's messages, if so (looked up for the batch).
+    pub opted_out: Option<Timestamp>,
     /// What it costs when sent (none when not billable).
     pub charge: Option<Charge>,
     pub sender: Arc<dyn Sender>,
@@ -31,50 +33,32 @@ pub struct Claimed {
     pub cutoff: Instant,
 }
 
-/// Delivers one job and records how it went; returns its tenant when an SMS was billed.
-pub async fn deliver(app: App, worker: String, c: Claimed) -> Option<TenantId> {
+/// Decides and sends one job; returns the outcome to record (`None` when there is nothing
+/// more to record: the SMS became an email, or its reservation was lost, or the store did not
+/// answer and the lease will hand the job out again).
+pub async fn deliver(app: App, worker: String, c: Claimed) -> Option<DeliveryOutcome> {
     let store: &dyn DeliveryStore = app.store.as_ref();
-    let outcome = match decide_and_send(&app, store, &worker, &c).await {
-        Ok(Some(outcome)) => outcome,
-        Ok(None) => return None,
+    match decide_and_send(&app, store, &worker, &c).await {
+        Ok(Some(outcome)) => {
+            tracing::info!(outcome = ?outcome, "delivery finished");
+            Some(outcome)
+        }
+        Ok(None) => None,
         Err(e) => {
             // The lease runs out and the job is claimed again; nothing was sent.
             tracing::error!(error = %e, "could not prepare the delivery");
-            return None;
+            None
         }
-    };
-    tracing::info!(outcome = ?outcome, "delivery finished");
-    record(&app, store, &worker, &c.job, c.sender.provider(), &outcome).await;
-    let billed_sms =
-        matches!(&outcome, DeliveryOutcome::Sent { charge: Some(_), .. }) && c.job.message.channel() == Channel::Sms;
-    billed_sms.then_some(c.job.tenant_id)
+    }
 }
 
-/// Records an outcome of a job this worker holds; `provider` names the sender it was for.
-pub async fn record(
-    app: &App,
-    store: &dyn DeliveryStore,
-    worker: &str,
-    job: &DeliveryJob,
-    provider: &'static str,
-    outcome: &DeliveryOutcome,
-) {
-    let outcome_label = match outcome {
+/// The `outcome` label of the deliveries metric.
+pub fn outcome_label(outcome: &DeliveryOutcome) -> &'static str {
+    match outcome {
         DeliveryOutcome::Sent { .. } => "sent",
         DeliveryOutcome::Failed { .. } => "failed",
         DeliveryOutcome::RetryAt { .. } | DeliveryOutcome::Deferred { .. } => "retry",
         DeliveryOutcome::Cancelled { .. } => "cancelled",
-    };
-    app.metrics
-        .delivery(outcome_label, channel_label(job.message.channel()), provider);
-    match store
-        .finish_delivery(job.tenant_id, job.id, worker, outcome, app.clock.now())
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!("the notification was no longer this worker's"),
-        // The lease runs out and the job is tried again with the same idempotency key.
-        Err(e) => tracing::error!(error = %e, "could not record delivery outcome"),
     }
 }
 
@@ -93,11 +77,6 @@ async fn decide_and_send(
         (Some(rule), Some(zone)) => after_quiet_hours(t, channel, &rule.quiet_hours, zone),
         _ => t,
     };
-    // An opt-out counts from the moment it is made, also for what was planned before.
-    let opted_out = match c.rule_stopped {
-        Some(_) => None,
-        None => store.opted_out(job.tenant_id, job.message.recipient()).await?,
-    };
     let limits = c
         .tenant
         .as_ref()
@@ -107,7 +86,8 @@ async fn decide_and_send(
         message: &job.message,
         limits,
         rule_stopped: c.rule_stopped.as_deref(),
-        opted_out,
+        // An opt-out counts from the moment it is made, also for what was planned before.
+        opted_out: c.opted_out,
         quiet_until: Some(after_quiet(now)),
         now,
     });

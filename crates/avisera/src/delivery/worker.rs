@@ -4,7 +4,7 @@
 //! its jobs are claimed again, with the same idempotency key.
 
 use super::channel::Sender;
-use super::send::{Claimed, deliver, record};
+use super::send::{Claimed, channel_label, deliver, outcome_label};
 use crate::app::App;
 use avisera_domain::billing::Charge;
 use avisera_domain::notification::Channel;
@@ -13,7 +13,7 @@ use avisera_domain::rule::Rule;
 use avisera_domain::sms;
 use avisera_domain::tenant::Tenant;
 use avisera_domain::{RuleId, TenantId, Timestamp};
-use avisera_store::{DeliveryJob, DeliveryOutcome, DeliveryStore};
+use avisera_store::{DeliveryJob, DeliveryOutcome, DeliveryStore, Finished};
 use jiff::SignedDuration;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -84,8 +84,21 @@ impl Worker {
                 slot.insert(unreadable(store.rule(job.tenant_id, rule).await)?);
             }
         }
+        // One opt-out lookup per tenant for the whole batch, not one per message.
+        let mut opted_out: HashMap<TenantId, HashMap<String, Timestamp>> = HashMap::new();
+        let mut recipients: HashMap<TenantId, Vec<&str>> = HashMap::new();
+        for job in &jobs {
+            recipients
+                .entry(job.tenant_id)
+                .or_default()
+                .push(job.message.recipient());
+        }
+        for (tenant, addresses) in recipients {
+            opted_out.insert(tenant, store.opted_out_among(tenant, &addresses).await?);
+        }
         let mut sending = JoinSet::new();
         let mut held = HashMap::new();
+        let mut finished = Vec::with_capacity(jobs.len());
         for job in jobs {
             let looked_up = tenants
                 .get(&job.tenant_id)
@@ -102,16 +115,7 @@ impl Worker {
                 Ok(found) => found,
                 Err(why) => {
                     let reason = format!("its tenant or rule can no longer be read: {why}");
-                    let provider = self.channels.for_job(&job).provider();
-                    record(
-                        app,
-                        store,
-                        &self.name,
-                        &job,
-                        provider,
-                        &DeliveryOutcome::Failed { reason },
-                    )
-                    .await;
+                    finished.push((job, DeliveryOutcome::Failed { reason }));
                     continue;
                 }
             };
@@ -124,6 +128,10 @@ impl Worker {
                     Message::Email { .. } => Charge::for_message(Channel::Email, 0, prices),
                 }
             });
+            let opted_out = opted_out
+                .get(&job.tenant_id)
+                .and_then(|found| found.get(&job.message.recipient().to_lowercase()))
+                .copied();
             let span = tracing::info_span!(
                 "deliver",
                 tenant = %job.tenant_id,
@@ -137,50 +145,89 @@ impl Worker {
                 tenant,
                 rule,
                 rule_stopped,
+                opted_out,
                 charge,
                 cutoff,
             };
             let task = sending.spawn(deliver(app.clone(), self.name.clone(), claimed).instrument(span));
             held.insert(task.id(), job);
         }
-        let mut billed_sms = HashSet::new();
         while let Some(done) = sending.join_next_with_id().await {
             match done {
-                Ok((_, Some(tenant))) => {
-                    billed_sms.insert(tenant);
+                Ok((id, Some(outcome))) => {
+                    if let Some(job) = held.remove(&id) {
+                        finished.push((job, outcome));
+                    }
                 }
                 Ok(_) => {}
                 // Whatever went wrong building or sending one message is that message's
                 // outcome, not a claim retried forever.
                 Err(e) if e.is_panic() => {
-                    let Some(job) = held.get(&e.id()) else { continue };
+                    let Some(job) = held.remove(&e.id()) else { continue };
                     let reason = format!(
                         "could not build or send this message: {}",
                         panic_text(e.into_panic().as_ref())
                     );
                     tracing::error!(tenant = %job.tenant_id, notification = %job.id, %reason, "delivery panicked");
-                    let provider = self.channels.for_job(job).provider();
-                    record(
-                        app,
-                        store,
-                        &self.name,
-                        job,
-                        provider,
-                        &DeliveryOutcome::Failed { reason },
-                    )
-                    .await;
+                    finished.push((job, DeliveryOutcome::Failed { reason }));
                 }
                 Err(e) => tracing::error!(error = %e, "a delivery task was cancelled"),
             }
         }
+        let billed_sms = self.record(finished).await;
         for tenant in billed_sms {
+            let tenant = tenants
+                .get(&tenant)
+                .and_then(|t| t.as_ref().ok())
+                .and_then(Option::as_ref);
+            let Some(tenant) = tenant.filter(|t| t.billing.sms_budget_ore.is_some()) else {
+                continue;
+            };
             match avisera_core::budget::warn_if_crossed(store, tenant, app.clock.now()).await {
                 Ok(true) => app.work.notify_one(),
                 Ok(false) => {}
-                Err(e) => tracing::error!(error = %e, tenant = %tenant, "could not check the SMS budget"),
+                Err(e) => tracing::error!(error = %e, tenant = %tenant.id, "could not check the SMS budget"),
             }
         }
         Ok(count)
+    }
+
+    /// Records the batch's outcomes in one transaction; returns the tenants billed for SMS.
+    /// If the store does not answer, the leases run out and the jobs are sent again with the
+    /// same idempotency keys.
+    async fn record(&self, finished: Vec<(DeliveryJob, DeliveryOutcome)>) -> HashSet<TenantId> {
+        let mut billed_sms = HashSet::new();
+        for (job, outcome) in &finished {
+            let channel = job.message.channel();
+            let provider = self.channels.for_job(job).provider();
+            self.app
+                .metrics
+                .delivery(outcome_label(outcome), channel_label(channel), provider);
+            if matches!(outcome, DeliveryOutcome::Sent { charge: Some(_), .. }) && channel == Channel::Sms {
+                billed_sms.insert(job.tenant_id);
+            }
+        }
+        let finished: Vec<Finished> = finished
+            .into_iter()
+            .map(|(job, outcome)| Finished {
+                tenant: job.tenant_id,
+                id: job.id,
+                outcome,
+            })
+            .collect();
+        match self
+            .store()
+            .finish_deliveries(&self.name, &finished, self.app.clock.now())
+            .await
+        {
+            Ok(recorded) if recorded.len() == finished.len() => {}
+            Ok(recorded) => tracing::warn!(
+                lost = finished.len() - recorded.len(),
+                "some notifications were no longer this worker's"
+            ),
+            Err(e) => tracing::error!(error = %e, "could not record the delivery outcomes"),
+        }
+        billed_sms
     }
 
     /// Runs until `stop` turns true; a batch being sent is finished first.

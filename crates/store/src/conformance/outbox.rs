@@ -291,3 +291,161 @@ pub async fn opt_outs_are_per_tenant_and_idempotent(store: &dyn Store) {
     );
     assert_eq!(store.opted_out(a.id, "+46701234568").await.unwrap(), None);
 }
+
+fn sms_notice(key: &str, to: &str, now: Timestamp) -> PlannedNotification {
+    PlannedNotification {
+        rule_id: None,
+        trigger: None,
+        channel: Channel::Sms,
+        recipient: to.into(),
+        dedupe_key: key.into(),
+        due_at: now,
+        time_zone: None,
+        language: None,
+        message: Ok(Message::Sms {
+            sender_id: "Shop".into(),
+            to: to.into(),
+            text: format!("notice {key}"),
+        }),
+    }
+}
+
+pub async fn a_batch_of_outcomes_is_recorded_together_and_only_where_the_worker_holds_the_lease(store: &dyn Store) {
+    let now = at("2026-11-25T10:00:00Z");
+    let (a, b) = two_tenants(store, now).await;
+    let notices: Vec<PlannedNotification> = (1..=3)
+        .map(|i| sms_notice(&format!("a{i}"), &format!("+4670123456{i}"), now))
+        .collect();
+    store.add_notices(a.id, &notices, now).await.unwrap();
+    store
+        .add_notices(b.id, &[sms_notice("b1", "+46701234569", now)], now)
+        .await
+        .unwrap();
+    let lease = at("2026-11-25T10:01:00Z");
+    let mut jobs = store.claim_due("w1", now, lease, 10).await.unwrap();
+    jobs.sort_by_key(|j| j.idempotency_key.clone());
+    assert_eq!(jobs.len(), 4);
+    let id_of = |tenant: TenantId, text: &str| {
+        jobs.iter()
+            .find(|j| j.tenant_id == tenant && matches!(&j.message, Message::Sms { text: t, .. } if t.ends_with(text)))
+            .map(|j| j.id)
+            .expect("claimed")
+    };
+    let (a1, a2, a3, b1) = (
+        id_of(a.id, "a1"),
+        id_of(a.id, "a2"),
+        id_of(a.id, "a3"),
+        id_of(b.id, "b1"),
+    );
+    let retry_at = at("2026-11-25T10:05:00Z");
+    let sent = DeliveryOutcome::Sent {
+        provider_id: Some("p-1".into()),
+        charge: None,
+    };
+    let finished = vec![
+        Finished {
+            tenant: a.id,
+            id: a1,
+            outcome: sent.clone(),
+        },
+        Finished {
+            tenant: a.id,
+            id: a2,
+            outcome: DeliveryOutcome::RetryAt {
+                at: retry_at,
+                reason: "503".into(),
+            },
+        },
+        Finished {
+            tenant: a.id,
+            id: a3,
+            outcome: DeliveryOutcome::Cancelled {
+                reason: "opted out".into(),
+            },
+        },
+        // Another tenant's id under A's name is not A's to record.
+        Finished {
+            tenant: a.id,
+            id: b1,
+            outcome: sent.clone(),
+        },
+    ];
+    let recorded = store.finish_deliveries("w1", &finished, now).await.unwrap();
+    assert_eq!(recorded, vec![a1, a2, a3], "b1 is not tenant A's");
+    let status = |tenant: TenantId, id| async move { store.notification(tenant, id).await.unwrap().unwrap() };
+    assert_eq!(status(a.id, a1).await.status, Status::Sent);
+    assert_eq!(status(a.id, a1).await.provider_id.as_deref(), Some("p-1"));
+    let retried = status(a.id, a2).await;
+    assert_eq!(
+        (retried.status, retried.reason.as_deref()),
+        (Status::Scheduled, Some("503"))
+    );
+    assert_eq!(status(a.id, a3).await.status, Status::Cancelled);
+    assert_eq!(
+        status(b.id, b1).await.status,
+        Status::Scheduled,
+        "b1 still waits for its worker"
+    );
+    let history: Vec<(Status, Option<String>)> = store
+        .notification_history(a.id, a2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.status, h.reason))
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            (Status::Scheduled, None),
+            (Status::Scheduled, Some("will retry: 503".into()))
+        ]
+    );
+    // A worker that lost its lease records nothing; the one holding it records its outcome.
+    assert!(
+        store
+            .finish_deliveries("w2", &finished[3..], now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let b_finished = [Finished {
+        tenant: b.id,
+        id: b1,
+        outcome: sent,
+    }];
+    assert_eq!(store.finish_deliveries("w1", &b_finished, now).await.unwrap(), vec![b1]);
+    assert_eq!(status(b.id, b1).await.status, Status::Sent);
+    // The retry is an attempt, claimed again at its time; the rest are done.
+    let again = store
+        .claim_due("w3", retry_at, at("2026-11-25T10:06:00Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|j| (j.id, j.attempt)).collect::<Vec<_>>(),
+        vec![(a2, 2)]
+    );
+}
+
+pub async fn opt_outs_are_looked_up_for_a_whole_batch(store: &dyn Store) {
+    let now = at("2026-11-25T10:00:00Z");
+    let (a, b) = two_tenants(store, now).await;
+    store.opt_out(a.id, "Anna@Example.se", now).await.unwrap();
+    store.opt_out(a.id, "+46701234567", now).await.unwrap();
+    store.opt_out(b.id, "+46701234568", now).await.unwrap();
+    let found = store
+        .opted_out_among(
+            a.id,
+            &["anna@example.SE", "+46701234567", "+46701234568", "bo@example.se"],
+        )
+        .await
+        .unwrap();
+    let mut addresses: Vec<&str> = found.keys().map(String::as_str).collect();
+    addresses.sort();
+    assert_eq!(
+        addresses,
+        vec!["+46701234567", "anna@example.se"],
+        "B's opt-out is not A's"
+    );
+    assert_eq!(found["anna@example.se"], now);
+    assert!(store.opted_out_among(b.id, &[]).await.unwrap().is_empty());
+}
