@@ -7,7 +7,8 @@ use crate::limits::{MAX_RENDERED_PART_BYTES, MessageLimits};
 use crate::notification::Channel;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// Every variable a template may use, with what it holds.
 /// The languages the portal offers for templates and brands (ISO 639-1; Norwegian Bokmål is
@@ -203,9 +204,59 @@ impl std::io::Write for Bounded {
     }
 }
 
+/// A part compiled once: its environment (holding the template under its part name) and the
+/// first variable it uses that no template may use, if any.
+struct Compiled {
+    env: Environment<'static>,
+    unknown: Option<String>,
+}
+
+/// Compiled parts by (part name, source). A busy rule renders the same text for every event, and
+/// compiling it each time cost most of a render; keyed by the source itself, so an edited
+/// template is simply another entry. Bounded by the sources' total size: emptied when full.
+/// (A memo, not state: what a render returns never depends on it.)
+static COMPILED: LazyLock<Mutex<CompiledParts>> = LazyLock::new(Mutex::default);
+const COMPILED_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+#[derive(Default)]
+struct CompiledParts {
+    parts: HashMap<(String, String), Arc<Compiled>>,
+    bytes: usize,
+}
+
+fn compiled(name: &str, source: &str) -> Result<Arc<Compiled>, minijinja::Error> {
+    let key = (name.to_string(), source.to_string());
+    if let Some(found) = COMPILED.lock().unwrap_or_else(|e| e.into_inner()).parts.get(&key) {
+        return Ok(found.clone());
+    }
+    let mut env = environment();
+    env.add_template_owned(key.0.clone(), key.1.clone())?;
+    let unknown = {
+        let template = env.get_template(name)?;
+        let globals: Vec<&str> = env.globals().map(|(name, _)| name).collect();
+        let mut unknown: Vec<String> = template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|v| !VARIABLES.iter().any(|(known, _)| known == v) && !globals.contains(&v.as_str()))
+            .collect();
+        unknown.sort();
+        unknown.into_iter().next()
+    };
+    let compiled = Arc::new(Compiled { env, unknown });
+    let mut cache = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+    let size = key.0.len() + key.1.len();
+    if cache.bytes + size > COMPILED_MAX_BYTES {
+        cache.parts.clear();
+        cache.bytes = 0;
+    }
+    if cache.parts.insert(key, compiled.clone()).is_none() {
+        cache.bytes += size;
+    }
+    Ok(compiled)
+}
+
 /// Renders one part; `name` ends in `.html` for autoescaped parts.
 fn render_part(name: &str, source: &str, vars: &Variables) -> Result<String, TemplateError> {
-    let env = environment();
     let at = |line: Option<usize>, variable: Option<String>, message: String| TemplateError {
         language: None,
         part: Some(name.trim_end_matches(".html").trim_end_matches(".txt").to_string()),
@@ -213,29 +264,23 @@ fn render_part(name: &str, source: &str, vars: &Variables) -> Result<String, Tem
         variable,
         message,
     };
-    let template = env.template_from_named_str(name, source).map_err(|e| {
+    let syntax = |e: minijinja::Error| {
         at(
             e.line(),
             None,
             format!("syntax error: {}", e.detail().unwrap_or("cannot parse")),
         )
-    })?;
-    let known: Vec<&str> = VARIABLES.iter().map(|(n, _)| *n).collect();
-    let globals: Vec<&str> = env.globals().map(|(name, _)| name).collect();
-    let mut unknown: Vec<String> = template
-        .undeclared_variables(false)
-        .into_iter()
-        .filter(|v| !known.contains(&v.as_str()) && !globals.contains(&v.as_str()))
-        .collect();
-    unknown.sort();
-    if let Some(v) = unknown.into_iter().next() {
-        let line = line_of(source, &v);
+    };
+    let compiled = compiled(name, source).map_err(syntax)?;
+    if let Some(v) = &compiled.unknown {
+        let known: Vec<&str> = VARIABLES.iter().map(|(n, _)| *n).collect();
         return Err(at(
-            line,
+            line_of(source, v),
             Some(v.clone()),
             format!("unknown variable `{v}`; the variables are {}", known.join(", ")),
         ));
     }
+    let template = compiled.env.get_template(name).map_err(syntax)?;
     let mut out = Bounded::default();
     let rendered = template.render_captured_to(vars, &mut out);
     if out.overflowed {
@@ -463,6 +508,27 @@ mod tests {
     fn a_template_that_renders_nothing_for_the_sample_is_refused() {
         let err = sms("{% if false %}Hej{% endif %}").check().unwrap_err();
         assert!(err.message.contains("empty"), "{err}");
+    }
+
+    #[test]
+    fn a_template_compiled_once_renders_each_time_with_its_own_text_and_fuel() {
+        // The same part twice (the second from the compiled cache), then edited: each render
+        // says what its own source says, and a runaway loop runs out of fuel every time.
+        let vars = sample_variables();
+        let first = sms("Hej {{ receiver_name }}, paket {{ tracking_number }}");
+        let a = first.render(None, &vars).unwrap();
+        assert_eq!(first.render(None, &vars).unwrap(), a);
+        let edited = sms("Hallå {{ receiver_name }}");
+        assert_ne!(edited.render(None, &vars).unwrap().text, a.text);
+        assert!(edited.render(None, &vars).unwrap().text.starts_with("Hallå "));
+        let runaway = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}";
+        for _ in 0..2 {
+            assert!(sms(runaway).check().is_err(), "fuel is per render, also when cached");
+        }
+        let unknown = sms("Hej {{ nobody }}");
+        for _ in 0..2 {
+            assert_eq!(unknown.check().unwrap_err().variable.as_deref(), Some("nobody"));
+        }
     }
 
     #[test]
