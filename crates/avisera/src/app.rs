@@ -25,6 +25,9 @@ pub struct App {
     pub inbox: Option<DevInbox>,
     /// Poked when new notifications are committed, so delivery starts at once.
     pub work: Arc<Notify>,
+    /// Poked with `work` when this node stored notifications: workers on other nodes are told
+    /// (see `server::announce_work`).
+    pub announce: Arc<Notify>,
     /// Signs and checks the tracking and opt-out links in messages.
     pub links: Arc<SignedLinks>,
     /// The shipped event-code mapping with the operator's lines over it.
@@ -54,6 +57,13 @@ impl App {
         }
     }
 
+    /// New notifications are stored: this node's workers start on them, and those of other
+    /// nodes are told.
+    pub fn wake_workers(&self) {
+        self.work.notify_one();
+        self.announce.notify_one();
+    }
+
     /// A change made now by `actor`, for a rule's history.
     pub fn change<'a>(&self, actor: &'a str) -> Change<'a> {
         Change {
@@ -77,6 +87,6 @@ impl IngestObserver for App {
     }
 
     fn new_work(&self) {
-        self.work.notify_one();
+        self.wake_workers();
     }
 }

@@ -104,6 +104,7 @@ pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {
         config: Arc::new(config),
         inbox,
         work: Arc::new(Notify::new()),
+        announce: Arc::new(Notify::new()),
         links,
         mapping,
         metrics: Arc::default(),
@@ -145,6 +146,20 @@ pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
             workers.push(tokio::spawn(worker.run(stopped.clone())));
         }
     }
+    // On PostgreSQL, nodes tell each other about new work (NOTIFY/LISTEN); on SQLite every
+    // worker shares the writer's process.
+    let on_postgres = !app.config.database_url.as_str().starts_with("sqlite:");
+    let mut wake = Vec::new();
+    if on_postgres {
+        wake.push(tokio::spawn(announce_work(app.clone(), stopped.clone())));
+        if !workers.is_empty() {
+            wake.push(tokio::spawn(avisera_store_postgres::wake::listen(
+                app.config.database_url.as_str().to_string(),
+                app.work.clone(),
+                stopped.clone(),
+            )));
+        }
+    }
     let bus = match (&app.config.nats, app.config.has_role(Role::Api)) {
         (Some(nats), true) => Some(nats_door(&app, nats, stopped.clone()).await?),
         _ => None,
@@ -180,7 +195,29 @@ pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
         }
     }
     let _ = upkeep.await;
+    for task in wake {
+        let _ = task.await;
+    }
     Ok(())
+}
+
+/// Sends one announcement at a time while this node stores new work: announcements asked for
+/// during one being sent become one more, so a burst of batches costs a few, not one each.
+async fn announce_work(app: App, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = app.announce.notified() => {
+                if let Err(e) = app.store.announce_work().await {
+                    tracing::warn!(error = %e, "could not tell other nodes about new work; they find it at their next poll");
+                }
+            }
+            changed = stopped.changed() => {
+                if changed.is_err() || *stopped.borrow() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// Joins the shared JetStream consumer (making the stream and consumer if missing) and takes

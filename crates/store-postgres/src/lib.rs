@@ -24,6 +24,7 @@ mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
+pub mod wake;
 
 pub use codec::PgTime;
 pub use error::classify;
@@ -256,6 +257,9 @@ impl Outbox for PgStore {
         delivery::claim(&self.pool, worker, now, lease_until, limit).await
     }
 
+    async fn announce_work(&self) -> StoreResult<()> {
+        wake::announce(&self.pool).await
+    }
     async fn finish_deliveries(
         &self,
         worker: &str,

@@ -166,6 +166,12 @@ pub trait Outbox: Send + Sync {
     ) -> StoreResult<bool>;
     /// How many notifications wait to be sent (for readiness and metrics).
     async fn count_scheduled(&self) -> StoreResult<u64>;
+    /// Tells the workers of other nodes that notifications were stored (PostgreSQL's NOTIFY),
+    /// so they claim at once instead of at their next poll. Nothing where every worker shares
+    /// one process with the writer (SQLite).
+    async fn announce_work(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// Addresses that opted out of a tenant's messages.

@@ -180,7 +180,7 @@ pub async fn send(
     .await
     {
         Ok(true) => {
-            app.work.notify_one();
+            app.wake_workers();
             tracing::info!(tenant = %signed.tenant.id, user = %signed.user.id, tracking_number, "sent by hand");
         }
         Ok(false) => {}

@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use avisera::app::App;
-use avisera::config::{Config, HttpUrl, Role};
+use avisera::config::{Config, DeliveryConfig, HttpUrl, Role};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -272,12 +272,16 @@ async fn text_logs_carry_no_colour_codes_when_not_on_a_terminal() {
 }
 
 async fn node(database_url: &str, roles: Vec<Role>) -> TestApp {
+    node_delivering(database_url, roles, test_delivery()).await
+}
+
+async fn node_delivering(database_url: &str, roles: Vec<Role>, delivery: DeliveryConfig) -> TestApp {
     let config = Config {
         database_url: database_url.into(),
         listen: "127.0.0.1:0".parse().unwrap(),
         public_url: HttpUrl::parse("https://track.example.com").unwrap(),
         dev_inbox: true,
-        delivery: test_delivery(),
+        delivery,
         roles,
         ..Config::default()
     };
@@ -353,6 +357,63 @@ async fn an_api_node_only_takes_events_and_a_worker_node_only_delivers() {
         !api.page("/metrics").await.contains("avisera_deliveries_total{"),
         "the api node delivered nothing"
     );
+}
+
+/// On PostgreSQL a node that stores notifications tells the worker nodes (NOTIFY), so a
+/// worker that polls once an hour still sends at once what another node took in.
+#[tokio::test]
+async fn a_worker_node_is_woken_by_what_an_api_node_stored() {
+    init();
+    let db = database_url(Db::Postgres).await;
+    let mut api = node(&db, vec![Role::Api]).await;
+    api.key = add_tenant(&api.app, "Wake AB").await;
+    sms_rule(&api, "delivered", json!({})).await;
+    let hourly = DeliveryConfig {
+        poll_ms: 3_600_000,
+        ..test_delivery()
+    };
+    let worker = node_delivering(&db, vec![Role::Worker], hourly).await;
+    let sent = || worker.app.inbox.as_ref().unwrap().entries().len();
+    // The worker's first poll finds nothing; its listener may take a moment to connect, so
+    // events keep coming until one is sent (without the announcement: none in the hour).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut posted = 0;
+    while sent() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the worker node was not woken: {posted} events stored, nothing sent"
+        );
+        posted += 1;
+        let (status, body) = api
+            .call(
+                "POST",
+                "/v1/events",
+                Some(json!(event(&format!("W{posted}"), "DELIVERED", "+46701234561"))),
+            )
+            .await;
+        assert_eq!(status.as_u16(), 202, "{body}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Once listening, every later event goes out without waiting for a poll.
+    for n in 1..=3 {
+        let before = sent();
+        let (status, _) = api
+            .call(
+                "POST",
+                "/v1/events",
+                Some(json!(event(&format!("X{n}"), "DELIVERED", "+46701234561"))),
+            )
+            .await;
+        assert_eq!(status.as_u16(), 202);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while sent() == before {
+            assert!(
+                Instant::now() < deadline,
+                "event X{n} was not sent: no announcement reached the worker"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// `/metrics` reads memory only: with the database closed, a scrape still answers at once with
