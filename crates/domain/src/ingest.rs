@@ -76,6 +76,8 @@ pub fn plan_batch<'e>(
     };
     let mut changed: BTreeSet<&str> = BTreeSet::new();
     let mut cancelled: HashSet<(ShipmentId, Trigger)> = HashSet::new();
+    // Where each shipment's notifications sit in `plan.notifications`.
+    let mut planned_for: HashMap<ShipmentId, Vec<usize>> = HashMap::new();
     // Only an event that applied can have planned a notification, and it set `last_event_at`.
     let stored_before: HashSet<ShipmentId> = shipments
         .values()
@@ -96,11 +98,10 @@ pub fn plan_batch<'e>(
         shipments.insert(tracking, next);
         changed.insert(tracking);
         for (trigger, reason) in decision.applied.cancel {
-            for p in plan.notifications.iter_mut() {
-                if p.shipment == shipment_id
-                    && p.notification.trigger == Some(trigger)
-                    && p.notification.message.is_ok()
-                {
+            // Only this shipment's notifications planned earlier in the batch can be cancelled.
+            for &at in planned_for.get(&shipment_id).into_iter().flatten() {
+                let p = &mut plan.notifications[at];
+                if p.notification.trigger == Some(trigger) && p.notification.message.is_ok() {
                     p.notification.message = Err(NotSent::Cancelled(reason.clone()));
                 }
             }
@@ -112,6 +113,11 @@ pub fn plan_batch<'e>(
                 });
             }
         }
+        let first = plan.notifications.len();
+        planned_for
+            .entry(shipment_id)
+            .or_default()
+            .extend(first..first + decision.planned.len());
         plan.notifications
             .extend(decision.planned.into_iter().map(|notification| NewNotification {
                 event: i,
