@@ -6,25 +6,26 @@ use crate::codec::PgTime;
 use crate::db;
 use crate::events::{Planned, add_history, insert_notifications};
 use avisera_domain::billing::Charge;
-use avisera_domain::dispatch::budget_allows;
 use avisera_domain::money::Ore;
 use avisera_domain::notification::Status;
 use avisera_domain::planner::{PlannedNotification, email_key_for};
 use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
-use avisera_store::{Reservation, StoreResult};
+use avisera_store::{Reservation, StoreResult, allot};
 use sqlx::PgPool;
 
-#[allow(clippy::too_many_arguments)]
 pub async fn reserve_sms(
     pool: &PgPool,
     tenant: TenantId,
-    id: NotificationId,
     worker: &str,
-    charge: Charge,
+    wants: &[(NotificationId, Charge)],
     budget: Ore,
     month: (Timestamp, Timestamp),
     now: Timestamp,
-) -> StoreResult<Reservation> {
+) -> StoreResult<Vec<Reservation>> {
+    if wants.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = wants.iter().map(|(id, _)| id.0).collect();
     let mut tx = pool.begin().await.map_err(db)?;
     // Every node reserving for this tenant waits here, so two cannot both see room.
     sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
@@ -34,64 +35,80 @@ pub async fn reserve_sms(
         .map_err(db)?;
     // A claim whose lease ran out is no longer this worker's to send: said before the budget,
     // which would otherwise count the worker's own lapsed reservations against it.
-    let ours: Option<i64> = sqlx::query_scalar(
+    let ours: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM notifications
-         WHERE tenant_id = $1 AND id = $2 AND lease_owner = $3 AND status = 'scheduled' AND lease_until > $4",
+         WHERE tenant_id = $1 AND id = ANY($2) AND lease_owner = $3 AND status = 'scheduled' AND lease_until > $4",
     )
     .bind(tenant.0)
-    .bind(id.0)
+    .bind(&ids[..])
     .bind(worker)
     .bind(PgTime(now))
-    .fetch_optional(&mut *tx)
+    .fetch_all(&mut *tx)
     .await
     .map_err(db)?;
-    if ours.is_none() {
-        return Ok(Reservation::Lost);
-    }
     // What counts: this month's sent SMS, and every reservation not yet finished: a claimed
     // row keeps its reservation past its lease (its worker may still be sending and can still
     // finish it) until a finish or another claim clears it. A row cancelled while in flight
     // counts only while its lease lives: nothing finishes it after that.
     let committed: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(billed_units * unit_price_ore), 0) AS BIGINT) FROM notifications
-         WHERE tenant_id = $1 AND channel = 'sms' AND billed_units IS NOT NULL AND id <> $2
+         WHERE tenant_id = $1 AND channel = 'sms' AND billed_units IS NOT NULL AND id <> ALL($2)
            AND ((sent_at >= $3 AND sent_at < $4)
                 OR (sent_at IS NULL AND lease_owner IS NOT NULL
                     AND (status = 'scheduled' OR (status = 'cancelled' AND lease_until > $5))))",
     )
     .bind(tenant.0)
-    .bind(id.0)
+    .bind(&ids[..])
     .bind(PgTime(month.0))
     .bind(PgTime(month.1))
     .bind(PgTime(now))
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
-    let committed = Ore(committed);
-    if !budget_allows(committed, budget) {
-        return Ok(Reservation::Refused { committed });
-    }
+    let allotted = allot(
+        Ore(committed),
+        budget,
+        &wants
+            .iter()
+            .map(|(id, charge)| (ours.contains(&id.0), *charge))
+            .collect::<Vec<_>>(),
+    );
     // The reservation is the price on the claimed row; it counts while the lease lives, and
     // finishing the delivery replaces it with the charge (or clears it).
-    let done = sqlx::query(
-        "UPDATE notifications SET billed_units = $1, unit_price_ore = $2
-         WHERE tenant_id = $3 AND id = $4 AND lease_owner = $5 AND status = 'scheduled' AND lease_until > $6",
+    let (mut reserved, mut units, mut prices) = (Vec::new(), Vec::new(), Vec::new());
+    for ((id, charge), r) in wants.iter().zip(&allotted) {
+        if *r == Reservation::Reserved {
+            reserved.push(id.0);
+            units.push(i64::from(charge.units));
+            prices.push(charge.unit_price.0);
+        }
+    }
+    let written: Vec<i64> = sqlx::query_scalar(
+        "UPDATE notifications n SET billed_units = r.units, unit_price_ore = r.price
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(id, units, price)
+         WHERE n.tenant_id = $4 AND n.id = r.id AND n.lease_owner = $5 AND n.status = 'scheduled'
+           AND n.lease_until > $6
+         RETURNING n.id",
     )
-    .bind(i64::from(charge.units))
-    .bind(charge.unit_price.0)
+    .bind(&reserved[..])
+    .bind(&units[..])
+    .bind(&prices[..])
     .bind(tenant.0)
-    .bind(id.0)
     .bind(worker)
     .bind(PgTime(now))
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await
     .map_err(db)?;
     tx.commit().await.map_err(db)?;
-    Ok(if done.rows_affected() == 1 {
-        Reservation::Reserved
-    } else {
-        Reservation::Lost
-    })
+    // A row claimed away between the look and the write is not this worker's to send.
+    Ok(wants
+        .iter()
+        .zip(allotted)
+        .map(|((id, _), r)| match r {
+            Reservation::Reserved if !written.contains(&id.0) => Reservation::Lost,
+            r => r,
+        })
+        .collect())
 }
 
 /// Cancels the claimed SMS with `reason` and adds `email` (keyed as the planner keys the

@@ -276,17 +276,16 @@ impl Outbox for SqliteStore {
         delivery::finish(&self.pool, worker, finished, now).await
     }
 
-    async fn reserve_sms(
+    async fn reserve_sms_batch(
         &self,
         tenant: TenantId,
-        id: NotificationId,
         worker: &str,
-        charge: Charge,
+        wants: &[(NotificationId, Charge)],
         budget: Ore,
         month: (Timestamp, Timestamp),
         now: Timestamp,
-    ) -> StoreResult<Reservation> {
-        budget::reserve_sms(&self.pool, tenant, id, worker, charge, budget, month, now).await
+    ) -> StoreResult<Vec<Reservation>> {
+        budget::reserve_sms(&self.pool, tenant, worker, wants, budget, month, now).await
     }
 
     async fn switch_to_email(

@@ -347,6 +347,7 @@ macro_rules! conformance_tests {
             one_batch_cancels_what_waits_for_many_shipments_with_history,
             a_claim_that_calls_no_provider_uses_up_no_retry,
             sms_reservations_hold_the_budget_across_claims_and_nodes,
+            a_batch_reserves_in_order_until_the_budget_is_used_up,
             a_reservation_counts_past_its_lease_until_its_sms_is_finished,
             an_sms_switched_to_email_is_cancelled_and_its_email_added_once,
             a_migrated_store_is_current_and_migrating_again_changes_nothing,

@@ -198,6 +198,29 @@ pub enum Reservation {
     Lost,
 }
 
+/// Reserves SMS prices in order against a budget: each SMS still this worker's (`ours`) is
+/// reserved while what is committed (the month's spending plus the live reservations, and
+/// those made here) is under the budget, and refused with that sum once it is not.
+pub fn allot(
+    mut committed: avisera_domain::money::Ore,
+    budget: avisera_domain::money::Ore,
+    wants: &[(bool, Charge)],
+) -> Vec<Reservation> {
+    wants
+        .iter()
+        .map(|&(ours, charge)| {
+            if !ours {
+                Reservation::Lost
+            } else if avisera_domain::dispatch::budget_allows(committed, budget) {
+                committed = avisera_domain::money::Ore(committed.0 + charge.cost().0);
+                Reservation::Reserved
+            } else {
+                Reservation::Refused { committed }
+            }
+        })
+        .collect()
+}
+
 /// One entry in a rule's audit history: who did what to it, when.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleChange {

@@ -152,7 +152,24 @@ pub trait Outbox: Send + Sync {
         budget: Ore,
         month: (Timestamp, Timestamp),
         now: Timestamp,
-    ) -> StoreResult<Reservation>;
+    ) -> StoreResult<Reservation> {
+        let reserved = self
+            .reserve_sms_batch(tenant, worker, &[(id, charge)], budget, month, now)
+            .await?;
+        Ok(reserved.into_iter().next().unwrap_or(Reservation::Lost))
+    }
+    /// `reserve_sms` for several of the tenant's claimed SMS at once, in the order given (see
+    /// `allot`): one transaction and one look at the month's spending for a worker's batch,
+    /// instead of one each. Returns each one's reservation, in the order given.
+    async fn reserve_sms_batch(
+        &self,
+        tenant: TenantId,
+        worker: &str,
+        wants: &[(NotificationId, Charge)],
+        budget: Ore,
+        month: (Timestamp, Timestamp),
+        now: Timestamp,
+    ) -> StoreResult<Vec<Reservation>>;
     /// Cancels a claimed SMS with `reason` and adds `email` in its place (its dedupe key made
     /// from the SMS's), in one transaction. False when the SMS is no longer this worker's.
     async fn switch_to_email(

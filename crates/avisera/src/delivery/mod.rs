@@ -1,6 +1,7 @@
 //! Sending what the engine stored: the worker that claims due notifications and the channels
 //! that carry them (SMTP, an SMS provider's HTTP API, the dev inbox).
 
+mod budget;
 pub mod channel;
 mod send;
 pub mod worker;

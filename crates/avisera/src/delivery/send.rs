@@ -10,7 +10,7 @@ use avisera_domain::dispatch::{self, Dispatch, OverBudget, SendTime};
 use avisera_domain::notification::Channel;
 use avisera_domain::planner::{Situation, email_instead};
 use avisera_domain::rule::Rule;
-use avisera_domain::tenant::{BudgetAction, Tenant};
+use avisera_domain::tenant::Tenant;
 use avisera_domain::timing::after_quiet_hours;
 use avisera_store::{DeliveryJob, DeliveryOutcome, DeliveryStore, Reservation, StoreError};
 use std::collections::BTreeMap;
@@ -28,6 +28,9 @@ pub struct Claimed {
     pub opted_out: Option<Timestamp>,
     /// What it costs when sent (none when not billable).
     pub charge: Option<Charge>,
+    /// Its price's reservation against the tenant's SMS budget, made for the batch (none when
+    /// no budget applies to it).
+    pub reservation: Option<Reservation>,
     pub sender: Arc<dyn Sender>,
     /// Nothing is sent past this instant: it lies inside the claim's lease.
     pub cutoff: Instant,
@@ -151,9 +154,9 @@ async fn decide_and_send(
     }))
 }
 
-/// For a billable SMS of a tenant that switches to email past its budget: reserves the SMS's
-/// price, or turns it into the rule's email, or cancels it. `Some` when the SMS must not be
-/// sent (with the outcome still to record, if any).
+/// For an SMS whose price the tenant's budget refused (reserved for the batch, `budget.rs`):
+/// turns it into the rule's email, or cancels it. `Some` when the SMS must not be sent (with
+/// the outcome still to record, if any).
 async fn hold_budget(
     app: &App,
     store: &dyn DeliveryStore,
@@ -161,26 +164,15 @@ async fn hold_budget(
     c: &Claimed,
     now: Timestamp,
 ) -> Result<Option<Option<DeliveryOutcome>>, StoreError> {
-    let (Some(tenant), Some(charge)) = (&c.tenant, c.charge) else {
+    let committed = match c.reservation {
+        None | Some(Reservation::Reserved) => return Ok(None),
+        Some(Reservation::Lost) => return Ok(Some(None)),
+        Some(Reservation::Refused { committed }) => committed,
+    };
+    let (Some(tenant), Some(budget)) = (&c.tenant, c.tenant.as_ref().and_then(|t| t.billing.sms_budget_ore)) else {
         return Ok(None);
     };
-    let (Some(budget), BudgetAction::SwitchToEmail) =
-        (tenant.billing.sms_budget_ore, tenant.billing.when_budget_is_used_up)
-    else {
-        return Ok(None);
-    };
-    if c.job.message.channel() != Channel::Sms {
-        return Ok(None);
-    }
     let month = Month::of(now);
-    let committed = match store
-        .reserve_sms(tenant.id, c.job.id, worker, charge, budget, month.bounds(), now)
-        .await?
-    {
-        Reservation::Reserved => return Ok(None),
-        Reservation::Lost => return Ok(Some(None)),
-        Reservation::Refused { committed } => committed,
-    };
     let why = format!(
         "the SMS budget of {budget} SEK for {} is used up ({committed} SEK spent or being sent)",
         month.label()

@@ -96,9 +96,8 @@ impl Worker {
         for (tenant, addresses) in recipients {
             opted_out.insert(tenant, store.opted_out_among(tenant, &addresses).await?);
         }
-        let mut sending = JoinSet::new();
-        let mut held = HashMap::new();
         let mut finished = Vec::with_capacity(jobs.len());
+        let mut claimed = Vec::with_capacity(jobs.len());
         for job in jobs {
             let looked_up = tenants
                 .get(&job.tenant_id)
@@ -132,6 +131,24 @@ impl Worker {
                 .get(&job.tenant_id)
                 .and_then(|found| found.get(&job.message.recipient().to_lowercase()))
                 .copied();
+            claimed.push(Claimed {
+                sender: self.channels.for_job(&job).clone(),
+                job,
+                tenant,
+                rule,
+                rule_stopped,
+                opted_out,
+                charge,
+                reservation: None,
+                cutoff,
+            });
+        }
+        // The SMS of tenants with a budget reserve their prices together, per tenant.
+        super::budget::reserve(store, &self.name, &mut claimed, now).await?;
+        let mut sending = JoinSet::new();
+        let mut held = HashMap::new();
+        for c in claimed {
+            let job = c.job.clone();
             let span = tracing::info_span!(
                 "deliver",
                 tenant = %job.tenant_id,
@@ -139,17 +156,7 @@ impl Worker {
                 shipment = job.shipment_id.map(|s| s.0),
                 attempt = job.attempt
             );
-            let claimed = Claimed {
-                sender: self.channels.for_job(&job).clone(),
-                job: job.clone(),
-                tenant,
-                rule,
-                rule_stopped,
-                opted_out,
-                charge,
-                cutoff,
-            };
-            let task = sending.spawn(deliver(app.clone(), self.name.clone(), claimed).instrument(span));
+            let task = sending.spawn(deliver(app.clone(), self.name.clone(), c).instrument(span));
             held.insert(task.id(), job);
         }
         while let Some(done) = sending.join_next_with_id().await {

@@ -3,11 +3,11 @@
 
 use super::{at, event, one_delivered_waiting, post, tenant_with_rule};
 use crate::*;
-use avisera_domain::Timestamp;
 use avisera_domain::billing::{Charge, Month};
 use avisera_domain::money::Ore;
 use avisera_domain::notification::{Channel, Message, Status};
 use avisera_domain::tenant::Tenant;
+use avisera_domain::{NotificationId, Timestamp};
 
 fn plus(t: Timestamp, seconds: i64) -> Timestamp {
     Timestamp::from_second(t.as_second() + seconds).expect("test instant")
@@ -265,4 +265,46 @@ pub async fn an_sms_switched_to_email_is_cancelled_and_its_email_added_once(stor
     assert_eq!(jobs[0].message.channel(), Channel::Email);
     assert_eq!(jobs[0].shipment_id, job.shipment_id);
     assert!(job.shipment_id.is_some());
+}
+
+pub async fn a_batch_reserves_in_order_until_the_budget_is_used_up(store: &dyn Store) {
+    let (tenant, now, month) = waiting_sms(store, 6).await;
+    let lease = at("2026-11-25T10:01:00Z");
+    let mut mine = store.claim_due("w", now, lease, 5).await.unwrap();
+    let theirs = store.claim_due("other", now, lease, 5).await.unwrap();
+    assert_eq!((mine.len(), theirs.len()), (5, 1));
+    // One of another worker's claims in the batch is not this worker's to reserve.
+    mine.insert(2, theirs[0].clone());
+    let wants: Vec<(NotificationId, Charge)> = mine.iter().map(|j| (j.id, SMS)).collect();
+    // A 2.00 SEK budget at 0.75 each: 0 → 0.75 → 1.50 → 2.25, then refused.
+    let reserved = store
+        .reserve_sms_batch(tenant.id, "w", &wants, Ore(200), month, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        reserved,
+        vec![
+            Reservation::Reserved,
+            Reservation::Reserved,
+            Reservation::Lost,
+            Reservation::Reserved,
+            Reservation::Refused { committed: Ore(225) },
+            Reservation::Refused { committed: Ore(225) },
+        ]
+    );
+    // The three reservations count for every later look, here another worker's.
+    let later = store
+        .reserve_sms_batch(tenant.id, "other", &[(theirs[0].id, SMS)], Ore(300), month, now)
+        .await
+        .unwrap();
+    assert_eq!(later, vec![Reservation::Reserved], "2.25 is under 3.00");
+    let again = store
+        .reserve_sms_batch(tenant.id, "other", &[(theirs[0].id, SMS)], Ore(225), month, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        vec![Reservation::Refused { committed: Ore(225) }],
+        "its own earlier reservation is replaced, not counted twice"
+    );
 }
