@@ -6,14 +6,20 @@
 //                          function of 0.16), BATCH per call from CLIENTS connections at once
 //
 // Environment: DATABASE_URL, PROVIDER_URL (worker), JOBS, BATCH, CLIENTS, RUN (add).
-import { run, makeWorkerUtils } from "graphile-worker";
+import { run, makeWorkerUtils, Logger } from "graphile-worker";
+
+// Warnings and errors only: the default logger writes a line per completed job, which would
+// cost the peer a console write per job that Avisera's node (logging at warn) does not pay.
+const logger = new Logger(() => (level, message) => {
+  if (level === "error" || level === "warning") console.error(`graphile-worker ${level}: ${message}`);
+});
 
 const env = (name, fallback) => process.env[name] ?? fallback;
 const connectionString = env("DATABASE_URL");
 
 async function worker() {
   const provider = env("PROVIDER_URL");
-  const utils = await makeWorkerUtils({ connectionString });
+  const utils = await makeWorkerUtils({ connectionString, logger });
   await utils.migrate();
   await utils.withPgClient((c) =>
     c.query("create table if not exists bench_sent (id bigserial primary key, tracking text not null, phone text not null, at timestamptz not null default now())"),
@@ -24,7 +30,7 @@ async function worker() {
     concurrency: 10,
     pollInterval: 1000,
     noHandleSignals: false,
-    logger: undefined,
+    logger,
     taskList: {
       send: async (job, helpers) => {
         await helpers.query("insert into bench_sent (tracking, phone) values ($1, $2)", [job.tracking, job.phone]);
@@ -47,7 +53,7 @@ async function add() {
   const batch = Number(env("BATCH", "500"));
   const clients = Number(env("CLIENTS", "4"));
   const runId = env("RUN", "0");
-  const utils = await makeWorkerUtils({ connectionString });
+  const utils = await makeWorkerUtils({ connectionString, logger });
   let next = 0;
   const client = async () => {
     for (;;) {
