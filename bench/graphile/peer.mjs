@@ -54,6 +54,8 @@ async function add() {
   const clients = Number(env("CLIENTS", "4"));
   const runId = env("RUN", "0");
   const utils = await makeWorkerUtils({ connectionString, logger });
+  // The driver's clock starts here, connected, as Avisera's starts at its clients' first POST.
+  console.log("start");
   let next = 0;
   const client = async () => {
     for (;;) {

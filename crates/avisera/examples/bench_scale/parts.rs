@@ -100,8 +100,8 @@ fn check_once(provider: &Provider, what: &str) {
     }
 }
 
-/// graphile-worker: one runner at concurrency 10; the clock runs from the first `add_jobs`
-/// call to the last job's POST at the provider.
+/// graphile-worker: one runner at concurrency 10; the clock runs from the adder's first
+/// `add_jobs` call (connected) to the last job's POST at the provider.
 pub async fn peer(cx: &Ctx) -> anyhow::Result<Figures> {
     let n = cx.sizes.events;
     let db = Database::fresh().await;
@@ -133,13 +133,22 @@ pub async fn peer(cx: &Ctx) -> anyhow::Result<Figures> {
         }
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let clock = Instant::now();
     let mut add_cmd = node_js("add");
-    add_cmd.stdout(Stdio::null());
+    add_cmd.stdout(Stdio::piped());
     let mut add = node::spawn(add_cmd)?;
-    let added = add.wait().await?;
-    anyhow::ensure!(added.success(), "adding the graphile-worker jobs failed ({added})");
+    let mut said = BufReader::new(add.stdout.take().expect("piped")).lines();
+    let mut clock = None;
+    while let Some(line) = said.next_line().await? {
+        match line.trim() {
+            "start" => clock = Some(Instant::now()),
+            "added" => break,
+            _ => {}
+        }
+    }
     let added_at = Instant::now();
+    let status = add.wait().await?;
+    anyhow::ensure!(status.success(), "adding the graphile-worker jobs failed ({status})");
+    let clock = clock.ok_or_else(|| anyhow::anyhow!("the graphile-worker adder never started"))?;
     let last = provider.wait_for(n, WAIT).await?;
     check_once(&provider, "graphile-worker");
     let _ = worker.kill().await;
@@ -352,10 +361,18 @@ pub async fn latency(cx: &Ctx, per_second: usize) -> anyhow::Result<Figures> {
             Ok((at, from))
         }));
     }
-    let mut posted = Vec::new();
+    let mut posted: Vec<(Instant, String)> = Vec::new();
     for p in posts {
         let (at, from) = p.await??;
         posted.extend((from..from + per_tick).map(|i| (at, traffic::tracking(&prefix, i))));
+    }
+    if let (Some((first, _)), Some((last, _))) = (posted.first(), posted.last()) {
+        // A loaded machine may not hold the rate; say what it held.
+        let span = last.duration_since(*first).as_secs_f64() + per_tick as f64 / per_second as f64;
+        eprintln!(
+            "  latency at {per_second}/s: posted at {:.0} events/s",
+            total as f64 / span
+        );
     }
     provider.wait_for(total, WAIT).await?;
     check_once(&provider, "latency");
