@@ -33,10 +33,11 @@ impl Provider {
                     let text = body["text"].as_str().unwrap_or("");
                     let tracking = text.split_whitespace().last().unwrap_or("").to_string();
                     let mut seen = record.lock().unwrap();
-                    if seen.first.contains_key(&tracking) {
-                        seen.again += 1;
-                    } else {
-                        seen.first.insert(tracking, now);
+                    match seen.first.entry(tracking) {
+                        std::collections::hash_map::Entry::Occupied(_) => seen.again += 1,
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(now);
+                        }
                     }
                     Json(json!({"id": "bench"}))
                 }
