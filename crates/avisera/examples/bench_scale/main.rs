@@ -285,11 +285,28 @@ async fn main() -> anyhow::Result<()> {
         run: 0,
     };
     let mut figures: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    // Stopped (Ctrl-C, or the script's trap with SIGTERM): the part in progress is dropped,
+    // which kills its nodes, and its stream is deleted; the script drops its database.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let stopped = tokio::select! {
+        done = run_all(&a, &mut cx, &mut figures) => done,
+        _ = term.recv() => Err(anyhow::anyhow!("stopped by SIGTERM")),
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("stopped by Ctrl-C")),
+    };
+    if stopped.is_err() {
+        traffic::delete_left_streams(&a.nats).await;
+    }
+    stopped?;
+    print_table(&a, &cx.sizes, &figures);
+    Ok(())
+}
+
+async fn run_all(a: &Args, cx: &mut Ctx, figures: &mut BTreeMap<&'static str, Vec<f64>>) -> anyhow::Result<()> {
     for run in 0..a.runs {
         for part in PARTS.iter().filter(|p| a.only.iter().any(|o| o == *p)) {
             cx.run = run;
             let started = std::time::Instant::now();
-            let measured = one(part, &cx)
+            let measured = one(part, cx)
                 .await
                 .map_err(|e| e.context(format!("part {part}, run {}", run + 1)))?;
             let line: Vec<String> = measured
@@ -307,7 +324,6 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
-    print_table(&a, &cx.sizes, &figures);
     Ok(())
 }
 

@@ -25,11 +25,18 @@ pub fn avisera_bin() -> PathBuf {
         .join("avisera")
 }
 
-fn remember(pid: Option<u32>) {
-    if let (Some(pid), Ok(file)) = (pid, std::env::var("BENCH_SCALE_PIDS"))
+/// Appends a line to the file the environment variable names (the script's cleanup list).
+fn note(variable: &str, line: &str) {
+    if let Ok(file) = std::env::var(variable)
         && let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(file)
     {
-        let _ = writeln!(f, "{pid}");
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+fn remember(pid: Option<u32>) {
+    if let Some(pid) = pid {
+        note("BENCH_SCALE_PIDS", &pid.to_string());
     }
 }
 
@@ -52,10 +59,14 @@ pub struct Database {
 }
 
 impl Database {
+    /// A new database; its name goes to `BENCH_SCALE_DBS` so the script drops it even when
+    /// this process dies before `drop_now`.
     pub async fn fresh() -> Database {
-        Database {
-            url: avisera_store_postgres::testing::fresh_postgres_url().await,
+        let url = avisera_store_postgres::testing::fresh_postgres_url().await;
+        if let Some(name) = url.rsplit('/').next().and_then(|n| n.split('?').next()) {
+            note("BENCH_SCALE_DBS", name);
         }
+        Database { url }
     }
 
     pub async fn drop_now(self) {

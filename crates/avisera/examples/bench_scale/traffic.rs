@@ -76,7 +76,28 @@ pub async fn post_one(http: &reqwest::Client, base: &str, key: &str, event: &Val
     Ok(started)
 }
 
-/// A stream and subjects of this part's own on the shared nats-server, deleted when dropped.
+/// The streams made and not yet deleted, for `delete_left_streams` when the run is stopped.
+static LIVE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Deletes the streams of parts that were stopped midway (the server may be shared).
+pub async fn delete_left_streams(url: &str) {
+    let left: Vec<String> = LIVE.lock().unwrap().drain(..).collect();
+    if left.is_empty() {
+        return;
+    }
+    if let Ok(client) = async_nats::connect(url).await {
+        let js = jetstream::new(client);
+        for stream in left {
+            match js.delete_stream(&stream).await {
+                Ok(_) => eprintln!("deleted the stopped part's stream {stream}"),
+                Err(e) => eprintln!("could not delete stream {stream}: {e}"),
+            }
+        }
+    }
+}
+
+/// A stream and subjects of this part's own on the shared nats-server, deleted by `delete`
+/// (or by `delete_left_streams` when the run is stopped).
 pub struct Bus {
     pub url: String,
     pub stream: String,
@@ -107,6 +128,7 @@ impl Bus {
             })
             .await
             .map_err(|e| anyhow::anyhow!("creating stream {}: {e}", bus.stream))?;
+        LIVE.lock().unwrap().push(bus.stream.clone());
         Ok(bus)
     }
 
@@ -157,5 +179,6 @@ impl Bus {
 
     pub async fn delete(self) {
         let _ = self.js.delete_stream(&self.stream).await;
+        LIVE.lock().unwrap().retain(|s| *s != self.stream);
     }
 }
