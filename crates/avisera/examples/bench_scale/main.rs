@@ -205,10 +205,16 @@ const fn row(
     }
 }
 
+/// The middle run, or the mean of the two middle ones for an even number of runs.
 fn median(v: &[f64]) -> f64 {
     let mut v = v.to_vec();
     v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+    let mid = v.len() / 2;
+    if v.len().is_multiple_of(2) {
+        (v[mid - 1] + v[mid]) / 2.0
+    } else {
+        v[mid]
+    }
 }
 
 fn show(x: f64, unit: &str) -> String {
