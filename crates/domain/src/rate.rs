@@ -175,7 +175,8 @@ mod tests {
     #[test]
     fn available_and_after_sending_by_table() {
         // (rate, TAT, now, available, sent, TAT after)
-        let table: &[(u32, Option<&str>, &str, u32, u32, &str)] = &[
+        type Row = (u32, Option<&'static str>, &'static str, u32, u32, &'static str);
+        let table: &[Row] = &[
             // Never used: a second's worth at once.
             (5, None, NOW, 5, 5, "2026-12-07T10:00:01Z"),
             // All used: nothing until time passes.
