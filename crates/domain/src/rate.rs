@@ -94,9 +94,9 @@ impl Grant {
 }
 
 impl SendLimits {
-    /// No limit at all: claims need no limiter state.
-    pub fn is_unlimited(&self, own: &BTreeMap<TenantId, Rate>) -> bool {
-        self.sms.is_none() && self.email.is_none() && self.tenant_default.is_none() && own.is_empty()
+    /// Whether the operator set any limit (tenants' own rates aside).
+    pub fn any(&self) -> bool {
+        self.sms.is_some() || self.email.is_some() || self.tenant_default.is_some()
     }
 
     fn rate(&self, key: LimitKey, own: &BTreeMap<TenantId, Rate>) -> Option<Rate> {
@@ -304,8 +304,7 @@ mod tests {
                 (LimitKey::Tenant(c), at("2026-12-07T10:00:00.2Z")),
             ]
         );
-        assert!(SendLimits::default().is_unlimited(&BTreeMap::new()));
-        assert!(!SendLimits::default().is_unlimited(&own));
+        assert!(limits.any() && !SendLimits::default().any());
         assert_eq!(
             SendLimits::default().grant(&BTreeMap::new(), &[], now),
             Grant::default()

@@ -2,5 +2,6 @@
 //! that carry them (SMTP, an SMS provider's HTTP API, the dev inbox).
 
 pub mod channel;
+pub mod limits;
 mod send;
 pub mod worker;
