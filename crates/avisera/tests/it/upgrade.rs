@@ -52,8 +52,9 @@ async fn release_database_upgrades_with_all_its_data(url: String, expected: Valu
     let (ok, _, err) = avisera(&url, &["tenant", "list"]);
     assert!(!ok && err.contains("run `avisera migrate`"), "{err}");
 
-    // PostgreSQL goes on to its native types (migration 2); SQLite's schema stays at 1.
-    let latest = if url.starts_with("sqlite:") { 1 } else { 2 };
+    // PostgreSQL goes on to its native types (migration 2) and fair claims with rate limits
+    // (3); SQLite to fair claims with rate limits (2).
+    let latest = if url.starts_with("sqlite:") { 2 } else { 3 };
     let (ok, out, err) = avisera(&url, &["migrate"]);
     assert!(ok, "{err}");
     assert!(
