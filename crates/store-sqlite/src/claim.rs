@@ -203,7 +203,8 @@ impl ClaimedRow {
 }
 
 /// The claim itself, one statement (SQLite has one writer, so it is exclusive). The `limit`
-/// tenants whose earliest due rows are oldest each offer their first rows, as many as their
+/// tenants whose earliest due rows are oldest each offer their first rows (at most `limit`
+/// each, read through the per-tenant index, never a tenant's whole backlog), as many as their
 /// grant allows and no more than a fair share (`limit - tenants + 1`); rows are taken round by
 /// round (every tenant's first, then every second, ...) and, within a round, by due time,
 /// until a channel's grant or the batch is full. A dead claim's budget reservation (the price
@@ -233,8 +234,11 @@ async fn claim_rows(
          candidates AS (
              SELECT n.id, n.channel, n.due_at, f.cap,
                     row_number() OVER (PARTITION BY n.tenant_id ORDER BY n.due_at, n.id) AS round
-             FROM notifications n JOIN firsts f ON f.tenant_id = n.tenant_id
-             WHERE n.status = 'scheduled' AND n.due_at <= ?3 AND (n.lease_until IS NULL OR n.lease_until < ?3)
+             FROM firsts f JOIN notifications n ON n.id IN (
+                 SELECT m.id FROM notifications m
+                 WHERE m.tenant_id = f.tenant_id AND m.status = 'scheduled' AND m.due_at <= ?3
+                   AND (m.lease_until IS NULL OR m.lease_until < ?3)
+                 ORDER BY m.due_at, m.id LIMIT ?4)
          ),
          ranked AS (
              SELECT id, channel, due_at, round,
