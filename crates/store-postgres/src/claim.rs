@@ -206,7 +206,9 @@ pub(crate) struct ClaimedRow {
 /// each offer their first rows, as many as their grant allows and no more than a fair share
 /// (`limit - tenants + 1`, so the candidates stay about `limit` however many tenants wait);
 /// rows are taken round by round (every tenant's first, then every second, ...) and, within a
-/// round, by due time, until a channel's grant or the batch is full. SKIP LOCKED lets many
+/// round, by due time, until a channel's grant or the batch is full. A tenant whose oldest
+/// due row is on a channel with no room now takes no place among the `limit` tenants, so a
+/// used-up SMS limit does not keep other tenants' email behind SMS backlogs. SKIP LOCKED lets many
 /// nodes claim side by side without taking the same row. A dead claim's budget reservation
 /// (the price on a scheduled row) goes with its lease.
 async fn claim_rows(
@@ -226,11 +228,13 @@ async fn claim_rows(
                FROM tenants t
                LEFT JOIN unnest($5::bigint[], $9::int[]) AS c(tenant_id, cap) ON c.tenant_id = t.id
                CROSS JOIN LATERAL (
-                   SELECT n.due_at FROM notifications n
+                   SELECT n.due_at, n.channel FROM notifications n
                    WHERE n.tenant_id = t.id AND n.status = 'scheduled' AND n.due_at <= $3
                      AND (n.lease_until IS NULL OR n.lease_until < $3)
                    ORDER BY n.due_at, n.id LIMIT 1) f
                WHERE COALESCE(c.cap, $6, $4) > 0
+                 AND NOT (f.channel = 'sms' AND COALESCE($7, 1) = 0)
+                 AND NOT (f.channel = 'email' AND COALESCE($8, 1) = 0)
                ORDER BY f.due_at LIMIT $4
            ),
            candidates AS (

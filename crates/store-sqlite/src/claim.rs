@@ -207,8 +207,9 @@ impl ClaimedRow {
 /// each, read through the per-tenant index, never a tenant's whole backlog), as many as their
 /// grant allows and no more than a fair share (`limit - tenants + 1`); rows are taken round by
 /// round (every tenant's first, then every second, ...) and, within a round, by due time,
-/// until a channel's grant or the batch is full. A dead claim's budget reservation (the price
-/// on a scheduled row) goes with its lease.
+/// until a channel's grant or the batch is full. A tenant whose oldest due row is on a channel
+/// with no room now takes no place among the `limit` tenants (see the PostgreSQL store). A
+/// dead claim's budget reservation (the price on a scheduled row) goes with its lease.
 async fn claim_rows(
     conn: &mut SqliteConnection,
     worker: &str,
@@ -221,15 +222,18 @@ async fn claim_rows(
     let caps = serde_json::to_string(&caps).map_err(|e| avisera_store::StoreError::Database(e.to_string()))?;
     sqlx::query_as(
         "WITH firsts AS (
-             SELECT tenant_id, cap, first_due FROM (
+             SELECT w.tenant_id, w.cap, head.due_at AS first_due FROM (
                  SELECT t.id AS tenant_id, MIN(COALESCE(c.value, ?6, ?4), ?4) AS cap,
-                        (SELECT n.due_at FROM notifications n
+                        (SELECT n.id FROM notifications n
                          WHERE n.tenant_id = t.id AND n.status = 'scheduled' AND n.due_at <= ?3
                            AND (n.lease_until IS NULL OR n.lease_until < ?3)
-                         ORDER BY n.due_at, n.id LIMIT 1) AS first_due
-                 FROM tenants t LEFT JOIN json_each(?5) c ON CAST(c.key AS INTEGER) = t.id)
-             WHERE first_due IS NOT NULL AND cap > 0
-             ORDER BY first_due LIMIT ?4
+                         ORDER BY n.due_at, n.id LIMIT 1) AS first_id
+                 FROM tenants t LEFT JOIN json_each(?5) c ON CAST(c.key AS INTEGER) = t.id) w
+             JOIN notifications head ON head.id = w.first_id
+             WHERE w.cap > 0
+               AND NOT (head.channel = 'sms' AND COALESCE(?7, 1) = 0)
+               AND NOT (head.channel = 'email' AND COALESCE(?8, 1) = 0)
+             ORDER BY head.due_at LIMIT ?4
          ),
          candidates AS (
              SELECT n.id, n.channel, n.due_at, f.cap,

@@ -354,7 +354,8 @@ macro_rules! conformance_tests {
             a_write_for_a_missing_tenant_is_not_found,
             a_claim_gives_every_waiting_tenant_its_earliest_rows_first,
             rate_limits_claim_only_what_they_allow_and_hold_the_rest_untouched,
-            claims_side_by_side_stay_within_a_rate_limit
+            claims_side_by_side_stay_within_a_rate_limit,
+            a_used_up_sms_limit_does_not_keep_another_tenants_email_waiting
         );
     };
     (@each $make:expr; $($name:ident),*) => {

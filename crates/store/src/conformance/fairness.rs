@@ -167,3 +167,42 @@ pub async fn claims_side_by_side_stay_within_a_rate_limit(store: &dyn Store) {
         .sum();
     assert_eq!(claimed, 5, "16 claims at once still let only 5 go");
 }
+
+pub async fn a_used_up_sms_limit_does_not_keep_another_tenants_email_waiting(store: &dyn Store) {
+    let now = at("2026-11-25T10:00:00Z");
+    let (a, b) = two_tenants(store, now).await;
+    let c = store
+        .create_tenant("C", Plan::Plus, &Brand::named("C"), now)
+        .await
+        .unwrap();
+    // A and B have older SMS; C one newer email. A claim of 2 at a time, 1 SMS per second.
+    queue(store, a.id, "a", 5, at("2026-11-25T09:00:00Z")).await;
+    queue(store, b.id, "b", 5, at("2026-11-25T09:10:00Z")).await;
+    let email = PlannedNotification {
+        channel: Channel::Email,
+        message: Ok(Message::Email {
+            from_name: "C".into(),
+            from_address: None,
+            reply_to: None,
+            to: "anna@example.se".into(),
+            subject: "Levererat".into(),
+            html: None,
+            text: "Levererat".into(),
+        }),
+        ..reminder("c0", at("2026-11-25T09:50:00Z"))
+    };
+    store.add_notices(c.id, &[email], now).await.unwrap();
+    let limits = SendLimits {
+        sms: rate(1),
+        ..Default::default()
+    };
+    let lease = now + Duration::from_secs(60);
+    let first = store.claim_within(&limits, "w1", now, lease, 2).await.unwrap();
+    assert_eq!(per_tenant(&first), BTreeMap::from([(a.id, 1)]), "one SMS, the oldest");
+    let second = store.claim_within(&limits, "w2", now, lease, 2).await.unwrap();
+    assert_eq!(
+        per_tenant(&second),
+        BTreeMap::from([(c.id, 1)]),
+        "with the SMS limit used up, C's email is claimed, not left behind A's and B's SMS"
+    );
+}
