@@ -169,6 +169,7 @@ async fn reminders_bench(db: &str, count: usize) {
             batch: 500,
             workers: 1,
             retry: RetrySchedule::default(),
+            tenant_rate_per_second: None,
         },
         ..Config::default()
     };

@@ -114,6 +114,18 @@ enum TenantCommand {
         #[arg(long)]
         tenant: i64,
     },
+    /// Shows or sets the tenant's own rate limit (messages per second over all nodes), which
+    /// wins over delivery.tenant_rate_per_second; --default puts it back on that.
+    Rate {
+        #[arg(long)]
+        tenant: i64,
+        /// Messages per second, 1 or more.
+        #[arg(long, conflicts_with = "default", value_parser = clap::value_parser!(u32).range(1..))]
+        per_second: Option<u32>,
+        /// Forget the tenant's own limit: the configured default applies again.
+        #[arg(long)]
+        default: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -327,6 +339,28 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
                 "webhook secret for tenant {tenant} (shown once): {secret}\nURL: {}/v1/webhooks/tracking/{tenant}",
                 config.public_url.trim_end_matches('/')
             );
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Rate {
+            tenant,
+            per_second,
+            default,
+        }) => {
+            let config = load()?;
+            let store = server::open_store(&config).await?;
+            let id = TenantId(tenant);
+            store.tenant(id).await?.with_context(|| format!("no tenant {tenant}"))?;
+            if default {
+                store.set_tenant_rate(id, None).await?;
+            } else if let Some(n) = per_second.and_then(avisera_domain::rate::Rate::per_second) {
+                store.set_tenant_rate(id, Some(n)).await?;
+            }
+            let shown = match (store.tenant_rate(id).await?, config.delivery.tenant_rate_per_second) {
+                (Some(own), _) => format!("at most {} messages per second (its own limit)", own.get()),
+                (None, Some(n)) => format!("at most {n} messages per second (delivery.tenant_rate_per_second)"),
+                (None, None) => "no limit (delivery.tenant_rate_per_second is not set)".into(),
+            };
+            println!("tenant {tenant}: {shown}");
             Ok(())
         }
         Command::Import(args) => crate::import_cli::run(args, load).await,

@@ -76,6 +76,12 @@ impl Metrics {
             "Notifications waiting to be sent (all nodes; refreshed by the delivery worker every few seconds).".into(),
         );
         recorder.describe_gauge(
+            "avisera_notifications_held".into(),
+            None,
+            "Due notifications a rate limit holds back (all nodes; refreshed with avisera_notifications_scheduled)."
+                .into(),
+        );
+        recorder.describe_gauge(
             "avisera_outbox_lag_seconds".into(),
             Some(Unit::Seconds),
             "How long the oldest notification this node's worker last claimed had been due (0 when nothing was due)."
@@ -174,6 +180,10 @@ impl Metrics {
 
     pub fn set_scheduled(&self, n: u64) {
         self.gauge("avisera_notifications_scheduled").set(n as f64);
+    }
+
+    pub fn set_held(&self, n: u64) {
+        self.gauge("avisera_notifications_held").set(n as f64);
     }
 
     pub fn set_outbox_lag(&self, seconds: f64) {

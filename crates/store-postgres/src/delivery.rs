@@ -1,101 +1,15 @@
-//! The delivery worker's side of the outbox: claim due notifications with a lease, then record
-//! how sending went. A lease that runs out (its worker died) makes the job claimable again;
-//! the provider's idempotency key keeps that from becoming a second message.
+//! The delivery worker's side of the outbox: record how sending a claimed notification went
+//! (`claim` claims them with a lease). A lease that runs out (its worker died) makes the job
+//! claimable again; the provider's idempotency key keeps that from becoming a second message.
 
 use crate::codec::{PgTime, parse};
 use crate::db;
 use avisera_domain::billing::{Billed, Charge};
 use avisera_domain::money::Ore;
-use avisera_domain::notification::Message;
-use avisera_domain::{NotificationId, RuleId, ShipmentId, TenantId, Timestamp};
-use avisera_store::{DeliveryJob, DeliveryOutcome, Finished, StoreResult};
+use avisera_domain::{NotificationId, TenantId, Timestamp};
+use avisera_store::{DeliveryOutcome, Finished, StoreResult};
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
-
-pub async fn claim(
-    pool: &PgPool,
-    worker: &str,
-    now: Timestamp,
-    lease_until: Timestamp,
-    limit: u32,
-) -> StoreResult<Vec<DeliveryJob>> {
-    let (jobs, unreadable) = crate::error::retrying(|| claim_once(pool, worker, now, lease_until, limit)).await?;
-    // A stored message that no longer decodes can never be sent: it ends failed with the
-    // reason instead of failing the claim of every message beside it, lease after lease.
-    let unreadable: Vec<Finished> = unreadable
-        .into_iter()
-        .map(|(tenant, id, why)| Finished {
-            tenant,
-            id,
-            outcome: DeliveryOutcome::Failed {
-                reason: format!("the stored message can no longer be read: {why}"),
-            },
-        })
-        .collect();
-    finish(pool, worker, &unreadable, now).await?;
-    Ok(jobs)
-}
-
-type Unreadable = Vec<(TenantId, NotificationId, String)>;
-
-async fn claim_once(
-    pool: &PgPool,
-    worker: &str,
-    now: Timestamp,
-    lease_until: Timestamp,
-    limit: u32,
-) -> StoreResult<(Vec<DeliveryJob>, Unreadable)> {
-    // SKIP LOCKED lets many nodes claim side by side without taking the same row. A dead
-    // claim's budget reservation (the price on a scheduled row) goes with its lease.
-    let rows = sqlx::query!(
-        r#"UPDATE notifications SET lease_owner = $1, lease_until = $2, billed_units = NULL, unit_price_ore = NULL
-           WHERE id IN (SELECT id FROM notifications
-                        WHERE status = 'scheduled' AND due_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
-                        ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-           RETURNING id, tenant_id, message, idempotency_key, attempts, billable, rule_id, time_zone, shipment_id,
-                     created_at AS "created_at: PgTime", due_at AS "due_at: PgTime""#,
-        worker,
-        PgTime(lease_until) as _,
-        PgTime(now) as _,
-        i64::from(limit),
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(db)?;
-    let mut unreadable = Vec::new();
-    let mut jobs = Vec::with_capacity(rows.len());
-    for r in rows {
-        let id = NotificationId(r.id);
-        let tenant_id = TenantId(r.tenant_id);
-        // Decoded row by row (not by the query), so one bad message fails alone.
-        let message = match r.message.map(serde_json::from_value::<Message>) {
-            Some(Ok(message)) => message,
-            Some(Err(e)) => {
-                unreadable.push((tenant_id, id, format!("message: {e}")));
-                continue;
-            }
-            None => {
-                unreadable.push((tenant_id, id, "a scheduled notification without a message".into()));
-                continue;
-            }
-        };
-        jobs.push(DeliveryJob {
-            id,
-            tenant_id,
-            message,
-            idempotency_key: r.idempotency_key,
-            // The attempts made so far are provider calls; this one is the next.
-            attempt: r.attempts as u32 + 1,
-            billable: r.billable,
-            rule_id: r.rule_id.map(RuleId),
-            time_zone: r.time_zone,
-            shipment_id: r.shipment_id.map(ShipmentId),
-            created_at: r.created_at.0,
-            due_at: r.due_at.0,
-        });
-    }
-    Ok((jobs, unreadable))
-}
 
 pub async fn finish(
     pool: &PgPool,

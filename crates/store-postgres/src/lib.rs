@@ -11,6 +11,7 @@
 
 mod adopt;
 mod budget;
+mod claim;
 mod codec;
 mod delivery;
 mod error;
@@ -38,6 +39,7 @@ use avisera_domain::logo::LogoKind;
 use avisera_domain::money::Ore;
 use avisera_domain::plan::Plan;
 use avisera_domain::planner::PlannedNotification;
+use avisera_domain::rate::{Rate, SendLimits};
 use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
@@ -254,7 +256,7 @@ impl Outbox for PgStore {
         lease_until: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryJob>> {
-        delivery::claim(&self.pool, worker, now, lease_until, limit).await
+        claim::claim_due(&self.pool, worker, now, lease_until, limit).await
     }
 
     async fn announce_work(&self) -> StoreResult<()> {
@@ -403,5 +405,31 @@ impl Portal for PgStore {
 
     async fn delete_logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<bool> {
         logos::delete(&self.pool, tenant, id).await
+    }
+}
+
+#[async_trait]
+impl RateLimits for PgStore {
+    async fn set_tenant_rate(&self, tenant: TenantId, rate: Option<Rate>) -> StoreResult<()> {
+        claim::set_tenant_rate(&self.pool, tenant, rate).await
+    }
+
+    async fn tenant_rate(&self, tenant: TenantId) -> StoreResult<Option<Rate>> {
+        claim::tenant_rate(&self.pool, tenant).await
+    }
+
+    async fn claim_within(
+        &self,
+        limits: &SendLimits,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        claim::claim_within(&self.pool, limits, worker, now, lease_until, limit).await
+    }
+
+    async fn count_held(&self, limits: &SendLimits, now: Timestamp) -> StoreResult<u64> {
+        claim::count_held(&self.pool, limits, now).await
     }
 }

@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "native_types",
         sql: include_str!("../migrations/0002_native_types.sql"),
     },
+    Migration {
+        version: 3,
+        name: "fair_claims_and_rate_limits",
+        sql: include_str!("../migrations/0003_fair_claims_and_rate_limits.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

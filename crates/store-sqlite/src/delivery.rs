@@ -1,6 +1,6 @@
-//! The delivery worker's side of the outbox: claim due notifications with a lease, then record
-//! how sending went. A lease that runs out (its worker died) makes the job claimable again;
-//! the provider's idempotency key keeps that from becoming a second message.
+//! The delivery worker's side of the outbox: record how sending a claimed notification went
+//! (`claim` claims them with a lease). A lease that runs out (its worker died) makes the job
+//! claimable again; the provider's idempotency key keeps that from becoming a second message.
 
 use crate::codec::{Millis, Slug};
 use crate::events::add_history;
@@ -8,100 +8,10 @@ use crate::{begin_write, db};
 use avisera_domain::billing::{Billed, Charge};
 use avisera_domain::money::Ore;
 use avisera_domain::notification::Channel;
-use avisera_domain::{NotificationId, RuleId, ShipmentId, TenantId, Timestamp};
-use avisera_store::{DeliveryJob, DeliveryOutcome, Finished, StoreResult};
+use avisera_domain::{NotificationId, TenantId, Timestamp};
+use avisera_store::{DeliveryOutcome, Finished, StoreResult};
 use sqlx::SqlitePool;
 use std::collections::HashMap;
-
-pub async fn claim(
-    pool: &SqlitePool,
-    worker: &str,
-    now: Timestamp,
-    lease_until: Timestamp,
-    limit: u32,
-) -> StoreResult<Vec<DeliveryJob>> {
-    let claimed = crate::error::retrying(|| claim_once(pool, worker, now, lease_until, limit)).await?;
-    let mut jobs = Vec::with_capacity(claimed.len());
-    for row in claimed {
-        let (tenant, id) = (TenantId(row.tenant_id), NotificationId(row.id));
-        match row.job() {
-            Ok(job) => jobs.push(job),
-            // A stored message that no longer decodes can never be sent: it ends failed with
-            // the reason instead of failing the claim of every message beside it, lease after
-            // lease.
-            Err(why) => {
-                let outcome = DeliveryOutcome::Failed {
-                    reason: format!("the stored message can no longer be read: {why}"),
-                };
-                finish(pool, worker, &[Finished { tenant, id, outcome }], now).await?;
-            }
-        }
-    }
-    Ok(jobs)
-}
-
-/// A claimed row. The message stays text here and is read per row, so one that no longer
-/// decodes fails alone (see `claim`).
-#[derive(sqlx::FromRow)]
-struct ClaimedRow {
-    id: i64,
-    tenant_id: i64,
-    message: Option<String>,
-    idempotency_key: String,
-    attempts: i64,
-    billable: bool,
-    rule_id: Option<i64>,
-    time_zone: Option<String>,
-    shipment_id: Option<i64>,
-    created_at: Millis,
-    due_at: Millis,
-}
-
-impl ClaimedRow {
-    fn job(self) -> Result<DeliveryJob, String> {
-        let message = self.message.as_deref().ok_or("it has no message")?;
-        Ok(DeliveryJob {
-            id: NotificationId(self.id),
-            tenant_id: TenantId(self.tenant_id),
-            message: serde_json::from_str(message).map_err(|e| e.to_string())?,
-            idempotency_key: self.idempotency_key,
-            // The attempts made so far are provider calls; this one is the next.
-            attempt: self.attempts as u32 + 1,
-            billable: self.billable,
-            rule_id: self.rule_id.map(RuleId),
-            time_zone: self.time_zone,
-            shipment_id: self.shipment_id.map(ShipmentId),
-            created_at: self.created_at.0,
-            due_at: self.due_at.0,
-        })
-    }
-}
-
-async fn claim_once(
-    pool: &SqlitePool,
-    worker: &str,
-    now: Timestamp,
-    lease_until: Timestamp,
-    limit: u32,
-) -> StoreResult<Vec<ClaimedRow>> {
-    // One writer, so the single UPDATE is already exclusive. A dead claim's budget reservation
-    // (the price on a scheduled row) goes with its lease.
-    sqlx::query_as(
-        "UPDATE notifications SET lease_owner = ?1, lease_until = ?2, billed_units = NULL, unit_price_ore = NULL
-         WHERE id IN (SELECT id FROM notifications
-                      WHERE status = 'scheduled' AND due_at <= ?3 AND (lease_until IS NULL OR lease_until < ?3)
-                      ORDER BY due_at LIMIT ?4)
-         RETURNING id, tenant_id, message, idempotency_key, attempts, billable, rule_id, time_zone, shipment_id,
-                   created_at, due_at",
-    )
-    .bind(worker)
-    .bind(Millis(lease_until))
-    .bind(Millis(now))
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await
-    .map_err(db)
-}
 
 pub async fn finish(
     pool: &SqlitePool,

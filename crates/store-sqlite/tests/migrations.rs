@@ -96,13 +96,13 @@ async fn an_old_database_upgrades_in_place(commit: &str) {
     add_old_rows(&store).await;
     assert_eq!(
         store.schema_status().await.unwrap(),
-        SchemaStatus::PreMigrations { known: 1 },
+        SchemaStatus::PreMigrations { known: 2 },
         "{commit}"
     );
 
     let report = store.migrate().await.unwrap();
     assert!(
-        report.adopted && report.applied.is_empty() && report.version == 1,
+        report.adopted && report.applied.iter().map(|m| m.version).eq([2]) && report.version == 2,
         "{commit}: {report:?}"
     );
     assert!(store.schema_status().await.unwrap().is_current());
@@ -167,7 +167,7 @@ async fn an_old_database_upgrades_in_place(commit: &str) {
 
     let again = store.migrate().await.unwrap();
     assert!(
-        !again.adopted && again.applied.is_empty() && again.version == 1,
+        !again.adopted && again.applied.is_empty() && again.version == 2,
         "{again:?}"
     );
     // New rows go in beside the old ones.
@@ -190,17 +190,17 @@ async fn every_old_sqlite_schema_upgrades_in_place_with_its_rows() {
     }
 }
 
-const V2: Migration = Migration {
-    version: 2,
+const V3: Migration = Migration {
+    version: 3,
     name: "shipment_notes",
     sql: "CREATE TABLE shipment_notes (tenant_id BIGINT NOT NULL, note TEXT NOT NULL); CREATE INDEX shipment_notes_of ON shipment_notes (tenant_id)",
 };
 
-/// A release with a second migration: the database is behind until migrate applies it, once.
+/// A release with a further migration: the database is behind until migrate applies it, once.
 #[tokio::test]
 async fn a_later_migration_applies_once_and_a_newer_schema_is_refused() {
     let store = connect(&fresh_sqlite_url()).await.unwrap();
-    assert_eq!(store.schema_status().await.unwrap(), SchemaStatus::Empty { known: 1 });
+    assert_eq!(store.schema_status().await.unwrap(), SchemaStatus::Empty { known: 2 });
     let first = store.migrate().await.unwrap();
     assert_eq!(
         first
@@ -208,51 +208,52 @@ async fn a_later_migration_applies_once_and_a_newer_schema_is_refused() {
             .iter()
             .map(|m| (m.version, m.name.as_str()))
             .collect::<Vec<_>>(),
-        vec![(1, "initial")]
+        vec![(1, "initial"), (2, "fair_claims_and_rate_limits")]
     );
     assert!(!first.adopted);
-    let with_v2 = [MIGRATIONS[0], V2];
+    let with_v3 = [MIGRATIONS[0], MIGRATIONS[1], V3];
     assert_eq!(
-        store.schema_status_with(&with_v2).await.unwrap(),
-        SchemaStatus::At { version: 1, known: 2 }
+        store.schema_status_with(&with_v3).await.unwrap(),
+        SchemaStatus::At { version: 2, known: 3 }
     );
-    let report = store.migrate_with(&with_v2).await.unwrap();
+    let report = store.migrate_with(&with_v3).await.unwrap();
     assert_eq!(
         report
             .applied
             .iter()
             .map(|m| (m.version, m.name.as_str()))
             .collect::<Vec<_>>(),
-        vec![(2, "shipment_notes")]
+        vec![(3, "shipment_notes")]
     );
-    assert_eq!(report.version, 2);
-    assert!(store.migrate_with(&with_v2).await.unwrap().applied.is_empty());
+    assert_eq!(report.version, 3);
+    assert!(store.migrate_with(&with_v3).await.unwrap().applied.is_empty());
     sqlx::query("INSERT INTO shipment_notes (tenant_id, note) VALUES (1, 'x')")
         .execute(store.pool())
         .await
         .unwrap();
 
-    // This build knows only version 1: the database is newer than it.
+    // This build knows only version 2: the database is newer than it.
     assert_eq!(
         store.schema_status().await.unwrap(),
-        SchemaStatus::At { version: 2, known: 1 }
+        SchemaStatus::At { version: 3, known: 2 }
     );
     match store.migrate().await {
-        Err(StoreError::Schema(why)) => assert!(why.contains("newer than this avisera knows (1)"), "{why}"),
+        Err(StoreError::Schema(why)) => assert!(why.contains("newer than this avisera knows (2)"), "{why}"),
         other => panic!("migrating a newer schema must be refused: {other:?}"),
     }
 
     // A migration edited after it was applied is noticed, not run around.
     let edited = [
         MIGRATIONS[0],
+        MIGRATIONS[1],
         Migration {
             sql: "CREATE TABLE shipment_notes (tenant_id BIGINT NOT NULL)",
-            ..V2
+            ..V3
         },
     ];
     match store.migrate_with(&edited).await {
         Err(StoreError::Schema(why)) => {
-            assert!(why.contains("0002 (shipment_notes)") && why.contains("edited"), "{why}")
+            assert!(why.contains("0003 (shipment_notes)") && why.contains("edited"), "{why}")
         }
         other => panic!("an edited migration must be refused: {other:?}"),
     }
@@ -265,19 +266,20 @@ async fn a_failing_migration_changes_nothing() {
     store.migrate().await.unwrap();
     let broken = [
         MIGRATIONS[0],
+        MIGRATIONS[1],
         Migration {
-            version: 2,
+            version: 3,
             name: "broken",
             sql: "CREATE TABLE half_done (x BIGINT); INSERT INTO no_such_table VALUES (1)",
         },
     ];
     match store.migrate_with(&broken).await {
-        Err(StoreError::Schema(why)) => assert!(why.contains("0002 (broken) failed"), "{why}"),
+        Err(StoreError::Schema(why)) => assert!(why.contains("0003 (broken) failed"), "{why}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(
         store.schema_status_with(&broken).await.unwrap(),
-        SchemaStatus::At { version: 1, known: 2 }
+        SchemaStatus::At { version: 2, known: 3 }
     );
     assert!(
         sqlx::query("SELECT 1 FROM half_done")
@@ -298,15 +300,15 @@ async fn processes_migrating_one_file_at_once_apply_each_migration_once() {
         let url = url.clone();
         nodes.push(tokio::spawn(async move {
             let store = connect(&url).await.unwrap();
-            store.migrate_with(&[MIGRATIONS[0], V2]).await.unwrap()
+            store.migrate_with(&[MIGRATIONS[0], MIGRATIONS[1], V3]).await.unwrap()
         }));
     }
     let mut applied = Vec::new();
     for n in nodes {
         let report = n.await.unwrap();
-        assert_eq!(report.version, 2);
+        assert_eq!(report.version, 3);
         applied.extend(report.applied.into_iter().map(|m| m.version));
     }
     applied.sort();
-    assert_eq!(applied, vec![1, 2], "each migration applied by exactly one process");
+    assert_eq!(applied, vec![1, 2, 3], "each migration applied by exactly one process");
 }

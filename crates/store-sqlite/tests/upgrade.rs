@@ -38,7 +38,7 @@ async fn migrated_copy(file: &Path) -> SqliteStore {
     std::fs::copy(file, path_of(&url)).unwrap();
     let store = avisera_store_sqlite::connect(&url).await.unwrap();
     let report = store.migrate().await.unwrap();
-    assert!(report.adopted && report.version == 1, "{report:?}");
+    assert!(report.adopted && report.version == 2, "{report:?}");
     store
 }
 

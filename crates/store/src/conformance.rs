@@ -26,12 +26,14 @@ use std::collections::BTreeMap;
 mod budget;
 mod errors;
 mod events;
+mod fairness;
 mod outbox;
 mod portal;
 mod tenants;
 pub use budget::*;
 pub use errors::*;
 pub use events::*;
+pub use fairness::*;
 pub use outbox::*;
 pub use portal::*;
 pub use tenants::*;
@@ -352,7 +354,11 @@ macro_rules! conformance_tests {
             an_sms_switched_to_email_is_cancelled_and_its_email_added_once,
             a_migrated_store_is_current_and_migrating_again_changes_nothing,
             a_taken_value_is_a_conflict_that_names_its_constraint,
-            a_write_for_a_missing_tenant_is_not_found
+            a_write_for_a_missing_tenant_is_not_found,
+            a_claim_gives_every_waiting_tenant_its_earliest_rows_first,
+            rate_limits_claim_only_what_they_allow_and_hold_the_rest_untouched,
+            claims_side_by_side_stay_within_a_rate_limit,
+            a_used_up_sms_limit_does_not_keep_another_tenants_email_waiting
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -4,10 +4,12 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod limits;
 mod records;
 mod roles;
 mod schema;
 
+pub use limits::*;
 pub use records::*;
 pub use roles::*;
 pub use schema::*;
@@ -84,6 +86,9 @@ impl<T> IngestStore for T where T: EventStore + TenantConfig + Usage + Outbox + 
 /// Every role at once: what the binary opens and hands around. Implemented for every type
 /// that implements all roles, so a store implements the roles and nothing else; a `&dyn Store`
 /// becomes any narrower `&dyn` role (each is a supertrait).
-pub trait Store: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + 'static {}
+pub trait Store: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + 'static {}
 
-impl<T> Store for T where T: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + ?Sized + 'static {}
+impl<T> Store for T where
+    T: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + ?Sized + 'static
+{
+}

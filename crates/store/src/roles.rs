@@ -105,7 +105,8 @@ pub trait Outbox: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<Option<NotificationId>>;
     /// Claims up to `limit` due notifications of any tenant for one worker until `lease_until`.
-    /// A claim whose lease ran out (its worker died) can be claimed again.
+    /// A claim whose lease ran out (its worker died) can be claimed again. Fair between
+    /// tenants: every waiting tenant's earliest due rows come before any tenant's later ones.
     async fn claim_due(
         &self,
         worker: &str,

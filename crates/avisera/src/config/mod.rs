@@ -85,6 +85,9 @@ pub struct DeliveryConfig {
     /// Delivery workers on a node with the `worker` role (at least 1).
     pub workers: u32,
     pub retry: RetrySchedule,
+    /// Messages per second each tenant may send, over all nodes, unless an operator gave the
+    /// tenant its own (`avisera tenant rate`); none: no limit.
+    pub tenant_rate_per_second: Option<u32>,
 }
 
 impl Default for DeliveryConfig {
@@ -95,6 +98,7 @@ impl Default for DeliveryConfig {
             batch: 32,
             workers: 1,
             retry: RetrySchedule::default(),
+            tenant_rate_per_second: None,
         }
     }
 }
@@ -187,6 +191,9 @@ pub struct SmtpConfig {
     pub ca_file: Option<std::path::PathBuf>,
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// Emails per second to this server, over all nodes; none: no limit.
+    #[serde(default)]
+    pub rate_per_second: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -219,6 +226,9 @@ pub struct SmsHttpConfig {
     pub id_field: String,
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// SMS per second to this provider, over all nodes; none: no limit.
+    #[serde(default)]
+    pub rate_per_second: Option<u32>,
 }
 
 fn default_timeout_ms() -> u64 {
@@ -390,6 +400,22 @@ impl Config {
         }
         if let Some(sms) = &self.sms {
             at_least("sms.timeout_ms", sms.timeout_ms, 1, "milliseconds")?;
+        }
+        let rates = [
+            ("delivery.tenant_rate_per_second", d.tenant_rate_per_second),
+            ("sms.rate_per_second", self.sms.as_ref().and_then(|s| s.rate_per_second)),
+            (
+                "smtp.rate_per_second",
+                self.smtp.as_ref().and_then(|s| s.rate_per_second),
+            ),
+        ];
+        for (key, rate) in rates {
+            if rate == Some(0) {
+                return Err((
+                    key,
+                    "0 messages per second would hold every message forever: remove the key for no limit, or write 1 or more".into(),
+                ));
+            }
         }
         if let Some(nats) = &self.nats {
             if !nats.url.starts_with("nats://") && !nats.url.starts_with("tls://") {

@@ -76,6 +76,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_DELIVERY__BATCH", "16"),
         ("AVISERA_DELIVERY__WORKERS", "3"),
         ("AVISERA_DELIVERY__RETRY__DELAYS_MS", "1000,2000,3000"),
+        ("AVISERA_DELIVERY__TENANT_RATE_PER_SECOND", "10"),
         ("AVISERA_PRICES__PLUS__MONTHLY_FEE_ORE", "1"),
         ("AVISERA_PRICES__PLUS__SMS_SEGMENT_ORE", "2"),
         ("AVISERA_PRICES__PLUS__EMAIL_ORE", "3"),
@@ -93,6 +94,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_SMTP__DEFAULT_FROM", "no-reply@example.com"),
         ("AVISERA_SMTP__CA_FILE", "/etc/ca.pem"),
         ("AVISERA_SMTP__TIMEOUT_MS", "1000"),
+        ("AVISERA_SMTP__RATE_PER_SECOND", "20"),
         ("AVISERA_SMS__URL", "https://sms.example.com/v1/messages"),
         ("AVISERA_SMS__FORMAT", "form"),
         ("AVISERA_SMS__AUTH_HEADER", "X-Key"),
@@ -103,6 +105,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_SMS__TEXT_FIELD", "body"),
         ("AVISERA_SMS__ID_FIELD", "message_id"),
         ("AVISERA_SMS__TIMEOUT_MS", "2000"),
+        ("AVISERA_SMS__RATE_PER_SECOND", "30"),
         ("AVISERA_NATS__URL", "nats://bus:4222"),
         ("AVISERA_NATS__STREAM", "EVENTS"),
         ("AVISERA_NATS__SUBJECT_PREFIX", "carrier"),
@@ -148,6 +151,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         (30000, 250, 16, 3)
     );
     assert_eq!(delivery.retry.delays_ms, vec![1000, 2000, 3000]);
+    assert_eq!(delivery.tenant_rate_per_second, Some(10));
     let p = |x: &avisera_domain::billing::Prices| (x.monthly_fee_ore.0, x.sms_segment_ore.0, x.email_ore.0);
     assert_eq!(
         (p(&prices.plus), p(&prices.premium), p(&prices.enterprise)),
@@ -162,7 +166,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
     assert_eq!(smtp.password.unwrap().expose_secret(), "smtp-s3cret");
     assert_eq!(smtp.default_from, "no-reply@example.com");
     assert_eq!(smtp.ca_file, Some("/etc/ca.pem".into()));
-    assert_eq!(smtp.timeout_ms, 1000);
+    assert_eq!((smtp.timeout_ms, smtp.rate_per_second), (1000, Some(20)));
     let sms = sms.unwrap();
     assert_eq!(sms.url.as_str(), "https://sms.example.com/v1/messages");
     assert_eq!(sms.format, BodyFormat::Form);
@@ -178,7 +182,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ],
         ["X-Key", "X-Once", "sender", "msisdn", "body", "message_id"]
     );
-    assert_eq!(sms.timeout_ms, 2000);
+    assert_eq!((sms.timeout_ms, sms.rate_per_second), (2000, Some(30)));
     let nats = nats.unwrap();
     assert_eq!(
         (
@@ -275,4 +279,32 @@ fn the_bus_is_off_until_its_url_is_set_and_its_values_are_checked() {
         let e = Config::load(None, vars(&env)).unwrap_err().to_string();
         assert!(e.contains(says), "{var}={value}: {e}");
     }
+}
+
+#[test]
+fn a_rate_limit_of_nothing_per_second_is_refused_saying_what_to_write() {
+    let err = |env: &[(&str, &str)]| Config::load(None, vars(env)).unwrap_err().to_string();
+    assert_eq!(
+        err(&[("AVISERA_DELIVERY__TENANT_RATE_PER_SECOND", "0")]),
+        "delivery.tenant_rate_per_second (from AVISERA_DELIVERY__TENANT_RATE_PER_SECOND): 0 messages per second would hold every message forever: remove the key for no limit, or write 1 or more"
+    );
+    let path = temp_file(
+        "rates",
+        "[sms]\nurl = \"http://127.0.0.1:1/send\"\nrate_per_second = 0\n",
+    );
+    let e = Config::load(Some(&path), vec![]).unwrap_err().to_string();
+    assert!(
+        e.starts_with("sms.rate_per_second (in ") && e.contains("write 1 or more"),
+        "{e}"
+    );
+    assert!(
+        err(&[("AVISERA_SMS__RATE_PER_SECOND", "5/s")]).contains("AVISERA_SMS__RATE_PER_SECOND"),
+        "a rate that is no whole number names its variable"
+    );
+    let c = Config::load(None, vars(&[])).unwrap();
+    assert_eq!(
+        crate::delivery::limits::send_limits(&c),
+        Default::default(),
+        "no limit unless set"
+    );
 }

@@ -3,5 +3,6 @@
 
 mod budget;
 pub mod channel;
+pub mod limits;
 mod send;
 pub mod worker;

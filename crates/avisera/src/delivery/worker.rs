@@ -62,7 +62,8 @@ impl Worker {
         let now = app.clock.now();
         let lease_until = now.checked_add(SignedDuration::from_millis(d.lease_ms as i64))?;
         let store = self.store();
-        let jobs = store.claim_due(&self.name, now, lease_until, d.batch).await?;
+        // Fair between tenants and within the operator's rate limits (limits.rs).
+        let jobs = super::limits::claim(app, &self.name, now, lease_until, d.batch).await?;
         let count = jobs.len();
         // The claim takes the oldest due first, so this is how far behind the outbox is.
         let oldest_due = jobs.iter().map(|j| j.due_at).min().unwrap_or(now);
@@ -284,6 +285,7 @@ pub async fn count_scheduled(app: &App) {
         Ok(n) => app.metrics.set_scheduled(n),
         Err(e) => tracing::warn!(error = %e, "could not count the scheduled notifications"),
     }
+    super::limits::count_held(app).await;
 }
 
 /// Why the job's rule no longer sends it, if so.

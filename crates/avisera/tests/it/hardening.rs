@@ -339,6 +339,7 @@ async fn the_smtp_timeout_bounds_the_whole_conversation_not_each_command() {
         default_from: "no-reply@webshop.example".into(),
         timeout_ms: 500,
         ca_file: None,
+        rate_per_second: None,
     };
     let app = spawn_app(Db::Sqlite, None, Some(smtp)).await;
     enabled_rule_for(

@@ -43,6 +43,7 @@ pub fn test_delivery() -> DeliveryConfig {
         retry: RetrySchedule {
             delays_ms: vec![200, 400],
         },
+        tenant_rate_per_second: None,
     }
 }
 
@@ -445,6 +446,7 @@ pub fn smtp_config(server: &SmtpServer) -> SmtpConfig {
         default_from: "no-reply@webshop.example".into(),
         timeout_ms: 5_000,
         ca_file: None,
+        rate_per_second: None,
     }
 }
 

@@ -10,6 +10,7 @@ mod delivery;
 mod edifact;
 mod errors;
 mod event_time;
+mod fair;
 mod hardening;
 mod helpers;
 mod leaks;

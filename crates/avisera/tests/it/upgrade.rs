@@ -52,8 +52,9 @@ async fn release_database_upgrades_with_all_its_data(url: String, expected: Valu
     let (ok, _, err) = avisera(&url, &["tenant", "list"]);
     assert!(!ok && err.contains("run `avisera migrate`"), "{err}");
 
-    // PostgreSQL goes on to its native types (migration 2); SQLite's schema stays at 1.
-    let latest = if url.starts_with("sqlite:") { 1 } else { 2 };
+    // PostgreSQL goes on to its native types (migration 2) and fair claims with rate limits
+    // (3); SQLite to fair claims with rate limits (2).
+    let latest = if url.starts_with("sqlite:") { 2 } else { 3 };
     let (ok, out, err) = avisera(&url, &["migrate"]);
     assert!(ok, "{err}");
     assert!(
@@ -208,14 +209,18 @@ async fn serve_refuses_a_schema_it_does_not_know_and_says_which_command_to_run()
 
     let (ok, out, err) = avisera(&url, &["migrate"]);
     assert!(ok, "{err}");
-    assert_eq!(out, "applied 0001 initial\nschema is now at version 1\n");
+    assert_eq!(
+        out,
+        "applied 0001 initial\napplied 0002 fair_claims_and_rate_limits\nschema is now at version 2\n"
+    );
 
-    // A later release migrates the database to version 2; this one must not touch it.
+    // A later release migrates the database to version 3; this one must not touch it.
     let store = avisera_store_sqlite::connect(&url).await.unwrap();
     let later = [
         avisera_store_sqlite::MIGRATIONS[0],
+        avisera_store_sqlite::MIGRATIONS[1],
         avisera_store_sqlite::Migration {
-            version: 2,
+            version: 3,
             name: "from_the_future",
             sql: "CREATE TABLE from_the_future (x INTEGER)",
         },
@@ -223,14 +228,14 @@ async fn serve_refuses_a_schema_it_does_not_know_and_says_which_command_to_run()
     store.migrate_with(&later).await.unwrap();
     let (ok, _, err) = avisera(&url, &["serve"]);
     assert!(
-        !ok && err.contains("the database schema is at version 2, newer than this avisera knows (1): upgrade avisera"),
+        !ok && err.contains("the database schema is at version 3, newer than this avisera knows (2): upgrade avisera"),
         "{err}"
     );
     let (ok, _, err) = avisera(&url, &["migrate"]);
-    assert!(!ok && err.contains("newer than this avisera knows (1)"), "{err}");
+    assert!(!ok && err.contains("newer than this avisera knows (2)"), "{err}");
 
     // What a node of an older release would say to a database it is behind (this build
-    // knows only version 1, so the case is worded here without a binary to show it).
+    // knows only version 2, so the case is worded here without a binary to show it).
     assert_eq!(
         avisera::server::schema_advice(avisera_store::SchemaStatus::At { version: 1, known: 2 }).as_deref(),
         Some("the database schema is at version 1, this avisera needs 2: run `avisera migrate`")
