@@ -422,6 +422,7 @@ pub async fn memory(cx: &Ctx) -> anyhow::Result<Figures> {
     let mut at = [0u64; 3];
     let marks = [0.10, 0.50, 1.0];
     let mut high = 0;
+    let mut shown = 0;
     let deadline = Instant::now() + WAIT;
     let mut next_poll = Instant::now();
     loop {
@@ -437,6 +438,17 @@ pub async fn memory(cx: &Ctx) -> anyhow::Result<Figures> {
                 if *slot == 0 && done >= mark {
                     *slot = rss;
                 }
+            }
+            // The curve, a point per tenth consumed, for judging its flatness by eye.
+            let tenth = (done * 10.0).floor() as usize;
+            if tenth > shown {
+                shown = tenth;
+                eprintln!(
+                    "  memory: {:>3.0} % consumed after {:.0} s, VmRSS {:.1} MiB",
+                    done * 100.0,
+                    clock.elapsed().as_secs_f64(),
+                    rss as f64 / 1024.0
+                );
             }
             if left == 0 {
                 break;
