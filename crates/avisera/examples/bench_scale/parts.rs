@@ -318,9 +318,10 @@ pub async fn fairness(cx: &Ctx) -> anyhow::Result<Figures> {
     let during: Vec<(Instant, String)> = busy.into_iter().filter(|(at, _)| *at < a_last).collect();
     let busy_ms = latencies_ms(&provider, &during);
     eprintln!(
-        "  fairness: A's backlog when B posted: {} of {}; B's singles during A's drain: {} of {}",
+        "  fairness: A's backlog when B posted: {} of {}, drained at {:.0}/s from then; B's singles during A's drain: {} of {}",
         s.fair_backlog - a_sent_before,
         s.fair_backlog,
+        (s.fair_backlog - a_sent_before) as f64 / a_last.duration_since(one_at).as_secs_f64(),
         busy_ms.len(),
         s.fair_singles
     );
