@@ -318,9 +318,10 @@ pub async fn fairness(cx: &Ctx) -> anyhow::Result<Figures> {
     let during: Vec<(Instant, String)> = busy.into_iter().filter(|(at, _)| *at < a_last).collect();
     let busy_ms = latencies_ms(&provider, &during);
     eprintln!(
-        "  fairness: A's backlog when B posted: {} of {}; B's singles during A's drain: {} of {}",
+        "  fairness: A's backlog when B posted: {} of {}, drained at {:.0}/s from then; B's singles during A's drain: {} of {}",
         s.fair_backlog - a_sent_before,
         s.fair_backlog,
+        (s.fair_backlog - a_sent_before) as f64 / a_last.duration_since(one_at).as_secs_f64(),
         busy_ms.len(),
         s.fair_singles
     );
@@ -422,6 +423,7 @@ pub async fn memory(cx: &Ctx) -> anyhow::Result<Figures> {
     let mut at = [0u64; 3];
     let marks = [0.10, 0.50, 1.0];
     let mut high = 0;
+    let mut shown = 0;
     let deadline = Instant::now() + WAIT;
     let mut next_poll = Instant::now();
     loop {
@@ -437,6 +439,17 @@ pub async fn memory(cx: &Ctx) -> anyhow::Result<Figures> {
                 if *slot == 0 && done >= mark {
                     *slot = rss;
                 }
+            }
+            // The curve, a point per tenth consumed, for judging its flatness by eye.
+            let tenth = (done * 10.0).floor() as usize;
+            if tenth > shown {
+                shown = tenth;
+                eprintln!(
+                    "  memory: {:>3.0} % consumed after {:.0} s, VmRSS {:.1} MiB",
+                    done * 100.0,
+                    clock.elapsed().as_secs_f64(),
+                    rss as f64 / 1024.0
+                );
             }
             if left == 0 {
                 break;
