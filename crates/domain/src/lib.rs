@@ -17,6 +17,7 @@ pub mod money;
 pub mod notification;
 pub mod plan;
 pub mod planner;
+pub mod receipt;
 pub mod retry;
 pub mod rule;
 pub mod shipment;

@@ -28,6 +28,13 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "native_types",
         sql: include_str!("../migrations/0002_native_types.sql"),
     },
+    // The file is numbered 0004 for the merge beside another branch's 0003; the lead renumbers
+    // (file and version) at merge, so the versions here stay without gaps.
+    Migration {
+        version: 3,
+        name: "receipts",
+        sql: include_str!("../migrations/0004_receipts.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

@@ -28,12 +28,14 @@ mod errors;
 mod events;
 mod outbox;
 mod portal;
+mod receipts;
 mod tenants;
 pub use budget::*;
 pub use errors::*;
 pub use events::*;
 pub use outbox::*;
 pub use portal::*;
+pub use receipts::*;
 pub use tenants::*;
 
 pub(crate) fn at(s: &str) -> Timestamp {
@@ -270,7 +272,7 @@ pub async fn tenants_never_see_each_others_data(store: &dyn Store) {
 }
 
 /// Tenants "A" and "B" on Plus.
-async fn two_tenants(store: &dyn Store, now: Timestamp) -> (Tenant, Tenant) {
+pub(crate) async fn two_tenants(store: &dyn Store, now: Timestamp) -> (Tenant, Tenant) {
     let mut made = Vec::new();
     for name in ["A", "B"] {
         made.push(
@@ -349,7 +351,9 @@ macro_rules! conformance_tests {
             an_sms_switched_to_email_is_cancelled_and_its_email_added_once,
             a_migrated_store_is_current_and_migrating_again_changes_nothing,
             a_taken_value_is_a_conflict_that_names_its_constraint,
-            a_write_for_a_missing_tenant_is_not_found
+            a_write_for_a_missing_tenant_is_not_found,
+            a_receipt_moves_its_own_notification_once_and_no_other_tenants,
+            suppressed_addresses_are_per_tenant_listed_with_their_reason_and_removable
         );
     };
     (@each $make:expr; $($name:ident),*) => {

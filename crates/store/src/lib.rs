@@ -84,6 +84,9 @@ impl<T> IngestStore for T where T: EventStore + TenantConfig + Usage + Outbox + 
 /// Every role at once: what the binary opens and hands around. Implemented for every type
 /// that implements all roles, so a store implements the roles and nothing else; a `&dyn Store`
 /// becomes any narrower `&dyn` role (each is a supertrait).
-pub trait Store: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + 'static {}
+pub trait Store: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + Receipts + 'static {}
 
-impl<T> Store for T where T: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + ?Sized + 'static {}
+impl<T> Store for T where
+    T: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + Receipts + ?Sized + 'static
+{
+}
