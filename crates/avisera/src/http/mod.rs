@@ -15,6 +15,7 @@ mod ops;
 mod pages;
 mod plain;
 mod public;
+mod receipts;
 mod rules;
 mod schema;
 mod templates;
@@ -81,6 +82,8 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(edifact::upload))
         .routes(routes!(webhooks::tracking))
         .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(receipts::sms))
+        .routes(routes!(receipts::email))
 }
 
 /// What a node without the `api` role serves: probes and metrics.

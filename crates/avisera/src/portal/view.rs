@@ -208,7 +208,7 @@ mod tests {
             .map(|t| format!("trigger_{}", t.slug()))
             .collect();
         keys.extend(["sms", "email", "both", "sms_else_email", "email_else_sms"].map(|c| format!("channels_{c}")));
-        keys.extend(["scheduled", "sent", "failed", "cancelled"].map(|s| format!("status_{s}")));
+        keys.extend(avisera_domain::notification::Status::ALL.map(|s| format!("status_{s}")));
         keys.extend(avisera_domain::user::Role::ALL.map(|r| format!("role_{r}")));
         keys.extend(
             avisera_domain::template::LANGUAGES

@@ -18,6 +18,7 @@ mod nats;
 mod ops;
 mod phones;
 mod portal;
+mod receipts;
 mod receiver;
 mod shapes;
 mod triggers;
