@@ -4,7 +4,7 @@
 //! lifted here, for the API and the portal.
 
 use crate::{Error, Result};
-use avisera_domain::notification::{Channel, Status};
+use avisera_domain::notification::Channel;
 use avisera_domain::receipt::{self, Effect, Kept, Receipt, SmsReport};
 use avisera_domain::{TenantId, Timestamp};
 use avisera_store::{ReceiptKey, ReceiptTarget, Receipts, StatusChange, Suppression};
@@ -149,5 +149,17 @@ pub async fn lift(store: &dyn Receipts, tenant: TenantId, address: &str) -> Resu
     }
 }
 
-/// Statuses a notification can reach only by a receipt.
-pub const RECEIPT_STATUSES: [Status; 3] = [Status::Delivered, Status::Undelivered, Status::Bounced];
+/// The most suppressions planning takes into account per batch: the newest, enough for the
+/// dead addresses of any one tenant; older ones are still cancelled when sending.
+pub const MAX_PLANNED_SUPPRESSIONS: u32 = 10_000;
+
+/// The tenant's addresses that hard-bounced or complained (an opt-out by link has no reason
+/// and is not among them: it is honoured when sending, with no fallback to another channel).
+pub async fn bounced(store: &dyn Receipts, tenant: TenantId) -> Result<avisera_domain::receipt::Suppressed> {
+    Ok(store
+        .suppressions(tenant, MAX_PLANNED_SUPPRESSIONS)
+        .await?
+        .into_iter()
+        .filter_map(|s| s.reason.map(|why| (s.address.to_lowercase(), why)))
+        .collect())
+}

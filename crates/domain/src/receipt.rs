@@ -5,6 +5,16 @@
 use crate::Timestamp;
 use crate::notification::Status;
 use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A tenant's suppressed email addresses (lower-cased) and why each is suppressed.
+pub type Suppressed = BTreeMap<String, String>;
+
+/// Why an email to `address` is not sent, if the address is suppressed.
+pub fn suppressed(list: &Suppressed, address: &str) -> Option<String> {
+    list.get(&address.trim().to_lowercase())
+        .map(|why| format!("the address is suppressed after {why}"))
+}
 
 /// What the provider says became of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

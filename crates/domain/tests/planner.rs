@@ -138,6 +138,7 @@ fn run_blocked(
         links: &avisera_domain::links::PlainLinks("https://t.example".into()),
         now: now(),
         sms_blocked,
+        suppressed: &Default::default(),
     })
 }
 
@@ -357,6 +358,7 @@ fn transliteration_applies_to_sms_when_the_tenant_wants_it() {
         links: &avisera_domain::links::PlainLinks("https://t.example".into()),
         now: now(),
         sms_blocked: None,
+        suppressed: &Default::default(),
     });
     assert!(
         matches!(&out[0].message, Ok(Message::Sms { text, .. }) if text == "\"Rea\" - 10 %..."),
@@ -470,6 +472,7 @@ fn manual(channel: Channel, subject: Option<&str>, text: &str) -> Result<Planned
             links: &avisera_domain::links::PlainLinks("https://t.example".into()),
             now: now(),
             sms_blocked: None,
+            suppressed: &Default::default(),
         },
         channel,
         avisera_domain::planner::ManualContent::FreeText {

@@ -169,6 +169,7 @@ pub(crate) async fn post(
             links: &avisera_domain::links::PlainLinks("http://localhost".into()),
             now,
             sms_blocked: None,
+            suppressed: &Default::default(),
         });
         Decision { applied, planned }
     };

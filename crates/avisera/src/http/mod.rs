@@ -18,6 +18,7 @@ mod public;
 mod receipts;
 mod rules;
 mod schema;
+mod suppressions;
 mod templates;
 mod tenant;
 mod webhooks;
@@ -84,6 +85,8 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(receipts::sms))
         .routes(routes!(receipts::email))
+        .routes(routes!(suppressions::list))
+        .routes(routes!(suppressions::lift))
 }
 
 /// What a node without the `api` role serves: probes and metrics.

@@ -268,3 +268,139 @@ async fn a_receipt_moves_only_the_one_notification_with_its_id() {
     assert_eq!(notification(&app, &a["id"]).await["status"], "delivered");
     assert_eq!(notification(&other, &b["id"]).await["status"], "sent");
 }
+
+/// Notifications of shipment `tracking`, once all are settled.
+async fn settled_for(app: &TestApp, tracking: &str) -> Vec<Value> {
+    app.settled_notifications()
+        .await
+        .into_iter()
+        .filter(|n| n["tracking_number"] == tracking)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_hard_bounce_suppresses_the_address_so_the_next_email_is_cancelled_and_the_sms_fallback_goes() {
+    let provider = spawn_sms_provider(std::time::Duration::ZERO).await;
+    let smtp = spawn_smtp_server().await;
+    let app = app_with_receipts(Db::Sqlite, &provider, Some(&smtp)).await;
+    let (status, mail_template) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(json!({"name": "mail", "channel": "email", "default_language": "sv",
+                        "contents": {"sv": {"subject": "Levererat {{ tracking_number }}", "text": "Hej {{ receiver_name }}"}}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{mail_template}");
+    sms_rule(
+        &app,
+        "delivered",
+        json!({"name": "mail else sms", "channels": "email_else_sms", "email_template_id": mail_template["id"]}),
+    )
+    .await;
+    enabled_rule_for(
+        &app,
+        json!({"name": "only mail", "channel": "email", "default_language": "sv",
+               "contents": {"sv": {"subject": "Kvitto {{ tracking_number }}", "text": "Tack"}}}),
+    )
+    .await;
+
+    app.call("POST", "/v1/events", Some(event("BNC1", "DELIVERED", "+46701234567")))
+        .await;
+    let mails = smtp.wait_for_mails(2).await;
+    let first = settled_for(&app, "BNC1").await;
+    assert!(
+        first.iter().all(|n| n["channel"] == "email" && n["status"] == "sent"),
+        "{first:#?}"
+    );
+    let bounced_mail = mails.iter().find(|m| m["subject"] == "Levererat BNC1").unwrap();
+    let message_id = bounced_mail["message_id"].as_str().unwrap().to_string();
+    let bounced = first
+        .iter()
+        .find(|n| message_id == format!("<{}@avisera>", n["idempotency_key"].as_str().unwrap()))
+        .expect("the Message-ID is made from the notification's idempotency key");
+
+    let (status, answer) = signed(
+        &app,
+        "email",
+        json!({"message_id": message_id, "status": "bounced", "kind": "hard", "reason": "550 5.1.1 user unknown"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["results"][0]["result"], "hard_bounce");
+    let n = notification(&app, &bounced["id"]).await;
+    assert_eq!(
+        (n["status"].as_str(), n["reason"].as_str()),
+        (Some("bounced"), Some("550 5.1.1 user unknown"))
+    );
+    let (_, list) = app.call("GET", "/v1/suppressions", None).await;
+    assert_eq!(list["suppressions"][0]["address"], "anna@example.se", "{list}");
+    assert_eq!(list["suppressions"][0]["reason"], "hard bounce: 550 5.1.1 user unknown");
+
+    // The next shipment to the same receiver: the fallback rule sends the SMS, the email-only
+    // rule's email is cancelled with the reason, and no third mail goes out.
+    app.call("POST", "/v1/events", Some(event("BNC2", "DELIVERED", "+46701234567")))
+        .await;
+    let second = settled_for(&app, "BNC2").await;
+    let sms: Vec<&Value> = second.iter().filter(|n| n["channel"] == "sms").collect();
+    assert_eq!(sms.len(), 1, "{second:#?}");
+    assert_eq!(sms[0]["status"], "sent");
+    let email: Vec<&Value> = second.iter().filter(|n| n["channel"] == "email").collect();
+    assert_eq!(email.len(), 1, "{second:#?}");
+    assert_eq!(email[0]["status"], "cancelled");
+    assert!(
+        email[0]["reason"].as_str().unwrap().contains("550 5.1.1 user unknown"),
+        "{:?}",
+        email[0]["reason"]
+    );
+    assert_eq!(provider.log.lock().unwrap().delivered.len(), 1, "the fallback SMS went");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(smtp.mails().len(), 2, "no mail to the bounced address");
+
+    // A soft bounce of the other mail is noted only.
+    let other_id = mails.iter().find(|m| m["subject"] == "Kvitto BNC1").unwrap()["message_id"].clone();
+    let (_, answer) = signed(
+        &app,
+        "email",
+        json!([{"message_id": other_id, "status": "bounced", "kind": "soft", "reason": "452 mailbox full"},
+               {"message_id": "<nobody@example.com>", "status": "delivered"}]),
+    )
+    .await;
+    assert_eq!(
+        [&answer["results"][0]["result"], &answer["results"][1]["result"]],
+        ["soft_bounce", "unknown"]
+    );
+    let other = first.iter().find(|n| n["id"] != bounced["id"]).unwrap();
+    let n = notification(&app, &other["id"]).await;
+    assert_eq!(
+        (n["status"].as_str(), n["reason"].as_str()),
+        (Some("sent"), Some("soft bounce: 452 mailbox full"))
+    );
+
+    let metrics = app.page("/metrics").await;
+    assert!(
+        metrics.contains("avisera_receipts_total{channel=\"email\",result=\"hard_bounce\"} 1"),
+        "{metrics}"
+    );
+
+    // Lifted, the address gets email again.
+    let (status, body) = app
+        .call(
+            "POST",
+            "/v1/suppressions/lift",
+            Some(json!({"address": "Anna@example.se"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = app
+        .call(
+            "POST",
+            "/v1/suppressions/lift",
+            Some(json!({"address": "anna@example.se"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.call("POST", "/v1/events", Some(event("BNC3", "DELIVERED", "+46701234567")))
+        .await;
+    smtp.wait_for_mails(4).await;
+}
