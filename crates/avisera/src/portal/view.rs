@@ -24,6 +24,7 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("shipment.html", include_str!("pages/shipment.html")),
     ("log.html", include_str!("pages/log.html")),
     ("users.html", include_str!("pages/users.html")),
+    ("suppressions.html", include_str!("pages/suppressions.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

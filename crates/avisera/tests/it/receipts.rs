@@ -383,15 +383,32 @@ async fn a_hard_bounce_suppresses_the_address_so_the_next_email_is_cancelled_and
         "{metrics}"
     );
 
-    // Lifted, the address gets email again.
-    let (status, body) = app
-        .call(
-            "POST",
-            "/v1/suppressions/lift",
-            Some(json!({"address": "Anna@example.se"})),
+    // The portal shows the suppression with its reason; an editor lifts it there, and the
+    // address gets email again.
+    let mut editor = signed_in(&app, Role::Editor).await;
+    let page = editor.get("/portal/suppressions").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("anna@example.se") && page.body.contains("hard bounce: 550 5.1.1 user unknown"),
+        "{}",
+        page.body
+    );
+    let lifted = editor
+        .post(
+            "/portal/suppressions/lift",
+            &[("csrf", &page.csrf()), ("address", "anna@example.se")],
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(lifted.status, StatusCode::SEE_OTHER, "{}", lifted.body);
+    assert!(
+        !editor
+            .get("/portal/suppressions")
+            .await
+            .body
+            .contains("anna@example.se")
+    );
+    let (_, list) = app.call("GET", "/v1/suppressions", None).await;
+    assert_eq!(list["suppressions"], json!([]), "{list}");
     let (status, _) = app
         .call(
             "POST",
@@ -403,4 +420,57 @@ async fn a_hard_bounce_suppresses_the_address_so_the_next_email_is_cancelled_and
     app.call("POST", "/v1/events", Some(event("BNC3", "DELIVERED", "+46701234567")))
         .await;
     smtp.wait_for_mails(4).await;
+}
+
+/// A complaint suppresses the address too; the API lifts it, and a viewer cannot lift in the
+/// portal.
+#[tokio::test]
+async fn a_complaint_suppresses_and_the_api_lifts_it() {
+    let provider = spawn_sms_provider(std::time::Duration::ZERO).await;
+    let smtp = spawn_smtp_server().await;
+    let app = app_with_receipts(Db::Postgres, &provider, Some(&smtp)).await;
+    enabled_rule_for(
+        &app,
+        json!({"name": "only mail", "channel": "email", "default_language": "sv",
+               "contents": {"sv": {"subject": "Kvitto {{ tracking_number }}", "text": "Tack"}}}),
+    )
+    .await;
+    app.call("POST", "/v1/events", Some(event("SPAM1", "DELIVERED", "+46701234567")))
+        .await;
+    let mail = smtp.wait_for_mails(1).await.remove(0);
+    let (status, answer) = signed(
+        &app,
+        "email",
+        json!({"message_id": mail["message_id"], "status": "complained", "reason": "abuse report"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["results"][0]["result"], "complained");
+    let n = &settled_for(&app, "SPAM1").await[0];
+    assert_eq!(n["status"], "delivered", "a complaint proves the mail arrived: {n}");
+    let (_, list) = app.call("GET", "/v1/suppressions", None).await;
+    assert_eq!(
+        list["suppressions"][0]["reason"], "spam complaint: abuse report",
+        "{list}"
+    );
+
+    let mut viewer = signed_in(&app, Role::Viewer).await;
+    let page = viewer.get("/portal/suppressions").await;
+    assert!(page.body.contains("spam complaint: abuse report"), "{}", page.body);
+    assert!(
+        !page.body.contains("/portal/suppressions/lift"),
+        "a viewer sees no lift button"
+    );
+
+    let (status, body) = app
+        .call(
+            "POST",
+            "/v1/suppressions/lift",
+            Some(json!({"address": "Anna@Example.se"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.call("POST", "/v1/events", Some(event("SPAM2", "DELIVERED", "+46701234567")))
+        .await;
+    smtp.wait_for_mails(2).await;
 }
