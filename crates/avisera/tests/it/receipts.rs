@@ -438,6 +438,8 @@ async fn a_complaint_suppresses_and_the_api_lifts_it() {
     app.call("POST", "/v1/events", Some(event("SPAM1", "DELIVERED", "+46701234567")))
         .await;
     let mail = smtp.wait_for_mails(1).await.remove(0);
+    // The worker records `sent` just after the server took the mail.
+    settled_for(&app, "SPAM1").await;
     let (status, answer) = signed(
         &app,
         "email",
