@@ -73,7 +73,7 @@ impl Metrics {
         describe(
             "avisera_receipts_total",
             None,
-            "Providers' receipts taken, by channel and result (delivered, undelivered, hard_bounce, soft_bounce, complained, duplicate, late, not_sent, intermediate, unknown, ambiguous, rejected).",
+            "Providers' receipts taken, by channel and result (delivered, undelivered, hard_bounce, soft_bounce, complained, duplicate, late, not_sent, not_yet_sent, intermediate, unknown, ambiguous, rejected).",
         );
         recorder.describe_gauge(
             "avisera_notifications_scheduled".into(),

@@ -79,8 +79,12 @@ pub enum Kept {
     /// A receipt after a final one (`delivered`, `undelivered`, `bounced`): the first final
     /// receipt stands, so a late or reordered report never moves a status back.
     Late,
-    /// The notification was never accepted by a provider (scheduled, failed, cancelled).
+    /// The notification was never accepted by a provider (failed, cancelled).
     NotSent,
+    /// The notification is still scheduled: being sent right now (the provider answered the
+    /// receipt before Avisera recorded its answer), or waiting for a retry of a call that did
+    /// reach the provider. The provider should send the receipt again later.
+    NotYetSent,
 }
 
 impl Kept {
@@ -89,6 +93,7 @@ impl Kept {
             Kept::Duplicate => "duplicate",
             Kept::Late => "late",
             Kept::NotSent => "not_sent",
+            Kept::NotYetSent => "not_yet_sent",
         }
     }
 }
@@ -137,7 +142,8 @@ pub fn apply(current: Status, current_reason: Option<&str>, receipt: &Receipt, n
                 Effect::Keep(Kept::Late)
             }
         }
-        Status::Scheduled | Status::Failed | Status::Cancelled => Effect::Keep(Kept::NotSent),
+        Status::Scheduled => Effect::Keep(Kept::NotYetSent),
+        Status::Failed | Status::Cancelled => Effect::Keep(Kept::NotSent),
     }
 }
 
@@ -390,7 +396,7 @@ mod tests {
         );
         assert_eq!(
             apply(Status::Scheduled, None, &delivered, now()),
-            Effect::Keep(Kept::NotSent)
+            Effect::Keep(Kept::NotYetSent)
         );
         assert_eq!(
             apply(Status::Cancelled, None, &failed, now()),

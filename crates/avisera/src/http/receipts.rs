@@ -40,7 +40,8 @@ pub struct ReceiptResults {
 pub struct ReceiptResult {
     index: usize,
     /// delivered, undelivered, hard_bounce, soft_bounce, complained (recorded); duplicate,
-    /// late, not_sent, intermediate, unknown, ambiguous (nothing changed); rejected.
+    /// late, not_sent, intermediate, unknown, ambiguous (nothing changed); rejected. (A receipt
+    /// for a message not yet recorded as sent makes the whole answer a 503: send it again.)
     result: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<String>,
@@ -126,7 +127,7 @@ enum EmailEvents {
         (status = 401, description = "a missing, wrong or stale signature; nothing changed", body = super::api_doc::ErrorBody),
         (status = 413, description = "more than 1000 reports, or a body over max_body_bytes; nothing changed", body = super::api_doc::ErrorBody),
         (status = 422, description = "no reports, or none could be read", body = Unprocessable),
-        (status = 503, description = "receipts are off (no receipts_secret is configured), or the database is busy or unreachable; retry after `Retry-After`", body = super::api_doc::ErrorBody,
+        (status = 503, description = "receipts are off (no receipts_secret is configured), a receipt names a message not yet recorded as sent (`not_yet_sent`, with the receipts' `indexes`: send the request again), or the database is busy or unreachable; retry after `Retry-After`", body = super::api_doc::ErrorBody,
             headers(("Retry-After" = u32, description = "seconds to wait before asking again")))))]
 pub async fn sms(
     State(app): State<App>,
@@ -144,7 +145,7 @@ pub async fn sms(
         };
         results.push(answer(index, result));
     }
-    Ok(finish(&app, Channel::Sms, results))
+    finish(&app, Channel::Sms, results)
 }
 
 /// An email provider's delivery, bounce and complaint events (signed like the SMS reports). A
@@ -162,7 +163,7 @@ pub async fn sms(
         (status = 401, description = "a missing, wrong or stale signature; nothing changed", body = super::api_doc::ErrorBody),
         (status = 413, description = "more than 1000 events, or a body over max_body_bytes; nothing changed", body = super::api_doc::ErrorBody),
         (status = 422, description = "no events, or none could be read", body = Unprocessable),
-        (status = 503, description = "receipts are off (no receipts_secret is configured), or the database is busy or unreachable; retry after `Retry-After`", body = super::api_doc::ErrorBody,
+        (status = 503, description = "receipts are off (no receipts_secret is configured), a receipt names a message not yet recorded as sent (`not_yet_sent`, with the receipts' `indexes`: send the request again), or the database is busy or unreachable; retry after `Retry-After`", body = super::api_doc::ErrorBody,
             headers(("Retry-After" = u32, description = "seconds to wait before asking again")))))]
 pub async fn email(
     State(app): State<App>,
@@ -179,7 +180,7 @@ pub async fn email(
         };
         results.push(answer(index, result));
     }
-    Ok(finish(&app, Channel::Email, results))
+    finish(&app, Channel::Email, results)
 }
 
 /// The receipts of a signed body, each as JSON; nothing is read before the signature holds.
@@ -254,7 +255,15 @@ fn answer(index: usize, result: Result<Applied, ReportError>) -> ReceiptResult {
     }
 }
 
-fn finish(app: &App, channel: Channel, results: Vec<ReceiptResult>) -> (StatusCode, Json<ReceiptResults>) {
+/// Seconds a provider waits before sending again receipts that came before their message was
+/// recorded as sent.
+const RETRY_EARLY_S: u32 = 5;
+
+fn finish(
+    app: &App,
+    channel: Channel,
+    results: Vec<ReceiptResult>,
+) -> Result<(StatusCode, Json<ReceiptResults>), ApiError> {
     let channel_label = channel.slug();
     let mut counts = std::collections::BTreeMap::<&'static str, u64>::new();
     for r in &results {
@@ -273,12 +282,32 @@ fn finish(app: &App, channel: Channel, results: Vec<ReceiptResult>) -> (StatusCo
             )
         })
         .count();
+    let early: Vec<usize> = results
+        .iter()
+        .filter(|r| r.result == "not_yet_sent")
+        .map(|r| r.index)
+        .collect();
+    if !early.is_empty() {
+        // Sending the whole request again is safe: what was recorded now is a duplicate then.
+        let mut again = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_yet_sent",
+            format!(
+                "{} receipt(s) name a message Avisera has not yet recorded as sent (it is being sent, or waits for a retry); \
+                 send the request again after {RETRY_EARLY_S} s: the receipts recorded now will count as duplicates",
+                early.len()
+            ),
+        )
+        .with(json!({ "indexes": early }));
+        again.retry_after = Some(RETRY_EARLY_S);
+        return Err(again);
+    }
     let status = match rejected {
         0 => StatusCode::ACCEPTED,
         n if n == results.len() => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::MULTI_STATUS,
     };
-    (
+    Ok((
         status,
         Json(ReceiptResults {
             received: results.len(),
@@ -287,5 +316,5 @@ fn finish(app: &App, channel: Channel, results: Vec<ReceiptResult>) -> (StatusCo
             results,
             note: NOTE,
         }),
-    )
+    ))
 }

@@ -476,3 +476,91 @@ async fn a_complaint_suppresses_and_the_api_lifts_it() {
         .await;
     smtp.wait_for_mails(2).await;
 }
+
+/// An SMS's provider id is known only from the provider's answer: a report that overtakes it
+/// is unknown (202, counted), and the same report once the answer is recorded counts.
+#[tokio::test]
+async fn an_sms_report_before_the_providers_answer_is_unknown_and_counts_when_sent_again() {
+    let provider = spawn_sms_provider(std::time::Duration::from_millis(800)).await;
+    let app = app_with_receipts(Db::Sqlite, &provider, None).await;
+    sms_rule(&app, "delivered", json!({})).await;
+    app.call("POST", "/v1/events", Some(event("EARLY1", "DELIVERED", "+46701234567")))
+        .await;
+    // The provider has the message (and will answer with id msg-<key>) but has not answered.
+    let key = loop {
+        if let Some(r) = provider.log.lock().unwrap().requests.first() {
+            break r["idempotency_key"].as_str().unwrap().to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    // Avisera records the provider's id only from its answer: until then the id is unknown.
+    let report = json!({"id": format!("msg-{key}"), "status": "DELIVRD"});
+    let (_, answer) = signed(&app, "sms", report.clone()).await;
+    assert_eq!(answer["results"][0]["result"], "unknown", "{answer}");
+    let sent = &settled_for(&app, "EARLY1").await[0];
+    assert_eq!(sent["status"], "sent");
+    let (status, answer) = signed(&app, "sms", report).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(notification(&app, &sent["id"]).await["status"], "delivered");
+}
+
+/// An email's Message-ID exists before it is sent: a bounce for one still waiting (or being
+/// sent) is answered 503 to send again, and changes no status.
+#[tokio::test]
+async fn a_bounce_for_an_email_not_yet_sent_is_asked_for_again() {
+    let provider = spawn_sms_provider(std::time::Duration::ZERO).await;
+    let smtp = spawn_smtp_server().await;
+    let app = app_with_receipts(Db::Sqlite, &provider, Some(&smtp)).await;
+    let (_, template) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(json!({"name": "later", "channel": "email", "default_language": "sv",
+                        "contents": {"sv": {"subject": "Senare", "text": "Hej"}}})),
+        )
+        .await;
+    let (status, rule) = app
+        .call(
+            "POST",
+            "/v1/rules",
+            Some(
+                json!({"name": "in an hour", "trigger": "delivered", "channels": "email",
+                        "email_template_id": template["id"], "delay_minutes": 60}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{rule}");
+    app.call("POST", &format!("/v1/rules/{}/enable", rule["id"]), None)
+        .await;
+    app.call("POST", "/v1/events", Some(event("LATER1", "DELIVERED", "+46701234567")))
+        .await;
+    let (_, list) = app.call("GET", "/v1/notifications", None).await;
+    let waiting = &list["notifications"][0];
+    assert_eq!(waiting["status"], "scheduled", "{list}");
+    let message_id = format!("<{}@avisera>", waiting["idempotency_key"].as_str().unwrap());
+    let resp = app
+        .http
+        .post(format!("{}/v1/receipts/email", app.base))
+        .header("content-type", "application/json")
+        .header("x-avisera-timestamp", app.app.clock.now().as_second().to_string())
+        .header(
+            "x-avisera-signature",
+            sign(
+                RECEIPTS_SECRET,
+                app.app.clock.now().as_second(),
+                json!({"message_id": message_id, "status": "delivered"})
+                    .to_string()
+                    .as_bytes(),
+            ),
+        )
+        .body(json!({"message_id": message_id, "status": "delivered"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers()["retry-after"], "5");
+    let e: Value = resp.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "not_yet_sent", "{e}");
+    assert_eq!(e["error"]["indexes"], json!([0]));
+    assert_eq!(notification(&app, &waiting["id"]).await["status"], "scheduled");
+}
