@@ -68,6 +68,14 @@ pub async fn list(
     Authenticated(tenant): Authenticated,
     Query(q): Query<SuppressionQuery>,
 ) -> Result<Json<SuppressionList>, ApiError> {
+    if q.limit.is_some_and(|n| !(1..=receipts::MAX_SUPPRESSIONS).contains(&n)) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("limit: use 1 to {}", receipts::MAX_SUPPRESSIONS),
+        )
+        .with(serde_json::json!({ "field": "limit" })));
+    }
     Ok(Json(SuppressionList {
         suppressions: receipts::suppressions(app.store.as_ref(), tenant, q.limit).await?,
         note: "messages to these addresses are cancelled with the reason; lift one with POST /v1/suppressions/lift",

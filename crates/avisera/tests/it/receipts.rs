@@ -455,6 +455,9 @@ async fn a_complaint_suppresses_and_the_api_lifts_it() {
         list["suppressions"][0]["reason"], "spam complaint: abuse report",
         "{list}"
     );
+    let (status, e) = app.call("GET", "/v1/suppressions?limit=0", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["error"]["field"], "limit");
 
     let mut viewer = signed_in(&app, Role::Viewer).await;
     let page = viewer.get("/portal/suppressions").await;
