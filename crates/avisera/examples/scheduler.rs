@@ -135,6 +135,7 @@ fn rules_bench() {
                     links: &links,
                     now,
                     sms_blocked: None,
+                    suppressed: &Default::default(),
                 })
                 .len();
             }

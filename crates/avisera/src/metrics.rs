@@ -70,6 +70,11 @@ impl Metrics {
             None,
             "Delivery outcomes recorded by this node, by outcome, channel and provider.",
         );
+        describe(
+            "avisera_receipts_total",
+            None,
+            "Providers' receipts taken, by channel and result (delivered, undelivered, hard_bounce, soft_bounce, complained, duplicate, late, not_sent, not_yet_sent, intermediate, unknown, ambiguous, rejected).",
+        );
         recorder.describe_gauge(
             "avisera_notifications_scheduled".into(),
             None,
@@ -158,6 +163,14 @@ impl Metrics {
             &[("outcome", outcome), ("channel", channel), ("provider", provider)],
         )
         .increment(1);
+    }
+
+    /// Providers' receipts (`channel` sms or email) and what became of them.
+    pub fn receipts(&self, channel: &'static str, result: &'static str, n: u64) {
+        if n > 0 {
+            self.counter("avisera_receipts_total", &[("channel", channel), ("result", result)])
+                .increment(n);
+        }
     }
 
     /// One provider call and how it ended: `sent`, `permanent` or `transient` (timeouts too).

@@ -98,6 +98,7 @@ impl Ingest<'_> {
             .map(|t| (t.id, t))
             .collect();
         let sms_blocked = crate::budget::sms_blocked(store, &tenant, now).await?;
+        let suppressed = crate::receipts::bounced(store, tenant.id).await?;
         let mapping = effective_mapping(store, self.mapping, tenant.id).await?;
         let decide = |shipment: Shipment, event: &CarrierEvent| {
             let applied = apply(shipment, event, &mapping);
@@ -111,6 +112,7 @@ impl Ingest<'_> {
                 links: self.links,
                 now,
                 sms_blocked: sms_blocked.as_deref(),
+                suppressed: &suppressed,
             });
             Decision { applied, planned }
         };

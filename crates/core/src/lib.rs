@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod log;
 pub mod manual;
 pub mod plans;
+pub mod receipts;
 pub mod rules;
 pub mod sessions;
 pub mod templates;

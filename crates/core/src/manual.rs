@@ -76,6 +76,7 @@ where
         links,
         now,
         sms_blocked: None,
+        suppressed: &Default::default(),
     };
     let key = format!("{}:{}", what.by, what.key);
     let planned =

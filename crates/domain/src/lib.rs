@@ -18,6 +18,7 @@ pub mod notification;
 pub mod plan;
 pub mod planner;
 pub mod rate;
+pub mod receipt;
 pub mod retry;
 pub mod rule;
 pub mod shipment;

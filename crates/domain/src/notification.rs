@@ -39,7 +39,9 @@ impl FromStr for Channel {
 }
 
 /// Where a notification is in its life. `Scheduled` waits for its due time (or a retry);
-/// `Sent`, `Failed` and `Cancelled` are final.
+/// `Sent`, `Failed` and `Cancelled` are final for sending. A sent notification may still move
+/// once, by its provider's receipt (`receipt.rs`), to `Delivered`, `Undelivered` (SMS) or
+/// `Bounced` (email).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -47,6 +49,9 @@ pub enum Status {
     Sent,
     Failed,
     Cancelled,
+    Delivered,
+    Undelivered,
+    Bounced,
 }
 
 impl Status {
@@ -56,7 +61,29 @@ impl Status {
             Status::Sent => "sent",
             Status::Failed => "failed",
             Status::Cancelled => "cancelled",
+            Status::Delivered => "delivered",
+            Status::Undelivered => "undelivered",
+            Status::Bounced => "bounced",
         }
+    }
+
+    /// Every status, in the order of a notification's life (for filters and lists).
+    pub const ALL: [Status; 7] = [
+        Status::Scheduled,
+        Status::Sent,
+        Status::Delivered,
+        Status::Undelivered,
+        Status::Bounced,
+        Status::Failed,
+        Status::Cancelled,
+    ];
+
+    /// The provider accepted it (and billed it): sent, and whatever its receipt said since.
+    pub fn was_sent(self) -> bool {
+        matches!(
+            self,
+            Status::Sent | Status::Delivered | Status::Undelivered | Status::Bounced
+        )
     }
 
     pub fn is_final(self) -> bool {
@@ -78,8 +105,11 @@ impl FromStr for Status {
             "sent" => Ok(Status::Sent),
             "failed" => Ok(Status::Failed),
             "cancelled" => Ok(Status::Cancelled),
+            "delivered" => Ok(Status::Delivered),
+            "undelivered" => Ok(Status::Undelivered),
+            "bounced" => Ok(Status::Bounced),
             _ => Err(format!(
-                "unknown status {s:?}; use scheduled, sent, failed or cancelled"
+                "unknown status {s:?}; use scheduled, sent, delivered, undelivered, bounced, failed or cancelled"
             )),
         }
     }

@@ -70,6 +70,10 @@ pub struct Situation<'a> {
     pub now: Timestamp,
     /// Set when the tenant's SMS budget is used up and SMS must switch to email: the reason.
     pub sms_blocked: Option<&'a str>,
+    /// Email addresses that hard-bounced or complained, with why (`receipt::Suppressed`): an
+    /// email to one is kept as cancelled with the reason, and a rule with a fallback to SMS
+    /// sends the SMS instead.
+    pub suppressed: &'a crate::receipt::Suppressed,
 }
 
 pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
@@ -283,6 +287,15 @@ fn addresses(rule: &Rule, s: &Situation<'_>) -> Vec<(Channel, Address)> {
                 .map(|a| {
                     let to = a.unwrap_or_else(|(raw, _)| raw);
                     (channel, Err((to, NotSent::Cancelled(why.to_string()))))
+                })
+                .collect(),
+            (Channel::Email, _) if !s.suppressed.is_empty() => found
+                .map(|a| {
+                    let a = a.and_then(|to| match crate::receipt::suppressed(s.suppressed, &to) {
+                        Some(why) => Err((to, NotSent::Cancelled(why))),
+                        None => Ok(to),
+                    });
+                    (channel, a)
                 })
                 .collect(),
             _ => found.map(|a| (channel, a)).collect(),

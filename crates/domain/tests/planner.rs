@@ -124,6 +124,16 @@ fn run_blocked(
     e: &CarrierEvent,
     sms_blocked: Option<&str>,
 ) -> Vec<PlannedNotification> {
+    run_with(tenant, rules, e, sms_blocked, &Default::default())
+}
+
+fn run_with(
+    tenant: &Tenant,
+    rules: &[Rule],
+    e: &CarrierEvent,
+    sms_blocked: Option<&str>,
+    suppressed: &avisera_domain::receipt::Suppressed,
+) -> Vec<PlannedNotification> {
     let mut shipment = Shipment::new("T1");
     shipment.id = ShipmentId(3);
     let applied = apply(shipment, e, avisera_domain::mapping::Mapping::defaults());
@@ -138,6 +148,7 @@ fn run_blocked(
         links: &avisera_domain::links::PlainLinks("https://t.example".into()),
         now: now(),
         sms_blocked,
+        suppressed,
     })
 }
 
@@ -357,6 +368,7 @@ fn transliteration_applies_to_sms_when_the_tenant_wants_it() {
         links: &avisera_domain::links::PlainLinks("https://t.example".into()),
         now: now(),
         sms_blocked: None,
+        suppressed: &Default::default(),
     });
     assert!(
         matches!(&out[0].message, Ok(Message::Sms { text, .. }) if text == "\"Rea\" - 10 %..."),
@@ -470,6 +482,7 @@ fn manual(channel: Channel, subject: Option<&str>, text: &str) -> Result<Planned
             links: &avisera_domain::links::PlainLinks("https://t.example".into()),
             now: now(),
             sms_blocked: None,
+            suppressed: &Default::default(),
         },
         channel,
         avisera_domain::planner::ManualContent::FreeText {
@@ -539,4 +552,48 @@ fn the_email_that_replaces_an_sms_has_the_key_the_rule_gives_its_email() {
     assert_eq!((sms.channel, email.channel), (Channel::Sms, Channel::Email));
     assert_eq!(email_key_for(&sms.dedupe_key, &email.recipient), email.dedupe_key);
     assert_eq!(email_key_for("manual:1:k", "a@b.se"), "manual:1:k:email-instead");
+}
+
+#[test]
+fn a_bounced_address_gets_its_email_cancelled_with_the_reason_and_the_fallback_sends_sms() {
+    let suppressed = avisera_domain::receipt::Suppressed::from([(
+        "a@b.se".to_string(),
+        "hard bounce: 550 5.1.1 user unknown".to_string(),
+    )]);
+    let e = event("DELIVERED", Some("0701234567"), Some("A@b.se"), "sv");
+    let plus = tenant(Plan::Plus);
+    let fallback = run_with(
+        &plus,
+        &[rule(Trigger::Delivered, ChannelChoice::EmailElseSms)],
+        &e,
+        None,
+        &suppressed,
+    );
+    assert_eq!(fallback.len(), 1, "{fallback:?}");
+    assert_eq!(fallback[0].channel, Channel::Sms);
+    assert!(fallback[0].message.is_ok());
+    let only_email = run_with(
+        &plus,
+        &[rule(Trigger::Delivered, ChannelChoice::Email)],
+        &e,
+        None,
+        &suppressed,
+    );
+    assert_eq!(only_email.len(), 1);
+    match &only_email[0].message {
+        Err(avisera_domain::planner::NotSent::Cancelled(why)) => assert!(why.contains("550 5.1.1"), "{why}"),
+        other => panic!("the email must be kept as cancelled: {other:?}"),
+    }
+    let unsuppressed = run_with(
+        &plus,
+        &[rule(Trigger::Delivered, ChannelChoice::EmailElseSms)],
+        &event("DELIVERED", Some("0701234567"), Some("c@b.se"), "sv"),
+        None,
+        &suppressed,
+    );
+    assert_eq!(
+        unsuppressed[0].channel,
+        Channel::Email,
+        "only the suppressed address falls back"
+    );
 }

@@ -19,6 +19,7 @@ mod events;
 mod logos;
 mod migrate;
 mod notifications;
+mod receipts;
 mod rules;
 mod setup;
 mod tenants;
@@ -431,5 +432,39 @@ impl RateLimits for PgStore {
 
     async fn count_held(&self, limits: &SendLimits, now: Timestamp) -> StoreResult<u64> {
         claim::count_held(&self.pool, limits, now).await
+    }
+}
+
+#[async_trait]
+impl Receipts for PgStore {
+    async fn receipt_targets(
+        &self,
+        channel: avisera_domain::notification::Channel,
+        key: &ReceiptKey,
+    ) -> StoreResult<Vec<ReceiptTarget>> {
+        receipts::targets(&self.pool, channel, key).await
+    }
+
+    async fn record_receipt(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        from: (avisera_domain::notification::Status, Option<&str>),
+        change: &StatusChange,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        receipts::record(&self.pool, tenant, id, from, change, now).await
+    }
+
+    async fn suppress(&self, tenant: TenantId, address: &str, reason: &str, at: Timestamp) -> StoreResult<()> {
+        receipts::suppress(&self.pool, tenant, address, reason, at).await
+    }
+
+    async fn suppressions(&self, tenant: TenantId, limit: u32) -> StoreResult<Vec<Suppression>> {
+        receipts::list(&self.pool, tenant, limit).await
+    }
+
+    async fn remove_suppression(&self, tenant: TenantId, address: &str) -> StoreResult<bool> {
+        receipts::remove(&self.pool, tenant, address).await
     }
 }

@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fair_claims_and_rate_limits",
         sql: include_str!("../migrations/0003_fair_claims_and_rate_limits.sql"),
     },
+    Migration {
+        version: 4,
+        name: "receipts",
+        sql: include_str!("../migrations/0004_receipts.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

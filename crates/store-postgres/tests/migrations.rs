@@ -7,7 +7,7 @@ use avisera_domain::TenantId;
 use avisera_domain::notification::Status;
 use avisera_store::{
     EventStore, Maintenance, NotificationFilter, NotificationLog, SchemaStatus, ShipmentSearch, StoreError,
-    TenantConfig,
+    TenantConfig, latest,
 };
 use avisera_store_postgres::testing::{fresh_postgres_url, schema_fingerprint};
 use avisera_store_postgres::{MIGRATIONS, Migration, PgStore, connect};
@@ -102,6 +102,11 @@ fn applied(report: &avisera_store::MigrationReport) -> Vec<(i64, &str)> {
     report.applied.iter().map(|m| (m.version, m.name.as_str())).collect()
 }
 
+/// Every migration of this build after the first (what an adopted or version-1 database gets).
+fn after_the_first() -> Vec<(i64, &'static str)> {
+    MIGRATIONS[1..].iter().map(|m| (m.version, m.name)).collect()
+}
+
 /// The old rows read back through the store, each value as it was written.
 async fn the_old_rows_read_back(store: &PgStore, what: &str) {
     let t = TenantId(1);
@@ -190,23 +195,24 @@ async fn an_old_database_upgrades_in_place(commit: &str) {
     add_old_rows(store.pool()).await;
     assert_eq!(
         store.schema_status().await.unwrap(),
-        SchemaStatus::PreMigrations { known: 3 },
+        SchemaStatus::PreMigrations {
+            known: latest(MIGRATIONS)
+        },
         "{commit}"
     );
     let report = store.migrate().await.unwrap();
-    assert!(report.adopted && report.version == 3, "{commit}: {report:?}");
-    assert_eq!(
-        applied(&report),
-        vec![(2, "native_types"), (3, "fair_claims_and_rate_limits")],
-        "{commit}"
+    assert!(
+        report.adopted && report.version == latest(MIGRATIONS),
+        "{commit}: {report:?}"
     );
+    assert_eq!(applied(&report), after_the_first(), "{commit}");
     assert!(store.schema_status().await.unwrap().is_current());
     the_old_rows_read_back(&store, commit).await;
     same_shape_as_a_new_database(&store, commit).await;
 
     let again = store.migrate().await.unwrap();
     assert!(
-        !again.adopted && again.applied.is_empty() && again.version == 3,
+        !again.adopted && again.applied.is_empty() && again.version == latest(MIGRATIONS),
         "{again:?}"
     );
     // New rows go in beside the old ones.
@@ -281,27 +287,30 @@ async fn a_database_the_any_store_migrated_goes_on_to_native_types() {
     .unwrap();
     assert_eq!(
         store.schema_status().await.unwrap(),
-        SchemaStatus::At { version: 1, known: 3 }
+        SchemaStatus::At {
+            version: 1,
+            known: latest(MIGRATIONS)
+        }
     );
     let report = store.migrate().await.unwrap();
     assert!(!report.adopted, "{report:?}");
-    assert_eq!(
-        applied(&report),
-        vec![(2, "native_types"), (3, "fair_claims_and_rate_limits")]
-    );
+    assert_eq!(applied(&report), after_the_first());
     the_old_rows_read_back(&store, "any store").await;
     same_shape_as_a_new_database(&store, "any store").await;
 }
 
-const V4: Migration = Migration {
-    version: 4,
-    name: "shipment_notes",
-    sql: "CREATE TABLE shipment_notes (tenant_id BIGINT NOT NULL, note TEXT NOT NULL); CREATE INDEX shipment_notes_of ON shipment_notes (tenant_id)",
-};
+/// A fake migration after this build's last (whatever its number: branches add theirs).
+fn next() -> Migration {
+    Migration {
+        version: latest(MIGRATIONS) + 1,
+        name: "shipment_notes",
+        sql: "CREATE TABLE shipment_notes (tenant_id BIGINT NOT NULL, note TEXT NOT NULL); CREATE INDEX shipment_notes_of ON shipment_notes (tenant_id)",
+    }
+}
 
-fn with_v4() -> Vec<Migration> {
+fn with_next() -> Vec<Migration> {
     let mut all = MIGRATIONS.to_vec();
-    all.push(V4);
+    all.push(next());
     all
 }
 
@@ -309,35 +318,42 @@ fn with_v4() -> Vec<Migration> {
 #[tokio::test]
 async fn a_later_migration_applies_once_and_a_newer_schema_is_refused() {
     let store = connect(&fresh_postgres_url().await).await.unwrap();
-    assert_eq!(store.schema_status().await.unwrap(), SchemaStatus::Empty { known: 3 });
+    let known = latest(MIGRATIONS);
+    assert_eq!(store.schema_status().await.unwrap(), SchemaStatus::Empty { known });
     let first = store.migrate().await.unwrap();
     assert_eq!(
         applied(&first),
-        vec![(1, "initial"), (2, "native_types"), (3, "fair_claims_and_rate_limits")]
+        MIGRATIONS.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>()
     );
     assert!(!first.adopted);
     assert_eq!(
-        store.schema_status_with(&with_v4()).await.unwrap(),
-        SchemaStatus::At { version: 3, known: 4 }
+        store.schema_status_with(&with_next()).await.unwrap(),
+        SchemaStatus::At {
+            version: known,
+            known: known + 1
+        }
     );
-    let report = store.migrate_with(&with_v4()).await.unwrap();
-    assert_eq!(applied(&report), vec![(4, "shipment_notes")]);
-    assert_eq!(report.version, 4);
-    assert!(store.migrate_with(&with_v4()).await.unwrap().applied.is_empty());
+    let report = store.migrate_with(&with_next()).await.unwrap();
+    assert_eq!(applied(&report), vec![(known + 1, "shipment_notes")]);
+    assert_eq!(report.version, known + 1);
+    assert!(store.migrate_with(&with_next()).await.unwrap().applied.is_empty());
     sqlx::query("INSERT INTO shipment_notes (tenant_id, note) VALUES (1, 'x')")
         .execute(store.pool())
         .await
         .unwrap();
 
-    // This build knows only version 3: the database is newer than it.
+    // This build knows only its own: the database is newer than it.
     assert_eq!(
         store.schema_status().await.unwrap(),
-        SchemaStatus::At { version: 4, known: 3 }
+        SchemaStatus::At {
+            version: known + 1,
+            known
+        }
     );
     match store.migrate().await {
         Err(StoreError::Schema(why)) => {
             assert!(
-                why.contains("newer than this avisera knows (3)") && why.contains("upgrade avisera"),
+                why.contains(&format!("newer than this avisera knows ({known})")) && why.contains("upgrade avisera"),
                 "{why}"
             )
         }
@@ -345,11 +361,14 @@ async fn a_later_migration_applies_once_and_a_newer_schema_is_refused() {
     }
 
     // A migration edited after it was applied is noticed, not run around.
-    let mut edited = with_v4();
-    edited[3].sql = "CREATE TABLE shipment_notes (tenant_id BIGINT NOT NULL)";
+    let mut edited = with_next();
+    edited.last_mut().unwrap().sql = "CREATE TABLE shipment_notes (tenant_id BIGINT NOT NULL)";
     match store.migrate_with(&edited).await {
         Err(StoreError::Schema(why)) => {
-            assert!(why.contains("0004 (shipment_notes)") && why.contains("edited"), "{why}")
+            assert!(
+                why.contains(&format!("{:04} (shipment_notes)", known + 1)) && why.contains("edited"),
+                "{why}"
+            )
         }
         other => panic!("an edited migration must be refused: {other:?}"),
     }
@@ -360,19 +379,23 @@ async fn a_later_migration_applies_once_and_a_newer_schema_is_refused() {
 async fn a_failing_migration_changes_nothing() {
     let store = connect(&fresh_postgres_url().await).await.unwrap();
     store.migrate().await.unwrap();
+    let known = latest(MIGRATIONS);
     let mut broken = MIGRATIONS.to_vec();
     broken.push(Migration {
-        version: 4,
+        version: known + 1,
         name: "broken",
         sql: "CREATE TABLE half_done (x BIGINT); INSERT INTO no_such_table VALUES (1)",
     });
     match store.migrate_with(&broken).await {
-        Err(StoreError::Schema(why)) => assert!(why.contains("0004 (broken) failed"), "{why}"),
+        Err(StoreError::Schema(why)) => assert!(why.contains(&format!("{:04} (broken) failed", known + 1)), "{why}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(
         store.schema_status_with(&broken).await.unwrap(),
-        SchemaStatus::At { version: 3, known: 4 }
+        SchemaStatus::At {
+            version: known,
+            known: known + 1
+        }
     );
     assert!(
         sqlx::query("SELECT 1 FROM half_done")
@@ -393,15 +416,19 @@ async fn nodes_migrating_one_database_at_once_apply_each_migration_once() {
         let url = url.clone();
         nodes.push(tokio::spawn(async move {
             let store = connect(&url).await.unwrap();
-            store.migrate_with(&with_v4()).await.unwrap()
+            store.migrate_with(&with_next()).await.unwrap()
         }));
     }
     let mut applied = Vec::new();
     for n in nodes {
         let report = n.await.unwrap();
-        assert_eq!(report.version, 4);
+        assert_eq!(report.version, latest(MIGRATIONS) + 1);
         applied.extend(report.applied.into_iter().map(|m| m.version));
     }
     applied.sort();
-    assert_eq!(applied, vec![1, 2, 3, 4], "each migration applied by exactly one node");
+    assert_eq!(
+        applied,
+        (1..=latest(MIGRATIONS) + 1).collect::<Vec<_>>(),
+        "each migration applied by exactly one node"
+    );
 }

@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fair_claims_and_rate_limits",
         sql: include_str!("../migrations/0002_fair_claims_and_rate_limits.sql"),
     },
+    Migration {
+        version: 3,
+        name: "receipts",
+        sql: include_str!("../migrations/0003_receipts.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

@@ -6,7 +6,7 @@ use avisera_domain::TenantId;
 use avisera_domain::notification::Status;
 use avisera_store::{
     EventStore, Maintenance, NotificationFilter, NotificationLog, SchemaStatus, ShipmentSearch, StoreError,
-    TenantConfig,
+    TenantConfig, latest,
 };
 use avisera_store_sqlite::testing::{fresh_sqlite_url, schema_fingerprint};
 use avisera_store_sqlite::{MIGRATIONS, Migration, SqliteStore, connect};
@@ -96,13 +96,18 @@ async fn an_old_database_upgrades_in_place(commit: &str) {
     add_old_rows(&store).await;
     assert_eq!(
         store.schema_status().await.unwrap(),
-        SchemaStatus::PreMigrations { known: 2 },
+        SchemaStatus::PreMigrations {
+            known: latest(MIGRATIONS)
+        },
         "{commit}"
     );
 
+    // Adopted as version 1, then the later migrations applied.
     let report = store.migrate().await.unwrap();
     assert!(
-        report.adopted && report.applied.iter().map(|m| m.version).eq([2]) && report.version == 2,
+        report.adopted
+            && report.version == latest(MIGRATIONS)
+            && report.applied.iter().map(|m| m.version).eq(2..=latest(MIGRATIONS)),
         "{commit}: {report:?}"
     );
     assert!(store.schema_status().await.unwrap().is_current());
@@ -167,7 +172,7 @@ async fn an_old_database_upgrades_in_place(commit: &str) {
 
     let again = store.migrate().await.unwrap();
     assert!(
-        !again.adopted && again.applied.is_empty() && again.version == 2,
+        !again.adopted && again.applied.is_empty() && again.version == latest(MIGRATIONS),
         "{again:?}"
     );
     // New rows go in beside the old ones.
@@ -190,70 +195,90 @@ async fn every_old_sqlite_schema_upgrades_in_place_with_its_rows() {
     }
 }
 
-const V3: Migration = Migration {
-    version: 3,
-    name: "shipment_notes",
-    sql: "CREATE TABLE shipment_notes (tenant_id BIGINT NOT NULL, note TEXT NOT NULL); CREATE INDEX shipment_notes_of ON shipment_notes (tenant_id)",
-};
+/// A fake migration after this build's last (whatever its number: branches add theirs).
+fn next() -> Migration {
+    Migration {
+        version: latest(MIGRATIONS) + 1,
+        name: "shipment_notes",
+        sql: "CREATE TABLE shipment_notes (tenant_id BIGINT NOT NULL, note TEXT NOT NULL); CREATE INDEX shipment_notes_of ON shipment_notes (tenant_id)",
+    }
+}
+
+/// This build's migrations and `next()`.
+fn with_next() -> Vec<Migration> {
+    let mut all = MIGRATIONS.to_vec();
+    all.push(next());
+    all
+}
 
 /// A release with a further migration: the database is behind until migrate applies it, once.
 #[tokio::test]
 async fn a_later_migration_applies_once_and_a_newer_schema_is_refused() {
     let store = connect(&fresh_sqlite_url()).await.unwrap();
-    assert_eq!(store.schema_status().await.unwrap(), SchemaStatus::Empty { known: 2 });
+    let known = latest(MIGRATIONS);
+    assert_eq!(store.schema_status().await.unwrap(), SchemaStatus::Empty { known });
     let first = store.migrate().await.unwrap();
     assert_eq!(
         first
             .applied
             .iter()
-            .map(|m| (m.version, m.name.as_str()))
+            .map(|m| (m.version, m.name.clone()))
             .collect::<Vec<_>>(),
-        vec![(1, "initial"), (2, "fair_claims_and_rate_limits")]
+        MIGRATIONS
+            .iter()
+            .map(|m| (m.version, m.name.to_string()))
+            .collect::<Vec<_>>()
     );
     assert!(!first.adopted);
-    let with_v3 = [MIGRATIONS[0], MIGRATIONS[1], V3];
+    let with_next = with_next();
     assert_eq!(
-        store.schema_status_with(&with_v3).await.unwrap(),
-        SchemaStatus::At { version: 2, known: 3 }
+        store.schema_status_with(&with_next).await.unwrap(),
+        SchemaStatus::At {
+            version: known,
+            known: known + 1
+        }
     );
-    let report = store.migrate_with(&with_v3).await.unwrap();
+    let report = store.migrate_with(&with_next).await.unwrap();
     assert_eq!(
         report
             .applied
             .iter()
             .map(|m| (m.version, m.name.as_str()))
             .collect::<Vec<_>>(),
-        vec![(3, "shipment_notes")]
+        vec![(known + 1, "shipment_notes")]
     );
-    assert_eq!(report.version, 3);
-    assert!(store.migrate_with(&with_v3).await.unwrap().applied.is_empty());
+    assert_eq!(report.version, known + 1);
+    assert!(store.migrate_with(&with_next).await.unwrap().applied.is_empty());
     sqlx::query("INSERT INTO shipment_notes (tenant_id, note) VALUES (1, 'x')")
         .execute(store.pool())
         .await
         .unwrap();
 
-    // This build knows only version 2: the database is newer than it.
+    // This build knows only its own: the database is newer than it.
     assert_eq!(
         store.schema_status().await.unwrap(),
-        SchemaStatus::At { version: 3, known: 2 }
+        SchemaStatus::At {
+            version: known + 1,
+            known
+        }
     );
     match store.migrate().await {
-        Err(StoreError::Schema(why)) => assert!(why.contains("newer than this avisera knows (2)"), "{why}"),
+        Err(StoreError::Schema(why)) => assert!(
+            why.contains(&format!("newer than this avisera knows ({known})")),
+            "{why}"
+        ),
         other => panic!("migrating a newer schema must be refused: {other:?}"),
     }
 
     // A migration edited after it was applied is noticed, not run around.
-    let edited = [
-        MIGRATIONS[0],
-        MIGRATIONS[1],
-        Migration {
-            sql: "CREATE TABLE shipment_notes (tenant_id BIGINT NOT NULL)",
-            ..V3
-        },
-    ];
+    let mut edited = with_next;
+    edited.last_mut().unwrap().sql = "CREATE TABLE shipment_notes (tenant_id BIGINT NOT NULL)";
     match store.migrate_with(&edited).await {
         Err(StoreError::Schema(why)) => {
-            assert!(why.contains("0003 (shipment_notes)") && why.contains("edited"), "{why}")
+            assert!(
+                why.contains(&format!("{:04} (shipment_notes)", known + 1)) && why.contains("edited"),
+                "{why}"
+            )
         }
         other => panic!("an edited migration must be refused: {other:?}"),
     }
@@ -264,22 +289,23 @@ async fn a_later_migration_applies_once_and_a_newer_schema_is_refused() {
 async fn a_failing_migration_changes_nothing() {
     let store = connect(&fresh_sqlite_url()).await.unwrap();
     store.migrate().await.unwrap();
-    let broken = [
-        MIGRATIONS[0],
-        MIGRATIONS[1],
-        Migration {
-            version: 3,
-            name: "broken",
-            sql: "CREATE TABLE half_done (x BIGINT); INSERT INTO no_such_table VALUES (1)",
-        },
-    ];
+    let known = latest(MIGRATIONS);
+    let mut broken = MIGRATIONS.to_vec();
+    broken.push(Migration {
+        version: known + 1,
+        name: "broken",
+        sql: "CREATE TABLE half_done (x BIGINT); INSERT INTO no_such_table VALUES (1)",
+    });
     match store.migrate_with(&broken).await {
-        Err(StoreError::Schema(why)) => assert!(why.contains("0003 (broken) failed"), "{why}"),
+        Err(StoreError::Schema(why)) => assert!(why.contains(&format!("{:04} (broken) failed", known + 1)), "{why}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(
         store.schema_status_with(&broken).await.unwrap(),
-        SchemaStatus::At { version: 2, known: 3 }
+        SchemaStatus::At {
+            version: known,
+            known: known + 1
+        }
     );
     assert!(
         sqlx::query("SELECT 1 FROM half_done")
@@ -300,15 +326,19 @@ async fn processes_migrating_one_file_at_once_apply_each_migration_once() {
         let url = url.clone();
         nodes.push(tokio::spawn(async move {
             let store = connect(&url).await.unwrap();
-            store.migrate_with(&[MIGRATIONS[0], MIGRATIONS[1], V3]).await.unwrap()
+            store.migrate_with(&with_next()).await.unwrap()
         }));
     }
     let mut applied = Vec::new();
     for n in nodes {
         let report = n.await.unwrap();
-        assert_eq!(report.version, 3);
+        assert_eq!(report.version, latest(MIGRATIONS) + 1);
         applied.extend(report.applied.into_iter().map(|m| m.version));
     }
     applied.sort();
-    assert_eq!(applied, vec![1, 2, 3], "each migration applied by exactly one process");
+    assert_eq!(
+        applied,
+        (1..=latest(MIGRATIONS) + 1).collect::<Vec<_>>(),
+        "each migration applied by exactly one process"
+    );
 }

@@ -29,6 +29,7 @@ mod events;
 mod fairness;
 mod outbox;
 mod portal;
+mod receipts;
 mod tenants;
 pub use budget::*;
 pub use errors::*;
@@ -36,6 +37,7 @@ pub use events::*;
 pub use fairness::*;
 pub use outbox::*;
 pub use portal::*;
+pub use receipts::*;
 pub use tenants::*;
 
 pub(crate) fn at(s: &str) -> Timestamp {
@@ -169,6 +171,7 @@ pub(crate) async fn post(
             links: &avisera_domain::links::PlainLinks("http://localhost".into()),
             now,
             sms_blocked: None,
+            suppressed: &Default::default(),
         });
         Decision { applied, planned }
     };
@@ -272,7 +275,7 @@ pub async fn tenants_never_see_each_others_data(store: &dyn Store) {
 }
 
 /// Tenants "A" and "B" on Plus.
-async fn two_tenants(store: &dyn Store, now: Timestamp) -> (Tenant, Tenant) {
+pub(crate) async fn two_tenants(store: &dyn Store, now: Timestamp) -> (Tenant, Tenant) {
     let mut made = Vec::new();
     for name in ["A", "B"] {
         made.push(
@@ -358,7 +361,9 @@ macro_rules! conformance_tests {
             a_claim_gives_every_waiting_tenant_its_earliest_rows_first,
             rate_limits_claim_only_what_they_allow_and_hold_the_rest_untouched,
             claims_side_by_side_stay_within_a_rate_limit,
-            a_used_up_sms_limit_does_not_keep_another_tenants_email_waiting
+            a_used_up_sms_limit_does_not_keep_another_tenants_email_waiting,
+            a_receipt_moves_its_own_notification_once_and_no_other_tenants,
+            suppressed_addresses_are_per_tenant_listed_with_their_reason_and_removable
         );
     };
     (@each $make:expr; $($name:ident),*) => {

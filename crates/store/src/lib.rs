@@ -78,17 +78,21 @@ pub trait DeliveryStore: Outbox + Suppressions + TenantConfig + Usage + EventSto
 impl<T> DeliveryStore for T where T: Outbox + Suppressions + TenantConfig + Usage + EventStore + ?Sized {}
 
 /// What taking events in uses: the tenant's configuration, its SMS spend (a budget that stops
-/// SMS), the events' one transaction, and the outbox for budget notices.
-pub trait IngestStore: EventStore + TenantConfig + Usage + Outbox {}
+/// SMS), the events' one transaction, the outbox for budget notices, and the addresses that
+/// bounced (`Receipts`), so an email rule falls back to SMS for them.
+pub trait IngestStore: EventStore + TenantConfig + Usage + Outbox + Receipts {}
 
-impl<T> IngestStore for T where T: EventStore + TenantConfig + Usage + Outbox + ?Sized {}
+impl<T> IngestStore for T where T: EventStore + TenantConfig + Usage + Outbox + Receipts + ?Sized {}
 
 /// Every role at once: what the binary opens and hands around. Implemented for every type
 /// that implements all roles, so a store implements the roles and nothing else; a `&dyn Store`
 /// becomes any narrower `&dyn` role (each is a supertrait).
-pub trait Store: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + 'static {}
+pub trait Store:
+    Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + Receipts + 'static
+{
+}
 
 impl<T> Store for T where
-    T: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + ?Sized + 'static
+    T: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + Receipts + ?Sized + 'static
 {
 }

@@ -295,3 +295,31 @@ pub struct NotificationFact {
     pub channel: avisera_domain::notification::Channel,
     pub status: avisera_domain::notification::Status,
 }
+
+/// How a receipt names its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReceiptKey {
+    /// The provider's message id, recorded when it accepted the message.
+    ProviderId(String),
+    /// The notification's idempotency key (an email's Message-ID is made from it).
+    IdempotencyKey(String),
+}
+
+/// A notification a receipt names, with what the receipt decision needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceiptTarget {
+    pub tenant_id: TenantId,
+    pub id: NotificationId,
+    pub recipient: String,
+    pub status: Status,
+    pub reason: Option<String>,
+}
+
+/// An address a tenant sends nothing more to: an opt-out (no reason), a hard bounce or a spam
+/// complaint (with the reason).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suppression {
+    pub address: String,
+    pub reason: Option<String>,
+    pub at: Timestamp,
+}

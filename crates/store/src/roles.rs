@@ -10,6 +10,7 @@ use avisera_domain::billing::{Billed, Charge, PlanPeriod};
 use avisera_domain::event::CarrierEvent;
 use avisera_domain::logo::LogoKind;
 use avisera_domain::money::Ore;
+use avisera_domain::notification::{Channel, Status};
 use avisera_domain::plan::Plan;
 use avisera_domain::planner::PlannedNotification;
 use avisera_domain::rule::Rule;
@@ -257,4 +258,35 @@ pub trait Portal: Send + Sync {
     async fn logos(&self, tenant: TenantId) -> StoreResult<Vec<Logo>>;
     async fn logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<Option<Logo>>;
     async fn delete_logo(&self, tenant: TenantId, id: LogoId) -> StoreResult<bool>;
+}
+
+/// What providers report after they accepted a message (delivery receipts, bounces,
+/// complaints), and the addresses they make a tenant stop sending to. Receipts name no tenant
+/// (one provider serves them all), so finding a notification is the one call not scoped by
+/// tenant; it answers the tenant with each match, and every later call is scoped by it.
+#[async_trait]
+pub trait Receipts: Send + Sync {
+    /// The notifications on `channel` with this key, of any tenant, at most two: a key is the
+    /// provider's id for one message (or the email's Message-ID), so a second match means the
+    /// key is ambiguous and no notification may be touched by it.
+    async fn receipt_targets(&self, channel: Channel, key: &ReceiptKey) -> StoreResult<Vec<ReceiptTarget>>;
+    /// Moves the notification from (`from`, `from_reason`) to `change` and records `change` in
+    /// its history, together. False when its status or reason is no longer the one read (a
+    /// concurrent receipt): read it again and decide again.
+    async fn record_receipt(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        from: (Status, Option<&str>),
+        change: &StatusChange,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Suppresses `address` for the tenant with `reason`, like an opt-out: every later message
+    /// to it is cancelled at sending. The first reason stands (idempotent).
+    async fn suppress(&self, tenant: TenantId, address: &str, reason: &str, at: Timestamp) -> StoreResult<()>;
+    /// The tenant's suppressed addresses (bounces, complaints and opt-outs), newest first, at
+    /// most `limit`.
+    async fn suppressions(&self, tenant: TenantId, limit: u32) -> StoreResult<Vec<Suppression>>;
+    /// Lifts a suppression (or an opt-out). False when the address was not suppressed.
+    async fn remove_suppression(&self, tenant: TenantId, address: &str) -> StoreResult<bool>;
 }

@@ -27,6 +27,9 @@ pub struct Config {
     /// Signs the links in messages; every node must have the same one. Without it a random
     /// secret is made at start, and links in earlier messages stop working after a restart.
     pub link_secret: Option<SecretString>,
+    /// Signs providers' receipts (`POST /v1/receipts/sms`, `/v1/receipts/email`), like a
+    /// carrier's webhook; one for the operator, not per tenant. Without it those routes refuse.
+    pub receipts_secret: Option<SecretString>,
     /// Send over no real channel that is not configured, but keep what would have been sent in
     /// memory and show it at `/dev/inbox`. It shows every tenant's messages without a login, so
     /// it is refused unless `listen` is a loopback address.
@@ -58,6 +61,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: HttpUrl::parse("http://127.0.0.1:8080").expect("a URL"),
             link_secret: None,
+            receipts_secret: None,
             dev_inbox: false,
             max_body_bytes: 10 * 1024 * 1024,
             roles: vec![Role::Api, Role::Worker],
@@ -229,6 +233,50 @@ pub struct SmsHttpConfig {
     /// SMS per second to this provider, over all nodes; none: no limit.
     #[serde(default)]
     pub rate_per_second: Option<u32>,
+    /// How the provider's delivery reports read (`[sms.receipts]`).
+    #[serde(default)]
+    pub receipts: SmsReceiptsConfig,
+}
+
+/// Where a delivery report (`POST /v1/receipts/sms`) keeps the provider's message id, its
+/// status, reason and time, and which status words mean delivered or undelivered (any other
+/// word changes nothing). Defaults fit most providers' JSON and SMPP-style words.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsReceiptsConfig {
+    pub id_field: String,
+    pub status_field: String,
+    pub reason_field: String,
+    pub time_field: String,
+    pub delivered: Vec<String>,
+    pub undelivered: Vec<String>,
+}
+
+impl Default for SmsReceiptsConfig {
+    fn default() -> Self {
+        let d = avisera_domain::receipt::SmsReportShape::default();
+        SmsReceiptsConfig {
+            id_field: d.id_field,
+            status_field: d.status_field,
+            reason_field: d.reason_field,
+            time_field: d.time_field,
+            delivered: d.delivered,
+            undelivered: d.undelivered,
+        }
+    }
+}
+
+impl SmsReceiptsConfig {
+    pub fn shape(&self) -> avisera_domain::receipt::SmsReportShape {
+        avisera_domain::receipt::SmsReportShape {
+            id_field: self.id_field.clone(),
+            status_field: self.status_field.clone(),
+            reason_field: self.reason_field.clone(),
+            time_field: self.time_field.clone(),
+            delivered: self.delivered.clone(),
+            undelivered: self.undelivered.clone(),
+        }
+    }
 }
 
 fn default_timeout_ms() -> u64 {
@@ -287,6 +335,15 @@ impl Config {
         if !self.dev_inbox && secret_len < 32 {
             return Err(ConfigError::Unsafe(
                 "set link_secret (or AVISERA_LINK_SECRET) to at least 32 random characters, the same on every node: it signs the tracking and opt-out links in messages".into(),
+            ));
+        }
+        let receipts_len = self
+            .receipts_secret
+            .as_ref()
+            .map(|s| secrecy::ExposeSecret::expose_secret(s).len());
+        if receipts_len.is_some_and(|n| n < 32) {
+            return Err(ConfigError::Unsafe(
+                "receipts_secret (AVISERA_RECEIPTS_SECRET) is too short: use at least 32 random characters, shared with the providers that post receipts".into(),
             ));
         }
         if self.dev_inbox && !self.listen.ip().is_loopback() {

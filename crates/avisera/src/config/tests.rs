@@ -67,6 +67,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_LISTEN", "0.0.0.0:9090"),
         ("AVISERA_PUBLIC_URL", "https://track.example.com"),
         ("AVISERA_LINK_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("AVISERA_RECEIPTS_SECRET", "receipts-0123456789abcdef01234567"),
         ("AVISERA_DEV_INBOX", "false"),
         ("AVISERA_MAX_BODY_BYTES", "2048"),
         ("AVISERA_ROLES", "worker"),
@@ -106,6 +107,12 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_SMS__ID_FIELD", "message_id"),
         ("AVISERA_SMS__TIMEOUT_MS", "2000"),
         ("AVISERA_SMS__RATE_PER_SECOND", "30"),
+        ("AVISERA_SMS__RECEIPTS__ID_FIELD", "messageId"),
+        ("AVISERA_SMS__RECEIPTS__STATUS_FIELD", "dlr"),
+        ("AVISERA_SMS__RECEIPTS__REASON_FIELD", "error"),
+        ("AVISERA_SMS__RECEIPTS__TIME_FIELD", "doneAt"),
+        ("AVISERA_SMS__RECEIPTS__DELIVERED", "ok,DELIVRD"),
+        ("AVISERA_SMS__RECEIPTS__UNDELIVERED", "nok"),
         ("AVISERA_NATS__URL", "nats://bus:4222"),
         ("AVISERA_NATS__STREAM", "EVENTS"),
         ("AVISERA_NATS__SUBJECT_PREFIX", "carrier"),
@@ -126,6 +133,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         listen,
         public_url,
         link_secret,
+        receipts_secret,
         dev_inbox,
         max_body_bytes,
         roles,
@@ -142,6 +150,10 @@ fn every_key_can_be_set_by_the_environment_alone() {
     assert_eq!(listen, "0.0.0.0:9090".parse().unwrap());
     assert_eq!(public_url.as_str(), "https://track.example.com");
     assert_eq!(link_secret.unwrap().expose_secret(), "0123456789abcdef0123456789abcdef");
+    assert_eq!(
+        receipts_secret.unwrap().expose_secret(),
+        "receipts-0123456789abcdef01234567"
+    );
     assert!(!dev_inbox);
     assert_eq!(max_body_bytes, 2048);
     assert_eq!(roles, vec![Role::Worker]);
@@ -183,6 +195,20 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ["X-Key", "X-Once", "sender", "msisdn", "body", "message_id"]
     );
     assert_eq!((sms.timeout_ms, sms.rate_per_second), (2000, Some(30)));
+    let receipts = sms.receipts.shape();
+    assert_eq!(
+        [
+            receipts.id_field.as_str(),
+            &receipts.status_field,
+            &receipts.reason_field,
+            &receipts.time_field
+        ],
+        ["messageId", "dlr", "error", "doneAt"]
+    );
+    assert_eq!(
+        (receipts.delivered, receipts.undelivered),
+        (vec!["ok".to_string(), "DELIVRD".into()], vec!["nok".to_string()])
+    );
     let nats = nats.unwrap();
     assert_eq!(
         (

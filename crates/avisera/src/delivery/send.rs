@@ -236,6 +236,7 @@ async fn rendered_email(
         links: app.links.as_ref(),
         now,
         sms_blocked: None,
+        suppressed: &Default::default(),
     };
     // The key is replaced by one made from the SMS's own in the store.
     Ok(email_instead(&situation, rule, "email-instead"))

@@ -15,8 +15,10 @@ mod ops;
 mod pages;
 mod plain;
 mod public;
+mod receipts;
 mod rules;
 mod schema;
+mod suppressions;
 mod templates;
 mod tenant;
 mod webhooks;
@@ -81,6 +83,10 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(edifact::upload))
         .routes(routes!(webhooks::tracking))
         .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(receipts::sms))
+        .routes(routes!(receipts::email))
+        .routes(routes!(suppressions::list))
+        .routes(routes!(suppressions::lift))
 }
 
 /// What a node without the `api` role serves: probes and metrics.

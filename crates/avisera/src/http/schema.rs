@@ -2,7 +2,7 @@
 //! no HTTP in it). Each names the domain type it describes; limits and enums come from the
 //! domain's constants, and CI's schemathesis run checks every answer against them.
 
-use avisera_domain::notification::Channel;
+use avisera_domain::notification::{Channel, Status};
 use avisera_domain::template::LANGUAGES;
 use avisera_domain::tenant::{MAX_NAME_CHARS, MAX_SMS_SEGMENTS_LIMIT};
 use avisera_domain::trigger::Trigger;
@@ -374,8 +374,9 @@ pub struct ChargeDoc {
 
 pub fn status() -> ObjectBuilder {
     one_of_strings(
-        ["scheduled", "sent", "failed", "cancelled"].map(String::from),
-        "where the notification is in its life",
+        Status::ALL.map(|s| s.to_string()),
+        "where the notification is in its life: delivered, undelivered (SMS) and bounced (email) come from \
+         the provider's receipt after sent; a message is billed when its provider accepts it, whatever its receipt says",
     )
 }
 
@@ -473,7 +474,7 @@ fn filter(values: impl IntoIterator<Item = String>, description: &str) -> Object
 
 pub fn status_filter() -> ObjectBuilder {
     filter(
-        ["scheduled", "sent", "failed", "cancelled"].map(String::from),
+        Status::ALL.map(|s| s.to_string()),
         "only notifications with this status",
     )
 }

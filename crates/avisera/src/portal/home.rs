@@ -62,7 +62,8 @@ fn numbers(facts: &[NotificationFact], days: &[String]) -> (Vec<DayCount>, Vec<V
             Channel::Email => row[1] += n,
         }
         match f.status {
-            Status::Sent => row[2] += n,
+            // What a receipt said since: still sent (and billed) by the provider.
+            Status::Sent | Status::Delivered | Status::Undelivered | Status::Bounced => row[2] += n,
             Status::Failed => row[3] += n,
             Status::Scheduled => row[4] += n,
             Status::Cancelled => row[5] += n,

@@ -9,6 +9,7 @@ mod library;
 mod login;
 mod rules;
 mod session;
+mod suppressions;
 mod templates;
 mod text;
 mod track;
@@ -63,6 +64,8 @@ pub fn router() -> Router<App> {
         .route("/portal/track/{tracking_number}", get(track::shipment))
         .route("/portal/track/{tracking_number}/send", post(track::send))
         .route("/portal/log", get(home::log))
+        .route("/portal/suppressions", get(suppressions::page))
+        .route("/portal/suppressions/lift", post(suppressions::lift))
         .route("/portal/users", get(users::page).post(users::add))
         .route("/portal/users/{id}/delete", post(users::delete))
 }

@@ -24,6 +24,7 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("shipment.html", include_str!("pages/shipment.html")),
     ("log.html", include_str!("pages/log.html")),
     ("users.html", include_str!("pages/users.html")),
+    ("suppressions.html", include_str!("pages/suppressions.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -208,7 +209,7 @@ mod tests {
             .map(|t| format!("trigger_{}", t.slug()))
             .collect();
         keys.extend(["sms", "email", "both", "sms_else_email", "email_else_sms"].map(|c| format!("channels_{c}")));
-        keys.extend(["scheduled", "sent", "failed", "cancelled"].map(|s| format!("status_{s}")));
+        keys.extend(avisera_domain::notification::Status::ALL.map(|s| format!("status_{s}")));
         keys.extend(avisera_domain::user::Role::ALL.map(|r| format!("role_{r}")));
         keys.extend(
             avisera_domain::template::LANGUAGES

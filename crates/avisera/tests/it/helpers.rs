@@ -66,17 +66,28 @@ pub async fn spawn_app_delivering(
     smtp: Option<SmtpConfig>,
     delivery: DeliveryConfig,
 ) -> TestApp {
+    spawn_app_configured(db, sms, smtp, |c| c.delivery = delivery).await
+}
+
+/// `spawn_app` with the configuration changed by `configure` before the app starts.
+pub async fn spawn_app_configured(
+    db: Db,
+    sms: Option<SmsHttpConfig>,
+    smtp: Option<SmtpConfig>,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     init();
-    let config = Config {
+    let mut config = Config {
         database_url: database_url(db).await.into(),
         listen: "127.0.0.1:0".parse().unwrap(),
         public_url: avisera::config::HttpUrl::parse("https://track.example.com").unwrap(),
         dev_inbox: sms.is_none() && smtp.is_none(),
-        delivery,
+        delivery: test_delivery(),
         sms,
         smtp,
         ..Config::default()
     };
+    configure(&mut config);
     let store = avisera::server::open_migrated_store(&config).await.expect("store").0;
     let app = avisera::server::build_app(config, store);
     let key = add_tenant(&app, "Webshop AB").await;

@@ -19,6 +19,7 @@ mod nats;
 mod ops;
 mod phones;
 mod portal;
+mod receipts;
 mod receiver;
 mod shapes;
 mod triggers;

@@ -52,9 +52,13 @@ async fn release_database_upgrades_with_all_its_data(url: String, expected: Valu
     let (ok, _, err) = avisera(&url, &["tenant", "list"]);
     assert!(!ok && err.contains("run `avisera migrate`"), "{err}");
 
-    // PostgreSQL goes on to its native types (migration 2) and fair claims with rate limits
-    // (3); SQLite to fair claims with rate limits (2).
-    let latest = if url.starts_with("sqlite:") { 2 } else { 3 };
+    // Adopted as version 1, then every later migration of the store (PostgreSQL's native
+    // types among them).
+    let latest = if url.starts_with("sqlite:") {
+        avisera_store::latest(avisera_store_sqlite::MIGRATIONS)
+    } else {
+        avisera_store::latest(avisera_store_postgres::MIGRATIONS)
+    };
     let (ok, out, err) = avisera(&url, &["migrate"]);
     assert!(ok, "{err}");
     assert!(
@@ -209,33 +213,38 @@ async fn serve_refuses_a_schema_it_does_not_know_and_says_which_command_to_run()
 
     let (ok, out, err) = avisera(&url, &["migrate"]);
     assert!(ok, "{err}");
-    assert_eq!(
-        out,
-        "applied 0001 initial\napplied 0002 fair_claims_and_rate_limits\nschema is now at version 2\n"
-    );
+    let known = avisera_store::latest(avisera_store_sqlite::MIGRATIONS);
+    let applied: String = avisera_store_sqlite::MIGRATIONS
+        .iter()
+        .map(|m| format!("applied {:04} {}\n", m.version, m.name))
+        .collect();
+    assert_eq!(out, format!("{applied}schema is now at version {known}\n"));
 
-    // A later release migrates the database to version 3; this one must not touch it.
+    // A later release migrates the database one version further; this one must not touch it.
     let store = avisera_store_sqlite::connect(&url).await.unwrap();
-    let later = [
-        avisera_store_sqlite::MIGRATIONS[0],
-        avisera_store_sqlite::MIGRATIONS[1],
-        avisera_store_sqlite::Migration {
-            version: 3,
-            name: "from_the_future",
-            sql: "CREATE TABLE from_the_future (x INTEGER)",
-        },
-    ];
+    let mut later = avisera_store_sqlite::MIGRATIONS.to_vec();
+    later.push(avisera_store_sqlite::Migration {
+        version: known + 1,
+        name: "from_the_future",
+        sql: "CREATE TABLE from_the_future (x INTEGER)",
+    });
     store.migrate_with(&later).await.unwrap();
     let (ok, _, err) = avisera(&url, &["serve"]);
     assert!(
-        !ok && err.contains("the database schema is at version 3, newer than this avisera knows (2): upgrade avisera"),
+        !ok && err.contains(&format!(
+            "the database schema is at version {}, newer than this avisera knows ({known}): upgrade avisera",
+            known + 1
+        )),
         "{err}"
     );
     let (ok, _, err) = avisera(&url, &["migrate"]);
-    assert!(!ok && err.contains("newer than this avisera knows (2)"), "{err}");
+    assert!(
+        !ok && err.contains(&format!("newer than this avisera knows ({known})")),
+        "{err}"
+    );
 
-    // What a node of an older release would say to a database it is behind (this build
-    // knows only version 2, so the case is worded here without a binary to show it).
+    // What a node of an older release would say to a database it is behind (worded here
+    // without a binary of that release to show it).
     assert_eq!(
         avisera::server::schema_advice(avisera_store::SchemaStatus::At { version: 1, known: 2 }).as_deref(),
         Some("the database schema is at version 1, this avisera needs 2: run `avisera migrate`")

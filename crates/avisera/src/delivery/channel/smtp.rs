@@ -98,7 +98,7 @@ impl Sender for Smtp {
             .from(from)
             .to(to.parse().map_err(|e| permanent("receiver address", e))?)
             .subject(subject)
-            .message_id(Some(format!("<{}@avisera>", job.idempotency_key)));
+            .message_id(Some(avisera_domain::receipt::message_id(&job.idempotency_key)));
         if let Some(reply_to) = reply_to {
             builder = builder.reply_to(reply_to.parse().map_err(|e| permanent("reply-to address", e))?);
         }
