@@ -83,7 +83,11 @@ async fn record_batch(
     decide: &Decide<'_>,
     now: Timestamp,
 ) -> StoreResult<Vec<EventOutcome>> {
-    let shipments = load_shipments(tx, tenant, events, now).await?;
+    let Loaded {
+        shipments,
+        new: created,
+    } = load_shipments(tx, tenant, events).await?;
+    let created: HashMap<&str, ShipmentId> = created.into_iter().map(|t| (t, shipments[t].id)).collect();
     let mut stored = insert_events(tx, tenant, events, &shipments, now).await?;
     // An event is new once: a second copy in the same batch is a duplicate too.
     let new: Vec<bool> = events
@@ -113,8 +117,19 @@ async fn record_batch(
             }
         });
     }
-    let to_save: Vec<&Shipment> = plan.shipments.iter().collect();
-    save_shipments(tx, tenant, &to_save, now).await?;
+    // Every new shipment is saved (its events refer to it), changed by the batch or not.
+    let changed: HashSet<&str> = plan.shipments.iter().map(|s| s.tracking_number.as_str()).collect();
+    let unchanged_new: Vec<Shipment> = created
+        .iter()
+        .filter(|(t, _)| !changed.contains(*t))
+        .map(|(t, id)| Shipment {
+            id: *id,
+            ..Shipment::new(t)
+        })
+        .collect();
+    let to_save: Vec<&Shipment> = plan.shipments.iter().chain(&unchanged_new).collect();
+    let created: HashSet<&str> = created.into_keys().collect();
+    save_shipments(tx, tenant, &to_save, &created, now).await?;
     if !unknown_keys.is_empty() {
         sqlx::query!(
             "UPDATE events SET unknown_code = true
@@ -146,48 +161,72 @@ async fn record_batch(
     Ok(outcomes)
 }
 
-/// Creates the batch's new shipments and returns every shipment of the batch with its state.
+/// The batch's shipments: those stored, locked for this transaction, and for the others a new
+/// id from the shipments' sequence (they are inserted once, with their state after the batch,
+/// by `save_shipments`).
+///
 /// Rows are taken in tracking-number order, so concurrent batches lock shared shipments in
 /// the same order and cannot deadlock; the locks hold until commit, so two nodes never apply
 /// events of one shipment at the same time.
-async fn load_shipments<'e>(
-    tx: &mut Tx,
-    tenant: TenantId,
-    events: &'e [CarrierEvent],
-    now: Timestamp,
-) -> StoreResult<HashMap<&'e str, Shipment>> {
+async fn load_shipments<'e>(tx: &mut Tx, tenant: TenantId, events: &'e [CarrierEvent]) -> StoreResult<Loaded<'e>> {
     let tracking: Vec<&str> = events
         .iter()
         .map(|e| e.tracking_number.as_str())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let new_states: Vec<Json<Shipment>> = tracking.iter().map(|t| Json(Shipment::new(t))).collect();
     let rows = sqlx::query!(
-        r#"INSERT INTO shipments (tenant_id, tracking_number, state, updated_at)
-           SELECT $1, u.tracking_number, u.state, $2
-           FROM unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS u(tracking_number, state, n) ORDER BY u.n
-           ON CONFLICT (tenant_id, tracking_number) DO UPDATE SET updated_at = shipments.updated_at
-           RETURNING id, tracking_number, state AS "state: Json<Shipment>""#,
+        r#"SELECT id, tracking_number, state AS "state: Json<Shipment>" FROM shipments
+           WHERE tenant_id = $1 AND tracking_number = ANY($2)
+           ORDER BY tracking_number FOR UPDATE"#,
         tenant.0,
-        PgTime(now) as _,
         &tracking[..] as _,
-        &new_states[..] as _,
     )
     .fetch_all(&mut **tx)
     .await
     .map_err(db)?;
-    let mut out = HashMap::with_capacity(tracking.len());
+    let mut loaded = Loaded {
+        shipments: HashMap::with_capacity(tracking.len()),
+        new: Vec::new(),
+    };
     for row in rows {
         let key = tracking
             .binary_search(&row.tracking_number.as_str())
             .map(|at| tracking[at])
-            .map_err(|_| StoreError::Corrupt(format!("upsert returned unknown shipment {}", row.tracking_number)))?;
+            .map_err(|_| {
+                StoreError::Corrupt(format!("the lookup returned unknown shipment {}", row.tracking_number))
+            })?;
         let mut shipment = row.state.0;
         shipment.id = ShipmentId(row.id);
-        out.insert(key, shipment);
+        loaded.shipments.insert(key, shipment);
     }
-    Ok(out)
+    let missing: Vec<&str> = tracking
+        .iter()
+        .copied()
+        .filter(|t| !loaded.shipments.contains_key(t))
+        .collect();
+    if !missing.is_empty() {
+        let ids = sqlx::query_scalar!(
+            r#"SELECT nextval(pg_get_serial_sequence('shipments', 'id')) AS "id!" FROM generate_series(1, $1)"#,
+            missing.len() as i32,
+        )
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
+        for (t, id) in missing.into_iter().zip(ids) {
+            let mut shipment = Shipment::new(t);
+            shipment.id = ShipmentId(id);
+            loaded.shipments.insert(t, shipment);
+            loaded.new.push(t);
+        }
+    }
+    Ok(loaded)
+}
+
+/// The batch's shipments by tracking number, and which of them are not stored yet.
+struct Loaded<'e> {
+    shipments: HashMap<&'e str, Shipment>,
+    new: Vec<&'e str>,
 }
 
 /// Inserts the events; returns (shipment, event key) of those not stored before.
@@ -230,42 +269,96 @@ async fn insert_events(
     Ok(rows.into_iter().map(|r| (r.shipment_id, r.event_key)).collect())
 }
 
-async fn save_shipments(tx: &mut Tx, tenant: TenantId, shipments: &[&Shipment], now: Timestamp) -> StoreResult<()> {
-    if shipments.is_empty() {
-        return Ok(());
+/// Writes the shipments' states after the batch: the new ones inserted (with the ids
+/// `load_shipments` drew), the stored ones updated. A new one that another batch inserted in
+/// the meantime makes the whole batch run again (it then finds and locks that row).
+async fn save_shipments(
+    tx: &mut Tx,
+    tenant: TenantId,
+    shipments: &[&Shipment],
+    new: &HashSet<&str>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let (inserts, updates): (Vec<&Shipment>, Vec<&Shipment>) =
+        shipments.iter().partition(|s| new.contains(s.tracking_number.as_str()));
+    if !inserts.is_empty() {
+        let c = Columns::of(&inserts);
+        let inserted = sqlx::query_scalar!(
+            "INSERT INTO shipments (id, tenant_id, tracking_number, state, updated_at, order_reference, receiver_phone, receiver_email)
+             SELECT u.id, $1, u.tracking_number, u.state, $2, u.order_reference, u.receiver_phone, u.receiver_email
+             FROM unnest($3::bigint[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::text[])
+               WITH ORDINALITY AS u(id, tracking_number, state, order_reference, receiver_phone, receiver_email, n)
+             ORDER BY u.n
+             ON CONFLICT (tenant_id, tracking_number) DO NOTHING
+             RETURNING id",
+            tenant.0,
+            PgTime(now) as _,
+            &c.ids[..],
+            &c.tracking[..] as _,
+            &c.states[..] as _,
+            &c.orders[..] as _,
+            &c.phones[..] as _,
+            &c.emails[..] as _,
+        )
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
+        if inserted.len() != inserts.len() {
+            return Err(StoreError::Retryable(
+                "another batch stored one of this batch's new shipments at the same moment".into(),
+            ));
+        }
     }
-    let tracking: Vec<&str> = shipments.iter().map(|s| s.tracking_number.as_str()).collect();
-    let states: Vec<Json<&Shipment>> = shipments.iter().map(|s| Json(*s)).collect();
-    let orders: Vec<Option<String>> = shipments
-        .iter()
-        .map(|s| s.details.order_reference.as_ref().map(|r| r.trim().to_lowercase()))
-        .collect();
-    let phones: Vec<Option<&str>> = shipments.iter().map(|s| s.details.receiver_phone.as_deref()).collect();
-    let emails: Vec<Option<String>> = shipments
-        .iter()
-        .map(|s| s.details.receiver_email.as_ref().map(|e| e.trim().to_lowercase()))
-        .collect();
-    sqlx::query!(
-        "INSERT INTO shipments (tenant_id, tracking_number, state, updated_at, order_reference, receiver_phone, receiver_email)
-         SELECT $1, u.tracking_number, u.state, $2, u.order_reference, u.receiver_phone, u.receiver_email
-         FROM unnest($3::text[], $4::jsonb[], $5::text[], $6::text[], $7::text[])
-           WITH ORDINALITY AS u(tracking_number, state, order_reference, receiver_phone, receiver_email, n)
-         ORDER BY u.n
-         ON CONFLICT (tenant_id, tracking_number) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
-           order_reference = excluded.order_reference, receiver_phone = excluded.receiver_phone,
-           receiver_email = excluded.receiver_email",
-        tenant.0,
-        PgTime(now) as _,
-        &tracking[..] as _,
-        &states[..] as _,
-        &orders[..] as _,
-        &phones[..] as _,
-        &emails[..] as _,
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
+    if !updates.is_empty() {
+        let c = Columns::of(&updates);
+        sqlx::query!(
+            "UPDATE shipments s SET state = u.state, updated_at = $2, order_reference = u.order_reference,
+                 receiver_phone = u.receiver_phone, receiver_email = u.receiver_email
+             FROM unnest($3::bigint[], $4::jsonb[], $5::text[], $6::text[], $7::text[])
+               AS u(id, state, order_reference, receiver_phone, receiver_email)
+             WHERE s.tenant_id = $1 AND s.id = u.id",
+            tenant.0,
+            PgTime(now) as _,
+            &c.ids[..],
+            &c.states[..] as _,
+            &c.orders[..] as _,
+            &c.phones[..] as _,
+            &c.emails[..] as _,
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
     Ok(())
+}
+
+/// Shipments as the columns of `shipments`, for `unnest`.
+struct Columns<'s> {
+    ids: Vec<i64>,
+    tracking: Vec<&'s str>,
+    states: Vec<Json<&'s Shipment>>,
+    orders: Vec<Option<String>>,
+    phones: Vec<Option<&'s str>>,
+    emails: Vec<Option<String>>,
+}
+
+impl<'s> Columns<'s> {
+    fn of(shipments: &[&'s Shipment]) -> Self {
+        Columns {
+            ids: shipments.iter().map(|s| s.id.0).collect(),
+            tracking: shipments.iter().map(|s| s.tracking_number.as_str()).collect(),
+            states: shipments.iter().map(|s| Json(*s)).collect(),
+            orders: shipments
+                .iter()
+                .map(|s| s.details.order_reference.as_ref().map(|r| r.trim().to_lowercase()))
+                .collect(),
+            phones: shipments.iter().map(|s| s.details.receiver_phone.as_deref()).collect(),
+            emails: shipments
+                .iter()
+                .map(|s| s.details.receiver_email.as_ref().map(|e| e.trim().to_lowercase()))
+                .collect(),
+        }
+    }
 }
 
 /// Cancels what still waits of the given (shipment, trigger) pairs, each with its reason, in

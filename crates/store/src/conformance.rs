@@ -338,6 +338,7 @@ macro_rules! conformance_tests {
             leaving_the_pickup_point_cancels_the_reminder,
             api_keys_find_their_tenant,
             one_batch_applies_events_in_order_and_spots_its_own_duplicates,
+            concurrent_batches_of_the_same_new_shipments_store_each_shipment_once,
             a_reminder_planned_and_cancelled_in_one_batch_is_stored_cancelled,
             a_sent_notification_keeps_its_charge_and_shows_on_the_bill_queries,
             plans_and_billing_settings_are_kept_with_their_history,

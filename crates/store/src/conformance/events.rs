@@ -323,3 +323,46 @@ pub async fn one_batch_cancels_what_waits_for_many_shipments_with_history(store:
         }
     }
 }
+
+pub async fn concurrent_batches_of_the_same_new_shipments_store_each_shipment_once(store: &dyn Store) {
+    let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    // Eight batches at once, each with an event for the same forty shipments nobody has seen.
+    let batches: Vec<Vec<CarrierEvent>> = (0..8)
+        .map(|b| {
+            (0..40)
+                .map(|s| event(&format!("NEW{s:02}"), "DELIVERED", &format!("2026-11-25T09:0{b}:00Z")))
+                .collect()
+        })
+        .collect();
+    let answers = futures_util::future::join_all(
+        batches
+            .iter()
+            .map(|events| post(store, &tenant, &rules, &templates, events, now)),
+    )
+    .await;
+    let accepted = answers
+        .iter()
+        .flatten()
+        .filter(|o| matches!(o, EventOutcome::Accepted { .. }))
+        .count();
+    assert_eq!(accepted, 8 * 40, "every event is new");
+    let mut ids = std::collections::BTreeSet::new();
+    for s in 0..40 {
+        let tracking = format!("NEW{s:02}");
+        let shipment = store.shipment(tenant.id, &tracking).await.unwrap().expect("stored");
+        ids.insert(shipment.id);
+        assert_eq!(
+            store.shipment_events(tenant.id, &tracking).await.unwrap().len(),
+            8,
+            "{tracking}"
+        );
+    }
+    assert_eq!(ids.len(), 40, "one row per shipment");
+    let filter = NotificationFilter {
+        limit: 1000,
+        ..Default::default()
+    };
+    let notifications = store.notifications(tenant.id, &filter).await.unwrap();
+    assert_eq!(notifications.len(), 40, "one \"delivered\" SMS per shipment");
+}
