@@ -60,6 +60,25 @@ pub enum LimitKey {
     Tenant(TenantId),
 }
 
+impl LimitKey {
+    /// The key as the stores keep it: a name (the channel's slug, or "tenant") and a tenant
+    /// (0 for a channel's limit).
+    pub fn columns(self) -> (&'static str, i64) {
+        match self {
+            LimitKey::Channel(c) => (c.slug(), 0),
+            LimitKey::Tenant(t) => ("tenant", t.0),
+        }
+    }
+
+    /// The key from its stored columns; `None` for a name this build does not know.
+    pub fn from_columns(name: &str, tenant: i64) -> Option<LimitKey> {
+        match name {
+            "tenant" => Some(LimitKey::Tenant(TenantId(tenant))),
+            other => other.parse().ok().map(LimitKey::Channel),
+        }
+    }
+}
+
 /// The operator's limits. `None` is no limit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SendLimits {

@@ -170,7 +170,9 @@ pub const MAX_REASON_CHARS: usize = 500;
 /// Where an SMS provider's delivery report keeps what Avisera reads, and which of its status
 /// words mean delivered or undelivered (compared without regard to case). Other status words
 /// (buffered, accepted, ...) are intermediate and change nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Read from the operator's `[sms.receipts]` table; every key has a default.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct SmsReportShape {
     pub id_field: String,
     pub status_field: String,

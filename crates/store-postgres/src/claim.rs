@@ -57,13 +57,13 @@ pub async fn claim_within(
         let rows = claim_rows(&mut tx, worker, now, lease_until, limit, &grant).await?;
         let sent: Vec<(TenantId, Channel)> = rows
             .iter()
-            .filter_map(|r| Some((TenantId(r.tenant_id), channel(&r.channel)?)))
+            .filter_map(|r| Some((TenantId(r.tenant_id), r.channel.parse().ok()?)))
             .collect();
         let charged = limits.charge(&own, &used, &sent, now);
         let (names, tenants, tats): (Vec<&str>, Vec<i64>, Vec<PgTime>) = charged
             .iter()
             .map(|(key, tat)| {
-                let (name, tenant) = key_columns(*key);
+                let (name, tenant) = key.columns();
                 (name, tenant, PgTime(*tat))
             })
             .collect();
@@ -161,29 +161,11 @@ async fn limit_state(conn: &mut PgConnection, now: Timestamp) -> StoreResult<Lim
     let used = used
         .into_iter()
         .filter_map(|(name, tenant, tat)| {
-            let key = match name.as_str() {
-                "tenant" => LimitKey::Tenant(TenantId(tenant)),
-                other => LimitKey::Channel(channel(other)?),
-            };
+            let key = LimitKey::from_columns(&name, tenant)?;
             Some((key, tat.0))
         })
         .collect();
     Ok((own, used))
-}
-
-fn key_columns(key: LimitKey) -> (&'static str, i64) {
-    match key {
-        LimitKey::Channel(c) => (c.slug(), 0),
-        LimitKey::Tenant(t) => ("tenant", t.0),
-    }
-}
-
-fn channel(slug: &str) -> Option<Channel> {
-    match slug {
-        "sms" => Some(Channel::Sms),
-        "email" => Some(Channel::Email),
-        _ => None,
-    }
 }
 
 pub(crate) struct ClaimedRow {

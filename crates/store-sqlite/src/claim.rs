@@ -43,10 +43,10 @@ pub async fn claim_within(
         let rows = claim_rows(&mut tx, worker, now, lease_until, limit, &grant).await?;
         let sent: Vec<(TenantId, Channel)> = rows
             .iter()
-            .filter_map(|r| Some((TenantId(r.tenant_id), channel(&r.channel)?)))
+            .filter_map(|r| Some((TenantId(r.tenant_id), r.channel.parse().ok()?)))
             .collect();
         for (key, tat) in limits.charge(&own, &used, &sent, now) {
-            let (name, tenant) = key_columns(key);
+            let (name, tenant) = key.columns();
             sqlx::query(
                 "INSERT INTO rate_limits (name, tenant_id, tat_us) VALUES (?1, ?2, ?3)
                  ON CONFLICT (name, tenant_id) DO UPDATE SET tat_us = excluded.tat_us",
@@ -139,29 +139,11 @@ async fn limit_state(conn: &mut SqliteConnection, now: Timestamp) -> StoreResult
     let used = used
         .into_iter()
         .filter_map(|(name, tenant, tat)| {
-            let key = match name.as_str() {
-                "tenant" => LimitKey::Tenant(TenantId(tenant)),
-                other => LimitKey::Channel(channel(other)?),
-            };
+            let key = LimitKey::from_columns(&name, tenant)?;
             Some((key, Timestamp::from_microsecond(tat).ok()?))
         })
         .collect();
     Ok((own, used))
-}
-
-fn key_columns(key: LimitKey) -> (&'static str, i64) {
-    match key {
-        LimitKey::Channel(c) => (c.slug(), 0),
-        LimitKey::Tenant(t) => ("tenant", t.0),
-    }
-}
-
-fn channel(slug: &str) -> Option<Channel> {
-    match slug {
-        "sms" => Some(Channel::Sms),
-        "email" => Some(Channel::Email),
-        _ => None,
-    }
 }
 
 /// A claimed row. The message stays text here and is read per row, so one that no longer

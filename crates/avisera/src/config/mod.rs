@@ -237,48 +237,7 @@ pub struct SmsHttpConfig {
     pub rate_per_second: Option<u32>,
     /// How the provider's delivery reports read (`[sms.receipts]`).
     #[serde(default)]
-    pub receipts: SmsReceiptsConfig,
-}
-
-/// Where a delivery report (`POST /v1/receipts/sms`) keeps the provider's message id, its
-/// status, reason and time, and which status words mean delivered or undelivered (any other
-/// word changes nothing). Defaults fit most providers' JSON and SMPP-style words.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SmsReceiptsConfig {
-    pub id_field: String,
-    pub status_field: String,
-    pub reason_field: String,
-    pub time_field: String,
-    pub delivered: Vec<String>,
-    pub undelivered: Vec<String>,
-}
-
-impl Default for SmsReceiptsConfig {
-    fn default() -> Self {
-        let d = avisera_domain::receipt::SmsReportShape::default();
-        SmsReceiptsConfig {
-            id_field: d.id_field,
-            status_field: d.status_field,
-            reason_field: d.reason_field,
-            time_field: d.time_field,
-            delivered: d.delivered,
-            undelivered: d.undelivered,
-        }
-    }
-}
-
-impl SmsReceiptsConfig {
-    pub fn shape(&self) -> avisera_domain::receipt::SmsReportShape {
-        avisera_domain::receipt::SmsReportShape {
-            id_field: self.id_field.clone(),
-            status_field: self.status_field.clone(),
-            reason_field: self.reason_field.clone(),
-            time_field: self.time_field.clone(),
-            delivered: self.delivered.clone(),
-            undelivered: self.undelivered.clone(),
-        }
-    }
+    pub receipts: avisera_domain::receipt::SmsReportShape,
 }
 
 fn default_timeout_ms() -> u64 {

@@ -195,7 +195,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ["X-Key", "X-Once", "sender", "msisdn", "body", "message_id"]
     );
     assert_eq!((sms.timeout_ms, sms.rate_per_second), (2000, Some(30)));
-    let receipts = sms.receipts.shape();
+    let receipts = sms.receipts.clone();
     assert_eq!(
         [
             receipts.id_field.as_str(),

@@ -135,7 +135,7 @@ pub async fn sms(
     body: Bytes,
 ) -> Result<(StatusCode, Json<ReceiptResults>), ApiError> {
     let items = signed_batch(&app, &headers, &body)?;
-    let shape = app.config.sms.as_ref().map(|s| s.receipts.shape()).unwrap_or_default();
+    let shape = app.config.sms.as_ref().map(|s| s.receipts.clone()).unwrap_or_default();
     let now = app.clock.now();
     let mut results = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
