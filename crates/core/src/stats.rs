@@ -45,9 +45,13 @@ pub async fn visit(
     let keys = store
         .shipment_notification_keys(tenant, shipment, MAX_SHIPMENT_NOTIFICATIONS)
         .await?;
-    match keys.iter().find(|(_, key)| code_of(key) == code) {
-        Some((id, _)) if store.record_link_visit(tenant, *id, now).await? => Ok(Counted::LinkVisit(*id)),
-        _ => Ok(Counted::PageView),
+    let Some((id, _)) = keys.iter().find(|(_, key)| code_of(key) == code) else {
+        return Ok(Counted::PageView);
+    };
+    if store.record_link_visit(tenant, *id, now).await? {
+        Ok(Counted::LinkVisit(*id))
+    } else {
+        Ok(Counted::PageView)
     }
 }
 

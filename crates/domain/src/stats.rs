@@ -54,7 +54,7 @@ pub enum PeriodError {
     Until(String),
     #[error("until must be after from")]
     Empty,
-    #[error("the period is {0} days long: ask for at most {MAX_PERIOD_DAYS} days at a time")]
+    #[error("the period is {0} days long: ask for at most {max} days at a time", max = MAX_PERIOD_DAYS)]
     TooLong(i64),
     #[error("group {0:?}: use day, trigger, channel or carrier")]
     Group(String),
@@ -108,7 +108,8 @@ impl Period {
 
 /// A UTC date (its midnight, or the next one for an `until`) or an instant.
 fn instant(s: &str, end_of_day: bool) -> Option<Timestamp> {
-    if let Ok(date) = s.parse::<jiff::civil::Date>() {
+    if !s.contains(['T', 't', ' ']) {
+        let date = s.parse::<jiff::civil::Date>().ok()?;
         let day = if end_of_day { date.tomorrow().ok()? } else { date };
         return day.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp());
     }
@@ -331,20 +332,20 @@ mod tests {
         assert_eq!((p.from, p.until), (at("2026-11-07T06:00:00Z"), now));
         let p = Period::parse(Some("2026-11-01T12:00:00Z"), Some("2026-11-02T12:00:00+01:00"), now).unwrap();
         assert_eq!(p.until, at("2026-11-02T11:00:00Z"));
-        assert!(Period::parse(Some("2025-12-01"), Some("2026-11-30"), now).is_ok(), "366 days");
+        assert!(Period::parse(Some("2025-11-30"), Some("2026-11-30"), now).is_ok(), "366 days");
         let table: &[(Option<&str>, Option<&str>, &str)] = &[
             (Some("yesterday"), None, "from"),
             (Some("2026-11-01"), Some("2026-13-01"), "until"),
             (Some("2026-11-02"), Some("2026-11-01"), "until"),
             (Some("2026-11-01T00:00:00Z"), Some("2026-11-01T00:00:00Z"), "until"),
-            (Some("2025-11-30"), Some("2026-11-30"), "until"),
+            (Some("2025-11-29"), Some("2026-11-30"), "until"),
         ];
         for (from, until, field) in table {
             let e = Period::parse(*from, *until, now).unwrap_err();
             assert_eq!(e.field(), *field, "{from:?} {until:?}: {e}");
         }
         assert_eq!(
-            Period::parse(Some("2025-11-30"), Some("2026-11-30"), now).unwrap_err().to_string(),
+            Period::parse(Some("2025-11-29"), Some("2026-11-30"), now).unwrap_err().to_string(),
             "the period is 367 days long: ask for at most 366 days at a time"
         );
         assert_eq!(Group::parse("week").unwrap_err().field(), "group");

@@ -88,7 +88,10 @@ mod tests {
         ];
         for (method, agent, counted) in table {
             assert_eq!(
-                counts(Request { method, user_agent: *agent }),
+                counts(Request {
+                    method: *method,
+                    user_agent: *agent
+                }),
                 *counted,
                 "{method} {agent:?}"
             );

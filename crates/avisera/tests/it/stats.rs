@@ -4,6 +4,8 @@
 //! was sent, bad parameters get a clear 422, and one tenant's numbers never hold another's.
 
 use crate::helpers::*;
+use crate::portal::signed_in;
+use avisera_domain::user::Role;
 use crate::receipts::{RECEIPTS_SECRET, post_receipts};
 use avisera_domain::{ShipmentId, TenantId, Timestamp};
 use reqwest::StatusCode;
@@ -247,6 +249,24 @@ async fn stats_after_real_sends_and_receipts_match_what_was_sent_in_json_and_csv
         .await
         .unwrap();
     assert_eq!(accepted, expected);
+
+    // The portal's overview shows the same for the chosen period, and its CSV is the same.
+    let mut viewer = signed_in(&app, Role::Viewer).await;
+    let chosen = format!("from={}&until={today}&group=trigger", today.yesterday().unwrap());
+    let page = viewer.get(&format!("/portal?{chosen}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!(
+            "<td>delivered</td><td>4</td><td>2</td><td>1</td><td>0</td><td>50.0 %</td><td>{median_s} s</td><td>1 (25.0 %)</td>"
+        )),
+        "{}",
+        page.body
+    );
+    let csv = viewer.get(&format!("/portal/stats.csv?{chosen}")).await;
+    assert_eq!((csv.status, csv.body), (StatusCode::OK, expected));
+    let wrong = viewer.get("/portal?group=week").await;
+    assert_eq!(wrong.status, StatusCode::OK);
+    assert!(wrong.body.contains("use day, trigger, channel or carrier"), "{}", wrong.body);
 }
 
 #[tokio::test]
@@ -274,7 +294,7 @@ async fn stats_with_bad_parameters_get_a_clear_422_that_names_the_parameter() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "an unknown parameter: {body}");
     let (status, _) = call_as(&app.http, &app.base, "wrong-key", "GET", "/v1/stats", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, body) = app.call("GET", "/v1/stats?from=2025-12-01&until=2026-11-30", None).await;
+    let (status, body) = app.call("GET", "/v1/stats?from=2025-11-30&until=2026-11-30", None).await;
     assert_eq!(status, StatusCode::OK, "366 days are allowed: {body}");
 }
 
