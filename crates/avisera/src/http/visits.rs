@@ -55,11 +55,19 @@ pub(crate) async fn count(app: &App, tenant: TenantId, shipment: ShipmentId, vis
         app.clock.now(),
     )
     .await;
-    match counted {
-        Ok(Counted::LinkVisit(id)) => tracing::debug!(tenant = tenant.0, notification = id.0, "link visit"),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(tenant = tenant.0, shipment = shipment.0, error = %e, "a visit was not counted"),
-    }
+    let label = match counted {
+        Ok(Counted::LinkVisit(id)) => {
+            tracing::debug!(tenant = tenant.0, notification = id.0, "link visit");
+            "link_visit"
+        }
+        Ok(Counted::PageView) => "page_view",
+        Ok(Counted::Nothing) => "not_counted",
+        Err(e) => {
+            tracing::warn!(tenant = tenant.0, shipment = shipment.0, error = %e, "a visit was not counted");
+            "failed"
+        }
+    };
+    app.metrics.tracking_visit(label);
 }
 
 /// `/s/{tenant}/{shipment}/{token}/{code}`: the link messages carry, naming the notification.

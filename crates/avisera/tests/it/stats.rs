@@ -151,6 +151,15 @@ async fn stats_count_a_link_visit_once_per_visit_for_its_notification_and_not_fo
     // A link altered in its token is not found and counts nothing.
     assert_eq!(visit(&app, "GET", &format!("/s/1/{shipment}/{}x/{}", parts[4], parts[5]), IPHONE).await, 404);
 
+    let metrics = app.page("/metrics").await;
+    for line in [
+        "avisera_tracking_visits_total{counted=\"link_visit\"} 2",
+        "avisera_tracking_visits_total{counted=\"page_view\"} 2",
+        "avisera_tracking_visits_total{counted=\"not_counted\"} 3",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+
     let stats = get(&app, "/v1/stats?group=channel").await;
     assert_eq!(stats["groups"][0]["group"], "sms", "{stats}");
     assert_eq!(stats["groups"][0]["clicked"], 1, "{stats}");
