@@ -100,7 +100,10 @@ impl SignedLinks {
     /// in base 36 (at most 8 characters). It is only looked up among one shipment's
     /// notifications after the shipment's own token checked out, so it needs no more.
     pub fn notification_code(&self, tenant: TenantId, notification_key: &str) -> String {
-        let bytes = self.mac(LinkKind::Notification, tenant, notification_key).finalize().into_bytes();
+        let bytes = self
+            .mac(LinkKind::Notification, tenant, notification_key)
+            .finalize()
+            .into_bytes();
         let mut n = bytes[..5].iter().fold(0u64, |n, b| (n << 8) | u64::from(*b));
         let mut digits = Vec::new();
         loop {
@@ -176,9 +179,17 @@ mod tests {
         assert!(!links.verify_short(LinkKind::Shipment, TenantId(1), "42", "zzzzzzzzzzzzzz"));
         let code = links.notification_code(TenantId(1), "rule:1:shipment:42:delivered:x:sms:+4670");
         assert!(code.len() <= 8 && !code.contains('+'), "{code}");
-        assert_ne!(code, links.notification_code(TenantId(2), "rule:1:shipment:42:delivered:x:sms:+4670"));
+        assert_ne!(
+            code,
+            links.notification_code(TenantId(2), "rule:1:shipment:42:delivered:x:sms:+4670")
+        );
         assert_eq!(
-            links.tracking_for(TenantId(1), avisera_domain::ShipmentId(42), "T", "rule:1:shipment:42:delivered:x:sms:+4670"),
+            links.tracking_for(
+                TenantId(1),
+                avisera_domain::ShipmentId(42),
+                "T",
+                "rule:1:shipment:42:delivered:x:sms:+4670"
+            ),
             format!("https://t.example/s/1/42/{s}/{code}")
         );
         assert_eq!(

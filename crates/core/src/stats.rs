@@ -5,7 +5,7 @@
 
 use crate::{Error, Result};
 use avisera_domain::stats::{self, Group, GroupStats, Period, PeriodError};
-use avisera_domain::visit::{self, Request};
+use avisera_domain::visit::{Request, counts};
 use avisera_domain::{ShipmentId, TenantId, Timestamp};
 use avisera_store::{Engagement, MAX_SHIPMENT_NOTIFICATIONS};
 use serde::Serialize;
@@ -35,7 +35,7 @@ pub async fn visit(
     request: Request<'_>,
     now: Timestamp,
 ) -> Result<Counted> {
-    if !visit::counts(request) {
+    if !counts(request) {
         return Ok(Counted::Nothing);
     }
     store.record_page_view(tenant, shipment, now).await?;

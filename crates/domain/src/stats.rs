@@ -111,7 +111,10 @@ fn instant(s: &str, end_of_day: bool) -> Option<Timestamp> {
     if !s.contains(['T', 't', ' ']) {
         let date = s.parse::<jiff::civil::Date>().ok()?;
         let day = if end_of_day { date.tomorrow().ok()? } else { date };
-        return day.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp());
+        return day
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp());
     }
     s.parse::<Timestamp>().ok()
 }
@@ -191,7 +194,10 @@ fn numbers(group: String, facts: &[&SentFact]) -> GroupStats {
     let mut waits: Vec<i64> = facts
         .iter()
         .filter(|f| f.status == Status::Delivered)
-        .filter_map(|f| f.delivered_at.map(|at| at.duration_since(f.sent_at).as_millis().max(0) as i64))
+        .filter_map(|f| {
+            f.delivered_at
+                .map(|at| at.duration_since(f.sent_at).as_millis().max(0) as i64)
+        })
         .collect();
     GroupStats {
         group,
@@ -236,7 +242,9 @@ pub fn csv(group: Group, rows: &[GroupStats], total: &GroupStats, suppressed: u6
             row.undelivered,
             row.bounced,
             ratio(row.delivery_rate),
-            row.median_seconds_to_delivered.map(|s| s.to_string()).unwrap_or_default(),
+            row.median_seconds_to_delivered
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
             row.clicked,
             ratio(row.clicked_share),
             suppressed.map(|n: u64| n.to_string()).unwrap_or_default(),
@@ -293,13 +301,21 @@ mod tests {
         ];
         let (days, total) = summarize(&facts, Group::Day);
         assert_eq!(
-            days.iter().map(|d| (d.group.as_str(), d.sent, d.delivered)).collect::<Vec<_>>(),
+            days.iter()
+                .map(|d| (d.group.as_str(), d.sent, d.delivered))
+                .collect::<Vec<_>>(),
             [("2026-11-25", 3, 3), ("2026-11-26", 3, 0)]
         );
         assert_eq!(days[0].median_seconds_to_delivered, Some(20));
         assert_eq!(days[1].median_seconds_to_delivered, None);
         assert_eq!(
-            (total.sent, total.delivered, total.undelivered, total.bounced, total.clicked),
+            (
+                total.sent,
+                total.delivered,
+                total.undelivered,
+                total.bounced,
+                total.clicked
+            ),
             (6, 3, 1, 1, 2)
         );
         assert_eq!(total.delivery_rate, Some(0.5));
@@ -327,12 +343,18 @@ mod tests {
     fn periods_are_read_bounded_and_explained() {
         let now = at("2026-12-07T06:00:00Z");
         let p = Period::parse(Some("2026-11-01"), Some("2026-11-30"), now).unwrap();
-        assert_eq!((p.from, p.until), (at("2026-11-01T00:00:00Z"), at("2026-12-01T00:00:00Z")));
+        assert_eq!(
+            (p.from, p.until),
+            (at("2026-11-01T00:00:00Z"), at("2026-12-01T00:00:00Z"))
+        );
         let p = Period::parse(None, None, now).unwrap();
         assert_eq!((p.from, p.until), (at("2026-11-07T06:00:00Z"), now));
         let p = Period::parse(Some("2026-11-01T12:00:00Z"), Some("2026-11-02T12:00:00+01:00"), now).unwrap();
         assert_eq!(p.until, at("2026-11-02T11:00:00Z"));
-        assert!(Period::parse(Some("2025-11-30"), Some("2026-11-30"), now).is_ok(), "366 days");
+        assert!(
+            Period::parse(Some("2025-11-30"), Some("2026-11-30"), now).is_ok(),
+            "366 days"
+        );
         let table: &[(Option<&str>, Option<&str>, &str)] = &[
             (Some("yesterday"), None, "from"),
             (Some("2026-11-01"), Some("2026-13-01"), "until"),
@@ -345,7 +367,9 @@ mod tests {
             assert_eq!(e.field(), *field, "{from:?} {until:?}: {e}");
         }
         assert_eq!(
-            Period::parse(Some("2025-11-29"), Some("2026-11-30"), now).unwrap_err().to_string(),
+            Period::parse(Some("2025-11-29"), Some("2026-11-30"), now)
+                .unwrap_err()
+                .to_string(),
             "the period is 367 days long: ask for at most 366 days at a time"
         );
         assert_eq!(Group::parse("week").unwrap_err().field(), "group");

@@ -67,29 +67,73 @@ mod tests {
         let table: &[(&str, Option<&str>, bool)] = &[
             ("GET", Some(IPHONE), true),
             ("GET", Some(ANDROID), true),
-            ("GET", Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"), true),
+            (
+                "GET",
+                Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"),
+                true,
+            ),
             ("GET", None, true),
             ("get", Some(IPHONE), true),
             ("HEAD", Some(IPHONE), false),
             ("POST", Some(IPHONE), false),
-            ("GET", Some("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"), false),
-            ("GET", Some("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"), false),
+            (
+                "GET",
+                Some("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"),
+                false,
+            ),
+            (
+                "GET",
+                Some("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"),
+                false,
+            ),
             ("GET", Some("WhatsApp/2.23.20.0 A"), false),
             ("GET", Some("TelegramBot (like TwitterBot)"), false),
             ("GET", Some("Twitterbot/1.0"), false),
-            ("GET", Some("LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)"), false),
-            ("GET", Some("Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"), false),
-            ("GET", Some("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"), false),
-            ("GET", Some("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"), false),
-            ("GET", Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1)"), false),
-            ("GET", Some("Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5"), false),
+            (
+                "GET",
+                Some("LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)"),
+                false,
+            ),
+            (
+                "GET",
+                Some("Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"),
+                false,
+            ),
+            (
+                "GET",
+                Some("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"),
+                false,
+            ),
+            (
+                "GET",
+                Some("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"),
+                false,
+            ),
+            (
+                "GET",
+                Some(
+                    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1)",
+                ),
+                false,
+            ),
+            (
+                "GET",
+                Some("Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5"),
+                false,
+            ),
             // iMessage's preview.
-            ("GET", Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_1) AppleWebKit/601.2.4 (KHTML, like Gecko) Version/9.0.1 Safari/601.2.4 facebookexternalhit/1.1 Facebot Twitterbot/1.0"), false),
+            (
+                "GET",
+                Some(
+                    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_1) AppleWebKit/601.2.4 (KHTML, like Gecko) Version/9.0.1 Safari/601.2.4 facebookexternalhit/1.1 Facebot Twitterbot/1.0",
+                ),
+                false,
+            ),
         ];
         for (method, agent, counted) in table {
             assert_eq!(
                 counts(Request {
-                    method: *method,
+                    method,
                     user_agent: *agent
                 }),
                 *counted,

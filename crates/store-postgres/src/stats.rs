@@ -27,7 +27,12 @@ pub async fn shipment_keys(
     Ok(rows.into_iter().map(|(id, key)| (NotificationId(id), key)).collect())
 }
 
-pub async fn record_link_visit(pool: &PgPool, tenant: TenantId, id: NotificationId, at: Timestamp) -> StoreResult<bool> {
+pub async fn record_link_visit(
+    pool: &PgPool,
+    tenant: TenantId,
+    id: NotificationId,
+    at: Timestamp,
+) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO link_visits (tenant_id, notification_id, visits, first_at, last_at)
          SELECT tenant_id, id, 1, $3, $3 FROM notifications WHERE tenant_id = $1 AND id = $2
@@ -44,7 +49,12 @@ pub async fn record_link_visit(pool: &PgPool, tenant: TenantId, id: Notification
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn record_page_view(pool: &PgPool, tenant: TenantId, shipment: ShipmentId, at: Timestamp) -> StoreResult<bool> {
+pub async fn record_page_view(
+    pool: &PgPool,
+    tenant: TenantId,
+    shipment: ShipmentId,
+    at: Timestamp,
+) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO page_views (tenant_id, shipment_id, views, first_at, last_at)
          SELECT tenant_id, id, 1, $3, $3 FROM shipments WHERE tenant_id = $1 AND id = $2
@@ -102,7 +112,12 @@ type FactRow = (
     bool,
 );
 
-pub async fn sent_facts(pool: &PgPool, tenant: TenantId, from: Timestamp, until: Timestamp) -> StoreResult<Vec<SentFact>> {
+pub async fn sent_facts(
+    pool: &PgPool,
+    tenant: TenantId,
+    from: Timestamp,
+    until: Timestamp,
+) -> StoreResult<Vec<SentFact>> {
     let rows: Vec<FactRow> = sqlx::query_as(
         "SELECT n.sent_at, n.trigger_name, n.channel, n.status,
                 s.state -> 'details' ->> 'carrier' AS carrier,

@@ -84,14 +84,13 @@ pub async fn link_visits(pool: &SqlitePool, tenant: TenantId, id: NotificationId
 }
 
 pub async fn page_views(pool: &SqlitePool, tenant: TenantId, shipment: ShipmentId) -> StoreResult<Option<Visits>> {
-    let row: Option<(i64, Millis, Millis)> = sqlx::query_as(
-        "SELECT views, first_at, last_at FROM page_views WHERE tenant_id = ?1 AND shipment_id = ?2",
-    )
-    .bind(tenant.0)
-    .bind(shipment.0)
-    .fetch_optional(pool)
-    .await
-    .map_err(db)?;
+    let row: Option<(i64, Millis, Millis)> =
+        sqlx::query_as("SELECT views, first_at, last_at FROM page_views WHERE tenant_id = ?1 AND shipment_id = ?2")
+            .bind(tenant.0)
+            .bind(shipment.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?;
     Ok(row.map(visits))
 }
 

@@ -414,7 +414,7 @@ pub struct NotificationWithHistory {
 }
 
 /// `store::Visits`: how often a link was visited, and when first and last.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 #[schema(as = Visits)]
 #[allow(dead_code)]
 pub struct VisitsDoc {

@@ -94,8 +94,8 @@ pub async fn notification_page(
     match app.store.shipment_by_id(tenant_id, ShipmentId(shipment)).await {
         Ok(Some(s)) => {
             // A code is at most 8 base-36 digits; anything else names no notification.
-            visitor.code = (code.len() <= 8 && code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()))
-                .then_some(code);
+            visitor.code =
+                (code.len() <= 8 && code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())).then_some(code);
             super::public::page(&app, tenant_id, &s.tracking_number, &visitor).await
         }
         _ => (StatusCode::NOT_FOUND, "Not found").into_response(),

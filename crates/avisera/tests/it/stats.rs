@@ -5,8 +5,8 @@
 
 use crate::helpers::*;
 use crate::portal::signed_in;
-use avisera_domain::user::Role;
 use crate::receipts::{RECEIPTS_SECRET, post_receipts};
+use avisera_domain::user::Role;
 use avisera_domain::{ShipmentId, TenantId, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -75,7 +75,9 @@ async fn send(app: &TestApp, key: &str, trackings: &[&str]) -> Vec<Value> {
 /// The path of the tracking link in a sent SMS.
 fn link_of(n: &Value) -> String {
     let text = n["message"]["text"].as_str().expect("an SMS text");
-    let start = text.find("https://track.example.com").unwrap_or_else(|| panic!("no link in {text}"));
+    let start = text
+        .find("https://track.example.com")
+        .unwrap_or_else(|| panic!("no link in {text}"));
     let link: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
     link.replace("https://track.example.com", "")
 }
@@ -116,10 +118,7 @@ async fn stats_count_a_link_visit_once_per_visit_for_its_notification_and_not_fo
 
     // A link preview and a HEAD request see the page but count nothing.
     assert_eq!(visit(&app, "GET", &path, SLACK).await, 200);
-    assert_eq!(
-        visit(&app, "GET", &path, "WhatsApp/2.23.20.0 A").await,
-        200
-    );
+    assert_eq!(visit(&app, "GET", &path, "WhatsApp/2.23.20.0 A").await, 200);
     assert_eq!(visit(&app, "HEAD", &path, IPHONE).await, 200);
     assert_eq!(get(&app, &one).await["link_visits"], Value::Null);
 
@@ -131,13 +130,20 @@ async fn stats_count_a_link_visit_once_per_visit_for_its_notification_and_not_fo
     assert_eq!(second["count"], 2, "{second}");
     assert_eq!(second["first_at"], first["first_at"], "the first visit's time is kept");
     assert!(at(&second["last_at"]) >= at(&first["first_at"]));
-    assert_eq!(get(&app, &other).await["link_visits"], Value::Null, "another notification's visit");
+    assert_eq!(
+        get(&app, &other).await["link_visits"],
+        Value::Null,
+        "another notification's visit"
+    );
 
     // The shipment's own link (no notification code) and the first form count for the page
     // only; a forged code shows the page and counts for no notification.
     let shipment_link = parts[..5].join("/");
     assert_eq!(visit(&app, "GET", &shipment_link, IPHONE).await, 200);
-    assert_eq!(visit(&app, "GET", &format!("{shipment_link}/zzzzzzzz"), IPHONE).await, 200);
+    assert_eq!(
+        visit(&app, "GET", &format!("{shipment_link}/zzzzzzzz"), IPHONE).await,
+        200
+    );
     assert_eq!(get(&app, &one).await["link_visits"]["count"], 2);
     let shipment: i64 = parts[3].parse().unwrap();
     let views = app
@@ -149,7 +155,16 @@ async fn stats_count_a_link_visit_once_per_visit_for_its_notification_and_not_fo
         .expect("page views");
     assert_eq!(views.count, 4, "two link visits, the shipment link, the forged code");
     // A link altered in its token is not found and counts nothing.
-    assert_eq!(visit(&app, "GET", &format!("/s/1/{shipment}/{}x/{}", parts[4], parts[5]), IPHONE).await, 404);
+    assert_eq!(
+        visit(
+            &app,
+            "GET",
+            &format!("/s/1/{shipment}/{}x/{}", parts[4], parts[5]),
+            IPHONE
+        )
+        .await,
+        404
+    );
 
     let metrics = app.page("/metrics").await;
     for line in [
@@ -204,7 +219,10 @@ async fn stats_after_real_sends_and_receipts_match_what_was_sent_in_json_and_csv
     let median_s = (waits_ms[0] + waits_ms[1]) / 2 / 1000;
 
     let today = app.app.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    let query = format!("/v1/stats?from={}&until={today}&group=trigger", today.yesterday().unwrap());
+    let query = format!(
+        "/v1/stats?from={}&until={today}&group=trigger",
+        today.yesterday().unwrap()
+    );
     let stats = get(&app, &query).await;
     assert_eq!(stats["group"], "trigger");
     let groups = stats["groups"].as_array().unwrap();
@@ -212,7 +230,13 @@ async fn stats_after_real_sends_and_receipts_match_what_was_sent_in_json_and_csv
     let row = &groups[0];
     assert_eq!(row["group"], "delivered");
     assert_eq!(
-        [&row["sent"], &row["delivered"], &row["undelivered"], &row["bounced"], &row["clicked"]],
+        [
+            &row["sent"],
+            &row["delivered"],
+            &row["undelivered"],
+            &row["bounced"],
+            &row["clicked"]
+        ],
         [4, 2, 1, 0, 1],
         "{stats}"
     );
@@ -275,18 +299,42 @@ async fn stats_after_real_sends_and_receipts_match_what_was_sent_in_json_and_csv
     assert_eq!((csv.status, csv.body), (StatusCode::OK, expected));
     let wrong = viewer.get("/portal?group=week").await;
     assert_eq!(wrong.status, StatusCode::OK);
-    assert!(wrong.body.contains("use day, trigger, channel or carrier"), "{}", wrong.body);
+    assert!(
+        wrong.body.contains("use day, trigger, channel or carrier"),
+        "{}",
+        wrong.body
+    );
 }
 
 #[tokio::test]
 async fn stats_with_bad_parameters_get_a_clear_422_that_names_the_parameter() {
     let app = spawn_app(Db::Sqlite, None, None).await;
     let cases = [
-        ("group=week", "group", "invalid_group", "use day, trigger, channel or carrier"),
+        (
+            "group=week",
+            "group",
+            "invalid_group",
+            "use day, trigger, channel or carrier",
+        ),
         ("from=yesterday", "from", "invalid_period", "is not a date"),
-        ("from=2026-11-01&until=2026-13-01", "until", "invalid_period", "is not a date"),
-        ("from=2026-11-02&until=2026-11-01", "until", "invalid_period", "until must be after from"),
-        ("from=2025-01-01&until=2026-11-30", "until", "invalid_period", "at most 366 days"),
+        (
+            "from=2026-11-01&until=2026-13-01",
+            "until",
+            "invalid_period",
+            "is not a date",
+        ),
+        (
+            "from=2026-11-02&until=2026-11-01",
+            "until",
+            "invalid_period",
+            "until must be after from",
+        ),
+        (
+            "from=2025-01-01&until=2026-11-30",
+            "until",
+            "invalid_period",
+            "at most 366 days",
+        ),
         ("format=xml", "format", "invalid_format", "use json or csv"),
     ];
     for (query, field, code, says) in cases {
@@ -303,7 +351,9 @@ async fn stats_with_bad_parameters_get_a_clear_422_that_names_the_parameter() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "an unknown parameter: {body}");
     let (status, _) = call_as(&app.http, &app.base, "wrong-key", "GET", "/v1/stats", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, body) = app.call("GET", "/v1/stats?from=2025-11-30&until=2026-11-30", None).await;
+    let (status, body) = app
+        .call("GET", "/v1/stats?from=2025-11-30&until=2026-11-30", None)
+        .await;
     assert_eq!(status, StatusCode::OK, "366 days are allowed: {body}");
 }
 
@@ -328,12 +378,20 @@ async fn stats_of_one_tenant_never_include_another_tenants_sends_clicks_or_suppr
     let (_, my_stats) = app.call("GET", "/v1/stats?group=channel", None).await;
     let (_, their_stats) = app.call_as(&other, "GET", "/v1/stats?group=channel", None).await;
     assert_eq!(
-        (&my_stats["total"]["sent"], &my_stats["total"]["clicked"], &my_stats["suppressed_addresses"]),
+        (
+            &my_stats["total"]["sent"],
+            &my_stats["total"]["clicked"],
+            &my_stats["suppressed_addresses"]
+        ),
         (&json!(1), &json!(0), &json!(0)),
         "{my_stats}"
     );
     assert_eq!(
-        (&their_stats["total"]["sent"], &their_stats["total"]["clicked"], &their_stats["suppressed_addresses"]),
+        (
+            &their_stats["total"]["sent"],
+            &their_stats["total"]["clicked"],
+            &their_stats["suppressed_addresses"]
+        ),
         (&json!(3), &json!(2), &json!(1)),
         "{their_stats}"
     );

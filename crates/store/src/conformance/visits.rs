@@ -32,19 +32,15 @@ async fn sent_with_carrier(store: &dyn Store, name: &str, provider_id: &str) -> 
             .await
             .unwrap()
     );
-    (tenant, store.notification(tenant.id, job.id).await.unwrap().unwrap())
+    let record = store.notification(tenant.id, job.id).await.unwrap().unwrap();
+    (tenant, record)
 }
 
-pub async fn a_link_visit_counts_for_its_own_notification_keeps_the_first_time_and_no_other_tenants(
-    store: &dyn Store,
-) {
+pub async fn a_link_visit_counts_for_its_own_notification_keeps_the_first_time_and_no_other_tenants(store: &dyn Store) {
     let (a, a_sms) = sent_with_carrier(store, "A", "v-1").await;
     let (b, _) = sent_with_carrier(store, "B", "v-2").await;
     let shipment = store.shipment(a.id, "A-C1").await.unwrap().unwrap();
-    let keys = store
-        .shipment_notification_keys(a.id, shipment.id, 10)
-        .await
-        .unwrap();
+    let keys = store.shipment_notification_keys(a.id, shipment.id, 10).await.unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].0, a_sms.id);
     assert!(keys[0].1.starts_with("rule:"), "the dedupe key: {}", keys[0].1);
@@ -118,7 +114,13 @@ pub async fn sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own
     };
     assert!(
         store
-            .record_receipt(a.id, a_sms.id, (Status::Sent, None), &delivered, at("2026-11-25T10:01:00Z"))
+            .record_receipt(
+                a.id,
+                a_sms.id,
+                (Status::Sent, None),
+                &delivered,
+                at("2026-11-25T10:01:00Z")
+            )
             .await
             .unwrap()
     );
