@@ -97,7 +97,7 @@ async fn chosen_stats(app: &App, signed: &Signed, q: &StatsQuery) -> Result<(Val
     .await;
     match asked {
         Ok(stats) => Ok((view::ser(&stats), None)),
-        Err(avisera_core::Error::Invalid { message, .. }) => Ok((Value::UNDEFINED, Some(message))),
+        Err(avisera_core::Error::Invalid { message, .. }) => Ok((Value::from(()), Some(message))),
         Err(e) => Err(e.into()),
     }
 }
