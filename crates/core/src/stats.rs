@@ -95,8 +95,8 @@ pub async fn numbers(
         message: e.to_string(),
     };
     let period = Period::parse(from, until, now).map_err(invalid)?;
-    let grouped_by = match group.map(str::trim) {
-        None | Some("") => Group::Day,
+    let grouped_by = match group {
+        None => Group::Day,
         Some(g) => Group::parse(g).map_err(invalid)?,
     };
     let facts = store.sent_facts(tenant, period.from, period.until).await?;

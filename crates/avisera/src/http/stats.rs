@@ -50,7 +50,7 @@ pub enum StatsFormat {
     Csv,
 }
 
-/// `core::stats::Stats`: the numbers of a period.
+/// `core::stats::Stats`: the numbers of a period, grouped by `group`.
 #[derive(ToSchema)]
 #[schema(as = Stats)]
 #[allow(dead_code)]
@@ -60,7 +60,6 @@ pub struct StatsDoc {
     /// Excluded.
     #[schema(format = DateTime)]
     until: String,
-    /// What `groups` are grouped by.
     #[schema(inline)]
     group: StatsGroup,
     groups: Vec<GroupStatsDoc>,
@@ -111,8 +110,8 @@ pub async fn get_stats(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/csv"));
-    let csv = match q.format.as_deref().map(str::trim) {
-        None | Some("") => wants_csv,
+    let csv = match q.format.as_deref() {
+        None => wants_csv,
         Some("csv") => true,
         Some("json") => false,
         Some(other) => {

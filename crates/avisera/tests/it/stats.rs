@@ -336,6 +336,13 @@ async fn stats_with_bad_parameters_get_a_clear_422_that_names_the_parameter() {
             "at most 366 days",
         ),
         ("format=xml", "format", "invalid_format", "use json or csv"),
+        ("format=", "format", "invalid_format", "use json or csv"),
+        (
+            "group=",
+            "group",
+            "invalid_group",
+            "use day, trigger, channel or carrier",
+        ),
     ];
     for (query, field, code, says) in cases {
         let (status, body) = app.call("GET", &format!("/v1/stats?{query}"), None).await;
