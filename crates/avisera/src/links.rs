@@ -22,6 +22,8 @@ pub enum LinkKind {
     /// `/s/{tenant}/{shipment id}/{short token}`: what messages carry now.
     Shipment,
     Unsubscribe,
+    /// The code after a shipment link that names the notification it came in (`visits`).
+    Notification,
 }
 
 impl SignedLinks {
@@ -38,6 +40,7 @@ impl SignedLinks {
             LinkKind::Tracking => "t",
             LinkKind::Shipment => "s",
             LinkKind::Unsubscribe => "u",
+            LinkKind::Notification => "n",
         };
         // Lengths first, so no two different (kind, tenant, value) give the same input.
         for part in [kind.as_bytes(), tenant.0.to_string().as_bytes(), value.as_bytes()] {
@@ -92,6 +95,28 @@ impl SignedLinks {
     }
 }
 
+impl SignedLinks {
+    /// The code that names a notification (by its dedupe key) among its shipment's: 40 bits
+    /// in base 36 (at most 8 characters). It is only looked up among one shipment's
+    /// notifications after the shipment's own token checked out, so it needs no more.
+    pub fn notification_code(&self, tenant: TenantId, notification_key: &str) -> String {
+        let bytes = self
+            .mac(LinkKind::Notification, tenant, notification_key)
+            .finalize()
+            .into_bytes();
+        let mut n = bytes[..5].iter().fold(0u64, |n, b| (n << 8) | u64::from(*b));
+        let mut digits = Vec::new();
+        loop {
+            digits.push(char::from_digit((n % 36) as u32, 36).expect("a base-36 digit"));
+            n /= 36;
+            if n == 0 {
+                break;
+            }
+        }
+        digits.iter().rev().collect()
+    }
+}
+
 /// Percent-encodes a query value (addresses hold `+` and `@`).
 pub fn query_value(s: &str) -> String {
     s.bytes()
@@ -106,6 +131,18 @@ impl Links for SignedLinks {
     fn tracking(&self, tenant: TenantId, shipment: avisera_domain::ShipmentId, _tracking_number: &str) -> String {
         let token = self.short_token(LinkKind::Shipment, tenant, &shipment.to_string());
         format!("{}/s/{tenant}/{shipment}/{token}", self.base)
+    }
+
+    /// `/s/{tenant}/{shipment}/{token}/{code}`: the shipment's link and the notification's code.
+    fn tracking_for(
+        &self,
+        tenant: TenantId,
+        shipment: avisera_domain::ShipmentId,
+        tracking_number: &str,
+        notification_key: &str,
+    ) -> String {
+        let code = self.notification_code(tenant, notification_key);
+        format!("{}/{code}", self.tracking(tenant, shipment, tracking_number))
     }
 
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String {
@@ -140,6 +177,21 @@ mod tests {
         assert!(!links.verify_short(LinkKind::Shipment, TenantId(2), "42", &s));
         assert!(!links.verify_short(LinkKind::Shipment, TenantId(1), "42", &s.to_uppercase()));
         assert!(!links.verify_short(LinkKind::Shipment, TenantId(1), "42", "zzzzzzzzzzzzzz"));
+        let code = links.notification_code(TenantId(1), "rule:1:shipment:42:delivered:x:sms:+4670");
+        assert!(code.len() <= 8 && !code.contains('+'), "{code}");
+        assert_ne!(
+            code,
+            links.notification_code(TenantId(2), "rule:1:shipment:42:delivered:x:sms:+4670")
+        );
+        assert_eq!(
+            links.tracking_for(
+                TenantId(1),
+                avisera_domain::ShipmentId(42),
+                "T",
+                "rule:1:shipment:42:delivered:x:sms:+4670"
+            ),
+            format!("https://t.example/s/1/42/{s}/{code}")
+        );
         assert_eq!(
             links.unsubscribe(TenantId(1), "+4670"),
             format!(

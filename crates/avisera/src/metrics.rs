@@ -75,6 +75,11 @@ impl Metrics {
             None,
             "Providers' receipts taken, by channel and result (delivered, undelivered, hard_bounce, soft_bounce, complained, duplicate, late, not_sent, not_yet_sent, intermediate, unknown, ambiguous, rejected).",
         );
+        describe(
+            "avisera_tracking_visits_total",
+            None,
+            "Requests for tracking pages by a verified link, by what they counted (link_visit: for a notification and its page, page_view: for the page only, not_counted: HEAD or a link-preview bot).",
+        );
         recorder.describe_gauge(
             "avisera_notifications_scheduled".into(),
             None,
@@ -171,6 +176,12 @@ impl Metrics {
             self.counter("avisera_receipts_total", &[("channel", channel), ("result", result)])
                 .increment(n);
         }
+    }
+
+    /// A request for a tracking page and what it counted (see `http::visits`).
+    pub fn tracking_visit(&self, counted: &'static str) {
+        self.counter("avisera_tracking_visits_total", &[("counted", counted)])
+            .increment(1);
     }
 
     /// One provider call and how it ended: `sent`, `permanent` or `transient` (timeouts too).

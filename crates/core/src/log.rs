@@ -88,15 +88,25 @@ pub struct WithHistory {
     #[serde(flatten)]
     pub notification: NotificationRecord,
     pub history: Vec<StatusChange>,
+    /// People's visits to the tracking link in this notification, if any.
+    pub link_visits: Option<avisera_store::Visits>,
 }
 
-pub async fn notification(store: &dyn NotificationLog, tenant: TenantId, id: NotificationId) -> Result<WithHistory> {
+pub async fn notification<S>(store: &S, tenant: TenantId, id: NotificationId) -> Result<WithHistory>
+where
+    S: NotificationLog + avisera_store::Engagement + ?Sized,
+{
     let notification = store
         .notification(tenant, id)
         .await?
         .ok_or_else(|| Error::not_found(format!("notification {id}")))?;
     let history = store.notification_history(tenant, id).await?;
-    Ok(WithHistory { notification, history })
+    let link_visits = store.link_visits(tenant, id).await?;
+    Ok(WithHistory {
+        notification,
+        history,
+        link_visits,
+    })
 }
 
 /// A shipment with its events (unknown codes included) and notifications.

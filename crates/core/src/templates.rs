@@ -86,7 +86,7 @@ pub fn preview(ctx: PreviewContext<'_>, tenant: &Tenant, template: &Template) ->
     vars.insert(
         "tracking_link",
         ctx.links
-            .tracking(tenant.id, avisera_domain::ShipmentId(1_234_567), &tracking),
+            .tracking_for(tenant.id, avisera_domain::ShipmentId(1_234_567), &tracking, "preview"),
     );
     vars.insert("unsubscribe_link", ctx.links.unsubscribe(tenant.id, "+46701234567"));
     if let Some(logo) = tenant.brand.logo_id {

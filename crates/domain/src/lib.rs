@@ -23,11 +23,13 @@ pub mod retry;
 pub mod rule;
 pub mod shipment;
 pub mod sms;
+pub mod stats;
 pub mod template;
 pub mod tenant;
 pub mod timing;
 pub mod trigger;
 pub mod user;
+pub mod visit;
 pub mod zone;
 
 pub use clock::{Clock, FixedClock, SystemClock};

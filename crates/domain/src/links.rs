@@ -7,6 +7,18 @@ pub trait Links: Sync {
     /// The shipment's tracking page. Short, because it sits in SMS that are billed per
     /// segment: it names the shipment by its id, not its tracking number.
     fn tracking(&self, tenant: TenantId, shipment: ShipmentId, tracking_number: &str) -> String;
+    /// The tracking page as one notification links to it: the link also names the
+    /// notification (by an opaque code made from its dedupe key, never an address), so a
+    /// visit is counted for it. The shipment's own link where the links cannot say more.
+    fn tracking_for(
+        &self,
+        tenant: TenantId,
+        shipment: ShipmentId,
+        tracking_number: &str,
+        _notification_key: &str,
+    ) -> String {
+        self.tracking(tenant, shipment, tracking_number)
+    }
     /// The link that stops further messages from this tenant to `address`.
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String;
     /// The public address of one of the tenant's logos.

@@ -105,7 +105,7 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
                 let dedupe_key = dedupe_key(rule, s.shipment.id, occurrence, channel, &recipient);
                 let (language, message) = match address {
                     _ if passed.is_some() => (None, Err(NotSent::Cancelled(passed.clone().unwrap_or_default()))),
-                    Ok(to) => match render(rule, channel, &to, s, &vars) {
+                    Ok(to) => match render(rule, channel, &to, &dedupe_key, s, &vars) {
                         Ok((lang, m)) => (Some(lang), Ok(m)),
                         Err(e) => (None, Err(NotSent::Failed(e))),
                     },
@@ -331,6 +331,7 @@ fn render(
     rule: &Rule,
     channel: Channel,
     to: &str,
+    key: &str,
     s: &Situation<'_>,
     vars: &Variables,
 ) -> Result<(String, Message), String> {
@@ -347,6 +348,7 @@ fn render(
     // The opt-out link is the recipient's own.
     let mut vars = vars.clone();
     vars.insert("unsubscribe_link", s.links.unsubscribe(s.tenant.id, to));
+    vars.insert("tracking_link", notification_tracking_link(s, key));
     let r = template
         .render(Some(language), &vars)
         .map_err(|e| format!("template {template_id} does not render: {e}"))?;
@@ -411,7 +413,7 @@ pub fn email_instead(s: &Situation<'_>, rule: &Rule, key: &str) -> Result<Planne
     }
     .map_err(|(_, why)| why)?;
     let (language, message) =
-        render(rule, Channel::Email, &to, s, &variables(s, Some(rule))).map_err(NotSent::Failed)?;
+        render(rule, Channel::Email, &to, key, s, &variables(s, Some(rule))).map_err(NotSent::Failed)?;
     Ok(PlannedNotification {
         rule_id: Some(rule.id),
         trigger: Some(rule.trigger),
@@ -448,6 +450,7 @@ pub fn plan_manual(
     }
     .map_err(|(_, why)| why.reason().to_string())?;
     let unsubscribe = s.links.unsubscribe(s.tenant.id, &to);
+    let dedupe_key = format!("manual:{key}");
     let (language, message) = match content {
         ManualContent::Template(t) => {
             if t.channel != channel {
@@ -455,6 +458,7 @@ pub fn plan_manual(
             }
             let mut vars = variables(s, None);
             vars.insert("unsubscribe_link", unsubscribe);
+            vars.insert("tracking_link", notification_tracking_link(s, &dedupe_key));
             let r = t
                 .render(Some(receiver_language(s)), &vars)
                 .map_err(|e| format!("template \"{}\" does not render: {e}", t.name))?;
@@ -490,12 +494,18 @@ pub fn plan_manual(
         trigger: None,
         channel,
         recipient: to,
-        dedupe_key: format!("manual:{key}"),
+        dedupe_key,
         due_at: s.now,
         time_zone: receiver_zone(s).iana_name().map(str::to_string),
         language,
         message: Ok(message),
     })
+}
+
+/// The tracking link of the notification with this dedupe key, so its visits are its own.
+fn notification_tracking_link(s: &Situation<'_>, key: &str) -> String {
+    s.links
+        .tracking_for(s.tenant.id, s.shipment.id, &s.shipment.tracking_number, key)
 }
 
 fn variables(s: &Situation<'_>, rule: Option<&Rule>) -> Variables {

@@ -22,6 +22,7 @@ mod notifications;
 mod receipts;
 mod rules;
 mod setup;
+mod stats;
 mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -466,5 +467,51 @@ impl Receipts for PgStore {
 
     async fn remove_suppression(&self, tenant: TenantId, address: &str) -> StoreResult<bool> {
         receipts::remove(&self.pool, tenant, address).await
+    }
+}
+
+#[async_trait]
+impl Engagement for PgStore {
+    async fn shipment_notification_keys(
+        &self,
+        tenant: TenantId,
+        shipment: avisera_domain::ShipmentId,
+        limit: u32,
+    ) -> StoreResult<Vec<(NotificationId, String)>> {
+        stats::shipment_keys(&self.pool, tenant, shipment, limit).await
+    }
+
+    async fn record_link_visit(&self, tenant: TenantId, id: NotificationId, at: Timestamp) -> StoreResult<bool> {
+        stats::record_link_visit(&self.pool, tenant, id, at).await
+    }
+
+    async fn link_visits(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<Visits>> {
+        stats::link_visits(&self.pool, tenant, id).await
+    }
+
+    async fn record_page_view(
+        &self,
+        tenant: TenantId,
+        shipment: avisera_domain::ShipmentId,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        stats::record_page_view(&self.pool, tenant, shipment, at).await
+    }
+
+    async fn page_views(&self, tenant: TenantId, shipment: avisera_domain::ShipmentId) -> StoreResult<Option<Visits>> {
+        stats::page_views(&self.pool, tenant, shipment).await
+    }
+
+    async fn sent_facts(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<Vec<avisera_domain::stats::SentFact>> {
+        stats::sent_facts(&self.pool, tenant, from, until).await
+    }
+
+    async fn suppressed_count(&self, tenant: TenantId) -> StoreResult<u64> {
+        stats::suppressed_count(&self.pool, tenant).await
     }
 }

@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "receipts",
         sql: include_str!("../migrations/0004_receipts.sql"),
     },
+    Migration {
+        version: 5,
+        name: "visits",
+        sql: include_str!("../migrations/0005_visits.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

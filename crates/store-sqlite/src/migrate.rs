@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "receipts",
         sql: include_str!("../migrations/0003_receipts.sql"),
     },
+    Migration {
+        version: 4,
+        name: "visits",
+        sql: include_str!("../migrations/0004_visits.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

@@ -8,11 +8,13 @@ mod limits;
 mod records;
 mod roles;
 mod schema;
+mod stats;
 
 pub use limits::*;
 pub use records::*;
 pub use roles::*;
 pub use schema::*;
+pub use stats::*;
 
 /// What went wrong in the store, by what the caller can do about it: the edge maps each kind
 /// to its answer (404, 409, 503 with a retry, 500) without reading the text.
@@ -88,11 +90,20 @@ impl<T> IngestStore for T where T: EventStore + TenantConfig + Usage + Outbox + 
 /// that implements all roles, so a store implements the roles and nothing else; a `&dyn Store`
 /// becomes any narrower `&dyn` role (each is a supertrait).
 pub trait Store:
-    Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + Receipts + 'static
+    Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + Receipts + Engagement + 'static
 {
 }
 
 impl<T> Store for T where
-    T: Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + Receipts + ?Sized + 'static
+    T: Maintenance
+        + NotificationLog
+        + Portal
+        + DeliveryStore
+        + IngestStore
+        + RateLimits
+        + Receipts
+        + Engagement
+        + ?Sized
+        + 'static
 {
 }

@@ -18,9 +18,11 @@ mod public;
 mod receipts;
 mod rules;
 mod schema;
+mod stats;
 mod suppressions;
 mod templates;
 mod tenant;
+mod visits;
 mod webhooks;
 
 pub use error::ApiError;
@@ -59,6 +61,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(dev_inbox::inbox))
         .routes(routes!(public::tracking))
         .routes(routes!(public::shipment_page))
+        .routes(routes!(visits::notification_page))
         .routes(routes!(public::unsubscribe_page, public::unsubscribe))
         .routes(routes!(public::logo))
         .routes(routes!(events::post_events))
@@ -87,6 +90,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(receipts::email))
         .routes(routes!(suppressions::list))
         .routes(routes!(suppressions::lift))
+        .routes(routes!(stats::get_stats))
 }
 
 /// What a node without the `api` role serves: probes and metrics.

@@ -2,6 +2,7 @@
 //! Both are reached by signed links (see `links`); a wrong or altered link is simply not found.
 
 use super::pages::render_json;
+use super::visits::Visitor;
 use crate::app::App;
 use crate::links::LinkKind;
 use avisera_domain::contact::{EmailAddress, PhoneNumber};
@@ -51,6 +52,7 @@ fn milestone_text(m: Option<Milestone>, sv: bool) -> &'static str {
 pub async fn shipment_page(
     State(app): State<App>,
     Path((tenant, shipment, token)): Path<(i64, i64, String)>,
+    visitor: Visitor,
 ) -> Response {
     let tenant_id = TenantId(tenant);
     if !app
@@ -60,7 +62,7 @@ pub async fn shipment_page(
         return not_found();
     }
     match app.store.shipment_by_id(tenant_id, ShipmentId(shipment)).await {
-        Ok(Some(s)) => page(&app, tenant_id, &s.tracking_number).await,
+        Ok(Some(s)) => page(&app, tenant_id, &s.tracking_number, &visitor).await,
         _ => not_found(),
     }
 }
@@ -75,15 +77,17 @@ pub async fn shipment_page(
 pub async fn tracking(
     State(app): State<App>,
     Path((tenant, tracking, token)): Path<(i64, String, String)>,
+    visitor: Visitor,
 ) -> Response {
     let tenant_id = TenantId(tenant);
     if !app.links.verify(LinkKind::Tracking, tenant_id, &tracking, &token) {
         return not_found();
     }
-    page(&app, tenant_id, &tracking).await
+    page(&app, tenant_id, &tracking, &visitor).await
 }
 
-async fn page(app: &App, tenant_id: TenantId, tracking: &str) -> Response {
+/// The tracking page, after the visit is counted (`visits`).
+pub(crate) async fn page(app: &App, tenant_id: TenantId, tracking: &str, visitor: &Visitor) -> Response {
     let (Ok(Some(tenant)), Ok(Some(shipment)), Ok(events)) = (
         app.store.tenant(tenant_id).await,
         app.store.shipment(tenant_id, tracking).await,
@@ -91,6 +95,7 @@ async fn page(app: &App, tenant_id: TenantId, tracking: &str) -> Response {
     ) else {
         return not_found();
     };
+    super::visits::count(app, tenant_id, shipment.id, visitor).await;
     let d = &shipment.details;
     let lang = d
         .receiver_language

@@ -408,6 +408,21 @@ pub struct NotificationWithHistory {
     #[serde(flatten)]
     notification: NotificationDoc,
     history: Vec<StatusChangeDoc>,
+    /// People's visits to the tracking link in this notification (HEAD requests and
+    /// link-preview bots are not counted); null before the first.
+    link_visits: Option<VisitsDoc>,
+}
+
+/// `store::Visits`: how often a link was visited, and when first and last.
+#[derive(ToSchema, serde::Serialize)]
+#[schema(as = Visits)]
+#[allow(dead_code)]
+pub struct VisitsDoc {
+    count: u64,
+    #[schema(format = DateTime)]
+    first_at: String,
+    #[schema(format = DateTime)]
+    last_at: String,
 }
 
 /// `store::StoredEvent`: an event of a shipment.

@@ -76,7 +76,68 @@ fn numbers(facts: &[NotificationFact], days: &[String]) -> (Vec<DayCount>, Vec<V
     (by_day.into_values().collect(), triggers)
 }
 
-pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, PortalError> {
+/// The period and grouping of the overview's delivery and click numbers.
+#[derive(serde::Deserialize, Default)]
+pub struct StatsQuery {
+    from: Option<String>,
+    until: Option<String>,
+    group: Option<String>,
+}
+
+/// The numbers for the chosen period (the last 30 days by default), or why there are none.
+async fn chosen_stats(app: &App, signed: &Signed, q: &StatsQuery) -> Result<(Value, Option<String>), PortalError> {
+    let asked = avisera_core::stats::numbers(
+        app.store.as_ref(),
+        signed.tenant.id,
+        q.from.as_deref(),
+        q.until.as_deref(),
+        q.group.as_deref(),
+        app.clock.now(),
+    )
+    .await;
+    match asked {
+        Ok(stats) => Ok((view::ser(&stats), None)),
+        Err(avisera_core::Error::Invalid { message, .. }) => Ok((Value::from(()), Some(message))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The overview's numbers as a CSV file, for the same period and grouping.
+pub async fn stats_csv(
+    State(app): State<App>,
+    signed: Signed,
+    Query(q): Query<StatsQuery>,
+) -> Result<Response, PortalError> {
+    use axum::response::IntoResponse;
+    let stats = avisera_core::stats::numbers(
+        app.store.as_ref(),
+        signed.tenant.id,
+        q.from.as_deref(),
+        q.until.as_deref(),
+        q.group.as_deref(),
+        app.clock.now(),
+    )
+    .await
+    .map_err(|e| match e {
+        avisera_core::Error::Invalid { message, .. } => PortalError::BadRequest(message),
+        other => other.into(),
+    })?;
+    let name = format!("attachment; filename=\"avisera-stats-{}.csv\"", stats.group);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        stats.csv(),
+    )
+        .into_response())
+}
+
+pub async fn page(
+    State(app): State<App>,
+    signed: Signed,
+    Query(q): Query<StatsQuery>,
+) -> Result<Response, PortalError> {
     let now = app.clock.now();
     let zone = TimeZone::get("Europe/Stockholm").expect("bundled zone");
     let today = now.to_zoned_datetime(zone.clone()).date();
@@ -99,6 +160,12 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
     let peak = per_day.iter().map(|d| d.sms + d.email).max().unwrap_or(0).max(1);
     let month = Month::of(now);
     let (bill, _) = avisera_core::billing::monthly(&*app.store, &app.config.prices, &signed.tenant, month).await?;
+    let (stats, stats_error) = chosen_stats(&app, &signed, &q).await?;
+    let chosen = context! {
+        from => q.from.clone().unwrap_or_default(),
+        until => q.until.clone().unwrap_or_default(),
+        group => q.group.clone().unwrap_or_else(|| "day".into()),
+    };
     Ok(view::page(
         &signed,
         app.inbox.is_some(),
@@ -111,6 +178,7 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
             total => facts.iter().map(|f| f.count).sum::<u64>(),
             bill => view::ser(&bill),
             month => month.label(),
+            stats => stats, stats_error => stats_error, chosen => chosen,
         },
     ))
 }

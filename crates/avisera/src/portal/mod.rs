@@ -39,6 +39,7 @@ pub fn csrf_in(form: &std::collections::HashMap<String, String>) -> &str {
 pub fn router() -> Router<App> {
     Router::new()
         .route("/portal", get(home::page))
+        .route("/portal/stats.csv", get(home::stats_csv))
         .route("/portal/login", get(login::page).post(login::sign_in))
         .route("/portal/logout", post(login::sign_out))
         .route("/portal/lang", get(login::set_lang))
