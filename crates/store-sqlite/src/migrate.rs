@@ -48,7 +48,6 @@ pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> 
     Ok(n > 0)
 }
 
-/// A migration as `schema_migrations` recorded it.
 /// Versions applied, with their checksums, oldest first.
 async fn applied(tx: &mut Tx) -> StoreResult<Vec<Recorded>> {
     let rows: Vec<(i64, String, String)> =
