@@ -3,13 +3,13 @@
 //! lets the domain decide inside the store's one transaction.
 
 use crate::{Error, Result};
+use avisera_domain::engine::Engine;
 use avisera_domain::event::CarrierEvent;
 use avisera_domain::links::Links;
 use avisera_domain::mapping::Mapping;
-use avisera_domain::planner::{Situation, plan};
-use avisera_domain::shipment::{Shipment, apply};
+use avisera_domain::shipment::Shipment;
 use avisera_domain::{Clock, TenantId};
-use avisera_store::{Decision, EventOutcome, IngestStore, StoreError, TenantConfig};
+use avisera_store::{EventOutcome, IngestStore, StoreError, TenantConfig};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -100,22 +100,16 @@ impl Ingest<'_> {
         let sms_blocked = crate::budget::sms_blocked(store, &tenant, now).await?;
         let suppressed = crate::receipts::bounced(store, tenant.id).await?;
         let mapping = effective_mapping(store, self.mapping, tenant.id).await?;
-        let decide = |shipment: Shipment, event: &CarrierEvent| {
-            let applied = apply(shipment, event, &mapping);
-            let planned = plan(&Situation {
-                tenant: &tenant,
-                shipment: &applied.shipment,
-                event: Some(event),
-                fired: &applied.fired,
-                rules: &rules,
-                templates: &templates,
-                links: self.links,
-                now,
-                sms_blocked: sms_blocked.as_deref(),
-                suppressed: &suppressed,
-            });
-            Decision { applied, planned }
+        let engine = Engine {
+            tenant: &tenant,
+            rules: &rules,
+            templates: &templates,
+            links: self.links,
+            mapping: &mapping,
+            sms_blocked: sms_blocked.as_deref(),
+            suppressed: &suppressed,
         };
+        let decide = |shipment: Shipment, event: &CarrierEvent| engine.decide(shipment, event, now);
         let started = std::time::Instant::now();
         let outcomes = store.record_events(tenant.id, events, &decide, now).await?;
         let took = started.elapsed();

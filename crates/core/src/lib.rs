@@ -15,6 +15,7 @@ pub mod log;
 pub mod manual;
 pub mod plans;
 pub mod receipts;
+pub mod replay;
 pub mod rules;
 pub mod sessions;
 pub mod stats;

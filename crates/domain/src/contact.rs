@@ -78,6 +78,33 @@ impl fmt::Display for EmailAddress {
     }
 }
 
+/// An address shown without giving it away, as in a replay's examples: a phone number keeps
+/// its country code, two digits and the last four (`+46 70•••45 67`), an email address its
+/// first character and its domain (`a•••@example.se`).
+pub fn masked(address: &str) -> String {
+    const HIDDEN: &str = "•••";
+    if let Some((local, domain)) = address.rsplit_once('@') {
+        let first: String = local.chars().take(1).collect();
+        return format!("{first}{HIDDEN}@{domain}");
+    }
+    let digits: String = address.chars().filter(char::is_ascii_digit).collect();
+    let code = phonenumber::parse(None, address)
+        .ok()
+        .map(|n| n.code().value().to_string())
+        .filter(|c| address.starts_with('+') && digits.starts_with(c.as_str()));
+    match code {
+        Some(code) if digits.len() >= code.len() + 6 => {
+            let national = &digits[code.len()..];
+            let end = &national[national.len() - 4..];
+            format!("+{code} {}{HIDDEN}{} {}", &national[..2], &end[..2], &end[2..])
+        }
+        _ => {
+            let end: String = digits.chars().skip(digits.len().saturating_sub(2)).collect();
+            format!("{HIDDEN}{end}")
+        }
+    }
+}
+
 /// A phone number in E.164 form (`+46701234567`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -244,6 +271,14 @@ impl fmt::Display for PhoneNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_address_keeps_only_enough_to_recognise_it() {
+        assert_eq!(masked("+46701234567"), "+46 70•••45 67");
+        assert_eq!(masked("+358401234567"), "+358 40•••45 67");
+        assert_eq!(masked("anna@example.se"), "a•••@example.se");
+        assert_eq!(masked("12"), "•••12");
+    }
 
     #[test]
     fn swedish_numbers_in_every_common_form_normalise_alike() {

@@ -76,12 +76,35 @@ pub struct Situation<'a> {
     pub suppressed: &'a crate::receipt::Suppressed,
 }
 
+/// Why an enabled rule whose trigger fired plans nothing for the shipment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    /// The tenant's plan does not have the rule's trigger.
+    NotInPlan,
+    /// Outside the rule's active interval.
+    Inactive,
+    /// The shipment does not meet the rule's conditions.
+    Condition,
+}
+
+/// Whether `rule` (enabled, its trigger fired) plans for the shipment now, or why not.
+pub fn idle(rule: &Rule, s: &Situation<'_>) -> Option<Idle> {
+    if !s.tenant.plan.allows(rule.trigger) {
+        Some(Idle::NotInPlan)
+    } else if !rule.is_active_at(s.now) {
+        Some(Idle::Inactive)
+    } else if !rule.conditions.matches(s.shipment) {
+        Some(Idle::Condition)
+    } else {
+        None
+    }
+}
+
 pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
     let mut out = Vec::new();
     for firing in s.fired {
         for rule in s.rules.iter().filter(|r| r.enabled && r.trigger == firing.trigger) {
-            if !s.tenant.plan.allows(rule.trigger) || !rule.is_active_at(s.now) || !rule.conditions.matches(s.shipment)
-            {
+            if idle(rule, s).is_some() {
                 continue;
             }
             let (due_at, passed) = match due_time(rule, s) {

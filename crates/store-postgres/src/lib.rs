@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod adopt;
+mod arrivals;
 mod budget;
 mod claim;
 mod codec;
@@ -232,6 +233,16 @@ impl EventStore for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<Shipment>> {
         events::find(&self.pool, tenant, search, limit).await
+    }
+
+    async fn arrived_events(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        until: Timestamp,
+        each: &mut (dyn FnMut(avisera_domain::replay::ArrivedEvent) + Send),
+    ) -> StoreResult<u64> {
+        arrivals::arrived(&self.pool, tenant, from, until, each).await
     }
 }
 

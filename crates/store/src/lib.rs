@@ -86,11 +86,26 @@ pub trait IngestStore: EventStore + TenantConfig + Usage + Outbox + Receipts {}
 
 impl<T> IngestStore for T where T: EventStore + TenantConfig + Usage + Outbox + Receipts + ?Sized {}
 
+/// What replaying a rule over stored events reads: the tenant's configuration, its events in
+/// arrival order, its opt-outs and the addresses that bounced. It writes nothing.
+pub trait ReplayStore: EventStore + TenantConfig + Suppressions + Receipts {}
+
+impl<T> ReplayStore for T where T: EventStore + TenantConfig + Suppressions + Receipts + ?Sized {}
+
 /// Every role at once: what the binary opens and hands around. Implemented for every type
 /// that implements all roles, so a store implements the roles and nothing else; a `&dyn Store`
 /// becomes any narrower `&dyn` role (each is a supertrait).
 pub trait Store:
-    Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + Receipts + Engagement + 'static
+    Maintenance
+    + NotificationLog
+    + Portal
+    + DeliveryStore
+    + IngestStore
+    + ReplayStore
+    + RateLimits
+    + Receipts
+    + Engagement
+    + 'static
 {
 }
 
@@ -100,6 +115,7 @@ impl<T> Store for T where
         + Portal
         + DeliveryStore
         + IngestStore
+        + ReplayStore
         + RateLimits
         + Receipts
         + Engagement

@@ -13,6 +13,7 @@ use avisera_domain::money::Ore;
 use avisera_domain::notification::{Channel, Status};
 use avisera_domain::plan::Plan;
 use avisera_domain::planner::PlannedNotification;
+use avisera_domain::replay::ArrivedEvent;
 use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
@@ -87,6 +88,18 @@ pub trait EventStore: Send + Sync {
     /// Shipments matching a search, newest first, at most `limit`.
     async fn find_shipments(&self, tenant: TenantId, search: &ShipmentSearch, limit: u32)
     -> StoreResult<Vec<Shipment>>;
+    /// The tenant's events stored in [`from`, `until`) in arrival order (by when they were
+    /// stored, then as stored), after the events stored before `from` of the same shipments
+    /// (the state the period's events met). One streamed read hands them to `each` one at a
+    /// time, so a long period takes neither a query per event nor all of it in memory.
+    /// Returns how many were handed over.
+    async fn arrived_events(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        until: Timestamp,
+        each: &mut (dyn FnMut(ArrivedEvent) + Send),
+    ) -> StoreResult<u64>;
 }
 
 /// The notifications waiting to be sent: added (the tenant's notices, manual sends), claimed
