@@ -7,6 +7,7 @@ use crate::delivery::channel::dev_inbox::DevInbox;
 use crate::links::SignedLinks;
 use crate::metrics::Metrics;
 use avisera_core::ingest::{BatchCounts, Ingest, IngestObserver, Source};
+use avisera_core::replay::ReplayContext;
 use avisera_core::rules::Change;
 use avisera_core::templates::PreviewContext;
 use avisera_core::users::LoginThrottle;
@@ -53,6 +54,16 @@ impl App {
     pub fn preview(&self) -> PreviewContext<'_> {
         PreviewContext {
             links: self.links.as_ref(),
+            prices: &self.config.prices,
+        }
+    }
+
+    /// How this node decides and prices, for replaying a rule over stored events.
+    pub fn replay(&self) -> ReplayContext<'_> {
+        ReplayContext {
+            store: self.store.as_ref(),
+            links: self.links.as_ref(),
+            mapping: self.mapping.as_ref(),
             prices: &self.config.prices,
         }
     }

@@ -16,6 +16,7 @@ mod pages;
 mod plain;
 mod public;
 mod receipts;
+mod replay;
 mod rules;
 mod schema;
 mod stats;
@@ -80,6 +81,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(rules::enable))
         .routes(routes!(rules::disable))
         .routes(routes!(rules::history))
+        .routes(routes!(replay::replay))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::get_one))
         .routes(routes!(notifications::shipment))
