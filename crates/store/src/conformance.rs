@@ -368,7 +368,8 @@ macro_rules! conformance_tests {
             a_receipt_moves_its_own_notification_once_and_no_other_tenants,
             suppressed_addresses_are_per_tenant_listed_with_their_reason_and_removable,
             a_link_visit_counts_for_its_own_notification_keeps_the_first_time_and_no_other_tenants,
-            sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications
+            sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications,
+            a_periods_events_come_back_in_arrival_order_after_their_shipments_earlier_ones
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -366,3 +366,67 @@ pub async fn concurrent_batches_of_the_same_new_shipments_store_each_shipment_on
     let notifications = store.notifications(tenant.id, &filter).await.unwrap();
     assert_eq!(notifications.len(), 40, "one \"delivered\" SMS per shipment");
 }
+
+pub async fn a_periods_events_come_back_in_arrival_order_after_their_shipments_earlier_ones(store: &dyn Store) {
+    let (a, rules, templates) = tenant_with_rule(store, "A").await;
+    let (b, b_rules, b_templates) = tenant_with_rule(store, "B").await;
+    let (from, until) = (at("2026-11-20T00:00:00Z"), at("2026-11-25T00:00:00Z"));
+    let batches = [
+        // Before the period: T1's first scan (its state when the period began), T2 alone.
+        ("2026-11-18T10:00:00Z", vec![event("T1", "EN_ROUTE", "2026-11-18T09:00:00Z")]),
+        ("2026-11-19T10:00:00Z", vec![event("T2", "EN_ROUTE", "2026-11-19T09:00:00Z")]),
+        // In it, a batch of two, stored in this order although T3's event happened first.
+        (
+            "2026-11-21T10:00:00Z",
+            vec![
+                event("T3", "DELIVERED", "2026-11-21T09:30:00Z"),
+                event("T1", "DELIVERED", "2026-11-21T09:45:00Z"),
+            ],
+        ),
+        ("2026-11-22T10:00:00Z", vec![event("T3", "OTHER", "2026-11-22T09:00:00Z")]),
+        // After it.
+        ("2026-11-26T10:00:00Z", vec![event("T1", "OTHER", "2026-11-26T09:00:00Z")]),
+    ];
+    for (now, events) in &batches {
+        post(store, &a, &rules, &templates, events, at(now)).await;
+    }
+    post(
+        store,
+        &b,
+        &b_rules,
+        &b_templates,
+        &[event("T1", "DELIVERED", "2026-11-21T09:00:00Z")],
+        at("2026-11-21T10:00:00Z"),
+    )
+    .await;
+    let t1 = store.shipment(a.id, "T1").await.unwrap().unwrap().id;
+    let mut seen = Vec::new();
+    let count = store
+        .arrived_events(a.id, from, until, &mut |e| {
+            seen.push((e.event.tracking_number.clone(), e.event.code.clone(), e.received_at, e.shipment))
+        })
+        .await
+        .unwrap();
+    let got: Vec<(&str, &str, String)> = seen
+        .iter()
+        .map(|(t, c, r, _)| (t.as_str(), c.as_str(), r.to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("T1", "EN_ROUTE", "2026-11-18T10:00:00Z".to_string()),
+            ("T3", "DELIVERED", "2026-11-21T10:00:00Z".to_string()),
+            ("T1", "DELIVERED", "2026-11-21T10:00:00Z".to_string()),
+            ("T3", "OTHER", "2026-11-22T10:00:00Z".to_string()),
+        ],
+        "T2 had no event in the period, nothing after it, and nothing of tenant B"
+    );
+    assert_eq!(count, 4);
+    assert!(seen.iter().filter(|s| s.0 == "T1").all(|s| s.3 == t1), "each with its shipment");
+    let mut none = 0;
+    let count = store
+        .arrived_events(b.id, at("2026-11-22T00:00:00Z"), until, &mut |_| none += 1)
+        .await
+        .unwrap();
+    assert_eq!((count, none), (0, 0));
+}
