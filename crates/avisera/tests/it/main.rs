@@ -22,6 +22,7 @@ mod portal;
 mod receipts;
 mod receiver;
 mod replay;
+mod replay_props;
 mod shapes;
 mod stats;
 mod triggers;

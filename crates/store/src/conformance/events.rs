@@ -373,8 +373,14 @@ pub async fn a_periods_events_come_back_in_arrival_order_after_their_shipments_e
     let (from, until) = (at("2026-11-20T00:00:00Z"), at("2026-11-25T00:00:00Z"));
     let batches = [
         // Before the period: T1's first scan (its state when the period began), T2 alone.
-        ("2026-11-18T10:00:00Z", vec![event("T1", "EN_ROUTE", "2026-11-18T09:00:00Z")]),
-        ("2026-11-19T10:00:00Z", vec![event("T2", "EN_ROUTE", "2026-11-19T09:00:00Z")]),
+        (
+            "2026-11-18T10:00:00Z",
+            vec![event("T1", "EN_ROUTE", "2026-11-18T09:00:00Z")],
+        ),
+        (
+            "2026-11-19T10:00:00Z",
+            vec![event("T2", "EN_ROUTE", "2026-11-19T09:00:00Z")],
+        ),
         // In it, a batch of two, stored in this order although T3's event happened first.
         (
             "2026-11-21T10:00:00Z",
@@ -383,9 +389,15 @@ pub async fn a_periods_events_come_back_in_arrival_order_after_their_shipments_e
                 event("T1", "DELIVERED", "2026-11-21T09:45:00Z"),
             ],
         ),
-        ("2026-11-22T10:00:00Z", vec![event("T3", "OTHER", "2026-11-22T09:00:00Z")]),
+        (
+            "2026-11-22T10:00:00Z",
+            vec![event("T3", "OTHER", "2026-11-22T09:00:00Z")],
+        ),
         // After it.
-        ("2026-11-26T10:00:00Z", vec![event("T1", "OTHER", "2026-11-26T09:00:00Z")]),
+        (
+            "2026-11-26T10:00:00Z",
+            vec![event("T1", "OTHER", "2026-11-26T09:00:00Z")],
+        ),
     ];
     for (now, events) in &batches {
         post(store, &a, &rules, &templates, events, at(now)).await;
@@ -403,7 +415,12 @@ pub async fn a_periods_events_come_back_in_arrival_order_after_their_shipments_e
     let mut seen = Vec::new();
     let count = store
         .arrived_events(a.id, from, until, &mut |e| {
-            seen.push((e.event.tracking_number.clone(), e.event.code.clone(), e.received_at, e.shipment))
+            seen.push((
+                e.event.tracking_number.clone(),
+                e.event.code.clone(),
+                e.received_at,
+                e.shipment,
+            ))
         })
         .await
         .unwrap();
@@ -422,7 +439,10 @@ pub async fn a_periods_events_come_back_in_arrival_order_after_their_shipments_e
         "T2 had no event in the period, nothing after it, and nothing of tenant B"
     );
     assert_eq!(count, 4);
-    assert!(seen.iter().filter(|s| s.0 == "T1").all(|s| s.3 == t1), "each with its shipment");
+    assert!(
+        seen.iter().filter(|s| s.0 == "T1").all(|s| s.3 == t1),
+        "each with its shipment"
+    );
     let mut none = 0;
     let count = store
         .arrived_events(b.id, at("2026-11-22T00:00:00Z"), until, &mut |_| none += 1)
