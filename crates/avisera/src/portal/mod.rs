@@ -60,6 +60,8 @@ pub fn router() -> Router<App> {
         .route("/portal/rules/new", get(rules::new))
         .route("/portal/rules/{id}", get(rules::edit).post(rules::save))
         .route("/portal/rules/{id}/enable", post(rules::enable))
+        .route("/portal/rules/try", post(rules::try_new))
+        .route("/portal/rules/{id}/try", post(rules::try_rule))
         .route("/portal/rules/{id}/disable", post(rules::disable))
         .route("/portal/track", get(track::search))
         .route("/portal/track/{tracking_number}", get(track::shipment))

@@ -5,6 +5,7 @@ use super::CsrfForm;
 use super::session::Signed;
 use super::view::{self, PortalError};
 use crate::app::App;
+use avisera_core::replay::{Period, Report};
 use avisera_core::rules;
 use avisera_domain::notification::Channel;
 use avisera_domain::plan::Plan;
@@ -70,7 +71,7 @@ fn until_date(t: Option<Timestamp>) -> String {
 }
 
 async fn editor(app: &App, signed: &Signed, rule: &Rule, error: Option<String>) -> Result<Response, PortalError> {
-    editor_with(app, signed, rule, error, None).await
+    editor_with(app, signed, rule, error, None, None).await
 }
 
 async fn editor_with(
@@ -79,6 +80,7 @@ async fn editor_with(
     rule: &Rule,
     error: Option<String>,
     message: Option<String>,
+    replay: Option<&Report>,
 ) -> Result<Response, PortalError> {
     let templates = app.store.templates(signed.tenant.id).await?;
     let options = |channel: Channel| -> Vec<Value> {
@@ -146,6 +148,8 @@ async fn editor_with(
             error => error,
             message => message,
             same_trigger => same_trigger,
+            replay => replay.map(view::ser),
+            replay_days => TRY_DAYS,
         },
     ))
 }
@@ -189,7 +193,7 @@ pub async fn edit(
         .into_iter()
         .find(|k| q.contains_key(*k))
         .map(|k| super::text::get(signed.lang, k).unwrap_or(k).to_string());
-    editor_with(&app, &signed, &rule, None, message).await
+    editor_with(&app, &signed, &rule, None, message, None).await
 }
 
 fn list_of(raw: &str) -> Vec<String> {
@@ -477,4 +481,58 @@ pub async fn disable(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
     switch(app, signed, headers, id, &f.csrf, false).await
+}
+
+/// How far back "Try on the last 30 days" goes.
+const TRY_DAYS: u32 = 30;
+
+/// "Try on the last 30 days": the rule as typed in the editor, saved or not, replayed over the
+/// tenant's stored events; the editor comes back with the figures and examples beside it.
+/// Nothing is stored or sent, so anyone who may read rules may try one.
+async fn try_typed(
+    app: &App,
+    signed: &Signed,
+    headers: &HeaderMap,
+    base: Rule,
+    f: &HashMap<String, String>,
+) -> Result<Response, PortalError> {
+    signed.submits(super::csrf_in(f), headers, Role::Viewer)?;
+    let refuse = |rule: Rule, error: String| async move {
+        let mut r = editor(app, signed, &rule, Some(error)).await?;
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        Ok::<_, PortalError>(r)
+    };
+    let rule = match from_form(&base, f) {
+        (rule, None) => rule,
+        (as_typed, Some(why)) => return refuse(as_typed, why).await,
+    };
+    let tenant = signed.tenant.id;
+    match rules::check(app.store.as_ref(), tenant, &rule).await {
+        Ok(()) => {}
+        Err(e @ avisera_core::Error::Invalid { .. }) => return refuse(rule, e.to_string()).await,
+        Err(e) => return Err(e.into()),
+    }
+    let report =
+        avisera_core::replay::replay(app.replay(), tenant, &rule, Period::LastDays(TRY_DAYS), app.clock.now()).await?;
+    editor_with(app, signed, &rule, None, None, Some(&report)).await
+}
+
+pub async fn try_new(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
+    try_typed(&app, &signed, &headers, blank_rule(), &f).await
+}
+
+pub async fn try_rule(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
+    let base = rules::get(app.store.as_ref(), signed.tenant.id, RuleId(id)).await?;
+    try_typed(&app, &signed, &headers, base, &f).await
 }

@@ -235,3 +235,80 @@ async fn a_shipper_sets_up_notifications_and_follows_them_in_the_browser() {
         assert!(screenshot_dir().join(format!("{page}.png")).exists());
     }
 }
+
+/// "Try on the last 30 days" in the rule editor: the figures and rendered examples of the rule
+/// as typed, saved or not, over the stored events; nothing is stored or sent.
+#[tokio::test]
+async fn a_shipper_tries_a_draft_rule_on_the_last_30_days_in_the_browser() {
+    let driver = start_driver().await;
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let password = crate::portal::add_user(&app, 1, "bo@webshop.se", Role::Editor).await;
+    let (status, template) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(json!({"name": "levererat", "channel": "sms", "default_language": "sv",
+                        "contents": {"sv": {"text": "Hej {{ receiver_name }}! {{ tracking_number }} är levererat."}}})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{template}");
+    let (status, rule) = app
+        .call(
+            "POST",
+            "/v1/rules",
+            Some(
+                json!({"name": "levererat i Sverige", "trigger": "delivered", "channels": "sms",
+                        "sms_template_id": template["id"], "conditions": {"destination_countries": ["SE"]}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{rule}");
+    let id = rule["id"].as_i64().unwrap();
+    let mut events = Vec::new();
+    for (n, country) in ["SE", "SE", "SE", "NO"].into_iter().enumerate() {
+        let mut e = event(&format!("TRY-{n}"), "DELIVERED", &format!("+4670123456{n}"));
+        e["shipment"]["destination_country"] = json!(country);
+        events.push(e);
+    }
+    let (status, body) = app.call("POST", "/v1/events", Some(json!(events))).await;
+    assert!(status.is_success(), "{body}");
+
+    let c = browser(&driver).await;
+    let base = app.base.clone();
+    async {
+        c.goto(&format!("{base}/portal")).await.unwrap();
+        fill(&c, "#email", "bo@webshop.se").await;
+        fill(&c, "#password", &password).await;
+        click(&c, "button[type=submit]").await;
+        wait_text(&c, "h1", "Overview").await;
+
+        c.goto(&format!("{base}/portal/rules/{id}")).await.unwrap();
+        click(&c, "#try-rule").await;
+        wait_text(&c, "#replay-notifications", "3").await;
+        wait_text(&c, "#replay-cost", "2.25 SEK").await;
+        wait_text(&c, "#replay-skipped", "did not meet the conditions: 1").await;
+        let examples = wait_text(&c, "#replay-examples", "Hej Anna! TRY-0 är levererat.").await;
+        assert!(examples.contains("+46 70•••45 60"), "{examples}");
+        assert!(!examples.contains("+46701234560"), "the number is masked: {examples}");
+        screenshot(&c, "14-rule-tried-on-30-days").await;
+
+        // Edited, not saved: every country. The try shows the rule as typed.
+        fill(&c, "#destination_countries", "").await;
+        click(&c, "#try-rule").await;
+        wait_text(&c, "#replay-notifications", "4").await;
+        wait_text(&c, "#replay-cost", "3.00 SEK").await;
+    }
+    .await;
+    let _ = c.close().await;
+
+    let (_, stored) = app.call("GET", &format!("/v1/rules/{id}"), None).await;
+    assert_eq!(
+        stored["conditions"]["destination_countries"],
+        json!(["SE"]),
+        "trying saves nothing"
+    );
+    assert_eq!(stored["enabled"], false);
+    let (_, list) = app.call("GET", "/v1/notifications?limit=10", None).await;
+    assert_eq!(list["notifications"], json!([]), "trying sends nothing");
+    assert!(inbox(&app).await.is_empty(), "trying sends nothing");
+}
