@@ -60,8 +60,8 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// ten in Norway (outside the rule's condition), one in thirty without a phone number.
 fn shipment_events(tenant: &str, n: usize, start: Timestamp) -> Vec<(Timestamp, CarrierEvent)> {
     let tracking = format!("{tenant}{n:08}");
-    let country = if n % 10 == 0 { "NO" } else { "SE" };
-    let phone = (n % 30 != 0).then(|| format!("+467012{:05}", n % 100_000));
+    let country = if n.is_multiple_of(10) { "NO" } else { "SE" };
+    let phone = (!n.is_multiple_of(30)).then(|| format!("+467012{:05}", n % 100_000));
     let mut out = Vec::new();
     for (code, after_h) in [("CREATED", 0), ("EN_ROUTE", 20), ("DELIVERED", 44)] {
         let at = start + SignedDuration::from_hours(after_h);
