@@ -126,18 +126,19 @@ impl<'a> Replay<'a> {
             }
             done.push(entry.remove());
         }
-        let events: Vec<CarrierEvent> = batch.iter().map(|a| a.event.clone()).collect();
+        let (ids, events): (Vec<ShipmentId>, Vec<CarrierEvent>) =
+            batch.into_iter().map(|a| (a.shipment, a.event)).unzip();
         let mut shipments: HashMap<&str, Shipment> = HashMap::new();
-        for (a, e) in batch.iter().zip(&events) {
-            let current = self.shipments.get(&a.shipment).cloned().unwrap_or_else(|| {
+        for (&id, e) in ids.iter().zip(&events) {
+            let current = self.shipments.get(&id).cloned().unwrap_or_else(|| {
                 let mut s = Shipment::new(&e.tracking_number);
-                s.id = a.shipment;
+                s.id = id;
                 s
             });
             shipments.insert(e.tracking_number.as_str(), current);
             if in_period {
                 self.seen.events += 1;
-                self.period_shipments.insert(a.shipment);
+                self.period_shipments.insert(id);
             }
         }
         let seen = RefCell::new(&mut self.seen);
