@@ -35,17 +35,7 @@ impl TenantRow {
 
 pub async fn create(pool: &PgPool, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let id: i64 =
-        sqlx::query_scalar("INSERT INTO tenants (name, plan, brand, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(name)
-            .bind(plan.slug())
-            .bind(Json(brand))
-            .bind(PgTime(now))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-    let id = TenantId(id);
-    insert_plan_change(&mut tx, id, plan, now).await?;
+    let id = insert(&mut tx, name, plan, brand, now).await?;
     tx.commit().await.map_err(db)?;
     Ok(Tenant {
         id,
@@ -54,6 +44,22 @@ pub async fn create(pool: &PgPool, name: &str, plan: Plan, brand: &Brand, now: T
         brand: brand.clone(),
         billing: BillingSettings::default(),
     })
+}
+
+/// A new tenant on `plan` from `now`, inside the caller's transaction.
+pub(crate) async fn insert(tx: &mut Tx, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<TenantId> {
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO tenants (name, plan, brand, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(name)
+            .bind(plan.slug())
+            .bind(Json(brand))
+            .bind(PgTime(now))
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db)?;
+    let id = TenantId(id);
+    insert_plan_change(tx, id, plan, now).await?;
+    Ok(id)
 }
 
 async fn insert_plan_change(tx: &mut Tx, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {

@@ -15,6 +15,7 @@ mod notifications;
 mod receipts;
 mod rules;
 mod setup;
+mod signups;
 mod stats;
 mod tenants;
 #[cfg(feature = "testing")]
@@ -524,5 +525,33 @@ impl Engagement for SqliteStore {
 
     async fn suppressed_count(&self, tenant: TenantId) -> StoreResult<u64> {
         stats::suppressed_count(&self.pool, tenant).await
+    }
+}
+
+#[async_trait]
+impl avisera_store::SignUps for SqliteStore {
+    async fn add_signup(
+        &self,
+        token_hash: &str,
+        signup: &avisera_domain::signup::SignUp,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        signups::add(&self.pool, token_hash, signup, password_hash, now).await
+    }
+
+    async fn pending_signup(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<avisera_domain::signup::SignUp>> {
+        signups::pending(&self.pool, token_hash, now).await
+    }
+
+    async fn confirm_signup(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<(TenantId, UserId)>> {
+        signups::confirm(&self.pool, token_hash, now).await
+    }
+
+    async fn organisation_registered(
+        &self,
+        organisation: &avisera_domain::organisation::OrganisationNumber,
+    ) -> StoreResult<bool> {
+        signups::registered(&self.pool, organisation).await
     }
 }

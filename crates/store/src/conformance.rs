@@ -30,6 +30,7 @@ mod fairness;
 mod outbox;
 mod portal;
 mod receipts;
+mod signups;
 mod tenants;
 mod visits;
 pub use budget::*;
@@ -39,6 +40,7 @@ pub use fairness::*;
 pub use outbox::*;
 pub use portal::*;
 pub use receipts::*;
+pub use signups::*;
 pub use tenants::*;
 pub use visits::*;
 
@@ -368,7 +370,8 @@ macro_rules! conformance_tests {
             a_receipt_moves_its_own_notification_once_and_no_other_tenants,
             suppressed_addresses_are_per_tenant_listed_with_their_reason_and_removable,
             a_link_visit_counts_for_its_own_notification_keeps_the_first_time_and_no_other_tenants,
-            sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications
+            sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications,
+            a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expires
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -8,12 +8,14 @@ mod limits;
 mod records;
 mod roles;
 mod schema;
+mod signups;
 mod stats;
 
 pub use limits::*;
 pub use records::*;
 pub use roles::*;
 pub use schema::*;
+pub use signups::*;
 pub use stats::*;
 
 /// What went wrong in the store, by what the caller can do about it: the edge maps each kind
@@ -90,7 +92,7 @@ impl<T> IngestStore for T where T: EventStore + TenantConfig + Usage + Outbox + 
 /// that implements all roles, so a store implements the roles and nothing else; a `&dyn Store`
 /// becomes any narrower `&dyn` role (each is a supertrait).
 pub trait Store:
-    Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + Receipts + Engagement + 'static
+    Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + Receipts + Engagement + SignUps + 'static
 {
 }
 
@@ -103,6 +105,7 @@ impl<T> Store for T where
         + RateLimits
         + Receipts
         + Engagement
+        + SignUps
         + ?Sized
         + 'static
 {

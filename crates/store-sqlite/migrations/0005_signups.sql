@@ -1,0 +1,22 @@
+-- Migration 5: self-service sign-up (issue 16). A sign-up waits here, under the SHA-256 of the
+-- token its confirmation email carries, until its first admin follows the link. Only then are
+-- the tenant and the admin made. A tenant made by sign-up keeps its organisation number, one
+-- tenant per organisation. Only adds, so the previous release runs on unchanged.
+CREATE TABLE IF NOT EXISTS signups (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    country TEXT NOT NULL,
+    organisation_number TEXT NOT NULL,
+    company TEXT NOT NULL,
+    admin_name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    language TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    confirmed_at INTEGER
+);
+ALTER TABLE tenants ADD COLUMN country TEXT;
+ALTER TABLE tenants ADD COLUMN organisation_number TEXT;
+CREATE UNIQUE INDEX IF NOT EXISTS tenants_by_organisation ON tenants (country, organisation_number);
