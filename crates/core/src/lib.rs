@@ -17,6 +17,7 @@ pub mod plans;
 pub mod receipts;
 pub mod rules;
 pub mod sessions;
+pub mod signups;
 pub mod stats;
 pub mod templates;
 pub mod tenants;

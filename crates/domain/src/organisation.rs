@@ -103,7 +103,7 @@ impl OrganisationNumber {
         let values: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
         if !check_digit_holds(country, &values) {
             return Err(format!(
-                "{digits_as_written} is not a valid {}: its check digit does not match; check for a typing error",
+                "{digits_as_written} is not {}: its check digit does not match; check for a typing error",
                 name(country),
                 digits_as_written = text.trim()
             ));

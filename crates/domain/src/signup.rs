@@ -2,12 +2,12 @@
 //! (a valid organisation number, a company name, the first admin, a plan, the terms
 //! accepted), and the tenant it becomes once the admin has confirmed their email.
 
+use crate::Timestamp;
 use crate::contact::EmailAddress;
 use crate::organisation::{Country, OrganisationNumber};
 use crate::plan::Plan;
 use crate::tenant::Brand;
 use crate::user::check_new_password;
-use crate::Timestamp;
 use jiff::SignedDuration;
 
 /// How long the emailed link to confirm a sign-up works.
@@ -76,11 +76,7 @@ impl SignUpForm {
         if let Err(e) = check_new_password(&self.password) {
             errors.push(("password", e));
         }
-        let plan = self
-            .plan
-            .parse::<Plan>()
-            .map_err(|e| errors.push(("plan", e)))
-            .ok();
+        let plan = self.plan.parse::<Plan>().map_err(|e| errors.push(("plan", e))).ok();
         if !self.terms_accepted {
             errors.push(("terms", "accept the terms of service to create the account".into()));
         }
@@ -93,7 +89,9 @@ impl SignUpForm {
                 email,
                 plan,
                 language: language.into(),
-                expires_at: now.saturating_add(SignedDuration::from_hours(CONFIRM_WITHIN_HOURS)).unwrap_or(now),
+                expires_at: now
+                    .saturating_add(SignedDuration::from_hours(CONFIRM_WITHIN_HOURS))
+                    .unwrap_or(now),
             }),
             _ => Err(errors),
         }

@@ -88,7 +88,10 @@ async fn pending_row(
 
 pub async fn pending(pool: &PgPool, token_hash: &str, now: Timestamp) -> StoreResult<Option<SignUp>> {
     let mut conn = pool.acquire().await.map_err(db)?;
-    pending_row(&mut conn, token_hash, now).await?.map(|r| r.signup()).transpose()
+    pending_row(&mut conn, token_hash, now)
+        .await?
+        .map(|r| r.signup())
+        .transpose()
 }
 
 pub async fn confirm(pool: &PgPool, token_hash: &str, now: Timestamp) -> StoreResult<Option<(TenantId, UserId)>> {

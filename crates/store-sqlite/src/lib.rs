@@ -540,7 +540,11 @@ impl avisera_store::SignUps for SqliteStore {
         signups::add(&self.pool, token_hash, signup, password_hash, now).await
     }
 
-    async fn pending_signup(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<avisera_domain::signup::SignUp>> {
+    async fn pending_signup(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<avisera_domain::signup::SignUp>> {
         signups::pending(&self.pool, token_hash, now).await
     }
 

@@ -43,7 +43,13 @@ impl SignUpRow {
 const COLUMNS: &str =
     "country, organisation_number, company, admin_name, email, password_hash, plan, language, expires_at";
 
-pub async fn add(pool: &SqlitePool, token_hash: &str, s: &SignUp, password_hash: &str, now: Timestamp) -> StoreResult<()> {
+pub async fn add(
+    pool: &SqlitePool,
+    token_hash: &str,
+    s: &SignUp,
+    password_hash: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
     let mut tx = begin_write(pool).await?;
     sqlx::query("DELETE FROM signups WHERE confirmed_at IS NULL AND expires_at <= ?1")
         .bind(Millis(now))
@@ -89,7 +95,10 @@ async fn pending_row(
 
 pub async fn pending(pool: &SqlitePool, token_hash: &str, now: Timestamp) -> StoreResult<Option<SignUp>> {
     let mut conn = pool.acquire().await.map_err(db)?;
-    pending_row(&mut conn, token_hash, now).await?.map(|r| r.signup()).transpose()
+    pending_row(&mut conn, token_hash, now)
+        .await?
+        .map(|r| r.signup())
+        .transpose()
 }
 
 pub async fn confirm(pool: &SqlitePool, token_hash: &str, now: Timestamp) -> StoreResult<Option<(TenantId, UserId)>> {

@@ -47,7 +47,13 @@ pub async fn create(pool: &SqlitePool, name: &str, plan: Plan, brand: &Brand, no
 }
 
 /// A new tenant on `plan` from `now`, inside the caller's transaction.
-pub(crate) async fn insert(tx: &mut Tx, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<TenantId> {
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    name: &str,
+    plan: Plan,
+    brand: &Brand,
+    now: Timestamp,
+) -> StoreResult<TenantId> {
     let (id,): (i64,) =
         sqlx::query_as("INSERT INTO tenants (name, plan, brand, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id")
             .bind(name)

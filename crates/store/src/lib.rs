@@ -92,7 +92,16 @@ impl<T> IngestStore for T where T: EventStore + TenantConfig + Usage + Outbox + 
 /// that implements all roles, so a store implements the roles and nothing else; a `&dyn Store`
 /// becomes any narrower `&dyn` role (each is a supertrait).
 pub trait Store:
-    Maintenance + NotificationLog + Portal + DeliveryStore + IngestStore + RateLimits + Receipts + Engagement + SignUps + 'static
+    Maintenance
+    + NotificationLog
+    + Portal
+    + DeliveryStore
+    + IngestStore
+    + RateLimits
+    + Receipts
+    + Engagement
+    + SignUps
+    + 'static
 {
 }
 

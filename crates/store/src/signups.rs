@@ -11,8 +11,13 @@ use avisera_domain::{TenantId, Timestamp, UserId};
 pub trait SignUps: Send + Sync {
     /// Keeps a sign-up (with its admin's password hash) under `token_hash` until it expires,
     /// and forgets the sign-ups that expired unconfirmed.
-    async fn add_signup(&self, token_hash: &str, signup: &SignUp, password_hash: &str, now: Timestamp)
-    -> StoreResult<()>;
+    async fn add_signup(
+        &self,
+        token_hash: &str,
+        signup: &SignUp,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// The unconfirmed, unexpired sign-up under `token_hash`.
     async fn pending_signup(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<SignUp>>;
     /// Makes the pending sign-up's tenant (on its plan from `now`, with its organisation

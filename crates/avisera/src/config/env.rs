@@ -26,6 +26,7 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("link_secret", Kind::Text),
     ("receipts_secret", Kind::Text),
     ("dev_inbox", Kind::YesNo),
+    ("signup", Kind::YesNo),
     ("max_body_bytes", Kind::WholeNumber),
     ("mapping_file", Kind::Text),
     ("roles", Kind::Words),

@@ -34,6 +34,9 @@ pub struct Config {
     /// memory and show it at `/dev/inbox`. It shows every tenant's messages without a login, so
     /// it is refused unless `listen` is a loopback address.
     pub dev_inbox: bool,
+    /// Businesses may create their own account at `/signup` (confirmed by an emailed link).
+    /// Off: only an operator makes tenants (`avisera tenant create`).
+    pub signup: bool,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     /// What this node does: `api`, `worker`, or both (the default).
@@ -63,6 +66,7 @@ impl Default for Config {
             link_secret: None,
             receipts_secret: None,
             dev_inbox: false,
+            signup: true,
             max_body_bytes: 10 * 1024 * 1024,
             roles: vec![Role::Api, Role::Worker],
             log_format: LogFormat::Text,

@@ -69,6 +69,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_LINK_SECRET", "0123456789abcdef0123456789abcdef"),
         ("AVISERA_RECEIPTS_SECRET", "receipts-0123456789abcdef01234567"),
         ("AVISERA_DEV_INBOX", "false"),
+        ("AVISERA_SIGNUP", "no"),
         ("AVISERA_MAX_BODY_BYTES", "2048"),
         ("AVISERA_ROLES", "worker"),
         ("AVISERA_LOG_FORMAT", "json"),
@@ -135,6 +136,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         link_secret,
         receipts_secret,
         dev_inbox,
+        signup,
         max_body_bytes,
         roles,
         log_format,
@@ -155,6 +157,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         "receipts-0123456789abcdef01234567"
     );
     assert!(!dev_inbox);
+    assert!(!signup);
     assert_eq!(max_body_bytes, 2048);
     assert_eq!(roles, vec![Role::Worker]);
     assert_eq!(log_format, LogFormat::Json);

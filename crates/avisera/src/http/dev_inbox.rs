@@ -57,5 +57,8 @@ pub async fn inbox(State(app): State<App>, headers: HeaderMap, Query(q): Query<I
 #[utoipa::path(get, path = "/", tag = "ops",
     responses((status = 200, description = "the home page", content_type = "text/html", body = String)))]
 pub async fn home(State(app): State<App>) -> Response {
-    super::pages::render("home.html", context!(dev_inbox => app.inbox.is_some()))
+    super::pages::render(
+        "home.html",
+        context!(dev_inbox => app.inbox.is_some(), signup => app.config.signup),
+    )
 }

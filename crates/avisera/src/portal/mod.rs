@@ -9,6 +9,7 @@ mod library;
 mod login;
 mod rules;
 mod session;
+mod signup;
 mod suppressions;
 mod templates;
 mod text;
@@ -41,6 +42,11 @@ pub fn router() -> Router<App> {
         .route("/portal", get(home::page))
         .route("/portal/stats.csv", get(home::stats_csv))
         .route("/portal/login", get(login::page).post(login::sign_in))
+        .route("/signup", get(signup::page).post(signup::submit))
+        .route(
+            "/signup/confirm/{token}",
+            get(signup::confirm_page).post(signup::confirm),
+        )
         .route("/portal/logout", post(login::sign_out))
         .route("/portal/lang", get(login::set_lang))
         .route("/portal/brand", get(brand::page).post(brand::save))

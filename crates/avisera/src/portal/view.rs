@@ -25,6 +25,7 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("log.html", include_str!("pages/log.html")),
     ("users.html", include_str!("pages/users.html")),
     ("suppressions.html", include_str!("pages/suppressions.html")),
+    ("signup.html", include_str!("pages/signup.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -22,6 +22,7 @@ mod portal;
 mod receipts;
 mod receiver;
 mod shapes;
+mod signup;
 mod stats;
 mod triggers;
 mod upgrade;

@@ -23,7 +23,10 @@ pub async fn a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expi
     let now = at("2026-12-07T10:00:00Z");
     let signup = form("556036-0793", "anna@webshop.example").check(now).unwrap();
     store.add_signup("token-1", &signup, "argon-hash", now).await.unwrap();
-    assert_eq!(store.pending_signup("token-1", now).await.unwrap(), Some(signup.clone()));
+    assert_eq!(
+        store.pending_signup("token-1", now).await.unwrap(),
+        Some(signup.clone())
+    );
     assert_eq!(store.pending_signup("token-2", now).await.unwrap(), None);
     assert!(!store.organisation_registered(&signup.organisation).await.unwrap());
 
@@ -34,7 +37,11 @@ pub async fn a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expi
     let (admin, hash) = store.user_by_email("anna@webshop.example").await.unwrap().unwrap();
     assert_eq!((admin.id, admin.tenant_id, admin.role), (user, tenant, Role::Admin));
     assert_eq!(hash, "argon-hash");
-    assert_eq!(store.plan_periods(tenant).await.unwrap().len(), 1, "billed on its plan from now");
+    assert_eq!(
+        store.plan_periods(tenant).await.unwrap().len(),
+        1,
+        "billed on its plan from now"
+    );
     assert!(store.organisation_registered(&signup.organisation).await.unwrap());
     // The link works once.
     assert_eq!(store.confirm_signup("token-1", now).await.unwrap(), None);
