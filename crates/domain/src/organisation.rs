@@ -150,7 +150,11 @@ fn check_digit_holds(country: Country, d: &[u32]) -> bool {
         // CVR: the weighted sum of all eight digits is a multiple of 11.
         Country::Dk => {
             let weights = [2, 7, 6, 5, 4, 3, 2, 1];
-            d.iter().zip(weights).map(|(x, w)| x * w).sum::<u32>() % 11 == 0
+            d.iter()
+                .zip(weights)
+                .map(|(x, w)| x * w)
+                .sum::<u32>()
+                .is_multiple_of(11)
         }
         Country::Fi => mod11_check(&d[..7], &[7, 9, 10, 5, 8, 4, 2]) == Some(d[7]),
     }
@@ -171,7 +175,7 @@ fn luhn_holds(d: &[u32]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The mod-11 check digit Norway and Finland use: 11 minus the weighted sum's remainder,

@@ -96,7 +96,7 @@ pub async fn pending(pool: &PgPool, token_hash: &str, now: Timestamp) -> StoreRe
 
 pub async fn confirm(pool: &PgPool, token_hash: &str, now: Timestamp) -> StoreResult<Option<(TenantId, UserId)>> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let Some(row) = pending_row(&mut *tx, token_hash, now).await? else {
+    let Some(row) = pending_row(&mut tx, token_hash, now).await? else {
         return Ok(None);
     };
     let signup = row.signup()?;
@@ -114,7 +114,7 @@ pub async fn confirm(pool: &PgPool, token_hash: &str, now: Timestamp) -> StoreRe
         role: Role::Admin,
         password_hash: row.password_hash,
     };
-    let user = crate::users::insert(&mut *tx, tenant, &admin, now).await?;
+    let user = crate::users::insert(&mut tx, tenant, &admin, now).await?;
     sqlx::query("UPDATE signups SET confirmed_at = $2 WHERE token_hash = $1")
         .bind(token_hash)
         .bind(PgTime(now))

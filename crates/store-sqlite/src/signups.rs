@@ -103,7 +103,7 @@ pub async fn pending(pool: &SqlitePool, token_hash: &str, now: Timestamp) -> Sto
 
 pub async fn confirm(pool: &SqlitePool, token_hash: &str, now: Timestamp) -> StoreResult<Option<(TenantId, UserId)>> {
     let mut tx = begin_write(pool).await?;
-    let Some(row) = pending_row(&mut *tx, token_hash, now).await? else {
+    let Some(row) = pending_row(&mut tx, token_hash, now).await? else {
         return Ok(None);
     };
     let signup = row.signup()?;
@@ -121,7 +121,7 @@ pub async fn confirm(pool: &SqlitePool, token_hash: &str, now: Timestamp) -> Sto
         role: Role::Admin,
         password_hash: row.password_hash,
     };
-    let user = crate::users::insert(&mut *tx, tenant, &admin, now).await?;
+    let user = crate::users::insert(&mut tx, tenant, &admin, now).await?;
     sqlx::query("UPDATE signups SET confirmed_at = ?2 WHERE token_hash = ?1")
         .bind(token_hash)
         .bind(Millis(now))

@@ -235,3 +235,74 @@ async fn a_shipper_sets_up_notifications_and_follows_them_in_the_browser() {
         assert!(screenshot_dir().join(format!("{page}.png")).exists());
     }
 }
+
+#[tokio::test]
+async fn a_business_signs_up_in_the_browser_and_enables_its_first_rule() {
+    let driver = start_driver().await;
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let c = browser(&driver).await;
+    let base = app.base.clone();
+    async {
+        c.goto(&format!("{base}/portal/login")).await.unwrap();
+        click(&c, "#signup-link").await;
+        wait_text(&c, "h1", "Create a business account").await;
+        c.find(Locator::Css("#country option[value=SE]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        fill(&c, "#organisation_number", "556036-0794").await;
+        fill(&c, "#company", "Webbutiken Norr AB").await;
+        fill(&c, "#name", "Nils Norr").await;
+        fill(&c, "#email", "nils@norr.example").await;
+        fill(&c, "#password", "a long enough secret").await;
+        click(&c, "#terms").await;
+        click(&c, "button[type=submit]").await;
+        // A typing error in the number: said beside it, the rest kept.
+        wait_text(&c, "#organisation_number-error", "check digit").await;
+        let company = c
+            .find(Locator::Css("#company"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(company.as_deref(), Some("Webbutiken Norr AB"));
+        screenshot(&c, "20-sign-up").await;
+        fill(&c, "#organisation_number", "556036-0793").await;
+        fill(&c, "#password", "a long enough secret").await;
+        click(&c, "button[type=submit]").await;
+        wait_text(&c, "#signup-sent", "nils@norr.example").await;
+
+        // The confirmation email waits in the dev inbox; its link asks once more.
+        let mail = inbox(&app)
+            .await
+            .into_iter()
+            .find(|m| m["to"] == "nils@norr.example")
+            .expect("the confirmation email");
+        let text = mail["text"].as_str().unwrap();
+        let at = text.find("/signup/confirm/").expect("a link");
+        let path: String = text[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        wait_text(&c, "#confirm-company", "Webbutiken Norr AB").await;
+        click(&c, "#confirm").await;
+        wait_text(&c, "h1", "Overview").await;
+
+        // The first rule: copied from the library and enabled.
+        c.goto(&format!("{base}/portal/library")).await.unwrap();
+        click(&c, "#copy-delivered").await;
+        wait_text(&c, "#rule-status", "disabled").await;
+        click(&c, "#enable-rule").await;
+        wait_text(&c, "#rule-status", "enabled").await;
+    }
+    .await;
+    let _ = c.close().await;
+    let tenants = app.app.store.tenants().await.unwrap();
+    let made = tenants
+        .iter()
+        .find(|t| t.name == "Webbutiken Norr AB")
+        .expect("the new tenant");
+    let rules = app.app.store.rules(made.id).await.unwrap();
+    assert_eq!(rules.iter().filter(|r| r.enabled).count(), 1, "{rules:?}");
+}
