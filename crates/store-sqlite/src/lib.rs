@@ -12,6 +12,7 @@ mod events;
 mod logos;
 mod migrate;
 mod notifications;
+mod plan_requests;
 mod receipts;
 mod rules;
 mod setup;
@@ -557,5 +558,35 @@ impl avisera_store::SignUps for SqliteStore {
         organisation: &avisera_domain::organisation::OrganisationNumber,
     ) -> StoreResult<bool> {
         signups::registered(&self.pool, organisation).await
+    }
+}
+
+#[async_trait]
+impl avisera_store::PlanRequests for SqliteStore {
+    async fn set_plan_request(
+        &self,
+        tenant: TenantId,
+        request: Option<&avisera_domain::plan::PlanRequest>,
+    ) -> StoreResult<()> {
+        plan_requests::set(&self.pool, tenant, request).await
+    }
+
+    async fn plan_request(&self, tenant: TenantId) -> StoreResult<Option<avisera_domain::plan::PlanRequest>> {
+        plan_requests::get(&self.pool, tenant).await
+    }
+
+    async fn due_plan_requests(
+        &self,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(TenantId, avisera_domain::plan::PlanRequest)>> {
+        plan_requests::due(&self.pool, now).await
+    }
+
+    async fn clear_plan_request(
+        &self,
+        tenant: TenantId,
+        request: &avisera_domain::plan::PlanRequest,
+    ) -> StoreResult<()> {
+        plan_requests::clear(&self.pool, tenant, request).await
     }
 }

@@ -371,7 +371,8 @@ macro_rules! conformance_tests {
             suppressed_addresses_are_per_tenant_listed_with_their_reason_and_removable,
             a_link_visit_counts_for_its_own_notification_keeps_the_first_time_and_no_other_tenants,
             sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications,
-            a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expires
+            a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expires,
+            a_plan_request_waits_for_its_day_and_is_withdrawn_only_as_it_was
         );
     };
     (@each $make:expr; $($name:ident),*) => {

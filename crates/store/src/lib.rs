@@ -5,6 +5,7 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod limits;
+mod plan_requests;
 mod records;
 mod roles;
 mod schema;
@@ -12,6 +13,7 @@ mod signups;
 mod stats;
 
 pub use limits::*;
+pub use plan_requests::*;
 pub use records::*;
 pub use roles::*;
 pub use schema::*;
@@ -101,6 +103,7 @@ pub trait Store:
     + Receipts
     + Engagement
     + SignUps
+    + PlanRequests
     + 'static
 {
 }
@@ -115,6 +118,7 @@ impl<T> Store for T where
         + Receipts
         + Engagement
         + SignUps
+        + PlanRequests
         + ?Sized
         + 'static
 {

@@ -7,6 +7,7 @@ mod brand;
 mod home;
 mod library;
 mod login;
+mod plans;
 mod rules;
 mod session;
 mod signup;
@@ -71,6 +72,7 @@ pub fn router() -> Router<App> {
         .route("/portal/track/{tracking_number}", get(track::shipment))
         .route("/portal/track/{tracking_number}/send", post(track::send))
         .route("/portal/log", get(home::log))
+        .route("/portal/plans", get(plans::page).post(plans::request))
         .route("/portal/suppressions", get(suppressions::page))
         .route("/portal/suppressions/lift", post(suppressions::lift))
         .route("/portal/users", get(users::page).post(users::add))

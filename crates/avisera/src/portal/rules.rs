@@ -21,7 +21,7 @@ use jiff::tz::TimeZone;
 use minijinja::{Value, context};
 use std::collections::HashMap;
 
-fn stockholm() -> TimeZone {
+pub(super) fn stockholm() -> TimeZone {
     TimeZone::get("Europe/Stockholm").expect("bundled zone")
 }
 

@@ -26,6 +26,7 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("users.html", include_str!("pages/users.html")),
     ("suppressions.html", include_str!("pages/suppressions.html")),
     ("signup.html", include_str!("pages/signup.html")),
+    ("plans.html", include_str!("pages/plans.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -76,6 +76,22 @@ pub async fn spawn_app_configured(
     smtp: Option<SmtpConfig>,
     configure: impl FnOnce(&mut Config),
 ) -> TestApp {
+    spawn_app_timed(db, sms, smtp, configure, None).await
+}
+
+/// `spawn_app` on the test's clock: the node (its workers and upkeep too) reads the time from
+/// `clock`, so a test moves it past midnight in a microsecond.
+pub async fn spawn_app_at(db: Db, clock: std::sync::Arc<avisera_domain::FixedClock>) -> TestApp {
+    spawn_app_timed(db, None, None, |_| {}, Some(clock)).await
+}
+
+async fn spawn_app_timed(
+    db: Db,
+    sms: Option<SmsHttpConfig>,
+    smtp: Option<SmtpConfig>,
+    configure: impl FnOnce(&mut Config),
+    clock: Option<std::sync::Arc<avisera_domain::FixedClock>>,
+) -> TestApp {
     init();
     let mut config = Config {
         database_url: database_url(db).await.into(),
@@ -89,7 +105,10 @@ pub async fn spawn_app_configured(
     };
     configure(&mut config);
     let store = avisera::server::open_migrated_store(&config).await.expect("store").0;
-    let app = avisera::server::build_app(config, store);
+    let mut app = avisera::server::build_app(config, store);
+    if let Some(clock) = clock {
+        app.clock = clock;
+    }
     let key = add_tenant(&app, "Webshop AB").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -18,6 +18,7 @@ mod limits;
 mod nats;
 mod ops;
 mod phones;
+mod plans;
 mod portal;
 mod receipts;
 mod receiver;

@@ -1,7 +1,8 @@
 //! Self-service sign-up: a pending sign-up becomes its tenant and admin once, only before it
-//! expires, and one organisation has one tenant.
+//! expires, and one organisation has one tenant. A plan change request waits for its day.
 
 use super::*;
+use avisera_domain::plan::PlanRequest;
 use avisera_domain::signup::SignUpForm;
 use avisera_domain::user::Role;
 
@@ -61,4 +62,40 @@ pub async fn a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expi
     assert_eq!(store.pending_signup("token-4", next_day).await.unwrap(), None);
     assert_eq!(store.confirm_signup("token-4", next_day).await.unwrap(), None);
     assert!(store.user_by_email("cy@other.example").await.unwrap().is_none());
+}
+
+pub async fn a_plan_request_waits_for_its_day_and_is_withdrawn_only_as_it_was(store: &dyn Store) {
+    let now = at("2026-12-07T10:00:00Z");
+    let (a, b) = two_tenants(store, now).await;
+    let request = PlanRequest {
+        plan: Plan::Premium,
+        effective_at: at("2026-12-07T23:00:00Z"),
+        by: "anna@a.example".into(),
+    };
+    store.set_plan_request(a.id, Some(&request)).await.unwrap();
+    assert_eq!(store.plan_request(a.id).await.unwrap(), Some(request.clone()));
+    assert_eq!(
+        store.plan_request(b.id).await.unwrap(),
+        None,
+        "another tenant's request"
+    );
+    assert!(
+        store.due_plan_requests(now).await.unwrap().is_empty(),
+        "not its day yet"
+    );
+    let due = store.due_plan_requests(at("2026-12-07T23:00:00Z")).await.unwrap();
+    assert_eq!(due, vec![(a.id, request.clone())]);
+
+    // Changed meanwhile: clearing the old one leaves the new one.
+    let changed = PlanRequest {
+        plan: Plan::Enterprise,
+        ..request.clone()
+    };
+    store.set_plan_request(a.id, Some(&changed)).await.unwrap();
+    store.clear_plan_request(a.id, &request).await.unwrap();
+    assert_eq!(store.plan_request(a.id).await.unwrap(), Some(changed.clone()));
+    store.clear_plan_request(a.id, &changed).await.unwrap();
+    assert_eq!(store.plan_request(a.id).await.unwrap(), None);
+    let missing = store.set_plan_request(TenantId(999_999), Some(&request)).await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
 }

@@ -1,4 +1,4 @@
--- Migration 6: self-service sign-up (issue 16). A sign-up waits here, under the SHA-256 of the
+-- Migration 6: self-service sign-up and plan change requests (issue 16). A sign-up waits here, under the SHA-256 of the
 -- token its confirmation email carries, until its first admin follows the link. Only then are
 -- the tenant and the admin made. A tenant made by sign-up keeps its organisation number, one
 -- tenant per organisation. Only adds, so the previous release runs on unchanged.
@@ -20,3 +20,8 @@ CREATE TABLE IF NOT EXISTS signups (
 ALTER TABLE tenants ADD COLUMN IF NOT EXISTS country TEXT;
 ALTER TABLE tenants ADD COLUMN IF NOT EXISTS organisation_number TEXT;
 CREATE UNIQUE INDEX IF NOT EXISTS tenants_by_organisation ON tenants (country, organisation_number);
+-- A tenant's request to change plan (the portal's price page), applied on the next billing day
+-- by a node's upkeep. NULL: none waiting.
+ALTER TABLE tenants ADD COLUMN IF NOT EXISTS requested_plan TEXT;
+ALTER TABLE tenants ADD COLUMN IF NOT EXISTS requested_plan_at TIMESTAMPTZ;
+ALTER TABLE tenants ADD COLUMN IF NOT EXISTS requested_plan_by TEXT;
