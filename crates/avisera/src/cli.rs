@@ -37,6 +37,9 @@ enum Command {
         /// Seconds between new simulated shipments.
         #[arg(long, default_value_t = 2.0)]
         every: f64,
+        /// Keep the demo's data (its folder in the temporary directory) when it stops.
+        #[arg(long)]
+        keep: bool,
     },
     /// Runs the API and the delivery worker against the configured database.
     Serve,
@@ -177,7 +180,7 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
         Err(e) => Err(anyhow::anyhow!("{e}")),
     };
     match cli.command {
-        Command::Demo { listen, every } => crate::demo::run(&listen, every).await,
+        Command::Demo { listen, every, keep } => crate::demo::run(&listen, every, keep).await,
         Command::Serve => {
             let config = load()?;
             config.check()?;

@@ -24,9 +24,21 @@ use std::time::Duration;
 /// The demo's portal user; its password is made and printed at start.
 pub const DEMO_USER: &str = "demo@avisera.local";
 
-pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
+/// Runs the demo until Ctrl-C; its data lives in `avisera-demo-<pid>` in the temporary
+/// directory, removed when it stops unless `keep`.
+pub async fn run(listen: &str, every: f64, keep: bool) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("avisera-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    let ran = serve(&dir, listen, every, keep).await;
+    if keep {
+        println!("The demo's data stays in {}.", dir.display());
+    } else if let Err(e) = std::fs::remove_dir_all(&dir) {
+        eprintln!("could not remove the demo's data in {}: {e}", dir.display());
+    }
+    ran
+}
+
+async fn serve(dir: &std::path::Path, listen: &str, every: f64, keep: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen} (try --listen 127.0.0.1:0)"))?;
@@ -58,8 +70,16 @@ pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
          A simulated carrier sends events every {every} s; messages appear in the dev inbox.\n\
          Post your own:\n  curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    \
          -d '{{\"tracking_number\":\"MY1\",\"code\":\"DELIVERED\",\"occurred_at\":\"2026-11-25T12:00:00+01:00\",\"shipment\":{{\"receiver\":{{\"name\":\"Test\",\"phone\":\"070-123 45 67\",\"email\":\"test@example.com\"}}}}}}' \\\n    \
-         http://{addr}/v1/events\n\nStop with Ctrl-C.\n",
-        tenant.name, tenant.id, tenant.plan
+         http://{addr}/v1/events\n\nData: {} ({})\nStop with Ctrl-C.\n",
+        tenant.name,
+        tenant.id,
+        tenant.plan,
+        dir.display(),
+        if keep {
+            "kept when it stops"
+        } else {
+            "removed when it stops; --keep keeps it"
+        }
     );
     tokio::spawn(feed(app.clone(), tenant.clone(), every));
     server::run(app, listener).await

@@ -295,6 +295,24 @@ async fn a_business_signs_up_in_the_browser_and_enables_its_first_rule() {
         wait_text(&c, "#rule-status", "disabled").await;
         click(&c, "#enable-rule").await;
         wait_text(&c, "#rule-status", "enabled").await;
+
+        // The dev inbox, open in the browser, shows the new message without reloading.
+        c.goto(&format!("{base}/dev/inbox?format=html")).await.unwrap();
+        wait_text(&c, "#count", "1 message").await;
+        c.execute("window.notReloaded = true;", vec![]).await.unwrap();
+        enabled_rule_for(
+            &app,
+            json!({"name": "live", "channel": "sms", "default_language": "sv", "contents": {"sv": {"text": "Levererat: {{ tracking_number }}"}}}),
+        )
+        .await;
+        let (status, body) = app
+            .call("POST", "/v1/events", Some(event("INBOX-LIVE-1", "DELIVERED", "+46709876543")))
+            .await;
+        assert!(status.is_success(), "{body}");
+        wait_text(&c, "#messages", "Levererat: INBOX-LIVE-1").await;
+        wait_text(&c, "#count", "2 messages").await;
+        let same_page = c.execute("return window.notReloaded === true;", vec![]).await.unwrap();
+        assert_eq!(same_page, json!(true), "the page was reloaded instead of updated");
     }
     .await;
     let _ = c.close().await;

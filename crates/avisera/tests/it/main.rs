@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod crash;
 mod delivery;
+mod demo;
 mod edifact;
 mod errors;
 mod event_time;
