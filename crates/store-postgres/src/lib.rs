@@ -9,6 +9,7 @@
 //! `time` in the build.
 #![forbid(unsafe_code)]
 
+mod accounts;
 mod adopt;
 mod budget;
 mod claim;
@@ -577,5 +578,40 @@ impl avisera_store::PlanRequests for PgStore {
         request: &avisera_domain::plan::PlanRequest,
     ) -> StoreResult<()> {
         plan_requests::clear(&self.pool, tenant, request).await
+    }
+}
+
+#[async_trait]
+impl avisera_store::Accounts for PgStore {
+    async fn set_password(&self, tenant: TenantId, user: UserId, password_hash: &str) -> StoreResult<bool> {
+        accounts::set_password(&self.pool, tenant, user, password_hash).await
+    }
+
+    async fn set_role(&self, tenant: TenantId, user: UserId, role: avisera_domain::user::Role) -> StoreResult<bool> {
+        accounts::set_role(&self.pool, tenant, user, role).await
+    }
+
+    async fn add_password_reset(
+        &self,
+        token_hash: &str,
+        tenant: TenantId,
+        user: UserId,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        accounts::add_reset(&self.pool, token_hash, tenant, user, expires_at, now).await
+    }
+
+    async fn password_reset(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<avisera_domain::user::User>> {
+        accounts::reset(&self.pool, token_hash, now).await
+    }
+
+    async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<avisera_domain::user::User>> {
+        accounts::use_reset(&self.pool, token_hash, password_hash, now).await
     }
 }

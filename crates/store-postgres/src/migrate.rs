@@ -45,8 +45,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 6,
-        name: "signups_and_plan_requests",
-        sql: include_str!("../migrations/0006_signups_and_plan_requests.sql"),
+        name: "accounts",
+        sql: include_str!("../migrations/0006_accounts.sql"),
     },
 ];
 

@@ -39,8 +39,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 5,
-        name: "signups_and_plan_requests",
-        sql: include_str!("../migrations/0005_signups_and_plan_requests.sql"),
+        name: "accounts",
+        sql: include_str!("../migrations/0005_accounts.sql"),
     },
 ];
 

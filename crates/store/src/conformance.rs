@@ -23,6 +23,7 @@ use avisera_domain::trigger::Trigger;
 use avisera_domain::{RuleId, TemplateId, TenantId, Timestamp};
 use std::collections::BTreeMap;
 
+mod accounts;
 mod budget;
 mod errors;
 mod events;
@@ -33,6 +34,7 @@ mod receipts;
 mod signups;
 mod tenants;
 mod visits;
+pub use accounts::*;
 pub use budget::*;
 pub use errors::*;
 pub use events::*;
@@ -372,7 +374,8 @@ macro_rules! conformance_tests {
             a_link_visit_counts_for_its_own_notification_keeps_the_first_time_and_no_other_tenants,
             sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications,
             a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expires,
-            a_plan_request_waits_for_its_day_and_is_withdrawn_only_as_it_was
+            a_plan_request_waits_for_its_day_and_is_withdrawn_only_as_it_was,
+            passwords_roles_and_reset_links_hold_to_their_user_and_tenant
         );
     };
     (@each $make:expr; $($name:ident),*) => {

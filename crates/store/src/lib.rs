@@ -4,6 +4,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod accounts;
 mod limits;
 mod plan_requests;
 mod records;
@@ -12,6 +13,7 @@ mod schema;
 mod signups;
 mod stats;
 
+pub use accounts::*;
 pub use limits::*;
 pub use plan_requests::*;
 pub use records::*;
@@ -104,6 +106,7 @@ pub trait Store:
     + Engagement
     + SignUps
     + PlanRequests
+    + Accounts
     + 'static
 {
 }
@@ -119,6 +122,7 @@ impl<T> Store for T where
         + Engagement
         + SignUps
         + PlanRequests
+        + Accounts
         + ?Sized
         + 'static
 {

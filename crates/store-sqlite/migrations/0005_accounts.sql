@@ -1,7 +1,9 @@
--- Migration 5: self-service sign-up and plan change requests (issue 16). A sign-up waits here, under the SHA-256 of the
+-- Migration 5: accounts (issue 16): self-service sign-up, plan change requests, password
+-- resets. Only adds, so the previous release runs on unchanged.
+-- A sign-up waits here, under the SHA-256 of the
 -- token its confirmation email carries, until its first admin follows the link. Only then are
 -- the tenant and the admin made. A tenant made by sign-up keeps its organisation number, one
--- tenant per organisation. Only adds, so the previous release runs on unchanged.
+-- tenant per organisation.
 CREATE TABLE IF NOT EXISTS signups (
     id INTEGER PRIMARY KEY,
     token_hash TEXT NOT NULL UNIQUE,
@@ -25,3 +27,12 @@ CREATE UNIQUE INDEX IF NOT EXISTS tenants_by_organisation ON tenants (country, o
 ALTER TABLE tenants ADD COLUMN requested_plan TEXT;
 ALTER TABLE tenants ADD COLUMN requested_plan_at INTEGER;
 ALTER TABLE tenants ADD COLUMN requested_plan_by TEXT;
+-- "Forgot your password?": a link's token (its SHA-256) for one user, for an hour, once.
+CREATE TABLE IF NOT EXISTS password_resets (
+    token_hash TEXT PRIMARY KEY,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
