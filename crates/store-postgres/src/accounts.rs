@@ -70,7 +70,11 @@ pub async fn add_reset(
     tx.commit().await.map_err(db)
 }
 
-async fn reset_user(conn: &mut PgConnection, token_hash: &str, now: Timestamp) -> StoreResult<Option<(TenantId, UserId)>> {
+async fn reset_user(
+    conn: &mut PgConnection,
+    token_hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<(TenantId, UserId)>> {
     let found: Option<(i64, i64)> = sqlx::query_as(
         "SELECT tenant_id, user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 FOR UPDATE",
     )

@@ -602,7 +602,11 @@ impl avisera_store::Accounts for PgStore {
         accounts::add_reset(&self.pool, token_hash, tenant, user, expires_at, now).await
     }
 
-    async fn password_reset(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<avisera_domain::user::User>> {
+    async fn password_reset(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<avisera_domain::user::User>> {
         accounts::reset(&self.pool, token_hash, now).await
     }
 

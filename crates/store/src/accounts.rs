@@ -27,6 +27,10 @@ pub trait Accounts: Send + Sync {
     async fn password_reset(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>>;
     /// Uses the token: sets the user's password hash, ends their sessions and marks the token
     /// used, together. `None` (nothing changed) when it is unknown, used or expired.
-    async fn use_password_reset(&self, token_hash: &str, password_hash: &str, now: Timestamp)
-    -> StoreResult<Option<User>>;
+    async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<User>>;
 }

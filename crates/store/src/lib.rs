@@ -2,9 +2,9 @@
 //! out of it. `Store` is all roles at once; a caller that needs less takes the narrower trait.
 #![forbid(unsafe_code)]
 
+mod accounts;
 #[cfg(feature = "conformance")]
 pub mod conformance;
-mod accounts;
 mod limits;
 mod plan_requests;
 mod records;

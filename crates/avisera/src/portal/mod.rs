@@ -7,6 +7,8 @@ mod brand;
 mod home;
 mod library;
 mod login;
+mod mail;
+mod password;
 mod plans;
 mod rules;
 mod session;
@@ -76,7 +78,21 @@ pub fn router() -> Router<App> {
         .route("/portal/suppressions", get(suppressions::page))
         .route("/portal/suppressions/lift", post(suppressions::lift))
         .route("/portal/users", get(users::page).post(users::add))
-        .route("/portal/users/{id}/delete", post(users::delete))
+        .route(
+            "/portal/users/{id}/delete",
+            get(users::confirm_delete).post(users::delete),
+        )
+        .route("/portal/users/{id}/role", post(users::change_role))
+        .route("/portal/account", get(password::account_page))
+        .route("/portal/account/password", post(password::change_password))
+        .route(
+            "/portal/password/forgot",
+            get(password::forgot_page).post(password::forgot),
+        )
+        .route(
+            "/portal/password/reset/{token}",
+            get(password::reset_page).post(password::reset),
+        )
 }
 
 /// `GET /l/{tenant}/{logo}`: a tenant's logo, public because every email shows it.

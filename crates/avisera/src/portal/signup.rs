@@ -13,8 +13,6 @@ use avisera_core::signups::{self, Refused};
 use avisera_domain::organisation::Country;
 use avisera_domain::plan::Plan;
 use avisera_domain::signup::SignUpForm;
-use avisera_domain::{NotificationId, TenantId};
-use avisera_store::DeliveryJob;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::header::SET_COOKIE;
@@ -82,8 +80,7 @@ pub async fn submit(
         terms_accepted: f.terms.is_some(),
         language: lang.code().into(),
     };
-    let now = app.clock.now();
-    let started = match signups::start(app.store.as_ref(), &form, now).await {
+    let started = match signups::start(app.store.as_ref(), &form, app.clock.now()).await {
         Ok(started) => started,
         Err(Refused::Fields(errors)) => {
             let errors: BTreeMap<&str, String> = errors.into_iter().collect();
@@ -96,26 +93,9 @@ pub async fn submit(
         app.config.public_url.trim_end_matches('/'),
         started.token
     );
-    let job = DeliveryJob {
-        // Not a tenant's notification: no tenant exists until the link is followed.
-        id: NotificationId(0),
-        tenant_id: TenantId(0),
-        message: signups::confirmation_email(&started.signup, &link),
-        idempotency_key: format!("signup-{}", &started.token[..32]),
-        attempt: 1,
-        billable: false,
-        rule_id: None,
-        time_zone: None,
-        shipment_id: None,
-        created_at: now,
-        due_at: now,
-    };
-    let sent = match crate::server::channels(&app) {
-        Ok(channels) => channels.email.send(&job).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    if let Err(why) = sent {
-        tracing::error!(error = %why, "the sign-up's confirmation email could not be sent");
+    let key = format!("signup-{}", &started.token[..32]);
+    let sent = super::mail::send(&app, signups::confirmation_email(&started.signup, &link), key).await;
+    if sent.is_err() {
         return Ok(problem(
             lang,
             "signup_not_sent_title",

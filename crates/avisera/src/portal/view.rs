@@ -27,6 +27,9 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("suppressions.html", include_str!("pages/suppressions.html")),
     ("signup.html", include_str!("pages/signup.html")),
     ("plans.html", include_str!("pages/plans.html")),
+    ("password.html", include_str!("pages/password.html")),
+    ("account.html", include_str!("pages/account.html")),
+    ("remove_user.html", include_str!("pages/remove_user.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -2,8 +2,8 @@
 //! and a reset link works once, before it expires, for its own user.
 
 use super::*;
-use avisera_domain::contact::EmailAddress;
 use avisera_domain::UserId;
+use avisera_domain::contact::EmailAddress;
 use avisera_domain::user::Role;
 
 pub async fn passwords_roles_and_reset_links_hold_to_their_user_and_tenant(store: &dyn Store) {
@@ -36,8 +36,14 @@ pub async fn passwords_roles_and_reset_links_hold_to_their_user_and_tenant(store
     assert!(store.set_password(a.id, anna, "new-hash").await.unwrap());
     let (found, hash) = store.user_by_email("anna@a.example").await.unwrap().unwrap();
     assert_eq!((found.role, hash.as_str()), (Role::Admin, "new-hash"));
-    assert!(store.session("s-anna", now).await.unwrap().is_none(), "a new password ends the sessions");
-    assert!(store.session("s-bo", now).await.unwrap().is_some(), "only the user's own");
+    assert!(
+        store.session("s-anna", now).await.unwrap().is_none(),
+        "a new password ends the sessions"
+    );
+    assert!(
+        store.session("s-bo", now).await.unwrap().is_some(),
+        "only the user's own"
+    );
 
     // A reset link: its own user, once, before it expires.
     store
@@ -54,7 +60,11 @@ pub async fn passwords_roles_and_reset_links_hold_to_their_user_and_tenant(store
     let (_, hash) = store.user_by_email("bo@a.example").await.unwrap().unwrap();
     assert_eq!(hash, "reset-hash");
     assert!(store.session("s-bo", now).await.unwrap().is_none());
-    assert_eq!(store.use_password_reset("r-bo", "again", now).await.unwrap(), None, "once");
+    assert_eq!(
+        store.use_password_reset("r-bo", "again", now).await.unwrap(),
+        None,
+        "once"
+    );
     let (_, hash) = store.user_by_email("bo@a.example").await.unwrap().unwrap();
     assert_eq!(hash, "reset-hash");
 }
