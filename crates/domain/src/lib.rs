@@ -16,6 +16,7 @@ pub mod logo;
 pub mod mapping;
 pub mod money;
 pub mod notification;
+pub mod opening_hours;
 pub mod plan;
 pub mod planner;
 pub mod rate;
