@@ -332,7 +332,11 @@ impl CarrierEvent {
         if let Some(Err(why)) = receiver_email(&self.details) {
             out.push(FieldError::new("shipment.receiver.email", why));
         }
-        let hours = self.details.pickup_point.as_ref().and_then(|p| p.opening_hours.as_deref());
+        let hours = self
+            .details
+            .pickup_point
+            .as_ref()
+            .and_then(|p| p.opening_hours.as_deref());
         if let Some(Err(why)) = hours.map(str::parse::<crate::opening_hours::OpeningHours>) {
             out.push(FieldError::new(
                 "pickup_point.opening_hours",

@@ -32,6 +32,7 @@ pub mod timing;
 pub mod trigger;
 pub mod user;
 pub mod visit;
+pub mod working_days;
 pub mod zone;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -185,7 +185,10 @@ impl Parser {
             spans: Vec::new(),
         };
         if self.keyword("24/7") {
-            rule.spans.push(Span { from: 0, until: 24 * 60 });
+            rule.spans.push(Span {
+                from: 0,
+                until: 24 * 60,
+            });
             return Ok(rule);
         }
         let selected = self.days(&mut rule)?;
@@ -203,7 +206,10 @@ impl Parser {
         }
         match self.peek() {
             // Days alone are open all day, as in OpenStreetMap.
-            None | Some(';') if selected => rule.spans.push(Span { from: 0, until: 24 * 60 }),
+            None | Some(';') if selected => rule.spans.push(Span {
+                from: 0,
+                until: 24 * 60,
+            }),
             Some(c) if c.is_ascii_digit() => rule.spans = self.spans()?,
             _ if selected => return Err(self.unexpected("times like 09:00-17:00 or off")),
             _ => return Err(self.unexpected("days like Mo-Fr or times like 09:00-17:00")),
