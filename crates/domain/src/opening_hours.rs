@@ -76,6 +76,16 @@ impl OpeningHours {
         !self.on(date, holiday).is_empty()
     }
 
+    /// The times of `days` days from `start` (empty: closed), for a week's view;
+    /// `holiday` says which dates are public holidays where the point is.
+    pub fn days_from(&self, start: Date, days: u8, holiday: impl Fn(Date) -> bool) -> Vec<(Date, &[Span])> {
+        start
+            .series(jiff::Span::new().days(1))
+            .take(usize::from(days))
+            .map(|d| (d, self.on(d, holiday(d))))
+            .collect()
+    }
+
     /// Open on `date` at some moment before `minute` (minutes after midnight).
     pub fn opens_before(&self, date: Date, holiday: bool, minute: u16) -> bool {
         self.on(date, holiday).iter().any(|s| s.from < minute)

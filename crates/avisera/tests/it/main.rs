@@ -13,6 +13,7 @@ mod event_time;
 mod fair;
 mod hardening;
 mod helpers;
+mod holidays;
 mod leaks;
 mod limits;
 mod nats;
