@@ -321,3 +321,46 @@ fn the_command_line_prints_a_countrys_holidays() {
     assert!(!bad.status.success());
     assert!(String::from_utf8(bad.stderr).unwrap().contains("1955 to 2200"));
 }
+
+#[tokio::test]
+async fn the_rule_editor_has_a_working_days_checkbox() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let rule = sms_rule(&app, "delivered", json!({})).await;
+    let (_, before) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    assert_eq!(before["working_days_only"], false);
+    let mut v = crate::portal::signed_in(&app, avisera_domain::user::Role::Editor).await;
+    let page = v.get(&format!("/portal/rules/{rule}")).await;
+    assert!(
+        page.body.contains("Only on working days") && !page.body.contains("name=\"working_days_only\" checked"),
+        "{}",
+        page.body
+    );
+    let template = before["sms_template_id"].to_string();
+    let csrf = page.csrf();
+    let saved = v
+        .post(
+            &format!("/portal/rules/{rule}"),
+            &[
+                ("csrf", &csrf),
+                ("name", "vardagar"),
+                ("trigger", "delivered"),
+                ("channels", "sms"),
+                ("sms_template_id", &template),
+                ("recipient", "receiver"),
+                ("working_days_only", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let (_, after) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    assert_eq!(after["working_days_only"], true);
+    let page = v.get(&format!("/portal/rules/{rule}")).await;
+    assert!(
+        page.body.contains("name=\"working_days_only\" checked"),
+        "{}",
+        page.body
+    );
+    let (_, history) = app.call("GET", &format!("/v1/rules/{rule}/history"), None).await;
+    let last = history["history"].as_array().unwrap().last().unwrap().clone();
+    assert!(last["detail"].as_str().unwrap().contains("working_days_only"), "{last}");
+}
