@@ -150,6 +150,7 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
         delay_minutes: 0,
         quiet_hours: Vec::new(),
         send_at_local: None,
+        working_days_only: false,
     };
     app.store
         .create_rule(

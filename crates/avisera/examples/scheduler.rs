@@ -92,6 +92,7 @@ fn rules_bench() {
                 delay_minutes: 0,
                 quiet_hours: vec![],
                 send_at_local: None,
+                working_days_only: false,
             })
             .collect();
         let events: Vec<_> = (0..200)

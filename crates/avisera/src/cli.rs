@@ -4,6 +4,7 @@ use crate::config::{Config, ConfigError, LogFormat};
 use crate::server;
 use anyhow::Context;
 use avisera_domain::billing::Month;
+use avisera_domain::holidays::Country;
 use avisera_domain::mapping::Mapping;
 use avisera_domain::plan::Plan;
 use avisera_domain::sms;
@@ -55,6 +56,17 @@ enum Command {
     User(UserCommand),
     /// Prints the trigger catalogue: number, name, and the plans that have it.
     Triggers,
+    /// Prints a country's public holidays of a year (SE, NO, DK, FI): date, weekday and name,
+    /// with the days off in practice but not by law marked "de facto".
+    Holidays {
+        /// SE, NO, DK or FI.
+        country: String,
+        /// 1955 to 2200.
+        year: i64,
+        /// Print JSON, as `GET /v1/holidays` answers.
+        #[arg(long)]
+        json: bool,
+    },
     /// Prints the effective event-code mapping (shipped defaults with the operator's
     /// `mapping_file` over them, and a tenant's own lines with --tenant), in the format such a
     /// file takes.
@@ -258,6 +270,32 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
         }
         Command::Triggers => {
             print!("{}", crate::catalogue::triggers_text());
+            Ok(())
+        }
+        Command::Holidays { country, year, json } => {
+            let country: Country = country.parse()?;
+            let year = avisera_domain::holidays::check_year(year)?;
+            let list = avisera_domain::holidays::holidays(country, year);
+            if json {
+                #[derive(serde::Serialize)]
+                struct HolidayList<'a> {
+                    country: &'a str,
+                    year: i16,
+                    holidays: Vec<avisera_domain::holidays::Holiday>,
+                }
+                let list = HolidayList {
+                    country: country.code(),
+                    year,
+                    holidays: list,
+                };
+                println!("{}", serde_json::to_string(&list)?);
+            } else {
+                for h in list {
+                    let weekday = h.date.strftime("%a");
+                    let de_facto = if h.de_facto { "\tde facto" } else { "" };
+                    println!("{}\t{weekday}\t{}{de_facto}", h.date, h.name);
+                }
+            }
             Ok(())
         }
         Command::Mapping { tenant } => {

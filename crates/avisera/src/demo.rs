@@ -226,6 +226,7 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
             delay_minutes: 0,
             quiet_hours: Vec::new(),
             send_at_local: None,
+            working_days_only: false,
         };
         let by = rules::Change { actor: "demo", now };
         let rule = rules::create(store.as_ref(), tenant.id, by, rule).await?;

@@ -4,6 +4,7 @@
 
 use crate::contact::{EmailAddress, PhoneNumber};
 use crate::event::{CarrierEvent, receiver_email, receiver_phone};
+use crate::holidays::Country;
 use crate::ids::{RuleId, TemplateId};
 use crate::links::Links;
 use crate::notification::{Channel, Message};
@@ -11,8 +12,8 @@ use crate::rule::{ChannelChoice, Recipient, Rule};
 use crate::shipment::{Firing, Shipment};
 use crate::template::{Template, Variables, empty_variables};
 use crate::tenant::Tenant;
-use crate::timing::{after_quiet_hours, days_before};
 use crate::trigger::Trigger;
+use crate::working_days::{PickupDays, allowed_from, reminder_due};
 use crate::zone::zone_for_country;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeMap;
@@ -103,9 +104,10 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
                     Err((raw, _)) => raw.clone(),
                 };
                 let dedupe_key = dedupe_key(rule, s.shipment.id, occurrence, channel, &recipient);
+                let due_at = allowed_from(due_at, rule, channel, &receiver_zone(s), receiver_country(s));
                 let (language, message) = match address {
                     _ if passed.is_some() => (None, Err(NotSent::Cancelled(passed.clone().unwrap_or_default()))),
-                    Ok(to) => match render(rule, channel, &to, &dedupe_key, s, &vars) {
+                    Ok(to) => match render(rule, channel, &to, &dedupe_key, s, &vars, due_at) {
                         Ok((lang, m)) => (Some(lang), Ok(m)),
                         Err(e) => (None, Err(NotSent::Failed(e))),
                     },
@@ -117,7 +119,7 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
                     channel,
                     recipient,
                     dedupe_key,
-                    due_at: after_quiet_hours(due_at, channel, &rule.quiet_hours, &receiver_zone(s)),
+                    due_at,
                     time_zone: receiver_zone(s).iana_name().map(str::to_string),
                     language,
                     message,
@@ -166,7 +168,13 @@ fn due_time(rule: &Rule, s: &Situation<'_>) -> Due {
         let (Some(deadline), Some(days)) = (s.shipment.storage_deadline(), rule.days_before_deadline) else {
             return Due::Never;
         };
-        let Some(due) = days_before(deadline, days, rule.send_at_local, &receiver_zone(s)) else {
+        let hours = s.shipment.details.pickup_point.as_ref().and_then(|p| p.hours());
+        let pickup = PickupDays {
+            hours: hours.as_ref(),
+            point_country: pickup_point_country(s),
+            working_days_of: rule.working_days_only.then(|| receiver_country(s)),
+        };
+        let Some(due) = reminder_due(deadline, days, rule.send_at_local, &receiver_zone(s), &pickup) else {
             return Due::Never;
         };
         if due < s.now {
@@ -199,6 +207,30 @@ fn receiver_zone(s: &Situation<'_>) -> jiff::tz::TimeZone {
         .as_deref()
         .and_then(|z| jiff::tz::TimeZone::get(z).ok())
         .unwrap_or_else(|| zone_for_country(d.destination_country.as_deref()))
+}
+
+/// The country whose days off a rule on working days only keeps: the receiver's zone's (the
+/// destination country's unless the event named a zone), which the worker sees again at
+/// sending.
+fn receiver_country(s: &Situation<'_>) -> Option<Country> {
+    receiver_zone(s).iana_name().and_then(Country::of_zone)
+}
+
+/// Where the pickup point is, for `PH` in its opening hours.
+fn pickup_point_country(s: &Situation<'_>) -> Option<Country> {
+    match s.shipment.details.destination_country.as_deref() {
+        Some(code) => code.parse().ok(),
+        None => receiver_country(s),
+    }
+}
+
+/// The pickup point's opening times on the day of `t` (receiver's time), `09:00-20:00`; empty
+/// when it is closed that day; none when its hours are not known.
+fn pickup_point_open_on(s: &Situation<'_>, t: Timestamp) -> Option<String> {
+    let hours = s.shipment.details.pickup_point.as_ref()?.hours()?;
+    let day = t.to_zoned_datetime(receiver_zone(s)).date();
+    let holiday = pickup_point_country(s).is_some_and(|c| crate::holidays::is_public_holiday(c, day));
+    Some(crate::opening_hours::describe(hours.on(day, holiday)))
 }
 
 type Address = Result<String, (String, NotSent)>;
@@ -334,6 +366,7 @@ fn render(
     key: &str,
     s: &Situation<'_>,
     vars: &Variables,
+    due_at: Timestamp,
 ) -> Result<(String, Message), String> {
     let template_id = match channel {
         Channel::Sms => rule.sms_template_id,
@@ -349,6 +382,10 @@ fn render(
     let mut vars = vars.clone();
     vars.insert("unsubscribe_link", s.links.unsubscribe(s.tenant.id, to));
     vars.insert("tracking_link", notification_tracking_link(s, key));
+    // "Today" is the day the message goes out.
+    if let Some(today) = pickup_point_open_on(s, due_at) {
+        vars.insert("pickup_point_open_today", today);
+    }
     let r = template
         .render(Some(language), &vars)
         .map_err(|e| format!("template {template_id} does not render: {e}"))?;
@@ -413,7 +450,7 @@ pub fn email_instead(s: &Situation<'_>, rule: &Rule, key: &str) -> Result<Planne
     }
     .map_err(|(_, why)| why)?;
     let (language, message) =
-        render(rule, Channel::Email, &to, key, s, &variables(s, Some(rule))).map_err(NotSent::Failed)?;
+        render(rule, Channel::Email, &to, key, s, &variables(s, Some(rule)), s.now).map_err(NotSent::Failed)?;
     Ok(PlannedNotification {
         rule_id: Some(rule.id),
         trigger: Some(rule.trigger),
@@ -531,6 +568,7 @@ fn variables(s: &Situation<'_>, rule: Option<&Rule>) -> Variables {
         set("pickup_point_name", Some(p.name.clone()));
         set("pickup_point_address", p.address.clone());
         set("pickup_point_opening_hours", p.opening_hours.clone());
+        set("pickup_point_open_today", pickup_point_open_on(s, s.now));
         set("storage_deadline", p.storage_deadline.map(|t| local(t, "%Y-%m-%d")));
     }
     set(

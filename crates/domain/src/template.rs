@@ -21,7 +21,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("tracking_link", "a link to the shipment's tracking page"),
     ("pickup_point_name", "the pickup point's name"),
     ("pickup_point_address", "the pickup point's address"),
-    ("pickup_point_opening_hours", "the pickup point's opening hours"),
+    (
+        "pickup_point_opening_hours",
+        "the pickup point's opening hours, as the carrier gives them (Mo-Fr 09:00-20:00; Sa 10:00-16:00)",
+    ),
+    (
+        "pickup_point_open_today",
+        "the pickup point's opening times on the day the message is sent, like 09:00-20:00 (empty when it is closed that day or its hours are unknown)",
+    ),
     (
         "storage_deadline",
         "the last day to pick up the parcel (YYYY-MM-DD, receiver's time)",
@@ -63,7 +70,11 @@ pub fn sample_variables() -> Variables {
         ("tracking_link", "https://track.example.com/s/1/1234567/2ofl8k3jx0qpa"),
         ("pickup_point_name", "ICA Nära Rosendal"),
         ("pickup_point_address", "Rosendalsvägen 1, 114 31 Stockholm"),
-        ("pickup_point_opening_hours", "Mon-Sun 8-22"),
+        (
+            "pickup_point_opening_hours",
+            "Mo-Fr 09:00-20:00; Sa 10:00-16:00; PH off",
+        ),
+        ("pickup_point_open_today", "09:00-20:00"),
         ("storage_deadline", "2026-12-04"),
         ("days_left", "2"),
         ("order_reference", "ORD-1042"),

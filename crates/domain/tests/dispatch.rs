@@ -196,6 +196,7 @@ fn rule(channels: ChannelChoice, email_template: bool, recipient: Recipient) -> 
         delay_minutes: 0,
         quiet_hours: vec![],
         send_at_local: None,
+        working_days_only: false,
     }
 }
 

@@ -89,6 +89,7 @@ fn rule(trigger: Trigger, channels: ChannelChoice) -> Rule {
         delay_minutes: 0,
         quiet_hours: Vec::new(),
         send_at_local: None,
+        working_days_only: false,
     }
 }
 

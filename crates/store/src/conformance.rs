@@ -113,6 +113,7 @@ pub(crate) async fn tenant_with_rule(
         delay_minutes: 0,
         quiet_hours: Vec::new(),
         send_at_local: None,
+        working_days_only: false,
     };
     rule.id = store
         .create_rule(tenant.id, &rule, &RuleChange::new(now, "test", "created", ""))

@@ -7,11 +7,12 @@ use crate::app::App;
 use avisera_domain::Timestamp;
 use avisera_domain::billing::{Charge, Month};
 use avisera_domain::dispatch::{self, Dispatch, OverBudget, SendTime};
+use avisera_domain::holidays::Country;
 use avisera_domain::notification::Channel;
 use avisera_domain::planner::{Situation, email_instead};
 use avisera_domain::rule::Rule;
 use avisera_domain::tenant::Tenant;
-use avisera_domain::timing::after_quiet_hours;
+use avisera_domain::working_days::allowed_from;
 use avisera_store::{DeliveryJob, DeliveryOutcome, DeliveryStore, Reservation, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -76,8 +77,12 @@ async fn decide_and_send(
     let now = app.clock.now();
     let channel = job.message.channel();
     let zone = job.time_zone.as_deref().and_then(|z| jiff::tz::TimeZone::get(z).ok());
+    // Quiet hours, and for a rule on working days only the receiver's days off, as planned.
     let after_quiet = |t: Timestamp| match (&c.rule, &zone) {
-        (Some(rule), Some(zone)) => after_quiet_hours(t, channel, &rule.quiet_hours, zone),
+        (Some(rule), Some(zone)) => {
+            let country = job.time_zone.as_deref().and_then(Country::of_zone);
+            allowed_from(t, rule, channel, zone, country)
+        }
         _ => t,
     };
     let limits = c

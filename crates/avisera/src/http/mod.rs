@@ -9,6 +9,7 @@ mod dev_inbox;
 mod edifact;
 mod error;
 mod events;
+mod holidays;
 pub(crate) mod json;
 mod notifications;
 mod ops;
@@ -71,6 +72,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(billing::get_bill))
         .routes(routes!(billing::count))
         .routes(routes!(ops::triggers))
+        .routes(routes!(holidays::list))
         .routes(routes!(ops::mapping, ops::put_mapping, ops::delete_mapping))
         .routes(routes!(templates::list, templates::create))
         .routes(routes!(templates::preview))

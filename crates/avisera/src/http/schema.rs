@@ -309,6 +309,7 @@ pub struct RuleDoc {
     delay_minutes: u32,
     quiet_hours: Vec<QuietHoursDoc>,
     send_at_local: Option<String>,
+    working_days_only: bool,
 }
 
 /// `store::RuleChange`: one entry of a rule's history.

@@ -114,6 +114,7 @@ impl LibraryItem {
             delay_minutes: 0,
             quiet_hours: Vec::new(),
             send_at_local: None,
+            working_days_only: false,
         }
     }
 

@@ -15,6 +15,7 @@ mod event_time;
 mod fair;
 mod hardening;
 mod helpers;
+mod holidays;
 mod leaks;
 mod limits;
 mod nats;

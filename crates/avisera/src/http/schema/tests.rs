@@ -44,6 +44,7 @@ fn rule() -> Rule {
         delay_minutes: 0,
         quiet_hours: Vec::new(),
         send_at_local: None,
+        working_days_only: false,
     }
 }
 
