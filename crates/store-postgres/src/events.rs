@@ -615,6 +615,13 @@ pub async fn find(pool: &PgPool, tenant: TenantId, search: &ShipmentSearch, limi
         ShipmentSearch::OrderReference(r) => ("order_reference = $2", r.trim().to_lowercase()),
         ShipmentSearch::Phone(p) => ("receiver_phone = $2", p.trim().to_string()),
         ShipmentSearch::Email(e) => ("receiver_email = $2", e.trim().to_lowercase()),
+        // Parts read the tenant's shipments (by its index on tenant_id); strpos, not LIKE, so a
+        // % or _ typed is itself.
+        ShipmentSearch::TrackingNumberPart(t) => ("strpos(lower(tracking_number), $2) > 0", t.trim().to_lowercase()),
+        ShipmentSearch::ReceiverName(n) => (
+            "strpos(lower(state->'details'->>'receiver_name'), $2) > 0",
+            n.trim().to_lowercase(),
+        ),
     };
     let rows: Vec<ShipmentRow> = sqlx::query_as(&format!(
         "SELECT id, state FROM shipments WHERE tenant_id = $1 AND {sql} ORDER BY updated_at DESC, id DESC LIMIT $3"

@@ -376,7 +376,8 @@ macro_rules! conformance_tests {
             sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications,
             a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expires,
             a_plan_request_waits_for_its_day_and_is_withdrawn_only_as_it_was,
-            passwords_roles_and_reset_links_hold_to_their_user_and_tenant
+            passwords_roles_and_reset_links_hold_to_their_user_and_tenant,
+            shipments_are_found_by_part_of_their_tracking_number_or_receivers_name
         );
     };
     (@each $make:expr; $($name:ident),*) => {

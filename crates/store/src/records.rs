@@ -282,6 +282,10 @@ pub enum ShipmentSearch {
     Phone(String),
     /// Compared without regard to case.
     Email(String),
+    /// Part of a tracking number, case ignored (the portal asks only for 4 characters or more).
+    TrackingNumberPart(String),
+    /// Part of the receiver's name, case ignored.
+    ReceiverName(String),
 }
 
 /// How many notifications were created in one hour with one trigger, channel and status: what

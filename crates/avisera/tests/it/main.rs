@@ -28,6 +28,7 @@ mod receiver;
 mod shapes;
 mod signup;
 mod stats;
+mod track;
 mod triggers;
 mod upgrade;
 mod waiting;
