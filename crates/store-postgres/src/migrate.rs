@@ -43,6 +43,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "visits",
         sql: include_str!("../migrations/0005_visits.sql"),
     },
+    // 6 is another branch's (merged beside this one).
+    Migration {
+        version: 7,
+        name: "opens",
+        sql: include_str!("../migrations/0007_opens.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

@@ -37,6 +37,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "visits",
         sql: include_str!("../migrations/0004_visits.sql"),
     },
+    // 5 is another branch's (merged beside this one).
+    Migration {
+        version: 6,
+        name: "opens",
+        sql: include_str!("../migrations/0006_opens.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

@@ -27,6 +27,7 @@ mod budget;
 mod errors;
 mod events;
 mod fairness;
+mod numbers;
 mod outbox;
 mod portal;
 mod receipts;
@@ -36,6 +37,7 @@ pub use budget::*;
 pub use errors::*;
 pub use events::*;
 pub use fairness::*;
+pub use numbers::*;
 pub use outbox::*;
 pub use portal::*;
 pub use receipts::*;
@@ -368,7 +370,8 @@ macro_rules! conformance_tests {
             a_receipt_moves_its_own_notification_once_and_no_other_tenants,
             suppressed_addresses_are_per_tenant_listed_with_their_reason_and_removable,
             a_link_visit_counts_for_its_own_notification_keeps_the_first_time_and_no_other_tenants,
-            sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications
+            tallies_add_up_each_group_in_the_database_with_days_in_the_zone_asked_for,
+            open_tracking_is_per_tenant_and_an_open_counts_for_its_own_notification
         );
     };
     (@each $make:expr; $($name:ident),*) => {

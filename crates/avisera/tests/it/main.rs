@@ -16,6 +16,7 @@ mod helpers;
 mod leaks;
 mod limits;
 mod nats;
+mod opens;
 mod ops;
 mod phones;
 mod portal;
