@@ -588,7 +588,8 @@ async fn bad_email_receipts_get_clear_errors_and_change_nothing_on_postgres() {
     let message_id = mail["message_id"].as_str().unwrap().to_string();
     let sent = settled_for(&app, "BAD1").await.remove(0);
     assert_eq!(sent["status"], "sent", "{sent}");
-    let bounce = json!({"message_id": message_id, "status": "bounced", "kind": "hard", "reason": "550 5.1.1 user unknown"});
+    let bounce =
+        json!({"message_id": message_id, "status": "bounced", "kind": "hard", "reason": "550 5.1.1 user unknown"});
 
     let (status, e) = post_receipts(&app, "email", bounce.to_string().as_bytes(), "not-the-secret", None).await;
     assert_eq!(
@@ -596,7 +597,11 @@ async fn bad_email_receipts_get_clear_errors_and_change_nothing_on_postgres() {
         (StatusCode::UNAUTHORIZED, Some("bad_signature")),
         "{e}"
     );
-    for garbage in [&b"\xff\xfe\x00 not json"[..], b"<bounce>550</bounce>", b"{\"message_id\": "] {
+    for garbage in [
+        &b"\xff\xfe\x00 not json"[..],
+        b"<bounce>550</bounce>",
+        b"{\"message_id\": ",
+    ] {
         let (status, e) = post_receipts(&app, "email", garbage, RECEIPTS_SECRET, None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
         assert!(!e["error"]["message"].as_str().unwrap_or_default().is_empty(), "{e}");
@@ -604,7 +609,10 @@ async fn bad_email_receipts_get_clear_errors_and_change_nothing_on_postgres() {
     let (status, answer) = signed(&app, "email", json!({"status": "bounced", "kind": "hard"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert_eq!(
-        (answer["results"][0]["result"].as_str(), answer["results"][0]["field"].as_str()),
+        (
+            answer["results"][0]["result"].as_str(),
+            answer["results"][0]["field"].as_str()
+        ),
         (Some("rejected"), Some("message_id")),
         "{answer}"
     );
@@ -613,7 +621,10 @@ async fn bad_email_receipts_get_clear_errors_and_change_nothing_on_postgres() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
     assert_eq!(e["error"]["code"], "batch_too_large");
     assert!(
-        e["error"]["message"].as_str().unwrap().contains("at most 1000 receipts"),
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1000 receipts"),
         "{e}"
     );
     let (status, answer) = signed(
