@@ -45,6 +45,7 @@ fn rules_bench() {
         plan: Plan::Premium,
         brand: Brand::named("T"),
         billing: Default::default(),
+        open_tracking: false,
     };
     let template = Template {
         id: TemplateId(1),

@@ -141,6 +141,19 @@ enum TenantCommand {
         #[arg(long)]
         default: bool,
     },
+    /// Shows or switches the open-tracking image in the tenant's emails (off by default): when
+    /// on, each email's HTML carries a 1×1 image served by Avisera that counts its opens.
+    /// Emails already rendered keep what they were rendered with.
+    OpenTracking {
+        #[arg(long)]
+        tenant: i64,
+        /// Put the image in the tenant's emails from now on, and count their opens.
+        #[arg(long, conflicts_with = "off")]
+        on: bool,
+        /// No image in new emails, and no counting of the ones sent with it.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -402,6 +415,22 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
                 (None, None) => "no limit (delivery.tenant_rate_per_second is not set)".into(),
             };
             println!("tenant {tenant}: {shown}");
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::OpenTracking { tenant, on, off }) => {
+            let store = server::open_store(&load()?).await?;
+            let id = TenantId(tenant);
+            let mut current = store.tenant(id).await?.with_context(|| format!("no tenant {tenant}"))?;
+            if on || off {
+                store.set_open_tracking(id, on).await?;
+                current.open_tracking = on;
+            }
+            let shown = if current.open_tracking {
+                "on: its emails carry an image that counts their opens"
+            } else {
+                "off: no image in its emails, no opens counted"
+            };
+            println!("tenant {tenant}: open tracking {shown}");
             Ok(())
         }
         Command::Import(args) => crate::import_cli::run(args, load).await,

@@ -24,6 +24,8 @@ pub enum LinkKind {
     Unsubscribe,
     /// The code after a shipment link that names the notification it came in (`visits`).
     Notification,
+    /// `/o/{tenant}/{shipment id}/{short token}/{code}`: an email's open-tracking image.
+    Open,
 }
 
 impl SignedLinks {
@@ -41,6 +43,7 @@ impl SignedLinks {
             LinkKind::Shipment => "s",
             LinkKind::Unsubscribe => "u",
             LinkKind::Notification => "n",
+            LinkKind::Open => "o",
         };
         // Lengths first, so no two different (kind, tenant, value) give the same input.
         for part in [kind.as_bytes(), tenant.0.to_string().as_bytes(), value.as_bytes()] {
@@ -143,6 +146,19 @@ impl Links for SignedLinks {
     ) -> String {
         let code = self.notification_code(tenant, notification_key);
         format!("{}/{code}", self.tracking(tenant, shipment, tracking_number))
+    }
+
+    /// `/o/{tenant}/{shipment}/{token}/{code}`: signed apart from the tracking link (its own
+    /// kind), naming the notification by the same code.
+    fn open_pixel(
+        &self,
+        tenant: TenantId,
+        shipment: avisera_domain::ShipmentId,
+        notification_key: &str,
+    ) -> Option<String> {
+        let token = self.short_token(LinkKind::Open, tenant, &shipment.to_string());
+        let code = self.notification_code(tenant, notification_key);
+        Some(format!("{}/o/{tenant}/{shipment}/{token}/{code}", self.base))
     }
 
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String {

@@ -78,7 +78,7 @@ impl Metrics {
         describe(
             "avisera_tracking_visits_total",
             None,
-            "Requests for tracking pages by a verified link, by what they counted (link_visit: for a notification and its page, page_view: for the page only, not_counted: HEAD or a link-preview bot).",
+            "Requests for tracking pages and open-tracking images by a verified link, by what they counted (link_visit: for a notification and its page, page_view: for the page only, email_open: an email's open, not_counted: HEAD, a link-preview bot, or an image while open tracking is off, failed: not stored).",
         );
         recorder.describe_gauge(
             "avisera_notifications_scheduled".into(),

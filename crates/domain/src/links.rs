@@ -19,6 +19,12 @@ pub trait Links: Sync {
     ) -> String {
         self.tracking(tenant, shipment, tracking_number)
     }
+    /// The address of the 1×1 image that counts an email's opens, naming the notification like
+    /// `tracking_for`; only in emails of a tenant whose open tracking is on. None where the
+    /// links cannot count opens.
+    fn open_pixel(&self, _tenant: TenantId, _shipment: ShipmentId, _notification_key: &str) -> Option<String> {
+        None
+    }
     /// The link that stops further messages from this tenant to `address`.
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String;
     /// The public address of one of the tenant's logos.
@@ -31,6 +37,10 @@ pub struct PlainLinks(pub String);
 impl Links for PlainLinks {
     fn tracking(&self, tenant: TenantId, shipment: ShipmentId, _tracking_number: &str) -> String {
         format!("{}/s/{tenant}/{shipment}", self.0)
+    }
+
+    fn open_pixel(&self, tenant: TenantId, shipment: ShipmentId, notification_key: &str) -> Option<String> {
+        Some(format!("{}/o/{tenant}/{shipment}?n={notification_key}&x=1", self.0))
     }
 
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String {

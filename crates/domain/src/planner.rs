@@ -389,7 +389,8 @@ fn render(
     let r = template
         .render(Some(language), &vars)
         .map_err(|e| format!("template {template_id} does not render: {e}"))?;
-    let message = message(s, channel, to, r.subject, r.html, r.text);
+    let html = r.html.map(|html| with_open_pixel(s, key, html));
+    let message = message(s, channel, to, r.subject, html, r.text);
     Ok((r.language, message))
 }
 
@@ -499,9 +500,10 @@ pub fn plan_manual(
             let r = t
                 .render(Some(receiver_language(s)), &vars)
                 .map_err(|e| format!("template \"{}\" does not render: {e}", t.name))?;
+            let html = r.html.map(|html| with_open_pixel(s, &dedupe_key, html));
             (
                 Some(r.language.clone()),
-                message(s, channel, &to, r.subject, r.html, r.text),
+                message(s, channel, &to, r.subject, html, r.text),
             )
         }
         ManualContent::FreeText { subject, text } => {
@@ -537,6 +539,28 @@ pub fn plan_manual(
         language,
         message: Ok(message),
     })
+}
+
+/// An email's HTML with the image that counts its opens, when the tenant's open tracking is
+/// on (otherwise as it is): before `</body>` if the HTML has one, else at its end. Only the
+/// HTML part can carry it; a text-only email is never counted.
+fn with_open_pixel(s: &Situation<'_>, key: &str, html: String) -> String {
+    let Some(src) = s
+        .tenant
+        .open_tracking
+        .then(|| s.links.open_pixel(s.tenant.id, s.shipment.id, key))
+        .flatten()
+    else {
+        return html;
+    };
+    let src = src.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
+    let img = format!(
+        "<img src=\"{src}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">"
+    );
+    match html.to_ascii_lowercase().rfind("</body>") {
+        Some(at) => format!("{}{img}{}", &html[..at], &html[at..]),
+        None => format!("{html}{img}"),
+    }
 }
 
 /// The tracking link of the notification with this dedupe key, so its visits are its own.

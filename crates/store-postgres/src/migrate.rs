@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "accounts",
         sql: include_str!("../migrations/0006_accounts.sql"),
     },
+    Migration {
+        version: 7,
+        name: "opens",
+        sql: include_str!("../migrations/0007_opens.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

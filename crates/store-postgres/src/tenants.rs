@@ -19,6 +19,7 @@ struct TenantRow {
     plan: String,
     brand: Json<Brand>,
     billing: Json<BillingSettings>,
+    open_tracking: bool,
 }
 
 impl TenantRow {
@@ -29,6 +30,7 @@ impl TenantRow {
             plan: parse("tenant plan", &self.plan)?,
             brand: self.brand.0,
             billing: self.billing.0,
+            open_tracking: self.open_tracking,
         })
     }
 }
@@ -43,6 +45,7 @@ pub async fn create(pool: &PgPool, name: &str, plan: Plan, brand: &Brand, now: T
         plan,
         brand: brand.clone(),
         billing: BillingSettings::default(),
+        open_tracking: false,
     })
 }
 
@@ -99,6 +102,17 @@ pub async fn update_billing(pool: &PgPool, tenant: TenantId, billing: &BillingSe
     found(done.rows_affected(), tenant)
 }
 
+/// Switches the open-tracking image in the tenant's emails on or off.
+pub async fn set_open_tracking(pool: &PgPool, tenant: TenantId, on: bool) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE tenants SET open_tracking = $1 WHERE id = $2")
+        .bind(on)
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)
+}
+
 pub async fn change_plan(pool: &PgPool, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
     let mut tx = pool.begin().await.map_err(db)?;
     let done = sqlx::query("UPDATE tenants SET plan = $1 WHERE id = $2")
@@ -130,7 +144,7 @@ pub async fn plan_periods(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<Pl
 }
 
 pub async fn get(pool: &PgPool, tenant: TenantId) -> StoreResult<Option<Tenant>> {
-    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing FROM tenants WHERE id = $1")
+    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing, open_tracking FROM tenants WHERE id = $1")
         .bind(tenant.0)
         .fetch_optional(pool)
         .await
@@ -140,7 +154,7 @@ pub async fn get(pool: &PgPool, tenant: TenantId) -> StoreResult<Option<Tenant>>
 }
 
 pub async fn all(pool: &PgPool) -> StoreResult<Vec<Tenant>> {
-    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing FROM tenants ORDER BY id")
+    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing, open_tracking FROM tenants ORDER BY id")
         .fetch_all(pool)
         .await
         .map_err(db)?

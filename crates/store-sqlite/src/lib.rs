@@ -123,6 +123,10 @@ impl TenantConfig for SqliteStore {
         tenants::update_billing(&self.pool, tenant, billing).await
     }
 
+    async fn set_open_tracking(&self, tenant: TenantId, on: bool) -> StoreResult<()> {
+        tenants::set_open_tracking(&self.pool, tenant, on).await
+    }
+
     async fn change_plan(&self, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
         tenants::change_plan(&self.pool, tenant, plan, at).await
     }
@@ -516,13 +520,23 @@ impl Engagement for SqliteStore {
         stats::page_views(&self.pool, tenant, shipment).await
     }
 
-    async fn sent_facts(
+    async fn record_open(&self, tenant: TenantId, id: NotificationId, at: Timestamp) -> StoreResult<bool> {
+        stats::record_open(&self.pool, tenant, id, at).await
+    }
+
+    async fn opens(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<Visits>> {
+        stats::opens(&self.pool, tenant, id).await
+    }
+
+    async fn sent_tallies(
         &self,
         tenant: TenantId,
         from: Timestamp,
         until: Timestamp,
-    ) -> StoreResult<Vec<avisera_domain::stats::SentFact>> {
-        stats::sent_facts(&self.pool, tenant, from, until).await
+        by: Option<avisera_domain::stats::Group>,
+        zone: &str,
+    ) -> StoreResult<Vec<avisera_domain::stats::Tally>> {
+        stats::sent_tallies(&self.pool, tenant, (from, until), by, zone).await
     }
 
     async fn suppressed_count(&self, tenant: TenantId) -> StoreResult<u64> {

@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "accounts",
         sql: include_str!("../migrations/0005_accounts.sql"),
     },
+    Migration {
+        version: 6,
+        name: "opens",
+        sql: include_str!("../migrations/0006_opens.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

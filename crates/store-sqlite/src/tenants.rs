@@ -19,6 +19,7 @@ struct TenantRow {
     plan: Slug<Plan>,
     brand: Json<Brand>,
     billing: Json<BillingSettings>,
+    open_tracking: bool,
 }
 
 impl From<TenantRow> for Tenant {
@@ -29,6 +30,7 @@ impl From<TenantRow> for Tenant {
             plan: r.plan.0,
             brand: r.brand.0,
             billing: r.billing.0,
+            open_tracking: r.open_tracking,
         }
     }
 }
@@ -43,6 +45,7 @@ pub async fn create(pool: &SqlitePool, name: &str, plan: Plan, brand: &Brand, no
         plan,
         brand: brand.clone(),
         billing: BillingSettings::default(),
+        open_tracking: false,
     })
 }
 
@@ -97,6 +100,17 @@ pub async fn update_billing(pool: &SqlitePool, tenant: TenantId, billing: &Billi
     found(done.rows_affected(), tenant)
 }
 
+/// Switches the open-tracking image in the tenant's emails on or off.
+pub async fn set_open_tracking(pool: &SqlitePool, tenant: TenantId, on: bool) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE tenants SET open_tracking = ?1 WHERE id = ?2")
+        .bind(on)
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)
+}
+
 pub async fn change_plan(pool: &SqlitePool, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
     let mut tx = pool.begin().await.map_err(db)?;
     let done = sqlx::query("UPDATE tenants SET plan = ?1 WHERE id = ?2")
@@ -127,19 +141,21 @@ pub async fn plan_periods(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Ve
 }
 
 pub async fn get(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Option<Tenant>> {
-    let row: Option<TenantRow> = sqlx::query_as("SELECT id, name, plan, brand, billing FROM tenants WHERE id = ?1")
-        .bind(tenant.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
+    let row: Option<TenantRow> =
+        sqlx::query_as("SELECT id, name, plan, brand, billing, open_tracking FROM tenants WHERE id = ?1")
+            .bind(tenant.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?;
     Ok(row.map(Tenant::from))
 }
 
 pub async fn all(pool: &SqlitePool) -> StoreResult<Vec<Tenant>> {
-    let rows: Vec<TenantRow> = sqlx::query_as("SELECT id, name, plan, brand, billing FROM tenants ORDER BY id")
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows: Vec<TenantRow> =
+        sqlx::query_as("SELECT id, name, plan, brand, billing, open_tracking FROM tenants ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
     Ok(rows.into_iter().map(Tenant::from).collect())
 }
 

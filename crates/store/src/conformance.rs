@@ -28,6 +28,7 @@ mod budget;
 mod errors;
 mod events;
 mod fairness;
+mod numbers;
 mod outbox;
 mod portal;
 mod receipts;
@@ -39,6 +40,7 @@ pub use budget::*;
 pub use errors::*;
 pub use events::*;
 pub use fairness::*;
+pub use numbers::*;
 pub use outbox::*;
 pub use portal::*;
 pub use receipts::*;
@@ -377,7 +379,9 @@ macro_rules! conformance_tests {
             a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expires,
             a_plan_request_waits_for_its_day_and_is_withdrawn_only_as_it_was,
             passwords_roles_and_reset_links_hold_to_their_user_and_tenant,
-            shipments_are_found_by_part_of_their_tracking_number_or_receivers_name
+            shipments_are_found_by_part_of_their_tracking_number_or_receivers_name,
+            tallies_add_up_each_group_in_the_database_with_days_in_the_zone_asked_for,
+            open_tracking_is_per_tenant_and_an_open_counts_for_its_own_notification
         );
     };
     (@each $make:expr; $($name:ident),*) => {

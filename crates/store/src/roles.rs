@@ -40,6 +40,8 @@ pub trait TenantConfig: Send + Sync {
     async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
     async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> StoreResult<()>;
     async fn update_billing(&self, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()>;
+    /// Switches the open-tracking image in the tenant's emails on or off (`Tenant::open_tracking`).
+    async fn set_open_tracking(&self, tenant: TenantId, on: bool) -> StoreResult<()>;
     /// Puts the tenant on `plan` from `at`, keeping the history the bill needs.
     async fn change_plan(&self, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()>;
     /// The tenant's own mapping lines (the mapping file format), if it has any.

@@ -63,6 +63,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(public::tracking))
         .routes(routes!(public::shipment_page))
         .routes(routes!(visits::notification_page))
+        .routes(routes!(visits::open_pixel))
         .routes(routes!(public::unsubscribe_page, public::unsubscribe))
         .routes(routes!(public::logo))
         .routes(routes!(events::post_events))

@@ -176,6 +176,9 @@ pub struct TenantDoc {
     plan: PlanDoc,
     brand: BrandDoc,
     billing: BillingSettingsDoc,
+    /// Emails carry a 1×1 image that counts their opens; the operator switches it on per
+    /// tenant (`avisera tenant open-tracking`), off by default.
+    open_tracking: bool,
 }
 
 #[derive(ToSchema)]
@@ -412,6 +415,9 @@ pub struct NotificationWithHistory {
     /// People's visits to the tracking link in this notification (HEAD requests and
     /// link-preview bots are not counted); null before the first.
     link_visits: Option<VisitsDoc>,
+    /// People's opens of this email (its open-tracking image fetched; only while the tenant's
+    /// open tracking is on); null before the first.
+    opens: Option<VisitsDoc>,
 }
 
 /// `store::Visits`: how often a link was visited, and when first and last.

@@ -19,6 +19,7 @@ mod holidays;
 mod leaks;
 mod limits;
 mod nats;
+mod opens;
 mod ops;
 mod phones;
 mod plans;

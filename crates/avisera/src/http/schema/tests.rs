@@ -57,6 +57,7 @@ fn the_shapes_of_domain_types_have_their_fields() {
         plan: avisera_domain::plan::Plan::Plus,
         brand: brand.clone(),
         billing: BillingSettings::default(),
+        open_tracking: false,
     };
     let template = Template {
         id: TemplateId(1),
