@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "visits",
         sql: include_str!("../migrations/0004_visits.sql"),
     },
+    Migration {
+        version: 7,
+        name: "provider",
+        sql: include_str!("../migrations/0007_provider.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {
