@@ -366,6 +366,7 @@ macro_rules! conformance_tests {
             claims_side_by_side_stay_within_a_rate_limit,
             a_used_up_sms_limit_does_not_keep_another_tenants_email_waiting,
             a_receipt_moves_its_own_notification_once_and_no_other_tenants,
+            a_receipt_from_a_named_provider_finds_only_that_providers_message,
             suppressed_addresses_are_per_tenant_listed_with_their_reason_and_removable,
             a_link_visit_counts_for_its_own_notification_keeps_the_first_time_and_no_other_tenants,
             sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications
