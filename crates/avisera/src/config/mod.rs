@@ -430,6 +430,9 @@ impl Config {
                 .unwrap_or_default()
                 .trim()
                 .to_string();
+            // A provider's table is read on its own (`providers.rs`), which names the key
+            // inside it first: `sms` + `url: ...` is `sms.url`.
+            let (key, why) = providers::inner_key(key, why);
             let why = match why.strip_prefix("missing field `") {
                 Some(rest) => {
                     let field = rest.trim_end_matches('`');
@@ -438,7 +441,12 @@ impl Config {
                     } else {
                         format!("{key}.{field}")
                     };
-                    format!("`{field}` is missing: write it in the file or set {}", var_name(&full))
+                    if full.contains('[') {
+                        // A list's tables have no variables.
+                        format!("`{field}` is missing: write it in the file")
+                    } else {
+                        format!("`{field}` is missing: write it in the file or set {}", var_name(&full))
+                    }
                 }
                 None => why,
             };

@@ -120,16 +120,36 @@ impl<'de, T: Provider> Deserialize<'de> for Providers<T> {
     }
 }
 
-/// One provider's table, an error naming the key inside it (after `prefix`).
+/// One provider's table, an error naming the key inside it (after `prefix`) and a colon.
 fn read<T: DeserializeOwned>(value: toml::Value, prefix: &str) -> Result<T, String> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let why = e.inner().to_string();
         let why = why.lines().next().unwrap_or_default().trim().to_string();
-        if path == "." {
-            format!("{prefix}{why}")
-        } else {
-            format!("{prefix}{path}: {why}")
+        match (path.as_str(), prefix.strip_suffix('.')) {
+            (".", None) => why,
+            (".", Some(item)) => format!("{item}: {why}"),
+            (path, _) => format!("{prefix}{path}: {why}"),
         }
     })
+}
+
+/// The key an error of a provider's table is about, and what is wrong: `sms` with
+/// `providers[1].url: expected ...` is `sms.providers[1].url` with `expected ...`.
+pub(super) fn inner_key(key: String, why: String) -> (String, String) {
+    if key != "sms" && key != "smtp" {
+        return (key, why);
+    }
+    let Some((inner, rest)) = why.split_once(": ") else {
+        return (key, why);
+    };
+    let is_key = !inner.is_empty()
+        && inner
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+    if is_key {
+        (format!("{key}.{inner}"), rest.to_string())
+    } else {
+        (key, why)
+    }
 }

@@ -11,6 +11,7 @@ mod edifact;
 mod errors;
 mod event_time;
 mod fair;
+mod failover;
 mod hardening;
 mod helpers;
 mod leaks;
