@@ -100,7 +100,12 @@ impl Breaker {
 /// admits it. When no breaker admits the message's first try, the provider that reopens
 /// soonest takes it anyway: a breaker decides where a message goes, never that it waits (the
 /// retry schedule paces a channel whose every provider fails, as with one provider).
-pub fn next(breakers: &[Breaker], after: Option<usize>, policy: BreakerPolicy, now: Timestamp) -> Option<(usize, Breaker)> {
+pub fn next(
+    breakers: &[Breaker],
+    after: Option<usize>,
+    policy: BreakerPolicy,
+    now: Timestamp,
+) -> Option<(usize, Breaker)> {
     let from = after.map_or(0, |i| i + 1);
     let admitted = breakers
         .iter()
@@ -168,7 +173,11 @@ mod tests {
             (open(35), Accepted, 6, closed(0)),
         ];
         for (state, end, now, after) in table {
-            assert_eq!(state.after(end, POLICY, at(now)), after, "{state:?} then {end:?} at {now}");
+            assert_eq!(
+                state.after(end, POLICY, at(now)),
+                after,
+                "{state:?} then {end:?} at {now}"
+            );
         }
     }
 

@@ -35,7 +35,10 @@ impl<T: Provider> Providers<T> {
     pub fn several(mut list: Vec<T>) -> Result<Self, String> {
         let key = format!("{}.{}", T::TABLE, T::LIST);
         if list.is_empty() {
-            return Err(format!("[[{key}]] lists no provider: write at least one, or the single [{}] table", T::TABLE));
+            return Err(format!(
+                "[[{key}]] lists no provider: write at least one, or the single [{}] table",
+                T::TABLE
+            ));
         }
         let mut seen = Vec::new();
         for (i, p) in list.iter_mut().enumerate() {
@@ -46,7 +49,9 @@ impl<T: Provider> Providers<T> {
             };
             check_name(&name).map_err(|why| format!("{key}[{i}].name: {why}"))?;
             if seen.contains(&name) {
-                return Err(format!("{key}[{i}].name: \"{name}\" names two providers; each needs its own"));
+                return Err(format!(
+                    "{key}[{i}].name: \"{name}\" names two providers; each needs its own"
+                ));
             }
             seen.push(name);
         }

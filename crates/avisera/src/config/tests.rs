@@ -168,10 +168,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
     );
     assert_eq!(delivery.retry.delays_ms, vec![1000, 2000, 3000]);
     assert_eq!(delivery.tenant_rate_per_second, Some(10));
-    assert_eq!(
-        (delivery.failover.failures, delivery.failover.cool_down_ms),
-        (5, 60000)
-    );
+    assert_eq!((delivery.failover.failures, delivery.failover.cool_down_ms), (5, 60000));
     let p = |x: &avisera_domain::billing::Prices| (x.monthly_fee_ore.0, x.sms_segment_ore.0, x.email_ore.0);
     assert_eq!(
         (p(&prices.plus), p(&prices.premium), p(&prices.enterprise)),
@@ -287,7 +284,10 @@ fn a_wrong_value_names_its_key_and_what_to_write() {
         ]),
     )
     .unwrap();
-    assert_eq!(c.sms.unwrap().first().auth_value.as_ref().unwrap().expose_secret(), "new");
+    assert_eq!(
+        c.sms.unwrap().first().auth_value.as_ref().unwrap().expose_secret(),
+        "new"
+    );
     assert_eq!(
         err(&[("AVISERA_SMTP_PASSWORD", "x")]).split(':').next(),
         Some("smtp (from AVISERA_SMTP_PASSWORD)"),
@@ -389,17 +389,26 @@ cool_down_ms = 5000
     assert_eq!(names, ["first", "second"]);
     let (first, second) = (&sms.all()[0], &sms.all()[1]);
     assert_eq!(first.rate_per_second, Some(20));
-    assert_eq!(first.receipts.id_field, "messageId", "each provider has its receipts table");
+    assert_eq!(
+        first.receipts.id_field, "messageId",
+        "each provider has its receipts table"
+    );
     assert_eq!(second.receipts.id_field, "id");
     assert_eq!((second.format, second.to_field.as_str()), (BodyFormat::Form, "msisdn"));
-    assert!(!format!("{sms:?}").contains("one-s3cret"), "a provider's secret never prints");
+    assert!(
+        !format!("{sms:?}").contains("one-s3cret"),
+        "a provider's secret never prints"
+    );
     let smtp = c.smtp.unwrap();
     let hosts: Vec<(&str, &str)> = smtp.all().iter().map(|s| (s.name(), s.host.as_str())).collect();
     assert_eq!(
         hosts,
         [("relay-a", "smtp-a.example.com"), ("relay-b", "smtp-b.example.com")]
     );
-    assert_eq!((c.delivery.failover.failures, c.delivery.failover.cool_down_ms), (2, 5000));
+    assert_eq!(
+        (c.delivery.failover.failures, c.delivery.failover.cool_down_ms),
+        (2, 5000)
+    );
 
     // The single tables keep working, named as the metrics named them before.
     let one = Config::load(None, vars(&[("AVISERA_SMS__URL", "http://127.0.0.1:1/send")])).unwrap();
@@ -416,8 +425,14 @@ fn a_provider_list_that_cannot_work_says_what_to_write() {
     };
     let provider = |name: &str| format!("[[sms.providers]]\n{name}url = \"http://127.0.0.1:1/send\"\n");
     let e = err("unnamed", &format!("{}{}", provider("name = \"a\"\n"), provider("")));
-    assert!(e.contains("sms.providers[1] has no name") && e.contains("name = \"first\""), "{e}");
-    let e = err("twice", &format!("{}{}", provider("name = \"a\"\n"), provider("name = \"a\"\n")));
+    assert!(
+        e.contains("sms.providers[1] has no name") && e.contains("name = \"first\""),
+        "{e}"
+    );
+    let e = err(
+        "twice",
+        &format!("{}{}", provider("name = \"a\"\n"), provider("name = \"a\"\n")),
+    );
     assert!(e.contains("\"a\" names two providers"), "{e}");
     let e = err("bad-name", &provider("name = \"First Provider\"\n"));
     assert!(e.contains("sms.providers[0].name") && e.contains("lowercase"), "{e}");
@@ -437,5 +452,8 @@ fn a_provider_list_that_cannot_work_says_what_to_write() {
         "{e}"
     );
     let e = err("failures", "[delivery.failover]\nfailures = 0\n");
-    assert!(e.contains("delivery.failover.failures") && e.contains("at least 1"), "{e}");
+    assert!(
+        e.contains("delivery.failover.failures") && e.contains("at least 1"),
+        "{e}"
+    );
 }

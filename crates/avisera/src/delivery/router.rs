@@ -81,7 +81,10 @@ impl Router {
                 Err(SendError::Transient(_)) => "transient",
             };
             metrics.provider_call(self.channel, &provider.name, answer, started.elapsed());
-            let end = result.as_ref().err().map_or(failover::CallEnd::Accepted, SendError::call_end);
+            let end = result
+                .as_ref()
+                .err()
+                .map_or(failover::CallEnd::Accepted, SendError::call_end);
             self.moved(at, end, clock);
             match result {
                 Err(SendError::Refused(why)) if end.try_next() => {

@@ -139,7 +139,12 @@ pub async fn sms(
     let items = signed_batch(&app, &headers, &body)?;
     // Read as the first provider's reports (the only one's, with one), its id looked up
     // among every provider's messages.
-    let shape = app.config.sms.as_ref().map(|s| s.first().receipts.clone()).unwrap_or_default();
+    let shape = app
+        .config
+        .sms
+        .as_ref()
+        .map(|s| s.first().receipts.clone())
+        .unwrap_or_default();
     sms_reports(&app, &items, &shape, None).await
 }
 
@@ -180,7 +185,9 @@ pub async fn sms_of_provider(
                 names.join(", ")
             )
         };
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_provider", message).with(json!({ "providers": names })));
+        return Err(
+            ApiError::new(StatusCode::NOT_FOUND, "unknown_provider", message).with(json!({ "providers": names }))
+        );
     };
     sms_reports(&app, &items, &named.receipts, Some(named.name())).await
 }

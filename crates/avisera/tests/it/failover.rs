@@ -94,10 +94,7 @@ async fn first_refuses_then_recovers(db: Db) {
         (Some("sent"), Some("second"), Some(1)),
         "{n}"
     );
-    assert!(
-        !reasons(&n).iter().any(|r| r.starts_with("will retry")),
-        "{n}"
-    );
+    assert!(!reasons(&n).iter().any(|r| r.starts_with("will retry")), "{n}");
     let key = n["idempotency_key"].as_str().unwrap();
     assert_eq!(first.log.lock().unwrap().requests[0]["idempotency_key"], key);
     assert!(second.log.lock().unwrap().delivered.contains_key(key));
@@ -129,7 +126,13 @@ async fn first_refuses_then_recovers(db: Db) {
     );
     assert!(n["reason"].as_str().unwrap().contains("400"), "{n}");
     assert!(
-        second.log.lock().unwrap().requests.iter().all(|r| r["to"] != "+46701230000"),
+        second
+            .log
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .all(|r| r["to"] != "+46701230000"),
         "the second never saw the refused number"
     );
 
@@ -141,11 +144,18 @@ async fn first_refuses_then_recovers(db: Db) {
         .iter()
         .map(|n| (n["tracking_number"].as_str().unwrap(), n["provider"].as_str().unwrap()))
         .collect();
-    assert!(by.contains(&("FAIL3", "second")) && by.contains(&("BACK2", "first")), "{by:?}");
+    assert!(
+        by.contains(&("FAIL3", "second")) && by.contains(&("BACK2", "first")),
+        "{by:?}"
+    );
     let mut viewer = signed_in(&app, Role::Viewer).await;
     let log = viewer.get("/portal/log").await;
     assert_eq!(log.status, StatusCode::OK);
-    assert!(log.body.contains("via second") && log.body.contains("via first"), "{}", log.body);
+    assert!(
+        log.body.contains("via second") && log.body.contains("via first"),
+        "{}",
+        log.body
+    );
     let metrics = app.page("/metrics").await;
     for line in [
         "avisera_deliveries_total{outcome=\"sent\",channel=\"sms\",provider=\"second\"} 3",
@@ -230,9 +240,17 @@ async fn each_provider_reports_on_its_own_path_in_its_own_shape() {
     };
     // The first provider never sent it: its report of the same id names no message of its.
     let (status, answer) = post("sms/first", json!({"id": id, "status": "DELIVRD"})).await;
-    assert_eq!((status, answer["results"][0]["result"].as_str()), (StatusCode::ACCEPTED, Some("unknown")), "{answer}");
+    assert_eq!(
+        (status, answer["results"][0]["result"].as_str()),
+        (StatusCode::ACCEPTED, Some("unknown")),
+        "{answer}"
+    );
     let (status, answer) = post("sms/second", json!({"messageId": id, "status": "DELIVRD"})).await;
-    assert_eq!((status, answer["recorded"].as_u64()), (StatusCode::ACCEPTED, Some(1)), "{answer}");
+    assert_eq!(
+        (status, answer["recorded"].as_u64()),
+        (StatusCode::ACCEPTED, Some(1)),
+        "{answer}"
+    );
     let (_, n) = app.call("GET", &format!("/v1/notifications/{}", n["id"]), None).await;
     assert_eq!(n["status"], "delivered", "{n}");
 

@@ -163,7 +163,10 @@ pub async fn a_receipt_from_a_named_provider_finds_only_that_providers_message(s
             now,
         )
         .await;
-        let jobs = store.claim_due(name, now, at("2026-11-25T10:00:30Z"), 10).await.unwrap();
+        let jobs = store
+            .claim_due(name, now, at("2026-11-25T10:00:30Z"), 10)
+            .await
+            .unwrap();
         let job = jobs.iter().find(|j| j.tenant_id == tenant.id).expect("its SMS is due");
         // C's id is another provider's: "m-1" of "first" and of "second" are two messages.
         let id = if name == "C" { "m-2" } else { "m-1" };
@@ -194,7 +197,11 @@ pub async fn a_receipt_from_a_named_provider_finds_only_that_providers_message(s
     };
     assert_eq!(found(of("first", "m-1")).await, vec![sent[0]]);
     assert_eq!(found(of("second", "m-1")).await, vec![sent[1]]);
-    assert_eq!(found(of("third", "m-1")).await, vec![], "no message of a third provider");
+    assert_eq!(
+        found(of("third", "m-1")).await,
+        vec![],
+        "no message of a third provider"
+    );
     assert_eq!(
         found(ReceiptKey::ProviderId("m-1".into())).await,
         vec![sent[0], sent[1]],
