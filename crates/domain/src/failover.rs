@@ -203,7 +203,8 @@ mod tests {
     #[test]
     fn a_message_goes_to_the_first_provider_whose_breaker_admits_it_in_order() {
         // (breakers in the operator's order, tried so far, at, next and its breaker)
-        let table: &[(&[Breaker], Option<usize>, u32, Option<(usize, Breaker)>)] = &[
+        type Row<'a> = (&'a [Breaker], Option<usize>, u32, Option<(usize, Breaker)>);
+        let table: &[Row] = &[
             (&[closed(0), closed(0)], None, 0, Some((0, closed(0)))),
             (&[closed(0), closed(0)], Some(0), 0, Some((1, closed(0)))),
             (&[closed(0), closed(0)], Some(1), 0, None),
