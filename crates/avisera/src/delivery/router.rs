@@ -88,8 +88,13 @@ impl Router {
             self.moved(at, end, clock);
             match result {
                 Err(SendError::Refused(why)) if end.try_next() => {
-                    tracing::warn!(provider = %provider.name, reason = %why, "provider refused the message; trying the next");
-                    refusals.push(format!("{}: {why}", provider.name));
+                    tracing::warn!(provider = %provider.name, reason = %why, "provider refused the message");
+                    // With one provider its reason reads as it did before providers had names.
+                    refusals.push(if self.providers.len() == 1 {
+                        why
+                    } else {
+                        format!("{}: {why}", provider.name)
+                    });
                     if Instant::now() >= cutoff {
                         break;
                     }
