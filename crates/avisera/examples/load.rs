@@ -100,6 +100,7 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
             workers,
             retry: RetrySchedule::default(),
             tenant_rate_per_second: None,
+            failover: Default::default(),
         },
         sms: Some(toml::from_str(&format!("url = \"{provider_url}\"")).unwrap()),
         max_body_bytes: 64 * 1024 * 1024,

@@ -173,6 +173,7 @@ async fn reminders_bench(db: &str, count: usize) {
             workers: 1,
             retry: RetrySchedule::default(),
             tenant_rate_per_second: None,
+            failover: Default::default(),
         },
         ..Config::default()
     };

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod contact;
 pub mod dispatch;
 pub mod event;
+pub mod failover;
 pub mod holidays;
 pub mod ids;
 pub mod ingest;

@@ -36,6 +36,7 @@ fn run(now: &str, rules: &[Rule], event: Value) -> Vec<PlannedNotification> {
         plan: Plan::Premium,
         brand: Brand::named("Shop"),
         billing: Default::default(),
+        open_tracking: false,
     };
     let template = Template {
         id: TemplateId(1),

@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "opens",
         sql: include_str!("../migrations/0007_opens.sql"),
     },
+    Migration {
+        version: 8,
+        name: "provider",
+        sql: include_str!("../migrations/0008_provider.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "opens",
         sql: include_str!("../migrations/0006_opens.sql"),
     },
+    Migration {
+        version: 7,
+        name: "provider",
+        sql: include_str!("../migrations/0007_provider.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

@@ -130,6 +130,7 @@ pub trait Outbox: Send + Sync {
             tenant,
             id,
             outcome: outcome.clone(),
+            provider: None,
         }];
         Ok(!self.finish_deliveries(worker, &one, now).await?.is_empty())
     }

@@ -3,8 +3,8 @@
 //! Any number of workers (on any number of nodes) can run; a dead worker's lease runs out and
 //! its jobs are claimed again, with the same idempotency key.
 
-use super::channel::Sender;
-use super::send::{Claimed, channel_label, deliver, outcome_label};
+use super::router::Router;
+use super::send::{Claimed, Done, channel_label, deliver, outcome_label};
 use crate::app::App;
 use avisera_domain::billing::Charge;
 use avisera_domain::notification::Channel;
@@ -24,14 +24,15 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+/// Each channel's providers, with this node's breakers (shared by its workers).
 #[derive(Clone)]
 pub struct Channels {
-    pub sms: Arc<dyn Sender>,
-    pub email: Arc<dyn Sender>,
+    pub sms: Arc<Router>,
+    pub email: Arc<Router>,
 }
 
 impl Channels {
-    fn for_job(&self, job: &DeliveryJob) -> &Arc<dyn Sender> {
+    fn for_job(&self, job: &DeliveryJob) -> &Arc<Router> {
         match job.message.channel() {
             Channel::Sms => &self.sms,
             Channel::Email => &self.email,
@@ -115,7 +116,7 @@ impl Worker {
                 Ok(found) => found,
                 Err(why) => {
                     let reason = format!("its tenant or rule can no longer be read: {why}");
-                    finished.push((job, DeliveryOutcome::Failed { reason }));
+                    finished.push((job, Done::from(DeliveryOutcome::Failed { reason })));
                     continue;
                 }
             };
@@ -133,7 +134,7 @@ impl Worker {
                 .and_then(|found| found.get(&job.message.recipient().to_lowercase()))
                 .copied();
             claimed.push(Claimed {
-                sender: self.channels.for_job(&job).clone(),
+                router: self.channels.for_job(&job).clone(),
                 job,
                 tenant,
                 rule,
@@ -142,6 +143,7 @@ impl Worker {
                 charge,
                 reservation: None,
                 cutoff,
+                after_cutoff: Duration::from_millis(d.lease_ms / 4),
             });
         }
         // The SMS of tenants with a budget reserve their prices together, per tenant.
@@ -162,9 +164,9 @@ impl Worker {
         }
         while let Some(done) = sending.join_next_with_id().await {
             match done {
-                Ok((id, Some(outcome))) => {
+                Ok((id, Some(done))) => {
                     if let Some(job) = held.remove(&id) {
-                        finished.push((job, outcome));
+                        finished.push((job, done));
                     }
                 }
                 Ok(_) => {}
@@ -177,7 +179,7 @@ impl Worker {
                         panic_text(e.into_panic().as_ref())
                     );
                     tracing::error!(tenant = %job.tenant_id, notification = %job.id, %reason, "delivery panicked");
-                    finished.push((job, DeliveryOutcome::Failed { reason }));
+                    finished.push((job, Done::from(DeliveryOutcome::Failed { reason })));
                 }
                 Err(e) => tracing::error!(error = %e, "a delivery task was cancelled"),
             }
@@ -203,24 +205,29 @@ impl Worker {
     /// Records the batch's outcomes in one transaction; returns the tenants billed for SMS.
     /// If the store does not answer, the leases run out and the jobs are sent again with the
     /// same idempotency keys.
-    async fn record(&self, finished: Vec<(DeliveryJob, DeliveryOutcome)>) -> HashSet<TenantId> {
+    async fn record(&self, finished: Vec<(DeliveryJob, Done)>) -> HashSet<TenantId> {
         let mut billed_sms = HashSet::new();
-        for (job, outcome) in &finished {
+        for (job, done) in &finished {
             let channel = job.message.channel();
-            let provider = self.channels.for_job(job).provider();
+            // What no provider was called for counts under the channel's first provider.
+            let provider = done
+                .provider
+                .as_deref()
+                .unwrap_or_else(|| self.channels.for_job(job).first());
             self.app
                 .metrics
-                .delivery(outcome_label(outcome), channel_label(channel), provider);
-            if matches!(outcome, DeliveryOutcome::Sent { charge: Some(_), .. }) && channel == Channel::Sms {
+                .delivery(outcome_label(&done.outcome), channel_label(channel), provider);
+            if matches!(done.outcome, DeliveryOutcome::Sent { charge: Some(_), .. }) && channel == Channel::Sms {
                 billed_sms.insert(job.tenant_id);
             }
         }
         let finished: Vec<Finished> = finished
             .into_iter()
-            .map(|(job, outcome)| Finished {
+            .map(|(job, done)| Finished {
                 tenant: job.tenant_id,
                 id: job.id,
-                outcome,
+                outcome: done.outcome,
+                provider: done.provider,
             })
             .collect();
         match self

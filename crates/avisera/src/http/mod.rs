@@ -90,6 +90,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(webhooks::tracking))
         .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(receipts::sms))
+        .routes(routes!(receipts::sms_of_provider))
         .routes(routes!(receipts::email))
         .routes(routes!(suppressions::list))
         .routes(routes!(suppressions::lift))

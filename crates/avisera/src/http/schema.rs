@@ -353,7 +353,11 @@ pub struct NotificationDoc {
     #[schema(format = DateTime)]
     due_at: String,
     attempts: u32,
+    /// The provider's id for the message, as it answered when accepting it.
     provider_id: Option<String>,
+    /// The operator's name of the SMS provider or SMTP server that sent it (`[[sms.providers]]`,
+    /// `[[smtp.servers]]`), or, not sent, the one its last attempt reached.
+    provider: Option<String>,
     /// The key a provider drops a second copy by.
     idempotency_key: String,
     /// When the provider accepted it.

@@ -72,7 +72,7 @@ async fn clocked_app(url: &str, clock: Arc<FixedClock>, provider: &SmsProvider) 
     let config = avisera::config::Config {
         database_url: url.into(),
         delivery: test_delivery(),
-        sms: Some(sms),
+        sms: Some(sms.into()),
         ..Default::default()
     };
     let store = avisera::server::open_migrated_store(&config).await.unwrap().0;

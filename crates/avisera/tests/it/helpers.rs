@@ -44,6 +44,7 @@ pub fn test_delivery() -> DeliveryConfig {
             delays_ms: vec![200, 400],
         },
         tenant_rate_per_second: None,
+        failover: Default::default(),
     }
 }
 
@@ -99,8 +100,8 @@ async fn spawn_app_timed(
         public_url: avisera::config::HttpUrl::parse("https://track.example.com").unwrap(),
         dev_inbox: sms.is_none() && smtp.is_none(),
         delivery: test_delivery(),
-        sms,
-        smtp,
+        sms: sms.map(Into::into),
+        smtp: smtp.map(Into::into),
         ..Config::default()
     };
     configure(&mut config);
@@ -473,6 +474,7 @@ pub fn smtp_config(server: &SmtpServer) -> SmtpConfig {
         security: SmtpSecurity::None,
         username: None,
         password: None,
+        name: None,
         default_from: "no-reply@webshop.example".into(),
         timeout_ms: 5_000,
         ca_file: None,

@@ -12,6 +12,7 @@ mod demo;
 mod edifact;
 mod errors;
 mod event_time;
+mod failover;
 mod fair;
 mod hardening;
 mod helpers;

@@ -320,7 +320,7 @@ async fn clocked_app(db: Db, now: &str, provider: &SmsProvider) -> TestApp {
         database_url: database_url(db).await.into(),
         public_url: avisera::config::HttpUrl::parse("https://track.example.com").unwrap(),
         delivery: test_delivery(),
-        sms: Some(sms_config(provider)),
+        sms: Some(sms_config(provider).into()),
         ..Default::default()
     };
     let store = avisera::server::open_migrated_store(&config).await.unwrap().0;

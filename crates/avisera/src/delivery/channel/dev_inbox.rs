@@ -91,9 +91,6 @@ impl DevInbox {
 
 #[async_trait]
 impl Sender for DevInbox {
-    fn provider(&self) -> &'static str {
-        "dev_inbox"
-    }
     async fn send(&self, job: &DeliveryJob) -> Result<Option<String>, SendError> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         // Like a real provider, the same idempotency key delivers once.

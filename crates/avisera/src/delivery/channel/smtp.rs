@@ -67,9 +67,6 @@ fn permanent(what: &str, e: impl std::fmt::Display) -> SendError {
 
 #[async_trait]
 impl Sender for Smtp {
-    fn provider(&self) -> &'static str {
-        "smtp"
-    }
     async fn send(&self, job: &DeliveryJob) -> Result<Option<String>, SendError> {
         let Message::Email {
             from_name,
@@ -123,7 +120,16 @@ impl Sender for Smtp {
                 .map(|m| m.trim().to_string())
                 .filter(|m| !m.is_empty())),
             Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("SMTP server refused: {e}"))),
+            // A 4xx reply ("try again later"), or no connection: the mail was not taken.
+            Err(e) if e.is_transient() || not_connected(&e) => Err(SendError::Refused(format!("SMTP: {e}"))),
             Err(e) => Err(SendError::Transient(format!("SMTP: {e}"))),
         }
     }
+}
+
+/// The connection to the server could not be made (refused, no route, TLS handshake): no
+/// byte of the mail reached it. lettre has no `is_connection()`; its connection errors say
+/// "Connection error" (a break in the middle of a conversation is a "network error").
+fn not_connected(e: &lettre::transport::smtp::Error) -> bool {
+    e.is_tls() || e.to_string().starts_with("Connection error")
 }

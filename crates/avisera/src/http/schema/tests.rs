@@ -94,6 +94,7 @@ fn the_shapes_of_store_records_have_their_fields() {
         due_at: at,
         attempts: 0,
         provider_id: None,
+        provider: Some("first".into()),
         idempotency_key: "k".into(),
         sent_at: None,
         charge: None,
