@@ -186,10 +186,9 @@ fn due_time(rule: &Rule, s: &Situation<'_>) -> Due {
 
 /// The language messages for this shipment are written in: the receiver's, else the brand's.
 fn receiver_language<'a>(s: &'a Situation<'_>) -> &'a str {
-    s.shipment
-        .details
-        .receiver_language
-        .as_deref()
+    let chosen = s.shipment.receiver.as_ref().and_then(|r| r.language.as_deref());
+    chosen
+        .or(s.shipment.details.receiver_language.as_deref())
         .unwrap_or(&s.tenant.brand.default_language)
 }
 
@@ -282,6 +281,13 @@ fn addresses(rule: &Rule, s: &Situation<'_>) -> Vec<(Channel, Address)> {
     };
     let tag = |channel: Channel| -> Vec<(Channel, Address)> {
         let found = for_channel(channel).into_iter();
+        // The receiver's chosen channels, as for an address that cannot be used.
+        let declined = s.shipment.receiver.as_ref().map(|r| r.reach.declines(channel));
+        if let (Recipient::Receiver, Some(Some(why))) = (&rule.recipient, declined) {
+            return found
+                .map(|a| (channel, Err((a.unwrap_or_else(|(raw, _)| raw), NotSent::Cancelled(why.clone())))))
+                .collect();
+        }
         match (channel, s.sms_blocked) {
             (Channel::Sms, Some(why)) => found
                 .map(|a| {
@@ -347,7 +353,7 @@ fn render(
     let language = receiver_language(s);
     // The opt-out link is the recipient's own.
     let mut vars = vars.clone();
-    vars.insert("unsubscribe_link", s.links.unsubscribe(s.tenant.id, to));
+    insert_opt_out_links(&mut vars, s, matches!(rule.recipient, Recipient::Receiver), to);
     vars.insert("tracking_link", notification_tracking_link(s, key));
     let r = template
         .render(Some(language), &vars)
@@ -444,12 +450,13 @@ pub fn plan_manual(
     to: Option<&str>,
     key: &str,
 ) -> Result<PlannedNotification, String> {
-    let to = match to.map(str::trim).filter(|t| !t.is_empty()) {
+    let to_address = match to.map(str::trim).filter(|t| !t.is_empty()) {
         Some(raw) => parse_for(channel, raw),
         None => receiver_address(s, channel),
     }
     .map_err(|(_, why)| why.reason().to_string())?;
-    let unsubscribe = s.links.unsubscribe(s.tenant.id, &to);
+    let to_receiver = to.is_none_or(|t| t.trim().is_empty());
+    let to = to_address;
     let dedupe_key = format!("manual:{key}");
     let (language, message) = match content {
         ManualContent::Template(t) => {
@@ -457,7 +464,7 @@ pub fn plan_manual(
                 return Err(format!("template \"{}\" is for {}, not {channel}", t.name, t.channel));
             }
             let mut vars = variables(s, None);
-            vars.insert("unsubscribe_link", unsubscribe);
+            insert_opt_out_links(&mut vars, s, to_receiver, &to);
             vars.insert("tracking_link", notification_tracking_link(s, &dedupe_key));
             let r = t
                 .render(Some(receiver_language(s)), &vars)
@@ -500,6 +507,20 @@ pub fn plan_manual(
         language,
         message: Ok(message),
     })
+}
+
+/// `unsubscribe_link` and `preferences_link`: the receiver's own (`/u/<token>`, no address in
+/// them) when the message goes to the shipment's receiver, else the address's opt-out link.
+fn insert_opt_out_links(vars: &mut Variables, s: &Situation<'_>, to_receiver: bool, to: &str) {
+    let (opt_out, preferences) = match s.shipment.receiver.as_ref().filter(|_| to_receiver) {
+        Some(r) => (s.links.opt_out(&r.token), s.links.preferences(&r.token)),
+        None => {
+            let link = s.links.unsubscribe(s.tenant.id, to);
+            (link.clone(), link)
+        }
+    };
+    vars.insert("unsubscribe_link", opt_out);
+    vars.insert("preferences_link", preferences);
 }
 
 /// The tracking link of the notification with this dedupe key, so its visits are its own.

@@ -37,6 +37,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "unsubscribe_link",
         "a link that stops further messages to this receiver",
     ),
+    (
+        "preferences_link",
+        "a link where the receiver chooses SMS, email or both, and the language",
+    ),
     ("event_location", "where the event happened"),
     ("event_time", "when the event happened (receiver's local time)"),
     ("campaign", "the rule's campaign text or discount code"),
@@ -73,6 +77,7 @@ pub fn sample_variables() -> Variables {
         ("customer_service_email", "kundtjanst@example.com"),
         ("customer_service_phone", "+46812345678"),
         ("unsubscribe_link", "https://track.example.com/u/abc"),
+        ("preferences_link", "https://track.example.com/p/abc"),
         ("event_location", "Stockholm"),
         ("event_time", "2026-11-25 14:05"),
         ("campaign", "BLACKWEEK10"),

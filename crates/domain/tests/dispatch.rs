@@ -44,6 +44,7 @@ fn at(message: &Message) -> SendTime<'_> {
         limits: limits(),
         rule_stopped: None,
         opted_out: None,
+        declined: None,
         quiet_until: None,
         now: now(),
     }
@@ -132,6 +133,16 @@ fn what_the_worker_does_at_sending() {
             },
             "cancel",
             "opted out",
+        ),
+        (
+            "a receiver who chose email only gets no SMS, with the reason",
+            SendTime {
+                declined: Some("the receiver chose to get email only"),
+                quiet_until: Some(later),
+                ..at(&ok_sms)
+            },
+            "cancel",
+            "email only",
         ),
         (
             "quiet hours defer",

@@ -91,6 +91,7 @@ async fn decide_and_send(
         rule_stopped: c.rule_stopped.as_deref(),
         // An opt-out counts from the moment it is made, also for what was planned before.
         opted_out: c.opted_out,
+        declined: None,
         quiet_until: Some(after_quiet(now)),
         now,
     });
