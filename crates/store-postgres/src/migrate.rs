@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "visits",
         sql: include_str!("../migrations/0005_visits.sql"),
     },
+    Migration {
+        version: 6,
+        name: "receivers",
+        sql: include_str!("../migrations/0006_receivers.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

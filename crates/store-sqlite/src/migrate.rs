@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "visits",
         sql: include_str!("../migrations/0004_visits.sql"),
     },
+    Migration {
+        version: 5,
+        name: "receivers",
+        sql: include_str!("../migrations/0005_receivers.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

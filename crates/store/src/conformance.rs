@@ -30,6 +30,7 @@ mod fairness;
 mod outbox;
 mod portal;
 mod receipts;
+mod receivers;
 mod tenants;
 mod visits;
 pub use budget::*;
@@ -39,6 +40,7 @@ pub use fairness::*;
 pub use outbox::*;
 pub use portal::*;
 pub use receipts::*;
+pub use receivers::*;
 pub use tenants::*;
 pub use visits::*;
 
@@ -368,7 +370,9 @@ macro_rules! conformance_tests {
             a_receipt_moves_its_own_notification_once_and_no_other_tenants,
             suppressed_addresses_are_per_tenant_listed_with_their_reason_and_removable,
             a_link_visit_counts_for_its_own_notification_keeps_the_first_time_and_no_other_tenants,
-            sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications
+            sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications,
+            shipments_with_the_same_phone_share_a_receiver_whose_opt_out_covers_every_address,
+            receiver_tokens_are_per_tenant_random_and_preferences_stay_in_their_tenant
         );
     };
     (@each $make:expr; $($name:ident),*) => {
