@@ -353,12 +353,12 @@ fn render(
     let language = receiver_language(s);
     // The opt-out link is the recipient's own.
     let mut vars = vars.clone();
-    insert_opt_out_links(&mut vars, s, matches!(rule.recipient, Recipient::Receiver), to);
+    let opt_out = insert_opt_out_links(&mut vars, s, matches!(rule.recipient, Recipient::Receiver), to);
     vars.insert("tracking_link", notification_tracking_link(s, key));
     let r = template
         .render(Some(language), &vars)
         .map_err(|e| format!("template {template_id} does not render: {e}"))?;
-    let message = message(s, channel, to, r.subject, r.html, r.text);
+    let message = message(s, channel, to, r.subject, r.html, r.text, opt_out);
     Ok((r.language, message))
 }
 
@@ -371,6 +371,7 @@ fn message(
     subject: Option<String>,
     html: Option<String>,
     text: String,
+    opt_out: String,
 ) -> Message {
     let b = &s.tenant.brand;
     match channel {
@@ -387,6 +388,7 @@ fn message(
             subject: one_line(&subject.unwrap_or_default()),
             html,
             text,
+            list_unsubscribe: Some(opt_out),
         },
     }
 }
@@ -457,6 +459,7 @@ pub fn plan_manual(
     .map_err(|(_, why)| why.reason().to_string())?;
     let to_receiver = to.is_none_or(|t| t.trim().is_empty());
     let to = to_address;
+    let opt_out = opt_out_links(s, to_receiver, &to).0;
     let dedupe_key = format!("manual:{key}");
     let (language, message) = match content {
         ManualContent::Template(t) => {
@@ -471,7 +474,7 @@ pub fn plan_manual(
                 .map_err(|e| format!("template \"{}\" does not render: {e}", t.name))?;
             (
                 Some(r.language.clone()),
-                message(s, channel, &to, r.subject, r.html, r.text),
+                message(s, channel, &to, r.subject, r.html, r.text, opt_out.clone()),
             )
         }
         ManualContent::FreeText { subject, text } => {
@@ -487,7 +490,7 @@ pub fn plan_manual(
             {
                 return Err(format!("the subject is longer than {MAX_SUBJECT_CHARS} characters"));
             }
-            (None, message(s, channel, &to, subject, None, text))
+            (None, message(s, channel, &to, subject, None, text, opt_out.clone()))
         }
     };
     // What is typed by hand or rendered now must fit the tenant's limits like any message.
@@ -511,16 +514,22 @@ pub fn plan_manual(
 
 /// `unsubscribe_link` and `preferences_link`: the receiver's own (`/u/<token>`, no address in
 /// them) when the message goes to the shipment's receiver, else the address's opt-out link.
-fn insert_opt_out_links(vars: &mut Variables, s: &Situation<'_>, to_receiver: bool, to: &str) {
-    let (opt_out, preferences) = match s.shipment.receiver.as_ref().filter(|_| to_receiver) {
+/// Returns the opt-out link, which an email also carries as its `List-Unsubscribe` header.
+fn insert_opt_out_links(vars: &mut Variables, s: &Situation<'_>, to_receiver: bool, to: &str) -> String {
+    let (opt_out, preferences) = opt_out_links(s, to_receiver, to);
+    vars.insert("unsubscribe_link", opt_out.clone());
+    vars.insert("preferences_link", preferences);
+    opt_out
+}
+
+fn opt_out_links(s: &Situation<'_>, to_receiver: bool, to: &str) -> (String, String) {
+    match s.shipment.receiver.as_ref().filter(|_| to_receiver) {
         Some(r) => (s.links.opt_out(&r.token), s.links.preferences(&r.token)),
         None => {
             let link = s.links.unsubscribe(s.tenant.id, to);
             (link.clone(), link)
         }
-    };
-    vars.insert("unsubscribe_link", opt_out);
-    vars.insert("preferences_link", preferences);
+    }
 }
 
 /// The tracking link of the notification with this dedupe key, so its visits are its own.

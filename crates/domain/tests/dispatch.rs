@@ -31,6 +31,7 @@ fn email(text: &str, html: Option<&str>) -> Message {
         subject: "Levererat".into(),
         html: html.map(String::from),
         text: text.into(),
+        list_unsubscribe: None,
     }
 }
 

@@ -455,6 +455,22 @@ pub struct ShipmentDoc {
     #[schema(format = DateTime)]
     last_event_at: Option<String>,
     had_physical_event: bool,
+    /// The shipment's receiver (the person behind its phone and email), when it has an
+    /// address: absent otherwise.
+    #[schema(inline)]
+    receiver: Option<ReceiverRefDoc>,
+}
+
+/// `domain::receiver::ReceiverRef`: a shipment's receiver, its chosen channels and language.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReceiverRefDoc {
+    id: i64,
+    /// The random token of the receiver's opt-out (`/u/<token>`) and preference (`/p/<token>`) links.
+    token: String,
+    /// `both`, `sms_only` or `email_only`.
+    reach: String,
+    language: Option<String>,
 }
 
 /// `domain::mapping::CodeMeaning`: what one carrier event code means.

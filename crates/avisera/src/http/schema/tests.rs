@@ -113,6 +113,12 @@ fn the_shapes_of_store_records_have_their_fields() {
         milestone_at: None,
         last_event_at: None,
         had_physical_event: false,
+        receiver: Some(avisera_domain::receiver::ReceiverRef {
+            id: avisera_domain::receiver::ReceiverId(1),
+            token: avisera_domain::receiver::ReceiverToken::from_random(1),
+            reach: Default::default(),
+            language: None,
+        }),
     };
     let status = StatusChange {
         status: Status::Sent,
