@@ -21,6 +21,7 @@ mod phones;
 mod portal;
 mod receipts;
 mod receiver;
+mod receiver_pages;
 mod shapes;
 mod stats;
 mod triggers;
