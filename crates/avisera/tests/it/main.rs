@@ -21,6 +21,7 @@ mod phones;
 mod portal;
 mod receipts;
 mod receiver;
+mod opt_out_property;
 mod receiver_pages;
 mod shapes;
 mod stats;
