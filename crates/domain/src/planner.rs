@@ -355,11 +355,35 @@ fn render(
     let mut vars = vars.clone();
     let opt_out = insert_opt_out_links(&mut vars, s, matches!(rule.recipient, Recipient::Receiver), to);
     vars.insert("tracking_link", notification_tracking_link(s, key));
-    let r = template
+    let mut r = template
         .render(Some(language), &vars)
         .map_err(|e| format!("template {template_id} does not render: {e}"))?;
+    if channel == Channel::Email && template.opt_out_footer {
+        add_opt_out_footer(&mut r, &s.tenant.brand.brand_name, &opt_out);
+    }
     let message = message(s, channel, to, r.subject, r.html, r.text, opt_out);
     Ok((r.language, message))
+}
+
+/// Adds the small opt-out footer to each part of an email that lacks the link.
+fn add_opt_out_footer(r: &mut crate::template::Rendered, brand: &str, link: &str) {
+    let footer = crate::receiver::opt_out_footer(&r.language, brand);
+    if !r.text.contains(link) {
+        r.text = format!("{}\n\n-- \n{footer} {link}\n", r.text.trim_end());
+    }
+    if let Some(html) = r.html.as_mut().filter(|h| !h.contains(link)) {
+        let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+        let block = format!(
+            "<p style=\"font-size:12px;color:#666\">{} <a href=\"{}\">{}</a></p>",
+            escape(&footer),
+            escape(link),
+            escape(link)
+        );
+        match html.rfind("</body>") {
+            Some(at) => html.insert_str(at, &block),
+            None => html.push_str(&block),
+        }
+    }
 }
 
 /// A message in the tenant's brand: SMS from its sender id (as sent: transliterated when the

@@ -85,6 +85,18 @@ impl Reach {
     }
 }
 
+/// The small footer an email gets when its text has no opt-out link (the template's
+/// `opt_out_footer`): one sentence in the message's language, then the link.
+pub fn opt_out_footer(language: &str, brand: &str) -> String {
+    match language {
+        "sv" => format!("Vill du inte få fler meddelanden från {brand}? Avsluta här:"),
+        "no" | "nb" | "nn" => format!("Vil du ikke få flere meldinger fra {brand}? Meld deg av her:"),
+        "da" => format!("Vil du ikke modtage flere beskeder fra {brand}? Afmeld her:"),
+        "fi" => format!("Etkö halua enää viestejä lähettäjältä {brand}? Peru tästä:"),
+        _ => format!("No more messages from {brand}? Opt out here:"),
+    }
+}
+
 /// What ingest and the planner know of a shipment's receiver (as of the shipment's last
 /// event: the receivers' table is the truth at sending).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

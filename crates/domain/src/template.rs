@@ -95,6 +95,14 @@ pub struct Template {
     pub channel: Channel,
     pub default_language: String,
     pub contents: BTreeMap<String, TemplateBody>,
+    /// An email without the opt-out link in its text gets a small opt-out footer (issue 15);
+    /// a tenant switches it off for transactional-only templates. On unless said otherwise.
+    #[serde(default = "footer_by_default")]
+    pub opt_out_footer: bool,
+}
+
+fn footer_by_default() -> bool {
+    true
 }
 
 /// One language's text. SMS uses `text`; email uses `subject`, `html` and `text`.
@@ -449,6 +457,7 @@ mod tests {
                     ..Default::default()
                 },
             )]),
+            opt_out_footer: true,
         }
     }
 
@@ -484,6 +493,7 @@ mod tests {
                     text: "{{ receiver_name }}".into(),
                 },
             )]),
+            opt_out_footer: true,
         };
         let mut vars = empty_variables();
         vars.insert("receiver_name", "<b>Bo & Co</b>".into());

@@ -52,6 +52,7 @@ fn templates() -> BTreeMap<TemplateId, Template> {
                 },
             ),
         ]),
+        opt_out_footer: true,
     };
     let email = Template {
         id: TemplateId(2),
@@ -66,6 +67,7 @@ fn templates() -> BTreeMap<TemplateId, Template> {
                 html: None,
             },
         )]),
+        opt_out_footer: true,
     };
     BTreeMap::from([(sms.id, sms), (email.id, email)])
 }

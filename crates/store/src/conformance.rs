@@ -91,6 +91,7 @@ pub(crate) async fn tenant_with_rule(
                 ..Default::default()
             },
         )]),
+        opt_out_footer: true,
     };
     template.id = store.create_template(tenant.id, &template, now).await.unwrap();
     let mut rule = Rule {

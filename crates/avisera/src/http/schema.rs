@@ -210,6 +210,8 @@ pub struct TemplateDoc {
     channel: String,
     default_language: String,
     contents: BTreeMap<String, TemplateBodyDoc>,
+    /// Email: a small opt-out footer is added when the text has no opt-out link.
+    opt_out_footer: bool,
 }
 
 /// `domain::rule::Conditions`: which shipments a rule is for; an empty list matches all.

@@ -159,7 +159,8 @@ async fn an_opt_out_link_sent_before_receivers_still_stops_the_receiver_on_every
 async fn every_email_carries_one_click_list_unsubscribe_headers_that_opt_out() {
     let smtp = spawn_smtp_server().await;
     let app = spawn_app(Db::Postgres, None, Some(smtp_config(&smtp))).await;
-    let t = json!({"name": "t", "channel": "email", "default_language": "sv",
+    // A transactional-only template: no footer, but the headers all the same.
+    let t = json!({"name": "t", "channel": "email", "default_language": "sv", "opt_out_footer": false,
                    "contents": {"sv": {"subject": "Paket {{ tracking_number }}", "text": "Levererat."}}});
     enabled_rule_for(&app, t).await;
     app.call("POST", "/v1/events", Some(event("HDR1", "DELIVERED", "+46701234561")))
@@ -168,6 +169,7 @@ async fn every_email_carries_one_click_list_unsubscribe_headers_that_opt_out() {
     let header = mails[0]["list_unsubscribe"].as_str().unwrap_or_default().to_string();
     assert!(header.starts_with("<https://track.example.com/u/") && header.ends_with('>'), "{mails:?}");
     assert_eq!(mails[0]["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
+    assert_eq!(mails[0]["text"].as_str().unwrap().trim(), "Levererat.");
     // A mail client's one-click POST (RFC 8058) opts out.
     let path = header.trim_matches(['<', '>']).replace("https://track.example.com", "");
     let done = app

@@ -63,6 +63,7 @@ fn the_shapes_of_domain_types_have_their_fields() {
         channel: Channel::Sms,
         default_language: "sv".into(),
         contents: BTreeMap::new(),
+        opt_out_footer: true,
     };
     assert_eq!(documented::<BrandDoc>(), served(&brand));
     assert_eq!(documented::<BillingSettingsDoc>(), served(BillingSettings::default()));
