@@ -58,7 +58,9 @@ pub fn decide(t: &SendTime<'_>) -> Dispatch {
         };
     }
     if let Some(why) = t.declined {
-        return Dispatch::Cancel { reason: why.to_string() };
+        return Dispatch::Cancel {
+            reason: why.to_string(),
+        };
     }
     if let Some(reason) = unsendable(t.message, t.limits) {
         return Dispatch::Fail { reason };

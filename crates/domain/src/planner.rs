@@ -285,7 +285,12 @@ fn addresses(rule: &Rule, s: &Situation<'_>) -> Vec<(Channel, Address)> {
         let declined = s.shipment.receiver.as_ref().map(|r| r.reach.declines(channel));
         if let (Recipient::Receiver, Some(Some(why))) = (&rule.recipient, declined) {
             return found
-                .map(|a| (channel, Err((a.unwrap_or_else(|(raw, _)| raw), NotSent::Cancelled(why.clone())))))
+                .map(|a| {
+                    (
+                        channel,
+                        Err((a.unwrap_or_else(|(raw, _)| raw), NotSent::Cancelled(why.clone()))),
+                    )
+                })
                 .collect();
         }
         match (channel, s.sms_blocked) {
@@ -372,7 +377,12 @@ fn add_opt_out_footer(r: &mut crate::template::Rendered, brand: &str, link: &str
         r.text = format!("{}\n\n-- \n{footer} {link}\n", r.text.trim_end());
     }
     if let Some(html) = r.html.as_mut().filter(|h| !h.contains(link)) {
-        let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+        let escape = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
         let block = format!(
             "<p style=\"font-size:12px;color:#666\">{} <a href=\"{}\">{}</a></p>",
             escape(&footer),

@@ -304,7 +304,10 @@ mod tests {
         assert_eq!(ReceiverToken::parse(&t.as_str().to_uppercase()), None);
         assert_eq!(ReceiverToken::parse("abc"), None);
         assert_ne!(ReceiverToken::from_random(1), ReceiverToken::from_random(2));
-        assert!(36f64.powi(TOKEN_CHARS as i32) >= 2f64.powi(96), "every 96-bit value has a token");
+        assert!(
+            36f64.powi(TOKEN_CHARS as i32) >= 2f64.powi(96),
+            "every 96-bit value has a token"
+        );
     }
 
     #[test]

@@ -192,17 +192,16 @@ pub async fn of_address(pool: &PgPool, tenant: TenantId, address: &str) -> Store
 
 pub async fn opt_out(pool: &PgPool, tenant: TenantId, id: ReceiverId, at: Timestamp) -> StoreResult<bool> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let found = sqlx::query(
-        "UPDATE receivers SET opted_out_at = COALESCE(opted_out_at, $3) WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(tenant.0)
-    .bind(id.0)
-    .bind(PgTime(at))
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?
-    .rows_affected()
-        == 1;
+    let found =
+        sqlx::query("UPDATE receivers SET opted_out_at = COALESCE(opted_out_at, $3) WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(id.0)
+            .bind(PgTime(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            == 1;
     // The first opt-out's time stands for every address, as for the receiver.
     sqlx::query(
         "INSERT INTO opt_outs (tenant_id, address, at)

@@ -32,9 +32,9 @@ use avisera_domain::event::CarrierEvent;
 use avisera_domain::logo::LogoKind;
 use avisera_domain::money::Ore;
 use avisera_domain::plan::Plan;
-use avisera_domain::receiver::{Reach, Receiver, ReceiverId, ReceiverToken};
 use avisera_domain::planner::PlannedNotification;
 use avisera_domain::rate::{Rate, SendLimits};
+use avisera_domain::receiver::{Reach, Receiver, ReceiverId, ReceiverToken};
 use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
@@ -357,7 +357,11 @@ impl Receivers for SqliteStore {
         receivers::set_preferences(&self.pool, tenant, id, reach, language).await
     }
 
-    async fn reach_among(&self, tenant: TenantId, addresses: &[&str]) -> StoreResult<std::collections::HashMap<String, Reach>> {
+    async fn reach_among(
+        &self,
+        tenant: TenantId,
+        addresses: &[&str],
+    ) -> StoreResult<std::collections::HashMap<String, Reach>> {
         receivers::reach_among(&self.pool, tenant, addresses).await
     }
 }

@@ -103,7 +103,8 @@ pub(crate) async fn bind(
         rows.sort_unstable();
         let mut inserted = 0;
         for chunk in rows.chunks(CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO receiver_addresses (tenant_id, address, receiver_id) ");
+            let mut q =
+                QueryBuilder::<Sqlite>::new("INSERT INTO receiver_addresses (tenant_id, address, receiver_id) ");
             q.push_values(chunk, |mut row, (a, id)| {
                 row.push_bind(tenant.0).push_bind(*a).push_bind(*id);
             });
@@ -193,17 +194,16 @@ pub async fn of_address(pool: &SqlitePool, tenant: TenantId, address: &str) -> S
 
 pub async fn opt_out(pool: &SqlitePool, tenant: TenantId, id: ReceiverId, at: Timestamp) -> StoreResult<bool> {
     let mut tx = crate::begin_write(pool).await?;
-    let found = sqlx::query(
-        "UPDATE receivers SET opted_out_at = COALESCE(opted_out_at, $3) WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(tenant.0)
-    .bind(id.0)
-    .bind(Millis(at))
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?
-    .rows_affected()
-        == 1;
+    let found =
+        sqlx::query("UPDATE receivers SET opted_out_at = COALESCE(opted_out_at, $3) WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(id.0)
+            .bind(Millis(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            == 1;
     // The first opt-out's time stands for every address, as for the receiver.
     sqlx::query(
         "INSERT INTO opt_outs (tenant_id, address, at)
@@ -263,7 +263,11 @@ pub async fn set_preferences(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn reach_among(pool: &SqlitePool, tenant: TenantId, addresses: &[&str]) -> StoreResult<HashMap<String, Reach>> {
+pub async fn reach_among(
+    pool: &SqlitePool,
+    tenant: TenantId,
+    addresses: &[&str],
+) -> StoreResult<HashMap<String, Reach>> {
     let lower: Vec<String> = addresses.iter().map(|a| a.to_lowercase()).collect();
     let mut found = HashMap::new();
     for chunk in lower.chunks(500) {

@@ -133,7 +133,12 @@ pub(crate) fn page(tenant: &Tenant, r: &Receiver, mode: &str, error: Option<&str
 }
 
 /// Opts the receiver out now and shows what stopped; a second opt-out keeps the first time.
-pub(crate) async fn opt_out_now(app: &App, tenant_id: TenantId, mut r: Receiver, now: Timestamp) -> Result<Receiver, Response> {
+pub(crate) async fn opt_out_now(
+    app: &App,
+    tenant_id: TenantId,
+    mut r: Receiver,
+    now: Timestamp,
+) -> Result<Receiver, Response> {
     match app.store.opt_out_receiver(tenant_id, r.id, now).await {
         Ok(_) => {
             r.opted_out_at.get_or_insert(now);
@@ -237,7 +242,10 @@ pub async fn save_preferences(State(app): State<App>, Path(token): Path<String>,
         Some(l) => LANGUAGES.iter().find(|(c, _)| *c == l).map(|(c, _)| Some(*c)).ok_or(()),
     };
     let (Some(reach), Ok(language)) = (reach, language) else {
-        let t = texts(r.language.as_deref().unwrap_or(&tenant.brand.default_language), &tenant.brand.brand_name);
+        let t = texts(
+            r.language.as_deref().unwrap_or(&tenant.brand.default_language),
+            &tenant.brand.brand_name,
+        );
         let mut answer = page(&tenant, &r, "prefs", Some(&t["bad_choice"]));
         *answer.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return answer;

@@ -144,7 +144,7 @@ impl LibraryItem {
                         )
                     })
                     .collect(),
-                    opt_out_footer: true,
+                opt_out_footer: true,
             });
         }
         if self.channels.uses(Channel::Email) {
@@ -165,7 +165,7 @@ impl LibraryItem {
                         (l.clone(), body)
                     })
                     .collect(),
-                    opt_out_footer: true,
+                opt_out_footer: true,
             });
         }
         out

@@ -176,7 +176,9 @@ async fn an_email_arrives_over_smtp_rendered_in_the_receivers_language() {
     let text = mail["text"].as_str().unwrap();
     assert!(
         text.starts_with("Hej Åsa <Öberg>, välkommen åter till Webshop AB!\n")
-            && text.contains("Vill du inte få fler meddelanden från Webshop AB? Avsluta här: https://track.example.com/u/"),
+            && text.contains(
+                "Vill du inte få fler meddelanden från Webshop AB? Avsluta här: https://track.example.com/u/"
+            ),
         "{text}"
     );
     assert!(

@@ -40,10 +40,19 @@ impl Sender for Provider {
 #[derive(Debug, Clone)]
 enum Step {
     /// A parcel event for the receiver (phone, and email `a@` or `b@`) or for a stranger.
-    Parcel { n: u8, code: &'static str, other_email: bool, stranger: bool },
+    Parcel {
+        n: u8,
+        code: &'static str,
+        other_email: bool,
+        stranger: bool,
+    },
     OptOut,
-    Advance { minutes: u16 },
-    Worker { provider_down: bool },
+    Advance {
+        minutes: u16,
+    },
+    Worker {
+        provider_down: bool,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -78,7 +87,10 @@ fn parcel(n: u8, code: &str, other_email: bool, stranger: bool, at: Timestamp) -
 async fn rules(app: &App, tenant: TenantId) {
     let now = app.clock.now();
     let mut ids = Vec::new();
-    for (channel, text) in [("sms", "Paket {{ tracking_number }}"), ("email", "Paket {{ tracking_number }}")] {
+    for (channel, text) in [
+        ("sms", "Paket {{ tracking_number }}"),
+        ("email", "Paket {{ tracking_number }}"),
+    ] {
         let template: avisera_domain::template::Template = serde_json::from_value(json!({
             "id": 0, "name": channel, "channel": channel, "default_language": "sv",
             "contents": {"sv": {"subject": "Paket", "text": text}}
@@ -87,7 +99,10 @@ async fn rules(app: &App, tenant: TenantId) {
         ids.push(app.store.create_template(tenant, &template, now).await.unwrap().0);
     }
     for trigger in ["transport_order_received", "delivered", "arrived_at_pickup_point"] {
-        for (delay, quiet) in [(0, json!([])), (45, json!([{"channel": "sms", "from": "21:00", "until": "08:00"}]))] {
+        for (delay, quiet) in [
+            (0, json!([])),
+            (45, json!([{"channel": "sms", "from": "21:00", "until": "08:00"}])),
+        ] {
             let rule: avisera_domain::rule::Rule = serde_json::from_value(json!({
                 "id": 0, "name": trigger, "trigger": trigger, "enabled": true, "conditions": {}, "channels": "both",
                 "recipient": {"kind": "receiver"}, "sms_template_id": ids[0], "email_template_id": ids[1],
@@ -131,9 +146,17 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
         name: "prop".into(),
     };
     let mut opted_out: Option<Timestamp> = None;
-    for step in steps.into_iter().chain([Step::Advance { minutes: 900 }, Step::Worker { provider_down: false }]) {
+    for step in steps
+        .into_iter()
+        .chain([Step::Advance { minutes: 900 }, Step::Worker { provider_down: false }])
+    {
         match step {
-            Step::Parcel { n, code, other_email, stranger } => {
+            Step::Parcel {
+                n,
+                code,
+                other_email,
+                stranger,
+            } => {
                 let e = parcel(n, code, other_email, stranger, clock.now());
                 avisera::engine::ingest(&app, tenant, &[e]).await.unwrap();
             }

@@ -83,7 +83,10 @@ async fn an_opt_out_stops_every_later_message_at_once_and_says_why() {
     app.settled_notifications().await;
     let path = link_in(inbox(&app).await[0]["text"].as_str().unwrap(), "/u/");
     // Short, and it names the receiver by an opaque token: no number, no tenant, no name.
-    assert!(path.len() <= 32 && !path.contains('?') && !path.contains("1234561"), "{path}");
+    assert!(
+        path.len() <= 32 && !path.contains('?') && !path.contains("1234561"),
+        "{path}"
+    );
 
     let page = app.page(&path).await;
     assert!(
@@ -145,13 +148,20 @@ async fn an_opt_out_link_sent_before_receivers_still_stops_the_receiver_on_every
         address,
     );
     let old = format!("/u/1/{token}?a=%2B46701234561");
-    assert!(app.page(&old).await.contains("Vill du sluta få meddelanden från Webshop AB?"));
+    assert!(
+        app.page(&old)
+            .await
+            .contains("Vill du sluta få meddelanden från Webshop AB?")
+    );
     let done = app.http.post(format!("{}{old}", app.base)).send().await.unwrap();
     assert_eq!(done.status().as_u16(), 200);
     // The receiver's email (which came with the number) is stopped too.
     let (_, suppressed) = app.call("GET", "/v1/suppressions", None).await;
     let list = suppressed.to_string();
-    assert!(list.contains("anna@example.se") && list.contains("+46701234561"), "{list}");
+    assert!(
+        list.contains("anna@example.se") && list.contains("+46701234561"),
+        "{list}"
+    );
     let _ = rule;
 }
 
@@ -167,7 +177,10 @@ async fn every_email_carries_one_click_list_unsubscribe_headers_that_opt_out() {
         .await;
     let mails = smtp.wait_for_mails(1).await;
     let header = mails[0]["list_unsubscribe"].as_str().unwrap_or_default().to_string();
-    assert!(header.starts_with("<https://track.example.com/u/") && header.ends_with('>'), "{mails:?}");
+    assert!(
+        header.starts_with("<https://track.example.com/u/") && header.ends_with('>'),
+        "{mails:?}"
+    );
     assert_eq!(mails[0]["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
     assert_eq!(mails[0]["text"].as_str().unwrap().trim(), "Levererat.");
     // A mail client's one-click POST (RFC 8058) opts out.

@@ -32,11 +32,21 @@ async fn receiver_of_shipment(store: &dyn Store, tenant: &Tenant, tracking: &str
 pub async fn shipments_with_the_same_phone_share_a_receiver_whose_opt_out_covers_every_address(store: &dyn Store) {
     let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
     let now = at("2026-11-25T10:00:00Z");
-    let first = [event_to("R1", "+46 70 123 45 67", Some("Anna@Example.se"), "2026-11-25T09:00:00Z")];
+    let first = [event_to(
+        "R1",
+        "+46 70 123 45 67",
+        Some("Anna@Example.se"),
+        "2026-11-25T09:00:00Z",
+    )];
     post(store, &tenant, &rules, &templates, &first, now).await;
     // One batch: a second parcel with the same phone and a new email, and a stranger's.
     let next = [
-        event_to("R2", "+46701234567", Some("anna.work@example.se"), "2026-11-25T09:10:00Z"),
+        event_to(
+            "R2",
+            "+46701234567",
+            Some("anna.work@example.se"),
+            "2026-11-25T09:10:00Z",
+        ),
         event_to("R3", "+46709999999", None, "2026-11-25T09:10:00Z"),
     ];
     post(store, &tenant, &rules, &templates, &next, now).await;
@@ -53,12 +63,26 @@ pub async fn shipments_with_the_same_phone_share_a_receiver_whose_opt_out_covers
 
     let opted = at("2026-11-25T11:00:00Z");
     assert!(store.opt_out_receiver(tenant.id, receiver.id, opted).await.unwrap());
-    let all = ["+46701234567", "Anna@example.se", "anna.work@example.se", "+46709999999"];
+    let all = [
+        "+46701234567",
+        "Anna@example.se",
+        "anna.work@example.se",
+        "+46709999999",
+    ];
     let out = store.opted_out_among(tenant.id, &all).await.unwrap();
-    assert_eq!(out.len(), 3, "every address of the receiver, not the stranger's: {out:?}");
+    assert_eq!(
+        out.len(),
+        3,
+        "every address of the receiver, not the stranger's: {out:?}"
+    );
     assert!(out.values().all(|t| *t == opted));
     // The opt-out follows the receiver to an address it brings later.
-    let later = [event_to("R4", "+46701234567", Some("anna.new@example.se"), "2026-11-26T09:00:00Z")];
+    let later = [event_to(
+        "R4",
+        "+46701234567",
+        Some("anna.new@example.se"),
+        "2026-11-26T09:00:00Z",
+    )];
     post(store, &tenant, &rules, &templates, &later, at("2026-11-26T10:00:00Z")).await;
     assert_eq!(
         store.opted_out(tenant.id, "anna.new@example.se").await.unwrap(),
@@ -73,7 +97,10 @@ pub async fn shipments_with_the_same_phone_share_a_receiver_whose_opt_out_covers
     assert_eq!(again.opted_out_at, Some(opted));
 
     // Changing one's mind lifts the opt-out, not a bounce.
-    store.remove_suppression(tenant.id, "anna.work@example.se").await.unwrap();
+    store
+        .remove_suppression(tenant.id, "anna.work@example.se")
+        .await
+        .unwrap();
     store
         .suppress(tenant.id, "anna.work@example.se", "hard bounce: 550", opted)
         .await
@@ -89,7 +116,14 @@ pub async fn receiver_tokens_are_per_tenant_random_and_preferences_stay_in_their
     let now = at("2026-11-25T10:00:00Z");
     let (a, a_rules, a_templates) = tenant_with_rule(store, "A").await;
     let (b, b_rules, b_templates) = tenant_with_rule(store, "B").await;
-    let same = |t| [event_to(t, "+46701234567", Some("anna@example.se"), "2026-11-25T09:00:00Z")];
+    let same = |t| {
+        [event_to(
+            t,
+            "+46701234567",
+            Some("anna@example.se"),
+            "2026-11-25T09:00:00Z",
+        )]
+    };
     post(store, &a, &a_rules, &a_templates, &same("A1"), now).await;
     post(store, &b, &b_rules, &b_templates, &same("B1"), now).await;
     let (ta, tb) = (
@@ -103,7 +137,10 @@ pub async fn receiver_tokens_are_per_tenant_random_and_preferences_stay_in_their
     let rb = store.receiver_by_token(&tb).await.unwrap().unwrap();
     assert_eq!((ra.0, rb.0), (a.id, b.id));
     assert_eq!(
-        store.receiver_by_token(&ReceiverToken::from_random(12345)).await.unwrap(),
+        store
+            .receiver_by_token(&ReceiverToken::from_random(12345))
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(
@@ -112,7 +149,12 @@ pub async fn receiver_tokens_are_per_tenant_random_and_preferences_stay_in_their
     );
 
     // B cannot touch A's receiver.
-    assert!(!store.set_preferences(b.id, ra.1.id, Reach::EmailOnly, None).await.unwrap());
+    assert!(
+        !store
+            .set_preferences(b.id, ra.1.id, Reach::EmailOnly, None)
+            .await
+            .unwrap()
+    );
     assert!(!store.opt_out_receiver(b.id, ra.1.id, now).await.unwrap());
     assert!(store.opted_out_among(a.id, &["+46701234567"]).await.unwrap().is_empty());
     assert!(

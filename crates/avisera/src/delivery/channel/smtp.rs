@@ -104,7 +104,9 @@ impl Sender for Smtp {
             builder = builder.reply_to(reply_to.parse().map_err(|e| permanent("reply-to address", e))?);
         }
         if let Some(link) = list_unsubscribe {
-            builder = builder.header(ListUnsubscribe(link.clone())).header(ListUnsubscribePost);
+            builder = builder
+                .header(ListUnsubscribe(link.clone()))
+                .header(ListUnsubscribePost);
         }
         let email = match html {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(text.clone(), html.clone())),
