@@ -131,6 +131,7 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
                 ..Default::default()
             },
         )]),
+        opt_out_footer: true,
     };
     let template_id = app.store.create_template(tenant.id, &template, now).await.unwrap();
     let rule = Rule {

@@ -59,6 +59,7 @@ fn rules_bench() {
                 ..Default::default()
             },
         )]),
+        opt_out_footer: true,
     };
     let templates = BTreeMap::from([(template.id, template)]);
     let countries = ["SE", "NO", "DK", "FI", "DE", "GB", "PL", "EE", "LV", "LT"];

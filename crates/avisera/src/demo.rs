@@ -104,6 +104,28 @@ fn email(subject: &str, heading: &str, text: &str) -> TemplateBody {
     }
 }
 
+const OPT_OUT_SV: (&str, &str) = ("Avsluta", "Inställningar");
+const OPT_OUT_EN: (&str, &str) = ("Stop", "Settings");
+
+/// Every demo message carries the receiver's opt-out link (issue 15), and an email its
+/// preference centre too.
+fn with_opt_out(mut body: TemplateBody, (stop, settings): (&str, &str)) -> TemplateBody {
+    body.text = match body.subject {
+        Some(_) => format!(
+            "{}\n\n{stop}: {{{{ unsubscribe_link }}}} · {settings}: {{{{ preferences_link }}}}",
+            body.text
+        ),
+        None => format!("{} {stop}: {{{{ unsubscribe_link }}}}", body.text),
+    };
+    if let Some(html) = &mut body.html {
+        html.push_str(&format!(
+            "<p style=\"font-size:12px;color:#666\"><a href=\"{{{{ unsubscribe_link }}}}\">{stop}</a> · \
+             <a href=\"{{{{ preferences_link }}}}\">{settings}</a></p>"
+        ));
+    }
+    body
+}
+
 /// The demo's texts per basic trigger: (trigger, SMS sv, SMS en, email sv, email en).
 fn texts() -> Vec<(Trigger, TemplateBody, TemplateBody, TemplateBody, TemplateBody)> {
     vec![
@@ -195,12 +217,14 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
             (Channel::Sms, sms_sv.clone(), sms_en.clone()),
             (Channel::Email, mail_sv.clone(), mail_en.clone()),
         ] {
+            let (sv, en) = (with_opt_out(sv, OPT_OUT_SV), with_opt_out(en, OPT_OUT_EN));
             let template = Template {
                 id: TemplateId(0),
                 name: format!("{} ({channel})", trigger.title()),
                 channel,
                 default_language: "sv".into(),
                 contents: BTreeMap::from([("sv".to_string(), sv), ("en".to_string(), en)]),
+                opt_out_footer: true,
             };
             let name = template.name.clone();
             let template = templates::create(store.as_ref(), &tenant, template, now)

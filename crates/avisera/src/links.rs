@@ -1,7 +1,8 @@
-//! Signed public links: `/t/{tenant}/{tracking}/{token}` for the tracking page and
-//! `/u/{tenant}/{token}?a={address}` for opt-out. The token is an HMAC-SHA256 of what the link
-//! names under the node's `link_secret`, so links cannot be guessed or altered, and any node
-//! with the same secret accepts them.
+//! Public links: `/s/{tenant}/{shipment}/{token}` (and the first `/t/...` form) for the
+//! tracking page, `/u/<receiver token>` and `/p/<receiver token>` for the receiver's opt-out
+//! and preferences, and the first `/u/{tenant}/{token}?a={address}` opt-out, still honoured.
+//! Signed links carry an HMAC-SHA256 of what they name under the node's `link_secret`, so
+//! they cannot be guessed or altered, and any node with the same secret accepts them.
 
 use avisera_domain::TenantId;
 use avisera_domain::links::Links;
@@ -164,6 +165,15 @@ impl Links for SignedLinks {
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String {
         let token = self.token(LinkKind::Unsubscribe, tenant, address);
         format!("{}/u/{tenant}/{token}?a={}", self.base, query_value(address))
+    }
+
+    /// The token is random and stored: the link itself proves nothing, the store's lookup does.
+    fn opt_out(&self, token: &avisera_domain::receiver::ReceiverToken) -> String {
+        format!("{}/u/{token}", self.base)
+    }
+
+    fn preferences(&self, token: &avisera_domain::receiver::ReceiverToken) -> String {
+        format!("{}/p/{token}", self.base)
     }
 
     /// Logos are public (they are in every email), so their links are not signed.

@@ -122,5 +122,7 @@ pub fn confirmation_email(signup: &SignUp, link: &str) -> Message {
         subject,
         html: None,
         text,
+        // An account's own email: nothing to opt out of.
+        list_unsubscribe: None,
     }
 }

@@ -23,6 +23,7 @@ pub mod plan;
 pub mod planner;
 pub mod rate;
 pub mod receipt;
+pub mod receiver;
 pub mod retry;
 pub mod rule;
 pub mod shipment;

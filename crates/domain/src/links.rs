@@ -2,6 +2,7 @@
 //! opt-out. How they are made (and signed) is the edge's business; the planner only asks.
 
 use crate::ids::{LogoId, ShipmentId, TenantId};
+use crate::receiver::ReceiverToken;
 
 pub trait Links: Sync {
     /// The shipment's tracking page. Short, because it sits in SMS that are billed per
@@ -25,8 +26,13 @@ pub trait Links: Sync {
     fn open_pixel(&self, _tenant: TenantId, _shipment: ShipmentId, _notification_key: &str) -> Option<String> {
         None
     }
-    /// The link that stops further messages from this tenant to `address`.
+    /// The link that stops further messages from this tenant to `address`: the first form,
+    /// for recipients who are not a shipment's receiver (staff, fixed lists).
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String;
+    /// The receiver's opt-out page, `/u/<token>`: names no tenant and no address.
+    fn opt_out(&self, token: &ReceiverToken) -> String;
+    /// The receiver's preference centre, `/p/<token>`.
+    fn preferences(&self, token: &ReceiverToken) -> String;
     /// The public address of one of the tenant's logos.
     fn logo(&self, tenant: TenantId, logo: LogoId) -> String;
 }
@@ -45,6 +51,14 @@ impl Links for PlainLinks {
 
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String {
         format!("{}/u/{tenant}?a={address}", self.0)
+    }
+
+    fn opt_out(&self, token: &ReceiverToken) -> String {
+        format!("{}/u/{token}", self.0)
+    }
+
+    fn preferences(&self, token: &ReceiverToken) -> String {
+        format!("{}/p/{token}", self.0)
     }
 
     fn logo(&self, tenant: TenantId, logo: LogoId) -> String {

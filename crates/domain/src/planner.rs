@@ -194,10 +194,9 @@ fn due_time(rule: &Rule, s: &Situation<'_>) -> Due {
 
 /// The language messages for this shipment are written in: the receiver's, else the brand's.
 fn receiver_language<'a>(s: &'a Situation<'_>) -> &'a str {
-    s.shipment
-        .details
-        .receiver_language
-        .as_deref()
+    let chosen = s.shipment.receiver.as_ref().and_then(|r| r.language.as_deref());
+    chosen
+        .or(s.shipment.details.receiver_language.as_deref())
         .unwrap_or(&s.tenant.brand.default_language)
 }
 
@@ -314,6 +313,18 @@ fn addresses(rule: &Rule, s: &Situation<'_>) -> Vec<(Channel, Address)> {
     };
     let tag = |channel: Channel| -> Vec<(Channel, Address)> {
         let found = for_channel(channel).into_iter();
+        // The receiver's chosen channels, as for an address that cannot be used.
+        let declined = s.shipment.receiver.as_ref().map(|r| r.reach.declines(channel));
+        if let (Recipient::Receiver, Some(Some(why))) = (&rule.recipient, declined) {
+            return found
+                .map(|a| {
+                    (
+                        channel,
+                        Err((a.unwrap_or_else(|(raw, _)| raw), NotSent::Cancelled(why.clone()))),
+                    )
+                })
+                .collect();
+        }
         match (channel, s.sms_blocked) {
             (Channel::Sms, Some(why)) => found
                 .map(|a| {
@@ -380,18 +391,47 @@ fn render(
     let language = receiver_language(s);
     // The opt-out link is the recipient's own.
     let mut vars = vars.clone();
-    vars.insert("unsubscribe_link", s.links.unsubscribe(s.tenant.id, to));
+    let opt_out = insert_opt_out_links(&mut vars, s, matches!(rule.recipient, Recipient::Receiver), to);
     vars.insert("tracking_link", notification_tracking_link(s, key));
     // "Today" is the day the message goes out.
     if let Some(today) = pickup_point_open_on(s, due_at) {
         vars.insert("pickup_point_open_today", today);
     }
-    let r = template
+    let mut r = template
         .render(Some(language), &vars)
         .map_err(|e| format!("template {template_id} does not render: {e}"))?;
+    if channel == Channel::Email && template.opt_out_footer {
+        add_opt_out_footer(&mut r, &s.tenant.brand.brand_name, &opt_out);
+    }
     let html = r.html.map(|html| with_open_pixel(s, key, html));
-    let message = message(s, channel, to, r.subject, html, r.text);
+    let message = message(s, channel, to, r.subject, html, r.text, opt_out);
     Ok((r.language, message))
+}
+
+/// Adds the small opt-out footer to each part of an email that lacks the link.
+fn add_opt_out_footer(r: &mut crate::template::Rendered, brand: &str, link: &str) {
+    let footer = crate::receiver::opt_out_footer(&r.language, brand);
+    if !r.text.contains(link) {
+        r.text = format!("{}\n\n-- \n{footer} {link}\n", r.text.trim_end());
+    }
+    if let Some(html) = r.html.as_mut().filter(|h| !h.contains(link)) {
+        let escape = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let block = format!(
+            "<p style=\"font-size:12px;color:#666\">{} <a href=\"{}\">{}</a></p>",
+            escape(&footer),
+            escape(link),
+            escape(link)
+        );
+        match html.rfind("</body>") {
+            Some(at) => html.insert_str(at, &block),
+            None => html.push_str(&block),
+        }
+    }
 }
 
 /// A message in the tenant's brand: SMS from its sender id (as sent: transliterated when the
@@ -403,6 +443,7 @@ fn message(
     subject: Option<String>,
     html: Option<String>,
     text: String,
+    opt_out: String,
 ) -> Message {
     let b = &s.tenant.brand;
     match channel {
@@ -419,6 +460,7 @@ fn message(
             subject: one_line(&subject.unwrap_or_default()),
             html,
             text,
+            list_unsubscribe: Some(opt_out),
         },
     }
 }
@@ -482,12 +524,14 @@ pub fn plan_manual(
     to: Option<&str>,
     key: &str,
 ) -> Result<PlannedNotification, String> {
-    let to = match to.map(str::trim).filter(|t| !t.is_empty()) {
+    let to_address = match to.map(str::trim).filter(|t| !t.is_empty()) {
         Some(raw) => parse_for(channel, raw),
         None => receiver_address(s, channel),
     }
     .map_err(|(_, why)| why.reason().to_string())?;
-    let unsubscribe = s.links.unsubscribe(s.tenant.id, &to);
+    let to_receiver = to.is_none_or(|t| t.trim().is_empty());
+    let to = to_address;
+    let opt_out = opt_out_links(s, to_receiver, &to).0;
     let dedupe_key = format!("manual:{key}");
     let (language, message) = match content {
         ManualContent::Template(t) => {
@@ -495,7 +539,7 @@ pub fn plan_manual(
                 return Err(format!("template \"{}\" is for {}, not {channel}", t.name, t.channel));
             }
             let mut vars = variables(s, None);
-            vars.insert("unsubscribe_link", unsubscribe);
+            insert_opt_out_links(&mut vars, s, to_receiver, &to);
             vars.insert("tracking_link", notification_tracking_link(s, &dedupe_key));
             let r = t
                 .render(Some(receiver_language(s)), &vars)
@@ -503,7 +547,7 @@ pub fn plan_manual(
             let html = r.html.map(|html| with_open_pixel(s, &dedupe_key, html));
             (
                 Some(r.language.clone()),
-                message(s, channel, &to, r.subject, html, r.text),
+                message(s, channel, &to, r.subject, html, r.text, opt_out.clone()),
             )
         }
         ManualContent::FreeText { subject, text } => {
@@ -519,7 +563,7 @@ pub fn plan_manual(
             {
                 return Err(format!("the subject is longer than {MAX_SUBJECT_CHARS} characters"));
             }
-            (None, message(s, channel, &to, subject, None, text))
+            (None, message(s, channel, &to, subject, None, text, opt_out.clone()))
         }
     };
     // What is typed by hand or rendered now must fit the tenant's limits like any message.
@@ -560,6 +604,26 @@ fn with_open_pixel(s: &Situation<'_>, key: &str, html: String) -> String {
     match html.to_ascii_lowercase().rfind("</body>") {
         Some(at) => format!("{}{img}{}", &html[..at], &html[at..]),
         None => format!("{html}{img}"),
+    }
+}
+
+/// `unsubscribe_link` and `preferences_link`: the receiver's own (`/u/<token>`, no address in
+/// them) when the message goes to the shipment's receiver, else the address's opt-out link.
+/// Returns the opt-out link, which an email also carries as its `List-Unsubscribe` header.
+fn insert_opt_out_links(vars: &mut Variables, s: &Situation<'_>, to_receiver: bool, to: &str) -> String {
+    let (opt_out, preferences) = opt_out_links(s, to_receiver, to);
+    vars.insert("unsubscribe_link", opt_out.clone());
+    vars.insert("preferences_link", preferences);
+    opt_out
+}
+
+fn opt_out_links(s: &Situation<'_>, to_receiver: bool, to: &str) -> (String, String) {
+    match s.shipment.receiver.as_ref().filter(|_| to_receiver) {
+        Some(r) => (s.links.opt_out(&r.token), s.links.preferences(&r.token)),
+        None => {
+            let link = s.links.unsubscribe(s.tenant.id, to);
+            (link.clone(), link)
+        }
     }
 }
 

@@ -44,6 +44,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "unsubscribe_link",
         "a link that stops further messages to this receiver",
     ),
+    (
+        "preferences_link",
+        "a link where the receiver chooses SMS, email or both, and the language",
+    ),
     ("event_location", "where the event happened"),
     ("event_time", "when the event happened (receiver's local time)"),
     ("campaign", "the rule's campaign text or discount code"),
@@ -84,6 +88,7 @@ pub fn sample_variables() -> Variables {
         ("customer_service_email", "kundtjanst@example.com"),
         ("customer_service_phone", "+46812345678"),
         ("unsubscribe_link", "https://track.example.com/u/abc"),
+        ("preferences_link", "https://track.example.com/p/abc"),
         ("event_location", "Stockholm"),
         ("event_time", "2026-11-25 14:05"),
         ("campaign", "BLACKWEEK10"),
@@ -101,6 +106,14 @@ pub struct Template {
     pub channel: Channel,
     pub default_language: String,
     pub contents: BTreeMap<String, TemplateBody>,
+    /// An email without the opt-out link in its text gets a small opt-out footer (issue 15);
+    /// a tenant switches it off for transactional-only templates. On unless said otherwise.
+    #[serde(default = "footer_by_default")]
+    pub opt_out_footer: bool,
+}
+
+fn footer_by_default() -> bool {
+    true
 }
 
 /// One language's text. SMS uses `text`; email uses `subject`, `html` and `text`.
@@ -455,6 +468,7 @@ mod tests {
                     ..Default::default()
                 },
             )]),
+            opt_out_footer: true,
         }
     }
 
@@ -490,6 +504,7 @@ mod tests {
                     text: "{{ receiver_name }}".into(),
                 },
             )]),
+            opt_out_footer: true,
         };
         let mut vars = empty_variables();
         vars.insert("receiver_name", "<b>Bo & Co</b>".into());

@@ -31,6 +31,7 @@ fn email(text: &str, html: Option<&str>) -> Message {
         subject: "Levererat".into(),
         html: html.map(String::from),
         text: text.into(),
+        list_unsubscribe: None,
     }
 }
 
@@ -44,6 +45,7 @@ fn at(message: &Message) -> SendTime<'_> {
         limits: limits(),
         rule_stopped: None,
         opted_out: None,
+        declined: None,
         quiet_until: None,
         now: now(),
     }
@@ -132,6 +134,16 @@ fn what_the_worker_does_at_sending() {
             },
             "cancel",
             "opted out",
+        ),
+        (
+            "a receiver who chose email only gets no SMS, with the reason",
+            SendTime {
+                declined: Some("the receiver chose to get email only"),
+                quiet_until: Some(later),
+                ..at(&ok_sms)
+            },
+            "cancel",
+            "email only",
         ),
         (
             "quiet hours defer",

@@ -53,6 +53,7 @@ fn templates() -> BTreeMap<TemplateId, Template> {
                 },
             ),
         ]),
+        opt_out_footer: true,
     };
     let email = Template {
         id: TemplateId(2),
@@ -67,6 +68,7 @@ fn templates() -> BTreeMap<TemplateId, Template> {
                 html: Some("<html><BODY><p>Hej</p></BODY></html>".into()),
             },
         )]),
+        opt_out_footer: true,
     };
     BTreeMap::from([(sms.id, sms), (email.id, email)])
 }

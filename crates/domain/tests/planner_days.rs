@@ -50,6 +50,7 @@ fn run(now: &str, rules: &[Rule], event: Value) -> Vec<PlannedNotification> {
                 ..Default::default()
             },
         )]),
+        opt_out_footer: true,
     };
     let templates = BTreeMap::from([(template.id, template)]);
     let mut body = json!({

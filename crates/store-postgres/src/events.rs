@@ -74,7 +74,7 @@ pub async fn add_notices(
 }
 
 /// Records a batch with a fixed number of statements, whatever its size: upsert its shipments,
-/// insert its events (learning which are new), let the domain decide the batch in memory, then
+/// bind their receivers, insert its events (learning which are new), let the domain decide the batch in memory, then
 /// write the shipments' new states, the cancels and all notifications.
 async fn record_batch(
     tx: &mut Tx,
@@ -84,9 +84,10 @@ async fn record_batch(
     now: Timestamp,
 ) -> StoreResult<Vec<EventOutcome>> {
     let Loaded {
-        shipments,
+        mut shipments,
         new: created,
     } = load_shipments(tx, tenant, events).await?;
+    crate::receivers::bind(tx, tenant, &mut shipments, events, now).await?;
     let created: HashMap<&str, ShipmentId> = created.into_iter().map(|t| (t, shipments[t].id)).collect();
     let mut stored = insert_events(tx, tenant, events, &shipments, now).await?;
     // An event is new once: a second copy in the same batch is a duplicate too.

@@ -22,6 +22,7 @@ mod migrate;
 mod notifications;
 mod plan_requests;
 mod receipts;
+mod receivers;
 mod rules;
 mod setup;
 mod signups;
@@ -45,6 +46,7 @@ use avisera_domain::money::Ore;
 use avisera_domain::plan::Plan;
 use avisera_domain::planner::PlannedNotification;
 use avisera_domain::rate::{Rate, SendLimits};
+use avisera_domain::receiver::{Reach, Receiver, ReceiverId, ReceiverToken};
 use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
@@ -320,6 +322,39 @@ impl Suppressions for PgStore {
     }
     async fn opted_out_among(&self, tenant: TenantId, addresses: &[&str]) -> StoreResult<HashMap<String, Timestamp>> {
         delivery::opted_out_among(&self.pool, tenant, addresses).await
+    }
+}
+
+#[async_trait]
+impl Receivers for PgStore {
+    async fn receiver_by_token(&self, token: &ReceiverToken) -> StoreResult<Option<(TenantId, Receiver)>> {
+        receivers::by_token(&self.pool, token).await
+    }
+
+    async fn receiver_of(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Receiver>> {
+        receivers::of_address(&self.pool, tenant, address).await
+    }
+
+    async fn opt_out_receiver(&self, tenant: TenantId, id: ReceiverId, at: Timestamp) -> StoreResult<bool> {
+        error::retrying(|| receivers::opt_out(&self.pool, tenant, id, at)).await
+    }
+
+    async fn opt_back_in(&self, tenant: TenantId, id: ReceiverId) -> StoreResult<bool> {
+        error::retrying(|| receivers::opt_back_in(&self.pool, tenant, id)).await
+    }
+
+    async fn set_preferences(
+        &self,
+        tenant: TenantId,
+        id: ReceiverId,
+        reach: Reach,
+        language: Option<&str>,
+    ) -> StoreResult<bool> {
+        receivers::set_preferences(&self.pool, tenant, id, reach, language).await
+    }
+
+    async fn reach_among(&self, tenant: TenantId, addresses: &[&str]) -> StoreResult<HashMap<String, Reach>> {
+        receivers::reach_among(&self.pool, tenant, addresses).await
     }
 }
 

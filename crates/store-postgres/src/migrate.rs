@@ -58,6 +58,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "provider",
         sql: include_str!("../migrations/0008_provider.sql"),
     },
+    Migration {
+        version: 9,
+        name: "receivers",
+        sql: include_str!("../migrations/0009_receivers.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

@@ -83,7 +83,8 @@ async fn record_batch(
     decide: &Decide<'_>,
     now: Timestamp,
 ) -> StoreResult<Vec<EventOutcome>> {
-    let shipments = load_shipments(tx, tenant, events, now).await?;
+    let mut shipments = load_shipments(tx, tenant, events, now).await?;
+    crate::receivers::bind(tx, tenant, &mut shipments, events, now).await?;
     let mut stored = insert_events(tx, tenant, events, &shipments, now).await?;
     // An event is new once: a second copy in the same batch is a duplicate too.
     let new: Vec<bool> = events

@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "provider",
         sql: include_str!("../migrations/0007_provider.sql"),
     },
+    Migration {
+        version: 8,
+        name: "receivers",
+        sql: include_str!("../migrations/0008_receivers.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

@@ -32,6 +32,7 @@ mod numbers;
 mod outbox;
 mod portal;
 mod receipts;
+mod receivers;
 mod signups;
 mod tenants;
 mod visits;
@@ -44,6 +45,7 @@ pub use numbers::*;
 pub use outbox::*;
 pub use portal::*;
 pub use receipts::*;
+pub use receivers::*;
 pub use signups::*;
 pub use tenants::*;
 pub use visits::*;
@@ -95,6 +97,7 @@ pub(crate) async fn tenant_with_rule(
                 ..Default::default()
             },
         )]),
+        opt_out_footer: true,
     };
     template.id = store.create_template(tenant.id, &template, now).await.unwrap();
     let mut rule = Rule {
@@ -381,7 +384,9 @@ macro_rules! conformance_tests {
             passwords_roles_and_reset_links_hold_to_their_user_and_tenant,
             shipments_are_found_by_part_of_their_tracking_number_or_receivers_name,
             tallies_add_up_each_group_in_the_database_with_days_in_the_zone_asked_for,
-            open_tracking_is_per_tenant_and_an_open_counts_for_its_own_notification
+            open_tracking_is_per_tenant_and_an_open_counts_for_its_own_notification,
+            shipments_with_the_same_phone_share_a_receiver_whose_opt_out_covers_every_address,
+            receiver_tokens_are_per_tenant_random_and_preferences_stay_in_their_tenant
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -78,12 +78,13 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub type Decide<'a> =
     dyn Fn(avisera_domain::shipment::Shipment, &avisera_domain::event::CarrierEvent) -> Decision + Send + Sync + 'a;
 
-/// What a delivering node uses: the outbox, opt-outs, the tenant's rules and templates (checked
-/// again before sending), its SMS spend, and the shipment an SMS refused by the budget becomes an
-/// email about. No portal, no notification log, no migrations.
-pub trait DeliveryStore: Outbox + Suppressions + TenantConfig + Usage + EventStore {}
+/// What a delivering node uses: the outbox, opt-outs and receivers' chosen channels, the
+/// tenant's rules and templates (checked again before sending), its SMS spend, and the
+/// shipment an SMS refused by the budget becomes an email about. No portal, no notification
+/// log, no migrations.
+pub trait DeliveryStore: Outbox + Suppressions + Receivers + TenantConfig + Usage + EventStore {}
 
-impl<T> DeliveryStore for T where T: Outbox + Suppressions + TenantConfig + Usage + EventStore + ?Sized {}
+impl<T> DeliveryStore for T where T: Outbox + Suppressions + Receivers + TenantConfig + Usage + EventStore + ?Sized {}
 
 /// What taking events in uses: the tenant's configuration, its SMS spend (a budget that stops
 /// SMS), the events' one transaction, the outbox for budget notices, and the addresses that

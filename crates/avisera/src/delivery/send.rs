@@ -28,6 +28,8 @@ pub struct Claimed {
     pub rule_stopped: Option<String>,
     /// When its recipient opted out of the tenant's messages, if so (looked up for the batch).
     pub opted_out: Option<Timestamp>,
+    /// Why its receiver's chosen channels leave it out, if they do (looked up for the batch).
+    pub declined: Option<String>,
     /// What it costs when sent (none when not billable).
     pub charge: Option<Charge>,
     /// Its price's reservation against the tenant's SMS budget, made for the batch (none when
@@ -117,6 +119,7 @@ async fn decide_and_send(
         rule_stopped: c.rule_stopped.as_deref(),
         // An opt-out counts from the moment it is made, also for what was planned before.
         opted_out: c.opted_out,
+        declined: c.declined.as_deref(),
         quiet_until: Some(after_quiet(now)),
         now,
     });

@@ -9,6 +9,7 @@ use crate::app::App;
 use avisera_domain::billing::Charge;
 use avisera_domain::notification::Channel;
 use avisera_domain::notification::Message;
+use avisera_domain::receiver::Reach;
 use avisera_domain::rule::Rule;
 use avisera_domain::sms;
 use avisera_domain::tenant::Tenant;
@@ -86,8 +87,10 @@ impl Worker {
                 slot.insert(unreadable(store.rule(job.tenant_id, rule).await)?);
             }
         }
-        // One opt-out lookup per tenant for the whole batch, not one per message.
+        // One opt-out lookup (and one of the channels receivers chose) per tenant for the
+        // whole batch, not one per message.
         let mut opted_out: HashMap<TenantId, HashMap<String, Timestamp>> = HashMap::new();
+        let mut reach: HashMap<TenantId, HashMap<String, Reach>> = HashMap::new();
         let mut recipients: HashMap<TenantId, Vec<&str>> = HashMap::new();
         for job in &jobs {
             recipients
@@ -97,6 +100,7 @@ impl Worker {
         }
         for (tenant, addresses) in recipients {
             opted_out.insert(tenant, store.opted_out_among(tenant, &addresses).await?);
+            reach.insert(tenant, store.reach_among(tenant, &addresses).await?);
         }
         let mut finished = Vec::with_capacity(jobs.len());
         let mut claimed = Vec::with_capacity(jobs.len());
@@ -133,6 +137,10 @@ impl Worker {
                 .get(&job.tenant_id)
                 .and_then(|found| found.get(&job.message.recipient().to_lowercase()))
                 .copied();
+            let declined = reach
+                .get(&job.tenant_id)
+                .and_then(|found| found.get(&job.message.recipient().to_lowercase()))
+                .and_then(|r| r.declines(job.message.channel()));
             claimed.push(Claimed {
                 router: self.channels.for_job(&job).clone(),
                 job,
@@ -140,6 +148,7 @@ impl Worker {
                 rule,
                 rule_stopped,
                 opted_out,
+                declined,
                 charge,
                 reservation: None,
                 cutoff,

@@ -17,6 +17,7 @@ mod pages;
 mod plain;
 mod public;
 mod receipts;
+mod receiver;
 mod rules;
 mod schema;
 mod stats;
@@ -65,6 +66,8 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(visits::notification_page))
         .routes(routes!(visits::open_pixel))
         .routes(routes!(public::unsubscribe_page, public::unsubscribe))
+        .routes(routes!(receiver::opt_out_page, receiver::opt_out))
+        .routes(routes!(receiver::preferences_page, receiver::save_preferences))
         .routes(routes!(public::logo))
         .routes(routes!(events::post_events))
         .routes(routes!(tenant::get_tenant))

@@ -209,6 +209,17 @@ async fn opt_out_page(app: App, tenant: i64, token: String, address: String, con
     let Ok(Some(tenant)) = app.store.tenant(tenant_id).await else {
         return not_found();
     };
+    // A link sent before receivers: the address's receiver opts out, on every address.
+    if let Ok(Some(receiver)) = app.store.receiver_of(tenant_id, &address).await {
+        return match (confirm, receiver.opted_out_at) {
+            (false, None) => super::receiver::page(&tenant, &receiver, "ask", None),
+            (false, Some(_)) => super::receiver::page(&tenant, &receiver, "done", None),
+            (true, _) => match super::receiver::opt_out_now(&app, tenant_id, receiver, app.clock.now()).await {
+                Ok(r) => super::receiver::page(&tenant, &r, "done", None),
+                Err(answer) => answer,
+            },
+        };
+    }
     if confirm && let Err(e) = app.store.opt_out(tenant_id, &address, app.clock.now()).await {
         tracing::error!(error = %e, "could not record an opt-out");
         let retry = [(axum::http::header::RETRY_AFTER, "5")];

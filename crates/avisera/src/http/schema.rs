@@ -213,6 +213,8 @@ pub struct TemplateDoc {
     channel: String,
     default_language: String,
     contents: BTreeMap<String, TemplateBodyDoc>,
+    /// Email: a small opt-out footer is added when the text has no opt-out link.
+    opt_out_footer: bool,
 }
 
 /// `domain::rule::Conditions`: which shipments a rule is for; an empty list matches all.
@@ -466,6 +468,22 @@ pub struct ShipmentDoc {
     #[schema(format = DateTime)]
     last_event_at: Option<String>,
     had_physical_event: bool,
+    /// The shipment's receiver (the person behind its phone and email), when it has an
+    /// address: absent otherwise.
+    #[schema(inline)]
+    receiver: Option<ReceiverRefDoc>,
+}
+
+/// `domain::receiver::ReceiverRef`: a shipment's receiver, its chosen channels and language.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReceiverRefDoc {
+    id: i64,
+    /// The random token of the receiver's opt-out (`/u/<token>`) and preference (`/p/<token>`) links.
+    token: String,
+    /// `both`, `sms_only` or `email_only`.
+    reach: String,
+    language: Option<String>,
 }
 
 /// `domain::mapping::CodeMeaning`: what one carrier event code means.

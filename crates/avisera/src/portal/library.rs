@@ -145,6 +145,7 @@ impl LibraryItem {
                         )
                     })
                     .collect(),
+                opt_out_footer: true,
             });
         }
         if self.channels.uses(Channel::Email) {
@@ -165,6 +166,7 @@ impl LibraryItem {
                         (l.clone(), body)
                     })
                     .collect(),
+                opt_out_footer: true,
             });
         }
         out

@@ -27,7 +27,10 @@ pub async fn send(app: &App, message: Message, key: String) -> Result<(), String
     let channels = crate::server::channels(app).map_err(|e| e.to_string())?;
     // The email providers in the operator's order (failover included), within half a minute.
     let cutoff = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    let routed = channels.email.send(&job, cutoff, app.clock.as_ref(), &app.metrics).await;
+    let routed = channels
+        .email
+        .send(&job, cutoff, app.clock.as_ref(), &app.metrics)
+        .await;
     routed.result.map(|_| ()).map_err(|e| {
         tracing::error!(error = %e, provider = %routed.provider, "an account email could not be sent");
         e.to_string()

@@ -96,6 +96,7 @@ async fn sms_rule_in_store(app: &App, tenant: TenantId) {
             },
         )]
         .into(),
+        opt_out_footer: true,
     };
     let template_id = app.store.create_template(tenant, &template, now).await.unwrap();
     let rule: avisera_domain::rule::Rule = serde_json::from_value(json!({

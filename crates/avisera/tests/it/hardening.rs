@@ -183,6 +183,7 @@ async fn a_panic_sending_one_message_fails_that_message_and_no_other() {
             },
         )]
         .into(),
+        opt_out_footer: true,
     };
     let now = app.clock.now();
     let template_id = app.store.create_template(tenant, &template, now).await.unwrap();

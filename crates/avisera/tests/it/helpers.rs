@@ -495,7 +495,8 @@ for m in mailbox.Maildir(sys.argv[1], create=False):
         if p.get_content_maintype() == "text":
             parts[p.get_content_subtype()] = p.get_payload(decode=True).decode(p.get_content_charset() or "utf-8")
     out.append({"subject": str(make_header(decode_header(m["subject"]))), "to": m["to"], "from": str(make_header(decode_header(m["from"]))),
-                "message_id": m["message-id"], "text": parts.get("plain"), "html": parts.get("html")})
+                "message_id": m["message-id"], "text": parts.get("plain"), "html": parts.get("html"),
+                "list_unsubscribe": m["list-unsubscribe"], "list_unsubscribe_post": m["list-unsubscribe-post"]})
 print(json.dumps(out))
 "#;
         if !self.maildir.join("new").exists() {

@@ -122,5 +122,7 @@ pub fn reset_email(user: &User, link: &str, lang: &str) -> Message {
         subject,
         html: None,
         text,
+        // An account's own email: nothing to opt out of.
+        list_unsubscribe: None,
     }
 }

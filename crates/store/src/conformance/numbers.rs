@@ -132,6 +132,7 @@ pub async fn tallies_add_up_each_group_in_the_database_with_days_in_the_zone_ask
             subject: "Hej".into(),
             html: Some("<p>Hej</p>".into()),
             text: "Hej".into(),
+            list_unsubscribe: None,
         }),
     };
     let manual = store

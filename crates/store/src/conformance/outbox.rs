@@ -172,6 +172,7 @@ pub async fn notices_are_stored_once_and_never_billed(store: &dyn Store) {
             subject: "80 %".into(),
             html: None,
             text: "80 %".into(),
+            list_unsubscribe: None,
         }),
     };
     assert_eq!(

@@ -76,6 +76,7 @@ impl Sender for Smtp {
             subject,
             html,
             text,
+            list_unsubscribe,
         } = &job.message
         else {
             return Err(SendError::Permanent("not an email".into()));
@@ -98,6 +99,11 @@ impl Sender for Smtp {
             .message_id(Some(avisera_domain::receipt::message_id(&job.idempotency_key)));
         if let Some(reply_to) = reply_to {
             builder = builder.reply_to(reply_to.parse().map_err(|e| permanent("reply-to address", e))?);
+        }
+        if let Some(link) = list_unsubscribe {
+            builder = builder
+                .header(ListUnsubscribe(link.clone()))
+                .header(ListUnsubscribePost);
         }
         let email = match html {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(text.clone(), html.clone())),
@@ -132,4 +138,37 @@ impl Sender for Smtp {
 /// "Connection error" (a break in the middle of a conversation is a "network error").
 fn not_connected(e: &lettre::transport::smtp::Error) -> bool {
     e.is_tls() || e.to_string().starts_with("Connection error")
+}
+
+/// `List-Unsubscribe: <link>` (RFC 2369): the recipient's opt-out link, which takes a POST.
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl lettre::message::header::Header for ListUnsubscribe {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.trim_matches(['<', '>']).to_string()))
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), format!("<{}>", self.0))
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): a mail client may opt out
+/// with one POST to the link, without a page.
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl lettre::message::header::Header for ListUnsubscribePost {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".into())
+    }
 }

@@ -65,6 +65,7 @@ fn the_shapes_of_domain_types_have_their_fields() {
         channel: Channel::Sms,
         default_language: "sv".into(),
         contents: BTreeMap::new(),
+        opt_out_footer: true,
     };
     assert_eq!(documented::<BrandDoc>(), served(&brand));
     assert_eq!(documented::<BillingSettingsDoc>(), served(BillingSettings::default()));
@@ -116,6 +117,12 @@ fn the_shapes_of_store_records_have_their_fields() {
         milestone_at: None,
         last_event_at: None,
         had_physical_event: false,
+        receiver: Some(avisera_domain::receiver::ReceiverRef {
+            id: avisera_domain::receiver::ReceiverId(1),
+            token: avisera_domain::receiver::ReceiverToken::from_random(1),
+            reach: Default::default(),
+            language: None,
+        }),
     };
     let status = StatusChange {
         status: Status::Sent,
