@@ -116,6 +116,7 @@ async fn draft_rule(app: &App, tenant: &Tenant, now: Timestamp) -> RuleId {
         name: "levererat".into(),
         channel: Channel::Sms,
         default_language: "sv".into(),
+        opt_out_footer: true,
         contents: BTreeMap::from([(
             "sv".into(),
             TemplateBody {
@@ -150,6 +151,7 @@ async fn draft_rule(app: &App, tenant: &Tenant, now: Timestamp) -> RuleId {
             until: "08:00".parse().unwrap(),
         }],
         send_at_local: None,
+        working_days_only: false,
     };
     app.store
         .create_rule(tenant.id, &rule, &RuleChange::new(now, "bench", "created", ""))

@@ -100,6 +100,7 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
             workers,
             retry: RetrySchedule::default(),
             tenant_rate_per_second: None,
+            failover: Default::default(),
         },
         sms: Some(toml::from_str(&format!("url = \"{provider_url}\"")).unwrap()),
         max_body_bytes: 64 * 1024 * 1024,
@@ -130,6 +131,7 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
                 ..Default::default()
             },
         )]),
+        opt_out_footer: true,
     };
     let template_id = app.store.create_template(tenant.id, &template, now).await.unwrap();
     let rule = Rule {
@@ -150,6 +152,7 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
         delay_minutes: 0,
         quiet_hours: Vec::new(),
         send_at_local: None,
+        working_days_only: false,
     };
     app.store
         .create_rule(

@@ -45,6 +45,7 @@ fn rules_bench() {
         plan: Plan::Premium,
         brand: Brand::named("T"),
         billing: Default::default(),
+        open_tracking: false,
     };
     let template = Template {
         id: TemplateId(1),
@@ -58,6 +59,7 @@ fn rules_bench() {
                 ..Default::default()
             },
         )]),
+        opt_out_footer: true,
     };
     let templates = BTreeMap::from([(template.id, template)]);
     let countries = ["SE", "NO", "DK", "FI", "DE", "GB", "PL", "EE", "LV", "LT"];
@@ -92,6 +94,7 @@ fn rules_bench() {
                 delay_minutes: 0,
                 quiet_hours: vec![],
                 send_at_local: None,
+                working_days_only: false,
             })
             .collect();
         let events: Vec<_> = (0..200)
@@ -171,6 +174,7 @@ async fn reminders_bench(db: &str, count: usize) {
             workers: 1,
             retry: RetrySchedule::default(),
             tenant_rate_per_second: None,
+            failover: Default::default(),
         },
         ..Config::default()
     };

@@ -4,6 +4,7 @@ use crate::config::{Config, ConfigError, LogFormat};
 use crate::server;
 use anyhow::Context;
 use avisera_domain::billing::Month;
+use avisera_domain::holidays::Country;
 use avisera_domain::mapping::Mapping;
 use avisera_domain::plan::Plan;
 use avisera_domain::sms;
@@ -37,6 +38,9 @@ enum Command {
         /// Seconds between new simulated shipments.
         #[arg(long, default_value_t = 2.0)]
         every: f64,
+        /// Keep the demo's data (its folder in the temporary directory) when it stops.
+        #[arg(long)]
+        keep: bool,
     },
     /// Runs the API and the delivery worker against the configured database.
     Serve,
@@ -52,6 +56,17 @@ enum Command {
     User(UserCommand),
     /// Prints the trigger catalogue: number, name, and the plans that have it.
     Triggers,
+    /// Prints a country's public holidays of a year (SE, NO, DK, FI): date, weekday and name,
+    /// with the days off in practice but not by law marked "de facto".
+    Holidays {
+        /// SE, NO, DK or FI.
+        country: String,
+        /// 1955 to 2200.
+        year: i64,
+        /// Print JSON, as `GET /v1/holidays` answers.
+        #[arg(long)]
+        json: bool,
+    },
     /// Prints the effective event-code mapping (shipped defaults with the operator's
     /// `mapping_file` over them, and a tenant's own lines with --tenant), in the format such a
     /// file takes.
@@ -126,6 +141,19 @@ enum TenantCommand {
         #[arg(long)]
         default: bool,
     },
+    /// Shows or switches the open-tracking image in the tenant's emails (off by default): when
+    /// on, each email's HTML carries a 1×1 image served by Avisera that counts its opens.
+    /// Emails already rendered keep what they were rendered with.
+    OpenTracking {
+        #[arg(long)]
+        tenant: i64,
+        /// Put the image in the tenant's emails from now on, and count their opens.
+        #[arg(long, conflicts_with = "off")]
+        on: bool,
+        /// No image in new emails, and no counting of the ones sent with it.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -177,7 +205,7 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
         Err(e) => Err(anyhow::anyhow!("{e}")),
     };
     match cli.command {
-        Command::Demo { listen, every } => crate::demo::run(&listen, every).await,
+        Command::Demo { listen, every, keep } => crate::demo::run(&listen, every, keep).await,
         Command::Serve => {
             let config = load()?;
             config.check()?;
@@ -255,6 +283,32 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
         }
         Command::Triggers => {
             print!("{}", crate::catalogue::triggers_text());
+            Ok(())
+        }
+        Command::Holidays { country, year, json } => {
+            let country: Country = country.parse()?;
+            let year = avisera_domain::holidays::check_year(year)?;
+            let list = avisera_domain::holidays::holidays(country, year);
+            if json {
+                #[derive(serde::Serialize)]
+                struct HolidayList<'a> {
+                    country: &'a str,
+                    year: i16,
+                    holidays: Vec<avisera_domain::holidays::Holiday>,
+                }
+                let list = HolidayList {
+                    country: country.code(),
+                    year,
+                    holidays: list,
+                };
+                println!("{}", serde_json::to_string(&list)?);
+            } else {
+                for h in list {
+                    let weekday = h.date.strftime("%a");
+                    let de_facto = if h.de_facto { "\tde facto" } else { "" };
+                    println!("{}\t{weekday}\t{}{de_facto}", h.date, h.name);
+                }
+            }
             Ok(())
         }
         Command::Mapping { tenant } => {
@@ -361,6 +415,22 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
                 (None, None) => "no limit (delivery.tenant_rate_per_second is not set)".into(),
             };
             println!("tenant {tenant}: {shown}");
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::OpenTracking { tenant, on, off }) => {
+            let store = server::open_store(&load()?).await?;
+            let id = TenantId(tenant);
+            let mut current = store.tenant(id).await?.with_context(|| format!("no tenant {tenant}"))?;
+            if on || off {
+                store.set_open_tracking(id, on).await?;
+                current.open_tracking = on;
+            }
+            let shown = if current.open_tracking {
+                "on: its emails carry an image that counts their opens"
+            } else {
+                "off: no image in its emails, no opens counted"
+            };
+            println!("tenant {tenant}: open tracking {shown}");
             Ok(())
         }
         Command::Import(args) => crate::import_cli::run(args, load).await,

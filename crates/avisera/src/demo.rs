@@ -24,9 +24,21 @@ use std::time::Duration;
 /// The demo's portal user; its password is made and printed at start.
 pub const DEMO_USER: &str = "demo@avisera.local";
 
-pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
+/// Runs the demo until Ctrl-C; its data lives in `avisera-demo-<pid>` in the temporary
+/// directory, removed when it stops unless `keep`.
+pub async fn run(listen: &str, every: f64, keep: bool) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("avisera-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    let ran = serve(&dir, listen, every, keep).await;
+    if keep {
+        println!("The demo's data stays in {}.", dir.display());
+    } else if let Err(e) = std::fs::remove_dir_all(&dir) {
+        eprintln!("could not remove the demo's data in {}: {e}", dir.display());
+    }
+    ran
+}
+
+async fn serve(dir: &std::path::Path, listen: &str, every: f64, keep: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen} (try --listen 127.0.0.1:0)"))?;
@@ -58,8 +70,16 @@ pub async fn run(listen: &str, every: f64) -> anyhow::Result<()> {
          A simulated carrier sends events every {every} s; messages appear in the dev inbox.\n\
          Post your own:\n  curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    \
          -d '{{\"tracking_number\":\"MY1\",\"code\":\"DELIVERED\",\"occurred_at\":\"2026-11-25T12:00:00+01:00\",\"shipment\":{{\"receiver\":{{\"name\":\"Test\",\"phone\":\"070-123 45 67\",\"email\":\"test@example.com\"}}}}}}' \\\n    \
-         http://{addr}/v1/events\n\nStop with Ctrl-C.\n",
-        tenant.name, tenant.id, tenant.plan
+         http://{addr}/v1/events\n\nData: {} ({})\nStop with Ctrl-C.\n",
+        tenant.name,
+        tenant.id,
+        tenant.plan,
+        dir.display(),
+        if keep {
+            "kept when it stops"
+        } else {
+            "removed when it stops; --keep keeps it"
+        }
     );
     tokio::spawn(feed(app.clone(), tenant.clone(), every));
     server::run(app, listener).await
@@ -82,6 +102,28 @@ fn email(subject: &str, heading: &str, text: &str) -> TemplateBody {
         )),
         text: format!("{text}\n\n{{{{ tracking_link }}}}"),
     }
+}
+
+const OPT_OUT_SV: (&str, &str) = ("Avsluta", "Inställningar");
+const OPT_OUT_EN: (&str, &str) = ("Stop", "Settings");
+
+/// Every demo message carries the receiver's opt-out link (issue 15), and an email its
+/// preference centre too.
+fn with_opt_out(mut body: TemplateBody, (stop, settings): (&str, &str)) -> TemplateBody {
+    body.text = match body.subject {
+        Some(_) => format!(
+            "{}\n\n{stop}: {{{{ unsubscribe_link }}}} · {settings}: {{{{ preferences_link }}}}",
+            body.text
+        ),
+        None => format!("{} {stop}: {{{{ unsubscribe_link }}}}", body.text),
+    };
+    if let Some(html) = &mut body.html {
+        html.push_str(&format!(
+            "<p style=\"font-size:12px;color:#666\"><a href=\"{{{{ unsubscribe_link }}}}\">{stop}</a> · \
+             <a href=\"{{{{ preferences_link }}}}\">{settings}</a></p>"
+        ));
+    }
+    body
 }
 
 /// The demo's texts per basic trigger: (trigger, SMS sv, SMS en, email sv, email en).
@@ -175,12 +217,14 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
             (Channel::Sms, sms_sv.clone(), sms_en.clone()),
             (Channel::Email, mail_sv.clone(), mail_en.clone()),
         ] {
+            let (sv, en) = (with_opt_out(sv, OPT_OUT_SV), with_opt_out(en, OPT_OUT_EN));
             let template = Template {
                 id: TemplateId(0),
                 name: format!("{} ({channel})", trigger.title()),
                 channel,
                 default_language: "sv".into(),
                 contents: BTreeMap::from([("sv".to_string(), sv), ("en".to_string(), en)]),
+                opt_out_footer: true,
             };
             let name = template.name.clone();
             let template = templates::create(store.as_ref(), &tenant, template, now)
@@ -206,6 +250,7 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
             delay_minutes: 0,
             quiet_hours: Vec::new(),
             send_at_local: None,
+            working_days_only: false,
         };
         let by = rules::Change { actor: "demo", now };
         let rule = rules::create(store.as_ref(), tenant.id, by, rule).await?;

@@ -1,7 +1,8 @@
-//! Signed public links: `/t/{tenant}/{tracking}/{token}` for the tracking page and
-//! `/u/{tenant}/{token}?a={address}` for opt-out. The token is an HMAC-SHA256 of what the link
-//! names under the node's `link_secret`, so links cannot be guessed or altered, and any node
-//! with the same secret accepts them.
+//! Public links: `/s/{tenant}/{shipment}/{token}` (and the first `/t/...` form) for the
+//! tracking page, `/u/<receiver token>` and `/p/<receiver token>` for the receiver's opt-out
+//! and preferences, and the first `/u/{tenant}/{token}?a={address}` opt-out, still honoured.
+//! Signed links carry an HMAC-SHA256 of what they name under the node's `link_secret`, so
+//! they cannot be guessed or altered, and any node with the same secret accepts them.
 
 use avisera_domain::TenantId;
 use avisera_domain::links::Links;
@@ -24,6 +25,8 @@ pub enum LinkKind {
     Unsubscribe,
     /// The code after a shipment link that names the notification it came in (`visits`).
     Notification,
+    /// `/o/{tenant}/{shipment id}/{short token}/{code}`: an email's open-tracking image.
+    Open,
 }
 
 impl SignedLinks {
@@ -41,6 +44,7 @@ impl SignedLinks {
             LinkKind::Shipment => "s",
             LinkKind::Unsubscribe => "u",
             LinkKind::Notification => "n",
+            LinkKind::Open => "o",
         };
         // Lengths first, so no two different (kind, tenant, value) give the same input.
         for part in [kind.as_bytes(), tenant.0.to_string().as_bytes(), value.as_bytes()] {
@@ -145,9 +149,31 @@ impl Links for SignedLinks {
         format!("{}/{code}", self.tracking(tenant, shipment, tracking_number))
     }
 
+    /// `/o/{tenant}/{shipment}/{token}/{code}`: signed apart from the tracking link (its own
+    /// kind), naming the notification by the same code.
+    fn open_pixel(
+        &self,
+        tenant: TenantId,
+        shipment: avisera_domain::ShipmentId,
+        notification_key: &str,
+    ) -> Option<String> {
+        let token = self.short_token(LinkKind::Open, tenant, &shipment.to_string());
+        let code = self.notification_code(tenant, notification_key);
+        Some(format!("{}/o/{tenant}/{shipment}/{token}/{code}", self.base))
+    }
+
     fn unsubscribe(&self, tenant: TenantId, address: &str) -> String {
         let token = self.token(LinkKind::Unsubscribe, tenant, address);
         format!("{}/u/{tenant}/{token}?a={}", self.base, query_value(address))
+    }
+
+    /// The token is random and stored: the link itself proves nothing, the store's lookup does.
+    fn opt_out(&self, token: &avisera_domain::receiver::ReceiverToken) -> String {
+        format!("{}/u/{token}", self.base)
+    }
+
+    fn preferences(&self, token: &avisera_domain::receiver::ReceiverToken) -> String {
+        format!("{}/p/{token}", self.base)
     }
 
     /// Logos are public (they are in every email), so their links are not signed.

@@ -78,7 +78,7 @@ impl Metrics {
         describe(
             "avisera_tracking_visits_total",
             None,
-            "Requests for tracking pages by a verified link, by what they counted (link_visit: for a notification and its page, page_view: for the page only, not_counted: HEAD or a link-preview bot).",
+            "Requests for tracking pages and open-tracking images by a verified link, by what they counted (link_visit: for a notification and its page, page_view: for the page only, email_open: an email's open, not_counted: HEAD, a link-preview bot, or an image while open tracking is off, failed: not stored).",
         );
         recorder.describe_gauge(
             "avisera_notifications_scheduled".into(),
@@ -106,7 +106,7 @@ impl Metrics {
         );
         hist(
             "avisera_provider_call_seconds",
-            "One call to a provider, by channel, provider and outcome.",
+            "One call to a provider, by channel, named provider and outcome (sent, permanent, refused: the next provider is tried, transient: no answer in time).",
         );
         hist(
             "avisera_ingest_batch_seconds",
@@ -124,11 +124,11 @@ impl Metrics {
         }
     }
 
-    fn counter(&self, name: &'static str, labels: &[(&'static str, &'static str)]) -> Counter {
+    fn counter(&self, name: &'static str, labels: &[(&'static str, &str)]) -> Counter {
         counter_of(&self.recorder, name, labels)
     }
 
-    fn histogram(&self, name: &'static str, labels: &[(&'static str, &'static str)]) -> Histogram {
+    fn histogram(&self, name: &'static str, labels: &[(&'static str, &str)]) -> Histogram {
         self.recorder.register_histogram(&key(name, labels), &METADATA)
     }
 
@@ -161,8 +161,10 @@ impl Metrics {
             .record(took);
     }
 
-    /// A recorded delivery outcome: `sent`, `failed`, `retry` or `cancelled`.
-    pub fn delivery(&self, outcome: &'static str, channel: &'static str, provider: &'static str) {
+    /// A recorded delivery outcome: `sent`, `failed`, `retry` or `cancelled`, by the named
+    /// provider that sent it (or refused it last; the channel's first for what no provider
+    /// was called for).
+    pub fn delivery(&self, outcome: &'static str, channel: &'static str, provider: &str) {
         self.counter(
             "avisera_deliveries_total",
             &[("outcome", outcome), ("channel", channel), ("provider", provider)],
@@ -184,8 +186,9 @@ impl Metrics {
             .increment(1);
     }
 
-    /// One provider call and how it ended: `sent`, `permanent` or `transient` (timeouts too).
-    pub fn provider_call(&self, channel: &'static str, provider: &'static str, outcome: &'static str, took: Duration) {
+    /// One provider call and how it ended: `sent`, `permanent` (a 4xx), `refused` (a 5xx, a
+    /// 429, no connection: the next provider is tried) or `transient` (no answer in time).
+    pub fn provider_call(&self, channel: &'static str, provider: &str, outcome: &'static str, took: Duration) {
         self.histogram(
             "avisera_provider_call_seconds",
             &[("channel", channel), ("provider", provider), ("outcome", outcome)],
@@ -194,7 +197,7 @@ impl Metrics {
     }
 
     /// From the notification's creation (with its event) to the provider's answer.
-    pub fn delivery_latency(&self, channel: &'static str, provider: &'static str, seconds: f64) {
+    pub fn delivery_latency(&self, channel: &'static str, provider: &str, seconds: f64) {
         self.histogram(
             "avisera_delivery_latency_seconds",
             &[("channel", channel), ("provider", provider)],
@@ -226,17 +229,18 @@ impl Metrics {
     }
 }
 
-fn key(name: &'static str, labels: &[(&'static str, &'static str)]) -> Key {
+/// Label values are the code's words or an operator's provider names, never a tenant's.
+fn key(name: &'static str, labels: &[(&'static str, &str)]) -> Key {
     Key::from_parts(
         name,
         labels
             .iter()
-            .map(|(k, v)| Label::from_static_parts(k, v))
+            .map(|(k, v)| Label::new(*k, v.to_string()))
             .collect::<Vec<_>>(),
     )
 }
 
-fn counter_of(recorder: &PrometheusRecorder, name: &'static str, labels: &[(&'static str, &'static str)]) -> Counter {
+fn counter_of(recorder: &PrometheusRecorder, name: &'static str, labels: &[(&'static str, &str)]) -> Counter {
     recorder.register_counter(&key(name, labels), &METADATA)
 }
 

@@ -7,6 +7,7 @@ use crate::delivery::channel::dev_inbox::DevInbox;
 use crate::delivery::channel::sms_http::SmsHttp;
 use crate::delivery::channel::smtp::Smtp;
 use crate::delivery::channel::{Sender, Unconfigured};
+use crate::delivery::router::{Named, Router};
 use crate::delivery::worker::{Channels, Worker};
 use crate::links::SignedLinks;
 use anyhow::Context;
@@ -112,20 +113,56 @@ pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {
     }
 }
 
+/// Each channel's providers in the operator's order, behind a router with this node's
+/// breakers; the dev inbox (or a stand-in that fails every message) when none is configured.
 pub fn channels(app: &App) -> anyhow::Result<Channels> {
     let c = &app.config;
+    let policy = c.delivery.failover.policy();
     let inbox = app.inbox.clone().map(|i| Arc::new(i) as Arc<dyn Sender>);
-    let sms: Arc<dyn Sender> = match (&c.sms, &inbox) {
-        (Some(sms), _) => Arc::new(SmsHttp::new(sms.clone()).context("SMS provider client")?),
-        (None, Some(inbox)) => inbox.clone(),
-        (None, None) => Arc::new(Unconfigured("no SMS provider is configured ([sms] in the config file)")),
+    let sms = match (&c.sms, &inbox) {
+        (Some(providers), _) => {
+            let mut named = Vec::new();
+            for p in providers.all() {
+                let sender = SmsHttp::new(p.clone()).with_context(|| format!("SMS provider {} client", p.name()))?;
+                named.push(Named {
+                    name: p.name().into(),
+                    sender: Arc::new(sender),
+                });
+            }
+            Router::new("sms", named, policy)
+        }
+        (None, Some(inbox)) => Router::one("sms", "dev_inbox", inbox.clone(), policy),
+        (None, None) => Router::one(
+            "sms",
+            "unconfigured",
+            Arc::new(Unconfigured("no SMS provider is configured ([sms] in the config file)")),
+            policy,
+        ),
     };
-    let email: Arc<dyn Sender> = match (&c.smtp, &inbox) {
-        (Some(smtp), _) => Arc::new(Smtp::new(smtp).context("SMTP transport")?),
-        (None, Some(inbox)) => inbox.clone(),
-        (None, None) => Arc::new(Unconfigured("no SMTP server is configured ([smtp] in the config file)")),
+    let email = match (&c.smtp, &inbox) {
+        (Some(servers), _) => {
+            let mut named = Vec::new();
+            for s in servers.all() {
+                let sender = Smtp::new(s).with_context(|| format!("SMTP server {} transport", s.name()))?;
+                named.push(Named {
+                    name: s.name().into(),
+                    sender: Arc::new(sender),
+                });
+            }
+            Router::new("email", named, policy)
+        }
+        (None, Some(inbox)) => Router::one("email", "dev_inbox", inbox.clone(), policy),
+        (None, None) => Router::one(
+            "email",
+            "unconfigured",
+            Arc::new(Unconfigured("no SMTP server is configured ([smtp] in the config file)")),
+            policy,
+        ),
     };
-    Ok(Channels { sms, email })
+    Ok(Channels {
+        sms: Arc::new(sms),
+        email: Arc::new(email),
+    })
 }
 
 /// Runs the node's roles until SIGTERM or Ctrl-C: an `api` node serves the whole HTTP API on

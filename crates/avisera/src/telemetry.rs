@@ -90,8 +90,9 @@ pub async fn request_span(request: Request, next: Next) -> Response {
     response
 }
 
-/// Every few seconds until `stop`: folds histogram samples (bounded memory between scrapes)
-/// and, on a node whose workers do not do it, refreshes the scheduled-notifications gauge.
+/// Every few seconds until `stop`: folds histogram samples (bounded memory between scrapes),
+/// on a node whose workers do not do it refreshes the scheduled-notifications gauge, and
+/// applies the plan changes tenants asked for whose day has come.
 pub async fn upkeep(app: App, count_scheduled: bool, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(crate::metrics::REFRESH);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -109,5 +110,8 @@ pub async fn upkeep(app: App, count_scheduled: bool, mut stop: watch::Receiver<b
             crate::delivery::worker::count_scheduled(&app).await;
         }
         app.metrics.upkeep();
+        if let Err(e) = avisera_core::plans::apply_due(app.store.as_ref(), app.clock.now()).await {
+            tracing::warn!(error = %e, "could not apply the requested plan changes; trying again shortly");
+        }
     }
 }

@@ -87,6 +87,7 @@ fn notice(
             subject: format!("SMS budget: {percent} % used ({})", month.label()),
             html: None,
             text,
+            list_unsubscribe: None,
         }),
         None => Err(NotSent::Failed(format!(
             "budget warning not sent: set billing.alert_email or a customer-service email ({text})"

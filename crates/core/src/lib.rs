@@ -18,6 +18,7 @@ pub mod receipts;
 pub mod replay;
 pub mod rules;
 pub mod sessions;
+pub mod signups;
 pub mod stats;
 pub mod templates;
 pub mod tenants;

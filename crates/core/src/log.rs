@@ -90,6 +90,8 @@ pub struct WithHistory {
     pub history: Vec<StatusChange>,
     /// People's visits to the tracking link in this notification, if any.
     pub link_visits: Option<avisera_store::Visits>,
+    /// People's opens of this email (its open-tracking image fetched), if any.
+    pub opens: Option<avisera_store::Visits>,
 }
 
 pub async fn notification<S>(store: &S, tenant: TenantId, id: NotificationId) -> Result<WithHistory>
@@ -102,10 +104,12 @@ where
         .ok_or_else(|| Error::not_found(format!("notification {id}")))?;
     let history = store.notification_history(tenant, id).await?;
     let link_visits = store.link_visits(tenant, id).await?;
+    let opens = store.opens(tenant, id).await?;
     Ok(WithHistory {
         notification,
         history,
         link_visits,
+        opens,
     })
 }
 

@@ -39,19 +39,21 @@ impl Applied {
 /// How often a receipt is decided again when a concurrent one moved its notification first.
 const ATTEMPTS: usize = 4;
 
-/// Applies an SMS provider's delivery report.
-pub async fn sms(store: &dyn Receipts, report: &SmsReport, now: Timestamp) -> Result<Applied> {
+/// Applies an SMS provider's delivery report: of the named `provider` (its id is unique
+/// only among that provider's), or, none named, of whichever provider gave the id.
+pub async fn sms(store: &dyn Receipts, report: &SmsReport, provider: Option<&str>, now: Timestamp) -> Result<Applied> {
     let Some(receipt) = &report.receipt else {
         return Ok(Applied::Intermediate);
     };
-    apply(
-        store,
-        Channel::Sms,
-        &ReceiptKey::ProviderId(report.provider_id.clone()),
-        receipt,
-        now,
-    )
-    .await
+    let id = report.provider_id.clone();
+    let key = match provider {
+        Some(provider) => ReceiptKey::ProviderMessage {
+            provider: provider.into(),
+            id,
+        },
+        None => ReceiptKey::ProviderId(id),
+    };
+    apply(store, Channel::Sms, &key, receipt, now).await
 }
 
 /// Applies an email event named by the Message-ID Avisera gave the email. A Message-ID that

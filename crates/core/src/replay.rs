@@ -87,13 +87,16 @@ pub async fn replay(
     let tenant = crate::tenants::get(ctx.store, tenant).await?;
     let mut tally = Tally::default();
     let seen = each_replayed(ctx, &tenant, rule, (from, until), &mut |r, engine| tally.add(r, engine)).await?;
+    let recipients = tally.recipients();
     let opted_out: HashSet<String> = ctx
         .store
-        .opted_out_among(tenant.id, &tally.recipients())
+        .opted_out_among(tenant.id, &recipients)
         .await?
         .into_keys()
         .collect();
-    let figures = tally.figures(&seen, &opted_out, ctx.prices.for_plan(tenant.plan));
+    let reach = ctx.store.reach_among(tenant.id, &recipients).await?;
+    drop(recipients);
+    let figures = tally.figures(&seen, &opted_out, &reach, ctx.prices.for_plan(tenant.plan));
     Ok(Report {
         rule_id: rule.id,
         from,

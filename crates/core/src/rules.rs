@@ -176,6 +176,7 @@ mod tests {
             delay_minutes: 0,
             quiet_hours: Vec::new(),
             send_at_local: None,
+            working_days_only: false,
         };
         let mut after = before.clone();
         assert_eq!(what_changed(&before, &after), "no change");

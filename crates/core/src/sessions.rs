@@ -3,9 +3,9 @@
 
 use crate::tenants::hash_secret;
 use crate::users::password::{self, LoginThrottle};
-use avisera_domain::Timestamp;
 use avisera_domain::tenant::Tenant;
 use avisera_domain::user::User;
+use avisera_domain::{TenantId, Timestamp, UserId};
 use avisera_store::{Portal, Session, StoreError, TenantConfig};
 
 /// How long a sign-in lasts.
@@ -65,7 +65,23 @@ pub async fn sign_in(
         return Err(SignInError::Wrong);
     };
     throttle.succeeded(email);
-    // A new sign-in ends whatever session this browser had.
+    let token = open(store, user.tenant_id, user.id, now, replaces).await?;
+    tracing::info!(tenant = %user.tenant_id, user = %user.id, "portal sign-in");
+    Ok(SignedIn { token, user })
+}
+
+/// Opens a session for the user and returns its token; `replaces` (the browser's old session
+/// token, if any) ends.
+pub async fn open<S>(
+    store: &S,
+    tenant: TenantId,
+    user: UserId,
+    now: Timestamp,
+    replaces: Option<&str>,
+) -> Result<String, StoreError>
+where
+    S: Portal + ?Sized,
+{
     if let Some(old) = replaces {
         store.delete_session(&hash_secret(old)).await?;
     }
@@ -74,16 +90,15 @@ pub async fn sign_in(
         .create_session(
             &Session {
                 token_hash: hash_secret(&token),
-                tenant_id: user.tenant_id,
-                user_id: user.id,
+                tenant_id: tenant,
+                user_id: user,
                 csrf_token: new_token(),
                 expires_at: now + jiff::SignedDuration::from_hours(SESSION_HOURS),
             },
             now,
         )
         .await?;
-    tracing::info!(tenant = %user.tenant_id, user = %user.id, "portal sign-in");
-    Ok(SignedIn { token, user })
+    Ok(token)
 }
 
 /// The live session of `token` at `now`, with its user and tenant.

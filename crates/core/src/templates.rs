@@ -88,7 +88,10 @@ pub fn preview(ctx: PreviewContext<'_>, tenant: &Tenant, template: &Template) ->
         ctx.links
             .tracking_for(tenant.id, avisera_domain::ShipmentId(1_234_567), &tracking, "preview"),
     );
-    vars.insert("unsubscribe_link", ctx.links.unsubscribe(tenant.id, "+46701234567"));
+    // A receiver's links are as long as any other's: the sample token stands for theirs.
+    let token = avisera_domain::receiver::ReceiverToken::from_random(0);
+    vars.insert("unsubscribe_link", ctx.links.opt_out(&token));
+    vars.insert("preferences_link", ctx.links.preferences(&token));
     if let Some(logo) = tenant.brand.logo_id {
         vars.insert("logo_url", ctx.links.logo(tenant.id, logo));
     }

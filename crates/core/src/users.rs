@@ -1,6 +1,7 @@
 //! The tenant's portal users: added with a role and a first password (by an admin, the
 //! command line or the demo), and removed (never by themselves).
 
+pub mod account;
 pub mod password;
 
 use crate::{Error, Result};

@@ -205,6 +205,18 @@ impl Month {
     }
 }
 
+/// The start (00:00 Stockholm) of the billing day after the one `t` falls in: when a plan
+/// change asked for at `t` takes effect.
+pub fn next_billing_day(t: Timestamp) -> Timestamp {
+    let today = t.to_zoned_datetime(zone()).date();
+    today
+        .tomorrow()
+        .expect("a representable day")
+        .to_zoned_datetime(zone())
+        .expect("midnight exists in Stockholm")
+        .timestamp()
+}
+
 fn zone() -> TimeZone {
     TimeZone::get(BILLING_ZONE).expect("bundled time zone")
 }
@@ -357,5 +369,15 @@ mod tests {
         assert_eq!(b.lines[1].amount, Ore(300));
         assert_eq!(b.lines[2].amount, Ore(29));
         assert_eq!(b.total, Ore(75_000 + 300 + 29));
+    }
+
+    #[test]
+    fn a_plan_change_asked_for_takes_effect_at_the_next_stockholm_midnight() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        // 23:30 UTC on 7 December is already the 8th in Stockholm.
+        assert_eq!(next_billing_day(at("2026-12-07T10:00:00Z")), at("2026-12-07T23:00:00Z"));
+        assert_eq!(next_billing_day(at("2026-12-07T23:30:00Z")), at("2026-12-08T23:00:00Z"));
+        // Summer time: midnight is 22:00 UTC.
+        assert_eq!(next_billing_day(at("2026-06-30T12:00:00Z")), at("2026-06-30T22:00:00Z"));
     }
 }

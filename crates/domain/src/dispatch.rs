@@ -18,6 +18,8 @@ pub struct SendTime<'a> {
     pub rule_stopped: Option<&'a str>,
     /// When the receiver opted out of the tenant's messages, if they did.
     pub opted_out: Option<Timestamp>,
+    /// Why the receiver's chosen channels leave this message's out, if they do.
+    pub declined: Option<&'a str>,
     /// When the rule's quiet hours for this channel end, if `now` is inside them.
     pub quiet_until: Option<Timestamp>,
     pub now: Timestamp,
@@ -53,6 +55,11 @@ pub fn decide(t: &SendTime<'_>) -> Dispatch {
     if let Some(at) = t.opted_out {
         return Dispatch::Cancel {
             reason: format!("the receiver opted out of messages from this sender at {at}"),
+        };
+    }
+    if let Some(why) = t.declined {
+        return Dispatch::Cancel {
+            reason: why.to_string(),
         };
     }
     if let Some(reason) = unsendable(t.message, t.limits) {

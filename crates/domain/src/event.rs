@@ -96,6 +96,14 @@ pub struct PickupPoint {
     pub storage_deadline: Option<Timestamp>,
 }
 
+impl PickupPoint {
+    /// Its opening hours when they are given and readable (`opening_hours`); unreadable hours
+    /// are shown as given but count for nothing (the event's warnings say so).
+    pub fn hours(&self) -> Option<crate::opening_hours::OpeningHours> {
+        self.opening_hours.as_deref()?.parse().ok()
+    }
+}
+
 /// Which field is wrong and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -324,6 +332,17 @@ impl CarrierEvent {
         if let Some(Err(why)) = receiver_email(&self.details) {
             out.push(FieldError::new("shipment.receiver.email", why));
         }
+        let hours = self
+            .details
+            .pickup_point
+            .as_ref()
+            .and_then(|p| p.opening_hours.as_deref());
+        if let Some(Err(why)) = hours.map(str::parse::<crate::opening_hours::OpeningHours>) {
+            out.push(FieldError::new(
+                "pickup_point.opening_hours",
+                format!("{why}; the hours are shown as given but not used for timing"),
+            ));
+        }
         out
     }
 }
@@ -388,6 +407,30 @@ mod tests {
         assert!(w[0].message.contains("fixed line"), "{w:?}");
         let w = event(r#"{"phone":"12ab"}"#).warnings();
         assert!(w[0].message.contains("only digits"), "{w:?}");
+    }
+
+    #[test]
+    fn unreadable_opening_hours_are_a_warning_and_count_for_nothing() {
+        let event = |hours: &str| {
+            input(&format!(
+                r#"{{"tracking_number":"T1","code":"ARRIVED","occurred_at":"2026-11-25T14:05:00+01:00",
+                    "pickup_point":{{"name":"ICA","opening_hours":"{hours}"}}}}"#
+            ))
+            .check()
+            .unwrap()
+        };
+        let good = event("Mo-Fr 09:00-20:00; Sa 10:00-16:00; PH off");
+        assert!(good.warnings().is_empty());
+        assert!(good.details.pickup_point.unwrap().hours().is_some());
+        let bad = event("Mon-Fri 9-17");
+        let w = bad.warnings();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].field, "pickup_point.opening_hours");
+        assert!(w[0].message.starts_with("at character 1: "), "{w:?}");
+        assert!(w[0].message.ends_with("not used for timing"), "{w:?}");
+        let p = bad.details.pickup_point.unwrap();
+        assert_eq!(p.opening_hours.as_deref(), Some("Mon-Fri 9-17"), "kept as given");
+        assert!(p.hours().is_none());
     }
 
     #[test]

@@ -31,3 +31,7 @@ id_type!(
     UserId
 );
 id_type!(LogoId);
+id_type!(
+    /// The person behind a shipment's phone and email, within one tenant (`receiver`).
+    ReceiverId
+);

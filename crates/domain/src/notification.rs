@@ -132,6 +132,10 @@ pub enum Message {
         subject: String,
         html: Option<String>,
         text: String,
+        /// The recipient's one-click opt-out link, sent as the `List-Unsubscribe` header
+        /// (RFC 8058); none for the tenant's own notices.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        list_unsubscribe: Option<String>,
     },
 }
 

@@ -5,6 +5,16 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// A tenant's request to move to another plan, waiting for the day it takes effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanRequest {
+    pub plan: Plan,
+    /// The next billing day's start after the request (`billing::next_billing_day`).
+    pub effective_at: crate::Timestamp,
+    /// Who asked (a portal user's email).
+    pub by: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Plan {
@@ -14,6 +24,8 @@ pub enum Plan {
 }
 
 impl Plan {
+    pub const ALL: [Plan; 3] = [Plan::Plus, Plan::Premium, Plan::Enterprise];
+
     pub fn allows(self, trigger: Trigger) -> bool {
         match self {
             Plan::Plus => trigger.is_basic(),

@@ -4,6 +4,7 @@
 
 use crate::contact::{EmailAddress, PhoneNumber};
 use crate::event::{CarrierEvent, receiver_email, receiver_phone};
+use crate::holidays::Country;
 use crate::ids::{RuleId, TemplateId};
 use crate::links::Links;
 use crate::notification::{Channel, Message};
@@ -11,8 +12,8 @@ use crate::rule::{ChannelChoice, Recipient, Rule};
 use crate::shipment::{Firing, Shipment};
 use crate::template::{Template, Variables, empty_variables};
 use crate::tenant::Tenant;
-use crate::timing::{after_quiet_hours, days_before};
 use crate::trigger::Trigger;
+use crate::working_days::{PickupDays, allowed_from, reminder_due};
 use crate::zone::zone_for_country;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeMap;
@@ -126,9 +127,10 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
                     Err((raw, _)) => raw.clone(),
                 };
                 let dedupe_key = dedupe_key(rule, s.shipment.id, occurrence, channel, &recipient);
+                let due_at = allowed_from(due_at, rule, channel, &receiver_zone(s), receiver_country(s));
                 let (language, message) = match address {
                     _ if passed.is_some() => (None, Err(NotSent::Cancelled(passed.clone().unwrap_or_default()))),
-                    Ok(to) => match render(rule, channel, &to, &dedupe_key, s, &vars) {
+                    Ok(to) => match render(rule, channel, &to, &dedupe_key, s, &vars, due_at) {
                         Ok((lang, m)) => (Some(lang), Ok(m)),
                         Err(e) => (None, Err(NotSent::Failed(e))),
                     },
@@ -140,7 +142,7 @@ pub fn plan(s: &Situation<'_>) -> Vec<PlannedNotification> {
                     channel,
                     recipient,
                     dedupe_key,
-                    due_at: after_quiet_hours(due_at, channel, &rule.quiet_hours, &receiver_zone(s)),
+                    due_at,
                     time_zone: receiver_zone(s).iana_name().map(str::to_string),
                     language,
                     message,
@@ -189,7 +191,13 @@ fn due_time(rule: &Rule, s: &Situation<'_>) -> Due {
         let (Some(deadline), Some(days)) = (s.shipment.storage_deadline(), rule.days_before_deadline) else {
             return Due::Never;
         };
-        let Some(due) = days_before(deadline, days, rule.send_at_local, &receiver_zone(s)) else {
+        let hours = s.shipment.details.pickup_point.as_ref().and_then(|p| p.hours());
+        let pickup = PickupDays {
+            hours: hours.as_ref(),
+            point_country: pickup_point_country(s),
+            working_days_of: rule.working_days_only.then(|| receiver_country(s)),
+        };
+        let Some(due) = reminder_due(deadline, days, rule.send_at_local, &receiver_zone(s), &pickup) else {
             return Due::Never;
         };
         if due < s.now {
@@ -209,10 +217,9 @@ fn due_time(rule: &Rule, s: &Situation<'_>) -> Due {
 
 /// The language messages for this shipment are written in: the receiver's, else the brand's.
 fn receiver_language<'a>(s: &'a Situation<'_>) -> &'a str {
-    s.shipment
-        .details
-        .receiver_language
-        .as_deref()
+    let chosen = s.shipment.receiver.as_ref().and_then(|r| r.language.as_deref());
+    chosen
+        .or(s.shipment.details.receiver_language.as_deref())
         .unwrap_or(&s.tenant.brand.default_language)
 }
 
@@ -222,6 +229,30 @@ fn receiver_zone(s: &Situation<'_>) -> jiff::tz::TimeZone {
         .as_deref()
         .and_then(|z| jiff::tz::TimeZone::get(z).ok())
         .unwrap_or_else(|| zone_for_country(d.destination_country.as_deref()))
+}
+
+/// The country whose days off a rule on working days only keeps: the receiver's zone's (the
+/// destination country's unless the event named a zone), which the worker sees again at
+/// sending.
+fn receiver_country(s: &Situation<'_>) -> Option<Country> {
+    receiver_zone(s).iana_name().and_then(Country::of_zone)
+}
+
+/// Where the pickup point is, for `PH` in its opening hours.
+fn pickup_point_country(s: &Situation<'_>) -> Option<Country> {
+    match s.shipment.details.destination_country.as_deref() {
+        Some(code) => code.parse().ok(),
+        None => receiver_country(s),
+    }
+}
+
+/// The pickup point's opening times on the day of `t` (receiver's time), `09:00-20:00`; empty
+/// when it is closed that day; none when its hours are not known.
+fn pickup_point_open_on(s: &Situation<'_>, t: Timestamp) -> Option<String> {
+    let hours = s.shipment.details.pickup_point.as_ref()?.hours()?;
+    let day = t.to_zoned_datetime(receiver_zone(s)).date();
+    let holiday = pickup_point_country(s).is_some_and(|c| crate::holidays::is_public_holiday(c, day));
+    Some(crate::opening_hours::describe(hours.on(day, holiday)))
 }
 
 type Address = Result<String, (String, NotSent)>;
@@ -305,6 +336,18 @@ fn addresses(rule: &Rule, s: &Situation<'_>) -> Vec<(Channel, Address)> {
     };
     let tag = |channel: Channel| -> Vec<(Channel, Address)> {
         let found = for_channel(channel).into_iter();
+        // The receiver's chosen channels, as for an address that cannot be used.
+        let declined = s.shipment.receiver.as_ref().map(|r| r.reach.declines(channel));
+        if let (Recipient::Receiver, Some(Some(why))) = (&rule.recipient, declined) {
+            return found
+                .map(|a| {
+                    (
+                        channel,
+                        Err((a.unwrap_or_else(|(raw, _)| raw), NotSent::Cancelled(why.clone()))),
+                    )
+                })
+                .collect();
+        }
         match (channel, s.sms_blocked) {
             (Channel::Sms, Some(why)) => found
                 .map(|a| {
@@ -357,6 +400,7 @@ fn render(
     key: &str,
     s: &Situation<'_>,
     vars: &Variables,
+    due_at: Timestamp,
 ) -> Result<(String, Message), String> {
     let template_id = match channel {
         Channel::Sms => rule.sms_template_id,
@@ -370,13 +414,47 @@ fn render(
     let language = receiver_language(s);
     // The opt-out link is the recipient's own.
     let mut vars = vars.clone();
-    vars.insert("unsubscribe_link", s.links.unsubscribe(s.tenant.id, to));
+    let opt_out = insert_opt_out_links(&mut vars, s, matches!(rule.recipient, Recipient::Receiver), to);
     vars.insert("tracking_link", notification_tracking_link(s, key));
-    let r = template
+    // "Today" is the day the message goes out.
+    if let Some(today) = pickup_point_open_on(s, due_at) {
+        vars.insert("pickup_point_open_today", today);
+    }
+    let mut r = template
         .render(Some(language), &vars)
         .map_err(|e| format!("template {template_id} does not render: {e}"))?;
-    let message = message(s, channel, to, r.subject, r.html, r.text);
+    if channel == Channel::Email && template.opt_out_footer {
+        add_opt_out_footer(&mut r, &s.tenant.brand.brand_name, &opt_out);
+    }
+    let html = r.html.map(|html| with_open_pixel(s, key, html));
+    let message = message(s, channel, to, r.subject, html, r.text, opt_out);
     Ok((r.language, message))
+}
+
+/// Adds the small opt-out footer to each part of an email that lacks the link.
+fn add_opt_out_footer(r: &mut crate::template::Rendered, brand: &str, link: &str) {
+    let footer = crate::receiver::opt_out_footer(&r.language, brand);
+    if !r.text.contains(link) {
+        r.text = format!("{}\n\n-- \n{footer} {link}\n", r.text.trim_end());
+    }
+    if let Some(html) = r.html.as_mut().filter(|h| !h.contains(link)) {
+        let escape = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let block = format!(
+            "<p style=\"font-size:12px;color:#666\">{} <a href=\"{}\">{}</a></p>",
+            escape(&footer),
+            escape(link),
+            escape(link)
+        );
+        match html.rfind("</body>") {
+            Some(at) => html.insert_str(at, &block),
+            None => html.push_str(&block),
+        }
+    }
 }
 
 /// A message in the tenant's brand: SMS from its sender id (as sent: transliterated when the
@@ -388,6 +466,7 @@ fn message(
     subject: Option<String>,
     html: Option<String>,
     text: String,
+    opt_out: String,
 ) -> Message {
     let b = &s.tenant.brand;
     match channel {
@@ -404,6 +483,7 @@ fn message(
             subject: one_line(&subject.unwrap_or_default()),
             html,
             text,
+            list_unsubscribe: Some(opt_out),
         },
     }
 }
@@ -436,7 +516,7 @@ pub fn email_instead(s: &Situation<'_>, rule: &Rule, key: &str) -> Result<Planne
     }
     .map_err(|(_, why)| why)?;
     let (language, message) =
-        render(rule, Channel::Email, &to, key, s, &variables(s, Some(rule))).map_err(NotSent::Failed)?;
+        render(rule, Channel::Email, &to, key, s, &variables(s, Some(rule)), s.now).map_err(NotSent::Failed)?;
     Ok(PlannedNotification {
         rule_id: Some(rule.id),
         trigger: Some(rule.trigger),
@@ -467,12 +547,14 @@ pub fn plan_manual(
     to: Option<&str>,
     key: &str,
 ) -> Result<PlannedNotification, String> {
-    let to = match to.map(str::trim).filter(|t| !t.is_empty()) {
+    let to_address = match to.map(str::trim).filter(|t| !t.is_empty()) {
         Some(raw) => parse_for(channel, raw),
         None => receiver_address(s, channel),
     }
     .map_err(|(_, why)| why.reason().to_string())?;
-    let unsubscribe = s.links.unsubscribe(s.tenant.id, &to);
+    let to_receiver = to.is_none_or(|t| t.trim().is_empty());
+    let to = to_address;
+    let opt_out = opt_out_links(s, to_receiver, &to).0;
     let dedupe_key = format!("manual:{key}");
     let (language, message) = match content {
         ManualContent::Template(t) => {
@@ -480,14 +562,15 @@ pub fn plan_manual(
                 return Err(format!("template \"{}\" is for {}, not {channel}", t.name, t.channel));
             }
             let mut vars = variables(s, None);
-            vars.insert("unsubscribe_link", unsubscribe);
+            insert_opt_out_links(&mut vars, s, to_receiver, &to);
             vars.insert("tracking_link", notification_tracking_link(s, &dedupe_key));
             let r = t
                 .render(Some(receiver_language(s)), &vars)
                 .map_err(|e| format!("template \"{}\" does not render: {e}", t.name))?;
+            let html = r.html.map(|html| with_open_pixel(s, &dedupe_key, html));
             (
                 Some(r.language.clone()),
-                message(s, channel, &to, r.subject, r.html, r.text),
+                message(s, channel, &to, r.subject, html, r.text, opt_out.clone()),
             )
         }
         ManualContent::FreeText { subject, text } => {
@@ -503,7 +586,7 @@ pub fn plan_manual(
             {
                 return Err(format!("the subject is longer than {MAX_SUBJECT_CHARS} characters"));
             }
-            (None, message(s, channel, &to, subject, None, text))
+            (None, message(s, channel, &to, subject, None, text, opt_out.clone()))
         }
     };
     // What is typed by hand or rendered now must fit the tenant's limits like any message.
@@ -523,6 +606,48 @@ pub fn plan_manual(
         language,
         message: Ok(message),
     })
+}
+
+/// An email's HTML with the image that counts its opens, when the tenant's open tracking is
+/// on (otherwise as it is): before `</body>` if the HTML has one, else at its end. Only the
+/// HTML part can carry it; a text-only email is never counted.
+fn with_open_pixel(s: &Situation<'_>, key: &str, html: String) -> String {
+    let Some(src) = s
+        .tenant
+        .open_tracking
+        .then(|| s.links.open_pixel(s.tenant.id, s.shipment.id, key))
+        .flatten()
+    else {
+        return html;
+    };
+    let src = src.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
+    let img = format!(
+        "<img src=\"{src}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">"
+    );
+    match html.to_ascii_lowercase().rfind("</body>") {
+        Some(at) => format!("{}{img}{}", &html[..at], &html[at..]),
+        None => format!("{html}{img}"),
+    }
+}
+
+/// `unsubscribe_link` and `preferences_link`: the receiver's own (`/u/<token>`, no address in
+/// them) when the message goes to the shipment's receiver, else the address's opt-out link.
+/// Returns the opt-out link, which an email also carries as its `List-Unsubscribe` header.
+fn insert_opt_out_links(vars: &mut Variables, s: &Situation<'_>, to_receiver: bool, to: &str) -> String {
+    let (opt_out, preferences) = opt_out_links(s, to_receiver, to);
+    vars.insert("unsubscribe_link", opt_out.clone());
+    vars.insert("preferences_link", preferences);
+    opt_out
+}
+
+fn opt_out_links(s: &Situation<'_>, to_receiver: bool, to: &str) -> (String, String) {
+    match s.shipment.receiver.as_ref().filter(|_| to_receiver) {
+        Some(r) => (s.links.opt_out(&r.token), s.links.preferences(&r.token)),
+        None => {
+            let link = s.links.unsubscribe(s.tenant.id, to);
+            (link.clone(), link)
+        }
+    }
 }
 
 /// The tracking link of the notification with this dedupe key, so its visits are its own.
@@ -554,6 +679,7 @@ fn variables(s: &Situation<'_>, rule: Option<&Rule>) -> Variables {
         set("pickup_point_name", Some(p.name.clone()));
         set("pickup_point_address", p.address.clone());
         set("pickup_point_opening_hours", p.opening_hours.clone());
+        set("pickup_point_open_today", pickup_point_open_on(s, s.now));
         set("storage_deadline", p.storage_deadline.map(|t| local(t, "%Y-%m-%d")));
     }
     set(

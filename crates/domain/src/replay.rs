@@ -13,6 +13,7 @@ use crate::ingest::plan_batch;
 use crate::money::Ore;
 use crate::notification::{Channel, Message};
 use crate::planner::{Idle, NotSent, PlannedNotification};
+use crate::receiver::Reach;
 use crate::rule::Rule;
 use crate::shipment::Shipment;
 use crate::trigger::Trigger;
@@ -205,6 +206,8 @@ impl<'a> Replay<'a> {
 pub struct Skipped {
     /// The recipient has opted out (as the opt-outs stand now).
     pub opted_out: u64,
+    /// The receiver chose to get only the other channel (as their choice stands now).
+    pub declined: u64,
     /// An SMS to a receiver (or customer service) with no phone number.
     pub no_phone: u64,
     /// An email to a receiver (or customer service) with no email address.
@@ -265,7 +268,7 @@ struct Sendable {
 }
 
 /// Counts the final notifications of the period as `add` receives them; `figures` then
-/// applies the opt-outs and prices.
+/// applies the opt-outs, the receivers' chosen channels and the prices.
 #[derive(Default)]
 pub struct Tally {
     skipped: Skipped,
@@ -300,6 +303,7 @@ impl Tally {
             limits: engine.tenant.billing.message_limits(),
             rule_stopped: None,
             opted_out: None,
+            declined: None,
             quiet_until: None,
             now: n.due_at,
         });
@@ -334,9 +338,15 @@ impl Tally {
         unique.into_iter().collect()
     }
 
-    /// The figures, with `opted_out` (addresses in lower case, as the store answers) and the
-    /// plan's `prices`.
-    pub fn figures(self, seen: &Seen, opted_out: &HashSet<String>, prices: &Prices) -> Figures {
+    /// The figures, with `opted_out` and the receivers' chosen channels `reach` (both keyed
+    /// by the address in lower case, as the store answers) and the plan's `prices`.
+    pub fn figures(
+        self,
+        seen: &Seen,
+        opted_out: &HashSet<String>,
+        reach: &HashMap<String, Reach>,
+        prices: &Prices,
+    ) -> Figures {
         let mut f = Figures {
             events: seen.events,
             shipments: seen.shipments,
@@ -350,9 +360,15 @@ impl Tally {
         };
         let mut sent = vec![false; self.sendable.len()];
         for (i, s) in self.sendable.iter().enumerate() {
-            // As the worker decides: an opt-out first, then whether the message fits.
-            if opted_out.contains(&s.recipient.to_lowercase()) {
+            // As the worker decides: an opt-out first, the receiver's channels, then whether
+            // the message fits.
+            let address = s.recipient.to_lowercase();
+            if opted_out.contains(&address) {
                 f.skipped.opted_out += 1;
+                continue;
+            }
+            if reach.get(&address).and_then(|r| r.declines(s.channel)).is_some() {
+                f.skipped.declined += 1;
                 continue;
             }
             if s.unfit {

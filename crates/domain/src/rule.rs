@@ -40,6 +40,10 @@ pub struct Rule {
     /// it, exactly N × 24 hours before the deadline.
     #[serde(default)]
     pub send_at_local: Option<LocalTime>,
+    /// A message due on a Sunday or a day off in the receiver's country waits for the next
+    /// working day (`working_days::allowed_from`).
+    #[serde(default)]
+    pub working_days_only: bool,
 }
 
 /// The longest delay a rule may ask for: a week.

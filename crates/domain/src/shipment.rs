@@ -27,6 +27,10 @@ pub struct Shipment {
     pub milestone_at: Option<Timestamp>,
     pub last_event_at: Option<Timestamp>,
     pub had_physical_event: bool,
+    /// Its receiver, bound by ingest from its addresses (`receiver`), with the preferences
+    /// as they were at its last event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<crate::receiver::ReceiverRef>,
 }
 
 impl Shipment {
@@ -39,6 +43,7 @@ impl Shipment {
             milestone_at: None,
             last_event_at: None,
             had_physical_event: false,
+            receiver: None,
         }
     }
 

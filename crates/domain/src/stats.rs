@@ -1,13 +1,12 @@
 //! The follow-up numbers a shipper reads: per day, trigger, channel or carrier, how many
 //! messages were sent, delivered, undelivered and bounced, the delivery rate, the median time
-//! to delivered and the share whose tracking link was visited. One pure function over the
-//! sent notifications, so the API, its CSV and the portal show the same numbers.
+//! to delivered, the share whose tracking link was visited and of emails opened. The store
+//! adds the counts up per group; this turns them into the numbers, so the API, its CSV and
+//! the portal show the same. Days and dates are the tenant's (`zone::tenant_zone`).
 
-use crate::notification::{Channel, Status};
-use crate::trigger::Trigger;
+use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// The longest period one question may cover.
 pub const MAX_PERIOD_DAYS: i64 = 366;
@@ -17,7 +16,7 @@ pub const DEFAULT_PERIOD_DAYS: i64 = 30;
 /// What the numbers are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
-    /// The UTC day the message was sent.
+    /// The day the message was sent, in the tenant's zone.
     Day,
     Trigger,
     Channel,
@@ -79,19 +78,25 @@ pub struct Period {
 }
 
 impl Period {
-    /// Reads `from` and `until`, each a UTC date or an RFC 3339 instant. A date `from` starts
-    /// at its midnight; a date `until` includes its day (the period ends at the next midnight).
-    /// Without `until` the period ends now; without `from` it starts 30 days before its end.
-    pub fn parse(from: Option<&str>, until: Option<&str>, now: Timestamp) -> Result<Period, PeriodError> {
+    /// Reads `from` and `until`, each a date in `zone` (the tenant's) or an RFC 3339 instant.
+    /// A date `from` starts at its midnight there; a date `until` includes its day (the period
+    /// ends at the next midnight). Without `until` the period ends now; without `from` it
+    /// starts 30 days before its end.
+    pub fn parse(
+        from: Option<&str>,
+        until: Option<&str>,
+        now: Timestamp,
+        zone: &TimeZone,
+    ) -> Result<Period, PeriodError> {
         let until = match until.map(str::trim) {
             None | Some("") => now,
-            Some(s) => instant(s, true).ok_or_else(|| PeriodError::Until(s.to_string()))?,
+            Some(s) => instant(s, true, zone).ok_or_else(|| PeriodError::Until(s.to_string()))?,
         };
         let from = match from.map(str::trim) {
             None | Some("") => until
                 .checked_sub(SignedDuration::from_hours(24 * DEFAULT_PERIOD_DAYS))
                 .map_err(|_| PeriodError::Until(until.to_string()))?,
-            Some(s) => instant(s, false).ok_or_else(|| PeriodError::From(s.to_string()))?,
+            Some(s) => instant(s, false, zone).ok_or_else(|| PeriodError::From(s.to_string()))?,
         };
         if until <= from {
             return Err(PeriodError::Empty);
@@ -106,40 +111,44 @@ impl Period {
     }
 }
 
-/// A UTC date (its midnight, or the next one for an `until`) or an instant.
-fn instant(s: &str, end_of_day: bool) -> Option<Timestamp> {
+/// A date in `zone` (its midnight, or the next one for an `until`) or an instant.
+fn instant(s: &str, end_of_day: bool, zone: &TimeZone) -> Option<Timestamp> {
     if !s.contains(['T', 't', ' ']) {
         let date = s.parse::<jiff::civil::Date>().ok()?;
         let day = if end_of_day { date.tomorrow().ok()? } else { date };
-        return day
-            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .ok()
-            .map(|z| z.timestamp());
+        return day.to_zoned_datetime(zone.clone()).ok().map(|z| z.timestamp());
     }
     s.parse::<Timestamp>().ok()
 }
 
-/// One notification a provider accepted in the period, as the numbers need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentFact {
-    pub sent_at: Timestamp,
-    pub trigger: Option<Trigger>,
-    pub channel: Channel,
-    /// The shipment's carrier, if it is known.
-    pub carrier: Option<String>,
-    /// Its status now: sent, delivered, undelivered or bounced.
-    pub status: Status,
-    /// When its delivery was reported, if it was delivered.
-    pub delivered_at: Option<Timestamp>,
-    /// Whether its own tracking link was visited (by a person, not a preview bot).
-    pub clicked: bool,
+/// The counts of one group over the notifications a provider accepted in the period, as a
+/// store adds them up (in SQL, so a period of many messages is not read row by row).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// The group's key (`GroupStats::group`); `total` for all of them.
+    pub key: String,
+    pub sent: u64,
+    pub delivered: u64,
+    pub undelivered: u64,
+    pub bounced: u64,
+    /// How many had their tracking link visited by a person.
+    pub clicked: u64,
+    /// Emails among the sent.
+    pub emails: u64,
+    /// Emails whose open-tracking image was fetched by a person.
+    pub opened: u64,
+    /// The median of (delivered − sent, or 0 when the provider's clock said earlier) over
+    /// the delivered ones, in milliseconds; for an even count the mean of the two middle ones,
+    /// rounded down. None when none was delivered.
+    pub median_ms_to_delivered: Option<i64>,
 }
 
 /// The numbers of one group (or of all, `group` = "total").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupStats {
-    /// The day (`2026-11-25`), trigger, channel or carrier; `none` for notifications without
-    /// a trigger (sent by hand, the tenant's own notices), `unknown` for an unknown carrier.
+    /// The day (`2026-11-25`, in the tenant's zone), trigger, channel or carrier; `none` for
+    /// notifications without a trigger (sent by hand, the tenant's own notices), `unknown`
+    /// for an unknown carrier.
     pub group: String,
     /// Accepted by the provider (whatever a receipt said since).
     pub sent: u64,
@@ -155,87 +164,57 @@ pub struct GroupStats {
     pub clicked: u64,
     /// clicked / sent, null when nothing was sent.
     pub clicked_share: Option<f64>,
+    /// How many emails were opened (their open-tracking image fetched); null when the tenant's
+    /// open tracking is off.
+    pub opened: Option<u64>,
+    /// opened / emails sent; null when open tracking is off or no email was sent.
+    pub opened_share: Option<f64>,
 }
 
-/// The numbers per group, in the group's order (days ascending, names alphabetically), and
-/// over all of them.
-pub fn summarize(facts: &[SentFact], group: Group) -> (Vec<GroupStats>, GroupStats) {
-    let mut groups: BTreeMap<String, Vec<&SentFact>> = BTreeMap::new();
-    for f in facts {
-        groups.entry(key(f, group)).or_default().push(f);
-    }
-    let rows = groups.into_iter().map(|(name, facts)| numbers(name, &facts)).collect();
-    let all: Vec<&SentFact> = facts.iter().collect();
-    (rows, numbers("total".to_string(), &all))
-}
-
-fn key(f: &SentFact, group: Group) -> String {
-    match group {
-        Group::Day => f.sent_at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string(),
-        Group::Trigger => f.trigger.map_or("none", Trigger::slug).to_string(),
-        Group::Channel => f.channel.slug().to_string(),
-        Group::Carrier => f
-            .carrier
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .unwrap_or("unknown")
-            .to_string(),
+impl GroupStats {
+    /// The numbers of a tally; `opens_tracked` says whether the tenant counts email opens.
+    pub fn of(t: &Tally, opens_tracked: bool) -> GroupStats {
+        let share = |n: u64, of: u64| (of > 0).then(|| n as f64 / of as f64);
+        GroupStats {
+            group: t.key.clone(),
+            sent: t.sent,
+            delivered: t.delivered,
+            undelivered: t.undelivered,
+            bounced: t.bounced,
+            delivery_rate: share(t.delivered, t.sent),
+            median_seconds_to_delivered: t.median_ms_to_delivered.map(|ms| ms.max(0) / 1000),
+            clicked: t.clicked,
+            clicked_share: share(t.clicked, t.sent),
+            opened: opens_tracked.then_some(t.opened),
+            opened_share: if opens_tracked { share(t.opened, t.emails) } else { None },
+        }
     }
 }
 
-fn numbers(group: String, facts: &[&SentFact]) -> GroupStats {
-    let count = |status: Status| facts.iter().filter(|f| f.status == status).count() as u64;
-    let sent = facts.len() as u64;
-    let delivered = count(Status::Delivered);
-    let clicked = facts.iter().filter(|f| f.clicked).count() as u64;
-    let share = |n: u64| (sent > 0).then(|| n as f64 / sent as f64);
-    // A provider's clock may run behind ours: a delivery "before" sending took no time.
-    let mut waits: Vec<i64> = facts
-        .iter()
-        .filter(|f| f.status == Status::Delivered)
-        .filter_map(|f| {
-            f.delivered_at
-                .map(|at| at.duration_since(f.sent_at).as_millis().max(0) as i64)
-        })
-        .collect();
-    GroupStats {
-        group,
-        sent,
-        delivered,
-        undelivered: count(Status::Undelivered),
-        bounced: count(Status::Bounced),
-        delivery_rate: share(delivered),
-        median_seconds_to_delivered: median(&mut waits).map(|ms| ms / 1000),
-        clicked,
-        clicked_share: share(clicked),
-    }
-}
-
-/// The median of the values in milliseconds (see `GroupStats::median_seconds_to_delivered`).
-fn median(values: &mut [i64]) -> Option<i64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable();
-    let mid = values.len() / 2;
-    Some(if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2
-    } else {
-        values[mid]
-    })
+/// The numbers per group in the group's order (days ascending, names alphabetically), and
+/// over all of them (`total`, all zeros when nothing was sent).
+pub fn summarize(groups: &[Tally], total: Option<&Tally>, opens_tracked: bool) -> (Vec<GroupStats>, GroupStats) {
+    let mut rows: Vec<GroupStats> = groups.iter().map(|t| GroupStats::of(t, opens_tracked)).collect();
+    rows.sort_by(|a, b| a.group.cmp(&b.group));
+    let none = Tally {
+        key: "total".into(),
+        ..Tally::default()
+    };
+    let mut total = GroupStats::of(total.unwrap_or(&none), opens_tracked);
+    total.group = "total".into();
+    (rows, total)
 }
 
 /// The CSV of the numbers: a row per group, then the total with the suppressed addresses.
 pub fn csv(group: Group, rows: &[GroupStats], total: &GroupStats, suppressed: u64) -> String {
     let mut out = format!(
-        "{},sent,delivered,undelivered,bounced,delivery_rate,median_seconds_to_delivered,clicked,clicked_share,suppressed_addresses\n",
+        "{},sent,delivered,undelivered,bounced,delivery_rate,median_seconds_to_delivered,clicked,clicked_share,opened,opened_share,suppressed_addresses\n",
         group.slug()
     );
     let ratio = |r: Option<f64>| r.map(|r| format!("{r:.4}")).unwrap_or_default();
     for (row, suppressed) in rows.iter().map(|r| (r, None)).chain([(total, Some(suppressed))]) {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{}\n",
             field(&row.group),
             row.sent,
             row.delivered,
@@ -247,6 +226,8 @@ pub fn csv(group: Group, rows: &[GroupStats], total: &GroupStats, suppressed: u6
                 .unwrap_or_default(),
             row.clicked,
             ratio(row.clicked_share),
+            row.opened.map(|n| n.to_string()).unwrap_or_default(),
+            ratio(row.opened_share),
             suppressed.map(|n: u64| n.to_string()).unwrap_or_default(),
         ));
     }
@@ -276,83 +257,84 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn fact(sent: &str, channel: Channel, status: Status, delivered_after_s: Option<i64>, clicked: bool) -> SentFact {
-        let sent_at = at(sent);
-        SentFact {
-            sent_at,
-            trigger: Some(Trigger::Delivered),
-            channel,
-            carrier: Some("PostNord".into()),
-            status,
-            delivered_at: delivered_after_s.map(|s| sent_at + SignedDuration::from_secs(s)),
-            clicked,
+    fn tally(key: &str, sent: u64, delivered: u64, emails: u64, opened: u64, median_ms: Option<i64>) -> Tally {
+        Tally {
+            key: key.into(),
+            sent,
+            delivered,
+            undelivered: 1,
+            bounced: 0,
+            clicked: 1,
+            emails,
+            opened,
+            median_ms_to_delivered: median_ms,
         }
     }
 
     #[test]
     fn numbers_per_group_and_in_total() {
-        let facts = [
-            fact("2026-11-25T10:00:00Z", Channel::Sms, Status::Delivered, Some(10), true),
-            fact("2026-11-25T11:00:00Z", Channel::Sms, Status::Delivered, Some(30), false),
-            fact("2026-11-25T12:00:00Z", Channel::Sms, Status::Delivered, Some(20), false),
-            fact("2026-11-26T09:00:00Z", Channel::Sms, Status::Undelivered, None, false),
-            fact("2026-11-26T09:30:00Z", Channel::Email, Status::Bounced, None, false),
-            fact("2026-11-26T23:59:59Z", Channel::Email, Status::Sent, None, true),
-        ];
-        let (days, total) = summarize(&facts, Group::Day);
+        let groups = [tally("sms", 4, 3, 0, 0, Some(20_999)), tally("email", 2, 0, 2, 1, None)];
+        let total = tally("total", 6, 3, 2, 1, Some(20_999));
+        let (rows, all) = summarize(&groups, Some(&total), true);
         assert_eq!(
-            days.iter()
-                .map(|d| (d.group.as_str(), d.sent, d.delivered))
-                .collect::<Vec<_>>(),
-            [("2026-11-25", 3, 3), ("2026-11-26", 3, 0)]
+            rows.iter().map(|r| (r.group.as_str(), r.sent)).collect::<Vec<_>>(),
+            [("email", 2), ("sms", 4)],
+            "alphabetically"
         );
-        assert_eq!(days[0].median_seconds_to_delivered, Some(20));
-        assert_eq!(days[1].median_seconds_to_delivered, None);
+        assert_eq!(
+            rows[1].median_seconds_to_delivered,
+            Some(20),
+            "whole seconds, rounded down"
+        );
+        assert_eq!(rows[0].median_seconds_to_delivered, None);
+        assert_eq!(all.delivery_rate, Some(0.5));
+        assert_eq!(all.clicked_share, Some(1.0 / 6.0));
+        assert_eq!((all.opened, all.opened_share), (Some(1), Some(0.5)), "of the emails");
+        assert_eq!((rows[1].opened, rows[1].opened_share), (Some(0), None), "no email sent");
+        // Open tracking off: no opened numbers at all, rather than a misleading zero.
+        let (rows, all) = summarize(&groups, Some(&total), false);
+        assert_eq!((all.opened, all.opened_share, rows[0].opened), (None, None, None));
+        let (none, empty) = summarize(&[], None, true);
+        assert!(none.is_empty());
         assert_eq!(
             (
-                total.sent,
-                total.delivered,
-                total.undelivered,
-                total.bounced,
-                total.clicked
+                empty.group.as_str(),
+                empty.sent,
+                empty.delivery_rate,
+                empty.clicked_share
             ),
-            (6, 3, 1, 1, 2)
+            ("total", 0, None, None)
         );
-        assert_eq!(total.delivery_rate, Some(0.5));
-        assert_eq!(total.clicked_share, Some(2.0 / 6.0));
-        let (channels, _) = summarize(&facts, Group::Channel);
-        assert_eq!(
-            channels.iter().map(|c| (c.group.as_str(), c.sent)).collect::<Vec<_>>(),
-            [("email", 2), ("sms", 4)]
-        );
-        // An even count: the mean of the two middle waits.
-        let (_, two) = summarize(&facts[..2], Group::Trigger);
-        assert_eq!(two.median_seconds_to_delivered, Some(20));
-        let (none, empty) = summarize(&[], Group::Carrier);
-        assert!(none.is_empty());
-        assert_eq!((empty.sent, empty.delivery_rate, empty.clicked_share), (0, None, None));
     }
 
     #[test]
-    fn a_delivery_reported_before_sending_took_no_time() {
-        let f = fact("2026-11-25T10:00:00Z", Channel::Sms, Status::Delivered, Some(-5), false);
-        assert_eq!(summarize(&[f], Group::Day).1.median_seconds_to_delivered, Some(0));
-    }
-
-    #[test]
-    fn periods_are_read_bounded_and_explained() {
+    fn periods_are_read_in_the_tenants_zone_bounded_and_explained() {
         let now = at("2026-12-07T06:00:00Z");
-        let p = Period::parse(Some("2026-11-01"), Some("2026-11-30"), now).unwrap();
+        let utc = TimeZone::UTC;
+        let p = Period::parse(Some("2026-11-01"), Some("2026-11-30"), now, &utc).unwrap();
         assert_eq!(
             (p.from, p.until),
             (at("2026-11-01T00:00:00Z"), at("2026-12-01T00:00:00Z"))
         );
-        let p = Period::parse(None, None, now).unwrap();
+        // Stockholm is an hour ahead of UTC in November.
+        let home = crate::zone::tenant_zone();
+        let p = Period::parse(Some("2026-11-01"), Some("2026-11-30"), now, &home).unwrap();
+        assert_eq!(
+            (p.from, p.until),
+            (at("2026-10-31T23:00:00Z"), at("2026-11-30T23:00:00Z"))
+        );
+        let p = Period::parse(None, None, now, &home).unwrap();
         assert_eq!((p.from, p.until), (at("2026-11-07T06:00:00Z"), now));
-        let p = Period::parse(Some("2026-11-01T12:00:00Z"), Some("2026-11-02T12:00:00+01:00"), now).unwrap();
+        let p = Period::parse(
+            Some("2026-11-01T12:00:00Z"),
+            Some("2026-11-02T12:00:00+01:00"),
+            now,
+            &home,
+        )
+        .unwrap();
         assert_eq!(p.until, at("2026-11-02T11:00:00Z"));
         assert!(
-            Period::parse(Some("2025-11-30"), Some("2026-11-30"), now).is_ok(),
+            Period::parse(Some("2025-11-30"), Some("2026-11-30"), now, &utc).is_ok(),
             "366 days"
         );
         let table: &[(Option<&str>, Option<&str>, &str)] = &[
@@ -363,11 +345,11 @@ mod tests {
             (Some("2025-11-29"), Some("2026-11-30"), "until"),
         ];
         for (from, until, field) in table {
-            let e = Period::parse(*from, *until, now).unwrap_err();
+            let e = Period::parse(*from, *until, now, &home).unwrap_err();
             assert_eq!(e.field(), *field, "{from:?} {until:?}: {e}");
         }
         assert_eq!(
-            Period::parse(Some("2025-11-29"), Some("2026-11-30"), now)
+            Period::parse(Some("2025-11-29"), Some("2026-11-30"), now, &utc)
                 .unwrap_err()
                 .to_string(),
             "the period is 367 days long: ask for at most 366 days at a time"
@@ -377,14 +359,24 @@ mod tests {
 
     #[test]
     fn the_csv_has_a_row_per_group_and_the_total_with_the_suppressed_addresses() {
-        let mut f = fact("2026-11-25T10:00:00Z", Channel::Sms, Status::Delivered, Some(10), true);
-        f.carrier = Some("=HYPERLINK(\"x\")".into());
-        let (rows, total) = summarize(&[f], Group::Carrier);
+        let t = Tally {
+            key: "=HYPERLINK(\"x\")".into(),
+            sent: 1,
+            delivered: 1,
+            clicked: 1,
+            median_ms_to_delivered: Some(10_000),
+            ..Tally::default()
+        };
+        let total = Tally {
+            key: "total".into(),
+            ..t.clone()
+        };
+        let (rows, all) = summarize(std::slice::from_ref(&t), Some(&total), false);
         assert_eq!(
-            csv(Group::Carrier, &rows, &total, 7),
-            "carrier,sent,delivered,undelivered,bounced,delivery_rate,median_seconds_to_delivered,clicked,clicked_share,suppressed_addresses\n\
-             \"'=HYPERLINK(\"\"x\"\")\",1,1,0,0,1.0000,10,1,1.0000,\n\
-             total,1,1,0,0,1.0000,10,1,1.0000,7\n"
+            csv(Group::Carrier, &rows, &all, 7),
+            "carrier,sent,delivered,undelivered,bounced,delivery_rate,median_seconds_to_delivered,clicked,clicked_share,opened,opened_share,suppressed_addresses\n\
+             \"'=HYPERLINK(\"\"x\"\")\",1,1,0,0,1.0000,10,1,1.0000,,,\n\
+             total,1,1,0,0,1.0000,10,1,1.0000,,,7\n"
         );
     }
 }

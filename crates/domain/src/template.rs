@@ -21,7 +21,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("tracking_link", "a link to the shipment's tracking page"),
     ("pickup_point_name", "the pickup point's name"),
     ("pickup_point_address", "the pickup point's address"),
-    ("pickup_point_opening_hours", "the pickup point's opening hours"),
+    (
+        "pickup_point_opening_hours",
+        "the pickup point's opening hours, as the carrier gives them (Mo-Fr 09:00-20:00; Sa 10:00-16:00)",
+    ),
+    (
+        "pickup_point_open_today",
+        "the pickup point's opening times on the day the message is sent, like 09:00-20:00 (empty when it is closed that day or its hours are unknown)",
+    ),
     (
         "storage_deadline",
         "the last day to pick up the parcel (YYYY-MM-DD, receiver's time)",
@@ -36,6 +43,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         "unsubscribe_link",
         "a link that stops further messages to this receiver",
+    ),
+    (
+        "preferences_link",
+        "a link where the receiver chooses SMS, email or both, and the language",
     ),
     ("event_location", "where the event happened"),
     ("event_time", "when the event happened (receiver's local time)"),
@@ -63,7 +74,11 @@ pub fn sample_variables() -> Variables {
         ("tracking_link", "https://track.example.com/s/1/1234567/2ofl8k3jx0qpa"),
         ("pickup_point_name", "ICA Nära Rosendal"),
         ("pickup_point_address", "Rosendalsvägen 1, 114 31 Stockholm"),
-        ("pickup_point_opening_hours", "Mon-Sun 8-22"),
+        (
+            "pickup_point_opening_hours",
+            "Mo-Fr 09:00-20:00; Sa 10:00-16:00; PH off",
+        ),
+        ("pickup_point_open_today", "09:00-20:00"),
         ("storage_deadline", "2026-12-04"),
         ("days_left", "2"),
         ("order_reference", "ORD-1042"),
@@ -73,6 +88,7 @@ pub fn sample_variables() -> Variables {
         ("customer_service_email", "kundtjanst@example.com"),
         ("customer_service_phone", "+46812345678"),
         ("unsubscribe_link", "https://track.example.com/u/abc"),
+        ("preferences_link", "https://track.example.com/p/abc"),
         ("event_location", "Stockholm"),
         ("event_time", "2026-11-25 14:05"),
         ("campaign", "BLACKWEEK10"),
@@ -90,6 +106,14 @@ pub struct Template {
     pub channel: Channel,
     pub default_language: String,
     pub contents: BTreeMap<String, TemplateBody>,
+    /// An email without the opt-out link in its text gets a small opt-out footer (issue 15);
+    /// a tenant switches it off for transactional-only templates. On unless said otherwise.
+    #[serde(default = "footer_by_default")]
+    pub opt_out_footer: bool,
+}
+
+fn footer_by_default() -> bool {
+    true
 }
 
 /// One language's text. SMS uses `text`; email uses `subject`, `html` and `text`.
@@ -444,6 +468,7 @@ mod tests {
                     ..Default::default()
                 },
             )]),
+            opt_out_footer: true,
         }
     }
 
@@ -479,6 +504,7 @@ mod tests {
                     text: "{{ receiver_name }}".into(),
                 },
             )]),
+            opt_out_footer: true,
         };
         let mut vars = empty_variables();
         vars.insert("receiver_name", "<b>Bo & Co</b>".into());

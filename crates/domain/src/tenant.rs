@@ -15,6 +15,10 @@ pub struct Tenant {
     pub brand: Brand,
     #[serde(default)]
     pub billing: BillingSettings,
+    /// Emails carry a 1×1 image served by Avisera that counts their opens. Off unless the
+    /// operator switches it on for the tenant (`avisera tenant open-tracking`): privacy first.
+    #[serde(default)]
+    pub open_tracking: bool,
 }
 
 /// How a tenant wants to be billed and warned.

@@ -31,6 +31,7 @@ fn email(text: &str, html: Option<&str>) -> Message {
         subject: "Levererat".into(),
         html: html.map(String::from),
         text: text.into(),
+        list_unsubscribe: None,
     }
 }
 
@@ -44,6 +45,7 @@ fn at(message: &Message) -> SendTime<'_> {
         limits: limits(),
         rule_stopped: None,
         opted_out: None,
+        declined: None,
         quiet_until: None,
         now: now(),
     }
@@ -134,6 +136,16 @@ fn what_the_worker_does_at_sending() {
             "opted out",
         ),
         (
+            "a receiver who chose email only gets no SMS, with the reason",
+            SendTime {
+                declined: Some("the receiver chose to get email only"),
+                quiet_until: Some(later),
+                ..at(&ok_sms)
+            },
+            "cancel",
+            "email only",
+        ),
+        (
             "quiet hours defer",
             SendTime {
                 quiet_until: Some(later),
@@ -196,6 +208,7 @@ fn rule(channels: ChannelChoice, email_template: bool, recipient: Recipient) -> 
         delay_minutes: 0,
         quiet_hours: vec![],
         send_at_local: None,
+        working_days_only: false,
     }
 }
 

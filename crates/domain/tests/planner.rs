@@ -27,6 +27,7 @@ fn tenant(plan: Plan) -> Tenant {
         plan,
         brand,
         billing: Default::default(),
+        open_tracking: false,
     }
 }
 
@@ -52,6 +53,7 @@ fn templates() -> BTreeMap<TemplateId, Template> {
                 },
             ),
         ]),
+        opt_out_footer: true,
     };
     let email = Template {
         id: TemplateId(2),
@@ -63,9 +65,10 @@ fn templates() -> BTreeMap<TemplateId, Template> {
             TemplateBody {
                 subject: Some("Ämne {{ tracking_number }}".into()),
                 text: "Text".into(),
-                html: None,
+                html: Some("<html><BODY><p>Hej</p></BODY></html>".into()),
             },
         )]),
+        opt_out_footer: true,
     };
     BTreeMap::from([(sms.id, sms), (email.id, email)])
 }
@@ -89,6 +92,7 @@ fn rule(trigger: Trigger, channels: ChannelChoice) -> Rule {
         delay_minutes: 0,
         quiet_hours: Vec::new(),
         send_at_local: None,
+        working_days_only: false,
     }
 }
 
@@ -180,6 +184,42 @@ fn both_channels_give_one_sms_and_one_email_in_the_receivers_language() {
         "email template has only Swedish: falls back"
     );
     assert_ne!(out[0].dedupe_key, out[1].dedupe_key);
+}
+
+#[test]
+fn an_email_carries_the_open_tracking_image_only_when_the_tenant_switched_it_on() {
+    let html_of = |open_tracking: bool| {
+        let tenant = Tenant {
+            open_tracking,
+            ..tenant(Plan::Plus)
+        };
+        let out = run(
+            &tenant,
+            &[rule(Trigger::Delivered, ChannelChoice::Both)],
+            &event("DELIVERED", Some("0701234567"), Some("a@b.se"), "sv"),
+        );
+        let Ok(Message::Sms { text, .. }) = &out[0].message else {
+            panic!("{out:?}")
+        };
+        assert!(!text.contains("/o/"), "never in an SMS: {text}");
+        match &out[1].message {
+            Ok(Message::Email { html, text, .. }) => {
+                assert!(!text.contains("/o/"), "the text part cannot show an image: {text}");
+                (html.clone().unwrap(), out[1].dedupe_key.clone())
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    let (off, _) = html_of(false);
+    assert_eq!(off, "<html><BODY><p>Hej</p></BODY></html>", "off by default: no image");
+    let (on, key) = html_of(true);
+    assert_eq!(
+        on,
+        format!(
+            "<html><BODY><p>Hej</p><img src=\"https://t.example/o/1/3?n={key}&amp;x=1\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\"></BODY></html>"
+        ),
+        "before the body ends, its address escaped, naming the notification"
+    );
 }
 
 #[test]

@@ -295,6 +295,7 @@ async fn jobs(pool: &PgPool, rows: Vec<ClaimedRow>, worker: &str, now: Timestamp
                     tenant: tenant_id,
                     id,
                     outcome,
+                    provider: None,
                 }];
                 crate::delivery::finish(pool, worker, &failed, now).await?;
                 continue;

@@ -59,30 +59,34 @@ async fn finish_once(
         attempted.push(i64::from(o.is_attempt()));
     }
     let mut tx = pool.begin().await.map_err(db)?;
-    let done = sqlx::query_scalar!(
+    let providers: Vec<Option<&str>> = finished.iter().map(|f| f.provider.as_deref()).collect();
+    // A runtime statement (not `query!`): it gained the provider with migration 8.
+    let done: Vec<i64> = sqlx::query_scalar(
         "UPDATE notifications n SET status = f.status, reason = f.reason,
              provider_id = COALESCE(f.provider_id, n.provider_id), due_at = COALESCE(f.due_at, n.due_at),
              lease_owner = NULL, lease_until = NULL, updated_at = $1, sent_at = f.sent_at,
-             billed_units = f.units, unit_price_ore = f.price, attempts = n.attempts + f.attempted
+             billed_units = f.units, unit_price_ore = f.price, attempts = n.attempts + f.attempted,
+             provider = COALESCE(f.provider, n.provider)
          FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-                     $8::timestamptz[], $9::bigint[], $10::bigint[], $11::bigint[])
-              AS f(tenant_id, id, status, reason, provider_id, due_at, sent_at, units, price, attempted)
+                     $8::timestamptz[], $9::bigint[], $10::bigint[], $11::bigint[], $13::text[])
+              AS f(tenant_id, id, status, reason, provider_id, due_at, sent_at, units, price, attempted, provider)
          WHERE n.tenant_id = f.tenant_id AND n.id = f.id AND n.lease_owner = $12
            AND (n.status = 'scheduled' OR (n.status = 'cancelled' AND f.status = 'sent'))
          RETURNING n.id",
-        PgTime(now) as _,
-        &tenants[..],
-        &ids[..],
-        &statuses[..] as _,
-        &reasons[..] as _,
-        &provider_ids[..] as _,
-        &dues[..] as _,
-        &sent[..] as _,
-        &units[..] as _,
-        &prices[..] as _,
-        &attempted[..],
-        worker,
     )
+    .bind(PgTime(now))
+    .bind(&tenants[..])
+    .bind(&ids[..])
+    .bind(&statuses[..])
+    .bind(&reasons[..])
+    .bind(&provider_ids[..])
+    .bind(&dues[..])
+    .bind(&sent[..])
+    .bind(&units[..])
+    .bind(&prices[..])
+    .bind(&attempted[..])
+    .bind(worker)
+    .bind(&providers[..])
     .fetch_all(&mut *tx)
     .await
     .map_err(db)?;

@@ -74,7 +74,7 @@ pub async fn add_notices(
 }
 
 /// Records a batch with a fixed number of statements, whatever its size: upsert its shipments,
-/// insert its events (learning which are new), let the domain decide the batch in memory, then
+/// bind their receivers, insert its events (learning which are new), let the domain decide the batch in memory, then
 /// write the shipments' new states, the cancels and all notifications.
 async fn record_batch(
     tx: &mut Tx,
@@ -84,9 +84,10 @@ async fn record_batch(
     now: Timestamp,
 ) -> StoreResult<Vec<EventOutcome>> {
     let Loaded {
-        shipments,
+        mut shipments,
         new: created,
     } = load_shipments(tx, tenant, events).await?;
+    crate::receivers::bind(tx, tenant, &mut shipments, events, now).await?;
     let created: HashMap<&str, ShipmentId> = created.into_iter().map(|t| (t, shipments[t].id)).collect();
     let mut stored = insert_events(tx, tenant, events, &shipments, now).await?;
     // An event is new once: a second copy in the same batch is a duplicate too.
@@ -615,6 +616,13 @@ pub async fn find(pool: &PgPool, tenant: TenantId, search: &ShipmentSearch, limi
         ShipmentSearch::OrderReference(r) => ("order_reference = $2", r.trim().to_lowercase()),
         ShipmentSearch::Phone(p) => ("receiver_phone = $2", p.trim().to_string()),
         ShipmentSearch::Email(e) => ("receiver_email = $2", e.trim().to_lowercase()),
+        // Parts read the tenant's shipments (by its index on tenant_id); strpos, not LIKE, so a
+        // % or _ typed is itself.
+        ShipmentSearch::TrackingNumberPart(t) => ("strpos(lower(tracking_number), $2) > 0", t.trim().to_lowercase()),
+        ShipmentSearch::ReceiverName(n) => (
+            "strpos(lower(state->'details'->>'receiver_name'), $2) > 0",
+            n.trim().to_lowercase(),
+        ),
     };
     let rows: Vec<ShipmentRow> = sqlx::query_as(&format!(
         "SELECT id, state FROM shipments WHERE tenant_id = $1 AND {sql} ORDER BY updated_at DESC, id DESC LIMIT $3"

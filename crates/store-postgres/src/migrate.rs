@@ -43,6 +43,26 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "visits",
         sql: include_str!("../migrations/0005_visits.sql"),
     },
+    Migration {
+        version: 6,
+        name: "accounts",
+        sql: include_str!("../migrations/0006_accounts.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "opens",
+        sql: include_str!("../migrations/0007_opens.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "provider",
+        sql: include_str!("../migrations/0008_provider.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "receivers",
+        sql: include_str!("../migrations/0009_receivers.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

@@ -12,7 +12,7 @@ use sqlx::types::Json;
 
 const COLUMNS: &str =
     "id, tenant_id, tracking_number, rule_id, trigger_name, channel, recipient, status, reason, language,
-    message, due_at, attempts, provider_id, idempotency_key, sent_at, billed_units, unit_price_ore, created_at, updated_at";
+    message, due_at, attempts, provider_id, provider, idempotency_key, sent_at, billed_units, unit_price_ore, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct NotificationRow {
@@ -30,6 +30,7 @@ struct NotificationRow {
     due_at: PgTime,
     attempts: i64,
     provider_id: Option<String>,
+    provider: Option<String>,
     idempotency_key: String,
     sent_at: Option<PgTime>,
     billed_units: Option<i64>,
@@ -55,6 +56,7 @@ impl NotificationRow {
             due_at: self.due_at.0,
             attempts: self.attempts as u32,
             provider_id: self.provider_id,
+            provider: self.provider,
             idempotency_key: self.idempotency_key,
             sent_at: self.sent_at.map(|t| t.0),
             charge: match (self.billed_units, self.unit_price_ore) {

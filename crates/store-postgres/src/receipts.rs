@@ -11,16 +11,19 @@ use avisera_store::{ReceiptKey, ReceiptTarget, StatusChange, StoreResult, Suppre
 use sqlx::PgPool;
 
 pub async fn targets(pool: &PgPool, channel: Channel, key: &ReceiptKey) -> StoreResult<Vec<ReceiptTarget>> {
-    let (column, value) = match key {
-        ReceiptKey::ProviderId(id) => ("provider_id", id),
-        ReceiptKey::IdempotencyKey(key) => ("idempotency_key", key),
+    let (column, value, provider) = match key {
+        ReceiptKey::ProviderId(id) => ("provider_id", id, None),
+        ReceiptKey::ProviderMessage { provider, id } => ("provider_id", id, Some(provider)),
+        ReceiptKey::IdempotencyKey(key) => ("idempotency_key", key, None),
     };
     let rows: Vec<(i64, i64, String, String, Option<String>)> = sqlx::query_as(&format!(
         "SELECT tenant_id, id, recipient, status, reason FROM notifications
-         WHERE channel = $1 AND {column} = $2 ORDER BY id LIMIT 2"
+         WHERE channel = $1 AND {column} = $2 AND ($3::text IS NULL OR provider = $3 OR provider IS NULL)
+         ORDER BY id LIMIT 2"
     ))
     .bind(channel.slug())
     .bind(value)
+    .bind(provider)
     .fetch_all(pool)
     .await
     .map_err(db)?;

@@ -19,6 +19,7 @@ struct TenantRow {
     plan: String,
     brand: Json<Brand>,
     billing: Json<BillingSettings>,
+    open_tracking: bool,
 }
 
 impl TenantRow {
@@ -29,23 +30,14 @@ impl TenantRow {
             plan: parse("tenant plan", &self.plan)?,
             brand: self.brand.0,
             billing: self.billing.0,
+            open_tracking: self.open_tracking,
         })
     }
 }
 
 pub async fn create(pool: &PgPool, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let id: i64 =
-        sqlx::query_scalar("INSERT INTO tenants (name, plan, brand, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(name)
-            .bind(plan.slug())
-            .bind(Json(brand))
-            .bind(PgTime(now))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-    let id = TenantId(id);
-    insert_plan_change(&mut tx, id, plan, now).await?;
+    let id = insert(&mut tx, name, plan, brand, now).await?;
     tx.commit().await.map_err(db)?;
     Ok(Tenant {
         id,
@@ -53,7 +45,30 @@ pub async fn create(pool: &PgPool, name: &str, plan: Plan, brand: &Brand, now: T
         plan,
         brand: brand.clone(),
         billing: BillingSettings::default(),
+        open_tracking: false,
     })
+}
+
+/// A new tenant on `plan` from `now`, inside the caller's transaction.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    name: &str,
+    plan: Plan,
+    brand: &Brand,
+    now: Timestamp,
+) -> StoreResult<TenantId> {
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO tenants (name, plan, brand, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(name)
+            .bind(plan.slug())
+            .bind(Json(brand))
+            .bind(PgTime(now))
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db)?;
+    let id = TenantId(id);
+    insert_plan_change(tx, id, plan, now).await?;
+    Ok(id)
 }
 
 async fn insert_plan_change(tx: &mut Tx, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
@@ -80,6 +95,17 @@ fn found(rows: u64, tenant: TenantId) -> StoreResult<()> {
 pub async fn update_billing(pool: &PgPool, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()> {
     let done = sqlx::query("UPDATE tenants SET billing = $1 WHERE id = $2")
         .bind(Json(billing))
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)
+}
+
+/// Switches the open-tracking image in the tenant's emails on or off.
+pub async fn set_open_tracking(pool: &PgPool, tenant: TenantId, on: bool) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE tenants SET open_tracking = $1 WHERE id = $2")
+        .bind(on)
         .bind(tenant.0)
         .execute(pool)
         .await
@@ -118,7 +144,7 @@ pub async fn plan_periods(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<Pl
 }
 
 pub async fn get(pool: &PgPool, tenant: TenantId) -> StoreResult<Option<Tenant>> {
-    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing FROM tenants WHERE id = $1")
+    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing, open_tracking FROM tenants WHERE id = $1")
         .bind(tenant.0)
         .fetch_optional(pool)
         .await
@@ -128,7 +154,7 @@ pub async fn get(pool: &PgPool, tenant: TenantId) -> StoreResult<Option<Tenant>>
 }
 
 pub async fn all(pool: &PgPool) -> StoreResult<Vec<Tenant>> {
-    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing FROM tenants ORDER BY id")
+    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing, open_tracking FROM tenants ORDER BY id")
         .fetch_all(pool)
         .await
         .map_err(db)?

@@ -33,6 +33,17 @@ impl UserRow {
 }
 
 pub async fn create(pool: &PgPool, tenant: TenantId, user: &NewUser, now: Timestamp) -> StoreResult<UserId> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    insert(&mut conn, tenant, user, now).await
+}
+
+/// A new user, on the caller's connection (or inside its transaction).
+pub(crate) async fn insert(
+    conn: &mut sqlx::PgConnection,
+    tenant: TenantId,
+    user: &NewUser,
+    now: Timestamp,
+) -> StoreResult<UserId> {
     let email = user.email.to_string().to_lowercase();
     let taken = |email: &str| {
         StoreError::conflict(
@@ -50,7 +61,7 @@ pub async fn create(pool: &PgPool, tenant: TenantId, user: &NewUser, now: Timest
     .bind(user.role.slug())
     .bind(&user.password_hash)
     .bind(PgTime(now))
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await
     .map_err(|e| match db(e) {
         StoreError::Conflict { constraint, .. } if constraint == "users_email_key" => taken(&email),

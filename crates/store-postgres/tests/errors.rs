@@ -158,6 +158,7 @@ async fn a_stored_message_that_does_not_read_back_fails_alone_and_the_claim_goes
             subject: format!("Notice {n}"),
             html: None,
             text: "text".into(),
+            list_unsubscribe: None,
         }),
     };
     assert_eq!(

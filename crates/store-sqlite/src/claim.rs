@@ -265,7 +265,18 @@ async fn jobs(pool: &SqlitePool, rows: Vec<ClaimedRow>, worker: &str, now: Times
                 let outcome = DeliveryOutcome::Failed {
                     reason: format!("the stored message can no longer be read: {why}"),
                 };
-                crate::delivery::finish(pool, worker, &[Finished { tenant, id, outcome }], now).await?;
+                crate::delivery::finish(
+                    pool,
+                    worker,
+                    &[Finished {
+                        tenant,
+                        id,
+                        outcome,
+                        provider: None,
+                    }],
+                    now,
+                )
+                .await?;
             }
         }
     }

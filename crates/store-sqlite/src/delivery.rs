@@ -46,7 +46,8 @@ async fn finish_once(
         let done = sqlx::query(
             "UPDATE notifications SET status = ?1, reason = ?2, provider_id = COALESCE(?3, provider_id),
                  due_at = COALESCE(?4, due_at), lease_owner = NULL, lease_until = NULL, updated_at = ?5,
-                 sent_at = ?9, billed_units = ?10, unit_price_ore = ?11, attempts = attempts + ?12
+                 sent_at = ?9, billed_units = ?10, unit_price_ore = ?11, attempts = attempts + ?12,
+                 provider = COALESCE(?13, provider)
              WHERE tenant_id = ?6 AND id = ?7 AND lease_owner = ?8
                AND (status = 'scheduled' OR (status = 'cancelled' AND ?1 = 'sent'))",
         )
@@ -62,6 +63,7 @@ async fn finish_once(
         .bind(charge.map(|c| i64::from(c.units)))
         .bind(charge.map(|c| c.unit_price.0))
         .bind(i64::from(outcome.is_attempt()))
+        .bind(f.provider.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(db)?;

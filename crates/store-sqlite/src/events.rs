@@ -83,7 +83,8 @@ async fn record_batch(
     decide: &Decide<'_>,
     now: Timestamp,
 ) -> StoreResult<Vec<EventOutcome>> {
-    let shipments = load_shipments(tx, tenant, events, now).await?;
+    let mut shipments = load_shipments(tx, tenant, events, now).await?;
+    crate::receivers::bind(tx, tenant, &mut shipments, events, now).await?;
     let mut stored = insert_events(tx, tenant, events, &shipments, now).await?;
     // An event is new once: a second copy in the same batch is a duplicate too.
     let new: Vec<bool> = events
@@ -513,22 +514,55 @@ pub async fn add_manual(
     Ok(id)
 }
 
+/// SQLite's `lower()` knows only ASCII, so "öberg" would not find "Öberg": names are compared
+/// here, newest shipment first, and only the matches' states are read.
+async fn find_by_name(pool: &SqlitePool, tenant: TenantId, name: &str, limit: u32) -> StoreResult<Vec<Shipment>> {
+    let needle = name.trim().to_lowercase();
+    let names: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, json_extract(state, '$.details.receiver_name') AS name FROM shipments
+         WHERE tenant_id = ?1 AND name IS NOT NULL ORDER BY updated_at DESC, id DESC",
+    )
+    .bind(tenant.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    let mut found = Vec::new();
+    for (id, _) in names
+        .into_iter()
+        .filter(|(_, n)| n.to_lowercase().contains(&needle))
+        .take(limit.clamp(1, 200) as usize)
+    {
+        let row: Option<ShipmentRow> =
+            sqlx::query_as("SELECT id, state FROM shipments WHERE tenant_id = ?1 AND id = ?2")
+                .bind(tenant.0)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?;
+        found.extend(row.map(Shipment::from));
+    }
+    Ok(found)
+}
+
 /// Track & Trace: shipments by tracking number (exact), order reference or email (whole
-/// values, case ignored) or receiver phone (E.164), each by its own index.
+/// values, case ignored) or receiver phone (E.164), each by its own index; or by part of a
+/// tracking number or of the receiver's name, which reads the tenant's shipments.
 pub async fn find(
     pool: &SqlitePool,
     tenant: TenantId,
     search: &ShipmentSearch,
     limit: u32,
 ) -> StoreResult<Vec<Shipment>> {
-    let (column, needle) = match search {
-        ShipmentSearch::TrackingNumber(t) => ("tracking_number", t.trim().to_string()),
-        ShipmentSearch::OrderReference(r) => ("order_reference", r.trim().to_lowercase()),
-        ShipmentSearch::Phone(p) => ("receiver_phone", p.trim().to_string()),
-        ShipmentSearch::Email(e) => ("receiver_email", e.trim().to_lowercase()),
+    let (condition, needle) = match search {
+        ShipmentSearch::TrackingNumber(t) => ("tracking_number = ?2", t.trim().to_string()),
+        ShipmentSearch::OrderReference(r) => ("order_reference = ?2", r.trim().to_lowercase()),
+        ShipmentSearch::Phone(p) => ("receiver_phone = ?2", p.trim().to_string()),
+        ShipmentSearch::Email(e) => ("receiver_email = ?2", e.trim().to_lowercase()),
+        ShipmentSearch::TrackingNumberPart(t) => ("instr(lower(tracking_number), ?2) > 0", t.trim().to_lowercase()),
+        ShipmentSearch::ReceiverName(n) => return find_by_name(pool, tenant, n, limit).await,
     };
     let rows: Vec<ShipmentRow> = sqlx::query_as(&format!(
-        "SELECT id, state FROM shipments WHERE tenant_id = ?1 AND {column} = ?2 ORDER BY updated_at DESC, id DESC LIMIT ?3"
+        "SELECT id, state FROM shipments WHERE tenant_id = ?1 AND {condition} ORDER BY updated_at DESC, id DESC LIMIT ?3"
     ))
     .bind(tenant.0)
     .bind(needle)

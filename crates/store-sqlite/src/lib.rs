@@ -2,6 +2,7 @@
 //! SQLite driver: rows decoded with `FromRow`, instants and JSON through typed columns.
 #![forbid(unsafe_code)]
 
+mod accounts;
 mod adopt;
 mod arrivals;
 mod budget;
@@ -13,9 +14,12 @@ mod events;
 mod logos;
 mod migrate;
 mod notifications;
+mod plan_requests;
 mod receipts;
+mod receivers;
 mod rules;
 mod setup;
+mod signups;
 mod stats;
 mod tenants;
 #[cfg(feature = "testing")]
@@ -34,6 +38,7 @@ use avisera_domain::money::Ore;
 use avisera_domain::plan::Plan;
 use avisera_domain::planner::PlannedNotification;
 use avisera_domain::rate::{Rate, SendLimits};
+use avisera_domain::receiver::{Reach, Receiver, ReceiverId, ReceiverToken};
 use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
@@ -119,6 +124,10 @@ impl TenantConfig for SqliteStore {
 
     async fn update_billing(&self, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()> {
         tenants::update_billing(&self.pool, tenant, billing).await
+    }
+
+    async fn set_open_tracking(&self, tenant: TenantId, on: bool) -> StoreResult<()> {
+        tenants::set_open_tracking(&self.pool, tenant, on).await
     }
 
     async fn change_plan(&self, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
@@ -339,6 +348,43 @@ impl Suppressions for SqliteStore {
 }
 
 #[async_trait]
+impl Receivers for SqliteStore {
+    async fn receiver_by_token(&self, token: &ReceiverToken) -> StoreResult<Option<(TenantId, Receiver)>> {
+        receivers::by_token(&self.pool, token).await
+    }
+
+    async fn receiver_of(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Receiver>> {
+        receivers::of_address(&self.pool, tenant, address).await
+    }
+
+    async fn opt_out_receiver(&self, tenant: TenantId, id: ReceiverId, at: Timestamp) -> StoreResult<bool> {
+        error::retrying(|| receivers::opt_out(&self.pool, tenant, id, at)).await
+    }
+
+    async fn opt_back_in(&self, tenant: TenantId, id: ReceiverId) -> StoreResult<bool> {
+        error::retrying(|| receivers::opt_back_in(&self.pool, tenant, id)).await
+    }
+
+    async fn set_preferences(
+        &self,
+        tenant: TenantId,
+        id: ReceiverId,
+        reach: Reach,
+        language: Option<&str>,
+    ) -> StoreResult<bool> {
+        receivers::set_preferences(&self.pool, tenant, id, reach, language).await
+    }
+
+    async fn reach_among(
+        &self,
+        tenant: TenantId,
+        addresses: &[&str],
+    ) -> StoreResult<std::collections::HashMap<String, Reach>> {
+        receivers::reach_among(&self.pool, tenant, addresses).await
+    }
+}
+
+#[async_trait]
 impl NotificationLog for SqliteStore {
     async fn notifications(
         &self,
@@ -524,16 +570,127 @@ impl Engagement for SqliteStore {
         stats::page_views(&self.pool, tenant, shipment).await
     }
 
-    async fn sent_facts(
+    async fn record_open(&self, tenant: TenantId, id: NotificationId, at: Timestamp) -> StoreResult<bool> {
+        stats::record_open(&self.pool, tenant, id, at).await
+    }
+
+    async fn opens(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<Visits>> {
+        stats::opens(&self.pool, tenant, id).await
+    }
+
+    async fn sent_tallies(
         &self,
         tenant: TenantId,
         from: Timestamp,
         until: Timestamp,
-    ) -> StoreResult<Vec<avisera_domain::stats::SentFact>> {
-        stats::sent_facts(&self.pool, tenant, from, until).await
+        by: Option<avisera_domain::stats::Group>,
+        zone: &str,
+    ) -> StoreResult<Vec<avisera_domain::stats::Tally>> {
+        stats::sent_tallies(&self.pool, tenant, (from, until), by, zone).await
     }
 
     async fn suppressed_count(&self, tenant: TenantId) -> StoreResult<u64> {
         stats::suppressed_count(&self.pool, tenant).await
+    }
+}
+
+#[async_trait]
+impl avisera_store::SignUps for SqliteStore {
+    async fn add_signup(
+        &self,
+        token_hash: &str,
+        signup: &avisera_domain::signup::SignUp,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        signups::add(&self.pool, token_hash, signup, password_hash, now).await
+    }
+
+    async fn pending_signup(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<avisera_domain::signup::SignUp>> {
+        signups::pending(&self.pool, token_hash, now).await
+    }
+
+    async fn confirm_signup(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<(TenantId, UserId)>> {
+        signups::confirm(&self.pool, token_hash, now).await
+    }
+
+    async fn organisation_registered(
+        &self,
+        organisation: &avisera_domain::organisation::OrganisationNumber,
+    ) -> StoreResult<bool> {
+        signups::registered(&self.pool, organisation).await
+    }
+}
+
+#[async_trait]
+impl avisera_store::PlanRequests for SqliteStore {
+    async fn set_plan_request(
+        &self,
+        tenant: TenantId,
+        request: Option<&avisera_domain::plan::PlanRequest>,
+    ) -> StoreResult<()> {
+        plan_requests::set(&self.pool, tenant, request).await
+    }
+
+    async fn plan_request(&self, tenant: TenantId) -> StoreResult<Option<avisera_domain::plan::PlanRequest>> {
+        plan_requests::get(&self.pool, tenant).await
+    }
+
+    async fn due_plan_requests(
+        &self,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(TenantId, avisera_domain::plan::PlanRequest)>> {
+        plan_requests::due(&self.pool, now).await
+    }
+
+    async fn clear_plan_request(
+        &self,
+        tenant: TenantId,
+        request: &avisera_domain::plan::PlanRequest,
+    ) -> StoreResult<()> {
+        plan_requests::clear(&self.pool, tenant, request).await
+    }
+}
+
+#[async_trait]
+impl avisera_store::Accounts for SqliteStore {
+    async fn set_password(&self, tenant: TenantId, user: UserId, password_hash: &str) -> StoreResult<bool> {
+        accounts::set_password(&self.pool, tenant, user, password_hash).await
+    }
+
+    async fn set_role(&self, tenant: TenantId, user: UserId, role: avisera_domain::user::Role) -> StoreResult<bool> {
+        accounts::set_role(&self.pool, tenant, user, role).await
+    }
+
+    async fn add_password_reset(
+        &self,
+        token_hash: &str,
+        tenant: TenantId,
+        user: UserId,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        accounts::add_reset(&self.pool, token_hash, tenant, user, expires_at, now).await
+    }
+
+    async fn password_reset(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<avisera_domain::user::User>> {
+        accounts::reset(&self.pool, token_hash, now).await
+    }
+
+    async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<avisera_domain::user::User>> {
+        accounts::use_reset(&self.pool, token_hash, password_hash, now).await
     }
 }

@@ -37,6 +37,26 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "visits",
         sql: include_str!("../migrations/0004_visits.sql"),
     },
+    Migration {
+        version: 5,
+        name: "accounts",
+        sql: include_str!("../migrations/0005_accounts.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "opens",
+        sql: include_str!("../migrations/0006_opens.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "provider",
+        sql: include_str!("../migrations/0007_provider.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "receivers",
+        sql: include_str!("../migrations/0008_receivers.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

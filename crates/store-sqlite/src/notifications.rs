@@ -13,7 +13,7 @@ use sqlx::types::Json;
 
 const COLUMNS: &str =
     "id, tenant_id, tracking_number, rule_id, trigger_name, channel, recipient, status, reason, language,
-    message, due_at, attempts, provider_id, idempotency_key, sent_at, billed_units, unit_price_ore, created_at, updated_at";
+    message, due_at, attempts, provider_id, provider, idempotency_key, sent_at, billed_units, unit_price_ore, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct RecordRow {
@@ -31,6 +31,7 @@ struct RecordRow {
     due_at: Millis,
     attempts: i64,
     provider_id: Option<String>,
+    provider: Option<String>,
     idempotency_key: String,
     sent_at: Option<Millis>,
     billed_units: Option<i64>,
@@ -56,6 +57,7 @@ impl From<RecordRow> for NotificationRecord {
             due_at: r.due_at.0,
             attempts: r.attempts as u32,
             provider_id: r.provider_id,
+            provider: r.provider,
             idempotency_key: r.idempotency_key,
             sent_at: r.sent_at.map(|s| s.0),
             charge: match (r.billed_units, r.unit_price_ore, r.sent_at) {

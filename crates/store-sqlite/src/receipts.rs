@@ -20,16 +20,19 @@ struct TargetRow {
 }
 
 pub async fn targets(pool: &SqlitePool, channel: Channel, key: &ReceiptKey) -> StoreResult<Vec<ReceiptTarget>> {
-    let (column, value) = match key {
-        ReceiptKey::ProviderId(id) => ("provider_id", id),
-        ReceiptKey::IdempotencyKey(key) => ("idempotency_key", key),
+    let (column, value, provider) = match key {
+        ReceiptKey::ProviderId(id) => ("provider_id", id, None),
+        ReceiptKey::ProviderMessage { provider, id } => ("provider_id", id, Some(provider)),
+        ReceiptKey::IdempotencyKey(key) => ("idempotency_key", key, None),
     };
     let rows: Vec<TargetRow> = sqlx::query_as(&format!(
         "SELECT tenant_id, id, recipient, status, reason FROM notifications
-         WHERE channel = ?1 AND {column} = ?2 ORDER BY id LIMIT 2"
+         WHERE channel = ?1 AND {column} = ?2 AND (?3 IS NULL OR provider = ?3 OR provider IS NULL)
+         ORDER BY id LIMIT 2"
     ))
     .bind(channel.slug())
     .bind(value)
+    .bind(provider)
     .fetch_all(pool)
     .await
     .map_err(db)?;

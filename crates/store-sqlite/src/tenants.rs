@@ -19,6 +19,7 @@ struct TenantRow {
     plan: Slug<Plan>,
     brand: Json<Brand>,
     billing: Json<BillingSettings>,
+    open_tracking: bool,
 }
 
 impl From<TenantRow> for Tenant {
@@ -29,23 +30,14 @@ impl From<TenantRow> for Tenant {
             plan: r.plan.0,
             brand: r.brand.0,
             billing: r.billing.0,
+            open_tracking: r.open_tracking,
         }
     }
 }
 
 pub async fn create(pool: &SqlitePool, name: &str, plan: Plan, brand: &Brand, now: Timestamp) -> StoreResult<Tenant> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let (id,): (i64,) =
-        sqlx::query_as("INSERT INTO tenants (name, plan, brand, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id")
-            .bind(name)
-            .bind(plan.slug())
-            .bind(Json(brand))
-            .bind(Millis(now))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-    let id = TenantId(id);
-    insert_plan_change(&mut tx, id, plan, now).await?;
+    let id = insert(&mut tx, name, plan, brand, now).await?;
     tx.commit().await.map_err(db)?;
     Ok(Tenant {
         id,
@@ -53,7 +45,30 @@ pub async fn create(pool: &SqlitePool, name: &str, plan: Plan, brand: &Brand, no
         plan,
         brand: brand.clone(),
         billing: BillingSettings::default(),
+        open_tracking: false,
     })
+}
+
+/// A new tenant on `plan` from `now`, inside the caller's transaction.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    name: &str,
+    plan: Plan,
+    brand: &Brand,
+    now: Timestamp,
+) -> StoreResult<TenantId> {
+    let (id,): (i64,) =
+        sqlx::query_as("INSERT INTO tenants (name, plan, brand, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id")
+            .bind(name)
+            .bind(plan.slug())
+            .bind(Json(brand))
+            .bind(Millis(now))
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db)?;
+    let id = TenantId(id);
+    insert_plan_change(tx, id, plan, now).await?;
+    Ok(id)
 }
 
 async fn insert_plan_change(tx: &mut Tx, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()> {
@@ -78,6 +93,17 @@ fn found(rows: u64, tenant: TenantId) -> StoreResult<()> {
 pub async fn update_billing(pool: &SqlitePool, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()> {
     let done = sqlx::query("UPDATE tenants SET billing = ?1 WHERE id = ?2")
         .bind(Json(billing))
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)
+}
+
+/// Switches the open-tracking image in the tenant's emails on or off.
+pub async fn set_open_tracking(pool: &SqlitePool, tenant: TenantId, on: bool) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE tenants SET open_tracking = ?1 WHERE id = ?2")
+        .bind(on)
         .bind(tenant.0)
         .execute(pool)
         .await
@@ -115,19 +141,21 @@ pub async fn plan_periods(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Ve
 }
 
 pub async fn get(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Option<Tenant>> {
-    let row: Option<TenantRow> = sqlx::query_as("SELECT id, name, plan, brand, billing FROM tenants WHERE id = ?1")
-        .bind(tenant.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
+    let row: Option<TenantRow> =
+        sqlx::query_as("SELECT id, name, plan, brand, billing, open_tracking FROM tenants WHERE id = ?1")
+            .bind(tenant.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?;
     Ok(row.map(Tenant::from))
 }
 
 pub async fn all(pool: &SqlitePool) -> StoreResult<Vec<Tenant>> {
-    let rows: Vec<TenantRow> = sqlx::query_as("SELECT id, name, plan, brand, billing FROM tenants ORDER BY id")
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows: Vec<TenantRow> =
+        sqlx::query_as("SELECT id, name, plan, brand, billing, open_tracking FROM tenants ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
     Ok(rows.into_iter().map(Tenant::from).collect())
 }
 

@@ -45,6 +45,17 @@ fn taken(email: &str) -> StoreError {
 }
 
 pub async fn create(pool: &SqlitePool, tenant: TenantId, user: &NewUser, now: Timestamp) -> StoreResult<UserId> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    insert(&mut conn, tenant, user, now).await
+}
+
+/// A new user, on the caller's connection (or inside its transaction).
+pub(crate) async fn insert(
+    conn: &mut sqlx::SqliteConnection,
+    tenant: TenantId,
+    user: &NewUser,
+    now: Timestamp,
+) -> StoreResult<UserId> {
     let email = user.email.to_string().to_lowercase();
     let id = sqlx::query_scalar(
         "INSERT INTO users (tenant_id, email, name, role, password_hash, created_at)
@@ -56,7 +67,7 @@ pub async fn create(pool: &SqlitePool, tenant: TenantId, user: &NewUser, now: Ti
     .bind(user.role.slug())
     .bind(&user.password_hash)
     .bind(Millis(now))
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await
     .map_err(|e| match db(e) {
         StoreError::Conflict { .. } => taken(&email),

@@ -156,6 +156,7 @@ fn notice(n: u32) -> PlannedNotification {
             subject: format!("Notice {n}"),
             html: None,
             text: "text".into(),
+            list_unsubscribe: None,
         }),
     }
 }

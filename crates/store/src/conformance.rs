@@ -23,22 +23,30 @@ use avisera_domain::trigger::Trigger;
 use avisera_domain::{RuleId, TemplateId, TenantId, Timestamp};
 use std::collections::BTreeMap;
 
+mod accounts;
 mod budget;
 mod errors;
 mod events;
 mod fairness;
+mod numbers;
 mod outbox;
 mod portal;
 mod receipts;
+mod receivers;
+mod signups;
 mod tenants;
 mod visits;
+pub use accounts::*;
 pub use budget::*;
 pub use errors::*;
 pub use events::*;
 pub use fairness::*;
+pub use numbers::*;
 pub use outbox::*;
 pub use portal::*;
 pub use receipts::*;
+pub use receivers::*;
+pub use signups::*;
 pub use tenants::*;
 pub use visits::*;
 
@@ -89,6 +97,7 @@ pub(crate) async fn tenant_with_rule(
                 ..Default::default()
             },
         )]),
+        opt_out_footer: true,
     };
     template.id = store.create_template(tenant.id, &template, now).await.unwrap();
     let mut rule = Rule {
@@ -109,6 +118,7 @@ pub(crate) async fn tenant_with_rule(
         delay_minutes: 0,
         quiet_hours: Vec::new(),
         send_at_local: None,
+        working_days_only: false,
     };
     rule.id = store
         .create_rule(tenant.id, &rule, &RuleChange::new(now, "test", "created", ""))
@@ -366,9 +376,17 @@ macro_rules! conformance_tests {
             claims_side_by_side_stay_within_a_rate_limit,
             a_used_up_sms_limit_does_not_keep_another_tenants_email_waiting,
             a_receipt_moves_its_own_notification_once_and_no_other_tenants,
+            a_receipt_from_a_named_provider_finds_only_that_providers_message,
             suppressed_addresses_are_per_tenant_listed_with_their_reason_and_removable,
             a_link_visit_counts_for_its_own_notification_keeps_the_first_time_and_no_other_tenants,
-            sent_facts_say_status_delivery_carrier_and_click_of_the_tenants_own_notifications,
+            a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expires,
+            a_plan_request_waits_for_its_day_and_is_withdrawn_only_as_it_was,
+            passwords_roles_and_reset_links_hold_to_their_user_and_tenant,
+            shipments_are_found_by_part_of_their_tracking_number_or_receivers_name,
+            tallies_add_up_each_group_in_the_database_with_days_in_the_zone_asked_for,
+            open_tracking_is_per_tenant_and_an_open_counts_for_its_own_notification,
+            shipments_with_the_same_phone_share_a_receiver_whose_opt_out_covers_every_address,
+            receiver_tokens_are_per_tenant_random_and_preferences_stay_in_their_tenant,
             a_periods_events_come_back_in_arrival_order_after_their_shipments_earlier_ones
         );
     };

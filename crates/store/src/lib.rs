@@ -2,18 +2,24 @@
 //! out of it. `Store` is all roles at once; a caller that needs less takes the narrower trait.
 #![forbid(unsafe_code)]
 
+mod accounts;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod limits;
+mod plan_requests;
 mod records;
 mod roles;
 mod schema;
+mod signups;
 mod stats;
 
+pub use accounts::*;
 pub use limits::*;
+pub use plan_requests::*;
 pub use records::*;
 pub use roles::*;
 pub use schema::*;
+pub use signups::*;
 pub use stats::*;
 
 /// What went wrong in the store, by what the caller can do about it: the edge maps each kind
@@ -72,12 +78,13 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub type Decide<'a> =
     dyn Fn(avisera_domain::shipment::Shipment, &avisera_domain::event::CarrierEvent) -> Decision + Send + Sync + 'a;
 
-/// What a delivering node uses: the outbox, opt-outs, the tenant's rules and templates (checked
-/// again before sending), its SMS spend, and the shipment an SMS refused by the budget becomes an
-/// email about. No portal, no notification log, no migrations.
-pub trait DeliveryStore: Outbox + Suppressions + TenantConfig + Usage + EventStore {}
+/// What a delivering node uses: the outbox, opt-outs and receivers' chosen channels, the
+/// tenant's rules and templates (checked again before sending), its SMS spend, and the
+/// shipment an SMS refused by the budget becomes an email about. No portal, no notification
+/// log, no migrations.
+pub trait DeliveryStore: Outbox + Suppressions + Receivers + TenantConfig + Usage + EventStore {}
 
-impl<T> DeliveryStore for T where T: Outbox + Suppressions + TenantConfig + Usage + EventStore + ?Sized {}
+impl<T> DeliveryStore for T where T: Outbox + Suppressions + Receivers + TenantConfig + Usage + EventStore + ?Sized {}
 
 /// What taking events in uses: the tenant's configuration, its SMS spend (a budget that stops
 /// SMS), the events' one transaction, the outbox for budget notices, and the addresses that
@@ -87,10 +94,11 @@ pub trait IngestStore: EventStore + TenantConfig + Usage + Outbox + Receipts {}
 impl<T> IngestStore for T where T: EventStore + TenantConfig + Usage + Outbox + Receipts + ?Sized {}
 
 /// What replaying a rule over stored events reads: the tenant's configuration, its events in
-/// arrival order, its opt-outs and the addresses that bounced. It writes nothing.
-pub trait ReplayStore: EventStore + TenantConfig + Suppressions + Receipts {}
+/// arrival order, its opt-outs, the addresses that bounced and the channels receivers chose.
+/// It writes nothing.
+pub trait ReplayStore: EventStore + TenantConfig + Suppressions + Receipts + Receivers {}
 
-impl<T> ReplayStore for T where T: EventStore + TenantConfig + Suppressions + Receipts + ?Sized {}
+impl<T> ReplayStore for T where T: EventStore + TenantConfig + Suppressions + Receipts + Receivers + ?Sized {}
 
 /// Every role at once: what the binary opens and hands around. Implemented for every type
 /// that implements all roles, so a store implements the roles and nothing else; a `&dyn Store`
@@ -105,6 +113,9 @@ pub trait Store:
     + RateLimits
     + Receipts
     + Engagement
+    + SignUps
+    + PlanRequests
+    + Accounts
     + 'static
 {
 }
@@ -119,6 +130,9 @@ impl<T> Store for T where
         + RateLimits
         + Receipts
         + Engagement
+        + SignUps
+        + PlanRequests
+        + Accounts
         + ?Sized
         + 'static
 {

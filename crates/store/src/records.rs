@@ -49,6 +49,10 @@ pub struct NotificationRecord {
     pub due_at: Timestamp,
     pub attempts: u32,
     pub provider_id: Option<String>,
+    /// The named SMS provider or SMTP server that sent it (or, not sent, that its last
+    /// attempt reached); none before a provider was called, or when sent before providers
+    /// were recorded.
+    pub provider: Option<String>,
     pub idempotency_key: String,
     /// When the provider accepted it, and what that is billed.
     pub sent_at: Option<Timestamp>,
@@ -136,6 +140,9 @@ pub struct Finished {
     pub tenant: TenantId,
     pub id: NotificationId,
     pub outcome: DeliveryOutcome,
+    /// The named provider its call reached (the one that sent it, or refused it last); none
+    /// when no provider was called, which keeps the one recorded before.
+    pub provider: Option<String>,
 }
 
 impl DeliveryOutcome {
@@ -282,6 +289,10 @@ pub enum ShipmentSearch {
     Phone(String),
     /// Compared without regard to case.
     Email(String),
+    /// Part of a tracking number, case ignored (the portal asks only for 4 characters or more).
+    TrackingNumberPart(String),
+    /// Part of the receiver's name, case ignored.
+    ReceiverName(String),
 }
 
 /// How many notifications were created in one hour with one trigger, channel and status: what
@@ -299,8 +310,11 @@ pub struct NotificationFact {
 /// How a receipt names its message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReceiptKey {
-    /// The provider's message id, recorded when it accepted the message.
+    /// The provider's message id, recorded when it accepted the message, from any provider.
     ProviderId(String),
+    /// A message id of the named provider (`[[sms.providers]]`): ids are unique per provider
+    /// only. What was sent before providers were recorded (none recorded) is matched too.
+    ProviderMessage { provider: String, id: String },
     /// The notification's idempotency key (an email's Message-ID is made from it).
     IdempotencyKey(String),
 }

@@ -13,6 +13,7 @@ use avisera_domain::money::Ore;
 use avisera_domain::notification::{Channel, Status};
 use avisera_domain::plan::Plan;
 use avisera_domain::planner::PlannedNotification;
+use avisera_domain::receiver::{Reach, Receiver, ReceiverId, ReceiverToken};
 use avisera_domain::replay::ArrivedEvent;
 use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
@@ -41,6 +42,8 @@ pub trait TenantConfig: Send + Sync {
     async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
     async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> StoreResult<()>;
     async fn update_billing(&self, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()>;
+    /// Switches the open-tracking image in the tenant's emails on or off (`Tenant::open_tracking`).
+    async fn set_open_tracking(&self, tenant: TenantId, on: bool) -> StoreResult<()>;
     /// Puts the tenant on `plan` from `at`, keeping the history the bill needs.
     async fn change_plan(&self, tenant: TenantId, plan: Plan, at: Timestamp) -> StoreResult<()>;
     /// The tenant's own mapping lines (the mapping file format), if it has any.
@@ -141,6 +144,7 @@ pub trait Outbox: Send + Sync {
             tenant,
             id,
             outcome: outcome.clone(),
+            provider: None,
         }];
         Ok(!self.finish_deliveries(worker, &one, now).await?.is_empty())
     }
@@ -220,6 +224,42 @@ pub trait Suppressions: Send + Sync {
         tenant: TenantId,
         addresses: &[&str],
     ) -> StoreResult<std::collections::HashMap<String, Timestamp>>;
+}
+
+/// Receivers, the people behind shipments' addresses: their opt-out and preference pages, and
+/// the worker's look at the channels they chose. Ingest binds a batch's receivers inside
+/// `EventStore::record_events` (one lookup and at most three writes per batch).
+#[async_trait]
+pub trait Receivers: Send + Sync {
+    /// The receiver a link's token names, of any tenant: the one call here not scoped by
+    /// tenant (the link carries only the token); it answers the tenant, and every later call
+    /// is scoped by it.
+    async fn receiver_by_token(&self, token: &ReceiverToken) -> StoreResult<Option<(TenantId, Receiver)>>;
+    /// The receiver `address` belongs to, if any (the first opt-out links name an address).
+    async fn receiver_of(&self, tenant: TenantId, address: &str) -> StoreResult<Option<Receiver>>;
+    /// Opts the receiver out from `at` (a first opt-out's time stands) and suppresses every
+    /// one of its addresses, in one transaction; an address bound to it later is suppressed
+    /// by ingest. False when the tenant has no such receiver.
+    async fn opt_out_receiver(&self, tenant: TenantId, id: ReceiverId, at: Timestamp) -> StoreResult<bool>;
+    /// Undoes the receiver's opt-out: it and its addresses get messages again (a bounce or a
+    /// complaint stays suppressed). False when the tenant has no such receiver.
+    async fn opt_back_in(&self, tenant: TenantId, id: ReceiverId) -> StoreResult<bool>;
+    /// Sets the channels and the language the receiver chose. False when the tenant has no
+    /// such receiver.
+    async fn set_preferences(
+        &self,
+        tenant: TenantId,
+        id: ReceiverId,
+        reach: Reach,
+        language: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// The channels chosen by the receivers of `addresses`, for those who chose fewer than
+    /// both: one lookup for a worker's batch. Keyed by the address in lower case.
+    async fn reach_among(
+        &self,
+        tenant: TenantId,
+        addresses: &[&str],
+    ) -> StoreResult<std::collections::HashMap<String, Reach>>;
 }
 
 /// What became of notifications, for the API, the portal and the follow-up numbers.

@@ -1,10 +1,10 @@
 //! Engagement and the follow-up numbers: visits to a notification's tracking link, views of
-//! a shipment's tracking page, and the sent notifications the numbers are made from. Every
-//! call is scoped by the tenant it is given.
+//! a shipment's tracking page, opens of an email, and the counts the numbers are made from,
+//! added up by the database. Every call is scoped by the tenant it is given.
 
 use crate::StoreResult;
 use async_trait::async_trait;
-use avisera_domain::stats::SentFact;
+use avisera_domain::stats::{Group, Tally};
 use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
 use serde::Serialize;
 
@@ -37,9 +37,22 @@ pub trait Engagement: Send + Sync {
     /// such shipment.
     async fn record_page_view(&self, tenant: TenantId, shipment: ShipmentId, at: Timestamp) -> StoreResult<bool>;
     async fn page_views(&self, tenant: TenantId, shipment: ShipmentId) -> StoreResult<Option<Visits>>;
-    /// The notifications a provider accepted in `[from, until)` (by `sent_at`), each with its
-    /// status now, its delivery time, its shipment's carrier and whether its link was visited.
-    async fn sent_facts(&self, tenant: TenantId, from: Timestamp, until: Timestamp) -> StoreResult<Vec<SentFact>>;
+    /// Counts one open of the email (its open-tracking image fetched by a person) at `at`;
+    /// the first open's time stays. False when the tenant has no such notification.
+    async fn record_open(&self, tenant: TenantId, id: NotificationId, at: Timestamp) -> StoreResult<bool>;
+    async fn opens(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<Visits>>;
+    /// The counts over the notifications a provider accepted in `[from, until)` (by
+    /// `sent_at`), added up in the database, one tally per group of `by` (any order), or one
+    /// tally keyed `total` (none when nothing was sent) with `by` None. Days are those of
+    /// `zone` (an IANA name); carriers are trimmed, `unknown` when none; no trigger is `none`.
+    async fn sent_tallies(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        until: Timestamp,
+        by: Option<Group>,
+        zone: &str,
+    ) -> StoreResult<Vec<Tally>>;
     /// How many addresses the tenant suppresses (bounces, complaints and opt-outs).
     async fn suppressed_count(&self, tenant: TenantId) -> StoreResult<u64>;
 }

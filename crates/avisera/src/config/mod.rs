@@ -2,9 +2,11 @@
 //! environment variables (which win), and checked once when loaded. Secrets never print.
 
 mod env;
+mod providers;
 mod types;
 
 pub use env::{KEYS, var_name};
+pub use providers::{Provider, Providers, check_name};
 pub use types::{DatabaseUrl, HttpUrl, LogFormat, Role};
 
 use avisera_domain::billing::PriceList;
@@ -34,6 +36,9 @@ pub struct Config {
     /// memory and show it at `/dev/inbox`. It shows every tenant's messages without a login, so
     /// it is refused unless `listen` is a loopback address.
     pub dev_inbox: bool,
+    /// Businesses may create their own account at `/signup` (confirmed by an emailed link).
+    /// Off: only an operator makes tenants (`avisera tenant create`).
+    pub signup: bool,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     /// What this node does: `api`, `worker`, or both (the default).
@@ -48,8 +53,10 @@ pub struct Config {
     /// What `mapping_file` holds, read by `load`.
     #[serde(skip)]
     pub operator_mapping: Mapping,
-    pub smtp: Option<SmtpConfig>,
-    pub sms: Option<SmsHttpConfig>,
+    /// `[smtp]`, or several servers in order: `[[smtp.servers]]`.
+    pub smtp: Option<Providers<SmtpConfig>>,
+    /// `[sms]`, or several providers in order: `[[sms.providers]]`.
+    pub sms: Option<Providers<SmsHttpConfig>>,
     /// Carriers' events from a NATS JetStream stream; off unless `[nats] url` is set.
     pub nats: Option<NatsConfig>,
 }
@@ -63,6 +70,7 @@ impl Default for Config {
             link_secret: None,
             receipts_secret: None,
             dev_inbox: false,
+            signup: true,
             max_body_bytes: 10 * 1024 * 1024,
             roles: vec![Role::Api, Role::Worker],
             log_format: LogFormat::Text,
@@ -92,6 +100,36 @@ pub struct DeliveryConfig {
     /// Messages per second each tenant may send, over all nodes, unless an operator gave the
     /// tenant its own (`avisera tenant rate`); none: no limit.
     pub tenant_rate_per_second: Option<u32>,
+    /// When a channel's provider is skipped for a while (`[delivery.failover]`).
+    pub failover: FailoverConfig,
+}
+
+/// Each provider's circuit breaker: after `failures` failures in a row (a 5xx, a 429, no
+/// connection, no answer in time) the provider is skipped for `cool_down_ms`, then one
+/// message probes it. Each node keeps its own breakers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FailoverConfig {
+    pub failures: u32,
+    pub cool_down_ms: u64,
+}
+
+impl Default for FailoverConfig {
+    fn default() -> Self {
+        FailoverConfig {
+            failures: 3,
+            cool_down_ms: 30_000,
+        }
+    }
+}
+
+impl FailoverConfig {
+    pub fn policy(&self) -> avisera_domain::failover::BreakerPolicy {
+        avisera_domain::failover::BreakerPolicy {
+            failures: self.failures,
+            cool_down: jiff::SignedDuration::from_millis(self.cool_down_ms.min(i64::MAX as u64) as i64),
+        }
+    }
 }
 
 impl Default for DeliveryConfig {
@@ -105,6 +143,7 @@ impl Default for DeliveryConfig {
             workers: 2,
             retry: RetrySchedule::default(),
             tenant_rate_per_second: None,
+            failover: FailoverConfig::default(),
         }
     }
 }
@@ -185,6 +224,10 @@ pub enum SmtpSecurity {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
+    /// Its name in the log, the API and the metrics; needed with several servers, else
+    /// `smtp`.
+    #[serde(default)]
+    pub name: Option<String>,
     pub host: String,
     pub port: u16,
     pub security: SmtpSecurity,
@@ -213,6 +256,10 @@ pub enum BodyFormat {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmsHttpConfig {
+    /// Its name in the log, the API, the metrics and its receipts' path; needed with several
+    /// providers, else `sms_http`.
+    #[serde(default)]
+    pub name: Option<String>,
     pub url: HttpUrl,
     #[serde(default = "json_format")]
     pub format: BodyFormat,
@@ -238,6 +285,42 @@ pub struct SmsHttpConfig {
     /// How the provider's delivery reports read (`[sms.receipts]`).
     #[serde(default)]
     pub receipts: avisera_domain::receipt::SmsReportShape,
+}
+
+impl Provider for SmtpConfig {
+    const LIST: &'static str = "servers";
+    const TABLE: &'static str = "smtp";
+    const DEFAULT_NAME: &'static str = "smtp";
+    fn name_slot(&mut self) -> &mut Option<String> {
+        &mut self.name
+    }
+    fn name_given(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+impl Provider for SmsHttpConfig {
+    const LIST: &'static str = "providers";
+    const TABLE: &'static str = "sms";
+    const DEFAULT_NAME: &'static str = "sms_http";
+    fn name_slot(&mut self) -> &mut Option<String> {
+        &mut self.name
+    }
+    fn name_given(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+impl SmtpConfig {
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(<Self as Provider>::DEFAULT_NAME)
+    }
+}
+
+impl SmsHttpConfig {
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(<Self as Provider>::DEFAULT_NAME)
+    }
 }
 
 fn default_timeout_ms() -> u64 {
@@ -351,6 +434,9 @@ impl Config {
                 .unwrap_or_default()
                 .trim()
                 .to_string();
+            // A provider's table is read on its own (`providers.rs`), which names the key
+            // inside it first: `sms` + `url: ...` is `sms.url`.
+            let (key, why) = providers::inner_key(key, why);
             let why = match why.strip_prefix("missing field `") {
                 Some(rest) => {
                     let field = rest.trim_end_matches('`');
@@ -359,7 +445,12 @@ impl Config {
                     } else {
                         format!("{key}.{field}")
                     };
-                    format!("`{field}` is missing: write it in the file or set {}", var_name(&full))
+                    if full.contains('[') {
+                        // A list's tables have no variables.
+                        format!("`{field}` is missing: write it in the file")
+                    } else {
+                        format!("`{field}` is missing: write it in the file or set {}", var_name(&full))
+                    }
                 }
                 None => why,
             };
@@ -413,20 +504,31 @@ impl Config {
         )?;
         at_least("delivery.lease_ms", d.lease_ms, 100, "milliseconds a claim is held")?;
         at_least("max_body_bytes", self.max_body_bytes as u64, 1024, "bytes")?;
-        if let Some(smtp) = &self.smtp {
+        at_least(
+            "delivery.failover.failures",
+            d.failover.failures.into(),
+            1,
+            "failures in a row that skip a provider",
+        )?;
+        for smtp in self.smtp.iter().flat_map(Providers::all) {
             at_least("smtp.timeout_ms", smtp.timeout_ms, 1, "milliseconds")?;
         }
-        if let Some(sms) = &self.sms {
+        for sms in self.sms.iter().flat_map(Providers::all) {
             at_least("sms.timeout_ms", sms.timeout_ms, 1, "milliseconds")?;
         }
-        let rates = [
-            ("delivery.tenant_rate_per_second", d.tenant_rate_per_second),
-            ("sms.rate_per_second", self.sms.as_ref().and_then(|s| s.rate_per_second)),
-            (
-                "smtp.rate_per_second",
-                self.smtp.as_ref().and_then(|s| s.rate_per_second),
-            ),
-        ];
+        let mut rates = vec![("delivery.tenant_rate_per_second", d.tenant_rate_per_second)];
+        rates.extend(
+            self.sms
+                .iter()
+                .flat_map(Providers::all)
+                .map(|s| ("sms.rate_per_second", s.rate_per_second)),
+        );
+        rates.extend(
+            self.smtp
+                .iter()
+                .flat_map(Providers::all)
+                .map(|s| ("smtp.rate_per_second", s.rate_per_second)),
+        );
         for (key, rate) in rates {
             if rate == Some(0) {
                 return Err((

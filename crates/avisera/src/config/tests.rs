@@ -69,6 +69,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_LINK_SECRET", "0123456789abcdef0123456789abcdef"),
         ("AVISERA_RECEIPTS_SECRET", "receipts-0123456789abcdef01234567"),
         ("AVISERA_DEV_INBOX", "false"),
+        ("AVISERA_SIGNUP", "no"),
         ("AVISERA_MAX_BODY_BYTES", "2048"),
         ("AVISERA_ROLES", "worker"),
         ("AVISERA_LOG_FORMAT", "json"),
@@ -78,6 +79,8 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_DELIVERY__WORKERS", "3"),
         ("AVISERA_DELIVERY__RETRY__DELAYS_MS", "1000,2000,3000"),
         ("AVISERA_DELIVERY__TENANT_RATE_PER_SECOND", "10"),
+        ("AVISERA_DELIVERY__FAILOVER__FAILURES", "5"),
+        ("AVISERA_DELIVERY__FAILOVER__COOL_DOWN_MS", "60000"),
         ("AVISERA_PRICES__PLUS__MONTHLY_FEE_ORE", "1"),
         ("AVISERA_PRICES__PLUS__SMS_SEGMENT_ORE", "2"),
         ("AVISERA_PRICES__PLUS__EMAIL_ORE", "3"),
@@ -87,6 +90,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_PRICES__ENTERPRISE__MONTHLY_FEE_ORE", "7"),
         ("AVISERA_PRICES__ENTERPRISE__SMS_SEGMENT_ORE", "8"),
         ("AVISERA_PRICES__ENTERPRISE__EMAIL_ORE", "9"),
+        ("AVISERA_SMTP__NAME", "relay"),
         ("AVISERA_SMTP__HOST", "smtp.example.com"),
         ("AVISERA_SMTP__PORT", "465"),
         ("AVISERA_SMTP__SECURITY", "tls"),
@@ -96,6 +100,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_SMTP__CA_FILE", "/etc/ca.pem"),
         ("AVISERA_SMTP__TIMEOUT_MS", "1000"),
         ("AVISERA_SMTP__RATE_PER_SECOND", "20"),
+        ("AVISERA_SMS__NAME", "sinch"),
         ("AVISERA_SMS__URL", "https://sms.example.com/v1/messages"),
         ("AVISERA_SMS__FORMAT", "form"),
         ("AVISERA_SMS__AUTH_HEADER", "X-Key"),
@@ -135,6 +140,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         link_secret,
         receipts_secret,
         dev_inbox,
+        signup,
         max_body_bytes,
         roles,
         log_format,
@@ -155,6 +161,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         "receipts-0123456789abcdef01234567"
     );
     assert!(!dev_inbox);
+    assert!(!signup);
     assert_eq!(max_body_bytes, 2048);
     assert_eq!(roles, vec![Role::Worker]);
     assert_eq!(log_format, LogFormat::Json);
@@ -164,13 +171,15 @@ fn every_key_can_be_set_by_the_environment_alone() {
     );
     assert_eq!(delivery.retry.delays_ms, vec![1000, 2000, 3000]);
     assert_eq!(delivery.tenant_rate_per_second, Some(10));
+    assert_eq!((delivery.failover.failures, delivery.failover.cool_down_ms), (5, 60000));
     let p = |x: &avisera_domain::billing::Prices| (x.monthly_fee_ore.0, x.sms_segment_ore.0, x.email_ore.0);
     assert_eq!(
         (p(&prices.plus), p(&prices.premium), p(&prices.enterprise)),
         ((1, 2, 3), (4, 5, 6), (7, 8, 9))
     );
     assert_eq!(mapping_file, None, "set below: it is read at load");
-    let smtp = smtp.unwrap();
+    let smtp = smtp.unwrap().first().clone();
+    assert_eq!(smtp.name(), "relay");
     assert_eq!(
         (smtp.host.as_str(), smtp.port, smtp.security, smtp.username.as_deref()),
         ("smtp.example.com", 465, SmtpSecurity::Tls, Some("avisera"))
@@ -179,7 +188,8 @@ fn every_key_can_be_set_by_the_environment_alone() {
     assert_eq!(smtp.default_from, "no-reply@example.com");
     assert_eq!(smtp.ca_file, Some("/etc/ca.pem".into()));
     assert_eq!((smtp.timeout_ms, smtp.rate_per_second), (1000, Some(20)));
-    let sms = sms.unwrap();
+    let sms = sms.unwrap().first().clone();
+    assert_eq!(sms.name(), "sinch");
     assert_eq!(sms.url.as_str(), "https://sms.example.com/v1/messages");
     assert_eq!(sms.format, BodyFormat::Form);
     assert_eq!(sms.auth_value.unwrap().expose_secret(), "sms-s3cret");
@@ -277,7 +287,10 @@ fn a_wrong_value_names_its_key_and_what_to_write() {
         ]),
     )
     .unwrap();
-    assert_eq!(c.sms.unwrap().auth_value.unwrap().expose_secret(), "new");
+    assert_eq!(
+        c.sms.unwrap().first().auth_value.as_ref().unwrap().expose_secret(),
+        "new"
+    );
     assert_eq!(
         err(&[("AVISERA_SMTP_PASSWORD", "x")]).split(':').next(),
         Some("smtp (from AVISERA_SMTP_PASSWORD)"),
@@ -332,5 +345,118 @@ fn a_rate_limit_of_nothing_per_second_is_refused_saying_what_to_write() {
         crate::delivery::limits::send_limits(&c),
         Default::default(),
         "no limit unless set"
+    );
+}
+
+#[test]
+fn several_providers_are_listed_in_order_each_with_every_key_and_a_name() {
+    let path = temp_file(
+        "providers",
+        r#"
+[[sms.providers]]
+name = "first"
+url = "http://127.0.0.1:1/send"
+auth_value = "Bearer one-s3cret"
+rate_per_second = 20
+[sms.providers.receipts]
+id_field = "messageId"
+
+[[sms.providers]]
+name = "second"
+url = "http://127.0.0.1:2/messages"
+format = "form"
+to_field = "msisdn"
+
+[[smtp.servers]]
+name = "relay-a"
+host = "smtp-a.example.com"
+port = 587
+security = "starttls"
+default_from = "no-reply@example.com"
+
+[[smtp.servers]]
+name = "relay-b"
+host = "smtp-b.example.com"
+port = 25
+security = "none"
+default_from = "no-reply@example.com"
+
+[delivery.failover]
+failures = 2
+cool_down_ms = 5000
+"#,
+    );
+    let c = Config::load(Some(&path), vec![]).unwrap();
+    let sms = c.sms.unwrap();
+    let names: Vec<&str> = sms.all().iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["first", "second"]);
+    let (first, second) = (&sms.all()[0], &sms.all()[1]);
+    assert_eq!(first.rate_per_second, Some(20));
+    assert_eq!(
+        first.receipts.id_field, "messageId",
+        "each provider has its receipts table"
+    );
+    assert_eq!(second.receipts.id_field, "id");
+    assert_eq!((second.format, second.to_field.as_str()), (BodyFormat::Form, "msisdn"));
+    assert!(
+        !format!("{sms:?}").contains("one-s3cret"),
+        "a provider's secret never prints"
+    );
+    let smtp = c.smtp.unwrap();
+    let hosts: Vec<(&str, &str)> = smtp.all().iter().map(|s| (s.name(), s.host.as_str())).collect();
+    assert_eq!(
+        hosts,
+        [("relay-a", "smtp-a.example.com"), ("relay-b", "smtp-b.example.com")]
+    );
+    assert_eq!(
+        (c.delivery.failover.failures, c.delivery.failover.cool_down_ms),
+        (2, 5000)
+    );
+
+    // The single tables keep working, named as the metrics named them before.
+    let one = Config::load(None, vars(&[("AVISERA_SMS__URL", "http://127.0.0.1:1/send")])).unwrap();
+    assert_eq!(one.sms.unwrap().first().name(), "sms_http");
+    let defaults = Config::load(None, vars(&[])).unwrap();
+    assert_eq!(defaults.delivery.failover, FailoverConfig::default());
+}
+
+#[test]
+fn a_provider_list_that_cannot_work_says_what_to_write() {
+    let err = |name: &str, text: &str| {
+        let path = temp_file(name, text);
+        Config::load(Some(&path), vec![]).unwrap_err().to_string()
+    };
+    let provider = |name: &str| format!("[[sms.providers]]\n{name}url = \"http://127.0.0.1:1/send\"\n");
+    let e = err("unnamed", &format!("{}{}", provider("name = \"a\"\n"), provider("")));
+    assert!(
+        e.contains("sms.providers[1] has no name") && e.contains("name = \"first\""),
+        "{e}"
+    );
+    let e = err(
+        "twice",
+        &format!("{}{}", provider("name = \"a\"\n"), provider("name = \"a\"\n")),
+    );
+    assert!(e.contains("\"a\" names two providers"), "{e}");
+    let e = err("bad-name", &provider("name = \"First Provider\"\n"));
+    assert!(e.contains("sms.providers[0].name") && e.contains("lowercase"), "{e}");
+    let e = err(
+        "beside",
+        &format!("[sms]\ntimeout_ms = 5\n{}", provider("name = \"a\"\n")),
+    );
+    assert!(e.contains("`timeout_ms` is beside [[sms.providers]]"), "{e}");
+    let e = err("inner-key", &provider("name = \"a\"\nformat = \"xml\"\n"));
+    assert!(e.starts_with("sms.providers[0].format (in "), "{e}");
+    let e = err(
+        "servers",
+        "[[smtp.servers]]\nname = \"a\"\nhost = \"h\"\nsecurity = \"none\"\ndefault_from = \"x@example.com\"\n",
+    );
+    assert!(
+        e.starts_with("smtp.servers[0] (in ") && e.ends_with("`port` is missing: write it in the file"),
+        "{e}"
+    );
+    let e = err("failures", "[delivery.failover]\nfailures = 0\n");
+    assert!(
+        e.contains("delivery.failover.failures") && e.contains("at least 1"),
+        "{e}"
     );
 }

@@ -8,13 +8,15 @@ use avisera_domain::Timestamp;
 use avisera_domain::rate::{Rate, SendLimits};
 use avisera_store::{DeliveryJob, StoreResult};
 
-/// The limits in `config`. A channel's limit is its provider's, so it applies only when that
-/// provider is configured (the dev inbox has none).
+/// The limits in `config`. A channel's limit is its providers', so it applies only when a
+/// provider is configured (the dev inbox has none). With several providers it is the lowest
+/// of their rates: whichever provider a message fails over to, none gets more than its own.
 pub fn send_limits(config: &Config) -> SendLimits {
     let rate = |n: Option<u32>| n.and_then(Rate::per_second);
+    let lowest = |rates: &mut dyn Iterator<Item = Option<u32>>| rate(rates.flatten().min());
     SendLimits {
-        sms: rate(config.sms.as_ref().and_then(|s| s.rate_per_second)),
-        email: rate(config.smtp.as_ref().and_then(|s| s.rate_per_second)),
+        sms: lowest(&mut config.sms.iter().flat_map(|s| s.all()).map(|p| p.rate_per_second)),
+        email: lowest(&mut config.smtp.iter().flat_map(|s| s.all()).map(|p| p.rate_per_second)),
         tenant_default: rate(config.delivery.tenant_rate_per_second),
     }
 }

@@ -2,16 +2,18 @@
 //! gathered, `domain::dispatch` decides, an SMS reserves its price against the budget (or
 //! becomes the rule's email), the channel sends before the claim's cut-off, the store records.
 
-use super::channel::{SendError, Sender};
+use super::channel::SendError;
+use super::router::Router;
 use crate::app::App;
 use avisera_domain::Timestamp;
 use avisera_domain::billing::{Charge, Month};
 use avisera_domain::dispatch::{self, Dispatch, OverBudget, SendTime};
+use avisera_domain::holidays::Country;
 use avisera_domain::notification::Channel;
 use avisera_domain::planner::{Situation, email_instead};
 use avisera_domain::rule::Rule;
 use avisera_domain::tenant::Tenant;
-use avisera_domain::timing::after_quiet_hours;
+use avisera_domain::working_days::allowed_from;
 use avisera_store::{DeliveryJob, DeliveryOutcome, DeliveryStore, Reservation, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,25 +28,47 @@ pub struct Claimed {
     pub rule_stopped: Option<String>,
     /// When its recipient opted out of the tenant's messages, if so (looked up for the batch).
     pub opted_out: Option<Timestamp>,
+    /// Why its receiver's chosen channels leave it out, if they do (looked up for the batch).
+    pub declined: Option<String>,
     /// What it costs when sent (none when not billable).
     pub charge: Option<Charge>,
     /// Its price's reservation against the tenant's SMS budget, made for the batch (none when
     /// no budget applies to it).
     pub reservation: Option<Reservation>,
-    pub sender: Arc<dyn Sender>,
+    /// Its channel's providers.
+    pub router: Arc<Router>,
     /// Nothing is sent past this instant: it lies inside the claim's lease.
     pub cutoff: Instant,
+    /// How long the lease lasts past `cutoff` (a quarter of it).
+    pub after_cutoff: std::time::Duration,
+}
+
+/// A claimed job's outcome to record, and the provider its last call reached (none when no
+/// provider was called).
+#[derive(Debug)]
+pub struct Done {
+    pub outcome: DeliveryOutcome,
+    pub provider: Option<String>,
+}
+
+impl From<DeliveryOutcome> for Done {
+    fn from(outcome: DeliveryOutcome) -> Self {
+        Done {
+            outcome,
+            provider: None,
+        }
+    }
 }
 
 /// Decides and sends one job; returns the outcome to record (`None` when there is nothing
 /// more to record: the SMS became an email, or its reservation was lost, or the store did not
 /// answer and the lease will hand the job out again).
-pub async fn deliver(app: App, worker: String, c: Claimed) -> Option<DeliveryOutcome> {
+pub async fn deliver(app: App, worker: String, c: Claimed) -> Option<Done> {
     let store: &dyn DeliveryStore = app.store.as_ref();
     match decide_and_send(&app, store, &worker, &c).await {
-        Ok(Some(outcome)) => {
-            tracing::info!(outcome = ?outcome, "delivery finished");
-            Some(outcome)
+        Ok(Some(done)) => {
+            tracing::info!(outcome = ?done.outcome, provider = done.provider.as_deref(), "delivery finished");
+            Some(done)
         }
         Ok(None) => None,
         Err(e) => {
@@ -71,13 +95,17 @@ async fn decide_and_send(
     store: &dyn DeliveryStore,
     worker: &str,
     c: &Claimed,
-) -> Result<Option<DeliveryOutcome>, StoreError> {
+) -> Result<Option<Done>, StoreError> {
     let job = &c.job;
     let now = app.clock.now();
     let channel = job.message.channel();
     let zone = job.time_zone.as_deref().and_then(|z| jiff::tz::TimeZone::get(z).ok());
+    // Quiet hours, and for a rule on working days only the receiver's days off, as planned.
     let after_quiet = |t: Timestamp| match (&c.rule, &zone) {
-        (Some(rule), Some(zone)) => after_quiet_hours(t, channel, &rule.quiet_hours, zone),
+        (Some(rule), Some(zone)) => {
+            let country = job.time_zone.as_deref().and_then(Country::of_zone);
+            allowed_from(t, rule, channel, zone, country)
+        }
         _ => t,
     };
     let limits = c
@@ -91,57 +119,59 @@ async fn decide_and_send(
         rule_stopped: c.rule_stopped.as_deref(),
         // An opt-out counts from the moment it is made, also for what was planned before.
         opted_out: c.opted_out,
+        declined: c.declined.as_deref(),
         quiet_until: Some(after_quiet(now)),
         now,
     });
     match decision {
         Dispatch::Send => {}
-        Dispatch::Defer { until, reason } => return Ok(Some(DeliveryOutcome::Deferred { until, reason })),
-        Dispatch::Cancel { reason } => return Ok(Some(DeliveryOutcome::Cancelled { reason })),
-        Dispatch::Fail { reason } => return Ok(Some(DeliveryOutcome::Failed { reason })),
+        Dispatch::Defer { until, reason } => return Ok(Some(DeliveryOutcome::Deferred { until, reason }.into())),
+        Dispatch::Cancel { reason } => return Ok(Some(DeliveryOutcome::Cancelled { reason }.into())),
+        Dispatch::Fail { reason } => return Ok(Some(DeliveryOutcome::Failed { reason }.into())),
     }
     if let Some(done) = hold_budget(app, store, worker, c, now).await? {
-        return Ok(done);
+        return Ok(done.map(Done::from));
     }
     if Instant::now() >= c.cutoff {
         // Too little of the lease is left to send safely; another claim sends it soon.
-        return Ok(Some(DeliveryOutcome::Deferred {
-            until: now,
-            reason: "the claim ran out of time before sending".into(),
-        }));
+        return Ok(Some(
+            DeliveryOutcome::Deferred {
+                until: now,
+                reason: "the claim ran out of time before sending".into(),
+            }
+            .into(),
+        ));
     }
-    let started = Instant::now();
-    let result = match tokio::time::timeout_at(c.cutoff, c.sender.send(job)).await {
-        Ok(result) => result,
-        Err(_) => Err(SendError::Transient(
-            "the provider did not answer before the claim's cut-off (three quarters of the lease)".into(),
-        )),
-    };
+    // The providers in order, on to the next when one refuses (router.rs).
+    let routed = c.router.send(job, c.cutoff, app.clock.as_ref(), &app.metrics).await;
     let now = app.clock.now();
-    let (channel, provider) = (channel_label(channel), c.sender.provider());
-    let answer = match &result {
-        Ok(_) => "sent",
-        Err(SendError::Permanent(_)) => "permanent",
-        Err(SendError::Transient(_)) => "transient",
-    };
-    app.metrics.provider_call(channel, provider, answer, started.elapsed());
-    if result.is_ok() {
+    if routed.result.is_ok() {
         let waited = now.duration_since(job.created_at);
-        app.metrics.delivery_latency(channel, provider, waited.as_secs_f64());
+        app.metrics
+            .delivery_latency(channel_label(channel), &routed.provider, waited.as_secs_f64());
     }
-    Ok(Some(match result {
+    let outcome = match routed.result {
         Ok(provider_id) => DeliveryOutcome::Sent {
             provider_id,
             charge: c.charge,
         },
         Err(SendError::Permanent(reason)) => DeliveryOutcome::Failed { reason },
-        Err(SendError::Transient(reason)) => {
+        Err(error) => {
+            let unsure = matches!(error, SendError::Transient(_));
+            let reason = error.to_string();
             match app
                 .config
                 .delivery
                 .retry
                 .next_attempt(job.attempt, now, rand::random::<f64>())
             {
+                // A provider that did not answer may have taken it: no other gets it before
+                // the lease would have run out, so a retry reaching it again (same key) is
+                // recognised rather than sent twice.
+                Some(at) if unsure => DeliveryOutcome::RetryAt {
+                    at: after_quiet(at.max(lease_end(c, now))),
+                    reason,
+                },
                 Some(at) => DeliveryOutcome::RetryAt {
                     at: after_quiet(at),
                     reason,
@@ -151,7 +181,17 @@ async fn decide_and_send(
                 },
             }
         }
+    };
+    Ok(Some(Done {
+        outcome,
+        provider: Some(routed.provider),
     }))
+}
+
+/// When the claim's lease runs out (as this node's clock sees it).
+fn lease_end(c: &Claimed, now: Timestamp) -> Timestamp {
+    let left = c.cutoff.saturating_duration_since(Instant::now()) + c.after_cutoff;
+    now.checked_add(left).unwrap_or(now)
 }
 
 /// For an SMS whose price the tenant's budget refused (reserved for the batch, `budget.rs`):
@@ -194,7 +234,7 @@ async fn hold_budget(
         .switch_to_email(tenant.id, c.job.id, worker, &reason, &email, now)
         .await?
     {
-        app.metrics.delivery("cancelled", "sms", c.sender.provider());
+        app.metrics.delivery("cancelled", "sms", c.router.first());
         app.work.notify_one();
     }
     Ok(Some(None))

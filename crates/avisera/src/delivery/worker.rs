@@ -3,12 +3,13 @@
 //! Any number of workers (on any number of nodes) can run; a dead worker's lease runs out and
 //! its jobs are claimed again, with the same idempotency key.
 
-use super::channel::Sender;
-use super::send::{Claimed, channel_label, deliver, outcome_label};
+use super::router::Router;
+use super::send::{Claimed, Done, channel_label, deliver, outcome_label};
 use crate::app::App;
 use avisera_domain::billing::Charge;
 use avisera_domain::notification::Channel;
 use avisera_domain::notification::Message;
+use avisera_domain::receiver::Reach;
 use avisera_domain::rule::Rule;
 use avisera_domain::sms;
 use avisera_domain::tenant::Tenant;
@@ -24,14 +25,15 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+/// Each channel's providers, with this node's breakers (shared by its workers).
 #[derive(Clone)]
 pub struct Channels {
-    pub sms: Arc<dyn Sender>,
-    pub email: Arc<dyn Sender>,
+    pub sms: Arc<Router>,
+    pub email: Arc<Router>,
 }
 
 impl Channels {
-    fn for_job(&self, job: &DeliveryJob) -> &Arc<dyn Sender> {
+    fn for_job(&self, job: &DeliveryJob) -> &Arc<Router> {
         match job.message.channel() {
             Channel::Sms => &self.sms,
             Channel::Email => &self.email,
@@ -85,8 +87,10 @@ impl Worker {
                 slot.insert(unreadable(store.rule(job.tenant_id, rule).await)?);
             }
         }
-        // One opt-out lookup per tenant for the whole batch, not one per message.
+        // One opt-out lookup (and one of the channels receivers chose) per tenant for the
+        // whole batch, not one per message.
         let mut opted_out: HashMap<TenantId, HashMap<String, Timestamp>> = HashMap::new();
+        let mut reach: HashMap<TenantId, HashMap<String, Reach>> = HashMap::new();
         let mut recipients: HashMap<TenantId, Vec<&str>> = HashMap::new();
         for job in &jobs {
             recipients
@@ -96,6 +100,7 @@ impl Worker {
         }
         for (tenant, addresses) in recipients {
             opted_out.insert(tenant, store.opted_out_among(tenant, &addresses).await?);
+            reach.insert(tenant, store.reach_among(tenant, &addresses).await?);
         }
         let mut finished = Vec::with_capacity(jobs.len());
         let mut claimed = Vec::with_capacity(jobs.len());
@@ -115,7 +120,7 @@ impl Worker {
                 Ok(found) => found,
                 Err(why) => {
                     let reason = format!("its tenant or rule can no longer be read: {why}");
-                    finished.push((job, DeliveryOutcome::Failed { reason }));
+                    finished.push((job, Done::from(DeliveryOutcome::Failed { reason })));
                     continue;
                 }
             };
@@ -132,16 +137,22 @@ impl Worker {
                 .get(&job.tenant_id)
                 .and_then(|found| found.get(&job.message.recipient().to_lowercase()))
                 .copied();
+            let declined = reach
+                .get(&job.tenant_id)
+                .and_then(|found| found.get(&job.message.recipient().to_lowercase()))
+                .and_then(|r| r.declines(job.message.channel()));
             claimed.push(Claimed {
-                sender: self.channels.for_job(&job).clone(),
+                router: self.channels.for_job(&job).clone(),
                 job,
                 tenant,
                 rule,
                 rule_stopped,
                 opted_out,
+                declined,
                 charge,
                 reservation: None,
                 cutoff,
+                after_cutoff: Duration::from_millis(d.lease_ms / 4),
             });
         }
         // The SMS of tenants with a budget reserve their prices together, per tenant.
@@ -162,9 +173,9 @@ impl Worker {
         }
         while let Some(done) = sending.join_next_with_id().await {
             match done {
-                Ok((id, Some(outcome))) => {
+                Ok((id, Some(done))) => {
                     if let Some(job) = held.remove(&id) {
-                        finished.push((job, outcome));
+                        finished.push((job, done));
                     }
                 }
                 Ok(_) => {}
@@ -177,7 +188,7 @@ impl Worker {
                         panic_text(e.into_panic().as_ref())
                     );
                     tracing::error!(tenant = %job.tenant_id, notification = %job.id, %reason, "delivery panicked");
-                    finished.push((job, DeliveryOutcome::Failed { reason }));
+                    finished.push((job, Done::from(DeliveryOutcome::Failed { reason })));
                 }
                 Err(e) => tracing::error!(error = %e, "a delivery task was cancelled"),
             }
@@ -203,24 +214,29 @@ impl Worker {
     /// Records the batch's outcomes in one transaction; returns the tenants billed for SMS.
     /// If the store does not answer, the leases run out and the jobs are sent again with the
     /// same idempotency keys.
-    async fn record(&self, finished: Vec<(DeliveryJob, DeliveryOutcome)>) -> HashSet<TenantId> {
+    async fn record(&self, finished: Vec<(DeliveryJob, Done)>) -> HashSet<TenantId> {
         let mut billed_sms = HashSet::new();
-        for (job, outcome) in &finished {
+        for (job, done) in &finished {
             let channel = job.message.channel();
-            let provider = self.channels.for_job(job).provider();
+            // What no provider was called for counts under the channel's first provider.
+            let provider = done
+                .provider
+                .as_deref()
+                .unwrap_or_else(|| self.channels.for_job(job).first());
             self.app
                 .metrics
-                .delivery(outcome_label(outcome), channel_label(channel), provider);
-            if matches!(outcome, DeliveryOutcome::Sent { charge: Some(_), .. }) && channel == Channel::Sms {
+                .delivery(outcome_label(&done.outcome), channel_label(channel), provider);
+            if matches!(done.outcome, DeliveryOutcome::Sent { charge: Some(_), .. }) && channel == Channel::Sms {
                 billed_sms.insert(job.tenant_id);
             }
         }
         let finished: Vec<Finished> = finished
             .into_iter()
-            .map(|(job, outcome)| Finished {
+            .map(|(job, done)| Finished {
                 tenant: job.tenant_id,
                 id: job.id,
-                outcome,
+                outcome: done.outcome,
+                provider: done.provider,
             })
             .collect();
         match self

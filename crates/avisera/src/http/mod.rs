@@ -9,6 +9,7 @@ mod dev_inbox;
 mod edifact;
 mod error;
 mod events;
+mod holidays;
 pub(crate) mod json;
 mod notifications;
 mod ops;
@@ -16,6 +17,7 @@ mod pages;
 mod plain;
 mod public;
 mod receipts;
+mod receiver;
 mod replay;
 mod rules;
 mod schema;
@@ -63,7 +65,10 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(public::tracking))
         .routes(routes!(public::shipment_page))
         .routes(routes!(visits::notification_page))
+        .routes(routes!(visits::open_pixel))
         .routes(routes!(public::unsubscribe_page, public::unsubscribe))
+        .routes(routes!(receiver::opt_out_page, receiver::opt_out))
+        .routes(routes!(receiver::preferences_page, receiver::save_preferences))
         .routes(routes!(public::logo))
         .routes(routes!(events::post_events))
         .routes(routes!(tenant::get_tenant))
@@ -72,6 +77,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(billing::get_bill))
         .routes(routes!(billing::count))
         .routes(routes!(ops::triggers))
+        .routes(routes!(holidays::list))
         .routes(routes!(ops::mapping, ops::put_mapping, ops::delete_mapping))
         .routes(routes!(templates::list, templates::create))
         .routes(routes!(templates::preview))
@@ -89,6 +95,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(webhooks::tracking))
         .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(receipts::sms))
+        .routes(routes!(receipts::sms_of_provider))
         .routes(routes!(receipts::email))
         .routes(routes!(suppressions::list))
         .routes(routes!(suppressions::lift))

@@ -13,6 +13,7 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("home.html", include_str!("pages/home.html")),
         ("tracking.html", include_str!("pages/tracking.html")),
         ("unsubscribe.html", include_str!("pages/unsubscribe.html")),
+        ("receiver.html", include_str!("pages/receiver.html")),
         ("docs.html", include_str!("pages/docs.html")),
     ] {
         env.add_template(name, source)

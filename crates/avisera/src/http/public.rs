@@ -6,7 +6,9 @@ use super::visits::Visitor;
 use crate::app::App;
 use crate::links::LinkKind;
 use avisera_domain::contact::{EmailAddress, PhoneNumber};
+use avisera_domain::holidays::{self, Country};
 use avisera_domain::mapping::Milestone;
+use avisera_domain::opening_hours::describe;
 use avisera_domain::zone::zone_for_country;
 use avisera_domain::{ShipmentId, TenantId};
 use axum::extract::{Path, Query, State};
@@ -127,24 +129,67 @@ pub(crate) async fn page(app: &App, tenant_id: TenantId, tracking: &str, visitor
         })
         .collect();
     let t = if sv {
-        json!({"parcel": "Paket", "pickup": "Utlämningsställe", "collect_by": "hämta senast", "history": "Händelser", "nothing": "Inga händelser än."})
+        json!({"parcel": "Paket", "pickup": "Utlämningsställe", "collect_by": "hämta senast", "history": "Händelser", "nothing": "Inga händelser än.", "hours": "Öppettider"})
     } else {
-        json!({"parcel": "Parcel", "pickup": "Pickup point", "collect_by": "collect by", "history": "History", "nothing": "Nothing yet."})
+        json!({"parcel": "Parcel", "pickup": "Pickup point", "collect_by": "collect by", "history": "History", "nothing": "Nothing yet.", "hours": "Opening hours"})
     };
     let pickup = d
         .pickup_point
         .as_ref()
         .map(|p| json!({"name": p.name, "address": p.address}));
     let deadline = d.pickup_point.as_ref().and_then(|p| p.storage_deadline).map(local);
+    let today = app.clock.now().to_zoned_datetime(zone.clone()).date();
+    let (hours, hours_text) = opening_hours(d, today, sv);
     render_json(
         "tracking.html",
         json!({
             "lang": lang, "brand": tenant.brand.brand_name, "tracking_number": tracking,
             "status": milestone_text(shipment.milestone, sv), "events": events, "t": t,
-            "pickup": pickup, "deadline": deadline,
+            "pickup": pickup, "deadline": deadline, "hours": hours, "hours_text": hours_text,
             "logo": tenant.brand.logo_id.map(|l| format!("/l/{}/{l}", tenant.id)),
         }),
     )
+}
+
+/// The pickup point's next seven days from `today` (day, times or closed, the holiday's name),
+/// or, for hours we cannot read, the text as the carrier gave it.
+fn opening_hours(
+    d: &avisera_domain::event::ShipmentDetails,
+    today: jiff::civil::Date,
+    sv: bool,
+) -> (Vec<serde_json::Value>, Option<String>) {
+    let Some(point) = &d.pickup_point else {
+        return (Vec::new(), None);
+    };
+    let Some(hours) = point.hours() else {
+        return (Vec::new(), point.opening_hours.clone());
+    };
+    let country = d.destination_country.as_deref().and_then(|c| c.parse::<Country>().ok());
+    let holiday = |day| {
+        country
+            .and_then(|c| holidays::holiday_on(c, day))
+            .filter(|h| !h.de_facto)
+    };
+    let names = if sv {
+        ["mån", "tis", "ons", "tor", "fre", "lör", "sön"]
+    } else {
+        ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    };
+    let week = hours
+        .days_from(today, 7, |day| holiday(day).is_some())
+        .into_iter()
+        .map(|(day, spans)| {
+            let name = names[day.weekday().to_monday_zero_offset() as usize];
+            let times = match describe(spans) {
+                t if t.is_empty() && sv => "stängt".to_string(),
+                t if t.is_empty() => "closed".to_string(),
+                t => t,
+            };
+            json!({"day": format!("{name} {}/{}", day.day(), day.month()), "times": times,
+                   "holiday": holiday(day).map(|h| h.name)})
+        })
+        .collect();
+    (week, None)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -164,6 +209,17 @@ async fn opt_out_page(app: App, tenant: i64, token: String, address: String, con
     let Ok(Some(tenant)) = app.store.tenant(tenant_id).await else {
         return not_found();
     };
+    // A link sent before receivers: the address's receiver opts out, on every address.
+    if let Ok(Some(receiver)) = app.store.receiver_of(tenant_id, &address).await {
+        return match (confirm, receiver.opted_out_at) {
+            (false, None) => super::receiver::page(&tenant, &receiver, "ask", None),
+            (false, Some(_)) => super::receiver::page(&tenant, &receiver, "done", None),
+            (true, _) => match super::receiver::opt_out_now(&app, tenant_id, receiver, app.clock.now()).await {
+                Ok(r) => super::receiver::page(&tenant, &r, "done", None),
+                Err(answer) => answer,
+            },
+        };
+    }
     if confirm && let Err(e) = app.store.opt_out(tenant_id, &address, app.clock.now()).await {
         tracing::error!(error = %e, "could not record an opt-out");
         let retry = [(axum::http::header::RETRY_AFTER, "5")];

@@ -2,6 +2,8 @@
 //! messages they accepted. Signed like a carrier's webhook (`ingest::webhook`), with the
 //! operator's `receipts_secret`: a receipt names no tenant, so no tenant's secret can sign it.
 //! Each receipt is read here (the SMS report by `[sms.receipts]`), applied by `core::receipts`.
+//! With several SMS providers each posts to its own path, `/v1/receipts/sms/{provider}`: its
+//! reports are read by its own `receipts` table and its ids looked up among its messages.
 
 use super::error::ApiError;
 use super::json;
@@ -12,7 +14,7 @@ use avisera_domain::notification::Channel;
 use avisera_domain::receipt::{ReportError, read_email_event};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -135,17 +137,77 @@ pub async fn sms(
     body: Bytes,
 ) -> Result<(StatusCode, Json<ReceiptResults>), ApiError> {
     let items = signed_batch(&app, &headers, &body)?;
-    let shape = app.config.sms.as_ref().map(|s| s.receipts.clone()).unwrap_or_default();
+    // Read as the first provider's reports (the only one's, with one), its id looked up
+    // among every provider's messages.
+    let shape = app
+        .config
+        .sms
+        .as_ref()
+        .map(|s| s.first().receipts.clone())
+        .unwrap_or_default();
+    sms_reports(&app, &items, &shape, None).await
+}
+
+/// One named SMS provider's delivery reports (`[[sms.providers]]`), signed like those of
+/// `/v1/receipts/sms`: read by that provider's `receipts` table, and its message ids looked
+/// up among the messages it sent (an id is unique per provider only).
+#[utoipa::path(post, path = "/v1/receipts/sms/{provider}", tag = "receipts",
+    params(
+        ("provider" = String, Path, description = "the provider's `name` in [[sms.providers]] (the single [sms] table's is sms_http unless named)"),
+        ("x-avisera-timestamp" = String, Header, description = "Unix seconds of the signature"),
+        ("x-avisera-signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of \"<timestamp>.<body>\"> with receipts_secret")),
+    request_body(content = SmsReports, content_type = "application/json"),
+    responses(
+        (status = 202, description = "every report taken (unknown ids and duplicates included)", body = ReceiptResults),
+        (status = 207, description = "some reports refused (listed); the others taken", body = ReceiptResults),
+        (status = 400, description = "malformed JSON", body = super::api_doc::ErrorBody),
+        (status = 401, description = "a missing, wrong or stale signature; nothing changed", body = super::api_doc::ErrorBody),
+        (status = 404, description = "no SMS provider of this name is configured (`unknown_provider`, with the names there are); nothing changed", body = super::api_doc::ErrorBody),
+        (status = 413, description = "more than 1000 reports, or a body over max_body_bytes; nothing changed", body = super::api_doc::ErrorBody),
+        (status = 422, description = "no reports, or none could be read", body = Unprocessable),
+        (status = 503, description = "receipts are off (no receipts_secret is configured), a receipt names a message not yet recorded as sent (`not_yet_sent`, with the receipts' `indexes`: send the request again), or the database is busy or unreachable; retry after `Retry-After`", body = super::api_doc::ErrorBody,
+            headers(("Retry-After" = u32, description = "seconds to wait before asking again")))))]
+pub async fn sms_of_provider(
+    State(app): State<App>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ReceiptResults>), ApiError> {
+    let items = signed_batch(&app, &headers, &body)?;
+    let providers = app.config.sms.as_ref().map(|s| s.all()).unwrap_or_default();
+    let Some(named) = providers.iter().find(|p| p.name() == provider) else {
+        let names: Vec<&str> = providers.iter().map(|p| p.name()).collect();
+        let message = if names.is_empty() {
+            format!("no SMS provider \"{provider}\" is configured: this server has no [sms] provider")
+        } else {
+            format!(
+                "no SMS provider \"{provider}\" is configured; post to /v1/receipts/sms/NAME with one of: {}",
+                names.join(", ")
+            )
+        };
+        return Err(
+            ApiError::new(StatusCode::NOT_FOUND, "unknown_provider", message).with(json!({ "providers": names }))
+        );
+    };
+    sms_reports(&app, &items, &named.receipts, Some(named.name())).await
+}
+
+async fn sms_reports(
+    app: &App,
+    items: &[Value],
+    shape: &avisera_domain::receipt::SmsReportShape,
+    provider: Option<&str>,
+) -> Result<(StatusCode, Json<ReceiptResults>), ApiError> {
     let now = app.clock.now();
     let mut results = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let result = match shape.read(item) {
-            Ok(report) => Ok(receipts::sms(app.store.as_ref(), &report, now).await?),
+            Ok(report) => Ok(receipts::sms(app.store.as_ref(), &report, provider, now).await?),
             Err(e) => Err(e),
         };
         results.push(answer(index, result));
     }
-    finish(&app, Channel::Sms, results)
+    finish(app, Channel::Sms, results)
 }
 
 /// An email provider's delivery, bounce and complaint events (signed like the SMS reports). A

@@ -102,6 +102,7 @@ pub struct ByChannelDoc {
 #[allow(dead_code)]
 pub struct SkippedDoc {
     opted_out: u64,
+    declined: u64,
     no_phone: u64,
     no_email: u64,
     condition: u64,

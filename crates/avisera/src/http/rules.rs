@@ -65,6 +65,11 @@ pub struct RuleInput {
     /// Only for "days left at pickup point": the receiver-local time of day to send at.
     #[schema(value_type = Option<String>, pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
     send_at_local: Option<LocalTime>,
+    /// A message due on a Sunday or a day off in the receiver's country (`GET /v1/holidays`,
+    /// de facto days off included) waits for the next working day: at `send_at_local`, else
+    /// when the quiet hours end, else 08:00 local.
+    #[serde(default)]
+    working_days_only: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -116,6 +121,7 @@ fn parsed(id: RuleId, body: &[u8]) -> Result<Rule, ApiError> {
         delay_minutes: input.delay_minutes,
         quiet_hours: input.quiet_hours,
         send_at_local: input.send_at_local,
+        working_days_only: input.working_days_only,
     })
 }
 

@@ -176,6 +176,9 @@ pub struct TenantDoc {
     plan: PlanDoc,
     brand: BrandDoc,
     billing: BillingSettingsDoc,
+    /// Emails carry a 1×1 image that counts their opens; the operator switches it on per
+    /// tenant (`avisera tenant open-tracking`), off by default.
+    open_tracking: bool,
 }
 
 #[derive(ToSchema)]
@@ -210,6 +213,8 @@ pub struct TemplateDoc {
     channel: String,
     default_language: String,
     contents: BTreeMap<String, TemplateBodyDoc>,
+    /// Email: a small opt-out footer is added when the text has no opt-out link.
+    opt_out_footer: bool,
 }
 
 /// `domain::rule::Conditions`: which shipments a rule is for; an empty list matches all.
@@ -309,6 +314,7 @@ pub struct RuleDoc {
     delay_minutes: u32,
     quiet_hours: Vec<QuietHoursDoc>,
     send_at_local: Option<String>,
+    working_days_only: bool,
 }
 
 /// `store::RuleChange`: one entry of a rule's history.
@@ -349,7 +355,11 @@ pub struct NotificationDoc {
     #[schema(format = DateTime)]
     due_at: String,
     attempts: u32,
+    /// The provider's id for the message, as it answered when accepting it.
     provider_id: Option<String>,
+    /// The operator's name of the SMS provider or SMTP server that sent it (`[[sms.providers]]`,
+    /// `[[smtp.servers]]`), or, not sent, the one its last attempt reached.
+    provider: Option<String>,
     /// The key a provider drops a second copy by.
     idempotency_key: String,
     /// When the provider accepted it.
@@ -411,6 +421,9 @@ pub struct NotificationWithHistory {
     /// People's visits to the tracking link in this notification (HEAD requests and
     /// link-preview bots are not counted); null before the first.
     link_visits: Option<VisitsDoc>,
+    /// People's opens of this email (its open-tracking image fetched; only while the tenant's
+    /// open tracking is on); null before the first.
+    opens: Option<VisitsDoc>,
 }
 
 /// `store::Visits`: how often a link was visited, and when first and last.
@@ -455,6 +468,22 @@ pub struct ShipmentDoc {
     #[schema(format = DateTime)]
     last_event_at: Option<String>,
     had_physical_event: bool,
+    /// The shipment's receiver (the person behind its phone and email), when it has an
+    /// address: absent otherwise.
+    #[schema(inline)]
+    receiver: Option<ReceiverRefDoc>,
+}
+
+/// `domain::receiver::ReceiverRef`: a shipment's receiver, its chosen channels and language.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReceiverRefDoc {
+    id: i64,
+    /// The random token of the receiver's opt-out (`/u/<token>`) and preference (`/p/<token>`) links.
+    token: String,
+    /// `both`, `sms_only` or `email_only`.
+    reach: String,
+    language: Option<String>,
 }
 
 /// `domain::mapping::CodeMeaning`: what one carrier event code means.

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
-    /// The first day (UTC, `2026-11-01`) or instant (RFC 3339) of the period; 30 days before
+    /// The first day (in the tenant's zone, Europe/Stockholm: `2026-11-01`) or instant (RFC 3339) of the period; 30 days before
     /// `until` when left out.
     #[param(example = "2026-11-01")]
     from: Option<String>,
@@ -24,7 +24,7 @@ pub struct StatsQuery {
     /// At most 366 days after `from`.
     #[param(example = "2026-11-30")]
     until: Option<String>,
-    /// `day` (UTC, the default), `trigger`, `channel` or `carrier`.
+    /// `day` (in the tenant's zone, the default), `trigger`, `channel` or `carrier`.
     #[param(inline, value_type = Option<StatsGroup>)]
     group: Option<String>,
     /// `json` (the default) or `csv`; `Accept: text/csv` asks for CSV too.
@@ -62,6 +62,9 @@ pub struct StatsDoc {
     until: String,
     #[schema(inline)]
     group: StatsGroup,
+    /// The zone of the days and of dates given as `from` and `until`: the tenant's.
+    #[schema(example = "Europe/Stockholm")]
+    time_zone: String,
     groups: Vec<GroupStatsDoc>,
     total: GroupStatsDoc,
     /// Addresses the tenant suppresses now (bounces, complaints, opt-outs).
@@ -88,11 +91,17 @@ pub struct GroupStatsDoc {
     clicked: u64,
     /// clicked / sent; null when nothing was sent.
     clicked_share: Option<f64>,
+    /// How many emails were opened (their open-tracking image fetched by a person); null when
+    /// the tenant's open tracking is off.
+    opened: Option<u64>,
+    /// opened / emails sent; null when open tracking is off or no email was sent.
+    opened_share: Option<f64>,
 }
 
 /// The follow-up numbers of a period (at most 366 days) per day, trigger, channel or carrier:
-/// sent, delivered, undelivered, bounced, delivery rate, median time to delivered and the
-/// share whose tracking link was visited; and the suppressed addresses.
+/// sent, delivered, undelivered, bounced, delivery rate, median time to delivered, the share
+/// whose tracking link was visited and (with open tracking on) of emails opened; and the
+/// suppressed addresses. Days and dates are the tenant's (Europe/Stockholm).
 #[utoipa::path(get, path = "/v1/stats", tag = "notifications", security(("apiKey" = [])), params(StatsQuery),
     responses(
         (status = 200, description = "the numbers (CSV with `format=csv` or `Accept: text/csv`)",
@@ -121,9 +130,10 @@ pub async fn get_stats(
             );
         }
     };
+    let tenant = avisera_core::tenants::get(app.store.as_ref(), tenant).await?;
     let numbers = stats::numbers(
         app.store.as_ref(),
-        tenant,
+        &tenant,
         q.from.as_deref(),
         q.until.as_deref(),
         q.group.as_deref(),

@@ -33,6 +33,14 @@ pub struct TemplateInput {
     /// Per language code, at least one.
     #[schema(value_type = BTreeMap<String, super::schema::TemplateBodyDoc>)]
     contents: BTreeMap<String, TemplateBody>,
+    /// For email: add a small opt-out footer when the text has no `{{ unsubscribe_link }}`
+    /// (default true); false for transactional-only templates.
+    #[serde(default = "footer_by_default")]
+    opt_out_footer: bool,
+}
+
+fn footer_by_default() -> bool {
+    true
 }
 
 /// A template rendered against the sample shipment, per language, with what one message costs
@@ -66,6 +74,7 @@ fn parsed(id: TemplateId, body: &[u8]) -> Result<Template, ApiError> {
         channel: input.channel,
         default_language: input.default_language,
         contents: input.contents,
+        opt_out_footer: input.opt_out_footer,
     })
 }
 

@@ -88,7 +88,7 @@ pub struct StatsQuery {
 async fn chosen_stats(app: &App, signed: &Signed, q: &StatsQuery) -> Result<(Value, Option<String>), PortalError> {
     let asked = avisera_core::stats::numbers(
         app.store.as_ref(),
-        signed.tenant.id,
+        &signed.tenant,
         q.from.as_deref(),
         q.until.as_deref(),
         q.group.as_deref(),
@@ -111,7 +111,7 @@ pub async fn stats_csv(
     use axum::response::IntoResponse;
     let stats = avisera_core::stats::numbers(
         app.store.as_ref(),
-        signed.tenant.id,
+        &signed.tenant,
         q.from.as_deref(),
         q.until.as_deref(),
         q.group.as_deref(),

@@ -114,6 +114,7 @@ impl LibraryItem {
             delay_minutes: 0,
             quiet_hours: Vec::new(),
             send_at_local: None,
+            working_days_only: false,
         }
     }
 
@@ -144,6 +145,7 @@ impl LibraryItem {
                         )
                     })
                     .collect(),
+                opt_out_footer: true,
             });
         }
         if self.channels.uses(Channel::Email) {
@@ -164,6 +166,7 @@ impl LibraryItem {
                         (l.clone(), body)
                     })
                     .collect(),
+                opt_out_footer: true,
             });
         }
         out

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 /// Before sign-in there is no session to hold a CSRF token, so the sign-in form carries one
 /// that must match this cookie (double submit).
-const LOGIN_CSRF_COOKIE: &str = "avisera_login_csrf";
+pub(super) const LOGIN_CSRF_COOKIE: &str = "avisera_login_csrf";
 
 #[derive(Deserialize)]
 pub struct Next {
@@ -41,7 +41,7 @@ fn form(app: &App, lang: Lang, next: &str, email: &str, message: Option<String>)
         lang,
         "login.html",
         context! { csrf => token.clone(), next => next, email => email, message => message,
-        demo => app.inbox.is_some() },
+        demo => app.inbox.is_some(), signup => app.config.signup },
     );
     if let Ok(v) = set_cookie(app, LOGIN_CSRF_COOKIE, &token, 3600).parse() {
         r.headers_mut().append(SET_COOKIE, v);

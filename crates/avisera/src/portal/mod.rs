@@ -7,8 +7,12 @@ mod brand;
 mod home;
 mod library;
 mod login;
+mod mail;
+mod password;
+mod plans;
 mod rules;
 mod session;
+mod signup;
 mod suppressions;
 mod templates;
 mod text;
@@ -41,6 +45,11 @@ pub fn router() -> Router<App> {
         .route("/portal", get(home::page))
         .route("/portal/stats.csv", get(home::stats_csv))
         .route("/portal/login", get(login::page).post(login::sign_in))
+        .route("/signup", get(signup::page).post(signup::submit))
+        .route(
+            "/signup/confirm/{token}",
+            get(signup::confirm_page).post(signup::confirm),
+        )
         .route("/portal/logout", post(login::sign_out))
         .route("/portal/lang", get(login::set_lang))
         .route("/portal/brand", get(brand::page).post(brand::save))
@@ -67,10 +76,25 @@ pub fn router() -> Router<App> {
         .route("/portal/track/{tracking_number}", get(track::shipment))
         .route("/portal/track/{tracking_number}/send", post(track::send))
         .route("/portal/log", get(home::log))
+        .route("/portal/plans", get(plans::page).post(plans::request))
         .route("/portal/suppressions", get(suppressions::page))
         .route("/portal/suppressions/lift", post(suppressions::lift))
         .route("/portal/users", get(users::page).post(users::add))
-        .route("/portal/users/{id}/delete", post(users::delete))
+        .route(
+            "/portal/users/{id}/delete",
+            get(users::confirm_delete).post(users::delete),
+        )
+        .route("/portal/users/{id}/role", post(users::change_role))
+        .route("/portal/account", get(password::account_page))
+        .route("/portal/account/password", post(password::change_password))
+        .route(
+            "/portal/password/forgot",
+            get(password::forgot_page).post(password::forgot),
+        )
+        .route(
+            "/portal/password/reset/{token}",
+            get(password::reset_page).post(password::reset),
+        )
 }
 
 /// `GET /l/{tenant}/{logo}`: a tenant's logo, public because every email shows it.

@@ -22,7 +22,7 @@ use jiff::tz::TimeZone;
 use minijinja::{Value, context};
 use std::collections::HashMap;
 
-fn stockholm() -> TimeZone {
+pub(super) fn stockholm() -> TimeZone {
     TimeZone::get("Europe/Stockholm").expect("bundled zone")
 }
 
@@ -179,6 +179,7 @@ fn blank_rule() -> Rule {
         delay_minutes: 0,
         quiet_hours: Vec::new(),
         send_at_local: None,
+        working_days_only: false,
     }
 }
 
@@ -366,6 +367,7 @@ fn from_form(base: &Rule, f: &HashMap<String, String>) -> (Rule, Option<String>)
                 .transpose(),
             base.send_at_local,
         ),
+        working_days_only: f.contains_key("working_days_only"),
     };
     let problems = (!p.0.is_empty()).then(|| p.0.join("; "));
     (rule, problems)

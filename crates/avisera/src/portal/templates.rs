@@ -69,6 +69,7 @@ pub async fn new(State(app): State<App>, signed: Signed, Query(q): Query<NewQuer
         channel,
         default_language: language,
         contents,
+        opt_out_footer: true,
     };
     Ok(editor(&app, &signed, &template, None, None))
 }
@@ -181,6 +182,8 @@ fn from_form(id: TemplateId, channel: Channel, f: &HashMap<String, String>) -> T
         channel,
         default_language: field("default_language"),
         contents,
+        // An unticked box is not sent: only a form that showed the box can switch it off.
+        opt_out_footer: !f.contains_key("opt_out_footer_shown") || f.contains_key("opt_out_footer"),
     }
 }
 

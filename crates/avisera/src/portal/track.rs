@@ -22,6 +22,51 @@ use std::collections::HashMap;
 #[derive(Deserialize)]
 pub struct SearchQuery {
     q: Option<String>,
+    page: Option<u32>,
+}
+
+/// Shipments shown per page of results.
+const PER_PAGE: usize = 50;
+/// Shipments each kind of search may give, at most.
+const MOST: u32 = 200;
+
+/// The searches a query can mean: a whole tracking number, order reference, email or phone
+/// (also one written without `+`), a part of a tracking number (4 characters or more) or of
+/// the receiver's name.
+fn searches(query: &str) -> Vec<ShipmentSearch> {
+    let mut searches = vec![ShipmentSearch::TrackingNumber(query.to_string())];
+    let upper = query.to_uppercase();
+    if upper != query {
+        searches.push(ShipmentSearch::TrackingNumber(upper));
+    }
+    searches.push(ShipmentSearch::OrderReference(query.to_string()));
+    if query.contains('@') {
+        searches.push(ShipmentSearch::Email(query.to_string()));
+        return searches;
+    }
+    // A national number means different things in each Nordic country: try them all; digits
+    // that start with a Nordic country code (46701234562) are also an international number.
+    let digits: String = query.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let mut phones: Vec<String> = ["SE", "NO", "DK", "FI"]
+        .into_iter()
+        .filter_map(|c| PhoneNumber::parse(query, Some(c)).ok())
+        .chain(
+            (digits.len() >= 10 && digits.chars().all(|c| c.is_ascii_digit()))
+                .then(|| PhoneNumber::parse(&format!("+{digits}"), None).ok())
+                .flatten(),
+        )
+        .map(|p| p.to_string())
+        .collect();
+    phones.sort();
+    phones.dedup();
+    searches.extend(phones.into_iter().map(ShipmentSearch::Phone));
+    if query.chars().count() >= 4 {
+        searches.push(ShipmentSearch::TrackingNumberPart(query.to_string()));
+    }
+    if query.chars().count() >= 2 && query.chars().any(char::is_alphabetic) {
+        searches.push(ShipmentSearch::ReceiverName(query.to_string()));
+    }
+    searches
 }
 
 pub async fn search(
@@ -30,49 +75,35 @@ pub async fn search(
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, PortalError> {
     let query = q.q.unwrap_or_default().trim().to_string();
-    let mut found = Vec::new();
+    let mut found: Vec<avisera_domain::shipment::Shipment> = Vec::new();
     if !query.is_empty() && query.len() <= 200 {
         let tenant = signed.tenant.id;
-        let mut searches = vec![ShipmentSearch::TrackingNumber(query.clone())];
-        let upper = query.to_uppercase();
-        if upper != query {
-            searches.push(ShipmentSearch::TrackingNumber(upper));
-        }
-        searches.push(ShipmentSearch::OrderReference(query.clone()));
-        if query.contains('@') {
-            searches.push(ShipmentSearch::Email(query.clone()));
-        } else {
-            // A national number means different things in each Nordic country: try them all.
-            let mut phones: Vec<String> = ["SE", "NO", "DK", "FI"]
-                .into_iter()
-                .filter_map(|c| PhoneNumber::parse(&query, Some(c)).ok())
-                .map(|p| p.to_string())
-                .collect();
-            phones.dedup();
-            searches.extend(phones.into_iter().map(ShipmentSearch::Phone));
-        }
-        for s in &searches {
-            for shipment in app.store.find_shipments(tenant, s, 50).await? {
-                if !found
-                    .iter()
-                    .any(|f: &avisera_domain::shipment::Shipment| f.tracking_number == shipment.tracking_number)
-                {
+        for s in &searches(&query) {
+            for shipment in app.store.find_shipments(tenant, s, MOST).await? {
+                if !found.iter().any(|f| f.tracking_number == shipment.tracking_number) {
                     found.push(shipment);
                 }
             }
         }
-        // One exact hit: straight to it.
+        // One hit: straight to it.
         if found.len() == 1 {
             let to = format!("/portal/track/{}", crate::links::query_value(&found[0].tracking_number));
             return Ok(Redirect::to(&to).into_response());
         }
     }
+    // Newest news first, then a page of them.
+    found.sort_by_key(|s| std::cmp::Reverse(s.last_event_at));
+    let total = found.len();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let page = (q.page.unwrap_or(1) as usize).clamp(1, pages);
+    let shown: Vec<_> = found.into_iter().skip((page - 1) * PER_PAGE).take(PER_PAGE).collect();
     Ok(view::page(
         &signed,
         app.inbox.is_some(),
         "track.html",
         "track",
-        context! { q => query, shipments => view::ser(&found) },
+        context! { q => query, shipments => view::ser(&shown), total => total, first => (page - 1) * PER_PAGE + 1,
+        page => page, pages => pages },
     ))
 }
 
@@ -90,6 +121,19 @@ async fn show(
         .await?
         .ok_or(PortalError::NotFound)?;
     let events = app.store.shipment_events(tenant, tracking_number).await?;
+    // Each code with what it means (the tenant's own mapping over the operator's), so a reader
+    // sees "Arrived at pickup point", not AVAILABLE_FOR_DELIVERY_PAR_LOC.
+    let mapping = avisera_core::ingest::effective_mapping(app.store.as_ref(), &app.mapping, tenant).await?;
+    let events: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            let meaning = mapping.lookup(&e.code);
+            context! { code => e.code.clone(), occurred_at => e.occurred_at.to_string(), location => e.location.clone(),
+            unknown_code => e.unknown_code,
+            trigger => meaning.and_then(|m| m.trigger).map(|t| t.slug()),
+            milestone => meaning.and_then(|m| m.milestone).map(|m| m.slug()) }
+        })
+        .collect();
     let filter = NotificationFilter {
         tracking_number: Some(tracking_number.to_string()),
         limit: 500,
@@ -111,7 +155,7 @@ async fn show(
         "track",
         context! {
             shipment => view::ser(&shipment),
-            events => view::ser(&events),
+            events => events,
             notifications => view::ser(&notifications),
             sms_templates => options(Channel::Sms),
             email_templates => options(Channel::Email),

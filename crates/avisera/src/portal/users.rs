@@ -87,3 +87,52 @@ pub async fn delete(
     users::remove(&*app.store, signed.tenant.id, signed.user.id, UserId(id)).await?;
     Ok(Redirect::to("/portal/users").into_response())
 }
+
+/// The question before removing a user: who, and what it means.
+pub async fn confirm_delete(
+    State(app): State<App>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, PortalError> {
+    signed.require(Role::Admin)?;
+    let target = app
+        .store
+        .user(signed.tenant.id, UserId(id))
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    Ok(view::page(
+        &signed,
+        app.inbox.is_some(),
+        "remove_user.html",
+        "users",
+        context! { target => context! { id => target.id.0, name => target.name, email => target.email.to_string() } },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn change_role(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<RoleForm>,
+) -> Result<Response, PortalError> {
+    signed.submits(&f.csrf, &headers, Role::Admin)?;
+    let role: Role = f.role.parse().map_err(PortalError::BadRequest)?;
+    match users::account::change_role(app.store.as_ref(), signed.tenant.id, signed.user.id, UserId(id), role).await {
+        Ok(()) => Ok(Redirect::to("/portal/users").into_response()),
+        Err(avisera_core::Error::Invalid { message, .. }) => {
+            let mut r = show(&app, &signed, Some(message)).await?;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -25,6 +25,11 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("log.html", include_str!("pages/log.html")),
     ("users.html", include_str!("pages/users.html")),
     ("suppressions.html", include_str!("pages/suppressions.html")),
+    ("signup.html", include_str!("pages/signup.html")),
+    ("plans.html", include_str!("pages/plans.html")),
+    ("password.html", include_str!("pages/password.html")),
+    ("account.html", include_str!("pages/account.html")),
+    ("remove_user.html", include_str!("pages/remove_user.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

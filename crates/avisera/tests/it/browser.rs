@@ -12,7 +12,7 @@ use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -24,7 +24,7 @@ impl Drop for Driver {
     }
 }
 
-async fn start_driver() -> Driver {
+pub(crate) async fn start_driver() -> Driver {
     let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     assert!(
         std::path::Path::new(&binary).exists(),
@@ -45,7 +45,7 @@ async fn start_driver() -> Driver {
     Driver { child, port }
 }
 
-async fn browser(driver: &Driver) -> Client {
+pub(crate) async fn browser(driver: &Driver) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -68,13 +68,13 @@ fn screenshot_dir() -> std::path::PathBuf {
     dir
 }
 
-async fn screenshot(c: &Client, name: &str) {
+pub(crate) async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
 }
 
 /// Waits until `css` holds an element whose text contains `text`.
-async fn wait_text(c: &Client, css: &str, text: &str) -> String {
+pub(crate) async fn wait_text(c: &Client, css: &str, text: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         if let Ok(el) = c.find(Locator::Css(css)).await {
@@ -94,13 +94,13 @@ async fn wait_text(c: &Client, css: &str, text: &str) -> String {
     }
 }
 
-async fn fill(c: &Client, css: &str, text: &str) {
+pub(crate) async fn fill(c: &Client, css: &str, text: &str) {
     let el = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("no {css}"));
     el.clear().await.unwrap();
     el.send_keys(text).await.unwrap();
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap_or_else(|_| panic!("no {css}"))
@@ -234,6 +234,95 @@ async fn a_shipper_sets_up_notifications_and_follows_them_in_the_browser() {
     for page in ["01-sign-in", "04-template-editor", "08-log", "11-track-and-trace"] {
         assert!(screenshot_dir().join(format!("{page}.png")).exists());
     }
+}
+
+#[tokio::test]
+async fn a_business_signs_up_in_the_browser_and_enables_its_first_rule() {
+    let driver = start_driver().await;
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let c = browser(&driver).await;
+    let base = app.base.clone();
+    async {
+        c.goto(&format!("{base}/portal/login")).await.unwrap();
+        click(&c, "#signup-link").await;
+        wait_text(&c, "h1", "Create a business account").await;
+        c.find(Locator::Css("#country option[value=SE]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        fill(&c, "#organisation_number", "556036-0794").await;
+        fill(&c, "#company", "Webbutiken Norr AB").await;
+        fill(&c, "#name", "Nils Norr").await;
+        fill(&c, "#email", "nils@norr.example").await;
+        fill(&c, "#password", "a long enough secret").await;
+        click(&c, "#terms").await;
+        click(&c, "button[type=submit]").await;
+        // A typing error in the number: said beside it, the rest kept.
+        wait_text(&c, "#organisation_number-error", "check digit").await;
+        let company = c
+            .find(Locator::Css("#company"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(company.as_deref(), Some("Webbutiken Norr AB"));
+        screenshot(&c, "20-sign-up").await;
+        fill(&c, "#organisation_number", "556036-0793").await;
+        fill(&c, "#password", "a long enough secret").await;
+        click(&c, "button[type=submit]").await;
+        wait_text(&c, "#signup-sent", "nils@norr.example").await;
+
+        // The confirmation email waits in the dev inbox; its link asks once more.
+        let mail = inbox(&app)
+            .await
+            .into_iter()
+            .find(|m| m["to"] == "nils@norr.example")
+            .expect("the confirmation email");
+        let text = mail["text"].as_str().unwrap();
+        let at = text.find("/signup/confirm/").expect("a link");
+        let path: String = text[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        wait_text(&c, "#confirm-company", "Webbutiken Norr AB").await;
+        click(&c, "#confirm").await;
+        wait_text(&c, "h1", "Overview").await;
+
+        // The first rule: copied from the library and enabled.
+        c.goto(&format!("{base}/portal/library")).await.unwrap();
+        click(&c, "#copy-delivered").await;
+        wait_text(&c, "#rule-status", "disabled").await;
+        click(&c, "#enable-rule").await;
+        wait_text(&c, "#rule-status", "enabled").await;
+
+        // The dev inbox, open in the browser, shows the new message without reloading.
+        c.goto(&format!("{base}/dev/inbox?format=html")).await.unwrap();
+        wait_text(&c, "#count", "1 message").await;
+        c.execute("window.notReloaded = true;", vec![]).await.unwrap();
+        enabled_rule_for(
+            &app,
+            json!({"name": "live", "channel": "sms", "default_language": "sv", "contents": {"sv": {"text": "Levererat: {{ tracking_number }}"}}}),
+        )
+        .await;
+        let (status, body) = app
+            .call("POST", "/v1/events", Some(event("INBOX-LIVE-1", "DELIVERED", "+46709876543")))
+            .await;
+        assert!(status.is_success(), "{body}");
+        wait_text(&c, "#messages", "Levererat: INBOX-LIVE-1").await;
+        wait_text(&c, "#count", "2 messages").await;
+        let same_page = c.execute("return window.notReloaded === true;", vec![]).await.unwrap();
+        assert_eq!(same_page, json!(true), "the page was reloaded instead of updated");
+    }
+    .await;
+    let _ = c.close().await;
+    let tenants = app.app.store.tenants().await.unwrap();
+    let made = tenants
+        .iter()
+        .find(|t| t.name == "Webbutiken Norr AB")
+        .expect("the new tenant");
+    let rules = app.app.store.rules(made.id).await.unwrap();
+    assert_eq!(rules.iter().filter(|r| r.enabled).count(), 1, "{rules:?}");
 }
 
 /// "Try on the last 30 days" in the rule editor: the figures and rendered examples of the rule

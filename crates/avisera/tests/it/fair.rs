@@ -72,7 +72,7 @@ async fn clocked_app(url: &str, clock: Arc<FixedClock>, provider: &SmsProvider) 
     let config = avisera::config::Config {
         database_url: url.into(),
         delivery: test_delivery(),
-        sms: Some(sms),
+        sms: Some(sms.into()),
         ..Default::default()
     };
     let store = avisera::server::open_migrated_store(&config).await.unwrap().0;
@@ -96,6 +96,7 @@ async fn sms_rule_in_store(app: &App, tenant: TenantId) {
             },
         )]
         .into(),
+        opt_out_footer: true,
     };
     let template_id = app.store.create_template(tenant, &template, now).await.unwrap();
     let rule: avisera_domain::rule::Rule = serde_json::from_value(json!({

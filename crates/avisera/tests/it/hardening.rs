@@ -156,10 +156,15 @@ async fn a_panic_sending_one_message_fails_that_message_and_no_other() {
     let worker = Worker {
         app: app.clone(),
         channels: Channels {
-            sms: Arc::new(PanicsFor {
-                number: "+46701234561",
-                inner: channels.sms.clone(),
-            }),
+            sms: Arc::new(avisera::delivery::router::Router::one(
+                "sms",
+                "dev_inbox",
+                Arc::new(PanicsFor {
+                    number: "+46701234561",
+                    inner: Arc::new(app.inbox.clone().expect("the dev inbox")),
+                }),
+                app.config.delivery.failover.policy(),
+            )),
             email: channels.email,
         },
         name: "w".into(),
@@ -178,6 +183,7 @@ async fn a_panic_sending_one_message_fails_that_message_and_no_other() {
             },
         )]
         .into(),
+        opt_out_footer: true,
     };
     let now = app.clock.now();
     let template_id = app.store.create_template(tenant, &template, now).await.unwrap();
@@ -331,6 +337,7 @@ async fn spawn_slow_smtp(delay: Duration) -> (u16, Arc<AtomicUsize>) {
 async fn the_smtp_timeout_bounds_the_whole_conversation_not_each_command() {
     let (port, accepted) = spawn_slow_smtp(Duration::from_millis(150)).await;
     let smtp = SmtpConfig {
+        name: None,
         host: "127.0.0.1".into(),
         port,
         security: SmtpSecurity::None,

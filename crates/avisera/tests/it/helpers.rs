@@ -44,6 +44,7 @@ pub fn test_delivery() -> DeliveryConfig {
             delays_ms: vec![200, 400],
         },
         tenant_rate_per_second: None,
+        failover: Default::default(),
     }
 }
 
@@ -76,6 +77,22 @@ pub async fn spawn_app_configured(
     smtp: Option<SmtpConfig>,
     configure: impl FnOnce(&mut Config),
 ) -> TestApp {
+    spawn_app_timed(db, sms, smtp, configure, None).await
+}
+
+/// `spawn_app` on the test's clock: the node (its workers and upkeep too) reads the time from
+/// `clock`, so a test moves it past midnight in a microsecond.
+pub async fn spawn_app_at(db: Db, clock: std::sync::Arc<avisera_domain::FixedClock>) -> TestApp {
+    spawn_app_timed(db, None, None, |_| {}, Some(clock)).await
+}
+
+async fn spawn_app_timed(
+    db: Db,
+    sms: Option<SmsHttpConfig>,
+    smtp: Option<SmtpConfig>,
+    configure: impl FnOnce(&mut Config),
+    clock: Option<std::sync::Arc<avisera_domain::FixedClock>>,
+) -> TestApp {
     init();
     let mut config = Config {
         database_url: database_url(db).await.into(),
@@ -83,13 +100,16 @@ pub async fn spawn_app_configured(
         public_url: avisera::config::HttpUrl::parse("https://track.example.com").unwrap(),
         dev_inbox: sms.is_none() && smtp.is_none(),
         delivery: test_delivery(),
-        sms,
-        smtp,
+        sms: sms.map(Into::into),
+        smtp: smtp.map(Into::into),
         ..Config::default()
     };
     configure(&mut config);
     let store = avisera::server::open_migrated_store(&config).await.expect("store").0;
-    let app = avisera::server::build_app(config, store);
+    let mut app = avisera::server::build_app(config, store);
+    if let Some(clock) = clock {
+        app.clock = clock;
+    }
     let key = add_tenant(&app, "Webshop AB").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -454,6 +474,7 @@ pub fn smtp_config(server: &SmtpServer) -> SmtpConfig {
         security: SmtpSecurity::None,
         username: None,
         password: None,
+        name: None,
         default_from: "no-reply@webshop.example".into(),
         timeout_ms: 5_000,
         ca_file: None,
@@ -474,7 +495,8 @@ for m in mailbox.Maildir(sys.argv[1], create=False):
         if p.get_content_maintype() == "text":
             parts[p.get_content_subtype()] = p.get_payload(decode=True).decode(p.get_content_charset() or "utf-8")
     out.append({"subject": str(make_header(decode_header(m["subject"]))), "to": m["to"], "from": str(make_header(decode_header(m["from"]))),
-                "message_id": m["message-id"], "text": parts.get("plain"), "html": parts.get("html")})
+                "message_id": m["message-id"], "text": parts.get("plain"), "html": parts.get("html"),
+                "list_unsubscribe": m["list-unsubscribe"], "list_unsubscribe_post": m["list-unsubscribe-post"]})
 print(json.dumps(out))
 "#;
         if !self.maildir.join("new").exists() {

@@ -567,3 +567,82 @@ async fn a_bounce_for_an_email_not_yet_sent_is_asked_for_again() {
     assert_eq!(e["error"]["indexes"], json!([0]));
     assert_eq!(notification(&app, &waiting["id"]).await["status"], "scheduled");
 }
+
+/// The email route answers bad receipts as the SMS route does, on PostgreSQL: a wrong
+/// signature, bytes that are not JSON, a receipt without its Message-ID, 10,000 bounces in one
+/// body, an unknown Message-ID; the sent email stays `sent` and its address unsuppressed.
+#[tokio::test]
+async fn bad_email_receipts_get_clear_errors_and_change_nothing_on_postgres() {
+    let provider = spawn_sms_provider(std::time::Duration::ZERO).await;
+    let smtp = spawn_smtp_server().await;
+    let app = app_with_receipts(Db::Postgres, &provider, Some(&smtp)).await;
+    enabled_rule_for(
+        &app,
+        json!({"name": "mail", "channel": "email", "default_language": "sv",
+               "contents": {"sv": {"subject": "Levererat {{ tracking_number }}", "text": "Hej"}}}),
+    )
+    .await;
+    app.call("POST", "/v1/events", Some(event("BAD1", "DELIVERED", "+46701234567")))
+        .await;
+    let mail = smtp.wait_for_mails(1).await.remove(0);
+    let message_id = mail["message_id"].as_str().unwrap().to_string();
+    let sent = settled_for(&app, "BAD1").await.remove(0);
+    assert_eq!(sent["status"], "sent", "{sent}");
+    let bounce =
+        json!({"message_id": message_id, "status": "bounced", "kind": "hard", "reason": "550 5.1.1 user unknown"});
+
+    let (status, e) = post_receipts(&app, "email", bounce.to_string().as_bytes(), "not-the-secret", None).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("bad_signature")),
+        "{e}"
+    );
+    for garbage in [
+        &b"\xff\xfe\x00 not json"[..],
+        b"<bounce>550</bounce>",
+        b"{\"message_id\": ",
+    ] {
+        let (status, e) = post_receipts(&app, "email", garbage, RECEIPTS_SECRET, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+        assert!(!e["error"]["message"].as_str().unwrap_or_default().is_empty(), "{e}");
+    }
+    let (status, answer) = signed(&app, "email", json!({"status": "bounced", "kind": "hard"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(
+        (
+            answer["results"][0]["result"].as_str(),
+            answer["results"][0]["field"].as_str()
+        ),
+        (Some("rejected"), Some("message_id")),
+        "{answer}"
+    );
+    let many = Value::Array(vec![bounce.clone(); 10_000]);
+    let (status, e) = signed(&app, "email", many).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert_eq!(e["error"]["code"], "batch_too_large");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1000 receipts"),
+        "{e}"
+    );
+    let (status, answer) = signed(
+        &app,
+        "email",
+        json!({"message_id": "<no-such-message@avisera>", "status": "bounced", "kind": "hard"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["results"][0]["result"], "unknown");
+
+    let n = notification(&app, &sent["id"]).await;
+    assert_eq!((n["status"].as_str(), history(&n).len()), (Some("sent"), 2), "{n}");
+    let (_, list) = app.call("GET", "/v1/suppressions", None).await;
+    assert_eq!(list["suppressions"], json!([]), "nothing suppressed: {list}");
+    let metrics = app.page("/metrics").await;
+    assert!(
+        metrics.contains("avisera_receipts_total{channel=\"email\",result=\"unknown\"} 1"),
+        "{metrics}"
+    );
+}

@@ -173,6 +173,7 @@ async fn run(app: &App, clock: &FixedClock, case: usize, story: &Story) -> (Vec<
             name: channel.to_string(),
             channel,
             default_language: "sv".into(),
+            opt_out_footer: true,
             contents: [(
                 "sv".to_string(),
                 TemplateBody {
@@ -215,6 +216,7 @@ async fn run(app: &App, clock: &FixedClock, case: usize, story: &Story) -> (Vec<
             vec![]
         },
         send_at_local: None,
+        working_days_only: false,
     };
     rule.check().expect("a valid generated rule");
     rule.id = store

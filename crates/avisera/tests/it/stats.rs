@@ -218,13 +218,20 @@ async fn stats_after_real_sends_and_receipts_match_what_was_sent_in_json_and_csv
     }
     let median_s = (waits_ms[0] + waits_ms[1]) / 2 / 1000;
 
-    let today = app.app.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    // Dates and days are the tenant's: Stockholm's.
+    let today = app
+        .app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Stockholm").unwrap())
+        .date();
     let query = format!(
         "/v1/stats?from={}&until={today}&group=trigger",
         today.yesterday().unwrap()
     );
     let stats = get(&app, &query).await;
     assert_eq!(stats["group"], "trigger");
+    assert_eq!(stats["time_zone"], "Europe/Stockholm");
     let groups = stats["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 1, "{stats}");
     let row = &groups[0];
@@ -252,9 +259,9 @@ async fn stats_after_real_sends_and_receipts_match_what_was_sent_in_json_and_csv
 
     // The same numbers as CSV, asked by parameter or by Accept.
     let expected = format!(
-        "trigger,sent,delivered,undelivered,bounced,delivery_rate,median_seconds_to_delivered,clicked,clicked_share,suppressed_addresses\n\
-         delivered,4,2,1,0,0.5000,{median_s},1,0.2500,\n\
-         total,4,2,1,0,0.5000,{median_s},1,0.2500,0\n"
+        "trigger,sent,delivered,undelivered,bounced,delivery_rate,median_seconds_to_delivered,clicked,clicked_share,opened,opened_share,suppressed_addresses\n\
+         delivered,4,2,1,0,0.5000,{median_s},1,0.2500,,,\n\
+         total,4,2,1,0,0.5000,{median_s},1,0.2500,,,0\n"
     );
     let csv = app
         .http
@@ -304,6 +311,56 @@ async fn stats_after_real_sends_and_receipts_match_what_was_sent_in_json_and_csv
         "{}",
         wrong.body
     );
+}
+
+/// An app whose clock stands at `now`, on `db`, sending SMS through `provider`.
+async fn clocked_app(db: Db, now: &str, provider: &SmsProvider) -> TestApp {
+    init();
+    let config = avisera::config::Config {
+        database_url: database_url(db).await.into(),
+        public_url: avisera::config::HttpUrl::parse("https://track.example.com").unwrap(),
+        delivery: test_delivery(),
+        sms: Some(sms_config(provider).into()),
+        ..Default::default()
+    };
+    let store = avisera::server::open_migrated_store(&config).await.unwrap().0;
+    let mut app = avisera::server::build_app(config, store);
+    app.clock = std::sync::Arc::new(avisera_domain::FixedClock::new(now.parse().unwrap()));
+    let key = add_tenant(&app, "Webshop AB").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(avisera::server::run(app.clone(), listener));
+    TestApp {
+        base,
+        key,
+        app,
+        http: reqwest::Client::new(),
+    }
+}
+
+/// The portal and the tenant speak Stockholm time, so its days are Stockholm's: a message sent
+/// at 23:30 UTC on a winter day was sent at 00:30 the next day there.
+#[tokio::test]
+async fn stats_group_days_in_the_tenants_zone_so_a_winter_23_30_utc_send_is_on_the_next_day() {
+    for db in [Db::Sqlite, Db::Postgres] {
+        let provider = spawn_sms_provider(std::time::Duration::ZERO).await;
+        let app = clocked_app(db, "2026-11-25T23:30:00Z", &provider).await;
+        link_rule(&app, &app.key).await;
+        let sent = send(&app, &app.key, &["LATE1"]).await;
+        assert_eq!(sent[0]["sent_at"], "2026-11-25T23:30:00Z");
+        let by_day = get(&app, "/v1/stats?from=2026-11-25&until=2026-11-26&group=day").await;
+        assert_eq!(by_day["from"], "2026-11-24T23:00:00Z", "Stockholm's midnight: {by_day}");
+        assert_eq!(by_day["until"], "2026-11-26T23:00:00Z", "{by_day}");
+        let days: Vec<(&str, u64)> = by_day["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| (g["group"].as_str().unwrap(), g["sent"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(days, [("2026-11-26", 1)], "{by_day}");
+        let the_25th = get(&app, "/v1/stats?from=2026-11-25&until=2026-11-25").await;
+        assert_eq!(the_25th["total"]["sent"], 0, "not on Stockholm's 25th: {the_25th}");
+    }
 }
 
 #[tokio::test]

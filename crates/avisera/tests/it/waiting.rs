@@ -46,6 +46,7 @@ async fn rule_with(app: &App, tenant: TenantId, name: &str, extra: serde_json::V
             },
         )]
         .into(),
+        opt_out_footer: true,
     };
     let template_id = app.store.create_template(tenant, &template, now).await.unwrap();
     let mut body = json!({

@@ -226,6 +226,7 @@ pub async fn an_sms_switched_to_email_is_cancelled_and_its_email_added_once(stor
             subject: "Levererat".into(),
             html: None,
             text: "Hej Anna".into(),
+            list_unsubscribe: None,
         }),
     };
     let why = "the SMS budget is used up; sent as email instead";

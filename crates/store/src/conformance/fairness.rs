@@ -188,6 +188,7 @@ pub async fn a_used_up_sms_limit_does_not_keep_another_tenants_email_waiting(sto
             subject: "Levererat".into(),
             html: None,
             text: "Levererat".into(),
+            list_unsubscribe: None,
         }),
         ..reminder("c0", at("2026-11-25T09:50:00Z"))
     };

@@ -172,6 +172,7 @@ pub async fn notices_are_stored_once_and_never_billed(store: &dyn Store) {
             subject: "80 %".into(),
             html: None,
             text: "80 %".into(),
+            list_unsubscribe: None,
         }),
     };
     assert_eq!(
@@ -347,6 +348,7 @@ pub async fn a_batch_of_outcomes_is_recorded_together_and_only_where_the_worker_
             tenant: a.id,
             id: a1,
             outcome: sent.clone(),
+            provider: Some("second".into()),
         },
         Finished {
             tenant: a.id,
@@ -355,6 +357,7 @@ pub async fn a_batch_of_outcomes_is_recorded_together_and_only_where_the_worker_
                 at: retry_at,
                 reason: "503".into(),
             },
+            provider: Some("first".into()),
         },
         Finished {
             tenant: a.id,
@@ -362,12 +365,14 @@ pub async fn a_batch_of_outcomes_is_recorded_together_and_only_where_the_worker_
             outcome: DeliveryOutcome::Cancelled {
                 reason: "opted out".into(),
             },
+            provider: None,
         },
         // Another tenant's id under A's name is not A's to record.
         Finished {
             tenant: a.id,
             id: b1,
             outcome: sent.clone(),
+            provider: Some("first".into()),
         },
     ];
     let recorded = store.finish_deliveries("w1", &finished, now).await.unwrap();
@@ -375,6 +380,10 @@ pub async fn a_batch_of_outcomes_is_recorded_together_and_only_where_the_worker_
     let status = |tenant: TenantId, id| async move { store.notification(tenant, id).await.unwrap().unwrap() };
     assert_eq!(status(a.id, a1).await.status, Status::Sent);
     assert_eq!(status(a.id, a1).await.provider_id.as_deref(), Some("p-1"));
+    // The named provider that sent it, or that its last attempt reached.
+    let providers = [status(a.id, a1).await.provider, status(a.id, a2).await.provider];
+    assert_eq!(providers, [Some("second".into()), Some("first".into())]);
+    assert_eq!(status(a.id, a3).await.provider, None, "no provider was called");
     let retried = status(a.id, a2).await;
     assert_eq!(
         (retried.status, retried.reason.as_deref()),
@@ -412,6 +421,7 @@ pub async fn a_batch_of_outcomes_is_recorded_together_and_only_where_the_worker_
         tenant: b.id,
         id: b1,
         outcome: sent,
+        provider: None,
     }];
     assert_eq!(store.finish_deliveries("w1", &b_finished, now).await.unwrap(), vec![b1]);
     assert_eq!(status(b.id, b1).await.status, Status::Sent);

@@ -144,3 +144,37 @@ pub async fn portal_users_sessions_logos_and_searches_stay_in_their_tenant(store
             .is_empty()
     );
 }
+
+pub async fn shipments_are_found_by_part_of_their_tracking_number_or_receivers_name(store: &dyn Store) {
+    let (a, rules, templates) = tenant_with_rule(store, "A").await;
+    let b = store
+        .create_tenant("B", Plan::Plus, &Brand::named("B"), at("2026-11-25T08:00:00Z"))
+        .await
+        .unwrap();
+    let now = at("2026-11-25T10:00:00Z");
+    let find = |tenant, s| async move { store.find_shipments(tenant, &s, 10).await.unwrap().len() };
+    // Parts: of a tracking number and of the receiver's name, case ignored, own tenant only.
+    let mut e = event("00370712345678904321", "DELIVERED", "2026-11-25T09:30:00+01:00");
+    e.details.receiver_name = Some("Åsa Öberg".into());
+    post(store, &a, &rules, &templates, &[e], now).await;
+    assert_eq!(
+        find(a.id, ShipmentSearch::TrackingNumberPart("78904321".into())).await,
+        1
+    );
+    assert_eq!(
+        find(a.id, ShipmentSearch::TrackingNumberPart("0037071".into())).await,
+        1
+    );
+    assert_eq!(find(a.id, ShipmentSearch::TrackingNumberPart("9999".into())).await, 0);
+    assert_eq!(find(a.id, ShipmentSearch::ReceiverName("öberg".into())).await, 1);
+    assert_eq!(
+        find(a.id, ShipmentSearch::ReceiverName("%".into())).await,
+        0,
+        "a wildcard is literal"
+    );
+    assert_eq!(find(b.id, ShipmentSearch::ReceiverName("Öberg".into())).await, 0);
+    assert_eq!(
+        find(b.id, ShipmentSearch::TrackingNumberPart("78904321".into())).await,
+        0
+    );
+}

@@ -146,6 +146,74 @@ pub async fn a_receipt_moves_its_own_notification_once_and_no_other_tenants(stor
     assert_eq!(both.len(), 2);
 }
 
+/// Two providers gave the same message id to two tenants' SMS: a receipt naming its provider
+/// finds that provider's message (and one sent before providers were recorded); without a
+/// provider the id is ambiguous.
+pub async fn a_receipt_from_a_named_provider_finds_only_that_providers_message(store: &dyn Store) {
+    let now = at("2026-11-25T10:00:00Z");
+    let mut sent = Vec::new();
+    for (name, provider) in [("A", Some("first")), ("B", Some("second")), ("C", None)] {
+        let (tenant, rules, templates) = tenant_with_rule(store, name).await;
+        post(
+            store,
+            &tenant,
+            &rules,
+            &templates,
+            &[event(&format!("{name}-T1"), "DELIVERED", "2026-11-25T09:00:00Z")],
+            now,
+        )
+        .await;
+        let jobs = store
+            .claim_due(name, now, at("2026-11-25T10:00:30Z"), 10)
+            .await
+            .unwrap();
+        let job = jobs.iter().find(|j| j.tenant_id == tenant.id).expect("its SMS is due");
+        // C's id is another provider's: "m-1" of "first" and of "second" are two messages.
+        let id = if name == "C" { "m-2" } else { "m-1" };
+        let done = [Finished {
+            tenant: tenant.id,
+            id: job.id,
+            outcome: DeliveryOutcome::Sent {
+                provider_id: Some(id.into()),
+                charge: None,
+            },
+            provider: provider.map(str::to_string),
+        }];
+        assert_eq!(store.finish_deliveries(name, &done, now).await.unwrap(), vec![job.id]);
+        sent.push((tenant.id, job.id));
+    }
+    let found = |key: ReceiptKey| async move {
+        store
+            .receipt_targets(Channel::Sms, &key)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.tenant_id, t.id))
+            .collect::<Vec<_>>()
+    };
+    let of = |provider: &str, id: &str| ReceiptKey::ProviderMessage {
+        provider: provider.into(),
+        id: id.into(),
+    };
+    assert_eq!(found(of("first", "m-1")).await, vec![sent[0]]);
+    assert_eq!(found(of("second", "m-1")).await, vec![sent[1]]);
+    assert_eq!(
+        found(of("third", "m-1")).await,
+        vec![],
+        "no message of a third provider"
+    );
+    assert_eq!(
+        found(ReceiptKey::ProviderId("m-1".into())).await,
+        vec![sent[0], sent[1]],
+        "without its provider the id names two messages"
+    );
+    assert_eq!(
+        found(of("first", "m-2")).await,
+        vec![sent[2]],
+        "a message sent before providers were recorded is found by its id"
+    );
+}
+
 pub async fn suppressed_addresses_are_per_tenant_listed_with_their_reason_and_removable(store: &dyn Store) {
     let now = at("2026-11-25T10:00:00Z");
     let (a, b) = two_tenants(store, now).await;

@@ -38,9 +38,6 @@ fn short(body: &str) -> String {
 
 #[async_trait]
 impl Sender for SmsHttp {
-    fn provider(&self) -> &'static str {
-        "sms_http"
-    }
     async fn send(&self, job: &DeliveryJob) -> Result<Option<String>, SendError> {
         let Message::Sms { sender_id, to, text } = &job.message else {
             return Err(SendError::Permanent("not an SMS".into()));
@@ -69,16 +66,16 @@ impl Sender for SmsHttp {
             BodyFormat::Form => request.form(&fields),
         };
         let response = request.send().await.map_err(|e| {
-            SendError::Transient(format!(
-                "SMS provider unreachable: {}",
-                // Without the URL: it may hold the provider's key, and reasons are shown to
-                // tenants.
-                if e.is_timeout() {
-                    "timed out".into()
-                } else {
-                    e.without_url().to_string()
-                }
-            ))
+            // Without the URL: it may hold the provider's key, and reasons are shown to
+            // tenants.
+            if e.is_connect() {
+                // No connection was made: nothing reached the provider.
+                SendError::Refused(format!("SMS provider unreachable: {}", e.without_url()))
+            } else if e.is_timeout() {
+                SendError::Transient("SMS provider unreachable: timed out".into())
+            } else {
+                SendError::Transient(format!("SMS provider unreachable: {}", e.without_url()))
+            }
         })?;
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
@@ -95,7 +92,8 @@ impl Sender for SmsHttp {
         }
         let reason = format!("SMS provider answered {}: {}", status.as_u16(), short(&body));
         if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
-            Err(SendError::Transient(reason))
+            // It answered that it did not take the message.
+            Err(SendError::Refused(reason))
         } else {
             Err(SendError::Permanent(reason))
         }

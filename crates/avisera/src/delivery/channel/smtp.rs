@@ -67,9 +67,6 @@ fn permanent(what: &str, e: impl std::fmt::Display) -> SendError {
 
 #[async_trait]
 impl Sender for Smtp {
-    fn provider(&self) -> &'static str {
-        "smtp"
-    }
     async fn send(&self, job: &DeliveryJob) -> Result<Option<String>, SendError> {
         let Message::Email {
             from_name,
@@ -79,6 +76,7 @@ impl Sender for Smtp {
             subject,
             html,
             text,
+            list_unsubscribe,
         } = &job.message
         else {
             return Err(SendError::Permanent("not an email".into()));
@@ -102,6 +100,11 @@ impl Sender for Smtp {
         if let Some(reply_to) = reply_to {
             builder = builder.reply_to(reply_to.parse().map_err(|e| permanent("reply-to address", e))?);
         }
+        if let Some(link) = list_unsubscribe {
+            builder = builder
+                .header(ListUnsubscribe(link.clone()))
+                .header(ListUnsubscribePost);
+        }
         let email = match html {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(text.clone(), html.clone())),
             None => builder.singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text.clone())),
@@ -123,7 +126,49 @@ impl Sender for Smtp {
                 .map(|m| m.trim().to_string())
                 .filter(|m| !m.is_empty())),
             Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("SMTP server refused: {e}"))),
+            // A 4xx reply ("try again later"), or no connection: the mail was not taken.
+            Err(e) if e.is_transient() || not_connected(&e) => Err(SendError::Refused(format!("SMTP: {e}"))),
             Err(e) => Err(SendError::Transient(format!("SMTP: {e}"))),
         }
+    }
+}
+
+/// The connection to the server could not be made (refused, no route, TLS handshake): no
+/// byte of the mail reached it. lettre has no `is_connection()`; its connection errors say
+/// "Connection error" (a break in the middle of a conversation is a "network error").
+fn not_connected(e: &lettre::transport::smtp::Error) -> bool {
+    e.is_tls() || e.to_string().starts_with("Connection error")
+}
+
+/// `List-Unsubscribe: <link>` (RFC 2369): the recipient's opt-out link, which takes a POST.
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl lettre::message::header::Header for ListUnsubscribe {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.trim_matches(['<', '>']).to_string()))
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), format!("<{}>", self.0))
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): a mail client may opt out
+/// with one POST to the link, without a page.
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl lettre::message::header::Header for ListUnsubscribePost {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".into())
     }
 }

@@ -44,6 +44,7 @@ fn rule() -> Rule {
         delay_minutes: 0,
         quiet_hours: Vec::new(),
         send_at_local: None,
+        working_days_only: false,
     }
 }
 
@@ -56,6 +57,7 @@ fn the_shapes_of_domain_types_have_their_fields() {
         plan: avisera_domain::plan::Plan::Plus,
         brand: brand.clone(),
         billing: BillingSettings::default(),
+        open_tracking: false,
     };
     let template = Template {
         id: TemplateId(1),
@@ -63,6 +65,7 @@ fn the_shapes_of_domain_types_have_their_fields() {
         channel: Channel::Sms,
         default_language: "sv".into(),
         contents: BTreeMap::new(),
+        opt_out_footer: true,
     };
     assert_eq!(documented::<BrandDoc>(), served(&brand));
     assert_eq!(documented::<BillingSettingsDoc>(), served(BillingSettings::default()));
@@ -92,6 +95,7 @@ fn the_shapes_of_store_records_have_their_fields() {
         due_at: at,
         attempts: 0,
         provider_id: None,
+        provider: Some("first".into()),
         idempotency_key: "k".into(),
         sent_at: None,
         charge: None,
@@ -113,6 +117,12 @@ fn the_shapes_of_store_records_have_their_fields() {
         milestone_at: None,
         last_event_at: None,
         had_physical_event: false,
+        receiver: Some(avisera_domain::receiver::ReceiverRef {
+            id: avisera_domain::receiver::ReceiverId(1),
+            token: avisera_domain::receiver::ReceiverToken::from_random(1),
+            reach: Default::default(),
+            language: None,
+        }),
     };
     let status = StatusChange {
         status: Status::Sent,

@@ -1,0 +1,162 @@
+//! Self-service sign-up over real HTTP, with the confirmation email through a real SMTP server:
+//! a form with mistakes names each, a good one emails a link, the link's page creates nothing
+//! until its button is pressed, and then the tenant, its admin and a session exist.
+
+use crate::helpers::*;
+use crate::portal::Visitor;
+use reqwest::StatusCode;
+
+fn good<'a>(csrf: &'a str, organisation: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("country", "NO"),
+        ("organisation_number", organisation),
+        ("company", "Fjord Sko AS"),
+        ("name", "Kari Nordmann"),
+        ("email", email),
+        ("password", "a long enough secret"),
+        ("plan", "premium"),
+        ("terms", "yes"),
+    ]
+}
+
+/// The confirmation link in a mail, as a path on this server.
+fn link_in(text: &str) -> String {
+    let at = text
+        .find("https://track.example.com/signup/confirm/")
+        .expect("a confirmation link");
+    let link: String = text[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+    link.replace("https://track.example.com", "")
+}
+
+#[tokio::test]
+async fn a_business_signs_up_confirms_by_email_and_lands_in_its_own_portal() {
+    let smtp = spawn_smtp_server().await;
+    let app = spawn_app(Db::Postgres, None, Some(smtp_config(&smtp))).await;
+    let mut v = Visitor::new(&app.base);
+
+    // Mistakes: each named beside its field, what was typed kept (never the password).
+    let csrf = v.get("/signup").await.csrf();
+    let mut wrong = good(&csrf, "923 609 017", "kari@fjordsko.example");
+    wrong.retain(|(k, _)| *k != "terms");
+    let page = v.post("/signup", &wrong).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("is not a Norwegian organisasjonsnummer"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("accept the terms of service"), "{}", page.body);
+    assert!(
+        page.body.contains("value=\"Fjord Sko AS\""),
+        "the company typed is kept"
+    );
+    assert!(
+        !page.body.contains("a long enough secret"),
+        "the password is never sent back"
+    );
+    assert!(smtp.mails().is_empty(), "nothing sent for a refused form");
+
+    // A good form: one email with a link, in the language of the page (English here).
+    let csrf = page.csrf();
+    let page = v
+        .post("/signup", &good(&csrf, "923 609 016", "Kari@Fjordsko.example"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("We sent a link to Kari@fjordsko.example"),
+        "{}",
+        page.body
+    );
+    let mails = smtp.wait_for_mails(1).await;
+    assert_eq!(mails[0]["to"], "Kari@fjordsko.example");
+    assert_eq!(mails[0]["subject"], "Confirm the Avisera account of Fjord Sko AS");
+    let text = mails[0]["text"].as_str().unwrap();
+    assert!(text.contains("923 609 016"), "{text}");
+    let link = link_in(text);
+
+    // Opening the link (as a mail scanner would) creates nothing: it asks.
+    let mut browser = Visitor::new(&app.base);
+    let page = browser.get(&link).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Fjord Sko AS") && page.body.contains("Premium"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        browser
+            .sign_in("kari@fjordsko.example", "a long enough secret")
+            .await
+            .status,
+        StatusCode::OK,
+        "no account before the confirmation: the sign-in form again"
+    );
+
+    // Confirming makes the tenant and its admin, and signs the admin in.
+    let page = browser.post(&link, &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(page.location.as_deref(), Some("/portal"));
+    let portal = browser.get("/portal").await;
+    assert_eq!(portal.status, StatusCode::OK);
+    assert!(portal.body.contains("Fjord Sko AS"), "{}", portal.body);
+    let users = browser.get("/portal/users").await;
+    assert!(users.body.contains("kari@fjordsko.example"), "{}", users.body);
+    let tenants = app.app.store.tenants().await.unwrap();
+    let made = tenants
+        .iter()
+        .find(|t| t.name == "Fjord Sko AS")
+        .expect("the new tenant");
+    assert_eq!(made.plan, avisera_domain::plan::Plan::Premium);
+
+    // The link works once; the password chosen at sign-up signs in.
+    let again = Visitor::new(&app.base).post(&link, &[]).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert!(again.body.contains("no longer works"), "{}", again.body);
+    let mut later = Visitor::new(&app.base);
+    let signed = later.sign_in("kari@fjordsko.example", "a long enough secret").await;
+    assert_eq!(signed.location.as_deref(), Some("/portal"));
+
+    // The organisation has its account: a second sign-up for it is refused at the form.
+    let mut other = Visitor::new(&app.base);
+    let csrf = other.get("/signup").await.csrf();
+    let page = other
+        .post("/signup", &good(&csrf, "923609016", "ola@fjordsko.example"))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("already has an Avisera account"), "{}", page.body);
+    assert_eq!(app.app.store.tenants().await.unwrap().len(), tenants.len());
+    assert_eq!(smtp.mails().len(), 1);
+}
+
+#[tokio::test]
+async fn an_operator_can_close_sign_up_and_a_form_then_creates_nothing() {
+    let app = spawn_app_configured(Db::Sqlite, None, None, |c| c.signup = false).await;
+    let mut v = Visitor::new(&app.base);
+    let page = v.get("/signup").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("Sign-up is closed"), "{}", page.body);
+    let page = v
+        .post("/signup", &good("x", "923 609 016", "kari@fjordsko.example"))
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(inbox(&app).await.is_empty());
+    assert_eq!(
+        app.app.store.tenants().await.unwrap().len(),
+        1,
+        "only the test's own tenant"
+    );
+    let login = v.get("/portal/login").await;
+    assert!(!login.body.contains("/signup"), "no sign-up link when it is closed");
+}
+
+#[tokio::test]
+async fn a_sign_up_form_without_its_csrf_token_or_from_another_site_is_refused() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let mut v = Visitor::new(&app.base);
+    let page = v
+        .post("/signup", &good("forged", "923 609 016", "kari@fjordsko.example"))
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+    assert!(inbox(&app).await.is_empty());
+}
