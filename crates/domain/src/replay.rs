@@ -32,6 +32,9 @@ pub struct ArrivedEvent {
     pub shipment: ShipmentId,
     pub received_at: Timestamp,
     pub event: CarrierEvent,
+    /// The shipment's receiver (its links' token, chosen channels and language), which ingest
+    /// bound when the events were stored and the live engine planned with.
+    pub receiver: Option<crate::receiver::ReceiverRef>,
 }
 
 /// A notification the replayed rule planned, in its final state: `message` is `Ok` when it
@@ -127,15 +130,25 @@ impl<'a> Replay<'a> {
             }
             done.push(entry.remove());
         }
-        let (ids, events): (Vec<ShipmentId>, Vec<CarrierEvent>) =
-            batch.into_iter().map(|a| (a.shipment, a.event)).unzip();
+        let mut ids = Vec::with_capacity(batch.len());
+        let mut events = Vec::with_capacity(batch.len());
+        let mut receivers = Vec::with_capacity(batch.len());
+        for a in batch {
+            ids.push(a.shipment);
+            events.push(a.event);
+            receivers.push(a.receiver);
+        }
         let mut shipments: HashMap<&str, Shipment> = HashMap::new();
-        for (&id, e) in ids.iter().zip(&events) {
-            let current = self.shipments.get(&id).cloned().unwrap_or_else(|| {
+        for ((&id, e), receiver) in ids.iter().zip(&events).zip(receivers) {
+            let mut current = self.shipments.get(&id).cloned().unwrap_or_else(|| {
                 let mut s = Shipment::new(&e.tracking_number);
                 s.id = id;
                 s
             });
+            // Ingest binds the receiver before it plans, as the store names it.
+            if receiver.is_some() {
+                current.receiver = receiver;
+            }
             shipments.insert(e.tracking_number.as_str(), current);
             if in_period {
                 self.seen.events += 1;
