@@ -450,7 +450,8 @@ fn add_opt_out_footer(r: &mut crate::template::Rendered, brand: &str, link: &str
             escape(link),
             escape(link)
         );
-        match html.rfind("</body>") {
+        // Inside the body, however the template spells its end tag.
+        match html.to_ascii_lowercase().rfind("</body>") {
             Some(at) => html.insert_str(at, &block),
             None => html.push_str(&block),
         }

@@ -210,13 +210,20 @@ fn an_email_carries_the_open_tracking_image_only_when_the_tenant_switched_it_on(
             other => panic!("{other:?}"),
         }
     };
+    // Both inside the body, however the template spells its end: the opt-out footer (issue 15),
+    // then, when switched on, the image.
+    let footer = "<p style=\"font-size:12px;color:#666\">Vill du inte få fler meddelanden från Shop? Avsluta här: <a href=\"https://t.example/u/1?a=a@b.se\">https://t.example/u/1?a=a@b.se</a></p>";
     let (off, _) = html_of(false);
-    assert_eq!(off, "<html><BODY><p>Hej</p></BODY></html>", "off by default: no image");
+    assert_eq!(
+        off,
+        format!("<html><BODY><p>Hej</p>{footer}</BODY></html>"),
+        "off by default: no image"
+    );
     let (on, key) = html_of(true);
     assert_eq!(
         on,
         format!(
-            "<html><BODY><p>Hej</p><img src=\"https://t.example/o/1/3?n={key}&amp;x=1\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\"></BODY></html>"
+            "<html><BODY><p>Hej</p>{footer}<img src=\"https://t.example/o/1/3?n={key}&amp;x=1\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\"></BODY></html>"
         ),
         "before the body ends, its address escaped, naming the notification"
     );
