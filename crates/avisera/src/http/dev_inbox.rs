@@ -21,10 +21,10 @@ pub struct InboxQuery {
     /// Only messages whose recipient, subject or text holds this (any case).
     q: Option<String>,
     /// Only messages newer than this `seq` (what a page that shows up to it lacks).
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<i64>, minimum = 0)]
     after: Option<String>,
-    /// Messages to skip, newest first (paging).
-    #[param(value_type = Option<u32>)]
+    /// Messages to skip, newest first (paging), 0 to 1000.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 1000)]
     offset: Option<String>,
     /// At most this many, 1 to 1000 (JSON: all it keeps, 1000; the page: 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
@@ -47,13 +47,18 @@ pub struct Inbox {
 /// HTML shows a page of this many.
 const PAGE: usize = 50;
 
+/// A whole number from 0 to `i64::MAX` (what the document says a query number is).
 fn number(name: &str, value: Option<&str>) -> Result<Option<u64>, ApiError> {
     value
         .map(|v| {
-            v.trim().parse::<u64>().map_err(|_| {
-                let m = format!("{name}: expected a whole number, got \"{v}\"");
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m)
-            })
+            v.trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| {
+                    let m = format!("{name}: expected a whole number, got \"{v}\"");
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m)
+                })
         })
         .transpose()
 }
@@ -62,7 +67,7 @@ fn number(name: &str, value: Option<&str>) -> Result<Option<u64>, ApiError> {
 #[utoipa::path(get, path = "/dev/inbox", tag = "ops", params(InboxQuery),
     responses(
         (status = 200, description = "the messages", content((Inbox = "application/json"), (String = "text/html"))),
-        (status = 400, description = "a number that is not one, or a limit outside 1 to 1000", body = super::api_doc::ErrorBody),
+        (status = 400, description = "a number that is not one, a limit outside 1 to 1000 or an offset over 1000, or a query parameter given twice", body = super::api_doc::ErrorBody),
         (status = 404, description = "the dev inbox is off", body = super::api_doc::ErrorBody)))]
 pub async fn inbox(State(app): State<App>, headers: HeaderMap, Query(q): Query<InboxQuery>) -> Response {
     let Some(inbox) = &app.inbox else {
@@ -106,10 +111,15 @@ fn asked(q: &InboxQuery, html: bool) -> Result<Asked, ApiError> {
         let m = format!("limit: between 1 and {KEEP}, got {limit}");
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m));
     }
+    let offset = number("offset", q.offset.as_deref())?.unwrap_or(0) as usize;
+    if offset > KEEP {
+        let m = format!("offset: between 0 and {KEEP} (the inbox keeps {KEEP}), got {offset}");
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", m));
+    }
     Ok(Asked {
         search: q.q.clone(),
         after: number("after", q.after.as_deref())?,
-        offset: number("offset", q.offset.as_deref())?.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+        offset,
         limit,
     })
 }

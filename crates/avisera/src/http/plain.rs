@@ -1,4 +1,4 @@
-//! Errors that axum answers itself under `/v1` (a path parameter that does not parse, a body
+//! Errors that axum answers itself under `/v1` and at `/dev/inbox` (a path parameter that does not parse, a body
 //! over the limit, a method the route lacks) come as plain text; this layer gives them the
 //! API's JSON error shape, so a client reads every error of the API the same way.
 
@@ -11,7 +11,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 pub async fn json_errors(State(app): State<App>, request: Request, next: Next) -> Response {
-    let api = request.uri().path() == "/v1" || request.uri().path().starts_with("/v1/");
+    // The dev inbox's JSON is read by programs too.
+    let path = request.uri().path();
+    let api = path == "/v1" || path.starts_with("/v1/") || path == "/dev/inbox";
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response

@@ -130,7 +130,7 @@ pub struct ExampleDoc {
 /// Runs a rule, enabled or a draft, over the tenant's stored events of a period exactly as the
 /// engine would have, and says what it would have sent and cost; stores and sends nothing.
 #[utoipa::path(post, path = "/v1/rules/{id}/replay", tag = "rules", security(("apiKey" = [])), params(("id" = i64, Path, description = "the rule's id")),
-    request_body(content = ReplayInput, content_type = "application/json"),
+    request_body(content = Option<ReplayInput>, content_type = "application/json", description = "the period; no body at all means the last 30 days"),
     responses(
         (status = 200, description = "what the rule would have done", body = ReplayDoc),
         (status = 400, description = "malformed JSON, or an id that is not an integer", body = super::api_doc::ErrorBody),
