@@ -142,3 +142,30 @@ where
         notifications,
     })
 }
+
+/// Cancels a message that still waits (a reminder, a delayed message), recorded in its
+/// history as cancelled by `who`. A message already sent, failed or cancelled is refused with
+/// its status.
+pub async fn cancel<S>(store: &S, tenant: TenantId, id: NotificationId, who: &str, now: Timestamp) -> Result<()>
+where
+    S: avisera_store::Outbox + NotificationLog + ?Sized,
+{
+    if store
+        .cancel_waiting(tenant, id, &format!("cancelled by {who}"), now)
+        .await?
+    {
+        tracing::info!(%tenant, notification = %id, %who, "a waiting message was cancelled by hand");
+        return Ok(());
+    }
+    match store.notification(tenant, id).await? {
+        None => Err(Error::not_found(format!("notification {id}"))),
+        Some(n) => Err(Error::Invalid {
+            code: "not_waiting",
+            field: None,
+            message: format!(
+                "notification {id} no longer waits (it is {}); only a waiting message can be cancelled",
+                n.status
+            ),
+        }),
+    }
+}

@@ -635,3 +635,30 @@ pub async fn find(pool: &PgPool, tenant: TenantId, search: &ShipmentSearch, limi
     .map_err(db)?;
     Ok(rows.into_iter().map(ShipmentRow::into_shipment).collect())
 }
+
+/// A person (or a program) cancels one message that still waits; see `Outbox::cancel_waiting`.
+pub async fn cancel_waiting(
+    pool: &PgPool,
+    tenant: TenantId,
+    id: NotificationId,
+    reason: &str,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let cancelled: Option<i64> = sqlx::query_scalar(
+        "UPDATE notifications SET status = 'cancelled', reason = $3, updated_at = $4
+         WHERE tenant_id = $1 AND id = $2 AND status = 'scheduled' RETURNING id",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .bind(reason)
+    .bind(PgTime(now))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    if cancelled.is_some() {
+        add_history(&mut tx, tenant, id.0, Status::Cancelled, Some(reason), now).await?;
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(cancelled.is_some())
+}

@@ -267,6 +267,16 @@ impl EventStore for SqliteStore {
 
 #[async_trait]
 impl Outbox for SqliteStore {
+    async fn cancel_waiting(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        events::cancel_waiting(&self.pool, tenant, id, reason, now).await
+    }
+
     async fn add_notices(&self, tenant: TenantId, notices: &[PlannedNotification], now: Timestamp) -> StoreResult<u32> {
         events::add_notices(&self.pool, tenant, notices, now).await
     }

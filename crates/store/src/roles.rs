@@ -109,6 +109,17 @@ pub trait EventStore: Send + Sync {
 /// with a lease, budgeted, finished. Events add theirs through `EventStore::record_events`.
 #[async_trait]
 pub trait Outbox: Send + Sync {
+    /// Cancels one notification that still waits (status scheduled), with the reason, and
+    /// records it in its history, together. False when the tenant has no such notification or
+    /// it no longer waits. One a worker is sending right now is cancelled too, as a later
+    /// event's cancel is: if the provider takes it anyway, the finish records it as sent.
+    async fn cancel_waiting(
+        &self,
+        tenant: TenantId,
+        id: NotificationId,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
     /// Notifications of the tenant's own (not a shipment's), such as budget warnings; each at
     /// most once by its dedupe key, and never billed. Returns how many were new.
     async fn add_notices(&self, tenant: TenantId, notices: &[PlannedNotification], now: Timestamp) -> StoreResult<u32>;

@@ -6,14 +6,19 @@ use super::session::Signed;
 use super::view::{self, PortalError};
 use crate::app::App;
 use avisera_core::log::LogQuery;
+use avisera_domain::NotificationId;
 use avisera_domain::billing::Month;
 use avisera_domain::notification::{Channel, Status};
 use avisera_domain::trigger::Trigger;
+use avisera_domain::user::Role;
 use avisera_store::NotificationFact;
-use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
 use jiff::tz::TimeZone;
 use minijinja::{Value, context};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Days the overview's chart covers, today included.
@@ -183,7 +188,13 @@ pub async fn page(
     ))
 }
 
-pub async fn log(State(app): State<App>, signed: Signed, Query(q): Query<LogQuery>) -> Result<Response, PortalError> {
+pub async fn log(
+    State(app): State<App>,
+    signed: Signed,
+    uri: Uri,
+    Query(q): Query<LogQuery>,
+) -> Result<Response, PortalError> {
+    let paged = q.before_id.is_some();
     let shown = context! {
         status => q.status.clone().unwrap_or_default(),
         channel => q.channel.clone().unwrap_or_default(),
@@ -212,6 +223,42 @@ pub async fn log(State(app): State<App>, signed: Signed, Query(q): Query<LogQuer
         context! {
             notifications => view::ser(&notifications),
             filter => shown, error => error, next_before => next, triggers => triggers,
+            here => uri.to_string(), paged => paged, can_cancel => signed.user.role.allows(Role::Editor),
         },
     ))
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /portal/log/{id}/cancel`: an editor cancels a message that still waits.
+pub async fn cancel(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<CancelForm>,
+) -> Result<Response, PortalError> {
+    signed.submits(&f.csrf, &headers, Role::Editor)?;
+    let who = format!("{} (portal)", signed.user.email);
+    avisera_core::log::cancel(
+        app.store.as_ref(),
+        signed.tenant.id,
+        NotificationId(id),
+        &who,
+        app.clock.now(),
+    )
+    .await?;
+    // Back to the log page it was cancelled from (only the log's own pages).
+    let back = if (f.back == "/portal/log" || f.back.starts_with("/portal/log?")) && !f.back.contains("://") {
+        f.back
+    } else {
+        "/portal/log".into()
+    };
+    Ok(Redirect::to(&back).into_response())
 }

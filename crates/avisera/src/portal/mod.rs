@@ -76,6 +76,7 @@ pub fn router() -> Router<App> {
         .route("/portal/track/{tracking_number}", get(track::shipment))
         .route("/portal/track/{tracking_number}/send", post(track::send))
         .route("/portal/log", get(home::log))
+        .route("/portal/log/{id}/cancel", post(home::cancel))
         .route("/portal/plans", get(plans::page).post(plans::request))
         .route("/portal/suppressions", get(suppressions::page))
         .route("/portal/suppressions/lift", post(suppressions::lift))

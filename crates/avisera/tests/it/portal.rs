@@ -825,3 +825,62 @@ async fn a_copied_library_rule_warns_of_a_second_rule_on_its_trigger_and_of_what
         refused.body
     );
 }
+
+#[tokio::test]
+async fn an_editor_cancels_a_waiting_message_from_the_log_and_the_log_says_who() {
+    let app = spawn_app(Db::Postgres, None, None).await;
+    sms_rule(&app, "delivered", json!({"delay_minutes": 120})).await;
+    let (status, body) = app
+        .call("POST", "/v1/events", Some(event("WAIT-1", "DELIVERED", "+46701234567")))
+        .await;
+    assert!(status.is_success(), "{body}");
+    let (_, list) = app.call("GET", "/v1/notifications?tracking_number=WAIT-1", None).await;
+    let id = list["notifications"][0]["id"].as_i64().unwrap();
+    assert_eq!(list["notifications"][0]["status"], "scheduled");
+
+    // A viewer sees when it is due but cannot cancel it.
+    let mut viewer = signed_in(&app, Role::Viewer).await;
+    let log = viewer.get("/portal/log?status=scheduled").await;
+    assert!(log.body.contains("class=\"due\""), "{}", log.body);
+    assert!(!log.body.contains(&format!("id=\"cancel-{id}\"")));
+    let csrf = log.csrf();
+    let refused = viewer
+        .post(
+            &format!("/portal/log/{id}/cancel"),
+            &[("csrf", &csrf), ("back", "/portal/log")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let mut editor = signed_in(&app, Role::Editor).await;
+    let log = editor.get("/portal/log?status=scheduled").await;
+    assert!(log.body.contains(&format!("id=\"cancel-{id}\"")), "{}", log.body);
+    let csrf = log.csrf();
+    let done = editor
+        .post(
+            &format!("/portal/log/{id}/cancel"),
+            &[("csrf", &csrf), ("back", "/portal/log?status=scheduled")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location.as_deref(), Some("/portal/log?status=scheduled"));
+    let (_, n) = app.call("GET", &format!("/v1/notifications/{id}"), None).await;
+    assert_eq!(n["status"], "cancelled", "{n}");
+    assert_eq!(n["reason"], "cancelled by editor@webshop.se (portal)");
+    let log = editor.get("/portal/log").await;
+    assert!(
+        log.body.contains("cancelled by editor@webshop.se (portal)"),
+        "{}",
+        log.body
+    );
+
+    // Twice, or a message no longer waiting: said, nothing changes.
+    let again = editor
+        .post(
+            &format!("/portal/log/{id}/cancel"),
+            &[("csrf", &csrf), ("back", "/portal/log")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+    assert!(again.body.contains("no longer waits"), "{}", again.body);
+}

@@ -459,3 +459,51 @@ pub async fn opt_outs_are_looked_up_for_a_whole_batch(store: &dyn Store) {
     assert_eq!(found["anna@example.se"], now);
     assert!(store.opted_out_among(b.id, &[]).await.unwrap().is_empty());
 }
+
+pub async fn a_waiting_message_is_cancelled_by_hand_once_with_who_and_only_in_its_tenant(store: &dyn Store) {
+    let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
+    let other = store
+        .create_tenant("Other", Plan::Plus, &Brand::named("Other"), at("2026-11-25T08:00:00Z"))
+        .await
+        .unwrap();
+    let now = at("2026-11-25T10:00:00Z");
+    let later = at("2026-11-26T10:00:00Z");
+    let planned = vec![reminder("waits", later)];
+    let plan = |shipment, e: &CarrierEvent| Decision {
+        applied: apply(shipment, e, avisera_domain::mapping::Mapping::defaults()),
+        planned: planned.clone(),
+    };
+    store
+        .record_events(
+            tenant.id,
+            &[event("T1", "EN_ROUTE", "2026-11-25T09:00:00Z")],
+            &plan,
+            now,
+        )
+        .await
+        .unwrap();
+    let filter = NotificationFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    let id = store.notifications(tenant.id, &filter).await.unwrap()[0].id;
+    let reason = "cancelled by anna@shop.se in the portal";
+    assert!(
+        !store.cancel_waiting(other.id, id, reason, now).await.unwrap(),
+        "another tenant's"
+    );
+    assert!(store.cancel_waiting(tenant.id, id, reason, now).await.unwrap());
+    assert!(!store.cancel_waiting(tenant.id, id, reason, now).await.unwrap(), "once");
+    let n = store.notification(tenant.id, id).await.unwrap().unwrap();
+    assert_eq!((n.status, n.reason.as_deref()), (Status::Cancelled, Some(reason)));
+    let history = store.notification_history(tenant.id, id).await.unwrap();
+    let last = history.last().unwrap();
+    assert_eq!((last.status, last.reason.as_deref()), (Status::Cancelled, Some(reason)));
+    assert!(
+        store
+            .claim_due("w", later, at("2026-11-26T10:01:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
