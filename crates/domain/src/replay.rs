@@ -1,7 +1,10 @@
 //! A rule replayed over a tenant's stored events: who would have got it, what it would have said
 //! and what it would have cost. Every decision is the engine's own: `Engine::decide` per event,
 //! `plan_batch` per stored batch, the store's rules (each dedupe key once; a new event cancels
-//! what still waits), and `dispatch::decide` at sending. Nothing is stored or sent.
+//! what still waits), and `dispatch::decide` at sending. Nothing is stored or sent. Each
+//! shipment is planned with its receiver as stored now; one whose receiver changed during its
+//! journey replays its earlier messages with the later receiver's links and choices (the store
+//! keeps no receiver per event).
 
 use crate::billing::{Charge, Prices};
 use crate::contact::masked;
