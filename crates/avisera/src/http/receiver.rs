@@ -128,6 +128,9 @@ pub(crate) fn page(tenant: &Tenant, r: &Receiver, mode: &str, error: Option<&str
             "opt_out_url": format!("/u/{}", r.token), "preferences_url": format!("/p/{}", r.token),
             "opted_out": r.opted_out_at.is_some(), "reach": r.reach.slug(),
             "reaches": reaches, "languages": languages,
+            // Only a language the receiver chose is preselected: saving the page without
+            // touching it must not switch their messages to the page's language.
+            "chosen_language": r.language,
         }),
     )
 }

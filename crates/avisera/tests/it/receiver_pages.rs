@@ -153,3 +153,42 @@ async fn a_receiver_who_chooses_email_only_in_english_gets_the_next_parcels_emai
     .await;
     c.close().await.ok();
 }
+
+/// Saving the preference centre without touching the language keeps the messages in the
+/// language they come in (English here), instead of switching them to the page's.
+#[tokio::test]
+async fn saving_preferences_without_choosing_a_language_keeps_the_messages_language() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    sms_and_email_rule(&app).await;
+    let mut first = parcel("LANG-1", "sara@example.se");
+    first["shipment"]["receiver"]["language"] = json!("en");
+    app.call("POST", "/v1/events", Some(first)).await;
+    let list = app.settled_notifications().await;
+    let email = of(&list, "LANG-1", "email");
+    let prefs = link(email["message"]["text"].as_str().unwrap(), "/p/");
+    let page = app.page(&prefs).await;
+    assert!(
+        page.contains("<option value=\"\" selected>"),
+        "nothing preselected: {page}"
+    );
+    let http = reqwest::Client::new();
+    let saved = http
+        .post(format!("{}{prefs}", app.base))
+        .form(&[("reach", "both"), ("language", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status().as_u16(), 200);
+    let mut second = parcel("LANG-2", "sara@example.se");
+    second["shipment"]["receiver"]["language"] = json!("en");
+    app.call("POST", "/v1/events", Some(second)).await;
+    let list = app.settled_notifications().await;
+    let sms = of(&list, "LANG-2", "sms");
+    assert!(
+        sms["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Parcel LANG-2 delivered"),
+        "{sms}"
+    );
+}
