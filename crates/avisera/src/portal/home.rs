@@ -192,8 +192,21 @@ pub async fn log(
     State(app): State<App>,
     signed: Signed,
     uri: Uri,
-    Query(q): Query<LogQuery>,
+    Query(raw): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PortalError> {
+    // A page, not the API: a link's extra parameters (utm_source from a mail campaign) and a
+    // page number that is not one are ignored rather than answered with a bare 400.
+    let text = |k: &str| raw.get(k).cloned();
+    let q = LogQuery {
+        status: text("status"),
+        channel: text("channel"),
+        trigger: text("trigger"),
+        tracking_number: text("tracking_number"),
+        before_id: raw.get("before_id").and_then(|v| v.trim().parse().ok()),
+        limit: raw.get("limit").and_then(|v| v.trim().parse().ok()),
+        from: text("from"),
+        until: text("until"),
+    };
     let paged = q.before_id.is_some();
     let shown = context! {
         status => q.status.clone().unwrap_or_default(),

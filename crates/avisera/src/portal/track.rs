@@ -22,7 +22,8 @@ use std::collections::HashMap;
 #[derive(Deserialize)]
 pub struct SearchQuery {
     q: Option<String>,
-    page: Option<u32>,
+    /// Read leniently: a page number that is not one is the first page.
+    page: Option<String>,
 }
 
 /// Shipments shown per page of results.
@@ -95,7 +96,11 @@ pub async fn search(
     found.sort_by_key(|s| std::cmp::Reverse(s.last_event_at));
     let total = found.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
-    let page = (q.page.unwrap_or(1) as usize).clamp(1, pages);
+    let page = q
+        .page
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
     let shown: Vec<_> = found.into_iter().skip((page - 1) * PER_PAGE).take(PER_PAGE).collect();
     Ok(view::page(
         &signed,

@@ -884,3 +884,18 @@ async fn an_editor_cancels_a_waiting_message_from_the_log_and_the_log_says_who()
     assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
     assert!(again.body.contains("no longer waits"), "{}", again.body);
 }
+
+#[tokio::test]
+async fn portal_pages_ignore_a_links_extra_parameters_instead_of_answering_a_bare_400() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let mut viewer = signed_in(&app, Role::Viewer).await;
+    for path in [
+        "/portal/log?utm_source=mail&utm_campaign=x",
+        "/portal/log?limit=abc&before_id=x",
+        "/portal/track?q=ABC123&page=abc",
+    ] {
+        let page = viewer.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        assert!(page.body.contains("<html"), "{path}: a page, not a bare error");
+    }
+}
