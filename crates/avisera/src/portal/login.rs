@@ -35,18 +35,34 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// A form shown before sign-in (sign-in, sign-up, a forgotten password) with its token:
+/// the page carries `token` in the form and gets it as the cookie beside.
+pub(super) fn with_form_token(app: &App, mut page: Response, token: &str) -> Response {
+    if let Ok(v) = set_cookie(app, LOGIN_CSRF_COOKIE, token, 3600).parse() {
+        page.headers_mut().append(SET_COOKIE, v);
+    }
+    page
+}
+
+/// A form posted before sign-in: from this site, and its token the cookie's (double submit).
+pub(super) fn check_form_before_sign_in(app: &App, headers: &HeaderMap, csrf: &str) -> Result<(), PortalError> {
+    check_same_site(headers, &app.config.public_url)?;
+    let expected = cookie(headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !super::session::constant_time_eq(expected.as_bytes(), csrf.as_bytes()) {
+        return Err(PortalError::Csrf);
+    }
+    Ok(())
+}
+
 fn form(app: &App, lang: Lang, next: &str, email: &str, message: Option<String>) -> Response {
     let token = new_token();
-    let mut r = public_page(
+    let page = public_page(
         lang,
         "login.html",
         context! { csrf => token.clone(), next => next, email => email, message => message,
         demo => app.inbox.is_some(), signup => app.config.signup },
     );
-    if let Ok(v) = set_cookie(app, LOGIN_CSRF_COOKIE, &token, 3600).parse() {
-        r.headers_mut().append(SET_COOKIE, v);
-    }
-    r
+    with_form_token(app, page, &token)
 }
 
 pub async fn page(State(app): State<App>, lang: Lang, Query(q): Query<Next>) -> Response {
@@ -68,11 +84,7 @@ pub async fn sign_in(
     headers: HeaderMap,
     Form(c): Form<Credentials>,
 ) -> Result<Response, PortalError> {
-    check_same_site(&headers, &app.config.public_url)?;
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !super::session::constant_time_eq(expected.as_bytes(), c.csrf.as_bytes()) {
-        return Err(PortalError::Csrf);
-    }
+    check_form_before_sign_in(&app, &headers, &c.csrf)?;
     let next = safe_next(c.next.as_deref());
     let text = |key| super::text::get(lang, key).unwrap_or(key).to_string();
     let old = cookie(&headers, SESSION_COOKIE);

@@ -3,10 +3,8 @@
 //! password, ends the user's other sessions and signs them in. And the signed-in user's own
 //! account page, where they change their password.
 
-use super::login::LOGIN_CSRF_COOKIE;
-use super::session::{
-    Lang, SESSION_COOKIE, SESSION_HOURS, Signed, check_same_site, constant_time_eq, cookie, new_token, set_cookie,
-};
+use super::login::{check_form_before_sign_in, with_form_token};
+use super::session::{Lang, SESSION_COOKIE, SESSION_HOURS, Signed, check_same_site, new_token, set_cookie};
 use super::view::{self, PortalError, public_page};
 use crate::app::App;
 use avisera_core::users::account;
@@ -24,15 +22,12 @@ pub async fn forgot_page(State(app): State<App>, lang: Lang) -> Response {
 
 fn forgot_form(app: &App, lang: Lang, email: &str) -> Response {
     let token = new_token();
-    let mut r = public_page(
+    let page = public_page(
         lang,
         "password.html",
         context! { mode => "forgot", csrf => token.clone(), email => email },
     );
-    if let Ok(v) = set_cookie(app, LOGIN_CSRF_COOKIE, &token, 3600).parse() {
-        r.headers_mut().append(SET_COOKIE, v);
-    }
-    r
+    with_form_token(app, page, &token)
 }
 
 #[derive(Deserialize)]
@@ -49,11 +44,7 @@ pub async fn forgot(
     headers: HeaderMap,
     Form(f): Form<ForgotForm>,
 ) -> Result<Response, PortalError> {
-    check_same_site(&headers, &app.config.public_url)?;
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), f.csrf.as_bytes()) {
-        return Err(PortalError::Csrf);
-    }
+    check_form_before_sign_in(&app, &headers, &f.csrf)?;
     let email = f.email.trim();
     // A brake like signing in's, counted apart from it: links cannot be asked for without end,
     // and asking does not lock anyone out of signing in.

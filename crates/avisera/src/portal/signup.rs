@@ -3,10 +3,8 @@
 //! asks once more (a mail scanner that opens links must not create accounts), and its POST
 //! makes the tenant and admin and signs the admin in. An operator can switch it off (`signup`).
 
-use super::login::LOGIN_CSRF_COOKIE;
-use super::session::{
-    Lang, SESSION_COOKIE, SESSION_HOURS, check_same_site, constant_time_eq, cookie, new_token, set_cookie,
-};
+use super::login::{check_form_before_sign_in, with_form_token};
+use super::session::{Lang, SESSION_COOKIE, SESSION_HOURS, check_same_site, new_token, set_cookie};
 use super::view::{PortalError, public_page};
 use crate::app::App;
 use avisera_core::signups::{self, Refused};
@@ -64,11 +62,7 @@ pub async fn submit(
     if !app.config.signup {
         return Ok(closed(lang));
     }
-    check_same_site(&headers, &app.config.public_url)?;
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), f.csrf.as_bytes()) {
-        return Err(PortalError::Csrf);
-    }
+    check_form_before_sign_in(&app, &headers, &f.csrf)?;
     let form = SignUpForm {
         country: f.country,
         organisation_number: f.organisation_number,
@@ -198,10 +192,7 @@ fn form_page(
         countries => countries, plans => plans },
     );
     *r.status_mut() = status;
-    if let Ok(v) = set_cookie(app, LOGIN_CSRF_COOKIE, &token, 3600).parse() {
-        r.headers_mut().append(SET_COOKIE, v);
-    }
-    r
+    with_form_token(app, r, &token)
 }
 
 const FIELDS: [&str; 8] = [
