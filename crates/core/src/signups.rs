@@ -114,15 +114,5 @@ pub fn confirmation_email(signup: &SignUp, link: &str) -> Message {
             ),
         )
     };
-    Message::Email {
-        from_name: "Avisera".into(),
-        from_address: None,
-        reply_to: None,
-        to: signup.email.to_string(),
-        subject,
-        html: None,
-        text,
-        // An account's own email: nothing to opt out of.
-        list_unsubscribe: None,
-    }
+    crate::users::account::account_email(&signup.email, subject, text)
 }

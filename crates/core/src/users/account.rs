@@ -5,6 +5,7 @@ use super::password;
 use crate::sessions;
 use crate::tenants::hash_secret;
 use crate::{Error, Result};
+use avisera_domain::contact::EmailAddress;
 use avisera_domain::notification::Message;
 use avisera_domain::user::{Role, User, check_new_password};
 use avisera_domain::{TenantId, Timestamp, UserId};
@@ -114,15 +115,20 @@ pub fn reset_email(user: &User, link: &str, lang: &str) -> Message {
             ),
         )
     };
+    account_email(&user.email, subject, text)
+}
+
+/// Avisera's own plain-text email to a person about their account (sign-up, password): from
+/// Avisera, and with no opt-out, since it is no tenant's message.
+pub(crate) fn account_email(to: &EmailAddress, subject: String, text: String) -> Message {
     Message::Email {
         from_name: "Avisera".into(),
         from_address: None,
         reply_to: None,
-        to: user.email.to_string(),
+        to: to.to_string(),
         subject,
         html: None,
         text,
-        // An account's own email: nothing to opt out of.
         list_unsubscribe: None,
     }
 }
