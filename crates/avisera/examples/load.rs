@@ -98,6 +98,7 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
             poll_ms: 200,
             batch: 64,
             workers,
+            express_batch: 10,
             retry: RetrySchedule::default(),
             tenant_rate_per_second: None,
             failover: Default::default(),

@@ -172,6 +172,7 @@ async fn reminders_bench(db: &str, count: usize) {
             poll_ms: 100,
             batch: 500,
             workers: 1,
+            express_batch: 0,
             retry: RetrySchedule::default(),
             tenant_rate_per_second: None,
             failover: Default::default(),

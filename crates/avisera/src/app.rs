@@ -26,6 +26,9 @@ pub struct App {
     pub inbox: Option<DevInbox>,
     /// Poked when new notifications are committed, so delivery starts at once.
     pub work: Arc<Notify>,
+    /// Poked with `work`, for the express lane alone (`Worker::run_express`): one wake is kept
+    /// while the lane is busy, however many arrive.
+    pub arrivals: Arc<Notify>,
     /// Poked with `work` when this node stored notifications: workers on other nodes are told
     /// (see `server::announce_work`).
     pub announce: Arc<Notify>,
@@ -68,11 +71,20 @@ impl App {
         }
     }
 
-    /// New notifications are stored: this node's workers start on them, and those of other
-    /// nodes are told.
+    /// New notifications are stored: this node's workers and its express lane start on them,
+    /// and those of other nodes are told.
     pub fn wake_workers(&self) {
         self.work.notify_one();
+        self.arrivals.notify_one();
         self.announce.notify_one();
+    }
+
+    /// Another node stored notifications: every idle worker of this node, a permit for one
+    /// that is busy, and the express lane.
+    pub fn work_arrived(&self) {
+        self.work.notify_waiters();
+        self.work.notify_one();
+        self.arrivals.notify_one();
     }
 
     /// A change made now by `actor`, for a rule's history.

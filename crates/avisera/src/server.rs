@@ -105,6 +105,7 @@ pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {
         config: Arc::new(config),
         inbox,
         work: Arc::new(Notify::new()),
+        arrivals: Arc::new(Notify::new()),
         announce: Arc::new(Notify::new()),
         links,
         mapping,
@@ -182,6 +183,14 @@ pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
             };
             workers.push(tokio::spawn(worker.run(stopped.clone())));
         }
+        if app.config.delivery.express_batch > 0 {
+            let express = Worker {
+                app: app.clone(),
+                channels: channels.clone(),
+                name: format!("{}-express-{}", hostname(), uuid::Uuid::new_v4().simple()),
+            };
+            workers.push(tokio::spawn(express.run_express(stopped.clone())));
+        }
     }
     // On PostgreSQL, nodes tell each other about new work (NOTIFY/LISTEN); on SQLite every
     // worker shares the writer's process.
@@ -190,9 +199,10 @@ pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
     if on_postgres {
         wake.push(tokio::spawn(announce_work(app.clone(), stopped.clone())));
         if !workers.is_empty() {
+            let node = app.clone();
             wake.push(tokio::spawn(avisera_store_postgres::wake::listen(
                 app.config.database_url.as_str().to_string(),
-                app.work.clone(),
+                move || node.work_arrived(),
                 stopped.clone(),
             )));
         }

@@ -6,9 +6,8 @@ use crate::db;
 use avisera_store::StoreResult;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 /// The channel's name: one for all tenants (the payload is empty; workers claim what is due).
 pub const CHANNEL: &str = "avisera_work";
@@ -22,10 +21,10 @@ pub async fn announce(pool: &PgPool) -> StoreResult<()> {
     Ok(())
 }
 
-/// Listens at `url` until `stop` turns true and pokes `work` for every announcement. A lost
+/// Listens at `url` until `stop` turns true and calls `woken` for every announcement. A lost
 /// connection is opened again (with a pause); meanwhile the workers still poll, so nothing
 /// waits longer than their poll interval.
-pub async fn listen(url: String, work: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+pub async fn listen(url: String, woken: impl Fn() + Send, mut stop: watch::Receiver<bool>) {
     while !*stop.borrow() {
         let mut listener = match PgListener::connect(&url).await {
             Ok(l) => l,
@@ -45,11 +44,7 @@ pub async fn listen(url: String, work: Arc<Notify>, mut stop: watch::Receiver<bo
         loop {
             tokio::select! {
                 got = listener.recv() => match got {
-                    Ok(_) => {
-                        // Every idle worker of the node, and a permit for one that is busy.
-                        work.notify_waiters();
-                        work.notify_one();
-                    }
+                    Ok(_) => woken(),
                     Err(e) => {
                         tracing::warn!(error = %e, "work announcements interrupted; listening again");
                         break;

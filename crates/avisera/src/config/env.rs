@@ -35,6 +35,7 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("delivery.poll_ms", Kind::WholeNumber),
     ("delivery.batch", Kind::WholeNumber),
     ("delivery.workers", Kind::WholeNumber),
+    ("delivery.express_batch", Kind::WholeNumber),
     ("delivery.retry.delays_ms", Kind::Numbers),
     ("delivery.tenant_rate_per_second", Kind::WholeNumber),
     ("delivery.failover.failures", Kind::WholeNumber),

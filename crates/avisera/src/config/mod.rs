@@ -96,6 +96,10 @@ pub struct DeliveryConfig {
     pub batch: u32,
     /// Delivery workers on a node with the `worker` role (at least 1).
     pub workers: u32,
+    /// Notifications claimed at once by the node's express lane: a worker that claims only when
+    /// new notifications arrive (or on its poll), while the others may be busy sending a batch,
+    /// so a tenant's message is not kept waiting behind another tenant's backlog; 0: no lane.
+    pub express_batch: u32,
     pub retry: RetrySchedule,
     /// Messages per second each tenant may send, over all nodes, unless an operator gave the
     /// tenant its own (`avisera tenant rate`); none: no limit.
@@ -141,6 +145,7 @@ impl Default for DeliveryConfig {
             // ~4,300 events/s, 100 and 2 ~6,200; more gained nothing.
             batch: 100,
             workers: 2,
+            express_batch: 10,
             retry: RetrySchedule::default(),
             tenant_rate_per_second: None,
             failover: FailoverConfig::default(),

@@ -56,6 +56,11 @@ impl Worker {
 
     /// Claims and sends one batch; returns how many notifications it handled.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
+        self.run_once_up_to(self.app.config.delivery.batch).await
+    }
+
+    /// Claims at most `limit` notifications and sends them; returns how many it handled.
+    async fn run_once_up_to(&self, limit: u32) -> anyhow::Result<usize> {
         let app = &self.app;
         let d = &app.config.delivery;
         // The cut-off counts from before the claim, so it lies inside the lease whatever the
@@ -65,7 +70,7 @@ impl Worker {
         let lease_until = now.checked_add(SignedDuration::from_millis(d.lease_ms as i64))?;
         let store = self.store();
         // Fair between tenants and within the operator's rate limits (limits.rs).
-        let jobs = super::limits::claim(app, &self.name, now, lease_until, d.batch).await?;
+        let jobs = super::limits::claim(app, &self.name, now, lease_until, limit).await?;
         let count = jobs.len();
         // The claim takes the oldest due first, so this is how far behind the outbox is.
         let oldest_due = jobs.iter().map(|j| j.due_at).min().unwrap_or(now);
@@ -290,6 +295,31 @@ impl Worker {
                         break;
                     }
                 }
+            }
+        }
+    }
+}
+
+impl Worker {
+    /// The node's express lane, until `stop` turns true: it claims a few notifications each time
+    /// new ones are stored (never on a poll, never draining a backlog), so it is free when the
+    /// other workers are all busy sending batches. The fair claim gives every tenant with due
+    /// work its earliest first, so a tenant's new message goes out now, not behind another
+    /// tenant's backlog; the other workers drain the rest.
+    pub async fn run_express(self, mut stop: watch::Receiver<bool>) {
+        let limit = self.app.config.delivery.express_batch;
+        while !*stop.borrow() {
+            tokio::select! {
+                _ = self.app.arrivals.notified() => {}
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            if let Err(e) = self.run_once_up_to(limit).await {
+                tracing::error!(error = %e, "the express lane could not claim work");
             }
         }
     }

@@ -65,6 +65,88 @@ async fn another_tenants_message_goes_out_while_a_backlog_drains() {
     );
 }
 
+#[tokio::test]
+async fn another_tenants_message_goes_out_while_the_workers_are_busy_with_a_backlog() {
+    // The provider takes 3 s to answer. The one worker drains A's 300 messages 32 at a time, so
+    // a message waiting for the worker waits for the batch it is sending. B's message, stored
+    // while that batch is out, must not wait: the express lane takes it at once.
+    let provider = spawn_sms_provider(Duration::from_secs(3)).await;
+    let delivery = avisera::config::DeliveryConfig {
+        lease_ms: 60_000,
+        ..test_delivery()
+    };
+    let a = spawn_app_delivering(Db::Postgres, Some(sms_config(&provider)), None, delivery).await;
+    sms_rule(&a, "delivered", json!({})).await;
+    let b = TestApp {
+        base: a.base.clone(),
+        key: add_tenant(&a.app, "Other Shop AB").await,
+        app: a.app.clone(),
+        http: a.http.clone(),
+    };
+    sms_rule(&b, "delivered", json!({})).await;
+
+    let backlog: Vec<Value> = (0..300)
+        .map(|i| event(&format!("A{i}"), "DELIVERED", &phone(i)))
+        .collect();
+    let (status, body) = a.call("POST", "/v1/events", Some(json!(backlog))).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    // Wait for a moment when only the worker's batch is out (the express lane, which took some
+    // of A's when they arrived, is done with them), twice in a row.
+    let in_flight = || {
+        let log = provider.log.lock().unwrap();
+        (log.requests.len(), log.answered)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let out = loop {
+        assert!(
+            Instant::now() < deadline,
+            "never only the worker's batch out: {:?}",
+            in_flight()
+        );
+        let (sent, answered) = in_flight();
+        if sent - answered == 32 && answered > 0 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if in_flight() == (sent, answered) {
+                break sent;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let b_phone = "+46709999991";
+    let (status, body) = b
+        .call("POST", "/v1/events", Some(event("B1", "DELIVERED", b_phone)))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answered_before_b = {
+            let log = provider.log.lock().unwrap();
+            log.requests.iter().any(|r| r["to"] == b_phone).then_some(log.answered)
+        };
+        if let Some(answered) = answered_before_b {
+            assert!(
+                answered < out,
+                "B's message reached the provider only after the batch the worker was sending was answered"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "B's message never reached the provider");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // And every message is still sent exactly once.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while provider.log.lock().unwrap().delivered.len() < 301 {
+        assert!(Instant::now() < deadline, "not every message reached the provider");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        provider.log.lock().unwrap().requests.len(),
+        301,
+        "a message was sent twice"
+    );
+}
+
 async fn clocked_app(url: &str, clock: Arc<FixedClock>, provider: &SmsProvider) -> App {
     init();
     let mut sms = sms_config(provider);

@@ -40,6 +40,7 @@ pub fn test_delivery() -> DeliveryConfig {
         poll_ms: 50,
         batch: 32,
         workers: 1,
+        express_batch: 10,
         retry: RetrySchedule {
             delays_ms: vec![200, 400],
         },
@@ -253,6 +254,8 @@ pub struct ProviderLog {
     pub delivered: HashMap<String, Value>,
     /// Statuses to answer the next requests with, before answering 200.
     pub fail_next: Vec<u16>,
+    /// Requests answered so far (each is logged when it arrives, answered after the delay).
+    pub answered: usize,
 }
 
 #[derive(Clone)]
@@ -302,6 +305,7 @@ pub async fn spawn_sms_provider(delay: Duration) -> SmsProvider {
                         }
                     };
                     tokio::time::sleep(delay).await;
+                    log.lock().unwrap().answered += 1;
                     (answer.0, Json(answer.1))
                 },
             ),
