@@ -1,11 +1,12 @@
-//! Rules: create (always disabled), change, enable and disable (checked against the plan), and
-//! the history of who did what and when. Shared by the API, the portal and the library.
+//! Rules: create (always disabled), change, enable and disable (checked against the plan),
+//! delete (archived, its history kept), and the history of who did what and when. Shared by
+//! the API, the portal and the library.
 
 use crate::{Error, Result};
 use avisera_domain::notification::Channel;
 use avisera_domain::rule::{Rule, RuleError};
 use avisera_domain::{RuleId, TenantId, Timestamp};
-use avisera_store::{RuleChange, TenantConfig};
+use avisera_store::{ArchivedRule, RuleChange, TenantConfig};
 use serde_json::{Value, json};
 
 const CODE: &str = "invalid_rule";
@@ -127,9 +128,29 @@ pub async fn set_enabled(
     Ok(rule)
 }
 
-/// Every create, change, enable and disable of a rule, oldest first.
+/// Deletes a rule: it is archived, so it stops at once (its messages not yet sent are cancelled
+/// when they are due, as for a rule that no longer exists), leaves the lists, and keeps its
+/// history. Returns the rule as it was deleted (disabled).
+pub async fn delete(store: &dyn TenantConfig, tenant: TenantId, by: Change<'_>, id: RuleId) -> Result<Rule> {
+    let rule = get(store, tenant, id).await?;
+    let change = RuleChange::new(by.now, by.actor, "deleted", "");
+    if !store.archive_rule(tenant, id, &change).await? {
+        return Err(Error::not_found(format!("rule {id}")));
+    }
+    Ok(Rule { enabled: false, ..rule })
+}
+
+/// The tenant's deleted rules, the latest deleted first.
+pub async fn deleted(store: &dyn TenantConfig, tenant: TenantId) -> Result<Vec<ArchivedRule>> {
+    Ok(store.archived_rules(tenant).await?)
+}
+
+/// Every create, change, enable, disable and delete of a rule, oldest first; a deleted rule's
+/// history too.
 pub async fn history(store: &dyn TenantConfig, tenant: TenantId, id: RuleId) -> Result<Vec<RuleChange>> {
-    get(store, tenant, id).await?;
+    if store.rule(tenant, id).await?.is_none() && !store.archived_rules(tenant).await?.iter().any(|a| a.rule.id == id) {
+        return Err(Error::not_found(format!("rule {id}")));
+    }
     Ok(store.rule_history(tenant, id).await?)
 }
 

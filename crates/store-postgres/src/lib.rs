@@ -203,11 +203,19 @@ impl TenantConfig for PgStore {
     }
 
     async fn rule(&self, tenant: TenantId, id: RuleId) -> StoreResult<Option<Rule>> {
-        tenants::get_owned(&self.pool, "rules", tenant, id.0, |r: &mut Rule, id| r.id = RuleId(id)).await
+        rules::live(&self.pool, tenant, id).await
     }
 
     async fn rules(&self, tenant: TenantId) -> StoreResult<Vec<Rule>> {
-        tenants::list_owned(&self.pool, "rules", tenant, |r: &mut Rule, id| r.id = RuleId(id)).await
+        rules::all_live(&self.pool, tenant).await
+    }
+
+    async fn archive_rule(&self, tenant: TenantId, id: RuleId, change: &RuleChange) -> StoreResult<bool> {
+        rules::archive(&self.pool, tenant, id, change).await
+    }
+
+    async fn archived_rules(&self, tenant: TenantId) -> StoreResult<Vec<ArchivedRule>> {
+        rules::archived(&self.pool, tenant).await
     }
 }
 

@@ -204,7 +204,6 @@ pub async fn by_api_key(pool: &PgPool, key_hash: &str) -> StoreResult<Option<(Te
 fn owned_table(table: &str) -> &'static str {
     match table {
         "templates" => "templates",
-        "rules" => "rules",
         other => panic!("{other} is not a tenant-owned body table"),
     }
 }

@@ -5,7 +5,7 @@ use crate::codec::Millis;
 use crate::{Tx, db};
 use avisera_domain::rule::Rule;
 use avisera_domain::{RuleId, TenantId};
-use avisera_store::{RuleChange, StoreResult};
+use avisera_store::{ArchivedRule, RuleChange, StoreResult};
 use sqlx::SqlitePool;
 use sqlx::types::Json;
 
@@ -43,20 +43,86 @@ pub async fn create(pool: &SqlitePool, tenant: TenantId, rule: &Rule, change: &R
 
 pub async fn update(pool: &SqlitePool, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<bool> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let done = sqlx::query("UPDATE rules SET body = ?1, updated_at = ?2 WHERE tenant_id = ?3 AND id = ?4")
-        .bind(Json(rule))
-        .bind(Millis(change.at))
-        .bind(tenant.0)
-        .bind(rule.id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    let done = sqlx::query(
+        "UPDATE rules SET body = ?1, updated_at = ?2 WHERE tenant_id = ?3 AND id = ?4 AND archived_at IS NULL",
+    )
+    .bind(Json(rule))
+    .bind(Millis(change.at))
+    .bind(tenant.0)
+    .bind(rule.id.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
     if done.rows_affected() != 1 {
         return Ok(false);
     }
     record(&mut tx, tenant, rule.id.0, change).await?;
     tx.commit().await.map_err(db)?;
     Ok(true)
+}
+
+/// The live rule, or none (an archived rule is gone for sending and editing).
+pub async fn live(pool: &SqlitePool, tenant: TenantId, id: RuleId) -> StoreResult<Option<Rule>> {
+    let row: Option<(i64, Json<Rule>)> =
+        sqlx::query_as("SELECT id, body FROM rules WHERE tenant_id = ?1 AND id = ?2 AND archived_at IS NULL")
+            .bind(tenant.0)
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?;
+    Ok(row.map(|(id, Json(rule))| Rule { id: RuleId(id), ..rule }))
+}
+
+pub async fn all_live(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Vec<Rule>> {
+    let rows: Vec<(i64, Json<Rule>)> =
+        sqlx::query_as("SELECT id, body FROM rules WHERE tenant_id = ?1 AND archived_at IS NULL ORDER BY id")
+            .bind(tenant.0)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, Json(rule))| Rule { id: RuleId(id), ..rule })
+        .collect())
+}
+
+/// Archives a live rule, disabled, and records `change`, together.
+pub async fn archive(pool: &SqlitePool, tenant: TenantId, id: RuleId, change: &RuleChange) -> StoreResult<bool> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let done = sqlx::query(
+        "UPDATE rules SET archived_at = ?1, updated_at = ?1, body = json_set(body, '$.enabled', json('false'))
+         WHERE tenant_id = ?2 AND id = ?3 AND archived_at IS NULL",
+    )
+    .bind(Millis(change.at))
+    .bind(tenant.0)
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    record(&mut tx, tenant, id.0, change).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}
+
+pub async fn archived(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Vec<ArchivedRule>> {
+    let rows: Vec<(i64, Json<Rule>, Millis)> = sqlx::query_as(
+        "SELECT id, body, archived_at FROM rules WHERE tenant_id = ?1 AND archived_at IS NOT NULL
+         ORDER BY archived_at DESC, id DESC",
+    )
+    .bind(tenant.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, Json(rule), at)| ArchivedRule {
+            rule: Rule { id: RuleId(id), ..rule },
+            archived_at: at.0,
+        })
+        .collect())
 }
 
 #[derive(sqlx::FromRow)]

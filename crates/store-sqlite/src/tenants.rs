@@ -196,18 +196,17 @@ pub async fn by_api_key(pool: &SqlitePool, key_hash: &str) -> StoreResult<Option
     Ok(row.map(|(tenant, label)| (TenantId(tenant), label)))
 }
 
-/// The tables whose rows are one tenant-owned JSON body.
+/// The tables whose rows are one tenant-owned JSON body (rules, which can be archived, have
+/// their own queries in `rules.rs`).
 #[derive(Debug, Clone, Copy)]
 pub enum Owned {
     Templates,
-    Rules,
 }
 
 impl Owned {
     fn table(self) -> &'static str {
         match self {
             Owned::Templates => "templates",
-            Owned::Rules => "rules",
         }
     }
 }

@@ -360,6 +360,7 @@ macro_rules! conformance_tests {
             opt_outs_are_looked_up_for_a_whole_batch,
             a_batch_of_outcomes_is_recorded_together_and_only_where_the_worker_holds_the_lease,
             a_rule_and_its_history_are_written_together,
+            an_archived_rule_leaves_the_lists_disabled_with_its_history_kept,
             portal_users_sessions_logos_and_searches_stay_in_their_tenant,
             webhook_secrets_are_per_tenant_and_rotate,
             one_batch_cancels_what_waits_for_many_shipments_with_history,

@@ -228,6 +228,13 @@ pub fn allot(
         .collect()
 }
 
+/// A deleted rule: archived, out of every list and no longer sending, its history kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchivedRule {
+    pub rule: avisera_domain::rule::Rule,
+    pub archived_at: Timestamp,
+}
+
 /// One entry in a rule's audit history: who did what to it, when.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleChange {

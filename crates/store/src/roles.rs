@@ -68,8 +68,16 @@ pub trait TenantConfig: Send + Sync {
     async fn update_rule(&self, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<bool>;
     /// The rule's history, oldest first.
     async fn rule_history(&self, tenant: TenantId, id: RuleId) -> StoreResult<Vec<RuleChange>>;
+    /// A live rule (an archived one is gone here).
     async fn rule(&self, tenant: TenantId, id: RuleId) -> StoreResult<Option<Rule>>;
+    /// The live rules, oldest first.
     async fn rules(&self, tenant: TenantId) -> StoreResult<Vec<Rule>>;
+    /// Archives a live rule (how a rule is deleted): it is disabled and leaves `rule` and
+    /// `rules`, and `change` is recorded in its history, together. False when the tenant has
+    /// no such live rule.
+    async fn archive_rule(&self, tenant: TenantId, id: RuleId, change: &RuleChange) -> StoreResult<bool>;
+    /// The tenant's archived rules, the latest archived first.
+    async fn archived_rules(&self, tenant: TenantId) -> StoreResult<Vec<ArchivedRule>>;
 }
 
 /// Events and the shipments they build: ingest's one transaction, and reading shipments back.

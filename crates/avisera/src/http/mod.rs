@@ -83,7 +83,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(templates::preview))
         .routes(routes!(templates::get_one, templates::update))
         .routes(routes!(rules::list, rules::create))
-        .routes(routes!(rules::get_one, rules::update))
+        .routes(routes!(rules::get_one, rules::update, rules::delete))
         .routes(routes!(rules::enable))
         .routes(routes!(rules::disable))
         .routes(routes!(rules::history))

@@ -208,7 +208,27 @@ pub async fn disable(
     ))
 }
 
-/// `GET /v1/rules/{id}/history`: every create, change, enable and disable, with who and when.
+/// Deletes a rule: it is archived, disabled at once, out of `GET /v1/rules`, and its messages not
+/// yet sent are cancelled when due ("rule N no longer exists"); `GET /v1/rules/{id}/history`
+/// keeps showing what happened to it.
+#[utoipa::path(delete, path = "/v1/rules/{id}", tag = "rules", security(("apiKey" = [])), params(("id" = i64, Path, description = "the rule's id")),
+    responses(
+        (status = 200, description = "the rule as it was deleted (disabled)", body = super::schema::RuleDoc),
+        (status = 400, description = "an id that is not an integer", body = super::api_doc::ErrorBody),
+        (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
+        (status = 404, description = "no such rule (or deleted already)", body = super::api_doc::ErrorBody)))]
+pub async fn delete(
+    State(app): State<App>,
+    Authenticated(tenant): Authenticated,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Rule>, ApiError> {
+    Ok(Json(
+        rules::delete(app.store.as_ref(), tenant, app.change(&actor), RuleId(id)).await?,
+    ))
+}
+
+/// `GET /v1/rules/{id}/history`: every create, change, enable, disable and delete, with who and when (a deleted rule's too).
 #[utoipa::path(get, path = "/v1/rules/{id}/history", tag = "rules", security(("apiKey" = [])), params(("id" = i64, Path, description = "the rule's id")),
     responses(
         (status = 200, description = "the history, oldest first", body = RuleHistory),

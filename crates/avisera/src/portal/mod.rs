@@ -10,6 +10,7 @@ mod login;
 mod mail;
 mod password;
 mod plans;
+mod rule_delete;
 mod rules;
 mod session;
 mod signup;
@@ -72,6 +73,11 @@ pub fn router() -> Router<App> {
         .route("/portal/rules/try", post(rules::try_new))
         .route("/portal/rules/{id}/try", post(rules::try_rule))
         .route("/portal/rules/{id}/disable", post(rules::disable))
+        .route("/portal/rules/deleted", get(rule_delete::list))
+        .route(
+            "/portal/rules/{id}/delete",
+            get(rule_delete::confirm).post(rule_delete::delete),
+        )
         .route("/portal/track", get(track::search))
         .route("/portal/track/{tracking_number}", get(track::shipment))
         .route("/portal/track/{tracking_number}/send", post(track::send))

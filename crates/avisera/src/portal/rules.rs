@@ -26,7 +26,7 @@ pub(super) fn stockholm() -> TimeZone {
     TimeZone::get("Europe/Stockholm").expect("bundled zone")
 }
 
-fn actor(signed: &Signed) -> String {
+pub(super) fn actor(signed: &Signed) -> String {
     format!("{} (portal)", signed.user.email)
 }
 

@@ -31,6 +31,8 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("password.html", include_str!("pages/password.html")),
     ("account.html", include_str!("pages/account.html")),
     ("remove_user.html", include_str!("pages/remove_user.html")),
+    ("delete_rule.html", include_str!("pages/delete_rule.html")),
+    ("deleted_rules.html", include_str!("pages/deleted_rules.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

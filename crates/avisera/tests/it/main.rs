@@ -31,6 +31,7 @@ mod receiver;
 mod receiver_pages;
 mod replay;
 mod replay_props;
+mod rule_delete;
 mod shapes;
 mod signup;
 mod stats;

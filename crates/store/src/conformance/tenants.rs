@@ -70,6 +70,41 @@ pub async fn a_rule_and_its_history_are_written_together(store: &dyn Store) {
     assert!(!store.rule(tenant.id, rule.id).await.unwrap().unwrap().enabled);
 }
 
+pub async fn an_archived_rule_leaves_the_lists_disabled_with_its_history_kept(store: &dyn Store) {
+    let (tenant, rules, _) = tenant_with_rule(store, "Shop").await;
+    let (other, _, _) = tenant_with_rule(store, "Other Shop").await;
+    let rule = rules[0].clone();
+    assert!(rule.enabled);
+    let when = at("2026-11-27T09:00:00Z");
+    let archived = RuleChange::new(when, "anna@shop.example", "archived", "");
+    assert!(
+        !store.archive_rule(other.id, rule.id, &archived).await.unwrap(),
+        "another tenant cannot archive it"
+    );
+    assert!(store.rule(tenant.id, rule.id).await.unwrap().is_some());
+    assert!(store.archive_rule(tenant.id, rule.id, &archived).await.unwrap());
+    assert_eq!(store.rule(tenant.id, rule.id).await.unwrap(), None);
+    assert!(store.rules(tenant.id).await.unwrap().iter().all(|r| r.id != rule.id));
+    assert!(
+        !store.archive_rule(tenant.id, rule.id, &archived).await.unwrap(),
+        "archived once"
+    );
+    assert!(
+        !store.update_rule(tenant.id, &rule, &archived).await.unwrap(),
+        "an archived rule is not changed"
+    );
+    let gone = store.archived_rules(tenant.id).await.unwrap();
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].rule.id, rule.id);
+    assert_eq!(gone[0].rule.name, rule.name);
+    assert!(!gone[0].rule.enabled, "archived disabled");
+    assert_eq!(gone[0].archived_at, when);
+    assert!(store.archived_rules(other.id).await.unwrap().is_empty());
+    let history = store.rule_history(tenant.id, rule.id).await.unwrap();
+    let actions: Vec<&str> = history.iter().map(|c| c.action.as_str()).collect();
+    assert_eq!(actions, vec!["created", "archived"]);
+}
+
 pub async fn webhook_secrets_are_per_tenant_and_rotate(store: &dyn Store) {
     let now = at("2026-11-25T10:00:00Z");
     let (a, b) = two_tenants(store, now).await;

@@ -1,0 +1,150 @@
+//! Deleting a rule (issue 16): over the API and in the portal, the rule stops at once (what
+//! it scheduled is cancelled when due, a new event plans nothing), leaves the lists, and its
+//! history stays readable.
+
+use crate::helpers::*;
+use crate::portal::signed_in;
+use avisera_domain::FixedClock;
+use avisera_domain::user::Role;
+use jiff::SignedDuration;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+async fn notifications(app: &TestApp) -> Vec<Value> {
+    let (status, body) = app.call("GET", "/v1/notifications", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["notifications"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_deleted_rule_stops_at_once_leaves_the_lists_and_keeps_its_history() {
+    let clock = Arc::new(FixedClock::new("2026-11-25T10:00:00Z".parse().unwrap()));
+    let app = spawn_app_at(Db::Postgres, clock.clone()).await;
+    let id = sms_rule(
+        &app,
+        "delivered",
+        json!({"name": "thanks, 2 h later", "delay_minutes": 120}),
+    )
+    .await;
+    let (status, body) = app
+        .call("POST", "/v1/events", Some(event("DEL1", "DELIVERED", "+46701234561")))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let waiting = notifications(&app).await;
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0]["status"], "scheduled");
+
+    let (status, deleted) = app.call("DELETE", &format!("/v1/rules/{id}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{deleted}");
+    assert_eq!(deleted["enabled"], false);
+    assert_eq!(deleted["name"], "thanks, 2 h later");
+    let (_, list) = app.call("GET", "/v1/rules", None).await;
+    assert!(
+        list["rules"].as_array().unwrap().iter().all(|r| r["id"] != id),
+        "a deleted rule is not listed: {list}"
+    );
+    let (status, _) = app.call("GET", &format!("/v1/rules/{id}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.call("DELETE", &format!("/v1/rules/{id}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "deleted once");
+    let (status, _) = app.call("POST", &format!("/v1/rules/{id}/enable"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a deleted rule cannot be enabled again");
+    let (status, history) = app.call("GET", &format!("/v1/rules/{id}/history"), None).await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let actions: Vec<&str> = history["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["created", "enabled", "deleted"]);
+
+    // Another tenant's key cannot delete a rule it does not own.
+    let other = add_tenant(&app.app, "Other Shop AB").await;
+    let other_rule = sms_rule(
+        &TestApp {
+            base: app.base.clone(),
+            key: other.clone(),
+            app: app.app.clone(),
+            http: app.http.clone(),
+        },
+        "delivered",
+        json!({}),
+    )
+    .await;
+    let (status, _) = app.call("DELETE", &format!("/v1/rules/{other_rule}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "tenant 1 cannot delete tenant 2's rule");
+
+    // A new event plans nothing from it; the waiting message is cancelled when it falls due.
+    let (status, body) = app
+        .call("POST", "/v1/events", Some(event("DEL2", "DELIVERED", "+46701234562")))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(notifications(&app).await.len(), 1, "the deleted rule planned a message");
+    clock.advance(SignedDuration::from_mins(121));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let done = loop {
+        let n = notifications(&app).await.remove(0);
+        if n["status"] != "scheduled" {
+            break n;
+        }
+        assert!(Instant::now() < deadline, "the waiting message was never handled: {n}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(done["status"], "cancelled", "{done}");
+    assert_eq!(done["reason"], format!("rule {id} no longer exists"));
+    assert!(inbox(&app).await.is_empty(), "nothing was sent");
+
+    // The portal lists it under Deleted rules, with who deleted it.
+    let mut editor = signed_in(&app, Role::Editor).await;
+    let rules = editor.get("/portal/rules").await;
+    assert!(!rules.body.contains("thanks, 2 h later"), "{}", rules.body);
+    let page = editor.get("/portal/rules/deleted").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("thanks, 2 h later"), "{}", page.body);
+    assert!(page.body.contains("deleted"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn an_editor_deletes_a_rule_in_the_portal_after_a_question_and_a_viewer_cannot() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let id = sms_rule(&app, "delivered", json!({"name": "on its way"})).await;
+
+    let mut viewer = signed_in(&app, Role::Viewer).await;
+    let page = viewer.get(&format!("/portal/rules/{id}/delete")).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+
+    let mut editor = signed_in(&app, Role::Editor).await;
+    let rule = editor.get(&format!("/portal/rules/{id}")).await;
+    assert!(
+        rule.body.contains(&format!("/portal/rules/{id}/delete")),
+        "{}",
+        rule.body
+    );
+    let question = editor.get(&format!("/portal/rules/{id}/delete")).await;
+    assert_eq!(question.status, StatusCode::OK);
+    assert!(
+        question.body.contains("Delete the rule &quot;on its way&quot;?"),
+        "{}",
+        question.body
+    );
+    let csrf = question.csrf();
+    let done = editor
+        .post(&format!("/portal/rules/{id}/delete"), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location.as_deref(), Some("/portal/rules/deleted"));
+    let deleted = editor.get("/portal/rules/deleted").await;
+    assert!(deleted.body.contains("on its way"), "{}", deleted.body);
+    assert!(
+        deleted.body.contains("Editor@webshop.se") || deleted.body.contains("editor@webshop.se"),
+        "{}",
+        deleted.body
+    );
+    let (_, list) = app.call("GET", "/v1/rules", None).await;
+    assert!(list["rules"].as_array().unwrap().is_empty(), "{list}");
+    let again = editor.get(&format!("/portal/rules/{id}")).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
