@@ -356,3 +356,34 @@ async fn a_wrong_link_says_what_to_do_and_an_expired_one_shows_whose_it_was() {
     let (_, _, html) = get(format!("/s/1/999999/{token}/abc?lang=da"), "en").await;
     assert!(html.contains("Vi kan ikke finde denne pakke"), "{html}");
 }
+
+#[tokio::test]
+async fn a_parcel_going_back_to_its_sender_says_so_instead_of_a_progress_line() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let mut e = event("BACK-1", "RETURNED", "+46701234567");
+    e["shipment"]["receiver"]["language"] = json!("da");
+    e["shipment"]["expected_delivery"] = json!("2026-11-27");
+    e["pickup_point"] = json!({"name": "Netto Nørrebro", "opening_hours": "hverdage 8-22"});
+    post(&app, e).await;
+    let token = app.app.links.token(LinkKind::Tracking, TenantId(1), "BACK-1");
+    let html = app.page(&format!("/t/1/BACK-1/{token}")).await;
+    assert!(html.contains("<html lang=\"da\">"), "the shipment's language: {html}");
+    assert!(
+        html.contains("Pakken sendes tilbage til afsenderen. Kontakt Webshop AB, hvis du har spørgsmål."),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"progress\""), "no progress line: {html}");
+    assert!(
+        html.contains("På vej tilbage til afsenderen"),
+        "the event in words: {html}"
+    );
+    assert!(
+        !html.contains("Forventet levering") && !html.contains("hverdage 8-22"),
+        "nothing more to expect or collect: {html}"
+    );
+    // The switch still works on it, and a language the page does not speak is passed over.
+    let html = app.page(&format!("/t/1/BACK-1/{token}?lang=fi")).await;
+    assert!(html.contains("Paketti palautetaan lähettäjälle."), "{html}");
+    let html = app.page(&format!("/t/1/BACK-1/{token}?lang=de")).await;
+    assert!(html.contains("<html lang=\"da\">"), "{html}");
+}
