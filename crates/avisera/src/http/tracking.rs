@@ -70,7 +70,7 @@ fn rating_invitation(url: Option<String>) -> Option<Value> {
 }
 
 /// The parts of the page every receiver page shares: brand, colours, language and its switch.
-fn frame(language: Language, brand: &Brand, tenant: Option<TenantId>, logo: bool) -> Value {
+fn frame(language: Language, brand: &Brand, tenant: Option<TenantId>) -> Value {
     let palette = colours::palette(&colours::accent_colour(brand));
     let languages: Vec<_> = Language::ALL
         .iter()
@@ -80,7 +80,7 @@ fn frame(language: Language, brand: &Brand, tenant: Option<TenantId>, logo: bool
         "lang": language.code(), "brand": brand.brand_name, "t": language.words(&brand.brand_name),
         "colours": {"accent": palette.accent, "on_accent": palette.on_accent, "accent_text": palette.accent_text},
         "languages": languages,
-        "logo": tenant.zip(brand.logo_id).filter(|_| logo).map(|(t, l)| format!("/l/{t}/{l}")),
+        "logo": tenant.zip(brand.logo_id).map(|(t, l)| format!("/l/{t}/{l}")),
         "contact": contact(brand),
     })
 }
@@ -106,7 +106,7 @@ pub(crate) fn link_not_found(tenant: Option<&Tenant>, asked: &Asked) -> Response
     let neutral = Brand::named("");
     let brand = tenant.map_or(&neutral, |t| &t.brand);
     let language = asked.language([tenant.map(|t| t.brand.default_language.as_str())]);
-    let mut context = frame(language, brand, tenant.map(|t| t.id), true);
+    let mut context = frame(language, brand, tenant.map(|t| t.id));
     if tenant.is_none() {
         context["brand"] = json!(language.word("neutral_brand"));
     }
@@ -207,7 +207,7 @@ pub(crate) async fn page(app: &App, tenant_id: TenantId, tracking: &str, visitor
         .then(|| rating_invitation(rating_url(&tenant, &shipment)))
         .flatten();
     let context = with(
-        frame(language, &tenant.brand, Some(tenant.id), true),
+        frame(language, &tenant.brand, Some(tenant.id)),
         json!({
             "tracking_number": tracking, "steps": steps,
             "returned": shipment.milestone == Some(Milestone::Returned),
