@@ -95,6 +95,11 @@ async fn post(app: &TestApp, event: Value) {
 async fn parcel_at_pickup_point() -> TestApp {
     let clock = Arc::new(FixedClock::new("2026-12-07T08:00:00Z".parse().unwrap()));
     let app = spawn_app_at(Db::Postgres, clock).await;
+    let tenant = app.app.store.tenant(TenantId(1)).await.unwrap().unwrap();
+    let logo = br#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 160 40"><rect width="160" height="40" fill="seagreen"/><text x="10" y="27" fill="white">Webshop</text></svg>"#;
+    avisera_core::tenants::add_logo(app.app.store.as_ref(), &tenant, logo, app.app.clock.now())
+        .await
+        .unwrap();
     let (status, brand) = app
         .call(
             "PUT",
@@ -181,8 +186,14 @@ async fn tracking_page_in_norwegian_on_a_phone() {
         assert!(url.as_str().ends_with(&format!("{path}?lang=nb")), "{url}");
         let lang = c.execute("return document.documentElement.lang;", vec![]).await.unwrap();
         assert_eq!(lang, json!("nb"));
-        let logo_or_name = text_of(&c, "header").await;
-        assert_eq!(logo_or_name, "Webshop AB");
+        // The brand's logo, named for those who cannot see it.
+        let logo = c.find(Locator::Css("header img")).await.expect("the logo");
+        assert_eq!(logo.attr("alt").await.unwrap().as_deref(), Some("Webshop AB"));
+        let shown = c
+            .execute("return document.querySelector('header img').naturalWidth;", vec![])
+            .await
+            .unwrap();
+        assert!(shown.as_u64().unwrap() > 0, "the logo did not load");
 
         // The progress line: at the pickup point, the steps before it done.
         let current = c
