@@ -25,6 +25,7 @@ mod stats;
 mod suppressions;
 mod templates;
 mod tenant;
+mod tracking;
 mod visits;
 mod webhooks;
 

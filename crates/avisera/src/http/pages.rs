@@ -11,7 +11,10 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     for (name, source) in [
         ("inbox.html", include_str!("pages/inbox.html")),
         ("home.html", include_str!("pages/home.html")),
+        ("tracking_base.html", include_str!("pages/tracking_base.html")),
+        ("tracking_contact.html", include_str!("pages/tracking_contact.html")),
         ("tracking.html", include_str!("pages/tracking.html")),
+        ("tracking_not_found.html", include_str!("pages/tracking_not_found.html")),
         ("unsubscribe.html", include_str!("pages/unsubscribe.html")),
         ("receiver.html", include_str!("pages/receiver.html")),
         ("docs.html", include_str!("pages/docs.html")),

@@ -4,6 +4,7 @@
 //! whose open tracking is on carries a 1×1 image (`/o/...`, the same code) that counts its
 //! opens. HEAD requests and known link-preview bots (`domain::visit`) count for nothing.
 
+use super::tracking::{self, Asked};
 use crate::app::App;
 use crate::links::LinkKind;
 use avisera_core::stats::{self, Counted, Opened};
@@ -75,31 +76,34 @@ pub(crate) async fn count(app: &App, tenant: TenantId, shipment: ShipmentId, vis
 #[utoipa::path(get, path = "/s/{tenant}/{shipment}/{token}/{code}", tag = "receiver",
     params(("tenant" = i64, Path), ("shipment" = i64, Path),
         ("token" = String, Path, description = "the link's signature"),
-        ("code" = String, Path, description = "which of the shipment's notifications carried the link")),
+        ("code" = String, Path, description = "which of the shipment's notifications carried the link"),
+        ("lang" = Option<String>, Query, description = "the page's language (its language switch): sv, nb, da, fi or en; others are passed over")),
     responses(
         (status = 200, description = "the shipment's tracking page", content_type = "text/html", body = String),
         (status = 400, description = "a path parameter that does not parse", content_type = "text/plain", body = String),
-        (status = 404, description = "a wrong or altered link", content_type = "text/plain", body = String)))]
+        (status = 404, description = "a wrong, altered or expired link: a page that says what to do", content_type = "text/html", body = String),
+        (status = 503, description = "the database did not answer; retry", content_type = "text/plain", body = String)))]
 pub async fn notification_page(
     State(app): State<App>,
     Path((tenant, shipment, token, code)): Path<(i64, i64, String, String)>,
     mut visitor: Visitor,
+    asked: Asked,
 ) -> Response {
     let tenant_id = TenantId(tenant);
     if !app
         .links
         .verify_short(LinkKind::Shipment, tenant_id, &shipment.to_string(), &token)
     {
-        return (StatusCode::NOT_FOUND, "Not found").into_response();
+        return tracking::link_not_found(None, &asked);
     }
     match app.store.shipment_by_id(tenant_id, ShipmentId(shipment)).await {
         Ok(Some(s)) => {
             // A code is at most 8 base-36 digits; anything else names no notification.
             visitor.code =
                 (code.len() <= 8 && code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())).then_some(code);
-            super::public::page(&app, tenant_id, &s.tracking_number, &visitor).await
+            tracking::page(&app, tenant_id, &s.tracking_number, &visitor, &asked).await
         }
-        _ => (StatusCode::NOT_FOUND, "Not found").into_response(),
+        _ => tracking::shipment_not_found(&app, tenant_id, &asked).await,
     }
 }
 

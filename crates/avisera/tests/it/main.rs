@@ -36,6 +36,7 @@ mod shapes;
 mod signup;
 mod stats;
 mod track;
+mod tracking_page;
 mod triggers;
 mod upgrade;
 mod waiting;
