@@ -3,6 +3,7 @@
 //! Signed in by email and password; every form carries the session's CSRF token; every page
 //! reads and writes only the signed-in user's tenant.
 
+mod api_keys;
 mod brand;
 mod home;
 mod library;
@@ -86,6 +87,11 @@ pub fn router() -> Router<App> {
             get(users::confirm_delete).post(users::delete),
         )
         .route("/portal/users/{id}/role", post(users::change_role))
+        .route("/portal/api-keys", get(api_keys::page).post(api_keys::create))
+        .route(
+            "/portal/api-keys/{hash}/revoke",
+            get(api_keys::confirm_revoke).post(api_keys::revoke),
+        )
         .route("/portal/account", get(password::account_page))
         .route("/portal/account/password", post(password::change_password))
         .route(

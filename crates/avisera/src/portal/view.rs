@@ -31,6 +31,7 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("password.html", include_str!("pages/password.html")),
     ("account.html", include_str!("pages/account.html")),
     ("remove_user.html", include_str!("pages/remove_user.html")),
+    ("api_keys.html", include_str!("pages/api_keys.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
