@@ -80,10 +80,10 @@ where
     };
     let key = format!("{}:{}", what.by, what.key);
     let planned =
-        plan_manual(&situation, what.channel, content, Some(what.to), &key).map_err(|why| Error::Invalid {
+        plan_manual(&situation, what.channel, content, Some(what.to), &key).map_err(|refused| Error::Invalid {
             code: "invalid_manual_send",
-            field: None,
-            message: why,
+            field: Some(refused.field.to_string()),
+            message: refused.why,
         })?;
     Ok(store
         .add_manual(tenant.id, tracking_number, &planned, now)

@@ -5,6 +5,7 @@
 
 mod api_keys;
 mod brand;
+mod chart;
 mod home;
 mod library;
 mod login;
@@ -45,6 +46,9 @@ pub fn router() -> Router<App> {
     Router::new()
         .route("/portal", get(home::page))
         .route("/portal/stats.csv", get(home::stats_csv))
+        .route("/portal/bill.csv", get(home::bill_csv))
+        .route("/portal/log.csv", get(home::log_csv))
+        .route("/portal/budget", post(home::save_budget))
         .route("/portal/login", get(login::page).post(login::sign_in))
         .route("/signup", get(signup::page).post(signup::submit))
         .route(
