@@ -33,6 +33,7 @@ mod replay;
 mod replay_props;
 mod shapes;
 mod signup;
+mod small_screens;
 mod stats;
 mod track;
 mod triggers;
