@@ -197,15 +197,18 @@ pub async fn created_between(
 
 /// The log as a file for a person's spreadsheet (the portal's download): one notification a
 /// line, text cells made inert (`csv::text_cell`), the cost in SEK to the öre (empty when not
-/// billed).
-pub fn spreadsheet_csv(notifications: &[NotificationRecord]) -> String {
+/// billed), and who sent it when it was sent by hand (`senders`, see `manual::senders`).
+pub fn spreadsheet_csv(
+    notifications: &[NotificationRecord],
+    senders: &std::collections::HashMap<NotificationId, String>,
+) -> String {
     use crate::csv::text_cell;
     let mut out = String::from(
-        "notification_id,created_at,tracking_number,trigger,channel,recipient,status,reason,sent_at,cost_sek\n",
+        "notification_id,created_at,tracking_number,trigger,channel,recipient,status,reason,sent_at,cost_sek,sent_by_hand_by\n",
     );
     for n in notifications {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
             n.id,
             n.created_at,
             text_cell(&n.tracking_number),
@@ -216,6 +219,7 @@ pub fn spreadsheet_csv(notifications: &[NotificationRecord]) -> String {
             text_cell(n.reason.as_deref().unwrap_or("")),
             n.sent_at.map(|t| t.to_string()).unwrap_or_default(),
             n.charge.map(|c| c.cost().to_string()).unwrap_or_default(),
+            text_cell(senders.get(&n.id).map_or("", String::as_str)),
         ));
     }
     out

@@ -396,6 +396,14 @@ impl Receivers for PgStore {
 
 #[async_trait]
 impl NotificationLog for PgStore {
+    async fn dedupe_keys(
+        &self,
+        tenant: TenantId,
+        ids: &[NotificationId],
+    ) -> StoreResult<std::collections::HashMap<NotificationId, String>> {
+        notifications::dedupe_keys(&self.pool, tenant, ids).await
+    }
+
     async fn notifications(
         &self,
         tenant: TenantId,

@@ -411,6 +411,14 @@ impl Receivers for SqliteStore {
 
 #[async_trait]
 impl NotificationLog for SqliteStore {
+    async fn dedupe_keys(
+        &self,
+        tenant: TenantId,
+        ids: &[NotificationId],
+    ) -> StoreResult<std::collections::HashMap<NotificationId, String>> {
+        notifications::dedupe_keys(&self.pool, tenant, ids).await
+    }
+
     async fn notifications(
         &self,
         tenant: TenantId,

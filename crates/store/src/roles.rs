@@ -295,6 +295,13 @@ pub trait NotificationLog: Send + Sync {
     ) -> StoreResult<Vec<NotificationRecord>>;
     async fn notification(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>>;
     async fn notification_history(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>>;
+    /// The dedupe key each of these notifications was planned with (only the tenant's): a
+    /// notification sent by hand says in it who sent it (`avisera_core::manual::sender`).
+    async fn dedupe_keys(
+        &self,
+        tenant: TenantId,
+        ids: &[NotificationId],
+    ) -> StoreResult<std::collections::HashMap<NotificationId, String>>;
     /// Counts of notifications created in `[from, to)`, per hour, trigger, channel and status.
     async fn notification_facts(
         &self,

@@ -181,9 +181,11 @@ pub async fn log_csv(
     let month = asked_month(&app, q.month.as_deref())?;
     let (from, to) = month.bounds();
     let all = avisera_core::log::created_between(app.store.as_ref(), signed.tenant.id, from, to).await?;
+    let by_hand: Vec<NotificationId> = all.iter().filter(|n| n.trigger.is_none()).map(|n| n.id).collect();
+    let senders = avisera_core::manual::senders(app.store.as_ref(), signed.tenant.id, &by_hand).await?;
     Ok(csv_file(
         &format!("avisera-log-{}.csv", month.label()),
-        avisera_core::log::spreadsheet_csv(&all),
+        avisera_core::log::spreadsheet_csv(&all, &senders),
     ))
 }
 
@@ -421,6 +423,7 @@ pub async fn log(
         Ok(filter) => (app.store.notifications(signed.tenant.id, &filter).await?, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
+    let senders = senders_of(&app, &signed, &notifications).await?;
     let next = (notifications.len() >= 100)
         .then(|| notifications.last().map(|n| n.id.0))
         .flatten();
@@ -434,8 +437,24 @@ pub async fn log(
             notifications => view::ser(&notifications),
             filter => shown, error => error, next_before => next, triggers => triggers,
             here => uri.to_string(), paged => paged, can_cancel => signed.user.role.allows(Role::Editor),
+            senders => senders,
         },
     ))
+}
+
+/// Who sent each of these notifications that was sent by hand, by id (as text, for the page).
+pub(super) async fn senders_of(
+    app: &App,
+    signed: &Signed,
+    notifications: &[avisera_store::NotificationRecord],
+) -> Result<HashMap<String, String>, PortalError> {
+    let by_hand: Vec<NotificationId> = notifications
+        .iter()
+        .filter(|n| n.trigger.is_none())
+        .map(|n| n.id)
+        .collect();
+    let senders = avisera_core::manual::senders(app.store.as_ref(), signed.tenant.id, &by_hand).await?;
+    Ok(senders.into_iter().map(|(id, who)| (id.to_string(), who)).collect())
 }
 
 #[derive(Deserialize)]

@@ -168,6 +168,7 @@ async fn show(
         ..Default::default()
     };
     let notifications = app.store.notifications(tenant, &filter).await?;
+    let senders = super::home::senders_of(app, signed, &notifications).await?;
     let templates = app.store.templates(tenant).await?;
     let options = |channel: Channel| -> Vec<Value> {
         templates
@@ -186,6 +187,7 @@ async fn show(
             shipment => view::ser(&shipment),
             events => events,
             notifications => view::ser(&notifications),
+            senders => senders,
             sms_templates => options(Channel::Sms),
             email_templates => options(Channel::Email),
             send_key => super::session::new_token(),

@@ -275,7 +275,7 @@ async fn the_bill_and_the_log_download_as_csv_matching_the_overview_to_the_ore()
     );
     let log = log.text().await.unwrap();
     assert!(log.starts_with(
-        "notification_id,created_at,tracking_number,trigger,channel,recipient,status,reason,sent_at,cost_sek\n"
+        "notification_id,created_at,tracking_number,trigger,channel,recipient,status,reason,sent_at,cost_sek,sent_by_hand_by\n"
     ));
     let (_, listed) = app.call("GET", "/v1/notifications?limit=100", None).await;
     let made = listed["notifications"].as_array().unwrap().len();
@@ -286,7 +286,7 @@ async fn the_bill_and_the_log_download_as_csv_matching_the_overview_to_the_ore()
     let log_cost: i64 = log
         .lines()
         .skip(1)
-        .map(|l| cells(l).last().unwrap().replace('.', "").parse::<i64>().unwrap_or(0))
+        .map(|l| cells(l)[9].replace('.', "").parse::<i64>().unwrap_or(0))
         .sum();
     let sms_lines: i64 = lines
         .iter()
@@ -469,6 +469,11 @@ async fn the_live_sms_counter_counts_as_the_server_does_and_a_long_sms_is_confir
         screenshot(&c, "send-by-hand-confirm").await;
         click(&c, "#confirm-send").await;
         wait_text(&c, "#sent-notice", "on its way").await;
+        // Who sent it, in the shipment's notifications and in the log.
+        wait_text(&c, "#notifications .sent-by", "by bo@webshop.se").await;
+        c.goto(&format!("{base}/portal/log")).await.unwrap();
+        wait_text(&c, "#log .sent-by", "by bo@webshop.se").await;
+        c.goto(&format!("{base}/portal/track/COUNT-1")).await.unwrap();
 
         // An email without a subject: said beside the subject, the text kept.
         c.find(Locator::Css("#channel option[value=email]")).await.unwrap().click().await.unwrap();
