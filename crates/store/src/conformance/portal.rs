@@ -131,7 +131,7 @@ pub async fn portal_users_sessions_logos_and_searches_stay_in_their_tenant(store
         "T1"
     );
     let keys = store
-        .dedupe_keys(a.id, &[id, NotificationId(id.0 + 10_000)])
+        .dedupe_keys(a.id, &[id, avisera_domain::NotificationId(id.0 + 10_000)])
         .await
         .unwrap();
     assert_eq!(keys.get(&id).map(String::as_str), Some("manual:1"));
