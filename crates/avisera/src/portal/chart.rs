@@ -67,7 +67,10 @@ pub fn per_day(days: &[(String, u32, u32)]) -> Chart {
     let top_value = round_up(peak.max(4));
     let plot_height = HEIGHT - TOP - BOTTOM;
     let y_of = |v: u32| HEIGHT - BOTTOM - plot_height * f64::from(v) / f64::from(top_value);
-    let steps = [4, 5, 2, 1].into_iter().find(|s| top_value % s == 0).unwrap_or(1);
+    let steps = [4, 5, 2, 1]
+        .into_iter()
+        .find(|s| top_value.is_multiple_of(*s))
+        .unwrap_or(1);
     let ticks = (0..=steps)
         .map(|i| top_value / steps * i)
         .map(|value| Tick { y: y_of(value), value })
