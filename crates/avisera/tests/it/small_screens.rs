@@ -43,6 +43,16 @@ async fn seeded(app: &TestApp) -> (i64, i64) {
     (rule, template)
 }
 
+/// Scrolls the first element `css` matches to the top of the window (for a screenshot of it).
+async fn scroll_to(c: &Client, css: &str) {
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
+        vec![json!(css)],
+    )
+    .await
+    .unwrap();
+}
+
 async fn sign_in(c: &Client, base: &str, email: &str, password: &str) {
     c.goto(&format!("{base}/portal/login")).await.unwrap();
     fill(c, "#email", email).await;
@@ -113,6 +123,8 @@ async fn every_portal_page_fits_a_phone_without_sideways_scrolling() {
             too_wide.push(format!("sign-in: {width} px ({sticking_out})"));
         }
         screenshot(&c, "sign-in-phone").await;
+        c.set_window_size(1280, 900).await.unwrap();
+        screenshot(&c, "sign-in-desktop").await;
         sign_in(&c, &base, "anna@webshop.se", &password).await;
         for (name, path, ready) in &pages {
             c.set_window_size(390, 844).await.unwrap();
@@ -126,10 +138,37 @@ async fn every_portal_page_fits_a_phone_without_sideways_scrolling() {
             if width > 390 {
                 too_wide.push(format!("{name} ({path}): {width} px ({sticking_out})"));
             }
+            scroll_to(&c, ready).await;
             screenshot(&c, &format!("{name}-phone")).await;
             c.set_window_size(1280, 900).await.unwrap();
+            scroll_to(&c, "body").await;
             screenshot(&c, &format!("{name}-desktop")).await;
         }
+        // The overview's chart: an axis with round steps, and the day's total over its bar.
+        c.set_window_size(1280, 900).await.unwrap();
+        c.goto(&format!("{base}/portal")).await.unwrap();
+        scroll_to(&c, "#per-day").await;
+        screenshot(&c, "overview-chart-desktop").await;
+        let today = c
+            .find(Locator::Css("#chart g.bar:last-of-type .value"))
+            .await
+            .expect("a value over today's bar")
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(today, "4", "four SMS today");
+        let ticks: Vec<String> = {
+            let mut out = Vec::new();
+            for t in c.find_all(Locator::Css("#chart .y-tick")).await.unwrap() {
+                out.push(t.text().await.unwrap());
+            }
+            out
+        };
+        assert_eq!(ticks, ["0", "1", "2", "3", "4", "5"]);
+        c.set_window_size(390, 844).await.unwrap();
+        scroll_to(&c, "#per-day").await;
+        screenshot(&c, "overview-chart-phone").await;
+
         // On a phone a table's cells carry their column's heading.
         c.set_window_size(390, 844).await.unwrap();
         c.goto(&format!("{base}/portal/log")).await.unwrap();
@@ -417,6 +456,7 @@ async fn the_live_sms_counter_counts_as_the_server_does_and_a_long_sms_is_confir
         .unwrap();
         wait_text(&c, "#count-encoding", "UCS-2").await;
         assert_eq!(c.find(Locator::Css("#count-characters")).await.unwrap().text().await.unwrap(), "17");
+        scroll_to(&c, "#send-form").await;
         screenshot(&c, "send-by-hand-counter").await;
 
         // The page's counter and the Rust one agree on Nordic texts at the segment edges.
@@ -466,6 +506,7 @@ async fn the_live_sms_counter_counts_as_the_server_does_and_a_long_sms_is_confir
         assert!(question.contains(&avisera_domain::money::Ore(price.0 * 4).to_string()), "{question}");
         let kept = c.find(Locator::Css("#text")).await.unwrap().prop("value").await.unwrap();
         assert_eq!(kept.as_deref(), Some(four.as_str()));
+        scroll_to(&c, "#send-confirm").await;
         screenshot(&c, "send-by-hand-confirm").await;
         click(&c, "#confirm-send").await;
         wait_text(&c, "#sent-notice", "on its way").await;
