@@ -107,6 +107,8 @@ async fn every_portal_page_fits_a_phone_without_sideways_scrolling() {
         ("rule", format!("/portal/rules/{rule}"), "h1"),
         ("templates", "/portal/templates".into(), "#templates"),
         ("template", format!("/portal/templates/{template}"), "h1"),
+        ("new-email-template", "/portal/templates/new?channel=email".into(), "h1"),
+        ("new-rule", "/portal/rules/new".into(), "h1"),
         ("library", "/portal/library".into(), "h1"),
         ("brand", "/portal/brand".into(), "h1"),
         ("users", "/portal/users".into(), "#users"),
@@ -116,15 +118,19 @@ async fn every_portal_page_fits_a_phone_without_sideways_scrolling() {
     ];
     let mut too_wide = Vec::new();
     async {
-        c.set_window_size(390, 844).await.unwrap();
-        c.goto(&format!("{base}/portal/login")).await.unwrap();
-        let (width, sticking_out) = overflow(&c, 390).await;
-        if width > 390 {
-            too_wide.push(format!("sign-in: {width} px ({sticking_out})"));
+        // The pages before signing in.
+        for (name, path) in [("sign-in", "/portal/login"), ("sign-up", "/signup")] {
+            c.set_window_size(390, 844).await.unwrap();
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            c.find(Locator::Css("h1")).await.unwrap();
+            let (width, sticking_out) = overflow(&c, 390).await;
+            if width > 390 {
+                too_wide.push(format!("{name} ({path}): {width} px ({sticking_out})"));
+            }
+            screenshot(&c, &format!("{name}-phone")).await;
+            c.set_window_size(1280, 900).await.unwrap();
+            screenshot(&c, &format!("{name}-desktop")).await;
         }
-        screenshot(&c, "sign-in-phone").await;
-        c.set_window_size(1280, 900).await.unwrap();
-        screenshot(&c, "sign-in-desktop").await;
         sign_in(&c, &base, "anna@webshop.se", &password).await;
         for (name, path, ready) in &pages {
             c.set_window_size(390, 844).await.unwrap();
