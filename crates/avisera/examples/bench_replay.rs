@@ -214,7 +214,13 @@ async fn main() {
     }
     let key = new_api_key();
     app.store
-        .add_api_key(tenants[0].id, &hash_secret(&key), "bench", now)
+        .add_api_key(
+            tenants[0].id,
+            &hash_secret(&key),
+            avisera_core::tenants::api_key_prefix(&key),
+            "bench",
+            now,
+        )
         .await
         .unwrap();
     let seeding = Instant::now();

@@ -117,7 +117,13 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
         .unwrap();
     let key = new_api_key();
     app.store
-        .add_api_key(tenant.id, &hash_secret(&key), "load", now)
+        .add_api_key(
+            tenant.id,
+            &hash_secret(&key),
+            avisera_core::tenants::api_key_prefix(&key),
+            "load",
+            now,
+        )
         .await
         .unwrap();
     let template = Template {

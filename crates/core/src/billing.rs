@@ -39,15 +39,19 @@ pub fn text(bill: &Bill, tenant: &Tenant) -> String {
     out
 }
 
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+/// The bill as CSV for programs (`GET /v1/bill?format=csv`, `avisera bill --csv`): the bill's
+/// lines and total, a blank line, then every billed notification; amounts in SEK to the öre.
+pub fn csv(bill: &Bill, billed: &[Billed]) -> String {
+    write_csv(bill, billed, crate::csv::cell)
 }
 
-pub fn csv(bill: &Bill, billed: &[Billed]) -> String {
+/// The same file for a person's spreadsheet (the portal's download): every text cell that
+/// starts like a formula is made inert (`crate::csv::text_cell`).
+pub fn spreadsheet_csv(bill: &Bill, billed: &[Billed]) -> String {
+    write_csv(bill, billed, crate::csv::text_cell)
+}
+
+fn write_csv(bill: &Bill, billed: &[Billed], field: fn(&str) -> String) -> String {
     let mut out = String::from("line,description,quantity,unit_price_sek,amount_sek\n");
     for l in &bill.lines {
         let kind = serde_json::to_value(&l.kind)

@@ -9,6 +9,7 @@
 
 pub mod billing;
 pub mod budget;
+pub mod csv;
 mod error;
 pub mod ingest;
 pub mod log;

@@ -169,3 +169,58 @@ where
         }),
     }
 }
+
+/// Every notification created in `[from, to)`, newest first, page by page however many.
+pub async fn created_between(
+    store: &dyn NotificationLog,
+    tenant: TenantId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<NotificationRecord>> {
+    let mut all: Vec<NotificationRecord> = Vec::new();
+    loop {
+        let filter = NotificationFilter {
+            created_from: Some(from),
+            created_until: Some(to),
+            before_id: all.last().map(|n| n.id),
+            limit: MAX_LIMIT,
+            ..Default::default()
+        };
+        let page = store.notifications(tenant, &filter).await?;
+        let done = page.len() < MAX_LIMIT as usize;
+        all.extend(page);
+        if done {
+            return Ok(all);
+        }
+    }
+}
+
+/// The log as a file for a person's spreadsheet (the portal's download): one notification a
+/// line, text cells made inert (`csv::text_cell`), the cost in SEK to the öre (empty when not
+/// billed), and who sent it when it was sent by hand (`senders`, see `manual::senders`).
+pub fn spreadsheet_csv(
+    notifications: &[NotificationRecord],
+    senders: &std::collections::HashMap<NotificationId, String>,
+) -> String {
+    use crate::csv::text_cell;
+    let mut out = String::from(
+        "notification_id,created_at,tracking_number,trigger,channel,recipient,status,reason,sent_at,cost_sek,sent_by_hand_by\n",
+    );
+    for n in notifications {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            n.id,
+            n.created_at,
+            text_cell(&n.tracking_number),
+            n.trigger.map_or("", |t| t.slug()),
+            n.channel,
+            text_cell(&n.recipient),
+            n.status,
+            text_cell(n.reason.as_deref().unwrap_or("")),
+            n.sent_at.map(|t| t.to_string()).unwrap_or_default(),
+            n.charge.map(|c| c.cost().to_string()).unwrap_or_default(),
+            text_cell(senders.get(&n.id).map_or("", String::as_str)),
+        ));
+    }
+    out
+}

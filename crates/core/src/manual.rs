@@ -6,8 +6,9 @@ use avisera_domain::links::Links;
 use avisera_domain::notification::Channel;
 use avisera_domain::planner::{ManualContent, Situation, plan_manual};
 use avisera_domain::tenant::Tenant;
-use avisera_domain::{TemplateId, Timestamp};
-use avisera_store::{EventStore, Outbox, TenantConfig};
+use avisera_domain::{NotificationId, TemplateId, TenantId, Timestamp, UserId};
+use avisera_store::{EventStore, NotificationLog, Outbox, Portal, TenantConfig};
+use std::collections::HashMap;
 
 /// What the person chose to send.
 pub struct HandSent<'a> {
@@ -80,13 +81,66 @@ where
     };
     let key = format!("{}:{}", what.by, what.key);
     let planned =
-        plan_manual(&situation, what.channel, content, Some(what.to), &key).map_err(|why| Error::Invalid {
+        plan_manual(&situation, what.channel, content, Some(what.to), &key).map_err(|refused| Error::Invalid {
             code: "invalid_manual_send",
-            field: None,
-            message: why,
+            field: Some(refused.field.to_string()),
+            message: refused.why,
         })?;
     Ok(store
         .add_manual(tenant.id, tracking_number, &planned, now)
         .await?
         .is_some())
+}
+
+/// Who sent a notification by hand, from the dedupe key it was planned with
+/// (`manual:{who}:{form key}`, as `send` makes it); none for any other notification.
+pub fn sender(dedupe_key: &str) -> Option<&str> {
+    dedupe_key
+        .strip_prefix("manual:")?
+        .split_once(':')
+        .map(|(who, _)| who)
+        .filter(|who| !who.is_empty())
+}
+
+/// Of these notifications, the ones sent by hand, each with the email of the portal user who
+/// sent it (or "user N (removed)" when that user is gone).
+pub async fn senders<S>(store: &S, tenant: TenantId, ids: &[NotificationId]) -> Result<HashMap<NotificationId, String>>
+where
+    S: NotificationLog + Portal + ?Sized,
+{
+    let keys = store.dedupe_keys(tenant, ids).await?;
+    if !keys.values().any(|k| sender(k).is_some()) {
+        return Ok(HashMap::new());
+    }
+    let emails: HashMap<UserId, String> = store
+        .users(tenant)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email.to_string()))
+        .collect();
+    Ok(keys
+        .iter()
+        .filter_map(|(id, key)| {
+            let who = sender(key)?;
+            let named = who
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| emails.get(&UserId(n)).cloned())
+                .unwrap_or_else(|| format!("user {who} (removed)"));
+            Some((*id, named))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sender_is_read_from_a_hand_sent_key_only() {
+        assert_eq!(sender("manual:7:0123456789abcdef"), Some("7"));
+        assert_eq!(sender("manual::0123456789abcdef"), None);
+        assert_eq!(sender("rule:3:delivered:T1"), None);
+        assert_eq!(sender("manual:nokey"), None);
+    }
 }

@@ -68,11 +68,27 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// How a key begins, kept so its tenant can tell its keys apart: `av_` and 8 hex digits.
+pub fn api_key_prefix(key: &str) -> &str {
+    key.get(..11).unwrap_or(key)
+}
+
 /// Makes a new API key for the tenant, labelled, and returns it: the only time it is shown.
 pub async fn add_api_key(store: &dyn TenantConfig, tenant: TenantId, label: &str, now: Timestamp) -> Result<String> {
     let key = new_api_key();
-    store.add_api_key(tenant, &hash_secret(&key), label, now).await?;
+    store
+        .add_api_key(tenant, &hash_secret(&key), api_key_prefix(&key), label, now)
+        .await?;
     Ok(key)
+}
+
+/// Revokes one of the tenant's API keys (named by its stored hash): it stops working at once.
+pub async fn revoke_api_key(store: &dyn TenantConfig, tenant: TenantId, key_hash: &str) -> Result<()> {
+    if store.revoke_api_key(tenant, key_hash).await? {
+        Ok(())
+    } else {
+        Err(Error::not_found("API key"))
+    }
 }
 
 /// The tenant that owns `key`, and the key's label.

@@ -22,6 +22,37 @@ impl Ore {
         let rounded = (2 * scaled + den).div_euclid(2 * den);
         Ore(i64::try_from(rounded).expect("amount fits in i64 öre"))
     }
+
+    /// An amount in kronor as a person types it: `500`, `1 234,50`, `99.9`; at most two
+    /// decimals, not negative, at most a billion kronor. The error says what to fix.
+    pub fn parse_kronor(raw: &str) -> Result<Ore, String> {
+        let plain: String = raw
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '\u{00A0}' | '\u{202F}'))
+            .map(|c| if c == ',' { '.' } else { c })
+            .collect();
+        let bad = || {
+            format!(
+                "\"{}\" is not an amount in kronor; write it like 500 or 1234.50",
+                raw.trim()
+            )
+        };
+        let (whole, decimals) = plain.split_once('.').unwrap_or((&plain, ""));
+        if whole.is_empty()
+            || !whole.chars().all(|c| c.is_ascii_digit())
+            || !decimals.chars().all(|c| c.is_ascii_digit())
+            || decimals.len() > 2
+        {
+            return Err(bad());
+        }
+        let kronor: i64 = whole.parse().map_err(|_| bad())?;
+        if kronor > 1_000_000_000 {
+            return Err(bad());
+        }
+        let ore: i64 = format!("{decimals:0<2}").parse().map_err(|_| bad())?;
+        Ok(Ore(kronor * 100 + ore))
+    }
 }
 
 /// Shown as SEK with two decimals: `1234.50`.
@@ -62,6 +93,18 @@ impl Sum for Ore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kronor_as_people_type_them() {
+        assert_eq!(Ore::parse_kronor("500"), Ok(Ore(50_000)));
+        assert_eq!(Ore::parse_kronor(" 1 234,50 "), Ok(Ore(123_450)));
+        assert_eq!(Ore::parse_kronor("99.9"), Ok(Ore(9_990)));
+        assert_eq!(Ore::parse_kronor("0,05"), Ok(Ore(5)));
+        for bad in ["", "-5", "12.345", "tio", "1e3", ",50", "5000000000"] {
+            let why = Ore::parse_kronor(bad).unwrap_err();
+            assert!(why.contains("write it like 500"), "{bad}: {why}");
+        }
+    }
 
     #[test]
     fn shows_sek_with_two_decimals_and_rounds_half_up() {

@@ -538,21 +538,35 @@ pub enum ManualContent<'a> {
     FreeText { subject: Option<String>, text: String },
 }
 
+/// Why a notification by hand cannot be sent, and the part of the form that must change:
+/// `to`, `template`, `subject` or `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualRefusal {
+    pub field: &'static str,
+    pub why: String,
+}
+
+impl ManualRefusal {
+    fn at(field: &'static str, why: impl Into<String>) -> Self {
+        ManualRefusal { field, why: why.into() }
+    }
+}
+
 /// Plans a notification sent by hand: to `to`, or to the receiver's phone or email. It is
 /// due at once, keyed by `key` (so a resubmitted form sends once), and billed like any other.
-/// The error says why nothing can be sent.
+/// The error says why nothing can be sent, and which part of the form to change.
 pub fn plan_manual(
     s: &Situation<'_>,
     channel: Channel,
     content: ManualContent<'_>,
     to: Option<&str>,
     key: &str,
-) -> Result<PlannedNotification, String> {
+) -> Result<PlannedNotification, ManualRefusal> {
     let to_address = match to.map(str::trim).filter(|t| !t.is_empty()) {
         Some(raw) => parse_for(channel, raw),
         None => receiver_address(s, channel),
     }
-    .map_err(|(_, why)| why.reason().to_string())?;
+    .map_err(|(_, why)| ManualRefusal::at("to", why.reason()))?;
     let to_receiver = to.is_none_or(|t| t.trim().is_empty());
     let to = to_address;
     let opt_out = opt_out_links(s, to_receiver, &to).0;
@@ -560,14 +574,17 @@ pub fn plan_manual(
     let (language, message) = match content {
         ManualContent::Template(t) => {
             if t.channel != channel {
-                return Err(format!("template \"{}\" is for {}, not {channel}", t.name, t.channel));
+                return Err(ManualRefusal::at(
+                    "template",
+                    format!("template \"{}\" is for {}, not {channel}", t.name, t.channel),
+                ));
             }
             let mut vars = variables(s, None);
             insert_opt_out_links(&mut vars, s, to_receiver, &to);
             vars.insert("tracking_link", notification_tracking_link(s, &dedupe_key));
             let r = t
                 .render(Some(receiver_language(s)), &vars)
-                .map_err(|e| format!("template \"{}\" does not render: {e}", t.name))?;
+                .map_err(|e| ManualRefusal::at("template", format!("template \"{}\" does not render: {e}", t.name)))?;
             let html = r.html.map(|html| with_open_pixel(s, &dedupe_key, html));
             (
                 Some(r.language.clone()),
@@ -576,16 +593,19 @@ pub fn plan_manual(
         }
         ManualContent::FreeText { subject, text } => {
             if text.trim().is_empty() {
-                return Err("write the message text".into());
+                return Err(ManualRefusal::at("text", "write the message text"));
             }
             if channel == Channel::Email && subject.as_deref().is_none_or(|s| s.trim().is_empty()) {
-                return Err("an email needs a subject".into());
+                return Err(ManualRefusal::at("subject", "an email needs a subject"));
             }
             if subject
                 .as_deref()
                 .is_some_and(|s| s.chars().count() > MAX_SUBJECT_CHARS)
             {
-                return Err(format!("the subject is longer than {MAX_SUBJECT_CHARS} characters"));
+                return Err(ManualRefusal::at(
+                    "subject",
+                    format!("the subject is longer than {MAX_SUBJECT_CHARS} characters"),
+                ));
             }
             (None, message(s, channel, &to, subject, None, text, opt_out.clone()))
         }
@@ -595,7 +615,7 @@ pub fn plan_manual(
         .billing
         .message_limits()
         .check(&message)
-        .map_err(|why| format!("not sent: {why}"))?;
+        .map_err(|why| ManualRefusal::at("text", format!("not sent: {why}")))?;
     Ok(PlannedNotification {
         rule_id: None,
         trigger: None,

@@ -513,6 +513,14 @@ fn a_reminder_whose_time_has_passed_is_kept_as_cancelled_with_the_reason() {
 }
 
 fn manual(channel: Channel, subject: Option<&str>, text: &str) -> Result<PlannedNotification, String> {
+    manual_refused(channel, subject, text).map_err(|r| r.why)
+}
+
+fn manual_refused(
+    channel: Channel,
+    subject: Option<&str>,
+    text: &str,
+) -> Result<PlannedNotification, avisera_domain::planner::ManualRefusal> {
     let tenant = tenant(Plan::Plus);
     let e = event("EN_ROUTE", Some("0701234567"), Some("anna@example.se"), "sv");
     let mut shipment = Shipment::new("T1");
@@ -553,6 +561,16 @@ fn text_sent_by_hand_keeps_the_tenants_limits() {
     assert!(why.contains("maximum of 256 KiB"), "{why}");
     let why = manual(Channel::Email, Some(&"s".repeat(201)), "text").unwrap_err();
     assert!(why.contains("subject is longer than 200"), "{why}");
+    // Each refusal names the part of the form to change, so the portal says it beside it.
+    assert_eq!(
+        manual_refused(Channel::Sms, None, &"a".repeat(919)).unwrap_err().field,
+        "text"
+    );
+    assert_eq!(manual_refused(Channel::Sms, None, " ").unwrap_err().field, "text");
+    assert_eq!(
+        manual_refused(Channel::Email, None, "text").unwrap_err().field,
+        "subject"
+    );
 }
 
 #[test]

@@ -158,8 +158,23 @@ impl TenantConfig for PgStore {
         tenants::set_webhook_secret(&self.pool, tenant, secret, now).await
     }
 
-    async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()> {
-        tenants::add_api_key(&self.pool, tenant, key_hash, label, now).await
+    async fn add_api_key(
+        &self,
+        tenant: TenantId,
+        key_hash: &str,
+        prefix: &str,
+        label: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        tenants::add_api_key(&self.pool, tenant, key_hash, prefix, label, now).await
+    }
+
+    async fn api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyInfo>> {
+        tenants::api_keys(&self.pool, tenant).await
+    }
+
+    async fn revoke_api_key(&self, tenant: TenantId, key_hash: &str) -> StoreResult<bool> {
+        tenants::revoke_api_key(&self.pool, tenant, key_hash).await
     }
 
     async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<(TenantId, String)>> {
@@ -389,6 +404,14 @@ impl Receivers for PgStore {
 
 #[async_trait]
 impl NotificationLog for PgStore {
+    async fn dedupe_keys(
+        &self,
+        tenant: TenantId,
+        ids: &[NotificationId],
+    ) -> StoreResult<std::collections::HashMap<NotificationId, String>> {
+        notifications::dedupe_keys(&self.pool, tenant, ids).await
+    }
+
     async fn notifications(
         &self,
         tenant: TenantId,

@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "rule_archive",
         sql: include_str!("../migrations/0010_rule_archive.sql"),
     },
+    Migration {
+        version: 11,
+        name: "api_key_prefix",
+        sql: include_str!("../migrations/0011_api_key_prefix.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

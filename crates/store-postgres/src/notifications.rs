@@ -173,3 +173,22 @@ pub async fn facts(
         })
         .collect()
 }
+
+pub async fn dedupe_keys(
+    pool: &PgPool,
+    tenant: TenantId,
+    ids: &[NotificationId],
+) -> StoreResult<std::collections::HashMap<NotificationId, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, dedupe_key FROM notifications WHERE tenant_id = $1 AND id = ANY($2)")
+            .bind(tenant.0)
+            .bind(&ids)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+    Ok(rows.into_iter().map(|(id, key)| (NotificationId(id), key)).collect())
+}

@@ -177,18 +177,49 @@ pub async fn add_api_key(
     pool: &PgPool,
     tenant: TenantId,
     key_hash: &str,
+    prefix: &str,
     label: &str,
     now: Timestamp,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO api_keys (key_hash, tenant_id, label, created_at) VALUES ($1, $2, $3, $4)")
+    sqlx::query("INSERT INTO api_keys (key_hash, tenant_id, prefix, label, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(key_hash)
         .bind(tenant.0)
+        .bind(prefix)
         .bind(label)
         .bind(PgTime(now))
         .execute(pool)
         .await
         .map_err(db)?;
     Ok(())
+}
+
+pub async fn api_keys(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<avisera_store::ApiKeyInfo>> {
+    let rows: Vec<(String, String, String, PgTime)> = sqlx::query_as(
+        "SELECT key_hash, prefix, label, created_at FROM api_keys WHERE tenant_id = $1 ORDER BY created_at DESC, key_hash",
+    )
+    .bind(tenant.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|(key_hash, prefix, label, created_at)| avisera_store::ApiKeyInfo {
+            key_hash,
+            prefix,
+            label,
+            created_at: created_at.0,
+        })
+        .collect())
+}
+
+pub async fn revoke_api_key(pool: &PgPool, tenant: TenantId, key_hash: &str) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM api_keys WHERE tenant_id = $1 AND key_hash = $2")
+        .bind(tenant.0)
+        .bind(key_hash)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Authentication on every API request: a checked query.

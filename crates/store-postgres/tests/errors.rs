@@ -36,8 +36,8 @@ async fn rename(conn: &mut PgConnection, id: i64, name: &str) -> Result<(), sqlx
 async fn a_unique_violation_is_a_conflict_with_the_constraint_postgres_names() {
     let store = fresh_postgres().await;
     let id = TenantId(tenant(&store, "A").await);
-    store.add_api_key(id, "hash", "first", now()).await.unwrap();
-    match store.add_api_key(id, "hash", "second", now()).await {
+    store.add_api_key(id, "hash", "av_0", "first", now()).await.unwrap();
+    match store.add_api_key(id, "hash", "av_0", "second", now()).await {
         Err(StoreError::Conflict { constraint, message }) => {
             assert_eq!(constraint, "api_keys_pkey");
             assert!(message.contains("api_keys_pkey"), "{message}");
@@ -57,7 +57,7 @@ async fn a_unique_violation_is_a_conflict_with_the_constraint_postgres_names() {
 #[tokio::test]
 async fn a_reference_to_a_missing_row_is_not_found() {
     let store = fresh_postgres().await;
-    let e = store.add_api_key(TenantId(99), "hash", "orphan", now()).await;
+    let e = store.add_api_key(TenantId(99), "hash", "av_0", "orphan", now()).await;
     assert!(
         matches!(e, Err(StoreError::NotFound(ref m)) if m.contains("api_keys_tenant_id_fkey")),
         "{e:?}"

@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "rule_archive",
         sql: include_str!("../migrations/0009_rule_archive.sql"),
     },
+    Migration {
+        version: 10,
+        name: "api_key_prefix",
+        sql: include_str!("../migrations/0010_api_key_prefix.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

@@ -29,8 +29,8 @@ async fn tenant(store: &SqliteStore, name: &str) -> TenantId {
 async fn a_unique_violation_is_a_conflict_naming_the_columns() {
     let store = fresh_sqlite().await;
     let t = tenant(&store, "A").await;
-    store.add_api_key(t, "hash", "first", now()).await.unwrap();
-    match store.add_api_key(t, "hash", "second", now()).await {
+    store.add_api_key(t, "hash", "av_0", "first", now()).await.unwrap();
+    match store.add_api_key(t, "hash", "av_0", "second", now()).await {
         Err(StoreError::Conflict { constraint, message }) => {
             // A primary key (extended code 1555).
             assert_eq!(constraint, "api_keys.key_hash");
@@ -73,7 +73,7 @@ async fn a_unique_violation_is_a_conflict_naming_the_columns() {
 #[tokio::test]
 async fn a_reference_to_a_missing_row_is_not_found() {
     let store = fresh_sqlite().await;
-    let key = store.add_api_key(TenantId(42), "hash", "orphan", now()).await;
+    let key = store.add_api_key(TenantId(42), "hash", "av_0", "orphan", now()).await;
     assert!(matches!(key, Err(StoreError::NotFound(_))), "{key:?}");
 }
 
@@ -90,11 +90,11 @@ async fn a_busy_file_is_retryable() {
         .await
         .unwrap();
     let tx = holder.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
-    let busy = waiter.add_api_key(id, "hash", "key", now()).await;
+    let busy = waiter.add_api_key(id, "hash", "av_0", "key", now()).await;
     assert!(matches!(busy, Err(StoreError::Retryable(_))), "{busy:?}");
     tx.rollback().await.unwrap();
     waiter
-        .add_api_key(id, "hash", "key", now())
+        .add_api_key(id, "hash", "av_0", "key", now())
         .await
         .expect("the same write once the file is free");
 }

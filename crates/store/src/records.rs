@@ -344,3 +344,13 @@ pub struct Suppression {
     pub reason: Option<String>,
     pub at: Timestamp,
 }
+
+/// An API key as its tenant sees it: the hash it is stored as, how it begins (empty for keys
+/// made before prefixes were kept), its label and when it was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKeyInfo {
+    pub key_hash: String,
+    pub prefix: String,
+    pub label: String,
+    pub created_at: Timestamp,
+}

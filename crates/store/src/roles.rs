@@ -53,9 +53,21 @@ pub trait TenantConfig: Send + Sync {
     async fn webhook_secret(&self, tenant: TenantId) -> StoreResult<Option<String>>;
     /// Sets (or rotates: replaces) the webhook secret.
     async fn set_webhook_secret(&self, tenant: TenantId, secret: &str, now: Timestamp) -> StoreResult<()>;
-    async fn add_api_key(&self, tenant: TenantId, key_hash: &str, label: &str, now: Timestamp) -> StoreResult<()>;
+    /// Keeps a key's hash, its first characters (`prefix`, shown to tell keys apart) and label.
+    async fn add_api_key(
+        &self,
+        tenant: TenantId,
+        key_hash: &str,
+        prefix: &str,
+        label: &str,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Authentication: which tenant owns the key with this hash, and the key's label.
     async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<(TenantId, String)>>;
+    /// The tenant's API keys, newest first (never the keys themselves).
+    async fn api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyInfo>>;
+    /// Removes the tenant's key with this hash at once; false when it has none such.
+    async fn revoke_api_key(&self, tenant: TenantId, key_hash: &str) -> StoreResult<bool>;
     async fn create_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<TemplateId>;
     /// False when the tenant has no such template.
     async fn update_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<bool>;
@@ -291,6 +303,13 @@ pub trait NotificationLog: Send + Sync {
     ) -> StoreResult<Vec<NotificationRecord>>;
     async fn notification(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>>;
     async fn notification_history(&self, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>>;
+    /// The dedupe key each of these notifications was planned with (only the tenant's): a
+    /// notification sent by hand says in it who sent it (`avisera_core::manual::sender`).
+    async fn dedupe_keys(
+        &self,
+        tenant: TenantId,
+        ids: &[NotificationId],
+    ) -> StoreResult<std::collections::HashMap<NotificationId, String>>;
     /// Counts of notifications created in `[from, to)`, per hour, trigger, channel and status.
     async fn notification_facts(
         &self,

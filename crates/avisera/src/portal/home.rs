@@ -1,5 +1,5 @@
-//! Follow-up: the overview (this month's usage and cost, numbers per trigger, channel and day
-//! as a chart) and the log of every notification, filterable by trigger, channel, status and
+//! Follow-up: the overview (a month's usage and cost, numbers per trigger, channel and day
+//! as a chart, the bill and the log as CSV downloads, the SMS budget settings) and the log of every notification, filterable by trigger, channel, status and
 //! date.
 
 use super::session::Signed;
@@ -8,21 +8,21 @@ use crate::app::App;
 use avisera_core::log::LogQuery;
 use avisera_domain::NotificationId;
 use avisera_domain::billing::Month;
+use avisera_domain::contact::EmailAddress;
+use avisera_domain::money::Ore;
 use avisera_domain::notification::{Channel, Status};
+use avisera_domain::tenant::{BillingSettings, BudgetAction, MAX_SMS_SEGMENTS_LIMIT};
 use avisera_domain::trigger::Trigger;
 use avisera_domain::user::Role;
 use avisera_store::NotificationFact;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::tz::TimeZone;
 use minijinja::{Value, context};
 use serde::Deserialize;
-use std::collections::BTreeMap;
-
-/// Days the overview's chart covers, today included.
-const CHART_DAYS: i64 = 30;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Default, serde::Serialize)]
 struct DayCount {
@@ -81,9 +81,12 @@ fn numbers(facts: &[NotificationFact], days: &[String]) -> (Vec<DayCount>, Vec<V
     (by_day.into_values().collect(), triggers)
 }
 
-/// The period and grouping of the overview's delivery and click numbers.
+/// The overview's month, and the period and grouping of its delivery and click numbers.
 #[derive(serde::Deserialize, Default)]
 pub struct StatsQuery {
+    month: Option<String>,
+    /// `saved` right after the budget form was saved.
+    budget: Option<String>,
     from: Option<String>,
     until: Option<String>,
     group: Option<String>,
@@ -113,7 +116,6 @@ pub async fn stats_csv(
     signed: Signed,
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, PortalError> {
-    use axum::response::IntoResponse;
     let stats = avisera_core::stats::numbers(
         app.store.as_ref(),
         &signed.tenant,
@@ -127,15 +129,98 @@ pub async fn stats_csv(
         avisera_core::Error::Invalid { message, .. } => PortalError::BadRequest(message),
         other => other.into(),
     })?;
-    let name = format!("attachment; filename=\"avisera-stats-{}.csv\"", stats.group);
-    Ok((
+    Ok(csv_file(&format!("avisera-stats-{}.csv", stats.group), stats.csv()))
+}
+
+/// A CSV download: UTF-8, comma-separated, named.
+fn csv_file(name: &str, body: String) -> Response {
+    (
         [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, name),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
         ],
-        stats.csv(),
+        body,
     )
-        .into_response())
+        .into_response()
+}
+
+/// The month a download asks for (`?month=2026-11`; this month without one).
+#[derive(Deserialize)]
+pub struct MonthQuery {
+    month: Option<String>,
+}
+
+fn asked_month(app: &App, month: Option<&str>) -> Result<Month, PortalError> {
+    match month.filter(|m| !m.is_empty()) {
+        Some(m) => Month::parse(m).map_err(|e| PortalError::BadRequest(e.to_string())),
+        None => Ok(Month::of(app.clock.now())),
+    }
+}
+
+/// `GET /portal/bill.csv?month=2026-11`: the month's bill as the overview shows it, then every
+/// billed notification, for a spreadsheet (text cells that look like formulas made inert).
+pub async fn bill_csv(
+    State(app): State<App>,
+    signed: Signed,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, PortalError> {
+    let month = asked_month(&app, q.month.as_deref())?;
+    let (bill, billed) = avisera_core::billing::monthly(&*app.store, &app.config.prices, &signed.tenant, month).await?;
+    Ok(csv_file(
+        &format!("avisera-bill-{}.csv", month.label()),
+        avisera_core::billing::spreadsheet_csv(&bill, &billed),
+    ))
+}
+
+/// `GET /portal/log.csv?month=2026-11`: every notification created in the month.
+pub async fn log_csv(
+    State(app): State<App>,
+    signed: Signed,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, PortalError> {
+    let month = asked_month(&app, q.month.as_deref())?;
+    let (from, to) = month.bounds();
+    let all = avisera_core::log::created_between(app.store.as_ref(), signed.tenant.id, from, to).await?;
+    let by_hand: Vec<NotificationId> = all.iter().filter(|n| n.trigger.is_none()).map(|n| n.id).collect();
+    let senders = avisera_core::manual::senders(app.store.as_ref(), signed.tenant.id, &by_hand).await?;
+    Ok(csv_file(
+        &format!("avisera-log-{}.csv", month.label()),
+        avisera_core::log::spreadsheet_csv(&all, &senders),
+    ))
+}
+
+/// The months the overview offers: this one and each before it back to the tenant's first
+/// (at most two years), newest first.
+async fn months_with_data(app: &App, signed: &Signed) -> Result<Vec<Month>, PortalError> {
+    let now = Month::of(app.clock.now());
+    let first = app
+        .store
+        .plan_periods(signed.tenant.id)
+        .await?
+        .first()
+        .map_or(now, |p| Month::of(p.from));
+    let mut months = vec![now];
+    while months.len() < 24 {
+        let Some(before) = months
+            .last()
+            .and_then(|m| m.first.checked_sub(jiff::Span::new().months(1)).ok())
+        else {
+            break;
+        };
+        let before = Month { first: before };
+        if before.first < first.first {
+            break;
+        }
+        months.push(before);
+    }
+    Ok(months)
+}
+
+/// The SMS budget form as typed, and the field it went wrong in.
+#[derive(Default)]
+struct BudgetShown {
+    typed: Option<HashMap<String, String>>,
+    error: Option<(String, String)>,
 }
 
 pub async fn page(
@@ -143,49 +228,163 @@ pub async fn page(
     signed: Signed,
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, PortalError> {
+    overview(&app, &signed, &q, BudgetShown::default()).await
+}
+
+async fn overview(app: &App, signed: &Signed, q: &StatsQuery, budget: BudgetShown) -> Result<Response, PortalError> {
     let now = app.clock.now();
     let zone = TimeZone::get("Europe/Stockholm").expect("bundled zone");
     let today = now.to_zoned_datetime(zone.clone()).date();
-    let first = today
-        .checked_sub(jiff::Span::new().days(CHART_DAYS - 1))
-        .map_err(|e| PortalError::BadRequest(e.to_string()))?;
-    let days: Vec<String> = (0..CHART_DAYS)
-        .filter_map(|i| first.checked_add(jiff::Span::new().days(i)).ok())
+    let months = months_with_data(app, signed).await?;
+    let (month, month_error) = match q.month.as_deref().filter(|m| !m.is_empty()) {
+        None => (Month::of(now), None),
+        Some(m) => match Month::parse(m) {
+            Ok(month) if month.first <= today => (month, None),
+            Ok(_) => (
+                Month::of(now),
+                Some(format!("{m} has not begun yet; choose this month or one before it")),
+            ),
+            Err(e) => (Month::of(now), Some(e.to_string())),
+        },
+    };
+    // The days of the month so far.
+    let days: Vec<String> = (0..month.days())
+        .filter_map(|i| month.first.checked_add(jiff::Span::new().days(i)).ok())
+        .filter(|d| *d <= today)
         .map(|d| d.to_string())
         .collect();
-    let from = first
-        .to_zoned_datetime(zone)
-        .map_err(|e| PortalError::BadRequest(e.to_string()))?
-        .timestamp();
-    let facts = app
-        .store
-        .notification_facts(signed.tenant.id, from, now + jiff::SignedDuration::from_secs(1))
-        .await?;
+    let (from, to) = month.bounds();
+    let until = to.min(now + jiff::SignedDuration::from_secs(1));
+    let facts = app.store.notification_facts(signed.tenant.id, from, until).await?;
     let (per_day, per_trigger) = numbers(&facts, &days);
-    let peak = per_day.iter().map(|d| d.sms + d.email).max().unwrap_or(0).max(1);
-    let month = Month::of(now);
+    let chart = super::chart::per_day(
+        &per_day
+            .iter()
+            .map(|d| (d.day.clone(), d.sms, d.email))
+            .collect::<Vec<_>>(),
+    );
     let (bill, _) = avisera_core::billing::monthly(&*app.store, &app.config.prices, &signed.tenant, month).await?;
-    let (stats, stats_error) = chosen_stats(&app, &signed, &q).await?;
+    let (stats, stats_error) = chosen_stats(app, signed, q).await?;
     let chosen = context! {
         from => q.from.clone().unwrap_or_default(),
         until => q.until.clone().unwrap_or_default(),
         group => q.group.clone().unwrap_or_else(|| "day".into()),
     };
+    let settings = &signed.tenant.billing;
+    let budget_form = match budget.typed {
+        Some(typed) => view::ser(typed),
+        None => view::ser(HashMap::from([
+            (
+                "sms_budget",
+                settings.sms_budget_ore.map(|o| o.to_string()).unwrap_or_default(),
+            ),
+            (
+                "when_budget_is_used_up",
+                match settings.when_budget_is_used_up {
+                    BudgetAction::KeepSending => "keep_sending".to_string(),
+                    BudgetAction::SwitchToEmail => "switch_to_email".to_string(),
+                },
+            ),
+            (
+                "alert_email",
+                settings.alert_email.as_ref().map(|e| e.to_string()).unwrap_or_default(),
+            ),
+            (
+                "transliterate_sms",
+                if settings.transliterate_sms {
+                    "on".into()
+                } else {
+                    String::new()
+                },
+            ),
+            ("max_sms_segments", settings.max_sms_segments.to_string()),
+        ])),
+    };
+    let (budget_field, budget_error) = budget.error.unzip();
     Ok(view::page(
-        &signed,
+        signed,
         app.inbox.is_some(),
         "home.html",
         "home",
         context! {
             per_day => view::ser(&per_day),
-            peak => peak,
+            chart => view::ser(&chart),
             per_trigger => per_trigger,
             total => facts.iter().map(|f| f.count).sum::<u64>(),
             bill => view::ser(&bill),
             month => month.label(),
+            months => months.iter().map(Month::label).collect::<Vec<_>>(),
+            month_error => month_error,
             stats => stats, stats_error => stats_error, chosen => chosen,
+            budget => budget_form, budget_field => budget_field, budget_error => budget_error,
+            max_segments_limit => MAX_SMS_SEGMENTS_LIMIT,
+            budget_saved => q.budget.as_deref() == Some("saved"),
         },
     ))
+}
+
+/// `POST /portal/budget`: an admin sets the SMS budget and how SMS are written and limited
+/// (what `PUT /v1/tenant/billing` sets). A wrong field is said beside it, the rest kept.
+pub async fn save_budget(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PortalError> {
+    signed.submits(super::csrf_in(&f), &headers, Role::Admin)?;
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let checked = (|| -> Result<BillingSettings, (&str, String)> {
+        let sms_budget_ore = match get("sms_budget").as_str() {
+            "" => None,
+            typed => Some(Ore::parse_kronor(typed).map_err(|why| ("sms_budget", why))?),
+        };
+        let when_budget_is_used_up = match get("when_budget_is_used_up").as_str() {
+            "switch_to_email" => BudgetAction::SwitchToEmail,
+            _ => BudgetAction::KeepSending,
+        };
+        let alert_email = match get("alert_email").as_str() {
+            "" => None,
+            typed => Some(EmailAddress::parse(typed).map_err(|e| ("alert_email", e.to_string()))?),
+        };
+        let max_sms_segments = get("max_sms_segments").parse::<u32>().map_err(|_| {
+            (
+                "max_sms_segments",
+                format!("write a whole number from 1 to {MAX_SMS_SEGMENTS_LIMIT}"),
+            )
+        })?;
+        Ok(BillingSettings {
+            sms_budget_ore,
+            when_budget_is_used_up,
+            alert_email,
+            transliterate_sms: !get("transliterate_sms").is_empty(),
+            max_sms_segments,
+        })
+    })();
+    let refused = match checked {
+        Ok(settings) => match avisera_core::tenants::set_billing(app.store.as_ref(), signed.tenant.id, &settings).await
+        {
+            Ok(()) => return Ok(Redirect::to("/portal?budget=saved#budget").into_response()),
+            Err(avisera_core::Error::Invalid { field, message, .. }) => {
+                let field = match field.as_deref() {
+                    Some("sms_budget_ore") => "sms_budget".to_string(),
+                    Some(other) => other.to_string(),
+                    None => "sms_budget".to_string(),
+                };
+                (field, message)
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err((field, message)) => (field.to_string(), message),
+    };
+    let mut typed = f.clone();
+    typed.remove("csrf");
+    let shown = BudgetShown {
+        typed: Some(typed),
+        error: Some(refused),
+    };
+    let mut r = overview(&app, &signed, &StatsQuery::default(), shown).await?;
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
 }
 
 pub async fn log(
@@ -224,6 +423,7 @@ pub async fn log(
         Ok(filter) => (app.store.notifications(signed.tenant.id, &filter).await?, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
+    let senders = senders_of(&app, &signed, &notifications).await?;
     let next = (notifications.len() >= 100)
         .then(|| notifications.last().map(|n| n.id.0))
         .flatten();
@@ -237,8 +437,24 @@ pub async fn log(
             notifications => view::ser(&notifications),
             filter => shown, error => error, next_before => next, triggers => triggers,
             here => uri.to_string(), paged => paged, can_cancel => signed.user.role.allows(Role::Editor),
+            senders => senders,
         },
     ))
+}
+
+/// Who sent each of these notifications that was sent by hand, by id (as text, for the page).
+pub(super) async fn senders_of(
+    app: &App,
+    signed: &Signed,
+    notifications: &[avisera_store::NotificationRecord],
+) -> Result<HashMap<String, String>, PortalError> {
+    let by_hand: Vec<NotificationId> = notifications
+        .iter()
+        .filter(|n| n.trigger.is_none())
+        .map(|n| n.id)
+        .collect();
+    let senders = avisera_core::manual::senders(app.store.as_ref(), signed.tenant.id, &by_hand).await?;
+    Ok(senders.into_iter().map(|(id, who)| (id.to_string(), who)).collect())
 }
 
 #[derive(Deserialize)]

@@ -3,7 +3,9 @@
 //! Signed in by email and password; every form carries the session's CSRF token; every page
 //! reads and writes only the signed-in user's tenant.
 
+mod api_keys;
 mod brand;
+mod chart;
 mod home;
 mod library;
 mod login;
@@ -45,6 +47,9 @@ pub fn router() -> Router<App> {
     Router::new()
         .route("/portal", get(home::page))
         .route("/portal/stats.csv", get(home::stats_csv))
+        .route("/portal/bill.csv", get(home::bill_csv))
+        .route("/portal/log.csv", get(home::log_csv))
+        .route("/portal/budget", post(home::save_budget))
         .route("/portal/login", get(login::page).post(login::sign_in))
         .route("/signup", get(signup::page).post(signup::submit))
         .route(
@@ -92,6 +97,11 @@ pub fn router() -> Router<App> {
             get(users::confirm_delete).post(users::delete),
         )
         .route("/portal/users/{id}/role", post(users::change_role))
+        .route("/portal/api-keys", get(api_keys::page).post(api_keys::create))
+        .route(
+            "/portal/api-keys/{hash}/revoke",
+            get(api_keys::confirm_revoke).post(api_keys::revoke),
+        )
         .route("/portal/account", get(password::account_page))
         .route("/portal/account/password", post(password::change_password))
         .route(

@@ -112,12 +112,35 @@ pub async fn search(
     ))
 }
 
+/// The send-by-hand form as it comes back to the person: what they typed, the field an error
+/// is about, and the question before a long SMS.
+#[derive(Default)]
+struct SendForm {
+    typed: HashMap<String, String>,
+    field: Option<String>,
+    confirm: Option<avisera_core::billing::SmsQuote>,
+}
+
+/// The fields of the form, so a page shown afresh has each (empty).
+const FORM_FIELDS: [&str; 6] = [
+    "channel",
+    "to",
+    "sms_template_id",
+    "email_template_id",
+    "subject",
+    "text",
+];
+
+/// An SMS typed by hand longer than this many segments is sent only once confirmed.
+const CONFIRM_ABOVE_SEGMENTS: usize = 3;
+
 async fn show(
     app: &App,
     signed: &Signed,
     tracking_number: &str,
     message: Option<String>,
     error: Option<String>,
+    form: SendForm,
 ) -> Result<Response, PortalError> {
     let tenant = signed.tenant.id;
     let shipment = app
@@ -145,6 +168,7 @@ async fn show(
         ..Default::default()
     };
     let notifications = app.store.notifications(tenant, &filter).await?;
+    let senders = super::home::senders_of(app, signed, &notifications).await?;
     let templates = app.store.templates(tenant).await?;
     let options = |channel: Channel| -> Vec<Value> {
         templates
@@ -153,6 +177,7 @@ async fn show(
             .map(|t| context! { id => t.id.0, name => t.name.clone() })
             .collect()
     };
+    let prices = app.config.prices.for_plan(signed.tenant.plan);
     Ok(view::page(
         signed,
         app.inbox.is_some(),
@@ -162,11 +187,21 @@ async fn show(
             shipment => view::ser(&shipment),
             events => events,
             notifications => view::ser(&notifications),
+            senders => senders,
             sms_templates => options(Channel::Sms),
             email_templates => options(Channel::Email),
             send_key => super::session::new_token(),
             message => message,
             error => error,
+            send_field => form.field,
+            confirm => form.confirm.map(view::ser),
+            typed => FORM_FIELDS
+                .iter()
+                .map(|k| (*k, form.typed.get(*k).cloned().unwrap_or_default()))
+                .collect::<HashMap<_, _>>(),
+            segment_price_ore => prices.sms_segment_ore.0,
+            segment_price_sek => prices.sms_segment_ore.to_string(),
+            transliterate => signed.tenant.billing.transliterate_sms,
         },
     ))
 }
@@ -182,7 +217,7 @@ pub async fn shipment(
             .unwrap_or("Sent")
             .to_string()
     });
-    show(&app, &signed, &tracking_number, message, None).await
+    show(&app, &signed, &tracking_number, message, None, SendForm::default()).await
 }
 
 /// `POST /portal/track/{tracking_number}/send`: channel, a template or free text, an
@@ -207,12 +242,36 @@ pub async fn send(
         "email_template_id"
     };
     let to = get("to");
+    let text = f.get("text").cloned().unwrap_or_default().replace("\r\n", "\n");
+    let typed = || -> HashMap<String, String> {
+        FORM_FIELDS
+            .iter()
+            .map(|k| (k.to_string(), f.get(*k).cloned().unwrap_or_default()))
+            .collect()
+    };
+    // A long SMS typed by hand costs several messages: asked once more, with its price.
+    if channel == Channel::Sms && get(template_field).is_empty() {
+        let quote = avisera_core::billing::sms_quote(
+            &text,
+            signed.tenant.billing.transliterate_sms,
+            app.config.prices.for_plan(signed.tenant.plan),
+        );
+        let confirmed = get("confirmed").parse::<usize>().ok() == Some(quote.segments);
+        if quote.segments > CONFIRM_ABOVE_SEGMENTS && !confirmed {
+            let form = SendForm {
+                typed: typed(),
+                field: None,
+                confirm: Some(quote),
+            };
+            return show(&app, &signed, &tracking_number, None, None, form).await;
+        }
+    }
     let (by, key) = (signed.user.id.to_string(), get("send_key"));
     let what = HandSent {
         channel,
         template: get(template_field).parse::<i64>().ok().map(TemplateId),
         subject: Some(get("subject")).filter(|s| !s.is_empty()),
-        text: f.get("text").cloned().unwrap_or_default().replace("\r\n", "\n"),
+        text,
         to: &to,
         by: &by,
         key: &key,
@@ -233,8 +292,13 @@ pub async fn send(
             tracing::info!(tenant = %signed.tenant.id, user = %signed.user.id, tracking_number, "sent by hand");
         }
         Ok(false) => {}
-        Err(avisera_core::Error::Invalid { code, message, .. }) if code != manual::NO_SEND_KEY => {
-            let mut r = show(&app, &signed, &tracking_number, None, Some(message)).await?;
+        Err(avisera_core::Error::Invalid { code, message, field }) if code != manual::NO_SEND_KEY => {
+            let form = SendForm {
+                typed: typed(),
+                field,
+                confirm: None,
+            };
+            let mut r = show(&app, &signed, &tracking_number, None, Some(message), form).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             return Ok(r);
         }

@@ -33,6 +33,7 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("remove_user.html", include_str!("pages/remove_user.html")),
     ("delete_rule.html", include_str!("pages/delete_rule.html")),
     ("deleted_rules.html", include_str!("pages/deleted_rules.html")),
+    ("api_keys.html", include_str!("pages/api_keys.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -130,7 +130,13 @@ pub async fn add_tenant(app: &App, name: &str) -> String {
     let t = app.store.create_tenant(name, Plan::Plus, &brand, now).await.unwrap();
     let key = new_api_key();
     app.store
-        .add_api_key(t.id, &hash_secret(&key), "test", now)
+        .add_api_key(
+            t.id,
+            &hash_secret(&key),
+            avisera_core::tenants::api_key_prefix(&key),
+            "test",
+            now,
+        )
         .await
         .unwrap();
     key

@@ -34,6 +34,7 @@ mod replay_props;
 mod rule_delete;
 mod shapes;
 mod signup;
+mod small_screens;
 mod stats;
 mod track;
 mod tracking_page;

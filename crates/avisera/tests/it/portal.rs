@@ -45,14 +45,17 @@ impl Visitor {
         }
     }
 
-    pub async fn finish(&mut self, req: reqwest::RequestBuilder) -> Page {
-        let cookie = self
-            .cookies
+    /// The `Cookie` header this visitor sends.
+    pub fn cookies(&self) -> String {
+        self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
-            .join("; ");
-        let resp = req.header("cookie", cookie).send().await.expect("request");
+            .join("; ")
+    }
+
+    pub async fn finish(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let resp = req.header("cookie", self.cookies()).send().await.expect("request");
         for c in resp.headers().get_all("set-cookie") {
             let pair = c.to_str().unwrap().split(';').next().unwrap();
             let (k, v) = pair.split_once('=').unwrap();

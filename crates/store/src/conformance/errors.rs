@@ -13,8 +13,11 @@ use avisera_domain::user::Role;
 pub async fn a_taken_value_is_a_conflict_that_names_its_constraint(store: &dyn Store) {
     let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
     let now = at("2026-11-25T10:00:00Z");
-    store.add_api_key(tenant.id, "hash-1", "first", now).await.unwrap();
-    let again = store.add_api_key(tenant.id, "hash-1", "second", now).await;
+    store
+        .add_api_key(tenant.id, "hash-1", "av_0", "first", now)
+        .await
+        .unwrap();
+    let again = store.add_api_key(tenant.id, "hash-1", "av_0", "second", now).await;
     match again {
         Err(StoreError::Conflict { constraint, message }) => {
             assert!(constraint.contains("api_keys"), "{constraint}");
@@ -48,7 +51,7 @@ pub async fn a_write_for_a_missing_tenant_is_not_found(store: &dyn Store) {
     let now = at("2026-11-25T10:00:00Z");
     let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
     let missing = TenantId(tenant.id.0 + 1000);
-    let key = store.add_api_key(missing, "hash-2", "orphan", now).await;
+    let key = store.add_api_key(missing, "hash-2", "av_0", "orphan", now).await;
     assert!(matches!(key, Err(StoreError::NotFound(_))), "{key:?}");
     assert_eq!(store.tenant_by_api_key("hash-2").await.unwrap(), None);
     let brand = store.update_brand(missing, &Brand::named("Nobody")).await;

@@ -130,6 +130,17 @@ pub async fn portal_users_sessions_logos_and_searches_stay_in_their_tenant(store
         store.notification(a.id, id).await.unwrap().unwrap().tracking_number,
         "T1"
     );
+    let keys = store
+        .dedupe_keys(a.id, &[id, avisera_domain::NotificationId(id.0 + 10_000)])
+        .await
+        .unwrap();
+    assert_eq!(keys.get(&id).map(String::as_str), Some("manual:1"));
+    assert_eq!(keys.len(), 1, "only notifications that exist");
+    assert!(
+        store.dedupe_keys(b.id, &[id]).await.unwrap().is_empty(),
+        "only the tenant's own"
+    );
+    assert!(store.dedupe_keys(a.id, &[]).await.unwrap().is_empty());
     let facts = store
         .notification_facts(a.id, now, at("2026-11-26T00:00:00Z"))
         .await

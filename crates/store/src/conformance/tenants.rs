@@ -9,7 +9,7 @@ pub async fn api_keys_find_their_tenant(store: &dyn Store) {
         .create_tenant("Keyed", Plan::Premium, &Brand::named("Keyed"), now)
         .await
         .unwrap();
-    store.add_api_key(t.id, "hash-1", "ci", now).await.unwrap();
+    store.add_api_key(t.id, "hash-1", "av_0", "ci", now).await.unwrap();
     assert_eq!(
         store.tenant_by_api_key("hash-1").await.unwrap(),
         Some((t.id, "ci".to_string()))
@@ -18,6 +18,54 @@ pub async fn api_keys_find_their_tenant(store: &dyn Store) {
     let back = store.tenant(t.id).await.unwrap().unwrap();
     assert_eq!(back.plan, Plan::Premium);
     assert_eq!(back.brand.brand_name, "Keyed");
+}
+
+pub async fn api_keys_are_listed_and_revoked_only_in_their_tenant(store: &dyn Store) {
+    let (older, newer) = (at("2026-11-25T10:00:00Z"), at("2026-11-26T10:00:00Z"));
+    let mine = store
+        .create_tenant("Mine", Plan::Plus, &Brand::named("Mine"), older)
+        .await
+        .unwrap();
+    let theirs = store
+        .create_tenant("Theirs", Plan::Plus, &Brand::named("Theirs"), older)
+        .await
+        .unwrap();
+    store
+        .add_api_key(mine.id, "hash-old", "av_11111111", "cli", older)
+        .await
+        .unwrap();
+    store
+        .add_api_key(mine.id, "hash-new", "av_22222222", "shop", newer)
+        .await
+        .unwrap();
+    store
+        .add_api_key(theirs.id, "hash-theirs", "av_33333333", "x", newer)
+        .await
+        .unwrap();
+    let keys = store.api_keys(mine.id).await.unwrap();
+    assert_eq!(
+        keys.iter()
+            .map(|k| (k.prefix.as_str(), k.label.as_str(), k.created_at))
+            .collect::<Vec<_>>(),
+        vec![("av_22222222", "shop", newer), ("av_11111111", "cli", older)],
+        "newest first, only the tenant's own"
+    );
+    assert!(
+        !store.revoke_api_key(mine.id, "hash-theirs").await.unwrap(),
+        "another tenant's key is not ours to revoke"
+    );
+    assert!(store.tenant_by_api_key("hash-theirs").await.unwrap().is_some());
+    assert!(store.revoke_api_key(mine.id, "hash-old").await.unwrap());
+    assert_eq!(
+        store.tenant_by_api_key("hash-old").await.unwrap(),
+        None,
+        "revoked at once"
+    );
+    assert!(
+        !store.revoke_api_key(mine.id, "hash-old").await.unwrap(),
+        "revoked once"
+    );
+    assert_eq!(store.api_keys(mine.id).await.unwrap().len(), 1);
 }
 
 pub async fn plans_and_billing_settings_are_kept_with_their_history(store: &dyn Store) {
