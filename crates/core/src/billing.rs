@@ -47,6 +47,16 @@ fn field(s: &str) -> String {
     }
 }
 
+/// A billed notification's recipient as the bill shows it: masked (`+46 70•••45 67`,
+/// `a•••@example.se`), so a bill passed around gives no address away; empty once erased.
+fn shown(recipient: &str) -> String {
+    if recipient.trim().is_empty() {
+        String::new()
+    } else {
+        avisera_domain::contact::masked(recipient)
+    }
+}
+
 pub fn csv(bill: &Bill, billed: &[Billed]) -> String {
     let mut out = String::from("line,description,quantity,unit_price_sek,amount_sek\n");
     for l in &bill.lines {
@@ -75,7 +85,7 @@ pub fn csv(bill: &Bill, billed: &[Billed]) -> String {
             b.sent_at,
             b.channel,
             field(&b.tracking_number),
-            field(&b.recipient),
+            field(&shown(&b.recipient)),
             b.charge.units,
             b.charge.unit_price,
             b.charge.cost()
