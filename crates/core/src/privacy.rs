@@ -42,10 +42,10 @@ where
 }
 
 /// What the tenant holds about one receiver: their preferences, opt-out and addresses, and
-/// each of their shipments with its events and notifications (content included).
+/// each of their shipments with its events and notifications (content included). It does not
+/// repeat the subject: after an erase, the answer holds nothing of the person.
 #[derive(Debug, Clone, Serialize)]
 pub struct PersonalData {
-    pub subject: Subject,
     pub receiver: Option<ReceiverData>,
     pub shipments: Vec<ShipmentView>,
 }
@@ -91,7 +91,6 @@ where
         views.push(log::shipment(store, tenant, &s.tracking_number).await?);
     }
     Ok(PersonalData {
-        subject: subject.clone(),
         receiver,
         shipments: views,
     })

@@ -90,8 +90,6 @@ pub async fn erase(
 #[schema(as = PersonalData)]
 #[allow(dead_code)]
 pub struct PersonalDataDoc {
-    /// Who was asked for: `{"phone": ...}`, `{"email": ...}` or `{"tracking_number": ...}`.
-    subject: Object,
     /// Their addresses, the channels and language they chose, and when they opted out.
     receiver: Option<Object>,
     /// Each of their shipments with its events and notifications (content included).
