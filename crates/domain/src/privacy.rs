@@ -203,9 +203,17 @@ mod tests {
         }
     }
 
+    /// Phone, email and tracking number given, and the subject (or a part of the error).
+    type Case<'a> = (
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Result<Subject, &'a str>,
+    );
+
     #[test]
     fn a_subject_is_exactly_one_key_read_as_stored() {
-        let cases: &[(Option<&str>, Option<&str>, Option<&str>, Result<Subject, &str>)] = &[
+        let cases: &[Case] = &[
             (
                 Some("+46 70 123 45 67"),
                 None,
