@@ -111,21 +111,23 @@ enum PrivacyCommand {
     /// notification and log of the tenant (their opt-out still holds; bills do not change),
     /// and prints what was erased as JSON.
     Erase {
+        #[arg(long)]
+        tenant: i64,
         #[command(flatten)]
         person: PersonArgs,
     },
     /// Prints everything the tenant holds about the person as JSON (right of access).
     Export {
+        #[arg(long)]
+        tenant: i64,
         #[command(flatten)]
         person: PersonArgs,
     },
 }
 
 #[derive(clap::Args)]
-#[group(id = "person", required = true, multiple = false, args = ["phone", "email", "tracking_number"])]
+#[group(required = true, multiple = false)]
 struct PersonArgs {
-    #[arg(long)]
-    tenant: i64,
     /// The person's phone number (best international: +46701234567).
     #[arg(long)]
     phone: Option<String>,
@@ -393,7 +395,7 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
             }
             Ok(())
         }
-        Command::Privacy(PrivacyCommand::Erase { person }) => {
+        Command::Privacy(PrivacyCommand::Erase { tenant, person }) => {
             let config = load()?;
             if config.link_secret.is_none() {
                 anyhow::bail!(
@@ -402,7 +404,7 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
             }
             let subject = person.subject()?;
             let store = server::open_store(&config).await?;
-            let tenant = TenantId(person.tenant);
+            let tenant = TenantId(tenant);
             store
                 .tenant(tenant)
                 .await?
@@ -412,10 +414,10 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
             println!("{}", serde_json::to_string_pretty(&erased)?);
             Ok(())
         }
-        Command::Privacy(PrivacyCommand::Export { person }) => {
+        Command::Privacy(PrivacyCommand::Export { tenant, person }) => {
             let subject = person.subject()?;
             let store = server::open_store(&load()?).await?;
-            let tenant = TenantId(person.tenant);
+            let tenant = TenantId(tenant);
             store
                 .tenant(tenant)
                 .await?

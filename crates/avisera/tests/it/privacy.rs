@@ -322,3 +322,65 @@ async fn the_retention_sweep_erases_a_journey_past_retention_days_and_keeps_a_ne
         "{metrics}"
     );
 }
+
+fn cli(database_url: &str, secret: Option<&str>, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_avisera"));
+    cmd.env_remove("AVISERA_CONFIG")
+        .env_remove("AVISERA_LINK_SECRET")
+        .env("AVISERA_DATABASE_URL", database_url)
+        .args(args);
+    if let Some(s) = secret {
+        cmd.env("AVISERA_LINK_SECRET", s);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_cli_exports_and_erases_one_person_and_says_what_to_fix() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    sms_rule(&app, "delivered", json!({})).await;
+    app.call("POST", "/v1/events", Some(annas("AB1", "DELIVERED"))).await;
+    app.settled_notifications().await;
+    let db = app.app.config.database_url.as_str().to_string();
+    let secret = Some("cli-test-secret-0123456789abcdefghijklmnop");
+
+    let (ok, out, err) = cli(&db, None, &["privacy", "export", "--tenant", "1", "--email", EMAIL]);
+    assert!(ok, "{err}");
+    let export: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        export["shipments"][0]["shipment"]["details"]["receiver_name"], NAME,
+        "{out}"
+    );
+
+    let (ok, _, err) = cli(
+        &db,
+        secret,
+        &["privacy", "erase", "--tenant", "1", "--phone", PHONE, "--email", EMAIL],
+    );
+    assert!(!ok && err.contains("cannot be used with"), "{err}");
+    let (ok, _, err) = cli(&db, None, &["privacy", "erase", "--tenant", "1", "--phone", PHONE]);
+    assert!(!ok && err.contains("link_secret"), "{err}");
+    let (ok, _, err) = cli(&db, secret, &["privacy", "erase", "--tenant", "1", "--phone", "hello"]);
+    assert!(!ok && err.contains("phone"), "{err}");
+    let (_, shipment) = raw(&app, "/v1/shipments/AB1").await;
+    assert!(shipment.contains(NAME), "a refused erase erases nothing: {shipment}");
+
+    let (ok, out, err) = cli(
+        &db,
+        secret,
+        &["privacy", "erase", "--tenant", "1", "--tracking-number", "AB1"],
+    );
+    assert!(ok, "{err}");
+    let erased: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(erased["shipments"], 1, "{out}");
+    let (_, shipment) = raw(&app, "/v1/shipments/AB1").await;
+    assert_none_of_annas("the shipment", &shipment);
+    let (ok, out, _) = cli(&db, None, &["privacy", "export", "--tenant", "1", "--email", EMAIL]);
+    assert!(ok);
+    assert_none_of_annas("the export", &out);
+}
