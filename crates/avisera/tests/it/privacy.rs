@@ -177,6 +177,16 @@ async fn erase_then_search_finds_nothing_while_the_opt_out_and_the_bill_hold() {
         "her phone's and her email's opt-out: {erased}"
     );
 
+    // Nothing in the database holds any of it: no table, no dedupe key, no opt-out.
+    let dump = std::process::Command::new("pg_dump")
+        .args(["--data-only", app.app.config.database_url.as_str()])
+        .output()
+        .expect("pg_dump");
+    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    assert!(dump.contains("Bo Ek"), "the dump holds the other receiver's data");
+    assert_none_of_annas("the database", &dump);
+
     // No API answer holds any of it.
     let (_, list) = raw(&app, "/v1/notifications?limit=1000").await;
     assert_none_of_annas("the notification list", &list);
