@@ -97,9 +97,55 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A receiver's personal data: erase it (`erase`) or print all of it as JSON (`export`).
+    #[command(subcommand)]
+    Privacy(PrivacyCommand),
     /// Imports EDIFACT files (IFTMIN, IFTSTA) for a tenant with a progress bar, then prints
     /// every rejected message and a summary. Exit status 2 when anything was rejected.
     Import(crate::import_cli::ImportArgs),
+}
+
+#[derive(Subcommand)]
+enum PrivacyCommand {
+    /// Erases the person's name, phone, email and address from every shipment, event,
+    /// notification and log of the tenant (their opt-out still holds; bills do not change),
+    /// and prints what was erased as JSON.
+    Erase {
+        #[arg(long)]
+        tenant: i64,
+        #[command(flatten)]
+        person: PersonArgs,
+    },
+    /// Prints everything the tenant holds about the person as JSON (right of access).
+    Export {
+        #[arg(long)]
+        tenant: i64,
+        #[command(flatten)]
+        person: PersonArgs,
+    },
+}
+
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct PersonArgs {
+    /// The person's phone number (best international: +46701234567).
+    #[arg(long)]
+    phone: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    /// The receiver of this shipment.
+    #[arg(long)]
+    tracking_number: Option<String>,
+}
+
+impl PersonArgs {
+    fn subject(&self) -> anyhow::Result<avisera_domain::privacy::Subject> {
+        Ok(avisera_core::privacy::subject(
+            self.phone.as_deref(),
+            self.email.as_deref(),
+            self.tracking_number.as_deref(),
+        )?)
+    }
 }
 
 #[derive(Subcommand)]
@@ -347,6 +393,37 @@ async fn run(cli: Cli, config: Result<Config, ConfigError>) -> anyhow::Result<()
                 println!("units:      {} {unit}", c.units);
                 println!("segments:   {}", c.segments);
             }
+            Ok(())
+        }
+        Command::Privacy(PrivacyCommand::Erase { tenant, person }) => {
+            let config = load()?;
+            if config.link_secret.is_none() {
+                anyhow::bail!(
+                    "set link_secret (AVISERA_LINK_SECRET) as the nodes have it: an erased address's opt-out is kept as its hash under that secret, and only the same secret finds it again"
+                );
+            }
+            let subject = person.subject()?;
+            let store = server::open_store(&config).await?;
+            let tenant = TenantId(tenant);
+            store
+                .tenant(tenant)
+                .await?
+                .with_context(|| format!("no tenant {tenant}"))?;
+            let app = server::build_app(config, store);
+            let erased = crate::privacy::erase(&app, tenant, &subject).await?;
+            println!("{}", serde_json::to_string_pretty(&erased)?);
+            Ok(())
+        }
+        Command::Privacy(PrivacyCommand::Export { tenant, person }) => {
+            let subject = person.subject()?;
+            let store = server::open_store(&load()?).await?;
+            let tenant = TenantId(tenant);
+            store
+                .tenant(tenant)
+                .await?
+                .with_context(|| format!("no tenant {tenant}"))?;
+            let data = avisera_core::privacy::export(store.as_ref(), tenant, &subject).await?;
+            println!("{}", serde_json::to_string_pretty(&data)?);
             Ok(())
         }
         Command::Bill { tenant, month, csv } => {

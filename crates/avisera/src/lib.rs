@@ -15,5 +15,6 @@ pub mod ingest;
 pub mod links;
 pub mod metrics;
 pub mod portal;
+pub mod privacy;
 pub mod server;
 pub mod telemetry;

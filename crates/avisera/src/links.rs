@@ -27,6 +27,8 @@ pub enum LinkKind {
     Notification,
     /// `/o/{tenant}/{shipment id}/{short token}/{code}`: an email's open-tracking image.
     Open,
+    /// An erased address's keyed hash, under which its opt-out still holds (`pseudonym`).
+    Pseudonym,
 }
 
 impl SignedLinks {
@@ -45,6 +47,7 @@ impl SignedLinks {
             LinkKind::Unsubscribe => "u",
             LinkKind::Notification => "n",
             LinkKind::Open => "o",
+            LinkKind::Pseudonym => "a",
         };
         // Lengths first, so no two different (kind, tenant, value) give the same input.
         for part in [kind.as_bytes(), tenant.0.to_string().as_bytes(), value.as_bytes()] {
@@ -69,6 +72,15 @@ impl SignedLinks {
 }
 
 impl SignedLinks {
+    /// The keyed hash an erased address's opt-out is kept under (`privacy::hashed_address`):
+    /// the full HMAC of the address (trimmed, lower case) for the tenant under `link_secret`,
+    /// so the same address always meets it again and the hash gives no address back.
+    pub fn pseudonym(&self, tenant: TenantId, address: &str) -> String {
+        let address = address.trim().to_lowercase();
+        let mac = self.mac(LinkKind::Pseudonym, tenant, &address).finalize().into_bytes();
+        avisera_domain::privacy::hashed_address(&hex::encode(mac))
+    }
+
     /// A 64-bit token in base 36 (at most 13 characters): short enough for an SMS, and far
     /// beyond guessing by trying links.
     pub fn short_token(&self, kind: LinkKind, tenant: TenantId, value: &str) -> String {

@@ -76,6 +76,11 @@ impl Metrics {
             "Providers' receipts taken, by channel and result (delivered, undelivered, hard_bounce, soft_bounce, complained, duplicate, late, not_sent, not_yet_sent, intermediate, unknown, ambiguous, rejected).",
         );
         describe(
+            "avisera_privacy_erased_total",
+            None,
+            "Shipments whose personal data was erased, by reason (request or retention).",
+        );
+        describe(
             "avisera_tracking_visits_total",
             None,
             "Requests for tracking pages and open-tracking images by a verified link, by what they counted (link_visit: for a notification and its page, page_view: for the page only, email_open: an email's open, not_counted: HEAD, a link-preview bot, or an image while open tracking is off, failed: not stored).",
@@ -178,6 +183,12 @@ impl Metrics {
             self.counter("avisera_receipts_total", &[("channel", channel), ("result", result)])
                 .increment(n);
         }
+    }
+
+    /// Shipments whose personal data was erased, and why (`request` or `retention`).
+    pub fn privacy_erased(&self, reason: avisera_domain::privacy::Reason, shipments: u64) {
+        self.counter("avisera_privacy_erased_total", &[("reason", reason.slug())])
+            .increment(shipments);
     }
 
     /// A request for a tracking page and what it counted (see `http::visits`).

@@ -92,10 +92,13 @@ pub async fn request_span(request: Request, next: Next) -> Response {
 
 /// Every few seconds until `stop`: folds histogram samples (bounded memory between scrapes),
 /// on a node whose workers do not do it refreshes the scheduled-notifications gauge, and
-/// applies the plan changes tenants asked for whose day has come.
+/// applies the plan changes tenants asked for whose day has come, and once an hour erases the
+/// personal data of journeys past `retention_days` (`privacy::sweep`).
 pub async fn upkeep(app: App, count_scheduled: bool, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(crate::metrics::REFRESH);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // By the node's clock, so a sweep follows the clock a test moves.
+    let mut next_sweep: Option<jiff::Timestamp> = None;
     while !*stop.borrow() {
         tokio::select! {
             _ = tick.tick() => {}
@@ -112,6 +115,11 @@ pub async fn upkeep(app: App, count_scheduled: bool, mut stop: watch::Receiver<b
         app.metrics.upkeep();
         if let Err(e) = avisera_core::plans::apply_due(app.store.as_ref(), app.clock.now()).await {
             tracing::warn!(error = %e, "could not apply the requested plan changes; trying again shortly");
+        }
+        let now = app.clock.now();
+        if next_sweep.is_none_or(|at| now >= at) {
+            crate::privacy::sweep(&app, now).await;
+            next_sweep = now.checked_add(crate::privacy::SWEEP_EVERY).ok();
         }
     }
 }

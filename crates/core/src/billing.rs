@@ -51,6 +51,16 @@ pub fn spreadsheet_csv(bill: &Bill, billed: &[Billed]) -> String {
     write_csv(bill, billed, crate::csv::text_cell)
 }
 
+/// A billed notification's recipient as the bill shows it: masked (`+46 70•••45 67`,
+/// `a•••@example.se`), so a bill passed around gives no address away; empty once erased.
+fn shown(recipient: &str) -> String {
+    if recipient.trim().is_empty() {
+        String::new()
+    } else {
+        avisera_domain::contact::masked(recipient)
+    }
+}
+
 fn write_csv(bill: &Bill, billed: &[Billed], field: fn(&str) -> String) -> String {
     let mut out = String::from("line,description,quantity,unit_price_sek,amount_sek\n");
     for l in &bill.lines {
@@ -79,7 +89,7 @@ fn write_csv(bill: &Bill, billed: &[Billed], field: fn(&str) -> String) -> Strin
             b.sent_at,
             b.channel,
             field(&b.tracking_number),
-            field(&b.recipient),
+            field(&shown(&b.recipient)),
             b.charge.units,
             b.charge.unit_price,
             b.charge.cost()

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod log;
 pub mod manual;
 pub mod plans;
+pub mod privacy;
 pub mod receipts;
 pub mod replay;
 pub mod rules;

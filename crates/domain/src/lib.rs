@@ -22,6 +22,7 @@ pub mod opening_hours;
 pub mod organisation;
 pub mod plan;
 pub mod planner;
+pub mod privacy;
 pub mod rate;
 pub mod receipt;
 pub mod receiver;

@@ -22,6 +22,7 @@ mod logos;
 mod migrate;
 mod notifications;
 mod plan_requests;
+mod privacy;
 mod receipts;
 mod receivers;
 mod rules;
@@ -718,5 +719,37 @@ impl avisera_store::Accounts for PgStore {
         now: Timestamp,
     ) -> StoreResult<Option<avisera_domain::user::User>> {
         accounts::use_reset(&self.pool, token_hash, password_hash, now).await
+    }
+}
+
+#[async_trait]
+impl avisera_store::Privacy for PgStore {
+    async fn erase_person(
+        &self,
+        tenant: TenantId,
+        subject: &avisera_domain::privacy::Subject,
+        pseudonym: &Pseudonym<'_>,
+        now: Timestamp,
+    ) -> StoreResult<avisera_domain::privacy::Erased> {
+        error::retrying(|| privacy::erase_person(&self.pool, tenant, subject, pseudonym, now)).await
+    }
+
+    async fn erase_ended(
+        &self,
+        tenant: TenantId,
+        ended_before: Timestamp,
+        limit: u32,
+        pseudonym: &Pseudonym<'_>,
+        now: Timestamp,
+    ) -> StoreResult<avisera_domain::privacy::Erased> {
+        error::retrying(|| privacy::erase_ended(&self.pool, tenant, ended_before, limit, pseudonym, now)).await
+    }
+
+    async fn shipments_of_person(
+        &self,
+        tenant: TenantId,
+        subject: &avisera_domain::privacy::Subject,
+    ) -> StoreResult<Vec<Shipment>> {
+        privacy::shipments_of_person(&self.pool, tenant, subject).await
     }
 }

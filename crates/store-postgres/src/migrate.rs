@@ -73,6 +73,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "api_key_prefix",
         sql: include_str!("../migrations/0011_api_key_prefix.sql"),
     },
+    Migration {
+        version: 11,
+        name: "privacy",
+        sql: include_str!("../migrations/0011_privacy.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "api_key_prefix",
         sql: include_str!("../migrations/0010_api_key_prefix.sql"),
     },
+    Migration {
+        version: 10,
+        name: "privacy",
+        sql: include_str!("../migrations/0010_privacy.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

@@ -31,6 +31,7 @@ mod fairness;
 mod numbers;
 mod outbox;
 mod portal;
+mod privacy;
 mod receipts;
 mod receivers;
 mod signups;
@@ -44,6 +45,7 @@ pub use fairness::*;
 pub use numbers::*;
 pub use outbox::*;
 pub use portal::*;
+pub use privacy::*;
 pub use receipts::*;
 pub use receivers::*;
 pub use signups::*;
@@ -390,7 +392,10 @@ macro_rules! conformance_tests {
             shipments_with_the_same_phone_share_a_receiver_whose_opt_out_covers_every_address,
             receiver_tokens_are_per_tenant_random_and_preferences_stay_in_their_tenant,
             a_periods_events_come_back_in_arrival_order_after_their_shipments_earlier_ones,
-            a_waiting_message_is_cancelled_by_hand_once_with_who_and_only_in_its_tenant
+            a_waiting_message_is_cancelled_by_hand_once_with_who_and_only_in_its_tenant,
+            after_erase_nothing_returns_the_address_the_opt_out_holds_and_the_bill_is_unchanged,
+            erasing_by_email_or_tracking_number_erases_the_whole_person,
+            the_retention_sweep_erases_old_journeys_and_keeps_an_address_a_newer_one_has
         );
     };
     (@each $make:expr; $($name:ident),*) => {

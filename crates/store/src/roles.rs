@@ -381,3 +381,46 @@ pub trait Receipts: Send + Sync {
     /// Lifts a suppression (or an opt-out). False when the address was not suppressed.
     async fn remove_suppression(&self, tenant: TenantId, address: &str) -> StoreResult<bool>;
 }
+
+/// The keyed hash an opt-out keeps after its address is erased (`privacy::hashed_address` of
+/// an HMAC under the installation's secret): the same address always gives the same hash, so
+/// the opt-out still holds, and the hash gives no address back.
+pub type Pseudonym<'a> = dyn Fn(&str) -> String + Send + Sync + 'a;
+
+/// Personal data (issue 15): erasing a person's from every place the store keeps it, and the
+/// retention sweep. Both keep what a bill counts (channel, units, unit price, when sent), so a
+/// bill is the same after as before.
+#[async_trait]
+pub trait Privacy: Send + Sync {
+    /// Erases, in one transaction, the personal data of the person `subject` names: every
+    /// shipment with one of their addresses (the receiver's addresses, all of them) loses
+    /// name, phone, email and attributes, as do its stored events; their notifications lose
+    /// recipient, content and the address in their dedupe key and reasons (one still waiting
+    /// is cancelled); the receiver and its addresses go; an opt-out or suppression is kept
+    /// under the address's `pseudonym`. Erasing nobody changes nothing and counts zeros.
+    async fn erase_person(
+        &self,
+        tenant: TenantId,
+        subject: &avisera_domain::privacy::Subject,
+        pseudonym: &Pseudonym<'_>,
+        now: Timestamp,
+    ) -> StoreResult<avisera_domain::privacy::Erased>;
+    /// Erases, the same way, up to `limit` of the tenant's shipments whose last event arrived
+    /// before `ended_before` and that hold personal data, oldest first: their events and
+    /// notifications, and the addresses no other shipment of the tenant still has.
+    async fn erase_ended(
+        &self,
+        tenant: TenantId,
+        ended_before: Timestamp,
+        limit: u32,
+        pseudonym: &Pseudonym<'_>,
+        now: Timestamp,
+    ) -> StoreResult<avisera_domain::privacy::Erased>;
+    /// The tenant's shipments of the person `subject` names (by any of the receiver's
+    /// addresses), newest first: what an export starts from.
+    async fn shipments_of_person(
+        &self,
+        tenant: TenantId,
+        subject: &avisera_domain::privacy::Subject,
+    ) -> StoreResult<Vec<Shipment>>;
+}

@@ -28,6 +28,7 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("dev_inbox", Kind::YesNo),
     ("signup", Kind::YesNo),
     ("max_body_bytes", Kind::WholeNumber),
+    ("retention_days", Kind::WholeNumber),
     ("mapping_file", Kind::Text),
     ("roles", Kind::Words),
     ("log_format", Kind::Text),

@@ -41,6 +41,9 @@ pub struct Config {
     pub signup: bool,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Days after a journey's last event before a node's upkeep erases its personal data
+    /// (the receiver's name, phone, email and address; the bill keeps its facts). At least 1.
+    pub retention_days: u32,
     /// What this node does: `api`, `worker`, or both (the default).
     pub roles: Vec<Role>,
     /// `text` (the default) or `json`, one object per line.
@@ -72,6 +75,7 @@ impl Default for Config {
             dev_inbox: false,
             signup: true,
             max_body_bytes: 10 * 1024 * 1024,
+            retention_days: avisera_domain::privacy::DEFAULT_RETENTION_DAYS,
             roles: vec![Role::Api, Role::Worker],
             log_format: LogFormat::Text,
             delivery: DeliveryConfig::default(),
@@ -509,6 +513,12 @@ impl Config {
         )?;
         at_least("delivery.lease_ms", d.lease_ms, 100, "milliseconds a claim is held")?;
         at_least("max_body_bytes", self.max_body_bytes as u64, 1024, "bytes")?;
+        at_least(
+            "retention_days",
+            self.retention_days.into(),
+            1,
+            "days personal data is kept after a journey's last event",
+        )?;
         at_least(
             "delivery.failover.failures",
             d.failover.failures.into(),

@@ -71,6 +71,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_DEV_INBOX", "false"),
         ("AVISERA_SIGNUP", "no"),
         ("AVISERA_MAX_BODY_BYTES", "2048"),
+        ("AVISERA_RETENTION_DAYS", "90"),
         ("AVISERA_ROLES", "worker"),
         ("AVISERA_LOG_FORMAT", "json"),
         ("AVISERA_DELIVERY__LEASE_MS", "30000"),
@@ -142,6 +143,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         dev_inbox,
         signup,
         max_body_bytes,
+        retention_days,
         roles,
         log_format,
         delivery,
@@ -163,6 +165,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
     assert!(!dev_inbox);
     assert!(!signup);
     assert_eq!(max_body_bytes, 2048);
+    assert_eq!(retention_days, 90);
     assert_eq!(roles, vec![Role::Worker]);
     assert_eq!(log_format, LogFormat::Json);
     assert_eq!(

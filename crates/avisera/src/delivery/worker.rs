@@ -104,7 +104,18 @@ impl Worker {
                 .push(job.message.recipient());
         }
         for (tenant, addresses) in recipients {
-            opted_out.insert(tenant, store.opted_out_among(tenant, &addresses).await?);
+            // An erased receiver's opt-out holds under its address's keyed hash.
+            let hashed: HashMap<String, &str> =
+                addresses.iter().map(|a| (app.links.pseudonym(tenant, a), *a)).collect();
+            let mut asked: Vec<&str> = addresses.clone();
+            asked.extend(hashed.keys().map(String::as_str));
+            let mut found = store.opted_out_among(tenant, &asked).await?;
+            for (hash, address) in &hashed {
+                if let Some(at) = found.remove(hash) {
+                    found.entry(address.to_lowercase()).or_insert(at);
+                }
+            }
+            opted_out.insert(tenant, found);
             reach.insert(tenant, store.reach_among(tenant, &addresses).await?);
         }
         let mut finished = Vec::with_capacity(jobs.len());

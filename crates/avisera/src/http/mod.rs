@@ -15,6 +15,7 @@ mod notifications;
 mod ops;
 mod pages;
 mod plain;
+mod privacy;
 mod public;
 mod receipts;
 mod receiver;
@@ -101,6 +102,8 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(suppressions::list))
         .routes(routes!(suppressions::lift))
         .routes(routes!(stats::get_stats))
+        .routes(routes!(privacy::erase))
+        .routes(routes!(privacy::export, privacy::export_posted))
 }
 
 /// What a node without the `api` role serves: probes and metrics.

@@ -80,10 +80,11 @@ async fn the_bill_counts_segments_of_what_providers_accepted_and_nothing_else() 
         "{csv}"
     );
     assert!(
-        csv.contains(&format!("{},", by("LONG1")["id"])) && csv.contains(",sms,LONG1,+46701234562,2,0.75,1.50\n"),
+        csv.contains(&format!("{},", by("LONG1")["id"])) && csv.contains(",sms,LONG1,+46 70•••45 62,2,0.75,1.50\n"),
         "{csv}"
     );
     assert!(!csv.contains("FAIL1"), "{csv}");
+    assert!(!csv.contains("+46701234562"), "the bill shows addresses masked: {csv}");
     assert!(
         csv.contains(&format!(
             "total,bill {month},,,{}\n",
