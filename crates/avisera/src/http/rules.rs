@@ -122,6 +122,7 @@ fn parsed(id: RuleId, body: &[u8]) -> Result<Rule, ApiError> {
         quiet_hours: input.quiet_hours,
         send_at_local: input.send_at_local,
         working_days_only: input.working_days_only,
+        brand_id: None,
     })
 }
 

@@ -115,6 +115,7 @@ impl LibraryItem {
             quiet_hours: Vec::new(),
             send_at_local: None,
             working_days_only: false,
+            brand_id: None,
         }
     }
 
@@ -161,6 +162,7 @@ impl LibraryItem {
                         let body = TemplateBody {
                             subject: Some(e.subject.clone()),
                             html: Some(format!("{LOGO_BLOCK}{}", e.html)),
+                            blocks: None,
                             text: e.text.clone(),
                         };
                         (l.clone(), body)

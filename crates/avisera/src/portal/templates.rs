@@ -58,6 +58,7 @@ pub async fn new(State(app): State<App>, signed: Signed, Query(q): Query<NewQuer
             TemplateBody {
                 subject: Some(String::new()),
                 html: Some(super::library::LOGO_BLOCK.to_string()),
+                blocks: None,
                 text: String::new(),
             },
         )]),
@@ -171,6 +172,7 @@ fn from_form(id: TemplateId, channel: Channel, f: &HashMap<String, String>) -> T
             Channel::Email => TemplateBody {
                 subject: Some(subject),
                 html: (!html.trim().is_empty()).then_some(html),
+                blocks: None,
                 text,
             },
         };
