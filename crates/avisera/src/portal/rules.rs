@@ -131,6 +131,8 @@ async fn editor_with(
             sms_templates => options(Channel::Sms),
             email_templates => options(Channel::Email),
             recipient_kind => recipient_kind,
+            brands => signed.tenant.brands.iter().map(|b| context! { id => b.id.0, name => b.brand.brand_name.clone() }).collect::<Vec<_>>(),
+            default_brand_name => signed.tenant.brand.brand_name.clone(),
             fixed_addresses => fixed,
             destination_countries => c.destination_countries.join(", "),
             service_codes => c.service_codes.join(", "),
