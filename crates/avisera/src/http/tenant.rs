@@ -42,7 +42,11 @@ pub async fn put_brand(
     // The logo is chosen in the portal; a client that does not send `logo_id` keeps it, and
     // one that does not send `colour` (written before brands had one) keeps the colour.
     let sent = serde_json::from_slice::<Value>(&body).unwrap_or_default();
-    let logo = if sent.get("logo_id").is_some() { Logo::AsGiven } else { Logo::Keep };
+    let logo = if sent.get("logo_id").is_some() {
+        Logo::AsGiven
+    } else {
+        Logo::Keep
+    };
     if sent.get("colour").is_none() {
         brand.colour = tenants::get(app.store.as_ref(), tenant).await?.brand.colour;
     }

@@ -296,12 +296,20 @@ async fn send_test(app: &App, signed: &Signed, template: Template) -> Result<Res
                 from_address: brand.email_from_address.as_ref().map(|e| e.to_string()),
                 reply_to: brand.reply_to.as_ref().map(|e| e.to_string()),
                 to: to.clone(),
-                subject: format!("[{}] {}", text_of(signed, "test_subject"), subject.clone().unwrap_or_default()),
+                subject: format!(
+                    "[{}] {}",
+                    text_of(signed, "test_subject"),
+                    subject.clone().unwrap_or_default()
+                ),
                 html: html.clone(),
                 text: text.clone(),
                 list_unsubscribe: None,
             };
-            let key = format!("template-test-{}-{}", signed.user.id, hex::encode(rand::random::<[u8; 8]>()));
+            let key = format!(
+                "template-test-{}-{}",
+                signed.user.id,
+                hex::encode(rand::random::<[u8; 8]>())
+            );
             match super::mail::send(app, message, key).await {
                 Ok(()) => (Some(text_of(signed, "test_sent").replace("{email}", &to)), None),
                 Err(why) => (None, Some(format!("{}: {why}", text_of(signed, "test_not_sent")))),
@@ -310,7 +318,13 @@ async fn send_test(app: &App, signed: &Signed, template: Template) -> Result<Res
         _ => (None, Some(text_of(signed, "test_email_only").to_string())),
     };
     let context = editor_context(signed.lang, &template, error, Some(preview), notice);
-    Ok(view::page(signed, app.inbox.is_some(), "template.html", "templates", context))
+    Ok(view::page(
+        signed,
+        app.inbox.is_some(),
+        "template.html",
+        "templates",
+        context,
+    ))
 }
 
 fn text_of(signed: &Signed, key: &str) -> &'static str {
