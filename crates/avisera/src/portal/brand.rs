@@ -25,6 +25,7 @@ async fn show(
     signed: &Signed,
     message: Option<String>,
     error: Option<(String, String)>,
+    typed: Option<(Option<BrandId>, Brand)>,
 ) -> Result<Response, PortalError> {
     let logos: Vec<Value> = app
         .store
@@ -38,12 +39,20 @@ async fn show(
         })
         .collect();
     let (error_field, error_message) = error.unzip();
+    let shown = |id: BrandId, brand: &Brand| match &typed {
+        Some((Some(typed_id), typed)) if *typed_id == id => view::ser(typed),
+        _ => view::ser(brand),
+    };
     let others: Vec<Value> = signed
         .tenant
         .brands
         .iter()
-        .map(|b| context! { id => b.id.0, brand => view::ser(&b.brand) })
+        .map(|b| context! { id => b.id.0, brand => shown(b.id, &b.brand) })
         .collect();
+    let (new_brand, adding) = match &typed {
+        Some((None, typed)) => (view::ser(typed), true),
+        _ => (view::ser(Brand::named("")), false),
+    };
     Ok(view::page(
         signed,
         app.inbox.is_some(),
@@ -51,13 +60,13 @@ async fn show(
         "brand",
         context! { brand => view::ser(&signed.tenant.brand), logos => logos, languages => LANGUAGES.to_vec(),
         others => others, max_others => avisera_domain::tenant::MAX_OTHER_BRANDS,
-        new_brand => view::ser(Brand::named("")),
+        new_brand => new_brand, adding => adding,
         message => message, error_field => error_field, error => error_message },
     ))
 }
 
 pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, PortalError> {
-    show(&app, &signed, None, None).await
+    show(&app, &signed, None, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -84,7 +93,8 @@ pub struct BrandForm {
 }
 
 /// The brand a form describes, over `brand`; the error names the field and what to fix.
-fn from_form(mut brand: Brand, f: &BrandForm) -> Result<Brand, (String, String)> {
+/// What it could read before a mistake stays in `brand`, so the page shows it again.
+fn from_form(brand: &mut Brand, f: &BrandForm) -> Result<(), (String, String)> {
     brand.brand_name = f.brand_name.trim().to_string();
     brand.email_from_name = f.email_from_name.trim().to_string();
     brand.sms_sender_id = f.sms_sender_id.trim().to_string();
@@ -110,8 +120,7 @@ fn from_form(mut brand: Brand, f: &BrandForm) -> Result<Brand, (String, String)>
             )),
         };
     }
-    brand.check().map_err(|(field, m)| (field.to_string(), m))?;
-    Ok(brand)
+    brand.check().map_err(|(field, m)| (field.to_string(), m))
 }
 
 fn optional_email(field: &'static str, raw: &str) -> Result<Option<EmailAddress>, (String, String)> {
@@ -130,18 +139,17 @@ pub async fn save(
     signed.submits(&f.csrf, &headers, Role::Admin)?;
     // The default brand's logo is chosen among the logos above, not in this form.
     let f = BrandForm { logo_id: None, ..f };
-    let brand = match from_form(signed.tenant.brand.clone(), &f) {
-        Ok(brand) => brand,
-        Err(error) => {
-            let mut r = show(&app, &signed, None, Some(error)).await?;
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(r);
-        }
-    };
+    let mut brand = signed.tenant.brand.clone();
+    if let Err(error) = from_form(&mut brand, &f) {
+        signed.tenant.brand = brand;
+        let mut r = show(&app, &signed, None, Some(error), None).await?;
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(r);
+    }
     app.store.update_brand(signed.tenant.id, &brand).await?;
     signed.tenant.brand = brand;
     let saved = super::text::get(signed.lang, "saved").unwrap_or("Saved");
-    show(&app, &signed, Some(saved.to_string()), None).await
+    show(&app, &signed, Some(saved.to_string()), None, None).await
 }
 
 /// `POST /portal/brand/brands` (a new brand) and `POST /portal/brand/brands/{id}` (one of the
@@ -168,8 +176,9 @@ pub async fn save_other(
             ..Brand::named("")
         },
     };
-    let saved = match from_form(base, &f) {
-        Ok(brand) => tenants::save_other_brand(app.store.as_ref(), &signed.tenant, id, brand)
+    let mut brand = base;
+    let saved = match from_form(&mut brand, &f) {
+        Ok(()) => tenants::save_other_brand(app.store.as_ref(), &signed.tenant, id, brand.clone())
             .await
             .map_err(|e| match e {
                 avisera_core::Error::Invalid { field, message, .. } => Ok((field.unwrap_or_default(), message)),
@@ -180,7 +189,8 @@ pub async fn save_other(
     match saved {
         Ok(_) => Ok(Redirect::to("/portal/brand").into_response()),
         Err(Ok(error)) => {
-            let mut r = show(&app, &signed, None, Some(error)).await?;
+            // The form again as it was filled in, with what to fix.
+            let mut r = show(&app, &signed, None, Some(error), Some((id, brand))).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
@@ -232,7 +242,7 @@ pub async fn upload(
     match tenants::add_logo(app.store.as_ref(), &signed.tenant, &bytes, app.clock.now()).await {
         Ok(_) => Ok(Redirect::to("/portal/brand").into_response()),
         Err(avisera_core::Error::Invalid { message, .. }) => {
-            let mut r = show(&app, &signed, None, Some(("logo".into(), message))).await?;
+            let mut r = show(&app, &signed, None, Some(("logo".into(), message)), None).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }

@@ -235,3 +235,81 @@ async fn wait_srcdoc(c: &fantoccini::Client, text: &str) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn brands_are_added_in_the_portal_and_a_bad_colour_is_refused_keeping_what_was_typed() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let mut v = crate::portal::signed_in(&app, Role::Admin).await;
+    let csrf = v.get("/portal/brand").await.csrf();
+    let form = |colour: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("csrf", csrf.clone()),
+            ("brand_name", "Outlet".into()),
+            ("email_from_name", "Outlet".into()),
+            ("sms_sender_id", "OutletSE".into()),
+            ("colour", colour.into()),
+            ("logo_id", String::new()),
+        ]
+    };
+    let bad = form("purple");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = v.post("/portal/brand/brands", &bad).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    assert!(
+        page.body.contains("must be # and six hexadecimal digits"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("value=\"OutletSE\""),
+        "what was typed stays: {}",
+        page.body
+    );
+    let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
+    assert_eq!(tenant["brands"], json!([]), "{tenant}");
+
+    let good = form("#AA0033");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = v.post("/portal/brand/brands", &good).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
+    assert_eq!(tenant["brands"][0]["id"], 1, "{tenant}");
+    assert_eq!(tenant["brands"][0]["brand"]["colour"], "#aa0033", "{tenant}");
+    assert_eq!(tenant["brands"][0]["brand"]["sms_sender_id"], "OutletSE", "{tenant}");
+    let page = v.get("/portal/rules/new").await;
+    assert!(
+        page.body.contains("<option value=\"1\" >Outlet</option>"),
+        "a rule can pick it: {}",
+        page.body
+    );
+
+    // The default brand's colour, set in the portal, stays when an API client that knows no
+    // colour sets the brand; a colour that is not #rrggbb is refused saying so.
+    let page = v
+        .post(
+            "/portal/brand",
+            &[
+                ("csrf", &csrf),
+                ("brand_name", "Webshop AB"),
+                ("email_from_name", "Webshop AB"),
+                ("sms_sender_id", "Webshop"),
+                ("default_language", "sv"),
+                ("colour", "#123456"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let old_client = json!({"brand_name": "Webshop AB", "sms_sender_id": "Webshop", "email_from_name": "Webshop",
+        "email_from_address": null, "reply_to": null, "customer_service_email": null,
+        "customer_service_phone": null, "default_language": "sv"});
+    let (status, brand) = app.call("PUT", "/v1/tenant/brand", Some(old_client.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{brand}");
+    assert_eq!(brand["colour"], "#123456", "{brand}");
+    let mut red = old_client;
+    red["colour"] = json!("red");
+    let (status, refused) = app.call("PUT", "/v1/tenant/brand", Some(red)).await;
+    assert!(status.is_client_error(), "{status} {refused}");
+    assert!(refused.to_string().contains("six hexadecimal digits"), "{refused}");
+    let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
+    assert_eq!(tenant["brand"]["colour"], "#123456", "{tenant}");
+}

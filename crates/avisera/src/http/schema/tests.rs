@@ -45,7 +45,7 @@ fn rule() -> Rule {
         quiet_hours: Vec::new(),
         send_at_local: None,
         working_days_only: false,
-        brand_id: None,
+        brand_id: Some(avisera_domain::BrandId(1)),
     }
 }
 
