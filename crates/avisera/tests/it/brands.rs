@@ -282,6 +282,29 @@ async fn brands_are_added_in_the_portal_and_a_bad_colour_is_refused_keeping_what
         "a rule can pick it: {}",
         page.body
     );
+    // A rule picks it in the rule editor, and goes back to the default brand.
+    let rule = sms_rule(&app, "delivered", json!({})).await;
+    let (_, before) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    let template = before["sms_template_id"].to_string();
+    for (choice, expected) in [("1", json!(1)), ("", serde_json::Value::Null)] {
+        let saved = v
+            .post(
+                &format!("/portal/rules/{rule}"),
+                &[
+                    ("csrf", &csrf),
+                    ("name", "outlet"),
+                    ("trigger", "delivered"),
+                    ("channels", "sms"),
+                    ("sms_template_id", &template),
+                    ("recipient", "receiver"),
+                    ("brand_id", choice),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+        let (_, after) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+        assert_eq!(after["brand_id"], expected, "{after}");
+    }
 
     // The default brand's colour, set in the portal, stays when an API client that knows no
     // colour sets the brand; a colour that is not #rrggbb is refused saying so.
