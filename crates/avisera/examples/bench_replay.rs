@@ -152,6 +152,7 @@ async fn draft_rule(app: &App, tenant: &Tenant, now: Timestamp) -> RuleId {
         }],
         send_at_local: None,
         working_days_only: false,
+        brand_id: None,
     };
     app.store
         .create_rule(tenant.id, &rule, &RuleChange::new(now, "bench", "created", ""))

@@ -160,6 +160,7 @@ async fn start(db: &str, workers: u32, provider_url: &str) -> (App, String, Stri
         quiet_hours: Vec::new(),
         send_at_local: None,
         working_days_only: false,
+        brand_id: None,
     };
     app.store
         .create_rule(

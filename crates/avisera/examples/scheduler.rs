@@ -46,6 +46,7 @@ fn rules_bench() {
         brand: Brand::named("T"),
         billing: Default::default(),
         open_tracking: false,
+        brands: Vec::new(),
     };
     let template = Template {
         id: TemplateId(1),
@@ -95,6 +96,7 @@ fn rules_bench() {
                 quiet_hours: vec![],
                 send_at_local: None,
                 working_days_only: false,
+                brand_id: None,
             })
             .collect();
         let events: Vec<_> = (0..200)

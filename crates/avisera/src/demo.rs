@@ -8,6 +8,7 @@ use anyhow::Context;
 use avisera_core::ingest::Source;
 use avisera_core::{rules, templates, tenants, users};
 use avisera_domain::contact::EmailAddress;
+use avisera_domain::email_layout::Block;
 use avisera_domain::event::{EventInput, PickupPointInput, ReceiverInput, ShipmentInput};
 use avisera_domain::notification::Channel;
 use avisera_domain::plan::Plan;
@@ -92,24 +93,26 @@ fn body(text: &str) -> TemplateBody {
     }
 }
 
+/// An email in blocks, shown in the brand layout (logo, colour, customer service, opt-out).
 fn email(subject: &str, heading: &str, text: &str) -> TemplateBody {
     TemplateBody {
         subject: Some(subject.into()),
-        html: Some(format!(
-            "<div style=\"font-family:sans-serif\"><h1 style=\"color:#7a2e8e\">{{{{ brand_name }}}}</h1><h2>{heading}</h2><p>{}</p>\
-             <p><a href=\"{{{{ tracking_link }}}}\">{{{{ tracking_number }}}}</a></p></div>",
-            text.replace('\n', "<br>")
-        )),
-        text: format!("{text}\n\n{{{{ tracking_link }}}}"),
+        blocks: Some(vec![
+            Block::Heading { text: heading.into() },
+            Block::Text { text: text.into() },
+        ]),
+        text: format!("{heading}\n\n{text}\n\n{{{{ tracking_link }}}}"),
+        ..Default::default()
     }
 }
 
-const OPT_OUT_SV: (&str, &str) = ("Avsluta", "Inställningar");
-const OPT_OUT_EN: (&str, &str) = ("Stop", "Settings");
+/// The words a demo message adds in its language: opt out, settings, follow the parcel.
+const WORDS_SV: (&str, &str, &str) = ("Avsluta", "Inställningar", "Följ paketet");
+const WORDS_EN: (&str, &str, &str) = ("Stop", "Settings", "Track your parcel");
 
-/// Every demo message carries the receiver's opt-out link (issue 15), and an email its
-/// preference centre too.
-fn with_opt_out(mut body: TemplateBody, (stop, settings): (&str, &str)) -> TemplateBody {
+/// Every demo message carries the receiver's opt-out link (issue 15), an email its preference
+/// centre too (the layout's footer has the opt-out link), and a button to the tracking page.
+fn finished(mut body: TemplateBody, (stop, settings, track): (&str, &str, &str)) -> TemplateBody {
     body.text = match body.subject {
         Some(_) => format!(
             "{}\n\n{stop}: {{{{ unsubscribe_link }}}} · {settings}: {{{{ preferences_link }}}}",
@@ -117,11 +120,15 @@ fn with_opt_out(mut body: TemplateBody, (stop, settings): (&str, &str)) -> Templ
         ),
         None => format!("{} {stop}: {{{{ unsubscribe_link }}}}", body.text),
     };
-    if let Some(html) = &mut body.html {
-        html.push_str(&format!(
-            "<p style=\"font-size:12px;color:#666\"><a href=\"{{{{ unsubscribe_link }}}}\">{stop}</a> · \
-             <a href=\"{{{{ preferences_link }}}}\">{settings}</a></p>"
-        ));
+    if let Some(blocks) = &mut body.blocks {
+        blocks.push(Block::Button {
+            label: track.into(),
+            url: "{{ tracking_link }}".into(),
+        });
+        blocks.push(Block::Divider);
+        blocks.push(Block::Text {
+            text: format!("{settings}: {{{{ preferences_link }}}}"),
+        });
     }
     body
 }
@@ -207,6 +214,8 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
     let now = app.clock.now();
     let mut brand = Brand::named("Demo Webshop");
     brand.sms_sender_id = "DemoShop".into();
+    // The demo shop's purple, in the brand rather than written into each email.
+    brand.colour = avisera_domain::colour::Colour::parse("#7a2e8e").map_err(anyhow::Error::msg)?;
     brand.customer_service_email = Some(EmailAddress::parse("kundtjanst@demo-webshop.example")?);
     brand.email_from_address = Some(EmailAddress::parse("no-reply@demo-webshop.example")?);
     let tenant = store.create_tenant("Demo Webshop AB", Plan::Plus, &brand, now).await?;
@@ -217,7 +226,7 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
             (Channel::Sms, sms_sv.clone(), sms_en.clone()),
             (Channel::Email, mail_sv.clone(), mail_en.clone()),
         ] {
-            let (sv, en) = (with_opt_out(sv, OPT_OUT_SV), with_opt_out(en, OPT_OUT_EN));
+            let (sv, en) = (finished(sv, WORDS_SV), finished(en, WORDS_EN));
             let template = Template {
                 id: TemplateId(0),
                 name: format!("{} ({channel})", trigger.title()),
@@ -251,6 +260,7 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
             quiet_hours: Vec::new(),
             send_at_local: None,
             working_days_only: false,
+            brand_id: None,
         };
         let by = rules::Change { actor: "demo", now };
         let rule = rules::create(store.as_ref(), tenant.id, by, rule).await?;

@@ -55,6 +55,20 @@ pub async fn check(store: &dyn TenantConfig, tenant: TenantId, rule: &Rule) -> R
             Some(_) => {}
         }
     }
+    if let Some(brand) = rule.brand_id {
+        let known = crate::tenants::get(store, tenant)
+            .await?
+            .brands
+            .iter()
+            .any(|b| b.id == brand);
+        if !known {
+            return Err(Error::field(
+                CODE,
+                "brand_id",
+                format!("brand {brand} does not exist; leave it out for the default brand"),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -198,6 +212,7 @@ mod tests {
             quiet_hours: Vec::new(),
             send_at_local: None,
             working_days_only: false,
+            brand_id: None,
         };
         let mut after = before.clone();
         assert_eq!(what_changed(&before, &after), "no change");

@@ -92,8 +92,18 @@ pub fn preview(ctx: PreviewContext<'_>, tenant: &Tenant, template: &Template) ->
     let token = avisera_domain::receiver::ReceiverToken::from_random(0);
     vars.insert("unsubscribe_link", ctx.links.opt_out(&token));
     vars.insert("preferences_link", ctx.links.preferences(&token));
-    if let Some(logo) = tenant.brand.logo_id {
+    // The tenant's own brand, as its emails show it.
+    let brand = &tenant.brand;
+    if let Some(logo) = brand.logo_id {
         vars.insert("logo_url", ctx.links.logo(tenant.id, logo));
+    }
+    vars.insert("brand_name", brand.brand_name.clone());
+    vars.insert("brand_colour", brand.colour.to_string());
+    if let Some(email) = &brand.customer_service_email {
+        vars.insert("customer_service_email", email.to_string());
+    }
+    if let Some(phone) = &brand.customer_service_phone {
+        vars.insert("customer_service_phone", phone.to_string());
     }
     let prices = ctx.prices.for_plan(tenant.plan);
     let mut languages = BTreeMap::new();

@@ -2,8 +2,8 @@
 //! made, stored only as a SHA-256 hash).
 
 use crate::{Error, Result};
-use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
-use avisera_domain::{LogoId, TenantId, Timestamp};
+use avisera_domain::tenant::{BillingSettings, Brand, MAX_OTHER_BRANDS, OtherBrand, Tenant};
+use avisera_domain::{BrandId, LogoId, TenantId, Timestamp};
 use avisera_store::{Portal, StoreError, TenantConfig};
 use sha2::{Digest, Sha256};
 
@@ -46,6 +46,60 @@ where
         .map_err(|(field, m)| Error::field("invalid_brand", field, m))?;
     store.update_brand(tenant, &brand).await?;
     Ok(brand)
+}
+
+/// Adds a brand beside the default one (`id` none) or replaces brand `id`, checked; returns
+/// its id. Its logo must be one of the tenant's.
+pub async fn save_other_brand<S>(store: &S, tenant: &Tenant, id: Option<BrandId>, brand: Brand) -> Result<BrandId>
+where
+    S: TenantConfig + Portal + ?Sized,
+{
+    brand
+        .check()
+        .map_err(|(field, m)| Error::field("invalid_brand", field, m))?;
+    if let Some(logo) = brand.logo_id
+        && store.logo(tenant.id, logo).await?.is_none()
+    {
+        return Err(Error::field(
+            "invalid_brand",
+            "logo_id",
+            format!("there is no logo {logo}"),
+        ));
+    }
+    let mut brands = tenant.brands.clone();
+    let id = match id {
+        Some(id) => {
+            let found = brands
+                .iter_mut()
+                .find(|b| b.id == id)
+                .ok_or_else(|| Error::not_found(format!("brand {id}")))?;
+            found.brand = brand;
+            id
+        }
+        None => {
+            if brands.len() >= MAX_OTHER_BRANDS {
+                return Err(Error::field(
+                    "invalid_brand",
+                    "brand_name",
+                    format!("a tenant may have at most {MAX_OTHER_BRANDS} brands besides its default one"),
+                ));
+            }
+            let id = tenant.next_brand_id();
+            brands.push(OtherBrand { id, brand });
+            id
+        }
+    };
+    store.update_brands(tenant.id, &brands).await?;
+    Ok(id)
+}
+
+/// Removes brand `id`; rules that named it send in the default brand.
+pub async fn remove_other_brand(store: &dyn TenantConfig, tenant: &Tenant, id: BrandId) -> Result<()> {
+    let brands: Vec<OtherBrand> = tenant.brands.iter().filter(|b| b.id != id).cloned().collect();
+    if brands.len() == tenant.brands.len() {
+        return Err(Error::not_found(format!("brand {id}")));
+    }
+    Ok(store.update_brands(tenant.id, &brands).await?)
 }
 
 /// Sets the billing settings (the SMS budget, how SMS are written and limited), checked.
@@ -179,6 +233,13 @@ where
             ..tenant.brand.clone()
         };
         store.update_brand(tenant.id, &brand).await?;
+    }
+    if tenant.brands.iter().any(|b| b.brand.logo_id == Some(id)) {
+        let mut brands = tenant.brands.clone();
+        for b in brands.iter_mut().filter(|b| b.brand.logo_id == Some(id)) {
+            b.brand.logo_id = None;
+        }
+        store.update_brands(tenant.id, &brands).await?;
     }
     Ok(())
 }

@@ -32,6 +32,10 @@ id_type!(
 );
 id_type!(LogoId);
 id_type!(
+    /// One of a tenant's brands besides its default one (`tenant::OtherBrand`).
+    BrandId
+);
+id_type!(
     /// The person behind a shipment's phone and email, within one tenant (`receiver`).
     ReceiverId
 );

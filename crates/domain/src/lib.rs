@@ -4,8 +4,10 @@
 
 pub mod billing;
 pub mod clock;
+pub mod colour;
 pub mod contact;
 pub mod dispatch;
+pub mod email_layout;
 pub mod engine;
 pub mod event;
 pub mod failover;
@@ -43,5 +45,5 @@ pub mod working_days;
 pub mod zone;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use ids::{LogoId, NotificationId, RuleId, ShipmentId, TemplateId, TenantId, UserId};
+pub use ids::{BrandId, LogoId, NotificationId, RuleId, ShipmentId, TemplateId, TenantId, UserId};
 pub use jiff::Timestamp;

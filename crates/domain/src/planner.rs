@@ -284,8 +284,8 @@ fn receiver_address(s: &Situation<'_>, channel: Channel) -> Address {
     }
 }
 
-fn customer_service_address(s: &Situation<'_>, channel: Channel) -> Address {
-    let b = &s.tenant.brand;
+fn customer_service_address(s: &Situation<'_>, rule: &Rule, channel: Channel) -> Address {
+    let b = s.tenant.brand_for(rule.brand_id);
     match channel {
         Channel::Sms => b.customer_service_phone.as_ref().map(|p| {
             p.clone()
@@ -326,7 +326,7 @@ fn addresses(rule: &Rule, s: &Situation<'_>) -> Vec<(Channel, Address)> {
     let for_channel = |channel: Channel| -> Vec<Address> {
         match &rule.recipient {
             Recipient::Receiver => vec![receiver_address(s, channel)],
-            Recipient::CustomerService => vec![customer_service_address(s, channel)],
+            Recipient::CustomerService => vec![customer_service_address(s, rule, channel)],
             Recipient::Fixed { addresses } => addresses
                 .iter()
                 .filter(|a| a.contains('@') == (channel == Channel::Email))
@@ -424,10 +424,10 @@ fn render(
         .render(Some(language), &vars)
         .map_err(|e| format!("template {template_id} does not render: {e}"))?;
     if channel == Channel::Email && template.opt_out_footer {
-        add_opt_out_footer(&mut r, &s.tenant.brand.brand_name, &opt_out);
+        add_opt_out_footer(&mut r, &s.tenant.brand_for(rule.brand_id).brand_name, &opt_out);
     }
     let html = r.html.map(|html| with_open_pixel(s, key, html));
-    let message = message(s, channel, to, r.subject, html, r.text, opt_out);
+    let message = message(s, rule.brand_id, channel, to, r.subject, html, r.text, opt_out);
     Ok((r.language, message))
 }
 
@@ -460,8 +460,10 @@ fn add_opt_out_footer(r: &mut crate::template::Rendered, brand: &str, link: &str
 
 /// A message in the tenant's brand: SMS from its sender id (as sent: transliterated when the
 /// tenant wants), email from its sender name and address.
+#[allow(clippy::too_many_arguments)]
 fn message(
     s: &Situation<'_>,
+    brand: Option<crate::ids::BrandId>,
     channel: Channel,
     to: &str,
     subject: Option<String>,
@@ -469,7 +471,7 @@ fn message(
     text: String,
     opt_out: String,
 ) -> Message {
-    let b = &s.tenant.brand;
+    let b = s.tenant.brand_for(brand);
     match channel {
         Channel::Sms => Message::Sms {
             sender_id: b.sms_sender_id.clone(),
@@ -509,7 +511,7 @@ pub const MAX_SUBJECT_CHARS: usize = 200;
 pub fn email_instead(s: &Situation<'_>, rule: &Rule, key: &str) -> Result<PlannedNotification, NotSent> {
     let to = match &rule.recipient {
         Recipient::Receiver => receiver_address(s, Channel::Email),
-        Recipient::CustomerService => customer_service_address(s, Channel::Email),
+        Recipient::CustomerService => customer_service_address(s, rule, Channel::Email),
         Recipient::Fixed { .. } => Err((
             String::new(),
             NotSent::Cancelled("a fixed list of numbers has no email address to switch to".into()),
@@ -588,7 +590,7 @@ pub fn plan_manual(
             let html = r.html.map(|html| with_open_pixel(s, &dedupe_key, html));
             (
                 Some(r.language.clone()),
-                message(s, channel, &to, r.subject, html, r.text, opt_out.clone()),
+                message(s, None, channel, &to, r.subject, html, r.text, opt_out.clone()),
             )
         }
         ManualContent::FreeText { subject, text } => {
@@ -607,7 +609,10 @@ pub fn plan_manual(
                     format!("the subject is longer than {MAX_SUBJECT_CHARS} characters"),
                 ));
             }
-            (None, message(s, channel, &to, subject, None, text, opt_out.clone()))
+            (
+                None,
+                message(s, None, channel, &to, subject, None, text, opt_out.clone()),
+            )
         }
     };
     // What is typed by hand or rendered now must fit the tenant's limits like any message.
@@ -710,17 +715,19 @@ fn variables(s: &Situation<'_>, rule: Option<&Rule>) -> Variables {
     set("order_reference", d.order_reference.clone());
     set("carrier", d.carrier.clone());
     set("expected_delivery_date", d.expected_delivery.clone());
-    set("brand_name", Some(s.tenant.brand.brand_name.clone()));
+    let brand = s.tenant.brand_for(rule.and_then(|r| r.brand_id));
+    set("brand_name", Some(brand.brand_name.clone()));
+    set("brand_colour", Some(brand.colour.to_string()));
     set(
         "customer_service_email",
-        s.tenant.brand.customer_service_email.as_ref().map(|e| e.to_string()),
+        brand.customer_service_email.as_ref().map(|e| e.to_string()),
     );
     set(
         "customer_service_phone",
-        s.tenant.brand.customer_service_phone.as_ref().map(|p| p.to_string()),
+        brand.customer_service_phone.as_ref().map(|p| p.to_string()),
     );
     set("campaign", rule.and_then(|r| r.campaign.clone()));
-    set("logo_url", s.tenant.brand.logo_id.map(|l| s.links.logo(s.tenant.id, l)));
+    set("logo_url", brand.logo_id.map(|l| s.links.logo(s.tenant.id, l)));
     if let Some(e) = s.event {
         set("event_location", e.location.clone());
         set("event_time", Some(local(e.occurred_at, "%Y-%m-%d %H:%M")));

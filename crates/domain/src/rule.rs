@@ -1,7 +1,7 @@
 //! Rules: which trigger, for which shipments, on which channels, to whom, from which
 //! templates, and when they are active. A new rule is disabled.
 
-use crate::ids::{RuleId, TemplateId};
+use crate::ids::{BrandId, RuleId, TemplateId};
 use crate::notification::Channel;
 use crate::plan::Plan;
 use crate::shipment::Shipment;
@@ -44,6 +44,9 @@ pub struct Rule {
     /// working day (`working_days::allowed_from`).
     #[serde(default)]
     pub working_days_only: bool,
+    /// The brand its messages carry (sender names, logo, colour); none is the default brand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_id: Option<BrandId>,
 }
 
 /// The longest delay a rule may ask for: a week.

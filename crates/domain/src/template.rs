@@ -2,6 +2,8 @@
 //! strict: a syntax error or an unknown variable is refused when the template is saved, naming
 //! the language, part, line and variable; HTML is autoescaped.
 
+use crate::colour::Colour;
+use crate::email_layout::{self, Block, Filled, Frame};
 use crate::ids::TemplateId;
 use crate::limits::{MAX_RENDERED_PART_BYTES, MessageLimits};
 use crate::notification::Channel;
@@ -55,6 +57,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "logo_url",
         "the address of the brand's logo image (empty without a logo)",
     ),
+    ("brand_colour", "the brand's colour, like #1f5f99"),
 ];
 
 /// Values for every variable; absent facts are empty strings, so `{% if pickup_point_name %}`
@@ -93,6 +96,7 @@ pub fn sample_variables() -> Variables {
         ("event_time", "2026-11-25 14:05"),
         ("campaign", "BLACKWEEK10"),
         ("logo_url", "https://track.example.com/l/1/1"),
+        ("brand_colour", crate::colour::DEFAULT_COLOUR),
     ] {
         v.insert(k, val.to_string());
     }
@@ -116,16 +120,24 @@ fn footer_by_default() -> bool {
     true
 }
 
-/// One language's text. SMS uses `text`; email uses `subject`, `html` and `text`.
+/// One language's text. SMS uses `text`; email uses `subject`, `text` and either `blocks`
+/// (content in the brand layout, `email_layout`) or `html` (hand-written, as it is).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TemplateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
+    /// The email's content as blocks in the brand layout; the plain text is made from them
+    /// when `text` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<Vec<Block>>,
     #[serde(default)]
     pub text: String,
 }
+
+/// The most blocks one email may have.
+pub const MAX_BLOCKS: usize = 100;
 
 /// A rendered message body in one language.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -370,9 +382,9 @@ impl Template {
                             "the SMS text is longer than {MAX_SMS_TEXT} bytes"
                         ))));
                     }
-                    if body.subject.is_some() || body.html.is_some() {
+                    if body.subject.is_some() || body.html.is_some() || body.blocks.is_some() {
                         return Err(in_language(TemplateError::plain(
-                            "an SMS template has only a text, no subject or html",
+                            "an SMS template has only a text, no subject, html or blocks",
                         )));
                     }
                 }
@@ -380,16 +392,38 @@ impl Template {
                     if body.subject.as_deref().is_none_or(|s| s.trim().is_empty()) {
                         return Err(in_language(TemplateError::plain("an email template needs a subject")));
                     }
-                    if body.text.trim().is_empty() && body.html.as_deref().is_none_or(|h| h.trim().is_empty()) {
+                    let no_blocks = body.blocks.as_ref().is_none_or(Vec::is_empty);
+                    if body.text.trim().is_empty()
+                        && body.html.as_deref().is_none_or(|h| h.trim().is_empty())
+                        && no_blocks
+                    {
                         return Err(in_language(TemplateError::plain(
-                            "an email template needs a text or an html part",
+                            "an email template needs a text, an html part or content blocks",
                         )));
+                    }
+                    if body.blocks.is_some() && body.html.is_some() {
+                        return Err(in_language(TemplateError::plain(
+                            "an email is written either in blocks or in html, not both: remove one",
+                        )));
+                    }
+                    if body.blocks.as_ref().is_some_and(|b| b.len() > MAX_BLOCKS) {
+                        return Err(in_language(TemplateError::plain(format!(
+                            "an email may have at most {MAX_BLOCKS} blocks"
+                        ))));
                     }
                 }
             }
+            let block_texts = body.blocks.iter().flatten().flat_map(|b| match b {
+                Block::Heading { text } | Block::Text { text } => vec![text.as_str()],
+                Block::Button { label, url } => vec![label.as_str(), url.as_str()],
+                Block::Image { url, alt } => vec![url.as_str(), alt.as_str()],
+                Block::Divider => vec![],
+                Block::Html { raw } => vec![raw.as_str()],
+            });
             for part in [body.subject.as_deref(), body.html.as_deref(), Some(body.text.as_str())]
                 .into_iter()
                 .flatten()
+                .chain(block_texts)
             {
                 if part.len() > MAX_PART {
                     return Err(in_language(TemplateError::plain(format!(
@@ -397,7 +431,9 @@ impl Template {
                     ))));
                 }
             }
-            let sample = self.render_body(body, &sample_variables()).map_err(in_language)?;
+            let sample = self
+                .render_body(body, language, &sample_variables())
+                .map_err(in_language)?;
             let fits = match self.channel {
                 Channel::Sms => limits.check_sms(&sample.text),
                 Channel::Email => limits.check_email(
@@ -425,30 +461,111 @@ impl Template {
             .contents
             .get(&language)
             .ok_or_else(|| TemplateError::plain(format!("template has no text in {language}")))?;
-        let mut rendered = self.render_body(body, vars)?;
+        let mut rendered = self.render_body(body, &language, vars)?;
         rendered.language = language;
         Ok(rendered)
     }
 
-    fn render_body(&self, body: &TemplateBody, vars: &Variables) -> Result<Rendered, TemplateError> {
+    fn render_body(&self, body: &TemplateBody, language: &str, vars: &Variables) -> Result<Rendered, TemplateError> {
         let subject = body
             .subject
             .as_deref()
             .map(|s| render_part("subject.txt", s, vars))
             .transpose()?;
-        let html = body
-            .html
-            .as_deref()
-            .map(|s| render_part("html.html", s, vars))
-            .transpose()?;
+        let subject = subject.map(|s| s.trim().to_string());
         let text = render_part("text.txt", &body.text, vars)?;
+        let Some(blocks) = &body.blocks else {
+            let html = body
+                .html
+                .as_deref()
+                .map(|s| render_part("html.html", s, vars))
+                .transpose()?;
+            return Ok(Rendered {
+                language: String::new(),
+                subject,
+                html,
+                text,
+            });
+        };
+        let filled = fill_blocks(blocks, vars)?;
+        let var = |name: &str| vars.get(name).map(String::as_str).filter(|v| !v.is_empty());
+        let frame = Frame {
+            language,
+            subject: subject.as_deref().unwrap_or(""),
+            brand_name: var("brand_name").unwrap_or(""),
+            colour: var("brand_colour")
+                .and_then(|c| Colour::parse(c).ok())
+                .unwrap_or_default(),
+            logo_url: var("logo_url"),
+            customer_service_email: var("customer_service_email"),
+            customer_service_phone: var("customer_service_phone"),
+            opt_out_link: var("unsubscribe_link").filter(|_| self.opt_out_footer),
+        };
+        let html = email_layout::layout(&frame, &filled);
+        let text = if text.trim().is_empty() {
+            email_layout::plain_text(&filled)
+        } else {
+            text
+        };
         Ok(Rendered {
             language: String::new(),
-            subject: subject.map(|s| s.trim().to_string()),
-            html,
+            subject,
+            html: Some(html),
             text,
         })
     }
+}
+
+/// Fills each block's variables; texts stay text (the layout escapes them), `html` blocks are
+/// autoescaped like an html part. A link that is not a web address is refused, naming the block.
+fn fill_blocks(blocks: &[Block], vars: &Variables) -> Result<Vec<Filled>, TemplateError> {
+    let mut out = Vec::with_capacity(blocks.len());
+    for (i, block) in blocks.iter().enumerate() {
+        let n = i + 1;
+        let text = |what: &str, source: &str| render_part(&format!("block {n} ({what}).txt"), source, vars);
+        let link = |what: &str, source: &str, mailto: bool| {
+            let url = text(what, source)?;
+            if url.trim().is_empty() || email_layout::web_link(&url, mailto) {
+                Ok(url.trim().to_string())
+            } else {
+                Err(TemplateError {
+                    part: Some(format!("block {n} ({what})")),
+                    ..TemplateError::plain(format!(
+                        "the link {url:?} must be a web address starting with https:// (or a variable like {{{{ tracking_link }}}})"
+                    ))
+                })
+            }
+        };
+        let filled = match block {
+            Block::Heading { text: t } => Filled::Heading(text("heading", t)?),
+            Block::Text { text: t } => Filled::Text(text("text", t)?),
+            Block::Button { label, url } => {
+                let url = link("button link", url, true)?;
+                if url.is_empty() {
+                    // A button whose link is empty for this shipment is left out.
+                    continue;
+                }
+                Filled::Button {
+                    label: text("button", label)?,
+                    url,
+                }
+            }
+            Block::Image { url, alt } => {
+                let url = link("image", url, false)?;
+                if url.is_empty() {
+                    continue;
+                }
+                Filled::Image {
+                    url,
+                    alt: text("image text", alt)?,
+                }
+            }
+            Block::Divider => Filled::Divider,
+            Block::Html { raw } => Filled::Html(render_part(&format!("block {n} (html).html"), raw, vars)?),
+        };
+        out.push(filled);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -501,6 +618,7 @@ mod tests {
                 TemplateBody {
                     subject: Some("Hi {{ receiver_name }}".into()),
                     html: Some("<p>{{ receiver_name }}</p>".into()),
+                    blocks: None,
                     text: "{{ receiver_name }}".into(),
                 },
             )]),

@@ -1,7 +1,8 @@
 //! A tenant and the brand its messages carry.
 
+use crate::colour::Colour;
 use crate::contact::{EmailAddress, PhoneNumber};
-use crate::ids::{LogoId, TenantId};
+use crate::ids::{BrandId, LogoId, TenantId};
 use crate::limits::MessageLimits;
 use crate::money::Ore;
 use crate::plan::Plan;
@@ -19,6 +20,34 @@ pub struct Tenant {
     /// operator switches it on for the tenant (`avisera tenant open-tracking`): privacy first.
     #[serde(default)]
     pub open_tracking: bool,
+    /// The tenant's other brands ("one or more logos for your brands"); a rule that names one
+    /// sends in it, every other message in `brand`.
+    #[serde(default)]
+    pub brands: Vec<OtherBrand>,
+}
+
+/// One of a tenant's brands besides its default one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OtherBrand {
+    pub id: BrandId,
+    pub brand: Brand,
+}
+
+/// The most brands a tenant may have besides its default one.
+pub const MAX_OTHER_BRANDS: usize = 50;
+
+impl Tenant {
+    /// The brand a rule sends in: the one it names, else (none named, or since removed) the
+    /// default brand.
+    pub fn brand_for(&self, id: Option<BrandId>) -> &Brand {
+        id.and_then(|id| self.brands.iter().find(|b| b.id == id))
+            .map_or(&self.brand, |b| &b.brand)
+    }
+
+    /// The id a new brand gets: one past the highest (0 is the default brand).
+    pub fn next_brand_id(&self) -> BrandId {
+        BrandId(self.brands.iter().map(|b| b.id.0).max().unwrap_or(0) + 1)
+    }
 }
 
 /// How a tenant wants to be billed and warned.
@@ -108,6 +137,9 @@ pub struct Brand {
     /// The logo shown in emails and on the tracking page.
     #[serde(default)]
     pub logo_id: Option<LogoId>,
+    /// The colour of emails' header line and buttons (and the tracking page's accent).
+    #[serde(default)]
+    pub colour: Colour,
 }
 
 impl Brand {
@@ -122,6 +154,7 @@ impl Brand {
             customer_service_phone: None,
             default_language: "sv".into(),
             logo_id: None,
+            colour: Colour::default(),
         }
     }
 

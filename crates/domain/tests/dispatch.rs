@@ -209,6 +209,7 @@ fn rule(channels: ChannelChoice, email_template: bool, recipient: Recipient) -> 
         quiet_hours: vec![],
         send_at_local: None,
         working_days_only: false,
+        brand_id: None,
     }
 }
 

@@ -28,6 +28,7 @@ fn tenant(plan: Plan) -> Tenant {
         brand,
         billing: Default::default(),
         open_tracking: false,
+        brands: Vec::new(),
     }
 }
 
@@ -66,6 +67,7 @@ fn templates() -> BTreeMap<TemplateId, Template> {
                 subject: Some("Ämne {{ tracking_number }}".into()),
                 text: "Text".into(),
                 html: Some("<html><BODY><p>Hej</p></BODY></html>".into()),
+                blocks: None,
             },
         )]),
         opt_out_footer: true,
@@ -93,6 +95,7 @@ fn rule(trigger: Trigger, channels: ChannelChoice) -> Rule {
         quiet_hours: Vec::new(),
         send_at_local: None,
         working_days_only: false,
+        brand_id: None,
     }
 }
 

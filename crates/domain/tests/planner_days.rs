@@ -37,6 +37,7 @@ fn run(now: &str, rules: &[Rule], event: Value) -> Vec<PlannedNotification> {
         brand: Brand::named("Shop"),
         billing: Default::default(),
         open_tracking: false,
+        brands: Vec::new(),
     };
     let template = Template {
         id: TemplateId(1),

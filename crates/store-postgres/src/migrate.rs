@@ -74,9 +74,14 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0011_api_key_prefix.sql"),
     },
     Migration {
-        version: 11,
+        version: 12,
         name: "privacy",
-        sql: include_str!("../migrations/0011_privacy.sql"),
+        sql: include_str!("../migrations/0012_privacy.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "brands",
+        sql: include_str!("../migrations/0013_brands.sql"),
     },
 ];
 

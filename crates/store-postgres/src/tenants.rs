@@ -5,7 +5,7 @@ use crate::codec::{PgTime, parse};
 use crate::{Tx, db};
 use avisera_domain::billing::PlanPeriod;
 use avisera_domain::plan::Plan;
-use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
+use avisera_domain::tenant::{BillingSettings, Brand, OtherBrand, Tenant};
 use avisera_domain::{TenantId, Timestamp};
 use avisera_store::StoreResult;
 use serde::{Serialize, de::DeserializeOwned};
@@ -20,6 +20,7 @@ struct TenantRow {
     brand: Json<Brand>,
     billing: Json<BillingSettings>,
     open_tracking: bool,
+    brands: Json<Vec<OtherBrand>>,
 }
 
 impl TenantRow {
@@ -31,6 +32,7 @@ impl TenantRow {
             brand: self.brand.0,
             billing: self.billing.0,
             open_tracking: self.open_tracking,
+            brands: self.brands.0,
         })
     }
 }
@@ -46,6 +48,7 @@ pub async fn create(pool: &PgPool, name: &str, plan: Plan, brand: &Brand, now: T
         brand: brand.clone(),
         billing: BillingSettings::default(),
         open_tracking: false,
+        brands: Vec::new(),
     })
 }
 
@@ -144,28 +147,42 @@ pub async fn plan_periods(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<Pl
 }
 
 pub async fn get(pool: &PgPool, tenant: TenantId) -> StoreResult<Option<Tenant>> {
-    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing, open_tracking FROM tenants WHERE id = $1")
-        .bind(tenant.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?
-        .map(TenantRow::into_tenant)
-        .transpose()
+    sqlx::query_as::<_, TenantRow>(
+        "SELECT id, name, plan, brand, billing, open_tracking, brands FROM tenants WHERE id = $1",
+    )
+    .bind(tenant.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?
+    .map(TenantRow::into_tenant)
+    .transpose()
 }
 
 pub async fn all(pool: &PgPool) -> StoreResult<Vec<Tenant>> {
-    sqlx::query_as::<_, TenantRow>("SELECT id, name, plan, brand, billing, open_tracking FROM tenants ORDER BY id")
-        .fetch_all(pool)
-        .await
-        .map_err(db)?
-        .into_iter()
-        .map(TenantRow::into_tenant)
-        .collect()
+    sqlx::query_as::<_, TenantRow>(
+        "SELECT id, name, plan, brand, billing, open_tracking, brands FROM tenants ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db)?
+    .into_iter()
+    .map(TenantRow::into_tenant)
+    .collect()
 }
 
 pub async fn update_brand(pool: &PgPool, tenant: TenantId, brand: &Brand) -> StoreResult<()> {
     let done = sqlx::query("UPDATE tenants SET brand = $1 WHERE id = $2")
         .bind(Json(brand))
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)
+}
+
+pub async fn update_brands(pool: &PgPool, tenant: TenantId, brands: &[OtherBrand]) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE tenants SET brands = $1 WHERE id = $2")
+        .bind(Json(brands))
         .bind(tenant.0)
         .execute(pool)
         .await

@@ -43,7 +43,7 @@ use avisera_domain::receiver::{Reach, Receiver, ReceiverId, ReceiverToken};
 use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
-use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
+use avisera_domain::tenant::{BillingSettings, Brand, OtherBrand, Tenant};
 use avisera_domain::user::User;
 use avisera_domain::{LogoId, NotificationId, RuleId, TemplateId, TenantId, Timestamp, UserId};
 use avisera_store::*;
@@ -121,6 +121,10 @@ impl TenantConfig for SqliteStore {
 
     async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> StoreResult<()> {
         tenants::update_brand(&self.pool, tenant, brand).await
+    }
+
+    async fn update_brands(&self, tenant: TenantId, brands: &[OtherBrand]) -> StoreResult<()> {
+        tenants::update_brands(&self.pool, tenant, brands).await
     }
 
     async fn update_billing(&self, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()> {

@@ -68,9 +68,14 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0010_api_key_prefix.sql"),
     },
     Migration {
-        version: 10,
+        version: 11,
         name: "privacy",
-        sql: include_str!("../migrations/0010_privacy.sql"),
+        sql: include_str!("../migrations/0011_privacy.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "brands",
+        sql: include_str!("../migrations/0012_brands.sql"),
     },
 ];
 

@@ -5,7 +5,7 @@ use crate::codec::{Millis, Slug};
 use crate::{Tx, db};
 use avisera_domain::billing::PlanPeriod;
 use avisera_domain::plan::Plan;
-use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
+use avisera_domain::tenant::{BillingSettings, Brand, OtherBrand, Tenant};
 use avisera_domain::{TenantId, Timestamp};
 use avisera_store::{StoreError, StoreResult};
 use serde::{Serialize, de::DeserializeOwned};
@@ -20,6 +20,7 @@ struct TenantRow {
     brand: Json<Brand>,
     billing: Json<BillingSettings>,
     open_tracking: bool,
+    brands: Json<Vec<OtherBrand>>,
 }
 
 impl From<TenantRow> for Tenant {
@@ -31,6 +32,7 @@ impl From<TenantRow> for Tenant {
             brand: r.brand.0,
             billing: r.billing.0,
             open_tracking: r.open_tracking,
+            brands: r.brands.0,
         }
     }
 }
@@ -46,6 +48,7 @@ pub async fn create(pool: &SqlitePool, name: &str, plan: Plan, brand: &Brand, no
         brand: brand.clone(),
         billing: BillingSettings::default(),
         open_tracking: false,
+        brands: Vec::new(),
     })
 }
 
@@ -142,7 +145,7 @@ pub async fn plan_periods(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Ve
 
 pub async fn get(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Option<Tenant>> {
     let row: Option<TenantRow> =
-        sqlx::query_as("SELECT id, name, plan, brand, billing, open_tracking FROM tenants WHERE id = ?1")
+        sqlx::query_as("SELECT id, name, plan, brand, billing, open_tracking, brands FROM tenants WHERE id = ?1")
             .bind(tenant.0)
             .fetch_optional(pool)
             .await
@@ -152,7 +155,7 @@ pub async fn get(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Option<Tena
 
 pub async fn all(pool: &SqlitePool) -> StoreResult<Vec<Tenant>> {
     let rows: Vec<TenantRow> =
-        sqlx::query_as("SELECT id, name, plan, brand, billing, open_tracking FROM tenants ORDER BY id")
+        sqlx::query_as("SELECT id, name, plan, brand, billing, open_tracking, brands FROM tenants ORDER BY id")
             .fetch_all(pool)
             .await
             .map_err(db)?;
@@ -162,6 +165,16 @@ pub async fn all(pool: &SqlitePool) -> StoreResult<Vec<Tenant>> {
 pub async fn update_brand(pool: &SqlitePool, tenant: TenantId, brand: &Brand) -> StoreResult<()> {
     let done = sqlx::query("UPDATE tenants SET brand = ?1 WHERE id = ?2")
         .bind(Json(brand))
+        .bind(tenant.0)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    found(done.rows_affected(), tenant)
+}
+
+pub async fn update_brands(pool: &SqlitePool, tenant: TenantId, brands: &[OtherBrand]) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE tenants SET brands = ?1 WHERE id = ?2")
+        .bind(Json(brands))
         .bind(tenant.0)
         .execute(pool)
         .await

@@ -121,6 +121,7 @@ pub(crate) async fn tenant_with_rule(
         quiet_hours: Vec::new(),
         send_at_local: None,
         working_days_only: false,
+        brand_id: None,
     };
     rule.id = store
         .create_rule(tenant.id, &rule, &RuleChange::new(now, "test", "created", ""))
@@ -357,6 +358,7 @@ macro_rules! conformance_tests {
             a_reminder_planned_and_cancelled_in_one_batch_is_stored_cancelled,
             a_sent_notification_keeps_its_charge_and_shows_on_the_bill_queries,
             plans_and_billing_settings_are_kept_with_their_history,
+            a_tenants_brands_are_kept_beside_its_default_brand,
             notices_are_stored_once_and_never_billed,
             a_cancel_reaching_a_send_in_flight_keeps_the_truth,
             opt_outs_are_per_tenant_and_idempotent,

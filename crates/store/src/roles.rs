@@ -18,7 +18,7 @@ use avisera_domain::replay::ArrivedEvent;
 use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
-use avisera_domain::tenant::{BillingSettings, Brand, Tenant};
+use avisera_domain::tenant::{BillingSettings, Brand, OtherBrand, Tenant};
 use avisera_domain::user::User;
 use avisera_domain::{LogoId, NotificationId, RuleId, TemplateId, TenantId, Timestamp, UserId};
 
@@ -41,6 +41,8 @@ pub trait TenantConfig: Send + Sync {
     async fn tenant(&self, tenant: TenantId) -> StoreResult<Option<Tenant>>;
     async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
     async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> StoreResult<()>;
+    /// Replaces the tenant's brands besides the default one (`Tenant::brands`).
+    async fn update_brands(&self, tenant: TenantId, brands: &[OtherBrand]) -> StoreResult<()>;
     async fn update_billing(&self, tenant: TenantId, billing: &BillingSettings) -> StoreResult<()>;
     /// Switches the open-tracking image in the tenant's emails on or off (`Tenant::open_tracking`).
     async fn set_open_tracking(&self, tenant: TenantId, on: bool) -> StoreResult<()>;

@@ -70,6 +70,9 @@ pub struct RuleInput {
     /// when the quiet hours end, else 08:00 local.
     #[serde(default)]
     working_days_only: bool,
+    /// The brand its messages carry (one of the tenant's other brands, made in the portal);
+    /// left out, the default brand.
+    brand_id: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -122,6 +125,7 @@ fn parsed(id: RuleId, body: &[u8]) -> Result<Rule, ApiError> {
         quiet_hours: input.quiet_hours,
         send_at_local: input.send_at_local,
         working_days_only: input.working_days_only,
+        brand_id: input.brand_id.map(avisera_domain::BrandId),
     })
 }
 

@@ -119,6 +119,9 @@ pub struct BrandDoc {
     default_language: String,
     /// A logo uploaded in the portal; left out, the current logo stays.
     logo_id: Option<i64>,
+    /// The brand colour of emails (header line, buttons), `#rrggbb`; left out, it stays.
+    #[schema(pattern = r"^#[0-9A-Fa-f]{6}$", example = "#1f5f99")]
+    colour: Option<String>,
 }
 
 /// `domain::tenant::BillingSettings`; a field left out takes its default.
@@ -179,6 +182,10 @@ pub struct TenantDoc {
     /// Emails carry a 1×1 image that counts their opens; the operator switches it on per
     /// tenant (`avisera tenant open-tracking`), off by default.
     open_tracking: bool,
+    /// The tenant's other brands (made in the portal), each `{"id", "brand"}`; a rule's
+    /// `brand_id` names one.
+    #[schema(value_type = Vec<Object>)]
+    brands: Vec<serde_json::Value>,
 }
 
 #[derive(ToSchema)]
@@ -191,13 +198,20 @@ pub enum PlanDoc {
 }
 
 /// `domain::template::TemplateBody`: one language's text. SMS uses `text`; email uses
-/// `subject`, `html` and `text`.
+/// `subject`, `text` and either `blocks` or `html`.
 #[derive(ToSchema)]
 #[schema(as = TemplateBody)]
 #[allow(dead_code)]
 pub struct TemplateBodyDoc {
     subject: Option<String>,
     html: Option<String>,
+    /// Email: the content as blocks inside the brand layout (logo, colour, customer service,
+    /// opt-out link), instead of `html`. Each is `{"kind": "heading", "text"}`,
+    /// `{"kind": "text", "text"}`, `{"kind": "button", "label", "url"}`,
+    /// `{"kind": "image", "url", "alt"}`, `{"kind": "divider"}` or `{"kind": "html", "raw"}`;
+    /// texts may use the variables.
+    #[schema(value_type = Option<Vec<Object>>, max_items = 100)]
+    blocks: Option<Vec<serde_json::Value>>,
     #[schema(default = "")]
     text: Option<String>,
 }
@@ -315,6 +329,9 @@ pub struct RuleDoc {
     quiet_hours: Vec<QuietHoursDoc>,
     send_at_local: Option<String>,
     working_days_only: bool,
+    /// The brand its messages carry (one of the tenant's other brands); null or left out is
+    /// the default brand.
+    brand_id: Option<i64>,
 }
 
 /// `store::RuleChange`: one entry of a rule's history.

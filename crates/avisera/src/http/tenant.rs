@@ -23,7 +23,8 @@ pub async fn get_tenant(
     Ok(Json(tenants::get(app.store.as_ref(), tenant).await?))
 }
 
-/// Sets the brand: what receivers see of the shipper. Without `logo_id` the logo stays.
+/// Sets the (default) brand: what receivers see of the shipper. Without `logo_id` the logo
+/// stays, without `colour` the colour.
 #[utoipa::path(put, path = "/v1/tenant/brand", tag = "tenant", security(("apiKey" = [])),
     request_body(content = super::schema::BrandDoc, content_type = "application/json"),
     responses(
@@ -37,9 +38,17 @@ pub async fn put_brand(
     Authenticated(tenant): Authenticated,
     body: Bytes,
 ) -> Result<Json<Brand>, ApiError> {
-    let brand: Brand = json::object(&body)?;
-    // The logo is chosen in the portal; a client that does not send `logo_id` keeps it.
-    let names_logo = serde_json::from_slice::<Value>(&body).is_ok_and(|v| v.get("logo_id").is_some());
-    let logo = if names_logo { Logo::AsGiven } else { Logo::Keep };
+    let mut brand: Brand = json::object(&body)?;
+    // The logo is chosen in the portal; a client that does not send `logo_id` keeps it, and
+    // one that does not send `colour` (written before brands had one) keeps the colour.
+    let sent = serde_json::from_slice::<Value>(&body).unwrap_or_default();
+    let logo = if sent.get("logo_id").is_some() {
+        Logo::AsGiven
+    } else {
+        Logo::Keep
+    };
+    if sent.get("colour").is_none() {
+        brand.colour = tenants::get(app.store.as_ref(), tenant).await?.brand.colour;
+    }
     Ok(Json(tenants::set_brand(app.store.as_ref(), tenant, brand, logo).await?))
 }

@@ -7,6 +7,7 @@ use super::session::Signed;
 use super::view::{self, PortalError};
 use crate::app::App;
 use avisera_core::{rules, templates};
+use avisera_domain::email_layout::Block;
 use avisera_domain::notification::Channel;
 use avisera_domain::rule::{ChannelChoice, Conditions, Recipient, Rule};
 use avisera_domain::template::{Template, TemplateBody};
@@ -50,8 +51,28 @@ struct File {
     item: Vec<LibraryItem>,
 }
 
-/// Shown above every library email: the brand's logo when it has one.
-pub const LOGO_BLOCK: &str = "{% if logo_url %}<p><img src=\"{{ logo_url }}\" alt=\"{{ brand_name }}\" style=\"max-height:64px\"></p>{% endif %}\n";
+/// A library email's HTML as blocks in the brand layout (which brings the logo, colour,
+/// customer service and the opt-out link): each line a block, the link to the tracking page a
+/// button in the brand colour, the written opt-out line left to the layout's footer.
+fn blocks_of(html: &str) -> Vec<Block> {
+    html.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.contains("unsubscribe_link"))
+        .map(|line| {
+            let button = line
+                .strip_prefix("<p><a href=\"{{ tracking_link }}\">")
+                .and_then(|rest| rest.strip_suffix("</a></p>"))
+                .filter(|label| !label.contains('<'));
+            match button {
+                Some(label) => Block::Button {
+                    label: label.to_string(),
+                    url: "{{ tracking_link }}".into(),
+                },
+                None => Block::Html { raw: line.to_string() },
+            }
+        })
+        .collect()
+}
 
 static LIBRARY: LazyLock<Vec<LibraryItem>> = LazyLock::new(|| {
     toml::from_str::<File>(include_str!("library.toml"))
@@ -115,6 +136,7 @@ impl LibraryItem {
             quiet_hours: Vec::new(),
             send_at_local: None,
             working_days_only: false,
+            brand_id: None,
         }
     }
 
@@ -160,7 +182,8 @@ impl LibraryItem {
                     .map(|(l, e)| {
                         let body = TemplateBody {
                             subject: Some(e.subject.clone()),
-                            html: Some(format!("{LOGO_BLOCK}{}", e.html)),
+                            html: None,
+                            blocks: Some(blocks_of(&e.html)),
                             text: e.text.clone(),
                         };
                         (l.clone(), body)
@@ -236,6 +259,25 @@ mod tests {
     use super::*;
     use avisera_domain::template::{LANGUAGES, sample_variables};
 
+    #[test]
+    fn a_library_email_becomes_blocks_with_the_tracking_link_as_a_button() {
+        let blocks = blocks_of(
+            "\n<p>Hej!</p>\n<p><a href=\"{{ tracking_link }}\">Följ paketet</a></p>\n<p>Vill du inte? <a href=\"{{ unsubscribe_link }}\">Avsluta</a></p>",
+        );
+        assert_eq!(
+            blocks,
+            vec![
+                Block::Html {
+                    raw: "<p>Hej!</p>".into()
+                },
+                Block::Button {
+                    label: "Följ paketet".into(),
+                    url: "{{ tracking_link }}".into()
+                },
+            ]
+        );
+    }
+
     /// Every library item renders in all five languages on both its channels, and every SMS
     /// fits one GSM-7 segment with the sample shipment.
     #[test]
@@ -251,6 +293,16 @@ mod tests {
                     assert!(t.contents.contains_key(*lang), "{} lacks {lang}", item.key);
                     let r = t.render(Some(lang), &sample_variables()).unwrap();
                     assert_eq!(r.language, *lang);
+                    if t.channel == Channel::Email {
+                        // In the brand layout, with one opt-out link: the layout's.
+                        let html = r.html.as_deref().unwrap_or_default();
+                        assert!(html.contains("class=\"brand-footer\""), "{} {lang}: {html}", item.key);
+                        assert!(
+                            html.matches("track.example.com/u/abc").count() <= 2,
+                            "{} {lang}: {html}",
+                            item.key
+                        );
+                    }
                     if t.channel == Channel::Sms {
                         let c = avisera_domain::sms::count(&r.text);
                         if (c.encoding, c.segments) != (avisera_domain::sms::SmsEncoding::Gsm7, 1) {

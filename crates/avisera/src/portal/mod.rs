@@ -63,6 +63,9 @@ pub fn router() -> Router<App> {
             "/portal/brand/logos",
             post(brand::upload).layer(DefaultBodyLimit::max(avisera_domain::logo::MAX_LOGO_BYTES + 64 * 1024)),
         )
+        .route("/portal/brand/brands", post(brand::save_other))
+        .route("/portal/brand/brands/{id}", post(brand::save_other))
+        .route("/portal/brand/brands/{id}/remove", post(brand::remove_other))
         .route("/portal/brand/logos/{id}/use", post(brand::use_logo))
         .route("/portal/brand/logos/{id}/delete", post(brand::delete_logo))
         .route("/portal/templates", get(templates::list).post(templates::create))

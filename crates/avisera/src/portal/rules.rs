@@ -131,6 +131,8 @@ async fn editor_with(
             sms_templates => options(Channel::Sms),
             email_templates => options(Channel::Email),
             recipient_kind => recipient_kind,
+            brands => signed.tenant.brands.iter().map(|b| context! { id => b.id.0, name => b.brand.brand_name.clone() }).collect::<Vec<_>>(),
+            default_brand_name => signed.tenant.brand.brand_name.clone(),
             fixed_addresses => fixed,
             destination_countries => c.destination_countries.join(", "),
             service_codes => c.service_codes.join(", "),
@@ -180,6 +182,7 @@ fn blank_rule() -> Rule {
         quiet_hours: Vec::new(),
         send_at_local: None,
         working_days_only: false,
+        brand_id: None,
     }
 }
 
@@ -368,6 +371,12 @@ fn from_form(base: &Rule, f: &HashMap<String, String>) -> (Rule, Option<String>)
             base.send_at_local,
         ),
         working_days_only: f.contains_key("working_days_only"),
+        // A form without the brand choice (a tenant with one brand) keeps the rule's.
+        brand_id: match f.get("brand_id").map(|v| v.trim()) {
+            None => base.brand_id,
+            Some("") | Some("0") => None,
+            Some(v) => v.parse().ok().map(avisera_domain::BrandId),
+        },
     };
     let problems = (!p.0.is_empty()).then(|| p.0.join("; "));
     (rule, problems)

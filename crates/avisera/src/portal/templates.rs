@@ -2,12 +2,13 @@
 //! insert, and a preview against the sample shipment (live with JavaScript, by a Preview
 //! button without). A template that does not render is not saved; the page says why.
 
-use super::session::Signed;
+use super::session::{Lang, Signed};
 use super::view::{self, PortalError};
 use crate::app::App;
 use avisera_core::templates;
 use avisera_domain::TemplateId;
-use avisera_domain::notification::Channel;
+use avisera_domain::email_layout::Block;
+use avisera_domain::notification::{Channel, Message};
 use avisera_domain::template::{LANGUAGES, Template, TemplateBody, VARIABLES};
 use avisera_domain::tenant::Tenant;
 use avisera_domain::user::Role;
@@ -51,13 +52,14 @@ pub async fn new(State(app): State<App>, signed: Signed, Query(q): Query<NewQuer
         _ => Channel::Sms,
     };
     let language = signed.tenant.brand.default_language.clone();
-    // A new email starts with the brand's logo on top.
+    // A new email is written in blocks, inside the brand layout (logo, colour, footer).
     let contents = match channel {
         Channel::Email => BTreeMap::from([(
             language.clone(),
             TemplateBody {
                 subject: Some(String::new()),
-                html: Some(super::library::LOGO_BLOCK.to_string()),
+                html: None,
+                blocks: Some(Vec::new()),
                 text: String::new(),
             },
         )]),
@@ -93,7 +95,7 @@ pub async fn edit(
         app.inbox.is_some(),
         "template.html",
         "templates",
-        editor_context(&template, None, None, message),
+        editor_context(signed.lang, &template, None, None, message),
     ))
 }
 
@@ -119,11 +121,35 @@ fn editor(
         app.inbox.is_some(),
         "template.html",
         "templates",
-        editor_context(template, error, preview, None),
+        editor_context(signed.lang, template, error, preview, None),
     )
 }
 
+/// The block editor's words in the portal's language.
+fn block_words(lang: Lang) -> BTreeMap<&'static str, &'static str> {
+    [
+        ("heading", "block_heading"),
+        ("text", "block_text"),
+        ("button", "block_button"),
+        ("image", "block_image"),
+        ("divider", "block_divider"),
+        ("html", "block_html"),
+        ("field_text", "block_field_text"),
+        ("field_label", "block_field_label"),
+        ("field_url", "block_field_url"),
+        ("field_alt", "block_field_alt"),
+        ("field_raw", "block_field_raw"),
+        ("up", "block_up"),
+        ("down", "block_down"),
+        ("remove", "remove"),
+    ]
+    .into_iter()
+    .map(|(word, key)| (word, super::text::get(lang, key).unwrap_or(word)))
+    .collect()
+}
+
 fn editor_context(
+    lang: Lang,
     template: &Template,
     error: Option<String>,
     preview: Option<templates::Preview>,
@@ -135,6 +161,8 @@ fn editor_context(
         .collect();
     context! {
         template => view::ser(template),
+        block_kinds => ["heading", "text", "button", "image", "divider", "html"],
+        block_words => block_words(lang),
         is_new => template.id.0 == 0,
         languages => languages_of(template),
         variables => variables,
@@ -144,8 +172,10 @@ fn editor_context(
     }
 }
 
-/// The template a form describes: every language with any text in it.
-fn from_form(id: TemplateId, channel: Channel, f: &HashMap<String, String>) -> Template {
+/// The template a form describes: every language with any text in it. An email's content is
+/// its blocks (`blocks_{lang}`, a JSON list the block editor writes) when there are any, else
+/// its hand-written HTML. `Err` says which language's blocks could not be read.
+fn from_form(id: TemplateId, channel: Channel, f: &HashMap<String, String>) -> Result<Template, String> {
     let field = |name: &str| f.get(name).map(|v| v.replace("\r\n", "\n")).unwrap_or_default();
     let mut contents = BTreeMap::new();
     let mut langs: Vec<String> = LANGUAGES.iter().map(|l| l.to_string()).collect();
@@ -160,7 +190,14 @@ fn from_form(id: TemplateId, channel: Channel, f: &HashMap<String, String>) -> T
         let text = field(&format!("text_{lang}"));
         let subject = field(&format!("subject_{lang}"));
         let html = field(&format!("html_{lang}"));
-        if text.trim().is_empty() && subject.trim().is_empty() && html.trim().is_empty() {
+        let blocks_json = field(&format!("blocks_{lang}"));
+        let blocks: Vec<Block> = if blocks_json.trim().is_empty() {
+            Vec::new()
+        } else {
+            serde_json::from_str(&blocks_json)
+                .map_err(|e| format!("the content blocks in {lang} could not be read ({e}); reload the page"))?
+        };
+        if text.trim().is_empty() && subject.trim().is_empty() && html.trim().is_empty() && blocks.is_empty() {
             continue;
         }
         let body = match channel {
@@ -168,15 +205,22 @@ fn from_form(id: TemplateId, channel: Channel, f: &HashMap<String, String>) -> T
                 text,
                 ..Default::default()
             },
+            Channel::Email if !blocks.is_empty() => TemplateBody {
+                subject: Some(subject),
+                html: None,
+                blocks: Some(blocks),
+                text,
+            },
             Channel::Email => TemplateBody {
                 subject: Some(subject),
                 html: (!html.trim().is_empty()).then_some(html),
+                blocks: None,
                 text,
             },
         };
         contents.insert(lang, body);
     }
-    Template {
+    Ok(Template {
         id,
         name: field("name").trim().to_string(),
         channel,
@@ -184,7 +228,7 @@ fn from_form(id: TemplateId, channel: Channel, f: &HashMap<String, String>) -> T
         contents,
         // An unticked box is not sent: only a form that showed the box can switch it off.
         opt_out_footer: !f.contains_key("opt_out_footer_shown") || f.contains_key("opt_out_footer"),
-    }
+    })
 }
 
 fn channel_of(f: &HashMap<String, String>) -> Channel {
@@ -220,6 +264,9 @@ async fn save_or_preview(
         let preview = templates::preview(app.preview(), &signed.tenant, &template)?;
         return Ok(editor(app, signed, &template, None, Some(preview)));
     }
+    if f.get("action").map(String::as_str) == Some("test") {
+        return send_test(app, signed, template).await;
+    }
     let now = app.clock.now();
     let store = app.store.as_ref();
     let saved = if template.id.0 == 0 {
@@ -230,13 +277,70 @@ async fn save_or_preview(
     Ok(Redirect::to(&format!("/portal/templates/{}?saved=1", saved.id)).into_response())
 }
 
+/// "Send a test to me": the email as the preview shows it (default language, sample shipment,
+/// the tenant's brand) sent at once to the signed-in user, outside the tenant's log and bill.
+async fn send_test(app: &App, signed: &Signed, template: Template) -> Result<Response, PortalError> {
+    let preview = templates::preview(app.preview(), &signed.tenant, &template)?;
+    let language = template.pick_language(Some(&template.default_language)).to_string();
+    let (notice, error) = match (template.channel, preview.languages.get(&language)) {
+        (
+            Channel::Email,
+            Some(templates::RenderedPreview::Email {
+                subject, html, text, ..
+            }),
+        ) => {
+            let brand = &signed.tenant.brand;
+            let to = signed.user.email.to_string();
+            let message = Message::Email {
+                from_name: brand.email_from_name.clone(),
+                from_address: brand.email_from_address.as_ref().map(|e| e.to_string()),
+                reply_to: brand.reply_to.as_ref().map(|e| e.to_string()),
+                to: to.clone(),
+                subject: format!(
+                    "[{}] {}",
+                    text_of(signed, "test_subject"),
+                    subject.clone().unwrap_or_default()
+                ),
+                html: html.clone(),
+                text: text.clone(),
+                list_unsubscribe: None,
+            };
+            let key = format!(
+                "template-test-{}-{}",
+                signed.user.id,
+                hex::encode(rand::random::<[u8; 8]>())
+            );
+            match super::mail::send(app, message, key).await {
+                Ok(()) => (Some(text_of(signed, "test_sent").replace("{email}", &to)), None),
+                Err(why) => (None, Some(format!("{}: {why}", text_of(signed, "test_not_sent")))),
+            }
+        }
+        _ => (None, Some(text_of(signed, "test_email_only").to_string())),
+    };
+    let context = editor_context(signed.lang, &template, error, Some(preview), notice);
+    Ok(view::page(
+        signed,
+        app.inbox.is_some(),
+        "template.html",
+        "templates",
+        context,
+    ))
+}
+
+fn text_of(signed: &Signed, key: &str) -> &'static str {
+    super::text::get(signed.lang, key).unwrap_or("")
+}
+
 pub async fn create(
     State(app): State<App>,
     signed: Signed,
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PortalError> {
-    let template = from_form(TemplateId(0), channel_of(&f), &f);
+    let template = match from_form(TemplateId(0), channel_of(&f), &f) {
+        Ok(t) => t,
+        Err(why) => return Err(PortalError::BadRequest(why)),
+    };
     save_or_preview(&app, &signed, &headers, template, &f).await
 }
 
@@ -253,7 +357,10 @@ pub async fn save(
         .await?
         .ok_or(PortalError::NotFound)?;
     // The channel is fixed once a template exists: rules rely on it.
-    let template = from_form(current.id, current.channel, &f);
+    let template = match from_form(current.id, current.channel, &f) {
+        Ok(t) => t,
+        Err(why) => return Err(PortalError::BadRequest(why)),
+    };
     save_or_preview(&app, &signed, &headers, template, &f).await
 }
 
@@ -266,7 +373,10 @@ pub async fn preview(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PortalError> {
     signed.check_form(super::csrf_in(&f), &headers)?;
-    let mut template = from_form(TemplateId(0), channel_of(&f), &f);
+    let mut template = match from_form(TemplateId(0), channel_of(&f), &f) {
+        Ok(t) => t,
+        Err(why) => return Ok(Json(json!({ "error": why })).into_response()),
+    };
     if template.name.is_empty() {
         template.name = "preview".into();
     }

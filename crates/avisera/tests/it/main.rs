@@ -4,6 +4,7 @@
 mod accounts;
 mod api;
 mod billing;
+mod brands;
 mod browser;
 mod cli;
 mod crash;

@@ -219,6 +219,7 @@ async fn run(app: &App, clock: &FixedClock, case: usize, story: &Story) -> (Vec<
         },
         send_at_local: None,
         working_days_only: false,
+        brand_id: None,
     };
     rule.check().expect("a valid generated rule");
     rule.id = store

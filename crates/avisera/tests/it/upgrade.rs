@@ -125,6 +125,9 @@ async fn release_database_upgrades_with_all_its_data(url: String, expected: Valu
         // Added since the release: open tracking, off for every tenant an upgrade brings along.
         let mut tenant = expected["tenant"][t].clone();
         tenant["open_tracking"] = false.into();
+        // And the brand colour (the default until one is chosen) and the other brands (none).
+        tenant["brand"]["colour"] = avisera_domain::colour::DEFAULT_COLOUR.into();
+        tenant["brands"] = serde_json::json!([]);
         assert_eq!(
             get(key(t), "/v1/tenant".into()).await,
             tenant,

@@ -96,6 +96,31 @@ pub async fn plans_and_billing_settings_are_kept_with_their_history(store: &dyn 
     assert_eq!(store.tenant(t.id).await.unwrap().unwrap().billing, billing);
 }
 
+pub async fn a_tenants_brands_are_kept_beside_its_default_brand(store: &dyn Store) {
+    let now = at("2026-11-25T10:00:00Z");
+    let t = store
+        .create_tenant("Brands", Plan::Plus, &Brand::named("Brands"), now)
+        .await
+        .unwrap();
+    assert!(t.brands.is_empty());
+    let mut outlet = Brand::named("Outlet");
+    outlet.colour = avisera_domain::colour::Colour::parse("#AA0033").unwrap();
+    let brands = vec![avisera_domain::tenant::OtherBrand {
+        id: avisera_domain::BrandId(1),
+        brand: outlet,
+    }];
+    store.update_brands(t.id, &brands).await.unwrap();
+    let back = store.tenant(t.id).await.unwrap().unwrap();
+    assert_eq!(back.brands, brands);
+    assert_eq!(back.brands[0].brand.colour.as_str(), "#aa0033");
+    assert_eq!(back.brand.brand_name, "Brands", "the default brand stays");
+    let missing = TenantId(t.id.0 + 1000);
+    assert!(matches!(
+        store.update_brands(missing, &brands).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
 pub async fn a_rule_and_its_history_are_written_together(store: &dyn Store) {
     let (tenant, rules, _) = tenant_with_rule(store, "Shop").await;
     let mut rule = rules[0].clone();

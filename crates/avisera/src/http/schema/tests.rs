@@ -45,6 +45,7 @@ fn rule() -> Rule {
         quiet_hours: Vec::new(),
         send_at_local: None,
         working_days_only: false,
+        brand_id: Some(avisera_domain::BrandId(1)),
     }
 }
 
@@ -58,6 +59,7 @@ fn the_shapes_of_domain_types_have_their_fields() {
         brand: brand.clone(),
         billing: BillingSettings::default(),
         open_tracking: false,
+        brands: Vec::new(),
     };
     let template = Template {
         id: TemplateId(1),
