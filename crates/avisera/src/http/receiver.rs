@@ -24,9 +24,6 @@ const LANGUAGES: [(&str, &str); 5] = [
     ("en", "English"),
 ];
 
-/// The header's colour until brands have a colour setting (issue 15, part 3).
-const BRAND_COLOUR: &str = "#17324d";
-
 /// The page's texts by language (the columns of `receiver_text.tsv` after the key).
 static TEXT: LazyLock<BTreeMap<&'static str, BTreeMap<&'static str, &'static str>>> = LazyLock::new(|| {
     let columns = ["en", "sv", "nb", "da", "fi"];
@@ -123,7 +120,7 @@ pub(crate) fn page(tenant: &Tenant, r: &Receiver, mode: &str, error: Option<&str
         "receiver.html",
         json!({
             "lang": lang, "brand": brand, "t": t, "stops": stops, "mode": mode, "error": error,
-            "colour": BRAND_COLOUR,
+            "colour": tenant.brand.colour.as_str(), "on_colour": tenant.brand.colour.text_on(),
             "logo": tenant.brand.logo_id.map(|l| format!("/l/{}/{l}", tenant.id)),
             "opt_out_url": format!("/u/{}", r.token), "preferences_url": format!("/p/{}", r.token),
             "opted_out": r.opted_out_at.is_some(), "reach": r.reach.slug(),

@@ -3,7 +3,8 @@
 
 use avisera_domain::tenant::Brand;
 
-/// The accent colour until brands have a colour setting.
+/// The accent for a colour that does not read as one (never from a stored brand: its colour is
+/// checked when set).
 const DEFAULT_ACCENT: &str = "#1f4e79";
 const DARK_TEXT: &str = "#1d2330";
 const WHITE: &str = "#ffffff";
@@ -11,9 +12,9 @@ const WHITE: &str = "#ffffff";
 /// on any accent.
 const BLACK: &str = "#000000";
 
-/// The page's accent colour: the ONE place it comes from, so the brand's own colour goes here.
-pub fn accent_colour(_brand: &Brand) -> String {
-    DEFAULT_ACCENT.to_string()
+/// The page's accent colour: the brand's own colour (set on the portal's brand page).
+pub fn accent_colour(brand: &Brand) -> String {
+    brand.colour.as_str().to_string()
 }
 
 /// `#rrggbb` (or `#rgb`) as its three channels; None for anything else, so nothing but a
