@@ -181,7 +181,14 @@ pub async fn page(
             peak => peak,
             per_trigger => per_trigger,
             total => facts.iter().map(|f| f.count).sum::<u64>(),
-            bill => view::ser(&bill),
+            bill => context! {
+                lines => bill.lines.iter().map(|l| context! {
+                    description => super::words::bill_line(signed.lang, month, l),
+                    quantity => l.quantity,
+                    amount => l.amount.0,
+                }).collect::<Vec<_>>(),
+                total => bill.total.0,
+            },
             month => month.label(),
             stats => stats, stats_error => stats_error, chosen => chosen,
         },

@@ -4,6 +4,7 @@
 //! reads and writes only the signed-in user's tenant.
 
 mod brand;
+mod format;
 mod home;
 mod library;
 mod login;
@@ -19,6 +20,7 @@ mod text;
 mod track;
 mod users;
 mod view;
+mod words;
 
 pub use library::{LibraryItem, library};
 
@@ -96,6 +98,7 @@ pub fn router() -> Router<App> {
             "/portal/password/reset/{token}",
             get(password::reset_page).post(password::reset),
         )
+        .layer(axum::middleware::from_fn(view::in_readers_language))
 }
 
 /// `GET /l/{tenant}/{logo}`: a tenant's logo, public because every email shows it.

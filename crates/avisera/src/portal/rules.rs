@@ -114,11 +114,8 @@ async fn editor_with(
         .filter(|r| r.enabled && r.id != rule.id && r.trigger == rule.trigger)
         .map(|r| format!("\"{}\"", r.name))
         .collect();
-    let same_trigger = (!others.is_empty() && rule.id.0 != 0).then(|| {
-        super::text::get(signed.lang, "same_trigger")
-            .unwrap_or("{rules}")
-            .replace("{rules}", &others.join(", "))
-    });
+    let same_trigger = (!others.is_empty() && rule.id.0 != 0)
+        .then(|| super::text::fill(signed.lang, "same_trigger", &[("rules", &others.join(", "))]));
     Ok(view::page(
         signed,
         app.inbox.is_some(),
@@ -452,10 +449,14 @@ async fn switch(
             let why = if signed.tenant.plan.allows(rule.trigger) {
                 message
             } else {
-                super::text::get(signed.lang, "plan_lacks")
-                    .unwrap_or("{needs}")
-                    .replace("{plan}", &signed.tenant.plan.to_string())
-                    .replace("{needs}", &Plan::cheapest_with(rule.trigger).to_string())
+                super::text::fill(
+                    signed.lang,
+                    "plan_lacks",
+                    &[
+                        ("plan", &signed.tenant.plan.to_string()),
+                        ("needs", &Plan::cheapest_with(rule.trigger).to_string()),
+                    ],
+                )
             };
             let mut r = editor(&app, &signed, &rule, Some(why)).await?;
             *r.status_mut() = StatusCode::FORBIDDEN;
