@@ -42,7 +42,8 @@ async fn show(
         "brand.html",
         "brand",
         context! { brand => view::ser(&signed.tenant.brand), logos => logos, languages => LANGUAGES.to_vec(),
-        message => message, error_field => error_field, error => error_message },
+        message => message, error_field => error_field,
+        error => error_message.map(|e| super::words::say(signed.lang, &e)) },
     ))
 }
 

@@ -139,10 +139,13 @@ async fn editor_with(
             active_until => until_date(rule.active_until),
             quiet_hours => quiet_hours.join("\n"),
             send_at_local => rule.send_at_local.map(view::ser),
-            history => view::ser(&history),
+            history => history.iter().map(|h| {
+                let (action, detail) = super::words::history(signed.lang, &h.action, &h.detail);
+                context! { at => view::ser(h.at), actor => super::words::actor(signed.lang, &h.actor), action => action, detail => detail }
+            }).collect::<Vec<_>>(),
             plan_allows => signed.tenant.plan.allows(rule.trigger),
             needs => Plan::cheapest_with(rule.trigger).to_string(),
-            error => error,
+            error => error.map(|e| super::words::say(signed.lang, &e)),
             message => message,
             same_trigger => same_trigger,
             replay => replay.map(view::ser),
@@ -403,7 +406,7 @@ async fn store_rule(
         Ok(saved) => Ok(Redirect::to(&format!("/portal/rules/{}?saved=1", saved.id)).into_response()),
         // What the person can fix is shown beside the rule as typed.
         Err(e @ (avisera_core::Error::Invalid { .. } | avisera_core::Error::PlanLacksTrigger(_))) => {
-            refuse(&rule, e.to_string()).await
+            refuse(&rule, super::words::error(signed.lang, &e)).await
         }
         Err(e) => Err(e.into()),
     }

@@ -2,7 +2,7 @@
 //! insert, and a preview against the sample shipment (live with JavaScript, by a Preview
 //! button without). A template that does not render is not saved; the page says why.
 
-use super::session::Signed;
+use super::session::{Lang, Signed};
 use super::view::{self, PortalError};
 use crate::app::App;
 use avisera_core::templates;
@@ -196,11 +196,13 @@ fn channel_of(f: &HashMap<String, String>) -> Channel {
 
 /// Checks a template as saving would: a name, at least one language, and every language
 /// rendering against the sample shipment within the tenant's limits.
-fn problem(template: &Template, tenant: &Tenant) -> Option<String> {
+fn problem(template: &Template, tenant: &Tenant, lang: Lang) -> Option<String> {
     if template.name.is_empty() {
-        return Some("give the template a name".into());
+        return Some(super::words::say(lang, "give the template a name"));
     }
-    templates::check(tenant, template).err().map(|e| e.to_string())
+    templates::check(tenant, template)
+        .err()
+        .map(|e| super::words::error(lang, &e))
 }
 
 async fn save_or_preview(
@@ -211,7 +213,7 @@ async fn save_or_preview(
     f: &HashMap<String, String>,
 ) -> Result<Response, PortalError> {
     signed.submits(super::csrf_in(f), headers, Role::Editor)?;
-    if let Some(error) = problem(&template, &signed.tenant) {
+    if let Some(error) = problem(&template, &signed.tenant, signed.lang) {
         let mut r = editor(app, signed, &template, Some(error), None);
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
@@ -270,7 +272,7 @@ pub async fn preview(
     if template.name.is_empty() {
         template.name = "preview".into();
     }
-    let body = match problem(&template, &signed.tenant) {
+    let body = match problem(&template, &signed.tenant, signed.lang) {
         Some(error) => json!({ "error": error }),
         None => json!(templates::preview(app.preview(), &signed.tenant, &template)?),
     };

@@ -56,6 +56,14 @@ pub fn fill(lang: Lang, key: &str, params: &[(&str, &str)]) -> String {
     text
 }
 
+/// The keys that start with `prefix`.
+pub fn keys_with_prefix(prefix: &'static str) -> impl Iterator<Item = &'static str> {
+    TEXT[&Lang::En]
+        .range(prefix..)
+        .map(|(k, _)| *k)
+        .take_while(move |k| k.starts_with(prefix))
+}
+
 /// Every key, for tests.
 #[cfg(test)]
 pub fn keys() -> Vec<&'static str> {

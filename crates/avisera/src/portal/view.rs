@@ -163,6 +163,7 @@ impl IntoResponse for PortalError {
             }
         };
         let lang = READER.try_with(|l| *l).unwrap_or(Lang::En);
+        let detail = super::words::say(lang, &detail);
         let ctx = context! {
             t => text::table(lang), lang => lang.code(),
             key => key, detail => detail, status => status.as_u16(),

@@ -40,6 +40,192 @@ pub fn bill_line(lang: Lang, month: Month, line: &BillLine) -> String {
     }
 }
 
+/// A field's name as code writes it (`quiet_hours`), as the form labels it.
+fn field_label(lang: Lang, field: &str) -> Option<&'static str> {
+    let key = match field {
+        "name" => "name",
+        "trigger" => "trigger",
+        "channels" => "channel",
+        "sms_template_id" => "sms_template",
+        "email_template_id" => "email_template",
+        "active_from" => "active_from",
+        "active_until" => "active_until",
+        "days_before_deadline" => "days_before_deadline",
+        "recipient.addresses" => "fixed_addresses",
+        "delay_minutes" => "delay_minutes",
+        "quiet_hours" | "quiet hours" => "quiet_hours",
+        "send_at_local" => "send_at_local",
+        "campaign" => "campaign",
+        "attributes" => "attributes",
+        "default_language" => "default_language",
+        "brand_name" => "brand_name",
+        "email_from_name" => "email_from_name",
+        "email_from_address" => "email_from_address",
+        "sms_sender_id" => "sms_sender_id",
+        "reply_to" => "reply_to",
+        "logo" | "logo_id" => "logo",
+        "email" => "email",
+        "password" => "password",
+        "role" => "role",
+        "status" => "status",
+        "channel" => "channel",
+        "tracking_number" => "tracking_number",
+        "from" => "from_day",
+        "until" => "until_day",
+        _ => return None,
+    };
+    text::get(lang, key)
+}
+
+/// A value caught by a placeholder, in the reader's language where it is a word of ours (a
+/// field, a channel, a trigger, a history action).
+fn word(lang: Lang, placeholder: &str, value: &str) -> String {
+    let keyed = |key: String| text::get(lang, &key).map(str::to_string);
+    let found = match placeholder {
+        "field" => field_label(lang, value).map(str::to_string),
+        "fields" => Some(
+            value
+                .split(", ")
+                .map(|f| field_label(lang, f).unwrap_or(f).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        "channel" | "has" => match value {
+            "sms" => keyed("channels_sms".into()),
+            "email" => keyed("email_channel".into()),
+            _ => None,
+        },
+        "trigger" => value
+            .parse::<avisera_domain::trigger::Trigger>()
+            .ok()
+            .and_then(|t| keyed(format!("trigger_{}", t.slug()))),
+        "action" => keyed(format!("history_{value}")),
+        "language" => keyed(format!("language_{value}")),
+        "role" | "needed" => keyed(format!("role_{value}")),
+        _ => None,
+    };
+    found.unwrap_or_else(|| value.to_string())
+}
+
+/// The values of `pattern`'s `{name}` placeholders when `text` is the pattern filled in.
+fn caught(pattern: &str, text: &str) -> Option<Vec<(String, String)>> {
+    match pattern.find('{') {
+        None => (pattern == text).then(Vec::new),
+        Some(open) => {
+            let close = open + pattern[open..].find('}')?;
+            let name = &pattern[open + 1..close];
+            let rest = text.strip_prefix(&pattern[..open])?;
+            let after = &pattern[close + 1..];
+            let next_literal = &after[..after.find('{').unwrap_or(after.len())];
+            // Every place the literal after the placeholder could start, shortest value first.
+            let ends: Vec<usize> = if next_literal.is_empty() {
+                vec![rest.len()]
+            } else {
+                rest.match_indices(next_literal).map(|(i, _)| i).collect()
+            };
+            ends.into_iter().filter(|&end| end > 0).find_map(|end| {
+                let mut values = caught(after, &rest[end..])?;
+                values.insert(0, (name.to_string(), rest[..end].to_string()));
+                Some(values)
+            })
+        }
+    }
+}
+
+/// The `say_*` phrases: what core and the domain write, as patterns in English.
+fn phrases() -> impl Iterator<Item = &'static str> {
+    text::keys_with_prefix("say_")
+}
+
+/// A sentence core or the domain wrote in English, in the reader's language: a known phrase
+/// with its values, a `field: phrase`, or several joined by "; ". What is not known is shown
+/// as written.
+pub fn say(lang: Lang, english: &str) -> String {
+    if lang == Lang::En || english.is_empty() {
+        return english.to_string();
+    }
+    for key in phrases() {
+        let pattern = text::get(Lang::En, key).unwrap_or_default();
+        if let Some(values) = caught(pattern, english) {
+            let values: Vec<(String, String)> = values
+                .into_iter()
+                .map(|(name, value)| {
+                    let w = word(lang, &name, &value);
+                    (name, w)
+                })
+                .collect();
+            let params: Vec<(&str, &str)> = values.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            return text::fill(lang, key, &params);
+        }
+    }
+    if english.contains("; ") {
+        let parts: Vec<String> = english.split("; ").map(|p| say(lang, p)).collect();
+        if parts.iter().zip(english.split("; ")).any(|(a, b)| a != b) {
+            return parts.join("; ");
+        }
+    }
+    if let Some((field, rest)) = english.split_once(": ")
+        && let Some(label) = field_label(lang, field)
+    {
+        return format!("{label}: {}", say(lang, rest));
+    }
+    english.to_string()
+}
+
+/// A refusal from core, in the reader's language.
+pub fn error(lang: Lang, e: &avisera_core::Error) -> String {
+    match e {
+        avisera_core::Error::Template(t) => template_error(lang, t),
+        other => say(lang, &other.to_string()),
+    }
+}
+
+/// A template that does not render: where (language, part, line) and what, in the reader's
+/// language.
+pub fn template_error(lang: Lang, e: &avisera_domain::template::TemplateError) -> String {
+    if lang == Lang::En {
+        return e.to_string();
+    }
+    let mut s = String::new();
+    if let Some(l) = &e.language {
+        s.push_str(&text::fill(
+            lang,
+            "say_at_language",
+            &[("language", &word(lang, "language", l))],
+        ));
+        s.push_str(", ");
+    }
+    if let Some(p) = &e.part {
+        let key = match p.as_str() {
+            "subject" => "subject",
+            "html" => "html_body",
+            _ => "plain_text",
+        };
+        s.push_str(&text::get(lang, key).unwrap_or(p).to_lowercase());
+        s.push_str(", ");
+    }
+    if let Some(n) = e.line {
+        s.push_str(&text::fill(lang, "say_at_line", &[("line", &n.to_string())]));
+        s.push_str(": ");
+    }
+    s.push_str(&say(lang, &e.message));
+    s
+}
+
+/// One change in a rule's history: what was done, and the detail, in the reader's language.
+pub fn history(lang: Lang, action: &str, detail: &str) -> (String, String) {
+    let action = text::get(lang, &format!("history_{action}")).map_or_else(|| action.to_string(), str::to_string);
+    (action, say(lang, detail))
+}
+
+/// Who did something, as the history writes it: `someone@example.com (portal)`.
+pub fn actor(lang: Lang, actor: &str) -> String {
+    match actor.strip_suffix(" (portal)") {
+        Some(who) => text::fill(lang, "actor_portal", &[("who", who)]),
+        None => actor.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +280,77 @@ mod tests {
             bill_line(Lang::Da, month, &sms).replace('\u{a0}', " "),
             "SMS-dele à 0,75 SEK"
         );
+    }
+
+    #[test]
+    fn a_phrase_is_said_with_its_values_and_fields_named_as_the_form_names_them() {
+        assert_eq!(
+            say(Lang::Sv, "name: must be 1 to 200 characters"),
+            "Namn: måste vara 1 till 200 tecken"
+        );
+        assert_eq!(
+            say(Lang::Da, "sms_template_id: template 7 is a email template, not sms"),
+            "SMS-skabelon: skabelon 7 er en skabelon til e-mail, ikke SMS"
+        );
+        assert_eq!(
+            say(
+                Lang::Fi,
+                "delay_minutes: \"x\" is not a whole number; attributes: \"a\" should be written name=value"
+            ),
+            "Viive tapahtuman jälkeen (minuuttia): ”x” ei ole kokonaisluku; Lähetyksen tiedot: ”a” kirjoitetaan muodossa nimi=arvo"
+        );
+        assert_eq!(
+            say(Lang::Nb, "changed name, quiet_hours"),
+            "endret Navn, Stille timer (mottakerens lokale tid)"
+        );
+        assert_eq!(say(Lang::Nb, "was already enabled"), "var allerede slått på");
+        assert_eq!(
+            say(Lang::En, "name: must be 1 to 200 characters"),
+            "name: must be 1 to 200 characters"
+        );
+        assert_eq!(
+            say(Lang::Sv, "something nobody wrote down"),
+            "something nobody wrote down"
+        );
+    }
+
+    #[test]
+    fn every_rule_check_the_domain_makes_is_said_in_every_language() {
+        use avisera_domain::rule::Rule;
+        let base: Rule = serde_json::from_value(serde_json::json!({
+            "id": 0, "name": "r", "trigger": "delivered", "enabled": false, "channels": "sms",
+            "recipient": {"kind": "receiver"}, "sms_template_id": 1, "email_template_id": null, "conditions": {},
+            "active_from": null, "active_until": null, "days_before_deadline": null, "campaign": null,
+            "once_per_shipment": true, "delay_minutes": 0
+        }))
+        .expect("a rule");
+        let mut broken = Vec::new();
+        let mut r = base.clone();
+        r.name = String::new();
+        broken.push(r);
+        let mut r = base.clone();
+        r.sms_template_id = None;
+        broken.push(r);
+        let mut r = base.clone();
+        r.days_before_deadline = Some(3);
+        broken.push(r);
+        let mut r = base.clone();
+        r.delay_minutes = u32::MAX;
+        broken.push(r);
+        let mut r = base.clone();
+        r.campaign = Some("x".repeat(1001));
+        broken.push(r);
+        for rule in broken {
+            let english = rule.check().expect_err("broken").to_string();
+            for lang in [Lang::Sv, Lang::Nb, Lang::Da, Lang::Fi] {
+                let said = say(lang, &english);
+                let phrase = english.split_once(": ").map_or(english.as_str(), |(_, p)| p);
+                assert!(
+                    !said.contains(phrase),
+                    "{english} is not said in {}: {said}",
+                    lang.code()
+                );
+            }
+        }
     }
 }
