@@ -137,7 +137,7 @@ async fn decide_and_send(
         return Ok(Some(
             DeliveryOutcome::Deferred {
                 until: now,
-                reason: "the claim ran out of time before sending".into(),
+                reason: avisera_domain::reason::make("claim_expired", &[]),
             }
             .into(),
         ));
@@ -177,7 +177,10 @@ async fn decide_and_send(
                     reason,
                 },
                 None => DeliveryOutcome::Failed {
-                    reason: format!("gave up after {} attempts: {reason}", job.attempt),
+                    reason: avisera_domain::reason::make(
+                        "gave_up",
+                        &[("attempts", &job.attempt.to_string()), ("why", &reason)],
+                    ),
                 },
             }
         }
@@ -213,9 +216,13 @@ async fn hold_budget(
         return Ok(None);
     };
     let month = Month::of(now);
-    let why = format!(
-        "the SMS budget of {budget} SEK for {} is used up ({committed} SEK spent or being sent)",
-        month.label()
+    let why = avisera_domain::reason::make(
+        "sms_budget_used",
+        &[
+            ("budget", &budget.to_string()),
+            ("month", &month.label()),
+            ("spent", &committed.to_string()),
+        ],
     );
     let rule = match (dispatch::over_budget(c.rule.as_ref(), &why), c.rule.as_ref()) {
         (OverBudget::SwitchToEmail, Some(rule)) => rule,
@@ -255,7 +262,10 @@ async fn rendered_email(
         None => None,
     };
     let Some(shipment) = shipment else {
-        return Ok(Err(NotSent::Cancelled("the shipment is gone".into())));
+        return Ok(Err(NotSent::Cancelled(avisera_domain::reason::make(
+            "shipment_gone",
+            &[],
+        ))));
     };
     let templates: BTreeMap<_, _> = match rule.email_template_id {
         Some(id) => store

@@ -241,7 +241,7 @@ pub async fn log(
         "log.html",
         "log",
         context! {
-            notifications => view::ser(&notifications),
+            notifications => super::words::notifications(signed.lang, &notifications),
             filter => shown, error => error, next_before => next, triggers => triggers,
             here => uri.to_string(), paged => paged, can_cancel => signed.user.role.allows(Role::Editor),
         },

@@ -161,7 +161,7 @@ async fn show(
         context! {
             shipment => view::ser(&shipment),
             events => events,
-            notifications => view::ser(&notifications),
+            notifications => super::words::notifications(signed.lang, &notifications),
             sms_templates => options(Channel::Sms),
             email_templates => options(Channel::Email),
             send_key => super::session::new_token(),

@@ -226,6 +226,62 @@ pub fn actor(lang: Lang, actor: &str) -> String {
     }
 }
 
+/// Why a notification was not sent, was deferred or changed status, in the reader's
+/// language: a stored code with its parameters, or (a reason from before codes, a provider's
+/// own words) the text as it is, said where it is a known phrase.
+pub fn reason(lang: Lang, stored: &str) -> String {
+    let Some(r) = avisera_domain::reason::parse(stored) else {
+        return say(lang, stored);
+    };
+    let key = format!("reason_{}", r.code);
+    if text::get(lang, &key).is_none() {
+        return avisera_domain::reason::english(stored);
+    }
+    let values: Vec<(&str, String)> = r
+        .params
+        .iter()
+        .map(|(name, value)| (name.as_str(), reason_value(lang, name, value)))
+        .collect();
+    let params: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    text::fill(lang, &key, &params)
+}
+
+/// Notifications for a page, each with its reason in the reader's language.
+pub fn notifications(lang: Lang, list: &[avisera_store::NotificationRecord]) -> Vec<minijinja::Value> {
+    list.iter()
+        .map(|n| {
+            let said = n.reason.as_deref().map(|r| reason(lang, r));
+            minijinja::context! { reason => said, ..super::view::ser(n) }
+        })
+        .collect()
+}
+
+/// One parameter of a reason, written the reader's way.
+fn reason_value(lang: Lang, name: &str, value: &str) -> String {
+    match name {
+        "at" | "until" => value.parse::<avisera_domain::Timestamp>().map_or_else(
+            |_| value.to_string(),
+            |t| {
+                let zone = jiff::tz::TimeZone::get("Europe/Stockholm").expect("bundled zone");
+                format::date_time(lang, t.to_zoned_datetime(zone).datetime())
+            },
+        ),
+        "who" => actor(lang, value),
+        "why" => say(lang, value),
+        "month" => Month::parse(value).map_or_else(|_| value.to_string(), |m| format::month(lang, m.first)),
+        "budget" | "spent" => sek(value).map_or_else(|| value.to_string(), |ore| format::amount(lang, ore)),
+        other => word(lang, other, value),
+    }
+}
+
+/// `250.00` (SEK as `Ore` writes it) as öre.
+fn sek(value: &str) -> Option<i64> {
+    let (whole, cents) = value.split_once('.')?;
+    let negative = whole.starts_with('-');
+    let ore = whole.trim_start_matches('-').parse::<i64>().ok()? * 100 + cents.parse::<i64>().ok()?;
+    Some(if negative { -ore } else { ore })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +406,70 @@ mod tests {
                     "{english} is not said in {}: {said}",
                     lang.code()
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_stored_reason_is_said_in_the_reader_s_language_and_old_free_text_as_it_is() {
+        use avisera_domain::reason::make;
+        let opted = make("opted_out", &[("at", "2026-11-05T13:03:00Z")]);
+        assert_eq!(
+            reason(Lang::Fi, &opted),
+            "vastaanottaja kieltäytyi tämän lähettäjän viesteistä 5.11.2026 klo 14.03"
+        );
+        assert_eq!(
+            reason(Lang::Sv, &make("cancelled_by", &[("who", "ada@example.com (portal)")])),
+            "avbrutet av ada@example.com (portalen)"
+        );
+        let budget = make(
+            "sms_budget_used",
+            &[("budget", "1250.00"), ("month", "2026-11"), ("spent", "1250.75")],
+        );
+        assert_eq!(
+            reason(Lang::Da, &budget).replace('\u{a0}', " "),
+            "SMS-budgettet på 1.250,00 SEK for november 2026 er brugt op (1.250,75 SEK brugt)"
+        );
+        assert_eq!(
+            reason(
+                Lang::Nb,
+                &make("suppressed", &[("why", "hard bounce: 550 5.1.1 user unknown")])
+            ),
+            "adressen er sperret etter hard retur: 550 5.1.1 user unknown"
+        );
+        assert_eq!(
+            reason(Lang::Sv, "the parcel was picked up"),
+            "the parcel was picked up",
+            "old rows read as stored"
+        );
+        assert_eq!(
+            reason(Lang::En, &opted),
+            "the receiver opted out of messages from this sender at 2026-11-05T13:03:00Z"
+        );
+    }
+
+    #[test]
+    fn every_reason_code_has_its_text_in_every_language_with_the_same_placeholders() {
+        for (code, english) in avisera_domain::reason::CODES {
+            let key = format!("reason_{code}");
+            assert_eq!(
+                text::get(Lang::En, &key),
+                Some(*english),
+                "{key} in English is the domain's sentence"
+            );
+            let names = |s: &str| -> Vec<String> {
+                let mut v: Vec<String> = s
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('}'))
+                    .map(|(n, _)| n.to_string())
+                    .collect();
+                v.sort();
+                v
+            };
+            for lang in Lang::ALL {
+                let said = text::get(lang, &key).unwrap_or_else(|| panic!("{key} missing in {}", lang.code()));
+                assert_eq!(names(said), names(english), "{key} in {}", lang.code());
             }
         }
     }
