@@ -444,7 +444,7 @@ mod tests {
         );
         assert_eq!(
             reason(Lang::En, &opted),
-            "the receiver opted out of messages from this sender at 2026-11-05T13:03:00Z"
+            "the receiver opted out of messages from this sender at 2026-11-05 14:03"
         );
     }
 
