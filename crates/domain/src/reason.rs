@@ -60,6 +60,14 @@ pub const CODES: &[(&str, &str)] = &[
         "sms_budget_used",
         "the SMS budget of {budget} SEK for {month} is used up ({spent} SEK spent)",
     ),
+    (
+        "sms_budget_switched",
+        "the SMS budget of {budget} SEK for {month} is used up ({spent} SEK spent); sent as email to {to} instead",
+    ),
+    (
+        "sms_budget_no_email",
+        "the SMS budget of {budget} SEK for {month} is used up ({spent} SEK spent); the rule's email could not replace it: {why}",
+    ),
     ("gave_up", "gave up after {attempts} attempts: {why}"),
     ("claim_expired", "the claim ran out of time before sending"),
     ("shipment_gone", "the shipment is gone"),
@@ -132,7 +140,9 @@ pub fn english(stored: &str) -> String {
     let Some((_, sentence)) = CODES.iter().find(|(c, _)| *c == reason.code) else {
         return stored.to_string();
     };
-    fill(sentence, &reason.params)
+    // A parameter may itself be a stored reason (why the email could not replace an SMS).
+    let params = reason.params.iter().map(|(k, v)| (k.clone(), english(v))).collect();
+    fill(sentence, &params)
 }
 
 /// A sentence with its `{name}` placeholders filled in.

@@ -216,14 +216,13 @@ async fn hold_budget(
         return Ok(None);
     };
     let month = Month::of(now);
-    let why = avisera_domain::reason::make(
-        "sms_budget_used",
-        &[
-            ("budget", &budget.to_string()),
-            ("month", &month.label()),
-            ("spent", &committed.to_string()),
-        ],
-    );
+    let (budget, month, spent) = (budget.to_string(), month.label(), committed.to_string());
+    let used = [
+        ("budget", budget.as_str()),
+        ("month", month.as_str()),
+        ("spent", spent.as_str()),
+    ];
+    let why = avisera_domain::reason::make("sms_budget_used", &used);
     let rule = match (dispatch::over_budget(c.rule.as_ref(), &why), c.rule.as_ref()) {
         (OverBudget::SwitchToEmail, Some(rule)) => rule,
         (OverBudget::Cancel { reason }, _) => return Ok(Some(Some(DeliveryOutcome::Cancelled { reason }))),
@@ -232,11 +231,17 @@ async fn hold_budget(
     let email = match rendered_email(app, store, tenant, rule, &c.job, now).await? {
         Ok(email) => email,
         Err(not_sent) => {
-            let reason = format!("{why}; the rule's email could not replace it: {}", not_sent.reason());
+            let reason = avisera_domain::reason::make(
+                "sms_budget_no_email",
+                &[&used[..], &[("why", not_sent.reason())]].concat(),
+            );
             return Ok(Some(Some(DeliveryOutcome::Cancelled { reason })));
         }
     };
-    let reason = format!("{why}; sent as email to {} instead", email.recipient);
+    let reason = avisera_domain::reason::make(
+        "sms_budget_switched",
+        &[&used[..], &[("to", email.recipient.as_str())]].concat(),
+    );
     if store
         .switch_to_email(tenant.id, c.job.id, worker, &reason, &email, now)
         .await?

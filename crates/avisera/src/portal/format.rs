@@ -4,8 +4,9 @@
 //! amount with its own decimal and thousands separators (a non-breaking space groups
 //! thousands in Swedish, Norwegian and Finnish, a dot in Danish, a comma in English), and
 //! names the currency so that it cannot be read as the reader's own: Swedish writes `kr`
-//! after the amount (its own krona), Norwegian, Danish and Finnish write the code `SEK` after
-//! it (their `kr` or `€` would be another currency), English writes `SEK` before it.
+//! after the amount (its own krona); Norwegian, Danish, Finnish and English write the code
+//! `SEK` after it (a Norwegian's or Dane's `kr`, a Finn's `€`, would be another currency).
+//! The amount and its currency are joined by a non-breaking space.
 //!
 //! Dates: Swedish and English keep the ISO form (2026-11-05); Norwegian and Danish write
 //! 05.11.2026, Finnish 5.11.2026. Times: 14:03, with a dot in Danish and Finnish (14.03).
@@ -42,8 +43,16 @@ pub fn amount(lang: Lang, ore: i64) -> String {
     let figure = format!("{sign}{whole}{decimal}{:02}", abs % 100);
     match lang {
         Lang::Sv => format!("{figure}{NBSP}kr"),
-        Lang::Nb | Lang::Da | Lang::Fi => format!("{figure}{NBSP}SEK"),
-        Lang::En => format!("SEK{NBSP}{figure}"),
+        Lang::Nb | Lang::Da | Lang::Fi | Lang::En => format!("{figure}{NBSP}SEK"),
+    }
+}
+
+/// A share (0.975) as a percentage to one decimal, e.g. `97,5 %` in Swedish.
+pub fn percent(lang: Lang, share: f64) -> String {
+    let figure = format!("{:.1}", share * 100.0);
+    match lang {
+        Lang::En => format!("{figure} %"),
+        _ => format!("{} %", figure.replace('.', ",")),
     }
 }
 
@@ -173,8 +182,8 @@ mod tests {
             (Lang::Da, 1_000_000_00, "1.000.000,00 SEK"),
             (Lang::Fi, 2500, "25,00 SEK"),
             (Lang::Fi, 1_234_50, "1 234,50 SEK"),
-            (Lang::En, 1_234_50, "SEK 1,234.50"),
-            (Lang::En, 75, "SEK 0.75"),
+            (Lang::En, 1_234_50, "1,234.50 SEK"),
+            (Lang::En, 75, "0.75 SEK"),
             (Lang::Sv, -2500, "-25,00 kr"),
             (Lang::Sv, 0, "0,00 kr"),
         ];
@@ -185,6 +194,13 @@ mod tests {
             amount(Lang::Sv, 2500).contains(NBSP),
             "the amount and its currency stay on one line"
         );
+    }
+
+    #[test]
+    fn percentages_per_language() {
+        assert_eq!(percent(Lang::Sv, 0.975), "97,5 %");
+        assert_eq!(percent(Lang::Fi, 1.0), "100,0 %");
+        assert_eq!(percent(Lang::En, 0.5), "50.0 %");
     }
 
     #[test]

@@ -101,5 +101,22 @@ pub fn router() -> Router<App> {
         .layer(axum::middleware::from_fn(view::in_readers_language))
 }
 
+/// A trigger as the portal names it in a language (`sv`, `nb`, `da`, `fi`, `en`), for names
+/// seeded in a tenant's language.
+pub fn trigger_name(lang: &str, trigger: avisera_domain::trigger::Trigger) -> String {
+    let lang = session::Lang::parse(lang).unwrap_or(session::Lang::En);
+    text::fill(lang, &format!("trigger_{}", trigger.slug()), &[])
+}
+
+/// A channel as the portal names it in a language: `SMS`, `e-post`.
+pub fn channel_name(lang: &str, channel: avisera_domain::notification::Channel) -> String {
+    let lang = session::Lang::parse(lang).unwrap_or(session::Lang::En);
+    let key = match channel {
+        avisera_domain::notification::Channel::Sms => "channels_sms",
+        avisera_domain::notification::Channel::Email => "email_channel",
+    };
+    text::fill(lang, key, &[])
+}
+
 /// `GET /l/{tenant}/{logo}`: a tenant's logo, public because every email shows it.
 pub use brand::public_logo;

@@ -44,6 +44,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         format::number(reader(state), n)
     });
     env.add_filter("day", day);
+    env.add_filter("percent", |state: &minijinja::State, share: f64| {
+        format::percent(reader(state), share)
+    });
     for (name, source) in PAGES {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("portal page {name} does not compile: {e}"));
@@ -274,6 +277,18 @@ mod tests {
                 .map(|l| format!("language_{l}")),
         );
         keys.extend(["receiver", "customer_service", "fixed"].map(|r| format!("recipient_{r}")));
+        for (name, about) in avisera_domain::template::VARIABLES {
+            assert_eq!(
+                text::get(Lang::En, &format!("var_{name}")),
+                Some(*about),
+                "var_{name} in English"
+            );
+        }
+        keys.extend(
+            avisera_domain::template::VARIABLES
+                .iter()
+                .map(|(name, _)| format!("var_{name}")),
+        );
         keys.extend(
             [
                 "announced",

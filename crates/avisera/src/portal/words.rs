@@ -267,7 +267,8 @@ fn reason_value(lang: Lang, name: &str, value: &str) -> String {
             },
         ),
         "who" => actor(lang, value),
-        "why" => say(lang, value),
+        // A provider's words, or a reason of its own (why an email could not replace an SMS).
+        "why" => reason(lang, value),
         "month" => Month::parse(value).map_or_else(|_| value.to_string(), |m| format::month(lang, m.first)),
         "budget" | "spent" => sek(value).map_or_else(|| value.to_string(), |ore| format::amount(lang, ore)),
         other => word(lang, other, value),
