@@ -102,7 +102,9 @@ async fn chosen_stats(app: &App, signed: &Signed, q: &StatsQuery) -> Result<(Val
     .await;
     match asked {
         Ok(stats) => Ok((view::ser(&stats), None)),
-        Err(avisera_core::Error::Invalid { message, .. }) => Ok((Value::from(()), Some(message))),
+        Err(avisera_core::Error::Invalid { message, .. }) => {
+            Ok((Value::from(()), Some(super::words::say(signed.lang, &message))))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -229,7 +231,7 @@ pub async fn log(
     .filter()
     {
         Ok(filter) => (app.store.notifications(signed.tenant.id, &filter).await?, None),
-        Err(e) => (Vec::new(), Some(e.to_string())),
+        Err(e) => (Vec::new(), Some(super::words::error(signed.lang, &e))),
     };
     let next = (notifications.len() >= 100)
         .then(|| notifications.last().map(|n| n.id.0))

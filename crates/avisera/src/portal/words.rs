@@ -362,6 +362,17 @@ mod tests {
         );
         assert_eq!(say(Lang::Nb, "was already enabled"), "var allerede slått på");
         assert_eq!(
+            say(Lang::Sv, "from: \"x\" is not a date like 2026-11-25"),
+            "Från dag: ”x” är inget datum som 2026-11-25"
+        );
+        assert_eq!(
+            say(
+                Lang::Fi,
+                "the period is 400 days long: ask for at most 366 days at a time"
+            ),
+            "jakso on 400 päivää pitkä: pyydä enintään 366 päivää kerrallaan"
+        );
+        assert_eq!(
             say(Lang::En, "name: must be 1 to 200 characters"),
             "name: must be 1 to 200 characters"
         );
