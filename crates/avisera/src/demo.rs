@@ -209,6 +209,12 @@ fn texts() -> Vec<(Trigger, TemplateBody, TemplateBody, TemplateBody, TemplateBo
     ]
 }
 
+/// A seeded rule's name: its trigger as the portal names it in the demo tenant's language
+/// (Swedish), e.g. "Levererad".
+fn seeded_name(trigger: Trigger) -> String {
+    crate::portal::trigger_name("sv", trigger)
+}
+
 async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
     let store = &app.store;
     let now = app.clock.now();
@@ -229,7 +235,11 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
             let (sv, en) = (finished(sv, WORDS_SV), finished(en, WORDS_EN));
             let template = Template {
                 id: TemplateId(0),
-                name: format!("{} ({channel})", trigger.title()),
+                name: format!(
+                    "{} ({})",
+                    seeded_name(trigger),
+                    crate::portal::channel_name("sv", channel)
+                ),
                 channel,
                 default_language: "sv".into(),
                 contents: BTreeMap::from([("sv".to_string(), sv), ("en".to_string(), en)]),
@@ -243,7 +253,7 @@ async fn seed(app: &App) -> anyhow::Result<(Tenant, String)> {
         }
         let rule = Rule {
             id: RuleId(0),
-            name: trigger.title().to_string(),
+            name: seeded_name(trigger),
             trigger,
             enabled: false,
             conditions: Conditions::default(),

@@ -20,9 +20,13 @@ pub async fn sms_blocked(store: &dyn Usage, tenant: &Tenant, now: Timestamp) -> 
     let (from, to) = month.bounds();
     let spent = store.sms_spend(tenant.id, from, to).await?;
     Ok((spent >= budget).then(|| {
-        format!(
-            "the SMS budget of {budget} SEK for {} is used up ({spent} SEK spent)",
-            month.label()
+        avisera_domain::reason::make(
+            "sms_budget_used",
+            &[
+                ("budget", &budget.to_string()),
+                ("month", &month.label()),
+                ("spent", &spent.to_string()),
+            ],
         )
     }))
 }

@@ -151,7 +151,12 @@ where
     S: avisera_store::Outbox + NotificationLog + ?Sized,
 {
     if store
-        .cancel_waiting(tenant, id, &format!("cancelled by {who}"), now)
+        .cancel_waiting(
+            tenant,
+            id,
+            &avisera_domain::reason::make("cancelled_by", &[("who", who)]),
+            now,
+        )
         .await?
     {
         tracing::info!(%tenant, notification = %id, %who, "a waiting message was cancelled by hand");

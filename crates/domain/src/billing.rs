@@ -127,10 +127,30 @@ pub enum LineKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BillLine {
     pub kind: LineKind,
+    /// The line in English, as the CLI and the API write it.
     pub description: String,
+    /// What a fee line covers, for describing it in another language; `None` on usage lines
+    /// (whose unit price says all).
+    pub fee: Option<FeeDays>,
     pub quantity: i64,
     pub unit_price: Ore,
     pub amount: Ore,
+}
+
+/// The days of a month a plan's fee is billed for (1-based, both included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FeeDays {
+    pub plan: Plan,
+    pub first: i64,
+    pub last: i64,
+    pub days_in_month: i64,
+}
+
+impl FeeDays {
+    /// The whole month, not a part of it.
+    pub fn whole_month(&self) -> bool {
+        self.last - self.first + 1 == self.days_in_month
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -261,6 +281,12 @@ pub fn bill(month: Month, periods: &[PlanPeriod], prices: &PriceList, billed: &[
         lines.push(BillLine {
             kind: LineKind::Fee,
             description,
+            fee: Some(FeeDays {
+                plan,
+                first,
+                last,
+                days_in_month: month.days(),
+            }),
             quantity: 1,
             unit_price: amount,
             amount,
@@ -283,6 +309,7 @@ pub fn bill(month: Month, periods: &[PlanPeriod], prices: &PriceList, billed: &[
         lines.push(BillLine {
             kind,
             description: format!("{what} at {unit_price} SEK"),
+            fee: None,
             quantity,
             unit_price,
             amount: unit_price * quantity,

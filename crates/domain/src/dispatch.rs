@@ -54,7 +54,7 @@ pub fn decide(t: &SendTime<'_>) -> Dispatch {
     }
     if let Some(at) = t.opted_out {
         return Dispatch::Cancel {
-            reason: format!("the receiver opted out of messages from this sender at {at}"),
+            reason: crate::reason::make("opted_out", &[("at", &at.to_string())]),
         };
     }
     if let Some(why) = t.declined {
@@ -68,7 +68,7 @@ pub fn decide(t: &SendTime<'_>) -> Dispatch {
     match t.quiet_until {
         Some(until) if until > t.now => Dispatch::Defer {
             until,
-            reason: format!("quiet hours: deferred to {until}"),
+            reason: crate::reason::make("quiet_hours", &[("until", &until.to_string())]),
         },
         _ => Dispatch::Send,
     }
@@ -77,7 +77,7 @@ pub fn decide(t: &SendTime<'_>) -> Dispatch {
 /// Why the message itself cannot go out: nothing to read, or more than the tenant allows.
 fn unsendable(message: &Message, limits: MessageLimits) -> Option<String> {
     limits.check(message).err().map(|unfit| match unfit {
-        Unfit::Empty(_) => RENDERED_NOTHING.into(),
+        Unfit::Empty(_) => crate::reason::make("rendered_nothing", &[]),
         Unfit::TooLarge(why) => format!("{why}; it was not sent and costs nothing"),
     })
 }

@@ -277,8 +277,8 @@ fn receiver_address(s: &Situation<'_>, channel: Channel) -> Address {
         None => Err((
             String::new(),
             NotSent::Failed(match channel {
-                Channel::Sms => "the receiver has no phone number".to_string(),
-                Channel::Email => "the receiver has no email address".to_string(),
+                Channel::Sms => crate::reason::make("no_phone", &[]),
+                Channel::Email => crate::reason::make("no_email", &[]),
             }),
         )),
     }
@@ -298,12 +298,12 @@ fn customer_service_address(s: &Situation<'_>, rule: &Rule, channel: Channel) ->
     .unwrap_or_else(|| {
         Err((
             String::new(),
-            NotSent::Failed(format!(
-                "the tenant has no customer-service {}",
+            NotSent::Failed(crate::reason::make(
                 match channel {
-                    Channel::Sms => "phone number",
-                    Channel::Email => "email address",
-                }
+                    Channel::Sms => "no_service_phone",
+                    Channel::Email => "no_service_email",
+                },
+                &[],
             )),
         ))
     })
@@ -514,7 +514,7 @@ pub fn email_instead(s: &Situation<'_>, rule: &Rule, key: &str) -> Result<Planne
         Recipient::CustomerService => customer_service_address(s, rule, Channel::Email),
         Recipient::Fixed { .. } => Err((
             String::new(),
-            NotSent::Cancelled("a fixed list of numbers has no email address to switch to".into()),
+            NotSent::Cancelled(crate::reason::make("fixed_list_no_email", &[])),
         )),
     }
     .map_err(|(_, why)| why)?;

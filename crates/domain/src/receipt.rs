@@ -13,7 +13,7 @@ pub type Suppressed = BTreeMap<String, String>;
 /// Why an email to `address` is not sent, if the address is suppressed.
 pub fn suppressed(list: &Suppressed, address: &str) -> Option<String> {
     list.get(&address.trim().to_lowercase())
-        .map(|why| format!("the address is suppressed after {why}"))
+        .map(|why| crate::reason::make("suppressed", &[("why", why)]))
 }
 
 /// What the provider says became of a message.

@@ -78,8 +78,8 @@ impl Reach {
     /// Why a message on `channel` is not for this receiver, if it is not.
     pub fn declines(self, channel: Channel) -> Option<String> {
         match (self, channel) {
-            (Reach::EmailOnly, Channel::Sms) => Some("the receiver chose to get email only".into()),
-            (Reach::SmsOnly, Channel::Email) => Some("the receiver chose to get SMS only".into()),
+            (Reach::EmailOnly, Channel::Sms) => Some(crate::reason::make("chose_email_only", &[])),
+            (Reach::SmsOnly, Channel::Email) => Some(crate::reason::make("chose_sms_only", &[])),
             _ => None,
         }
     }
@@ -358,7 +358,7 @@ mod tests {
     #[test]
     fn preferences_decline_the_other_channel_with_a_reason() {
         assert_eq!(Reach::Both.declines(Channel::Sms), None);
-        assert!(Reach::EmailOnly.declines(Channel::Sms).unwrap().contains("email only"));
+        assert!(crate::reason::english(&Reach::EmailOnly.declines(Channel::Sms).unwrap()).contains("email only"));
         assert_eq!(Reach::EmailOnly.declines(Channel::Email), None);
         assert!(Reach::SmsOnly.declines(Channel::Email).is_some());
         assert_eq!(Reach::from_slug("email"), Some(Reach::EmailOnly));

@@ -208,7 +208,7 @@ pub fn apply(current: Shipment, event: &CarrierEvent, mapping: &Mapping) -> Appl
             if before.storage_deadline() != Some(deadline) {
                 cancel.push((
                     Trigger::DaysLeftAtPickupPoint,
-                    "the storage deadline changed; a reminder for the new one replaces it".to_string(),
+                    crate::reason::make("deadline_changed", &[]),
                 ));
             }
             fired.push(Firing {
@@ -218,11 +218,11 @@ pub fn apply(current: Shipment, event: &CarrierEvent, mapping: &Mapping) -> Appl
         }
     } else if before.waits_at_pickup_point() {
         let why = match shipment.milestone {
-            Some(Milestone::Delivered) => "the parcel was picked up",
-            Some(Milestone::Returned) => "the parcel was returned to the sender",
-            _ => "the parcel left the pickup point",
+            Some(Milestone::Delivered) => "picked_up",
+            Some(Milestone::Returned) => "returned",
+            _ => "left_pickup_point",
         };
-        cancel.push((Trigger::DaysLeftAtPickupPoint, why.to_string()));
+        cancel.push((Trigger::DaysLeftAtPickupPoint, crate::reason::make(why, &[])));
     }
 
     // Past "in transit", a message about the order or the start of the journey that still
@@ -231,10 +231,7 @@ pub fn apply(current: Shipment, event: &CarrierEvent, mapping: &Mapping) -> Appl
     let past_transit = |m: Option<Milestone>| m.is_some_and(|m| m > Milestone::InTransit && !m.is_final());
     if past_transit(shipment.milestone) && before.milestone.is_some() && !past_transit(before.milestone) {
         for trigger in [Trigger::TransportOrderReceived, Trigger::FirstTransportEvent] {
-            cancel.push((
-                trigger,
-                "the parcel was further along before this message was sent".to_string(),
-            ));
+            cancel.push((trigger, crate::reason::make("further_along", &[])));
         }
     }
 
@@ -242,12 +239,12 @@ pub fn apply(current: Shipment, event: &CarrierEvent, mapping: &Mapping) -> Appl
     // by quiet hours or a delay) has become pointless.
     if shipment.milestone.is_some_and(Milestone::is_final) && !before.milestone.is_some_and(Milestone::is_final) {
         let why = match shipment.milestone {
-            Some(Milestone::Returned) => "the parcel went back to the sender before this message was sent",
-            _ => "the parcel was delivered before this message was sent",
+            Some(Milestone::Returned) => "went_back",
+            _ => "delivered_before",
         };
         for trigger in Trigger::ALL.into_iter().filter(|t| t.is_about_the_journey()) {
             if !cancel.iter().any(|(t, _)| *t == trigger) {
-                cancel.push((trigger, why.to_string()));
+                cancel.push((trigger, crate::reason::make(why, &[])));
             }
         }
     }
@@ -323,10 +320,8 @@ mod tests {
             &ev("AVAILABLE_FOR_DELIVERY_PAR_LOC", "2026-11-21T09:00:00Z"),
         );
         assert!(
-            b.cancel.contains(&(
-                Trigger::FirstTransportEvent,
-                "the parcel was further along before this message was sent".to_string()
-            )),
+            b.cancel
+                .contains(&(Trigger::FirstTransportEvent, crate::reason::make("further_along", &[]))),
             "{:?}",
             b.cancel
         );
@@ -346,7 +341,7 @@ mod tests {
         assert!(
             b.cancel
                 .iter()
-                .all(|(_, why)| why == "the parcel was delivered before this message was sent")
+                .all(|(_, why)| crate::reason::english(why) == "the parcel was delivered before this message was sent")
         );
         let c = apply(b.shipment, &ev("DELIVERED", "2026-11-21T07:35:00Z"));
         assert!(c.cancel.is_empty(), "only the move to delivered cancels");

@@ -51,10 +51,13 @@ fn at(message: &Message) -> SendTime<'_> {
     }
 }
 
-fn reason(d: &Dispatch) -> &str {
+/// The reason in English, as the API shows it.
+fn reason(d: &Dispatch) -> String {
     match d {
-        Dispatch::Send => "",
-        Dispatch::Defer { reason, .. } | Dispatch::Cancel { reason } | Dispatch::Fail { reason } => reason,
+        Dispatch::Send => String::new(),
+        Dispatch::Defer { reason, .. } | Dispatch::Cancel { reason } | Dispatch::Fail { reason } => {
+            avisera_domain::reason::english(reason)
+        }
     }
 }
 

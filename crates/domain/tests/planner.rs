@@ -253,7 +253,7 @@ fn sms_falls_back_to_email_when_there_is_no_usable_number() {
     assert_eq!(out.len(), 1);
     assert_eq!(
         out[0].message,
-        Err(NotSent::Failed("the receiver has no phone number".to_string()))
+        Err(NotSent::Failed(avisera_domain::reason::make("no_phone", &[])))
     );
 }
 

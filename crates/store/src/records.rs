@@ -43,6 +43,9 @@ pub struct NotificationRecord {
     pub channel: Channel,
     pub recipient: String,
     pub status: Status,
+    /// Stored as a code with parameters (`avisera_domain::reason`); shown as `reason` (the
+    /// English sentence) and `reason_code`.
+    #[serde(flatten, serialize_with = "avisera_domain::reason::serialize_fields")]
     pub reason: Option<String>,
     pub language: Option<String>,
     pub message: Option<Message>,
@@ -64,6 +67,7 @@ pub struct NotificationRecord {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatusChange {
     pub status: Status,
+    #[serde(flatten, serialize_with = "avisera_domain::reason::serialize_fields")]
     pub reason: Option<String>,
     pub at: Timestamp,
 }

@@ -137,7 +137,7 @@ async fn decide_and_send(
         return Ok(Some(
             DeliveryOutcome::Deferred {
                 until: now,
-                reason: "the claim ran out of time before sending".into(),
+                reason: avisera_domain::reason::make("claim_expired", &[]),
             }
             .into(),
         ));
@@ -177,7 +177,10 @@ async fn decide_and_send(
                     reason,
                 },
                 None => DeliveryOutcome::Failed {
-                    reason: format!("gave up after {} attempts: {reason}", job.attempt),
+                    reason: avisera_domain::reason::make(
+                        "gave_up",
+                        &[("attempts", &job.attempt.to_string()), ("why", &reason)],
+                    ),
                 },
             }
         }
@@ -213,10 +216,13 @@ async fn hold_budget(
         return Ok(None);
     };
     let month = Month::of(now);
-    let why = format!(
-        "the SMS budget of {budget} SEK for {} is used up ({committed} SEK spent or being sent)",
-        month.label()
-    );
+    let (budget, month, spent) = (budget.to_string(), month.label(), committed.to_string());
+    let used = [
+        ("budget", budget.as_str()),
+        ("month", month.as_str()),
+        ("spent", spent.as_str()),
+    ];
+    let why = avisera_domain::reason::make("sms_budget_used", &used);
     let rule = match (dispatch::over_budget(c.rule.as_ref(), &why), c.rule.as_ref()) {
         (OverBudget::SwitchToEmail, Some(rule)) => rule,
         (OverBudget::Cancel { reason }, _) => return Ok(Some(Some(DeliveryOutcome::Cancelled { reason }))),
@@ -225,11 +231,17 @@ async fn hold_budget(
     let email = match rendered_email(app, store, tenant, rule, &c.job, now).await? {
         Ok(email) => email,
         Err(not_sent) => {
-            let reason = format!("{why}; the rule's email could not replace it: {}", not_sent.reason());
+            let reason = avisera_domain::reason::make(
+                "sms_budget_no_email",
+                &[&used[..], &[("why", not_sent.reason())]].concat(),
+            );
             return Ok(Some(Some(DeliveryOutcome::Cancelled { reason })));
         }
     };
-    let reason = format!("{why}; sent as email to {} instead", email.recipient);
+    let reason = avisera_domain::reason::make(
+        "sms_budget_switched",
+        &[&used[..], &[("to", email.recipient.as_str())]].concat(),
+    );
     if store
         .switch_to_email(tenant.id, c.job.id, worker, &reason, &email, now)
         .await?
@@ -255,7 +267,10 @@ async fn rendered_email(
         None => None,
     };
     let Some(shipment) = shipment else {
-        return Ok(Err(NotSent::Cancelled("the shipment is gone".into())));
+        return Ok(Err(NotSent::Cancelled(avisera_domain::reason::make(
+            "shipment_gone",
+            &[],
+        ))));
     };
     let templates: BTreeMap<_, _> = match rule.email_template_id {
         Some(id) => store

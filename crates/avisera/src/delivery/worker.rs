@@ -349,16 +349,23 @@ pub async fn count_scheduled(app: &App) {
 fn rule_stopped(job: &DeliveryJob, tenant: &Tenant, rule: Option<&Rule>, now: Timestamp) -> Option<String> {
     let id = job.rule_id?;
     match rule {
-        None => Some(format!("rule {id} no longer exists")),
-        Some(r) if !r.enabled => Some(format!(
-            "rule {id} \"{}\" was disabled before this message was sent",
-            r.name
+        None => Some(avisera_domain::reason::make("rule_gone", &[("rule", &id.to_string())])),
+        Some(r) if !r.enabled => Some(avisera_domain::reason::make(
+            "rule_disabled",
+            &[("rule", &id.to_string()), ("name", &r.name)],
         )),
-        Some(r) if !tenant.plan.allows(r.trigger) => Some(format!(
-            "plan {} no longer has trigger \"{}\" of rule {id}",
-            tenant.plan, r.trigger
+        Some(r) if !tenant.plan.allows(r.trigger) => Some(avisera_domain::reason::make(
+            "plan_lacks_trigger",
+            &[
+                ("plan", &tenant.plan.to_string()),
+                ("trigger", &r.trigger.to_string()),
+                ("rule", &id.to_string()),
+            ],
         )),
-        Some(r) if !r.is_active_at(now) => Some(format!("rule {id} \"{}\" is no longer active", r.name)),
+        Some(r) if !r.is_active_at(now) => Some(avisera_domain::reason::make(
+            "rule_inactive",
+            &[("rule", &id.to_string()), ("name", &r.name)],
+        )),
         Some(_) => None,
     }
 }

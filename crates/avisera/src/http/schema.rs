@@ -364,7 +364,11 @@ pub struct NotificationDoc {
     recipient: String,
     #[schema(schema_with = status)]
     status: String,
+    /// Why it was not sent, was deferred or changed status, in English.
     reason: Option<String>,
+    /// The stable code of `reason` (`opted_out`, `picked_up`, `quiet_hours`, ...); null for a
+    /// reason in a provider's own words or stored before codes.
+    reason_code: Option<String>,
     language: Option<String>,
     /// What was (or will be) sent: for SMS `text`, for email `subject`, `html` and `text`.
     #[schema(schema_with = nullable_message)]
@@ -423,6 +427,8 @@ pub struct StatusChangeDoc {
     #[schema(schema_with = status)]
     status: String,
     reason: Option<String>,
+    /// The stable code of `reason`, as on the notification.
+    reason_code: Option<String>,
     #[schema(format = DateTime)]
     at: String,
 }

@@ -61,7 +61,8 @@ async fn show(
         context! { brand => view::ser(&signed.tenant.brand), logos => logos, languages => LANGUAGES.to_vec(),
         others => others, max_others => avisera_domain::tenant::MAX_OTHER_BRANDS,
         new_brand => new_brand, adding => adding,
-        message => message, error_field => error_field, error => error_message },
+        message => message, error_field => error_field,
+        error => error_message.map(|e| super::words::say(signed.lang, &e)) },
     ))
 }
 

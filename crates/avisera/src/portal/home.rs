@@ -105,7 +105,9 @@ async fn chosen_stats(app: &App, signed: &Signed, q: &StatsQuery) -> Result<(Val
     .await;
     match asked {
         Ok(stats) => Ok((view::ser(&stats), None)),
-        Err(avisera_core::Error::Invalid { message, .. }) => Ok((Value::from(()), Some(message))),
+        Err(avisera_core::Error::Invalid { message, .. }) => {
+            Ok((Value::from(()), Some(super::words::say(signed.lang, &message))))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -311,7 +313,14 @@ async fn overview(app: &App, signed: &Signed, q: &StatsQuery, budget: BudgetShow
             chart => view::ser(&chart),
             per_trigger => per_trigger,
             total => facts.iter().map(|f| f.count).sum::<u64>(),
-            bill => view::ser(&bill),
+            bill => context! {
+                lines => bill.lines.iter().map(|l| context! {
+                    description => super::words::bill_line(signed.lang, month, l),
+                    quantity => l.quantity,
+                    amount => l.amount.0,
+                }).collect::<Vec<_>>(),
+                total => bill.total.0,
+            },
             month => month.label(),
             months => months.iter().map(Month::label).collect::<Vec<_>>(),
             month_error => month_error,
@@ -421,7 +430,7 @@ pub async fn log(
     .filter()
     {
         Ok(filter) => (app.store.notifications(signed.tenant.id, &filter).await?, None),
-        Err(e) => (Vec::new(), Some(e.to_string())),
+        Err(e) => (Vec::new(), Some(super::words::error(signed.lang, &e))),
     };
     let senders = senders_of(&app, &signed, &notifications).await?;
     let next = (notifications.len() >= 100)
@@ -434,7 +443,7 @@ pub async fn log(
         "log.html",
         "log",
         context! {
-            notifications => view::ser(&notifications),
+            notifications => super::words::notifications(signed.lang, &notifications),
             filter => shown, error => error, next_before => next, triggers => triggers,
             here => uri.to_string(), paged => paged, can_cancel => signed.user.role.allows(Role::Editor),
             senders => senders,

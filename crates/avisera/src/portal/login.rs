@@ -142,7 +142,7 @@ pub struct LangChoice {
 
 /// Switches the interface language (a cookie; nothing stored).
 pub async fn set_lang(State(app): State<App>, Query(q): Query<LangChoice>) -> Response {
-    let lang = if q.to == "sv" { "sv" } else { "en" };
+    let lang = Lang::parse(&q.to).unwrap_or(Lang::En).code();
     (
         [(
             SET_COOKIE,

@@ -6,6 +6,7 @@
 mod api_keys;
 mod brand;
 mod chart;
+mod format;
 mod home;
 mod library;
 mod login;
@@ -22,6 +23,7 @@ mod text;
 mod track;
 mod users;
 mod view;
+mod words;
 
 pub use library::{LibraryItem, library};
 
@@ -115,6 +117,24 @@ pub fn router() -> Router<App> {
             "/portal/password/reset/{token}",
             get(password::reset_page).post(password::reset),
         )
+        .layer(axum::middleware::from_fn(view::in_readers_language))
+}
+
+/// A trigger as the portal names it in a language (`sv`, `nb`, `da`, `fi`, `en`), for names
+/// seeded in a tenant's language.
+pub fn trigger_name(lang: &str, trigger: avisera_domain::trigger::Trigger) -> String {
+    let lang = session::Lang::parse(lang).unwrap_or(session::Lang::En);
+    text::fill(lang, &format!("trigger_{}", trigger.slug()), &[])
+}
+
+/// A channel as the portal names it in a language: `SMS`, `e-post`.
+pub fn channel_name(lang: &str, channel: avisera_domain::notification::Channel) -> String {
+    let lang = session::Lang::parse(lang).unwrap_or(session::Lang::En);
+    let key = match channel {
+        avisera_domain::notification::Channel::Sms => "channels_sms",
+        avisera_domain::notification::Channel::Email => "email_channel",
+    };
+    text::fill(lang, key, &[])
 }
 
 /// `GET /l/{tenant}/{logo}`: a tenant's logo, public because every email shows it.

@@ -114,11 +114,8 @@ async fn editor_with(
         .filter(|r| r.enabled && r.id != rule.id && r.trigger == rule.trigger)
         .map(|r| format!("\"{}\"", r.name))
         .collect();
-    let same_trigger = (!others.is_empty() && rule.id.0 != 0).then(|| {
-        super::text::get(signed.lang, "same_trigger")
-            .unwrap_or("{rules}")
-            .replace("{rules}", &others.join(", "))
-    });
+    let same_trigger = (!others.is_empty() && rule.id.0 != 0)
+        .then(|| super::text::fill(signed.lang, "same_trigger", &[("rules", &others.join(", "))]));
     Ok(view::page(
         signed,
         app.inbox.is_some(),
@@ -144,10 +141,13 @@ async fn editor_with(
             active_until => until_date(rule.active_until),
             quiet_hours => quiet_hours.join("\n"),
             send_at_local => rule.send_at_local.map(view::ser),
-            history => view::ser(&history),
+            history => history.iter().map(|h| {
+                let (action, detail) = super::words::history(signed.lang, &h.action, &h.detail);
+                context! { at => view::ser(h.at), actor => super::words::actor(signed.lang, &h.actor), action => action, detail => detail }
+            }).collect::<Vec<_>>(),
             plan_allows => signed.tenant.plan.allows(rule.trigger),
             needs => Plan::cheapest_with(rule.trigger).to_string(),
-            error => error,
+            error => error.map(|e| super::words::say(signed.lang, &e)),
             message => message,
             same_trigger => same_trigger,
             replay => replay.map(view::ser),
@@ -415,7 +415,7 @@ async fn store_rule(
         Ok(saved) => Ok(Redirect::to(&format!("/portal/rules/{}?saved=1", saved.id)).into_response()),
         // What the person can fix is shown beside the rule as typed.
         Err(e @ (avisera_core::Error::Invalid { .. } | avisera_core::Error::PlanLacksTrigger(_))) => {
-            refuse(&rule, e.to_string()).await
+            refuse(&rule, super::words::error(signed.lang, &e)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -461,10 +461,14 @@ async fn switch(
             let why = if signed.tenant.plan.allows(rule.trigger) {
                 message
             } else {
-                super::text::get(signed.lang, "plan_lacks")
-                    .unwrap_or("{needs}")
-                    .replace("{plan}", &signed.tenant.plan.to_string())
-                    .replace("{needs}", &Plan::cheapest_with(rule.trigger).to_string())
+                super::text::fill(
+                    signed.lang,
+                    "plan_lacks",
+                    &[
+                        ("plan", &signed.tenant.plan.to_string()),
+                        ("needs", &Plan::cheapest_with(rule.trigger).to_string()),
+                    ],
+                )
             };
             let mut r = editor(&app, &signed, &rule, Some(why)).await?;
             *r.status_mut() = StatusCode::FORBIDDEN;

@@ -15,37 +15,70 @@ pub const SESSION_COOKIE: &str = "avisera_session";
 pub const LANG_COOKIE: &str = "avisera_lang";
 pub use avisera_core::sessions::{SESSION_HOURS, new_token};
 
-/// The interface language: Swedish or English.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The interface language: Swedish, Norwegian (bokmål), Danish, Finnish or English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Lang {
     Sv,
+    Nb,
+    Da,
+    Fi,
     En,
 }
 
 impl Lang {
+    /// Every language, in the order the switch in the header lists them.
+    pub const ALL: [Lang; 5] = [Lang::Sv, Lang::Nb, Lang::Da, Lang::Fi, Lang::En];
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::Sv => "sv",
+            Lang::Nb => "nb",
+            Lang::Da => "da",
+            Lang::Fi => "fi",
             Lang::En => "en",
         }
     }
 
-    /// From the language cookie, else the browser's first preference.
+    /// The language's name in itself, for the switch.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Lang::Sv => "Svenska",
+            Lang::Nb => "Norsk",
+            Lang::Da => "Dansk",
+            Lang::Fi => "Suomi",
+            Lang::En => "English",
+        }
+    }
+
+    /// A language tag as browsers and cookies write it (`sv`, `sv-SE`, `no`, `nn`, `nb-NO`).
+    pub fn parse(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "sv" => Some(Lang::Sv),
+            // Norwegian in any written form reads bokmål.
+            "nb" | "no" | "nn" => Some(Lang::Nb),
+            "da" => Some(Lang::Da),
+            "fi" => Some(Lang::Fi),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// From the language cookie, else the first of the browser's preferences the portal
+    /// speaks, else English.
     pub fn of(headers: &HeaderMap) -> Lang {
-        match cookie(headers, LANG_COOKIE).as_deref() {
-            Some("sv") => return Lang::Sv,
-            Some("en") => return Lang::En,
-            _ => {}
+        if let Some(lang) = cookie(headers, LANG_COOKIE).as_deref().and_then(Lang::parse) {
+            return lang;
         }
         let accept = headers
             .get("accept-language")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if accept.trim_start().to_ascii_lowercase().starts_with("sv") {
-            Lang::Sv
-        } else {
-            Lang::En
-        }
+        accept
+            .split(',')
+            .filter_map(|part| part.split(';').next())
+            .find_map(Lang::parse)
+            .unwrap_or(Lang::En)
     }
 }
 
@@ -193,5 +226,45 @@ impl FromRequestParts<App> for Signed {
                 public_url: app.config.public_url.as_str().to_string(),
             })
             .ok_or_else(to_login)
+    }
+}
+
+#[cfg(test)]
+mod lang_tests {
+    use super::*;
+
+    fn headers(cookie: Option<&str>, accept: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Some(c) = cookie {
+            h.insert("cookie", format!("{LANG_COOKIE}={c}").parse().unwrap());
+        }
+        h.insert("accept-language", accept.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn the_cookie_decides_then_the_first_language_the_browser_asks_for_that_the_portal_speaks() {
+        let cases = [
+            (Some("da"), "sv-SE", Lang::Da),
+            (Some("fi"), "", Lang::Fi),
+            (Some("xx"), "nb-NO,nb;q=0.9", Lang::Nb),
+            (None, "no", Lang::Nb),
+            (None, "nn-NO", Lang::Nb),
+            (None, "de-DE,da;q=0.8,en;q=0.5", Lang::Da),
+            (None, "fi-FI", Lang::Fi),
+            (None, "sv", Lang::Sv),
+            (None, "de-DE", Lang::En),
+            (None, "", Lang::En),
+        ];
+        for (cookie, accept, want) in cases {
+            assert_eq!(Lang::of(&headers(cookie, accept)), want, "{cookie:?} {accept:?}");
+        }
+    }
+
+    #[test]
+    fn every_language_reads_back_from_its_code() {
+        for lang in Lang::ALL {
+            assert_eq!(Lang::parse(lang.code()), Some(lang));
+        }
     }
 }

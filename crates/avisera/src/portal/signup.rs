@@ -172,8 +172,8 @@ fn form_page(
         .map(|p| {
             let prices = app.config.prices.for_plan(*p);
             context! { slug => p.slug(), name => p.to_string(),
-            monthly_fee => prices.monthly_fee_ore.to_string(),
-            sms => prices.sms_segment_ore.to_string(), email => prices.email_ore.to_string() }
+            monthly_fee => prices.monthly_fee_ore.0,
+            sms => prices.sms_segment_ore.0, email => prices.email_ore.0 }
         })
         .collect();
     let shown = context! {
@@ -208,14 +208,17 @@ const FIELDS: [&str; 8] = [
 
 fn country_name(c: Country, lang: Lang) -> &'static str {
     match (c, lang) {
-        (Country::Se, Lang::Sv) => "Sverige",
-        (Country::No, Lang::Sv) => "Norge",
-        (Country::Dk, Lang::Sv) => "Danmark",
-        (Country::Fi, Lang::Sv) => "Finland",
+        (Country::Se, Lang::Sv | Lang::Nb | Lang::Da) => "Sverige",
+        (Country::No, Lang::Sv | Lang::Nb | Lang::Da) => "Norge",
+        (Country::Dk, Lang::Sv | Lang::Nb | Lang::Da) => "Danmark",
+        (Country::Fi, Lang::Sv | Lang::Nb | Lang::Da | Lang::En) => "Finland",
+        (Country::Se, Lang::Fi) => "Ruotsi",
+        (Country::No, Lang::Fi) => "Norja",
+        (Country::Dk, Lang::Fi) => "Tanska",
+        (Country::Fi, Lang::Fi) => "Suomi",
         (Country::Se, Lang::En) => "Sweden",
         (Country::No, Lang::En) => "Norway",
         (Country::Dk, Lang::En) => "Denmark",
-        (Country::Fi, Lang::En) => "Finland",
     }
 }
 

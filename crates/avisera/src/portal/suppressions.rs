@@ -20,7 +20,9 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
         app.inbox.is_some(),
         "suppressions.html",
         "suppressions",
-        context! { suppressions => view::ser(&list), can_lift => signed.user.role.allows(Role::Editor) },
+        context! { suppressions => list.iter().map(|s| context! {
+            reason => s.reason.as_deref().map(|r| super::words::say(signed.lang, r)), ..view::ser(s)
+        }).collect::<Vec<_>>(), can_lift => signed.user.role.allows(Role::Editor) },
     ))
 }
 

@@ -240,11 +240,13 @@ fn channel_of(f: &HashMap<String, String>) -> Channel {
 
 /// Checks a template as saving would: a name, at least one language, and every language
 /// rendering against the sample shipment within the tenant's limits.
-fn problem(template: &Template, tenant: &Tenant) -> Option<String> {
+fn problem(template: &Template, tenant: &Tenant, lang: Lang) -> Option<String> {
     if template.name.is_empty() {
-        return Some("give the template a name".into());
+        return Some(super::words::say(lang, "give the template a name"));
     }
-    templates::check(tenant, template).err().map(|e| e.to_string())
+    templates::check(tenant, template)
+        .err()
+        .map(|e| super::words::error(lang, &e))
 }
 
 async fn save_or_preview(
@@ -255,7 +257,7 @@ async fn save_or_preview(
     f: &HashMap<String, String>,
 ) -> Result<Response, PortalError> {
     signed.submits(super::csrf_in(f), headers, Role::Editor)?;
-    if let Some(error) = problem(&template, &signed.tenant) {
+    if let Some(error) = problem(&template, &signed.tenant, signed.lang) {
         let mut r = editor(app, signed, &template, Some(error), None);
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
@@ -380,7 +382,7 @@ pub async fn preview(
     if template.name.is_empty() {
         template.name = "preview".into();
     }
-    let body = match problem(&template, &signed.tenant) {
+    let body = match problem(&template, &signed.tenant, signed.lang) {
         Some(error) => json!({ "error": error }),
         None => json!(templates::preview(app.preview(), &signed.tenant, &template)?),
     };

@@ -186,7 +186,7 @@ async fn show(
         context! {
             shipment => view::ser(&shipment),
             events => events,
-            notifications => view::ser(&notifications),
+            notifications => super::words::notifications(signed.lang, &notifications),
             senders => senders,
             sms_templates => options(Channel::Sms),
             email_templates => options(Channel::Email),

@@ -2,7 +2,7 @@
 //! the user's language, and the errors a page can end in.
 
 use super::session::{Lang, Signed};
-use super::text;
+use super::{format, text};
 use avisera_store::StoreError;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -40,7 +40,16 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_filter("when", when);
-    env.add_filter("sek", |ore: i64| avisera_domain::money::Ore(ore).to_string());
+    env.add_filter("sek", |state: &minijinja::State, ore: i64| {
+        format::amount(reader(state), ore)
+    });
+    env.add_filter("number", |state: &minijinja::State, n: i64| {
+        format::number(reader(state), n)
+    });
+    env.add_filter("day", day);
+    env.add_filter("percent", |state: &minijinja::State, share: f64| {
+        format::percent(reader(state), share)
+    });
     for (name, source) in PAGES {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("portal page {name} does not compile: {e}"));
@@ -53,15 +62,58 @@ pub fn ser<T: serde::Serialize>(value: T) -> Value {
     Value::from(minijinja::value::Serde(value))
 }
 
-/// An instant as people in the portal read it: Stockholm time, to the minute.
-fn when(value: String) -> String {
+/// The language a page is rendered in (its `lang`), English when it has none.
+fn reader(state: &minijinja::State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|l| l.as_str().and_then(Lang::parse))
+        .unwrap_or(Lang::En)
+}
+
+/// An instant as people in the portal read it: Stockholm time, to the minute, written the
+/// reader's way.
+fn when(state: &minijinja::State, value: String) -> String {
     match value.parse::<avisera_domain::Timestamp>() {
-        Ok(t) => t
-            .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Stockholm").expect("bundled zone"))
-            .strftime("%Y-%m-%d %H:%M")
-            .to_string(),
+        Ok(t) => format::date_time(
+            reader(state),
+            t.to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Stockholm").expect("bundled zone"))
+                .datetime(),
+        ),
         Err(_) => value,
     }
+}
+
+/// A day (`2026-11-05`) or a month (`2026-11`) written the reader's way.
+fn day(state: &minijinja::State, value: String) -> String {
+    let lang = reader(state);
+    if let Ok(d) = value.parse::<jiff::civil::Date>() {
+        return format::date(lang, d);
+    }
+    match avisera_domain::billing::Month::parse(&value) {
+        Ok(m) => format::month(lang, m.first),
+        Err(_) => value,
+    }
+}
+
+tokio::task_local! {
+    /// The language of the request being answered, for the error page (which is made
+    /// without the request at hand).
+    static READER: Lang;
+}
+
+/// Answers a portal request knowing its reader's language, so an error page speaks it too.
+pub async fn in_readers_language(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let lang = Lang::of(request.headers());
+    READER.scope(lang, next.run(request)).await
+}
+
+/// The switch in the header: every language in its own name.
+fn langs() -> Value {
+    Value::from_iter(
+        Lang::ALL
+            .iter()
+            .map(|l| context! { code => l.code(), name => l.own_name() }),
+    )
 }
 
 /// What ended a portal request early, shown as a page that says what to do.
@@ -116,9 +168,10 @@ impl IntoResponse for PortalError {
                 (status, "error_internal", String::new())
             }
         };
-        // Errors are shown in English and Swedish both: the request's language is not at hand.
+        let lang = READER.try_with(|l| *l).unwrap_or(Lang::En);
+        let detail = super::words::say(lang, &detail);
         let ctx = context! {
-            t => text::table(Lang::En), t_sv => text::table(Lang::Sv),
+            t => text::table(lang), lang => lang.code(),
             key => key, detail => detail, status => status.as_u16(),
         };
         let mut r = render_raw("error.html", ctx);
@@ -148,6 +201,7 @@ pub fn page(signed: &Signed, demo: bool, name: &str, section: &str, ctx: Value) 
     let common = context! {
         t => text::table(signed.lang),
         lang => signed.lang.code(),
+        langs => langs(),
         user => ser(&signed.user),
         tenant_name => signed.tenant.name.clone(),
         plan => signed.tenant.plan.to_string(),
@@ -164,7 +218,7 @@ pub fn page(signed: &Signed, demo: bool, name: &str, section: &str, ctx: Value) 
 pub fn public_page(lang: Lang, name: &str, ctx: Value) -> Response {
     render_raw(
         name,
-        context! { ..ctx, ..context! { t => text::table(lang), lang => lang.code() } },
+        context! { ..ctx, ..context! { t => text::table(lang), lang => lang.code(), langs => langs() } },
     )
 }
 
@@ -172,7 +226,7 @@ pub fn public_page(lang: Lang, name: &str, ctx: Value) -> Response {
 mod tests {
     use super::*;
 
-    /// Every `t.key` a page uses exists in both languages (a missing one would fail the page
+    /// Every `t.key` a page uses exists in all five languages (a missing one would fail the page
     /// at render time under strict undefined).
     #[test]
     fn every_text_key_used_by_a_page_exists() {
@@ -188,7 +242,7 @@ mod tests {
                 if key.is_empty() {
                     continue;
                 }
-                for lang in [Lang::Sv, Lang::En] {
+                for lang in Lang::ALL {
                     assert!(
                         text::get(lang, &key).is_some(),
                         "{name} uses t.{key}, missing in {}",
@@ -226,6 +280,18 @@ mod tests {
                 .map(|l| format!("language_{l}")),
         );
         keys.extend(["receiver", "customer_service", "fixed"].map(|r| format!("recipient_{r}")));
+        for (name, about) in avisera_domain::template::VARIABLES {
+            assert_eq!(
+                text::get(Lang::En, &format!("var_{name}")),
+                Some(*about),
+                "var_{name} in English"
+            );
+        }
+        keys.extend(
+            avisera_domain::template::VARIABLES
+                .iter()
+                .map(|(name, _)| format!("var_{name}")),
+        );
         keys.extend(
             [
                 "announced",
@@ -248,7 +314,7 @@ mod tests {
             .map(String::from),
         );
         for key in keys {
-            for lang in [Lang::Sv, Lang::En] {
+            for lang in Lang::ALL {
                 assert!(text::get(lang, &key).is_some(), "{key} missing in {}", lang.code());
             }
         }

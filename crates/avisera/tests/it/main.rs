@@ -18,6 +18,7 @@ mod fair;
 mod hardening;
 mod helpers;
 mod holidays;
+mod languages;
 mod leaks;
 mod limits;
 mod nats;

@@ -870,6 +870,10 @@ async fn an_editor_cancels_a_waiting_message_from_the_log_and_the_log_says_who()
     let (_, n) = app.call("GET", &format!("/v1/notifications/{id}"), None).await;
     assert_eq!(n["status"], "cancelled", "{n}");
     assert_eq!(n["reason"], "cancelled by editor@webshop.se (portal)");
+    assert_eq!(
+        n["reason_code"], "cancelled_by",
+        "the API adds the reason's stable code"
+    );
     let log = editor.get("/portal/log").await;
     assert!(
         log.body.contains("cancelled by editor@webshop.se (portal)"),

@@ -95,7 +95,7 @@ async fn a_message_waiting_for_its_delay_is_cancelled_when_its_rule_is_disabled_
     let n = &app.store.notifications(tenant, &all()).await.unwrap()[0];
     assert_eq!(n.status, avisera_domain::notification::Status::Cancelled);
     assert_eq!(
-        n.reason.as_deref(),
+        n.reason.as_deref().map(avisera_domain::reason::english).as_deref(),
         Some("rule 1 \"thank you, 2 h later\" was disabled before this message was sent")
     );
     assert!(app.inbox.as_ref().unwrap().entries().is_empty(), "nothing was sent");
@@ -121,7 +121,7 @@ async fn a_waiting_sms_is_cancelled_when_the_budget_ran_out_meanwhile() {
     let n = &app.store.notifications(tenant, &all()).await.unwrap()[0];
     assert_eq!(n.status, avisera_domain::notification::Status::Cancelled);
     assert!(
-        n.reason.as_deref().unwrap().contains("SMS budget of 0.00 SEK"),
+        avisera_domain::reason::english(n.reason.as_deref().unwrap()).contains("SMS budget of 0.00 SEK"),
         "{:?}",
         n.reason
     );
