@@ -78,6 +78,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         ("AVISERA_DELIVERY__POLL_MS", "250"),
         ("AVISERA_DELIVERY__BATCH", "16"),
         ("AVISERA_DELIVERY__WORKERS", "3"),
+        ("AVISERA_DELIVERY__EXPRESS_BATCH", "5"),
         ("AVISERA_DELIVERY__RETRY__DELAYS_MS", "1000,2000,3000"),
         ("AVISERA_DELIVERY__TENANT_RATE_PER_SECOND", "10"),
         ("AVISERA_DELIVERY__FAILOVER__FAILURES", "5"),
@@ -172,6 +173,7 @@ fn every_key_can_be_set_by_the_environment_alone() {
         (delivery.lease_ms, delivery.poll_ms, delivery.batch, delivery.workers),
         (30000, 250, 16, 3)
     );
+    assert_eq!(delivery.express_batch, 5);
     assert_eq!(delivery.retry.delays_ms, vec![1000, 2000, 3000]);
     assert_eq!(delivery.tenant_rate_per_second, Some(10));
     assert_eq!((delivery.failover.failures, delivery.failover.cool_down_ms), (5, 60000));
