@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod log;
 pub mod manual;
 pub mod plans;
+pub mod ratings;
 pub mod receipts;
 pub mod replay;
 pub mod rules;

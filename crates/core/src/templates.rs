@@ -92,6 +92,10 @@ pub fn preview(ctx: PreviewContext<'_>, tenant: &Tenant, template: &Template) ->
     let token = avisera_domain::receiver::ReceiverToken::from_random(0);
     vars.insert("unsubscribe_link", ctx.links.opt_out(&token));
     vars.insert("preferences_link", ctx.links.preferences(&token));
+    vars.insert(
+        "rating_link",
+        ctx.links.rating(&token, avisera_domain::ShipmentId(1_234_567)),
+    );
     if let Some(logo) = tenant.brand.logo_id {
         vars.insert("logo_url", ctx.links.logo(tenant.id, logo));
     }

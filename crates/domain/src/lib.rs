@@ -23,6 +23,7 @@ pub mod organisation;
 pub mod plan;
 pub mod planner;
 pub mod rate;
+pub mod rating;
 pub mod receipt;
 pub mod receiver;
 pub mod replay;

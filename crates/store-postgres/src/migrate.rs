@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "receivers",
         sql: include_str!("../migrations/0009_receivers.sql"),
     },
+    Migration {
+        version: 10,
+        name: "ratings",
+        sql: include_str!("../migrations/0010_ratings.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

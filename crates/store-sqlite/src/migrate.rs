@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "receivers",
         sql: include_str!("../migrations/0008_receivers.sql"),
     },
+    Migration {
+        version: 9,
+        name: "ratings",
+        sql: include_str!("../migrations/0009_ratings.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

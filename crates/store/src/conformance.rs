@@ -31,6 +31,7 @@ mod fairness;
 mod numbers;
 mod outbox;
 mod portal;
+mod ratings;
 mod receipts;
 mod receivers;
 mod signups;
@@ -44,6 +45,7 @@ pub use fairness::*;
 pub use numbers::*;
 pub use outbox::*;
 pub use portal::*;
+pub use ratings::*;
 pub use receipts::*;
 pub use receivers::*;
 pub use signups::*;
@@ -388,7 +390,8 @@ macro_rules! conformance_tests {
             shipments_with_the_same_phone_share_a_receiver_whose_opt_out_covers_every_address,
             receiver_tokens_are_per_tenant_random_and_preferences_stay_in_their_tenant,
             a_periods_events_come_back_in_arrival_order_after_their_shipments_earlier_ones,
-            a_waiting_message_is_cancelled_by_hand_once_with_who_and_only_in_its_tenant
+            a_waiting_message_is_cancelled_by_hand_once_with_who_and_only_in_its_tenant,
+            a_shipment_has_one_rating_read_back_by_period_newest_first_in_its_tenant
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -116,6 +116,7 @@ pub trait Store:
     + SignUps
     + PlanRequests
     + Accounts
+    + Ratings
     + 'static
 {
 }
@@ -133,6 +134,7 @@ impl<T> Store for T where
         + SignUps
         + PlanRequests
         + Accounts
+        + Ratings
         + ?Sized
         + 'static
 {

@@ -16,6 +16,8 @@ mod ops;
 mod pages;
 mod plain;
 mod public;
+mod rating;
+mod ratings;
 mod receipts;
 mod receiver;
 mod replay;
@@ -69,6 +71,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(public::unsubscribe_page, public::unsubscribe))
         .routes(routes!(receiver::opt_out_page, receiver::opt_out))
         .routes(routes!(receiver::preferences_page, receiver::save_preferences))
+        .routes(routes!(rating::rating_page, rating::rate))
         .routes(routes!(public::logo))
         .routes(routes!(events::post_events))
         .routes(routes!(tenant::get_tenant))
@@ -100,6 +103,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(suppressions::list))
         .routes(routes!(suppressions::lift))
         .routes(routes!(stats::get_stats))
+        .routes(routes!(ratings::list))
 }
 
 /// What a node without the `api` role serves: probes and metrics.

@@ -14,6 +14,7 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("tracking.html", include_str!("pages/tracking.html")),
         ("unsubscribe.html", include_str!("pages/unsubscribe.html")),
         ("receiver.html", include_str!("pages/receiver.html")),
+        ("rating.html", include_str!("pages/rating.html")),
         ("docs.html", include_str!("pages/docs.html")),
     ] {
         env.add_template(name, source)
