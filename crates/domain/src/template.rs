@@ -93,7 +93,7 @@ pub fn sample_variables() -> Variables {
         ("customer_service_phone", "+46812345678"),
         ("unsubscribe_link", "https://track.example.com/u/abc"),
         ("preferences_link", "https://track.example.com/p/abc"),
-        ("rating_link", "https://track.example.com/r/abc/1234567"),
+        ("rating_link", "https://track.example.com/r/0k3jx0qpa2ofl8k3jx0/1234567"),
         ("event_location", "Stockholm"),
         ("event_time", "2026-11-25 14:05"),
         ("campaign", "BLACKWEEK10"),

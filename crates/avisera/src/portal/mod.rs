@@ -10,6 +10,7 @@ mod login;
 mod mail;
 mod password;
 mod plans;
+mod ratings;
 mod rules;
 mod session;
 mod signup;
@@ -79,6 +80,7 @@ pub fn router() -> Router<App> {
         .route("/portal/log/{id}/cancel", post(home::cancel))
         .route("/portal/plans", get(plans::page).post(plans::request))
         .route("/portal/suppressions", get(suppressions::page))
+        .route("/portal/ratings", get(ratings::page))
         .route("/portal/suppressions/lift", post(suppressions::lift))
         .route("/portal/users", get(users::page).post(users::add))
         .route(

@@ -26,6 +26,7 @@ mod opt_out_property;
 mod phones;
 mod plans;
 mod portal;
+mod rating;
 mod receipts;
 mod receiver;
 mod receiver_pages;
