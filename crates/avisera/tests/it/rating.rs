@@ -270,3 +270,49 @@ async fn a_link_that_names_no_receivers_shipment_is_a_clear_404_and_records_noth
     assert!(page.contains("Välj 1 till 5 stjärnor."), "{page}");
     assert_eq!(ratings(&app, &app.key).await["summary"]["count"], 0);
 }
+
+/// On a phone (390 px), a tap on the fourth star records four stars and shows the thanks page
+/// with the comment box; the page fits the screen and its stars are big enough to tap.
+#[tokio::test]
+async fn a_receiver_taps_a_star_on_a_phone_and_sees_the_thanks_page() {
+    use crate::browser::{browser, click, fill, screenshot, start_driver, wait_text};
+    let driver = start_driver().await;
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    rating_rule(&app).await;
+    app.call("POST", "/v1/events", Some(delivered_at_pickup_point("RATE3")))
+        .await;
+    app.settled_notifications().await;
+    let sms = inbox(&app).await.into_iter().find(|m| m["channel"] == "sms").unwrap();
+    let path = rating_path(sms["text"].as_str().unwrap());
+    let c = browser(&driver).await;
+    async {
+        c.set_window_size(390, 844).await.unwrap();
+        c.goto(&format!("{}{path}", app.base)).await.unwrap();
+        wait_text(&c, "#ask", "Hur gick leveransen av ditt paket från Webshop AB?").await;
+        let fits = c
+            .execute(
+                "const b = document.querySelector('#star-5').getBoundingClientRect();
+                 return [document.documentElement.scrollWidth, b.right, b.width, b.height];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let [page_width, right, width, height] = [0, 1, 2, 3].map(|i| fits[i].as_f64().unwrap());
+        assert!(page_width <= 390.0 && right <= 390.0, "wider than the phone: {fits}");
+        assert!(width >= 40.0 && height >= 40.0, "stars too small to tap: {fits}");
+        screenshot(&c, "rating-01-stars-on-a-phone").await;
+        click(&c, "#star-4").await;
+        wait_text(&c, "#thanks", "Tack för ditt betyg!").await;
+        wait_text(&c, "#given", "Du gav leveransen 4 av 5 stjärnor.").await;
+        screenshot(&c, "rating-02-thanks-on-a-phone").await;
+        fill(&c, "#comment", "Snällt bud!").await;
+        click(&c, "#send-comment").await;
+        wait_text(&c, "#thanks", "Tack, Webshop AB har fått din kommentar.").await;
+    }
+    .await;
+    c.close().await.ok();
+    let body = ratings(&app, &app.key).await;
+    assert_eq!(body["summary"]["count"], 1, "{body}");
+    assert_eq!(body["ratings"][0]["stars"], 4, "{body}");
+    assert_eq!(body["ratings"][0]["comment"], "Snällt bud!", "{body}");
+}
