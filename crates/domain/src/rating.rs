@@ -32,11 +32,10 @@ impl Stars {
 
     /// The stars of a form's `stars` field (`1` to `5`).
     pub fn parse(s: &str) -> Result<Self, RatingError> {
-        s.trim()
-            .parse::<u8>()
-            .ok()
-            .and_then(Stars::new)
-            .ok_or_else(|| RatingError::Stars(s.chars().take(20).collect()))
+        match s.as_bytes() {
+            [d @ b'1'..=b'5'] => Ok(Stars(d - b'0')),
+            _ => Err(RatingError::Stars(s.chars().take(20).collect())),
+        }
     }
 
     pub fn get(self) -> u8 {
@@ -94,16 +93,18 @@ pub fn rate(
     now: Timestamp,
 ) -> Result<Rating, RatingError> {
     let stars = form.stars.map(Stars::parse).transpose()?;
+    // The limit counts what was sent, so what it allows does not depend on trimming.
+    if let Some(n) = form
+        .comment
+        .map(|c| c.chars().count())
+        .filter(|n| *n > MAX_COMMENT_CHARS)
+    {
+        return Err(RatingError::CommentTooLong(n));
+    }
     let comment = match form.comment.map(str::trim) {
         None => previous.and_then(|p| p.comment.clone()),
         Some("") => None,
-        Some(c) => {
-            let n = c.chars().count();
-            if n > MAX_COMMENT_CHARS {
-                return Err(RatingError::CommentTooLong(n));
-            }
-            Some(c.to_string())
-        }
+        Some(c) => Some(c.to_string()),
     };
     let (stars, rated_at) = match (stars, previous) {
         (Some(s), _) => (s, now),
@@ -251,8 +252,8 @@ mod tests {
 
     #[test]
     fn stars_are_one_to_five_and_anything_else_names_the_field() {
-        assert_eq!(Stars::parse(" 4 ").unwrap().get(), 4);
-        for bad in ["0", "6", "-1", "four", "", "4.5", "99999999999"] {
+        assert_eq!(Stars::parse("4").unwrap().get(), 4);
+        for bad in ["0", "6", "-1", "four", "", "4.5", " 4", "04", "99999999999"] {
             let e = Stars::parse(bad).unwrap_err();
             assert_eq!(e.field(), "stars", "{bad}");
             assert!(e.to_string().contains("1 to 5"), "{e}");

@@ -87,8 +87,10 @@ pub async fn rating_page(State(app): State<App>, Path((token, shipment)): Path<(
 #[allow(dead_code)]
 pub struct RatingFormDoc {
     /// 1 to 5; replaces the stars given before.
+    #[schema(pattern = "^[1-5]$", example = "4")]
     stars: Option<String>,
     /// At most 1000 characters; empty removes the comment. Needs stars given now or before.
+    #[schema(max_length = 1000)]
     comment: Option<String>,
 }
 

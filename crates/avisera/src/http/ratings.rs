@@ -112,3 +112,47 @@ pub async fn list(
     .await?;
     Ok(Json(report))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisera_domain::rating::{RatingForm, rate, summarize};
+    use avisera_domain::shipment::Shipment;
+    use std::collections::BTreeSet;
+    use utoipa::PartialSchema;
+
+    fn documented<T: PartialSchema>() -> BTreeSet<String> {
+        let schema = serde_json::to_value(T::schema()).unwrap();
+        schema["properties"].as_object().unwrap().keys().cloned().collect()
+    }
+
+    fn served(value: &serde_json::Value) -> BTreeSet<String> {
+        value.as_object().unwrap().keys().cloned().collect()
+    }
+
+    /// The documented shapes have the fields the report serves, no more and no fewer.
+    #[test]
+    fn the_documented_ratings_have_the_served_fields() {
+        let now: avisera_domain::Timestamp = "2026-12-07T10:00:00Z".parse().unwrap();
+        let form = RatingForm {
+            stars: Some("4"),
+            comment: Some("Bra"),
+        };
+        let rating = rate(&Shipment::new("T1"), None, form, now).unwrap();
+        let report = RatingsReport {
+            from: now,
+            until: now,
+            time_zone: "Europe/Stockholm",
+            summary: summarize(std::slice::from_ref(&rating)),
+            ratings: vec![rating],
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(documented::<RatingsDoc>(), served(&json));
+        assert_eq!(documented::<RatingDoc>(), served(&json["ratings"][0]));
+        assert_eq!(documented::<RatingSummaryDoc>(), served(&json["summary"]));
+        assert_eq!(
+            documented::<RatingAverageDoc>(),
+            served(&json["summary"]["per_week"][0])
+        );
+    }
+}
