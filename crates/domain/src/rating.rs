@@ -52,12 +52,14 @@ pub enum RatingError {
     CommentTooLong(usize),
     #[error("choose 1 to 5 stars first, then add your comment")]
     NoStars,
+    #[error("send stars (1 to 5), a comment, or both")]
+    Nothing,
 }
 
 impl RatingError {
     pub fn field(&self) -> &'static str {
         match self {
-            RatingError::Stars(_) | RatingError::NoStars => "stars",
+            RatingError::Stars(_) | RatingError::NoStars | RatingError::Nothing => "stars",
             RatingError::CommentTooLong(_) => "comment",
         }
     }
@@ -85,7 +87,7 @@ pub struct RatingForm<'a> {
 
 /// The shipment's rating after the receiver's form: new stars replace the old ones (and their
 /// time), a comment replaces the old one (an empty one removes it), and what the form leaves
-/// out stays. A comment alone needs stars already given.
+/// out stays. A comment alone needs stars already given; a form with neither is refused.
 pub fn rate(
     shipment: &Shipment,
     previous: Option<&Rating>,
@@ -93,6 +95,9 @@ pub fn rate(
     now: Timestamp,
 ) -> Result<Rating, RatingError> {
     let stars = form.stars.map(Stars::parse).transpose()?;
+    if form.stars.is_none() && form.comment.is_none() {
+        return Err(RatingError::Nothing);
+    }
     // The limit counts what was sent, so what it allows does not depend on trimming.
     if let Some(n) = form
         .comment
@@ -289,6 +294,8 @@ mod tests {
         let s = shipment();
         let now = at("2026-12-01T10:00:00Z");
         assert_eq!(rate(&s, None, form(None, Some("hi")), now), Err(RatingError::NoStars));
+        let given = rate(&s, None, form(Some("3"), None), now).unwrap();
+        assert_eq!(rate(&s, Some(&given), form(None, None), now), Err(RatingError::Nothing));
         let long = "å".repeat(MAX_COMMENT_CHARS + 1);
         let e = rate(&s, None, form(Some("5"), Some(&long)), now).unwrap_err();
         assert_eq!(e.field(), "comment");

@@ -47,7 +47,7 @@ fn page(
     let t = texts(lang, brand);
     let error = error.map(|e| match e {
         RatingError::CommentTooLong(_) => t["rate_comment_too_long"].replace("{max}", &MAX_COMMENT_CHARS.to_string()),
-        RatingError::Stars(_) | RatingError::NoStars => t["rate_bad_stars"].clone(),
+        RatingError::Stars(_) | RatingError::NoStars | RatingError::Nothing => t["rate_bad_stars"].clone(),
     });
     render_json(
         "rating.html",
@@ -82,30 +82,21 @@ pub async fn rating_page(State(app): State<App>, Path((token, shipment)): Path<(
     }
 }
 
-/// The rating form (`application/x-www-form-urlencoded`): stars, a comment, or both.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct RatingFormDoc {
-    /// 1 to 5; replaces the stars given before.
-    #[schema(pattern = "^[1-5]$", example = "4")]
-    stars: Option<String>,
-    /// At most 1000 characters; empty removes the comment. Needs stars given now or before.
-    #[schema(max_length = 1000)]
-    comment: Option<String>,
-}
-
-/// Records the stars (a second POST changes them: one rating per shipment) and the comment.
-/// No CSRF token, like the opt-out: the link's token is the only credential, and the worst a
-/// forged POST can do is what the link's holder can.
+/// Records the stars (a second POST changes them: one rating per shipment) and the comment, from
+/// the page's form (`application/x-www-form-urlencoded`): `stars` (`1` to `5`, replacing the
+/// stars given before) and `comment` (at most 1000 characters; empty removes it; needs stars
+/// given now or before). No CSRF token, like the opt-out: the link's token is the only
+/// credential, and the worst a forged POST can do is what the link's holder can. (The body is
+/// described here rather than as a schema: a form carries only text, so a schema's types say
+/// less than these words.)
 #[utoipa::path(post, path = "/r/{token}/{shipment}", tag = "receiver",
     params(
         ("token" = String, Path, description = "the receiver's link token (19 characters, 0-9 and a-z)"),
         ("shipment" = String, Path, description = "the shipment's id, one of that receiver's")),
-    request_body(content = RatingFormDoc, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "recorded: thanks, the comment box and a way to change the stars", content_type = "text/html", body = String),
         (status = 404, description = "a link that names no shipment of a receiver", content_type = "text/plain", body = String),
-        (status = 422, description = "stars outside 1-5, a comment over 1000 characters, or a comment before any stars: the page again, saying what to fix; nothing recorded", content_type = "text/html", body = String),
+        (status = 422, description = "stars outside 1-5, a comment over 1000 characters, a comment before any stars, or neither stars nor a comment: the page again, saying what to fix; nothing recorded", content_type = "text/html", body = String),
         (status = 503, description = "the database did not answer; retry", content_type = "text/plain", body = String)))]
 pub async fn rate(State(app): State<App>, Path((token, shipment)): Path<(String, String)>, body: Bytes) -> Response {
     let found = match find(&app, &token, &shipment).await {

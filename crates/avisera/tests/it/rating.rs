@@ -182,6 +182,13 @@ async fn a_rating_link_in_the_delivered_messages_records_one_rating_per_shipment
     let (status, page) = post_form(&app, &path, &[("comment", &huge)]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("skriv högst 1000 tecken"), "{page}");
+    let (status, page) = post_form(&app, &path, &[("other", "x")]).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a form with neither stars nor comment"
+    );
+    assert!(page.contains("Välj 1 till 5 stjärnor."), "{page}");
 
     let body = ratings(&app, &app.key).await;
     assert_eq!(body["summary"]["count"], 1, "{body}");
