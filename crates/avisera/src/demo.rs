@@ -179,12 +179,12 @@ fn texts() -> Vec<(Trigger, TemplateBody, TemplateBody, TemplateBody, TemplateBo
             email(
                 "Levererat!",
                 "Ditt paket är framme",
-                "Hej {{ receiver_name }}, ditt paket {{ tracking_number }} är levererat.",
+                "Hej {{ receiver_name }}, ditt paket {{ tracking_number }} är levererat.\nHur gick leveransen? Betygsätt den: {{ rating_link }}",
             ),
             email(
                 "Delivered!",
                 "Your parcel has arrived",
-                "Hi {{ receiver_name }}, your parcel {{ tracking_number }} has been delivered.",
+                "Hi {{ receiver_name }}, your parcel {{ tracking_number }} has been delivered.\nHow was the delivery? Rate it: {{ rating_link }}",
             ),
         ),
         (

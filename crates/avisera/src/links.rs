@@ -188,6 +188,12 @@ impl Links for SignedLinks {
         format!("{}/p/{token}", self.base)
     }
 
+    /// Like the opt-out, named by the receiver's random token; the shipment's id only picks
+    /// one of that receiver's shipments.
+    fn rating(&self, token: &avisera_domain::receiver::ReceiverToken, shipment: avisera_domain::ShipmentId) -> String {
+        format!("{}{}", self.base, avisera_domain::rating::rating_path(token, shipment))
+    }
+
     /// Logos are public (they are in every email), so their links are not signed.
     fn logo(&self, tenant: TenantId, logo: avisera_domain::LogoId) -> String {
         format!("{}/l/{tenant}/{logo}", self.base)

@@ -92,6 +92,10 @@ pub fn preview(ctx: PreviewContext<'_>, tenant: &Tenant, template: &Template) ->
     let token = avisera_domain::receiver::ReceiverToken::from_random(0);
     vars.insert("unsubscribe_link", ctx.links.opt_out(&token));
     vars.insert("preferences_link", ctx.links.preferences(&token));
+    vars.insert(
+        "rating_link",
+        ctx.links.rating(&token, avisera_domain::ShipmentId(1_234_567)),
+    );
     // The tenant's own brand, as its emails show it.
     let brand = &tenant.brand;
     if let Some(logo) = brand.logo_id {

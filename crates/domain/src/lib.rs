@@ -26,6 +26,7 @@ pub mod plan;
 pub mod planner;
 pub mod privacy;
 pub mod rate;
+pub mod rating;
 pub mod reason;
 pub mod receipt;
 pub mod receiver;

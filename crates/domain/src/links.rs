@@ -33,6 +33,9 @@ pub trait Links: Sync {
     fn opt_out(&self, token: &ReceiverToken) -> String;
     /// The receiver's preference centre, `/p/<token>`.
     fn preferences(&self, token: &ReceiverToken) -> String;
+    /// The page where the receiver rates the delivery of one of its shipments,
+    /// `/r/<token>/<shipment>` (`rating::rating_path`).
+    fn rating(&self, token: &ReceiverToken, shipment: ShipmentId) -> String;
     /// The public address of one of the tenant's logos.
     fn logo(&self, tenant: TenantId, logo: LogoId) -> String;
 }
@@ -59,6 +62,10 @@ impl Links for PlainLinks {
 
     fn preferences(&self, token: &ReceiverToken) -> String {
         format!("{}/p/{token}", self.0)
+    }
+
+    fn rating(&self, token: &ReceiverToken, shipment: ShipmentId) -> String {
+        format!("{}{}", self.0, crate::rating::rating_path(token, shipment))
     }
 
     fn logo(&self, tenant: TenantId, logo: LogoId) -> String {

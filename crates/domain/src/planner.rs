@@ -656,13 +656,17 @@ fn with_open_pixel(s: &Situation<'_>, key: &str, html: String) -> String {
     }
 }
 
-/// `unsubscribe_link` and `preferences_link`: the receiver's own (`/u/<token>`, no address in
+/// `unsubscribe_link`, `preferences_link` and `rating_link`: the receiver's own (`/u/<token>`, no address in
 /// them) when the message goes to the shipment's receiver, else the address's opt-out link.
 /// Returns the opt-out link, which an email also carries as its `List-Unsubscribe` header.
 fn insert_opt_out_links(vars: &mut Variables, s: &Situation<'_>, to_receiver: bool, to: &str) -> String {
     let (opt_out, preferences) = opt_out_links(s, to_receiver, to);
     vars.insert("unsubscribe_link", opt_out.clone());
     vars.insert("preferences_link", preferences);
+    // Only the receiver rates its delivery: staff and fixed lists get no rating link.
+    if let Some(r) = s.shipment.receiver.as_ref().filter(|_| to_receiver) {
+        vars.insert("rating_link", s.links.rating(&r.token, s.shipment.id));
+    }
     opt_out
 }
 

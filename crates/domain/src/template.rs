@@ -50,6 +50,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "preferences_link",
         "a link where the receiver chooses SMS, email or both, and the language",
     ),
+    (
+        "rating_link",
+        "a link where the receiver rates the delivery with 1 to 5 stars (empty in messages to others than the shipment's receiver)",
+    ),
     ("event_location", "where the event happened"),
     ("event_time", "when the event happened (receiver's local time)"),
     ("campaign", "the rule's campaign text or discount code"),
@@ -92,6 +96,7 @@ pub fn sample_variables() -> Variables {
         ("customer_service_phone", "+46812345678"),
         ("unsubscribe_link", "https://track.example.com/u/abc"),
         ("preferences_link", "https://track.example.com/p/abc"),
+        ("rating_link", "https://track.example.com/r/0k3jx0qpa2ofl8k3jx0/1234567"),
         ("event_location", "Stockholm"),
         ("event_time", "2026-11-25 14:05"),
         ("campaign", "BLACKWEEK10"),

@@ -23,6 +23,7 @@ mod migrate;
 mod notifications;
 mod plan_requests;
 mod privacy;
+mod ratings;
 mod receipts;
 mod receivers;
 mod rules;
@@ -371,6 +372,31 @@ impl Suppressions for PgStore {
     }
     async fn opted_out_among(&self, tenant: TenantId, addresses: &[&str]) -> StoreResult<HashMap<String, Timestamp>> {
         delivery::opted_out_among(&self.pool, tenant, addresses).await
+    }
+}
+
+#[async_trait]
+impl Ratings for PgStore {
+    async fn save_rating(&self, tenant: TenantId, rating: &avisera_domain::rating::Rating) -> StoreResult<()> {
+        error::retrying(|| ratings::save(&self.pool, tenant, rating)).await
+    }
+
+    async fn rating(
+        &self,
+        tenant: TenantId,
+        shipment: avisera_domain::ShipmentId,
+    ) -> StoreResult<Option<avisera_domain::rating::Rating>> {
+        ratings::one(&self.pool, tenant, shipment).await
+    }
+
+    async fn ratings(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        until: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<avisera_domain::rating::Rating>> {
+        ratings::between(&self.pool, tenant, from, until, limit).await
     }
 }
 

@@ -83,6 +83,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "brands",
         sql: include_str!("../migrations/0013_brands.sql"),
     },
+    Migration {
+        version: 14,
+        name: "ratings",
+        sql: include_str!("../migrations/0014_ratings.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

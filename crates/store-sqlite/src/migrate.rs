@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "brands",
         sql: include_str!("../migrations/0012_brands.sql"),
     },
+    Migration {
+        version: 13,
+        name: "ratings",
+        sql: include_str!("../migrations/0013_ratings.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

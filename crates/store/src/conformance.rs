@@ -32,6 +32,7 @@ mod numbers;
 mod outbox;
 mod portal;
 mod privacy;
+mod ratings;
 mod receipts;
 mod receivers;
 mod signups;
@@ -46,6 +47,7 @@ pub use numbers::*;
 pub use outbox::*;
 pub use portal::*;
 pub use privacy::*;
+pub use ratings::*;
 pub use receipts::*;
 pub use receivers::*;
 pub use signups::*;
@@ -397,7 +399,8 @@ macro_rules! conformance_tests {
             a_waiting_message_is_cancelled_by_hand_once_with_who_and_only_in_its_tenant,
             after_erase_nothing_returns_the_address_the_opt_out_holds_and_the_bill_is_unchanged,
             erasing_by_email_or_tracking_number_erases_the_whole_person,
-            the_retention_sweep_erases_old_journeys_and_keeps_an_address_a_newer_one_has
+            the_retention_sweep_erases_old_journeys_and_keeps_an_address_a_newer_one_has,
+            a_shipment_has_one_rating_read_back_by_period_newest_first_in_its_tenant
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -117,6 +117,7 @@ pub trait Store:
     + PlanRequests
     + Accounts
     + Privacy
+    + Ratings
     + 'static
 {
 }
@@ -135,6 +136,7 @@ impl<T> Store for T where
         + PlanRequests
         + Accounts
         + Privacy
+        + Ratings
         + ?Sized
         + 'static
 {

@@ -13,6 +13,7 @@ use avisera_domain::money::Ore;
 use avisera_domain::notification::{Channel, Status};
 use avisera_domain::plan::Plan;
 use avisera_domain::planner::PlannedNotification;
+use avisera_domain::rating::Rating;
 use avisera_domain::receiver::{Reach, Receiver, ReceiverId, ReceiverToken};
 use avisera_domain::replay::ArrivedEvent;
 use avisera_domain::rule::Rule;
@@ -20,7 +21,7 @@ use avisera_domain::shipment::Shipment;
 use avisera_domain::template::Template;
 use avisera_domain::tenant::{BillingSettings, Brand, OtherBrand, Tenant};
 use avisera_domain::user::User;
-use avisera_domain::{LogoId, NotificationId, RuleId, TemplateId, TenantId, Timestamp, UserId};
+use avisera_domain::{LogoId, NotificationId, RuleId, ShipmentId, TemplateId, TenantId, Timestamp, UserId};
 
 /// Starting a node: the schema and whether the database answers.
 #[async_trait]
@@ -293,6 +294,23 @@ pub trait Receivers: Send + Sync {
         tenant: TenantId,
         addresses: &[&str],
     ) -> StoreResult<std::collections::HashMap<String, Reach>>;
+}
+
+/// Delivery ratings: one per shipment, written by the receiver's rating page and read by the
+/// tenant's portal and API.
+#[async_trait]
+pub trait Ratings: Send + Sync {
+    /// Stores the shipment's rating, replacing the one it had: a shipment has one rating.
+    async fn save_rating(&self, tenant: TenantId, rating: &Rating) -> StoreResult<()>;
+    async fn rating(&self, tenant: TenantId, shipment: ShipmentId) -> StoreResult<Option<Rating>>;
+    /// The ratings given in `[from, until)`, newest first, at most `limit`.
+    async fn ratings(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        until: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Rating>>;
 }
 
 /// What became of notifications, for the API, the portal and the follow-up numbers.

@@ -17,6 +17,8 @@ mod pages;
 mod plain;
 mod privacy;
 mod public;
+mod rating;
+mod ratings;
 mod receipts;
 mod receiver;
 mod replay;
@@ -71,6 +73,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(public::unsubscribe_page, public::unsubscribe))
         .routes(routes!(receiver::opt_out_page, receiver::opt_out))
         .routes(routes!(receiver::preferences_page, receiver::save_preferences))
+        .routes(routes!(rating::rating_page, rating::rate))
         .routes(routes!(public::logo))
         .routes(routes!(events::post_events))
         .routes(routes!(tenant::get_tenant))
@@ -104,6 +107,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(stats::get_stats))
         .routes(routes!(privacy::erase))
         .routes(routes!(privacy::export, privacy::export_posted))
+        .routes(routes!(ratings::list))
 }
 
 /// What a node without the `api` role serves: probes and metrics.

@@ -17,6 +17,7 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("tracking_not_found.html", include_str!("pages/tracking_not_found.html")),
         ("unsubscribe.html", include_str!("pages/unsubscribe.html")),
         ("receiver.html", include_str!("pages/receiver.html")),
+        ("rating.html", include_str!("pages/rating.html")),
         ("docs.html", include_str!("pages/docs.html")),
     ] {
         env.add_template(name, source)

@@ -47,21 +47,21 @@ static TEXT: LazyLock<BTreeMap<&'static str, BTreeMap<&'static str, &'static str
 });
 
 /// The page's language: a chosen one if we have it, Norwegian by any of its codes.
-fn language(lang: &str) -> &'static str {
+pub(super) fn language(lang: &str) -> &'static str {
     match lang.to_ascii_lowercase().as_str() {
         "no" | "nb" | "nn" => "nb",
         l => LANGUAGES.iter().find(|(c, _)| *c == l).map(|(c, _)| *c).unwrap_or("en"),
     }
 }
 
-fn texts(lang: &str, brand: &str) -> BTreeMap<&'static str, String> {
+pub(super) fn texts(lang: &str, brand: &str) -> BTreeMap<&'static str, String> {
     TEXT[language(lang)]
         .iter()
         .map(|(k, v)| (*k, v.replace("{brand}", brand)))
         .collect()
 }
 
-fn not_found() -> Response {
+pub(super) fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
         "This link is not known. Use the newest message you got, or contact the sender.",
@@ -69,7 +69,7 @@ fn not_found() -> Response {
         .into_response()
 }
 
-fn unavailable() -> Response {
+pub(super) fn unavailable() -> Response {
     let retry = [(axum::http::header::RETRY_AFTER, "5")];
     (StatusCode::SERVICE_UNAVAILABLE, retry, "Please try again in a moment.").into_response()
 }

@@ -59,9 +59,10 @@ impl Asked {
     }
 }
 
-/// Where a delivered parcel's "Rate your delivery" link goes; None while there is no rating.
-fn rating_url(_tenant: &Tenant, _shipment: &Shipment) -> Option<String> {
-    None
+/// Where a delivered parcel's "Rate your delivery" link goes (this installation's rating page
+/// for the shipment's receiver); None before delivery or without a receiver.
+fn rating_url(shipment: &Shipment) -> Option<String> {
+    avisera_domain::rating::rating_link_for(&avisera_domain::links::PlainLinks(String::new()), shipment)
 }
 
 /// The "Rate your delivery" box of a delivered parcel's page: hidden without a URL.
@@ -204,7 +205,7 @@ pub(crate) async fn page(app: &App, tenant_id: TenantId, tracking: &str, visitor
         .filter(|_| !ended)
         .map(|e| expected_date(e, &zone, language));
     let rating = (shipment.milestone == Some(Milestone::Delivered))
-        .then(|| rating_invitation(rating_url(&tenant, &shipment)))
+        .then(|| rating_invitation(rating_url(&shipment)))
         .flatten();
     let context = with(
         frame(language, &tenant.brand, Some(tenant.id)),

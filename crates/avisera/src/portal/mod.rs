@@ -13,6 +13,7 @@ mod login;
 mod mail;
 mod password;
 mod plans;
+mod ratings;
 mod rule_delete;
 mod rules;
 mod session;
@@ -95,6 +96,7 @@ pub fn router() -> Router<App> {
         .route("/portal/log/{id}/cancel", post(home::cancel))
         .route("/portal/plans", get(plans::page).post(plans::request))
         .route("/portal/suppressions", get(suppressions::page))
+        .route("/portal/ratings", get(ratings::page))
         .route("/portal/suppressions/lift", post(suppressions::lift))
         .route("/portal/users", get(users::page).post(users::add))
         .route(

@@ -25,6 +25,7 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("log.html", include_str!("pages/log.html")),
     ("users.html", include_str!("pages/users.html")),
     ("suppressions.html", include_str!("pages/suppressions.html")),
+    ("ratings.html", include_str!("pages/ratings.html")),
     ("public.html", include_str!("pages/public.html")),
     ("signup.html", include_str!("pages/signup.html")),
     ("plans.html", include_str!("pages/plans.html")),

@@ -29,6 +29,7 @@ mod phones;
 mod plans;
 mod portal;
 mod privacy;
+mod rating;
 mod receipts;
 mod receiver;
 mod receiver_pages;

@@ -290,6 +290,10 @@ async fn tracking_page_in_norwegian_on_a_phone() {
         assert!(!page.contains("Åpningstider") && !page.contains("Forventet levering"), "{page}");
         assert!(c.find(Locator::Css("#collect-by")).await.is_err());
         assert!(page.contains("Kiwi Grünerløkka"), "where it was collected: {page}");
+        // After delivery the page asks for a rating, linking to the receiver's rating page.
+        let rate = c.find(Locator::Css("#rate-link")).await.expect("a rating link after delivery");
+        let href = rate.attr("href").await.unwrap().unwrap_or_default();
+        assert!(href.contains("/r/"), "the rating page: {href}");
         let first_event = text_of(&c, "#events li").await;
         assert_eq!(first_event, "Levert\nmandag 7. desember kl. 08:55 · Kiwi Grünerløkka");
         assert_no_sideways_scroll(&c, 390).await;
