@@ -71,6 +71,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("gave_up", "gave up after {attempts} attempts: {why}"),
     ("claim_expired", "the claim ran out of time before sending"),
     ("shipment_gone", "the shipment is gone"),
+    ("erased", "not sent: the receiver's personal data was erased"),
 ];
 
 const PREFIX: &str = "code:";

@@ -13,9 +13,6 @@ use sqlx::SqlitePool;
 use sqlx::types::Json;
 use std::collections::BTreeSet;
 
-/// Why a message that still waited is not sent: its receiver's data was erased.
-const CANCELLED: &str = "not sent: the receiver's personal data was erased";
-
 /// The person's addresses (the subject's, its shipments', and every address of their
 /// receivers) and their shipments.
 async fn person(tx: &mut Tx, tenant: TenantId, subject: &Subject) -> StoreResult<(Vec<i64>, Vec<String>)> {
@@ -205,7 +202,7 @@ async fn erase(
     for (id, status, reason) in &notifications {
         let waiting = status == "scheduled";
         let reason = if waiting {
-            Some(CANCELLED.to_string())
+            Some(avisera_domain::reason::make("erased", &[]))
         } else {
             reason.as_deref().map(|r| privacy::scrub(r, &personal))
         };
@@ -229,7 +226,7 @@ async fn erase(
             )
             .bind(tenant.0)
             .bind(id)
-            .bind(CANCELLED)
+            .bind(avisera_domain::reason::make("erased", &[]))
             .bind(Millis(now))
             .execute(&mut **tx)
             .await

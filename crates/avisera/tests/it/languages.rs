@@ -283,6 +283,10 @@ async fn every_main_page_in_swedish_norwegian_danish_and_finnish_has_no_english_
         "/portal/plans".into(),
         "/portal/account".into(),
         "/portal/rules/999999".into(),
+        format!("/portal/rules/{rule}/delete"),
+        "/portal/rules/deleted".into(),
+        "/portal/ratings".into(),
+        "/portal/api-keys".into(),
     ];
     let mut english = Vec::new();
     for lang in ["sv", "nb", "da", "fi"] {

@@ -394,3 +394,74 @@ async fn the_cli_exports_and_erases_one_person_and_says_what_to_fix() {
     assert!(ok);
     assert_none_of_annas("the export", &out);
 }
+
+#[tokio::test]
+async fn in_a_real_browser_erase_then_search_finds_nothing_of_the_person() {
+    use crate::browser::{browser, click, fill, screenshot, start_driver, wait_text};
+    // Typed into the search box once, to be sure the form searches as its URL does.
+    use fantoccini::Locator;
+    let driver = start_driver().await;
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    sms_rule(&app, "delivered", json!({})).await;
+    let (status, body) = app
+        .call(
+            "POST",
+            "/v1/events",
+            Some(json!([annas("ERASE1", "DELIVERED"), bos("BO2")])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let password = crate::portal::add_user(&app, 1, "admin@webshop.se", Role::Admin).await;
+    let c = browser(&driver).await;
+    let base = app.base.clone();
+    async {
+        c.goto(&format!("{base}/portal/login")).await.unwrap();
+        fill(&c, "#email", "admin@webshop.se").await;
+        fill(&c, "#password", &password).await;
+        click(&c, "button[type=submit]").await;
+        wait_text(&c, "h1", "Overview").await;
+        let search = |q: &'static str| {
+            let c = c.clone();
+            let base = base.clone();
+            async move {
+                // The search box's own URL (one match opens that shipment's page).
+                c.goto(&format!("{base}/portal/track?q={}", q.replace(' ', "+")))
+                    .await
+                    .unwrap();
+                c.find(Locator::Css("main")).await.unwrap().text().await.unwrap()
+            }
+        };
+        c.goto(&format!("{base}/portal/track")).await.unwrap();
+        fill(&c, "#q", "Bergström").await;
+        click(&c, "#search").await;
+        wait_text(&c, "main", "ERASE1").await;
+        // Before: her name and her phone (written without +) find her parcel.
+        assert!(search("Bergström").await.contains("ERASE1"));
+        assert!(search("46701234567").await.contains("ERASE1"));
+
+        let (status, erased) = app
+            .call("POST", "/v1/privacy/erase", Some(json!({"phone": PHONE})))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{erased}");
+        assert_eq!(erased["shipments"], 1, "{erased}");
+
+        // After: neither finds anything, and her parcel's own page shows nothing of her.
+        for q in ["Bergström", "46701234567", "anna.bergstrom"] {
+            let page = search(q).await;
+            assert!(!page.contains("ERASE1"), "{q} still finds her parcel: {page}");
+            assert_none_of_annas(q, &page);
+        }
+        let page = search("ERASE1").await;
+        assert!(page.contains("ERASE1"), "the journey stays: {page}");
+        assert_none_of_annas("the search by tracking number", &page);
+        c.goto(&format!("{base}/portal/track/ERASE1")).await.unwrap();
+        wait_text(&c, "h1", "ERASE1").await;
+        let shipment = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+        assert_none_of_annas("her parcel's page", &shipment);
+        screenshot(&c, "privacy-after-erase").await;
+        // Bo, who was not erased, is still found.
+        assert!(search("Bo Ek").await.contains("BO2"));
+    }
+    .await;
+    let _ = c.close().await;
+}
