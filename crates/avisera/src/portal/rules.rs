@@ -42,13 +42,15 @@ fn triggers(plan: Plan) -> Vec<Value> {
 
 pub async fn list(State(app): State<App>, signed: Signed) -> Result<Response, PortalError> {
     let rules = app.store.rules(signed.tenant.id).await?;
+    let now = app.clock.now();
     let rows: Vec<Value> = rules
         .iter()
         .map(|r| {
+            let (starts, ended) = interval_state(r, now);
             context! { id => r.id.0, name => r.name.clone(), trigger => r.trigger.slug(),
             number => r.trigger.number(), channels => view::ser(r.channels),
             enabled => r.enabled, allowed => signed.tenant.plan.allows(r.trigger),
-            needs => Plan::cheapest_with(r.trigger).to_string() }
+            needs => Plan::cheapest_with(r.trigger).to_string(), starts => starts, ended => ended }
         })
         .collect();
     Ok(view::page(
@@ -58,6 +60,17 @@ pub async fn list(State(app): State<App>, signed: Signed) -> Result<Response, Po
         "rules",
         context! { rules => rows },
     ))
+}
+
+/// Whether a rule's interval has not begun (the day it begins) or is over (its last day), now:
+/// such a rule is on but sends nothing, which its status says instead of "on".
+fn interval_state(rule: &Rule, now: Timestamp) -> (Option<String>, Option<String>) {
+    let starts = rule.active_from.filter(|from| now < *from).map(|f| date_of(Some(f)));
+    let ended = rule
+        .active_until
+        .filter(|until| now >= *until)
+        .map(|u| until_date(Some(u)));
+    (starts, ended)
 }
 
 fn date_of(t: Option<Timestamp>) -> String {
@@ -139,6 +152,8 @@ async fn editor_with(
             is_return => match c.is_return { None => "", Some(true) => "return", Some(false) => "outbound" },
             active_from => date_of(rule.active_from),
             active_until => until_date(rule.active_until),
+            starts => interval_state(rule, app.clock.now()).0,
+            ended => interval_state(rule, app.clock.now()).1,
             quiet_hours => quiet_hours.join("\n"),
             send_at_local => rule.send_at_local.map(view::ser),
             history => history.iter().map(|h| {

@@ -1,6 +1,6 @@
 //! Deleting a rule (issue 16): over the API and in the portal, the rule stops at once (what
 //! it scheduled is cancelled when due, a new event plans nothing), leaves the lists, and its
-//! history stays readable.
+//! history stays readable. And a rule that is on but outside its interval says so.
 
 use crate::helpers::*;
 use crate::portal::signed_in;
@@ -147,4 +147,42 @@ async fn an_editor_deletes_a_rule_in_the_portal_after_a_question_and_a_viewer_ca
     assert!(list["rules"].as_array().unwrap().is_empty(), "{list}");
     let again = editor.get(&format!("/portal/rules/{id}")).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_rule_whose_interval_has_not_begun_or_is_over_says_so_instead_of_on() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    sms_rule(
+        &app,
+        "delivered",
+        json!({"name": "christmas", "active_from": "2099-12-01T00:00:00+01:00"}),
+    )
+    .await;
+    sms_rule(
+        &app,
+        "delivered",
+        json!({"name": "last year", "active_until": "2020-01-01T00:00:00+01:00"}),
+    )
+    .await;
+    sms_rule(&app, "delivered", json!({"name": "always"})).await;
+    let mut viewer = signed_in(&app, Role::Viewer).await;
+    let list = viewer.get("/portal/rules").await;
+    let row = |name: &str| {
+        let at = list
+            .body
+            .find(&format!(">{name}</a>"))
+            .unwrap_or_else(|| panic!("{name}: {}", list.body));
+        let rest = &list.body[at..];
+        rest[..rest.find("</tr>").unwrap()].to_string()
+    };
+    assert!(
+        row("christmas").contains("active from 2099-12-01"),
+        "{}",
+        row("christmas")
+    );
+    assert!(!row("christmas").contains(">enabled<"), "{}", row("christmas"));
+    assert!(row("last year").contains("ended 2019-12-31"), "{}", row("last year"));
+    assert!(row("always").contains(">enabled<"), "{}", row("always"));
+    let rule = viewer.get("/portal/rules/1").await;
+    assert!(rule.body.contains("active from 2099-12-01"), "{}", rule.body);
 }
