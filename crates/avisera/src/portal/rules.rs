@@ -532,9 +532,14 @@ async fn try_typed(
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         Ok::<_, PortalError>(r)
     };
-    let rule = match from_form(&base, f) {
-        (rule, None) => rule,
-        (as_typed, Some(why)) => return refuse(as_typed, why).await,
+    // A viewer's form is read-only (its fields are not sent): a viewer tries the saved rule.
+    let rule = if !signed.user.role.allows(Role::Editor) && base.id.0 != 0 {
+        base
+    } else {
+        match from_form(&base, f) {
+            (rule, None) => rule,
+            (as_typed, Some(why)) => return refuse(as_typed, why).await,
+        }
     };
     let tenant = signed.tenant.id;
     match rules::check(app.store.as_ref(), tenant, &rule).await {

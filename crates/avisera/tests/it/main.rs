@@ -35,7 +35,7 @@ mod receiver;
 mod receiver_pages;
 mod replay;
 mod replay_props;
-mod rule_delete;
+mod rule_pages;
 mod shapes;
 mod signup;
 mod small_screens;

@@ -1,6 +1,7 @@
-//! Deleting a rule (issue 16): over the API and in the portal, the rule stops at once (what
-//! it scheduled is cancelled when due, a new event plans nothing), leaves the lists, and its
-//! history stays readable. And a rule that is on but outside its interval says so.
+//! Rules in the portal and the API beyond editing (issue 16 part 6): deleting a rule (it stops
+//! at once: what it scheduled is cancelled when due, a new event plans nothing; it leaves the
+//! lists and its history stays readable), a rule that is on but outside its interval saying so,
+//! and a viewer's read-only pages.
 
 use crate::helpers::*;
 use crate::portal::signed_in;
@@ -185,4 +186,39 @@ async fn a_rule_whose_interval_has_not_begun_or_is_over_says_so_instead_of_on() 
     assert!(row("always").contains(">enabled<"), "{}", row("always"));
     let rule = viewer.get("/portal/rules/1").await;
     assert!(rule.body.contains("active from 2099-12-01"), "{}", rule.body);
+}
+
+#[tokio::test]
+async fn a_viewer_sees_rules_templates_and_the_brand_read_only_with_a_note_and_can_still_try_a_rule() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let id = sms_rule(&app, "delivered", json!({"name": "delivered"})).await;
+    let mut viewer = signed_in(&app, Role::Viewer).await;
+    for page in [
+        format!("/portal/rules/{id}"),
+        "/portal/templates/1".into(),
+        "/portal/brand".into(),
+    ] {
+        let body = viewer.get(&page).await.body;
+        assert!(
+            body.contains("<fieldset class=\"plain\" disabled>"),
+            "{page}: fields a viewer cannot change are read-only: {body}"
+        );
+    }
+    let rule = viewer.get(&format!("/portal/rules/{id}")).await;
+    assert!(rule.body.contains("your role is viewer"), "{}", rule.body);
+    // Trying the rule sends no fields from a read-only form: the saved rule is tried.
+    let csrf = rule.csrf();
+    let tried = viewer
+        .post(&format!("/portal/rules/{id}/try"), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(tried.status, StatusCode::OK, "{}", tried.body);
+    assert!(tried.body.contains("id=\"replay\""), "{}", tried.body);
+
+    let mut editor = signed_in(&app, Role::Editor).await;
+    let body = editor.get(&format!("/portal/rules/{id}")).await.body;
+    assert!(
+        body.contains("<fieldset class=\"plain\">"),
+        "an editor's fields are editable"
+    );
+    assert!(!body.contains("your role is viewer"));
 }
