@@ -2,7 +2,6 @@
 //! Swedish, Norwegian, Danish, Finnish and English (`library.toml`). Copying one creates the
 //! tenant's own templates and a disabled rule, to adapt and enable.
 
-use super::CsrfForm;
 use super::session::Signed;
 use super::view::{self, PortalError};
 use crate::app::App;
@@ -15,7 +14,7 @@ use avisera_domain::trigger::Trigger;
 use avisera_domain::user::Role;
 use avisera_domain::{RuleId, TemplateId};
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
@@ -196,15 +195,29 @@ impl LibraryItem {
     }
 }
 
-pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, PortalError> {
+/// The tenant's live rule copied from `item` (named as the copy names it), if any.
+fn copied_rule(item: &LibraryItem, rules: &[Rule], default_language: &str) -> Option<RuleId> {
+    let title = LibraryItem::in_lang(&item.title, default_language);
+    rules.iter().find(|r| r.name == title).map(|r| r.id)
+}
+
+/// `GET /portal/library`; `?twice=<key>` asks before copying an entry a second time.
+pub async fn page(State(app): State<App>, signed: Signed, RawQuery(query): RawQuery) -> Result<Response, PortalError> {
     let ui = signed.lang.code();
     let content_lang = signed.tenant.brand.default_language.clone();
+    let twice = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "twice")
+        .map(|(_, v)| v.into_owned());
+    let rules = app.store.rules(signed.tenant.id).await?;
     let items: Vec<Value> = library()
         .iter()
         .map(|item| {
             let needs = (!signed.tenant.plan.allows(item.trigger))
                 .then(|| avisera_domain::plan::Plan::cheapest_with(item.trigger).to_string());
+            let copied = copied_rule(item, &rules, &content_lang);
             context! {
+                copied_rule => copied.map(|id| id.0),
+                asking => copied.is_some() && twice.as_deref() == Some(item.key.as_str()),
                 key => item.key.clone(),
                 title => LibraryItem::in_lang(&item.title, ui),
                 description => LibraryItem::in_lang(&item.description, ui),
@@ -226,18 +239,33 @@ pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, Po
     ))
 }
 
-/// `POST /portal/library/{key}/copy`: the item's templates and a disabled rule, in one go.
+#[derive(Deserialize)]
+pub struct CopyForm {
+    #[serde(default)]
+    csrf: String,
+    /// Set by the question's button: copy again although a copy exists.
+    #[serde(default)]
+    again: Option<String>,
+}
+
+/// `POST /portal/library/{key}/copy`: the item's templates and a disabled rule, in one go. An
+/// entry the tenant has copied already is asked about first (`?twice=`), so one click does not
+/// make a second rule sending the same message.
 pub async fn copy(
     State(app): State<App>,
     signed: Signed,
     headers: HeaderMap,
     Path(key): Path<String>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<CopyForm>,
 ) -> Result<Response, PortalError> {
     signed.submits(&f.csrf, &headers, Role::Editor)?;
     let item = library().iter().find(|i| i.key == key).ok_or(PortalError::NotFound)?;
     let now = app.clock.now();
     let store = app.store.as_ref();
+    let rules_now = store.rules(signed.tenant.id).await?;
+    if f.again.is_none() && copied_rule(item, &rules_now, &signed.tenant.brand.default_language).is_some() {
+        return Ok(Redirect::to(&format!("/portal/library?twice={key}#item-{key}")).into_response());
+    }
     let title = LibraryItem::in_lang(&item.title, &signed.tenant.brand.default_language).to_string();
     let mut rule = item.rule(&title);
     for template in item.templates(&title, &signed.tenant.brand.default_language) {

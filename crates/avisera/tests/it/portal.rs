@@ -906,3 +906,44 @@ async fn portal_pages_ignore_a_links_extra_parameters_instead_of_answering_a_bar
         assert!(page.body.contains("<html"), "{path}: a page, not a bare error");
     }
 }
+
+#[tokio::test]
+async fn copying_a_library_entry_a_second_time_asks_first() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let mut v = signed_in(&app, Role::Editor).await;
+    let csrf = v.get("/portal/library").await.csrf();
+    let first = v.post("/portal/library/delivered/copy", &[("csrf", &csrf)]).await;
+    assert!(
+        first.location.as_deref().unwrap().starts_with("/portal/rules/"),
+        "{:?}",
+        first.location
+    );
+    async fn rules(app: &TestApp) -> usize {
+        app.call("GET", "/v1/rules", None).await.1["rules"]
+            .as_array()
+            .unwrap()
+            .len()
+    }
+    assert_eq!(rules(&app).await, 1);
+    let library = v.get("/portal/library").await;
+    assert!(
+        library.body.contains("id=\"copied-delivered\""),
+        "the copy is said: {}",
+        library.body
+    );
+
+    // The same button again: nothing is copied, the page asks.
+    let second = v.post("/portal/library/delivered/copy", &[("csrf", &csrf)]).await;
+    assert_eq!(
+        second.location.as_deref(),
+        Some("/portal/library?twice=delivered#item-delivered")
+    );
+    assert_eq!(rules(&app).await, 1, "no second rule without asking");
+    let asking = v.get("/portal/library?twice=delivered").await;
+    assert!(asking.body.contains("Copy it again?"), "{}", asking.body);
+    let again = v
+        .post("/portal/library/delivered/copy", &[("csrf", &csrf), ("again", "1")])
+        .await;
+    assert!(again.location.as_deref().unwrap().starts_with("/portal/rules/"));
+    assert_eq!(rules(&app).await, 2, "copied again once asked");
+}
