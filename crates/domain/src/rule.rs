@@ -197,6 +197,18 @@ impl Rule {
         if self.campaign.as_ref().is_some_and(|c| c.len() > 1_000) {
             return Err(invalid("campaign", "is longer than 1000 characters"));
         }
+        // Events carry two-letter codes (SE), so "Sweden" or "SWE" would match no shipment.
+        if let Some(c) = self
+            .conditions
+            .destination_countries
+            .iter()
+            .find(|c| c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()))
+        {
+            return Err(invalid(
+                "conditions.destination_countries",
+                format!("{c:?} is not a two-letter country code like SE"),
+            ));
+        }
         Ok(())
     }
 

@@ -57,6 +57,7 @@ fn field_label(lang: Lang, field: &str) -> Option<&'static str> {
         "send_at_local" => "send_at_local",
         "campaign" => "campaign",
         "attributes" => "attributes",
+        "conditions.destination_countries" => "destination_countries",
         "default_language" => "default_language",
         "brand_name" => "brand_name",
         "email_from_name" => "email_from_name",
@@ -407,6 +408,9 @@ mod tests {
         broken.push(r);
         let mut r = base.clone();
         r.campaign = Some("x".repeat(1001));
+        broken.push(r);
+        let mut r = base.clone();
+        r.conditions.destination_countries = vec!["Sweden".into()];
         broken.push(r);
         for rule in broken {
             let english = rule.check().expect_err("broken").to_string();

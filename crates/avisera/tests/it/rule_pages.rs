@@ -222,3 +222,54 @@ async fn a_viewer_sees_rules_templates_and_the_brand_read_only_with_a_note_and_c
     );
     assert!(!body.contains("your role is viewer"));
 }
+
+#[tokio::test]
+async fn a_country_that_is_not_a_two_letter_code_is_refused_saying_what_to_write() {
+    let app = spawn_app(Db::Sqlite, None, None).await;
+    let id = sms_rule(&app, "delivered", json!({"name": "to Sweden"})).await;
+    let (_, rule) = app.call("GET", &format!("/v1/rules/{id}"), None).await;
+    let mut changed = rule.clone();
+    for read_only in ["id", "enabled"] {
+        changed.as_object_mut().unwrap().remove(read_only);
+    }
+    changed["conditions"]["destination_countries"] = json!(["SE", "Norway"]);
+    let (status, err) = app.call("PUT", &format!("/v1/rules/{id}"), Some(changed)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert!(
+        err.to_string()
+            .contains("\\\"Norway\\\" is not a two-letter country code like SE"),
+        "{err}"
+    );
+    let (_, unchanged) = app.call("GET", &format!("/v1/rules/{id}"), None).await;
+    assert_eq!(unchanged["conditions"], rule["conditions"], "nothing was saved");
+
+    // In the portal, in Swedish, next to the form's own label, with what was typed kept.
+    let mut editor = signed_in(&app, Role::Editor).await;
+    editor.get("/portal/lang?to=sv&back=/portal").await;
+    let form = editor.get(&format!("/portal/rules/{id}")).await;
+    let csrf = form.csrf();
+    let sms_template = rule["sms_template_id"].to_string();
+    let refused = editor
+        .post(
+            &format!("/portal/rules/{id}"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "to Sweden"),
+                ("trigger", "delivered"),
+                ("channels", "sms"),
+                ("sms_template_id", sms_template.as_str()),
+                ("recipient", "receiver"),
+                ("destination_countries", "SE, Sverige"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("Destinationsländer: &quot;Sverige&quot; är inte en landskod med två bokstäver som SE"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"SE, Sverige\""), "what was typed stays");
+}
