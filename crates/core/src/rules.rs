@@ -168,7 +168,9 @@ pub async fn history(store: &dyn TenantConfig, tenant: TenantId, id: RuleId) -> 
     Ok(store.rule_history(tenant, id).await?)
 }
 
-/// The top-level fields that differ, for the history: "changed name, quiet_hours".
+/// The top-level fields that differ, for the history, each with its old and new value:
+/// `changed name, delay_minutes; name: "a" → "b"; delay_minutes: 0 → 5` (the portal says each
+/// part in the reader's language, with the form's labels).
 fn what_changed(before: &Rule, after: &Rule) -> String {
     let (Value::Object(a), Value::Object(b)) = (json!(before), json!(after)) else {
         return String::new();
@@ -179,9 +181,30 @@ fn what_changed(before: &Rule, after: &Rule) -> String {
         .map(|(k, _)| k.as_str())
         .collect();
     if fields.is_empty() {
-        "no change".into()
+        return "no change".into();
+    }
+    let mut detail = format!("changed {}", fields.join(", "));
+    for field in &fields {
+        detail.push_str(&format!(
+            "; {field}: {} → {}",
+            history_value(a.get(*field)),
+            history_value(b.get(*field))
+        ));
+    }
+    detail
+}
+
+/// A value as a rule's history shows it: JSON, "–" for none, cut after 120 characters.
+fn history_value(value: Option<&Value>) -> String {
+    const MAX: usize = 120;
+    let shown = match value {
+        None | Some(Value::Null) => return "–".into(),
+        Some(v) => v.to_string().replace("; ", ";\u{a0}"),
+    };
+    if shown.chars().count() <= MAX {
+        shown
     } else {
-        format!("changed {}", fields.join(", "))
+        format!("{}…", shown.chars().take(MAX).collect::<String>())
     }
 }
 
@@ -218,6 +241,14 @@ mod tests {
         assert_eq!(what_changed(&before, &after), "no change");
         after.name = "b".into();
         after.delay_minutes = 5;
-        assert_eq!(what_changed(&before, &after), "changed delay_minutes, name");
+        assert_eq!(
+            what_changed(&before, &after),
+            "changed delay_minutes, name; delay_minutes: 0 → 5; name: \"a\" → \"b\""
+        );
+        after.active_from = Some("2026-12-01T00:00:00Z".parse().unwrap());
+        after.name = "x".repeat(200);
+        let long = what_changed(&before, &after);
+        assert!(long.contains("active_from: – → \"2026-12-01T00:00:00Z\""), "{long}");
+        assert!(long.ends_with("…"), "a long value is cut: {long}");
     }
 }

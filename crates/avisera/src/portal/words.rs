@@ -58,6 +58,11 @@ fn field_label(lang: Lang, field: &str) -> Option<&'static str> {
         "campaign" => "campaign",
         "attributes" => "attributes",
         "conditions.destination_countries" => "destination_countries",
+        "conditions" => "conditions",
+        "recipient" => "recipient",
+        "once_per_shipment" => "once_per_shipment",
+        "working_days_only" => "working_days_only",
+        "brand_id" => "rule_brand",
         "default_language" => "default_language",
         "brand_name" => "brand_name",
         "email_from_name" => "email_from_name",
@@ -214,9 +219,20 @@ pub fn template_error(lang: Lang, e: &avisera_domain::template::TemplateError) -
 }
 
 /// One change in a rule's history: what was done, and the detail, in the reader's language.
+/// A change's detail (`changed name, delay_minutes; name: "a" → "b"; …`) is said part by part:
+/// the fields changed, then each field's old and new value under its label.
 pub fn history(lang: Lang, action: &str, detail: &str) -> (String, String) {
     let action = text::get(lang, &format!("history_{action}")).map_or_else(|| action.to_string(), str::to_string);
-    (action, say(lang, detail))
+    let said = if detail.starts_with("changed ") && detail.contains("; ") {
+        detail
+            .split("; ")
+            .map(|part| say(lang, part))
+            .collect::<Vec<_>>()
+            .join("; ")
+    } else {
+        say(lang, detail)
+    };
+    (action, said)
 }
 
 /// Who did something, as the history writes it: `someone@example.com (portal)`.

@@ -534,7 +534,10 @@ async fn every_rule_change_is_recorded_and_a_downgrade_disables_what_the_plan_la
         vec!["created", "enabled", "changed", "disabled"]
     );
     assert!(entries.iter().all(|e| e.1 == "api key \"test\""), "{entries:?}");
-    assert_eq!(entries[2].2, "changed name");
+    assert_eq!(
+        entries[2].2,
+        "changed name; name: \"delivered by sms\" → \"delivered, renamed\""
+    );
 
     // The operator moves the tenant down to Plus: the customs rule is disabled, with why.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_avisera"))

@@ -761,7 +761,27 @@ async fn saving_a_rule_in_the_portal_keeps_what_the_form_shows_and_records_who_c
     let (_, history) = app.call("GET", &format!("/v1/rules/{rule}/history"), None).await;
     let last = history["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["actor"], "editor@webshop.se (portal)");
-    assert_eq!(last["detail"], "changed name, once_per_shipment", "{last}");
+    assert_eq!(
+        last["detail"],
+        "changed name, once_per_shipment; name: \"delivered by sms\" → \"Levererat, med paus\"; once_per_shipment: false → true",
+        "{last}"
+    );
+    // The rule's page shows the old and the new value; in Swedish under the form's labels.
+    let page = v.get(&format!("/portal/rules/{rule}")).await;
+    assert!(
+        page.body
+            .contains("name: &quot;delivered by sms&quot; → &quot;Levererat, med paus&quot;"),
+        "{}",
+        page.body
+    );
+    v.get("/portal/lang?to=sv&back=/portal").await;
+    let page = v.get(&format!("/portal/rules/{rule}")).await;
+    assert!(
+        page.body
+            .contains("ändrade Namn, Högst en gång per sändning; Namn: &quot;delivered by sms&quot; → &quot;Levererat, med paus&quot;"),
+        "{}",
+        page.body
+    );
 
     let bad = v
         .post(
