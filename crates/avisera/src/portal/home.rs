@@ -303,12 +303,22 @@ async fn overview(app: &App, signed: &Signed, q: &StatsQuery, budget: BudgetShow
         ])),
     };
     let (budget_field, budget_error) = budget.error.unzip();
+    // A plan change waiting for midnight, said where the bill is.
+    let plan_request = app.store.plan_request(signed.tenant.id).await?.map(|r| {
+        let date = r
+            .effective_at
+            .to_zoned_datetime(super::rules::stockholm())
+            .date()
+            .to_string();
+        context! { plan => r.plan.to_string(), date => date, by => r.by }
+    });
     Ok(view::page(
         signed,
         app.inbox.is_some(),
         "home.html",
         "home",
         context! {
+            plan_request => plan_request,
             per_day => view::ser(&per_day),
             chart => view::ser(&chart),
             per_trigger => per_trigger,

@@ -57,6 +57,15 @@ async fn an_admin_asks_for_premium_and_gets_it_from_midnight_on_the_bill_too() {
         page.body
     );
     assert!(page.body.contains("id=\"keep-plus\""), "{}", page.body);
+    // The overview says it too, where the bill is.
+    let overview = editor.get("/portal").await;
+    assert!(
+        overview
+            .body
+            .contains("Changing to Premium from 2026-12-08 (asked by anna@webshop.se)"),
+        "{}",
+        overview.body
+    );
     assert_eq!(
         store.tenant(TenantId(1)).await.unwrap().unwrap().plan,
         Plan::Plus,
@@ -72,6 +81,7 @@ async fn an_admin_asks_for_premium_and_gets_it_from_midnight_on_the_bill_too() {
     }
     let page = admin.get("/portal/plans").await;
     assert!(!page.body.contains("plan-request"), "nothing waits any more");
+    assert!(!admin.get("/portal").await.body.contains("plan-request"));
     let periods = store.plan_periods(TenantId(1)).await.unwrap();
     let last = periods.last().unwrap();
     assert_eq!(
