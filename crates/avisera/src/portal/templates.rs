@@ -125,6 +125,19 @@ fn editor(
     )
 }
 
+/// The editor with an error shown in the box of the language it belongs to (and at the top).
+fn editor_at(
+    app: &App,
+    signed: &Signed,
+    template: &Template,
+    error: Option<String>,
+    language: Option<String>,
+) -> Response {
+    let mut context = editor_context(signed.lang, template, error, None, None);
+    context = minijinja::context! { error_language => language, ..context };
+    view::page(signed, app.inbox.is_some(), "template.html", "templates", context)
+}
+
 /// The block editor's words in the portal's language.
 fn block_words(lang: Lang) -> BTreeMap<&'static str, &'static str> {
     [
@@ -239,14 +252,19 @@ fn channel_of(f: &HashMap<String, String>) -> Channel {
 }
 
 /// Checks a template as saving would: a name, at least one language, and every language
-/// rendering against the sample shipment within the tenant's limits.
-fn problem(template: &Template, tenant: &Tenant, lang: Lang) -> Option<String> {
+/// rendering against the sample shipment within the tenant's limits. The error, and the
+/// language whose box it belongs to (if it is one language's).
+fn problem(template: &Template, tenant: &Tenant, lang: Lang) -> Option<(String, Option<String>)> {
     if template.name.is_empty() {
-        return Some(super::words::say(lang, "give the template a name"));
+        return Some((super::words::say(lang, "give the template a name"), None));
     }
-    templates::check(tenant, template)
-        .err()
-        .map(|e| super::words::error(lang, &e))
+    templates::check(tenant, template).err().map(|e| {
+        let language = match &e {
+            avisera_core::Error::Template(te) => te.language.clone(),
+            _ => None,
+        };
+        (super::words::error(lang, &e), language)
+    })
 }
 
 async fn save_or_preview(
@@ -257,8 +275,8 @@ async fn save_or_preview(
     f: &HashMap<String, String>,
 ) -> Result<Response, PortalError> {
     signed.submits(super::csrf_in(f), headers, Role::Editor)?;
-    if let Some(error) = problem(&template, &signed.tenant, signed.lang) {
-        let mut r = editor(app, signed, &template, Some(error), None);
+    if let Some((error, language)) = problem(&template, &signed.tenant, signed.lang) {
+        let mut r = editor_at(app, signed, &template, Some(error), language);
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
     }
@@ -383,7 +401,7 @@ pub async fn preview(
         template.name = "preview".into();
     }
     let body = match problem(&template, &signed.tenant, signed.lang) {
-        Some(error) => json!({ "error": error }),
+        Some((error, language)) => json!({ "error": error, "language": language }),
         None => json!(templates::preview(app.preview(), &signed.tenant, &template)?),
     };
     Ok(Json(body).into_response())

@@ -451,12 +451,18 @@ async fn a_viewer_reads_but_cannot_change_and_a_broken_template_is_not_saved() {
                 ("name", "Trasig"),
                 ("default_language", "sv"),
                 ("text_sv", "Hej!\nDitt paket {{ parcel_id }} är här."),
+                ("text_en", "Hi! Your parcel {{ tracking_number }} is here."),
             ],
         )
         .await;
     assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(broken.body.contains("line 2"), "{}", broken.body);
     assert!(broken.body.contains("parcel_id"), "{}", broken.body);
+    // The error stands in the Swedish box, where the mistake is, not in the English one.
+    let swedish = &broken.body[broken.body.find("id=\"lang-sv\"").unwrap()..];
+    let swedish = &swedish[..swedish.find("</fieldset>").unwrap()];
+    assert!(swedish.contains("id=\"error-sv\""), "{swedish}");
+    assert!(!broken.body.contains("id=\"error-en\""), "{}", broken.body);
     let (_, list) = app.call("GET", "/v1/templates", None).await;
     assert_eq!(list["templates"].as_array().unwrap().len(), 1, "nothing saved");
 
