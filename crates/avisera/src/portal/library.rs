@@ -96,21 +96,21 @@ impl LibraryItem {
     }
 
     /// The SMS as a receiver would read it, filled with the sample shipment.
-    fn sample_sms(&self, lang: &str) -> String {
+    fn sample_sms(&self, lang: &str, public_url: &str) -> String {
         self.templates("sample", lang)
             .into_iter()
             .find(|t| t.channel == Channel::Sms)
-            .and_then(|t| t.render(Some(lang), &avisera_domain::template::sample_variables()).ok())
+            .and_then(|t| t.render(Some(lang), &samples(public_url)).ok())
             .map(|r| r.text)
             .unwrap_or_default()
     }
 
     /// The email subject as a receiver would read it, when the item sends email.
-    fn sample_subject(&self, lang: &str) -> Option<String> {
+    fn sample_subject(&self, lang: &str, public_url: &str) -> Option<String> {
         self.templates("sample", lang)
             .into_iter()
             .find(|t| t.channel == Channel::Email)
-            .and_then(|t| t.render(Some(lang), &avisera_domain::template::sample_variables()).ok())
+            .and_then(|t| t.render(Some(lang), &samples(public_url)).ok())
             .and_then(|r| r.subject)
     }
 
@@ -195,6 +195,18 @@ impl LibraryItem {
     }
 }
 
+/// The sample shipment's values, its links written as this installation writes them.
+fn samples(public_url: &str) -> avisera_domain::template::Variables {
+    const SAMPLE_BASE: &str = "https://track.example.com";
+    let mut vars = avisera_domain::template::sample_variables();
+    for value in vars.values_mut() {
+        if let Some(path) = value.strip_prefix(SAMPLE_BASE) {
+            *value = format!("{}{path}", public_url.trim_end_matches('/'));
+        }
+    }
+    vars
+}
+
 /// The tenant's live rule copied from `item` (named as the copy names it), if any.
 fn copied_rule(item: &LibraryItem, rules: &[Rule], default_language: &str) -> Option<RuleId> {
     let title = LibraryItem::in_lang(&item.title, default_language);
@@ -204,10 +216,16 @@ fn copied_rule(item: &LibraryItem, rules: &[Rule], default_language: &str) -> Op
 /// `GET /portal/library`; `?twice=<key>` asks before copying an entry a second time.
 pub async fn page(State(app): State<App>, signed: Signed, RawQuery(query): RawQuery) -> Result<Response, PortalError> {
     let ui = signed.lang.code();
-    let content_lang = signed.tenant.brand.default_language.clone();
-    let twice = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "twice")
-        .map(|(_, v)| v.into_owned());
+    let asked: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let asked_for = |key: &str| asked.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let twice = asked_for("twice");
+    // The previews' language: one the library speaks, chosen on the page, else the brand's.
+    let content_lang = asked_for("lang")
+        .filter(|l| avisera_domain::template::LANGUAGES.contains(&l.as_str()))
+        .unwrap_or_else(|| signed.tenant.brand.default_language.clone());
+    let public_url = app.config.public_url.as_str();
     let rules = app.store.rules(signed.tenant.id).await?;
     let items: Vec<Value> = library()
         .iter()
@@ -223,8 +241,8 @@ pub async fn page(State(app): State<App>, signed: Signed, RawQuery(query): RawQu
                 description => LibraryItem::in_lang(&item.description, ui),
                 trigger => item.trigger.slug(),
                 channels => view::ser(item.channels),
-                sms => item.sample_sms(&content_lang),
-                subject => item.sample_subject(&content_lang),
+                sms => item.sample_sms(&content_lang, public_url),
+                subject => item.sample_subject(&content_lang, public_url),
                 languages => item.sms.keys().cloned().collect::<Vec<_>>(),
                 needs_plan => needs,
             }
@@ -235,7 +253,8 @@ pub async fn page(State(app): State<App>, signed: Signed, RawQuery(query): RawQu
         app.inbox.is_some(),
         "library.html",
         "library",
-        context! { items => items },
+        context! { items => items, preview_language => content_lang,
+        preview_languages => avisera_domain::template::LANGUAGES.to_vec() },
     ))
 }
 

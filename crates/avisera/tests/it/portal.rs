@@ -973,3 +973,32 @@ async fn copying_a_library_entry_a_second_time_asks_first() {
     assert!(again.location.as_deref().unwrap().starts_with("/portal/rules/"));
     assert_eq!(rules(&app).await, 2, "copied again once asked");
 }
+
+#[tokio::test]
+async fn the_library_shows_its_examples_in_the_language_chosen_with_this_installations_links() {
+    let app = spawn_app_configured(Db::Sqlite, None, None, |c| {
+        c.public_url = avisera::config::HttpUrl::parse("https://spor.webshop.no").unwrap();
+    })
+    .await;
+    let mut v = signed_in(&app, Role::Viewer).await;
+    let page = v.get("/portal/library?lang=nb").await;
+    let delivered = &page.body[page.body.find("id=\"item-delivered\"").unwrap()..];
+    let delivered = &delivered[..delivered.find("</section>").unwrap()];
+    assert!(
+        delivered.contains("Pakken din er levert, takk for handelen!"),
+        "{delivered}"
+    );
+    assert!(
+        delivered.contains("https:&#x2f;&#x2f;spor.webshop.no&#x2f;r&#x2f;"),
+        "this installation's links: {delivered}"
+    );
+    assert!(!page.body.contains("track.example.com"), "no made-up host");
+    assert!(page.body.contains("aria-current=\"true\">Norwegian<"), "{}", page.body);
+    // A language the library does not speak falls back to the brand's.
+    let page = v.get("/portal/library?lang=xx").await;
+    assert!(
+        page.body.contains("Ditt paket är levererat, tack för köpet!"),
+        "{}",
+        page.body
+    );
+}
