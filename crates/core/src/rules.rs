@@ -144,12 +144,26 @@ pub async fn set_enabled(
 
 /// Deletes a rule: it is archived, so it stops at once (its messages not yet sent are cancelled
 /// when they are due, as for a rule that no longer exists), leaves the lists, and keeps its
-/// history. Returns the rule as it was deleted (disabled).
+/// history. Returns the rule as it was deleted (disabled). Deleting a deleted rule again
+/// changes nothing and answers the same (a DELETE repeated after a lost answer succeeds).
 pub async fn delete(store: &dyn TenantConfig, tenant: TenantId, by: Change<'_>, id: RuleId) -> Result<Rule> {
-    let rule = get(store, tenant, id).await?;
+    let deleted_already = || async {
+        store
+            .archived_rules(tenant)
+            .await
+            .map(|gone| gone.into_iter().find(|a| a.rule.id == id).map(|a| a.rule))
+    };
+    let Some(rule) = store.rule(tenant, id).await? else {
+        return deleted_already()
+            .await?
+            .ok_or_else(|| Error::not_found(format!("rule {id}")));
+    };
     let change = RuleChange::new(by.now, by.actor, "deleted", "");
     if !store.archive_rule(tenant, id, &change).await? {
-        return Err(Error::not_found(format!("rule {id}")));
+        // Deleted meanwhile by another request.
+        return deleted_already()
+            .await?
+            .ok_or_else(|| Error::not_found(format!("rule {id}")));
     }
     Ok(Rule { enabled: false, ..rule })
 }

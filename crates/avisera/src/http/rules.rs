@@ -214,13 +214,13 @@ pub async fn disable(
 
 /// Deletes a rule: it is archived, disabled at once, out of `GET /v1/rules`, and its messages not
 /// yet sent are cancelled when due ("rule N no longer exists"); `GET /v1/rules/{id}/history`
-/// keeps showing what happened to it.
+/// keeps showing what happened to it. Deleting it again answers the same and changes nothing.
 #[utoipa::path(delete, path = "/v1/rules/{id}", tag = "rules", security(("apiKey" = [])), params(("id" = i64, Path, description = "the rule's id")),
     responses(
         (status = 200, description = "the rule as it was deleted (disabled)", body = super::schema::RuleDoc),
         (status = 400, description = "an id that is not an integer", body = super::api_doc::ErrorBody),
         (status = 401, description = "no or an unknown API key", body = super::api_doc::ErrorBody),
-        (status = 404, description = "no such rule (or deleted already)", body = super::api_doc::ErrorBody)))]
+        (status = 404, description = "no such rule", body = super::api_doc::ErrorBody)))]
 pub async fn delete(
     State(app): State<App>,
     Authenticated(tenant): Authenticated,
