@@ -29,23 +29,43 @@ impl Colour {
         &self.0
     }
 
+    /// The red, green and blue channels.
+    pub fn rgb(&self) -> [u8; 3] {
+        let channel = |i: usize| u8::from_str_radix(&self.0[i..i + 2], 16).unwrap_or(0);
+        [channel(1), channel(3), channel(5)]
+    }
+
     /// Black or white, whichever reads better on this colour (WCAG relative luminance).
     pub fn text_on(&self) -> &'static str {
-        let channel = |i: usize| {
-            let v = f64::from(u8::from_str_radix(&self.0[i..i + 2], 16).unwrap_or(0)) / 255.0;
-            if v <= 0.039_28 {
-                v / 12.92
-            } else {
-                ((v + 0.055) / 1.055).powf(2.4)
-            }
-        };
-        let luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-        // Contrast with white is (1.05)/(L+0.05), with black (L+0.05)/0.05.
-        if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 {
-            "#ffffff"
+        text_on(self.rgb())
+    }
+}
+
+/// The WCAG 2 relative luminance of an sRGB colour, 0 (black) to 1 (white).
+pub fn luminance([r, g, b]: [u8; 3]) -> f64 {
+    let linear = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.039_28 {
+            c / 12.92
         } else {
-            "#000000"
+            ((c + 0.055) / 1.055).powf(2.4)
         }
+    };
+    0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+}
+
+/// The WCAG contrast ratio of two colours, 1 to 21.
+pub fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// `#ffffff` or `#000000`, whichever contrasts more with `rgb`.
+pub fn text_on(rgb: [u8; 3]) -> &'static str {
+    if contrast(rgb, [255, 255, 255]) >= contrast(rgb, [0, 0, 0]) {
+        "#ffffff"
+    } else {
+        "#000000"
     }
 }
 

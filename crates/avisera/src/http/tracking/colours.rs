@@ -1,6 +1,8 @@
 //! The tracking page's colours from the brand: its accent colour, and text colours chosen by
 //! contrast (WCAG 2) so any accent stays readable.
 
+use avisera_domain::colour::contrast;
+use avisera_domain::colour::text_on;
 use avisera_domain::tenant::Brand;
 
 /// The accent for a colour that does not read as one (never from a stored brand: its colour is
@@ -8,9 +10,6 @@ use avisera_domain::tenant::Brand;
 const DEFAULT_ACCENT: &str = "#1f4e79";
 const DARK_TEXT: &str = "#1d2330";
 const WHITE: &str = "#ffffff";
-/// Black, not the dark text colour, on a light accent: with white it gives at least 4.5:1
-/// on any accent.
-const BLACK: &str = "#000000";
 
 /// The page's accent colour: the brand's own colour (set on the portal's brand page).
 pub fn accent_colour(brand: &Brand) -> String {
@@ -35,24 +34,6 @@ pub fn parse_hex(colour: &str) -> Option<[u8; 3]> {
     }
 }
 
-fn luminance([r, g, b]: [u8; 3]) -> f64 {
-    let linear = |c: u8| {
-        let c = f64::from(c) / 255.0;
-        if c <= 0.039_28 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
-}
-
-/// The WCAG contrast ratio of two colours, 1 to 21.
-pub fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
-    let (la, lb) = (luminance(a), luminance(b));
-    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
-}
-
 /// The colours the page's style sheet gets as custom properties.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Palette {
@@ -66,12 +47,9 @@ pub struct Palette {
 
 pub fn palette(accent: &str) -> Palette {
     let rgb = parse_hex(accent).unwrap_or_else(|| parse_hex(DEFAULT_ACCENT).expect("a colour"));
-    let (white, black) = (parse_hex(WHITE).expect("a colour"), parse_hex(BLACK).expect("a colour"));
-    let on_accent = if contrast(rgb, white) >= contrast(rgb, black) {
-        WHITE
-    } else {
-        BLACK
-    };
+    let white = parse_hex(WHITE).expect("a colour");
+    // White or black on the accent: with one of them any accent reads at 4.5:1 or more.
+    let on_accent = text_on(rgb);
     let hex = format!("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2]);
     let accent_text = if contrast(rgb, white) >= 4.5 {
         hex.clone()
@@ -88,6 +66,10 @@ pub fn palette(accent: &str) -> Palette {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Black, not the dark text colour, on a light accent (`domain::colour::text_on`): with
+    /// white it gives at least 4.5:1 on any accent.
+    const BLACK: &str = "#000000";
 
     #[test]
     fn only_hex_colours_pass() {
