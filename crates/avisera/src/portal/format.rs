@@ -16,14 +16,37 @@ use jiff::civil::{Date, DateTime};
 
 const NBSP: char = '\u{a0}';
 
+/// How a language writes an amount: its thousands separator, its decimal sign and the currency
+/// after the figure (joined by a non-breaking space). The send-by-hand page's live price is
+/// written in the browser from these, so it reads as the server writes amounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct AmountStyle {
+    pub group: char,
+    pub decimal: char,
+    pub currency: &'static str,
+}
+
+pub fn amount_style(lang: Lang) -> AmountStyle {
+    let (group, decimal) = match lang {
+        Lang::Sv | Lang::Nb | Lang::Fi => (NBSP, ','),
+        Lang::Da => ('.', ','),
+        Lang::En => (',', '.'),
+    };
+    let currency = match lang {
+        Lang::Sv => "kr",
+        Lang::Nb | Lang::Da | Lang::Fi | Lang::En => "SEK",
+    };
+    AmountStyle {
+        group,
+        decimal,
+        currency,
+    }
+}
+
 /// A whole number with the language's thousands separator.
 pub fn number(lang: Lang, n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
-    let sep = match lang {
-        Lang::Sv | Lang::Nb | Lang::Fi => NBSP,
-        Lang::Da => '.',
-        Lang::En => ',',
-    };
+    let sep = amount_style(lang).group;
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -36,15 +59,11 @@ pub fn number(lang: Lang, n: i64) -> String {
 
 /// Öre as an amount in SEK, e.g. `1 234,50 kr` in Swedish.
 pub fn amount(lang: Lang, ore: i64) -> String {
+    let style = amount_style(lang);
     let sign = if ore < 0 { "-" } else { "" };
     let abs = ore.unsigned_abs();
     let whole = number(lang, i64::try_from(abs / 100).unwrap_or(i64::MAX));
-    let decimal = if lang == Lang::En { '.' } else { ',' };
-    let figure = format!("{sign}{whole}{decimal}{:02}", abs % 100);
-    match lang {
-        Lang::Sv => format!("{figure}{NBSP}kr"),
-        Lang::Nb | Lang::Da | Lang::Fi | Lang::En => format!("{figure}{NBSP}SEK"),
-    }
+    format!("{sign}{whole}{}{:02}{NBSP}{}", style.decimal, abs % 100, style.currency)
 }
 
 /// A share (0.975) as a percentage to one decimal, e.g. `97,5 %` in Swedish.

@@ -192,7 +192,7 @@ async fn show(
             email_templates => options(Channel::Email),
             send_key => super::session::new_token(),
             message => message,
-            error => error,
+            error => error.map(|e| super::words::say(signed.lang, &e)),
             send_field => form.field,
             confirm => form.confirm.map(view::ser),
             typed => FORM_FIELDS
@@ -200,7 +200,7 @@ async fn show(
                 .map(|k| (*k, form.typed.get(*k).cloned().unwrap_or_default()))
                 .collect::<HashMap<_, _>>(),
             segment_price_ore => prices.sms_segment_ore.0,
-            segment_price_sek => prices.sms_segment_ore.to_string(),
+            money => view::ser(super::format::amount_style(signed.lang)),
             transliterate => signed.tenant.billing.transliterate_sms,
         },
     ))
