@@ -242,11 +242,15 @@ async fn overview(app: &App, signed: &Signed, q: &StatsQuery, budget: BudgetShow
         None => (Month::of(now), None),
         Some(m) => match Month::parse(m) {
             Ok(month) if month.first <= today => (month, None),
-            Ok(_) => (
+            Ok(later) => (
                 Month::of(now),
-                Some(format!("{m} has not begun yet; choose this month or one before it")),
+                Some(super::text::fill(
+                    signed.lang,
+                    "month_not_begun",
+                    &[("month", &super::format::month(signed.lang, later.first))],
+                )),
             ),
-            Err(e) => (Month::of(now), Some(e.to_string())),
+            Err(e) => (Month::of(now), Some(super::words::say(signed.lang, &e.to_string()))),
         },
     };
     // The days of the month so far.
@@ -303,6 +307,7 @@ async fn overview(app: &App, signed: &Signed, q: &StatsQuery, budget: BudgetShow
         ])),
     };
     let (budget_field, budget_error) = budget.error.unzip();
+    let budget_error = budget_error.map(|e| super::words::say(signed.lang, &e));
     // A plan change waiting for midnight, said where the bill is.
     let plan_request = app.store.plan_request(signed.tenant.id).await?.map(|r| {
         let date = r
@@ -341,6 +346,14 @@ async fn overview(app: &App, signed: &Signed, q: &StatsQuery, budget: BudgetShow
         },
     ))
 }
+
+const BUDGET_FIELDS: [&str; 5] = [
+    "sms_budget",
+    "when_budget_is_used_up",
+    "alert_email",
+    "transliterate_sms",
+    "max_sms_segments",
+];
 
 /// `POST /portal/budget`: an admin sets the SMS budget and how SMS are written and limited
 /// (what `PUT /v1/tenant/billing` sets). A wrong field is said beside it, the rest kept.
@@ -395,8 +408,11 @@ pub async fn save_budget(
         },
         Err((field, message)) => (field.to_string(), message),
     };
-    let mut typed = f.clone();
-    typed.remove("csrf");
+    // Every field of the form, typed or not (an unticked box is not sent at all).
+    let typed: HashMap<String, String> = BUDGET_FIELDS
+        .iter()
+        .map(|k| (k.to_string(), f.get(*k).cloned().unwrap_or_default()))
+        .collect();
     let shown = BudgetShown {
         typed: Some(typed),
         error: Some(refused),

@@ -112,7 +112,8 @@ fn reset_form(lang: Lang, token: &str, email: &str, error: Option<String>) -> Re
     let mut r = public_page(
         lang,
         "password.html",
-        context! { mode => "reset", token => token, email => email, error => error },
+        context! { mode => "reset", token => token, email => email,
+        error => error.map(|e| super::words::say(lang, &e)) },
     );
     *r.status_mut() = status;
     r
@@ -177,7 +178,7 @@ fn account(app: &App, signed: &Signed, saved: bool, error: Option<String>) -> Re
         app.inbox.is_some(),
         "account.html",
         "account",
-        context! { saved => saved, error => error.clone() },
+        context! { saved => saved, error => error.as_deref().map(|e| super::words::say(signed.lang, e)) },
     );
     if error.is_some() {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

@@ -39,7 +39,9 @@ pub async fn page(
                 .collect();
             (view::ser(&report.summary), view::ser(&comments), None)
         }
-        Err(avisera_core::Error::Invalid { message, .. }) => (().into(), ().into(), Some(message)),
+        Err(avisera_core::Error::Invalid { message, .. }) => {
+            (().into(), ().into(), Some(super::words::say(signed.lang, &message)))
+        }
         Err(e) => return Err(e.into()),
     };
     Ok(view::page(

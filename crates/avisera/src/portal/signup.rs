@@ -138,7 +138,7 @@ pub async fn confirm(
             return Ok(problem_page(
                 lang,
                 title,
-                &message,
+                &super::words::say(lang, &message),
                 StatusCode::CONFLICT,
                 app.config.signup,
             ));
@@ -183,7 +183,7 @@ fn form_page(
     // Every field has an entry (empty when it is fine): the pages' templates are strict.
     let has_errors = !errors.is_empty();
     let mut all: BTreeMap<&str, String> = FIELDS.iter().map(|f| (*f, String::new())).collect();
-    all.extend(errors.iter().map(|(f, m)| (*f, m.clone())));
+    all.extend(errors.iter().map(|(f, m)| (*f, super::words::say(lang, m))));
     let errors = super::view::ser(all);
     let mut r = public_page(
         lang,

@@ -22,7 +22,8 @@ async fn show(app: &App, signed: &Signed, error: Option<String>) -> Result<Respo
         app.inbox.is_some(),
         "users.html",
         "users",
-        context! { users => view::ser(&users), roles => Role::ALL.map(|r| r.slug()).to_vec(), error => error },
+        context! { users => view::ser(&users), roles => Role::ALL.map(|r| r.slug()).to_vec(),
+        error => error.map(|e| super::words::say(signed.lang, &e)) },
     ))
 }
 

@@ -108,9 +108,26 @@ fn word(lang: Lang, placeholder: &str, value: &str) -> String {
         "action" => keyed(format!("history_{value}")),
         "language" => keyed(format!("language_{value}")),
         "role" | "needed" => keyed(format!("role_{value}")),
+        // What the domain calls an organisation number or a kind of phone line.
+        "country" => among(lang, "org_number_", value),
+        "kind" => among(lang, "phone_kind_", value),
+        // Why an address does not parse, a message was not sent: a phrase of its own.
+        "why" => Some(say(lang, value)),
+        // An organisation number with a note on its digits: `923 609 016 (9 digits)`.
+        "example" => value
+            .split_once(" (")
+            .map(|(number, note)| format!("{number} {}", say(lang, &format!("({note}")))),
         _ => None,
     };
     found.unwrap_or_else(|| value.to_string())
+}
+
+/// The text in `lang` of the key starting with `prefix` whose English is `english`.
+fn among(lang: Lang, prefix: &'static str, english: &str) -> Option<String> {
+    text::keys_with_prefix(prefix)
+        .find(|k| text::get(Lang::En, k) == Some(english))
+        .and_then(|k| text::get(lang, k))
+        .map(str::to_string)
 }
 
 /// The values of `pattern`'s `{name}` placeholders when `text` is the pattern filled in.
@@ -129,11 +146,17 @@ fn caught(pattern: &str, text: &str) -> Option<Vec<(String, String)>> {
             } else {
                 rest.match_indices(next_literal).map(|(i, _)| i).collect()
             };
-            ends.into_iter().filter(|&end| end > 0).find_map(|end| {
-                let mut values = caught(after, &rest[end..])?;
-                values.insert(0, (name.to_string(), rest[..end].to_string()));
-                Some(values)
-            })
+            // A quoted value may be empty (`unknown plan ""`); another is at least a character.
+            let quoted = pattern[..open].ends_with('"');
+            // A value in the middle of a phrase is never several sentences.
+            let one_sentence = |end: usize| next_literal.is_empty() || !rest[..end].contains("; ");
+            ends.into_iter()
+                .filter(|&end| (end > 0 || quoted) && one_sentence(end))
+                .find_map(|end| {
+                    let mut values = caught(after, &rest[end..])?;
+                    values.insert(0, (name.to_string(), rest[..end].to_string()));
+                    Some(values)
+                })
         }
     }
 }
@@ -164,16 +187,18 @@ pub fn say(lang: Lang, english: &str) -> String {
             return text::fill(lang, key, &params);
         }
     }
+    // A field's name first (`status: unknown status "x"; use ...` is one phrase about it),
+    // then several sentences.
+    if let Some((field, rest)) = english.split_once(": ")
+        && let Some(label) = field_label(lang, field)
+    {
+        return format!("{label}: {}", say(lang, rest));
+    }
     if english.contains("; ") {
         let parts: Vec<String> = english.split("; ").map(|p| say(lang, p)).collect();
         if parts.iter().zip(english.split("; ")).any(|(a, b)| a != b) {
             return parts.join("; ");
         }
-    }
-    if let Some((field, rest)) = english.split_once(": ")
-        && let Some(label) = field_label(lang, field)
-    {
-        return format!("{label}: {}", say(lang, rest));
     }
     english.to_string()
 }
@@ -440,6 +465,69 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_phrase_has_the_same_placeholders_in_every_language() {
+        let names = |s: &str| -> Vec<String> {
+            let mut v: Vec<String> = s
+                .split('{')
+                .skip(1)
+                .filter_map(|p| p.split_once('}'))
+                .map(|(n, _)| n.to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        for key in phrases() {
+            let english = names(text::get(Lang::En, key).unwrap());
+            for lang in Lang::ALL {
+                assert_eq!(
+                    names(text::get(lang, key).unwrap()),
+                    english,
+                    "{key} in {}",
+                    lang.code()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_refusal_of_a_form_is_said_with_its_parts_in_the_reader_s_language() {
+        assert_eq!(
+            say(
+                Lang::Sv,
+                "invalid email address \"anna@\": the domain after @ must look like example.com"
+            ),
+            "ogiltig e-postadress ”anna@”: domänen efter @ ska se ut som example.com"
+        );
+        assert_eq!(
+            say(
+                Lang::Fi,
+                "a Norwegian organisasjonsnummer has 9 digits, not 5: e.g. 923 609 016 (9 digits)"
+            ),
+            "norjalainen organisaationumero sisältää 9 numeroa, ei 5: esim. 923 609 016 (9 numeroa)"
+        );
+        assert_eq!(
+            say(Lang::Nb, "unknown plan \"\"; use plus, premium or enterprise"),
+            "ukjent plan «»; velg Plus, Premium eller Enterprise",
+            "an empty value between quotes"
+        );
+        assert_eq!(
+            say(
+                Lang::Da,
+                "status: unknown status \"lost\"; use scheduled, sent, delivered, undelivered, bounced, failed or cancelled"
+            ),
+            "Status: ukendt status »lost«; vælg en status på listen",
+            "a field's one phrase, though it holds \"; \""
+        );
+        assert_eq!(
+            say(
+                Lang::Sv,
+                "+46812345678 is a fixed line, not a mobile: an SMS cannot reach it"
+            ),
+            "+46812345678 är en fast telefon, ingen mobil: ett sms kan inte nå det"
+        );
     }
 
     #[test]

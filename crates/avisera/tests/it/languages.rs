@@ -108,7 +108,13 @@ fn english_pieces(lang: &str) -> (Vec<String>, BTreeSet<String>) {
         .map(|l| l.split('\t').skip(1).collect())
         .collect();
     for row in &rows {
-        for w in words(row[column(lang)]) {
+        // The language's own words, not the names of the values filled in (`{digits}`).
+        let own: String = row[column(lang)]
+            .split('{')
+            .map(|part| part.split_once('}').map_or(part, |(_, after)| after))
+            .collect::<Vec<_>>()
+            .join(" ");
+        for w in words(&own) {
             own_words.insert(w.to_string());
         }
     }
@@ -155,11 +161,20 @@ const ENGLISH_WORDS: &[&str] = &[
 /// Names that are the same in every language: ours, the plans', the seeded data's.
 const PROPER: &[&str] = &["Avisera", "Plus", "Premium", "Enterprise", "Webshop", "Anna"];
 
+/// Whether `phrase` is in `text` as whole words ("is for" is not in "Pris for").
+fn has_phrase(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
 fn english_on(page: &str, lang: &str) -> Vec<String> {
     let (phrases, single) = english_pieces(lang);
     let text = visible(page);
     let on_page = words(&text);
-    let mut found: Vec<String> = phrases.into_iter().filter(|p| text.contains(p.as_str())).collect();
+    let mut found: Vec<String> = phrases.into_iter().filter(|p| has_phrase(&text, p)).collect();
     found.extend(
         ENGLISH_WORDS
             .iter()
@@ -357,4 +372,312 @@ fn the_check_finds_english_where_it_is() {
     );
     let swedish = "<html><body><h1>Översikt</h1><p>Användning och kostnad denna månad</p></body></html>";
     assert_eq!(english_on(swedish, "sv"), Vec::<String>::new());
+}
+
+/// The value of a form's hidden field.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no {name} on the page")) + marker.len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+/// A form with mistakes, a refused action, a page asked for wrongly: what the user is told to
+/// fix is in the page's language, on every form a person meets (sign-up, users, passwords, the
+/// logo, the overview's month and budget, the log's and numbers' filters, sending by hand).
+#[tokio::test]
+async fn every_refused_form_in_swedish_norwegian_danish_and_finnish_says_what_to_fix_in_that_language() {
+    let (app, _, _) = seeded().await;
+    let mut v: Visitor = signed_in(&app, Role::Admin).await;
+    let me = app
+        .app
+        .store
+        .user_by_email("admin@webshop.se")
+        .await
+        .unwrap()
+        .expect("the signed-in admin")
+        .0
+        .id
+        .0;
+    let svg_with_script = "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
+    let mut english = Vec::new();
+    let mut said = std::collections::BTreeMap::new();
+    for lang in ["sv", "nb", "da", "fi"] {
+        v.get(&format!("/portal/lang?to={lang}&back=/portal")).await;
+        let mut refused: Vec<(String, crate::portal::Page)> = Vec::new();
+
+        // Sign-up, by someone not signed in: every field wrong, then an address that signs in.
+        let mut guest = Visitor::new(&app.base);
+        guest.get(&format!("/portal/lang?to={lang}&back=/signup")).await;
+        let csrf = guest.get("/signup").await.csrf();
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("country", "SE"),
+            ("organisation_number", "556036-0794"),
+            ("company", ""),
+            ("name", ""),
+            ("email", "anna@"),
+            ("password", "kort"),
+            ("plan", "gold"),
+        ];
+        refused.push(("sign-up".into(), guest.post("/signup", &form).await));
+        let csrf = guest.get("/signup").await.csrf();
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("country", "NO"),
+            ("organisation_number", "92360"),
+            ("company", &"x".repeat(101)),
+            ("name", "Kari"),
+            ("email", "kari@fjordsko.example"),
+            ("password", &"x".repeat(201)),
+            ("plan", "plus"),
+            ("terms", "yes"),
+        ];
+        refused.push(("sign-up, lengths".into(), guest.post("/signup", &form).await));
+        let csrf = guest.get("/signup").await.csrf();
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("country", "NO"),
+            ("organisation_number", "923 609 016"),
+            ("company", "Fjord Sko AS"),
+            ("name", "Kari"),
+            ("email", "admin@webshop.se"),
+            ("password", "ett långt lösenord"),
+            ("plan", "plus"),
+            ("terms", "yes"),
+        ];
+        refused.push(("sign-up, taken".into(), guest.post("/signup", &form).await));
+        let csrf = guest.get("/signup").await.csrf();
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("country", "DK"),
+            ("organisation_number", "12x45678"),
+            ("email", "anna webshop.se"),
+        ];
+        refused.push(("sign-up, letters".into(), guest.post("/signup", &form).await));
+
+        // Users: a wrong address, a short password, a taken address, a role that is none; the
+        // admin's own role and removing themselves.
+        for (email, password, role) in [
+            ("bo@", "ett långt lösenord", "editor"),
+            ("bo@webshop.se", "kort", "editor"),
+            ("admin@webshop.se", "ett långt lösenord", "viewer"),
+            ("bo@webshop.se", "ett långt lösenord", "boss"),
+        ] {
+            let csrf = v.get("/portal/users").await.csrf();
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("name", "Bo"),
+                ("role", role),
+                ("password", password),
+            ];
+            refused.push((format!("add user {email} {role}"), v.post("/portal/users", &form).await));
+        }
+        let csrf = v.get("/portal/users").await.csrf();
+        let own_role = v
+            .post(
+                &format!("/portal/users/{me}/role"),
+                &[("csrf", csrf.as_str()), ("role", "viewer")],
+            )
+            .await;
+        refused.push(("own role".into(), own_role));
+        let remove_self = v
+            .post(&format!("/portal/users/{me}/delete"), &[("csrf", csrf.as_str())])
+            .await;
+        refused.push(("remove self".into(), remove_self));
+
+        // Passwords: the current one wrong, a new one too short, a reset link's too short.
+        let csrf = v.get("/portal/account").await.csrf();
+        for (current, new) in [
+            ("fel lösenord", "ett nytt långt lösenord"),
+            ("ett långt lösenord", "kort"),
+        ] {
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("current_password", current),
+                ("new_password", new),
+            ];
+            refused.push((
+                format!("change password {new}"),
+                v.post("/portal/account/password", &form).await,
+            ));
+        }
+        let (_, token) =
+            avisera_core::users::account::start_reset(app.app.store.as_ref(), "admin@webshop.se", app.app.clock.now())
+                .await
+                .unwrap()
+                .expect("a reset for a known address");
+        let reset = format!("/portal/password/reset/{token}");
+        guest.get(&reset).await;
+        refused.push((
+            "reset password".into(),
+            guest.post(&reset, &[("new_password", "kort")]).await,
+        ));
+
+        // Logos that are not one.
+        for (name, bytes) in [
+            ("logo.txt", b"just text".to_vec()),
+            ("logo.svg", svg_with_script.as_bytes().to_vec()),
+            ("logo.png", b"\x89PNG\r\n\x1a\n".to_vec()),
+            ("empty.png", Vec::new()),
+        ] {
+            let csrf = v.get("/portal/brand").await.csrf();
+            let form = reqwest::multipart::Form::new()
+                .text("csrf", csrf)
+                .part("logo", reqwest::multipart::Part::bytes(bytes).file_name(name));
+            refused.push((
+                format!("logo {name}"),
+                v.post_multipart("/portal/brand/logos", form).await,
+            ));
+        }
+
+        // The overview's month and numbers, the budget form, the log's and ratings' filters.
+        for path in [
+            "/portal?month=2999-01",
+            "/portal?month=nov",
+            "/portal?from=yesterday&until=2026-11-30",
+            "/portal?from=2026-11-30&until=2026-11-01",
+            "/portal?group=year",
+            "/portal/log?from=yesterday",
+            "/portal/log?status=lost",
+            "/portal/log?channel=fax",
+            "/portal/ratings?from=yesterday",
+            "/portal/bill.csv?month=nov",
+            "/portal/log.csv?month=nov",
+            "/portal/stats.csv?from=yesterday",
+            "/portal/track/NOPE-1",
+            "/portal/rules/999999/delete",
+        ] {
+            refused.push((path.to_string(), v.get(path).await));
+        }
+        for (budget, alert, segments) in [
+            ("tusen", "", "6"),
+            ("", "anna@", "6"),
+            ("", "", "många"),
+            ("", "", "99"),
+        ] {
+            let csrf = v.get("/portal").await.csrf();
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("sms_budget", budget),
+                ("alert_email", alert),
+                ("max_sms_segments", segments),
+            ];
+            refused.push((
+                format!("budget {budget}{alert}{segments}"),
+                v.post("/portal/budget", &form).await,
+            ));
+        }
+
+        // Sending by hand to an address that is none.
+        for (channel, to) in [
+            ("sms", "12"),
+            ("email", "anna@"),
+            ("sms", "+46 8 123 456 78"),
+            ("email", ""),
+        ] {
+            let form = v.get("/portal/track/LANG-1").await;
+            let (csrf, send_key) = (form.csrf(), hidden(&form.body, "send_key"));
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("send_key", send_key.as_str()),
+                ("channel", channel),
+                ("to", to),
+                ("subject", if to.is_empty() { "" } else { "Hej" }),
+                ("text", "Hej"),
+            ];
+            refused.push((
+                format!("send by hand {channel} {to}"),
+                v.post("/portal/track/LANG-1/send", &form).await,
+            ));
+        }
+
+        for (what, page) in &refused {
+            if !page.body.contains(&format!("lang=\"{lang}\"")) {
+                english.push(format!(
+                    "{lang} {what}: not a page in {lang}: {} {}",
+                    page.status, page.body
+                ));
+            }
+            for found in english_on(&page.body, lang) {
+                english.push(format!("{lang} {what}: {found:?}"));
+            }
+            said.insert((lang, what.clone()), visible(&page.body));
+        }
+    }
+    assert!(
+        english.is_empty(),
+        "English on refused forms in another language:\n{}",
+        english.join("\n")
+    );
+    // And each says what to fix, with what was typed, as the language says it.
+    for (lang, what, text) in [
+        ("sv", "sign-up", "lösenordet har 4 tecken; använd minst 10"),
+        (
+            "sv",
+            "sign-up",
+            "556036-0794 är inte ett svenskt organisationsnummer: kontrollsiffran stämmer inte",
+        ),
+        (
+            "sv",
+            "sign-up",
+            "ogiltig e-postadress ”anna@”: domänen efter @ ska se ut som example.com",
+        ),
+        ("sv", "sign-up", "okänd plan ”gold”"),
+        ("fi", "sign-up", "hyväksy käyttöehdot luodaksesi tilin"),
+        (
+            "sv",
+            "sign-up, lengths",
+            "ett norskt organisationsnummer har 9 siffror, inte 5: t.ex. 923 609 016 (9 siffror)",
+        ),
+        ("fi", "sign-up, lengths", "yrityksen nimi on pidempi kuin 100 merkkiä"),
+        ("nb", "sign-up, taken", "admin@webshop.se logger allerede inn i Avisera"),
+        (
+            "da",
+            "sign-up, letters",
+            "et organisationsnummer har kun cifre; »x« er ikke et ciffer (f.eks. 24256790 (8 cifre))",
+        ),
+        ("sv", "add user bo@webshop.se boss", "okänd roll ”boss”"),
+        (
+            "da",
+            "add user admin@webshop.se viewer",
+            "admin@webshop.se kan ikke tilføjes som ny bruger",
+        ),
+        (
+            "sv",
+            "own role",
+            "du kan inte ändra din egen roll; be en annan administratör",
+        ),
+        ("fi", "remove self", "et voi poistaa itseäsi"),
+        (
+            "sv",
+            "change password ett nytt långt lösenord",
+            "det är inte ditt nuvarande lösenord",
+        ),
+        ("nb", "reset password", "passordet har 4 tegn; bruk minst 10"),
+        ("sv", "logo logo.svg", "SVG-filen använder elementet <script>"),
+        ("fi", "logo logo.txt", "tiedosto ei ole PNG-, JPEG- tai SVG-kuva"),
+        ("sv", "/portal?month=2999-01", "januari 2999 har inte börjat än"),
+        (
+            "da",
+            "/portal/bill.csv?month=nov",
+            "»nov« er ikke en måned; skriv den som 2026-11",
+        ),
+        (
+            "sv",
+            "/portal/log?status=lost",
+            "okänd status ”lost”; välj en status i listan",
+        ),
+        ("fi", "budget 99", "(se on 99)"),
+        ("sv", "budget tusen6", "”tusen” är inget belopp i kronor"),
+        ("sv", "send by hand sms 12", "ogiltigt telefonnummer ”12”"),
+        (
+            "da",
+            "send by hand sms +46 8 123 456 78",
+            "+46812345678 er en fastnettelefon, ikke en mobil",
+        ),
+    ] {
+        let page = &said[&(lang, what.to_string())];
+        assert!(page.contains(text), "{lang} {what} does not say {text:?}: {page}");
+    }
 }
