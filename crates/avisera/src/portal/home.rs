@@ -2,7 +2,7 @@
 //! as a chart, the bill and the log as CSV downloads, the SMS budget settings) and the log of every notification, filterable by trigger, channel, status and
 //! date.
 
-use super::session::Signed;
+use super::session::{Lang, Signed};
 use super::view::{self, PortalError};
 use crate::app::App;
 use avisera_core::log::LogQuery;
@@ -90,6 +90,8 @@ pub struct StatsQuery {
     from: Option<String>,
     until: Option<String>,
     group: Option<String>,
+    /// `excel`: the download for a spreadsheet in the reader's language.
+    format: Option<String>,
 }
 
 /// The numbers for the chosen period (the last 30 days by default), or why there are none.
@@ -131,10 +133,37 @@ pub async fn stats_csv(
         avisera_core::Error::Invalid { message, .. } => PortalError::BadRequest(message),
         other => other.into(),
     })?;
-    Ok(csv_file(&format!("avisera-stats-{}.csv", stats.group), stats.csv()))
+    Ok(download(
+        signed.lang,
+        q.format.as_deref(),
+        &format!("avisera-stats-{}", stats.group),
+        &stats.csv(),
+    ))
 }
 
-/// A CSV download: UTF-8, comma-separated, named.
+/// A download: the plain CSV (UTF-8, comma-separated, decimal point, UTC: what programs read),
+/// or with `?format=excel` the same table as a spreadsheet set to the reader's language opens
+/// it by double-click (a Nordic Excel: semicolons, decimal commas, Swedish time, a BOM).
+fn download(lang: Lang, format: Option<&str>, name: &str, plain: &str) -> Response {
+    if format != Some("excel") {
+        return csv_file(&format!("{name}.csv"), plain.to_string());
+    }
+    let (separator, decimal) = match lang {
+        Lang::En => (',', '.'),
+        Lang::Sv | Lang::Nb | Lang::Da | Lang::Fi => (';', ','),
+    };
+    let sheet = avisera_core::csv::Spreadsheet {
+        separator,
+        decimal,
+        zone: TimeZone::get("Europe/Stockholm").expect("bundled zone"),
+    };
+    csv_file(
+        &format!("{name}-excel.csv"),
+        avisera_core::csv::for_spreadsheet(plain, &sheet),
+    )
+}
+
+/// A CSV download: UTF-8, named.
 fn csv_file(name: &str, body: String) -> Response {
     (
         [
@@ -150,6 +179,8 @@ fn csv_file(name: &str, body: String) -> Response {
 #[derive(Deserialize)]
 pub struct MonthQuery {
     month: Option<String>,
+    /// `excel`: for a spreadsheet in the reader's language.
+    format: Option<String>,
 }
 
 fn asked_month(app: &App, month: Option<&str>) -> Result<Month, PortalError> {
@@ -168,9 +199,11 @@ pub async fn bill_csv(
 ) -> Result<Response, PortalError> {
     let month = asked_month(&app, q.month.as_deref())?;
     let (bill, billed) = avisera_core::billing::monthly(&*app.store, &app.config.prices, &signed.tenant, month).await?;
-    Ok(csv_file(
-        &format!("avisera-bill-{}.csv", month.label()),
-        avisera_core::billing::spreadsheet_csv(&bill, &billed),
+    Ok(download(
+        signed.lang,
+        q.format.as_deref(),
+        &format!("avisera-bill-{}", month.label()),
+        &avisera_core::billing::spreadsheet_csv(&bill, &billed),
     ))
 }
 
@@ -185,9 +218,11 @@ pub async fn log_csv(
     let all = avisera_core::log::created_between(app.store.as_ref(), signed.tenant.id, from, to).await?;
     let by_hand: Vec<NotificationId> = all.iter().filter(|n| n.trigger.is_none()).map(|n| n.id).collect();
     let senders = avisera_core::manual::senders(app.store.as_ref(), signed.tenant.id, &by_hand).await?;
-    Ok(csv_file(
-        &format!("avisera-log-{}.csv", month.label()),
-        avisera_core::log::spreadsheet_csv(&all, &senders),
+    Ok(download(
+        signed.lang,
+        q.format.as_deref(),
+        &format!("avisera-log-{}", month.label()),
+        &avisera_core::log::spreadsheet_csv(&all, &senders),
     ))
 }
 

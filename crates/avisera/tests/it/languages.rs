@@ -681,3 +681,119 @@ async fn every_refused_form_in_swedish_norwegian_danish_and_finnish_says_what_to
         assert!(page.contains(text), "{lang} {what} does not say {text:?}: {page}");
     }
 }
+
+/// Öre from an amount as the overview or a Nordic spreadsheet writes it: `1 250,75 kr`,
+/// `1.250,75 SEK`, `1250,75`.
+fn ore(written: &str) -> i64 {
+    let figure: String = written
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == ',' || *c == '-')
+        .collect();
+    let (whole, cents) = figure.split_once(',').expect("a decimal comma");
+    whole.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
+}
+
+/// The cells of a semicolon-separated line (quoted cells may hold semicolons).
+fn semicolon_cells(line: &str) -> Vec<String> {
+    let (mut cells, mut cell, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            '"' => quoted = !quoted,
+            ';' if !quoted => cells.push(std::mem::take(&mut cell)),
+            c => cell.push(c),
+        }
+    }
+    cells.push(cell);
+    cells
+}
+
+/// A Swedish, Norwegian, Danish or Finnish Excel opens a comma-separated file with decimal
+/// commas wrong (every line in one cell, or 0.75 read as a date): the overview offers the bill
+/// and the log for Excel too, semicolon-separated with decimal commas and a BOM, and they say
+/// the same as the overview, to the öre.
+#[tokio::test]
+async fn the_bill_and_log_for_a_nordic_excel_match_the_overview_to_the_ore() {
+    let (app, _, _) = seeded().await;
+    let mut v: Visitor = signed_in(&app, Role::Admin).await;
+    for lang in ["sv", "da"] {
+        v.get(&format!("/portal/lang?to={lang}&back=/portal")).await;
+        let overview = v.get("/portal").await;
+        assert!(
+            overview.body.contains("id=\"download-bill-excel\""),
+            "{}",
+            overview.body
+        );
+        let table = &overview.body[overview.body.find("id=\"bill\"").unwrap()..];
+        let table = &table[..table.find("</table>").unwrap()];
+        let shown: Vec<i64> = table
+            .split("<td class=\"amount\">")
+            .skip(1)
+            .map(|cell| ore(&cell[..cell.find("</td>").unwrap()]))
+            .collect();
+        let total = table.split("id=\"bill-total\">").nth(1).unwrap();
+        let total = ore(&total[..total.find('<').unwrap()]);
+        assert!(shown.len() >= 2, "a fee and an SMS line: {table}");
+
+        let resp = v
+            .http
+            .get(format!("{}/portal/bill.csv?format=excel", app.base))
+            .header("cookie", v.cookies())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let disposition = resp.headers()["content-disposition"].to_str().unwrap().to_string();
+        assert!(disposition.ends_with("-excel.csv\""), "{disposition}");
+        let bytes = resp.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"\xef\xbb\xbf"), "a BOM, so Excel reads UTF-8");
+        let bill = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        let lines: Vec<&str> = bill.lines().collect();
+        assert_eq!(lines[0], "line;description;quantity;unit_price_sek;amount_sek");
+        for (n, amount) in shown.iter().enumerate() {
+            let cells = semicolon_cells(lines[n + 1]);
+            assert_eq!(cells.len(), 5, "{}", lines[n + 1]);
+            assert!(cells[4].contains(',') && !cells[4].contains('.'), "{}", lines[n + 1]);
+            assert_eq!(ore(&cells[4]), *amount, "line {n} of {bill}");
+        }
+        let total_line = lines.iter().find(|l| l.starts_with("total;")).unwrap();
+        assert_eq!(ore(&semicolon_cells(total_line)[4]), total, "{bill}");
+        let sms: i64 = lines
+            .iter()
+            .filter(|l| l.starts_with("sms;"))
+            .map(|l| ore(&semicolon_cells(l)[4]))
+            .sum();
+        assert!(sms > 0, "{bill}");
+
+        let log = v
+            .http
+            .get(format!("{}/portal/log.csv?format=excel", app.base))
+            .header("cookie", v.cookies())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(log.starts_with(b"\xef\xbb\xbf"));
+        let log = String::from_utf8(log[3..].to_vec()).unwrap();
+        let mut rows = log.lines().map(semicolon_cells);
+        let header = rows.next().unwrap();
+        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let (cost, sent_at) = (column("cost_sek"), column("sent_at"));
+        let rows: Vec<Vec<String>> = rows.collect();
+        let costs: i64 = rows.iter().filter(|r| !r[cost].is_empty()).map(|r| ore(&r[cost])).sum();
+        assert_eq!(costs, sms, "the log's costs add up to the bill's SMS lines: {log}");
+        let sent = rows.iter().find(|r| !r[sent_at].is_empty()).expect("a sent message");
+        let when = &sent[sent_at];
+        assert!(
+            when.len() == 19 && when.as_bytes()[10] == b' ' && !when.ends_with('Z'),
+            "a local time a spreadsheet reads as a date: {when}"
+        );
+    }
+}
