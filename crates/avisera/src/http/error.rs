@@ -145,6 +145,35 @@ pub async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; see /openapi.json;")
 }
 
+/// What answers a path nothing serves: the API's JSON under `/v1`; a page in the receiver's
+/// language under a receiver's link (`/u/<token>/...`, `/p/<token>/...`, `/r/<token>/...`);
+/// the portal's page in the reader's language, with a link back, for the portal and for any
+/// browser; JSON for the rest (a program).
+pub async fn fallback(
+    axum::extract::State(app): axum::extract::State<crate::app::App>,
+    request: axum::extract::Request,
+) -> Response {
+    let path = request.uri().path();
+    if path == "/v1" || path.starts_with("/v1/") {
+        return not_found().await.into_response();
+    }
+    let mut parts = path.trim_start_matches('/').split('/');
+    if let (Some("u" | "p" | "r"), Some(token)) = (parts.next(), parts.next())
+        && let Some(page) = super::receiver::unknown_page(&app, token).await
+    {
+        return page;
+    }
+    let headers = request.headers();
+    let browser = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if browser || path == "/portal" || path.starts_with("/portal/") || path.starts_with("/signup/") {
+        return crate::portal::not_found(headers);
+    }
+    not_found().await.into_response()
+}
+
 /// Parses a JSON body (through `json::object`, which first refuses non-objects and duplicate keys), turning decoder errors into a 400 (malformed JSON) or 422 (well-formed
 /// but wrong) that names the place.
 pub(super) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {

@@ -48,7 +48,7 @@ pub fn router(app: App) -> Router {
     documented
         // The portal is HTML forms for people (session and CSRF token), not part of the API.
         .merge(crate::portal::router())
-        .fallback(error::not_found)
+        .fallback(error::fallback)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(app.clone(), plain::json_errors))
         .with_state(app)

@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::links::LinkKind;
 use avisera_domain::contact::{EmailAddress, PhoneNumber};
 use avisera_domain::{ShipmentId, TenantId};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -130,13 +131,35 @@ async fn opt_out_page(app: App, tenant: i64, token: String, address: String, con
     responses(
         (status = 200, description = "the opt-out page", content_type = "text/html", body = String),
         (status = 400, description = "a path or query parameter that does not parse, or no `a`", content_type = "text/plain", body = String),
-        (status = 404, description = "a wrong or altered link", content_type = "text/plain", body = String)))]
+        (status = 404, description = "a wrong or altered link; under a receiver's own link (`/u/<token>/...`), a page in the receiver's language", content(
+            (String = "text/plain"), (String = "text/html")))))]
 pub async fn unsubscribe_page(
     State(app): State<App>,
-    Path((tenant, token)): Path<(i64, String)>,
-    Query(q): Query<OptOutQuery>,
+    Path((tenant, token)): Path<(String, String)>,
+    query: Result<Query<OptOutQuery>, QueryRejection>,
 ) -> Response {
-    opt_out_page(app, tenant, token, q.a, false).await
+    match old_link(&app, &tenant, query).await {
+        Ok((tenant, q)) => opt_out_page(app, tenant, token, q.a, false).await,
+        Err(answer) => answer,
+    }
+}
+
+/// An old link's tenant and address; a path under a receiver's own link (`/u/<token>/extra`,
+/// whose first part is a token, not a tenant) is answered with a page in their language.
+async fn old_link(
+    app: &App,
+    first: &str,
+    query: Result<Query<OptOutQuery>, QueryRejection>,
+) -> Result<(i64, OptOutQuery), Response> {
+    let Ok(tenant) = first.parse::<i64>() else {
+        return Err(super::receiver::unknown_page(app, first)
+            .await
+            .unwrap_or_else(not_found));
+    };
+    match query {
+        Ok(Query(q)) => Ok((tenant, q)),
+        Err(rejection) => Err(rejection.into_response()),
+    }
 }
 
 /// One click (or a mail client's List-Unsubscribe-Post) stops further messages at once.
@@ -145,13 +168,17 @@ pub async fn unsubscribe_page(
     responses(
         (status = 200, description = "the opt-out page", content_type = "text/html", body = String),
         (status = 400, description = "a path or query parameter that does not parse, or no `a`", content_type = "text/plain", body = String),
-        (status = 404, description = "a wrong or altered link", content_type = "text/plain", body = String)))]
+        (status = 404, description = "a wrong or altered link; under a receiver's own link (`/u/<token>/...`), a page in the receiver's language", content(
+            (String = "text/plain"), (String = "text/html")))))]
 pub async fn unsubscribe(
     State(app): State<App>,
-    Path((tenant, token)): Path<(i64, String)>,
-    Query(q): Query<OptOutQuery>,
+    Path((tenant, token)): Path<(String, String)>,
+    query: Result<Query<OptOutQuery>, QueryRejection>,
 ) -> Response {
-    opt_out_page(app, tenant, token, q.a, true).await
+    match old_link(&app, &tenant, query).await {
+        Ok((tenant, q)) => opt_out_page(app, tenant, token, q.a, true).await,
+        Err(answer) => answer,
+    }
 }
 
 /// A tenant's logo, public because every email shows it.

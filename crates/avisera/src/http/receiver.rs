@@ -69,6 +69,16 @@ pub(super) fn not_found() -> Response {
         .into_response()
 }
 
+/// A page under a receiver's link that does not exist (`/u/<token>/extra`): said in the
+/// receiver's language and brand, with the way to their message settings. `None` when no
+/// receiver has the token.
+pub(super) async fn unknown_page(app: &App, token: &str) -> Option<Response> {
+    let (tenant, r) = find(app, token).await.ok()?;
+    let mut answer = page(&tenant, &r, "unknown", None);
+    *answer.status_mut() = StatusCode::NOT_FOUND;
+    Some(answer)
+}
+
 pub(super) fn unavailable() -> Response {
     let retry = [(axum::http::header::RETRY_AFTER, "5")];
     (StatusCode::SERVICE_UNAVAILABLE, retry, "Please try again in a moment.").into_response()

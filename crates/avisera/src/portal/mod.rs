@@ -139,5 +139,11 @@ pub fn channel_name(lang: &str, channel: avisera_domain::notification::Channel) 
     text::fill(lang, key, &[])
 }
 
+/// A page nothing serves (`/portal/nope`), for a person: said in their language (the
+/// language cookie, else the browser's), with the way back to the portal.
+pub fn not_found(headers: &axum::http::HeaderMap) -> axum::response::Response {
+    view::PortalError::NotFound.page(session::Lang::of(headers))
+}
+
 /// `GET /l/{tenant}/{logo}`: a tenant's logo, public because every email shows it.
 pub use brand::public_logo;

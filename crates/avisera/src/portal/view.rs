@@ -150,6 +150,14 @@ impl From<avisera_core::Error> for PortalError {
 
 impl IntoResponse for PortalError {
     fn into_response(self) -> Response {
+        let lang = READER.try_with(|l| *l).unwrap_or(Lang::En);
+        self.page(lang)
+    }
+}
+
+impl PortalError {
+    /// The error's page in `lang`: what happened, what to do, and the way back to the portal.
+    pub fn page(self, lang: Lang) -> Response {
         let (status, key, detail) = match self {
             PortalError::NotFound => (StatusCode::NOT_FOUND, "error_not_found", String::new()),
             PortalError::Forbidden(m) => (StatusCode::FORBIDDEN, "error_forbidden", m),
@@ -169,7 +177,6 @@ impl IntoResponse for PortalError {
                 (status, "error_internal", String::new())
             }
         };
-        let lang = READER.try_with(|l| *l).unwrap_or(Lang::En);
         let detail = super::words::say(lang, &detail);
         let ctx = context! {
             t => text::table(lang), lang => lang.code(),

@@ -797,3 +797,123 @@ async fn the_bill_and_log_for_a_nordic_excel_match_the_overview_to_the_ore() {
         );
     }
 }
+
+/// A page nobody serves, asked for by a person, is a page in their language with the way back;
+/// the API's paths keep answering programs in JSON; and under a receiver's own link it is a page
+/// in the receiver's language and the sender's brand.
+#[tokio::test]
+async fn an_unknown_page_is_said_in_the_reader_s_language_and_the_api_keeps_json() {
+    let (app, _, _) = seeded().await;
+    let mut v: Visitor = signed_in(&app, Role::Admin).await;
+    for lang in ["sv", "nb", "da", "fi", "en"] {
+        v.get(&format!("/portal/lang?to={lang}&back=/portal")).await;
+        for path in ["/portal/nope", "/portal/rules/7/nope"] {
+            let page = v.get(path).await;
+            assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+            assert!(
+                page.body.contains(&format!("lang=\"{lang}\"")),
+                "{path} in {lang}: {}",
+                page.body
+            );
+            assert!(page.body.contains("<a href=\"/portal\">"), "a way back: {}", page.body);
+            if lang != "en" {
+                assert_eq!(english_on(&page.body, lang), Vec::<String>::new(), "{path} in {lang}");
+            }
+        }
+    }
+    // Without a language chosen, the browser's; a person's browser anywhere gets a page too.
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/portal/nope", app.base))
+        .header("accept-language", "fi-FI,fi;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text().await.unwrap().contains("Ei löytynyt"));
+    let page = http
+        .get(format!("{}/nope", app.base))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("accept-language", "da")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(page.text().await.unwrap().contains("Ikke fundet"));
+    // Programs: JSON, as before.
+    let (status, body) = app.call("GET", "/v1/nope", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
+    let (status, body) = app.call("GET", "/nope", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+
+    // A receiver's link with something after it: their language (Swedish, then Finnish once
+    // they choose it), the sender's brand, and the way to their settings.
+    let receiver = app
+        .app
+        .store
+        .receiver_of(avisera_domain::TenantId(1), "+46701234567")
+        .await
+        .unwrap()
+        .expect("the receiver of LANG-1");
+    let token = receiver.token.to_string();
+    for (path, lang, said) in [
+        (format!("/u/{token}/extra"), "sv", "Den här sidan finns inte."),
+        (format!("/u/{token}/extra/more"), "sv", "Den här sidan finns inte."),
+        (format!("/p/{token}/extra"), "sv", "Den här sidan finns inte."),
+    ] {
+        let resp = http.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        let body = resp.text().await.unwrap().replace("&#x2f;", "/");
+        assert!(
+            body.contains(&format!("lang=\"{lang}\"")) && body.contains(said),
+            "{path}: {body}"
+        );
+        assert!(
+            body.contains(&format!("href=\"/p/{token}\"")),
+            "the way to the settings: {body}"
+        );
+    }
+    let chosen = http
+        .post(format!("{}/p/{token}", app.base))
+        .form(&[("reach", "both"), ("language", "fi")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), StatusCode::OK);
+    let body = http
+        .get(format!("{}/u/{token}/extra", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("lang=\"fi\"") && body.contains("Tätä sivua ei ole."),
+        "{body}"
+    );
+    // A token nobody has says nothing about anyone.
+    let unknown = http
+        .get(format!("{}/u/abcdefghijklmnopqrs/extra", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
