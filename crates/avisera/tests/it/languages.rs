@@ -20,7 +20,7 @@ fn column(lang: &str) -> usize {
 /// The visible text of a page: text between tags and what inputs show, without the style,
 /// scripts, the language switch (each language in its own name) and the values of form
 /// fields (what the tenant typed).
-fn visible(html: &str) -> String {
+pub(crate) fn visible(html: &str) -> String {
     let mut html = html.to_string();
     for (open, tag) in [
         ("<style", "style"),
@@ -58,6 +58,7 @@ fn visible(html: &str) -> String {
         .replace("&#x2f;", "/")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
+        .replace("&nbsp;", " ")
         .replace("&amp;", "&")
         .replace('\u{a0}', " ");
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -170,7 +171,7 @@ fn has_phrase(text: &str, phrase: &str) -> bool {
     })
 }
 
-fn english_on(page: &str, lang: &str) -> Vec<String> {
+pub(crate) fn english_on(page: &str, lang: &str) -> Vec<String> {
     let (phrases, single) = english_pieces(lang);
     let text = visible(page);
     let on_page = words(&text);
@@ -192,7 +193,7 @@ fn english_on(page: &str, lang: &str) -> Vec<String> {
 
 /// A tenant with what the main pages show: a rule with a history, a template, a message sent
 /// (on the bill), one that failed (no phone number), one cancelled by hand.
-async fn seeded() -> (crate::helpers::TestApp, i64, i64) {
+pub(crate) async fn seeded() -> (crate::helpers::TestApp, i64, i64) {
     let app = spawn_app(Db::Sqlite, None, None).await;
     let (status, template) = app
         .call(
@@ -684,7 +685,7 @@ async fn every_refused_form_in_swedish_norwegian_danish_and_finnish_says_what_to
 
 /// Öre from an amount as the overview or a Nordic spreadsheet writes it: `1 250,75 kr`,
 /// `1.250,75 SEK`, `1250,75`.
-fn ore(written: &str) -> i64 {
+pub(crate) fn ore(written: &str) -> i64 {
     let figure: String = written
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == ',' || *c == '-')
@@ -694,7 +695,7 @@ fn ore(written: &str) -> i64 {
 }
 
 /// The cells of a semicolon-separated line (quoted cells may hold semicolons).
-fn semicolon_cells(line: &str) -> Vec<String> {
+pub(crate) fn semicolon_cells(line: &str) -> Vec<String> {
     let (mut cells, mut cell, mut quoted) = (Vec::new(), String::new(), false);
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {

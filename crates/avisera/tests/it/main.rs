@@ -18,6 +18,7 @@ mod fair;
 mod hardening;
 mod helpers;
 mod holidays;
+mod language_browser;
 mod languages;
 mod leaks;
 mod limits;
