@@ -111,6 +111,7 @@ fn word(lang: Lang, placeholder: &str, value: &str) -> String {
         // What the domain calls an organisation number or a kind of phone line.
         "country" => among(lang, "org_number_", value),
         "kind" => among(lang, "phone_kind_", value),
+        "what" => among(lang, "name_of_", value),
         // Why an address does not parse, a message was not sent: a phrase of its own.
         "why" => Some(say(lang, value)),
         // An organisation number with a note on its digits: `923 609 016 (9 digits)`.

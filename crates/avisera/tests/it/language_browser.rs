@@ -165,6 +165,9 @@ async fn a_user_switches_the_portal_to_each_language_and_every_main_page_speaks_
             .unwrap();
             wait_shown(&c, "#count-segments", "2").await;
             wait_shown(&c, "#count-price", two_parts).await;
+            c.execute("document.getElementById('sms-counter').scrollIntoView({block: 'center'});", vec![])
+                .await
+                .unwrap();
             screenshot(&c, &format!("language-{lang}-send-by-hand")).await;
         }
     }

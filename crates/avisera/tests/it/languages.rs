@@ -532,6 +532,29 @@ async fn every_refused_form_in_swedish_norwegian_danish_and_finnish_says_what_to
             ));
         }
 
+        // The brand form: a colour that is none, a name too long, a sender name of two lines,
+        // customer service's phone that is no number.
+        let long_name = "x".repeat(101);
+        for (what, field, value) in [
+            ("colour", "colour", "blå"),
+            ("brand name", "brand_name", long_name.as_str()),
+            ("sender name", "email_from_name", "Webshop\tAB"),
+            ("phone", "customer_service_phone", "12"),
+            ("language", "default_language", "de"),
+        ] {
+            let csrf = v.get("/portal/brand").await.csrf();
+            let mut form = vec![
+                ("csrf", csrf.as_str()),
+                ("brand_name", "Webshop AB"),
+                ("email_from_name", "Webshop AB"),
+                ("sms_sender_id", "Webshop"),
+                ("colour", "#1f5f99"),
+            ];
+            form.retain(|(k, _)| *k != field);
+            form.push((field, value));
+            refused.push((format!("brand {what}"), v.post("/portal/brand", &form).await));
+        }
+
         // The overview's month and numbers, the budget form, the log's and ratings' filters.
         for path in [
             "/portal?month=2999-01",
@@ -672,6 +695,17 @@ async fn every_refused_form_in_swedish_norwegian_danish_and_finnish_says_what_to
         ("fi", "budget 99", "(se on 99)"),
         ("sv", "budget tusen6", "”tusen” är inget belopp i kronor"),
         ("sv", "send by hand sms 12", "ogiltigt telefonnummer ”12”"),
+        (
+            "sv",
+            "brand colour",
+            "färgen ”blå” ska vara # och sex hexadecimala siffror, som #1f5f99",
+        ),
+        ("nb", "brand brand name", "merkenavnet er 101 tegn langt"),
+        (
+            "fi",
+            "brand sender name",
+            "sähköpostin lähettäjän nimi ei saa sisältää ohjausmerkkejä",
+        ),
         (
             "da",
             "send by hand sms +46 8 123 456 78",
