@@ -277,13 +277,9 @@ async fn overview(app: &App, signed: &Signed, q: &StatsQuery, budget: BudgetShow
         None => (Month::of(now), None),
         Some(m) => match Month::parse(m) {
             Ok(month) if month.first <= today => (month, None),
-            Ok(later) => (
+            Ok(_) => (
                 Month::of(now),
-                Some(super::text::fill(
-                    signed.lang,
-                    "month_not_begun",
-                    &[("month", &super::format::month(signed.lang, later.first))],
-                )),
+                Some(super::text::fill(signed.lang, "month_not_begun", &[("month", m)])),
             ),
             Err(e) => (Month::of(now), Some(super::words::say(signed.lang, &e.to_string()))),
         },

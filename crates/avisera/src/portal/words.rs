@@ -529,6 +529,14 @@ mod tests {
             ),
             "+46812345678 är en fast telefon, ingen mobil: ett sms kan inte nå det"
         );
+        assert_eq!(
+            say(
+                Lang::Nb,
+                "organisation 923 609 016 already has an account: ask its admin to add you as a user"
+            ),
+            "organisasjonen 923 609 016 har allerede en konto: be administratoren der om å legge deg til som bruker",
+            "a sign-up confirmed after another one for the same organisation"
+        );
     }
 
     #[test]
