@@ -112,6 +112,7 @@ fn word(lang: Lang, placeholder: &str, value: &str) -> String {
         "country" => among(lang, "org_number_", value),
         "kind" => among(lang, "phone_kind_", value),
         "what" => among(lang, "name_of_", value),
+        "status" => keyed(format!("status_{value}")),
         // Why an address does not parse, a message was not sent: a phrase of its own.
         "why" => Some(say(lang, value)),
         // An organisation number with a note on its digits: `923 609 016 (9 digits)`.

@@ -400,6 +400,10 @@ async fn every_refused_form_in_swedish_norwegian_danish_and_finnish_says_what_to
         .0
         .id
         .0;
+    let (_, list) = app
+        .call("GET", "/v1/notifications?tracking_number=LANG-1&status=sent", None)
+        .await;
+    let sent = list["notifications"][0]["id"].as_i64().expect("a sent message");
     let svg_with_script = "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
     let mut english = Vec::new();
     let mut said = std::collections::BTreeMap::new();
@@ -594,6 +598,16 @@ async fn every_refused_form_in_swedish_norwegian_danish_and_finnish_says_what_to
             ));
         }
 
+        // Cancelling a message that no longer waits.
+        let csrf = v.get("/portal/log").await.csrf();
+        let cancel = v
+            .post(
+                &format!("/portal/log/{sent}/cancel"),
+                &[("csrf", csrf.as_str()), ("back", "/portal/log")],
+            )
+            .await;
+        refused.push(("cancel a sent message".into(), cancel));
+
         // Sending by hand to an address that is none.
         for (channel, to) in [
             ("sms", "12"),
@@ -696,6 +710,11 @@ async fn every_refused_form_in_swedish_norwegian_danish_and_finnish_says_what_to
         ("fi", "budget 99", "(se on 99)"),
         ("sv", "budget tusen6", "”tusen” är inget belopp i kronor"),
         ("sv", "send by hand sms 12", "ogiltigt telefonnummer ”12”"),
+        (
+            "sv",
+            "cancel a sent message",
+            "väntar inte längre (den är skickad); bara ett väntande meddelande kan avbrytas",
+        ),
         (
             "sv",
             "brand colour",
