@@ -844,6 +844,23 @@ async fn the_bill_and_log_for_a_nordic_excel_match_the_overview_to_the_ore() {
         let rows: Vec<Vec<String>> = rows.collect();
         let costs: i64 = rows.iter().filter(|r| !r[cost].is_empty()).map(|r| ore(&r[cost])).sum();
         assert_eq!(costs, sms, "the log's costs add up to the bill's SMS lines: {log}");
+        let stats = v
+            .http
+            .get(format!("{}/portal/stats.csv?format=excel&group=channel", app.base))
+            .header("cookie", v.cookies())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(stats.starts_with(b"\xef\xbb\xbf"));
+        let stats = String::from_utf8(stats[3..].to_vec()).unwrap();
+        assert!(stats.starts_with("channel;sent;delivered;"), "{stats}");
+        assert!(
+            stats.lines().skip(1).all(|l| !l.contains('.')),
+            "shares with a decimal comma: {stats}"
+        );
         let sent = rows.iter().find(|r| !r[sent_at].is_empty()).expect("a sent message");
         let when = &sent[sent_at];
         assert!(
