@@ -3,6 +3,7 @@
 
 mod accounts;
 mod api;
+mod api_keys;
 mod billing;
 mod brands;
 mod browser;
