@@ -78,8 +78,7 @@ async fn the_keys_page_says_when_each_key_was_last_used_in_the_readers_language(
         ("nb", "03.12.2026 14:03", "aldri brukt"),
         ("fi", "3.12.2026 klo 14.03", "ei koskaan käytetty"),
     ] {
-        anna.get(&format!("/portal/lang?to={lang}&back=/portal/api-keys"))
-            .await;
+        anna.get(&format!("/portal/lang?to={lang}&back=/portal/api-keys")).await;
         let page = anna.get("/portal/api-keys").await.body;
         assert!(row(&page, &shop.label).contains(used), "{lang}: {page}");
         assert!(row(&page, "lagret").contains(never), "{lang}: {page}");
