@@ -49,6 +49,17 @@ async fn a_forgotten_password_is_reset_by_an_emailed_link_that_works_once() {
         )
         .await;
     assert!(page.body.contains("a link is on its way"), "{}", page.body);
+    let unknown = v
+        .post(
+            "/portal/password/forgot",
+            &[("csrf", &csrf), ("email", "Nobody@Webshop.se")],
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.body.replace("Nobody@Webshop.se", "ADDRESS")),
+        (page.status, page.body.replace("Anna@Webshop.se", "ADDRESS")),
+        "the same answer for an address with an account and one without"
+    );
     let mails = smtp.wait_for_mails(1).await;
     assert_eq!(mails.len(), 1, "only the known address got a mail");
     assert_eq!(mails[0]["to"], "anna@webshop.se");
