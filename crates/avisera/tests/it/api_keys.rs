@@ -72,6 +72,16 @@ async fn the_keys_page_says_when_each_key_was_last_used_in_the_readers_language(
         Some(at("2026-12-03T13:03:10Z"))
     );
 
+    // The API lists them too, with the same times (and never a key or its hash).
+    let (status, listed) = app.call("GET", "/v1/api-keys", None).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let keys = listed["api_keys"].as_array().unwrap();
+    let by_label = |label: &str| keys.iter().find(|k| k["label"] == label).unwrap().clone();
+    assert_eq!(by_label(&shop.label)["last_used_at"], "2026-12-03T13:03:10Z");
+    assert_eq!(by_label("lagret")["last_used_at"], serde_json::Value::Null);
+    assert_eq!(by_label("lagret")["prefix"].as_str().unwrap().len(), 11);
+    assert!(!listed.to_string().contains(&shop.key_hash), "{listed}");
+
     // In the reader's language, dates written their way.
     for (lang, used, never) in [
         ("sv", "2026-12-03 14:03", "aldrig använd"),
