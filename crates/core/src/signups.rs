@@ -132,41 +132,43 @@ pub fn confirmation_email(signup: &SignUp, link: &str) -> Message {
 }
 
 /// The email to the owner of an address someone signed up with: nothing was made, and here is
-/// a link to choose a new password in case that was them and they forgot it.
+/// a link to choose a new password in case that was them and they forgot it. Nothing the
+/// stranger typed but the checked organisation number is in it, so it carries no one's text.
 pub fn address_taken_email(user: &User, signup: &SignUp, reset_link: &str, portal_link: &str) -> Message {
     let minutes = account::RESET_WITHIN_MINUTES;
     let (subject, text) = if signup.language == "sv" {
         (
             "Någon försökte skapa ett Avisera-konto med din adress".to_string(),
             format!(
-                "Hej {}!\n\nNågon (kanske du) försökte skapa ett nytt Avisera-konto för {} ({}) med {}, som redan loggar in i Avisera. \
+                "Hej {}!\n\nNågon (kanske du) försökte skapa ett nytt Avisera-konto för organisationsnummer {} med {}, som redan loggar in i Avisera. \
                  Inget nytt konto skapades.\n\nLogga in här:\n\n{portal_link}\n\nHar du glömt lösenordet? Välj ett nytt här:\n\n{reset_link}\n\n\
                  Länken gäller i {minutes} minuter och bara en gång. Var det inte du kan du strunta i mejlet: ditt konto är oförändrat.",
-                user.name, signup.company, signup.organisation, user.email
+                user.name, signup.organisation, user.email
             ),
         )
     } else {
         (
             "Someone tried to create an Avisera account with your address".to_string(),
             format!(
-                "Hello {},\n\nSomeone (perhaps you) tried to create a new Avisera account for {} ({}) with {}, which already signs in to Avisera. \
+                "Hello {},\n\nSomeone (perhaps you) tried to create a new Avisera account for organisation number {} with {}, which already signs in to Avisera. \
                  No new account was made.\n\nSign in here:\n\n{portal_link}\n\nForgot your password? Choose a new one here:\n\n{reset_link}\n\n\
                  The link works for {minutes} minutes, once. If it was not you, ignore this email: your account is unchanged.",
-                user.name, signup.company, signup.organisation, user.email
+                user.name, signup.organisation, user.email
             ),
         )
     };
     account::account_email(&user.email, subject, text)
 }
 
-/// The email to an admin of an organisation someone else tried to sign up: who asked, and
-/// where to add them as a user. The person who asked was told nothing of it.
+/// The email to an admin of an organisation someone else tried to sign up: who asked (the
+/// name they typed, quoted, and their address), and where to add them as a user. The subject
+/// is fixed, so a stranger's text never heads an email. The person who asked was told nothing.
 pub fn organisation_taken_email(admin: &User, signup: &SignUp, users_link: &str) -> Message {
     let (subject, text) = if signup.language == "sv" {
         (
-            format!("{} vill använda Avisera för {}", signup.admin_name, signup.organisation),
+            format!("Någon vill använda Avisera för {}", signup.organisation),
             format!(
-                "Hej {}!\n\n{} ({}) försökte skapa ett nytt Avisera-konto för organisationsnummer {}, som redan har ert konto. \
+                "Hej {}!\n\nNågon som angav namnet ”{}” och adressen {} försökte skapa ett nytt Avisera-konto för organisationsnummer {}, som redan har ert konto. \
                  Inget nytt konto skapades, och hen fick inte veta att ni redan har ett.\n\n\
                  Arbetar hen hos er? Lägg till hen som användare här:\n\n{users_link}\n\nKänner du inte igen hen kan du strunta i mejlet.",
                 admin.name, signup.admin_name, signup.email, signup.organisation
@@ -174,9 +176,9 @@ pub fn organisation_taken_email(admin: &User, signup: &SignUp, users_link: &str)
         )
     } else {
         (
-            format!("{} asked for Avisera for {}", signup.admin_name, signup.organisation),
+            format!("Someone asked for Avisera for {}", signup.organisation),
             format!(
-                "Hello {},\n\n{} ({}) tried to create a new Avisera account for organisation number {}, which already has yours. \
+                "Hello {},\n\nSomeone giving the name “{}” and the address {} tried to create a new Avisera account for organisation number {}, which already has yours. \
                  No new account was made, and they were not told that you have one.\n\n\
                  Do they work with you? Add them as a user here:\n\n{users_link}\n\nIf you do not know them, ignore this email.",
                 admin.name, signup.admin_name, signup.email, signup.organisation

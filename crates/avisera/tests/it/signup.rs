@@ -144,12 +144,13 @@ async fn a_business_signs_up_confirms_by_email_and_lands_in_its_own_portal() {
     );
     let told = mails
         .iter()
-        .find(|m| m["subject"] == "Kari Nordmann asked for Avisera for 923 609 016")
+        .find(|m| m["subject"] == "Someone asked for Avisera for 923 609 016")
         .expect("the admin is told");
     assert_eq!(told["to"], "kari@fjordsko.example");
     let text = told["text"].as_str().unwrap();
     assert!(
-        text.contains("ola@fjordsko.example") && text.contains("https://track.example.com/portal/users"),
+        text.contains("“Kari Nordmann” and the address ola@fjordsko.example")
+            && text.contains("https://track.example.com/portal/users"),
         "{text}"
     );
 }
