@@ -4,17 +4,37 @@
 
 use crate::sessions;
 use crate::tenants::hash_secret;
-use crate::users::password;
+use crate::users::{account, password};
 use crate::{Error, Result};
 use avisera_domain::Timestamp;
 use avisera_domain::notification::Message;
 use avisera_domain::signup::{CONFIRM_WITHIN_HOURS, FieldErrors, SignUp, SignUpForm};
-use avisera_store::{Portal, SignUps, StoreError};
+use avisera_domain::user::{Role, User};
+use avisera_store::{Accounts, Portal, SignUps, StoreError};
 
-/// A sign-up stored and waiting: the token for the emailed link (shown nowhere else).
-pub struct Started {
-    pub signup: SignUp,
-    pub token: String,
+/// What a good form led to. The page answers the same for each ("we sent a link to ..."), so
+/// the form tells nobody which addresses or organisations have accounts; the email that
+/// follows goes to whoever the account already belongs to.
+pub enum Started {
+    /// A new organisation and address: the sign-up waits, and `token` is for its emailed link
+    /// (shown nowhere else).
+    New { signup: SignUp, token: String },
+    /// The address signs in already: its owner is told, with a reset link's `token` in case
+    /// they forgot the password. Nothing else is made.
+    EmailTaken { signup: SignUp, user: User, token: String },
+    /// The organisation has an account: its admins are told who asked, so they can add them
+    /// as a user. The person who asked gets no email (one would tell them it is a customer).
+    OrganisationTaken { signup: SignUp, admins: Vec<User> },
+}
+
+impl Started {
+    pub fn signup(&self) -> &SignUp {
+        match self {
+            Started::New { signup, .. }
+            | Started::EmailTaken { signup, .. }
+            | Started::OrganisationTaken { signup, .. } => signup,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,42 +46,36 @@ pub enum Refused {
     Store(#[from] StoreError),
 }
 
-/// Checks the form and keeps the sign-up until its link is followed. An organisation that has
-/// an account, or an email that signs in already, is refused here rather than after the email.
+/// Checks the form; a good one is kept until its link is followed, unless its address or its
+/// organisation has an account already (see [`Started`]). The password is hashed in every
+/// case, so how long the answer takes does not tell the cases apart either.
 pub async fn start<S>(store: &S, form: &SignUpForm, now: Timestamp) -> std::result::Result<Started, Refused>
 where
-    S: SignUps + Portal + ?Sized,
+    S: SignUps + Portal + Accounts + ?Sized,
 {
     let signup = form.check(now).map_err(Refused::Fields)?;
-    let mut taken = FieldErrors::new();
-    if store.organisation_registered(&signup.organisation).await? {
-        taken.push((
-            "organisation_number",
-            format!(
-                "organisation {} already has an Avisera account; ask its admin to add you as a user",
-                signup.organisation
-            ),
-        ));
-    }
-    if store.user_by_email(signup.email.as_str()).await?.is_some() {
-        taken.push((
-            "email",
-            format!(
-                "{} already signs in to Avisera; sign in, or use another address",
-                signup.email
-            ),
-        ));
-    }
-    if !taken.is_empty() {
-        return Err(Refused::Fields(taken));
-    }
     let password_hash = password::hash_async(form.password.clone()).await;
+    if let Some((user, _)) = store.user_by_email(signup.email.as_str()).await? {
+        let token = account::reset_token(store, &user, now).await?;
+        tracing::info!(tenant = %user.tenant_id, user = %user.id, "sign-up with an address that signs in: its owner is told");
+        return Ok(Started::EmailTaken { signup, user, token });
+    }
+    if let Some(tenant) = store.organisation_tenant(&signup.organisation).await? {
+        let admins: Vec<User> = store
+            .users(tenant)
+            .await?
+            .into_iter()
+            .filter(|u| u.role == Role::Admin)
+            .collect();
+        tracing::info!(%tenant, admins = admins.len(), "sign-up for an organisation with an account: its admins are told");
+        return Ok(Started::OrganisationTaken { signup, admins });
+    }
     let token = sessions::new_token();
     store
         .add_signup(&hash_secret(&token), &signup, &password_hash, now)
         .await?;
     tracing::info!(organisation = %signup.organisation, "sign-up started");
-    Ok(Started { signup, token })
+    Ok(Started::New { signup, token })
 }
 
 /// The pending sign-up a link names, for the page that asks to confirm it.
@@ -115,4 +129,61 @@ pub fn confirmation_email(signup: &SignUp, link: &str) -> Message {
         )
     };
     crate::users::account::account_email(&signup.email, subject, text)
+}
+
+/// The email to the owner of an address someone signed up with: nothing was made, and here is
+/// a link to choose a new password in case that was them and they forgot it. Nothing the
+/// stranger typed but the checked organisation number is in it, so it carries no one's text.
+pub fn address_taken_email(user: &User, signup: &SignUp, reset_link: &str, portal_link: &str) -> Message {
+    let minutes = account::RESET_WITHIN_MINUTES;
+    let (subject, text) = if signup.language == "sv" {
+        (
+            "Någon försökte skapa ett Avisera-konto med din adress".to_string(),
+            format!(
+                "Hej {}!\n\nNågon (kanske du) försökte skapa ett nytt Avisera-konto för organisationsnummer {} med {}, som redan loggar in i Avisera. \
+                 Inget nytt konto skapades.\n\nLogga in här:\n\n{portal_link}\n\nHar du glömt lösenordet? Välj ett nytt här:\n\n{reset_link}\n\n\
+                 Länken gäller i {minutes} minuter och bara en gång. Var det inte du kan du strunta i mejlet: ditt konto är oförändrat.",
+                user.name, signup.organisation, user.email
+            ),
+        )
+    } else {
+        (
+            "Someone tried to create an Avisera account with your address".to_string(),
+            format!(
+                "Hello {},\n\nSomeone (perhaps you) tried to create a new Avisera account for organisation number {} with {}, which already signs in to Avisera. \
+                 No new account was made.\n\nSign in here:\n\n{portal_link}\n\nForgot your password? Choose a new one here:\n\n{reset_link}\n\n\
+                 The link works for {minutes} minutes, once. If it was not you, ignore this email: your account is unchanged.",
+                user.name, signup.organisation, user.email
+            ),
+        )
+    };
+    account::account_email(&user.email, subject, text)
+}
+
+/// The email to an admin of an organisation someone else tried to sign up: who asked (the
+/// name they typed, quoted, and their address), and where to add them as a user. The subject
+/// is fixed, so a stranger's text never heads an email. The person who asked was told nothing.
+pub fn organisation_taken_email(admin: &User, signup: &SignUp, users_link: &str) -> Message {
+    let (subject, text) = if signup.language == "sv" {
+        (
+            format!("Någon vill använda Avisera för {}", signup.organisation),
+            format!(
+                "Hej {}!\n\nNågon som angav namnet ”{}” och adressen {} försökte skapa ett nytt Avisera-konto för organisationsnummer {}, som redan har ert konto. \
+                 Inget nytt konto skapades, och hen fick inte veta att ni redan har ett.\n\n\
+                 Arbetar hen hos er? Lägg till hen som användare här:\n\n{users_link}\n\nKänner du inte igen hen kan du strunta i mejlet.",
+                admin.name, signup.admin_name, signup.email, signup.organisation
+            ),
+        )
+    } else {
+        (
+            format!("Someone asked for Avisera for {}", signup.organisation),
+            format!(
+                "Hello {},\n\nSomeone giving the name “{}” and the address {} tried to create a new Avisera account for organisation number {}, which already has yours. \
+                 No new account was made, and they were not told that you have one.\n\n\
+                 Do they work with you? Add them as a user here:\n\n{users_link}\n\nIf you do not know them, ignore this email.",
+                admin.name, signup.admin_name, signup.email, signup.organisation
+            ),
+        )
+    };
+    account::account_email(&admin.email, subject, text)
 }

@@ -145,9 +145,32 @@ pub async fn revoke_api_key(store: &dyn TenantConfig, tenant: TenantId, key_hash
     }
 }
 
-/// The tenant that owns `key`, and the key's label.
-pub async fn by_api_key(store: &dyn TenantConfig, key: &str) -> Result<Option<(TenantId, String)>, StoreError> {
-    store.tenant_by_api_key(&hash_secret(key.trim())).await
+/// How stale a key's recorded last use may get before a request records it again: the page
+/// shows the minute, and a program's every request would otherwise be a write.
+pub const KEY_USE_RECORDED_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
+/// Whether a use at `now` is worth recording over the one recorded (`None`: never used).
+pub fn key_use_to_record(recorded: Option<Timestamp>, now: Timestamp) -> bool {
+    recorded.is_none_or(|at| now.duration_since(at) >= KEY_USE_RECORDED_EVERY)
+}
+
+/// The tenant that owns `key`, and the key's label; the use is recorded (at most about once a
+/// minute per key). A failure to record is logged, not the caller's: the key still works.
+pub async fn by_api_key(
+    store: &dyn TenantConfig,
+    key: &str,
+    now: Timestamp,
+) -> Result<Option<(TenantId, String)>, StoreError> {
+    let hash = hash_secret(key.trim());
+    let Some(owner) = store.api_key_owner(&hash).await? else {
+        return Ok(None);
+    };
+    if key_use_to_record(owner.last_used_at, now)
+        && let Err(e) = store.record_api_key_use(&hash, now).await
+    {
+        tracing::warn!(tenant = %owner.tenant, error = %e, "an API key's use could not be recorded");
+    }
+    Ok(Some((owner.tenant, owner.label)))
 }
 
 /// Sets a new secret for the tenant's carrier webhooks and returns it: the only time it is
@@ -242,4 +265,22 @@ where
         store.update_brands(tenant.id, &brands).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_keys_use_is_recorded_when_never_recorded_or_a_minute_old() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        let recorded = at("2026-12-03T14:02:00Z");
+        assert!(key_use_to_record(None, recorded), "the first use");
+        assert!(!key_use_to_record(Some(recorded), at("2026-12-03T14:02:59Z")));
+        assert!(key_use_to_record(Some(recorded), at("2026-12-03T14:03:00Z")));
+        assert!(
+            !key_use_to_record(Some(recorded), at("2026-12-03T14:01:00Z")),
+            "a clock behind the recorded use writes nothing"
+        );
+    }
 }

@@ -183,8 +183,12 @@ impl TenantConfig for PgStore {
         tenants::revoke_api_key(&self.pool, tenant, key_hash).await
     }
 
-    async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<(TenantId, String)>> {
+    async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<avisera_store::ApiKeyOwner>> {
         tenants::by_api_key(&self.pool, key_hash).await
+    }
+
+    async fn record_api_key_use(&self, key_hash: &str, at: Timestamp) -> StoreResult<()> {
+        tenants::record_api_key_use(&self.pool, key_hash, at).await
     }
 
     async fn create_template(&self, tenant: TenantId, template: &Template, now: Timestamp) -> StoreResult<TemplateId> {
@@ -675,10 +679,10 @@ impl avisera_store::SignUps for PgStore {
         signups::confirm(&self.pool, token_hash, now).await
     }
 
-    async fn organisation_registered(
+    async fn organisation_tenant(
         &self,
         organisation: &avisera_domain::organisation::OrganisationNumber,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<TenantId>> {
         signups::registered(&self.pool, organisation).await
     }
 }

@@ -88,6 +88,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "ratings",
         sql: include_str!("../migrations/0014_ratings.sql"),
     },
+    Migration {
+        version: 16,
+        name: "api_key_last_used",
+        sql: include_str!("../migrations/0016_api_key_last_used.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

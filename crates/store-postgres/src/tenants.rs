@@ -211,8 +211,8 @@ pub async fn add_api_key(
 }
 
 pub async fn api_keys(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<avisera_store::ApiKeyInfo>> {
-    let rows: Vec<(String, String, String, PgTime)> = sqlx::query_as(
-        "SELECT key_hash, prefix, label, created_at FROM api_keys WHERE tenant_id = $1 ORDER BY created_at DESC, key_hash",
+    let rows: Vec<(String, String, String, PgTime, Option<PgTime>)> = sqlx::query_as(
+        "SELECT key_hash, prefix, label, created_at, last_used_at FROM api_keys WHERE tenant_id = $1 ORDER BY created_at DESC, key_hash",
     )
     .bind(tenant.0)
     .fetch_all(pool)
@@ -220,12 +220,15 @@ pub async fn api_keys(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<aviser
     .map_err(db)?;
     Ok(rows
         .into_iter()
-        .map(|(key_hash, prefix, label, created_at)| avisera_store::ApiKeyInfo {
-            key_hash,
-            prefix,
-            label,
-            created_at: created_at.0,
-        })
+        .map(
+            |(key_hash, prefix, label, created_at, last_used_at)| avisera_store::ApiKeyInfo {
+                key_hash,
+                prefix,
+                label,
+                created_at: created_at.0,
+                last_used_at: last_used_at.map(|t| t.0),
+            },
+        )
         .collect())
 }
 
@@ -240,12 +243,32 @@ pub async fn revoke_api_key(pool: &PgPool, tenant: TenantId, key_hash: &str) -> 
 }
 
 /// Authentication on every API request: a checked query.
-pub async fn by_api_key(pool: &PgPool, key_hash: &str) -> StoreResult<Option<(TenantId, String)>> {
-    let row = sqlx::query!("SELECT tenant_id, label FROM api_keys WHERE key_hash = $1", key_hash)
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
-    Ok(row.map(|r| (TenantId(r.tenant_id), r.label)))
+pub async fn by_api_key(pool: &PgPool, key_hash: &str) -> StoreResult<Option<avisera_store::ApiKeyOwner>> {
+    let row = sqlx::query!(
+        r#"SELECT tenant_id, label, last_used_at AS "last_used_at: PgTime" FROM api_keys WHERE key_hash = $1"#,
+        key_hash
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    Ok(row.map(|r| avisera_store::ApiKeyOwner {
+        tenant: TenantId(r.tenant_id),
+        label: r.label,
+        last_used_at: r.last_used_at.map(|t| t.0),
+    }))
+}
+
+/// Keeps the latest use: a node that records an older one (out of order) changes nothing.
+pub async fn record_api_key_use(pool: &PgPool, key_hash: &str, at: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = $2 WHERE key_hash = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+    )
+    .bind(key_hash)
+    .bind(PgTime(at))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 /// The tables whose rows are one tenant-owned JSON body.

@@ -82,6 +82,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "ratings",
         sql: include_str!("../migrations/0013_ratings.sql"),
     },
+    Migration {
+        version: 15,
+        name: "api_key_last_used",
+        sql: include_str!("../migrations/0015_api_key_last_used.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

@@ -142,12 +142,12 @@ fn taken_organisation(e: StoreError, organisation: &OrganisationNumber) -> Store
     }
 }
 
-pub async fn registered(pool: &SqlitePool, organisation: &OrganisationNumber) -> StoreResult<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants WHERE country = ?1 AND organisation_number = ?2")
+pub async fn registered(pool: &SqlitePool, organisation: &OrganisationNumber) -> StoreResult<Option<TenantId>> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM tenants WHERE country = ?1 AND organisation_number = ?2")
         .bind(organisation.country().code())
         .bind(organisation.digits())
-        .fetch_one(pool)
+        .fetch_optional(pool)
         .await
         .map_err(db)?;
-    Ok(n > 0)
+    Ok(id.map(TenantId))
 }

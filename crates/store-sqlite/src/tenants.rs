@@ -203,8 +203,8 @@ pub async fn add_api_key(
 }
 
 pub async fn api_keys(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Vec<avisera_store::ApiKeyInfo>> {
-    let rows: Vec<(String, String, String, Millis)> = sqlx::query_as(
-        "SELECT key_hash, prefix, label, created_at FROM api_keys WHERE tenant_id = ?1 ORDER BY created_at DESC, key_hash",
+    let rows: Vec<(String, String, String, Millis, Option<Millis>)> = sqlx::query_as(
+        "SELECT key_hash, prefix, label, created_at, last_used_at FROM api_keys WHERE tenant_id = ?1 ORDER BY created_at DESC, key_hash",
     )
     .bind(tenant.0)
     .fetch_all(pool)
@@ -212,12 +212,15 @@ pub async fn api_keys(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Vec<av
     .map_err(db)?;
     Ok(rows
         .into_iter()
-        .map(|(key_hash, prefix, label, created_at)| avisera_store::ApiKeyInfo {
-            key_hash,
-            prefix,
-            label,
-            created_at: created_at.0,
-        })
+        .map(
+            |(key_hash, prefix, label, created_at, last_used_at)| avisera_store::ApiKeyInfo {
+                key_hash,
+                prefix,
+                label,
+                created_at: created_at.0,
+                last_used_at: last_used_at.map(|t| t.0),
+            },
+        )
         .collect())
 }
 
@@ -231,13 +234,31 @@ pub async fn revoke_api_key(pool: &SqlitePool, tenant: TenantId, key_hash: &str)
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn by_api_key(pool: &SqlitePool, key_hash: &str) -> StoreResult<Option<(TenantId, String)>> {
-    let row: Option<(i64, String)> = sqlx::query_as("SELECT tenant_id, label FROM api_keys WHERE key_hash = ?1")
-        .bind(key_hash)
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
-    Ok(row.map(|(tenant, label)| (TenantId(tenant), label)))
+pub async fn by_api_key(pool: &SqlitePool, key_hash: &str) -> StoreResult<Option<avisera_store::ApiKeyOwner>> {
+    let row: Option<(i64, String, Option<Millis>)> =
+        sqlx::query_as("SELECT tenant_id, label, last_used_at FROM api_keys WHERE key_hash = ?1")
+            .bind(key_hash)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?;
+    Ok(row.map(|(tenant, label, last_used_at)| avisera_store::ApiKeyOwner {
+        tenant: TenantId(tenant),
+        label,
+        last_used_at: last_used_at.map(|t| t.0),
+    }))
+}
+
+/// Keeps the latest use: a node that records an older one (out of order) changes nothing.
+pub async fn record_api_key_use(pool: &SqlitePool, key_hash: &str, at: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
+    )
+    .bind(key_hash)
+    .bind(Millis(at))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 /// The tables whose rows are one tenant-owned JSON body (rules, which can be archived, have

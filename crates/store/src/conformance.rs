@@ -355,6 +355,7 @@ macro_rules! conformance_tests {
             leaving_the_pickup_point_cancels_the_reminder,
             api_keys_find_their_tenant,
             api_keys_are_listed_and_revoked_only_in_their_tenant,
+            a_keys_last_use_is_kept_latest_first_and_only_for_that_key,
             one_batch_applies_events_in_order_and_spots_its_own_duplicates,
             concurrent_batches_of_the_same_new_shipments_store_each_shipment_once,
             a_reminder_planned_and_cancelled_in_one_batch_is_stored_cancelled,

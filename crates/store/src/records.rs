@@ -350,11 +350,21 @@ pub struct Suppression {
 }
 
 /// An API key as its tenant sees it: the hash it is stored as, how it begins (empty for keys
-/// made before prefixes were kept), its label and when it was made.
+/// made before prefixes were kept), its label, when it was made and when it was last used
+/// (to the minute or so; none when never).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiKeyInfo {
     pub key_hash: String,
     pub prefix: String,
     pub label: String,
     pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// Who an API key authenticates, and when its use was last recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyOwner {
+    pub tenant: TenantId,
+    pub label: String,
+    pub last_used_at: Option<Timestamp>,
 }

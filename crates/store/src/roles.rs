@@ -66,7 +66,15 @@ pub trait TenantConfig: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<()>;
     /// Authentication: which tenant owns the key with this hash, and the key's label.
-    async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<(TenantId, String)>>;
+    async fn tenant_by_api_key(&self, key_hash: &str) -> StoreResult<Option<(TenantId, String)>> {
+        Ok(self.api_key_owner(key_hash).await?.map(|o| (o.tenant, o.label)))
+    }
+    /// Authentication with what a caller needs to decide whether to record the use: the
+    /// key's tenant, label and last recorded use.
+    async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<ApiKeyOwner>>;
+    /// Records that the key with this hash was used at `at`; a later use already recorded
+    /// stays (nodes may record out of order).
+    async fn record_api_key_use(&self, key_hash: &str, at: Timestamp) -> StoreResult<()>;
     /// The tenant's API keys, newest first (never the keys themselves).
     async fn api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyInfo>>;
     /// Removes the tenant's key with this hash at once; false when it has none such.

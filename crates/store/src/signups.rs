@@ -25,6 +25,6 @@ pub trait SignUps: Send + Sync {
     /// is no such pending, unexpired sign-up (a second click finds none). A `Conflict` when the
     /// organisation or the email has an account by now.
     async fn confirm_signup(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<(TenantId, UserId)>>;
-    /// Whether the organisation already has a tenant.
-    async fn organisation_registered(&self, organisation: &OrganisationNumber) -> StoreResult<bool>;
+    /// The tenant the organisation already has, if any.
+    async fn organisation_tenant(&self, organisation: &OrganisationNumber) -> StoreResult<Option<TenantId>>;
 }

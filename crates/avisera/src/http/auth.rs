@@ -22,7 +22,7 @@ impl FromRequestParts<App> for Authenticated {
             .or_else(|| parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()));
         let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
         let key = header.ok_or_else(|| unauthorized("send your API key as `Authorization: Bearer <key>`"))?;
-        match avisera_core::tenants::by_api_key(app.store.as_ref(), key).await? {
+        match avisera_core::tenants::by_api_key(app.store.as_ref(), key, app.clock.now()).await? {
             Some((tenant, label)) => {
                 // Every log line of the request names its tenant (the request span's field).
                 tracing::Span::current().record("tenant", tracing::field::display(tenant));

@@ -1,6 +1,7 @@
 //! The dev inbox page (`/dev/inbox`): every SMS and email that would have gone out, newest
 //! first. JSON for programs, HTML for people (by the Accept header, or `?format=`): a page of
-//! 50 with a search, older and newer pages, and new messages added as they arrive (the page
+//! 50 with a search, older and newer pages (each named by the message it starts below, so new
+//! arrivals do not shift them), and new messages added to the first page as they arrive (it
 //! asks for what came after its newest; it never reloads whole).
 
 use super::error::ApiError;
@@ -23,7 +24,11 @@ pub struct InboxQuery {
     /// Only messages newer than this `seq` (what a page that shows up to it lacks).
     #[param(value_type = Option<i64>, minimum = 0)]
     after: Option<String>,
-    /// Messages to skip, newest first (paging), 0 to 1000.
+    /// Only messages older than this `seq`: the page below one whose oldest is it. Pages
+    /// named so stay the same while new messages arrive.
+    #[param(value_type = Option<i64>, minimum = 0)]
+    before: Option<String>,
+    /// Messages to skip, newest first (below `before` when given), 0 to 1000.
     #[param(value_type = Option<u32>, minimum = 0, maximum = 1000)]
     offset: Option<String>,
     /// At most this many, 1 to 1000 (JSON: all it keeps, 1000; the page: 50).
@@ -42,6 +47,8 @@ pub struct Inbox {
     total: usize,
     /// The newest `seq` in the inbox; `after` this is what is new.
     newest: u64,
+    /// `before` this is the next older page; none when this one is the last.
+    older: Option<u64>,
 }
 
 /// HTML shows a page of this many.
@@ -91,17 +98,17 @@ pub async fn inbox(State(app): State<App>, headers: HeaderMap, Query(q): Query<I
             messages: page.messages,
             total: page.total,
             newest: page.newest,
+            older: page.older,
         })
         .into_response();
     }
-    let (offset, limit) = (asked.offset, asked.limit);
-    let older = (offset + limit < page.total).then_some(offset + limit);
-    let newer = (offset > 0).then(|| offset.saturating_sub(limit));
+    // The newer page: its `before`, or "" for the first page (which takes new messages live).
+    let newer = page.newer.map(|before| before.map_or(String::new(), |b| b.to_string()));
     super::pages::render(
         "inbox.html",
         context!(messages => minijinja::Value::from(minijinja::value::Serde(&page.messages)),
                  total => page.total, newest => page.newest, q => asked.search.unwrap_or_default(),
-                 offset => offset, older => older, newer => newer),
+                 first => page.above == 0, above => page.above, older => page.older, newer => newer),
     )
 }
 
@@ -119,6 +126,7 @@ fn asked(q: &InboxQuery, html: bool) -> Result<Asked, ApiError> {
     Ok(Asked {
         search: q.q.clone(),
         after: number("after", q.after.as_deref())?,
+        before: number("before", q.before.as_deref())?,
         offset,
         limit,
     })

@@ -3,6 +3,7 @@
 //! tenant's data.
 
 mod api_doc;
+mod api_keys;
 mod auth;
 mod billing;
 mod dev_inbox;
@@ -78,6 +79,7 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(events::post_events))
         .routes(routes!(tenant::get_tenant))
         .routes(routes!(tenant::put_brand))
+        .routes(routes!(api_keys::list))
         .routes(routes!(billing::put_billing))
         .routes(routes!(billing::get_bill))
         .routes(routes!(billing::count))

@@ -1,5 +1,5 @@
 //! A forgotten password: the email asked for gets a link (the page says the same whether or not
-//! it signs in, so it tells nobody which addresses have accounts); the link's page sets a new
+//! it signs in, and as fast, so it tells nobody which addresses have accounts); the link's page sets a new
 //! password, ends the user's other sessions and signs them in. And the signed-in user's own
 //! account page, where they change their password.
 
@@ -61,13 +61,13 @@ pub async fn forgot(
             app.config.public_url.trim_end_matches('/')
         );
         let message = account::reset_email(&user, &link, lang.code());
-        if super::mail::send(&app, message, format!("reset-{}", &token[..32]))
-            .await
-            .is_err()
-        {
-            let text = super::text::get(lang, "password_not_sent").unwrap_or_default();
-            return Ok(problem(lang, "password_title", text, StatusCode::SERVICE_UNAVAILABLE));
-        }
+        // Sent after answering: neither the answer nor how long it takes may depend on whether
+        // the address has an account, and an unknown address could never hear that its email
+        // failed. A failure is logged; the person asks again.
+        let app = app.clone();
+        tokio::spawn(async move {
+            let _ = super::mail::send(&app, message, format!("reset-{}", &token[..32])).await;
+        });
     }
     Ok(sent(lang, email))
 }

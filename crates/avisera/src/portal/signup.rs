@@ -7,7 +7,7 @@ use super::login::{check_form_before_sign_in, with_form_token};
 use super::session::{Lang, SESSION_COOKIE, SESSION_HOURS, check_same_site, new_token, set_cookie};
 use super::view::{PortalError, public_page};
 use crate::app::App;
-use avisera_core::signups::{self, Refused};
+use avisera_core::signups::{self, Refused, Started};
 use avisera_domain::organisation::Country;
 use avisera_domain::plan::Plan;
 use avisera_domain::signup::SignUpForm;
@@ -82,14 +82,14 @@ pub async fn submit(
         }
         Err(Refused::Store(e)) => return Err(e.into()),
     };
-    let link = format!(
-        "{}/signup/confirm/{}",
-        app.config.public_url.trim_end_matches('/'),
-        started.token
-    );
-    let key = format!("signup-{}", &started.token[..32]);
-    let sent = super::mail::send(&app, signups::confirmation_email(&started.signup, &link), key).await;
-    if sent.is_err() {
+    let email = started.signup().email.to_string();
+    // A brake like the password reset's: nobody can fill an address's inbox by signing up with
+    // it again and again. The page does not say so, as it says nothing else.
+    let braked = app
+        .throttle
+        .attempt(&format!("signup:{email}"), app.clock.now())
+        .is_err();
+    if !braked && send_emails(&app, &started).await.is_err() {
         return Ok(problem(
             lang,
             "signup_not_sent_title",
@@ -101,8 +101,37 @@ pub async fn submit(
     Ok(public_page(
         lang,
         "signup.html",
-        context! { mode => "sent", email => started.signup.email.to_string() },
+        context! { mode => "sent", email => email },
     ))
+}
+
+/// The email a sign-up leads to: the confirmation link to a new address, a note (with a reset
+/// link) to the owner of an address that signs in already, or a note to each admin of an
+/// organisation that has an account.
+async fn send_emails(app: &App, started: &Started) -> Result<(), String> {
+    let base = app.config.public_url.trim_end_matches('/');
+    match started {
+        Started::New { signup, token } => {
+            let link = format!("{base}/signup/confirm/{token}");
+            let message = signups::confirmation_email(signup, &link);
+            super::mail::send(app, message, format!("signup-{}", &token[..32])).await
+        }
+        Started::EmailTaken { signup, user, token } => {
+            let reset = format!("{base}/portal/password/reset/{token}");
+            let message = signups::address_taken_email(user, signup, &reset, &format!("{base}/portal/login"));
+            super::mail::send(app, message, format!("signup-taken-{}", &token[..32])).await
+        }
+        Started::OrganisationTaken { signup, admins } => {
+            let users = format!("{base}/portal/users");
+            let asked = new_token();
+            for admin in admins {
+                let message = signups::organisation_taken_email(admin, signup, &users);
+                let key = format!("signup-org-{}-{}", admin.id, &asked[..24]);
+                super::mail::send(app, message, key).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// The link's page: what will be created, and the button that creates it.

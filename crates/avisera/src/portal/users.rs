@@ -1,5 +1,6 @@
-//! The tenant's portal users: admins add people with a role and a first password, and
-//! remove them (never themselves).
+//! The tenant's portal users: admins add people with a role and a first password, change
+//! their role, and remove them after a question (never themselves); the list then says what
+//! the change did.
 
 use super::CsrfForm;
 use super::session::Signed;
@@ -16,20 +17,41 @@ use minijinja::context;
 use serde::Deserialize;
 
 async fn show(app: &App, signed: &Signed, error: Option<String>) -> Result<Response, PortalError> {
+    show_with(app, signed, error, &Done::default()).await
+}
+
+async fn show_with(app: &App, signed: &Signed, error: Option<String>, done: &Done) -> Result<Response, PortalError> {
     let users = app.store.users(signed.tenant.id).await?;
+    // What the last change did, said on the page it led back to.
+    let changed = done
+        .changed
+        .and_then(|id| users.iter().find(|u| u.id.0 == id))
+        .map(|u| context! { name => &u.name, email => u.email.to_string(), role => u.role.slug() });
     Ok(view::page(
         signed,
         app.inbox.is_some(),
         "users.html",
         "users",
         context! { users => view::ser(&users), roles => Role::ALL.map(|r| r.slug()).to_vec(),
-        error => error.map(|e| super::words::say(signed.lang, &e)) },
+        error => error.map(|e| super::words::say(signed.lang, &e)),
+        changed => changed, removed => done.removed.is_some() },
     ))
 }
 
-pub async fn page(State(app): State<App>, signed: Signed) -> Result<Response, PortalError> {
+/// After a change, the list says what it did: `?changed=<id>` (a role), `?removed=1`.
+#[derive(Deserialize, Default)]
+pub struct Done {
+    changed: Option<i64>,
+    removed: Option<String>,
+}
+
+pub async fn page(
+    State(app): State<App>,
+    signed: Signed,
+    axum::extract::Query(done): axum::extract::Query<Done>,
+) -> Result<Response, PortalError> {
     signed.require(Role::Admin)?;
-    show(&app, &signed, None).await
+    show_with(&app, &signed, None, &done).await
 }
 
 #[derive(Deserialize)]
@@ -86,7 +108,7 @@ pub async fn delete(
 ) -> Result<Response, PortalError> {
     signed.submits(&f.csrf, &headers, Role::Admin)?;
     users::remove(&*app.store, signed.tenant.id, signed.user.id, UserId(id)).await?;
-    Ok(Redirect::to("/portal/users").into_response())
+    Ok(Redirect::to("/portal/users?removed=1").into_response())
 }
 
 /// The question before removing a user: who, and what it means.
@@ -128,7 +150,7 @@ pub async fn change_role(
     signed.submits(&f.csrf, &headers, Role::Admin)?;
     let role: Role = f.role.parse().map_err(PortalError::BadRequest)?;
     match users::account::change_role(app.store.as_ref(), signed.tenant.id, signed.user.id, UserId(id), role).await {
-        Ok(()) => Ok(Redirect::to("/portal/users").into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/portal/users?changed={id}")).into_response()),
         Err(avisera_core::Error::Invalid { message, .. }) => {
             let mut r = show(&app, &signed, Some(message)).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

@@ -49,6 +49,17 @@ async fn a_forgotten_password_is_reset_by_an_emailed_link_that_works_once() {
         )
         .await;
     assert!(page.body.contains("a link is on its way"), "{}", page.body);
+    let unknown = v
+        .post(
+            "/portal/password/forgot",
+            &[("csrf", &csrf), ("email", "Nobody@Webshop.se")],
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.body.replace("Nobody@Webshop.se", "ADDRESS")),
+        (page.status, page.body.replace("Anna@Webshop.se", "ADDRESS")),
+        "the same answer for an address with an account and one without"
+    );
     let mails = smtp.wait_for_mails(1).await;
     assert_eq!(mails.len(), 1, "only the known address got a mail");
     assert_eq!(mails[0]["to"], "anna@webshop.se");
@@ -142,6 +153,12 @@ async fn a_user_changes_their_password_and_an_admin_changes_a_role_and_removes_a
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let back = anna.get(page.location.as_deref().unwrap()).await;
+    assert!(
+        back.body.contains("Anna (bo@webshop.se) now has the role Viewer."),
+        "the list says what changed: {}",
+        back.body
+    );
     let own = anna
         .post(
             &format!("/portal/users/{}/role", me.id),
@@ -172,4 +189,16 @@ async fn a_user_changes_their_password_and_an_admin_changes_a_role_and_removes_a
         .await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER);
     assert!(app.app.store.user_by_email("bo@webshop.se").await.unwrap().is_none());
+    let back = anna.get(removed.location.as_deref().unwrap()).await;
+    assert!(
+        back.body.contains("The user is removed: they can no longer sign in."),
+        "{}",
+        back.body
+    );
+    assert!(!back.body.contains("bo@webshop.se"), "{}", back.body);
+    assert_eq!(
+        bo_browser.get("/portal").await.status,
+        StatusCode::SEE_OTHER,
+        "a removed user's sign-in ends at once"
+    );
 }

@@ -130,6 +130,48 @@ async fn the_demo_fills_its_inbox_pages_and_searches_it_and_cleans_up_when_stopp
             .all(|m| m["to"] == to.as_str()),
         "{found}"
     );
+    // An older page, named by the message it starts below, stays the same page while new
+    // messages arrive above it (offset paging drifted by as many as arrived).
+    let seqs_of = |page: &Value| -> Vec<u64> {
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["seq"].as_u64().unwrap())
+            .collect()
+    };
+    let top = json(&http, &format!("{inbox}?format=json&limit=2")).await;
+    let before = top["older"].as_u64().expect("an older page");
+    assert_eq!(before, seqs_of(&top)[1], "{top}");
+    let second = json(&http, &format!("{inbox}?format=json&limit=2&before={before}")).await;
+    assert!(seqs_of(&second).iter().all(|s| *s < before), "{second}");
+    loop {
+        let now = json(&http, &format!("{inbox}?format=json&limit=1")).await;
+        if now["newest"].as_u64().unwrap() > top["newest"].as_u64().unwrap() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "nothing new arrived");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let again = json(&http, &format!("{inbox}?format=json&limit=2&before={before}")).await;
+    assert_eq!(seqs_of(&again), seqs_of(&second), "page 2 is still page 2");
+    let page_two = http
+        .get(format!("{inbox}?format=html&limit=2&before={before}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page_two.contains("id=\"newer\""), "{page_two}");
+    assert!(
+        !page_two.contains("<script>"),
+        "an older page does not take new messages: {page_two}"
+    );
+    for seq in seqs_of(&second) {
+        assert!(page_two.contains(&format!("data-seq=\"{seq}\"")), "{page_two}");
+    }
+
     let bad = http.get(format!("{inbox}?format=json&limit=0")).send().await.unwrap();
     assert_eq!(bad.status().as_u16(), 400);
     assert!(bad.text().await.unwrap().contains("between 1 and 1000"));

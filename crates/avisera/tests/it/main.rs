@@ -1,8 +1,10 @@
 //! End-to-end tests: the real HTTP API on port 0, real SQLite and PostgreSQL, a real SMTP
 //! server process (aiosmtpd) and an SMS provider played by a real HTTP server.
 
+mod account_browser;
 mod accounts;
 mod api;
+mod api_keys;
 mod billing;
 mod brands;
 mod browser;

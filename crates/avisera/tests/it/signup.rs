@@ -3,7 +3,8 @@
 //! until its button is pressed, and then the tenant, its admin and a session exist.
 
 use crate::helpers::*;
-use crate::portal::Visitor;
+use crate::portal::{Visitor, add_user};
+use avisera_domain::user::Role;
 use reqwest::StatusCode;
 
 fn good<'a>(csrf: &'a str, organisation: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -117,16 +118,124 @@ async fn a_business_signs_up_confirms_by_email_and_lands_in_its_own_portal() {
     let signed = later.sign_in("kari@fjordsko.example", "a long enough secret").await;
     assert_eq!(signed.location.as_deref(), Some("/portal"));
 
-    // The organisation has its account: a second sign-up for it is refused at the form.
+    // The organisation has its account: a second sign-up for it (another person) gets the
+    // page any sign-up gets, and makes nothing; the organisation's admin is told who asked.
     let mut other = Visitor::new(&app.base);
     let csrf = other.get("/signup").await.csrf();
     let page = other
         .post("/signup", &good(&csrf, "923609016", "ola@fjordsko.example"))
         .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.body.contains("already has an Avisera account"), "{}", page.body);
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("We sent a link to ola@fjordsko.example"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("already has an Avisera account"),
+        "nothing says the organisation is a customer"
+    );
     assert_eq!(app.app.store.tenants().await.unwrap().len(), tenants.len());
-    assert_eq!(smtp.mails().len(), 1);
+    let mails = smtp.wait_for_mails(2).await;
+    assert_eq!(mails.len(), 2, "{mails:#?}");
+    assert!(
+        mails.iter().all(|m| m["to"] != "ola@fjordsko.example"),
+        "the one who asked gets nothing that would tell: {mails:#?}"
+    );
+    let told = mails
+        .iter()
+        .find(|m| m["subject"] == "Someone asked for Avisera for 923 609 016")
+        .expect("the admin is told");
+    assert_eq!(told["to"], "kari@fjordsko.example");
+    let text = told["text"].as_str().unwrap();
+    assert!(
+        text.contains("“Kari Nordmann” and the address ola@fjordsko.example")
+            && text.contains("https://track.example.com/portal/users"),
+        "{text}"
+    );
+}
+
+/// Sign-up as an address that signs in already: the same page as a new address gets (so the
+/// form tells nobody who has an account), nothing is made, and the address's owner gets an
+/// email with a link to choose a new password, which works.
+#[tokio::test]
+async fn signing_up_with_an_address_that_has_an_account_answers_as_for_any_and_tells_its_owner() {
+    let smtp = spawn_smtp_server().await;
+    let app = spawn_app(Db::Postgres, None, Some(smtp_config(&smtp))).await;
+    let old = add_user(&app, 1, "anna@webshop.se", Role::Admin).await;
+
+    let mut stranger = Visitor::new(&app.base);
+    let csrf = stranger.get("/signup").await.csrf();
+    let taken = stranger
+        .post("/signup", &good(&csrf, "923 609 016", "anna@webshop.se"))
+        .await;
+    let csrf = stranger.get("/signup").await.csrf();
+    let fresh = stranger
+        .post("/signup", &good(&csrf, "914 778 271", "nina@fjordsko.example"))
+        .await;
+    assert_eq!((taken.status, fresh.status), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(
+        taken.body.replace("anna@webshop.se", "ADDRESS"),
+        fresh.body.replace("nina@fjordsko.example", "ADDRESS"),
+        "the two answers differ only in the address"
+    );
+
+    let mails = smtp.wait_for_mails(2).await;
+    let to_anna = mails
+        .iter()
+        .find(|m| m["to"] == "anna@webshop.se")
+        .expect("the address's owner is told");
+    assert_eq!(
+        to_anna["subject"],
+        "Someone tried to create an Avisera account with your address"
+    );
+    let text = to_anna["text"].as_str().unwrap();
+    assert!(text.contains("No new account was made"), "{text}");
+    assert!(text.contains("https://track.example.com/portal/login"), "{text}");
+    assert_eq!(
+        app.app.store.tenants().await.unwrap().len(),
+        1,
+        "no tenant for the taken address (the fresh one waits for its link)"
+    );
+    let (user, _) = app.app.store.user_by_email("anna@webshop.se").await.unwrap().unwrap();
+    assert_eq!(user.tenant_id.0, 1, "still the same account");
+
+    // The mail's reset link sets a new password.
+    let at = text
+        .find("https://track.example.com/portal/password/reset/")
+        .expect("a reset link");
+    let link: String = text[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+    let link = link.replace("https://track.example.com", "");
+    let mut anna = Visitor::new(&app.base);
+    let page = anna.post(&link, &[("new_password", "ett nytt långt lösenord")]).await;
+    assert_eq!(page.location.as_deref(), Some("/portal"), "{}", page.body);
+    let mut later = Visitor::new(&app.base);
+    assert_eq!(later.sign_in("anna@webshop.se", &old).await.status, StatusCode::OK);
+    assert_eq!(
+        later.sign_in("anna@webshop.se", "ett nytt långt lösenord").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+/// Signing up with the same address again and again does not fill its inbox: after a few,
+/// the page answers as before and sends nothing.
+#[tokio::test]
+async fn repeated_sign_ups_with_one_address_send_a_few_emails_and_then_none() {
+    let smtp = spawn_smtp_server().await;
+    let app = spawn_app(Db::Sqlite, None, Some(smtp_config(&smtp))).await;
+    add_user(&app, 1, "anna@webshop.se", Role::Admin).await;
+    let mut stranger = Visitor::new(&app.base);
+    for _ in 0..8 {
+        let csrf = stranger.get("/signup").await.csrf();
+        let page = stranger
+            .post("/signup", &good(&csrf, "923 609 016", "anna@webshop.se"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("We sent a link to anna@webshop.se"), "{}", page.body);
+    }
+    let max = avisera_core::users::password::MAX_FAILURES as usize;
+    let mails = smtp.wait_for_mails(max).await;
+    assert_eq!(mails.len(), max, "{mails:#?}");
 }
 
 #[tokio::test]

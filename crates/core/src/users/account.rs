@@ -9,7 +9,7 @@ use avisera_domain::contact::EmailAddress;
 use avisera_domain::notification::Message;
 use avisera_domain::user::{Role, User, check_new_password};
 use avisera_domain::{TenantId, Timestamp, UserId};
-use avisera_store::{Accounts, Portal};
+use avisera_store::{Accounts, Portal, StoreResult};
 use jiff::SignedDuration;
 
 /// How long a reset link works.
@@ -66,12 +66,18 @@ where
     let Some((user, _)) = store.user_by_email(email).await? else {
         return Ok(None);
     };
+    let token = reset_token(store, &user, now).await?;
+    Ok(Some((user, token)))
+}
+
+/// A new reset link's token for `user`, kept (as its hash) for an hour.
+pub(crate) async fn reset_token(store: &(impl Accounts + ?Sized), user: &User, now: Timestamp) -> StoreResult<String> {
     let token = sessions::new_token();
     let expires = now + SignedDuration::from_mins(RESET_WITHIN_MINUTES);
     store
         .add_password_reset(&hash_secret(&token), user.tenant_id, user.id, expires, now)
         .await?;
-    Ok(Some((user, token)))
+    Ok(token)
 }
 
 /// The user a reset link is for, while it works.

@@ -29,7 +29,7 @@ pub async fn a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expi
         Some(signup.clone())
     );
     assert_eq!(store.pending_signup("token-2", now).await.unwrap(), None);
-    assert!(!store.organisation_registered(&signup.organisation).await.unwrap());
+    assert_eq!(store.organisation_tenant(&signup.organisation).await.unwrap(), None);
 
     let (tenant, user) = store.confirm_signup("token-1", now).await.unwrap().expect("confirmed");
     let t = store.tenant(tenant).await.unwrap().unwrap();
@@ -43,7 +43,10 @@ pub async fn a_sign_up_becomes_its_tenant_and_admin_once_and_only_before_it_expi
         1,
         "billed on its plan from now"
     );
-    assert!(store.organisation_registered(&signup.organisation).await.unwrap());
+    assert_eq!(
+        store.organisation_tenant(&signup.organisation).await.unwrap(),
+        Some(tenant)
+    );
     // The link works once.
     assert_eq!(store.confirm_signup("token-1", now).await.unwrap(), None);
     assert_eq!(store.pending_signup("token-1", now).await.unwrap(), None);

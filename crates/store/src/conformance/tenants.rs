@@ -68,6 +68,36 @@ pub async fn api_keys_are_listed_and_revoked_only_in_their_tenant(store: &dyn St
     assert_eq!(store.api_keys(mine.id).await.unwrap().len(), 1);
 }
 
+pub async fn a_keys_last_use_is_kept_latest_first_and_only_for_that_key(store: &dyn Store) {
+    let made = at("2026-11-25T10:00:00Z");
+    let (used, earlier) = (at("2026-12-03T14:02:00Z"), at("2026-12-03T13:00:00Z"));
+    let t = store
+        .create_tenant("Used", Plan::Plus, &Brand::named("Used"), made)
+        .await
+        .unwrap();
+    store
+        .add_api_key(t.id, "hash-used", "av_1", "shop", made)
+        .await
+        .unwrap();
+    store.add_api_key(t.id, "hash-idle", "av_2", "old", made).await.unwrap();
+    let owner = store.api_key_owner("hash-used").await.unwrap().unwrap();
+    assert_eq!(
+        (owner.tenant, owner.label.as_str(), owner.last_used_at),
+        (t.id, "shop", None)
+    );
+    store.record_api_key_use("hash-used", used).await.unwrap();
+    store.record_api_key_use("hash-used", earlier).await.unwrap();
+    store.record_api_key_use("hash-unknown", used).await.unwrap();
+    assert_eq!(
+        store.api_key_owner("hash-used").await.unwrap().unwrap().last_used_at,
+        Some(used),
+        "an older use recorded late does not go back in time"
+    );
+    let keys = store.api_keys(t.id).await.unwrap();
+    let last = |hash: &str| keys.iter().find(|k| k.key_hash == hash).unwrap().last_used_at;
+    assert_eq!((last("hash-used"), last("hash-idle")), (Some(used), None));
+}
+
 pub async fn plans_and_billing_settings_are_kept_with_their_history(store: &dyn Store) {
     let t0 = at("2026-11-01T00:00:00Z");
     let t = store

@@ -24,13 +24,17 @@ pub struct InboxEntry {
     pub message: Message,
 }
 
-/// What a reader asks of the inbox: a search, what came after an entry, a page.
+/// What a reader asks of the inbox: a search, what came after an entry, a page. A page is
+/// named by the entry it starts below (`before`), not by how many to skip, so it stays the
+/// same page while new messages arrive above it.
 #[derive(Debug, Clone, Default)]
 pub struct InboxQuery {
     /// Case-insensitive, in the recipient, the subject or the text.
     pub search: Option<String>,
     /// Only entries newer than this `seq`.
     pub after: Option<u64>,
+    /// Only entries older than this `seq` (the page below one that ends at it).
+    pub before: Option<u64>,
     pub offset: usize,
     pub limit: usize,
 }
@@ -39,9 +43,17 @@ pub struct InboxQuery {
 #[derive(Debug, Clone, Serialize)]
 pub struct InboxPage {
     pub messages: Vec<InboxEntry>,
+    /// How many match the search (and `after`), on this page and the others.
     pub total: usize,
     /// The newest `seq` in the inbox (0 when empty), to ask for what comes after it.
     pub newest: u64,
+    /// How many that match are above this page (newer than it).
+    pub above: usize,
+    /// The `before` of the next older page; none when this page is the last.
+    pub older: Option<u64>,
+    /// The `before` of the next newer page: `Some(None)` when it is the first page (which
+    /// takes new messages as they come), none when this page is the first.
+    pub newer: Option<Option<u64>>,
 }
 
 #[derive(Clone, Default)]
@@ -81,10 +93,24 @@ impl DevInbox {
             .filter(|e| q.after.is_none_or(|after| e.seq > after))
             .filter(|e| needle.as_deref().is_none_or(|n| matches(e, n)))
             .collect();
+        // Newest first, so the entries above the page are a prefix.
+        let above = q
+            .before
+            .map_or(0, |before| matching.iter().take_while(|e| e.seq >= before).count());
+        let start = (above + q.offset).min(matching.len());
+        let end = (start + q.limit).min(matching.len());
+        let older = (end < matching.len() && end > 0).then(|| matching[end - 1].seq);
+        let newer = (start > 0).then(|| {
+            let newer_start = start.saturating_sub(q.limit);
+            (newer_start > 0).then(|| matching[newer_start].seq + 1)
+        });
         InboxPage {
             total: matching.len(),
-            messages: matching.into_iter().skip(q.offset).take(q.limit).cloned().collect(),
+            messages: matching[start..end].iter().map(|e| (*e).clone()).collect(),
             newest: entries.front().map_or(0, |e| e.seq),
+            above: start,
+            older,
+            newer,
         }
     }
 }
@@ -187,5 +213,66 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(new.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), [5]);
+    }
+
+    fn seqs(page: &InboxPage) -> Vec<u64> {
+        page.messages.iter().map(|m| m.seq).collect()
+    }
+
+    #[tokio::test]
+    async fn an_older_page_stays_the_same_while_new_messages_arrive_above_it() {
+        let inbox = DevInbox::default();
+        for id in 1..=7 {
+            inbox.send(&sms(id, "+46700000001", "Paket")).await.unwrap();
+        }
+        let first = inbox.page(&InboxQuery {
+            limit: 3,
+            ..Default::default()
+        });
+        assert_eq!((seqs(&first), first.older, first.newer), (vec![7, 6, 5], Some(5), None));
+        for id in 8..=9 {
+            inbox.send(&sms(id, "+46700000001", "Paket")).await.unwrap();
+        }
+        let second = inbox.page(&InboxQuery {
+            before: first.older,
+            limit: 3,
+            ..Default::default()
+        });
+        assert_eq!(seqs(&second), [4, 3, 2], "page 2 is still page 2");
+        assert_eq!(second.above, 5, "two new ones and the first page's three");
+        assert_eq!(second.older, Some(2));
+        let newer = inbox.page(&InboxQuery {
+            before: second.newer.unwrap(),
+            limit: 3,
+            ..Default::default()
+        });
+        assert_eq!(seqs(&newer), [7, 6, 5], "the page above it, as it was");
+        assert_eq!(newer.newer, Some(None), "and above that, the first page");
+        let last = inbox.page(&InboxQuery {
+            before: Some(2),
+            limit: 3,
+            ..Default::default()
+        });
+        assert_eq!((seqs(&last), last.older), (vec![1], None));
+    }
+
+    #[tokio::test]
+    async fn a_search_pages_by_its_own_matches() {
+        let inbox = DevInbox::default();
+        for id in 1..=9 {
+            let to = if id % 3 == 0 { "+46700000003" } else { "+46700000001" };
+            inbox.send(&sms(id, to, "Paket")).await.unwrap();
+        }
+        let asked = |before| InboxQuery {
+            search: Some("0000003".into()),
+            before,
+            limit: 2,
+            ..Default::default()
+        };
+        let first = inbox.page(&asked(None));
+        assert_eq!((seqs(&first), first.total), (vec![9, 6], 3));
+        let second = inbox.page(&asked(first.older));
+        assert_eq!((seqs(&second), second.older), (vec![3], None));
+        assert_eq!(second.newer, Some(None));
     }
 }
