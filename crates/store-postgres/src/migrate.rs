@@ -89,9 +89,9 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0014_ratings.sql"),
     },
     Migration {
-        version: 16,
+        version: 17,
         name: "api_key_last_used",
-        sql: include_str!("../migrations/0016_api_key_last_used.sql"),
+        sql: include_str!("../migrations/0017_api_key_last_used.sql"),
     },
 ];
 

@@ -83,9 +83,9 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0013_ratings.sql"),
     },
     Migration {
-        version: 15,
+        version: 16,
         name: "api_key_last_used",
-        sql: include_str!("../migrations/0015_api_key_last_used.sql"),
+        sql: include_str!("../migrations/0016_api_key_last_used.sql"),
     },
 ];
 
