@@ -88,6 +88,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "ratings",
         sql: include_str!("../migrations/0014_ratings.sql"),
     },
+    Migration {
+        version: 15,
+        name: "email_key_index",
+        sql: include_str!("../migrations/0015_email_key_index.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier
