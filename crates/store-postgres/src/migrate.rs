@@ -89,6 +89,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0014_ratings.sql"),
     },
     Migration {
+        version: 15,
+        name: "email_key_index",
+        sql: include_str!("../migrations/0015_email_key_index.sql"),
+    },
+    Migration {
         version: 17,
         name: "api_key_last_used",
         sql: include_str!("../migrations/0017_api_key_last_used.sql"),

@@ -83,6 +83,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0013_ratings.sql"),
     },
     Migration {
+        version: 14,
+        name: "email_key_index",
+        sql: include_str!("../migrations/0014_email_key_index.sql"),
+    },
+    Migration {
         version: 16,
         name: "api_key_last_used",
         sql: include_str!("../migrations/0016_api_key_last_used.sql"),
