@@ -3,6 +3,7 @@
 //! Signed in by email and password; every form carries the session's CSRF token; every page
 //! reads and writes only the signed-in user's tenant.
 
+mod advice;
 mod api_keys;
 mod brand;
 mod chart;
