@@ -21,6 +21,7 @@ mod holidays;
 mod languages;
 mod leaks;
 mod limits;
+mod messages;
 mod nats;
 mod opens;
 mod ops;
