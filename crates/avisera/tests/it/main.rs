@@ -15,6 +15,7 @@ mod errors;
 mod event_time;
 mod failover;
 mod fair;
+mod hand_sent;
 mod hardening;
 mod helpers;
 mod holidays;
