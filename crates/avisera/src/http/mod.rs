@@ -5,6 +5,7 @@
 mod api_doc;
 mod auth;
 mod billing;
+mod brands;
 mod dev_inbox;
 mod edifact;
 mod error;
@@ -78,6 +79,8 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(events::post_events))
         .routes(routes!(tenant::get_tenant))
         .routes(routes!(tenant::put_brand))
+        .routes(routes!(brands::list, brands::create))
+        .routes(routes!(brands::get_one, brands::update, brands::delete))
         .routes(routes!(billing::put_billing))
         .routes(routes!(billing::get_bill))
         .routes(routes!(billing::count))

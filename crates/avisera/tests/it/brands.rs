@@ -336,3 +336,99 @@ async fn brands_are_added_in_the_portal_and_a_bad_colour_is_refused_keeping_what
     let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
     assert_eq!(tenant["brand"]["colour"], "#123456", "{tenant}");
 }
+
+#[tokio::test]
+async fn every_brand_is_managed_over_the_api_and_only_the_tenants_own() {
+    let app = spawn_app(Db::Postgres, None, None).await;
+    let brand = |name: &str| {
+        json!({"brand_name": name, "sms_sender_id": "OutletSE", "email_from_name": name,
+            "email_from_address": null, "reply_to": null, "customer_service_email": "hej@outlet.example",
+            "customer_service_phone": null, "default_language": "sv", "colour": "#AA0033"})
+    };
+    let (status, list) = app.call("GET", "/v1/brands", None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["brands"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["brands"][0]["id"], 0, "{list}");
+    assert_eq!(list["brands"][0]["default"], true, "{list}");
+
+    let (status, created) = app.call("POST", "/v1/brands", Some(brand("Outlet"))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["id"], 1, "{created}");
+    assert_eq!(created["default"], false, "{created}");
+    assert_eq!(created["brand"]["colour"], "#aa0033", "{created}");
+    let mut bad = brand("Outlet");
+    bad["sms_sender_id"] = json!("Outlet Sverige AB");
+    let (status, refused) = app.call("POST", "/v1/brands", Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["field"], "sms_sender_id", "{refused}");
+    let mut no_logo = brand("Outlet");
+    no_logo["logo_id"] = json!(99);
+    let (status, refused) = app.call("POST", "/v1/brands", Some(no_logo)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("there is no logo 99"), "{refused}");
+
+    // Changed without a colour: the colour stays. The default brand is brand 0.
+    let mut renamed = brand("Outlet Nord");
+    renamed.as_object_mut().unwrap().remove("colour");
+    let (status, changed) = app.call("PUT", "/v1/brands/1", Some(renamed)).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["brand"]["brand_name"], "Outlet Nord", "{changed}");
+    assert_eq!(changed["brand"]["colour"], "#aa0033", "{changed}");
+    let (_, one) = app.call("GET", "/v1/brands/1", None).await;
+    assert_eq!(one["brand"]["brand_name"], "Outlet Nord", "{one}");
+    let (status, changed) = app.call("PUT", "/v1/brands/0", Some(brand("Webshop Nord"))).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
+    assert_eq!(tenant["brand"]["brand_name"], "Webshop Nord", "{tenant}");
+    let (status, missing) = app.call("GET", "/v1/brands/7", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    let (status, missing) = app.call("PUT", "/v1/brands/7", Some(brand("X"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+
+    // Another tenant sees only its own default brand, and cannot reach brand 1.
+    let other = add_tenant(&app.app, "Other AB").await;
+    let (_, theirs) = app.call_as(&other, "GET", "/v1/brands", None).await;
+    assert_eq!(theirs["brands"].as_array().unwrap().len(), 1, "{theirs}");
+    assert_eq!(theirs["brands"][0]["brand"]["brand_name"], "Other AB", "{theirs}");
+    for (method, body) in [("GET", None), ("PUT", Some(brand("Stolen"))), ("DELETE", None)] {
+        let (status, answer) = app.call_as(&other, method, "/v1/brands/1", body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method}: {answer}");
+    }
+    let (_, one) = app.call("GET", "/v1/brands/1", None).await;
+    assert_eq!(one["brand"]["brand_name"], "Outlet Nord", "{one}");
+
+    // Removed: a rule that named it sends in the default brand and its history says so, and a
+    // brand added later (which gets id 1 again) is not the rule's.
+    let rule = sms_rule(&app, "delivered", json!({"brand_id": 1})).await;
+    let (status, answer) = app.call("DELETE", "/v1/brands/0", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(answer.to_string().contains("cannot be removed"), "{answer}");
+    let (status, _) = app.call("DELETE", "/v1/brands/1", None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.call("DELETE", "/v1/brands/1", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, after) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    assert_eq!(after["brand_id"], serde_json::Value::Null, "{after}");
+    assert_eq!(after["enabled"], true, "{after}");
+    let (_, history) = app.call("GET", &format!("/v1/rules/{rule}/history"), None).await;
+    assert_eq!(
+        history["history"].as_array().unwrap().len(),
+        3,
+        "created, enabled, brand gone: {history}"
+    );
+    let (_, again) = app.call("POST", "/v1/brands", Some(brand("Nytt"))).await;
+    assert_eq!(again["id"], 1, "{again}");
+    let (_, after) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    assert_eq!(after["brand_id"], serde_json::Value::Null, "{after}");
+
+    // The operations are in the API's document.
+    let (_, doc) = app.call("GET", "/openapi.json", None).await;
+    for (path, methods) in [
+        ("/v1/brands", ["get", "post"].as_slice()),
+        ("/v1/brands/{id}", &["get", "put", "delete"]),
+    ] {
+        for m in methods {
+            assert!(doc["paths"][path][m].is_object(), "{m} {path} documented");
+        }
+    }
+}
