@@ -88,6 +88,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "ratings",
         sql: include_str!("../migrations/0014_ratings.sql"),
     },
+    Migration {
+        version: 15,
+        name: "user_phone",
+        sql: include_str!("../migrations/0015_user_phone.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

@@ -82,6 +82,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "ratings",
         sql: include_str!("../migrations/0013_ratings.sql"),
     },
+    Migration {
+        version: 14,
+        name: "user_phone",
+        sql: include_str!("../migrations/0014_user_phone.sql"),
+    },
 ];
 
 pub(crate) async fn table_exists(tx: &mut Tx, table: &str) -> StoreResult<bool> {

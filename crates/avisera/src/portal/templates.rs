@@ -373,18 +373,24 @@ fn preview_shown(
     )?)
 }
 
-/// "Send a test to me": the email as the preview shows it (default language, sample shipment,
-/// the brand shown) sent at once to the signed-in user, outside the tenant's log and bill.
+/// "Send a test to me": the message as the preview shows it (default language, sample shipment,
+/// the brand shown) to the signed-in user. An email goes at once to their address, outside the
+/// tenant's log and bill (it costs next to nothing); an SMS goes to their own mobile number
+/// through the tenant's SMS provider and is the tenant's like any SMS: logged and billed, with
+/// `TEST` for a tracking number, since the provider charges for it all the same.
 async fn send_test(app: &App, signed: &Signed, shown: &Shown, template: Template) -> Result<Response, PortalError> {
     let preview = preview_shown(app, signed, shown, &template)?;
     let language = template.pick_language(Some(&template.default_language)).to_string();
-    let (notice, error) = match (template.channel, preview.languages.get(&language)) {
-        (
-            Channel::Email,
-            Some(templates::RenderedPreview::Email {
-                subject, html, text, ..
-            }),
-        ) => {
+    let key = format!(
+        "template-test-{}-{}",
+        signed.user.id,
+        hex::encode(rand::random::<[u8; 8]>())
+    );
+    let mut no_phone = false;
+    let (notice, error) = match preview.languages.get(&language) {
+        Some(templates::RenderedPreview::Email {
+            subject, html, text, ..
+        }) => {
             let brand = signed.tenant.brand_for(shown.brand);
             let to = signed.user.email.to_string();
             let message = Message::Email {
@@ -401,19 +407,42 @@ async fn send_test(app: &App, signed: &Signed, shown: &Shown, template: Template
                 text: text.clone(),
                 list_unsubscribe: None,
             };
-            let key = format!(
-                "template-test-{}-{}",
-                signed.user.id,
-                hex::encode(rand::random::<[u8; 8]>())
-            );
             match super::mail::send(app, message, key).await {
                 Ok(()) => (Some(text_of(signed, "test_sent").replace("{email}", &to)), None),
                 Err(why) => (None, Some(format!("{}: {why}", text_of(signed, "test_not_sent")))),
             }
         }
-        _ => (None, Some(text_of(signed, "test_email_only").to_string())),
+        Some(templates::RenderedPreview::Sms(quote)) => {
+            let queued = avisera_core::profile::queue_test_sms(
+                app.store.as_ref(),
+                &signed.tenant,
+                shown.brand,
+                &signed.user,
+                &quote.text,
+                &key,
+                app.clock.now(),
+            )
+            .await;
+            match queued {
+                Ok(_) => {
+                    app.wake_workers();
+                    let phone = signed.user.phone.as_ref().map(|p| p.to_string()).unwrap_or_default();
+                    (
+                        Some(text_of(signed, "test_sms_queued").replace("{phone}", &phone)),
+                        None,
+                    )
+                }
+                Err(avisera_core::Error::Invalid { code, .. }) if code == avisera_core::profile::NO_PHONE => {
+                    no_phone = true;
+                    (None, Some(text_of(signed, "test_sms_no_phone").to_string()))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        None => (None, Some(text_of(signed, "test_not_sent").to_string())),
     };
     let context = editor_context(app, signed, &template, shown, error, Some(preview), notice);
+    let context = context! { no_phone => no_phone, ..context };
     Ok(view::page(
         signed,
         app.inbox.is_some(),

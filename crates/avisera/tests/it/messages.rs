@@ -281,3 +281,120 @@ async fn the_preview_is_in_the_brand_the_rule_sends_in_or_the_one_picked() {
         "{p}"
     );
 }
+
+#[tokio::test]
+async fn a_test_of_an_sms_template_goes_to_the_users_own_phone_billed_and_marked_as_a_test() {
+    let provider = spawn_sms_provider(Duration::ZERO).await;
+    let app = spawn_app(Db::Postgres, Some(sms_config(&provider)), None).await;
+    let text = "Hej {{ receiver_name }}! Paketet {{ tracking_number }} har kommit. /{{ brand_name }}";
+    let (status, template) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(json!({"name": "kommit", "channel": "sms", "default_language": "sv",
+                "contents": {"sv": {"text": text}}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{template}");
+    let id = template["id"].as_i64().unwrap();
+    let mut v = signed_in(&app, Role::Editor).await;
+    let page = v.get(&format!("/portal/templates/{id}")).await;
+    assert!(
+        page.body.contains("id=\"send-test\""),
+        "an SMS template can be tested: {}",
+        page.body
+    );
+    let csrf = page.csrf();
+    let test = [
+        ("csrf", csrf.as_str()),
+        ("name", "kommit"),
+        ("default_language", "sv"),
+        ("text_sv", text),
+        ("action", "test"),
+    ];
+
+    // No phone yet: a clear message with the way to add one, and nothing sent.
+    let page = v.post(&format!("/portal/templates/{id}"), &test).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("To get a test SMS, add your mobile number on your account page."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<a id=\"add-phone\" href=\"/portal/account#phone\">"),
+        "{}",
+        page.body
+    );
+    assert!(provider.log.lock().unwrap().requests.is_empty());
+
+    // The own number, checked as any phone: a landline or nonsense is refused, saying why.
+    let account = v.get("/portal/account").await;
+    assert!(account.body.contains("id=\"phone_number\""), "{}", account.body);
+    for bad in ["12", "08-123 456 78"] {
+        let page = v
+            .post("/portal/account/phone", &[("csrf", &csrf), ("phone", bad)])
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", page.body);
+        assert!(page.body.contains("id=\"phone-error\""), "{}", page.body);
+        assert!(
+            page.body.contains(&format!("value=\"{bad}\"")),
+            "what was typed stays: {}",
+            page.body
+        );
+    }
+    let saved = v
+        .post("/portal/account/phone", &[("csrf", &csrf), ("phone", "070-123 45 67")])
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let account = v.get(saved.location.as_deref().unwrap()).await;
+    assert!(account.body.contains("id=\"phone-saved\""), "{}", account.body);
+    assert!(account.body.contains("value=\"+46701234567\""), "{}", account.body);
+
+    // Sent: the preview's very text, under the brand's sender id, to the user's phone.
+    let page = v.post(&format!("/portal/templates/{id}"), &test).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("A test SMS is on its way to +46701234567."),
+        "{}",
+        page.body
+    );
+    let previewed = "Hej Anna Andersson! Paketet 00370712345678901234 har kommit. /Webshop AB";
+    let shown = previewed.replace('/', "&#x2f;");
+    assert!(page.body.contains(&shown), "the preview: {}", page.body);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let sms = loop {
+        if let Some(r) = provider.log.lock().unwrap().requests.first().cloned() {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "no SMS reached the provider");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(sms["to"], "+46701234567", "{sms}");
+    assert_eq!(sms["text"], previewed, "{sms}");
+    let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
+    assert_eq!(sms["from"], tenant["brand"]["sms_sender_id"], "{sms}");
+
+    // In the log and on the bill as what it is: a test, billed as one SMS.
+    let settled = app.settled_notifications().await;
+    assert_eq!(settled.len(), 1, "{settled:#?}");
+    assert_eq!(settled[0]["status"], "sent", "{settled:#?}");
+    assert_eq!(settled[0]["tracking_number"], "TEST", "{settled:#?}");
+    let month = app
+        .app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Stockholm").unwrap())
+        .strftime("%Y-%m")
+        .to_string();
+    let (_, bill) = app.call("GET", &format!("/v1/bill?month={month}"), None).await;
+    let sms_line = bill["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "sms")
+        .cloned();
+    assert_eq!(sms_line.map(|l| l["amount_ore"].clone()), Some(json!(75)), "{bill:#}");
+}
