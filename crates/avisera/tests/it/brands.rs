@@ -145,6 +145,13 @@ async fn the_block_editor_previews_in_the_layout_and_sends_the_same_html_as_a_te
     let driver = start_driver().await;
     let app = spawn_app(Db::Sqlite, None, Some(smtp_config(&smtp))).await;
     let password = crate::portal::add_user(&app, 1, "anna@webshop.se", Role::Editor).await;
+    // A second brand to preview (and test) the email in.
+    let store = app.app.store.as_ref();
+    let tenant = store.tenant(TenantId(1)).await.unwrap().unwrap();
+    let mut outlet = Brand::named("Outlet");
+    outlet.email_from_name = "Outlet Kundservice".into();
+    outlet.colour = Colour::parse("#AA0033").unwrap();
+    let b = tenants::save_other_brand(store, &tenant, None, outlet).await.unwrap();
     let c = browser(&driver).await;
     let base = app.base.clone();
     let preview = async {
@@ -158,7 +165,12 @@ async fn the_block_editor_previews_in_the_layout_and_sends_the_same_html_as_a_te
         fill(&c, "#name", "Levererat").await;
         fill(&c, "#subject_sv", "Ditt paket {{ tracking_number }}").await;
         click(&c, "#add-heading-sv").await;
-        fill(&c, "#block-list-sv li:nth-of-type(1) [data-field=text]", "Hej {{ receiver_name }}!").await;
+        fill(
+            &c,
+            "#block-list-sv li:nth-of-type(1) [data-field=text]",
+            "Hej{% if receiver_name %} {{ receiver_name }}{% endif %}!",
+        )
+        .await;
         click(&c, "#add-text-sv").await;
         fill(&c, "#block-list-sv li:nth-of-type(2) [data-field=text]", "Paketet är <levererat> & klart.").await;
         click(&c, "#add-button-sv").await;
@@ -167,10 +179,23 @@ async fn the_block_editor_previews_in_the_layout_and_sends_the_same_html_as_a_te
         assert!(srcdoc.contains(">Hej Anna Andersson!</h1>"), "{srcdoc}");
         assert!(srcdoc.contains("Paketet är &lt;levererat&gt; &amp; klart."), "{srcdoc}");
         assert!(srcdoc.contains("border-top:4px solid #1f5f99"), "the layout's colour line: {srcdoc}");
+        // A value some shipments lack, printed bare: the editor says so as it is typed, and
+        // stops saying so once it is guarded.
+        click(&c, "#add-text-sv").await;
+        let carrier = "#block-list-sv li:nth-of-type(4) [data-field=text]";
+        fill(&c, carrier, "Det kommer med {{ carrier }}.").await;
+        wait_text(&c, "#advice-sv", "May be empty for some shipments: {{ carrier }}.").await;
+        fill(&c, carrier, "Det kommer{% if carrier %} med {{ carrier }}{% endif %}.").await;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while c.find(Locator::Css("#advice-sv")).await.unwrap().is_displayed().await.unwrap() {
+            assert!(Instant::now() < deadline, "guarded, the advice goes away");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        wait_srcdoc(&c, "Det kommer med PostNord.").await;
         click(&c, "#save-template").await;
         wait_text(&c, "#saved-notice", "Saved").await;
 
-        // Saved: the editor shows the three blocks again, and the preview shows them in the layout.
+        // Saved: the editor shows the four blocks again, and the preview shows them in the layout.
         let kinds = c
             .execute(
                 "return Array.from(document.querySelectorAll('#block-list-sv li')).map(function (li) { return li.className; });",
@@ -178,9 +203,21 @@ async fn the_block_editor_previews_in_the_layout_and_sends_the_same_html_as_a_te
             )
             .await
             .unwrap();
-        assert_eq!(kinds, json!(["block block-heading", "block block-text", "block block-button"]));
-        let srcdoc = wait_srcdoc(&c, ">Följ paketet</a>").await;
+        assert_eq!(
+            kinds,
+            json!(["block block-heading", "block block-text", "block block-button", "block block-text"])
+        );
+        wait_srcdoc(&c, ">Följ paketet</a>").await;
         screenshot(&c, "14-email-blocks").await;
+        // Previewed in the other brand: its colour around the same blocks.
+        c.execute(
+            &format!("var s = document.getElementById('preview_brand'); s.value = '{}'; s.dispatchEvent(new Event('change', {{bubbles: true}}));", b.0),
+            vec![],
+        )
+        .await
+        .unwrap();
+        let srcdoc = wait_srcdoc(&c, "border-top:4px solid #aa0033").await;
+        assert!(srcdoc.contains(">Följ paketet</a>"), "{srcdoc}");
 
         click(&c, "#send-test").await;
         wait_text(&c, "#saved-notice", "anna@webshop.se").await;
@@ -194,6 +231,10 @@ async fn the_block_editor_previews_in_the_layout_and_sends_the_same_html_as_a_te
 
     let mail = smtp.wait_for_mails(1).await.remove(0);
     assert_eq!(mail["to"], "anna@webshop.se", "{mail:#}");
+    assert!(
+        mail["from"].as_str().unwrap().starts_with("\"Outlet Kundservice\" <"),
+        "sent as the brand shown: {mail:#}"
+    );
     assert!(
         mail["subject"]
             .as_str()
