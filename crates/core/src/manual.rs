@@ -97,10 +97,12 @@ where
 }
 
 /// Who sent a notification by hand, from the dedupe key it was planned with
-/// (`manual:{who}:{form key}`, as `send` makes it); none for any other notification.
+/// (`manual:{who}:{form key}`, as `send` makes it, or `test:{who}:{key}` for a test of a
+/// template, as `profile::queue_test_sms` makes it); none for any other notification.
 pub fn sender(dedupe_key: &str) -> Option<&str> {
     dedupe_key
-        .strip_prefix("manual:")?
+        .strip_prefix("manual:")
+        .or_else(|| dedupe_key.strip_prefix("test:"))?
         .split_once(':')
         .map(|(who, _)| who)
         .filter(|who| !who.is_empty())
@@ -143,6 +145,7 @@ mod tests {
     #[test]
     fn the_sender_is_read_from_a_hand_sent_key_only() {
         assert_eq!(sender("manual:7:0123456789abcdef"), Some("7"));
+        assert_eq!(sender("test:7:template-test-7-0123456789abcdef"), Some("7"));
         assert_eq!(sender("manual::0123456789abcdef"), None);
         assert_eq!(sender("rule:3:delivered:T1"), None);
         assert_eq!(sender("manual:nokey"), None);

@@ -397,4 +397,11 @@ async fn a_test_of_an_sms_template_goes_to_the_users_own_phone_billed_and_marked
         .find(|l| l["kind"] == "sms")
         .cloned();
     assert_eq!(sms_line.map(|l| l["amount_ore"].clone()), Some(json!(75)), "{bill:#}");
+    let log = v.get("/portal/log").await;
+    assert!(
+        log.body.contains("Test of a template<br><small class=\"sent-by\">"),
+        "the log says what it is and who sent it: {}",
+        log.body
+    );
+    assert!(log.body.contains("editor@webshop.se</small>"), "{}", log.body);
 }
