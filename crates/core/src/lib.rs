@@ -16,6 +16,7 @@ pub mod log;
 pub mod manual;
 pub mod plans;
 pub mod privacy;
+pub mod profile;
 pub mod ratings;
 pub mod receipts;
 pub mod replay;

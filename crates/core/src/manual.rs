@@ -6,7 +6,7 @@ use avisera_domain::links::Links;
 use avisera_domain::notification::Channel;
 use avisera_domain::planner::{ManualContent, Situation, plan_manual};
 use avisera_domain::tenant::Tenant;
-use avisera_domain::{NotificationId, TemplateId, TenantId, Timestamp, UserId};
+use avisera_domain::{BrandId, NotificationId, TemplateId, TenantId, Timestamp, UserId};
 use avisera_store::{EventStore, NotificationLog, Outbox, Portal, TenantConfig};
 use std::collections::HashMap;
 
@@ -23,6 +23,8 @@ pub struct HandSent<'a> {
     pub by: &'a str,
     /// Unique per form shown, so a resubmitted form sends once.
     pub key: &'a str,
+    /// The brand it is sent in; the default brand when none (or one the tenant no longer has).
+    pub brand: Option<BrandId>,
 }
 
 /// The code of a form without its one-time key.
@@ -81,10 +83,12 @@ where
     };
     let key = format!("{}:{}", what.by, what.key);
     let planned =
-        plan_manual(&situation, what.channel, content, Some(what.to), &key).map_err(|refused| Error::Invalid {
-            code: "invalid_manual_send",
-            field: Some(refused.field.to_string()),
-            message: refused.why,
+        plan_manual(&situation, what.brand, what.channel, content, Some(what.to), &key).map_err(|refused| {
+            Error::Invalid {
+                code: "invalid_manual_send",
+                field: Some(refused.field.to_string()),
+                message: refused.why,
+            }
         })?;
     Ok(store
         .add_manual(tenant.id, tracking_number, &planned, now)
@@ -93,10 +97,12 @@ where
 }
 
 /// Who sent a notification by hand, from the dedupe key it was planned with
-/// (`manual:{who}:{form key}`, as `send` makes it); none for any other notification.
+/// (`manual:{who}:{form key}`, as `send` makes it, or `test:{who}:{key}` for a test of a
+/// template, as `profile::queue_test_sms` makes it); none for any other notification.
 pub fn sender(dedupe_key: &str) -> Option<&str> {
     dedupe_key
-        .strip_prefix("manual:")?
+        .strip_prefix("manual:")
+        .or_else(|| dedupe_key.strip_prefix("test:"))?
         .split_once(':')
         .map(|(who, _)| who)
         .filter(|who| !who.is_empty())
@@ -139,6 +145,7 @@ mod tests {
     #[test]
     fn the_sender_is_read_from_a_hand_sent_key_only() {
         assert_eq!(sender("manual:7:0123456789abcdef"), Some("7"));
+        assert_eq!(sender("test:7:template-test-7-0123456789abcdef"), Some("7"));
         assert_eq!(sender("manual::0123456789abcdef"), None);
         assert_eq!(sender("rule:3:delivered:T1"), None);
         assert_eq!(sender("manual:nokey"), None);

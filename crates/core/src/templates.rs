@@ -8,9 +8,11 @@ use avisera_domain::links::Links;
 use avisera_domain::money::Ore;
 use avisera_domain::notification::Channel;
 use avisera_domain::plan::Plan;
-use avisera_domain::template::{Template, sample_variables};
+use avisera_domain::rule::Rule;
+use avisera_domain::template::{Template, Variables, sample_variables};
+use avisera_domain::template_advice::{self, Advice};
 use avisera_domain::tenant::Tenant;
-use avisera_domain::{TemplateId, TenantId, Timestamp};
+use avisera_domain::{BrandId, TemplateId, TenantId, Timestamp};
 use avisera_store::TenantConfig;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -55,12 +57,17 @@ pub struct PreviewContext<'a> {
     pub prices: &'a PriceList,
 }
 
-/// A template rendered against the sample shipment, per language, with what one message costs.
+/// A template rendered against the sample shipment, per language, with what one message costs
+/// and what its author should know (a value that may be missing, a long SMS or subject).
 #[derive(Debug, Clone, Serialize)]
 pub struct Preview {
     pub channel: Channel,
     pub plan: Plan,
+    /// The brand it is shown in (0 is the tenant's default brand).
+    pub brand_id: BrandId,
     pub languages: BTreeMap<String, RenderedPreview>,
+    /// Per language; only the languages with something to say.
+    pub advice: Vec<Advice>,
 }
 
 /// One language of a preview: for SMS the quote, for email the parts and the price.
@@ -77,9 +84,16 @@ pub enum RenderedPreview {
     },
 }
 
-/// Each language of a template rendered against the sample shipment (with the tenant's own
-/// logo), with what one message costs on the tenant's plan.
+/// Each language of a template rendered against the sample shipment in the tenant's default
+/// brand, with what one message costs on the tenant's plan.
 pub fn preview(ctx: PreviewContext<'_>, tenant: &Tenant, template: &Template) -> Result<Preview> {
+    preview_in(ctx, tenant, None, None, template)
+}
+
+/// The sample shipment's variables as a message in `brand` (the default brand when none, or
+/// when it is gone) for `rule` would have them: links as this installation writes them, the
+/// brand's own logo and contacts, the rule's days left and campaign (empty without a rule).
+pub fn sample(ctx: PreviewContext<'_>, tenant: &Tenant, brand: Option<BrandId>, rule: Option<&Rule>) -> Variables {
     let mut vars = sample_variables();
     // Links as this installation writes them, so the preview counts what will be billed.
     let tracking = vars["tracking_number"].clone();
@@ -96,19 +110,50 @@ pub fn preview(ctx: PreviewContext<'_>, tenant: &Tenant, template: &Template) ->
         "rating_link",
         ctx.links.rating(&token, avisera_domain::ShipmentId(1_234_567)),
     );
-    // The tenant's own brand, as its emails show it.
-    let brand = &tenant.brand;
-    if let Some(logo) = brand.logo_id {
-        vars.insert("logo_url", ctx.links.logo(tenant.id, logo));
-    }
+    // The brand as its emails show it: what it lacks is empty, as in a real message.
+    let brand = tenant.brand_for(brand);
+    let logo = brand.logo_id.map(|logo| ctx.links.logo(tenant.id, logo));
+    vars.insert("logo_url", logo.unwrap_or_default());
     vars.insert("brand_name", brand.brand_name.clone());
     vars.insert("brand_colour", brand.colour.to_string());
-    if let Some(email) = &brand.customer_service_email {
-        vars.insert("customer_service_email", email.to_string());
+    let email = brand.customer_service_email.as_ref().map(|e| e.to_string());
+    vars.insert("customer_service_email", email.unwrap_or_default());
+    let phone = brand.customer_service_phone.as_ref().map(|p| p.to_string());
+    vars.insert("customer_service_phone", phone.unwrap_or_default());
+    if let Some(rule) = rule {
+        let days_left = rule.days_before_deadline.map(|n| n.to_string());
+        vars.insert("days_left", days_left.unwrap_or_default());
+        vars.insert("campaign", rule.campaign.clone().unwrap_or_default());
     }
-    if let Some(phone) = &brand.customer_service_phone {
-        vars.insert("customer_service_phone", phone.to_string());
-    }
+    vars
+}
+
+/// What the author of `template` should know, as messages in `brand` for `rule` would read.
+pub fn advise(
+    ctx: PreviewContext<'_>,
+    tenant: &Tenant,
+    brand: Option<BrandId>,
+    rule: Option<&Rule>,
+    template: &Template,
+) -> Vec<Advice> {
+    let vars = sample(ctx, tenant, brand, rule);
+    template_advice::advise(template, &vars, tenant.billing.transliterate_sms)
+        .into_iter()
+        .filter(|a| !a.is_empty())
+        .collect()
+}
+
+/// `preview` in one of the tenant's brands (the default one when `brand` is none or unknown),
+/// for a rule when the editor knows which.
+pub fn preview_in(
+    ctx: PreviewContext<'_>,
+    tenant: &Tenant,
+    brand: Option<BrandId>,
+    rule: Option<&Rule>,
+    template: &Template,
+) -> Result<Preview> {
+    let brand = brand.filter(|id| tenant.brands.iter().any(|b| b.id == *id));
+    let vars = sample(ctx, tenant, brand, rule);
     let prices = ctx.prices.for_plan(tenant.plan);
     let mut languages = BTreeMap::new();
     for language in template.contents.keys() {
@@ -128,9 +173,15 @@ pub fn preview(ctx: PreviewContext<'_>, tenant: &Tenant, template: &Template) ->
         };
         languages.insert(language.clone(), rendered);
     }
+    let advice = template_advice::advise(template, &vars, tenant.billing.transliterate_sms)
+        .into_iter()
+        .filter(|a| !a.is_empty())
+        .collect();
     Ok(Preview {
         channel: template.channel,
         plan: tenant.plan,
+        brand_id: brand.unwrap_or(BrandId(0)),
         languages,
+        advice,
     })
 }

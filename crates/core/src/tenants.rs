@@ -93,11 +93,24 @@ where
     Ok(id)
 }
 
-/// Removes brand `id`; rules that named it send in the default brand.
-pub async fn remove_other_brand(store: &dyn TenantConfig, tenant: &Tenant, id: BrandId) -> Result<()> {
+/// Removes brand `id`; rules that named it send in the default brand from now on, and say so
+/// in their history. (A brand's id is one past the highest, so a brand added later may get this
+/// id again: a rule still naming it would send in that new brand.)
+pub async fn remove_other_brand(
+    store: &dyn TenantConfig,
+    tenant: &Tenant,
+    by: crate::rules::Change<'_>,
+    id: BrandId,
+) -> Result<()> {
     let brands: Vec<OtherBrand> = tenant.brands.iter().filter(|b| b.id != id).cloned().collect();
     if brands.len() == tenant.brands.len() {
         return Err(Error::not_found(format!("brand {id}")));
+    }
+    for mut rule in store.rules(tenant.id).await? {
+        if rule.brand_id == Some(id) {
+            rule.brand_id = None;
+            crate::rules::update(store, tenant.id, by, rule).await?;
+        }
     }
     Ok(store.update_brands(tenant.id, &brands).await?)
 }

@@ -38,6 +38,7 @@ pub mod signup;
 pub mod sms;
 pub mod stats;
 pub mod template;
+pub mod template_advice;
 pub mod tenant;
 pub mod timing;
 pub mod trigger;

@@ -557,8 +557,11 @@ impl ManualRefusal {
 /// Plans a notification sent by hand: to `to`, or to the receiver's phone or email. It is
 /// due at once, keyed by `key` (so a resubmitted form sends once), and billed like any other.
 /// The error says why nothing can be sent, and which part of the form to change.
+/// A notification sent by hand, in `brand` (the default brand when none): its sender names
+/// and, for an email, the brand layout around the content, as a rule in that brand sends it.
 pub fn plan_manual(
     s: &Situation<'_>,
+    brand: Option<crate::ids::BrandId>,
     channel: Channel,
     content: ManualContent<'_>,
     to: Option<&str>,
@@ -581,7 +584,7 @@ pub fn plan_manual(
                     format!("template \"{}\" is for {}, not {channel}", t.name, t.channel),
                 ));
             }
-            let mut vars = variables(s, None);
+            let mut vars = variables_in(s, None, brand);
             insert_opt_out_links(&mut vars, s, to_receiver, &to);
             vars.insert("tracking_link", notification_tracking_link(s, &dedupe_key));
             let r = t
@@ -590,7 +593,7 @@ pub fn plan_manual(
             let html = r.html.map(|html| with_open_pixel(s, &dedupe_key, html));
             (
                 Some(r.language.clone()),
-                message(s, None, channel, &to, r.subject, html, r.text, opt_out.clone()),
+                message(s, brand, channel, &to, r.subject, html, r.text, opt_out.clone()),
             )
         }
         ManualContent::FreeText { subject, text } => {
@@ -609,9 +612,17 @@ pub fn plan_manual(
                     format!("the subject is longer than {MAX_SUBJECT_CHARS} characters"),
                 ));
             }
+            // An email typed by hand is framed as a rule's: the brand's header, colour and
+            // footer with the opt-out link, its paragraphs as text blocks.
+            let html = (channel == Channel::Email).then(|| {
+                let mut vars = variables_in(s, None, brand);
+                vars.insert("unsubscribe_link", opt_out.clone());
+                let html = typed_email_html(&vars, receiver_language(s), subject.as_deref().unwrap_or(""), &text);
+                with_open_pixel(s, &dedupe_key, html)
+            });
             (
                 None,
-                message(s, None, channel, &to, subject, None, text, opt_out.clone()),
+                message(s, brand, channel, &to, subject, html, text, opt_out.clone()),
             )
         }
     };
@@ -632,6 +643,32 @@ pub fn plan_manual(
         language,
         message: Ok(message),
     })
+}
+
+/// A typed email in the brand layout: each paragraph (text between blank lines) a text block.
+fn typed_email_html(vars: &Variables, language: &str, subject: &str, text: &str) -> String {
+    use crate::email_layout::{Filled, Frame, layout};
+    let var = |name: &str| vars.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let normalised = text.replace("\r\n", "\n");
+    let paragraphs: Vec<Filled> = normalised
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| Filled::Text(p.to_string()))
+        .collect();
+    let frame = Frame {
+        language,
+        subject: &one_line(subject),
+        brand_name: var("brand_name").unwrap_or(""),
+        colour: var("brand_colour")
+            .and_then(|c| crate::colour::Colour::parse(c).ok())
+            .unwrap_or_default(),
+        logo_url: var("logo_url"),
+        customer_service_email: var("customer_service_email"),
+        customer_service_phone: var("customer_service_phone"),
+        opt_out_link: var("unsubscribe_link"),
+    };
+    layout(&frame, &paragraphs)
 }
 
 /// An email's HTML with the image that counts its opens, when the tenant's open tracking is
@@ -687,6 +724,11 @@ fn notification_tracking_link(s: &Situation<'_>, key: &str) -> String {
 }
 
 fn variables(s: &Situation<'_>, rule: Option<&Rule>) -> Variables {
+    variables_in(s, rule, rule.and_then(|r| r.brand_id))
+}
+
+/// The variables for a message in `brand` (the default brand when none or gone).
+fn variables_in(s: &Situation<'_>, rule: Option<&Rule>, brand: Option<crate::ids::BrandId>) -> Variables {
     let d = &s.shipment.details;
     let zone = receiver_zone(s);
     let local = |t: Timestamp, fmt: &str| t.to_zoned_datetime(zone.clone()).strftime(fmt).to_string();
@@ -719,7 +761,7 @@ fn variables(s: &Situation<'_>, rule: Option<&Rule>) -> Variables {
     set("order_reference", d.order_reference.clone());
     set("carrier", d.carrier.clone());
     set("expected_delivery_date", d.expected_delivery.clone());
-    let brand = s.tenant.brand_for(rule.and_then(|r| r.brand_id));
+    let brand = s.tenant.brand_for(brand);
     set("brand_name", Some(brand.brand_name.clone()));
     set("brand_colour", Some(brand.colour.to_string()));
     set(

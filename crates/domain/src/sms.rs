@@ -100,6 +100,26 @@ pub fn count(text: &str) -> SmsCount {
     }
 }
 
+/// The characters one segment holds in this encoding when the text is a single SMS.
+pub fn single_segment(encoding: SmsEncoding) -> usize {
+    match encoding {
+        SmsEncoding::Gsm7 => GSM7_SINGLE,
+        SmsEncoding::Ucs2 => UCS2_SINGLE,
+    }
+}
+
+/// The characters of `text` that GSM-7 cannot carry (each once, in order): what makes a text
+/// UCS-2, where a segment holds 70 rather than 160.
+pub fn not_gsm7(text: &str) -> Vec<char> {
+    let mut found = Vec::new();
+    for c in text.chars().filter(|c| gsm7_septets(*c).is_none()) {
+        if !found.contains(&c) {
+            found.push(c);
+        }
+    }
+    found
+}
+
 /// Replaces a few common characters that GSM-7 lacks (typographic quotes, dashes, the ellipsis,
 /// unusual spaces) with plain ones, so a text that only has those stays GSM-7 and cheap.
 pub fn transliterate(text: &str) -> Cow<'_, str> {

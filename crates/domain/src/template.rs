@@ -198,6 +198,7 @@ fn environment<'s>() -> Environment<'s> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));
+    env.add_filter("default", default_when_missing);
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html") {
             minijinja::AutoEscape::Html
@@ -206,6 +207,26 @@ fn environment<'s>() -> Environment<'s> {
         }
     });
     env
+}
+
+/// `default` as a shipper means it: a fact a shipment lacks is an empty string here, never
+/// undefined, so minijinja's own `default` (undefined only, unless told `true`) would never
+/// apply. `{{ carrier|default("budet") }}` gives "budet" for an empty, missing or none value;
+/// a second argument is accepted as minijinja's (`true` also replaces other false values).
+fn default_when_missing(
+    value: minijinja::Value,
+    other: Option<minijinja::Value>,
+    lax: Option<bool>,
+) -> minijinja::Value {
+    let missing = value.is_undefined()
+        || value.is_none()
+        || value.as_str().is_some_and(|s| s.trim().is_empty())
+        || (lax == Some(true) && !value.is_true());
+    if missing {
+        other.unwrap_or_else(|| minijinja::Value::from(""))
+    } else {
+        value
+    }
 }
 
 fn line_of(source: &str, variable: &str) -> Option<usize> {

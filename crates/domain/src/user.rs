@@ -58,6 +58,9 @@ pub struct User {
     pub email: EmailAddress,
     pub name: String,
     pub role: Role,
+    /// Their own mobile number, where a test of an SMS template goes; none until they add it.
+    #[serde(default)]
+    pub phone: Option<crate::contact::PhoneNumber>,
 }
 
 /// The shortest password the portal accepts.

@@ -542,6 +542,7 @@ fn manual_refused(
             sms_blocked: None,
             suppressed: &Default::default(),
         },
+        None,
         channel,
         avisera_domain::planner::ManualContent::FreeText {
             subject: subject.map(Into::into),

@@ -662,3 +662,42 @@ pub async fn cancel_waiting(
     tx.commit().await.map_err(db)?;
     Ok(cancelled.is_some())
 }
+
+/// A test of a template to the portal user who asked: no shipment, `TEST_LABEL` for its
+/// tracking number, and billed (a notice without a shipment is not, so it is marked so at once,
+/// in the same transaction).
+pub async fn add_test(
+    pool: &PgPool,
+    tenant: TenantId,
+    notification: &PlannedNotification,
+    now: Timestamp,
+) -> StoreResult<Option<NotificationId>> {
+    let planned = [Planned {
+        event: 0,
+        shipment: None,
+        tracking_number: avisera_store::TEST_LABEL,
+        notification: notification.clone(),
+    }];
+    let mut tx = pool.begin().await.map_err(db)?;
+    let inserted = insert_notifications(&mut tx, tenant, &planned, now).await?;
+    let id = match inserted.first() {
+        None => None,
+        Some(_) => {
+            let id: i64 = sqlx::query_scalar("SELECT id FROM notifications WHERE tenant_id = $1 AND dedupe_key = $2")
+                .bind(tenant.0)
+                .bind(&notification.dedupe_key)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query("UPDATE notifications SET billable = TRUE WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.0)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            Some(NotificationId(id))
+        }
+    };
+    tx.commit().await.map_err(db)?;
+    Ok(id)
+}

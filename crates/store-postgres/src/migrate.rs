@@ -94,6 +94,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0015_email_key_index.sql"),
     },
     Migration {
+        version: 16,
+        name: "user_phone",
+        sql: include_str!("../migrations/0016_user_phone.sql"),
+    },
+    Migration {
         version: 17,
         name: "api_key_last_used",
         sql: include_str!("../migrations/0017_api_key_last_used.sql"),

@@ -3,13 +3,13 @@
 
 use crate::codec::{PgTime, parse};
 use crate::db;
-use avisera_domain::contact::EmailAddress;
+use avisera_domain::contact::{EmailAddress, PhoneNumber};
 use avisera_domain::user::User;
 use avisera_domain::{TenantId, Timestamp, UserId};
 use avisera_store::{NewUser, Session, StoreError, StoreResult};
 use sqlx::PgPool;
 
-const COLUMNS: &str = "id, tenant_id, email, name, role";
+const COLUMNS: &str = "id, tenant_id, email, name, role, phone";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -18,6 +18,7 @@ struct UserRow {
     email: String,
     name: String,
     role: String,
+    phone: Option<String>,
 }
 
 impl UserRow {
@@ -27,6 +28,10 @@ impl UserRow {
             tenant_id: TenantId(self.tenant_id),
             email: EmailAddress::parse(&self.email).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             name: self.name,
+            phone: self
+                .phone
+                .map(|p| PhoneNumber::parse(&p, None).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .transpose()?,
             role: parse("user role", &self.role)?,
         })
     }
@@ -179,4 +184,16 @@ pub async fn delete_session(pool: &PgPool, token_hash: &str) -> StoreResult<()> 
         .await
         .map_err(db)?;
     Ok(())
+}
+
+/// Sets (or, with none, removes) user `id`'s own phone; false when the tenant has no such user.
+pub async fn set_phone(pool: &PgPool, tenant: TenantId, id: UserId, phone: Option<&PhoneNumber>) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE users SET phone = $3 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(phone.map(|p| p.to_string()))
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected() == 1)
 }

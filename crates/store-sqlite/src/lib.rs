@@ -318,6 +318,15 @@ impl Outbox for SqliteStore {
         events::add_manual(&self.pool, tenant, tracking_number, notification, now).await
     }
 
+    async fn add_test(
+        &self,
+        tenant: TenantId,
+        notification: &PlannedNotification,
+        now: Timestamp,
+    ) -> StoreResult<Option<NotificationId>> {
+        events::add_test(&self.pool, tenant, notification, now).await
+    }
+
     async fn claim_due(
         &self,
         worker: &str,
@@ -517,6 +526,15 @@ impl Portal for SqliteStore {
 
     async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>> {
         users::get(&self.pool, tenant, id).await
+    }
+
+    async fn set_user_phone(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        phone: Option<&avisera_domain::contact::PhoneNumber>,
+    ) -> StoreResult<bool> {
+        users::set_phone(&self.pool, tenant, id, phone).await
     }
 
     async fn create_session(&self, session: &Session, now: Timestamp) -> StoreResult<()> {

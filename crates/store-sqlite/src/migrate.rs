@@ -88,6 +88,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0014_email_key_index.sql"),
     },
     Migration {
+        version: 15,
+        name: "user_phone",
+        sql: include_str!("../migrations/0015_user_phone.sql"),
+    },
+    Migration {
         version: 16,
         name: "api_key_last_used",
         sql: include_str!("../migrations/0016_api_key_last_used.sql"),

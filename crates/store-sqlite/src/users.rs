@@ -3,7 +3,7 @@
 
 use crate::codec::{Millis, Slug};
 use crate::db;
-use avisera_domain::contact::EmailAddress;
+use avisera_domain::contact::{EmailAddress, PhoneNumber};
 use avisera_domain::user::{Role, User};
 use avisera_domain::{TenantId, Timestamp, UserId};
 use avisera_store::{NewUser, Session, StoreError, StoreResult};
@@ -16,6 +16,7 @@ struct UserRow {
     email: String,
     name: String,
     role: Slug<Role>,
+    phone: Option<String>,
 }
 
 impl UserRow {
@@ -25,6 +26,10 @@ impl UserRow {
             tenant_id: TenantId(self.tenant_id),
             email: EmailAddress::parse(&self.email).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             name: self.name,
+            phone: self
+                .phone
+                .map(|p| PhoneNumber::parse(&p, None).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .transpose()?,
             role: self.role.0,
         })
     }
@@ -38,7 +43,7 @@ struct SignInRow {
     password_hash: String,
 }
 
-const COLUMNS: &str = "id, tenant_id, email, name, role";
+const COLUMNS: &str = "id, tenant_id, email, name, role, phone";
 
 fn taken(email: &str) -> StoreError {
     StoreError::conflict("users.email", format!("a user with the email {email} already exists"))
@@ -178,4 +183,21 @@ pub async fn delete_session(pool: &SqlitePool, token_hash: &str) -> StoreResult<
         .await
         .map_err(db)?;
     Ok(())
+}
+
+/// Sets (or, with none, removes) user `id`'s own phone; false when the tenant has no such user.
+pub async fn set_phone(
+    pool: &SqlitePool,
+    tenant: TenantId,
+    id: UserId,
+    phone: Option<&PhoneNumber>,
+) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE users SET phone = ?3 WHERE tenant_id = ?1 AND id = ?2")
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(phone.map(|p| p.to_string()))
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected() == 1)
 }

@@ -363,6 +363,8 @@ macro_rules! conformance_tests {
             plans_and_billing_settings_are_kept_with_their_history,
             a_tenants_brands_are_kept_beside_its_default_brand,
             notices_are_stored_once_and_never_billed,
+            a_test_of_a_template_is_stored_once_billed_and_labelled_test,
+            a_users_own_phone_is_set_and_removed_only_in_its_tenant,
             a_cancel_reaching_a_send_in_flight_keeps_the_truth,
             opt_outs_are_per_tenant_and_idempotent,
             opt_outs_are_looked_up_for_a_whole_batch,

@@ -7,6 +7,7 @@
 use crate::*;
 use async_trait::async_trait;
 use avisera_domain::billing::{Billed, Charge, PlanPeriod};
+use avisera_domain::contact::PhoneNumber;
 use avisera_domain::event::CarrierEvent;
 use avisera_domain::logo::LogoKind;
 use avisera_domain::money::Ore;
@@ -138,6 +139,9 @@ pub trait EventStore: Send + Sync {
 
 /// The notifications waiting to be sent: added (the tenant's notices, manual sends), claimed
 /// with a lease, budgeted, finished. Events add theirs through `EventStore::record_events`.
+/// What the log and the bill show in place of a tracking number for a test of a template.
+pub const TEST_LABEL: &str = "TEST";
+
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Cancels one notification that still waits (status scheduled), with the reason, and
@@ -160,6 +164,15 @@ pub trait Outbox: Send + Sync {
         &self,
         tenant: TenantId,
         tracking_number: &str,
+        notification: &PlannedNotification,
+        now: Timestamp,
+    ) -> StoreResult<Option<NotificationId>>;
+    /// Adds a test of a template, sent to the portal user who asked: about no shipment, billed
+    /// like any message (it costs the provider the same), with `TEST_LABEL` where the log and
+    /// the bill show a tracking number. `None` when the dedupe key was used.
+    async fn add_test(
+        &self,
+        tenant: TenantId,
         notification: &PlannedNotification,
         now: Timestamp,
     ) -> StoreResult<Option<NotificationId>>;
@@ -367,6 +380,8 @@ pub trait Portal: Send + Sync {
     /// For signing in, which starts from an email alone: the user and its password hash.
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, String)>>;
     async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>>;
+    /// Sets (none: removes) a user's own phone; false when the tenant has no such user.
+    async fn set_user_phone(&self, tenant: TenantId, id: UserId, phone: Option<&PhoneNumber>) -> StoreResult<bool>;
     /// Stores a session and forgets the ones that expired before `now`.
     async fn create_session(&self, session: &Session, now: Timestamp) -> StoreResult<()>;
     /// A session that has not expired at `now`, by the hash of its token.

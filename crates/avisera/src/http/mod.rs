@@ -6,6 +6,7 @@ mod api_doc;
 mod api_keys;
 mod auth;
 mod billing;
+mod brands;
 mod dev_inbox;
 mod edifact;
 mod error;
@@ -80,6 +81,8 @@ pub(crate) fn documented() -> OpenApiRouter<App> {
         .routes(routes!(tenant::get_tenant))
         .routes(routes!(tenant::put_brand))
         .routes(routes!(api_keys::list))
+        .routes(routes!(brands::list, brands::create))
+        .routes(routes!(brands::get_one, brands::update, brands::delete))
         .routes(routes!(billing::put_billing))
         .routes(routes!(billing::get_bill))
         .routes(routes!(billing::count))

@@ -57,6 +57,14 @@ pub struct PreviewDoc {
     /// `html`, `text` and the price.
     #[schema(value_type = BTreeMap<String, Object>)]
     languages: Value,
+    /// The brand the preview is shown in: 0, the default brand.
+    brand_id: i64,
+    /// What the author should know, for each language with something to say: `missing` (the
+    /// variables printed without `{% if %}` or `default` that some shipments lack), `sms` (an
+    /// SMS past one segment: `characters`, `encoding`, `segments`, `single_segment`,
+    /// `not_gsm7`) and `subject_chars` (a subject past the 78 characters inboxes show).
+    #[schema(value_type = Vec<Object>)]
+    advice: Vec<Value>,
 }
 
 #[derive(Serialize, ToSchema)]

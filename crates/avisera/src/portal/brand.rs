@@ -207,7 +207,8 @@ pub async fn remove_other(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PortalError> {
     signed.submits(&f.csrf, &headers, Role::Admin)?;
-    tenants::remove_other_brand(app.store.as_ref(), &signed.tenant, BrandId(id)).await?;
+    let actor = super::rules::actor(&signed);
+    tenants::remove_other_brand(app.store.as_ref(), &signed.tenant, app.change(&actor), BrandId(id)).await?;
     Ok(Redirect::to("/portal/brand").into_response())
 }
 

@@ -325,6 +325,38 @@ mod tests {
         );
     }
 
+    /// No library template prints a fact some shipments lack without a guard: with the carrier
+    /// (or the receiver's name, the pickup point...) unknown, every text still reads whole. The
+    /// rule's days left and campaign are as the item's rule has them; the brand has no contact
+    /// and no logo, since the library cannot know which a shipper fills in.
+    #[test]
+    fn no_library_template_prints_a_value_that_may_be_missing() {
+        let mut bare = Vec::new();
+        for item in library() {
+            let rule = item.rule("t");
+            let mut vars = sample_variables();
+            vars.insert(
+                "days_left",
+                rule.days_before_deadline.map(|n| n.to_string()).unwrap_or_default(),
+            );
+            vars.insert("campaign", rule.campaign.clone().unwrap_or_default());
+            for brand_fact in ["customer_service_email", "customer_service_phone", "logo_url"] {
+                vars.insert(brand_fact, String::new());
+            }
+            for t in item.templates("t", "sv") {
+                for advice in avisera_domain::template_advice::advise(&t, &vars, false) {
+                    if !advice.missing.is_empty() {
+                        bare.push(format!(
+                            "{} {} {}: {:?}",
+                            item.key, t.channel, advice.language, advice.missing
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(bare.is_empty(), "printed without a guard:\n{}", bare.join("\n"));
+    }
+
     /// Every library item renders in all five languages on both its channels, and every SMS
     /// fits one GSM-7 segment with the sample shipment.
     #[test]

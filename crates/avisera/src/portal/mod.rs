@@ -3,6 +3,7 @@
 //! Signed in by email and password; every form carries the session's CSRF token; every page
 //! reads and writes only the signed-in user's tenant.
 
+mod advice;
 mod api_keys;
 mod brand;
 mod chart;
@@ -13,6 +14,7 @@ mod login;
 mod mail;
 mod password;
 mod plans;
+mod profile;
 mod ratings;
 mod rule_delete;
 mod rules;
@@ -111,6 +113,7 @@ pub fn router() -> Router<App> {
         )
         .route("/portal/account", get(password::account_page))
         .route("/portal/account/password", post(password::change_password))
+        .route("/portal/account/phone", post(profile::save))
         .route(
             "/portal/password/forgot",
             get(password::forgot_page).post(password::forgot),

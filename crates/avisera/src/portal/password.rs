@@ -162,6 +162,8 @@ fn signed_in(app: &App, session: &str, to: &str) -> Response {
 #[derive(Deserialize)]
 pub struct Saved {
     saved: Option<String>,
+    /// After the own mobile number was saved (`profile.rs`).
+    phone_saved: Option<String>,
 }
 
 pub async fn account_page(
@@ -169,7 +171,17 @@ pub async fn account_page(
     signed: Signed,
     axum::extract::Query(q): axum::extract::Query<Saved>,
 ) -> Result<Response, PortalError> {
-    Ok(account(&app, &signed, q.saved.is_some(), None))
+    let mut r = account(&app, &signed, q.saved.is_some(), None);
+    if q.phone_saved.is_some() {
+        r = view::page(
+            &signed,
+            app.inbox.is_some(),
+            "account.html",
+            "account",
+            context! { saved => false, error => None::<String>, phone_saved => true },
+        );
+    }
+    Ok(r)
 }
 
 fn account(app: &App, signed: &Signed, saved: bool, error: Option<String>) -> Response {

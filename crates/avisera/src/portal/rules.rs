@@ -103,6 +103,21 @@ async fn editor_with(
             .map(|t| context! { id => t.id.0, name => t.name.clone() })
             .collect()
     };
+    // What the rule's templates would send with a value missing, as this rule sends them.
+    let advice: Vec<Value> = [rule.sms_template_id, rule.email_template_id]
+        .into_iter()
+        .flatten()
+        .filter_map(|id| templates.iter().find(|t| t.id == id))
+        .filter_map(|t| {
+            let advice = avisera_core::templates::advise(app.preview(), &signed.tenant, rule.brand_id, Some(rule), t);
+            let lines: Vec<String> = super::advice::lines(signed.lang, &advice)
+                .into_iter()
+                .flat_map(|(language, lines)| lines.into_iter().map(move |l| format!("{language}: {l}")))
+                .collect();
+            (!lines.is_empty())
+                .then(|| context! { id => t.id.0, name => t.name.clone(), rule => rule.id.0, lines => lines })
+        })
+        .collect();
     let history = if rule.id.0 == 0 {
         Vec::new()
     } else {
@@ -165,6 +180,7 @@ async fn editor_with(
             error => error.map(|e| super::words::say(signed.lang, &e)),
             message => message,
             same_trigger => same_trigger,
+            template_advice => advice,
             replay => replay.map(view::ser),
             replay_days => TRY_DAYS,
         },

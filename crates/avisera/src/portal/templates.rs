@@ -6,12 +6,13 @@ use super::session::{Lang, Signed};
 use super::view::{self, PortalError};
 use crate::app::App;
 use avisera_core::templates;
-use avisera_domain::TemplateId;
 use avisera_domain::email_layout::Block;
 use avisera_domain::notification::{Channel, Message};
+use avisera_domain::rule::Rule;
 use avisera_domain::template::{LANGUAGES, Template, TemplateBody, VARIABLES};
 use avisera_domain::tenant::Tenant;
 use avisera_domain::user::Role;
+use avisera_domain::{BrandId, RuleId, TemplateId};
 use axum::Form;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -73,7 +74,7 @@ pub async fn new(State(app): State<App>, signed: Signed, Query(q): Query<NewQuer
         contents,
         opt_out_footer: true,
     };
-    Ok(editor(&app, &signed, &template, None, None))
+    Ok(editor(&app, &signed, &template, &Shown::default(), None, None))
 }
 
 pub async fn edit(
@@ -90,13 +91,44 @@ pub async fn edit(
     let message = q
         .contains_key("saved")
         .then(|| super::text::get(signed.lang, "saved").unwrap_or("Saved.").to_string());
+    let shown = shown(&app, &signed, template.id, &q).await?;
     Ok(view::page(
         &signed,
         app.inbox.is_some(),
         "template.html",
         "templates",
-        editor_context(signed.lang, &template, None, None, message),
+        editor_context(&app, &signed, &template, &shown, None, None, message),
     ))
+}
+
+/// What the editor previews a template as: in which of the tenant's brands, and for which
+/// rule (its days left and campaign), when it knows.
+#[derive(Default)]
+struct Shown {
+    brand: Option<BrandId>,
+    rule: Option<Rule>,
+}
+
+/// The brand and rule asked for (`preview_brand`, `rule`, from the address or the form); a
+/// template that rules use is shown as the first of them sends it, in that rule's brand.
+async fn shown(app: &App, signed: &Signed, id: TemplateId, f: &HashMap<String, String>) -> Result<Shown, PortalError> {
+    let asked = |key: &str| f.get(key).and_then(|v| v.trim().parse::<i64>().ok());
+    let rules = app.store.rules(signed.tenant.id).await?;
+    let rule = match asked("rule") {
+        Some(r) => rules.into_iter().find(|rule| rule.id == RuleId(r)),
+        None if id.0 != 0 => rules
+            .into_iter()
+            .filter(|r| r.sms_template_id == Some(id) || r.email_template_id == Some(id))
+            .min_by_key(|r| r.id.0),
+        None => None,
+    };
+    let brand = match asked("preview_brand") {
+        Some(b) => Some(BrandId(b)),
+        None => rule.as_ref().and_then(|r| r.brand_id),
+    };
+    // A brand that is not the tenant's (or since removed) is the default brand.
+    let brand = brand.filter(|b| signed.tenant.brands.iter().any(|o| o.id == *b));
+    Ok(Shown { brand, rule })
 }
 
 fn languages_of(template: &Template) -> Vec<String> {
@@ -113,6 +145,7 @@ fn editor(
     app: &App,
     signed: &Signed,
     template: &Template,
+    shown: &Shown,
     error: Option<String>,
     preview: Option<templates::Preview>,
 ) -> Response {
@@ -121,7 +154,7 @@ fn editor(
         app.inbox.is_some(),
         "template.html",
         "templates",
-        editor_context(signed.lang, template, error, preview, None),
+        editor_context(app, signed, template, shown, error, preview, None),
     )
 }
 
@@ -130,10 +163,11 @@ fn editor_at(
     app: &App,
     signed: &Signed,
     template: &Template,
+    shown: &Shown,
     error: Option<String>,
     language: Option<String>,
 ) -> Response {
-    let mut context = editor_context(signed.lang, template, error, None, None);
+    let mut context = editor_context(app, signed, template, shown, error, None, None);
     context = minijinja::context! { error_language => language, ..context };
     view::page(signed, app.inbox.is_some(), "template.html", "templates", context)
 }
@@ -162,17 +196,43 @@ fn block_words(lang: Lang) -> BTreeMap<&'static str, &'static str> {
 }
 
 fn editor_context(
-    lang: Lang,
+    app: &App,
+    signed: &Signed,
     template: &Template,
+    shown: &Shown,
     error: Option<String>,
     preview: Option<templates::Preview>,
     message: Option<String>,
 ) -> Value {
+    let lang = signed.lang;
     let variables: Vec<Value> = VARIABLES
         .iter()
         .map(|(name, about)| context! { name => *name, about => *about })
         .collect();
+    let advice = match &preview {
+        Some(p) => p.advice.clone(),
+        None => templates::advise(
+            app.preview(),
+            &signed.tenant,
+            shown.brand,
+            shown.rule.as_ref(),
+            template,
+        ),
+    };
+    let tenant = &signed.tenant;
+    let brands: Vec<Value> = std::iter::once(context! { id => 0, name => tenant.brand.brand_name.clone() })
+        .chain(
+            tenant
+                .brands
+                .iter()
+                .map(|b| context! { id => b.id.0, name => b.brand.brand_name.clone() }),
+        )
+        .collect();
     context! {
+        brands => brands,
+        preview_brand => shown.brand.map_or(0, |b| b.0),
+        rule_id => shown.rule.as_ref().map(|r| r.id.0),
+        advice => super::advice::lines(lang, &advice),
         template => view::ser(template),
         block_kinds => ["heading", "text", "button", "image", "divider", "html"],
         block_words => block_words(lang),
@@ -275,17 +335,18 @@ async fn save_or_preview(
     f: &HashMap<String, String>,
 ) -> Result<Response, PortalError> {
     signed.submits(super::csrf_in(f), headers, Role::Editor)?;
+    let shown = shown(app, signed, template.id, f).await?;
     if let Some((error, language)) = problem(&template, &signed.tenant, signed.lang) {
-        let mut r = editor_at(app, signed, &template, Some(error), language);
+        let mut r = editor_at(app, signed, &template, &shown, Some(error), language);
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
     }
     if f.get("action").map(String::as_str) == Some("preview") {
-        let preview = templates::preview(app.preview(), &signed.tenant, &template)?;
-        return Ok(editor(app, signed, &template, None, Some(preview)));
+        let preview = preview_shown(app, signed, &shown, &template)?;
+        return Ok(editor(app, signed, &template, &shown, None, Some(preview)));
     }
     if f.get("action").map(String::as_str) == Some("test") {
-        return send_test(app, signed, template).await;
+        return send_test(app, signed, &shown, template).await;
     }
     let now = app.clock.now();
     let store = app.store.as_ref();
@@ -297,19 +358,40 @@ async fn save_or_preview(
     Ok(Redirect::to(&format!("/portal/templates/{}?saved=1", saved.id)).into_response())
 }
 
-/// "Send a test to me": the email as the preview shows it (default language, sample shipment,
-/// the tenant's brand) sent at once to the signed-in user, outside the tenant's log and bill.
-async fn send_test(app: &App, signed: &Signed, template: Template) -> Result<Response, PortalError> {
-    let preview = templates::preview(app.preview(), &signed.tenant, &template)?;
+fn preview_shown(
+    app: &App,
+    signed: &Signed,
+    shown: &Shown,
+    template: &Template,
+) -> Result<templates::Preview, PortalError> {
+    Ok(templates::preview_in(
+        app.preview(),
+        &signed.tenant,
+        shown.brand,
+        shown.rule.as_ref(),
+        template,
+    )?)
+}
+
+/// "Send a test to me": the message as the preview shows it (default language, sample shipment,
+/// the brand shown) to the signed-in user. An email goes at once to their address, outside the
+/// tenant's log and bill (it costs next to nothing); an SMS goes to their own mobile number
+/// through the tenant's SMS provider and is the tenant's like any SMS: logged and billed, with
+/// `TEST` for a tracking number, since the provider charges for it all the same.
+async fn send_test(app: &App, signed: &Signed, shown: &Shown, template: Template) -> Result<Response, PortalError> {
+    let preview = preview_shown(app, signed, shown, &template)?;
     let language = template.pick_language(Some(&template.default_language)).to_string();
-    let (notice, error) = match (template.channel, preview.languages.get(&language)) {
-        (
-            Channel::Email,
-            Some(templates::RenderedPreview::Email {
-                subject, html, text, ..
-            }),
-        ) => {
-            let brand = &signed.tenant.brand;
+    let key = format!(
+        "template-test-{}-{}",
+        signed.user.id,
+        hex::encode(rand::random::<[u8; 8]>())
+    );
+    let mut no_phone = false;
+    let (notice, error) = match preview.languages.get(&language) {
+        Some(templates::RenderedPreview::Email {
+            subject, html, text, ..
+        }) => {
+            let brand = signed.tenant.brand_for(shown.brand);
             let to = signed.user.email.to_string();
             let message = Message::Email {
                 from_name: brand.email_from_name.clone(),
@@ -325,19 +407,42 @@ async fn send_test(app: &App, signed: &Signed, template: Template) -> Result<Res
                 text: text.clone(),
                 list_unsubscribe: None,
             };
-            let key = format!(
-                "template-test-{}-{}",
-                signed.user.id,
-                hex::encode(rand::random::<[u8; 8]>())
-            );
             match super::mail::send(app, message, key).await {
                 Ok(()) => (Some(text_of(signed, "test_sent").replace("{email}", &to)), None),
                 Err(why) => (None, Some(format!("{}: {why}", text_of(signed, "test_not_sent")))),
             }
         }
-        _ => (None, Some(text_of(signed, "test_email_only").to_string())),
+        Some(templates::RenderedPreview::Sms(quote)) => {
+            let queued = avisera_core::profile::queue_test_sms(
+                app.store.as_ref(),
+                &signed.tenant,
+                shown.brand,
+                &signed.user,
+                &quote.text,
+                &key,
+                app.clock.now(),
+            )
+            .await;
+            match queued {
+                Ok(_) => {
+                    app.wake_workers();
+                    let phone = signed.user.phone.as_ref().map(|p| p.to_string()).unwrap_or_default();
+                    (
+                        Some(text_of(signed, "test_sms_queued").replace("{phone}", &phone)),
+                        None,
+                    )
+                }
+                Err(avisera_core::Error::Invalid { code, .. }) if code == avisera_core::profile::NO_PHONE => {
+                    no_phone = true;
+                    (None, Some(text_of(signed, "test_sms_no_phone").to_string()))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        None => (None, Some(text_of(signed, "test_not_sent").to_string())),
     };
-    let context = editor_context(signed.lang, &template, error, Some(preview), notice);
+    let context = editor_context(app, signed, &template, shown, error, Some(preview), notice);
+    let context = context! { no_phone => no_phone, ..context };
     Ok(view::page(
         signed,
         app.inbox.is_some(),
@@ -400,9 +505,17 @@ pub async fn preview(
     if template.name.is_empty() {
         template.name = "preview".into();
     }
+    // The form says which brand and rule it previews in (`preview_brand`, `rule`).
+    let shown = shown(&app, &signed, TemplateId(0), &f).await?;
     let body = match problem(&template, &signed.tenant, signed.lang) {
         Some((error, language)) => json!({ "error": error, "language": language }),
-        None => json!(templates::preview(app.preview(), &signed.tenant, &template)?),
+        None => {
+            let preview = preview_shown(&app, &signed, &shown, &template)?;
+            let advice = super::advice::lines(signed.lang, &preview.advice);
+            let mut body = json!(preview);
+            body["advice_lines"] = json!(advice);
+            body
+        }
     };
     Ok(Json(body).into_response())
 }

@@ -122,13 +122,14 @@ struct SendForm {
 }
 
 /// The fields of the form, so a page shown afresh has each (empty).
-const FORM_FIELDS: [&str; 6] = [
+const FORM_FIELDS: [&str; 7] = [
     "channel",
     "to",
     "sms_template_id",
     "email_template_id",
     "subject",
     "text",
+    "brand_id",
 ];
 
 /// An SMS typed by hand longer than this many segments is sent only once confirmed.
@@ -199,6 +200,8 @@ async fn show(
                 .iter()
                 .map(|k| (*k, form.typed.get(*k).cloned().unwrap_or_default()))
                 .collect::<HashMap<_, _>>(),
+            brands => signed.tenant.brands.iter().map(|b| context! { id => b.id.0, name => b.brand.brand_name.clone() }).collect::<Vec<_>>(),
+            default_brand_name => signed.tenant.brand.brand_name.clone(),
             segment_price_ore => prices.sms_segment_ore.0,
             money => view::ser(super::format::amount_style(signed.lang)),
             transliterate => signed.tenant.billing.transliterate_sms,
@@ -275,6 +278,7 @@ pub async fn send(
         to: &to,
         by: &by,
         key: &key,
+        brand: get("brand_id").parse::<i64>().ok().map(avisera_domain::BrandId),
     };
     let links = &*app.links;
     match manual::send(

@@ -145,6 +145,13 @@ async fn the_block_editor_previews_in_the_layout_and_sends_the_same_html_as_a_te
     let driver = start_driver().await;
     let app = spawn_app(Db::Sqlite, None, Some(smtp_config(&smtp))).await;
     let password = crate::portal::add_user(&app, 1, "anna@webshop.se", Role::Editor).await;
+    // A second brand to preview (and test) the email in.
+    let store = app.app.store.as_ref();
+    let tenant = store.tenant(TenantId(1)).await.unwrap().unwrap();
+    let mut outlet = Brand::named("Outlet");
+    outlet.email_from_name = "Outlet Kundservice".into();
+    outlet.colour = Colour::parse("#AA0033").unwrap();
+    let b = tenants::save_other_brand(store, &tenant, None, outlet).await.unwrap();
     let c = browser(&driver).await;
     let base = app.base.clone();
     let preview = async {
@@ -158,7 +165,12 @@ async fn the_block_editor_previews_in_the_layout_and_sends_the_same_html_as_a_te
         fill(&c, "#name", "Levererat").await;
         fill(&c, "#subject_sv", "Ditt paket {{ tracking_number }}").await;
         click(&c, "#add-heading-sv").await;
-        fill(&c, "#block-list-sv li:nth-of-type(1) [data-field=text]", "Hej {{ receiver_name }}!").await;
+        fill(
+            &c,
+            "#block-list-sv li:nth-of-type(1) [data-field=text]",
+            "Hej{% if receiver_name %} {{ receiver_name }}{% endif %}!",
+        )
+        .await;
         click(&c, "#add-text-sv").await;
         fill(&c, "#block-list-sv li:nth-of-type(2) [data-field=text]", "Paketet är <levererat> & klart.").await;
         click(&c, "#add-button-sv").await;
@@ -167,10 +179,23 @@ async fn the_block_editor_previews_in_the_layout_and_sends_the_same_html_as_a_te
         assert!(srcdoc.contains(">Hej Anna Andersson!</h1>"), "{srcdoc}");
         assert!(srcdoc.contains("Paketet är &lt;levererat&gt; &amp; klart."), "{srcdoc}");
         assert!(srcdoc.contains("border-top:4px solid #1f5f99"), "the layout's colour line: {srcdoc}");
+        // A value some shipments lack, printed bare: the editor says so as it is typed, and
+        // stops saying so once it is guarded.
+        click(&c, "#add-text-sv").await;
+        let carrier = "#block-list-sv li:nth-of-type(4) [data-field=text]";
+        fill(&c, carrier, "Det kommer med {{ carrier }}.").await;
+        wait_text(&c, "#advice-sv", "May be empty for some shipments: {{ carrier }}.").await;
+        fill(&c, carrier, "Det kommer{% if carrier %} med {{ carrier }}{% endif %}.").await;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while c.find(Locator::Css("#advice-sv")).await.unwrap().is_displayed().await.unwrap() {
+            assert!(Instant::now() < deadline, "guarded, the advice goes away");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        wait_srcdoc(&c, "Det kommer med PostNord.").await;
         click(&c, "#save-template").await;
         wait_text(&c, "#saved-notice", "Saved").await;
 
-        // Saved: the editor shows the three blocks again, and the preview shows them in the layout.
+        // Saved: the editor shows the four blocks again, and the preview shows them in the layout.
         let kinds = c
             .execute(
                 "return Array.from(document.querySelectorAll('#block-list-sv li')).map(function (li) { return li.className; });",
@@ -178,9 +203,21 @@ async fn the_block_editor_previews_in_the_layout_and_sends_the_same_html_as_a_te
             )
             .await
             .unwrap();
-        assert_eq!(kinds, json!(["block block-heading", "block block-text", "block block-button"]));
-        let srcdoc = wait_srcdoc(&c, ">Följ paketet</a>").await;
+        assert_eq!(
+            kinds,
+            json!(["block block-heading", "block block-text", "block block-button", "block block-text"])
+        );
+        wait_srcdoc(&c, ">Följ paketet</a>").await;
         screenshot(&c, "14-email-blocks").await;
+        // Previewed in the other brand: its colour around the same blocks.
+        c.execute(
+            &format!("var s = document.getElementById('preview_brand'); s.value = '{}'; s.dispatchEvent(new Event('change', {{bubbles: true}}));", b.0),
+            vec![],
+        )
+        .await
+        .unwrap();
+        let srcdoc = wait_srcdoc(&c, "border-top:4px solid #aa0033").await;
+        assert!(srcdoc.contains(">Följ paketet</a>"), "{srcdoc}");
 
         click(&c, "#send-test").await;
         wait_text(&c, "#saved-notice", "anna@webshop.se").await;
@@ -194,6 +231,10 @@ async fn the_block_editor_previews_in_the_layout_and_sends_the_same_html_as_a_te
 
     let mail = smtp.wait_for_mails(1).await.remove(0);
     assert_eq!(mail["to"], "anna@webshop.se", "{mail:#}");
+    assert!(
+        mail["from"].as_str().unwrap().starts_with("\"Outlet Kundservice\" <"),
+        "sent as the brand shown: {mail:#}"
+    );
     assert!(
         mail["subject"]
             .as_str()
@@ -335,4 +376,100 @@ async fn brands_are_added_in_the_portal_and_a_bad_colour_is_refused_keeping_what
     assert!(refused.to_string().contains("six hexadecimal digits"), "{refused}");
     let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
     assert_eq!(tenant["brand"]["colour"], "#123456", "{tenant}");
+}
+
+#[tokio::test]
+async fn every_brand_is_managed_over_the_api_and_only_the_tenants_own() {
+    let app = spawn_app(Db::Postgres, None, None).await;
+    let brand = |name: &str| {
+        json!({"brand_name": name, "sms_sender_id": "OutletSE", "email_from_name": name,
+            "email_from_address": null, "reply_to": null, "customer_service_email": "hej@outlet.example",
+            "customer_service_phone": null, "default_language": "sv", "colour": "#AA0033"})
+    };
+    let (status, list) = app.call("GET", "/v1/brands", None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["brands"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["brands"][0]["id"], 0, "{list}");
+    assert_eq!(list["brands"][0]["default"], true, "{list}");
+
+    let (status, created) = app.call("POST", "/v1/brands", Some(brand("Outlet"))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["id"], 1, "{created}");
+    assert_eq!(created["default"], false, "{created}");
+    assert_eq!(created["brand"]["colour"], "#aa0033", "{created}");
+    let mut bad = brand("Outlet");
+    bad["sms_sender_id"] = json!("Outlet Sverige AB");
+    let (status, refused) = app.call("POST", "/v1/brands", Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["field"], "sms_sender_id", "{refused}");
+    let mut no_logo = brand("Outlet");
+    no_logo["logo_id"] = json!(99);
+    let (status, refused) = app.call("POST", "/v1/brands", Some(no_logo)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("there is no logo 99"), "{refused}");
+
+    // Changed without a colour: the colour stays. The default brand is brand 0.
+    let mut renamed = brand("Outlet Nord");
+    renamed.as_object_mut().unwrap().remove("colour");
+    let (status, changed) = app.call("PUT", "/v1/brands/1", Some(renamed)).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["brand"]["brand_name"], "Outlet Nord", "{changed}");
+    assert_eq!(changed["brand"]["colour"], "#aa0033", "{changed}");
+    let (_, one) = app.call("GET", "/v1/brands/1", None).await;
+    assert_eq!(one["brand"]["brand_name"], "Outlet Nord", "{one}");
+    let (status, changed) = app.call("PUT", "/v1/brands/0", Some(brand("Webshop Nord"))).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    let (_, tenant) = app.call("GET", "/v1/tenant", None).await;
+    assert_eq!(tenant["brand"]["brand_name"], "Webshop Nord", "{tenant}");
+    let (status, missing) = app.call("GET", "/v1/brands/7", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    let (status, missing) = app.call("PUT", "/v1/brands/7", Some(brand("X"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+
+    // Another tenant sees only its own default brand, and cannot reach brand 1.
+    let other = add_tenant(&app.app, "Other AB").await;
+    let (_, theirs) = app.call_as(&other, "GET", "/v1/brands", None).await;
+    assert_eq!(theirs["brands"].as_array().unwrap().len(), 1, "{theirs}");
+    assert_eq!(theirs["brands"][0]["brand"]["brand_name"], "Other AB", "{theirs}");
+    for (method, body) in [("GET", None), ("PUT", Some(brand("Stolen"))), ("DELETE", None)] {
+        let (status, answer) = app.call_as(&other, method, "/v1/brands/1", body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method}: {answer}");
+    }
+    let (_, one) = app.call("GET", "/v1/brands/1", None).await;
+    assert_eq!(one["brand"]["brand_name"], "Outlet Nord", "{one}");
+
+    // Removed: a rule that named it sends in the default brand and its history says so, and a
+    // brand added later (which gets id 1 again) is not the rule's.
+    let rule = sms_rule(&app, "delivered", json!({"brand_id": 1})).await;
+    let (status, answer) = app.call("DELETE", "/v1/brands/0", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(answer.to_string().contains("cannot be removed"), "{answer}");
+    let (status, _) = app.call("DELETE", "/v1/brands/1", None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.call("DELETE", "/v1/brands/1", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, after) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    assert_eq!(after["brand_id"], serde_json::Value::Null, "{after}");
+    assert_eq!(after["enabled"], true, "{after}");
+    let (_, history) = app.call("GET", &format!("/v1/rules/{rule}/history"), None).await;
+    assert_eq!(
+        history["history"].as_array().unwrap().len(),
+        3,
+        "created, enabled, brand gone: {history}"
+    );
+    let (_, again) = app.call("POST", "/v1/brands", Some(brand("Nytt"))).await;
+    assert_eq!(again["id"], 1, "{again}");
+    let (_, after) = app.call("GET", &format!("/v1/rules/{rule}"), None).await;
+    assert_eq!(after["brand_id"], serde_json::Value::Null, "{after}");
+
+    // The operations are in the API's document.
+    let (_, doc) = app.call("GET", "/openapi.json", None).await;
+    for (path, methods) in [
+        ("/v1/brands", ["get", "post"].as_slice()),
+        ("/v1/brands/{id}", &["get", "put", "delete"]),
+    ] {
+        for m in methods {
+            assert!(doc["paths"][path][m].is_object(), "{m} {path} documented");
+        }
+    }
 }

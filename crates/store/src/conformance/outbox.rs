@@ -198,6 +198,26 @@ pub async fn notices_are_stored_once_and_never_billed(store: &dyn Store) {
     assert_eq!(job.message, notice.message.clone().unwrap());
 }
 
+pub async fn a_test_of_a_template_is_stored_once_billed_and_labelled_test(store: &dyn Store) {
+    let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    let test = sms_notice("test:1:0123456789abcdef", "+46701234567", now);
+    let id = store.add_test(tenant.id, &test, now).await.unwrap().expect("added");
+    assert_eq!(
+        store.add_test(tenant.id, &test, now).await.unwrap(),
+        None,
+        "once per key"
+    );
+    let job = store
+        .claim_due("w", now, at("2026-11-25T10:01:00Z"), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!((job.id, job.billable, job.shipment_id), (id, true, None));
+    let listed = store.notification(tenant.id, id).await.unwrap().expect("in the log");
+    assert_eq!(listed.tracking_number, TEST_LABEL);
+}
+
 pub async fn a_cancel_reaching_a_send_in_flight_keeps_the_truth(store: &dyn Store) {
     let (tenant, _, _) = tenant_with_rule(store, "Shop").await;
     let now = at("2026-11-25T10:00:00Z");

@@ -189,3 +189,42 @@ pub async fn shipments_are_found_by_part_of_their_tracking_number_or_receivers_n
         0
     );
 }
+
+pub async fn a_users_own_phone_is_set_and_removed_only_in_its_tenant(store: &dyn Store) {
+    use avisera_domain::contact::{EmailAddress, PhoneNumber};
+    use avisera_domain::user::Role;
+    let now = at("2026-11-25T10:00:00Z");
+    let (a, b) = (
+        store
+            .create_tenant("A", Plan::Plus, &Brand::named("A"), now)
+            .await
+            .unwrap(),
+        store
+            .create_tenant("B", Plan::Plus, &Brand::named("B"), now)
+            .await
+            .unwrap(),
+    );
+    let new = NewUser {
+        email: EmailAddress::parse("anna@shop.se").unwrap(),
+        name: "Anna".into(),
+        role: Role::Editor,
+        password_hash: "hash".into(),
+    };
+    let anna = store.create_user(a.id, &new, now).await.unwrap();
+    assert_eq!(store.user(a.id, anna).await.unwrap().unwrap().phone, None);
+    let phone = PhoneNumber::parse("+46701234567", None).unwrap();
+    assert!(
+        !store.set_user_phone(b.id, anna, Some(&phone)).await.unwrap(),
+        "not B's user"
+    );
+    assert_eq!(store.user(a.id, anna).await.unwrap().unwrap().phone, None);
+    assert!(store.set_user_phone(a.id, anna, Some(&phone)).await.unwrap());
+    assert_eq!(
+        store.user(a.id, anna).await.unwrap().unwrap().phone,
+        Some(phone.clone())
+    );
+    let (found, _) = store.user_by_email("anna@shop.se").await.unwrap().unwrap();
+    assert_eq!(found.phone, Some(phone));
+    assert!(store.set_user_phone(a.id, anna, None).await.unwrap());
+    assert_eq!(store.users(a.id).await.unwrap()[0].phone, None);
+}
