@@ -670,7 +670,8 @@ async fn every_refused_form_in_swedish_norwegian_danish_and_finnish_says_what_to
             "ett norskt organisationsnummer har 9 siffror, inte 5: t.ex. 923 609 016 (9 siffror)",
         ),
         ("fi", "sign-up, lengths", "yrityksen nimi on pidempi kuin 100 merkkiä"),
-        ("nb", "sign-up, taken", "admin@webshop.se logger allerede inn i Avisera"),
+        // Sign-up answers the same whether or not the address has an account (no enumeration).
+        ("nb", "sign-up, taken", "Vi har sendt en lenke til admin@webshop.se"),
         (
             "da",
             "sign-up, letters",
