@@ -7,6 +7,7 @@
 //! [`Error`] with a stable code, and the edge decides what status or page that becomes.
 #![forbid(unsafe_code)]
 
+mod account_mail;
 pub mod billing;
 pub mod budget;
 pub mod csv;

@@ -2,6 +2,7 @@
 //! it makes its tenant and first admin and signs the admin in. Nothing exists but the pending
 //! sign-up until the link is followed.
 
+use crate::account_mail;
 use crate::sessions;
 use crate::tenants::hash_secret;
 use crate::users::{account, password};
@@ -109,81 +110,69 @@ where
 
 /// The email that asks the new admin to confirm, in the language they signed up in.
 pub fn confirmation_email(signup: &SignUp, link: &str) -> Message {
-    let (subject, text) = if signup.language == "sv" {
-        (
-            format!("Bekräfta kontot för {} hos Avisera", signup.company),
-            format!(
-                "Hej {}!\n\nFör att skapa Avisera-kontot för {} ({}), öppna länken och bekräfta:\n\n{link}\n\n\
-                 Länken gäller i {CONFIRM_WITHIN_HOURS} timmar. Om det inte var du som registrerade kontot kan du strunta i det här mejlet.",
-                signup.admin_name, signup.company, signup.organisation
-            ),
-        )
-    } else {
-        (
-            format!("Confirm the Avisera account of {}", signup.company),
-            format!(
-                "Hello {},\n\nTo create the Avisera account of {} ({}), open this link and confirm:\n\n{link}\n\n\
-                 The link works for {CONFIRM_WITHIN_HOURS} hours. If you did not sign up, ignore this email.",
-                signup.admin_name, signup.company, signup.organisation
-            ),
-        )
-    };
-    crate::users::account::account_email(&signup.email, subject, text)
+    let lang = signup.language.as_str();
+    let company = signup.company.as_str();
+    let organisation = signup.organisation.to_string();
+    let hours = CONFIRM_WITHIN_HOURS.to_string();
+    let subject = account_mail::fill(lang, "confirm_subject", &[("company", company)]);
+    let text = account_mail::fill(
+        lang,
+        "confirm_text",
+        &[
+            ("name", &signup.admin_name),
+            ("company", company),
+            ("organisation", &organisation),
+            ("link", link),
+            ("hours", &hours),
+        ],
+    );
+    account::account_email(&signup.email, subject, text)
 }
 
 /// The email to the owner of an address someone signed up with: nothing was made, and here is
 /// a link to choose a new password in case that was them and they forgot it. Nothing the
 /// stranger typed but the checked organisation number is in it, so it carries no one's text.
+/// In the language of the sign-up's page.
 pub fn address_taken_email(user: &User, signup: &SignUp, reset_link: &str, portal_link: &str) -> Message {
-    let minutes = account::RESET_WITHIN_MINUTES;
-    let (subject, text) = if signup.language == "sv" {
-        (
-            "Någon försökte skapa ett Avisera-konto med din adress".to_string(),
-            format!(
-                "Hej {}!\n\nNågon (kanske du) försökte skapa ett nytt Avisera-konto för organisationsnummer {} med {}, som redan loggar in i Avisera. \
-                 Inget nytt konto skapades.\n\nLogga in här:\n\n{portal_link}\n\nHar du glömt lösenordet? Välj ett nytt här:\n\n{reset_link}\n\n\
-                 Länken gäller i {minutes} minuter och bara en gång. Var det inte du kan du strunta i mejlet: ditt konto är oförändrat.",
-                user.name, signup.organisation, user.email
-            ),
-        )
-    } else {
-        (
-            "Someone tried to create an Avisera account with your address".to_string(),
-            format!(
-                "Hello {},\n\nSomeone (perhaps you) tried to create a new Avisera account for organisation number {} with {}, which already signs in to Avisera. \
-                 No new account was made.\n\nSign in here:\n\n{portal_link}\n\nForgot your password? Choose a new one here:\n\n{reset_link}\n\n\
-                 The link works for {minutes} minutes, once. If it was not you, ignore this email: your account is unchanged.",
-                user.name, signup.organisation, user.email
-            ),
-        )
-    };
+    let lang = signup.language.as_str();
+    let organisation = signup.organisation.to_string();
+    let email = user.email.to_string();
+    let minutes = account::RESET_WITHIN_MINUTES.to_string();
+    let subject = account_mail::fill(lang, "taken_subject", &[]);
+    let text = account_mail::fill(
+        lang,
+        "taken_text",
+        &[
+            ("name", &user.name),
+            ("organisation", &organisation),
+            ("email", &email),
+            ("portal_link", portal_link),
+            ("reset_link", reset_link),
+            ("minutes", &minutes),
+        ],
+    );
     account::account_email(&user.email, subject, text)
 }
 
 /// The email to an admin of an organisation someone else tried to sign up: who asked (the
 /// name they typed, quoted, and their address), and where to add them as a user. The subject
-/// is fixed, so a stranger's text never heads an email. The person who asked was told nothing.
+/// holds only the checked organisation number, so a stranger's text never heads an email. The
+/// person who asked was told nothing. In the language of the sign-up's page.
 pub fn organisation_taken_email(admin: &User, signup: &SignUp, users_link: &str) -> Message {
-    let (subject, text) = if signup.language == "sv" {
-        (
-            format!("Någon vill använda Avisera för {}", signup.organisation),
-            format!(
-                "Hej {}!\n\nNågon som angav namnet ”{}” och adressen {} försökte skapa ett nytt Avisera-konto för organisationsnummer {}, som redan har ert konto. \
-                 Inget nytt konto skapades, och hen fick inte veta att ni redan har ett.\n\n\
-                 Arbetar hen hos er? Lägg till hen som användare här:\n\n{users_link}\n\nKänner du inte igen hen kan du strunta i mejlet.",
-                admin.name, signup.admin_name, signup.email, signup.organisation
-            ),
-        )
-    } else {
-        (
-            format!("Someone asked for Avisera for {}", signup.organisation),
-            format!(
-                "Hello {},\n\nSomeone giving the name “{}” and the address {} tried to create a new Avisera account for organisation number {}, which already has yours. \
-                 No new account was made, and they were not told that you have one.\n\n\
-                 Do they work with you? Add them as a user here:\n\n{users_link}\n\nIf you do not know them, ignore this email.",
-                admin.name, signup.admin_name, signup.email, signup.organisation
-            ),
-        )
-    };
+    let lang = signup.language.as_str();
+    let organisation = signup.organisation.to_string();
+    let asker_email = signup.email.to_string();
+    let subject = account_mail::fill(lang, "organisation_subject", &[("organisation", &organisation)]);
+    let text = account_mail::fill(
+        lang,
+        "organisation_text",
+        &[
+            ("name", &admin.name),
+            ("asker", &signup.admin_name),
+            ("asker_email", &asker_email),
+            ("organisation", &organisation),
+            ("users_link", users_link),
+        ],
+    );
     account::account_email(&admin.email, subject, text)
 }

@@ -35,7 +35,7 @@ pub struct SignUp {
     pub admin_name: String,
     pub email: EmailAddress,
     pub plan: Plan,
-    /// `sv` or `en`: the confirmation email's and the portal's language.
+    /// One of `sv`, `nb`, `da`, `fi`, `en`: the confirmation email's and the new tenant's language.
     pub language: String,
     pub expires_at: Timestamp,
 }
@@ -80,7 +80,13 @@ impl SignUpForm {
         if !self.terms_accepted {
             errors.push(("terms", "accept the terms of service to create the account".into()));
         }
-        let language = if self.language == "sv" { "sv" } else { "en" };
+        // The page's language when Avisera speaks it (the emails and the new tenant's brand
+        // use it), else English.
+        let language = if crate::template::LANGUAGES.contains(&self.language.as_str()) {
+            self.language.as_str()
+        } else {
+            "en"
+        };
         match (organisation, email, plan) {
             (Some(organisation), Some(email), Some(plan)) if errors.is_empty() => Ok(SignUp {
                 organisation,
@@ -147,6 +153,26 @@ mod tests {
         assert_eq!(brand.brand_name, "Webshop AB");
         assert_eq!(brand.default_language, "sv");
         assert!(brand.check().is_ok());
+    }
+
+    #[test]
+    fn the_page_language_is_kept_when_avisera_speaks_it_else_english() {
+        for lang in ["sv", "nb", "da", "fi", "en"] {
+            let s = SignUpForm {
+                language: lang.into(),
+                ..good()
+            }
+            .check(now())
+            .unwrap();
+            assert_eq!((s.language.as_str(), s.brand().default_language.as_str()), (lang, lang));
+        }
+        let s = SignUpForm {
+            language: "de".into(),
+            ..good()
+        }
+        .check(now())
+        .unwrap();
+        assert_eq!(s.language, "en");
     }
 
     #[test]

@@ -95,6 +95,33 @@ async fn a_forgotten_password_is_reset_by_an_emailed_link_that_works_once() {
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND, "the link works once");
     assert!(again.body.contains("no longer works"));
+
+    // Asked for on a page in Norwegian, the link comes in Norwegian.
+    let mut norwegian = Visitor::new(&app.base);
+    norwegian.get("/portal/lang?to=nb&back=/portal/password/forgot").await;
+    let csrf = norwegian.get("/portal/password/forgot").await.csrf();
+    norwegian
+        .post(
+            "/portal/password/forgot",
+            &[("csrf", &csrf), ("email", "anna@webshop.se")],
+        )
+        .await;
+    let mails = smtp.wait_for_mails(2).await;
+    assert_eq!(mails[1]["subject"], "Nytt passord til Avisera");
+    let text = mails[1]["text"].as_str().unwrap();
+    assert!(
+        text.contains("Velg et nytt her") && text.contains("Lenken virker i 60 minutter"),
+        "{text}"
+    );
+    assert!(!text.contains("The link works"), "{text}");
+    let link = reset_path(text);
+    assert!(
+        Visitor::new(&app.base)
+            .get(&link)
+            .await
+            .body
+            .contains("anna@webshop.se")
+    );
 }
 
 #[tokio::test]

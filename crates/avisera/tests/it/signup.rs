@@ -118,23 +118,18 @@ async fn a_business_signs_up_confirms_by_email_and_lands_in_its_own_portal() {
     let signed = later.sign_in("kari@fjordsko.example", "a long enough secret").await;
     assert_eq!(signed.location.as_deref(), Some("/portal"));
 
-    // The organisation has its account: a second sign-up for it (another person) gets the
-    // page any sign-up gets, and makes nothing; the organisation's admin is told who asked.
+    // The organisation has its account: a second sign-up for it (another person, on a page
+    // in Danish) gets the page any sign-up gets, and makes nothing; the organisation's admin
+    // is told who asked, in the language of that page.
     let mut other = Visitor::new(&app.base);
+    other.get("/portal/lang?to=da&back=/signup").await;
     let csrf = other.get("/signup").await.csrf();
     let page = other
         .post("/signup", &good(&csrf, "923609016", "ola@fjordsko.example"))
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(
-        page.body.contains("We sent a link to ola@fjordsko.example"),
-        "{}",
-        page.body
-    );
-    assert!(
-        !page.body.contains("already has an Avisera account"),
-        "nothing says the organisation is a customer"
-    );
+    assert!(page.body.contains("lang=\"da\""), "{}", page.body);
+    assert!(page.body.contains("ola@fjordsko.example"), "{}", page.body);
     assert_eq!(app.app.store.tenants().await.unwrap().len(), tenants.len());
     let mails = smtp.wait_for_mails(2).await;
     assert_eq!(mails.len(), 2, "{mails:#?}");
@@ -144,15 +139,17 @@ async fn a_business_signs_up_confirms_by_email_and_lands_in_its_own_portal() {
     );
     let told = mails
         .iter()
-        .find(|m| m["subject"] == "Someone asked for Avisera for 923 609 016")
-        .expect("the admin is told");
+        .find(|m| m["subject"] == "Nogen vil bruge Avisera for 923 609 016")
+        .expect("the admin is told, in Danish");
     assert_eq!(told["to"], "kari@fjordsko.example");
     let text = told["text"].as_str().unwrap();
     assert!(
-        text.contains("“Kari Nordmann” and the address ola@fjordsko.example")
+        text.contains("»Kari Nordmann« og adressen ola@fjordsko.example")
+            && text.contains("Tilføj vedkommende som bruger her")
             && text.contains("https://track.example.com/portal/users"),
         "{text}"
     );
+    assert!(!text.contains("Someone"), "no English left: {text}");
 }
 
 /// Sign-up as an address that signs in already: the same page as a new address gets (so the
@@ -164,8 +161,13 @@ async fn signing_up_with_an_address_that_has_an_account_answers_as_for_any_and_t
     let app = spawn_app(Db::Postgres, None, Some(smtp_config(&smtp))).await;
     let old = add_user(&app, 1, "anna@webshop.se", Role::Admin).await;
 
+    // On a page in Finnish: both emails (to the address's owner, and the new sign-up's
+    // confirmation) are in Finnish.
     let mut stranger = Visitor::new(&app.base);
-    let csrf = stranger.get("/signup").await.csrf();
+    stranger.get("/portal/lang?to=fi&back=/signup").await;
+    let form = stranger.get("/signup").await;
+    assert!(form.body.contains("lang=\"fi\""), "{}", form.body);
+    let csrf = form.csrf();
     let taken = stranger
         .post("/signup", &good(&csrf, "923 609 016", "anna@webshop.se"))
         .await;
@@ -185,13 +187,22 @@ async fn signing_up_with_an_address_that_has_an_account_answers_as_for_any_and_t
         .iter()
         .find(|m| m["to"] == "anna@webshop.se")
         .expect("the address's owner is told");
-    assert_eq!(
-        to_anna["subject"],
-        "Someone tried to create an Avisera account with your address"
-    );
+    assert_eq!(to_anna["subject"], "Joku yritti luoda Avisera-tilin osoitteellasi");
     let text = to_anna["text"].as_str().unwrap();
-    assert!(text.contains("No new account was made"), "{text}");
+    assert!(text.contains("Uutta tiliä ei luotu"), "{text}");
+    assert!(!text.contains("No new account was made"), "{text}");
     assert!(text.contains("https://track.example.com/portal/login"), "{text}");
+    let to_nina = mails
+        .iter()
+        .find(|m| m["to"] == "nina@fjordsko.example")
+        .expect("the new address gets its confirmation");
+    assert_eq!(to_nina["subject"], "Vahvista yrityksen Fjord Sko AS Avisera-tili");
+    let confirm = to_nina["text"].as_str().unwrap();
+    assert!(
+        confirm.starts_with("Hei Kari Nordmann,") && confirm.contains("Linkki toimii 24 tuntia"),
+        "{confirm}"
+    );
+    assert!(!link_in(confirm).is_empty());
     assert_eq!(
         app.app.store.tenants().await.unwrap().len(),
         1,

@@ -100,27 +100,22 @@ where
     Ok(Some(sessions::open(store, user.tenant_id, user.id, now, None).await?))
 }
 
-/// The email with the reset link, in the portal language `lang` (`sv` or English).
+/// The email with the reset link, in the portal language `lang` (`sv`, `nb`, `da`, `fi`;
+/// English for any other).
 pub fn reset_email(user: &User, link: &str, lang: &str) -> Message {
-    let (subject, text) = if lang == "sv" {
-        (
-            "Nytt lösenord till Avisera".to_string(),
-            format!(
-                "Hej {}!\n\nNågon (förhoppningsvis du) bad om ett nytt lösenord till Avisera för {}. Välj ett nytt här:\n\n{link}\n\n\
-                 Länken gäller i {RESET_WITHIN_MINUTES} minuter och bara en gång. Bad du inte om det kan du strunta i mejlet: lösenordet är oförändrat.",
-                user.name, user.email
-            ),
-        )
-    } else {
-        (
-            "A new Avisera password".to_string(),
-            format!(
-                "Hello {},\n\nSomeone (hopefully you) asked for a new Avisera password for {}. Choose one here:\n\n{link}\n\n\
-                 The link works for {RESET_WITHIN_MINUTES} minutes, once. If you did not ask, ignore this email: your password is unchanged.",
-                user.name, user.email
-            ),
-        )
-    };
+    let email = user.email.to_string();
+    let minutes = RESET_WITHIN_MINUTES.to_string();
+    let subject = crate::account_mail::fill(lang, "reset_subject", &[]);
+    let text = crate::account_mail::fill(
+        lang,
+        "reset_text",
+        &[
+            ("name", &user.name),
+            ("email", &email),
+            ("link", link),
+            ("minutes", &minutes),
+        ],
+    );
     account_email(&user.email, subject, text)
 }
 
