@@ -84,6 +84,16 @@ pub enum RenderedPreview {
     },
 }
 
+impl RenderedPreview {
+    /// What one such message costs on the tenant's plan.
+    pub fn price_ore(&self) -> Ore {
+        match self {
+            RenderedPreview::Sms(quote) => quote.price_ore,
+            RenderedPreview::Email { price_ore, .. } => *price_ore,
+        }
+    }
+}
+
 /// Each language of a template rendered against the sample shipment in the tenant's default
 /// brand, with what one message costs on the tenant's plan.
 pub fn preview(ctx: PreviewContext<'_>, tenant: &Tenant, template: &Template) -> Result<Preview> {

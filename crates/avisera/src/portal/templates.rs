@@ -512,8 +512,20 @@ pub async fn preview(
         None => {
             let preview = preview_shown(&app, &signed, &shown, &template)?;
             let advice = super::advice::lines(signed.lang, &preview.advice);
+            // Each language's price as the page's language writes amounts (0,75 kr).
+            let prices: std::collections::BTreeMap<&str, String> = preview
+                .languages
+                .iter()
+                .map(|(language, shown)| {
+                    (
+                        language.as_str(),
+                        super::format::amount(signed.lang, shown.price_ore().0),
+                    )
+                })
+                .collect();
             let mut body = json!(preview);
             body["advice_lines"] = json!(advice);
+            body["prices"] = json!(prices);
             body
         }
     };

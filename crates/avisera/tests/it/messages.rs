@@ -62,6 +62,16 @@ async fn the_editor_names_a_value_that_may_be_missing_and_counts_long_messages_i
         "{p}"
     );
     assert_eq!(p["languages"]["sv"]["segments"], 2, "the counter agrees: {p}");
+    // The live price as Swedish writes amounts (decimal comma, kr), not the API's "1.50".
+    let ore = p["languages"]["sv"]["price_ore"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{p}"));
+    assert!(ore > 0, "{p}");
+    assert_eq!(
+        p["prices"]["sv"],
+        json!(format!("{},{:02}\u{a0}kr", ore / 100, ore % 100)),
+        "{p}"
+    );
     let ucs2 = "Hej {{ receiver_name }}! Ditt paket 📦 är här, välkommen – hämta det på Torget.";
     let p = live(&mut v, &csrf, &[("channel", "sms"), ("text_sv", ucs2)]).await;
     let advice = p["advice_lines"]["sv"].to_string();
