@@ -164,6 +164,34 @@ impl Node {
         }
     }
 
+    /// Where the node itself says the time went, from its own histograms on `/metrics`: the
+    /// mean time of an ingest batch's store transaction, of a provider call, and from a
+    /// notification's creation (with its event) to the provider's answer.
+    pub async fn time_spent(&self) -> anyhow::Result<String> {
+        let text = reqwest::get(format!("{}/metrics", self.base)).await?.text().await?;
+        // Sum and count over every label set of one histogram.
+        let mean_ms = |name: &str| {
+            let total = |suffix: &str| -> f64 {
+                text.lines()
+                    .filter(|l| l.starts_with(&format!("{name}_{suffix}")))
+                    .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                    .sum()
+            };
+            let (sum, count) = (total("sum"), total("count"));
+            if count > 0.0 {
+                format!("{:.1} ms (of {count})", sum / count * 1000.0)
+            } else {
+                "none".into()
+            }
+        };
+        Ok(format!(
+            "ingest batch in the store {}, provider call {}, notification made → provider answered {}",
+            mean_ms("avisera_ingest_batch_seconds"),
+            mean_ms("avisera_provider_call_seconds"),
+            mean_ms("avisera_delivery_latency_seconds"),
+        ))
+    }
+
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }

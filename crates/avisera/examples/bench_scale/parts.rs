@@ -378,6 +378,10 @@ pub async fn latency(cx: &Ctx, per_second: usize) -> anyhow::Result<Figures> {
     provider.wait_for(total, WAIT).await?;
     check_once(&provider, "latency");
     let ms = latencies_ms(&provider, &posted);
+    match n.time_spent().await {
+        Ok(spent) => eprintln!("  latency at {per_second}/s, means by the node's own metrics: {spent}"),
+        Err(e) => eprintln!("  latency at {per_second}/s: the node's metrics could not be read: {e}"),
+    }
     n.stop().await;
     db.drop_now().await;
     let keys = if per_second >= 1_000 {
