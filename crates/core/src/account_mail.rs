@@ -1,44 +1,15 @@
 //! The words of Avisera's own account emails (sign-up, password) in the portal's five languages,
 //! from `account_mail.tsv` (key, then English, Swedish, Norwegian, Danish and Finnish).
 
-use std::collections::BTreeMap;
+use crate::texts::{LANGUAGES, Texts};
 use std::sync::LazyLock;
 
-/// The column order of `account_mail.tsv` after the key; the first is the fallback.
-const LANGUAGES: [&str; 5] = ["en", "sv", "nb", "da", "fi"];
-
-/// Per key, its text in each language of [`LANGUAGES`], in that order.
-type Table = BTreeMap<&'static str, [String; 5]>;
-
-static TEXT: LazyLock<Table> =
+static TEXT: LazyLock<Texts> =
     LazyLock::new(|| read(include_str!("account_mail.tsv")).unwrap_or_else(|e| panic!("{e}")));
 
 /// The table, or what is wrong with the file (a line, a key and what it lacks).
-fn read(source: &'static str) -> Result<Table, String> {
-    let mut table = Table::new();
-    for (n, line) in source.lines().enumerate() {
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let mut cols = line.split('\t');
-        let key = cols.next().unwrap_or_default();
-        let texts: Vec<String> = cols.map(|t| t.replace("\\n", "\n")).collect();
-        let texts: [String; 5] = texts
-            .try_into()
-            .ok()
-            .filter(|t: &[String; 5]| t.iter().all(|t| !t.trim().is_empty()))
-            .ok_or_else(|| {
-                format!(
-                    "account_mail.tsv line {}: {key:?} needs a text in each of {} (tab-separated, none empty)",
-                    n + 1,
-                    LANGUAGES.join(", ")
-                )
-            })?;
-        if table.insert(key, texts).is_some() {
-            return Err(format!("account_mail.tsv line {}: {key:?} is there twice", n + 1));
-        }
-    }
-    Ok(table)
+fn read(source: &'static str) -> Result<Texts, String> {
+    crate::texts::read("account_mail.tsv", source)
 }
 
 /// The text of `key` in `lang` (English for a language Avisera does not speak), its `{name}`
@@ -49,9 +20,11 @@ fn read(source: &'static str) -> Result<Table, String> {
 /// For a key the table lacks: a defect the tests of every email find.
 pub(crate) fn fill(lang: &str, key: &str, values: &[(&str, &str)]) -> String {
     let column = LANGUAGES.iter().position(|l| *l == lang).unwrap_or(0);
-    let text = &TEXT
+    // A line break is written `\n` in the table, whose lines are the texts.
+    let text = TEXT
         .get(key)
-        .unwrap_or_else(|| panic!("account_mail.tsv has no {key:?}"))[column];
+        .unwrap_or_else(|| panic!("account_mail.tsv has no {key:?}"))[column]
+        .replace("\\n", "\n");
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
     while let Some(open) = rest.find('{') {
@@ -94,7 +67,7 @@ mod tests {
         let table = read(include_str!("account_mail.tsv")).unwrap();
         assert!(table.len() >= 8, "{:?}", table.keys());
         for (key, texts) in &table {
-            let english = placeholders(&texts[0]);
+            let english = placeholders(texts[0]);
             for (lang, text) in LANGUAGES.iter().zip(texts) {
                 assert_eq!(placeholders(text), english, "{key} in {lang}: {text}");
                 if *lang != "en" {

@@ -27,6 +27,7 @@ pub mod signups;
 pub mod stats;
 pub mod templates;
 pub mod tenants;
+pub mod texts;
 pub mod users;
 
 pub use error::Error;

@@ -26,24 +26,9 @@ const LANGUAGES: [(&str, &str); 5] = [
 
 /// The page's texts by language (the columns of `receiver_text.tsv` after the key).
 static TEXT: LazyLock<BTreeMap<&'static str, BTreeMap<&'static str, &'static str>>> = LazyLock::new(|| {
-    let columns = ["en", "sv", "nb", "da", "fi"];
-    let mut table: BTreeMap<_, BTreeMap<_, _>> = BTreeMap::new();
-    for (n, line) in include_str!("receiver_text.tsv").lines().enumerate() {
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let cells: Vec<&str> = line.split('\t').collect();
-        assert!(
-            cells.len() == columns.len() + 1,
-            "receiver_text.tsv line {}: needs a key and {} languages, tab-separated",
-            n + 1,
-            columns.len()
-        );
-        for (lang, text) in columns.iter().zip(&cells[1..]) {
-            table.entry(*lang).or_default().insert(cells[0], *text);
-        }
-    }
-    table
+    let texts = avisera_core::texts::read("receiver_text.tsv", include_str!("receiver_text.tsv"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    avisera_core::texts::by_language(&texts, avisera_core::texts::LANGUAGES)
 });
 
 /// The page's language: a chosen one if we have it, Norwegian by any of its codes.

@@ -7,7 +7,7 @@ use minijinja::Value;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-/// The column order of `text.tsv` after the key.
+/// The column order of `text.tsv` after the key (`avisera_core::texts::LANGUAGES`).
 const COLUMNS: [Lang; 5] = [Lang::En, Lang::Sv, Lang::Nb, Lang::Da, Lang::Fi];
 
 type Table = BTreeMap<Lang, BTreeMap<&'static str, &'static str>>;
@@ -16,30 +16,7 @@ static TEXT: LazyLock<Table> = LazyLock::new(|| read(include_str!("text.tsv")).u
 
 /// The table, or what is wrong with the file (a line, a key and what it lacks).
 fn read(source: &'static str) -> Result<Table, String> {
-    let mut table: Table = COLUMNS.iter().map(|l| (*l, BTreeMap::new())).collect();
-    for (n, line) in source.lines().enumerate() {
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let mut cols = line.split('\t');
-        let key = cols.next().unwrap_or_default();
-        let texts: Vec<&str> = cols.collect();
-        if texts.len() != COLUMNS.len() || texts.iter().any(|t| t.trim().is_empty()) {
-            let langs: Vec<&str> = COLUMNS.iter().map(|l| l.code()).collect();
-            return Err(format!(
-                "text.tsv line {}: {key:?} needs a text in each of {} (tab-separated, none empty); it has {} column(s)",
-                n + 1,
-                langs.join(", "),
-                texts.len()
-            ));
-        }
-        for (lang, text) in COLUMNS.iter().zip(texts) {
-            if table.get_mut(lang).expect("every column").insert(key, text).is_some() {
-                return Err(format!("text.tsv line {}: {key:?} is there twice", n + 1));
-            }
-        }
-    }
-    Ok(table)
+    avisera_core::texts::read("text.tsv", source).map(|texts| avisera_core::texts::by_language(&texts, COLUMNS))
 }
 
 pub fn get(lang: Lang, key: &str) -> Option<&'static str> {

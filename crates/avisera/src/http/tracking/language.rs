@@ -102,24 +102,12 @@ impl Language {
 
 /// `tracking_text.tsv` by language.
 static TEXT: LazyLock<BTreeMap<Language, BTreeMap<&'static str, &'static str>>> = LazyLock::new(|| {
-    let columns = [Language::En, Language::Sv, Language::Nb, Language::Da, Language::Fi];
-    let mut table: BTreeMap<Language, BTreeMap<&str, &str>> = BTreeMap::new();
-    for (n, line) in include_str!("../tracking_text.tsv").lines().enumerate() {
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let cells: Vec<&str> = line.split('\t').collect();
-        assert!(
-            cells.len() == columns.len() + 1 && cells.iter().all(|c| !c.trim().is_empty()),
-            "tracking_text.tsv line {}: needs a key and {} languages, tab-separated, none empty",
-            n + 1,
-            columns.len()
-        );
-        for (language, text) in columns.iter().zip(&cells[1..]) {
-            table.entry(*language).or_default().insert(cells[0], *text);
-        }
-    }
-    table
+    let texts = avisera_core::texts::read("tracking_text.tsv", include_str!("../tracking_text.tsv"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    avisera_core::texts::by_language(
+        &texts,
+        [Language::En, Language::Sv, Language::Nb, Language::Da, Language::Fi],
+    )
 });
 
 #[cfg(test)]
