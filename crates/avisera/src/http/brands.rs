@@ -55,20 +55,25 @@ fn find(tenant: &Tenant, id: i64) -> Result<&Brand, ApiError> {
 }
 
 /// The brand in a body; without `logo_id` or `colour`, those of `current` (a new brand: none
-/// and the default colour), as `PUT /v1/tenant/brand` keeps them.
-fn parsed(body: &[u8], current: Option<&Brand>) -> Result<(Brand, bool), ApiError> {
+/// and the default colour). The logo is chosen in the portal, so a client that does not send
+/// `logo_id` keeps it (`Logo::Keep`), and one written before brands had a colour keeps that.
+pub(super) fn parsed(body: &[u8], current: Option<&Brand>) -> Result<(Brand, Logo), ApiError> {
     let mut brand: Brand = json::object(body)?;
     let sent = serde_json::from_slice::<Value>(body).unwrap_or_default();
-    let logo_sent = sent.get("logo_id").is_some();
+    let logo = if sent.get("logo_id").is_some() {
+        Logo::AsGiven
+    } else {
+        Logo::Keep
+    };
     if let Some(current) = current {
-        if !logo_sent {
+        if matches!(logo, Logo::Keep) {
             brand.logo_id = current.logo_id;
         }
         if sent.get("colour").is_none() {
             brand.colour = current.colour.clone();
         }
     }
-    Ok((brand, logo_sent))
+    Ok((brand, logo))
 }
 
 /// Every brand of the tenant, the default one (id 0) first.
@@ -143,9 +148,8 @@ pub async fn update(
     let store = app.store.as_ref();
     let tenant = tenants::get(store, tenant).await?;
     let current = find(&tenant, id)?;
-    let (brand, logo_sent) = parsed(&body, Some(current))?;
+    let (brand, logo) = parsed(&body, Some(current))?;
     if id == 0 {
-        let logo = if logo_sent { Logo::AsGiven } else { Logo::Keep };
         let brand = tenants::set_brand(store, tenant.id, brand, logo).await?;
         return Ok(Json(entry(BrandId(0), &brand)));
     }

@@ -2,14 +2,12 @@
 
 use super::auth::Authenticated;
 use super::error::ApiError;
-use super::json;
 use crate::app::App;
-use avisera_core::tenants::{self, Logo};
+use avisera_core::tenants;
 use avisera_domain::tenant::{Brand, Tenant};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use serde_json::Value;
 
 /// The tenant of the API key: its plan, brand and billing settings.
 #[utoipa::path(get, path = "/v1/tenant", tag = "tenant", security(("apiKey" = [])),
@@ -38,17 +36,9 @@ pub async fn put_brand(
     Authenticated(tenant): Authenticated,
     body: Bytes,
 ) -> Result<Json<Brand>, ApiError> {
-    let mut brand: Brand = json::object(&body)?;
-    // The logo is chosen in the portal; a client that does not send `logo_id` keeps it, and
-    // one that does not send `colour` (written before brands had one) keeps the colour.
-    let sent = serde_json::from_slice::<Value>(&body).unwrap_or_default();
-    let logo = if sent.get("logo_id").is_some() {
-        Logo::AsGiven
-    } else {
-        Logo::Keep
-    };
-    if sent.get("colour").is_none() {
-        brand.colour = tenants::get(app.store.as_ref(), tenant).await?.brand.colour;
-    }
-    Ok(Json(tenants::set_brand(app.store.as_ref(), tenant, brand, logo).await?))
+    // The same reading as `PUT /v1/brands/0`: what is not sent of the logo and colour stays.
+    let store = app.store.as_ref();
+    let current = tenants::get(store, tenant).await?.brand;
+    let (brand, logo) = super::brands::parsed(&body, Some(&current))?;
+    Ok(Json(tenants::set_brand(store, tenant, brand, logo).await?))
 }
