@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::delivery::channel::dev_inbox::DevInbox;
+use crate::delivery::handoff::Handoff;
 use crate::links::SignedLinks;
 use crate::metrics::Metrics;
 use avisera_core::ingest::{BatchCounts, Ingest, IngestObserver, Source};
@@ -13,8 +14,8 @@ use avisera_core::templates::PreviewContext;
 use avisera_core::users::LoginThrottle;
 use avisera_domain::Clock;
 use avisera_domain::mapping::Mapping;
-use avisera_store::Store;
-use std::sync::Arc;
+use avisera_store::{DeliveryJob, Lease, Store};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -39,6 +40,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Failed portal sign-ins per email, to slow guessing.
     pub throttle: Arc<LoginThrottle>,
+    /// This node's express lane's share of what ingest stores, once the lane runs.
+    pub handoff: Arc<OnceLock<Handoff>>,
 }
 
 impl App {
@@ -109,7 +112,17 @@ impl IngestObserver for App {
         }
     }
 
-    fn new_work(&self) {
-        self.wake_workers();
+    fn lease(&self) -> Option<Lease<'_>> {
+        self.handoff.get()?.lease(self.clock.as_ref())
+    }
+
+    fn new_work(&self, leased: Vec<DeliveryJob>, waiting: bool) {
+        if let Some(handoff) = self.handoff.get() {
+            self.metrics.handed_off(leased.len() as u64);
+            handoff.hand(leased);
+        }
+        if waiting {
+            self.wake_workers();
+        }
     }
 }

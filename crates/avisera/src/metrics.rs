@@ -66,6 +66,11 @@ impl Metrics {
             "Notifications created by rules.",
         );
         describe(
+            "avisera_notifications_handed_off_total",
+            None,
+            "Notifications this node's ingest leased to its own express lane as they were stored (sent without a claim).",
+        );
+        describe(
             "avisera_deliveries_total",
             None,
             "Delivery outcomes recorded by this node, by outcome, channel and provider.",
@@ -159,6 +164,10 @@ impl Metrics {
 
     pub fn notifications_created(&self, n: u64) {
         self.counter("avisera_notifications_created_total", &[]).increment(n);
+    }
+
+    pub fn handed_off(&self, n: u64) {
+        self.counter("avisera_notifications_handed_off_total", &[]).increment(n);
     }
 
     pub fn ingest_batch(&self, source: Source, took: Duration) {

@@ -7,6 +7,7 @@ use crate::delivery::channel::dev_inbox::DevInbox;
 use crate::delivery::channel::sms_http::SmsHttp;
 use crate::delivery::channel::smtp::Smtp;
 use crate::delivery::channel::{Sender, Unconfigured};
+use crate::delivery::handoff::Handoff;
 use crate::delivery::router::{Named, Router};
 use crate::delivery::worker::{Channels, Worker};
 use crate::links::SignedLinks;
@@ -111,6 +112,7 @@ pub fn build_app(config: Config, store: Arc<dyn Store>) -> App {
         mapping,
         metrics: Arc::default(),
         throttle: Arc::default(),
+        handoff: Arc::default(),
     }
 }
 
@@ -183,13 +185,23 @@ pub async fn run(app: App, listener: TcpListener) -> anyhow::Result<()> {
             };
             workers.push(tokio::spawn(worker.run(stopped.clone())));
         }
-        if app.config.delivery.express_batch > 0 {
+        let d = &app.config.delivery;
+        if d.express_batch > 0 {
             let express = Worker {
                 app: app.clone(),
                 channels: channels.clone(),
                 name: format!("{}-express-{}", hostname(), uuid::Uuid::new_v4().simple()),
             };
-            workers.push(tokio::spawn(express.run_express(stopped.clone())));
+            // Only a claim applies rate limits: with one configured, nothing is handed over.
+            let handed = if app.config.has_role(Role::Api) && !crate::delivery::limits::send_limits(&app.config).any() {
+                let per_batch = d.express_batch as usize;
+                let (handoff, handed) = Handoff::new(express.name.clone(), d.lease_ms, per_batch, d.batch as usize);
+                let _ = app.handoff.set(handoff);
+                Some(handed)
+            } else {
+                None
+            };
+            workers.push(tokio::spawn(express.run_express(handed, stopped.clone())));
         }
     }
     // On PostgreSQL, nodes tell each other about new work (NOTIFY/LISTEN); on SQLite every

@@ -9,7 +9,7 @@ use avisera_domain::links::Links;
 use avisera_domain::mapping::Mapping;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::{Clock, TenantId};
-use avisera_store::{EventOutcome, IngestStore, StoreError, TenantConfig};
+use avisera_store::{DeliveryJob, EventOutcome, IngestStore, Lease, StoreError, StoredBatch, TenantConfig};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -50,7 +50,14 @@ pub struct BatchCounts {
 /// new notifications are committed.
 pub trait IngestObserver: Sync {
     fn stored(&self, source: Source, took: Duration, counts: &BatchCounts);
-    fn new_work(&self);
+    /// The lease this node's sender takes a batch's notifications that are due at once with,
+    /// if it can take them now (see `avisera_store::Lease`).
+    fn lease(&self) -> Option<Lease<'_>> {
+        None
+    }
+    /// The batch is committed: `leased` are this node's sender's to send now; `waiting` says
+    /// whether others were stored, which workers claim.
+    fn new_work(&self, leased: Vec<DeliveryJob>, waiting: bool);
 }
 
 /// Everything ingest uses, and nothing more.
@@ -111,7 +118,10 @@ impl Ingest<'_> {
         };
         let decide = |shipment: Shipment, event: &CarrierEvent| engine.decide(shipment, event, now);
         let started = std::time::Instant::now();
-        let outcomes = store.record_events(tenant.id, events, &decide, now).await?;
+        let lease = self.observer.lease();
+        let StoredBatch { outcomes, leased } = store
+            .record_events_leasing(tenant.id, events, &decide, now, lease.as_ref())
+            .await?;
         let took = started.elapsed();
         let mut counts = BatchCounts::default();
         for o in &outcomes {
@@ -136,7 +146,8 @@ impl Ingest<'_> {
             "events stored"
         );
         if counts.notifications > 0 {
-            self.observer.new_work();
+            let waiting = counts.notifications > leased.len() as u64;
+            self.observer.new_work(leased, waiting);
         }
         Ok(outcomes)
     }

@@ -13,7 +13,10 @@ use avisera_domain::notification::Status;
 use avisera_domain::planner::PlannedNotification;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
-use avisera_store::{Decide, EventOutcome, ShipmentSearch, StoreError, StoreResult, StoredEvent};
+use avisera_store::{
+    Decide, DeliveryJob, EventOutcome, Lease, ShipmentSearch, StoreError, StoreResult, StoredBatch, StoredEvent,
+    due_now,
+};
 use sqlx::PgPool;
 use sqlx::types::Json;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -24,8 +27,9 @@ pub async fn record(
     events: &[CarrierEvent],
     decide: &Decide<'_>,
     now: Timestamp,
-) -> StoreResult<Vec<EventOutcome>> {
-    crate::error::retrying(|| record_once(pool, tenant, events, decide, now)).await
+    lease: Option<&Lease<'_>>,
+) -> StoreResult<StoredBatch> {
+    crate::error::retrying(|| record_once(pool, tenant, events, decide, now, lease)).await
 }
 
 async fn record_once(
@@ -34,11 +38,12 @@ async fn record_once(
     events: &[CarrierEvent],
     decide: &Decide<'_>,
     now: Timestamp,
-) -> StoreResult<Vec<EventOutcome>> {
+    lease: Option<&Lease<'_>>,
+) -> StoreResult<StoredBatch> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let outcomes = record_batch(&mut tx, tenant, events, decide, now).await?;
+    let recorded = record_batch(&mut tx, tenant, events, decide, now, lease).await?;
     tx.commit().await.map_err(db)?;
-    Ok(outcomes)
+    Ok(recorded)
 }
 
 /// A notification planned by one event of the batch.
@@ -82,7 +87,8 @@ async fn record_batch(
     events: &[CarrierEvent],
     decide: &Decide<'_>,
     now: Timestamp,
-) -> StoreResult<Vec<EventOutcome>> {
+    lease: Option<&Lease<'_>>,
+) -> StoreResult<StoredBatch> {
     let Loaded {
         mut shipments,
         new: created,
@@ -154,12 +160,26 @@ async fn record_batch(
             notification: n.notification,
         })
         .collect();
-    for (event, _) in insert_notifications(tx, tenant, &planned, now).await? {
-        if let EventOutcome::Accepted { notifications, .. } = &mut outcomes[event] {
+    let lease = lease.filter(|l| l.takes(planned.iter().map(|p| &p.notification), now));
+    let mut leased = Vec::new();
+    for row in insert_leasing(tx, tenant, &planned, now, lease).await? {
+        let p = &planned[row.planned];
+        if let EventOutcome::Accepted { notifications, .. } = &mut outcomes[p.event] {
             *notifications += 1;
         }
+        if row.leased {
+            let id = NotificationId(row.id);
+            leased.extend(DeliveryJob::leased(
+                tenant,
+                id,
+                row.idempotency_key,
+                p.shipment,
+                &p.notification,
+                now,
+            ));
+        }
     }
-    Ok(outcomes)
+    Ok(StoredBatch { outcomes, leased })
 }
 
 /// The batch's shipments: those stored, locked for this transaction, and for the others a new
@@ -426,12 +446,35 @@ pub(crate) async fn insert_notifications(
     planned: &[Planned<'_>],
     now: Timestamp,
 ) -> StoreResult<Vec<(usize, i64)>> {
+    let rows = insert_leasing(tx, tenant, planned, now, None).await?;
+    Ok(rows.into_iter().map(|r| (planned[r.planned].event, r.id)).collect())
+}
+
+/// A notification `insert_leasing` inserted.
+pub(crate) struct InsertedRow {
+    /// Its index in the planned notifications.
+    pub(crate) planned: usize,
+    pub(crate) id: i64,
+    pub(crate) idempotency_key: String,
+    /// Taken by the lease's owner.
+    pub(crate) leased: bool,
+}
+
+/// `insert_notifications`, with those due at `now` taken by `lease` (unless the tenant has its
+/// own rate limit, which only a claim applies).
+pub(crate) async fn insert_leasing(
+    tx: &mut Tx,
+    tenant: TenantId,
+    planned: &[Planned<'_>],
+    now: Timestamp,
+    lease: Option<&Lease<'_>>,
+) -> StoreResult<Vec<InsertedRow>> {
     if planned.is_empty() {
         return Ok(Vec::new());
     }
     let mut planned_by: HashMap<&str, usize> = HashMap::with_capacity(planned.len());
-    for p in planned {
-        planned_by.entry(p.notification.dedupe_key.as_str()).or_insert(p.event);
+    for (i, p) in planned.iter().enumerate() {
+        planned_by.entry(p.notification.dedupe_key.as_str()).or_insert(i);
     }
     let n = planned.len();
     let (mut shipments, mut tracking, mut rules, mut triggers) = (
@@ -453,6 +496,7 @@ pub(crate) async fn insert_notifications(
         Vec::with_capacity(n),
     );
     let (mut due, mut zones) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut owners, mut untils) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for p in planned {
         let n = &p.notification;
         let (status, reason, message) = match &n.message {
@@ -473,25 +517,34 @@ pub(crate) async fn insert_notifications(
         messages.push(message);
         due.push(PgTime(n.due_at));
         zones.push(n.time_zone.as_deref());
+        let lease = lease.filter(|_| due_now(n, now));
+        owners.push(lease.map(|l| l.owner));
+        untils.push(lease.map(|l| PgTime(l.until)));
     }
     let rows = sqlx::query!(
-        r#"WITH inserted AS (
+        r#"WITH limited AS (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND rate_per_second IS NOT NULL) AS own),
+           inserted AS (
              INSERT INTO notifications (tenant_id, shipment_id, tracking_number, rule_id, trigger_name, channel, recipient,
-                 dedupe_key, idempotency_key, status, reason, language, message, due_at, created_at, updated_at, billable, time_zone)
+                 dedupe_key, idempotency_key, status, reason, language, message, due_at, created_at, updated_at, billable, time_zone,
+                 lease_owner, lease_until)
              SELECT $1, u.shipment_id, u.tracking_number, u.rule_id, u.trigger_name, u.channel, u.recipient,
                  u.dedupe_key, u.idempotency_key, u.status, u.reason, u.language, u.message, u.due_at, $2, $2,
-                 u.shipment_id IS NOT NULL, u.time_zone
+                 u.shipment_id IS NOT NULL, u.time_zone,
+                 CASE WHEN l.own THEN NULL ELSE u.lease_owner END, CASE WHEN l.own THEN NULL ELSE u.lease_until END
              FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
-                         $10::text[], $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::timestamptz[], $16::text[])
+                         $10::text[], $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::timestamptz[], $16::text[],
+                         $17::text[], $18::timestamptz[])
                WITH ORDINALITY AS u(shipment_id, tracking_number, rule_id, trigger_name, channel, recipient, dedupe_key,
-                         idempotency_key, status, reason, language, message, due_at, time_zone, n)
+                         idempotency_key, status, reason, language, message, due_at, time_zone, lease_owner, lease_until, n)
+             CROSS JOIN limited l
              ORDER BY u.n
              ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
-             RETURNING id, dedupe_key, status, reason),
+             RETURNING id, dedupe_key, idempotency_key, status, reason, lease_owner IS NOT NULL AS leased),
            history AS (
              INSERT INTO notification_history (tenant_id, notification_id, status, reason, at)
              SELECT $1, id, status, reason, $2 FROM inserted ORDER BY id)
-         SELECT id AS "id!", dedupe_key AS "dedupe_key!" FROM inserted ORDER BY id"#,
+         SELECT id AS "id!", dedupe_key AS "dedupe_key!", idempotency_key AS "idempotency_key!", leased AS "leased!"
+         FROM inserted ORDER BY id"#,
         tenant.0,
         PgTime(now) as _,
         &shipments[..] as _,
@@ -508,13 +561,20 @@ pub(crate) async fn insert_notifications(
         &messages[..] as _,
         &due[..] as _,
         &zones[..] as _,
+        &owners[..] as _,
+        &untils[..] as _,
     )
     .fetch_all(&mut **tx)
     .await
     .map_err(db)?;
     Ok(rows
         .into_iter()
-        .map(|r| (planned_by[r.dedupe_key.as_str()], r.id))
+        .map(|r| InsertedRow {
+            planned: planned_by[r.dedupe_key.as_str()],
+            id: r.id,
+            idempotency_key: r.idempotency_key,
+            leased: r.leased,
+        })
         .collect())
 }
 

@@ -112,6 +112,16 @@ pub async fn tenant_rate(pool: &SqlitePool, tenant: TenantId) -> StoreResult<Opt
     Ok(rate.flatten().and_then(|r| Rate::per_second(u32::try_from(r).ok()?)))
 }
 
+/// Whether the tenant has its own rate limit (which only a claim applies).
+pub(crate) async fn has_own_rate(conn: &mut SqliteConnection, tenant: TenantId) -> StoreResult<bool> {
+    let own: Option<bool> = sqlx::query_scalar("SELECT rate_per_second IS NOT NULL FROM tenants WHERE id = ?1")
+        .bind(tenant.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(db)?;
+    Ok(own.unwrap_or(false))
+}
+
 fn micros(t: Timestamp) -> i64 {
     t.as_microsecond()
 }

@@ -10,7 +10,10 @@ use avisera_domain::planner::PlannedNotification;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
-use avisera_store::{Decide, EventOutcome, ShipmentSearch, StoreError, StoreResult, StoredEvent};
+use avisera_store::{
+    Decide, DeliveryJob, EventOutcome, Lease, ShipmentSearch, StoreError, StoreResult, StoredBatch, StoredEvent,
+    due_now,
+};
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -31,12 +34,13 @@ pub async fn record(
     events: &[CarrierEvent],
     decide: &Decide<'_>,
     now: Timestamp,
-) -> StoreResult<Vec<EventOutcome>> {
+    lease: Option<&Lease<'_>>,
+) -> StoreResult<StoredBatch> {
     crate::error::retrying(|| async move {
         let mut tx = crate::begin_write(pool).await?;
-        let outcomes = record_batch(&mut tx, tenant, events, decide, now).await?;
+        let recorded = record_batch(&mut tx, tenant, events, decide, now, lease).await?;
         tx.commit().await.map_err(db)?;
-        Ok(outcomes)
+        Ok(recorded)
     })
     .await
 }
@@ -82,7 +86,8 @@ async fn record_batch(
     events: &[CarrierEvent],
     decide: &Decide<'_>,
     now: Timestamp,
-) -> StoreResult<Vec<EventOutcome>> {
+    lease: Option<&Lease<'_>>,
+) -> StoreResult<StoredBatch> {
     let mut shipments = load_shipments(tx, tenant, events, now).await?;
     crate::receivers::bind(tx, tenant, &mut shipments, events, now).await?;
     let mut stored = insert_events(tx, tenant, events, &shipments, now).await?;
@@ -135,12 +140,26 @@ async fn record_batch(
             notification: n.notification,
         })
         .collect();
-    for event in insert_notifications(tx, tenant, &planned, now).await? {
-        if let EventOutcome::Accepted { notifications, .. } = &mut outcomes[event] {
+    let lease = lease.filter(|l| l.takes(planned.iter().map(|p| &p.notification), now));
+    let mut leased = Vec::new();
+    for row in insert_leasing(tx, tenant, &planned, now, lease).await? {
+        let p = &planned[row.planned];
+        if let EventOutcome::Accepted { notifications, .. } = &mut outcomes[p.event] {
             *notifications += 1;
         }
+        if row.leased {
+            let id = NotificationId(row.id);
+            leased.extend(DeliveryJob::leased(
+                tenant,
+                id,
+                row.idempotency_key,
+                p.shipment,
+                &p.notification,
+                now,
+            ));
+        }
     }
-    Ok(outcomes)
+    Ok(StoredBatch { outcomes, leased })
 }
 
 /// A shipment's row: its id and its state (which keeps the id too, as written).
@@ -351,15 +370,43 @@ pub(crate) async fn insert_notifications(
     planned: &[Planned<'_>],
     now: Timestamp,
 ) -> StoreResult<Vec<usize>> {
+    let rows = insert_leasing(tx, tenant, planned, now, None).await?;
+    Ok(rows.into_iter().map(|r| planned[r.planned].event).collect())
+}
+
+/// A notification `insert_leasing` inserted.
+pub(crate) struct InsertedRow {
+    /// Its index in the planned notifications.
+    pub(crate) planned: usize,
+    pub(crate) id: i64,
+    pub(crate) idempotency_key: String,
+    /// Taken by the lease's owner.
+    pub(crate) leased: bool,
+}
+
+/// `insert_notifications`, with those due at `now` taken by `lease` (unless the tenant has its
+/// own rate limit, which only a claim applies).
+pub(crate) async fn insert_leasing(
+    tx: &mut Tx,
+    tenant: TenantId,
+    planned: &[Planned<'_>],
+    now: Timestamp,
+    lease: Option<&Lease<'_>>,
+) -> StoreResult<Vec<InsertedRow>> {
+    let lease = match lease {
+        Some(l) if !crate::claim::has_own_rate(tx, tenant).await? => Some(l),
+        _ => None,
+    };
     let mut planned_by: HashMap<&str, usize> = HashMap::with_capacity(planned.len());
-    for p in planned {
-        planned_by.entry(p.notification.dedupe_key.as_str()).or_insert(p.event);
+    for (i, p) in planned.iter().enumerate() {
+        planned_by.entry(p.notification.dedupe_key.as_str()).or_insert(i);
     }
     let mut inserted = Vec::with_capacity(planned.len());
-    for rows in planned.chunks(rows_per_statement(18)) {
+    for rows in planned.chunks(rows_per_statement(20)) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO notifications (tenant_id, shipment_id, tracking_number, rule_id, trigger_name, channel, recipient,
-                 dedupe_key, idempotency_key, status, reason, language, message, due_at, created_at, updated_at, billable, time_zone) ",
+                 dedupe_key, idempotency_key, status, reason, language, message, due_at, created_at, updated_at, billable, time_zone,
+                 lease_owner, lease_until) ",
         );
         q.push_values(rows, |mut row, p| {
             let n = &p.notification;
@@ -367,6 +414,7 @@ pub(crate) async fn insert_notifications(
                 Ok(m) => (Status::Scheduled, None, Some(Json(m))),
                 Err(not_sent) => (not_sent.status(), Some(not_sent.reason().to_string()), None),
             };
+            let lease = lease.filter(|_| due_now(n, now));
             row.push_bind(tenant.0)
                 .push_bind(p.shipment.map(|s| s.0))
                 .push_bind(p.tracking_number)
@@ -384,20 +432,32 @@ pub(crate) async fn insert_notifications(
                 .push_bind(Millis(now))
                 .push_bind(Millis(now))
                 .push_bind(p.shipment.is_some())
-                .push_bind(n.time_zone.as_deref());
+                .push_bind(n.time_zone.as_deref())
+                .push_bind(lease.map(|l| l.owner))
+                .push_bind(lease.map(|l| Millis(l.until)));
         });
-        q.push(" ON CONFLICT (tenant_id, dedupe_key) DO NOTHING RETURNING id, dedupe_key, status, reason");
+        q.push(
+            " ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+              RETURNING id, dedupe_key, idempotency_key, status, reason, lease_owner IS NOT NULL AS leased",
+        );
         #[derive(sqlx::FromRow)]
         struct Inserted {
             id: i64,
             dedupe_key: String,
+            idempotency_key: String,
             status: crate::codec::Slug<Status>,
             reason: Option<String>,
+            leased: bool,
         }
         let rows: Vec<Inserted> = q.build_query_as().fetch_all(&mut **tx).await.map_err(db)?;
         let mut history = Vec::with_capacity(rows.len());
         for row in rows {
-            inserted.push(planned_by[row.dedupe_key.as_str()]);
+            inserted.push(InsertedRow {
+                planned: planned_by[row.dedupe_key.as_str()],
+                id: row.id,
+                idempotency_key: row.idempotency_key,
+                leased: row.leased,
+            });
             history.push((row.id, row.status.0, row.reason));
         }
         add_history_rows(tx, tenant, &history, now).await?;

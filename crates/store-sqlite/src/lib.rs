@@ -250,14 +250,15 @@ impl TenantConfig for SqliteStore {
 
 #[async_trait]
 impl EventStore for SqliteStore {
-    async fn record_events(
+    async fn record_events_leasing(
         &self,
         tenant: TenantId,
         events: &[CarrierEvent],
         decide: &Decide<'_>,
         now: Timestamp,
-    ) -> StoreResult<Vec<EventOutcome>> {
-        events::record(&self.pool, tenant, events, decide, now).await
+        lease: Option<&Lease<'_>>,
+    ) -> StoreResult<StoredBatch> {
+        events::record(&self.pool, tenant, events, decide, now, lease).await
     }
 
     async fn shipment(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Option<Shipment>> {

@@ -176,6 +176,21 @@ pub(crate) async fn post(
     events: &[CarrierEvent],
     now: Timestamp,
 ) -> Vec<EventOutcome> {
+    post_leasing(store, tenant, rules, templates, events, now, None)
+        .await
+        .outcomes
+}
+
+/// `post`, offering `lease` for what the batch makes due at once.
+pub(crate) async fn post_leasing(
+    store: &dyn Store,
+    tenant: &Tenant,
+    rules: &[Rule],
+    templates: &BTreeMap<TemplateId, Template>,
+    events: &[CarrierEvent],
+    now: Timestamp,
+    lease: Option<&Lease<'_>>,
+) -> StoredBatch {
     let decide = |shipment, e: &CarrierEvent| {
         let applied = apply(shipment, e, avisera_domain::mapping::Mapping::defaults());
         let planned = plan(&Situation {
@@ -192,7 +207,10 @@ pub(crate) async fn post(
         });
         Decision { applied, planned }
     };
-    store.record_events(tenant.id, events, &decide, now).await.unwrap()
+    store
+        .record_events_leasing(tenant.id, events, &decide, now, lease)
+        .await
+        .unwrap()
 }
 
 pub async fn tenants_never_see_each_others_data(store: &dyn Store) {
@@ -350,6 +368,7 @@ macro_rules! conformance_tests {
             a_second_event_with_the_same_dedupe_key_adds_no_notification,
             tenants_never_see_each_others_data,
             claims_lease_jobs_and_expired_leases_are_claimed_again,
+            a_lease_offered_to_ingest_takes_what_is_due_at_once_and_no_claim_takes_it,
             a_retry_waits_for_its_time_and_a_failure_keeps_its_reason,
             a_notification_planned_as_failed_is_stored_failed_with_its_reason,
             leaving_the_pickup_point_cancels_the_reminder,

@@ -3,6 +3,7 @@
 
 use avisera_domain::billing::Charge;
 use avisera_domain::notification::{Channel, Message, Status};
+use avisera_domain::planner::PlannedNotification;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{NotificationId, RuleId, ShipmentId, TenantId, Timestamp};
 use serde::Serialize;
@@ -85,6 +86,65 @@ pub struct NotificationFilter {
     /// Only notifications created before this instant.
     pub created_until: Option<Timestamp>,
     pub limit: u32,
+}
+
+/// A lease offered to ingest: the notifications a batch makes that are due at once are taken
+/// by `owner` (the node's express lane) in the same transaction, as a claim would take them,
+/// and handed to it in memory, so the first send needs no wake-up and no claim. A batch with
+/// more than `most` of them leaves them all to the claim (a backlog is claimed fairly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease<'a> {
+    pub owner: &'a str,
+    pub until: Timestamp,
+    pub most: usize,
+}
+
+impl Lease<'_> {
+    /// Whether a batch's notifications are leased: some are due at `now`, and at most `most`.
+    pub fn takes<'n>(&self, notifications: impl IntoIterator<Item = &'n PlannedNotification>, now: Timestamp) -> bool {
+        let due = notifications.into_iter().filter(|n| due_now(n, now)).count();
+        due > 0 && due <= self.most
+    }
+}
+
+impl DeliveryJob {
+    /// The notification `n`, stored as `id` and leased as it was stored: the job a claim would
+    /// read back (none if `n` is not to be sent).
+    pub fn leased(
+        tenant: TenantId,
+        id: NotificationId,
+        idempotency_key: String,
+        shipment: Option<ShipmentId>,
+        n: &PlannedNotification,
+        now: Timestamp,
+    ) -> Option<DeliveryJob> {
+        Some(DeliveryJob {
+            id,
+            tenant_id: tenant,
+            message: n.message.as_ref().ok()?.clone(),
+            idempotency_key,
+            attempt: 1,
+            billable: shipment.is_some(),
+            rule_id: n.rule_id,
+            time_zone: n.time_zone.clone(),
+            shipment_id: shipment,
+            created_at: now,
+            due_at: n.due_at,
+        })
+    }
+}
+
+/// A notification that is to be sent as soon as it is stored (so a lease takes it).
+pub fn due_now(n: &PlannedNotification, now: Timestamp) -> bool {
+    n.message.is_ok() && n.due_at <= now
+}
+
+/// What a recorded batch did: each event's outcome, and the notifications it leased to the
+/// lease's owner (empty when none was offered, none was due, or there were too many).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoredBatch {
+    pub outcomes: Vec<EventOutcome>,
+    pub leased: Vec<DeliveryJob>,
 }
 
 /// A notification claimed for sending.
@@ -367,4 +427,55 @@ pub struct ApiKeyOwner {
     pub tenant: TenantId,
     pub label: String,
     pub last_used_at: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisera_domain::planner::NotSent;
+
+    fn sms(due_at: &str, sendable: bool) -> PlannedNotification {
+        PlannedNotification {
+            rule_id: None,
+            trigger: None,
+            channel: Channel::Sms,
+            recipient: "+46701234567".into(),
+            dedupe_key: due_at.into(),
+            due_at: due_at.parse().unwrap(),
+            time_zone: None,
+            language: None,
+            message: if sendable {
+                Ok(Message::Sms {
+                    sender_id: "Shop".into(),
+                    to: "+46701234567".into(),
+                    text: "Hej".into(),
+                })
+            } else {
+                Err(NotSent::Failed("no address".into()))
+            },
+        }
+    }
+
+    #[test]
+    fn a_lease_takes_a_batch_only_when_some_and_at_most_most_are_due_at_once() {
+        let now: Timestamp = "2026-11-25T10:00:00Z".parse().unwrap();
+        let lease = Lease {
+            owner: "lane",
+            until: now,
+            most: 2,
+        };
+        let due = sms("2026-11-25T10:00:00Z", true);
+        let earlier = sms("2026-11-25T09:59:00Z", true);
+        let later = sms("2026-11-25T10:05:00Z", true);
+        let failed = sms("2026-11-25T09:00:00Z", false);
+        assert!(lease.takes([&due, &earlier], now));
+        assert!(!lease.takes([&due, &earlier, &due], now), "three due, at most two");
+        assert!(
+            lease.takes([&due, &later, &later, &failed, &failed], now),
+            "only the due count"
+        );
+        assert!(!lease.takes([&later, &failed], now), "nothing due at once");
+        assert!(!lease.takes([], now));
+        assert!(due_now(&earlier, now) && !due_now(&later, now) && !due_now(&failed, now));
+    }
 }

@@ -116,7 +116,23 @@ pub trait EventStore: Send + Sync {
         events: &[CarrierEvent],
         decide: &Decide<'_>,
         now: Timestamp,
-    ) -> StoreResult<Vec<EventOutcome>>;
+    ) -> StoreResult<Vec<EventOutcome>> {
+        Ok(self
+            .record_events_leasing(tenant, events, decide, now, None)
+            .await?
+            .outcomes)
+    }
+    /// `record_events`, and the batch's notifications due at `now` leased to `lease`'s owner
+    /// (all of them, or none when they are more than `lease.most` or the tenant has its own
+    /// rate limit, which only a claim applies).
+    async fn record_events_leasing(
+        &self,
+        tenant: TenantId,
+        events: &[CarrierEvent],
+        decide: &Decide<'_>,
+        now: Timestamp,
+        lease: Option<&Lease<'_>>,
+    ) -> StoreResult<StoredBatch>;
     async fn shipment(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Option<Shipment>>;
     async fn shipment_by_id(&self, tenant: TenantId, id: avisera_domain::ShipmentId) -> StoreResult<Option<Shipment>>;
     async fn shipment_events(&self, tenant: TenantId, tracking_number: &str) -> StoreResult<Vec<StoredEvent>>;

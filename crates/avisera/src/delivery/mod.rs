@@ -4,6 +4,7 @@
 
 mod budget;
 pub mod channel;
+pub mod handoff;
 pub mod limits;
 pub mod router;
 mod send;

@@ -3,6 +3,7 @@
 //! Any number of workers (on any number of nodes) can run; a dead worker's lease runs out and
 //! its jobs are claimed again, with the same idempotency key.
 
+use super::handoff::Handed;
 use super::router::Router;
 use super::send::{Claimed, Done, channel_label, deliver, outcome_label};
 use crate::app::App;
@@ -41,6 +42,7 @@ impl Channels {
     }
 }
 
+#[derive(Clone)]
 pub struct Worker {
     pub app: App,
     pub channels: Channels,
@@ -68,13 +70,22 @@ impl Worker {
         let cutoff = Instant::now() + Duration::from_millis(d.lease_ms * 3 / 4);
         let now = app.clock.now();
         let lease_until = now.checked_add(SignedDuration::from_millis(d.lease_ms as i64))?;
-        let store = self.store();
         // Fair between tenants and within the operator's rate limits (limits.rs).
         let jobs = super::limits::claim(app, &self.name, now, lease_until, limit).await?;
         let count = jobs.len();
         // The claim takes the oldest due first, so this is how far behind the outbox is.
         let oldest_due = jobs.iter().map(|j| j.due_at).min().unwrap_or(now);
         app.metrics.set_outbox_lag(now.duration_since(oldest_due).as_secs_f64());
+        self.send(jobs, cutoff, now).await?;
+        Ok(count)
+    }
+
+    /// Sends `jobs`, whose leases this worker holds, and records each outcome. Nothing is
+    /// sent after `cutoff`, which lies inside the leases.
+    async fn send(&self, jobs: Vec<DeliveryJob>, cutoff: Instant, now: Timestamp) -> anyhow::Result<()> {
+        let app = &self.app;
+        let d = &app.config.delivery;
+        let store = self.store();
         // What was true when the message was planned is checked again now: its tenant's plan,
         // and its rule (disabled, out of its interval, or a trigger the plan lost).
         // A tenant or rule that cannot be read (stored data no longer decodes) fails the messages
@@ -224,7 +235,7 @@ impl Worker {
                 Err(e) => tracing::error!(error = %e, tenant = %tenant.id, "could not check the SMS budget"),
             }
         }
-        Ok(count)
+        Ok(())
     }
 
     /// Records the batch's outcomes in one transaction; returns the tenants billed for SMS.
@@ -317,21 +328,52 @@ impl Worker {
     /// other workers are all busy sending batches. The fair claim gives every tenant with due
     /// work its earliest first, so a tenant's new message goes out now, not behind another
     /// tenant's backlog; the other workers drain the rest.
-    pub async fn run_express(self, mut stop: watch::Receiver<bool>) {
+    ///
+    /// It also sends, each batch at once and side by side, what this node's ingest `handed`
+    /// it (`handoff.rs`); those are handed over until `stop`, and sent before it returns.
+    pub async fn run_express(self, handed: Option<Handed>, mut stop: watch::Receiver<bool>) {
         let limit = self.app.config.delivery.express_batch;
+        let mut handed = handed;
+        let mut sending = JoinSet::new();
         while !*stop.borrow() {
             tokio::select! {
-                _ = self.app.arrivals.notified() => {}
+                _ = self.app.arrivals.notified() => {
+                    if let Err(e) = self.run_once_up_to(limit).await {
+                        tracing::error!(error = %e, "the express lane could not claim work");
+                    }
+                }
+                Some(jobs) = async { handed.as_mut()?.recv().await } => {
+                    sending.spawn(self.clone().send_handed(jobs));
+                }
+                Some(_) = sending.join_next(), if !sending.is_empty() => {}
                 changed = stop.changed() => {
                     if changed.is_err() {
                         break;
                     }
-                    continue;
                 }
             }
-            if let Err(e) = self.run_once_up_to(limit).await {
-                tracing::error!(error = %e, "the express lane could not claim work");
+        }
+        if let Some(mut handed) = handed {
+            handed.close();
+            while let Some(jobs) = handed.recv().await {
+                sending.spawn(self.clone().send_handed(jobs));
             }
+        }
+        while sending.join_next().await.is_some() {}
+    }
+
+    /// Sends notifications ingest leased to this lane as it stored them.
+    async fn send_handed(self, jobs: Vec<DeliveryJob>) {
+        let n = jobs.len();
+        let d = &self.app.config.delivery;
+        // The leases were taken with the batch, a moment ago: a quarter is kept in hand as
+        // after a claim.
+        let cutoff = Instant::now() + Duration::from_millis(d.lease_ms * 3 / 4);
+        if let Err(e) = self.send(jobs, cutoff, self.app.clock.now()).await {
+            tracing::error!(error = %e, "the express lane could not send what ingest handed it; claimed again when the leases run out");
+        }
+        if let Some(handoff) = self.app.handoff.get() {
+            handoff.done(n);
         }
     }
 }

@@ -416,6 +416,53 @@ async fn a_worker_node_is_woken_by_what_an_api_node_stored() {
     }
 }
 
+/// A node that takes events in and delivers sends a batch's few due messages itself, at once:
+/// ingest leases them to its express lane as it stores them, with no wake-up, claim or poll
+/// (here a poll comes once an hour). A larger batch is a backlog: its messages are claimed.
+#[tokio::test]
+async fn a_node_sends_what_it_takes_in_at_once_and_claims_a_backlog() {
+    init();
+    let db = database_url(Db::Postgres).await;
+    let hourly = DeliveryConfig {
+        poll_ms: 3_600_000,
+        ..test_delivery()
+    };
+    let mut node = node_delivering(&db, vec![Role::Api, Role::Worker], hourly).await;
+    node.key = add_tenant(&node.app, "Handoff AB").await;
+    sms_rule(&node, "delivered", json!({})).await;
+    let sent = || node.app.inbox.as_ref().unwrap().entries();
+    let (status, body) = node
+        .call(
+            "POST",
+            "/v1/events",
+            Some(json!([event("H1", "DELIVERED", "+46701234561")])),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 202, "{body}");
+    metrics_with(&node, &["avisera_notifications_handed_off_total 1"]).await;
+    let list = node.settled_notifications().await;
+    assert_eq!(list[0]["status"], "sent", "{list:#?}");
+    assert_eq!(sent().len(), 1);
+    let message = format!("{:?}", sent()[0].message);
+    assert!(message.contains("H1"), "{message}");
+
+    // Eleven at once is more than the lane takes (express_batch 10): they are claimed.
+    let backlog: Vec<Value> = (1..=11)
+        .map(|i| event(&format!("B{i}"), "DELIVERED", "+46701234561"))
+        .collect();
+    let (status, body) = node.call("POST", "/v1/events", Some(json!(backlog))).await;
+    assert_eq!(status.as_u16(), 202, "{body}");
+    let list = node.settled_notifications().await;
+    assert_eq!(list.len(), 12);
+    assert!(list.iter().all(|n| n["status"] == "sent"), "{list:#?}");
+    assert_eq!(sent().len(), 12, "each message once");
+    let page = node.page("/metrics").await;
+    assert!(
+        page.lines().any(|l| l == "avisera_notifications_handed_off_total 1"),
+        "the backlog went through the claim:\n{page}"
+    );
+}
+
 /// `/metrics` reads memory only: with the database closed, a scrape still answers at once with
 /// what was counted (a query would wait for the pool's timeout and fail).
 #[tokio::test]

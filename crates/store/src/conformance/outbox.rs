@@ -62,6 +62,116 @@ pub async fn claims_lease_jobs_and_expired_leases_are_claimed_again(store: &dyn 
     );
 }
 
+pub async fn a_lease_offered_to_ingest_takes_what_is_due_at_once_and_no_claim_takes_it(store: &dyn Store) {
+    let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    let lease = Lease {
+        owner: "lane",
+        until: at("2026-11-25T10:00:30Z"),
+        most: 2,
+    };
+    let delivered = |t: &str| event(t, "DELIVERED", "2026-11-25T09:00:00Z");
+    let batch = [delivered("T1"), delivered("T2")];
+    let stored = post_leasing(store, &tenant, &rules, &templates, &batch, now, Some(&lease)).await;
+    assert!(
+        stored
+            .outcomes
+            .iter()
+            .all(|o| matches!(o, EventOutcome::Accepted { notifications: 1, .. })),
+        "{:?}",
+        stored.outcomes
+    );
+    let jobs = stored.leased;
+    assert_eq!(jobs.len(), 2, "both SMS are due at once: {jobs:?}");
+    let texts: Vec<&str> = jobs
+        .iter()
+        .map(|j| match &j.message {
+            Message::Sms { text, .. } => text.as_str(),
+            other => panic!("expected an SMS, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(texts, ["Hej Anna, T1 är levererat.", "Hej Anna, T2 är levererat."]);
+    for job in &jobs {
+        assert_eq!((job.tenant_id, job.attempt, job.billable), (tenant.id, 1, true));
+        assert_eq!((job.rule_id, job.created_at, job.due_at), (Some(rules[0].id), now, now));
+        assert!(job.shipment_id.is_some());
+    }
+    assert!(
+        store
+            .claim_due("w2", now, at("2026-11-25T10:00:40Z"), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a claim took what the lane holds"
+    );
+    let sent = DeliveryOutcome::Sent {
+        provider_id: Some("p-1".into()),
+        charge: None,
+    };
+    assert!(
+        store
+            .finish_delivery(tenant.id, jobs[0].id, "lane", &sent, now)
+            .await
+            .unwrap(),
+        "the lane holds the lease it was handed"
+    );
+    assert_eq!(
+        store.notification(tenant.id, jobs[0].id).await.unwrap().unwrap().status,
+        Status::Sent
+    );
+    // The lane died before sending the other: once its lease is over it is claimed, with the
+    // key the lane would have used, and the lane's late finish is refused.
+    let later = at("2026-11-25T10:01:00Z");
+    let again = store
+        .claim_due("w2", later, at("2026-11-25T10:01:30Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].id, again[0].attempt), (jobs[1].id, 1));
+    assert_eq!(again[0].idempotency_key, jobs[1].idempotency_key);
+    assert!(
+        !store
+            .finish_delivery(tenant.id, jobs[1].id, "lane", &sent, later)
+            .await
+            .unwrap()
+    );
+
+    // More due at once than the lease's `most`: none leased, all left to the claim.
+    let three = [delivered("T3"), delivered("T4"), delivered("T5")];
+    let stored = post_leasing(store, &tenant, &rules, &templates, &three, later, Some(&lease)).await;
+    assert!(stored.leased.is_empty(), "{:?}", stored.leased);
+    let claimed = store
+        .claim_due("w3", later, at("2026-11-25T10:01:30Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+
+    // A tenant with its own rate limit: only a claim applies it, so nothing is leased.
+    let limited = avisera_domain::rate::Rate::per_second(5);
+    store.set_tenant_rate(tenant.id, limited).await.unwrap();
+    let stored = post_leasing(
+        store,
+        &tenant,
+        &rules,
+        &templates,
+        &[delivered("T6")],
+        later,
+        Some(&lease),
+    )
+    .await;
+    assert!(stored.leased.is_empty(), "{:?}", stored.leased);
+    let claimed = store
+        .claim_due("w3", later, at("2026-11-25T10:01:30Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+
+    // Without a lease nothing is leased (every other caller of `record_events`).
+    store.set_tenant_rate(tenant.id, None).await.unwrap();
+    let stored = post_leasing(store, &tenant, &rules, &templates, &[delivered("T7")], later, None).await;
+    assert!(stored.leased.is_empty());
+}
+
 pub async fn a_retry_waits_for_its_time_and_a_failure_keeps_its_reason(store: &dyn Store) {
     let (tenant, now) = one_delivered_waiting(store).await;
     let job = store
