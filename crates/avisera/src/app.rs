@@ -4,17 +4,18 @@
 
 use crate::config::Config;
 use crate::delivery::channel::dev_inbox::DevInbox;
-use crate::delivery::handoff::Handoff;
+use crate::delivery::handoff::{HandedBatch, Handoff};
 use crate::links::SignedLinks;
 use crate::metrics::Metrics;
-use avisera_core::ingest::{BatchCounts, Ingest, IngestObserver, Source};
+use avisera_core::ingest::{BatchCounts, Ingest, IngestObserver, Leased, Source};
 use avisera_core::replay::ReplayContext;
 use avisera_core::rules::Change;
 use avisera_core::templates::PreviewContext;
 use avisera_core::users::LoginThrottle;
-use avisera_domain::Clock;
 use avisera_domain::mapping::Mapping;
-use avisera_store::{DeliveryJob, Lease, Store};
+use avisera_domain::{Clock, RuleId};
+use avisera_store::{Lease, Store};
+use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -116,10 +117,17 @@ impl IngestObserver for App {
         self.handoff.get()?.lease(self.clock.as_ref())
     }
 
-    fn new_work(&self, leased: Vec<DeliveryJob>, waiting: bool) {
-        if let Some(handoff) = self.handoff.get() {
-            self.metrics.handed_off(leased.len() as u64);
-            handoff.hand(leased);
+    fn new_work(&self, leased: Leased<'_>, waiting: bool) {
+        if let Some(handoff) = self.handoff.get()
+            && !leased.jobs.is_empty()
+        {
+            self.metrics.handed_off(leased.jobs.len() as u64);
+            let used: HashSet<RuleId> = leased.jobs.iter().filter_map(|j| j.rule_id).collect();
+            handoff.hand(HandedBatch {
+                tenant: leased.tenant.clone(),
+                rules: leased.rules.iter().filter(|r| used.contains(&r.id)).cloned().collect(),
+                jobs: leased.jobs,
+            });
         }
         if waiting {
             self.wake_workers();

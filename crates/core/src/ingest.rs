@@ -7,7 +7,9 @@ use avisera_domain::engine::Engine;
 use avisera_domain::event::CarrierEvent;
 use avisera_domain::links::Links;
 use avisera_domain::mapping::Mapping;
+use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
+use avisera_domain::tenant::Tenant;
 use avisera_domain::{Clock, TenantId};
 use avisera_store::{DeliveryJob, EventOutcome, IngestStore, Lease, StoreError, StoredBatch, TenantConfig};
 use std::borrow::Cow;
@@ -57,7 +59,15 @@ pub trait IngestObserver: Sync {
     }
     /// The batch is committed: `leased` are this node's sender's to send now; `waiting` says
     /// whether others were stored, which workers claim.
-    fn new_work(&self, leased: Vec<DeliveryJob>, waiting: bool);
+    fn new_work(&self, leased: Leased<'_>, waiting: bool);
+}
+
+/// A committed batch's notifications leased to this node's sender, with the tenant and the
+/// rules they were planned with a moment ago (so the sender need not read them again).
+pub struct Leased<'a> {
+    pub jobs: Vec<DeliveryJob>,
+    pub tenant: &'a Tenant,
+    pub rules: &'a [Rule],
 }
 
 /// Everything ingest uses, and nothing more.
@@ -147,6 +157,11 @@ impl Ingest<'_> {
         );
         if counts.notifications > 0 {
             let waiting = counts.notifications > leased.len() as u64;
+            let leased = Leased {
+                jobs: leased,
+                tenant: &tenant,
+                rules: &rules,
+            };
             self.observer.new_work(leased, waiting);
         }
         Ok(outcomes)

@@ -3,6 +3,8 @@
 //! send waits for no wake-up, no claim and no other node. What the lane does not send (the node
 //! dies, or stops first) is claimed again when the lease runs out, like any dead claim.
 
+use avisera_domain::rule::Rule;
+use avisera_domain::tenant::Tenant;
 use avisera_domain::{Clock, Timestamp};
 use avisera_store::{DeliveryJob, Lease};
 use jiff::SignedDuration;
@@ -19,11 +21,19 @@ pub struct Handoff {
     /// The most notifications handed to the lane and not yet sent.
     most_in_flight: usize,
     in_flight: AtomicUsize,
-    lane: mpsc::UnboundedSender<Vec<DeliveryJob>>,
+    lane: mpsc::UnboundedSender<HandedBatch>,
+}
+
+/// One batch's jobs handed to the lane, with the tenant and the rules ingest planned them with
+/// a moment ago: what a claim's worker would read again before sending.
+pub struct HandedBatch {
+    pub jobs: Vec<DeliveryJob>,
+    pub tenant: Tenant,
+    pub rules: Vec<Rule>,
 }
 
 /// What the lane receives: the jobs handed to it, batch by batch.
-pub type Handed = mpsc::UnboundedReceiver<Vec<DeliveryJob>>;
+pub type Handed = mpsc::UnboundedReceiver<HandedBatch>;
 
 impl Handoff {
     pub fn new(owner: String, lease_ms: u64, per_batch: usize, most_in_flight: usize) -> (Handoff, Handed) {
@@ -57,13 +67,13 @@ impl Handoff {
     }
 
     /// Gives the lane the jobs a committed batch leased to it.
-    pub fn hand(&self, jobs: Vec<DeliveryJob>) {
-        if jobs.is_empty() {
+    pub fn hand(&self, batch: HandedBatch) {
+        if batch.jobs.is_empty() {
             return;
         }
-        let n = jobs.len();
+        let n = batch.jobs.len();
         self.in_flight.fetch_add(n, Ordering::Relaxed);
-        if self.lane.send(jobs).is_err() {
+        if self.lane.send(batch).is_err() {
             self.in_flight.fetch_sub(n, Ordering::Relaxed);
             tracing::warn!(
                 notifications = n,

@@ -3,7 +3,7 @@
 //! Any number of workers (on any number of nodes) can run; a dead worker's lease runs out and
 //! its jobs are claimed again, with the same idempotency key.
 
-use super::handoff::Handed;
+use super::handoff::{Handed, HandedBatch};
 use super::router::Router;
 use super::send::{Claimed, Done, channel_label, deliver, outcome_label};
 use crate::app::App;
@@ -76,23 +76,22 @@ impl Worker {
         // The claim takes the oldest due first, so this is how far behind the outbox is.
         let oldest_due = jobs.iter().map(|j| j.due_at).min().unwrap_or(now);
         app.metrics.set_outbox_lag(now.duration_since(oldest_due).as_secs_f64());
-        self.send(jobs, cutoff, now).await?;
+        self.send(jobs, Known::default(), cutoff, now).await?;
         Ok(count)
     }
 
     /// Sends `jobs`, whose leases this worker holds, and records each outcome. Nothing is
     /// sent after `cutoff`, which lies inside the leases.
-    async fn send(&self, jobs: Vec<DeliveryJob>, cutoff: Instant, now: Timestamp) -> anyhow::Result<()> {
+    async fn send(&self, jobs: Vec<DeliveryJob>, known: Known, cutoff: Instant, now: Timestamp) -> anyhow::Result<()> {
         let app = &self.app;
         let d = &app.config.delivery;
         let store = self.store();
         // What was true when the message was planned is checked again now: its tenant's plan,
-        // and its rule (disabled, out of its interval, or a trigger the plan lost).
-        // A tenant or rule that cannot be read (stored data no longer decodes) fails the messages
-        // that need it, with the reason; a database that does not answer leaves the batch to its
-        // lease.
-        let mut tenants: HashMap<TenantId, Result<Option<Tenant>, String>> = HashMap::new();
-        let mut rules: HashMap<(TenantId, RuleId), Result<Option<Rule>, String>> = HashMap::new();
+        // and its rule (disabled, out of its interval, or a trigger the plan lost), unless it
+        // was planned a moment ago (`known`). A tenant or rule that cannot be read (stored data
+        // no longer decodes) fails the messages that need it, with the reason; a database that
+        // does not answer leaves the batch to its lease.
+        let Known { mut tenants, mut rules } = known;
         for job in &jobs {
             if let Entry::Vacant(slot) = tenants.entry(job.tenant_id) {
                 slot.insert(unreadable(store.tenant(job.tenant_id).await)?);
@@ -362,20 +361,33 @@ impl Worker {
         while sending.join_next().await.is_some() {}
     }
 
-    /// Sends notifications ingest leased to this lane as it stored them.
-    async fn send_handed(self, jobs: Vec<DeliveryJob>) {
+    /// Sends notifications ingest leased to this lane as it stored them, with the tenant and
+    /// rules ingest planned them with a moment ago.
+    async fn send_handed(self, batch: HandedBatch) {
+        let HandedBatch { jobs, tenant, rules } = batch;
         let n = jobs.len();
         let d = &self.app.config.delivery;
         // The leases were taken with the batch, a moment ago: a quarter is kept in hand as
         // after a claim.
         let cutoff = Instant::now() + Duration::from_millis(d.lease_ms * 3 / 4);
-        if let Err(e) = self.send(jobs, cutoff, self.app.clock.now()).await {
+        let known = Known {
+            rules: rules.into_iter().map(|r| ((tenant.id, r.id), Ok(Some(r)))).collect(),
+            tenants: HashMap::from([(tenant.id, Ok(Some(tenant)))]),
+        };
+        if let Err(e) = self.send(jobs, known, cutoff, self.app.clock.now()).await {
             tracing::error!(error = %e, "the express lane could not send what ingest handed it; claimed again when the leases run out");
         }
         if let Some(handoff) = self.app.handoff.get() {
             handoff.done(n);
         }
     }
+}
+
+/// Tenants and rules a batch's jobs need, as read (or why they cannot be read).
+#[derive(Default)]
+struct Known {
+    tenants: HashMap<TenantId, Result<Option<Tenant>, String>>,
+    rules: HashMap<(TenantId, RuleId), Result<Option<Rule>, String>>,
 }
 
 /// Sets the `avisera_notifications_scheduled` gauge from the store.
