@@ -92,9 +92,9 @@ impl<T> DeliveryStore for T where T: Outbox + Suppressions + Receivers + TenantC
 /// tenant's configuration and the addresses among the batch's that bounced, so an email rule
 /// falls back to SMS for them), its SMS spend (a budget that stops SMS), the events' one
 /// transaction, and the outbox for budget notices.
-pub trait IngestStore: IngestReads + EventStore + TenantConfig + Usage + Outbox + Receipts {}
+pub trait IngestStore: IngestReads + EventStore + TenantConfig + Usage + Outbox {}
 
-impl<T> IngestStore for T where T: IngestReads + EventStore + TenantConfig + Usage + Outbox + Receipts + ?Sized {}
+impl<T> IngestStore for T where T: IngestReads + EventStore + TenantConfig + Usage + Outbox + ?Sized {}
 
 /// What replaying a rule over stored events reads: the tenant's configuration, its events in
 /// arrival order, its opt-outs, the addresses that bounced and the channels receivers chose.
