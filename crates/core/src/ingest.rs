@@ -1,6 +1,7 @@
 //! The one door for events: the API, carrier webhooks, EDIFACT files, the demo feed and the
-//! NATS consumer all pass here. Loads the tenant's rules and templates once per batch, then
-//! lets the domain decide inside the store's one transaction.
+//! NATS consumer all pass here. Reads what a batch is decided with in one read (the tenant's
+//! configuration and the bounces among the batch's addresses), then lets the domain decide
+//! inside the store's one transaction.
 
 use crate::{Error, Result};
 use avisera_domain::engine::Engine;
@@ -11,7 +12,9 @@ use avisera_domain::rule::Rule;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::tenant::Tenant;
 use avisera_domain::{Clock, TenantId};
-use avisera_store::{DeliveryJob, EventOutcome, IngestStore, Lease, StoreError, StoredBatch, TenantConfig};
+use avisera_store::{
+    DeliveryJob, EventOutcome, IngestContext, IngestStore, Lease, StoreError, StoredBatch, TenantConfig,
+};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -103,20 +106,20 @@ impl Ingest<'_> {
             })?;
         }
         let store = self.store;
-        let tenant = store
-            .tenant(tenant)
+        // One round trip, not one per read: on PostgreSQL each costs more than its statement.
+        let IngestContext {
+            tenant,
+            rules,
+            templates,
+            mapping,
+            bounced: suppressed,
+        } = store
+            .ingest_context(tenant, events)
             .await?
             .ok_or_else(|| Error::not_found(format!("tenant {tenant}")))?;
-        let rules = store.rules(tenant.id).await?;
-        let templates: BTreeMap<_, _> = store
-            .templates(tenant.id)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect();
+        let templates: BTreeMap<_, _> = templates.into_iter().map(|t| (t.id, t)).collect();
         let sms_blocked = crate::budget::sms_blocked(store, &tenant, now).await?;
-        let suppressed = crate::receipts::bounced(store, tenant.id).await?;
-        let mapping = effective_mapping(store, self.mapping, tenant.id).await?;
+        let mapping = with_own_lines(self.mapping, tenant.id, mapping.as_deref());
         let engine = Engine {
             tenant: &tenant,
             rules: &rules,
@@ -174,8 +177,17 @@ pub async fn effective_mapping<'a>(
     operator: &'a Mapping,
     tenant: TenantId,
 ) -> Result<Cow<'a, Mapping>, StoreError> {
-    Ok(match store.tenant_mapping(tenant).await? {
-        Some(lines) => match Mapping::parse(&lines) {
+    Ok(with_own_lines(
+        operator,
+        tenant,
+        store.tenant_mapping(tenant).await?.as_deref(),
+    ))
+}
+
+/// `operator` with the tenant's own mapping `lines` over it, if it has any.
+fn with_own_lines<'a>(operator: &'a Mapping, tenant: TenantId, lines: Option<&str>) -> Cow<'a, Mapping> {
+    match lines {
+        Some(lines) => match Mapping::parse(lines) {
             Ok(own) => Cow::Owned(operator.with(&own)),
             Err(e) => {
                 // Checked when saved; a table that no longer parses must not stop events.
@@ -184,5 +196,5 @@ pub async fn effective_mapping<'a>(
             }
         },
         None => Cow::Borrowed(operator),
-    })
+    }
 }

@@ -18,6 +18,7 @@ mod codec;
 mod delivery;
 mod error;
 mod events;
+mod ingest;
 mod logos;
 mod migrate;
 mod notifications;
@@ -241,6 +242,13 @@ impl TenantConfig for PgStore {
 
     async fn archived_rules(&self, tenant: TenantId) -> StoreResult<Vec<ArchivedRule>> {
         rules::archived(&self.pool, tenant).await
+    }
+}
+
+#[async_trait]
+impl IngestReads for PgStore {
+    async fn ingest_context(&self, tenant: TenantId, events: &[CarrierEvent]) -> StoreResult<Option<IngestContext>> {
+        ingest::context(&self.pool, tenant, &BatchAddresses::of(events)).await
     }
 }
 

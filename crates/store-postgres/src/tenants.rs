@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use sqlx::types::Json;
 
 #[derive(sqlx::FromRow)]
-struct TenantRow {
+pub(crate) struct TenantRow {
     id: i64,
     name: String,
     plan: String,
@@ -24,7 +24,7 @@ struct TenantRow {
 }
 
 impl TenantRow {
-    fn into_tenant(self) -> StoreResult<Tenant> {
+    pub(crate) fn into_tenant(self) -> StoreResult<Tenant> {
         Ok(Tenant {
             id: TenantId(self.id),
             name: self.name,

@@ -11,6 +11,7 @@ mod codec;
 mod delivery;
 mod error;
 mod events;
+mod ingest;
 mod logos;
 mod migrate;
 mod notifications;
@@ -245,6 +246,13 @@ impl TenantConfig for SqliteStore {
 
     async fn archived_rules(&self, tenant: TenantId) -> StoreResult<Vec<ArchivedRule>> {
         rules::archived(&self.pool, tenant).await
+    }
+}
+
+#[async_trait]
+impl IngestReads for SqliteStore {
+    async fn ingest_context(&self, tenant: TenantId, events: &[CarrierEvent]) -> StoreResult<Option<IngestContext>> {
+        ingest::context(&self.pool, tenant, &BatchAddresses::of(events)).await
     }
 }
 

@@ -28,6 +28,7 @@ mod budget;
 mod errors;
 mod events;
 mod fairness;
+mod ingest;
 mod numbers;
 mod outbox;
 mod portal;
@@ -43,6 +44,7 @@ pub use budget::*;
 pub use errors::*;
 pub use events::*;
 pub use fairness::*;
+pub use ingest::*;
 pub use numbers::*;
 pub use outbox::*;
 pub use portal::*;
@@ -422,7 +424,8 @@ macro_rules! conformance_tests {
             after_erase_nothing_returns_the_address_the_opt_out_holds_and_the_bill_is_unchanged,
             erasing_by_email_or_tracking_number_erases_the_whole_person,
             the_retention_sweep_erases_old_journeys_and_keeps_an_address_a_newer_one_has,
-            a_shipment_has_one_rating_read_back_by_period_newest_first_in_its_tenant
+            a_shipment_has_one_rating_read_back_by_period_newest_first_in_its_tenant,
+            what_ingest_needs_is_one_read_of_the_separate_reads_with_only_the_batchs_suppressions
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -5,6 +5,7 @@
 mod accounts;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod ingest;
 mod limits;
 mod plan_requests;
 mod records;
@@ -14,6 +15,7 @@ mod signups;
 mod stats;
 
 pub use accounts::*;
+pub use ingest::*;
 pub use limits::*;
 pub use plan_requests::*;
 pub use records::*;
@@ -86,12 +88,13 @@ pub trait DeliveryStore: Outbox + Suppressions + Receivers + TenantConfig + Usag
 
 impl<T> DeliveryStore for T where T: Outbox + Suppressions + Receivers + TenantConfig + Usage + EventStore + ?Sized {}
 
-/// What taking events in uses: the tenant's configuration, its SMS spend (a budget that stops
-/// SMS), the events' one transaction, the outbox for budget notices, and the addresses that
-/// bounced (`Receipts`), so an email rule falls back to SMS for them.
-pub trait IngestStore: EventStore + TenantConfig + Usage + Outbox + Receipts {}
+/// What taking events in uses: what a batch is decided with, in one read (`IngestReads`: the
+/// tenant's configuration and the addresses among the batch's that bounced, so an email rule
+/// falls back to SMS for them), its SMS spend (a budget that stops SMS), the events' one
+/// transaction, and the outbox for budget notices.
+pub trait IngestStore: IngestReads + EventStore + TenantConfig + Usage + Outbox {}
 
-impl<T> IngestStore for T where T: EventStore + TenantConfig + Usage + Outbox + Receipts + ?Sized {}
+impl<T> IngestStore for T where T: IngestReads + EventStore + TenantConfig + Usage + Outbox + ?Sized {}
 
 /// What replaying a rule over stored events reads: the tenant's configuration, its events in
 /// arrival order, its opt-outs, the addresses that bounced and the channels receivers chose.

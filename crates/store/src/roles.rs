@@ -104,6 +104,17 @@ pub trait TenantConfig: Send + Sync {
     async fn archived_rules(&self, tenant: TenantId) -> StoreResult<Vec<ArchivedRule>>;
 }
 
+/// What ingest reads before a batch's transaction.
+#[async_trait]
+pub trait IngestReads: Send + Sync {
+    /// What ingest needs to decide the tenant's `events`, in one read (where the database is
+    /// across a network, each round trip costs more than its statement): the tenant, its live
+    /// rules, its templates, its own mapping lines, and the bounces the batch can meet
+    /// (`IngestContext::bounced`), not every one of the tenant's. `None` when the tenant does
+    /// not exist.
+    async fn ingest_context(&self, tenant: TenantId, events: &[CarrierEvent]) -> StoreResult<Option<IngestContext>>;
+}
+
 /// Events and the shipments they build: ingest's one transaction, and reading shipments back.
 #[async_trait]
 pub trait EventStore: Send + Sync {
