@@ -333,18 +333,33 @@ impl Worker {
     pub async fn run_express(self, handed: Option<Handed>, mut stop: watch::Receiver<bool>) {
         let limit = self.app.config.delivery.express_batch;
         let mut handed = handed;
+        // Claims and handed batches are sent side by side, so a handed message never waits
+        // for a claimed batch to be sent; one claim at a time.
         let mut sending = JoinSet::new();
+        let mut claim: Option<tokio::task::Id> = None;
         while !*stop.borrow() {
             tokio::select! {
-                _ = self.app.arrivals.notified() => {
-                    if let Err(e) = self.run_once_up_to(limit).await {
-                        tracing::error!(error = %e, "the express lane could not claim work");
+                _ = self.app.arrivals.notified(), if claim.is_none() => {
+                    let lane = self.clone();
+                    let task = sending.spawn(async move {
+                        if let Err(e) = lane.run_once_up_to(limit).await {
+                            tracing::error!(error = %e, "the express lane could not claim work");
+                        }
+                    });
+                    claim = Some(task.id());
+                }
+                Some(batch) = async { handed.as_mut()?.recv().await } => {
+                    sending.spawn(self.clone().send_handed(batch));
+                }
+                Some(done) = sending.join_next_with_id(), if !sending.is_empty() => {
+                    let id = match &done {
+                        Ok((id, ())) => *id,
+                        Err(e) => e.id(),
+                    };
+                    if claim == Some(id) {
+                        claim = None;
                     }
                 }
-                Some(jobs) = async { handed.as_mut()?.recv().await } => {
-                    sending.spawn(self.clone().send_handed(jobs));
-                }
-                Some(_) = sending.join_next(), if !sending.is_empty() => {}
                 changed = stop.changed() => {
                     if changed.is_err() {
                         break;
@@ -354,8 +369,8 @@ impl Worker {
         }
         if let Some(mut handed) = handed {
             handed.close();
-            while let Some(jobs) = handed.recv().await {
-                sending.spawn(self.clone().send_handed(jobs));
+            while let Some(batch) = handed.recv().await {
+                sending.spawn(self.clone().send_handed(batch));
             }
         }
         while sending.join_next().await.is_some() {}
