@@ -102,7 +102,9 @@ pub struct DeliveryConfig {
     pub workers: u32,
     /// Notifications claimed at once by the node's express lane: a worker that claims only when
     /// new notifications arrive (or on its poll), while the others may be busy sending a batch,
-    /// so a tenant's message is not kept waiting behind another tenant's backlog; 0: no lane.
+    /// so a tenant's message is not kept waiting behind another tenant's backlog; also the most
+    /// due notifications of one batch of events that ingest hands the lane as it stores them
+    /// (`delivery/handoff.rs`); 0: no lane.
     pub express_batch: u32,
     pub retry: RetrySchedule,
     /// Messages per second each tenant may send, over all nodes, unless an operator gave the
