@@ -334,9 +334,13 @@ impl Worker {
         let limit = self.app.config.delivery.express_batch;
         let mut handed = handed;
         // Claims and handed batches are sent side by side, so a handed message never waits
-        // for a claimed batch to be sent; one claim at a time.
+        // for a claimed batch to be sent; one claim at a time. Handed batches that arrive while
+        // `HANDED_SENDS` are being sent wait and then go together, as one batch of up to
+        // `delivery.batch`: one lookup and one finishing transaction for many small batches.
+        let most = self.app.config.delivery.batch as usize;
         let mut sending = JoinSet::new();
         let mut claim: Option<tokio::task::Id> = None;
+        let mut handed_sends = 0;
         while !*stop.borrow() {
             tokio::select! {
                 _ = self.app.arrivals.notified(), if claim.is_none() => {
@@ -348,8 +352,17 @@ impl Worker {
                     });
                     claim = Some(task.id());
                 }
-                Some(batch) = async { handed.as_mut()?.recv().await } => {
-                    sending.spawn(self.clone().send_handed(batch));
+                Some(first) = async { handed.as_mut()?.recv().await }, if handed_sends < HANDED_SENDS => {
+                    let mut batches = vec![first];
+                    let mut jobs = batches[0].jobs.len();
+                    while jobs < most
+                        && let Some(more) = handed.as_mut().and_then(|h| h.try_recv().ok())
+                    {
+                        jobs += more.jobs.len();
+                        batches.push(more);
+                    }
+                    handed_sends += 1;
+                    sending.spawn(self.clone().send_handed(batches));
                 }
                 Some(done) = sending.join_next_with_id(), if !sending.is_empty() => {
                     let id = match &done {
@@ -358,6 +371,8 @@ impl Worker {
                     };
                     if claim == Some(id) {
                         claim = None;
+                    } else {
+                        handed_sends -= 1;
                     }
                 }
                 changed = stop.changed() => {
@@ -369,26 +384,39 @@ impl Worker {
         }
         if let Some(mut handed) = handed {
             handed.close();
+            let mut rest = Vec::new();
             while let Some(batch) = handed.recv().await {
-                sending.spawn(self.clone().send_handed(batch));
+                rest.push(batch);
+            }
+            if !rest.is_empty() {
+                sending.spawn(self.clone().send_handed(rest));
             }
         }
         while sending.join_next().await.is_some() {}
     }
 
-    /// Sends notifications ingest leased to this lane as it stored them, with the tenant and
+    /// Sends notifications ingest leased to this lane as it stored them, with the tenants and
     /// rules ingest planned them with a moment ago.
-    async fn send_handed(self, batch: HandedBatch) {
-        let HandedBatch { jobs, tenant, rules } = batch;
-        let n = jobs.len();
+    async fn send_handed(self, batches: Vec<HandedBatch>) {
         let d = &self.app.config.delivery;
-        // The leases were taken with the batch, a moment ago: a quarter is kept in hand as
+        // The leases were taken with the batches, a moment ago: a quarter is kept in hand as
         // after a claim.
         let cutoff = Instant::now() + Duration::from_millis(d.lease_ms * 3 / 4);
-        let known = Known {
-            rules: rules.into_iter().map(|r| ((tenant.id, r.id), Ok(Some(r)))).collect(),
-            tenants: HashMap::from([(tenant.id, Ok(Some(tenant)))]),
-        };
+        let mut jobs = Vec::new();
+        let mut known = Known::default();
+        for HandedBatch {
+            jobs: more,
+            tenant,
+            rules,
+        } in batches
+        {
+            jobs.extend(more);
+            for r in rules {
+                known.rules.insert((tenant.id, r.id), Ok(Some(r)));
+            }
+            known.tenants.insert(tenant.id, Ok(Some(tenant)));
+        }
+        let n = jobs.len();
         if let Err(e) = self.send(jobs, known, cutoff, self.app.clock.now()).await {
             tracing::error!(error = %e, "the express lane could not send what ingest handed it; claimed again when the leases run out");
         }
@@ -397,6 +425,9 @@ impl Worker {
         }
     }
 }
+
+/// Handed batches the express lane sends at once; more wait and go together.
+const HANDED_SENDS: usize = 2;
 
 /// Tenants and rules a batch's jobs need, as read (or why they cannot be read).
 #[derive(Default)]
