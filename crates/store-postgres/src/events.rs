@@ -14,8 +14,8 @@ use avisera_domain::planner::PlannedNotification;
 use avisera_domain::shipment::Shipment;
 use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
 use avisera_store::{
-    Decide, DeliveryJob, EventOutcome, Lease, ShipmentSearch, StoreError, StoreResult, StoredBatch, StoredEvent,
-    due_now,
+    Decide, EventOutcome, InsertedNotification, Lease, ShipmentSearch, StoreError, StoreResult, StoredBatch,
+    StoredEvent, due_now,
 };
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -161,25 +161,9 @@ async fn record_batch(
         })
         .collect();
     let lease = lease.filter(|l| l.takes(planned.iter().map(|p| &p.notification), now));
-    let mut leased = Vec::new();
-    for row in insert_leasing(tx, tenant, &planned, now, lease).await? {
-        let p = &planned[row.planned];
-        if let EventOutcome::Accepted { notifications, .. } = &mut outcomes[p.event] {
-            *notifications += 1;
-        }
-        if row.leased {
-            let id = NotificationId(row.id);
-            leased.extend(DeliveryJob::leased(
-                tenant,
-                id,
-                row.idempotency_key,
-                p.shipment,
-                &p.notification,
-                now,
-            ));
-        }
-    }
-    Ok(StoredBatch { outcomes, leased })
+    let inserted = insert_leasing(tx, tenant, &planned, now, lease).await?;
+    let of = |i: usize| (planned[i].event, planned[i].shipment, &planned[i].notification);
+    Ok(StoredBatch::of(tenant, outcomes, inserted, of, now))
 }
 
 /// The batch's shipments: those stored, locked for this transaction, and for the others a new
@@ -450,16 +434,6 @@ pub(crate) async fn insert_notifications(
     Ok(rows.into_iter().map(|r| (planned[r.planned].event, r.id)).collect())
 }
 
-/// A notification `insert_leasing` inserted.
-pub(crate) struct InsertedRow {
-    /// Its index in the planned notifications.
-    pub(crate) planned: usize,
-    pub(crate) id: i64,
-    pub(crate) idempotency_key: String,
-    /// Taken by the lease's owner.
-    pub(crate) leased: bool,
-}
-
 /// `insert_notifications`, with those due at `now` taken by `lease` (unless the tenant has its
 /// own rate limit, which only a claim applies).
 pub(crate) async fn insert_leasing(
@@ -468,7 +442,7 @@ pub(crate) async fn insert_leasing(
     planned: &[Planned<'_>],
     now: Timestamp,
     lease: Option<&Lease<'_>>,
-) -> StoreResult<Vec<InsertedRow>> {
+) -> StoreResult<Vec<InsertedNotification>> {
     if planned.is_empty() {
         return Ok(Vec::new());
     }
@@ -569,7 +543,7 @@ pub(crate) async fn insert_leasing(
     .map_err(db)?;
     Ok(rows
         .into_iter()
-        .map(|r| InsertedRow {
+        .map(|r| InsertedNotification {
             planned: planned_by[r.dedupe_key.as_str()],
             id: r.id,
             idempotency_key: r.idempotency_key,

@@ -11,8 +11,8 @@ use avisera_domain::shipment::Shipment;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
 use avisera_store::{
-    Decide, DeliveryJob, EventOutcome, Lease, ShipmentSearch, StoreError, StoreResult, StoredBatch, StoredEvent,
-    due_now,
+    Decide, EventOutcome, InsertedNotification, Lease, ShipmentSearch, StoreError, StoreResult, StoredBatch,
+    StoredEvent, due_now,
 };
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
@@ -141,25 +141,9 @@ async fn record_batch(
         })
         .collect();
     let lease = lease.filter(|l| l.takes(planned.iter().map(|p| &p.notification), now));
-    let mut leased = Vec::new();
-    for row in insert_leasing(tx, tenant, &planned, now, lease).await? {
-        let p = &planned[row.planned];
-        if let EventOutcome::Accepted { notifications, .. } = &mut outcomes[p.event] {
-            *notifications += 1;
-        }
-        if row.leased {
-            let id = NotificationId(row.id);
-            leased.extend(DeliveryJob::leased(
-                tenant,
-                id,
-                row.idempotency_key,
-                p.shipment,
-                &p.notification,
-                now,
-            ));
-        }
-    }
-    Ok(StoredBatch { outcomes, leased })
+    let inserted = insert_leasing(tx, tenant, &planned, now, lease).await?;
+    let of = |i: usize| (planned[i].event, planned[i].shipment, &planned[i].notification);
+    Ok(StoredBatch::of(tenant, outcomes, inserted, of, now))
 }
 
 /// A shipment's row: its id and its state (which keeps the id too, as written).
@@ -374,16 +358,6 @@ pub(crate) async fn insert_notifications(
     Ok(rows.into_iter().map(|r| planned[r.planned].event).collect())
 }
 
-/// A notification `insert_leasing` inserted.
-pub(crate) struct InsertedRow {
-    /// Its index in the planned notifications.
-    pub(crate) planned: usize,
-    pub(crate) id: i64,
-    pub(crate) idempotency_key: String,
-    /// Taken by the lease's owner.
-    pub(crate) leased: bool,
-}
-
 /// `insert_notifications`, with those due at `now` taken by `lease` (unless the tenant has its
 /// own rate limit, which only a claim applies).
 pub(crate) async fn insert_leasing(
@@ -392,7 +366,7 @@ pub(crate) async fn insert_leasing(
     planned: &[Planned<'_>],
     now: Timestamp,
     lease: Option<&Lease<'_>>,
-) -> StoreResult<Vec<InsertedRow>> {
+) -> StoreResult<Vec<InsertedNotification>> {
     let lease = match lease {
         Some(l) if !crate::claim::has_own_rate(tx, tenant).await? => Some(l),
         _ => None,
@@ -452,7 +426,7 @@ pub(crate) async fn insert_leasing(
         let rows: Vec<Inserted> = q.build_query_as().fetch_all(&mut **tx).await.map_err(db)?;
         let mut history = Vec::with_capacity(rows.len());
         for row in rows {
-            inserted.push(InsertedRow {
+            inserted.push(InsertedNotification {
                 planned: planned_by[row.dedupe_key.as_str()],
                 id: row.id,
                 idempotency_key: row.idempotency_key,

@@ -147,6 +147,49 @@ pub struct StoredBatch {
     pub leased: Vec<DeliveryJob>,
 }
 
+/// A planned notification a store inserted (one with its dedupe key may have existed).
+pub struct InsertedNotification {
+    /// Its index in the planned notifications.
+    pub planned: usize,
+    pub id: i64,
+    pub idempotency_key: String,
+    /// Taken by the lease's owner.
+    pub leased: bool,
+}
+
+impl StoredBatch {
+    /// Each inserted notification counted on the event that planned it, and the leased ones as
+    /// their jobs. `planned(i)` is the planned notification `i`: its event's index, its
+    /// shipment and the notification.
+    pub fn of<'p>(
+        tenant: TenantId,
+        mut outcomes: Vec<EventOutcome>,
+        inserted: Vec<InsertedNotification>,
+        planned: impl Fn(usize) -> (usize, Option<ShipmentId>, &'p PlannedNotification),
+        now: Timestamp,
+    ) -> StoredBatch {
+        let mut leased = Vec::new();
+        for row in inserted {
+            let (event, shipment, notification) = planned(row.planned);
+            if let EventOutcome::Accepted { notifications, .. } = &mut outcomes[event] {
+                *notifications += 1;
+            }
+            if row.leased {
+                let id = NotificationId(row.id);
+                leased.extend(DeliveryJob::leased(
+                    tenant,
+                    id,
+                    row.idempotency_key,
+                    shipment,
+                    notification,
+                    now,
+                ));
+            }
+        }
+        StoredBatch { outcomes, leased }
+    }
+}
+
 /// A notification claimed for sending.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryJob {
