@@ -12,6 +12,7 @@
 mod accounts;
 mod adopt;
 mod arrivals;
+mod batch;
 mod budget;
 mod claim;
 mod codec;

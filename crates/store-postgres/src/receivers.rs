@@ -3,6 +3,7 @@
 //! preferences, which write the opt-out into every one of its addresses' suppressions so the
 //! worker's one lookup per batch still sees it.
 
+use crate::batch::ReceiverWrites;
 use crate::codec::PgTime;
 use crate::{Tx, db};
 use avisera_domain::event::CarrierEvent;
@@ -29,18 +30,19 @@ fn known(row: KnownRow) -> (String, Known) {
 
 /// Binds the receivers of a batch's shipments (`domain::receiver::bind`) and sets each
 /// shipment's `receiver`, before the batch is decided, so its messages carry the receiver's
-/// links and honour its preferences. An address another batch bound at the same moment makes
+/// links and honour its preferences. One lookup, which also draws the ids new receivers may
+/// need (one per shipment with an address, at most); what the binding writes goes with the
+/// batch's write (`Bound::writes`). An address another batch bound at the same moment makes
 /// the whole batch run again (it then finds that binding).
 pub(crate) async fn bind(
     tx: &mut Tx,
     tenant: TenantId,
     shipments: &mut HashMap<&str, Shipment>,
     events: &[CarrierEvent],
-    now: Timestamp,
-) -> StoreResult<()> {
+) -> StoreResult<Bound> {
     let addresses = receiver::batch_addresses(shipments, events);
     if addresses.is_empty() {
-        return Ok(());
+        return Ok(Bound::default());
     }
     let all: Vec<&str> = addresses
         .values()
@@ -49,93 +51,92 @@ pub(crate) async fn bind(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let rows: Vec<KnownRow> = sqlx::query_as(
+    // The receivers known by the batch's addresses, then (with no address) the drawn ids.
+    let rows: Vec<LookupRow> = sqlx::query_as(
         "SELECT a.address, r.id, r.token, r.reach, r.language, r.opted_out_at FROM receiver_addresses a
          JOIN receivers r ON r.id = a.receiver_id AND r.tenant_id = a.tenant_id
-         WHERE a.tenant_id = $1 AND a.address = ANY($2::text[])",
+         WHERE a.tenant_id = $1 AND a.address = ANY($2::text[])
+         UNION ALL
+         SELECT NULL, nextval(pg_get_serial_sequence('receivers', 'id')), NULL, NULL, NULL, NULL
+         FROM generate_series(1, $3)",
     )
     .bind(tenant.0)
     .bind(&all[..])
+    .bind(addresses.len() as i32)
     .fetch_all(&mut **tx)
     .await
     .map_err(db)?;
-    let known: HashMap<String, Known> = rows.into_iter().map(known).collect();
+    let (mut known, mut drawn) = (HashMap::new(), Vec::new());
+    for (address, id, token, reach, language, opted_out_at) in rows {
+        match (address, token, reach) {
+            (Some(address), Some(token), Some(reach)) => {
+                let (address, k) = self::known((address, id, token, reach, language, opted_out_at));
+                known.insert(address, k);
+            }
+            _ => drawn.push(ReceiverId(id)),
+        }
+    }
     let binding = receiver::bind(&addresses, &known, || ReceiverToken::from_random(rand::random()));
-    let mut new_ids = Vec::with_capacity(binding.new_receivers.len());
-    if !binding.new_receivers.is_empty() {
-        let tokens: Vec<&str> = binding.new_receivers.iter().map(ReceiverToken::as_str).collect();
-        let made: Vec<(i64, String)> = sqlx::query_as(
-            "INSERT INTO receivers (tenant_id, token, created_at)
-             SELECT $1, u.token, $2 FROM unnest($3::text[]) WITH ORDINALITY AS u(token, n) ORDER BY u.n
-             RETURNING id, token",
-        )
-        .bind(tenant.0)
-        .bind(PgTime(now))
-        .bind(&tokens[..])
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(db)?;
-        let by_token: HashMap<String, i64> = made.into_iter().map(|(id, t)| (t, id)).collect();
-        for t in &tokens {
-            let id = by_token
-                .get(*t)
-                .ok_or_else(|| StoreError::Corrupt("a new receiver was not returned".into()))?;
-            new_ids.push(ReceiverId(*id));
-        }
-    }
-    if !binding.new_addresses.is_empty() {
-        let mut rows: Vec<(&str, i64)> = binding
-            .new_addresses
-            .iter()
-            .map(|(a, who)| {
-                let id = match *who {
-                    receiver::Who::Stored(id) => id,
-                    receiver::Who::New(i) => new_ids[i],
-                };
-                (a.as_str(), id.0)
-            })
-            .collect();
-        // In address order, so concurrent batches take the same addresses in the same order.
-        rows.sort_unstable();
-        let (list, ids): (Vec<&str>, Vec<i64>) = rows.into_iter().unzip();
-        let inserted = sqlx::query(
-            "INSERT INTO receiver_addresses (tenant_id, address, receiver_id)
-             SELECT $1, u.address, u.receiver_id FROM unnest($2::text[], $3::bigint[]) AS u(address, receiver_id)
-             ON CONFLICT (tenant_id, address) DO NOTHING",
-        )
-        .bind(tenant.0)
-        .bind(&list[..])
-        .bind(&ids[..])
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-        if inserted.rows_affected() != list.len() as u64 {
-            return Err(StoreError::Retryable(
-                "another batch bound one of this batch's addresses to a receiver at the same moment".into(),
-            ));
-        }
-    }
-    if !binding.suppress.is_empty() {
-        let list: Vec<&str> = binding.suppress.iter().map(|(a, _)| a.as_str()).collect();
-        let at: Vec<PgTime> = binding.suppress.iter().map(|(_, t)| PgTime(*t)).collect();
-        sqlx::query(
-            "INSERT INTO opt_outs (tenant_id, address, at)
-             SELECT $1, u.address, u.at FROM unnest($2::text[], $3::timestamptz[]) AS u(address, at)
-             ON CONFLICT (tenant_id, address) DO NOTHING",
-        )
-        .bind(tenant.0)
-        .bind(&list[..])
-        .bind(&at[..])
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-    }
+    let new_ids = drawn
+        .get(..binding.new_receivers.len())
+        .ok_or_else(|| StoreError::Corrupt("fewer receiver ids were drawn than the batch needs".into()))?
+        .to_vec();
+    let mut bound_addresses: Vec<(String, i64)> = binding
+        .new_addresses
+        .iter()
+        .map(|(a, who)| {
+            let id = match *who {
+                receiver::Who::Stored(id) => id,
+                receiver::Who::New(i) => new_ids[i],
+            };
+            (a.clone(), id.0)
+        })
+        .collect();
+    // In address order, so concurrent batches take the same addresses in the same order.
+    bound_addresses.sort_unstable();
     for (tracking, r) in binding.receivers(&known, &new_ids) {
         if let Some(s) = shipments.get_mut(tracking) {
             s.receiver = Some(r);
         }
     }
-    Ok(())
+    Ok(Bound {
+        ids: new_ids.iter().map(|id| id.0).collect(),
+        tokens: binding.new_receivers,
+        addresses: bound_addresses,
+        suppress: binding.suppress,
+    })
+}
+
+type LookupRow = (
+    Option<String>,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<PgTime>,
+);
+
+/// What a batch's binding writes: its new receivers, the addresses it binds, and the
+/// suppressions of new addresses of receivers who opted out.
+#[derive(Default)]
+pub(crate) struct Bound {
+    ids: Vec<i64>,
+    tokens: Vec<ReceiverToken>,
+    addresses: Vec<(String, i64)>,
+    suppress: Vec<(String, Timestamp)>,
+}
+
+impl Bound {
+    pub(crate) fn writes(&self) -> ReceiverWrites<'_> {
+        ReceiverWrites {
+            ids: self.ids.clone(),
+            tokens: self.tokens.iter().map(ReceiverToken::as_str).collect(),
+            addresses: self.addresses.iter().map(|(a, _)| a.as_str()).collect(),
+            address_owners: self.addresses.iter().map(|(_, id)| *id).collect(),
+            suppressed: self.suppress.iter().map(|(a, _)| a.as_str()).collect(),
+            suppressed_at: self.suppress.iter().map(|(_, at)| PgTime(*at)).collect(),
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
