@@ -418,6 +418,7 @@ macro_rules! conformance_tests {
             tallies_add_up_each_group_in_the_database_with_days_in_the_zone_asked_for,
             open_tracking_is_per_tenant_and_an_open_counts_for_its_own_notification,
             shipments_with_the_same_phone_share_a_receiver_whose_opt_out_covers_every_address,
+            concurrent_batches_of_new_shipments_to_one_new_receiver_bind_one_receiver,
             receiver_tokens_are_per_tenant_random_and_preferences_stay_in_their_tenant,
             a_periods_events_come_back_in_arrival_order_after_their_shipments_earlier_ones,
             a_waiting_message_is_cancelled_by_hand_once_with_who_and_only_in_its_tenant,

@@ -29,6 +29,40 @@ async fn receiver_of_shipment(store: &dyn Store, tenant: &Tenant, tracking: &str
     shipment.receiver.expect("ingest bound a receiver").token
 }
 
+pub async fn concurrent_batches_of_new_shipments_to_one_new_receiver_bind_one_receiver(store: &dyn Store) {
+    let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
+    let now = at("2026-11-25T10:00:00Z");
+    // Six batches at once, each a parcel nobody has seen, all to one phone nobody has seen:
+    // they race to bind the address; one wins and the others find its receiver.
+    let batches: Vec<[CarrierEvent; 1]> = (0..6)
+        .map(|b| {
+            [event_to(
+                &format!("RACE{b}"),
+                "+46705550000",
+                None,
+                "2026-11-25T09:00:00Z",
+            )]
+        })
+        .collect();
+    let answers = futures_util::future::join_all(
+        batches
+            .iter()
+            .map(|events| post(store, &tenant, &rules, &templates, events, now)),
+    )
+    .await;
+    assert_eq!(answers.iter().flatten().count(), 6, "every batch is stored");
+    let token = receiver_of_shipment(store, &tenant, "RACE0").await;
+    for b in 1..6 {
+        assert_eq!(
+            receiver_of_shipment(store, &tenant, &format!("RACE{b}")).await,
+            token,
+            "RACE{b}"
+        );
+    }
+    let (_, receiver) = store.receiver_by_token(&token).await.unwrap().unwrap();
+    assert_eq!(receiver.addresses, ["+46705550000"]);
+}
+
 pub async fn shipments_with_the_same_phone_share_a_receiver_whose_opt_out_covers_every_address(store: &dyn Store) {
     let (tenant, rules, templates) = tenant_with_rule(store, "Shop").await;
     let now = at("2026-11-25T10:00:00Z");
