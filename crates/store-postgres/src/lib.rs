@@ -455,6 +455,8 @@ impl Receivers for PgStore {
     }
 }
 
+impl SendReads for PgStore {}
+
 #[async_trait]
 impl NotificationLog for PgStore {
     async fn dedupe_keys(
