@@ -28,6 +28,7 @@ mod ratings;
 mod receipts;
 mod receivers;
 mod rules;
+mod send;
 mod setup;
 mod signups;
 mod stats;
@@ -455,7 +456,17 @@ impl Receivers for PgStore {
     }
 }
 
-impl SendReads for PgStore {}
+#[async_trait]
+impl SendReads for PgStore {
+    async fn send_context(
+        &self,
+        tenant: TenantId,
+        opt_out_keys: &[&str],
+        addresses: &[&str],
+    ) -> StoreResult<SendContext> {
+        send::context(&self.pool, tenant, opt_out_keys, addresses).await
+    }
+}
 
 #[async_trait]
 impl NotificationLog for PgStore {
