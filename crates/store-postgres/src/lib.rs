@@ -29,6 +29,7 @@ mod ratings;
 mod receipts;
 mod receivers;
 mod rules;
+mod send;
 mod setup;
 mod signups;
 mod stats;
@@ -453,6 +454,18 @@ impl Receivers for PgStore {
 
     async fn reach_among(&self, tenant: TenantId, addresses: &[&str]) -> StoreResult<HashMap<String, Reach>> {
         receivers::reach_among(&self.pool, tenant, addresses).await
+    }
+}
+
+#[async_trait]
+impl SendReads for PgStore {
+    async fn send_context(
+        &self,
+        tenant: TenantId,
+        opt_out_keys: &[&str],
+        addresses: &[&str],
+    ) -> StoreResult<SendContext> {
+        send::context(&self.pool, tenant, opt_out_keys, addresses).await
     }
 }
 

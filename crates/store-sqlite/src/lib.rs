@@ -464,6 +464,9 @@ impl Receivers for SqliteStore {
     }
 }
 
+/// The two reads one after another: a read of an SQLite file crosses no network.
+impl SendReads for SqliteStore {}
+
 #[async_trait]
 impl NotificationLog for SqliteStore {
     async fn dedupe_keys(

@@ -36,6 +36,7 @@ mod privacy;
 mod ratings;
 mod receipts;
 mod receivers;
+mod send;
 mod signups;
 mod tenants;
 mod visits;
@@ -52,6 +53,7 @@ pub use privacy::*;
 pub use ratings::*;
 pub use receipts::*;
 pub use receivers::*;
+pub use send::*;
 pub use signups::*;
 pub use tenants::*;
 pub use visits::*;
@@ -426,7 +428,8 @@ macro_rules! conformance_tests {
             erasing_by_email_or_tracking_number_erases_the_whole_person,
             the_retention_sweep_erases_old_journeys_and_keeps_an_address_a_newer_one_has,
             a_shipment_has_one_rating_read_back_by_period_newest_first_in_its_tenant,
-            what_ingest_needs_is_one_read_of_the_separate_reads_with_only_the_batchs_suppressions
+            what_ingest_needs_is_one_read_of_the_separate_reads_with_only_the_batchs_suppressions,
+            what_the_worker_reads_before_sending_is_one_read_of_the_opt_outs_and_the_chosen_channels
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -11,6 +11,7 @@ mod plan_requests;
 mod records;
 mod roles;
 mod schema;
+mod send;
 mod signups;
 mod stats;
 
@@ -21,6 +22,7 @@ pub use plan_requests::*;
 pub use records::*;
 pub use roles::*;
 pub use schema::*;
+pub use send::*;
 pub use signups::*;
 pub use stats::*;
 
@@ -80,13 +82,13 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub type Decide<'a> =
     dyn Fn(avisera_domain::shipment::Shipment, &avisera_domain::event::CarrierEvent) -> Decision + Send + Sync + 'a;
 
-/// What a delivering node uses: the outbox, opt-outs and receivers' chosen channels, the
-/// tenant's rules and templates (checked again before sending), its SMS spend, and the
-/// shipment an SMS refused by the budget becomes an email about. No portal, no notification
-/// log, no migrations.
-pub trait DeliveryStore: Outbox + Suppressions + Receivers + TenantConfig + Usage + EventStore {}
+/// What a delivering node uses: the outbox, opt-outs and receivers' chosen channels (read
+/// together per tenant of a batch, `SendReads`), the tenant's rules and templates (checked
+/// again before sending), its SMS spend, and the shipment an SMS refused by the budget becomes
+/// an email about. No portal, no notification log, no migrations.
+pub trait DeliveryStore: Outbox + SendReads + TenantConfig + Usage + EventStore {}
 
-impl<T> DeliveryStore for T where T: Outbox + Suppressions + Receivers + TenantConfig + Usage + EventStore + ?Sized {}
+impl<T> DeliveryStore for T where T: Outbox + SendReads + TenantConfig + Usage + EventStore + ?Sized {}
 
 /// What taking events in uses: what a batch is decided with, in one read (`IngestReads`: the
 /// tenant's configuration and the addresses among the batch's that bounced, so an email rule

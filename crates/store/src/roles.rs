@@ -344,6 +344,28 @@ pub trait Receivers: Send + Sync {
     ) -> StoreResult<std::collections::HashMap<String, Reach>>;
 }
 
+/// What the delivery worker reads before sending a batch.
+#[async_trait]
+pub trait SendReads: Suppressions + Receivers {
+    /// For one tenant of a batch: which of `opt_out_keys` opted out (`opted_out_among`: the
+    /// recipients' addresses and their keyed hashes, which hold an erased receiver's opt-out)
+    /// and the channels chosen by the receivers of `addresses` (`reach_among`), in one read
+    /// where the database is across a network (each round trip costs more than its
+    /// statement). Here the two reads one after another, which is what a store on a local
+    /// file does.
+    async fn send_context(
+        &self,
+        tenant: TenantId,
+        opt_out_keys: &[&str],
+        addresses: &[&str],
+    ) -> StoreResult<SendContext> {
+        Ok(SendContext {
+            opted_out: self.opted_out_among(tenant, opt_out_keys).await?,
+            reach: self.reach_among(tenant, addresses).await?,
+        })
+    }
+}
+
 /// Delivery ratings: one per shipment, written by the receiver's rating page and read by the
 /// tenant's portal and API.
 #[async_trait]

@@ -15,7 +15,7 @@ use avisera_domain::rule::Rule;
 use avisera_domain::sms;
 use avisera_domain::tenant::Tenant;
 use avisera_domain::{RuleId, TenantId, Timestamp};
-use avisera_store::{DeliveryJob, DeliveryOutcome, DeliveryStore, Finished};
+use avisera_store::{DeliveryJob, DeliveryOutcome, DeliveryStore, Finished, SendContext};
 use jiff::SignedDuration;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -102,8 +102,8 @@ impl Worker {
                 slot.insert(unreadable(store.rule(job.tenant_id, rule).await)?);
             }
         }
-        // One opt-out lookup (and one of the channels receivers chose) per tenant for the
-        // whole batch, not one per message.
+        // One read per tenant for the whole batch, not one per message: its opt-outs and the
+        // channels its receivers chose together (one round trip where the database is remote).
         let mut opted_out: HashMap<TenantId, HashMap<String, Timestamp>> = HashMap::new();
         let mut reach: HashMap<TenantId, HashMap<String, Reach>> = HashMap::new();
         let mut recipients: HashMap<TenantId, Vec<&str>> = HashMap::new();
@@ -119,14 +119,17 @@ impl Worker {
                 addresses.iter().map(|a| (app.links.pseudonym(tenant, a), *a)).collect();
             let mut asked: Vec<&str> = addresses.clone();
             asked.extend(hashed.keys().map(String::as_str));
-            let mut found = store.opted_out_among(tenant, &asked).await?;
+            let SendContext {
+                opted_out: mut found,
+                reach: chosen,
+            } = store.send_context(tenant, &asked, &addresses).await?;
             for (hash, address) in &hashed {
                 if let Some(at) = found.remove(hash) {
                     found.entry(address.to_lowercase()).or_insert(at);
                 }
             }
             opted_out.insert(tenant, found);
-            reach.insert(tenant, store.reach_among(tenant, &addresses).await?);
+            reach.insert(tenant, chosen);
         }
         let mut finished = Vec::with_capacity(jobs.len());
         let mut claimed = Vec::with_capacity(jobs.len());

@@ -13,7 +13,7 @@ const EMAIL: &str = "anna.berg@example.se";
 const STREET: &str = "Storgatan 12, Lund";
 
 /// A stand-in for the installation's keyed hash: deterministic, no address in it.
-fn pseudonym(address: &str) -> String {
+pub(crate) fn pseudonym(address: &str) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     address.hash(&mut h);
     hashed_address(&format!("{:016x}", h.finish()))

@@ -5,7 +5,7 @@
 use super::*;
 use avisera_domain::receiver::{Reach, ReceiverToken, TOKEN_CHARS};
 
-fn event_to(tracking: &str, phone: &str, email: Option<&str>, time: &str) -> CarrierEvent {
+pub(crate) fn event_to(tracking: &str, phone: &str, email: Option<&str>, time: &str) -> CarrierEvent {
     EventInput {
         tracking_number: Some(tracking.into()),
         code: Some("DELIVERED".into()),
