@@ -56,13 +56,31 @@ impl Worker {
         self.app.store.as_ref()
     }
 
-    /// Claims and sends one batch; returns how many notifications it handled.
+    /// Claims and sends one batch, and records its outcomes; returns how many notifications
+    /// it handled.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        self.run_once_up_to(self.app.config.delivery.batch).await
+        let mut recording = None;
+        let handled = self.run_overlapping(&mut recording).await;
+        finish(recording).await;
+        handled
     }
 
-    /// Claims at most `limit` notifications and sends them; returns how many it handled.
-    async fn run_once_up_to(&self, limit: u32) -> anyhow::Result<usize> {
+    /// Claims and sends one batch while the previous batch's outcomes (`recording`) may still
+    /// be being recorded, then waits for those; leaves this batch's recording in `recording`.
+    /// Returns how many notifications it handled. So the database records one batch while
+    /// the worker claims and sends the next, and no more than one batch waits to be recorded.
+    /// Each batch is recorded as soon as it is sent, so none waits past its lease for another.
+    pub async fn run_overlapping(&self, recording: &mut Option<Recording>) -> anyhow::Result<usize> {
+        let sent = self.run_once_up_to(self.app.config.delivery.batch).await;
+        finish(recording.take()).await;
+        let (handled, next) = sent?;
+        *recording = next;
+        Ok(handled)
+    }
+
+    /// Claims at most `limit` notifications and sends them; returns how many it handled and
+    /// the recording of their outcomes (none when it claimed none).
+    async fn run_once_up_to(&self, limit: u32) -> anyhow::Result<(usize, Option<Recording>)> {
         let app = &self.app;
         let d = &app.config.delivery;
         // The cut-off counts from before the claim, so it lies inside the lease whatever the
@@ -76,13 +94,22 @@ impl Worker {
         // The claim takes the oldest due first, so this is how far behind the outbox is.
         let oldest_due = jobs.iter().map(|j| j.due_at).min().unwrap_or(now);
         app.metrics.set_outbox_lag(now.duration_since(oldest_due).as_secs_f64());
-        self.send(jobs, Known::default(), cutoff, now).await?;
-        Ok(count)
+        if jobs.is_empty() {
+            return Ok((0, None));
+        }
+        let recording = self.send(jobs, Known::default(), cutoff, now).await?;
+        Ok((count, Some(recording)))
     }
 
-    /// Sends `jobs`, whose leases this worker holds, and records each outcome. Nothing is
-    /// sent after `cutoff`, which lies inside the leases.
-    async fn send(&self, jobs: Vec<DeliveryJob>, known: Known, cutoff: Instant, now: Timestamp) -> anyhow::Result<()> {
+    /// Sends `jobs`, whose leases this worker holds, and starts recording each outcome (the
+    /// returned task). Nothing is sent after `cutoff`, which lies inside the leases.
+    async fn send(
+        &self,
+        jobs: Vec<DeliveryJob>,
+        known: Known,
+        cutoff: Instant,
+        now: Timestamp,
+    ) -> anyhow::Result<Recording> {
         let app = &self.app;
         let d = &app.config.delivery;
         let store = self.store();
@@ -222,7 +249,16 @@ impl Worker {
                 Err(e) => tracing::error!(error = %e, "a delivery task was cancelled"),
             }
         }
-        let billed_sms = self.record(finished).await;
+        let worker = self.clone();
+        Ok(tokio::spawn(async move {
+            let billed_sms = worker.record(finished).await;
+            worker.warn_budgets(billed_sms, &tenants).await;
+        }))
+    }
+
+    /// Warns the tenants billed for SMS whose budget the batch took past a warning line.
+    async fn warn_budgets(&self, billed_sms: HashSet<TenantId>, tenants: &HashMap<TenantId, Looked<Tenant>>) {
+        let app = &self.app;
         for tenant in billed_sms {
             let tenant = tenants
                 .get(&tenant)
@@ -231,13 +267,12 @@ impl Worker {
             let Some(tenant) = tenant.filter(|t| t.billing.sms_budget_ore.is_some()) else {
                 continue;
             };
-            match avisera_core::budget::warn_if_crossed(store, tenant, app.clock.now()).await {
+            match avisera_core::budget::warn_if_crossed(self.store(), tenant, app.clock.now()).await {
                 Ok(true) => app.work.notify_one(),
                 Ok(false) => {}
                 Err(e) => tracing::error!(error = %e, tenant = %tenant.id, "could not check the SMS budget"),
             }
         }
-        Ok(())
     }
 
     /// Records the batch's outcomes in one transaction; returns the tenants billed for SMS.
@@ -288,8 +323,9 @@ impl Worker {
         let poll = Duration::from_millis(self.app.config.delivery.poll_ms);
         let mut counted_at: Option<Instant> = None;
         let mut worked = false;
+        let mut recording = None;
         while !*stop.borrow() {
-            let handled = match self.run_once().await {
+            let handled = match self.run_overlapping(&mut recording).await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::error!(error = %e, "delivery worker could not claim work");
@@ -311,6 +347,8 @@ impl Worker {
             if handled > 0 {
                 continue;
             }
+            // Nothing more to claim: the last batch's outcomes are in before the worker waits.
+            finish(recording.take()).await;
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
                 _ = self.app.work.notified() => {}
@@ -321,6 +359,7 @@ impl Worker {
                 }
             }
         }
+        finish(recording).await;
     }
 }
 
@@ -349,8 +388,9 @@ impl Worker {
                 _ = self.app.arrivals.notified(), if claim.is_none() => {
                     let lane = self.clone();
                     let task = sending.spawn(async move {
-                        if let Err(e) = lane.run_once_up_to(limit).await {
-                            tracing::error!(error = %e, "the express lane could not claim work");
+                        match lane.run_once_up_to(limit).await {
+                            Ok((_, recording)) => finish(recording).await,
+                            Err(e) => tracing::error!(error = %e, "the express lane could not claim work"),
                         }
                     });
                     claim = Some(task.id());
@@ -420,8 +460,11 @@ impl Worker {
             known.tenants.insert(tenant.id, Ok(Some(tenant)));
         }
         let n = jobs.len();
-        if let Err(e) = self.send(jobs, known, cutoff, self.app.clock.now()).await {
-            tracing::error!(error = %e, "the express lane could not send what ingest handed it; claimed again when the leases run out");
+        match self.send(jobs, known, cutoff, self.app.clock.now()).await {
+            Ok(recording) => finish(Some(recording)).await,
+            Err(e) => {
+                tracing::error!(error = %e, "the express lane could not send what ingest handed it; claimed again when the leases run out")
+            }
         }
         if let Some(handoff) = self.app.handoff.get() {
             handoff.done(n);
@@ -435,8 +478,23 @@ const HANDED_SENDS: usize = 2;
 /// Tenants and rules a batch's jobs need, as read (or why they cannot be read).
 #[derive(Default)]
 struct Known {
-    tenants: HashMap<TenantId, Result<Option<Tenant>, String>>,
-    rules: HashMap<(TenantId, RuleId), Result<Option<Rule>, String>>,
+    tenants: HashMap<TenantId, Looked<Tenant>>,
+    rules: HashMap<(TenantId, RuleId), Looked<Rule>>,
+}
+
+/// A lookup's answer: found or not, or why the stored value cannot be read.
+type Looked<T> = Result<Option<T>, String>;
+
+/// A sent batch's outcomes being recorded, in the background.
+pub type Recording = tokio::task::JoinHandle<()>;
+
+/// Waits until `recording` (if any) is done.
+async fn finish(recording: Option<Recording>) {
+    if let Some(recording) = recording
+        && let Err(e) = recording.await
+    {
+        tracing::error!(error = %e, "recording a batch's outcomes failed");
+    }
 }
 
 /// Sets the `avisera_notifications_scheduled` gauge from the store.

@@ -243,3 +243,60 @@ async fn starttls_to_an_untrusted_certificate_is_refused_and_says_why() {
         "nothing was delivered over an untrusted connection"
     );
 }
+
+#[tokio::test]
+async fn a_worker_records_each_batch_while_it_sends_the_next_and_sends_every_message_once() {
+    init();
+    let provider = spawn_sms_provider(Duration::ZERO).await;
+    let config = avisera::config::Config {
+        database_url: database_url(Db::Postgres).await.into(),
+        delivery: avisera::config::DeliveryConfig {
+            batch: 4,
+            ..test_delivery()
+        },
+        sms: Some(sms_config(&provider).into()),
+        ..Default::default()
+    };
+    let store = avisera::server::open_migrated_store(&config).await.unwrap().0;
+    let app = avisera::server::build_app(config, store);
+    add_tenant(&app, "Overlap AB").await;
+    let tenant = avisera_domain::TenantId(1);
+    sms_rule_in_store(&app, tenant).await;
+    let events: Vec<_> = (0..10)
+        .map(|i| {
+            let e: avisera_domain::event::EventInput = serde_json::from_value(event(
+                &format!("O{i}"),
+                "DELIVERED",
+                &format!("+46701{:06}", i * 10 + 1),
+            ))
+            .unwrap();
+            e.check().unwrap()
+        })
+        .collect();
+    avisera::engine::ingest(&app, tenant, &events).await.unwrap();
+    let statuses = || async {
+        let all = avisera_store::NotificationFilter {
+            limit: 100,
+            ..Default::default()
+        };
+        let mut found = app.store.notifications(tenant, &all).await.unwrap();
+        found.sort_by_key(|n| n.id);
+        found.into_iter().map(|n| n.status.to_string()).collect::<Vec<_>>()
+    };
+
+    let w = worker(&app, "overlapping");
+    let mut recording = None;
+    assert_eq!(w.run_overlapping(&mut recording).await.unwrap(), 4);
+    assert!(recording.is_some(), "the first batch is being recorded");
+    assert_eq!(w.run_overlapping(&mut recording).await.unwrap(), 4);
+    // The second batch is sent, and the first recorded before the worker goes on.
+    assert_eq!(provider.log.lock().unwrap().delivered.len(), 8);
+    assert_eq!(statuses().await[..4], ["sent"; 4]);
+    assert_eq!(w.run_overlapping(&mut recording).await.unwrap(), 2);
+    assert_eq!(w.run_overlapping(&mut recording).await.unwrap(), 0);
+    assert!(recording.is_none(), "nothing claimed, nothing left to record");
+    assert_eq!(statuses().await, ["sent"; 10]);
+    let log = provider.log.lock().unwrap();
+    let keys: std::collections::HashSet<_> = log.requests.iter().map(|r| r["idempotency_key"].clone()).collect();
+    assert_eq!((log.requests.len(), keys.len()), (10, 10), "each message sent once");
+}

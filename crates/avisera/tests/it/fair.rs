@@ -5,11 +5,10 @@
 
 use crate::helpers::*;
 use avisera::app::App;
-use avisera::delivery::worker::Worker;
 use avisera_domain::event::EventInput;
 use avisera_domain::notification::Status;
 use avisera_domain::{FixedClock, TenantId};
-use avisera_store::{NotificationFilter, RuleChange};
+use avisera_store::NotificationFilter;
 use axum::http::StatusCode;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
@@ -161,45 +160,6 @@ async fn clocked_app(url: &str, clock: Arc<FixedClock>, provider: &SmsProvider) 
     let mut app = avisera::server::build_app(config, store);
     app.clock = clock;
     app
-}
-
-async fn sms_rule_in_store(app: &App, tenant: TenantId) {
-    let now = app.clock.now();
-    let template = avisera_domain::template::Template {
-        id: avisera_domain::TemplateId(0),
-        name: "t".into(),
-        channel: avisera_domain::notification::Channel::Sms,
-        default_language: "sv".into(),
-        contents: [(
-            "sv".to_string(),
-            avisera_domain::template::TemplateBody {
-                text: "Levererat: {{ tracking_number }}".into(),
-                ..Default::default()
-            },
-        )]
-        .into(),
-        opt_out_footer: true,
-    };
-    let template_id = app.store.create_template(tenant, &template, now).await.unwrap();
-    let rule: avisera_domain::rule::Rule = serde_json::from_value(json!({
-        "id": 0, "name": "delivered", "trigger": "delivered", "enabled": true, "conditions": {}, "channels": "sms",
-        "recipient": {"kind": "receiver"}, "sms_template_id": template_id.0, "email_template_id": null,
-        "active_from": null, "active_until": null, "once_per_shipment": false, "days_before_deadline": null,
-        "campaign": null
-    }))
-    .unwrap();
-    app.store
-        .create_rule(tenant, &rule, &RuleChange::new(now, "test", "created", ""))
-        .await
-        .unwrap();
-}
-
-fn worker(app: &App, name: &str) -> Worker {
-    Worker {
-        app: app.clone(),
-        channels: avisera::server::channels(app).unwrap(),
-        name: name.into(),
-    }
 }
 
 #[tokio::test]

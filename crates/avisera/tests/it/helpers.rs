@@ -548,3 +548,48 @@ pub async fn inbox(app: &TestApp) -> Vec<Value> {
         .unwrap();
     body["messages"].as_array().cloned().unwrap_or_default()
 }
+
+/// A rule that sends the tenant an SMS on "delivered", written straight to the store.
+pub async fn sms_rule_in_store(app: &App, tenant: avisera_domain::TenantId) {
+    let now = app.clock.now();
+    let template = avisera_domain::template::Template {
+        id: avisera_domain::TemplateId(0),
+        name: "t".into(),
+        channel: avisera_domain::notification::Channel::Sms,
+        default_language: "sv".into(),
+        contents: [(
+            "sv".to_string(),
+            avisera_domain::template::TemplateBody {
+                text: "Levererat: {{ tracking_number }}".into(),
+                ..Default::default()
+            },
+        )]
+        .into(),
+        opt_out_footer: true,
+    };
+    let template_id = app.store.create_template(tenant, &template, now).await.unwrap();
+    let rule: avisera_domain::rule::Rule = serde_json::from_value(json!({
+        "id": 0, "name": "delivered", "trigger": "delivered", "enabled": true, "conditions": {}, "channels": "sms",
+        "recipient": {"kind": "receiver"}, "sms_template_id": template_id.0, "email_template_id": null,
+        "active_from": null, "active_until": null, "once_per_shipment": false, "days_before_deadline": null,
+        "campaign": null
+    }))
+    .unwrap();
+    app.store
+        .create_rule(
+            tenant,
+            &rule,
+            &avisera_store::RuleChange::new(now, "test", "created", ""),
+        )
+        .await
+        .unwrap();
+}
+
+/// A delivery worker of `app`, with its channels.
+pub fn worker(app: &App, name: &str) -> avisera::delivery::worker::Worker {
+    avisera::delivery::worker::Worker {
+        app: app.clone(),
+        channels: avisera::server::channels(app).unwrap(),
+        name: name.into(),
+    }
+}
