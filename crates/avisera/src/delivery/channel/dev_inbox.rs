@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use avisera_domain::notification::Message;
 use avisera_store::DeliveryJob;
 use serde::Serialize;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 /// The newest this many are kept.
@@ -58,8 +58,15 @@ pub struct InboxPage {
 
 #[derive(Clone, Default)]
 pub struct DevInbox {
-    entries: Arc<Mutex<VecDeque<InboxEntry>>>,
+    entries: Arc<Mutex<Kept>>,
     clock: Option<Arc<dyn avisera_domain::Clock>>,
+}
+
+/// The newest entries, and their idempotency keys to tell a message sent again at once.
+#[derive(Default)]
+struct Kept {
+    entries: VecDeque<InboxEntry>,
+    keys: HashSet<String>,
 }
 
 impl DevInbox {
@@ -74,6 +81,7 @@ impl DevInbox {
         self.entries
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .entries
             .iter()
             .cloned()
             .collect()
@@ -81,7 +89,8 @@ impl DevInbox {
 
     /// The entries that match `q`, newest first, one page of them.
     pub fn page(&self, q: &InboxQuery) -> InboxPage {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let kept = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let entries = &kept.entries;
         let needle = q
             .search
             .as_deref()
@@ -118,9 +127,10 @@ impl DevInbox {
 #[async_trait]
 impl Sender for DevInbox {
     async fn send(&self, job: &DeliveryJob) -> Result<Option<String>, SendError> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut kept = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let Kept { entries, keys } = &mut *kept;
         // Like a real provider, the same idempotency key delivers once.
-        if !entries.iter().any(|e| e.idempotency_key == job.idempotency_key) {
+        if keys.insert(job.idempotency_key.clone()) {
             let seq = entries.front().map_or(0, |e| e.seq) + 1;
             entries.push_front(InboxEntry {
                 seq,
@@ -130,7 +140,11 @@ impl Sender for DevInbox {
                 received_at: self.clock.as_ref().map(|c| c.now().to_string()).unwrap_or_default(),
                 message: job.message.clone(),
             });
-            entries.truncate(KEEP);
+            while entries.len() > KEEP {
+                if let Some(dropped) = entries.pop_back() {
+                    keys.remove(&dropped.idempotency_key);
+                }
+            }
         }
         Ok(Some(format!("dev-inbox-{}", job.id)))
     }
@@ -167,6 +181,29 @@ mod tests {
             created_at: Timestamp::UNIX_EPOCH,
             due_at: Timestamp::UNIX_EPOCH,
         }
+    }
+
+    #[tokio::test]
+    async fn a_message_sent_again_with_its_key_shows_once_while_the_inbox_keeps_it() {
+        let inbox = DevInbox::default();
+        inbox.send(&sms(1, "+46700000001", "Paket 1")).await.unwrap();
+        inbox.send(&sms(1, "+46700000001", "Paket 1")).await.unwrap();
+        assert_eq!(inbox.entries().len(), 1, "the same key delivers once");
+        for id in 2..=(KEEP as i64 + 1) {
+            inbox.send(&sms(id, "+46700000002", "Paket")).await.unwrap();
+        }
+        let entries = inbox.entries();
+        assert_eq!(entries.len(), KEEP, "the newest KEEP are kept");
+        assert!(entries.iter().all(|e| e.notification_id != 1), "the first fell out");
+        // Out of the inbox, its key is forgotten: sent again, it shows again, newest.
+        inbox.send(&sms(1, "+46700000001", "Paket 1")).await.unwrap();
+        let entries = inbox.entries();
+        assert_eq!((entries.len(), entries[0].notification_id), (KEEP, 1));
+        inbox
+            .send(&sms(KEEP as i64 + 1, "+46700000002", "Paket"))
+            .await
+            .unwrap();
+        assert_eq!(inbox.entries()[0].notification_id, 1, "a key still kept delivers once");
     }
 
     #[tokio::test]
