@@ -103,6 +103,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "api_key_last_used",
         sql: include_str!("../migrations/0017_api_key_last_used.sql"),
     },
+    Migration {
+        version: 18,
+        name: "drop_global_due_index",
+        sql: include_str!("../migrations/0018_drop_global_due_index.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier
