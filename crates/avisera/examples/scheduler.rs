@@ -3,7 +3,7 @@
 //! rules:     cost of deciding one event (apply + plan) with 10, 1,000 and 100,000 rules
 //!            in the tenant, no I/O;
 //! reminders: one million due "days left" reminders in the outbox, drained by one worker (as
-//!            `Worker::run` drains: each batch recorded while the next is claimed and sent)
+//!            `Worker::run` drains: each batch sent while the next is claimed and the last recorded)
 //!            through the dev inbox channel: reminders turned into sent notifications per
 //!            second, and the process's peak memory.
 //!
@@ -224,10 +224,11 @@ async fn reminders_bench(db: &str, count: usize) {
     };
     let started = Instant::now();
     let mut sent = 0;
-    // As `Worker::run` drains: each batch is recorded while the next is claimed and sent.
-    let mut recording = None;
+    // As `Worker::run` drains: each batch is sent while the next is claimed and the last
+    // recorded.
+    let mut pipeline = avisera::delivery::worker::Pipeline::default();
     loop {
-        let n = worker.run_overlapping(&mut recording).await.unwrap();
+        let n = worker.run_overlapping(&mut pipeline).await.unwrap();
         if n == 0 {
             break;
         }

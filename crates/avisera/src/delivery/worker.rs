@@ -59,46 +59,87 @@ impl Worker {
     /// Claims and sends one batch, and records its outcomes; returns how many notifications
     /// it handled.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let mut recording = None;
-        let handled = self.run_overlapping(&mut recording).await;
+        let (handled, recording) = self.run_once_up_to(self.app.config.delivery.batch).await?;
         finish(recording).await;
-        handled
+        Ok(handled)
     }
 
-    /// Claims and sends one batch while the previous batch's outcomes (`recording`) may still
-    /// be being recorded, then waits for those; leaves this batch's recording in `recording`.
-    /// Returns how many notifications it handled. So the database records one batch while
-    /// the worker claims and sends the next, and no more than one batch waits to be recorded.
-    /// Each batch is recorded as soon as it is sent, so none waits past its lease for another.
-    pub async fn run_overlapping(&self, recording: &mut Option<Recording>) -> anyhow::Result<usize> {
-        let sent = self.run_once_up_to(self.app.config.delivery.batch).await;
-        finish(recording.take()).await;
-        let (handled, next) = sent?;
-        *recording = next;
-        Ok(handled)
+    /// Sends one batch of a drain, as `run` does: the batch `pipeline` claimed while the last
+    /// was sent (or one claimed now), while the next is claimed and the last one's outcomes
+    /// are recorded. So the database claims one batch and records another while the worker
+    /// sends a third, and no more than one batch waits to be sent or recorded. Each batch is
+    /// recorded as soon as it is sent, and sent before its cut-off, so none outlives its lease
+    /// waiting for another. Returns how many notifications it handled; when none, nothing is
+    /// claimed ahead and the last batch is recorded.
+    pub async fn run_overlapping(&self, pipeline: &mut Pipeline) -> anyhow::Result<usize> {
+        let limit = self.app.config.delivery.batch;
+        let batch = match pipeline.next.take() {
+            Some(next) => next.await??,
+            None => self.claim(limit).await?,
+        };
+        if batch.jobs.is_empty() {
+            finish(pipeline.recording.take()).await;
+            return Ok(0);
+        }
+        let count = batch.jobs.len();
+        let ahead = self.clone();
+        pipeline.next = Some(tokio::spawn(async move { ahead.claim(limit).await }));
+        let recording = self.send(batch.jobs, Known::default(), batch.cutoff, batch.now).await;
+        finish(pipeline.recording.take()).await;
+        pipeline.recording = Some(recording?);
+        Ok(count)
     }
 
     /// Claims at most `limit` notifications and sends them; returns how many it handled and
     /// the recording of their outcomes (none when it claimed none).
     async fn run_once_up_to(&self, limit: u32) -> anyhow::Result<(usize, Option<Recording>)> {
+        let batch = self.claim(limit).await?;
+        if batch.jobs.is_empty() {
+            return Ok((0, None));
+        }
+        let count = batch.jobs.len();
+        let recording = self.send(batch.jobs, Known::default(), batch.cutoff, batch.now).await?;
+        Ok((count, Some(recording)))
+    }
+
+    /// Claims at most `limit` due notifications with a lease, fairly between tenants and
+    /// within the operator's rate limits (limits.rs).
+    async fn claim(&self, limit: u32) -> anyhow::Result<Batch> {
         let app = &self.app;
         let d = &app.config.delivery;
         // The cut-off counts from before the claim, so it lies inside the lease whatever the
-        // claim and the lookups below cost.
+        // claim, the lookups and the wait for an earlier batch cost.
         let cutoff = Instant::now() + Duration::from_millis(d.lease_ms * 3 / 4);
         let now = app.clock.now();
         let lease_until = now.checked_add(SignedDuration::from_millis(d.lease_ms as i64))?;
-        // Fair between tenants and within the operator's rate limits (limits.rs).
         let jobs = super::limits::claim(app, &self.name, now, lease_until, limit).await?;
-        let count = jobs.len();
         // The claim takes the oldest due first, so this is how far behind the outbox is.
         let oldest_due = jobs.iter().map(|j| j.due_at).min().unwrap_or(now);
         app.metrics.set_outbox_lag(now.duration_since(oldest_due).as_secs_f64());
-        if jobs.is_empty() {
-            return Ok((0, None));
+        Ok(Batch { jobs, cutoff, now })
+    }
+
+    /// Sends what `pipeline` still holds (a batch claimed ahead) and records it all.
+    pub async fn settle(&self, pipeline: Pipeline) {
+        let Pipeline { next, recording } = pipeline;
+        let mut last = None;
+        if let Some(next) = next {
+            match next.await {
+                Ok(Ok(batch)) if !batch.jobs.is_empty() => {
+                    match self.send(batch.jobs, Known::default(), batch.cutoff, batch.now).await {
+                        Ok(r) => last = Some(r),
+                        Err(e) => {
+                            tracing::error!(error = %e, "could not send a batch claimed ahead; claimed again when its lease runs out")
+                        }
+                    }
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "delivery worker could not claim work"),
+                Err(e) => tracing::error!(error = %e, "claiming ahead failed"),
+            }
         }
-        let recording = self.send(jobs, Known::default(), cutoff, now).await?;
-        Ok((count, Some(recording)))
+        finish(recording).await;
+        finish(last).await;
     }
 
     /// Sends `jobs`, whose leases this worker holds, and starts recording each outcome (the
@@ -323,9 +364,9 @@ impl Worker {
         let poll = Duration::from_millis(self.app.config.delivery.poll_ms);
         let mut counted_at: Option<Instant> = None;
         let mut worked = false;
-        let mut recording = None;
+        let mut pipeline = Pipeline::default();
         while !*stop.borrow() {
-            let handled = match self.run_overlapping(&mut recording).await {
+            let handled = match self.run_overlapping(&mut pipeline).await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::error!(error = %e, "delivery worker could not claim work");
@@ -347,8 +388,6 @@ impl Worker {
             if handled > 0 {
                 continue;
             }
-            // Nothing more to claim: the last batch's outcomes are in before the worker waits.
-            finish(recording.take()).await;
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
                 _ = self.app.work.notified() => {}
@@ -359,7 +398,7 @@ impl Worker {
                 }
             }
         }
-        finish(recording).await;
+        self.settle(pipeline).await;
     }
 }
 
@@ -487,6 +526,22 @@ type Looked<T> = Result<Option<T>, String>;
 
 /// A sent batch's outcomes being recorded, in the background.
 pub type Recording = tokio::task::JoinHandle<()>;
+
+/// Claimed notifications, with the instant they were claimed at and the cut-off past which
+/// none is sent (inside their lease).
+struct Batch {
+    jobs: Vec<DeliveryJob>,
+    cutoff: Instant,
+    now: Timestamp,
+}
+
+/// What a draining worker carries from one batch to the next (`Worker::run_overlapping`): the
+/// next batch's claim, made while this one is sent, and the last one's recording.
+#[derive(Default)]
+pub struct Pipeline {
+    next: Option<tokio::task::JoinHandle<anyhow::Result<Batch>>>,
+    recording: Option<Recording>,
+}
 
 /// Waits until `recording` (if any) is done.
 async fn finish(recording: Option<Recording>) {

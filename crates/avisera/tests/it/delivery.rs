@@ -245,7 +245,7 @@ async fn starttls_to_an_untrusted_certificate_is_refused_and_says_why() {
 }
 
 #[tokio::test]
-async fn a_worker_records_each_batch_while_it_sends_the_next_and_sends_every_message_once() {
+async fn a_draining_worker_claims_and_records_beside_sending_and_sends_every_message_once() {
     init();
     let provider = spawn_sms_provider(Duration::ZERO).await;
     let config = avisera::config::Config {
@@ -262,7 +262,7 @@ async fn a_worker_records_each_batch_while_it_sends_the_next_and_sends_every_mes
     add_tenant(&app, "Overlap AB").await;
     let tenant = avisera_domain::TenantId(1);
     sms_rule_in_store(&app, tenant).await;
-    let events: Vec<_> = (0..10)
+    let events: Vec<_> = (0..18)
         .map(|i| {
             let e: avisera_domain::event::EventInput = serde_json::from_value(event(
                 &format!("O{i}"),
@@ -273,7 +273,8 @@ async fn a_worker_records_each_batch_while_it_sends_the_next_and_sends_every_mes
             e.check().unwrap()
         })
         .collect();
-    avisera::engine::ingest(&app, tenant, &events).await.unwrap();
+    let (events, more) = events.split_at(10);
+    avisera::engine::ingest(&app, tenant, events).await.unwrap();
     let statuses = || async {
         let all = avisera_store::NotificationFilter {
             limit: 100,
@@ -285,18 +286,23 @@ async fn a_worker_records_each_batch_while_it_sends_the_next_and_sends_every_mes
     };
 
     let w = worker(&app, "overlapping");
-    let mut recording = None;
-    assert_eq!(w.run_overlapping(&mut recording).await.unwrap(), 4);
-    assert!(recording.is_some(), "the first batch is being recorded");
-    assert_eq!(w.run_overlapping(&mut recording).await.unwrap(), 4);
-    // The second batch is sent, and the first recorded before the worker goes on.
+    let mut pipeline = avisera::delivery::worker::Pipeline::default();
+    assert_eq!(w.run_overlapping(&mut pipeline).await.unwrap(), 4);
+    assert_eq!(w.run_overlapping(&mut pipeline).await.unwrap(), 4);
+    // The second batch is sent (claimed while the first was), and the first recorded before
+    // the worker goes on.
     assert_eq!(provider.log.lock().unwrap().delivered.len(), 8);
     assert_eq!(statuses().await[..4], ["sent"; 4]);
-    assert_eq!(w.run_overlapping(&mut recording).await.unwrap(), 2);
-    assert_eq!(w.run_overlapping(&mut recording).await.unwrap(), 0);
-    assert!(recording.is_none(), "nothing claimed, nothing left to record");
+    assert_eq!(w.run_overlapping(&mut pipeline).await.unwrap(), 2);
+    // The claim made ahead while the last two were sent found nothing; the last is recorded.
+    assert_eq!(w.run_overlapping(&mut pipeline).await.unwrap(), 0);
     assert_eq!(statuses().await, ["sent"; 10]);
+    // A batch claimed ahead when the worker stops is sent and recorded, not left to its lease.
+    avisera::engine::ingest(&app, tenant, more).await.unwrap();
+    assert_eq!(w.run_overlapping(&mut pipeline).await.unwrap(), 4);
+    w.settle(pipeline).await;
+    assert_eq!(statuses().await, ["sent"; 18]);
     let log = provider.log.lock().unwrap();
     let keys: std::collections::HashSet<_> = log.requests.iter().map(|r| r["idempotency_key"].clone()).collect();
-    assert_eq!((log.requests.len(), keys.len()), (10, 10), "each message sent once");
+    assert_eq!((log.requests.len(), keys.len()), (18, 18), "each message sent once");
 }
