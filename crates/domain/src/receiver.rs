@@ -254,6 +254,24 @@ pub fn bind<'e>(
 type ReceiverIdKey = i64;
 
 impl Binding<'_> {
+    /// Each new address with its receiver's id (`new_ids[i]` for `Who::New(i)`), in address
+    /// order, so concurrent batches bind shared addresses in the same order.
+    pub fn address_owners(&self, new_ids: &[ReceiverId]) -> Vec<(&str, ReceiverId)> {
+        let mut owners: Vec<(&str, ReceiverId)> = self
+            .new_addresses
+            .iter()
+            .map(|(address, who)| {
+                let id = match *who {
+                    Who::Stored(id) => id,
+                    Who::New(i) => new_ids[i],
+                };
+                (address.as_str(), id)
+            })
+            .collect();
+        owners.sort_unstable();
+        owners
+    }
+
     /// The shipment's receiver once the new receivers have their ids (in the order of
     /// `new_receivers`).
     pub fn resolve(&self, who: Who, known: &HashMap<String, Known>, new_ids: &[ReceiverId]) -> Option<ReceiverRef> {

@@ -81,19 +81,11 @@ pub(crate) async fn bind(
         .get(..binding.new_receivers.len())
         .ok_or_else(|| StoreError::Corrupt("fewer receiver ids were drawn than the batch needs".into()))?
         .to_vec();
-    let mut bound_addresses: Vec<(String, i64)> = binding
-        .new_addresses
-        .iter()
-        .map(|(a, who)| {
-            let id = match *who {
-                receiver::Who::Stored(id) => id,
-                receiver::Who::New(i) => new_ids[i],
-            };
-            (a.clone(), id.0)
-        })
+    let bound_addresses: Vec<(String, i64)> = binding
+        .address_owners(&new_ids)
+        .into_iter()
+        .map(|(a, id)| (a.to_string(), id.0))
         .collect();
-    // In address order, so concurrent batches take the same addresses in the same order.
-    bound_addresses.sort_unstable();
     for (tracking, r) in binding.receivers(&known, &new_ids) {
         if let Some(s) = shipments.get_mut(tracking) {
             s.receiver = Some(r);

@@ -89,18 +89,11 @@ pub(crate) async fn bind(
         }
     }
     if !binding.new_addresses.is_empty() {
-        let mut rows: Vec<(&str, i64)> = binding
-            .new_addresses
-            .iter()
-            .map(|(a, who)| {
-                let id = match *who {
-                    receiver::Who::Stored(id) => id,
-                    receiver::Who::New(i) => new_ids[i],
-                };
-                (a.as_str(), id.0)
-            })
+        let rows: Vec<(&str, i64)> = binding
+            .address_owners(&new_ids)
+            .into_iter()
+            .map(|(a, id)| (a, id.0))
             .collect();
-        rows.sort_unstable();
         let mut inserted = 0;
         for chunk in rows.chunks(CHUNK) {
             let mut q =

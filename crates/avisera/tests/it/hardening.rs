@@ -170,38 +170,7 @@ async fn a_panic_sending_one_message_fails_that_message_and_no_other() {
         name: "w".into(),
     };
     let tenant = TenantId(1);
-    let template = avisera_domain::template::Template {
-        id: avisera_domain::TemplateId(0),
-        name: "t".into(),
-        channel: avisera_domain::notification::Channel::Sms,
-        default_language: "sv".into(),
-        contents: [(
-            "sv".to_string(),
-            avisera_domain::template::TemplateBody {
-                text: "Levererat: {{ tracking_number }}".into(),
-                ..Default::default()
-            },
-        )]
-        .into(),
-        opt_out_footer: true,
-    };
-    let now = app.clock.now();
-    let template_id = app.store.create_template(tenant, &template, now).await.unwrap();
-    let rule: avisera_domain::rule::Rule = serde_json::from_value(json!({
-        "id": 0, "name": "r", "trigger": "delivered", "enabled": true, "conditions": {}, "channels": "sms",
-        "recipient": {"kind": "receiver"}, "sms_template_id": template_id.0, "email_template_id": null,
-        "active_from": null, "active_until": null, "once_per_shipment": false, "days_before_deadline": null,
-        "campaign": null
-    }))
-    .unwrap();
-    app.store
-        .create_rule(
-            tenant,
-            &rule,
-            &avisera_store::RuleChange::new(now, "test", "created", ""),
-        )
-        .await
-        .unwrap();
+    sms_rule_in_store(&app, tenant).await;
     let events: Vec<_> = [("P1", "+46701234561"), ("P2", "+46701234562")]
         .iter()
         .map(|(t, phone)| {
