@@ -105,22 +105,18 @@ async fn record_batch(
             !was_stored && seen.insert((id, e.event_key.as_str()))
         })
         .collect();
-    let ids: Vec<i64> = events
-        .iter()
-        .map(|e| shipments[e.tracking_number.as_str()].id.0)
-        .collect();
     let plan = plan_batch(events, shipments, &new, decide);
 
     let mut outcomes = Vec::with_capacity(events.len());
     let mut new_events = EventColumns::default();
-    for ((event, planned), shipment) in events.iter().zip(&plan.events).zip(ids) {
+    for (event, planned) in events.iter().zip(&plan.events) {
         outcomes.push(match *planned {
             EventPlan::Duplicate { shipment_id } => EventOutcome::Duplicate { shipment_id },
             EventPlan::Accepted {
                 shipment_id,
                 unknown_code,
             } => {
-                new_events.push(shipment, event, unknown_code);
+                new_events.push(shipment_id.0, event, unknown_code);
                 EventOutcome::Accepted {
                     shipment_id,
                     notifications: 0,

@@ -551,6 +551,18 @@ pub async fn inbox(app: &TestApp) -> Vec<Value> {
 
 /// A rule that sends the tenant an SMS on "delivered", written straight to the store.
 pub async fn sms_rule_in_store(app: &App, tenant: avisera_domain::TenantId) {
+    sms_rule_with(app, tenant, "delivered", "Levererat: {{ tracking_number }}", json!({})).await;
+}
+
+/// A rule named `name` that sends the tenant's receivers an SMS of `text` on "delivered", with
+/// the rule's fields in `extra` over the defaults, written straight to the store.
+pub async fn sms_rule_with(
+    app: &App,
+    tenant: avisera_domain::TenantId,
+    name: &str,
+    text: &str,
+    extra: Value,
+) -> avisera_domain::rule::Rule {
     let now = app.clock.now();
     let template = avisera_domain::template::Template {
         id: avisera_domain::TemplateId(0),
@@ -560,7 +572,7 @@ pub async fn sms_rule_in_store(app: &App, tenant: avisera_domain::TenantId) {
         contents: [(
             "sv".to_string(),
             avisera_domain::template::TemplateBody {
-                text: "Levererat: {{ tracking_number }}".into(),
+                text: text.into(),
                 ..Default::default()
             },
         )]
@@ -568,14 +580,16 @@ pub async fn sms_rule_in_store(app: &App, tenant: avisera_domain::TenantId) {
         opt_out_footer: true,
     };
     let template_id = app.store.create_template(tenant, &template, now).await.unwrap();
-    let rule: avisera_domain::rule::Rule = serde_json::from_value(json!({
-        "id": 0, "name": "delivered", "trigger": "delivered", "enabled": true, "conditions": {}, "channels": "sms",
+    let mut body = json!({
+        "id": 0, "name": name, "trigger": "delivered", "enabled": true, "conditions": {}, "channels": "sms",
         "recipient": {"kind": "receiver"}, "sms_template_id": template_id.0, "email_template_id": null,
         "active_from": null, "active_until": null, "once_per_shipment": false, "days_before_deadline": null,
         "campaign": null
-    }))
-    .unwrap();
-    app.store
+    });
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let mut rule: avisera_domain::rule::Rule = serde_json::from_value(body).unwrap();
+    rule.id = app
+        .store
         .create_rule(
             tenant,
             &rule,
@@ -583,6 +597,7 @@ pub async fn sms_rule_in_store(app: &App, tenant: avisera_domain::TenantId) {
         )
         .await
         .unwrap();
+    rule
 }
 
 /// A delivery worker of `app`, with its channels.

@@ -32,37 +32,7 @@ async fn delayed_rule(app: &App, tenant: TenantId, name: &str) -> avisera_domain
 }
 
 async fn rule_with(app: &App, tenant: TenantId, name: &str, extra: serde_json::Value) -> avisera_domain::rule::Rule {
-    let now = app.clock.now();
-    let template = avisera_domain::template::Template {
-        id: avisera_domain::TemplateId(0),
-        name: "t".into(),
-        channel: avisera_domain::notification::Channel::Sms,
-        default_language: "sv".into(),
-        contents: [(
-            "sv".to_string(),
-            avisera_domain::template::TemplateBody {
-                text: "Tack! {{ tracking_number }}".into(),
-                ..Default::default()
-            },
-        )]
-        .into(),
-        opt_out_footer: true,
-    };
-    let template_id = app.store.create_template(tenant, &template, now).await.unwrap();
-    let mut body = json!({
-        "id": 0, "name": name, "trigger": "delivered", "enabled": true, "conditions": {}, "channels": "sms",
-        "recipient": {"kind": "receiver"}, "sms_template_id": template_id.0, "email_template_id": null,
-        "active_from": null, "active_until": null, "once_per_shipment": false, "days_before_deadline": null,
-        "campaign": null
-    });
-    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    let mut rule: avisera_domain::rule::Rule = serde_json::from_value(body).unwrap();
-    rule.id = app
-        .store
-        .create_rule(tenant, &rule, &RuleChange::new(now, "test", "created", ""))
-        .await
-        .unwrap();
-    rule
+    sms_rule_with(app, tenant, name, "Tack! {{ tracking_number }}", extra).await
 }
 
 async fn deliver(app: &App, tenant: TenantId, tracking: &str) {
