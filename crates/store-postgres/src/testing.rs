@@ -9,10 +9,12 @@ pub fn postgres_server_url() -> String {
     std::env::var("AVISERA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
-/// Creates an empty database and returns its URL.
+/// Creates an empty database and returns its URL. Its name is `avisera_test_<run>_<uuid>` when
+/// `AVISERA_TEST_RUN` names the test run (`scripts/test` sets it, and drops the run's databases
+/// when the run ends), else `avisera_test_<uuid>`.
 pub async fn fresh_postgres_url() -> String {
     let server = postgres_server_url();
-    let name = format!("avisera_test_{}", uuid::Uuid::new_v4().simple());
+    let name = database_name(std::env::var("AVISERA_TEST_RUN").ok().as_deref());
     let mut admin = PgConnection::connect(&server)
         .await
         .unwrap_or_else(|e| panic!("tests need PostgreSQL at {server} (set AVISERA_TEST_POSTGRES_URL): {e}"));
@@ -28,6 +30,23 @@ pub async fn fresh_postgres_url() -> String {
     match query {
         Some(q) => format!("{base}/{name}?{q}"),
         None => format!("{base}/{name}"),
+    }
+}
+
+/// A new test database's name: the run's tag (letters and digits only, at most 16, lower-cased)
+/// and a fresh uuid, within PostgreSQL's 63 characters.
+fn database_name(run: Option<&str>) -> String {
+    let tag: String = run
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let id = uuid::Uuid::new_v4().simple();
+    match tag.as_str() {
+        "" => format!("avisera_test_{id}"),
+        tag => format!("avisera_test_{tag}_{id}"),
     }
 }
 
@@ -72,4 +91,24 @@ pub async fn load_postgres_dump(url: &str, dump: &str) {
     let mut conn = PgConnection::connect(url).await.expect("connect to load the dump");
     sqlx::raw_sql(&sql).execute(&mut conn).await.expect("load the dump");
     let _ = conn.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_name;
+
+    #[test]
+    fn a_test_database_carries_its_runs_tag_so_the_run_can_drop_it() {
+        let tagged = database_name(Some("R1a2b"));
+        assert!(tagged.starts_with("avisera_test_r1a2b_"), "{tagged}");
+        let odd = database_name(Some("x'; DROP DATABASE test; --0123456789abcdef"));
+        assert!(odd.starts_with("avisera_test_xdropdatabasetes_"), "{odd}");
+        assert!(odd.len() <= 63, "{odd}");
+        let untagged = database_name(None);
+        assert!(
+            untagged.starts_with("avisera_test_") && untagged.len() == 45,
+            "{untagged}"
+        );
+        assert_eq!(database_name(Some("")).len(), 45);
+    }
 }
