@@ -8,7 +8,12 @@ use std::time::{Duration, Instant};
 
 /// One DELIVERED event of a new shipment; its tracking number comes back as the SMS's last word.
 pub fn event(tracking: &str, i: usize) -> Value {
-    json!({"tracking_number": tracking, "code": "DELIVERED", "occurred_at": "2026-11-25T14:05:00+01:00",
+    event_coded(tracking, i, "DELIVERED", "2026-11-25T14:05:00+01:00")
+}
+
+/// One event with the carrier's `code`, at `occurred_at`.
+pub fn event_coded(tracking: &str, i: usize, code: &str, occurred_at: &str) -> Value {
+    json!({"tracking_number": tracking, "code": code, "occurred_at": occurred_at,
            "shipment": {"destination_country": "SE",
                         "receiver": {"name": "Anna", "phone": format!("+4670{:07}", 1_000_000 + i % 8_000_000)}}})
 }
@@ -19,6 +24,11 @@ pub fn tracking(prefix: &str, i: usize) -> String {
 
 /// `count` events, `batch` to a JSON array.
 pub fn bodies(prefix: &str, count: usize, batch: usize) -> Vec<String> {
+    bodies_with(prefix, count, batch, event)
+}
+
+/// `count` events made by `event` (from a tracking number and an index), `batch` to a JSON array.
+pub fn bodies_with(prefix: &str, count: usize, batch: usize, event: impl Fn(&str, usize) -> Value) -> Vec<String> {
     (0..count)
         .collect::<Vec<_>>()
         .chunks(batch)
