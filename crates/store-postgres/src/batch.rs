@@ -274,6 +274,10 @@ pub(crate) async fn write(tx: &mut Tx, tenant: TenantId, w: &Writes<'_>, now: Ti
     })
 }
 
+/// The rows a batch changes (its stored shipments, the notifications it cancels) are found
+/// from the batch's side, key by key, in `LATERAL` subqueries, and updated by primary key: a
+/// join the planner could turn round read all of a new tenant's shipments or waiting messages
+/// for every batch (see `events::load_shipments`).
 const STATEMENT: &str = "
 WITH limited AS (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND rate_per_second IS NOT NULL) AS own),
 new_receivers AS (
@@ -307,14 +311,20 @@ new_shipments AS (
 changed_shipments AS (
     UPDATE shipments s SET state = u.state, updated_at = $2, order_reference = u.order_reference,
         receiver_phone = u.receiver_phone, receiver_email = u.receiver_email
-    FROM unnest($22::bigint[], $23::jsonb[], $24::text[], $25::text[], $26::text[])
-      AS u(id, state, order_reference, receiver_phone, receiver_email)
-    WHERE s.tenant_id = $1 AND s.id = u.id),
+    FROM (SELECT u.*, t.id AS target
+          FROM unnest($22::bigint[], $23::jsonb[], $24::text[], $25::text[], $26::text[])
+            AS u(id, state, order_reference, receiver_phone, receiver_email)
+          CROSS JOIN LATERAL (SELECT id FROM shipments WHERE id = u.id AND tenant_id = (SELECT $1::bigint) OFFSET 0) t) u
+    WHERE s.id = u.target),
 cancelled AS (
     UPDATE notifications n SET status = 'cancelled', reason = c.reason, updated_at = $2
-    FROM unnest($27::bigint[], $28::text[], $29::text[]) AS c(shipment_id, trigger_name, reason)
-    WHERE n.tenant_id = $1 AND n.status = 'scheduled'
-      AND n.shipment_id = c.shipment_id AND n.trigger_name = c.trigger_name
+    FROM (SELECT c.reason, t.id
+          FROM unnest($27::bigint[], $28::text[], $29::text[]) AS c(shipment_id, trigger_name, reason)
+          CROSS JOIN LATERAL (
+              SELECT id FROM notifications
+              WHERE tenant_id = (SELECT $1::bigint) AND shipment_id = c.shipment_id AND trigger_name = c.trigger_name
+                AND status = 'scheduled' OFFSET 0) t) c
+    WHERE n.id = c.id AND n.status = 'scheduled'
     RETURNING n.id, n.reason),
 inserted AS (
     INSERT INTO notifications (tenant_id, shipment_id, tracking_number, rule_id, trigger_name, channel, recipient,

@@ -51,11 +51,14 @@ pub(crate) async fn bind(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    // The receivers known by the batch's addresses, then (with no address) the drawn ids.
+    // The receivers known by the batch's addresses, each address looked up by key (see
+    // `events::load_shipments` on why `LATERAL`), then (with no address) the drawn ids.
     let rows: Vec<LookupRow> = sqlx::query_as(
-        "SELECT a.address, r.id, r.token, r.reach, r.language, r.opted_out_at FROM receiver_addresses a
-         JOIN receivers r ON r.id = a.receiver_id AND r.tenant_id = a.tenant_id
-         WHERE a.tenant_id = $1 AND a.address = ANY($2::text[])
+        "SELECT w.address, k.id, k.token, k.reach, k.language, k.opted_out_at FROM unnest($2::text[]) AS w(address)
+         CROSS JOIN LATERAL (
+             SELECT r.id, r.token, r.reach, r.language, r.opted_out_at FROM receiver_addresses a
+             JOIN receivers r ON r.id = a.receiver_id AND r.tenant_id = a.tenant_id
+             WHERE a.tenant_id = (SELECT $1::bigint) AND a.address = w.address OFFSET 0) k
          UNION ALL
          SELECT NULL, nextval(pg_get_serial_sequence('receivers', 'id')), NULL, NULL, NULL, NULL
          FROM generate_series(1, $3)",

@@ -11,16 +11,19 @@ use sqlx::PgPool;
 
 /// The reads of `delivery::opted_out_among` (`$2`) and `receivers::reach_among` (`$3`) as the
 /// rows of one UNION ALL, told apart by `kind`; both scoped by the tenant (`$1`). The
-/// conformance suite holds the answer to the two separate reads.
+/// conformance suite holds the answer to the two separate reads. Each address is looked up by
+/// key (see `events::load_shipments` on why `LATERAL`).
 const SEND_CONTEXT: &str = "
-SELECT 'opted_out' AS kind, o.address, o.at, NULL::text AS reach
-  FROM opt_outs o
- WHERE o.tenant_id = $1 AND o.address = ANY($2::text[])
+SELECT 'opted_out' AS kind, w.address, o.at, NULL::text AS reach
+  FROM unnest($2::text[]) AS w(address)
+ CROSS JOIN LATERAL (SELECT at FROM opt_outs WHERE tenant_id = (SELECT $1::bigint) AND address = w.address OFFSET 0) o
 UNION ALL
-SELECT 'reach', a.address, NULL::timestamptz, r.reach
-  FROM receiver_addresses a
-  JOIN receivers r ON r.tenant_id = a.tenant_id AND r.id = a.receiver_id
- WHERE a.tenant_id = $1 AND a.address = ANY($3::text[]) AND r.reach <> 'both'";
+SELECT 'reach', w.address, NULL::timestamptz, k.reach
+  FROM unnest($3::text[]) AS w(address)
+ CROSS JOIN LATERAL (
+     SELECT r.reach FROM receiver_addresses a
+       JOIN receivers r ON r.tenant_id = a.tenant_id AND r.id = a.receiver_id
+      WHERE a.tenant_id = (SELECT $1::bigint) AND a.address = w.address AND r.reach <> 'both' OFFSET 0) k";
 
 pub async fn context(
     pool: &PgPool,

@@ -1,0 +1,345 @@
+//! A batch reads rows in proportion to itself, never to everything its tenant has stored,
+//! whatever the planner's statistics say. The case that matters: a new tenant's burst into a
+//! database whose statistics were taken before it came. The planner then believes the tenant
+//! has a row or two, and a join "all of the tenant's rows, then the batch" looks as cheap as
+//! "the batch, then its rows by index": one scan of the tenant's whole outbox, shipments or
+//! receivers per batch, so the cost of each batch grows with the tenant, quadratic over a burst.
+//!
+//! The plans are PostgreSQL's own: `auto_explain` logs every statement's plan with its actual
+//! row counts as a notice to the store's connections (sqlx logs notices as tracing events),
+//! and every table or index a plan reads must yield at most a few rows per row of the batch.
+
+use avisera_domain::event::{CarrierEvent, EventInput, ReceiverInput, ShipmentInput};
+use avisera_domain::ingest::Decision;
+use avisera_domain::notification::{Channel, Message};
+use avisera_domain::plan::Plan;
+use avisera_domain::planner::PlannedNotification;
+use avisera_domain::shipment::{Shipment, apply};
+use avisera_domain::tenant::Brand;
+use avisera_domain::trigger::Trigger;
+use avisera_domain::{TenantId, Timestamp};
+use avisera_store::{DeliveryOutcome, EventStore, Finished, Lease, Outbox, SendReads, TenantConfig};
+use avisera_store_postgres::PgStore;
+use avisera_store_postgres::testing::{fresh_postgres_url, postgres_server_url};
+use serde_json::Value;
+use sqlx::{Connection, PgConnection};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tracing::field::{Field, Visit};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+/// The batch measured, and the tenants' sizes around it.
+const BATCH: usize = 40;
+const EARLIER_TENANT: usize = 1_500;
+const NEW_TENANT: usize = 3_000;
+/// What a plan may read from one table or index, per statement: a few rows per batch row.
+const MOST_READ: f64 = (5 * BATCH) as f64;
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_new_tenants_burst_reads_rows_by_the_batch_not_by_the_tenant() {
+    let plans = Plans::default();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(plans.clone()))
+        .expect("the test's subscriber");
+    let url = fresh_postgres_url().await;
+    let store = avisera_store_postgres::connect(&url).await.unwrap();
+    avisera_store::Maintenance::migrate(&store).await.unwrap();
+    let pool = store.pool().clone();
+    // Statistics are what ANALYZE below took, and stay so for the test.
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    for table in &tables {
+        sqlx::raw_sql(&format!("ALTER TABLE {table} SET (autovacuum_enabled = false)"))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let now = at("2026-11-25T10:00:00Z");
+    let earlier = tenant(&store, "Earlier", now).await;
+    let new = tenant(&store, "New", now).await;
+    // The tenant the statistics know, then the new one's burst: each shipment on its way,
+    // with an "out for delivery" SMS waiting for tomorrow morning.
+    on_the_way(&store, earlier, "A", EARLIER_TENANT, now).await;
+    sqlx::raw_sql("ANALYZE").execute(&pool).await.unwrap();
+    on_the_way(&store, new, "B", NEW_TENANT, now).await;
+    pool.close().await;
+
+    let mut too_much = Vec::new();
+    for plan_mode in ["auto", "force_generic_plan"] {
+        explain_from_now_on(&url, plan_mode).await;
+        let store = avisera_store_postgres::connect(&url).await.unwrap();
+        plans.clear();
+        let worker = format!("worker-{plan_mode}");
+        one_batch_sent(&store, new, &worker, plan_mode, now).await;
+        store.pool().close().await;
+
+        let plans = plans.take();
+        let texts: Vec<&str> = plans.iter().filter_map(|p| p["Query Text"].as_str()).collect();
+        for (what, marker) in [
+            ("the lock of the batch's shipments", "FOR UPDATE"),
+            ("the receivers' lookup", "receiver_addresses"),
+            ("the batch's write", "new_events"),
+            ("the send-time reads", "opted_out"),
+            ("the claim", "lease_owner"),
+            ("the recording of outcomes", "notification_history"),
+        ] {
+            assert!(
+                texts.iter().any(|t| t.contains(marker)),
+                "{plan_mode}: no plan of {what} ({marker}) was captured; captured: {texts:#?}"
+            );
+        }
+        for plan in &plans {
+            let mut reads = Vec::new();
+            rows_read(&plan["Plan"], &mut reads);
+            for (node, rows) in reads.into_iter().filter(|(_, rows)| *rows > MOST_READ) {
+                let text = plan["Query Text"].as_str().unwrap_or_default();
+                too_much.push(format!("{plan_mode}: {rows} rows from {node} in:\n{}\n", text.trim()));
+            }
+        }
+    }
+    assert!(
+        too_much.is_empty(),
+        "a batch of {BATCH} read more than {MOST_READ} rows of one table or index (the new tenant \
+         has {NEW_TENANT} of each):\n{}",
+        too_much.join("\n")
+    );
+}
+
+/// Loads auto_explain into every new connection to the test database, logging each statement's
+/// plan with its actual rows as a notice to the client, in JSON; and sets the plan cache mode.
+async fn explain_from_now_on(url: &str, plan_mode: &str) {
+    let name = url.split('?').next().unwrap().rsplit('/').next().unwrap();
+    let mut admin = PgConnection::connect(&postgres_server_url()).await.unwrap();
+    sqlx::raw_sql(&format!(
+        "LOAD 'auto_explain';
+         ALTER DATABASE {name} SET session_preload_libraries = 'auto_explain';
+         ALTER DATABASE {name} SET auto_explain.log_min_duration = 0;
+         ALTER DATABASE {name} SET auto_explain.log_analyze = on;
+         ALTER DATABASE {name} SET auto_explain.log_timing = off;
+         ALTER DATABASE {name} SET auto_explain.log_format = 'json';
+         ALTER DATABASE {name} SET auto_explain.log_level = 'notice';
+         ALTER DATABASE {name} SET plan_cache_mode = '{plan_mode}';"
+    ))
+    .execute(&mut admin)
+    .await
+    .expect("auto_explain is loaded (it ships with PostgreSQL)");
+    let _ = admin.close().await;
+}
+
+/// One batch of the new tenant, as a node handles it: half the events deliver shipments it
+/// stored before (which cancels their waiting SMS), half are new shipments; each plans an SMS
+/// due now. Then the worker's reads before sending, its claim, and the recording of what it
+/// sent. In `plan_mode` "auto" each statement runs once (a custom plan); in the generic plan
+/// mode the batch is another one.
+async fn one_batch_sent(store: &PgStore, tenant: TenantId, worker: &str, plan_mode: &str, now: Timestamp) {
+    let (known_from, new_prefix) = if plan_mode == "auto" {
+        (0, "C")
+    } else {
+        (BATCH / 2, "G")
+    };
+    let mut events: Vec<CarrierEvent> = (known_from..known_from + BATCH / 2)
+        .map(|i| event(&format!("B{i:05}"), "DELIVERED", "2026-11-25T09:30:00Z", i))
+        .collect();
+    events.extend((0..BATCH / 2).map(|i| {
+        event(
+            &format!("{new_prefix}{i:05}"),
+            "DELIVERED",
+            "2026-11-25T09:30:00Z",
+            90_000 + i,
+        )
+    }));
+    let lease_until = now + Duration::from_secs(60);
+    let lease = Lease {
+        owner: "express",
+        until: lease_until,
+        most: BATCH / 4,
+    };
+    let stored = store
+        .record_events_leasing(
+            tenant,
+            &events,
+            &|s, e| plan(s, e, now, Trigger::Delivered),
+            now,
+            Some(&lease),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.outcomes.len(), BATCH);
+    let addresses: Vec<String> = events.iter().map(|e| phone_of(e).to_string()).collect();
+    let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
+    store.send_context(tenant, &addresses, &addresses).await.unwrap();
+    let jobs = store.claim_due(worker, now, lease_until, BATCH as u32).await.unwrap();
+    assert_eq!(jobs.len(), BATCH, "every SMS the batch planned is due");
+    let finished: Vec<Finished> = jobs
+        .iter()
+        .map(|j| Finished {
+            tenant: j.tenant_id,
+            id: j.id,
+            outcome: DeliveryOutcome::Sent {
+                provider_id: Some(format!("p{}", j.id.0)),
+                charge: None,
+            },
+            provider: Some("sms".into()),
+        })
+        .collect();
+    let recorded = store.finish_deliveries(worker, &finished, now).await.unwrap();
+    assert_eq!(recorded.len(), BATCH);
+}
+
+async fn tenant(store: &PgStore, name: &str, now: Timestamp) -> TenantId {
+    store
+        .create_tenant(name, Plan::Plus, &Brand::named(name), now)
+        .await
+        .unwrap()
+        .id
+}
+
+/// `n` shipments of the tenant on their way, each with an SMS for tomorrow morning.
+async fn on_the_way(store: &PgStore, tenant: TenantId, prefix: &str, n: usize, now: Timestamp) {
+    let tomorrow = at("2026-11-26T07:00:00Z");
+    for from in (0..n).step_by(500) {
+        let events: Vec<CarrierEvent> = (from..(from + 500).min(n))
+            .map(|i| {
+                event(
+                    &format!("{prefix}{i:05}"),
+                    "AVAILABLE_FOR_DELIVERY",
+                    "2026-11-25T08:00:00Z",
+                    i,
+                )
+            })
+            .collect();
+        store
+            .record_events(
+                tenant,
+                &events,
+                &|s, e| plan(s, e, tomorrow, Trigger::OutForDelivery),
+                now,
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// One SMS of `trigger` to the event's receiver, due at `due`.
+fn plan(shipment: Shipment, e: &CarrierEvent, due: Timestamp, trigger: Trigger) -> Decision {
+    let to = phone_of(e).to_string();
+    Decision {
+        applied: apply(shipment, e, avisera_domain::mapping::Mapping::defaults()),
+        planned: vec![PlannedNotification {
+            rule_id: None,
+            trigger: Some(trigger),
+            channel: Channel::Sms,
+            recipient: to.clone(),
+            dedupe_key: format!("{}:{}", e.tracking_number, e.code),
+            due_at: due,
+            time_zone: None,
+            language: Some("sv".into()),
+            message: Ok(Message::Sms {
+                sender_id: "Shop".into(),
+                to,
+                text: format!("{} {}", e.tracking_number, e.code),
+            }),
+        }],
+    }
+}
+
+fn event(tracking: &str, code: &str, time: &str, i: usize) -> CarrierEvent {
+    EventInput {
+        tracking_number: Some(tracking.into()),
+        code: Some(code.into()),
+        occurred_at: Some(time.into()),
+        shipment: Some(ShipmentInput {
+            receiver: Some(ReceiverInput {
+                phone: Some(format!("+4670{:07}", 1_000_000 + i)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .check()
+    .expect("valid test event")
+}
+
+fn phone_of(e: &CarrierEvent) -> &str {
+    e.details
+        .receiver_phone
+        .as_deref()
+        .expect("the test's events name a phone")
+}
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+/// What each table or index node of a plan read: the rows it returned and the rows its
+/// filters threw away, over all its loops.
+fn rows_read(node: &Value, out: &mut Vec<(String, f64)>) {
+    let n = |key: &str| node[key].as_f64().unwrap_or(0.0);
+    let what = node["Index Name"]
+        .as_str()
+        .map(|i| format!("{} (index {i})", node["Node Type"].as_str().unwrap_or("?")))
+        .or_else(|| {
+            node["Relation Name"]
+                .as_str()
+                .map(|r| format!("{} on {r}", node["Node Type"].as_str().unwrap_or("?")))
+        });
+    let modifies = node["Node Type"].as_str() == Some("ModifyTable");
+    if let Some(what) = what.filter(|_| !modifies) {
+        let rows =
+            (n("Actual Rows") + n("Rows Removed by Filter") + n("Rows Removed by Index Recheck")) * n("Actual Loops");
+        out.push((what, rows));
+    }
+    for child in node["Plans"].as_array().into_iter().flatten() {
+        rows_read(child, out);
+    }
+}
+
+/// The plans auto_explain sent as notices, parsed.
+#[derive(Clone, Default)]
+struct Plans(Arc<Mutex<Vec<String>>>);
+
+impl Plans {
+    fn clear(&self) {
+        self.0.lock().unwrap().clear();
+    }
+
+    fn take(&self) -> Vec<Value> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+            .iter()
+            .filter_map(|m| serde_json::from_str(&m[m.find('{')?..]).ok())
+            .collect()
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Plans {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        if event.metadata().target() != "sqlx::postgres::notice" {
+            return;
+        }
+        let mut message = NoticeText(None);
+        event.record(&mut message);
+        if let Some(text) = message.0.filter(|t| t.contains("plan:")) {
+            self.0.lock().unwrap().push(text);
+        }
+    }
+}
+
+struct NoticeText(Option<String>);
+
+impl Visit for NoticeText {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = Some(value.to_string());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = Some(format!("{value:?}"));
+        }
+    }
+}
