@@ -35,9 +35,15 @@ pub async fn reserve_sms(
         .map_err(db)?;
     // A claim whose lease ran out is no longer this worker's to send: said before the budget,
     // which would otherwise count the worker's own lapsed reservations against it.
+    // Each read finds the batch's rows by key and names the tenant as a subquery, as ingest does
+    // (`events::load_shipments`): statistics that lag a new tenant's burst made the planner read
+    // all of the tenant's waiting messages here.
     let ours: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM notifications
-         WHERE tenant_id = $1 AND id = ANY($2) AND lease_owner = $3 AND status = 'scheduled' AND lease_until > $4",
+        "SELECT n.id FROM unnest($2::bigint[]) AS w(id)
+         CROSS JOIN LATERAL (
+             SELECT id FROM notifications
+             WHERE id = w.id AND tenant_id = (SELECT $1::bigint) AND lease_owner = $3 AND status = 'scheduled'
+               AND lease_until > $4 OFFSET 0) n",
     )
     .bind(tenant.0)
     .bind(&ids[..])
@@ -50,12 +56,18 @@ pub async fn reserve_sms(
     // row keeps its reservation past its lease (its worker may still be sending and can still
     // finish it) until a finish or another claim clears it. A row cancelled while in flight
     // counts only while its lease lives: nothing finishes it after that.
+    // The two parts apart, each from its own index: the month's sent SMS (notifications_sent)
+    // and the live reservations (notifications_reserved, migration 19).
     let committed: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(billed_units * unit_price_ore), 0) AS BIGINT) FROM notifications
-         WHERE tenant_id = $1 AND channel = 'sms' AND billed_units IS NOT NULL AND id <> ALL($2)
-           AND ((sent_at >= $3 AND sent_at < $4)
-                OR (sent_at IS NULL AND lease_owner IS NOT NULL
-                    AND (status = 'scheduled' OR (status = 'cancelled' AND lease_until > $5))))",
+        "SELECT CAST(
+             COALESCE((SELECT SUM(billed_units * unit_price_ore) FROM notifications
+                       WHERE tenant_id = (SELECT $1::bigint) AND sent_at >= $3 AND sent_at < $4
+                         AND channel = 'sms' AND billed_units IS NOT NULL AND id <> ALL($2)), 0)
+           + COALESCE((SELECT SUM(billed_units * unit_price_ore) FROM notifications
+                       WHERE tenant_id = (SELECT $1::bigint) AND sent_at IS NULL AND billed_units IS NOT NULL
+                         AND channel = 'sms' AND lease_owner IS NOT NULL AND id <> ALL($2)
+                         AND (status = 'scheduled' OR (status = 'cancelled' AND lease_until > $5))), 0)
+           AS BIGINT)",
     )
     .bind(tenant.0)
     .bind(&ids[..])
@@ -85,9 +97,11 @@ pub async fn reserve_sms(
     }
     let written: Vec<i64> = sqlx::query_scalar(
         "UPDATE notifications n SET billed_units = r.units, unit_price_ore = r.price
-         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(id, units, price)
-         WHERE n.tenant_id = $4 AND n.id = r.id AND n.lease_owner = $5 AND n.status = 'scheduled'
-           AND n.lease_until > $6
+         FROM (SELECT r.units, r.price, t.id
+               FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(id, units, price)
+               CROSS JOIN LATERAL (
+                   SELECT id FROM notifications WHERE id = r.id AND tenant_id = (SELECT $4::bigint) OFFSET 0) t) r
+         WHERE n.id = r.id AND n.lease_owner = $5 AND n.status = 'scheduled' AND n.lease_until > $6
          RETURNING n.id",
     )
     .bind(&reserved[..])

@@ -108,6 +108,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "drop_global_due_index",
         sql: include_str!("../migrations/0018_drop_global_due_index.sql"),
     },
+    Migration {
+        version: 19,
+        name: "reserved_sms_index",
+        sql: include_str!("../migrations/0019_reserved_sms_index.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

@@ -9,8 +9,10 @@
 //! row counts as a notice to the store's connections (sqlx logs notices as tracing events),
 //! and every table or index a plan reads must yield at most a few rows per row of the batch.
 
+use avisera_domain::billing::Charge;
 use avisera_domain::event::{CarrierEvent, EventInput, ReceiverInput, ShipmentInput};
 use avisera_domain::ingest::Decision;
+use avisera_domain::money::Ore;
 use avisera_domain::notification::{Channel, Message};
 use avisera_domain::plan::Plan;
 use avisera_domain::planner::PlannedNotification;
@@ -18,7 +20,9 @@ use avisera_domain::shipment::{Shipment, apply};
 use avisera_domain::tenant::Brand;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{TenantId, Timestamp};
-use avisera_store::{DeliveryOutcome, EventStore, Finished, Lease, Outbox, SendReads, TenantConfig};
+use avisera_store::{
+    DeliveryOutcome, EventStore, Finished, Lease, Outbox, ReceiptKey, Receipts, SendReads, TenantConfig,
+};
 use avisera_store_postgres::PgStore;
 use avisera_store_postgres::testing::{fresh_postgres_url, postgres_server_url};
 use serde_json::Value;
@@ -84,7 +88,9 @@ async fn a_new_tenants_burst_reads_rows_by_the_batch_not_by_the_tenant() {
             ("the batch's write", "new_events"),
             ("the send-time reads", "opted_out"),
             ("the claim", "lease_owner"),
+            ("the budget's reservation", "billed_units * unit_price_ore"),
             ("the recording of outcomes", "notification_history"),
+            ("the receipt's lookup", "provider_id ="),
         ] {
             assert!(
                 texts.iter().any(|t| t.contains(marker)),
@@ -173,6 +179,18 @@ async fn one_batch_sent(store: &PgStore, tenant: TenantId, worker: &str, plan_mo
     store.send_context(tenant, &addresses, &addresses).await.unwrap();
     let jobs = store.claim_due(worker, now, lease_until, BATCH as u32).await.unwrap();
     assert_eq!(jobs.len(), BATCH, "every SMS the batch planned is due");
+    // The tenant has an SMS budget: the batch's prices are reserved against it.
+    let price = Charge {
+        units: 1,
+        unit_price: Ore(45),
+    };
+    let wants: Vec<_> = jobs.iter().map(|j| (j.id, price)).collect();
+    let month = (at("2026-11-01T00:00:00+01:00"), at("2026-12-01T00:00:00+01:00"));
+    let reserved = store
+        .reserve_sms_batch(tenant, worker, &wants, Ore(1_000_000), month, now)
+        .await
+        .unwrap();
+    assert_eq!(reserved.len(), BATCH);
     let finished: Vec<Finished> = jobs
         .iter()
         .map(|j| Finished {
@@ -180,13 +198,20 @@ async fn one_batch_sent(store: &PgStore, tenant: TenantId, worker: &str, plan_mo
             id: j.id,
             outcome: DeliveryOutcome::Sent {
                 provider_id: Some(format!("p{}", j.id.0)),
-                charge: None,
+                charge: Some(price),
             },
             provider: Some("sms".into()),
         })
         .collect();
     let recorded = store.finish_deliveries(worker, &finished, now).await.unwrap();
     assert_eq!(recorded.len(), BATCH);
+    // The provider's receipt for one of them, which names no tenant.
+    let key = ReceiptKey::ProviderMessage {
+        provider: "sms".into(),
+        id: format!("p{}", jobs[0].id.0),
+    };
+    let targets = store.receipt_targets(Channel::Sms, &key).await.unwrap();
+    assert_eq!(targets.len(), 1);
 }
 
 async fn tenant(store: &PgStore, name: &str, now: Timestamp) -> TenantId {
