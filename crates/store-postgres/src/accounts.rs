@@ -8,14 +8,14 @@ use avisera_store::StoreResult;
 use sqlx::{PgConnection, PgPool};
 
 async fn set_password_on(conn: &mut PgConnection, tenant: TenantId, user: UserId, hash: &str) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE users SET password_hash = $3 WHERE tenant_id = $1 AND id = $2")
+    let done = sqlx::query("UPDATE users SET password_hash = $3 WHERE tenant_id = (SELECT $1::bigint) AND id = $2")
         .bind(tenant.0)
         .bind(user.0)
         .bind(hash)
         .execute(&mut *conn)
         .await
         .map_err(db)?;
-    sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
+    sqlx::query("DELETE FROM sessions WHERE tenant_id = (SELECT $1::bigint) AND user_id = $2")
         .bind(tenant.0)
         .bind(user.0)
         .execute(&mut *conn)
@@ -32,7 +32,7 @@ pub async fn set_password(pool: &PgPool, tenant: TenantId, user: UserId, hash: &
 }
 
 pub async fn set_role(pool: &PgPool, tenant: TenantId, user: UserId, role: Role) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE users SET role = $3 WHERE tenant_id = $1 AND id = $2")
+    let done = sqlx::query("UPDATE users SET role = $3 WHERE tenant_id = (SELECT $1::bigint) AND id = $2")
         .bind(tenant.0)
         .bind(user.0)
         .bind(role.slug())

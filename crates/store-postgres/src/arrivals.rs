@@ -34,9 +34,9 @@ pub async fn arrived(
     let mut rows = sqlx::query_as::<_, Row>(
         "SELECT e.shipment_id, e.received_at, e.body, s.state->'receiver' AS receiver FROM events e
          LEFT JOIN shipments s ON s.tenant_id = e.tenant_id AND s.id = e.shipment_id
-         WHERE e.tenant_id = $1 AND e.received_at < $3 AND e.shipment_id IN (
+         WHERE e.tenant_id = (SELECT $1::bigint) AND e.received_at < $3 AND e.shipment_id IN (
              SELECT p.shipment_id FROM events p
-             WHERE p.tenant_id = $1 AND p.received_at >= $2 AND p.received_at < $3)
+             WHERE p.tenant_id = (SELECT $1::bigint) AND p.received_at >= $2 AND p.received_at < $3)
          ORDER BY e.received_at, e.id",
     )
     .bind(tenant.0)

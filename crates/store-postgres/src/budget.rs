@@ -143,7 +143,7 @@ pub async fn switch_to_email(
     let row: Option<(String, Option<i64>, String)> = sqlx::query_as(
         "UPDATE notifications SET status = 'cancelled', reason = $1, lease_owner = NULL, lease_until = NULL,
              billed_units = NULL, unit_price_ore = NULL, updated_at = $2
-         WHERE tenant_id = $3 AND id = $4 AND lease_owner = $5 AND status = 'scheduled'
+         WHERE tenant_id = (SELECT $3::bigint) AND id = $4 AND lease_owner = $5 AND status = 'scheduled'
          RETURNING dedupe_key, shipment_id, tracking_number",
     )
     .bind(reason)

@@ -141,7 +141,7 @@ struct BilledRow {
 pub async fn billed(pool: &PgPool, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<Billed>> {
     let rows: Vec<BilledRow> = sqlx::query_as(
         "SELECT id, channel, sent_at, billed_units, unit_price_ore, tracking_number, recipient FROM notifications
-         WHERE tenant_id = $1 AND sent_at >= $2 AND sent_at < $3 AND billed_units IS NOT NULL
+         WHERE tenant_id = (SELECT $1::bigint) AND sent_at >= $2 AND sent_at < $3 AND billed_units IS NOT NULL
          ORDER BY sent_at, id",
     )
     .bind(tenant.0)
@@ -170,7 +170,7 @@ pub async fn billed(pool: &PgPool, tenant: TenantId, from: Timestamp, to: Timest
 pub async fn sms_spend(pool: &PgPool, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Ore> {
     let spent: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(billed_units * unit_price_ore), 0) AS BIGINT) FROM notifications
-         WHERE tenant_id = $1 AND channel = 'sms' AND sent_at >= $2 AND sent_at < $3 AND billed_units IS NOT NULL",
+         WHERE tenant_id = (SELECT $1::bigint) AND channel = 'sms' AND sent_at >= $2 AND sent_at < $3 AND billed_units IS NOT NULL",
     )
     .bind(tenant.0)
     .bind(PgTime(from))
@@ -196,12 +196,13 @@ pub async fn opt_out(pool: &PgPool, tenant: TenantId, address: &str, at: Timesta
 }
 
 pub async fn opted_out(pool: &PgPool, tenant: TenantId, address: &str) -> StoreResult<Option<Timestamp>> {
-    let at: Option<PgTime> = sqlx::query_scalar("SELECT at FROM opt_outs WHERE tenant_id = $1 AND address = $2")
-        .bind(tenant.0)
-        .bind(address.to_lowercase())
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
+    let at: Option<PgTime> =
+        sqlx::query_scalar("SELECT at FROM opt_outs WHERE tenant_id = (SELECT $1::bigint) AND address = $2")
+            .bind(tenant.0)
+            .bind(address.to_lowercase())
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?;
     Ok(at.map(|t| t.0))
 }
 
@@ -214,12 +215,13 @@ pub async fn opted_out_among(
         return Ok(HashMap::new());
     }
     let lower: Vec<String> = addresses.iter().map(|a| a.to_lowercase()).collect();
-    let rows: Vec<(String, PgTime)> =
-        sqlx::query_as("SELECT address, at FROM opt_outs WHERE tenant_id = $1 AND address = ANY($2::text[])")
-            .bind(tenant.0)
-            .bind(&lower[..])
-            .fetch_all(pool)
-            .await
-            .map_err(db)?;
+    let rows: Vec<(String, PgTime)> = sqlx::query_as(
+        "SELECT address, at FROM opt_outs WHERE tenant_id = (SELECT $1::bigint) AND address = ANY($2::text[])",
+    )
+    .bind(tenant.0)
+    .bind(&lower[..])
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
     Ok(rows.into_iter().map(|(address, at)| (address, at.0)).collect())
 }

@@ -335,23 +335,25 @@ impl ShipmentRow {
 }
 
 pub async fn shipment(pool: &PgPool, tenant: TenantId, tracking_number: &str) -> StoreResult<Option<Shipment>> {
-    let row: Option<ShipmentRow> =
-        sqlx::query_as("SELECT id, state FROM shipments WHERE tenant_id = $1 AND tracking_number = $2")
-            .bind(tenant.0)
-            .bind(tracking_number)
-            .fetch_optional(pool)
-            .await
-            .map_err(db)?;
+    let row: Option<ShipmentRow> = sqlx::query_as(
+        "SELECT id, state FROM shipments WHERE tenant_id = (SELECT $1::bigint) AND tracking_number = $2",
+    )
+    .bind(tenant.0)
+    .bind(tracking_number)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
     Ok(row.map(ShipmentRow::into_shipment))
 }
 
 pub async fn shipment_by_id(pool: &PgPool, tenant: TenantId, id: ShipmentId) -> StoreResult<Option<Shipment>> {
-    let row: Option<ShipmentRow> = sqlx::query_as("SELECT id, state FROM shipments WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant.0)
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
+    let row: Option<ShipmentRow> =
+        sqlx::query_as("SELECT id, state FROM shipments WHERE tenant_id = (SELECT $1::bigint) AND id = $2")
+            .bind(tenant.0)
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?;
     Ok(row.map(ShipmentRow::into_shipment))
 }
 
@@ -368,7 +370,7 @@ pub async fn history(pool: &PgPool, tenant: TenantId, tracking_number: &str) -> 
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT e.code, e.occurred_at, e.received_at, e.location, e.unknown_code FROM events e
          JOIN shipments s ON s.id = e.shipment_id AND s.tenant_id = e.tenant_id
-         WHERE e.tenant_id = $1 AND s.tracking_number = $2 ORDER BY e.occurred_at, e.id",
+         WHERE e.tenant_id = (SELECT $1::bigint) AND s.tracking_number = $2 ORDER BY e.occurred_at, e.id",
     )
     .bind(tenant.0)
     .bind(tracking_number)
@@ -427,7 +429,7 @@ pub async fn find(pool: &PgPool, tenant: TenantId, search: &ShipmentSearch, limi
         ),
     };
     let rows: Vec<ShipmentRow> = sqlx::query_as(&format!(
-        "SELECT id, state FROM shipments WHERE tenant_id = $1 AND {sql} ORDER BY updated_at DESC, id DESC LIMIT $3"
+        "SELECT id, state FROM shipments WHERE tenant_id = (SELECT $1::bigint) AND {sql} ORDER BY updated_at DESC, id DESC LIMIT $3"
     ))
     .bind(tenant.0)
     .bind(needle)
@@ -449,7 +451,7 @@ pub async fn cancel_waiting(
     let mut tx = pool.begin().await.map_err(db)?;
     let cancelled: Option<i64> = sqlx::query_scalar(
         "UPDATE notifications SET status = 'cancelled', reason = $3, updated_at = $4
-         WHERE tenant_id = $1 AND id = $2 AND status = 'scheduled' RETURNING id",
+         WHERE tenant_id = (SELECT $1::bigint) AND id = $2 AND status = 'scheduled' RETURNING id",
     )
     .bind(tenant.0)
     .bind(id.0)
@@ -485,13 +487,15 @@ pub async fn add_test(
     let id = match inserted.first() {
         None => None,
         Some(_) => {
-            let id: i64 = sqlx::query_scalar("SELECT id FROM notifications WHERE tenant_id = $1 AND dedupe_key = $2")
-                .bind(tenant.0)
-                .bind(&notification.dedupe_key)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
-            sqlx::query("UPDATE notifications SET billable = TRUE WHERE tenant_id = $1 AND id = $2")
+            let id: i64 = sqlx::query_scalar(
+                "SELECT id FROM notifications WHERE tenant_id = (SELECT $1::bigint) AND dedupe_key = $2",
+            )
+            .bind(tenant.0)
+            .bind(&notification.dedupe_key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            sqlx::query("UPDATE notifications SET billable = TRUE WHERE tenant_id = (SELECT $1::bigint) AND id = $2")
                 .bind(tenant.0)
                 .bind(id)
                 .execute(&mut *tx)

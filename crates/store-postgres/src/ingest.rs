@@ -31,24 +31,24 @@ const CONTEXT: &str = "
 WITH wanted (address) AS (
     SELECT unnest($2::text[])
     UNION SELECT receiver_email FROM shipments
-     WHERE tenant_id = $1 AND tracking_number = ANY($3::text[]) AND receiver_email IS NOT NULL
+     WHERE tenant_id = (SELECT $1::bigint) AND tracking_number = ANY($3::text[]) AND receiver_email IS NOT NULL
     UNION SELECT lower(trim(a)) FROM rules r,
            jsonb_array_elements_text(CASE WHEN r.body #>> '{recipient,kind}' = 'fixed'
                                            THEN r.body #> '{recipient,addresses}' ELSE '[]' END) AS a
-     WHERE r.tenant_id = $1 AND r.archived_at IS NULL AND a LIKE '%@%'
+     WHERE r.tenant_id = (SELECT $1::bigint) AND r.archived_at IS NULL AND a LIKE '%@%'
     UNION SELECT lower(trim(t.brand ->> 'customer_service_email')) FROM tenants t WHERE t.id = $1
     UNION SELECT lower(trim(b #>> '{brand,customer_service_email}'))
       FROM tenants t, jsonb_array_elements(t.brands) AS b WHERE t.id = $1
 )
 SELECT t.id, t.name, t.plan, t.brand, t.billing, t.open_tracking, t.brands,
        (SELECT COALESCE(jsonb_agg(jsonb_build_array(r.id, r.body) ORDER BY r.id), '[]')
-          FROM rules r WHERE r.tenant_id = $1 AND r.archived_at IS NULL) AS rules,
+          FROM rules r WHERE r.tenant_id = (SELECT $1::bigint) AND r.archived_at IS NULL) AS rules,
        (SELECT COALESCE(jsonb_agg(jsonb_build_array(m.id, m.body) ORDER BY m.id), '[]')
-          FROM templates m WHERE m.tenant_id = $1) AS templates,
-       (SELECT body FROM tenant_mappings WHERE tenant_id = $1) AS mapping,
+          FROM templates m WHERE m.tenant_id = (SELECT $1::bigint)) AS templates,
+       (SELECT body FROM tenant_mappings WHERE tenant_id = (SELECT $1::bigint)) AS mapping,
        (SELECT COALESCE(jsonb_object_agg(o.address, o.reason), '{}')
           FROM opt_outs o
-         WHERE o.tenant_id = $1 AND o.reason IS NOT NULL AND o.address IN (SELECT address FROM wanted)) AS bounced
+         WHERE o.tenant_id = (SELECT $1::bigint) AND o.reason IS NOT NULL AND o.address IN (SELECT address FROM wanted)) AS bounced
   FROM tenants t WHERE t.id = $1";
 
 pub async fn context(pool: &PgPool, tenant: TenantId, batch: &BatchAddresses) -> StoreResult<Option<IngestContext>> {

@@ -44,7 +44,7 @@ pub async fn add(pool: &PgPool, tenant: TenantId, kind: LogoKind, bytes: &[u8], 
 
 pub async fn list(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<Logo>> {
     let rows: Vec<LogoRow> = sqlx::query_as(
-        "SELECT id, kind, ''::bytea AS bytes, created_at FROM logos WHERE tenant_id = $1 ORDER BY id DESC",
+        "SELECT id, kind, ''::bytea AS bytes, created_at FROM logos WHERE tenant_id = (SELECT $1::bigint) ORDER BY id DESC",
     )
     .bind(tenant.0)
     .fetch_all(pool)
@@ -54,18 +54,19 @@ pub async fn list(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<Logo>> {
 }
 
 pub async fn get(pool: &PgPool, tenant: TenantId, id: LogoId) -> StoreResult<Option<Logo>> {
-    let row: Option<LogoRow> =
-        sqlx::query_as("SELECT id, kind, bytes, created_at FROM logos WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.0)
-            .bind(id.0)
-            .fetch_optional(pool)
-            .await
-            .map_err(db)?;
+    let row: Option<LogoRow> = sqlx::query_as(
+        "SELECT id, kind, bytes, created_at FROM logos WHERE tenant_id = (SELECT $1::bigint) AND id = $2",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
     row.map(LogoRow::into_logo).transpose()
 }
 
 pub async fn delete(pool: &PgPool, tenant: TenantId, id: LogoId) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM logos WHERE tenant_id = $1 AND id = $2")
+    let done = sqlx::query("DELETE FROM logos WHERE tenant_id = (SELECT $1::bigint) AND id = $2")
         .bind(tenant.0)
         .bind(id.0)
         .execute(pool)

@@ -76,7 +76,7 @@ impl NotificationRow {
 pub async fn list(pool: &PgPool, tenant: TenantId, f: &NotificationFilter) -> StoreResult<Vec<NotificationRecord>> {
     // Optional filters are written as "$n IS NULL OR column = $n" so one statement serves all.
     let sql = format!(
-        "SELECT {COLUMNS} FROM notifications WHERE tenant_id = $1
+        "SELECT {COLUMNS} FROM notifications WHERE tenant_id = (SELECT $1::bigint)
            AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR channel = $3)
            AND ($4::text IS NULL OR trigger_name = $4) AND ($5::text IS NULL OR tracking_number = $5)
            AND ($6::bigint IS NULL OR id < $6)
@@ -100,7 +100,7 @@ pub async fn list(pool: &PgPool, tenant: TenantId, f: &NotificationFilter) -> St
 }
 
 pub async fn get(pool: &PgPool, tenant: TenantId, id: NotificationId) -> StoreResult<Option<NotificationRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM notifications WHERE tenant_id = $1 AND id = $2");
+    let sql = format!("SELECT {COLUMNS} FROM notifications WHERE tenant_id = (SELECT $1::bigint) AND id = $2");
     let row: Option<NotificationRow> = sqlx::query_as(&sql)
         .bind(tenant.0)
         .bind(id.0)
@@ -112,7 +112,7 @@ pub async fn get(pool: &PgPool, tenant: TenantId, id: NotificationId) -> StoreRe
 
 pub async fn history(pool: &PgPool, tenant: TenantId, id: NotificationId) -> StoreResult<Vec<StatusChange>> {
     let rows: Vec<(String, Option<String>, PgTime)> = sqlx::query_as(
-        "SELECT status, reason, at FROM notification_history WHERE tenant_id = $1 AND notification_id = $2 ORDER BY id",
+        "SELECT status, reason, at FROM notification_history WHERE tenant_id = (SELECT $1::bigint) AND notification_id = $2 ORDER BY id",
     )
     .bind(tenant.0)
     .bind(id.0)
@@ -152,7 +152,7 @@ pub async fn facts(
         "SELECT date_bin('1 hour', created_at, 'epoch'::timestamptz) AS hour, trigger_name, channel, status,
                 COUNT(*) AS n
          FROM notifications
-         WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
+         WHERE tenant_id = (SELECT $1::bigint) AND created_at >= $2 AND created_at < $3
          GROUP BY 1, trigger_name, channel, status ORDER BY hour",
     )
     .bind(tenant.0)
@@ -183,12 +183,13 @@ pub async fn dedupe_keys(
         return Ok(Default::default());
     }
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-    let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, dedupe_key FROM notifications WHERE tenant_id = $1 AND id = ANY($2)")
-            .bind(tenant.0)
-            .bind(&ids)
-            .fetch_all(pool)
-            .await
-            .map_err(db)?;
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, dedupe_key FROM notifications WHERE tenant_id = (SELECT $1::bigint) AND id = ANY($2)",
+    )
+    .bind(tenant.0)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
     Ok(rows.into_iter().map(|(id, key)| (NotificationId(id), key)).collect())
 }

@@ -19,7 +19,7 @@ async fn person(tx: &mut Tx, tenant: TenantId, subject: &Subject) -> StoreResult
     let mut addresses: BTreeSet<String> = subject.address().map(str::to_string).into_iter().collect();
     if let Subject::TrackingNumber(t) = subject {
         let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT receiver_phone, receiver_email FROM shipments WHERE tenant_id = $1 AND tracking_number = $2",
+            "SELECT receiver_phone, receiver_email FROM shipments WHERE tenant_id = (SELECT $1::bigint) AND tracking_number = $2",
         )
         .bind(tenant.0)
         .bind(t.trim())
@@ -35,7 +35,7 @@ async fn person(tx: &mut Tx, tenant: TenantId, subject: &Subject) -> StoreResult
     let of_receivers: Vec<String> = sqlx::query_scalar(
         "SELECT b.address FROM receiver_addresses a
          JOIN receiver_addresses b ON b.tenant_id = a.tenant_id AND b.receiver_id = a.receiver_id
-         WHERE a.tenant_id = $1 AND a.address = ANY($2::text[])",
+         WHERE a.tenant_id = (SELECT $1::bigint) AND a.address = ANY($2::text[])",
     )
     .bind(tenant.0)
     .bind(&list[..])
@@ -49,7 +49,7 @@ async fn person(tx: &mut Tx, tenant: TenantId, subject: &Subject) -> StoreResult
         _ => String::new(),
     };
     let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM shipments WHERE tenant_id = $1
+        "SELECT id FROM shipments WHERE tenant_id = (SELECT $1::bigint)
            AND (receiver_phone = ANY($2::text[]) OR receiver_email = ANY($2::text[]) OR tracking_number = $3)
          ORDER BY id",
     )
@@ -87,7 +87,7 @@ pub async fn erase_ended(
     let mut tx = pool.begin().await.map_err(db)?;
     let rows: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT id, receiver_phone, receiver_email FROM shipments
-         WHERE tenant_id = $1 AND updated_at < $2 AND (erased_at IS NULL OR erased_at < updated_at)
+         WHERE tenant_id = (SELECT $1::bigint) AND updated_at < $2 AND (erased_at IS NULL OR erased_at < updated_at)
          ORDER BY updated_at, id LIMIT $3 FOR UPDATE",
     )
     .bind(tenant.0)
@@ -110,7 +110,7 @@ pub async fn erase_ended(
     // shipments' own data goes.
     let live: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT receiver_phone, receiver_email FROM shipments
-         WHERE tenant_id = $1 AND NOT (id = ANY($3::bigint[]))
+         WHERE tenant_id = (SELECT $1::bigint) AND NOT (id = ANY($3::bigint[]))
            AND (receiver_phone = ANY($2::text[]) OR receiver_email = ANY($2::text[]))",
     )
     .bind(tenant.0)
@@ -140,20 +140,21 @@ async fn erase(
     let mut erased = Erased::default();
     let mut personal: BTreeSet<String> = recipients.iter().chain(forget).cloned().collect();
 
-    let shipments: Vec<(i64, Json<Shipment>)> =
-        sqlx::query_as("SELECT id, state FROM shipments WHERE tenant_id = $1 AND id = ANY($2::bigint[])")
-            .bind(tenant.0)
-            .bind(ids)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(db)?;
+    let shipments: Vec<(i64, Json<Shipment>)> = sqlx::query_as(
+        "SELECT id, state FROM shipments WHERE tenant_id = (SELECT $1::bigint) AND id = ANY($2::bigint[])",
+    )
+    .bind(tenant.0)
+    .bind(ids)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
     for (id, Json(mut state)) in shipments {
         personal.extend(privacy::personal_values(&state.details));
         state.id = ShipmentId(id);
         privacy::blank_shipment(&mut state);
         sqlx::query(
             "UPDATE shipments SET state = $3, receiver_phone = NULL, receiver_email = NULL, erased_at = $4
-             WHERE tenant_id = $1 AND id = $2",
+             WHERE tenant_id = (SELECT $1::bigint) AND id = $2",
         )
         .bind(tenant.0)
         .bind(id)
@@ -165,17 +166,18 @@ async fn erase(
         erased.shipments += 1;
     }
 
-    let events: Vec<(i64, Json<CarrierEvent>)> =
-        sqlx::query_as("SELECT id, body FROM events WHERE tenant_id = $1 AND shipment_id = ANY($2::bigint[])")
-            .bind(tenant.0)
-            .bind(ids)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(db)?;
+    let events: Vec<(i64, Json<CarrierEvent>)> = sqlx::query_as(
+        "SELECT id, body FROM events WHERE tenant_id = (SELECT $1::bigint) AND shipment_id = ANY($2::bigint[])",
+    )
+    .bind(tenant.0)
+    .bind(ids)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
     for (id, Json(mut body)) in events {
         personal.extend(privacy::personal_values(&body.details));
         privacy::blank_event(&mut body);
-        sqlx::query("UPDATE events SET body = $3 WHERE tenant_id = $1 AND id = $2")
+        sqlx::query("UPDATE events SET body = $3 WHERE tenant_id = (SELECT $1::bigint) AND id = $2")
             .bind(tenant.0)
             .bind(id)
             .bind(Json(&body))
@@ -188,7 +190,7 @@ async fn erase(
 
     let notifications: Vec<(i64, String, Option<String>)> = sqlx::query_as(
         "SELECT id, status, reason FROM notifications
-         WHERE tenant_id = $1 AND (shipment_id = ANY($2::bigint[]) OR lower(recipient) = ANY($3::text[]))
+         WHERE tenant_id = (SELECT $1::bigint) AND (shipment_id = ANY($2::bigint[]) OR lower(recipient) = ANY($3::text[]))
            AND NOT (recipient = '' AND dedupe_key LIKE 'erased:%')",
     )
     .bind(tenant.0)
@@ -207,7 +209,7 @@ async fn erase(
         sqlx::query(
             "UPDATE notifications SET recipient = $3, message = NULL, dedupe_key = $4, reason = $5,
                  status = CASE WHEN status = 'scheduled' THEN 'cancelled' ELSE status END
-             WHERE tenant_id = $1 AND id = $2",
+             WHERE tenant_id = (SELECT $1::bigint) AND id = $2",
         )
         .bind(tenant.0)
         .bind(id)
@@ -235,7 +237,7 @@ async fn erase(
     let ids_of: Vec<i64> = notifications.iter().map(|n| n.0).collect();
     let history: Vec<(i64, String)> = sqlx::query_as(
         "SELECT id, reason FROM notification_history
-         WHERE tenant_id = $1 AND notification_id = ANY($2::bigint[]) AND reason IS NOT NULL",
+         WHERE tenant_id = (SELECT $1::bigint) AND notification_id = ANY($2::bigint[]) AND reason IS NOT NULL",
     )
     .bind(tenant.0)
     .bind(&ids_of[..])
@@ -245,19 +247,21 @@ async fn erase(
     for (id, reason) in history {
         let scrubbed = privacy::scrub(&reason, &personal);
         if scrubbed != reason {
-            sqlx::query("UPDATE notification_history SET reason = $3 WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.0)
-                .bind(id)
-                .bind(scrubbed)
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+            sqlx::query(
+                "UPDATE notification_history SET reason = $3 WHERE tenant_id = (SELECT $1::bigint) AND id = $2",
+            )
+            .bind(tenant.0)
+            .bind(id)
+            .bind(scrubbed)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
         }
     }
 
     // Opt-outs and suppressions stay, under the address's keyed hash.
     let kept: Vec<(String, PgTime, Option<String>)> = sqlx::query_as(
-        "DELETE FROM opt_outs WHERE tenant_id = $1 AND address = ANY($2::text[]) RETURNING address, at, reason",
+        "DELETE FROM opt_outs WHERE tenant_id = (SELECT $1::bigint) AND address = ANY($2::text[]) RETURNING address, at, reason",
     )
     .bind(tenant.0)
     .bind(forget)
@@ -279,7 +283,7 @@ async fn erase(
         erased.opt_outs_kept += 1;
     }
     let receivers: Vec<i64> = sqlx::query_scalar(
-        "DELETE FROM receiver_addresses WHERE tenant_id = $1 AND address = ANY($2::text[]) RETURNING receiver_id",
+        "DELETE FROM receiver_addresses WHERE tenant_id = (SELECT $1::bigint) AND address = ANY($2::text[]) RETURNING receiver_id",
     )
     .bind(tenant.0)
     .bind(forget)
@@ -287,7 +291,7 @@ async fn erase(
     .await
     .map_err(db)?;
     let gone = sqlx::query(
-        "DELETE FROM receivers r WHERE r.tenant_id = $1 AND r.id = ANY($2::bigint[])
+        "DELETE FROM receivers r WHERE r.tenant_id = (SELECT $1::bigint) AND r.id = ANY($2::bigint[])
            AND NOT EXISTS (SELECT 1 FROM receiver_addresses a WHERE a.tenant_id = r.tenant_id AND a.receiver_id = r.id)",
     )
     .bind(tenant.0)
@@ -303,7 +307,7 @@ pub async fn shipments_of_person(pool: &PgPool, tenant: TenantId, subject: &Subj
     let mut tx = pool.begin().await.map_err(db)?;
     let (ids, _) = person(&mut tx, tenant, subject).await?;
     let rows: Vec<(i64, Json<Shipment>)> = sqlx::query_as(
-        "SELECT id, state FROM shipments WHERE tenant_id = $1 AND id = ANY($2::bigint[])
+        "SELECT id, state FROM shipments WHERE tenant_id = (SELECT $1::bigint) AND id = ANY($2::bigint[])
          ORDER BY updated_at DESC, id DESC",
     )
     .bind(tenant.0)

@@ -52,12 +52,14 @@ pub async fn save(pool: &PgPool, tenant: TenantId, r: &Rating) -> StoreResult<()
 }
 
 pub async fn one(pool: &PgPool, tenant: TenantId, shipment: ShipmentId) -> StoreResult<Option<Rating>> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE tenant_id = $1 AND shipment_id = $2"))
-        .bind(tenant.0)
-        .bind(shipment.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE tenant_id = (SELECT $1::bigint) AND shipment_id = $2"
+    ))
+    .bind(tenant.0)
+    .bind(shipment.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
     row.map(rating).transpose()
 }
 
@@ -69,7 +71,7 @@ pub async fn between(
     limit: usize,
 ) -> StoreResult<Vec<Rating>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE tenant_id = $1 AND rated_at >= $2 AND rated_at < $3
+        "{SELECT} WHERE tenant_id = (SELECT $1::bigint) AND rated_at >= $2 AND rated_at < $3
          ORDER BY rated_at DESC, shipment_id DESC LIMIT $4"
     ))
     .bind(tenant.0)

@@ -64,7 +64,7 @@ async fn record_once(
     let mut tx = pool.begin().await.map_err(db)?;
     let moved = sqlx::query(
         "UPDATE notifications SET status = $1, reason = $2, updated_at = $3
-         WHERE tenant_id = $4 AND id = $5 AND status = $6 AND reason IS NOT DISTINCT FROM $7",
+         WHERE tenant_id = (SELECT $4::bigint) AND id = $5 AND status = $6 AND reason IS NOT DISTINCT FROM $7",
     )
     .bind(change.status.slug())
     .bind(change.reason.as_deref())
@@ -110,7 +110,7 @@ pub async fn suppress(pool: &PgPool, tenant: TenantId, address: &str, reason: &s
 
 pub async fn list(pool: &PgPool, tenant: TenantId, limit: u32) -> StoreResult<Vec<Suppression>> {
     let rows: Vec<(String, Option<String>, PgTime)> = sqlx::query_as(
-        "SELECT address, reason, at FROM opt_outs WHERE tenant_id = $1 ORDER BY at DESC, address LIMIT $2",
+        "SELECT address, reason, at FROM opt_outs WHERE tenant_id = (SELECT $1::bigint) ORDER BY at DESC, address LIMIT $2",
     )
     .bind(tenant.0)
     .bind(i64::from(limit))
@@ -128,7 +128,7 @@ pub async fn list(pool: &PgPool, tenant: TenantId, limit: u32) -> StoreResult<Ve
 }
 
 pub async fn remove(pool: &PgPool, tenant: TenantId, address: &str) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM opt_outs WHERE tenant_id = $1 AND address = $2")
+    let done = sqlx::query("DELETE FROM opt_outs WHERE tenant_id = (SELECT $1::bigint) AND address = $2")
         .bind(tenant.0)
         .bind(address.trim().to_lowercase())
         .execute(pool)

@@ -176,7 +176,7 @@ pub async fn by_token(pool: &PgPool, token: &ReceiverToken) -> StoreResult<Optio
 pub async fn of_address(pool: &PgPool, tenant: TenantId, address: &str) -> StoreResult<Option<Receiver>> {
     let row: Option<ReceiverRow> = sqlx::query_as(&format!(
         "{SELECT} JOIN receiver_addresses b ON b.tenant_id = r.tenant_id AND b.receiver_id = r.id
-         WHERE r.tenant_id = $1 AND b.address = $2"
+         WHERE r.tenant_id = (SELECT $1::bigint) AND b.address = $2"
     ))
     .bind(tenant.0)
     .bind(address.trim().to_lowercase())
@@ -189,7 +189,7 @@ pub async fn of_address(pool: &PgPool, tenant: TenantId, address: &str) -> Store
 pub async fn opt_out(pool: &PgPool, tenant: TenantId, id: ReceiverId, at: Timestamp) -> StoreResult<bool> {
     let mut tx = pool.begin().await.map_err(db)?;
     let found =
-        sqlx::query("UPDATE receivers SET opted_out_at = COALESCE(opted_out_at, $3) WHERE tenant_id = $1 AND id = $2")
+        sqlx::query("UPDATE receivers SET opted_out_at = COALESCE(opted_out_at, $3) WHERE tenant_id = (SELECT $1::bigint) AND id = $2")
             .bind(tenant.0)
             .bind(id.0)
             .bind(PgTime(at))
@@ -203,7 +203,7 @@ pub async fn opt_out(pool: &PgPool, tenant: TenantId, id: ReceiverId, at: Timest
         "INSERT INTO opt_outs (tenant_id, address, at)
          SELECT a.tenant_id, a.address, r.opted_out_at FROM receiver_addresses a
          JOIN receivers r ON r.tenant_id = a.tenant_id AND r.id = a.receiver_id
-         WHERE a.tenant_id = $1 AND a.receiver_id = $2
+         WHERE a.tenant_id = (SELECT $1::bigint) AND a.receiver_id = $2
          ON CONFLICT (tenant_id, address) DO NOTHING",
     )
     .bind(tenant.0)
@@ -217,18 +217,19 @@ pub async fn opt_out(pool: &PgPool, tenant: TenantId, id: ReceiverId, at: Timest
 
 pub async fn opt_back_in(pool: &PgPool, tenant: TenantId, id: ReceiverId) -> StoreResult<bool> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let found = sqlx::query("UPDATE receivers SET opted_out_at = NULL WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant.0)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?
-        .rows_affected()
-        == 1;
+    let found =
+        sqlx::query("UPDATE receivers SET opted_out_at = NULL WHERE tenant_id = (SELECT $1::bigint) AND id = $2")
+            .bind(tenant.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            == 1;
     // Only opt-outs (no reason) are lifted: a bounce or a complaint still holds.
     sqlx::query(
         "DELETE FROM opt_outs o USING receiver_addresses a
-         WHERE o.tenant_id = $1 AND o.reason IS NULL AND a.tenant_id = o.tenant_id
+         WHERE o.tenant_id = (SELECT $1::bigint) AND o.reason IS NULL AND a.tenant_id = o.tenant_id
            AND a.address = o.address AND a.receiver_id = $2",
     )
     .bind(tenant.0)
@@ -247,14 +248,15 @@ pub async fn set_preferences(
     reach: Reach,
     language: Option<&str>,
 ) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE receivers SET reach = $3, language = $4 WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant.0)
-        .bind(id.0)
-        .bind(reach.slug())
-        .bind(language)
-        .execute(pool)
-        .await
-        .map_err(db)?;
+    let done =
+        sqlx::query("UPDATE receivers SET reach = $3, language = $4 WHERE tenant_id = (SELECT $1::bigint) AND id = $2")
+            .bind(tenant.0)
+            .bind(id.0)
+            .bind(reach.slug())
+            .bind(language)
+            .execute(pool)
+            .await
+            .map_err(db)?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -266,7 +268,7 @@ pub async fn reach_among(pool: &PgPool, tenant: TenantId, addresses: &[&str]) ->
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT a.address, r.reach FROM receiver_addresses a
          JOIN receivers r ON r.tenant_id = a.tenant_id AND r.id = a.receiver_id
-         WHERE a.tenant_id = $1 AND a.address = ANY($2::text[]) AND r.reach <> 'both'",
+         WHERE a.tenant_id = (SELECT $1::bigint) AND a.address = ANY($2::text[]) AND r.reach <> 'both'",
     )
     .bind(tenant.0)
     .bind(&lower[..])

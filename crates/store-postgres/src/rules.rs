@@ -44,7 +44,7 @@ pub async fn create(pool: &PgPool, tenant: TenantId, rule: &Rule, change: &RuleC
 pub async fn update(pool: &PgPool, tenant: TenantId, rule: &Rule, change: &RuleChange) -> StoreResult<bool> {
     let mut tx = pool.begin().await.map_err(db)?;
     let done = sqlx::query(
-        "UPDATE rules SET body = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4 AND archived_at IS NULL",
+        "UPDATE rules SET body = $1, updated_at = $2 WHERE tenant_id = (SELECT $3::bigint) AND id = $4 AND archived_at IS NULL",
     )
     .bind(Json(rule))
     .bind(PgTime(change.at))
@@ -63,23 +63,25 @@ pub async fn update(pool: &PgPool, tenant: TenantId, rule: &Rule, change: &RuleC
 
 /// The live rule, or none (an archived rule is gone for sending and editing).
 pub async fn live(pool: &PgPool, tenant: TenantId, id: RuleId) -> StoreResult<Option<Rule>> {
-    let row: Option<(i64, Json<Rule>)> =
-        sqlx::query_as("SELECT id, body FROM rules WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL")
-            .bind(tenant.0)
-            .bind(id.0)
-            .fetch_optional(pool)
-            .await
-            .map_err(db)?;
+    let row: Option<(i64, Json<Rule>)> = sqlx::query_as(
+        "SELECT id, body FROM rules WHERE tenant_id = (SELECT $1::bigint) AND id = $2 AND archived_at IS NULL",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
     Ok(row.map(|(id, Json(rule))| Rule { id: RuleId(id), ..rule }))
 }
 
 pub async fn all_live(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<Rule>> {
-    let rows: Vec<(i64, Json<Rule>)> =
-        sqlx::query_as("SELECT id, body FROM rules WHERE tenant_id = $1 AND archived_at IS NULL ORDER BY id")
-            .bind(tenant.0)
-            .fetch_all(pool)
-            .await
-            .map_err(db)?;
+    let rows: Vec<(i64, Json<Rule>)> = sqlx::query_as(
+        "SELECT id, body FROM rules WHERE tenant_id = (SELECT $1::bigint) AND archived_at IS NULL ORDER BY id",
+    )
+    .bind(tenant.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
     Ok(rows
         .into_iter()
         .map(|(id, Json(rule))| Rule { id: RuleId(id), ..rule })
@@ -91,7 +93,7 @@ pub async fn archive(pool: &PgPool, tenant: TenantId, id: RuleId, change: &RuleC
     let mut tx = pool.begin().await.map_err(db)?;
     let done = sqlx::query(
         "UPDATE rules SET archived_at = $1, updated_at = $1, body = jsonb_set(body, '{enabled}', 'false')
-         WHERE tenant_id = $2 AND id = $3 AND archived_at IS NULL",
+         WHERE tenant_id = (SELECT $2::bigint) AND id = $3 AND archived_at IS NULL",
     )
     .bind(PgTime(change.at))
     .bind(tenant.0)
@@ -109,7 +111,7 @@ pub async fn archive(pool: &PgPool, tenant: TenantId, id: RuleId, change: &RuleC
 
 pub async fn archived(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<ArchivedRule>> {
     let rows: Vec<(i64, Json<Rule>, PgTime)> = sqlx::query_as(
-        "SELECT id, body, archived_at FROM rules WHERE tenant_id = $1 AND archived_at IS NOT NULL
+        "SELECT id, body, archived_at FROM rules WHERE tenant_id = (SELECT $1::bigint) AND archived_at IS NOT NULL
          ORDER BY archived_at DESC, id DESC",
     )
     .bind(tenant.0)
@@ -135,7 +137,7 @@ struct ChangeRow {
 
 pub async fn history(pool: &PgPool, tenant: TenantId, id: RuleId) -> StoreResult<Vec<RuleChange>> {
     let rows: Vec<ChangeRow> = sqlx::query_as(
-        "SELECT at, actor, action, detail FROM rule_changes WHERE tenant_id = $1 AND rule_id = $2 ORDER BY id",
+        "SELECT at, actor, action, detail FROM rule_changes WHERE tenant_id = (SELECT $1::bigint) AND rule_id = $2 ORDER BY id",
     )
     .bind(tenant.0)
     .bind(id.0)

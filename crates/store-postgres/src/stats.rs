@@ -16,7 +16,7 @@ pub async fn shipment_keys(
     limit: u32,
 ) -> StoreResult<Vec<(NotificationId, String)>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, dedupe_key FROM notifications WHERE tenant_id = $1 AND shipment_id = $2
+        "SELECT id, dedupe_key FROM notifications WHERE tenant_id = (SELECT $1::bigint) AND shipment_id = $2
          ORDER BY id DESC LIMIT $3",
     )
     .bind(tenant.0)
@@ -36,7 +36,7 @@ pub async fn record_link_visit(
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO link_visits (tenant_id, notification_id, visits, first_at, last_at)
-         SELECT tenant_id, id, 1, $3, $3 FROM notifications WHERE tenant_id = $1 AND id = $2
+         SELECT tenant_id, id, 1, $3, $3 FROM notifications WHERE tenant_id = (SELECT $1::bigint) AND id = $2
          ON CONFLICT (tenant_id, notification_id) DO UPDATE SET visits = link_visits.visits + 1,
              first_at = LEAST(link_visits.first_at, excluded.first_at),
              last_at = GREATEST(link_visits.last_at, excluded.last_at)",
@@ -58,7 +58,7 @@ pub async fn record_page_view(
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO page_views (tenant_id, shipment_id, views, first_at, last_at)
-         SELECT tenant_id, id, 1, $3, $3 FROM shipments WHERE tenant_id = $1 AND id = $2
+         SELECT tenant_id, id, 1, $3, $3 FROM shipments WHERE tenant_id = (SELECT $1::bigint) AND id = $2
          ON CONFLICT (tenant_id, shipment_id) DO UPDATE SET views = page_views.views + 1,
              first_at = LEAST(page_views.first_at, excluded.first_at),
              last_at = GREATEST(page_views.last_at, excluded.last_at)",
@@ -74,7 +74,7 @@ pub async fn record_page_view(
 
 pub async fn link_visits(pool: &PgPool, tenant: TenantId, id: NotificationId) -> StoreResult<Option<Visits>> {
     let row: Option<(i64, PgTime, PgTime)> = sqlx::query_as(
-        "SELECT visits, first_at, last_at FROM link_visits WHERE tenant_id = $1 AND notification_id = $2",
+        "SELECT visits, first_at, last_at FROM link_visits WHERE tenant_id = (SELECT $1::bigint) AND notification_id = $2",
     )
     .bind(tenant.0)
     .bind(id.0)
@@ -85,13 +85,14 @@ pub async fn link_visits(pool: &PgPool, tenant: TenantId, id: NotificationId) ->
 }
 
 pub async fn page_views(pool: &PgPool, tenant: TenantId, shipment: ShipmentId) -> StoreResult<Option<Visits>> {
-    let row: Option<(i64, PgTime, PgTime)> =
-        sqlx::query_as("SELECT views, first_at, last_at FROM page_views WHERE tenant_id = $1 AND shipment_id = $2")
-            .bind(tenant.0)
-            .bind(shipment.0)
-            .fetch_optional(pool)
-            .await
-            .map_err(db)?;
+    let row: Option<(i64, PgTime, PgTime)> = sqlx::query_as(
+        "SELECT views, first_at, last_at FROM page_views WHERE tenant_id = (SELECT $1::bigint) AND shipment_id = $2",
+    )
+    .bind(tenant.0)
+    .bind(shipment.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
     Ok(row.map(visits))
 }
 
@@ -106,7 +107,7 @@ fn visits((count, first_at, last_at): (i64, PgTime, PgTime)) -> Visits {
 pub async fn record_open(pool: &PgPool, tenant: TenantId, id: NotificationId, at: Timestamp) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO email_opens (tenant_id, notification_id, opens, first_at, last_at)
-         SELECT tenant_id, id, 1, $3, $3 FROM notifications WHERE tenant_id = $1 AND id = $2
+         SELECT tenant_id, id, 1, $3, $3 FROM notifications WHERE tenant_id = (SELECT $1::bigint) AND id = $2
          ON CONFLICT (tenant_id, notification_id) DO UPDATE SET opens = email_opens.opens + 1,
              first_at = LEAST(email_opens.first_at, excluded.first_at),
              last_at = GREATEST(email_opens.last_at, excluded.last_at)",
@@ -122,7 +123,7 @@ pub async fn record_open(pool: &PgPool, tenant: TenantId, id: NotificationId, at
 
 pub async fn opens(pool: &PgPool, tenant: TenantId, id: NotificationId) -> StoreResult<Option<Visits>> {
     let row: Option<(i64, PgTime, PgTime)> = sqlx::query_as(
-        "SELECT opens, first_at, last_at FROM email_opens WHERE tenant_id = $1 AND notification_id = $2",
+        "SELECT opens, first_at, last_at FROM email_opens WHERE tenant_id = (SELECT $1::bigint) AND notification_id = $2",
     )
     .bind(tenant.0)
     .bind(id.0)
@@ -176,7 +177,7 @@ pub async fn sent_tallies(
              FROM notifications n {join}
              LEFT JOIN link_visits v ON v.tenant_id = n.tenant_id AND v.notification_id = n.id
              LEFT JOIN email_opens o ON o.tenant_id = n.tenant_id AND o.notification_id = n.id
-             WHERE n.tenant_id = $1 AND n.sent_at IS NOT NULL AND n.sent_at >= $2 AND n.sent_at < $3
+             WHERE n.tenant_id = (SELECT $1::bigint) AND n.sent_at IS NOT NULL AND n.sent_at >= $2 AND n.sent_at < $3
                AND n.status IN ('sent', 'delivered', 'undelivered', 'bounced')
                AND $4::TEXT IS NOT NULL)
          SELECT key, COUNT(*) AS sent,
@@ -215,7 +216,7 @@ pub async fn sent_tallies(
 }
 
 pub async fn suppressed_count(pool: &PgPool, tenant: TenantId) -> StoreResult<u64> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM opt_outs WHERE tenant_id = $1")
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM opt_outs WHERE tenant_id = (SELECT $1::bigint)")
         .bind(tenant.0)
         .fetch_one(pool)
         .await

@@ -130,12 +130,13 @@ pub async fn change_plan(pool: &PgPool, tenant: TenantId, plan: Plan, at: Timest
 }
 
 pub async fn plan_periods(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<PlanPeriod>> {
-    let rows: Vec<(String, PgTime)> =
-        sqlx::query_as("SELECT plan, effective_at FROM plan_changes WHERE tenant_id = $1 ORDER BY effective_at, id")
-            .bind(tenant.0)
-            .fetch_all(pool)
-            .await
-            .map_err(db)?;
+    let rows: Vec<(String, PgTime)> = sqlx::query_as(
+        "SELECT plan, effective_at FROM plan_changes WHERE tenant_id = (SELECT $1::bigint) ORDER BY effective_at, id",
+    )
+    .bind(tenant.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
     rows.into_iter()
         .map(|(plan, from)| {
             Ok(PlanPeriod {
@@ -212,7 +213,7 @@ pub async fn add_api_key(
 
 pub async fn api_keys(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<avisera_store::ApiKeyInfo>> {
     let rows: Vec<(String, String, String, PgTime, Option<PgTime>)> = sqlx::query_as(
-        "SELECT key_hash, prefix, label, created_at, last_used_at FROM api_keys WHERE tenant_id = $1 ORDER BY created_at DESC, key_hash",
+        "SELECT key_hash, prefix, label, created_at, last_used_at FROM api_keys WHERE tenant_id = (SELECT $1::bigint) ORDER BY created_at DESC, key_hash",
     )
     .bind(tenant.0)
     .fetch_all(pool)
@@ -233,7 +234,7 @@ pub async fn api_keys(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<aviser
 }
 
 pub async fn revoke_api_key(pool: &PgPool, tenant: TenantId, key_hash: &str) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM api_keys WHERE tenant_id = $1 AND key_hash = $2")
+    let done = sqlx::query("DELETE FROM api_keys WHERE tenant_id = (SELECT $1::bigint) AND key_hash = $2")
         .bind(tenant.0)
         .bind(key_hash)
         .execute(pool)
@@ -308,7 +309,7 @@ pub async fn update_owned<T: Serialize + Sync>(
     now: Timestamp,
 ) -> StoreResult<bool> {
     let sql = format!(
-        "UPDATE {} SET body = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+        "UPDATE {} SET body = $1, updated_at = $2 WHERE tenant_id = (SELECT $3::bigint) AND id = $4",
         owned_table(table)
     );
     let done = sqlx::query(&sql)
@@ -330,7 +331,7 @@ pub async fn get_owned<T: DeserializeOwned + Send + Unpin + 'static>(
     set_id: impl Fn(&mut T, i64),
 ) -> StoreResult<Option<T>> {
     let sql = format!(
-        "SELECT id, body FROM {} WHERE tenant_id = $1 AND id = $2",
+        "SELECT id, body FROM {} WHERE tenant_id = (SELECT $1::bigint) AND id = $2",
         owned_table(table)
     );
     let row: Option<(i64, Json<T>)> = sqlx::query_as(&sql)
@@ -352,7 +353,7 @@ pub async fn list_owned<T: DeserializeOwned + Send + Unpin + 'static>(
     set_id: impl Fn(&mut T, i64),
 ) -> StoreResult<Vec<T>> {
     let sql = format!(
-        "SELECT id, body FROM {} WHERE tenant_id = $1 ORDER BY id",
+        "SELECT id, body FROM {} WHERE tenant_id = (SELECT $1::bigint) ORDER BY id",
         owned_table(table)
     );
     let rows: Vec<(i64, Json<T>)> = sqlx::query_as(&sql).bind(tenant.0).fetch_all(pool).await.map_err(db)?;
@@ -366,7 +367,7 @@ pub async fn list_owned<T: DeserializeOwned + Send + Unpin + 'static>(
 }
 
 pub async fn mapping(pool: &PgPool, tenant: TenantId) -> StoreResult<Option<String>> {
-    sqlx::query_scalar("SELECT body FROM tenant_mappings WHERE tenant_id = $1")
+    sqlx::query_scalar("SELECT body FROM tenant_mappings WHERE tenant_id = (SELECT $1::bigint)")
         .bind(tenant.0)
         .fetch_optional(pool)
         .await
@@ -388,7 +389,7 @@ pub async fn set_mapping(pool: &PgPool, tenant: TenantId, lines: &str, now: Time
 }
 
 pub async fn webhook_secret(pool: &PgPool, tenant: TenantId) -> StoreResult<Option<String>> {
-    sqlx::query_scalar("SELECT secret FROM webhook_secrets WHERE tenant_id = $1")
+    sqlx::query_scalar("SELECT secret FROM webhook_secrets WHERE tenant_id = (SELECT $1::bigint)")
         .bind(tenant.0)
         .fetch_optional(pool)
         .await

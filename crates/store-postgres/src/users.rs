@@ -76,33 +76,37 @@ pub(crate) async fn insert(
 }
 
 pub async fn list(pool: &PgPool, tenant: TenantId) -> StoreResult<Vec<User>> {
-    let rows: Vec<UserRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY id"))
-        .bind(tenant.0)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows: Vec<UserRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users WHERE tenant_id = (SELECT $1::bigint) ORDER BY id"
+    ))
+    .bind(tenant.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
     rows.into_iter().map(UserRow::into_user).collect()
 }
 
 pub async fn get(pool: &PgPool, tenant: TenantId, id: UserId) -> StoreResult<Option<User>> {
-    let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"))
-        .bind(tenant.0)
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
+    let row: Option<UserRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users WHERE tenant_id = (SELECT $1::bigint) AND id = $2"
+    ))
+    .bind(tenant.0)
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
     row.map(UserRow::into_user).transpose()
 }
 
 pub async fn delete(pool: &PgPool, tenant: TenantId, id: UserId) -> StoreResult<bool> {
     let mut tx = pool.begin().await.map_err(db)?;
-    sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
+    sqlx::query("DELETE FROM sessions WHERE tenant_id = (SELECT $1::bigint) AND user_id = $2")
         .bind(tenant.0)
         .bind(id.0)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    let done = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
+    let done = sqlx::query("DELETE FROM users WHERE tenant_id = (SELECT $1::bigint) AND id = $2")
         .bind(tenant.0)
         .bind(id.0)
         .execute(&mut *tx)
@@ -188,7 +192,7 @@ pub async fn delete_session(pool: &PgPool, token_hash: &str) -> StoreResult<()> 
 
 /// Sets (or, with none, removes) user `id`'s own phone; false when the tenant has no such user.
 pub async fn set_phone(pool: &PgPool, tenant: TenantId, id: UserId, phone: Option<&PhoneNumber>) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE users SET phone = $3 WHERE tenant_id = $1 AND id = $2")
+    let done = sqlx::query("UPDATE users SET phone = $3 WHERE tenant_id = (SELECT $1::bigint) AND id = $2")
         .bind(tenant.0)
         .bind(id.0)
         .bind(phone.map(|p| p.to_string()))

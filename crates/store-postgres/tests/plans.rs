@@ -5,6 +5,10 @@
 //! "the batch, then its rows by index": one scan of the tenant's whole outbox, shipments or
 //! receivers per batch, so the cost of each batch grows with the tenant, quadratic over a burst.
 //!
+//! The same holds for reading one shipment or one message, which read all of the tenant's
+//! shipments or messages (one read of a shipment's events: 9 million rows, the tenant's events
+//! for each of its shipments).
+//!
 //! The plans are PostgreSQL's own: `auto_explain` logs every statement's plan with its actual
 //! row counts as a notice to the store's connections (sqlx logs notices as tracing events),
 //! and every table or index a plan reads must yield at most a few rows per row of the batch.
@@ -21,7 +25,8 @@ use avisera_domain::tenant::Brand;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{TenantId, Timestamp};
 use avisera_store::{
-    DeliveryOutcome, EventStore, Finished, Lease, Outbox, ReceiptKey, Receipts, SendReads, TenantConfig,
+    DeliveryOutcome, EventStore, Finished, Lease, NotificationLog, Outbox, ReceiptKey, Receipts, SendReads,
+    ShipmentSearch, TenantConfig,
 };
 use avisera_store_postgres::PgStore;
 use avisera_store_postgres::testing::{fresh_postgres_url, postgres_server_url};
@@ -212,6 +217,22 @@ async fn one_batch_sent(store: &PgStore, tenant: TenantId, worker: &str, plan_mo
     };
     let targets = store.receipt_targets(Channel::Sms, &key).await.unwrap();
     assert_eq!(targets.len(), 1);
+    // What the API and the portal read of one shipment and one message.
+    let tracking = &events[0].tracking_number;
+    let shipment = store.shipment(tenant, tracking).await.unwrap().expect("stored");
+    store
+        .shipment_by_id(tenant, shipment.id)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(store.shipment_events(tenant, tracking).await.unwrap().len(), 2);
+    let by_phone = ShipmentSearch::Phone(phone_of(&events[0]).to_string());
+    assert_eq!(store.find_shipments(tenant, &by_phone, 10).await.unwrap().len(), 1);
+    // (Not asked here: the notification log's filtered pages, one statement for every filter,
+    // read the tenant's messages newest first until a page is full; notifications have no
+    // index by tracking number.)
+    store.notification(tenant, jobs[0].id).await.unwrap().expect("stored");
+    assert!(!store.notification_history(tenant, jobs[0].id).await.unwrap().is_empty());
 }
 
 async fn tenant(store: &PgStore, name: &str, now: Timestamp) -> TenantId {
