@@ -74,9 +74,24 @@ impl NotificationRow {
 }
 
 pub async fn list(pool: &PgPool, tenant: TenantId, f: &NotificationFilter) -> StoreResult<Vec<NotificationRecord>> {
+    // One shipment's messages are found through its shipment (notifications_shipment), and
+    // those made with no shipment (tests of a template) by that index's empty shipment:
+    // notifications have no index by tracking number, and the log read the tenant's messages
+    // newest first until it had found the shipment's.
+    let source = match f.tracking_number {
+        Some(_) => {
+            "(SELECT * FROM notifications
+              WHERE tenant_id = (SELECT $1::bigint)
+                AND shipment_id = (SELECT id FROM shipments WHERE tenant_id = (SELECT $1::bigint) AND tracking_number = $5)
+              UNION ALL
+              SELECT * FROM notifications
+              WHERE tenant_id = (SELECT $1::bigint) AND shipment_id IS NULL AND tracking_number = $5) AS n"
+        }
+        None => "notifications",
+    };
     // Optional filters are written as "$n IS NULL OR column = $n" so one statement serves all.
     let sql = format!(
-        "SELECT {COLUMNS} FROM notifications WHERE tenant_id = (SELECT $1::bigint)
+        "SELECT {COLUMNS} FROM {source} WHERE tenant_id = (SELECT $1::bigint)
            AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR channel = $3)
            AND ($4::text IS NULL OR trigger_name = $4) AND ($5::text IS NULL OR tracking_number = $5)
            AND ($6::bigint IS NULL OR id < $6)

@@ -25,8 +25,8 @@ use avisera_domain::tenant::Brand;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{TenantId, Timestamp};
 use avisera_store::{
-    DeliveryOutcome, EventStore, Finished, Lease, NotificationLog, Outbox, ReceiptKey, Receipts, SendReads,
-    ShipmentSearch, TenantConfig,
+    DeliveryOutcome, EventStore, Finished, Lease, NotificationFilter, NotificationLog, Outbox, ReceiptKey, Receipts,
+    SendReads, ShipmentSearch, TenantConfig,
 };
 use avisera_store_postgres::PgStore;
 use avisera_store_postgres::testing::{fresh_postgres_url, postgres_server_url};
@@ -228,9 +228,12 @@ async fn one_batch_sent(store: &PgStore, tenant: TenantId, worker: &str, plan_mo
     assert_eq!(store.shipment_events(tenant, tracking).await.unwrap().len(), 2);
     let by_phone = ShipmentSearch::Phone(phone_of(&events[0]).to_string());
     assert_eq!(store.find_shipments(tenant, &by_phone, 10).await.unwrap().len(), 1);
-    // (Not asked here: the notification log's filtered pages, one statement for every filter,
-    // read the tenant's messages newest first until a page is full; notifications have no
-    // index by tracking number.)
+    let of_shipment = NotificationFilter {
+        tracking_number: Some(tracking.clone()),
+        limit: 50,
+        ..Default::default()
+    };
+    assert_eq!(store.notifications(tenant, &of_shipment).await.unwrap().len(), 2);
     store.notification(tenant, jobs[0].id).await.unwrap().expect("stored");
     assert!(!store.notification_history(tenant, jobs[0].id).await.unwrap().is_empty());
 }
