@@ -326,6 +326,20 @@ pub async fn a_test_of_a_template_is_stored_once_billed_and_labelled_test(store:
     assert_eq!((job.id, job.billable, job.shipment_id), (id, true, None));
     let listed = store.notification(tenant.id, id).await.unwrap().expect("in the log");
     assert_eq!(listed.tracking_number, TEST_LABEL);
+    // The log filtered by the label finds it, though no shipment has that tracking number.
+    let by_label = NotificationFilter {
+        tracking_number: Some(TEST_LABEL.into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let found: Vec<avisera_domain::NotificationId> = store
+        .notifications(tenant.id, &by_label)
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(found, vec![id], "the log by the test's label");
 }
 
 pub async fn a_cancel_reaching_a_send_in_flight_keeps_the_truth(store: &dyn Store) {
