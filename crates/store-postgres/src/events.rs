@@ -180,9 +180,10 @@ async fn record_batch(
 /// id from the shipments' sequence (they are inserted once, with their state after the batch,
 /// by the batch's write); and which of the batch's events are stored already. One statement.
 ///
-/// Rows are locked one tracking number after another in the order of `$2` (sorted here), so
-/// concurrent batches lock shared shipments in the same order and cannot deadlock; the locks
-/// hold until commit, so two nodes never apply events of one shipment at the same time, and no
+/// Rows are locked one tracking number after another in the database's order of tracking
+/// numbers (as before the `LATERAL` lookup, so nodes of the previous release lock in the same
+/// order), so concurrent batches lock shared shipments in the same order and cannot deadlock;
+/// the locks hold until commit, so two nodes never apply events of one shipment at the same time, and no
 /// other batch stores an event of a locked shipment before this one commits.
 ///
 /// Each row of the batch finds its shipment and its stored events by key, in a `LATERAL`
@@ -205,7 +206,8 @@ async fn load_shipments<'e>(tx: &mut Tx, tenant: TenantId, events: &'e [CarrierE
     // no stored shipment matched (COALESCE evaluates it only then).
     let rows: Vec<LoadedRow> = sqlx::query_as(
         "WITH locked AS MATERIALIZED (
-             SELECT s.id, s.tracking_number, s.state FROM unnest($2::text[]) AS w(tracking_number)
+             SELECT s.id, s.tracking_number, s.state
+             FROM (SELECT t FROM unnest($2::text[]) AS u(t) ORDER BY t) AS w(tracking_number)
              CROSS JOIN LATERAL (
                  SELECT id, tracking_number, state FROM shipments
                  WHERE tenant_id = (SELECT $1::bigint) AND tracking_number = w.tracking_number FOR UPDATE) s),
