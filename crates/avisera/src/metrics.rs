@@ -6,7 +6,7 @@
 
 use metrics::{Counter, Gauge, Histogram, Key, Label, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 static METADATA: Metadata<'static> = Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
 
@@ -14,6 +14,31 @@ static METADATA: Metadata<'static> = Metadata::new(module_path!(), metrics::Leve
 pub const REFRESH: Duration = Duration::from_secs(5);
 /// The soonest a worker that just ran out of work counts the outbox again.
 pub const REFRESH_WHEN_IDLE: Duration = Duration::from_secs(1);
+/// A count of the outbox waits at least this many times as long as the last one took.
+const COUNT_SPACING: u32 = 50;
+
+/// When the gauges counted from the store may be counted again. A count reads every waiting
+/// message, so its cost grows with the backlog (0.4 s at a million): the next one waits at
+/// least `COUNT_SPACING` times the last one's time, and counting takes at most a fiftieth of
+/// a node's time whatever the backlog (every 20 s at a million).
+#[derive(Debug, Default)]
+pub struct CountPace {
+    last: Option<(Instant, Duration)>,
+}
+
+impl CountPace {
+    /// Is a count due at `now`, `every` after the last one began (and no sooner than its
+    /// spacing allows)?
+    pub fn due(&self, now: Instant, every: Duration) -> bool {
+        self.last
+            .is_none_or(|(began, took)| now.saturating_duration_since(began) >= every.max(took * COUNT_SPACING))
+    }
+
+    /// A count began at `began` and ended at `ended`.
+    pub fn counted(&mut self, began: Instant, ended: Instant) {
+        self.last = Some((began, ended.saturating_duration_since(began)));
+    }
+}
 
 pub use avisera_core::ingest::Source;
 
@@ -267,6 +292,27 @@ fn counter_of(recorder: &PrometheusRecorder, name: &'static str, labels: &[(&'st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slow_count_of_the_outbox_is_taken_less_often() {
+        let start = Instant::now();
+        let s = |secs: f64| start + Duration::from_secs_f64(secs);
+        let mut pace = CountPace::default();
+        assert!(pace.due(start, REFRESH), "the first count is due at once");
+        // A small outbox, counted in 10 ms: again after REFRESH.
+        pace.counted(s(0.0), s(0.01));
+        assert!(!pace.due(s(4.9), REFRESH));
+        assert!(pace.due(s(5.0), REFRESH));
+        assert!(pace.due(s(1.0), REFRESH_WHEN_IDLE));
+        // A million waiting, counted in 400 ms: not again before 20 s, idle worker or not.
+        pace.counted(s(5.0), s(5.4));
+        assert!(!pace.due(s(10.0), REFRESH));
+        assert!(!pace.due(s(24.9), REFRESH_WHEN_IDLE));
+        assert!(pace.due(s(25.0), REFRESH));
+        // Once it is quick again, so is the rhythm.
+        pace.counted(s(25.0), s(25.02));
+        assert!(pace.due(s(30.0), REFRESH));
+    }
 
     #[test]
     fn counters_keep_their_names_and_labels_and_histograms_have_buckets() {

@@ -8,6 +8,7 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
@@ -73,7 +74,7 @@ pub async fn request_span(request: Request, next: Next) -> Response {
         route = %route,
         tenant = tracing::field::Empty,
     );
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let (status, ms) = (response.status().as_u16(), started.elapsed().as_millis() as u64);
     span.in_scope(|| {
@@ -99,6 +100,7 @@ pub async fn upkeep(app: App, count_scheduled: bool, mut stop: watch::Receiver<b
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // By the node's clock, so a sweep follows the clock a test moves.
     let mut next_sweep: Option<jiff::Timestamp> = None;
+    let mut pace = crate::metrics::CountPace::default();
     while !*stop.borrow() {
         tokio::select! {
             _ = tick.tick() => {}
@@ -109,8 +111,11 @@ pub async fn upkeep(app: App, count_scheduled: bool, mut stop: watch::Receiver<b
                 continue;
             }
         }
-        if count_scheduled {
+        // The tick sets the rhythm; the pace holds back a count that has grown slow.
+        if count_scheduled && pace.due(Instant::now(), Duration::ZERO) {
+            let began = Instant::now();
             crate::delivery::worker::count_scheduled(&app).await;
+            pace.counted(began, Instant::now());
         }
         app.metrics.upkeep();
         if let Err(e) = avisera_core::plans::apply_due(app.store.as_ref(), app.clock.now()).await {

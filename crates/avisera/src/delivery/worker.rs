@@ -362,7 +362,7 @@ impl Worker {
     /// Runs until `stop` turns true; a batch being sent is finished first.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.app.config.delivery.poll_ms);
-        let mut counted_at: Option<Instant> = None;
+        let mut pace = crate::metrics::CountPace::default();
         let mut worked = false;
         let mut pipeline = Pipeline::default();
         while !*stop.borrow() {
@@ -375,14 +375,17 @@ impl Worker {
             };
             worked |= handled > 0;
             // The scheduled gauge is a count over the outbox: taken here every few seconds, and
-            // when the worker runs out of work (at most once a second), never per scrape.
-            let count_due = counted_at.is_none_or(|t| {
-                t.elapsed() >= crate::metrics::REFRESH
-                    || (worked && handled == 0 && t.elapsed() >= crate::metrics::REFRESH_WHEN_IDLE)
-            });
-            if count_due {
+            // when the worker runs out of work (at most once a second), never per scrape; less
+            // often when counting is slow (`CountPace`).
+            let every = if worked && handled == 0 {
+                crate::metrics::REFRESH_WHEN_IDLE
+            } else {
+                crate::metrics::REFRESH
+            };
+            if pace.due(std::time::Instant::now(), every) {
+                let began = std::time::Instant::now();
                 count_scheduled(&self.app).await;
-                counted_at = Some(Instant::now());
+                pace.counted(began, std::time::Instant::now());
                 worked = false;
             }
             if handled > 0 {
