@@ -113,6 +113,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "reserved_sms_index",
         sql: include_str!("../migrations/0019_reserved_sms_index.sql"),
     },
+    Migration {
+        version: 20,
+        name: "notification_log_index",
+        sql: include_str!("../migrations/0020_notification_log_index.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

@@ -83,6 +83,13 @@ async fn a_new_tenants_burst_reads_rows_by_the_batch_not_by_the_tenant() {
         plans.clear();
         let worker = format!("worker-{plan_mode}");
         one_batch_sent(&store, new, &worker, plan_mode, now).await;
+        // The log's first page of the tenant whose messages are the older ones, behind the
+        // new tenant's thousands.
+        let first_page = NotificationFilter {
+            limit: 50,
+            ..Default::default()
+        };
+        assert_eq!(store.notifications(earlier, &first_page).await.unwrap().len(), 50);
         store.pool().close().await;
 
         let plans = plans.take();
