@@ -277,7 +277,11 @@ pub(crate) async fn write(tx: &mut Tx, tenant: TenantId, w: &Writes<'_>, now: Ti
 /// The rows a batch changes (its stored shipments, the notifications it cancels) are found
 /// from the batch's side, key by key, in `LATERAL` subqueries, and updated by primary key: a
 /// join the planner could turn round read all of a new tenant's shipments or waiting messages
-/// for every batch (see `events::load_shipments`).
+/// for every batch (see `events::load_shipments`). A cancel finds the shipment's messages by
+/// the shipment alone (`notifications_shipment`) and keeps those of its trigger still waiting
+/// outside the lookup: with the status inside, a database without statistics took the partial
+/// index of waiting messages, which starts with the tenant, and read all of the tenant's
+/// waiting messages for every cancel.
 const STATEMENT: &str = "
 WITH limited AS (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND rate_per_second IS NOT NULL) AS own),
 new_receivers AS (
@@ -321,9 +325,9 @@ cancelled AS (
     FROM (SELECT c.reason, t.id
           FROM unnest($27::bigint[], $28::text[], $29::text[]) AS c(shipment_id, trigger_name, reason)
           CROSS JOIN LATERAL (
-              SELECT id FROM notifications
-              WHERE tenant_id = (SELECT $1::bigint) AND shipment_id = c.shipment_id AND trigger_name = c.trigger_name
-                AND status = 'scheduled' OFFSET 0) t) c
+              SELECT id, trigger_name, status FROM notifications
+              WHERE tenant_id = (SELECT $1::bigint) AND shipment_id = c.shipment_id OFFSET 0) t
+          WHERE t.trigger_name = c.trigger_name AND t.status = 'scheduled') c
     WHERE n.id = c.id AND n.status = 'scheduled'
     RETURNING n.id, n.reason),
 inserted AS (
