@@ -113,7 +113,7 @@ async fn a_new_tenants_burst_reads_rows_by_the_batch_not_by_the_tenant() {
         for plan in &plans {
             let mut reads = Vec::new();
             rows_read(&plan["Plan"], &mut reads);
-            for (node, rows) in reads.into_iter().filter(|(_, rows)| *rows > MOST_READ) {
+            for (node, rows, _) in reads.into_iter().filter(|(_, rows, _)| *rows > MOST_READ) {
                 let text = plan["Query Text"].as_str().unwrap_or_default();
                 too_much.push(format!("{plan_mode}: {rows} rows from {node} in:\n{}\n", text.trim()));
             }
@@ -130,8 +130,9 @@ async fn a_new_tenants_burst_reads_rows_by_the_batch_not_by_the_tenant() {
 /// A batch into a database without statistics, planned by a connection that planned the
 /// first batch into empty tables, still reads by the batch. One connection plans the first
 /// batch into the empty database, stores the tenant's shipments (each with a waiting SMS), and
-/// a later batch cancels some of those: with no statistics the cancel's lookup took the partial
-/// index of waiting messages and read all of the tenant's for every cancel. It also keeps
+/// a later batch cancels some of those and is sent, as in the test above: with no statistics
+/// the cancel's lookup took the partial index of waiting messages and read all of the
+/// tenant's for every cancel. It also keeps
 /// ingest from planning once per connection (`plan_cache_mode = force_generic_plan`, tried for
 /// the planning time of small batches): the generic plan of the batch's write, made at the
 /// first batch into empty tables, read tables whole, and a later batch of 40 took minutes.
@@ -156,36 +157,39 @@ async fn plans_made_while_the_tables_were_empty_still_read_by_the_batch() {
         .unwrap();
     on_the_way(&store, tenant, "B", EARLIER_TENANT, now).await;
     plans.clear();
-    // Half the batch delivers stored shipments (cancelling their waiting SMS), half is new.
-    let mut events: Vec<CarrierEvent> = (0..BATCH / 2)
-        .map(|i| event(&format!("B{i:05}"), "DELIVERED", "2026-11-25T09:30:00Z", i))
-        .collect();
-    events.extend((0..BATCH / 2).map(|i| event(&format!("C{i:05}"), "DELIVERED", "2026-11-25T09:30:00Z", 90_000 + i)));
-    store
-        .record_events(tenant, &events, &|s, e| plan(s, e, now, Trigger::Delivered), now)
-        .await
-        .unwrap();
+    // The batch as a node handles it, from ingest to the receipt, and the reads of one
+    // shipment and one message.
+    one_batch_sent(&store, tenant, "worker", "auto", now).await;
     store.pool().close().await;
 
     let plans = plans.take();
     let texts: Vec<&str> = plans.iter().filter_map(|p| p["Query Text"].as_str()).collect();
     assert!(
-        texts.iter().any(|t| t.contains("new_events")),
-        "the batch's write was captured; captured: {texts:#?}"
+        texts.iter().any(|t| t.contains("new_events")) && texts.iter().any(|t| t.contains("lease_owner")),
+        "the batch's write and the claim were captured; captured: {texts:#?}"
     );
     let mut too_much = Vec::new();
     for plan in &plans {
         let mut reads = Vec::new();
         rows_read(&plan["Plan"], &mut reads);
-        for (node, rows) in reads.into_iter().filter(|(_, rows)| *rows > MOST_READ) {
+        // Without statistics one pass over a small table (and a hash of it) is the planner's
+        // right call, and it turns to the indexes as the table grows (a custom plan sees the
+        // table's size); a read repeated for each row of the batch is what must not be.
+        for (node, rows, loops) in reads
+            .into_iter()
+            .filter(|(_, rows, loops)| *loops > 1.0 && *rows > MOST_READ)
+        {
             let text = plan["Query Text"].as_str().unwrap_or_default();
-            too_much.push(format!("{rows} rows from {node} in:\n{}\n", text.trim()));
+            too_much.push(format!(
+                "{rows} rows in {loops} loops from {node} in:\n{}\n",
+                text.trim()
+            ));
         }
     }
     assert!(
         too_much.is_empty(),
-        "a batch of {BATCH} read more than {MOST_READ} rows of one table or index with plans made \
-         while the tables were empty:\n{}",
+        "a batch of {BATCH} read more than {MOST_READ} rows of one table or index, once for each \
+         of its rows, with no statistics:\n{}",
         too_much.join("\n")
     );
 }
@@ -419,8 +423,8 @@ fn at(s: &str) -> Timestamp {
 }
 
 /// What each table or index node of a plan read: the rows it returned and the rows its
-/// filters threw away, over all its loops.
-fn rows_read(node: &Value, out: &mut Vec<(String, f64)>) {
+/// filters threw away, over all its loops; and how many loops.
+fn rows_read(node: &Value, out: &mut Vec<(String, f64, f64)>) {
     let n = |key: &str| node[key].as_f64().unwrap_or(0.0);
     let what = node["Index Name"]
         .as_str()
@@ -434,7 +438,7 @@ fn rows_read(node: &Value, out: &mut Vec<(String, f64)>) {
     if let Some(what) = what.filter(|_| !modifies) {
         let rows =
             (n("Actual Rows") + n("Rows Removed by Filter") + n("Rows Removed by Index Recheck")) * n("Actual Loops");
-        out.push((what, rows));
+        out.push((what, rows, n("Actual Loops")));
     }
     for child in node["Plans"].as_array().into_iter().flatten() {
         rows_read(child, out);
