@@ -5,10 +5,10 @@
 -- node of the previous release reads as before. The migrator splits this file at semicolons,
 -- so none appears inside a statement or a comment.
 CREATE INDEX IF NOT EXISTS notifications_log ON notifications (tenant_id, id);
--- The store plans each statement once, without the tenant's value, so the planner takes a
--- tenant for the average share of the table: all of it while the statistics know one tenant,
--- and then walking every message by id looks as cheap as the tenant's by this index. Declared
--- many, a tenant is planned as a small share of the table, which it is once tenants are
--- several. The new figure counts from the column's next analysis, made here.
+-- The store's statements name the tenant as a subquery, whose value the planner does not see,
+-- so it takes a tenant for the average share of the table: all of it while the statistics
+-- know one tenant, and then walking every message by id looks as cheap as the tenant's by this
+-- index. Declared many, a tenant is planned as a small share of the table, which it is once
+-- tenants are several. The new figure counts from the column's next analysis, made here.
 ALTER TABLE notifications ALTER COLUMN tenant_id SET (n_distinct = 1000);
 ANALYZE notifications (tenant_id)

@@ -132,10 +132,10 @@ async fn a_new_tenants_burst_reads_rows_by_the_batch_not_by_the_tenant() {
 /// batch into the empty database, stores the tenant's shipments (each with a waiting SMS), and
 /// a later batch cancels some of those and is sent, as in the test above: with no statistics
 /// the cancel's lookup took the partial index of waiting messages and read all of the
-/// tenant's for every cancel. It also keeps
-/// ingest from planning once per connection (`plan_cache_mode = force_generic_plan`, tried for
-/// the planning time of small batches): the generic plan of the batch's write, made at the
-/// first batch into empty tables, read tables whole, and a later batch of 40 took minutes.
+/// tenant's for every cancel. It also keeps ingest from planning once per connection
+/// (`plan_cache_mode = force_generic_plan`, tried for the planning time of small batches): the
+/// generic plan of the batch's write, made at the first batch into empty tables, read tables
+/// whole, and a later batch of 40 took minutes.
 #[tokio::test(flavor = "current_thread")]
 async fn plans_made_while_the_tables_were_empty_still_read_by_the_batch() {
     let plans = Plans::default();
