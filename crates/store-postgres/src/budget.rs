@@ -56,8 +56,9 @@ pub async fn reserve_sms(
     // row keeps its reservation past its lease (its worker may still be sending and can still
     // finish it) until a finish or another claim clears it. A row cancelled while in flight
     // counts only while its lease lives: nothing finishes it after that.
-    // The two parts apart, each from its own index: the month's sent SMS (notifications_sent)
-    // and the live reservations (notifications_reserved, migration 19).
+    // The two parts apart, each from its own index: the month's sent SMS (notifications_sent,
+    // which carries their prices, migration 21, so the sum reads the index alone) and the live
+    // reservations (notifications_reserved, migration 19).
     let committed: i64 = sqlx::query_scalar(
         "SELECT CAST(
              COALESCE((SELECT SUM(billed_units * unit_price_ore) FROM notifications

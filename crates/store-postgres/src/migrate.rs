@@ -118,6 +118,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "notification_log_index",
         sql: include_str!("../migrations/0020_notification_log_index.sql"),
     },
+    Migration {
+        version: 21,
+        name: "sent_index_covers_the_price",
+        sql: include_str!("../migrations/0021_sent_index_covers_the_price.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier
