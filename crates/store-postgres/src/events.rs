@@ -183,8 +183,8 @@ async fn record_batch(
 /// Rows are locked one tracking number after another in the database's order of tracking
 /// numbers (as before the `LATERAL` lookup, so nodes of the previous release lock in the same
 /// order), so concurrent batches lock shared shipments in the same order and cannot deadlock;
-/// the locks hold until commit, so two nodes never apply events of one shipment at the same time, and no
-/// other batch stores an event of a locked shipment before this one commits.
+/// the locks hold until commit, so two nodes never apply events of one shipment at the same
+/// time, and no other batch stores an event of a locked shipment before this one commits.
 ///
 /// Each row of the batch finds its shipment and its stored events by key, in a `LATERAL`
 /// subquery the planner cannot turn into a join the other way round (`FOR UPDATE`, `OFFSET 0`),

@@ -98,9 +98,10 @@ pub async fn list(pool: &PgPool, tenant: TenantId, f: &NotificationFilter) -> St
         }
     }
     // Only the filters given are in the statement (one statement per set of filters), and the
-    // page's size is written into it: planned without its values (the pool's plan cache
-    // mode), "$n IS NULL OR column = $n" for every filter and a `LIMIT $n` made the tenant's
-    // newest rows by index look dearer than reading the whole table and sorting it.
+    // page's size is written into it: planned without its values (a generic plan, PostgreSQL's
+    // choice after five calls), "$n IS NULL OR column = $n" for every filter and a `LIMIT $n`
+    // made the tenant's newest rows by index look dearer than reading the whole table and
+    // sorting it.
     q.push(" WHERE tenant_id = (SELECT ")
         .push_bind(tenant.0)
         .push("::bigint)");
