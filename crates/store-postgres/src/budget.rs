@@ -5,6 +5,7 @@
 use crate::codec::PgTime;
 use crate::db;
 use crate::events::{Planned, add_history, insert_notifications};
+use crate::spend::{SPENT, Stretch};
 use avisera_domain::billing::Charge;
 use avisera_domain::money::Ore;
 use avisera_domain::notification::Status;
@@ -12,6 +13,7 @@ use avisera_domain::planner::{PlannedNotification, email_key_for};
 use avisera_domain::{NotificationId, ShipmentId, TenantId, Timestamp};
 use avisera_store::{Reservation, StoreResult, allot};
 use sqlx::PgPool;
+use std::sync::LazyLock;
 
 pub async fn reserve_sms(
     pool: &PgPool,
@@ -52,32 +54,34 @@ pub async fn reserve_sms(
     .fetch_all(&mut *tx)
     .await
     .map_err(db)?;
-    // What counts: this month's sent SMS, and every reservation not yet finished: a claimed
-    // row keeps its reservation past its lease (its worker may still be sending and can still
-    // finish it) until a finish or another claim clears it. A row cancelled while in flight
-    // counts only while its lease lives: nothing finishes it after that.
-    // The two parts apart, each from its own index: the month's sent SMS (notifications_sent,
-    // which carries their prices, migration 21, so the sum reads the index alone) and the live
-    // reservations (notifications_reserved, migration 19).
-    let committed: i64 = sqlx::query_scalar(
-        "SELECT CAST(
-             COALESCE((SELECT SUM(billed_units * unit_price_ore) FROM notifications
-                       WHERE tenant_id = (SELECT $1::bigint) AND sent_at >= $3 AND sent_at < $4
-                         AND channel = 'sms' AND billed_units IS NOT NULL AND id <> ALL($2)), 0)
-           + COALESCE((SELECT SUM(billed_units * unit_price_ore) FROM notifications
-                       WHERE tenant_id = (SELECT $1::bigint) AND sent_at IS NULL AND billed_units IS NOT NULL
-                         AND channel = 'sms' AND lease_owner IS NOT NULL AND id <> ALL($2)
-                         AND (status = 'scheduled' OR (status = 'cancelled' AND lease_until > $5))), 0)
-           AS BIGINT)",
-    )
-    .bind(tenant.0)
-    .bind(&ids[..])
-    .bind(PgTime(month.0))
-    .bind(PgTime(month.1))
-    .bind(PgTime(now))
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
+    // What counts: this month's sent SMS (the counter, `spend`), and every reservation not yet
+    // finished: a claimed row keeps its reservation past its lease (its worker may still be
+    // sending and can still finish it) until a finish or another claim clears it. A row
+    // cancelled while in flight counts only while its lease lives: nothing finishes it after
+    // that. The live reservations come from their own index (notifications_reserved, migration
+    // 19). One statement, so a reservation becoming a sent SMS is seen once.
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT CAST({SPENT}
+               + COALESCE((SELECT SUM(billed_units * unit_price_ore) FROM notifications
+                           WHERE tenant_id = (SELECT $1::bigint) AND sent_at IS NULL AND billed_units IS NOT NULL
+                             AND channel = 'sms' AND lease_owner IS NOT NULL AND id <> ALL($6)
+                             AND (status = 'scheduled' OR (status = 'cancelled' AND lease_until > $7))), 0)
+             AS BIGINT)"
+        )
+    });
+    let [from, first, last, to] = Stretch::new(month.0, month.1).bounds();
+    let committed: i64 = sqlx::query_scalar(STATEMENT.as_str())
+        .bind(tenant.0)
+        .bind(from)
+        .bind(first)
+        .bind(last)
+        .bind(to)
+        .bind(&ids[..])
+        .bind(PgTime(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
     let allotted = allot(
         Ore(committed),
         budget,

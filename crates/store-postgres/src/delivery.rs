@@ -4,12 +4,14 @@
 
 use crate::codec::{PgTime, parse};
 use crate::db;
+use crate::spend::{self, SPENT, Stretch};
 use avisera_domain::billing::{Billed, Charge};
 use avisera_domain::money::Ore;
 use avisera_domain::{NotificationId, TenantId, Timestamp};
 use avisera_store::{DeliveryOutcome, Finished, StoreResult};
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 pub async fn finish(
     pool: &PgPool,
@@ -61,18 +63,20 @@ async fn finish_once(
     let mut tx = pool.begin().await.map_err(db)?;
     let providers: Vec<Option<&str>> = finished.iter().map(|f| f.provider.as_deref()).collect();
     // A runtime statement (not `query!`): it gained the provider with migration 8.
-    let done: Vec<i64> = sqlx::query_scalar(
+    // A sent row is marked counted: its price goes into the tenant's counter below, in this
+    // transaction (`spend`).
+    let done: Vec<(i64, String)> = sqlx::query_as(
         "UPDATE notifications n SET status = f.status, reason = f.reason,
              provider_id = COALESCE(f.provider_id, n.provider_id), due_at = COALESCE(f.due_at, n.due_at),
              lease_owner = NULL, lease_until = NULL, updated_at = $1, sent_at = f.sent_at,
              billed_units = f.units, unit_price_ore = f.price, attempts = n.attempts + f.attempted,
-             provider = COALESCE(f.provider, n.provider)
+             provider = COALESCE(f.provider, n.provider), spend_counted = f.sent_at IS NOT NULL
          FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
                      $8::timestamptz[], $9::bigint[], $10::bigint[], $11::bigint[], $13::text[])
               AS f(tenant_id, id, status, reason, provider_id, due_at, sent_at, units, price, attempted, provider)
          WHERE n.tenant_id = f.tenant_id AND n.id = f.id AND n.lease_owner = $12
            AND (n.status = 'scheduled' OR (n.status = 'cancelled' AND f.status = 'sent'))
-         RETURNING n.id",
+         RETURNING n.id, n.channel",
     )
     .bind(PgTime(now))
     .bind(&tenants[..])
@@ -90,7 +94,8 @@ async fn finish_once(
     .fetch_all(&mut *tx)
     .await
     .map_err(db)?;
-    let recorded: HashSet<i64> = done.into_iter().collect();
+    let sms: HashSet<i64> = done.iter().filter(|(_, c)| c == "sms").map(|(id, _)| *id).collect();
+    let recorded: HashSet<i64> = done.into_iter().map(|(id, _)| id).collect();
     let mut history = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for f in finished.iter().filter(|f| recorded.contains(&f.id.0)) {
         history.0.push(f.tenant.0);
@@ -111,6 +116,15 @@ async fn finish_once(
     .execute(&mut *tx)
     .await
     .map_err(db)?;
+    // Last, so the counter's row is held only until the commit.
+    let spent = finished
+        .iter()
+        .filter(|f| sms.contains(&f.id.0))
+        .filter_map(|f| match f.outcome {
+            DeliveryOutcome::Sent { charge: Some(c), .. } => Some((f.tenant, now, c.cost())),
+            _ => None,
+        });
+    spend::count(&mut tx, spent).await?;
     tx.commit().await.map_err(db)?;
     Ok(finished
         .iter()
@@ -168,16 +182,17 @@ pub async fn billed(pool: &PgPool, tenant: TenantId, from: Timestamp, to: Timest
 }
 
 pub async fn sms_spend(pool: &PgPool, tenant: TenantId, from: Timestamp, to: Timestamp) -> StoreResult<Ore> {
-    let spent: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(billed_units * unit_price_ore), 0) AS BIGINT) FROM notifications
-         WHERE tenant_id = (SELECT $1::bigint) AND channel = 'sms' AND sent_at >= $2 AND sent_at < $3 AND billed_units IS NOT NULL",
-    )
-    .bind(tenant.0)
-    .bind(PgTime(from))
-    .bind(PgTime(to))
-    .fetch_one(pool)
-    .await
-    .map_err(db)?;
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| format!("SELECT CAST({SPENT} AS BIGINT)"));
+    let [from, first, last, to] = Stretch::new(from, to).bounds();
+    let spent: i64 = sqlx::query_scalar(STATEMENT.as_str())
+        .bind(tenant.0)
+        .bind(from)
+        .bind(first)
+        .bind(last)
+        .bind(to)
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
     Ok(Ore(spent))
 }
 

@@ -32,6 +32,7 @@ mod rules;
 mod send;
 mod setup;
 mod signups;
+mod spend;
 mod stats;
 mod tenants;
 #[cfg(feature = "testing")]

@@ -123,6 +123,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sent_index_covers_the_price",
         sql: include_str!("../migrations/0021_sent_index_covers_the_price.sql"),
     },
+    Migration {
+        version: 22,
+        name: "sms_spend_counter",
+        sql: include_str!("../migrations/0022_sms_spend_counter.sql"),
+    },
 ];
 
 /// Serialises `migrate` across nodes sharing one database; the same key as the earlier

@@ -401,6 +401,7 @@ macro_rules! conformance_tests {
             sms_reservations_hold_the_budget_across_claims_and_nodes,
             a_batch_reserves_in_order_until_the_budget_is_used_up,
             a_reservation_counts_past_its_lease_until_its_sms_is_finished,
+            the_spend_of_any_stretch_is_what_its_billed_sms_add_up_to,
             an_sms_switched_to_email_is_cancelled_and_its_email_added_once,
             a_migrated_store_is_current_and_migrating_again_changes_nothing,
             a_taken_value_is_a_conflict_that_names_its_constraint,

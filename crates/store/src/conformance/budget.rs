@@ -309,3 +309,81 @@ pub async fn a_batch_reserves_in_order_until_the_budget_is_used_up(store: &dyn S
         "its own earlier reservation is replaced, not counted twice"
     );
 }
+
+/// What the budget reads as spent, over any stretch of time (a month, whole hours, ragged ends,
+/// within one hour), is what the bill's SMS lines of that stretch add up to: for SMS sent one by
+/// one and in a batch of two tenants, at instants on and around the hours, each tenant its own.
+pub async fn the_spend_of_any_stretch_is_what_its_billed_sms_add_up_to(store: &dyn Store) {
+    let (tenant, now, month) = waiting_sms(store, 6).await;
+    let (other, rules, templates) = tenant_with_rule(store, "Other").await;
+    let events = [event("O1", "DELIVERED", "2026-11-25T09:00:00Z")];
+    post(store, &other, &rules, &templates, &events, now).await;
+    let jobs = store
+        .claim_due("w", now, at("2026-11-26T00:00:00Z"), 100)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 7);
+    let sent = |units| DeliveryOutcome::Sent {
+        provider_id: None,
+        charge: Some(Charge {
+            units,
+            unit_price: Ore(75),
+        }),
+    };
+    let times = ["10:20:00", "10:40:00", "11:30:00", "12:59:59.999", "13:00:00"];
+    for (i, (job, time)) in jobs.iter().zip(times).enumerate() {
+        let when = at(&format!("2026-11-25T{time}Z"));
+        let outcome = sent(1 + i as u32 % 3);
+        let done = store.finish_delivery(job.tenant_id, job.id, "w", &outcome, when);
+        assert!(done.await.unwrap());
+    }
+    let batch: Vec<Finished> = jobs[times.len()..]
+        .iter()
+        .map(|job| Finished {
+            tenant: job.tenant_id,
+            id: job.id,
+            outcome: sent(2),
+            provider: None,
+        })
+        .collect();
+    let batch_at = at("2026-11-25T13:10:00Z");
+    assert_eq!(store.finish_deliveries("w", &batch, batch_at).await.unwrap().len(), 2);
+
+    // Units 1, 2, 3, 1, 2 one by one and 2, 2 in the batch: 13 at 0.75 SEK.
+    let both = store.sms_spend(tenant.id, month.0, month.1).await.unwrap()
+        + store.sms_spend(other.id, month.0, month.1).await.unwrap();
+    assert_eq!(both, Ore(975));
+    let stretches = [
+        month,
+        (at("2026-11-25T10:30:00Z"), at("2026-11-25T13:15:00Z")),
+        (at("2026-11-25T10:00:00Z"), at("2026-11-25T11:00:00Z")),
+        (at("2026-11-25T10:10:00Z"), at("2026-11-25T10:50:00Z")),
+        (at("2026-11-25T10:10:00Z"), at("2026-11-25T11:50:00Z")),
+        (at("2026-11-25T11:00:00Z"), at("2026-11-25T13:00:00Z")),
+        (at("2026-11-25T12:59:59.999Z"), at("2026-11-25T13:10:00.001Z")),
+        (at("2026-11-25T13:10:00Z"), at("2026-11-25T13:10:00Z")),
+        (at("2026-11-25T14:00:00Z"), at("2026-11-26T00:00:00Z")),
+    ];
+    for t in [&tenant, &other] {
+        for (from, to) in stretches {
+            let billed: Ore = store
+                .billed(t.id, from, to)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|b| b.channel == Channel::Sms)
+                .map(|b| b.charge.cost())
+                .sum();
+            let spent = store.sms_spend(t.id, from, to).await.unwrap();
+            assert_eq!(spent, billed, "{} from {from} to {to}", t.name);
+        }
+    }
+    let ragged = (at("2026-11-25T10:30:00Z"), at("2026-11-25T13:05:00Z"));
+    let ragged_spend = store.sms_spend(tenant.id, ragged.0, ragged.1).await.unwrap()
+        + store.sms_spend(other.id, ragged.0, ragged.1).await.unwrap();
+    assert_eq!(
+        ragged_spend,
+        Ore(600),
+        "10:40, 11:30, 12:59:59.999 and 13:00: 2 + 3 + 1 + 2 units"
+    );
+}
