@@ -4,7 +4,7 @@
 
 use crate::codec::{PgTime, parse};
 use crate::db;
-use crate::spend::{self, SPENT, Stretch};
+use crate::spend::{SPENT, Spent, Stretch};
 use avisera_domain::billing::{Billed, Charge};
 use avisera_domain::money::Ore;
 use avisera_domain::{NotificationId, TenantId, Timestamp};
@@ -64,7 +64,7 @@ async fn finish_once(
     let providers: Vec<Option<&str>> = finished.iter().map(|f| f.provider.as_deref()).collect();
     // A runtime statement (not `query!`): it gained the provider with migration 8.
     // A sent row is marked counted: its price goes into the tenant's counter below, in this
-    // transaction (`spend`).
+    // transaction.
     let done: Vec<(i64, String)> = sqlx::query_as(
         "UPDATE notifications n SET status = f.status, reason = f.reason,
              provider_id = COALESCE(f.provider_id, n.provider_id), due_at = COALESCE(f.due_at, n.due_at),
@@ -103,28 +103,39 @@ async fn finish_once(
         history.2.push(f.outcome.status().slug());
         history.3.push(f.outcome.history_reason());
     }
-    sqlx::query!(
-        "INSERT INTO notification_history (tenant_id, notification_id, status, reason, at)
-         SELECT h.tenant_id, h.id, h.status, h.reason, $1
-         FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS h(tenant_id, id, status, reason)",
-        PgTime(now) as _,
-        &history.0[..],
-        &history.1[..],
-        &history.2[..] as _,
-        &history.3[..] as _,
+    // The history and the SMS's price in the tenant's counter (`spend`), last, so the counter's
+    // row is held only until the commit.
+    let spent = Spent::of(
+        finished
+            .iter()
+            .filter(|f| sms.contains(&f.id.0))
+            .filter_map(|f| match f.outcome {
+                DeliveryOutcome::Sent { charge: Some(c), .. } => Some((f.tenant, now, c.cost())),
+                _ => None,
+            }),
+    );
+    sqlx::query(
+        "WITH history AS (
+             INSERT INTO notification_history (tenant_id, notification_id, status, reason, at)
+             SELECT h.tenant_id, h.id, h.status, h.reason, $1
+             FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS h(tenant_id, id, status, reason))
+         INSERT INTO sms_spend (tenant_id, hour, ore)
+         SELECT s.tenant_id, s.hour, s.ore
+         FROM unnest($6::bigint[], $7::timestamptz[], $8::bigint[]) WITH ORDINALITY AS s(tenant_id, hour, ore, n)
+         ORDER BY s.n
+         ON CONFLICT (tenant_id, hour) DO UPDATE SET ore = sms_spend.ore + EXCLUDED.ore",
     )
+    .bind(PgTime(now))
+    .bind(&history.0[..])
+    .bind(&history.1[..])
+    .bind(&history.2[..])
+    .bind(&history.3[..])
+    .bind(&spent.tenants[..])
+    .bind(&spent.hours[..])
+    .bind(&spent.ore[..])
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    // Last, so the counter's row is held only until the commit.
-    let spent = finished
-        .iter()
-        .filter(|f| sms.contains(&f.id.0))
-        .filter_map(|f| match f.outcome {
-            DeliveryOutcome::Sent { charge: Some(c), .. } => Some((f.tenant, now, c.cost())),
-            _ => None,
-        });
-    spend::count(&mut tx, spent).await?;
     tx.commit().await.map_err(db)?;
     Ok(finished
         .iter()

@@ -10,11 +10,8 @@
 //!   sent rows (a month in Stockholm starts and ends on whole hours, so these are empty there).
 
 use crate::codec::PgTime;
-use crate::db;
 use avisera_domain::money::Ore;
 use avisera_domain::{TenantId, Timestamp};
-use avisera_store::StoreResult;
-use sqlx::{Postgres, Transaction};
 use std::collections::BTreeMap;
 
 const HOUR: i64 = 3600;
@@ -81,40 +78,31 @@ fn hour_at_or_after(t: Timestamp) -> Timestamp {
     }
 }
 
-/// Adds what `sent` cost to the tenants' counters, in the transaction that records them as
-/// sent. Each entry is a tenant, the instant its SMS were sent and their price. In the order of
-/// tenant and hour, so two batches adding to the same tenants wait rather than deadlock.
-pub(crate) async fn count(
-    tx: &mut Transaction<'static, Postgres>,
-    sent: impl IntoIterator<Item = (TenantId, Timestamp, Ore)>,
-) -> StoreResult<()> {
-    let mut by_hour: BTreeMap<(i64, Timestamp), i64> = BTreeMap::new();
-    for (tenant, at, price) in sent {
-        *by_hour.entry((tenant.0, hour_of(at))).or_default() += price.0;
+/// What SMS sent cost, as rows of the counter to add to: each tenant's total per hour, in the
+/// order of tenant and hour, so two batches adding to the same tenants wait rather than
+/// deadlock. Added in the transaction that records them as sent (`delivery::finish`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Spent {
+    pub tenants: Vec<i64>,
+    pub hours: Vec<PgTime>,
+    pub ore: Vec<i64>,
+}
+
+impl Spent {
+    /// From each SMS's tenant, the instant it was sent and its price.
+    pub fn of(sent: impl IntoIterator<Item = (TenantId, Timestamp, Ore)>) -> Spent {
+        let mut by_hour: BTreeMap<(i64, Timestamp), i64> = BTreeMap::new();
+        for (tenant, at, price) in sent {
+            *by_hour.entry((tenant.0, hour_of(at))).or_default() += price.0;
+        }
+        let mut spent = Spent::default();
+        for ((tenant, hour), ore) in by_hour {
+            spent.tenants.push(tenant);
+            spent.hours.push(PgTime(hour));
+            spent.ore.push(ore);
+        }
+        spent
     }
-    if by_hour.is_empty() {
-        return Ok(());
-    }
-    let (mut tenants, mut hours, mut ore) = (Vec::new(), Vec::new(), Vec::new());
-    for ((tenant, hour), price) in by_hour {
-        tenants.push(tenant);
-        hours.push(PgTime(hour));
-        ore.push(price);
-    }
-    sqlx::query(
-        "INSERT INTO sms_spend (tenant_id, hour, ore)
-         SELECT s.tenant_id, s.hour, s.ore
-         FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) WITH ORDINALITY AS s(tenant_id, hour, ore, n)
-         ORDER BY n
-         ON CONFLICT (tenant_id, hour) DO UPDATE SET ore = sms_spend.ore + EXCLUDED.ore",
-    )
-    .bind(&tenants[..])
-    .bind(&hours[..])
-    .bind(&ore[..])
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -123,6 +111,23 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_batch_adds_each_tenants_total_per_hour_in_order() {
+        let (a, b) = (TenantId(2), TenantId(1));
+        let spent = Spent::of([
+            (a, at("2026-11-25T10:59:00Z"), Ore(75)),
+            (b, at("2026-11-25T10:10:00Z"), Ore(150)),
+            (a, at("2026-11-25T10:01:00Z"), Ore(225)),
+            (a, at("2026-11-25T11:00:00Z"), Ore(75)),
+        ]);
+        assert_eq!(spent.tenants, [1, 2, 2]);
+        assert_eq!(
+            spent.hours,
+            ["2026-11-25T10:00:00Z", "2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z"].map(|h| PgTime(at(h)))
+        );
+        assert_eq!(spent.ore, [150, 300, 75]);
     }
 
     #[test]
