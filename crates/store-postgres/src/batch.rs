@@ -1,9 +1,9 @@
 //! A batch's writes in one statement: its new receivers and their addresses, the suppressions
 //! they bring, its new events, its shipments' states, what its events cancel, and the
 //! notifications it plans with their first status in the history. Each part is a
-//! data-modifying CTE over `unnest`ed arrays (empty when the batch has none of it), so a batch
-//! of any size costs one round trip, not one per part: on PostgreSQL a round trip costs more
-//! than most of these statements.
+//! data-modifying CTE over `unnest`ed arrays, and the statement has only the parts the batch
+//! has (`Parts`), so a batch of any size costs one round trip, not one per part: on PostgreSQL
+//! a round trip costs more than most of these statements.
 //!
 //! The parts see the same snapshot and none sees another's rows: the cancel touches only
 //! notifications stored before the batch, as when it ran as a statement of its own first.
@@ -19,6 +19,7 @@ use avisera_domain::{TenantId, Timestamp};
 use avisera_store::{InsertedNotification, Lease, StoreResult, due_now};
 use sqlx::types::Json;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::events::Planned;
 
@@ -205,7 +206,7 @@ pub(crate) async fn write(tx: &mut Tx, tenant: TenantId, w: &Writes<'_>, now: Ti
         &w.cancels,
         &w.notifications,
     );
-    let row: WrittenRow = sqlx::query_as(STATEMENT)
+    let row: WrittenRow = sqlx::query_as(Parts::of(w).statement())
         .bind(tenant.0)
         .bind(PgTime(now))
         .bind(&r.ids)
@@ -274,53 +275,171 @@ pub(crate) async fn write(tx: &mut Tx, tenant: TenantId, w: &Writes<'_>, now: Ti
     })
 }
 
-/// The rows a batch changes (its stored shipments, the notifications it cancels) are found
-/// from the batch's side, key by key, in `LATERAL` subqueries, and updated by primary key: a
-/// join the planner could turn round read all of a new tenant's shipments or waiting messages
-/// for every batch (see `events::load_shipments`). A cancel finds the shipment's messages by
-/// the shipment alone (`notifications_shipment`) and keeps those of its trigger still waiting
-/// outside the lookup: with the status inside, a database without statistics took the partial
-/// index of waiting messages, which starts with the tenant, and read all of the tenant's
-/// waiting messages for every cancel.
-const STATEMENT: &str = "
-WITH limited AS (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND rate_per_second IS NOT NULL) AS own),
-new_receivers AS (
+/// The parts of the batch's statement, each a data-modifying CTE. A statement is built from
+/// the parts a batch has, not all of them over empty arrays: PostgreSQL plans a statement anew
+/// at every execution (a custom plan, which knows each array's length), and for a batch of
+/// one event planning every part cost about a third of the POST.
+#[derive(Clone, Copy)]
+enum Part {
+    Receivers = 1,
+    Addresses = 2,
+    Suppressed = 4,
+    Events = 8,
+    NewShipments = 16,
+    ChangedShipments = 32,
+    Cancels = 64,
+    Notifications = 128,
+}
+
+/// A set of `Part`s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Parts(u8);
+
+impl Parts {
+    fn of(w: &Writes<'_>) -> Parts {
+        let present = [
+            (Part::Receivers, w.receivers.ids.len()),
+            (Part::Addresses, w.receivers.addresses.len()),
+            (Part::Suppressed, w.receivers.suppressed.len()),
+            (Part::Events, w.events.len()),
+            (Part::NewShipments, w.new_shipments.len()),
+            (Part::ChangedShipments, w.changed_shipments.len()),
+            (Part::Cancels, w.cancels.shipments.len()),
+            (Part::Notifications, w.notifications.keys.len()),
+        ];
+        Parts(
+            present
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .fold(0, |all, (p, _)| all | *p as u8),
+        )
+    }
+
+    fn has(self, part: Part) -> bool {
+        self.0 & part as u8 != 0
+    }
+
+    /// The statement of these parts, built once per set.
+    fn statement(self) -> &'static str {
+        static BUILT: [OnceLock<String>; 256] = [const { OnceLock::new() }; 256];
+        BUILT[usize::from(self.0)].get_or_init(|| self.build())
+    }
+
+    /// Every statement binds all 45 parameters (sqlx sends their types, so PostgreSQL needs
+    /// none named in the text); a part left out leaves its own unread.
+    fn build(self) -> String {
+        let mut ctes: Vec<&str> = Vec::new();
+        let parts = [
+            (Part::Notifications, LIMITED),
+            (Part::Receivers, NEW_RECEIVERS),
+            (Part::Addresses, NEW_ADDRESSES),
+            (Part::Suppressed, SUPPRESSED),
+            (Part::Events, NEW_EVENTS),
+            (Part::NewShipments, NEW_SHIPMENTS),
+            (Part::ChangedShipments, CHANGED_SHIPMENTS),
+            (Part::Cancels, CANCELLED),
+            (Part::Notifications, INSERTED),
+        ];
+        ctes.extend(parts.iter().filter(|(p, _)| self.has(*p)).map(|(_, sql)| *sql));
+        let history = match (self.has(Part::Cancels), self.has(Part::Notifications)) {
+            (true, true) => Some(
+                "SELECT 0 AS part, id, 'cancelled' AS status, reason FROM cancelled
+                 UNION ALL SELECT 1, id, status, reason FROM inserted",
+            ),
+            (true, false) => Some("SELECT 0 AS part, id, 'cancelled' AS status, reason FROM cancelled"),
+            (false, true) => Some("SELECT 1 AS part, id, status, reason FROM inserted"),
+            (false, false) => None,
+        };
+        let history = history.map(|rows| {
+            format!(
+                "history AS (
+    INSERT INTO notification_history (tenant_id, notification_id, status, reason, at)
+    SELECT $1, h.id, h.status, h.reason, $2
+    FROM ({rows}) h
+    ORDER BY h.part, h.id)"
+            )
+        });
+        ctes.extend(history.as_deref());
+        let count = |part, cte| match self.has(part) {
+            true => format!("(SELECT count(*) FROM {cte})"),
+            false => "0::bigint".to_string(),
+        };
+        let inserted = |column: &str, empty: &str| match self.has(Part::Notifications) {
+            true => format!("ARRAY(SELECT {column} FROM inserted ORDER BY id)"),
+            false => format!("ARRAY[]::{empty}[]"),
+        };
+        let select = format!(
+            "SELECT {}, {}, {}, {}, {}, {}, {}",
+            count(Part::Addresses, "new_addresses"),
+            count(Part::Events, "new_events"),
+            count(Part::NewShipments, "new_shipments"),
+            inserted("id", "bigint"),
+            inserted("dedupe_key", "text"),
+            inserted("idempotency_key", "text"),
+            inserted("leased", "bool"),
+        );
+        if ctes.is_empty() {
+            return select;
+        }
+        format!("WITH {}\n{select}", ctes.join(",\n"))
+    }
+}
+
+// The rows a batch changes (its stored shipments, the notifications it cancels) are found from
+// the batch's side, key by key, in `LATERAL` subqueries, and updated by primary key: a join
+// the planner could turn round read all of a new tenant's shipments or waiting messages for
+// every batch (see `events::load_shipments`). A cancel finds the shipment's messages by the
+// shipment alone (`notifications_shipment`) and keeps those of its trigger still waiting
+// outside the lookup: with the status inside, a database without statistics took the partial
+// index of waiting messages, which starts with the tenant, and read all of the tenant's
+// waiting messages for every cancel.
+
+const LIMITED: &str =
+    "limited AS (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND rate_per_second IS NOT NULL) AS own)";
+
+const NEW_RECEIVERS: &str = "new_receivers AS (
     INSERT INTO receivers (id, tenant_id, token, created_at)
-    SELECT u.id, $1, u.token, $2 FROM unnest($3::bigint[], $4::text[]) AS u(id, token)),
-new_addresses AS (
+    SELECT u.id, $1, u.token, $2 FROM unnest($3::bigint[], $4::text[]) AS u(id, token))";
+
+const NEW_ADDRESSES: &str = "new_addresses AS (
     INSERT INTO receiver_addresses (tenant_id, address, receiver_id)
     SELECT $1, u.address, u.receiver_id FROM unnest($5::text[], $6::bigint[]) AS u(address, receiver_id)
     ON CONFLICT (tenant_id, address) DO NOTHING
-    RETURNING 1),
-suppressed AS (
+    RETURNING 1)";
+
+const SUPPRESSED: &str = "suppressed AS (
     INSERT INTO opt_outs (tenant_id, address, at)
     SELECT $1, u.address, u.at FROM unnest($7::text[], $8::timestamptz[]) AS u(address, at)
-    ON CONFLICT (tenant_id, address) DO NOTHING),
-new_events AS (
+    ON CONFLICT (tenant_id, address) DO NOTHING)";
+
+const NEW_EVENTS: &str = "new_events AS (
     INSERT INTO events (tenant_id, shipment_id, event_key, code, occurred_at, received_at, location, unknown_code, body)
     SELECT $1, u.shipment_id, u.event_key, u.code, u.occurred_at, $2, u.location, u.unknown_code, u.body
     FROM unnest($9::bigint[], $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::bool[], $15::jsonb[])
       WITH ORDINALITY AS u(shipment_id, event_key, code, occurred_at, location, unknown_code, body, n)
     ORDER BY u.n
     ON CONFLICT (tenant_id, shipment_id, event_key) DO NOTHING
-    RETURNING 1),
-new_shipments AS (
+    RETURNING 1)";
+
+const NEW_SHIPMENTS: &str = "new_shipments AS (
     INSERT INTO shipments (id, tenant_id, tracking_number, state, updated_at, order_reference, receiver_phone, receiver_email)
     SELECT u.id, $1, u.tracking_number, u.state, $2, u.order_reference, u.receiver_phone, u.receiver_email
     FROM unnest($16::bigint[], $17::text[], $18::jsonb[], $19::text[], $20::text[], $21::text[])
       WITH ORDINALITY AS u(id, tracking_number, state, order_reference, receiver_phone, receiver_email, n)
     ORDER BY u.n
     ON CONFLICT (tenant_id, tracking_number) DO NOTHING
-    RETURNING 1),
-changed_shipments AS (
+    RETURNING 1)";
+
+const CHANGED_SHIPMENTS: &str = "changed_shipments AS (
     UPDATE shipments s SET state = u.state, updated_at = $2, order_reference = u.order_reference,
         receiver_phone = u.receiver_phone, receiver_email = u.receiver_email
     FROM (SELECT u.*, t.id AS target
           FROM unnest($22::bigint[], $23::jsonb[], $24::text[], $25::text[], $26::text[])
             AS u(id, state, order_reference, receiver_phone, receiver_email)
           CROSS JOIN LATERAL (SELECT id FROM shipments WHERE id = u.id AND tenant_id = (SELECT $1::bigint) OFFSET 0) t) u
-    WHERE s.id = u.target),
-cancelled AS (
+    WHERE s.id = u.target)";
+
+const CANCELLED: &str = "cancelled AS (
     UPDATE notifications n SET status = 'cancelled', reason = c.reason, updated_at = $2
     FROM (SELECT c.reason, t.id
           FROM unnest($27::bigint[], $28::text[], $29::text[]) AS c(shipment_id, trigger_name, reason)
@@ -329,8 +448,9 @@ cancelled AS (
               WHERE tenant_id = (SELECT $1::bigint) AND shipment_id = c.shipment_id OFFSET 0) t
           WHERE t.trigger_name = c.trigger_name AND t.status = 'scheduled') c
     WHERE n.id = c.id AND n.status = 'scheduled'
-    RETURNING n.id, n.reason),
-inserted AS (
+    RETURNING n.id, n.reason)";
+
+const INSERTED: &str = "inserted AS (
     INSERT INTO notifications (tenant_id, shipment_id, tracking_number, rule_id, trigger_name, channel, recipient,
         dedupe_key, idempotency_key, status, reason, language, message, due_at, created_at, updated_at, billable, time_zone,
         lease_owner, lease_until)
@@ -346,13 +466,40 @@ inserted AS (
     CROSS JOIN limited l
     ORDER BY u.n
     ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
-    RETURNING id, dedupe_key, idempotency_key, status, reason, lease_owner IS NOT NULL AS leased),
-history AS (
-    INSERT INTO notification_history (tenant_id, notification_id, status, reason, at)
-    SELECT $1, h.id, h.status, h.reason, $2
-    FROM (SELECT 0 AS part, id, 'cancelled' AS status, reason FROM cancelled
-          UNION ALL SELECT 1, id, status, reason FROM inserted) h
-    ORDER BY h.part, h.id)
-SELECT (SELECT count(*) FROM new_addresses), (SELECT count(*) FROM new_events), (SELECT count(*) FROM new_shipments),
-    ARRAY(SELECT id FROM inserted ORDER BY id), ARRAY(SELECT dedupe_key FROM inserted ORDER BY id),
-    ARRAY(SELECT idempotency_key FROM inserted ORDER BY id), ARRAY(SELECT leased FROM inserted ORDER BY id)";
+    RETURNING id, dedupe_key, idempotency_key, status, reason, lease_owner IS NOT NULL AS leased)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_statement_carries_only_its_batchs_parts() {
+        let all = Parts(u8::MAX).statement();
+        for cte in [
+            "limited AS",
+            "new_receivers AS",
+            "suppressed AS",
+            "cancelled AS",
+            "history AS",
+        ] {
+            assert!(all.contains(cte), "{cte}");
+        }
+        // One new shipment's first event with its message.
+        let one = Part::Events as u8 | Part::NewShipments as u8 | Part::Notifications as u8;
+        let one = Parts(one).statement();
+        assert!(one.contains("new_events AS") && one.contains("inserted AS") && one.contains("FROM inserted) h"));
+        for absent in [
+            "new_receivers",
+            "new_addresses",
+            "suppressed",
+            "changed_shipments",
+            "cancelled",
+        ] {
+            assert!(!one.contains(absent), "{absent} in {one}");
+        }
+        // A later event of a stored shipment that cancels a waiting message and plans none.
+        let cancels = Parts(Part::Events as u8 | Part::ChangedShipments as u8 | Part::Cancels as u8).statement();
+        assert!(cancels.contains("FROM cancelled) h") && !cancels.contains("inserted"));
+        assert!(!Parts(0).statement().contains("WITH"));
+    }
+}
