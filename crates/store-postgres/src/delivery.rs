@@ -103,8 +103,8 @@ async fn finish_once(
         history.2.push(f.outcome.status().slug());
         history.3.push(f.outcome.history_reason());
     }
-    // The history and the SMS's price in the tenant's counter (`spend`), last, so the counter's
-    // row is held only until the commit.
+    // The history, and what the batch's SMS cost added to their tenants' counters (`spend`):
+    // last, so a counter's row is held only until the commit.
     let spent = Spent::of(
         finished
             .iter()
