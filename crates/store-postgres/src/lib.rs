@@ -43,7 +43,7 @@ pub mod wake;
 pub use codec::PgTime;
 pub use error::classify;
 pub use migrate::{MIGRATIONS, Migration};
-pub use setup::connect;
+pub use setup::{connect, connect_options};
 
 use async_trait::async_trait;
 use avisera_domain::billing::{Billed, Charge, PlanPeriod};
