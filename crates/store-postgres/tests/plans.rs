@@ -13,23 +13,21 @@
 //! row counts as a notice to the store's connections (sqlx logs notices as tracing events),
 //! and every table or index a plan reads must yield at most a few rows per row of the batch.
 
+mod common;
+
 use avisera_domain::billing::Charge;
-use avisera_domain::event::{CarrierEvent, EventInput, ReceiverInput, ShipmentInput};
-use avisera_domain::ingest::Decision;
+use avisera_domain::event::CarrierEvent;
 use avisera_domain::money::Ore;
-use avisera_domain::notification::{Channel, Message};
-use avisera_domain::plan::Plan;
-use avisera_domain::planner::PlannedNotification;
-use avisera_domain::shipment::{Shipment, apply};
-use avisera_domain::tenant::Brand;
+use avisera_domain::notification::Channel;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{TenantId, Timestamp};
 use avisera_store::{
     DeliveryOutcome, EventStore, Finished, Lease, NotificationFilter, NotificationLog, Outbox, ReceiptKey, Receipts,
-    SendReads, ShipmentSearch, TenantConfig,
+    SendReads, ShipmentSearch,
 };
 use avisera_store_postgres::PgStore;
 use avisera_store_postgres::testing::{fresh_postgres_url, postgres_server_url};
+use common::{at, event, phone_of, plan, tenant};
 use serde_json::Value;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection};
@@ -321,14 +319,6 @@ async fn one_batch_sent(store: &PgStore, tenant: TenantId, worker: &str, now: Ti
     assert!(!store.notification_history(tenant, jobs[0].id).await.unwrap().is_empty());
 }
 
-async fn tenant(store: &PgStore, name: &str, now: Timestamp) -> TenantId {
-    store
-        .create_tenant(name, Plan::Plus, &Brand::named(name), now)
-        .await
-        .unwrap()
-        .id
-}
-
 /// `n` shipments of the tenant on their way, each with an SMS for tomorrow morning.
 async fn on_the_way(store: &PgStore, tenant: TenantId, prefix: &str, n: usize, now: Timestamp) {
     let tomorrow = at("2026-11-26T07:00:00Z");
@@ -353,58 +343,6 @@ async fn on_the_way(store: &PgStore, tenant: TenantId, prefix: &str, n: usize, n
             .await
             .unwrap();
     }
-}
-
-/// One SMS of `trigger` to the event's receiver, due at `due`.
-fn plan(shipment: Shipment, e: &CarrierEvent, due: Timestamp, trigger: Trigger) -> Decision {
-    let to = phone_of(e).to_string();
-    Decision {
-        applied: apply(shipment, e, avisera_domain::mapping::Mapping::defaults()),
-        planned: vec![PlannedNotification {
-            rule_id: None,
-            trigger: Some(trigger),
-            channel: Channel::Sms,
-            recipient: to.clone(),
-            dedupe_key: format!("{}:{}", e.tracking_number, e.code),
-            due_at: due,
-            time_zone: None,
-            language: Some("sv".into()),
-            message: Ok(Message::Sms {
-                sender_id: "Shop".into(),
-                to,
-                text: format!("{} {}", e.tracking_number, e.code),
-            }),
-        }],
-    }
-}
-
-fn event(tracking: &str, code: &str, time: &str, i: usize) -> CarrierEvent {
-    EventInput {
-        tracking_number: Some(tracking.into()),
-        code: Some(code.into()),
-        occurred_at: Some(time.into()),
-        shipment: Some(ShipmentInput {
-            receiver: Some(ReceiverInput {
-                phone: Some(format!("+4670{:07}", 1_000_000 + i)),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-    .check()
-    .expect("valid test event")
-}
-
-fn phone_of(e: &CarrierEvent) -> &str {
-    e.details
-        .receiver_phone
-        .as_deref()
-        .expect("the test's events name a phone")
-}
-
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
 }
 
 /// Every step of `one_batch_sent` left its plan among `plans`.

@@ -4,20 +4,17 @@
 //! before the migration or after it, and whichever release claimed or stored the message, still
 //! counts once.
 
+mod common;
+
 use avisera_domain::billing::{Charge, Month};
-use avisera_domain::event::{CarrierEvent, EventInput, ReceiverInput, ShipmentInput};
-use avisera_domain::ingest::Decision;
+use avisera_domain::event::CarrierEvent;
 use avisera_domain::money::Ore;
-use avisera_domain::notification::{Channel, Message};
-use avisera_domain::plan::Plan;
-use avisera_domain::planner::PlannedNotification;
-use avisera_domain::shipment::apply;
-use avisera_domain::tenant::Brand;
 use avisera_domain::trigger::Trigger;
 use avisera_domain::{NotificationId, TenantId, Timestamp};
-use avisera_store::{DeliveryOutcome, EventStore, Finished, Maintenance, Outbox, Reservation, TenantConfig, Usage};
+use avisera_store::{DeliveryOutcome, EventStore, Finished, Maintenance, Outbox, Reservation, Usage};
 use avisera_store_postgres::testing::fresh_postgres_url;
 use avisera_store_postgres::{MIGRATIONS, PgStore, connect};
+use common::{at, event, plan, tenant};
 
 const PRICE: Ore = Ore(75);
 
@@ -29,11 +26,7 @@ async fn what_the_previous_release_sends_during_a_rolling_upgrade_counts_once() 
     store.migrate_with(previous).await.unwrap();
     let now = at("2026-11-25T10:00:00Z");
     let month = Month::of(now).bounds();
-    let tenant = store
-        .create_tenant("Shop", Plan::Plus, &Brand::named("Shop"), now)
-        .await
-        .unwrap()
-        .id;
+    let tenant = tenant(&store, "Shop", now).await;
     waiting_sms(&store, tenant, "A", 6, now).await;
 
     // Before the migration: a node of the previous release sends one SMS (3 units) and has
@@ -161,48 +154,10 @@ async fn send_as_the_previous_release(
 /// `n` shipments delivered, each with an SMS due now.
 async fn waiting_sms(store: &PgStore, tenant: TenantId, prefix: &str, n: usize, now: Timestamp) {
     let events: Vec<CarrierEvent> = (0..n)
-        .map(|i| {
-            EventInput {
-                tracking_number: Some(format!("{prefix}{i:05}")),
-                code: Some("DELIVERED".into()),
-                occurred_at: Some("2026-11-25T09:00:00Z".into()),
-                shipment: Some(ShipmentInput {
-                    receiver: Some(ReceiverInput {
-                        phone: Some(format!("+4670{:07}", 1_000_000 + i)),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }
-            .check()
-            .expect("valid test event")
-        })
+        .map(|i| event(&format!("{prefix}{i:05}"), "DELIVERED", "2026-11-25T09:00:00Z", i))
         .collect();
-    let plan = |shipment, e: &CarrierEvent| {
-        let to = e.details.receiver_phone.clone().expect("a phone");
-        Decision {
-            applied: apply(shipment, e, avisera_domain::mapping::Mapping::defaults()),
-            planned: vec![PlannedNotification {
-                rule_id: None,
-                trigger: Some(Trigger::Delivered),
-                channel: Channel::Sms,
-                recipient: to.clone(),
-                dedupe_key: format!("{}:{}", e.tracking_number, e.code),
-                due_at: now,
-                time_zone: None,
-                language: Some("sv".into()),
-                message: Ok(Message::Sms {
-                    sender_id: "Shop".into(),
-                    to,
-                    text: format!("{} {}", e.tracking_number, e.code),
-                }),
-            }],
-        }
-    };
-    store.record_events(tenant, &events, &plan, now).await.unwrap();
-}
-
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
+    store
+        .record_events(tenant, &events, &|s, e| plan(s, e, now, Trigger::Delivered), now)
+        .await
+        .unwrap();
 }
