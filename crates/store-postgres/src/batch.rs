@@ -276,9 +276,10 @@ pub(crate) async fn write(tx: &mut Tx, tenant: TenantId, w: &Writes<'_>, now: Ti
 }
 
 /// The parts of the batch's statement, each a data-modifying CTE. A statement is built from
-/// the parts a batch has, not all of them over empty arrays: PostgreSQL plans a statement anew
-/// at every execution (a custom plan, which knows each array's length), and for a batch of
-/// one event planning every part cost about a third of the POST.
+/// the parts a batch has, not all of them over empty arrays: PostgreSQL plans the statement
+/// anew at every run (`setup::connect_options`), empty parts included. A one-event POST of a
+/// new shipment, which plans no message, planned its write in 0.64 ms with every part and in
+/// 0.25 ms with its own.
 #[derive(Clone, Copy)]
 enum Part {
     Receivers = 1,
