@@ -38,6 +38,17 @@ impl CountPace {
     pub fn counted(&mut self, began: Instant, ended: Instant) {
         self.last = Some((began, ended.saturating_duration_since(began)));
     }
+
+    /// Runs `count` if one is due, `every` after the last (`due`), timing it; true when it ran.
+    pub async fn count(&mut self, every: Duration, count: impl std::future::Future<Output = ()>) -> bool {
+        if !self.due(Instant::now(), every) {
+            return false;
+        }
+        let began = Instant::now();
+        count.await;
+        self.counted(began, Instant::now());
+        true
+    }
 }
 
 pub use avisera_core::ingest::Source;

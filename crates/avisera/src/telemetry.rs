@@ -112,10 +112,9 @@ pub async fn upkeep(app: App, count_scheduled: bool, mut stop: watch::Receiver<b
             }
         }
         // The tick sets the rhythm; the pace holds back a count that has grown slow.
-        if count_scheduled && pace.due(Instant::now(), Duration::ZERO) {
-            let began = Instant::now();
-            crate::delivery::worker::count_scheduled(&app).await;
-            pace.counted(began, Instant::now());
+        if count_scheduled {
+            pace.count(Duration::ZERO, crate::delivery::worker::count_scheduled(&app))
+                .await;
         }
         app.metrics.upkeep();
         if let Err(e) = avisera_core::plans::apply_due(app.store.as_ref(), app.clock.now()).await {

@@ -382,10 +382,7 @@ impl Worker {
             } else {
                 crate::metrics::REFRESH
             };
-            if pace.due(std::time::Instant::now(), every) {
-                let began = std::time::Instant::now();
-                count_scheduled(&self.app).await;
-                pace.counted(began, std::time::Instant::now());
+            if pace.count(every, count_scheduled(&self.app)).await {
                 worked = false;
             }
             if handled > 0 {
